@@ -1,0 +1,101 @@
+/*
+ * dns44.h: the configuration every process shares and the prototypes of
+ * the helpers that belong to no single process role.
+ */
+
+#ifndef DNS44_H
+#define DNS44_H
+
+#include <sys/types.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define DNS44_USER		"_dns44"
+#define DNS44_USER_FALLBACK	"nobody"
+
+#define CONF_MAX_DNS_LISTEN	16
+#define CONF_MAX_UPSTREAM	8
+#define CONF_NAME_MAX		64	/* user and group names */
+
+/* Built-in defaults: the seed's, except the database directory. */
+#define DEFAULT_DNS_ADDR	"127.0.0.1"
+#define DEFAULT_DNS_PORT	4453
+#define DEFAULT_PROXY_ADDR	"127.0.0.1"
+#define DEFAULT_PROXY_PORT	4480
+#define DEFAULT_RANGE		"172.24.0.0/16"
+#define DEFAULT_UPSTREAM	"1.1.1.1"
+#define DEFAULT_UPSTREAM_PORT	53
+#define DEFAULT_TTL		900
+#define DEFAULT_GRACE_MS	(60 * 1000)
+#define DEFAULT_DIAL_MS		(10 * 1000)
+#define DEFAULT_TCP_IDLE_MS	(2 * 3600 * 1000)
+#define DEFAULT_UDP_IDLE_MS	(60 * 1000)
+#define DEFAULT_DNS_TCP_IDLE_MS	(10 * 1000)
+#define DEFAULT_UPSTREAM_MS	(2 * 1000)
+#define DEFAULT_MAX_CONN	16384
+#define DEFAULT_MAX_SESSIONS	16384
+#define DEFAULT_MAX_DNS_TCP	256
+#define DEFAULT_CONTROL_MODE	0660
+
+/*
+ * The whole configuration.  It holds no pointers, so the parent can send it
+ * to a child as one message and the child can use it as it arrives.
+ */
+struct dns44_conf {
+	struct sockaddr_in	dns_listen[CONF_MAX_DNS_LISTEN];
+	int			dns_listen_count;
+	struct sockaddr_in	upstream[CONF_MAX_UPSTREAM];
+	int			upstream_count;
+	struct sockaddr_in	proxy_listen;
+
+	/* The virtual range, host byte order, both ends usable. */
+	uint32_t		range_first;
+	uint32_t		range_last;
+	int			range_prefix;	/* -1: given as first - last */
+
+	uint32_t		ttl;		/* seconds */
+	uint32_t		grace_ms;	/* before an address is reused */
+	uint32_t		dial_ms;
+	uint32_t		tcp_idle_ms;
+	uint32_t		udp_idle_ms;
+	uint32_t		dns_tcp_idle_ms;
+	uint32_t		upstream_ms;	/* per upstream try */
+	uint32_t		max_conn;
+	uint32_t		max_sessions;
+	uint32_t		max_dns_tcp;
+
+	char			db_dir[PATH_MAX];
+	char			empty_dir[PATH_MAX];
+	char			control_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char			control_group[CONF_NAME_MAX];
+	char			user[CONF_NAME_MAX];
+	int			user_set;	/* 0: default, may fall back */
+	int			verbose;
+};
+
+/* Role of a process, also the -R argument of a child. */
+enum dns44_role {
+	ROLE_PARENT,
+	ROLE_DNS,
+	ROLE_PROXY,
+};
+
+/* parse.y */
+int	 conf_parse(struct dns44_conf *, const char *, int);
+int	 conf_define_macro(const char *);
+
+/* conf.c */
+void	 conf_defaults(struct dns44_conf *);
+void	 conf_print(FILE *, const struct dns44_conf *);
+int	 conf_check(const struct dns44_conf *, char *, size_t);
+int	 conf_parse_hostport(const char *, in_port_t, struct sockaddr_in *);
+int	 conf_parse_range(const char *, struct dns44_conf *);
+int	 conf_parse_duration(const char *, uint32_t *);
+const char *conf_fmt_duration(uint32_t, char *, size_t);
+const char *conf_fmt_addr(const struct sockaddr_in *, char *, size_t);
+
+#endif /* DNS44_H */

@@ -1,0 +1,67 @@
+/*
+ * map.h: the map of domain names to virtual addresses, owned by the dns
+ * process: one address per name and one name per address, kept in memory
+ * and in a tdb file.
+ */
+
+#ifndef MAP_H
+#define MAP_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define MAP_NAME_MAX	253		/* text form, no final dot */
+#define MAP_LABEL_MAX	63
+#define MAP_RANGE_MAX	(1U << 24)	/* addresses; a /8 */
+
+/*
+ * One mapping.  Callers read addr, conns, answered and name and change
+ * nothing; the other fields are the map's own.
+ */
+struct map_entry {
+	uint32_t		 addr;		/* host byte order */
+	uint32_t		 conns;		/* open connections */
+	time_t			 answered;	/* last answer giving it */
+
+	/* Private. */
+	struct map_entry	*name_next;	/* name hash chain */
+	struct map_entry	*addr_next;	/* address hash chain */
+	TAILQ_ENTRY(map_entry)	 lru;		/* last answered first */
+	uint32_t		 name_hash;
+	uint8_t			 flags;
+
+	char			 name[];	/* lowercase, no final dot */
+};
+
+struct map;
+
+/*
+ * Called with an entry that is about to be given to another name, while
+ * its name and address are still the old ones.  It must not change the
+ * map.
+ */
+typedef void	(*map_evict_cb)(const struct map_entry *, void *);
+
+/* map.c */
+struct map	*map_open(const char *, uint32_t, uint32_t, map_evict_cb,
+		    void *, char *, size_t);
+void		 map_close(struct map *);
+int		 map_normalize(const char *, char *, size_t);
+struct map_entry *map_lookup_name(struct map *, const char *);
+struct map_entry *map_lookup_addr(struct map *, uint32_t);
+struct map_entry *map_assign(struct map *, const char *, time_t, uint32_t);
+void		 map_pin(struct map *, struct map_entry *);
+void		 map_unpin(struct map *, struct map_entry *);
+int		 map_remove(struct map *, struct map_entry *);
+int		 map_sync(struct map *);
+size_t		 map_count(const struct map *);
+uint32_t	 map_size(const struct map *);
+struct map_entry *map_first(struct map *);
+struct map_entry *map_next(struct map *, struct map_entry *);
+uint64_t	 map_siphash(const uint8_t [16], const void *, size_t);
+
+#endif /* MAP_H */

@@ -1,0 +1,120 @@
+/*
+ * msg.h: the message protocol spoken between dns44's processes and by
+ * dns44ctl.  Every channel is a SOCK_SEQPACKET socket, so the kernel keeps
+ * message boundaries: one message is one header, its payload and at most
+ * one file descriptor, sent in one sendmsg(2).
+ */
+
+#ifndef MSG_H
+#define MSG_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <netinet/in.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MSG_HDR_SIZE		sizeof(struct msg_hdr)
+#define MSG_MAX_PAYLOAD		(32 * 1024)
+#define MSG_MAX_QUEUE		(4 * 1024 * 1024)	/* bytes queued per channel */
+#define MSG_DOMAIN_MAX		256	/* presentation form, with the NUL */
+#define MSG_MAX_ADDRS		16
+
+/* Every message type of every channel.  The decoder knows their sizes. */
+enum msg_type {
+	MSG_NONE,
+
+	/* parent -> child, at start and on reload */
+	MSG_CONF,		/* struct dns44_conf */
+
+	/* parent -> child, once at start; each carries a socket */
+	MSG_SOCK_DNS_UDP,	/* struct sockaddr_in, the bound address */
+	MSG_SOCK_DNS_TCP,	/* struct sockaddr_in */
+	MSG_SOCK_PROXY_TCP,	/* struct sockaddr_in */
+	MSG_SOCK_PROXY_UDP,	/* struct sockaddr_in */
+	MSG_SOCK_CONTROL,	/* empty */
+	MSG_SOCK_PEER,		/* empty: the dns <-> proxy channel */
+	MSG_SOCK_END,		/* empty: start-up is complete */
+	MSG_SHUTDOWN,		/* empty: exit cleanly */
+
+	/* proxy -> parent, answered with an fd or an error */
+	MSG_REPLY_SOCK_REQ,	/* struct msg_reply_sock */
+	MSG_REPLY_SOCK,		/* struct msg_reply_sock, fd attached */
+	MSG_REPLY_SOCK_FAIL,	/* struct msg_reply_sock, error set */
+
+	/* proxy <-> dns */
+	MSG_LOOKUP,		/* struct msg_lookup */
+	MSG_LOOKUP_ANSWER,	/* struct msg_answer */
+	MSG_LOOKUP_MISS,	/* struct msg_lookup */
+	MSG_IN_USE,		/* struct msg_lookup */
+	MSG_RELEASED,		/* struct msg_lookup */
+	MSG_EVICTED,		/* struct msg_lookup */
+
+	/* dns44ctl <-> dns, dns -> parent */
+	MSG_CTL_RELOAD,		/* empty */
+	MSG_CTL_LOG,		/* struct msg_log */
+	MSG_CTL_OK,		/* empty */
+	MSG_CTL_FAIL,		/* string, NUL-terminated */
+
+	MSG_TYPE_MAX
+};
+
+struct msg_hdr {
+	uint32_t	type;
+	uint32_t	len;		/* of the payload */
+	uint32_t	id;		/* request id, echoed in the answer */
+	uint32_t	pid;		/* sender */
+};
+
+/* One received message.  data points into the channel's buffer. */
+struct msg {
+	struct msg_hdr	 hdr;
+	void		*data;
+	size_t		 len;
+	int		 fd;		/* -1 when none came */
+};
+
+struct msg_reply_sock {
+	struct sockaddr_in	virt;	/* the client's destination */
+	struct sockaddr_in	client;
+	int32_t			error;	/* errno for MSG_REPLY_SOCK_FAIL */
+};
+
+struct msg_lookup {
+	uint32_t	addr;		/* virtual address, network order */
+};
+
+struct msg_answer {
+	uint32_t	addr;		/* virtual address, network order */
+	char		domain[MSG_DOMAIN_MAX];
+	uint32_t	naddrs;
+	uint32_t	addrs[MSG_MAX_ADDRS];	/* real addresses, network order */
+};
+
+struct msg_log {
+	int32_t		verbose;
+};
+
+struct msg_out;
+
+/* One end of a channel: the socket, the unsent queue, the receive buffer. */
+struct msg_chan {
+	int				 fd;
+	TAILQ_HEAD(, msg_out)		 out;
+	size_t				 queued;	/* bytes */
+	unsigned char			 rbuf[MSG_HDR_SIZE + MSG_MAX_PAYLOAD];
+};
+
+/* msg.c */
+void		 msg_init(struct msg_chan *, int);
+void		 msg_clear(struct msg_chan *);
+int		 msg_compose(struct msg_chan *, uint32_t, uint32_t, int,
+		    const void *, size_t);
+int		 msg_flush(struct msg_chan *);
+int		 msg_pending(const struct msg_chan *);
+int		 msg_read(struct msg_chan *, struct msg *);
+int		 msg_decode(const void *, size_t, int, struct msg *);
+const char	*msg_type_name(uint32_t);
+
+#endif /* MSG_H */

@@ -1,0 +1,80 @@
+/*
+ * proc.h: entry points of the three process roles and the helpers the
+ * parent uses to make their sockets and drop their privileges.
+ */
+
+#ifndef PROC_H
+#define PROC_H
+
+#include <netinet/in.h>
+
+#include <event.h>
+
+#include "dns44.h"
+#include "msg.h"
+
+#define PROC_PARENT_FD	3	/* a child's channel to the parent */
+
+/* A message channel driven by libevent. */
+struct chan {
+	struct msg_chan	  mc;
+	struct event	  ev;
+	short		  events;
+	const char	 *name;
+	void		(*dispatch)(struct chan *, struct msg *);
+	void		(*closed)(struct chan *, int);	/* errno, 0 at EOF */
+	void		 *arg;
+};
+
+/* What a child receives from the parent before it drops privileges. */
+struct proc_start {
+	struct dns44_conf	conf;
+	int			dns_udp[CONF_MAX_DNS_LISTEN];
+	int			dns_tcp[CONF_MAX_DNS_LISTEN];
+	int			ndns_udp;
+	int			ndns_tcp;
+	int			proxy_tcp;
+	int			proxy_udp;
+	int			control;
+	int			peer;
+};
+
+/* dns44.c */
+extern struct dns44_conf	*conf;
+
+/* proc.c */
+void	chan_init(struct chan *, int, const char *,
+	    void (*)(struct chan *, struct msg *), void (*)(struct chan *, int),
+	    void *);
+void	chan_close(struct chan *);
+int	chan_compose(struct chan *, uint32_t, uint32_t, int, const void *,
+	    size_t);
+void	proc_start_recv(int, struct proc_start *);
+void	proc_title_init(int, char **);
+void	proc_title(const char *);
+void	proc_chan_lost(struct chan *, int) __attribute__((__noreturn__));
+void	proc_peer_closed(struct chan *, int) __attribute__((__noreturn__));
+
+/* control.c */
+void	control_init(int, struct chan *);
+void	control_relay(struct msg *);
+void	control_shutdown(void);
+
+/* dns.c */
+void	dns_main(int, int) __attribute__((__noreturn__));
+
+/* proxy.c */
+void	proxy_main(int, int) __attribute__((__noreturn__));
+
+/* privdrop.c */
+void	privdrop_child(const char *, const char *, int);
+void	privdrop_parent(void);
+int	privdrop_lookup(const char *, int, uid_t *, gid_t *);
+
+/* sock.c */
+int	sock_udp(const struct sockaddr_in *, int);
+int	sock_tcp(const struct sockaddr_in *, int, int);
+int	sock_unix(const char *, mode_t, gid_t);
+int	sock_reply(const struct sockaddr_in *, const struct sockaddr_in *);
+
+#endif /* PROC_H */

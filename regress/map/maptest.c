@@ -1,0 +1,1092 @@
+/*
+ * maptest.c: unit tests of src/map.c: name normalisation, the choice of
+ * addresses, the file that keeps the map across restarts, the reuse of old
+ * entries when the range is full, damaged files, and the load of a million
+ * names (skipped when MAPTEST_QUICK is set).
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <tdb.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "map.h"
+#include "../lib/test.h"
+
+/* Sanitizers double memory and slow everything: figures only. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED	1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED	0
+#endif
+
+#define T0		((time_t)1700000000)
+#define HOLD		960		/* ttl 900 + grace 60 */
+#define IP(a, b, c, d)	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
+			    (uint32_t)(c) << 8 | (uint32_t)(d))
+
+struct evictions {
+	int		 n;
+	uint32_t	 addr;
+	char		 name[MAP_NAME_MAX + 1];
+};
+
+static char		 tmpdir[] = "/tmp/maptest.XXXXXX";
+static struct evictions	 ev;
+
+static const char	*dbfile(const char *);
+static void		 on_evict(const struct map_entry *, void *);
+static struct map	*mopen(const char *, uint32_t, uint32_t);
+static int		 read_file(const char *, unsigned char **, size_t *);
+static int		 write_file(const char *, const void *, size_t);
+static void		 test_siphash(void);
+static void		 test_normalize(void);
+static void		 test_basic(void);
+static void		 test_lost(void);
+static void		 test_golden(void);
+static void		 test_evict(void);
+static void		 test_pin(void);
+static void		 test_remove(void);
+static void		 test_sync(void);
+static void		 test_damaged(void);
+static void		 test_shrink(void);
+static void		 test_bad_records(void);
+static long		 status_kb(const char *);
+static double		 now_s(void);
+static void		 test_million(void);
+static void		 cleanup(void);
+
+static const char *
+dbfile(const char *name)
+{
+	static char	path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	return (path);
+}
+
+static void
+on_evict(const struct map_entry *e, void *arg)
+{
+	struct evictions	*x = arg;
+
+	x->n++;
+	x->addr = e->addr;
+	strlcpy(x->name, e->name, sizeof(x->name));
+}
+
+static struct map *
+mopen(const char *file, uint32_t first, uint32_t last)
+{
+	struct map	*m;
+	char		 err[512];
+
+	err[0] = '\0';
+	m = map_open(dbfile(file), first, last, on_evict, &ev, err,
+	    sizeof(err));
+	if (m == NULL)
+		fprintf(stderr, "map_open: %s\n", err);
+	return (m);
+}
+
+static int
+read_file(const char *path, unsigned char **buf, size_t *len)
+{
+	struct stat	 st;
+	int		 fd;
+
+	*buf = NULL;
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return (-1);
+	if (fstat(fd, &st) == -1 || (*buf = malloc(st.st_size + 1)) == NULL ||
+	    read(fd, *buf, st.st_size) != st.st_size) {
+		free(*buf);
+		close(fd);
+		return (-1);
+	}
+	*len = st.st_size;
+	close(fd);
+	return (0);
+}
+
+static int
+write_file(const char *path, const void *buf, size_t len)
+{
+	int	fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+		return (-1);
+	if (write(fd, buf, len) != (ssize_t)len) {
+		close(fd);
+		return (-1);
+	}
+	return (close(fd));
+}
+
+/* The test vectors of the SipHash paper: key 00..0f, message 00..n-1. */
+static void
+test_siphash(void)
+{
+	uint8_t	key[16], msg[64];
+	int	i;
+
+	for (i = 0; i < 16; i++)
+		key[i] = i;
+	for (i = 0; i < 64; i++)
+		msg[i] = i;
+	CHECK(map_siphash(key, msg, 0) == 0x726fdb47dd0e0e31ULL);
+	CHECK(map_siphash(key, msg, 1) == 0x74f839c593dc67fdULL);
+	CHECK(map_siphash(key, msg, 8) == 0x93f5f5799a932462ULL);
+	CHECK(map_siphash(key, msg, 15) == 0xa129ca6149be45e5ULL);
+}
+
+static void
+test_normalize(void)
+{
+	char	out[MAP_NAME_MAX + 1], in[600];
+	int	i;
+
+	CHECK_EQ(map_normalize("WWW.Example.COM.", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "www.example.com") == 0);
+	CHECK_EQ(map_normalize("example.com", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "example.com") == 0);
+	CHECK_EQ(map_normalize("_dmarc.x-Y.org", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "_dmarc.x-y.org") == 0);
+	CHECK_EQ(map_normalize("localhost", out, sizeof(out)), 0);
+
+	CHECK_EQ(map_normalize("", out, sizeof(out)), -1);
+	CHECK_EQ(map_normalize(".", out, sizeof(out)), -1);
+	CHECK_EQ(map_normalize("..", out, sizeof(out)), -1);
+	CHECK_EQ(map_normalize("example.com..", out, sizeof(out)), -1);
+	CHECK_EQ(map_normalize(".example.com", out, sizeof(out)), -1);
+	CHECK_EQ(map_normalize("a..b", out, sizeof(out)), -1);
+	CHECK_EQ(map_normalize("a b.com", out, sizeof(out)), -1);
+	CHECK_EQ(map_normalize("a\nb.com", out, sizeof(out)), -1);
+	CHECK_EQ(map_normalize("caf\xc3\xa9.fr", out, sizeof(out)), -1);
+
+	/* Labels of 63 and 64 characters. */
+	memset(in, 'A', 63);
+	strlcpy(in + 63, ".com", sizeof(in) - 63);
+	CHECK_EQ(map_normalize(in, out, sizeof(out)), 0);
+	CHECK_EQ(strlen(out), 67);
+	CHECK(out[0] == 'a');
+	memset(in, 'a', 64);
+	strlcpy(in + 64, ".com", sizeof(in) - 64);
+	CHECK_EQ(map_normalize(in, out, sizeof(out)), -1);
+	strlcpy(in, "www.", sizeof(in));
+	memset(in + 4, 'a', 64);
+	strlcpy(in + 68, ".com", sizeof(in) - 68);
+	CHECK_EQ(map_normalize(in, out, sizeof(out)), -1);
+
+	/* 253 characters, with and without the final dot; then 254. */
+	in[0] = '\0';
+	for (i = 0; i < 3; i++) {
+		memset(in + i * 64, 'b', 63);
+		in[i * 64 + 63] = '.';
+	}
+	memset(in + 192, 'c', 61);
+	in[253] = '\0';
+	CHECK_EQ(map_normalize(in, out, sizeof(out)), 0);
+	CHECK_EQ(strlen(out), 253);
+	in[253] = '.';
+	in[254] = '\0';
+	CHECK_EQ(map_normalize(in, out, sizeof(out)), 0);
+	CHECK_EQ(strlen(out), 253);
+	in[253] = 'c';
+	CHECK_EQ(map_normalize(in, out, sizeof(out)), -1);
+	memset(in, 'd', sizeof(in) - 1);
+	in[sizeof(in) - 1] = '\0';
+	CHECK_EQ(map_normalize(in, out, sizeof(out)), -1);
+
+	/* Too small a buffer; the same buffer in and out. */
+	CHECK_EQ(map_normalize("example.com", out, 11), -1);
+	CHECK_EQ(map_normalize("example.com", out, 12), 0);
+	strlcpy(in, "MiXeD.Case.", sizeof(in));
+	CHECK_EQ(map_normalize(in, in, sizeof(in)), 0);
+	CHECK(strcmp(in, "mixed.case") == 0);
+}
+
+/* 1000 names in a /16: distinct, in range, found both ways, kept. */
+static void
+test_basic(void)
+{
+	struct map		*m;
+	struct map_entry	*e, *e2;
+	uint32_t		 first = IP(10, 1, 0, 1);
+	uint32_t		 last = IP(10, 1, 255, 254);
+	uint32_t		 addrs[1000], order[1000];
+	unsigned char		*seen;
+	char			 name[64], norm[MAP_NAME_MAX + 1];
+	time_t			 prev;
+	int			 i, distinct = 1, inrange = 1, n;
+
+	if ((m = mopen("basic.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 0);
+	CHECK_EQ(map_size(m), 65534);
+	CHECK(map_first(m) == NULL);
+	seen = calloc(map_size(m), 1);
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "host%d.example.com", i);
+		e = map_assign(m, name, T0 + i, HOLD);
+		CHECK(e != NULL);
+		if (e == NULL)
+			continue;
+		CHECK_EQ(e->answered, T0 + i);
+		CHECK_EQ(e->conns, 0);
+		if (e->addr < first || e->addr > last)
+			inrange = 0;
+		else if (seen[e->addr - first]++)
+			distinct = 0;
+		addrs[i] = e->addr;
+	}
+	CHECK(inrange);
+	CHECK(distinct);
+	CHECK_EQ(map_count(m), 1000);
+	free(seen);
+
+	/* Any case, with or without the final dot: the same entry. */
+	CHECK_EQ(map_normalize("HOST5.Example.COM.", norm, sizeof(norm)), 0);
+	e = map_assign(m, norm, T0 + 2000, HOLD);
+	CHECK(e != NULL && e->addr == addrs[5]);
+	CHECK_EQ(map_count(m), 1000);
+	CHECK(map_first(m) == e);
+	CHECK_EQ(map_normalize("host5.example.com", norm, sizeof(norm)), 0);
+	CHECK(map_lookup_name(m, norm) == e);
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "host%d.example.com", i);
+		e = map_lookup_name(m, name);
+		e2 = map_lookup_addr(m, addrs[i]);
+		CHECK(e != NULL && e == e2);
+		if (e != NULL)
+			CHECK(strcmp(e->name, name) == 0);
+	}
+	CHECK(map_lookup_name(m, "nothere.example.com") == NULL);
+	CHECK(map_lookup_name(m, "") == NULL);
+	errno = 0;
+	CHECK(map_assign(m, "", T0, HOLD) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	CHECK(map_lookup_addr(m, first - 1) == NULL);
+	CHECK(map_lookup_addr(m, last + 1) == NULL);
+
+	/* Walk: most recently answered first, every entry once. */
+	n = 0;
+	prev = T0 + 10000;
+	for (e = map_first(m); e != NULL; e = map_next(m, e)) {
+		CHECK(e->answered <= prev);
+		prev = e->answered;
+		order[n++] = e->addr;
+		if (n == 1000)
+			break;
+	}
+	CHECK_EQ(n, 1000);
+	CHECK(order[0] == addrs[5]);
+	CHECK(order[1] == addrs[999]);
+	CHECK(order[999] == addrs[0]);
+	map_close(m);
+
+	/* Restart: every mapping, time and the order as they were. */
+	if ((m = mopen("basic.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 1000);
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "host%d.example.com", i);
+		e = map_lookup_name(m, name);
+		CHECK(e != NULL);
+		if (e == NULL)
+			continue;
+		CHECK_EQ(e->addr, addrs[i]);
+		CHECK_EQ(e->answered, i == 5 ? T0 + 2000 : T0 + i);
+		CHECK(map_lookup_addr(m, addrs[i]) == e);
+	}
+	n = 0;
+	for (e = map_first(m); e != NULL && n < 1000; e = map_next(m, e))
+		if (e->addr != order[n++])
+			break;
+	CHECK_EQ(n, 1000);
+	map_close(m);
+}
+
+/* A lost file gives names their old addresses again, mostly. */
+static void
+test_lost(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	uint32_t		 first = IP(10, 2, 0, 1);
+	uint32_t		 last = IP(10, 2, 255, 254);
+	uint32_t		 addrs[100];
+	char			 name[64];
+	int			 i, pass, same;
+
+	if ((m = mopen("lost.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "site%d.example.org", i);
+		e = map_assign(m, name, T0, HOLD);
+		addrs[i] = e != NULL ? e->addr : 0;
+	}
+	map_close(m);
+
+	/* The same order, then the reverse order. */
+	for (pass = 0; pass < 2; pass++) {
+		CHECK_EQ(unlink(dbfile("lost.tdb")), 0);
+		if ((m = mopen("lost.tdb", first, last)) == NULL) {
+			CHECK(0);
+			return;
+		}
+		CHECK_EQ(map_count(m), 0);
+		same = 0;
+		for (i = 0; i < 100; i++) {
+			int j = pass == 0 ? i : 99 - i;
+
+			snprintf(name, sizeof(name), "site%d.example.org", j);
+			e = map_assign(m, name, T0, HOLD);
+			if (e != NULL && e->addr == addrs[j])
+				same++;
+		}
+		printf("lost database, %s order: %d of 100 names on the "
+		    "same address\n", pass == 0 ? "same" : "reverse", same);
+		CHECK(same >= 90);
+		map_close(m);
+	}
+}
+
+/*
+ * The first candidate of a name never changes between versions: a lost
+ * file would otherwise move every name.
+ */
+static void
+test_golden(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+
+	if ((m = mopen("golden.tdb", IP(172, 24, 0, 1),
+	    IP(172, 24, 255, 254))) == NULL) {
+		CHECK(0);
+		return;
+	}
+	e = map_assign(m, "example.com", T0, HOLD);
+	CHECK(e != NULL && e->addr == IP(172, 24, 3, 160));
+	e = map_assign(m, "www.google.com", T0, HOLD);
+	CHECK(e != NULL && e->addr == IP(172, 24, 1, 211));
+	e = map_assign(m, "a.b", T0, HOLD);
+	CHECK(e != NULL && e->addr == IP(172, 24, 141, 62));
+	map_close(m);
+}
+
+/* A /28 and 300 names: reuse of the least recently answered. */
+static void
+test_evict(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	uint32_t		 first = IP(192, 168, 100, 1);
+	uint32_t		 last = IP(192, 168, 100, 14), a1;
+	char			 name[64];
+	time_t			 now;
+	int			 i, ok, gone;
+
+	memset(&ev, 0, sizeof(ev));
+	if ((m = mopen("evict.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_size(m), 14);
+	for (i = 0; i < 14; i++) {
+		snprintf(name, sizeof(name), "n%03d.test", i);
+		CHECK(map_assign(m, name, T0 + i, HOLD) != NULL);
+	}
+	CHECK_EQ(map_count(m), 14);
+
+	/* Full, nothing old enough. */
+	errno = 0;
+	CHECK(map_assign(m, "n014.test", T0 + 14, HOLD) == NULL);
+	CHECK_EQ(errno, ENOSPC);
+	CHECK_EQ(ev.n, 0);
+	CHECK(map_lookup_name(m, "n014.test") == NULL);
+
+	/* n000 answered again: n001 becomes the oldest. */
+	CHECK(map_assign(m, "n000.test", T0 + 20, HOLD) != NULL);
+	e = map_lookup_name(m, "n001.test");
+	a1 = e != NULL ? e->addr : 0;
+
+	/* One second short of n001's hold, then on it. */
+	errno = 0;
+	CHECK(map_assign(m, "n014.test", T0 + 1 + HOLD - 1, HOLD) == NULL);
+	CHECK_EQ(errno, ENOSPC);
+	e = map_assign(m, "n014.test", T0 + 1 + HOLD, HOLD);
+	CHECK(e != NULL && e->addr == a1);
+	CHECK_EQ(ev.n, 1);
+	CHECK(strcmp(ev.name, "n001.test") == 0);
+	CHECK_EQ(ev.addr, a1);
+	CHECK(map_lookup_name(m, "n001.test") == NULL);
+	CHECK(map_lookup_name(m, "n014.test") == e);
+	CHECK(map_lookup_addr(m, a1) == e);
+	CHECK_EQ(map_count(m), 14);
+
+	/* n002 is not old enough yet; n000 was answered again. */
+	errno = 0;
+	CHECK(map_assign(m, "n015.test", T0 + 1 + HOLD, HOLD) == NULL);
+	CHECK_EQ(errno, ENOSPC);
+	for (i = 15; i < 27; i++) {
+		snprintf(name, sizeof(name), "n%03d.test", i);
+		CHECK(map_assign(m, name, T0 + 13 + HOLD, HOLD) != NULL);
+	}
+	/* n002..n013 went; n000 is still within its hold. */
+	CHECK_EQ(ev.n, 13);
+	CHECK(map_lookup_name(m, "n000.test") != NULL);
+	errno = 0;
+	CHECK(map_assign(m, "n027.test", T0 + 19 + HOLD, HOLD) == NULL);
+	CHECK_EQ(errno, ENOSPC);
+	CHECK(map_assign(m, "n027.test", T0 + 20 + HOLD, HOLD) != NULL);
+	CHECK(strcmp(ev.name, "n000.test") == 0);
+	CHECK_EQ(ev.n, 14);
+
+	/* The rest, 100 s apart, once all are old: each takes the oldest. */
+	ok = gone = 1;
+	now = T0 + 20 + 2 * HOLD;
+	for (i = 28; i < 300; i++) {
+		now += 100;
+		snprintf(name, sizeof(name), "n%03d.test", i);
+		e = map_assign(m, name, now, HOLD);
+		if (e == NULL || e->addr < first || e->addr > last)
+			ok = 0;
+		if (map_lookup_name(m, ev.name) != NULL)
+			gone = 0;
+	}
+	CHECK(ok);
+	CHECK(gone);
+	CHECK_EQ(ev.n, 300 - 14);
+	CHECK_EQ(map_count(m), 14);
+	map_close(m);
+
+	/* On disk too: only the last 14 names. */
+	if ((m = mopen("evict.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 14);
+	ok = 1;
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "n%03d.test", i);
+		if ((map_lookup_name(m, name) != NULL) != (i >= 286))
+			ok = 0;
+	}
+	CHECK(ok);
+	map_close(m);
+}
+
+/* A pinned entry is never reused, however old. */
+static void
+test_pin(void)
+{
+	struct map		*m;
+	struct map_entry	*e, *n0;
+	uint32_t		 first = IP(192, 168, 101, 1);
+	uint32_t		 last = IP(192, 168, 101, 14);
+	char			 name[64];
+	int			 i;
+
+	memset(&ev, 0, sizeof(ev));
+	if ((m = mopen("pin.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	for (i = 0; i < 14; i++) {
+		snprintf(name, sizeof(name), "p%03d.test", i);
+		CHECK(map_assign(m, name, T0 + i, HOLD) != NULL);
+	}
+	n0 = map_lookup_name(m, "p000.test");
+	CHECK(n0 != NULL);
+	if (n0 == NULL)
+		return;
+	map_pin(m, n0);
+	map_pin(m, n0);
+	map_unpin(m, n0);
+	CHECK_EQ(n0->conns, 1);
+
+	CHECK(map_assign(m, "new1.test", T0 + 5000, HOLD) != NULL);
+	CHECK_EQ(ev.n, 1);
+	CHECK(strcmp(ev.name, "p001.test") == 0);
+	CHECK(map_lookup_name(m, "p000.test") == n0);
+
+	/* Every entry pinned: nothing to reuse. */
+	for (e = map_first(m); e != NULL; e = map_next(m, e))
+		map_pin(m, e);
+	errno = 0;
+	CHECK(map_assign(m, "new2.test", T0 + 100000, HOLD) == NULL);
+	CHECK_EQ(errno, ENOSPC);
+	CHECK_EQ(ev.n, 1);
+
+	for (e = map_first(m); e != NULL; e = map_next(m, e))
+		while (e->conns > 0)
+			map_unpin(m, e);
+	map_unpin(m, n0);
+	CHECK_EQ(n0->conns, 0);
+	e = map_assign(m, "new2.test", T0 + 100000, HOLD);
+	CHECK(e != NULL);
+	CHECK_EQ(ev.n, 2);
+	CHECK(strcmp(ev.name, "p000.test") == 0);
+	map_close(m);
+}
+
+/* map_remove: refused while pinned, gone from memory and disk after. */
+static void
+test_remove(void)
+{
+	struct map		*m;
+	struct map_entry	*a, *b;
+	uint32_t		 first = IP(10, 3, 0, 1);
+	uint32_t		 last = IP(10, 3, 0, 254);
+	uint32_t		 baddr;
+
+	if ((m = mopen("remove.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	a = map_assign(m, "a.test", T0, HOLD);
+	b = map_assign(m, "b.test", T0, HOLD);
+	CHECK(map_assign(m, "c.test", T0, HOLD) != NULL);
+	CHECK(a != NULL && b != NULL);
+	if (a == NULL || b == NULL)
+		return;
+	baddr = b->addr;
+	map_pin(m, b);
+	errno = 0;
+	CHECK_EQ(map_remove(m, b), -1);
+	CHECK_EQ(errno, EBUSY);
+	CHECK(map_lookup_name(m, "b.test") == b);
+	map_unpin(m, b);
+	CHECK_EQ(map_remove(m, b), 0);
+	CHECK(map_lookup_name(m, "b.test") == NULL);
+	CHECK(map_lookup_addr(m, baddr) == NULL);
+	CHECK_EQ(map_count(m), 2);
+	map_close(m);
+
+	if ((m = mopen("remove.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 2);
+	CHECK(map_lookup_name(m, "a.test") != NULL);
+	CHECK(map_lookup_name(m, "b.test") == NULL);
+	CHECK(map_lookup_name(m, "c.test") != NULL);
+	map_close(m);
+}
+
+/*
+ * A child that dies without map_close: new names are on disk, answered
+ * times are there only if map_sync ran.
+ */
+static void
+test_sync(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	uint32_t		 first = IP(10, 4, 0, 1);
+	uint32_t		 last = IP(10, 4, 0, 254);
+	pid_t			 pid;
+	int			 status;
+
+	if ((pid = fork()) == -1) {
+		CHECK(0);
+		return;
+	}
+	if (pid == 0) {
+		if ((m = mopen("sync.tdb", first, last)) == NULL)
+			_exit(1);
+		if (map_assign(m, "x.test", T0, HOLD) == NULL ||
+		    map_assign(m, "y.test", T0, HOLD) == NULL ||
+		    map_assign(m, "x.test", T0 + 500, HOLD) == NULL ||
+		    map_sync(m) == -1 ||
+		    map_assign(m, "y.test", T0 + 700, HOLD) == NULL ||
+		    map_assign(m, "z.test", T0 + 800, HOLD) == NULL)
+			_exit(1);
+		_exit(0);		/* a crash: no map_close */
+	}
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	if ((m = mopen("sync.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 3);
+	e = map_lookup_name(m, "x.test");
+	CHECK(e != NULL && e->answered == T0 + 500);
+	e = map_lookup_name(m, "y.test");
+	CHECK(e != NULL && e->answered == T0);
+	e = map_lookup_name(m, "z.test");
+	CHECK(e != NULL && e->answered == T0 + 800);
+	CHECK(map_first(m) == e);
+
+	/* Now a sync of y, then a clean close of the rest. */
+	CHECK(map_assign(m, "y.test", T0 + 900, HOLD) != NULL);
+	CHECK_EQ(map_sync(m), 0);
+	CHECK(map_assign(m, "x.test", T0 + 950, HOLD) != NULL);
+	map_close(m);
+	if ((m = mopen("sync.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	e = map_lookup_name(m, "y.test");
+	CHECK(e != NULL && e->answered == T0 + 900);
+	e = map_lookup_name(m, "x.test");
+	CHECK(e != NULL && e->answered == T0 + 950);
+	CHECK(map_first(m) == e);
+	map_close(m);
+}
+
+/* Garbage and cut files: refused with a message, left as they were. */
+static void
+test_damaged(void)
+{
+	struct map	*m;
+	unsigned char	 garbage[8192], *whole, *back;
+	uint32_t	 first = IP(10, 5, 0, 1), last = IP(10, 5, 255, 254);
+	uint32_t	 x = 12345;
+	size_t		 len, backlen, cuts[8];
+	char		 err[512], name[64];
+	int		 i, refused;
+
+	for (i = 0; i < (int)sizeof(garbage); i++) {
+		x = x * 1103515245 + 12345;
+		garbage[i] = x >> 16;
+	}
+	CHECK_EQ(write_file(dbfile("garbage.tdb"), garbage, sizeof(garbage)),
+	    0);
+	err[0] = '\0';
+	m = map_open(dbfile("garbage.tdb"), first, last, NULL, NULL, err,
+	    sizeof(err));
+	CHECK(m == NULL);
+	CHECK(strstr(err, dbfile("garbage.tdb")) != NULL);
+	printf("garbage file: %s\n", err);
+	CHECK_EQ(read_file(dbfile("garbage.tdb"), &back, &backlen), 0);
+	CHECK(backlen == sizeof(garbage) &&
+	    memcmp(back, garbage, backlen) == 0);
+	free(back);
+
+	CHECK_EQ(write_file(dbfile("short.tdb"), "not a tdb\n", 10), 0);
+	err[0] = '\0';
+	CHECK(map_open(dbfile("short.tdb"), first, last, NULL, NULL, err,
+	    sizeof(err)) == NULL);
+	CHECK(err[0] != '\0');
+
+	/* A directory in the way. */
+	CHECK_EQ(mkdir(dbfile("dir.tdb"), 0700), 0);
+	CHECK(map_open(dbfile("dir.tdb"), first, last, NULL, NULL, err,
+	    sizeof(err)) == NULL);
+	rmdir(dbfile("dir.tdb"));
+
+	/* An empty file is a new map. */
+	CHECK_EQ(write_file(dbfile("empty.tdb"), "", 0), 0);
+	if ((m = mopen("empty.tdb", first, last)) != NULL) {
+		CHECK(map_assign(m, "e.test", T0, HOLD) != NULL);
+		map_close(m);
+	} else
+		CHECK(0);
+
+	/* A good file, then cut at many places. */
+	if ((m = mopen("whole.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "w%d.example.net", i);
+		CHECK(map_assign(m, name, T0 + i, HOLD) != NULL);
+	}
+	map_close(m);
+	if (read_file(dbfile("whole.tdb"), &whole, &len) == -1) {
+		CHECK(0);
+		return;
+	}
+	cuts[0] = 20;
+	cuts[1] = 200;
+	cuts[2] = 4000;
+	cuts[3] = len / 4;
+	cuts[4] = len / 2;
+	cuts[5] = len * 3 / 4;
+	cuts[6] = len - 100;
+	cuts[7] = len - 1;
+	refused = 0;
+	for (i = 0; i < 8; i++) {
+		CHECK_EQ(write_file(dbfile("cut.tdb"), whole, cuts[i]), 0);
+		err[0] = '\0';
+		m = map_open(dbfile("cut.tdb"), first, last, NULL, NULL, err,
+		    sizeof(err));
+		if (m == NULL && err[0] != '\0')
+			refused++;
+		if (m != NULL)
+			fprintf(stderr, "cut at %zu of %zu: loaded %zu names\n",
+			    cuts[i], len, map_count(m));
+		else
+			printf("cut at %zu of %zu bytes: %s\n", cuts[i], len,
+			    err);
+		map_close(m);
+	}
+	CHECK_EQ(refused, 8);
+	free(whole);
+}
+
+/* Reopened with a smaller range: what no longer fits is dropped. */
+static void
+test_shrink(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	uint32_t		 first = IP(10, 6, 0, 1);
+	uint32_t		 last = IP(10, 6, 255, 254);
+	uint32_t		 small = IP(10, 6, 63, 255), addrs[1000];
+	char			 name[64];
+	int			 i, inside = 0, ok;
+
+	if ((m = mopen("shrink.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "s%d.example.com", i);
+		e = map_assign(m, name, T0 + i, HOLD);
+		addrs[i] = e != NULL ? e->addr : 0;
+		if (addrs[i] <= small)
+			inside++;
+	}
+	map_close(m);
+	CHECK(inside > 100 && inside < 500);
+
+	if ((m = mopen("shrink.tdb", first, small)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), inside);
+	ok = 1;
+	for (i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "s%d.example.com", i);
+		e = map_lookup_name(m, name);
+		if ((e != NULL) != (addrs[i] <= small) ||
+		    (e != NULL && e->addr != addrs[i]))
+			ok = 0;
+	}
+	CHECK(ok);
+	map_close(m);
+
+	/* The dropped records left the file: the old range finds none. */
+	if ((m = mopen("shrink.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), inside);
+	map_close(m);
+}
+
+/* Records the map did not write: each bad one dropped from the file. */
+static void
+test_bad_records(void)
+{
+	struct tdb_context	*tdb;
+	struct map		*m;
+	TDB_DATA		 k, v;
+	uint32_t		 first = IP(10, 7, 0, 1);
+	uint32_t		 last = IP(10, 7, 0, 254);
+	unsigned char		 rec[16], meta[12];
+	char			 err[256];
+	struct {
+		const char	*name;
+		size_t		 len;
+		uint32_t	 addr;
+		int		 vlen;
+		int		 good;
+	} t[] = {
+		{ "good.test",	9, IP(10, 7, 0, 10), 16, 1 },
+		{ "Upper.test",	10, IP(10, 7, 0, 11), 16, 0 },
+		{ "a..b",	4, IP(10, 7, 0, 12), 16, 0 },
+		{ "short.test",	10, IP(10, 7, 0, 13), 8, 0 },
+		{ "out.test",	8, IP(10, 8, 0, 1), 16, 0 },
+		{ "nul\0x",	5, IP(10, 7, 0, 14), 16, 0 },
+		{ "dup1.test",	9, IP(10, 7, 0, 20), 16, 1 },
+		{ "dup2.test",	9, IP(10, 7, 0, 20), 16, 1 },
+	};
+	size_t			 i;
+	int			 dups;
+
+	tdb = tdb_open(dbfile("bad.tdb"), 131, TDB_NOLOCK, O_RDWR | O_CREAT,
+	    0600);
+	CHECK(tdb != NULL);
+	if (tdb == NULL)
+		return;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(rec, 0, sizeof(rec));
+		rec[0] = 1;
+		rec[4] = t[i].addr >> 24;
+		rec[5] = t[i].addr >> 16;
+		rec[6] = t[i].addr >> 8;
+		rec[7] = t[i].addr;
+		rec[15] = i;
+		k.dptr = (unsigned char *)(uintptr_t)t[i].name;
+		k.dsize = t[i].len;
+		v.dptr = rec;
+		v.dsize = t[i].vlen;
+		CHECK_EQ(tdb_store(tdb, k, v, TDB_REPLACE), 0);
+	}
+	tdb_close(tdb);
+
+	if ((m = mopen("bad.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 2);
+	CHECK(map_lookup_name(m, "good.test") != NULL);
+	dups = (map_lookup_name(m, "dup1.test") != NULL) +
+	    (map_lookup_name(m, "dup2.test") != NULL);
+	CHECK_EQ(dups, 1);
+	map_close(m);
+
+	tdb = tdb_open(dbfile("bad.tdb"), 0, TDB_NOLOCK, O_RDWR, 0600);
+	CHECK(tdb != NULL);
+	if (tdb == NULL)
+		return;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		k.dptr = (unsigned char *)(uintptr_t)t[i].name;
+		k.dsize = t[i].len;
+		if (!t[i].good)
+			CHECK(!tdb_exists(tdb, k));
+	}
+	/* A metadata record of a newer format: the file is refused. */
+	memset(meta, 0, sizeof(meta));
+	meta[0] = 2;
+	k.dptr = (unsigned char *)(uintptr_t)"\0meta";
+	k.dsize = 5;
+	CHECK(tdb_exists(tdb, k));
+	v.dptr = meta;
+	v.dsize = sizeof(meta);
+	CHECK_EQ(tdb_store(tdb, k, v, TDB_REPLACE), 0);
+	tdb_close(tdb);
+	err[0] = '\0';
+	CHECK(map_open(dbfile("bad.tdb"), first, last, NULL, NULL, err,
+	    sizeof(err)) == NULL);
+	CHECK(strstr(err, "version") != NULL);
+
+	/* A range the map cannot hold. */
+	CHECK(map_open(dbfile("huge.tdb"), IP(10, 0, 0, 0), IP(11, 0, 0, 0),
+	    NULL, NULL, err, sizeof(err)) == NULL);
+	CHECK(map_open(dbfile("huge.tdb"), last, first, NULL, NULL, err,
+	    sizeof(err)) == NULL);
+}
+
+static long
+status_kb(const char *field)
+{
+	FILE	*f;
+	char	 line[256];
+	long	 v = -1;
+	size_t	 n = strlen(field);
+
+	if ((f = fopen("/proc/self/status", "r")) == NULL)
+		return (-1);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, n) == 0 && line[n] == ':') {
+			v = strtol(line + n + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return (v);
+}
+
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/* One million names in a /12: time to fill, time to load, memory. */
+static void
+test_million(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	struct mallinfo2	 mi0, mi1;
+	struct stat		 st;
+	uint32_t		 first = IP(172, 16, 0, 1);
+	uint32_t		 last = IP(172, 31, 255, 254);
+	char			 name[64];
+	double			 t, t2;
+	long			 anon0, anon1, file1, rss1;
+	size_t			 heap;
+	int			 i, n = 1000000, ok, hwm_reset;
+
+	if (getenv("MAPTEST_QUICK") != NULL) {
+		printf("million: skipped (MAPTEST_QUICK)\n");
+		return;
+	}
+	if ((m = mopen("million.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	t = now_s();
+	ok = 1;
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "host%07d.example%d.com", i,
+		    i % 97);
+		if (map_assign(m, name, T0 + i / 1000, HOLD) == NULL) {
+			ok = 0;
+			break;
+		}
+	}
+	CHECK(ok);
+	printf("million: %d new names in %.2f s\n", n, now_s() - t);
+	t = now_s();
+	map_close(m);
+	printf("million: close in %.2f s\n", now_s() - t);
+	if (stat(dbfile("million.tdb"), &st) == 0)
+		printf("million: file %.1f MiB\n", st.st_size / 1048576.0);
+
+	malloc_trim(0);
+	mi0 = mallinfo2();
+	anon0 = status_kb("RssAnon");
+	/* Reset VmHWM, so it tells the peak of the load alone. */
+	hwm_reset = write_file("/proc/self/clear_refs", "5", 1) == 0;
+	t = now_s();
+	if ((m = mopen("million.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	t = now_s() - t;
+	mi1 = mallinfo2();
+	anon1 = status_kb("RssAnon");
+	file1 = status_kb("RssFile");
+	rss1 = status_kb("VmRSS");
+	heap = (mi1.uordblks + mi1.hblkhd) - (mi0.uordblks + mi0.hblkhd);
+	CHECK_EQ(map_count(m), n);
+	printf("million: load of %zu names in %.2f s\n", map_count(m), t);
+	printf("million: VmRSS %ld MiB (anonymous %ld MiB, file %ld MiB); "
+	    "map heap %.1f MiB, %zu bytes per name (names ~25 chars)\n",
+	    rss1 / 1024, anon1 / 1024, file1 / 1024, heap / 1048576.0,
+	    heap / map_count(m));
+	printf("million: anonymous memory grew %ld MiB on load\n",
+	    (anon1 - anon0) / 1024);
+	if (hwm_reset)
+		printf("million: peak VmRSS during the load %ld MiB\n",
+		    status_kb("VmHWM") / 1024);
+	if (!SANITIZED) {
+		CHECK(t < 2.0);
+		CHECK(rss1 < 200 * 1024);
+	}
+
+	/* Answers spread over the whole file, then a sync: its pages come
+	 * back into the mapping. */
+	t = now_s();
+	for (i = 0; i < n; i += 10) {
+		snprintf(name, sizeof(name), "host%07d.example%d.com", i,
+		    i % 97);
+		if (map_assign(m, name, T0 + 4000, HOLD) == NULL)
+			ok = 0;
+	}
+	t = now_s() - t;
+	t2 = now_s();
+	CHECK_EQ(map_sync(m), 0);
+	printf("million: %d answers in %.3f s, their sync in %.3f s; VmRSS "
+	    "%ld MiB (file %ld MiB)\n", n / 10, t, now_s() - t2,
+	    status_kb("VmRSS") / 1024, status_kb("RssFile") / 1024);
+	if (!SANITIZED)
+		CHECK(status_kb("VmRSS") < 200 * 1024);
+
+	/* Lookups and a few more names in the nearly full range. */
+	t = now_s();
+	ok = 1;
+	for (i = 0; i < n; i += 7) {
+		snprintf(name, sizeof(name), "host%07d.example%d.com", i,
+		    i % 97);
+		if ((e = map_lookup_name(m, name)) == NULL ||
+		    map_lookup_addr(m, e->addr) != e)
+			ok = 0;
+	}
+	CHECK(ok);
+	printf("million: %d lookups both ways in %.3f s\n", n / 7 * 2,
+	    now_s() - t);
+	t = now_s();
+	for (i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "more%d.example.com", i);
+		if (map_assign(m, name, T0 + 5000, HOLD) == NULL)
+			ok = 0;
+	}
+	CHECK(ok);
+	printf("million: 10000 more names at %.1f%% full in %.3f s\n",
+	    100.0 * map_count(m) / map_size(m), now_s() - t);
+	map_close(m);
+}
+
+static void
+cleanup(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+
+	if ((d = opendir(tmpdir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			unlink(dbfile(de->d_name));
+	closedir(d);
+	rmdir(tmpdir);
+}
+
+int
+main(void)
+{
+	log_init(1, LOG_DAEMON);
+	log_procinit("maptest");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return (1);
+	}
+	test_siphash();
+	test_normalize();
+	test_basic();
+	test_lost();
+	test_golden();
+	test_evict();
+	test_pin();
+	test_remove();
+	test_sync();
+	test_damaged();
+	test_shrink();
+	test_bad_records();
+	test_million();
+	cleanup();
+	return (test_done("map"));
+}

@@ -1,0 +1,929 @@
+/*
+ * msgtest.c: unit tests of src/msg.c on a socketpair.  Every message type
+ * round-trips, fds pass and work, malformed messages are refused with the
+ * right errno without leaking an fd or spoiling the channel, bad arguments
+ * to msg_compose are refused without consuming the fd, the send queue keeps
+ * order and its limit, and EOF is seen.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dns44.h"
+#include "msg.h"
+#include "../lib/test.h"
+
+#define GOOD_ID		0xabcd
+#define BIG_PAYLOAD	(MSG_MAX_PAYLOAD + 100)
+#define MAX_SEND_FDS	12	/* more than msg_read makes room for */
+
+static struct msg_chan	 ca, cb;	/* the two ends; rbuf is large */
+static unsigned char	 frame[MSG_HDR_SIZE + BIG_PAYLOAD];
+static unsigned char	 payload[BIG_PAYLOAD];
+
+static int	count_fds(void);
+static int	fd_is_open(int);
+static void	pair_open(void);
+static void	pair_close(void);
+static int	make_payload(uint32_t, unsigned char *, size_t *, int *);
+static size_t	make_frame(uint32_t, uint32_t, const void *, size_t);
+static ssize_t	raw_send(int, const void *, size_t, const int *, int);
+static int	good_after(void);
+static int	bad_bytes(const char *, const void *, size_t, int, int);
+static int	bad_msg(const char *, uint32_t, const void *, size_t, int,
+		    int);
+static int	compose_einval(const char *, uint32_t, int, const void *,
+		    size_t);
+static void	conf_valid(struct dns44_conf *);
+static void	test_names(void);
+static void	test_roundtrip(void);
+static void	test_fd_pass(void);
+static void	test_decode(void);
+static void	test_bad(void);
+static void	test_compose_einval(void);
+static void	test_queue(void);
+static void	test_enobufs(void);
+static void	test_clear(void);
+static void	test_eof(void);
+
+/* Open descriptors of this process, the directory's own included. */
+static int
+count_fds(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL) {
+		perror("opendir /proc/self/fd");
+		return (-1);
+	}
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return (n);
+}
+
+static int
+fd_is_open(int fd)
+{
+	return (fcntl(fd, F_GETFD) != -1);
+}
+
+static void
+pair_open(void)
+{
+	int	 sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0, sv) == -1) {
+		perror("socketpair");
+		exit(1);
+	}
+	msg_init(&ca, sv[0]);
+	msg_init(&cb, sv[1]);
+}
+
+static void
+pair_close(void)
+{
+	msg_clear(&ca);
+	msg_clear(&cb);
+	if (ca.fd != -1)
+		close(ca.fd);
+	if (cb.fd != -1)
+		close(cb.fd);
+	ca.fd = cb.fd = -1;
+}
+
+static void
+conf_valid(struct dns44_conf *c)
+{
+	memset(c, 0x5a, sizeof(*c));
+	c->dns_listen_count = 2;
+	c->upstream_count = CONF_MAX_UPSTREAM;
+	strlcpy(c->db_dir, "/var/lib/dns44", sizeof(c->db_dir));
+	strlcpy(c->empty_dir, "/var/empty", sizeof(c->empty_dir));
+	strlcpy(c->control_path, "/run/dns44.sock", sizeof(c->control_path));
+	strlcpy(c->control_group, "_dns44", sizeof(c->control_group));
+	strlcpy(c->user, "_dns44", sizeof(c->user));
+}
+
+/*
+ * A valid payload for the type: 1, with its length and whether it needs an
+ * fd; 0 for a type this test does not know yet.  The switch lists every
+ * type without a default, so the compiler also names a forgotten one.
+ */
+static int
+make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
+{
+	struct dns44_conf	 conf;
+	struct sockaddr_in	 sin;
+	struct msg_reply_sock	 rs;
+	struct msg_lookup	 lk;
+	struct msg_answer	 ans;
+	struct msg_log		 lg;
+	const char		*err = "no such domain: example.invalid";
+	uint32_t		 i;
+
+	*len = 0;
+	*needfd = 0;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(4000 + type);
+	sin.sin_addr.s_addr = htonl(0x7f000001 + type);
+
+	switch ((enum msg_type)type) {
+	case MSG_NONE:
+	case MSG_TYPE_MAX:
+		return (0);
+	case MSG_CONF:
+		conf_valid(&conf);
+		memcpy(buf, &conf, sizeof(conf));
+		*len = sizeof(conf);
+		return (1);
+	case MSG_SOCK_DNS_UDP:
+	case MSG_SOCK_DNS_TCP:
+	case MSG_SOCK_PROXY_TCP:
+	case MSG_SOCK_PROXY_UDP:
+		memcpy(buf, &sin, sizeof(sin));
+		*len = sizeof(sin);
+		*needfd = 1;
+		return (1);
+	case MSG_SOCK_CONTROL:
+	case MSG_SOCK_PEER:
+		*needfd = 1;
+		return (1);
+	case MSG_SOCK_END:
+	case MSG_SHUTDOWN:
+		return (1);
+	case MSG_REPLY_SOCK:
+		*needfd = 1;
+		/* FALLTHROUGH */
+	case MSG_REPLY_SOCK_REQ:
+	case MSG_REPLY_SOCK_FAIL:
+		memset(&rs, 0, sizeof(rs));
+		rs.virt = sin;
+		rs.client = sin;
+		rs.client.sin_port = htons(40000);
+		rs.error = type == MSG_REPLY_SOCK_FAIL ? EADDRINUSE : 0;
+		memcpy(buf, &rs, sizeof(rs));
+		*len = sizeof(rs);
+		return (1);
+	case MSG_LOOKUP:
+	case MSG_LOOKUP_MISS:
+	case MSG_IN_USE:
+	case MSG_RELEASED:
+	case MSG_EVICTED:
+		lk.addr = htonl(0xac180000 + type);
+		memcpy(buf, &lk, sizeof(lk));
+		*len = sizeof(lk);
+		return (1);
+	case MSG_LOOKUP_ANSWER:
+		memset(&ans, 0x77, sizeof(ans));
+		ans.addr = htonl(0xac180a0b);
+		strlcpy(ans.domain, "ifconfig.co", sizeof(ans.domain));
+		ans.naddrs = 3;
+		for (i = 0; i < MSG_MAX_ADDRS; i++)
+			ans.addrs[i] = htonl(0xc0000200 + i);
+		memcpy(buf, &ans, sizeof(ans));
+		*len = sizeof(ans);
+		return (1);
+	case MSG_CTL_RELOAD:
+	case MSG_CTL_OK:
+		return (1);
+	case MSG_CTL_LOG:
+		lg.verbose = 2;
+		memcpy(buf, &lg, sizeof(lg));
+		*len = sizeof(lg);
+		return (1);
+	case MSG_CTL_FAIL:
+		*len = strlen(err) + 1;
+		memcpy(buf, err, *len);
+		return (1);
+	}
+	return (0);
+}
+
+/* Header and payload in frame[]; hlen is what the header claims. */
+static size_t
+make_frame(uint32_t type, uint32_t hlen, const void *p, size_t plen)
+{
+	struct msg_hdr	 hdr;
+
+	hdr.type = type;
+	hdr.len = hlen;
+	hdr.id = 1;
+	hdr.pid = (uint32_t)getpid();
+	memcpy(frame, &hdr, sizeof(hdr));
+	if (plen > 0)
+		memcpy(frame + MSG_HDR_SIZE, p, plen);
+	return (MSG_HDR_SIZE + plen);
+}
+
+/* Send bytes as one message, bypassing msg.c, with nfds fds attached. */
+static ssize_t
+raw_send(int s, const void *buf, size_t n, const int *fds, int nfds)
+{
+	union {
+		struct cmsghdr	hdr;
+		unsigned char	buf[CMSG_SPACE(sizeof(int) * MAX_SEND_FDS)];
+	}		 cmsgbuf;
+	struct cmsghdr	*cmsg;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+	iov.iov_base = (void *)buf;
+	iov.iov_len = n;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (nfds > 0) {
+		mh.msg_control = cmsgbuf.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cmsg = CMSG_FIRSTHDR(&mh);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
+	}
+	return (sendmsg(s, &mh, MSG_NOSIGNAL));
+}
+
+/* A good message from cb still reaches ca. */
+static int
+good_after(void)
+{
+	struct msg_lookup	 lk;
+	struct msg		 m;
+
+	lk.addr = htonl(0xac180001);
+	if (msg_compose(&cb, MSG_LOOKUP, GOOD_ID, -1, &lk, sizeof(lk)) == -1)
+		return (0);
+	if (msg_read(&ca, &m) != 1)
+		return (0);
+	return (m.hdr.type == MSG_LOOKUP && m.hdr.id == GOOD_ID &&
+	    m.len == sizeof(lk) && m.fd == -1 &&
+	    memcmp(m.data, &lk, sizeof(lk)) == 0);
+}
+
+/*
+ * Send bytes raw from cb with nfds pipe write ends attached; msg_read on ca
+ * must fail with want, every fd that came must be closed (the fd count is
+ * unchanged and the pipes see EOF), and the channel must still work.
+ */
+static int
+bad_bytes(const char *what, const void *buf, size_t n, int nfds, int want)
+{
+	struct msg	 m;
+	int		 pfd[MAX_SEND_FDS][2], sendfds[MAX_SEND_FDS];
+	int		 i, r, e, before, after, ok = 1;
+	char		 c;
+
+	for (i = 0; i < nfds; i++) {
+		if (pipe2(pfd[i], O_NONBLOCK | O_CLOEXEC) == -1) {
+			perror("pipe2");
+			exit(1);
+		}
+		sendfds[i] = pfd[i][1];
+	}
+	before = count_fds();
+	if (raw_send(cb.fd, buf, n, sendfds, nfds) == -1) {
+		fprintf(stderr, "%s: raw_send: %s\n", what, strerror(errno));
+		ok = 0;
+	}
+	r = msg_read(&ca, &m);
+	e = errno;
+	after = count_fds();
+	if (r != -1 || e != want) {
+		fprintf(stderr, "%s: msg_read %d, errno %s, expected %s\n",
+		    what, r, strerror(e), strerror(want));
+		ok = 0;
+	}
+	if (after != before) {
+		fprintf(stderr, "%s: %d fds before, %d after\n", what,
+		    before, after);
+		ok = 0;
+	}
+	for (i = 0; i < nfds; i++) {
+		close(pfd[i][1]);
+		if (read(pfd[i][0], &c, 1) != 0) {
+			fprintf(stderr, "%s: fd %d still open somewhere\n",
+			    what, i);
+			ok = 0;
+		}
+		close(pfd[i][0]);
+	}
+	if (!good_after()) {
+		fprintf(stderr, "%s: channel broken afterwards\n", what);
+		ok = 0;
+	}
+	return (ok);
+}
+
+static int
+bad_msg(const char *what, uint32_t type, const void *p, size_t plen,
+    int nfds, int want)
+{
+	size_t	 n;
+
+	n = make_frame(type, (uint32_t)plen, p, plen);
+	return (bad_bytes(what, frame, n, nfds, want));
+}
+
+/* msg_compose refuses; the fd is still ours and nothing was sent. */
+static int
+compose_einval(const char *what, uint32_t type, int fd, const void *p,
+    size_t len)
+{
+	struct msg	 m;
+	int		 r, e, ok = 1;
+
+	r = msg_compose(&ca, type, 7, fd, p, len);
+	e = errno;
+	if (r != -1 || e != EINVAL) {
+		fprintf(stderr, "%s: msg_compose %d, errno %s\n", what, r,
+		    strerror(e));
+		ok = 0;
+	}
+	if (fd >= 0 && !fd_is_open(fd)) {
+		fprintf(stderr, "%s: fd consumed\n", what);
+		ok = 0;
+	}
+	if (msg_pending(&ca) || ca.queued != 0) {
+		fprintf(stderr, "%s: something queued\n", what);
+		ok = 0;
+	}
+	if (msg_read(&cb, &m) != -1 || errno != EAGAIN) {
+		fprintf(stderr, "%s: something sent\n", what);
+		ok = 0;
+	}
+	return (ok);
+}
+
+static void
+test_names(void)
+{
+	uint32_t	 t;
+	const char	*name;
+
+	CHECK(strcmp(msg_type_name(MSG_CONF), "MSG_CONF") == 0);
+	CHECK(strcmp(msg_type_name(MSG_CTL_FAIL), "MSG_CTL_FAIL") == 0);
+	CHECK(strcmp(msg_type_name(MSG_LOOKUP_ANSWER),
+	    "MSG_LOOKUP_ANSWER") == 0);
+	CHECK(strcmp(msg_type_name(MSG_NONE), "unknown") == 0);
+	CHECK(strcmp(msg_type_name(MSG_TYPE_MAX), "unknown") == 0);
+	CHECK(strcmp(msg_type_name(0xffffffff), "unknown") == 0);
+	for (t = MSG_NONE + 1; t < MSG_TYPE_MAX; t++) {
+		name = msg_type_name(t);
+		if (strncmp(name, "MSG_", 4) != 0)
+			fprintf(stderr, "type %u has no name\n", t);
+		CHECK(strncmp(name, "MSG_", 4) == 0);
+	}
+}
+
+/* Every type goes from ca to cb intact, with a working fd if it has one. */
+static void
+test_roundtrip(void)
+{
+	unsigned char	 buf[sizeof(struct dns44_conf)];
+	struct msg	 m;
+	size_t		 len;
+	uint32_t	 t;
+	int		 needfd, p[2], fd;
+	char		 c;
+
+	pair_open();
+	for (t = MSG_NONE + 1; t < MSG_TYPE_MAX; t++) {
+		if (!make_payload(t, buf, &len, &needfd)) {
+			fprintf(stderr, "no test payload for type %u (%s)\n",
+			    t, msg_type_name(t));
+			CHECK(0);
+			continue;
+		}
+		fd = -1;
+		if (needfd) {
+			CHECK(pipe2(p, O_CLOEXEC) == 0);
+			fd = p[1];
+		}
+		CHECK_EQ(msg_compose(&ca, t, 1000 + t, fd, buf, len), 0);
+		CHECK(!msg_pending(&ca));
+		if (needfd)
+			CHECK(!fd_is_open(fd));	/* sent, so closed */
+
+		memset(&m, 0, sizeof(m));
+		CHECK_EQ(msg_read(&cb, &m), 1);
+		CHECK_EQ(m.hdr.type, t);
+		CHECK_EQ(m.hdr.id, 1000 + t);
+		CHECK_EQ(m.hdr.pid, getpid());
+		CHECK_EQ(m.hdr.len, len);
+		CHECK_EQ(m.len, len);
+		CHECK(len == 0 || memcmp(m.data, buf, len) == 0);
+		if (!needfd) {
+			CHECK_EQ(m.fd, -1);
+			continue;
+		}
+		CHECK(m.fd >= 0);
+		if (m.fd < 0) {
+			close(p[0]);
+			continue;
+		}
+		CHECK(fcntl(m.fd, F_GETFD) & FD_CLOEXEC);
+		CHECK_EQ(write(m.fd, "x", 1), 1);
+		CHECK_EQ(read(p[0], &c, 1), 1);
+		CHECK_EQ(c, 'x');
+		close(m.fd);
+		close(p[0]);
+	}
+	CHECK_EQ(msg_read(&cb, &m), -1);
+	CHECK_EQ(errno, EAGAIN);
+	pair_close();
+}
+
+/* An fd that stays open on the sending side arrives as another number. */
+static void
+test_fd_pass(void)
+{
+	struct msg	 m;
+	size_t		 n;
+	int		 p[2], before, tfd, dfd;
+	char		 c[4], path[] = "/tmp/msgtest.XXXXXX";
+
+	pair_open();
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	n = make_frame(MSG_SOCK_PEER, 0, NULL, 0);
+	before = count_fds();
+	CHECK_EQ(raw_send(cb.fd, frame, n, &p[1], 1), (ssize_t)n);
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK_EQ(m.hdr.type, MSG_SOCK_PEER);
+	CHECK(m.fd >= 0);
+	CHECK(m.fd != p[0] && m.fd != p[1]);
+	CHECK_EQ(count_fds(), before + 1);
+	CHECK_EQ(write(m.fd, "abc", 3), 3);
+	CHECK_EQ(read(p[0], c, sizeof(c)), 3);
+	CHECK(memcmp(c, "abc", 3) == 0);
+	close(m.fd);
+	close(p[0]);
+	close(p[1]);
+
+	/* A temporary file passed through msg_compose reads back. */
+	CHECK((tfd = mkstemp(path)) != -1);
+	unlink(path);
+	CHECK((dfd = dup(tfd)) != -1);
+	CHECK_EQ(msg_compose(&cb, MSG_SOCK_CONTROL, 5, dfd, NULL, 0), 0);
+	CHECK(!fd_is_open(dfd));
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK(m.fd >= 0 && m.fd != tfd);
+	CHECK_EQ(pwrite(m.fd, "hello", 5, 0), 5);
+	memset(c, 0, sizeof(c));
+	CHECK_EQ(pread(tfd, c, 4, 0), 4);
+	CHECK(memcmp(c, "hell", 4) == 0);
+	close(m.fd);
+	close(tfd);
+	pair_close();
+}
+
+/* msg_decode alone: it checks, describes and never closes an fd. */
+static void
+test_decode(void)
+{
+	unsigned char	 buf[MSG_HDR_SIZE + sizeof(struct msg_answer) + 1];
+	struct msg	 m;
+	struct msg_answer ans;
+	size_t		 len, n;
+	int		 needfd, p[2];
+
+	CHECK(make_payload(MSG_LOOKUP_ANSWER, payload, &len, &needfd));
+	n = make_frame(MSG_LOOKUP_ANSWER, (uint32_t)len, payload, len);
+
+	/* Unaligned on purpose, as a fuzzer's input may be. */
+	memcpy(buf + 1, frame, n);
+	memset(&m, 0, sizeof(m));
+	CHECK_EQ(msg_decode(buf + 1, n, -1, &m), 0);
+	CHECK_EQ(m.hdr.type, MSG_LOOKUP_ANSWER);
+	CHECK_EQ(m.len, len);
+	CHECK(m.data == buf + 1 + MSG_HDR_SIZE);
+	CHECK_EQ(m.fd, -1);
+
+	memcpy(&ans, payload, sizeof(ans));
+	ans.naddrs = MSG_MAX_ADDRS;
+	n = make_frame(MSG_LOOKUP_ANSWER, sizeof(ans), &ans, sizeof(ans));
+	CHECK_EQ(msg_decode(frame, n, -1, &m), 0);
+	ans.naddrs = MSG_MAX_ADDRS + 1;
+	n = make_frame(MSG_LOOKUP_ANSWER, sizeof(ans), &ans, sizeof(ans));
+	errno = 0;
+	CHECK_EQ(msg_decode(frame, n, -1, &m), -1);
+	CHECK_EQ(errno, EBADMSG);
+
+	CHECK_EQ(msg_decode(frame, 0, -1, &m), -1);
+	CHECK_EQ(msg_decode(frame, MSG_HDR_SIZE - 1, -1, &m), -1);
+	CHECK_EQ(msg_decode(NULL, 0, -1, &m), -1);
+	CHECK_EQ(errno, EBADMSG);
+
+	/* A good fd is recorded, a bad one left for the caller. */
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	n = make_frame(MSG_SOCK_PEER, 0, NULL, 0);
+	CHECK_EQ(msg_decode(frame, n, p[1], &m), 0);
+	CHECK_EQ(m.fd, p[1]);
+	n = make_frame(MSG_SOCK_END, 0, NULL, 0);
+	CHECK_EQ(msg_decode(frame, n, p[1], &m), -1);
+	CHECK(fd_is_open(p[1]));
+	close(p[0]);
+	close(p[1]);
+}
+
+static void
+test_bad(void)
+{
+	struct dns44_conf	 conf;
+	struct sockaddr_in	 sin;
+	struct msg_answer	 ans;
+	struct msg_lookup	 lk;
+	struct msg		 m;
+	size_t			 len, n;
+	uint32_t		 t;
+	int			 needfd;
+	char			 what[64];
+
+	pair_open();
+	lk.addr = htonl(0xac180001);
+
+	/* Fewer bytes than a header. */
+	memset(frame, 0, MSG_HDR_SIZE);
+	CHECK(bad_bytes("short 8", frame, 8, 0, EBADMSG));
+	CHECK(bad_bytes("short 1", frame, 1, 0, EBADMSG));
+	CHECK(bad_bytes("short 15", frame, MSG_HDR_SIZE - 1, 0, EBADMSG));
+
+	/* The header's length disagrees with what came. */
+	n = make_frame(MSG_LOOKUP, 8, &lk, sizeof(lk));
+	CHECK(bad_bytes("hdr len long", frame, n, 0, EBADMSG));
+	n = make_frame(MSG_LOOKUP, 2, &lk, sizeof(lk));
+	CHECK(bad_bytes("hdr len short", frame, n, 0, EBADMSG));
+	n = make_frame(MSG_CTL_OK, 0xffffffff, NULL, 0);
+	CHECK(bad_bytes("hdr len huge", frame, n, 0, EBADMSG));
+	/* ... while the header alone would pass the type's rule. */
+	memset(payload, 0, 2 * sizeof(lk));
+	n = make_frame(MSG_LOOKUP, sizeof(lk), payload, 2 * sizeof(lk));
+	CHECK(bad_bytes("hdr len 4 of 8", frame, n, 0, EBADMSG));
+	n = make_frame(MSG_CTL_FAIL, 4, "abc\0xyz", 8);
+	CHECK(bad_bytes("hdr len 4 of 8 string", frame, n, 0, EBADMSG));
+	n = make_frame(MSG_CTL_OK, 0, "\0\0\0", 4);
+	CHECK(bad_bytes("hdr len 0 of 4", frame, n, 0, EBADMSG));
+
+	/* Each fixed-size type one byte too short and one too long. */
+	for (t = MSG_NONE + 1; t < MSG_TYPE_MAX; t++) {
+		if (t == MSG_CTL_FAIL ||
+		    !make_payload(t, payload, &len, &needfd))
+			continue;
+		if (len > 0) {
+			snprintf(what, sizeof(what), "%s short",
+			    msg_type_name(t));
+			CHECK(bad_msg(what, t, payload, len - 1, needfd,
+			    EBADMSG));
+		}
+		payload[len] = 0;
+		snprintf(what, sizeof(what), "%s long", msg_type_name(t));
+		CHECK(bad_msg(what, t, payload, len + 1, needfd, EBADMSG));
+	}
+
+	/* Unknown types. */
+	CHECK(bad_msg("type 0", MSG_NONE, NULL, 0, 0, EBADMSG));
+	CHECK(bad_msg("type MAX", MSG_TYPE_MAX, NULL, 0, 0, EBADMSG));
+	CHECK(bad_msg("type ~0", 0xffffffff, NULL, 0, 0, EBADMSG));
+	CHECK(bad_msg("type ~0 fd", 0xffffffff, &lk, sizeof(lk), 1,
+	    EBADMSG));
+
+	/* An fd where none belongs, none where one must be, two fds. */
+	CHECK(bad_msg("fd on LOOKUP", MSG_LOOKUP, &lk, sizeof(lk), 1,
+	    EBADMSG));
+	CHECK(bad_msg("fd on SOCK_END", MSG_SOCK_END, NULL, 0, 1, EBADMSG));
+	CHECK(bad_msg("no fd on SOCK_PEER", MSG_SOCK_PEER, NULL, 0, 0,
+	    EBADMSG));
+	CHECK(make_payload(MSG_SOCK_DNS_UDP, payload, &len, &needfd));
+	CHECK(bad_msg("no fd on SOCK_DNS_UDP", MSG_SOCK_DNS_UDP, payload,
+	    len, 0, EBADMSG));
+	CHECK(make_payload(MSG_REPLY_SOCK, payload, &len, &needfd));
+	CHECK(bad_msg("no fd on REPLY_SOCK", MSG_REPLY_SOCK, payload, len,
+	    0, EBADMSG));
+	CHECK(bad_msg("two fds", MSG_SOCK_PEER, NULL, 0, 2, EBADMSG));
+	CHECK(bad_msg("two fds on LOOKUP", MSG_LOOKUP, &lk, sizeof(lk), 2,
+	    EBADMSG));
+	CHECK(bad_msg("many fds", MSG_SOCK_PEER, NULL, 0, MAX_SEND_FDS,
+	    EBADMSG));
+
+	/* Bigger than the receive buffer. */
+	memset(payload, 'a', BIG_PAYLOAD);
+	n = make_frame(MSG_CTL_FAIL, BIG_PAYLOAD, payload, BIG_PAYLOAD);
+	CHECK_EQ(n, MSG_HDR_SIZE + MSG_MAX_PAYLOAD + 100);
+	CHECK(bad_bytes("oversized", frame, n, 0, EMSGSIZE));
+	CHECK(bad_bytes("oversized fd", frame, n, 1, EMSGSIZE));
+	n = make_frame(MSG_CTL_FAIL, MSG_MAX_PAYLOAD + 1, payload,
+	    MSG_MAX_PAYLOAD + 1);
+	CHECK(bad_bytes("one byte over", frame, n, 0, EMSGSIZE));
+
+	/* MSG_CTL_FAIL: empty, unterminated, and the largest good one. */
+	CHECK(bad_msg("CTL_FAIL empty", MSG_CTL_FAIL, NULL, 0, 0, EBADMSG));
+	CHECK(bad_msg("CTL_FAIL abc", MSG_CTL_FAIL, "abc", 3, 0, EBADMSG));
+	payload[MSG_MAX_PAYLOAD - 1] = '\0';
+	CHECK_EQ(msg_compose(&cb, MSG_CTL_FAIL, 9, -1, payload,
+	    MSG_MAX_PAYLOAD), 0);
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK_EQ(m.len, MSG_MAX_PAYLOAD);
+	CHECK(memcmp(m.data, payload, MSG_MAX_PAYLOAD) == 0);
+
+	/* msg_answer contents. */
+	CHECK(make_payload(MSG_LOOKUP_ANSWER, payload, &len, &needfd));
+	memcpy(&ans, payload, sizeof(ans));
+	ans.naddrs = MSG_MAX_ADDRS + 1;
+	CHECK(bad_msg("naddrs 17", MSG_LOOKUP_ANSWER, &ans, sizeof(ans), 0,
+	    EBADMSG));
+	ans.naddrs = 0xffffffff;
+	CHECK(bad_msg("naddrs ~0", MSG_LOOKUP_ANSWER, &ans, sizeof(ans), 0,
+	    EBADMSG));
+	ans.naddrs = 1;
+	memset(ans.domain, 'x', sizeof(ans.domain));
+	CHECK(bad_msg("domain unterminated", MSG_LOOKUP_ANSWER, &ans,
+	    sizeof(ans), 0, EBADMSG));
+
+	/* A sockaddr_in that is not AF_INET. */
+	CHECK(make_payload(MSG_SOCK_PROXY_TCP, payload, &len, &needfd));
+	memcpy(&sin, payload, sizeof(sin));
+	sin.sin_family = AF_INET6;
+	CHECK(bad_msg("AF_INET6", MSG_SOCK_PROXY_TCP, &sin, sizeof(sin), 1,
+	    EBADMSG));
+
+	/* Configuration counts and strings. */
+	conf_valid(&conf);
+	conf.dns_listen_count = CONF_MAX_DNS_LISTEN + 1;
+	CHECK(bad_msg("conf dns count", MSG_CONF, &conf, sizeof(conf), 0,
+	    EBADMSG));
+	conf_valid(&conf);
+	conf.upstream_count = -1;
+	CHECK(bad_msg("conf upstream count", MSG_CONF, &conf, sizeof(conf),
+	    0, EBADMSG));
+	conf_valid(&conf);
+	memset(conf.user, 'u', sizeof(conf.user));
+	CHECK(bad_msg("conf user", MSG_CONF, &conf, sizeof(conf), 0,
+	    EBADMSG));
+
+	CHECK_EQ(msg_read(&ca, &m), -1);
+	CHECK_EQ(errno, EAGAIN);
+	pair_close();
+}
+
+static void
+test_compose_einval(void)
+{
+	struct dns44_conf	 conf;
+	struct sockaddr_in	 sin;
+	struct msg_answer	 ans;
+	struct msg_lookup	 lk;
+	size_t			 len;
+	int			 needfd, p[2];
+
+	pair_open();
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	lk.addr = htonl(0xac180001);
+
+	CHECK(compose_einval("type 0", MSG_NONE, -1, NULL, 0));
+	CHECK(compose_einval("type 0 fd", MSG_NONE, p[1], NULL, 0));
+	CHECK(compose_einval("type MAX", MSG_TYPE_MAX, -1, NULL, 0));
+	CHECK(compose_einval("type ~0", 0xffffffff, p[1], &lk, sizeof(lk)));
+	CHECK(compose_einval("LOOKUP 3", MSG_LOOKUP, -1, &lk, 3));
+	CHECK(compose_einval("LOOKUP 5", MSG_LOOKUP, -1, &lk, 5));
+	CHECK(compose_einval("LOOKUP NULL", MSG_LOOKUP, -1, NULL,
+	    sizeof(lk)));
+	CHECK(compose_einval("LOOKUP fd", MSG_LOOKUP, p[1], &lk,
+	    sizeof(lk)));
+	CHECK(compose_einval("SOCK_END fd", MSG_SOCK_END, p[1], NULL, 0));
+	CHECK(compose_einval("SOCK_PEER no fd", MSG_SOCK_PEER, -1, NULL, 0));
+	CHECK(compose_einval("SOCK_PEER fd -2", MSG_SOCK_PEER, -2, NULL, 0));
+	CHECK(compose_einval("SOCK_PEER payload", MSG_SOCK_PEER, p[1], &lk,
+	    sizeof(lk)));
+	CHECK(compose_einval("CTL_OK payload", MSG_CTL_OK, -1, &lk,
+	    sizeof(lk)));
+	CHECK(compose_einval("CTL_FAIL empty", MSG_CTL_FAIL, -1, "", 0));
+	CHECK(compose_einval("CTL_FAIL abc", MSG_CTL_FAIL, -1, "abc", 3));
+	memset(payload, 0, sizeof(payload));
+	CHECK(compose_einval("CTL_FAIL big", MSG_CTL_FAIL, -1, payload,
+	    MSG_MAX_PAYLOAD + 1));
+
+	CHECK(make_payload(MSG_LOOKUP_ANSWER, payload, &len, &needfd));
+	memcpy(&ans, payload, sizeof(ans));
+	ans.naddrs = MSG_MAX_ADDRS + 1;
+	CHECK(compose_einval("naddrs 17", MSG_LOOKUP_ANSWER, -1, &ans,
+	    sizeof(ans)));
+	CHECK(make_payload(MSG_SOCK_DNS_TCP, payload, &len, &needfd));
+	memcpy(&sin, payload, sizeof(sin));
+	sin.sin_family = AF_UNIX;
+	CHECK(compose_einval("AF_UNIX", MSG_SOCK_DNS_TCP, p[1], &sin,
+	    sizeof(sin)));
+	conf_valid(&conf);
+	CHECK(compose_einval("conf short", MSG_CONF, -1, &conf,
+	    sizeof(conf) - 1));
+	conf.dns_listen_count = -1;
+	CHECK(compose_einval("conf count", MSG_CONF, -1, &conf,
+	    sizeof(conf)));
+
+	close(p[0]);
+	close(p[1]);
+	pair_close();
+}
+
+/* Fill the socket, keep composing, then drain: all arrive, in order. */
+static void
+test_queue(void)
+{
+	struct dns44_conf	 conf;
+	struct msg		 m;
+	uint32_t		 i, n, got;
+	int			 r, fail = 0;
+
+	pair_open();
+	conf_valid(&conf);
+	for (n = 0; !msg_pending(&ca) && n < 10000; n++) {
+		conf.verbose = n;
+		if (msg_compose(&ca, MSG_CONF, n, -1, &conf,
+		    sizeof(conf)) == -1)
+			break;
+	}
+	CHECK(msg_pending(&ca));
+	CHECK(n > 1 && n < 10000);
+	for (i = 0; i < 50; i++, n++) {
+		conf.verbose = n;
+		CHECK_EQ(msg_compose(&ca, MSG_CONF, n, -1, &conf,
+		    sizeof(conf)), 0);
+	}
+	CHECK(msg_pending(&ca));
+	CHECK(ca.queued >= 50 * (MSG_HDR_SIZE + sizeof(conf)));
+
+	for (got = 0; got < n;) {
+		r = msg_read(&cb, &m);
+		if (r == 1) {
+			if (m.hdr.id != got || m.hdr.type != MSG_CONF ||
+			    m.len != sizeof(conf) ||
+			    ((struct dns44_conf *)m.data)->verbose !=
+			    (int)got)
+				fail++;
+			got++;
+			continue;
+		}
+		if (r == -1 && errno == EAGAIN && msg_pending(&ca)) {
+			CHECK_EQ(msg_flush(&ca), 0);
+			continue;
+		}
+		break;
+	}
+	CHECK_EQ(fail, 0);
+	CHECK_EQ(got, n);
+	CHECK(!msg_pending(&ca));
+	CHECK_EQ(ca.queued, 0);
+	CHECK_EQ(msg_flush(&ca), 0);
+	CHECK_EQ(msg_read(&cb, &m), -1);
+	CHECK_EQ(errno, EAGAIN);
+	pair_close();
+}
+
+/* More than MSG_MAX_QUEUE bytes queued is refused; the fd goes with it. */
+static void
+test_enobufs(void)
+{
+	struct dns44_conf	 conf;
+	uint32_t		 n;
+	int			 r = 0, p[2], before;
+
+	pair_open();
+	conf_valid(&conf);
+	for (n = 0; n < 100000; n++)
+		if ((r = msg_compose(&ca, MSG_CONF, n, -1, &conf,
+		    sizeof(conf))) == -1)
+			break;
+	CHECK_EQ(r, -1);
+	CHECK_EQ(errno, ENOBUFS);
+	CHECK(ca.queued <= MSG_MAX_QUEUE);
+	CHECK(ca.queued + MSG_HDR_SIZE + sizeof(conf) > MSG_MAX_QUEUE);
+	CHECK(n > MSG_MAX_QUEUE / (MSG_HDR_SIZE + sizeof(conf)));
+
+	/* Top it up with empty messages, then one with an fd. */
+	for (n = 0; n < 100000; n++)
+		if ((r = msg_compose(&ca, MSG_CTL_OK, n, -1, NULL, 0)) == -1)
+			break;
+	CHECK_EQ(r, -1);
+	CHECK_EQ(errno, ENOBUFS);
+	CHECK(MSG_MAX_QUEUE - ca.queued < MSG_HDR_SIZE);
+	CHECK(pipe2(p, O_CLOEXEC) == 0);
+	before = count_fds();
+	errno = 0;
+	CHECK_EQ(msg_compose(&ca, MSG_SOCK_PEER, 1, p[1], NULL, 0), -1);
+	CHECK_EQ(errno, ENOBUFS);
+	CHECK_EQ(count_fds(), before - 1);
+	close(p[0]);
+
+	/* Still refused, still queued: nothing was read meanwhile. */
+	CHECK(msg_pending(&ca));
+	CHECK_EQ(msg_flush(&ca), 0);
+	CHECK(msg_pending(&ca));
+	pair_close();
+	CHECK_EQ(ca.queued, 0);
+}
+
+/* msg_clear closes the fds of messages still queued. */
+static void
+test_clear(void)
+{
+	struct dns44_conf	 conf;
+	uint32_t		 n;
+	int			 i, p[2], before, queued;
+	char			 c;
+
+	pair_open();
+	conf_valid(&conf);
+	for (n = 0; !msg_pending(&ca) && n < 10000; n++)
+		CHECK_EQ(msg_compose(&ca, MSG_CONF, n, -1, &conf,
+		    sizeof(conf)), 0);
+	CHECK(msg_pending(&ca));
+
+	before = count_fds();
+	for (i = 0; i < 5; i++) {
+		CHECK(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
+		CHECK_EQ(msg_compose(&ca, MSG_SOCK_PEER, i, p[1], NULL, 0), 0);
+		close(p[0]);
+	}
+	queued = count_fds();
+	CHECK_EQ(queued, before + 5);
+	msg_clear(&ca);
+	CHECK_EQ(count_fds(), before);
+	CHECK(!msg_pending(&ca));
+	CHECK_EQ(ca.queued, 0);
+
+	/* The channel is usable again after msg_clear. */
+	CHECK(pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0);
+	CHECK_EQ(msg_compose(&ca, MSG_SOCK_PEER, 1, p[1], NULL, 0), 0);
+	CHECK(msg_pending(&ca));
+	msg_clear(&ca);
+	CHECK_EQ(read(p[0], &c, 1), 0);		/* no writer left */
+	close(p[0]);
+	pair_close();
+}
+
+static void
+test_eof(void)
+{
+	struct msg	 m;
+
+	/* What was sent before the close is read first. */
+	pair_open();
+	CHECK_EQ(msg_compose(&cb, MSG_CTL_OK, 3, -1, NULL, 0), 0);
+	close(cb.fd);
+	cb.fd = -1;
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK_EQ(m.hdr.id, 3);
+	CHECK_EQ(msg_read(&ca, &m), 0);
+	CHECK_EQ(msg_read(&ca, &m), 0);
+
+	/* Sending to a closed peer fails without SIGPIPE. */
+	errno = 0;
+	CHECK_EQ(msg_compose(&ca, MSG_CTL_OK, 4, -1, NULL, 0), -1);
+	CHECK_EQ(errno, EPIPE);
+	CHECK(msg_pending(&ca));
+	errno = 0;
+	CHECK_EQ(msg_flush(&ca), -1);
+	CHECK_EQ(errno, EPIPE);
+	pair_close();
+}
+
+int
+main(void)
+{
+	int	 start;
+
+	start = count_fds();
+	test_names();
+	test_roundtrip();
+	test_fd_pass();
+	test_decode();
+	test_bad();
+	test_compose_einval();
+	test_queue();
+	test_enobufs();
+	test_clear();
+	test_eof();
+	CHECK_EQ(count_fds(), start);
+	return (test_done("msg"));
+}

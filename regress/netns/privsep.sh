@@ -1,0 +1,101 @@
+#!/bin/sh
+# privsep: the three processes run with exactly the privileges DESIGN.md
+# gives them, hold the sockets they should, and carry their titles.
+
+. "$srcdir/regress/lib/netns.sh"
+t_setup
+ns_new
+
+cf=$(conf_write d </dev/null)
+log=$T_TMP/d/log
+daemon_start "$NS" "$cf" "$log"
+parent=$D_PID
+wait_for 5 daemon_ready "$parent" || { cat "$log"; die "daemon did not start"; }
+dns=$(child_pid "$parent" dns)
+proxy=$(child_pid "$parent" proxy)
+
+user=$(default_user)
+uid=$(id -u "$user")
+gid=$(id -g "$user")
+
+field() {	# field PID NAME: the value of NAME in /proc/PID/status
+	awk -v f="$2:" '$1 == f { $1 = ""; sub(/^[ \t]+/, ""); print }' \
+	    "/proc/$1/status"
+}
+
+expect() {	# expect WHAT GOT WANT
+	if [ "$2" = "$3" ]; then
+		ok "$1: $2"
+	else
+		fail "$1: got \"$2\", want \"$3\""
+	fi
+}
+
+tab() {		# the four ids of a Uid: or Gid: line
+	printf '%s %s %s %s' "$1" "$1" "$1" "$1"
+}
+
+# Parent: root, with CAP_NET_ADMIN (12) and CAP_NET_BIND_SERVICE (10) only.
+expect "parent Uid" "$(field "$parent" Uid)" "$(tab 0)"
+expect "parent CapEff" "$(field "$parent" CapEff)" 0000000000001400
+expect "parent CapPrm" "$(field "$parent" CapPrm)" 0000000000001400
+expect "parent CapBnd" "$(field "$parent" CapBnd)" 0000000000001400
+expect "parent CapInh" "$(field "$parent" CapInh)" 0000000000000000
+expect "parent CapAmb" "$(field "$parent" CapAmb)" 0000000000000000
+expect "parent NoNewPrivs" "$(field "$parent" NoNewPrivs)" 1
+expect "parent root" "$(readlink "/proc/$parent/root")" /
+
+# Children: the unprivileged user, no capability, chrooted.
+for role in dns proxy; do
+	eval pid=\$$role
+	expect "$role Uid" "$(field "$pid" Uid)" "$(tab "$uid")"
+	expect "$role Gid" "$(field "$pid" Gid)" "$(tab "$gid")"
+	expect "$role Groups" "$(field "$pid" Groups)" ""
+	for c in CapEff CapPrm CapBnd CapInh CapAmb; do
+		expect "$role $c" "$(field "$pid" $c)" 0000000000000000
+	done
+	expect "$role NoNewPrivs" "$(field "$pid" NoNewPrivs)" 1
+done
+expect "dns root" "$(readlink "/proc/$dns/root")" "$T_TMP/d/db"
+expect "proxy root" "$(readlink "/proc/$proxy/root")" "$T_TMP/d/empty"
+
+# The database directory belongs to the user, the empty one to root.
+expect "db owner" "$(stat -c '%u:%g %a' "$T_TMP/d/db")" "$uid:$gid 700"
+expect "empty owner" "$(stat -c '%u:%g %a' "$T_TMP/d/empty")" "0:0 755"
+expect "control socket" "$(stat -c '%u:%g %a %F' "$T_TMP/d/ctl.sock")" \
+    "0:0 660 socket"
+
+# Titles, in ps and in the kernel's comm.
+for role in parent dns proxy; do
+	eval pid=\$$role
+	expect "$role cmdline" "$(tr '\0' ' ' <"/proc/$pid/cmdline" |
+	    sed 's/ *$//')" "dns44: $role"
+	expect "$role comm" "$(cat "/proc/$pid/comm")" "dns44: $role"
+done
+
+# Each listener is held by the process that serves it, not the parent.
+owner() {	# owner PROTO PORT: the pids holding that listener
+	ip netns exec "$NS" ss -Hlnp -A "$1" "sport = :$2" |
+	    grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | tr '\n' ' ' |
+	    sed 's/ $//'
+}
+expect "DNS UDP 4453" "$(owner udp 4453)" "$dns"
+expect "DNS TCP 4453" "$(owner tcp 4453)" "$dns"
+expect "proxy UDP 4480" "$(owner udp 4480)" "$proxy"
+expect "proxy TCP 4480" "$(owner tcp 4480)" "$proxy"
+expect "control socket holder" "$(ip netns exec "$NS" ss -Hlxp |
+    grep "$T_TMP/d/ctl.sock" | grep -o 'pid=[0-9]*' | cut -d= -f2 |
+    sort -u)" "$dns"
+
+# A named user that does not exist is an error, not a fallback.
+cf2=$(printf 'user "no-such-user-dns44"\n' | conf_write e)
+ip netns exec "$NS" "$DNS44" -d -f "$cf2" >"$T_TMP/e/log" 2>&1
+rc=$?
+expect "unknown user exits 1" "$rc" 1
+grep -q 'unknown user no-such-user-dns44' "$T_TMP/e/log" &&
+    ok "unknown user named" || fail "unknown user: $(cat "$T_TMP/e/log")"
+
+kill -TERM "$parent"
+wait "$parent"
+expect "exit status after SIGTERM" "$?" 0
+exit $T_FAILED

@@ -1,0 +1,88 @@
+#!/bin/sh
+#
+# run.sh: the golden-file tests of the configuration grammar.  Every
+# regress/parse/NAME.conf is given to "dns44 -n -f"; NAME.out holds the
+# standard output expected of a valid file (exit status 0, nothing on
+# stderr), NAME.err the standard error expected of an invalid one (exit
+# status 1, nothing on stdout).  In them @DBDIR@ and @EMPTYDIR@ stand for
+# the directories dns44 was configured with.  Files under include/ are only
+# read through include statements.
+#
+# Environment: DNS44 (the binary), srcdir (the source top directory),
+# DBDIR and EMPTYDIR.
+
+if [ -z "$DNS44" ] || [ ! -x "$DNS44" ]; then
+	echo "FAIL parse: DNS44 (${DNS44:-unset}) is not an executable" >&2
+	exit 1
+fi
+if [ -z "$DBDIR" ] || [ -z "$EMPTYDIR" ]; then
+	echo "FAIL parse: DBDIR and EMPTYDIR must be set" >&2
+	exit 1
+fi
+cd "${srcdir:-.}" || exit 1
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dns44-parse.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' 0
+trap 'exit 1' HUP INT TERM
+
+# The directories as sed replacements: escape \, & and the delimiter |.
+dbdir=$(printf '%s\n' "$DBDIR" | sed 's/[\\&|]/\\&/g')
+emptydir=$(printf '%s\n' "$EMPTYDIR" | sed 's/[\\&|]/\\&/g')
+
+total=0
+failed=0
+for conf in regress/parse/*.conf; do
+	[ -f "$conf" ] || continue
+	name=${conf##*/}
+	name=${name%.conf}
+	total=$((total + 1))
+
+	if [ -f "regress/parse/$name.out" ]; then
+		expected=regress/parse/$name.out
+		want=0
+		got=out
+		quiet=err
+	elif [ -f "regress/parse/$name.err" ]; then
+		expected=regress/parse/$name.err
+		want=1
+		got=err
+		quiet=out
+	else
+		echo "FAIL $name: neither $name.out nor $name.err"
+		failed=$((failed + 1))
+		continue
+	fi
+
+	sed -e "s|@DBDIR@|$dbdir|g" -e "s|@EMPTYDIR@|$emptydir|g" \
+	    "$expected" >"$tmp/expected"
+	"$DNS44" -n -f "$conf" >"$tmp/out" 2>"$tmp/err"
+	status=$?
+
+	ok=1
+	if [ "$status" -ne "$want" ]; then
+		echo "FAIL $name: exit status $status, expected $want"
+		ok=0
+	fi
+	if ! diff -u "$tmp/expected" "$tmp/$got" >"$tmp/diff"; then
+		[ $ok -eq 0 ] || echo "FAIL $name"
+		cat "$tmp/diff"
+		ok=0
+	fi
+	if [ -s "$tmp/$quiet" ]; then
+		[ $ok -eq 0 ] || echo "FAIL $name: unexpected std$quiet:"
+		sed 's/^/	/' "$tmp/$quiet"
+		ok=0
+	fi
+	if [ $ok -eq 1 ]; then
+		echo "ok $name"
+	else
+		failed=$((failed + 1))
+	fi
+done
+
+if [ $total -eq 0 ]; then
+	echo "FAIL parse: no .conf files in $(pwd)/regress/parse" >&2
+	exit 1
+fi
+echo "parse: $((total - failed)) of $total passed"
+[ $failed -eq 0 ]

@@ -1,0 +1,440 @@
+/*
+ * conf.c: the configuration apart from its grammar: the built-in defaults,
+ * the semantic checks run on the combined result of file and command line,
+ * the normalised printout of dns44 -n, and the small parsers and
+ * formatters for addresses, ranges and durations that the grammar and the
+ * command-line flags share.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns44.h"
+
+static int	 conf_addr_in_range(const struct dns44_conf *,
+		    const struct sockaddr_in *);
+static void	 conf_print_string(FILE *, const char *);
+static void	 conf_print_sockaddr(FILE *, const char *,
+		    const struct sockaddr_in *);
+static int	 conf_parse_addr(const char *, size_t, uint32_t *);
+
+void
+conf_defaults(struct dns44_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+
+	if (conf_parse_hostport(DEFAULT_DNS_ADDR, DEFAULT_DNS_PORT,
+	    &conf->dns_listen[0]) == -1 ||
+	    conf_parse_hostport(DEFAULT_UPSTREAM, DEFAULT_UPSTREAM_PORT,
+	    &conf->upstream[0]) == -1 ||
+	    conf_parse_hostport(DEFAULT_PROXY_ADDR, DEFAULT_PROXY_PORT,
+	    &conf->proxy_listen) == -1 ||
+	    conf_parse_range(DEFAULT_RANGE, conf) == -1)
+		abort();	/* the built-in defaults are wrong */
+	conf->dns_listen_count = 1;
+	conf->upstream_count = 1;
+
+	conf->ttl = DEFAULT_TTL;
+	conf->grace_ms = DEFAULT_GRACE_MS;
+	conf->dial_ms = DEFAULT_DIAL_MS;
+	conf->tcp_idle_ms = DEFAULT_TCP_IDLE_MS;
+	conf->udp_idle_ms = DEFAULT_UDP_IDLE_MS;
+	conf->dns_tcp_idle_ms = DEFAULT_DNS_TCP_IDLE_MS;
+	conf->upstream_ms = DEFAULT_UPSTREAM_MS;
+	conf->max_conn = DEFAULT_MAX_CONN;
+	conf->max_sessions = DEFAULT_MAX_SESSIONS;
+	conf->max_dns_tcp = DEFAULT_MAX_DNS_TCP;
+
+	/* All four fit: the struct sizes are larger than any default. */
+	strlcpy(conf->db_dir, DNS44_DBDIR, sizeof(conf->db_dir));
+	strlcpy(conf->empty_dir, DNS44_EMPTY_DIR, sizeof(conf->empty_dir));
+	strlcpy(conf->control_path, DNS44_CONTROL,
+	    sizeof(conf->control_path));
+	strlcpy(conf->user, DNS44_USER, sizeof(conf->user));
+	conf->control_group[0] = '\0';
+	conf->user_set = 0;
+	conf->verbose = 0;
+}
+
+/* Print a string in double quotes, the way the grammar reads it back. */
+static void
+conf_print_string(FILE *fp, const char *s)
+{
+	fputc('"', fp);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', fp);
+		fputc(*s, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+conf_print_sockaddr(FILE *fp, const char *what, const struct sockaddr_in *sin)
+{
+	char	addr[INET_ADDRSTRLEN];
+
+	if (inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr)) == NULL)
+		strlcpy(addr, "?", sizeof(addr));
+	fprintf(fp, "%s %s port %u\n", what, addr, ntohs(sin->sin_port));
+}
+
+void
+conf_print(FILE *fp, const struct dns44_conf *conf)
+{
+	char		buf[64], first[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN];
+	struct in_addr	ina;
+	uint32_t	mask;
+	int		i;
+
+	for (i = 0; i < conf->dns_listen_count; i++)
+		conf_print_sockaddr(fp, "dns listen", &conf->dns_listen[i]);
+	for (i = 0; i < conf->upstream_count; i++)
+		conf_print_sockaddr(fp, "dns upstream", &conf->upstream[i]);
+	fprintf(fp, "dns ttl %u\n", conf->ttl);
+	fprintf(fp, "dns upstream-timeout %s\n",
+	    conf_fmt_duration(conf->upstream_ms, buf, sizeof(buf)));
+	fprintf(fp, "dns tcp-idle-timeout %s\n",
+	    conf_fmt_duration(conf->dns_tcp_idle_ms, buf, sizeof(buf)));
+	fprintf(fp, "dns tcp-clients %u\n", conf->max_dns_tcp);
+
+	if (conf->range_prefix >= 0) {
+		mask = conf->range_prefix == 0 ? 0 :
+		    0xffffffffU << (32 - conf->range_prefix);
+		ina.s_addr = htonl(conf->range_first & mask);
+		inet_ntop(AF_INET, &ina, first, sizeof(first));
+		fprintf(fp, "range %s/%d\n", first, conf->range_prefix);
+	} else {
+		ina.s_addr = htonl(conf->range_first);
+		inet_ntop(AF_INET, &ina, first, sizeof(first));
+		ina.s_addr = htonl(conf->range_last);
+		inet_ntop(AF_INET, &ina, last, sizeof(last));
+		fprintf(fp, "range %s - %s\n", first, last);
+	}
+	fprintf(fp, "reuse-grace %s\n",
+	    conf_fmt_duration(conf->grace_ms, buf, sizeof(buf)));
+	fputs("database ", fp);
+	conf_print_string(fp, conf->db_dir);
+	fputs("\nuser ", fp);
+	conf_print_string(fp, conf->user);
+	fputc('\n', fp);
+
+	conf_print_sockaddr(fp, "proxy listen", &conf->proxy_listen);
+	fprintf(fp, "proxy dial-timeout %s\n",
+	    conf_fmt_duration(conf->dial_ms, buf, sizeof(buf)));
+	fprintf(fp, "proxy tcp-idle-timeout %s\n",
+	    conf_fmt_duration(conf->tcp_idle_ms, buf, sizeof(buf)));
+	fprintf(fp, "proxy udp-idle-timeout %s\n",
+	    conf_fmt_duration(conf->udp_idle_ms, buf, sizeof(buf)));
+	fprintf(fp, "proxy connections %u\n", conf->max_conn);
+	fprintf(fp, "proxy sessions %u\n", conf->max_sessions);
+	fputs("proxy chroot ", fp);
+	conf_print_string(fp, conf->empty_dir);
+
+	fputs("\ncontrol socket ", fp);
+	conf_print_string(fp, conf->control_path);
+	if (conf->control_group[0] != '\0') {
+		fputs(" group ", fp);
+		conf_print_string(fp, conf->control_group);
+	}
+	fprintf(fp, "\nlog %s\n", conf->verbose ? "verbose" : "brief");
+}
+
+static int
+conf_addr_in_range(const struct dns44_conf *conf,
+    const struct sockaddr_in *sin)
+{
+	uint32_t	a = ntohl(sin->sin_addr.s_addr);
+
+	return (a >= conf->range_first && a <= conf->range_last);
+}
+
+int
+conf_check(const struct dns44_conf *conf, char *err, size_t errlen)
+{
+	char	addr[32];
+	int	i, j;
+
+	if (conf->dns_listen_count < 1) {
+		snprintf(err, errlen, "no dns listen address");
+		return (-1);
+	}
+	if (conf->upstream_count < 1) {
+		snprintf(err, errlen, "no dns upstream");
+		return (-1);
+	}
+	if (conf->range_first > conf->range_last) {
+		snprintf(err, errlen, "the virtual range holds no address");
+		return (-1);
+	}
+	for (i = 0; i < conf->dns_listen_count; i++) {
+		conf_fmt_addr(&conf->dns_listen[i], addr, sizeof(addr));
+		if (conf_addr_in_range(conf, &conf->dns_listen[i])) {
+			snprintf(err, errlen, "dns listen %s lies inside the "
+			    "virtual range", addr);
+			return (-1);
+		}
+		for (j = 0; j < i; j++) {
+			if (conf->dns_listen[j].sin_addr.s_addr ==
+			    conf->dns_listen[i].sin_addr.s_addr &&
+			    conf->dns_listen[j].sin_port ==
+			    conf->dns_listen[i].sin_port) {
+				snprintf(err, errlen, "duplicate dns listen %s",
+				    addr);
+				return (-1);
+			}
+		}
+		if (conf->dns_listen[i].sin_addr.s_addr ==
+		    conf->proxy_listen.sin_addr.s_addr &&
+		    conf->dns_listen[i].sin_port ==
+		    conf->proxy_listen.sin_port) {
+			snprintf(err, errlen, "proxy listen %s is also a dns "
+			    "listen address", addr);
+			return (-1);
+		}
+	}
+	for (i = 0; i < conf->upstream_count; i++) {
+		if (conf_addr_in_range(conf, &conf->upstream[i])) {
+			snprintf(err, errlen, "upstream %s lies inside the "
+			    "virtual range", conf_fmt_addr(&conf->upstream[i],
+			    addr, sizeof(addr)));
+			return (-1);
+		}
+	}
+	if (conf_addr_in_range(conf, &conf->proxy_listen)) {
+		snprintf(err, errlen, "proxy listen %s lies inside the "
+		    "virtual range", conf_fmt_addr(&conf->proxy_listen,
+		    addr, sizeof(addr)));
+		return (-1);
+	}
+	return (0);
+}
+
+/* A dotted quad of len bytes at s, to host byte order. */
+static int
+conf_parse_addr(const char *s, size_t len, uint32_t *addr)
+{
+	char		buf[INET_ADDRSTRLEN];
+	struct in_addr	ina;
+
+	if (len >= sizeof(buf))
+		return (-1);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, &ina) != 1)
+		return (-1);
+	*addr = ntohl(ina.s_addr);
+	return (0);
+}
+
+/* "1.2.3.4" or "1.2.3.4:53"; the port is defport when not given. */
+int
+conf_parse_hostport(const char *str, in_port_t defport,
+    struct sockaddr_in *sin)
+{
+	const char	*colon, *errstr;
+	uint32_t	 addr;
+	long long	 port = defport;
+
+	if ((colon = strchr(str, ':')) == NULL)
+		colon = str + strlen(str);
+	else {
+		port = strtonum(colon + 1, 1, 65535, &errstr);
+		if (!isdigit((unsigned char)colon[1]) || errstr != NULL)
+			return (-1);
+	}
+	if (conf_parse_addr(str, colon - str, &addr) == -1)
+		return (-1);
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(addr);
+	sin->sin_port = htons((in_port_t)port);
+	return (0);
+}
+
+/*
+ * "a.b.c.d/n" or "a.b.c.d-e.f.g.h" (blanks around the dash allowed).  On
+ * failure conf is untouched and errno says why, for the messages of the
+ * grammar: EDOM when the CIDR address has host bits set, ERANGE when the
+ * first address is above the last, EINVAL for anything else.
+ */
+int
+conf_parse_range(const char *str, struct dns44_conf *conf)
+{
+	const char	*sep, *end, *errstr;
+	uint32_t	 first, last, mask;
+	long long	 prefix;
+
+	if ((sep = strchr(str, '/')) != NULL) {
+		prefix = strtonum(sep + 1, 0, 32, &errstr);
+		if (!isdigit((unsigned char)sep[1]) || errstr != NULL ||
+		    conf_parse_addr(str, sep - str, &first) == -1) {
+			errno = EINVAL;
+			return (-1);
+		}
+		mask = prefix == 0 ? 0 : 0xffffffffU << (32 - prefix);
+		if ((first & ~mask) != 0) {
+			errno = EDOM;
+			return (-1);
+		}
+		last = first | ~mask;
+		if (prefix <= 30) {
+			/* Leave out the network and broadcast addresses. */
+			first++;
+			last--;
+		}
+		conf->range_first = first;
+		conf->range_last = last;
+		conf->range_prefix = (int)prefix;
+		return (0);
+	}
+
+	if ((sep = strchr(str, '-')) == NULL) {
+		errno = EINVAL;
+		return (-1);
+	}
+	for (end = sep; end > str && isblank((unsigned char)end[-1]); end--)
+		;
+	if (conf_parse_addr(str, end - str, &first) == -1) {
+		errno = EINVAL;
+		return (-1);
+	}
+	for (sep++; isblank((unsigned char)*sep); sep++)
+		;
+	if (conf_parse_addr(sep, strlen(sep), &last) == -1) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (first > last) {
+		errno = ERANGE;
+		return (-1);
+	}
+	conf->range_first = first;
+	conf->range_last = last;
+	conf->range_prefix = -1;
+	return (0);
+}
+
+/*
+ * A bare number of seconds, or number+unit groups with the units ms, s, m
+ * and h ("1m30s", "500ms").  errno is ERANGE when the result does not fit
+ * 32 bits of milliseconds, EINVAL for anything else.
+ */
+int
+conf_parse_duration(const char *str, uint32_t *ms)
+{
+	static const struct {
+		const char	*name;
+		uint64_t	 ms;
+	} units[] = {
+		{ "ms", 1 },	/* before "m", which is its prefix */
+		{ "h", 3600 * 1000 },
+		{ "m", 60 * 1000 },
+		{ "s", 1000 },
+	};
+	const char	*p = str;
+	uint64_t	 total = 0, n;
+	size_t		 i, len;
+	int		 bare;
+
+	if (*p == '\0') {
+		errno = EINVAL;
+		return (-1);
+	}
+	bare = str[strspn(str, "0123456789")] == '\0';
+	while (*p != '\0') {
+		if (!isdigit((unsigned char)*p)) {
+			errno = EINVAL;
+			return (-1);
+		}
+		for (n = 0; isdigit((unsigned char)*p); p++) {
+			n = n * 10 + (*p - '0');
+			if (n > UINT32_MAX) {
+				errno = ERANGE;
+				return (-1);
+			}
+		}
+		if (bare) {
+			total = n * 1000;
+			break;
+		}
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			len = strlen(units[i].name);
+			if (strncmp(p, units[i].name, len) == 0)
+				break;
+		}
+		if (i == sizeof(units) / sizeof(units[0])) {
+			errno = EINVAL;
+			return (-1);
+		}
+		p += len;
+		total += n * units[i].ms;
+		if (total > UINT32_MAX) {
+			errno = ERANGE;
+			return (-1);
+		}
+	}
+	if (total > UINT32_MAX) {
+		errno = ERANGE;
+		return (-1);
+	}
+	*ms = (uint32_t)total;
+	return (0);
+}
+
+/* The canonical form: largest units first, "0s" for nothing. */
+const char *
+conf_fmt_duration(uint32_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char	*name;
+		uint32_t	 ms;
+	} units[] = {
+		{ "h", 3600 * 1000 },
+		{ "m", 60 * 1000 },
+		{ "s", 1000 },
+		{ "ms", 1 },
+	};
+	char	part[16];
+	size_t	i;
+
+	if (len == 0)
+		return (buf);
+	buf[0] = '\0';
+	if (ms == 0) {
+		strlcpy(buf, "0s", len);
+		return (buf);
+	}
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms < units[i].ms)
+			continue;
+		snprintf(part, sizeof(part), "%u%s", ms / units[i].ms,
+		    units[i].name);
+		strlcat(buf, part, len);
+		ms %= units[i].ms;
+	}
+	return (buf);
+}
+
+/* "1.2.3.4:53" */
+const char *
+conf_fmt_addr(const struct sockaddr_in *sin, char *buf, size_t len)
+{
+	char	addr[INET_ADDRSTRLEN];
+
+	if (inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr)) == NULL)
+		strlcpy(addr, "?", sizeof(addr));
+	snprintf(buf, len, "%s:%u", addr, ntohs(sin->sin_port));
+	return (buf);
+}

@@ -1,0 +1,427 @@
+/*
+ * msg.c: framing, sending and receiving of the messages dns44's processes
+ * exchange.  It owns the send queue of a channel, the passing of file
+ * descriptors and the one table that says what each message type must look
+ * like; every message sent or received is checked against that table.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dns44.h"
+#include "msg.h"
+
+/* One message waiting to be sent: header and payload, built once. */
+struct msg_out {
+	TAILQ_ENTRY(msg_out)	 entry;
+	int			 fd;		/* -1 when none */
+	size_t			 len;		/* header and payload */
+	unsigned char		 buf[];
+};
+
+/* What a message type must look like. */
+struct msg_rule {
+	const char	*name;
+	size_t		 min;		/* payload length */
+	size_t		 max;
+	int		 fd;		/* 1: must carry one, 0: must not */
+	int		(*check)(const unsigned char *, size_t);
+};
+
+/* A received message may bring more fds than allowed; room to close them. */
+#define MSG_CMSG_FDS	8
+
+static int	msg_has_nul(const unsigned char *, size_t, size_t);
+static int	msg_check_sin(const unsigned char *, size_t);
+static int	msg_check_conf(const unsigned char *, size_t);
+static int	msg_check_answer(const unsigned char *, size_t);
+static int	msg_check_string(const unsigned char *, size_t);
+static const struct msg_rule *msg_rule(uint32_t, const void *, size_t, int);
+static void	msg_close_fds(int *, size_t);
+
+/* Payload sizes, short so that the table reads as one. */
+#define CONF	sizeof(struct dns44_conf)
+#define SIN	sizeof(struct sockaddr_in)
+#define RSOCK	sizeof(struct msg_reply_sock)
+#define LOOKUP	sizeof(struct msg_lookup)
+#define ANSWER	sizeof(struct msg_answer)
+#define LOG	sizeof(struct msg_log)
+#define ANY	MSG_MAX_PAYLOAD
+#define RULE(type, min, max, fd, check)					\
+	[type] = { #type, (min), (max), (fd), (check) }
+
+/* Indexed by type; a type without an entry is unknown. */
+static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
+	/*   type			min	max	fd check */
+	RULE(MSG_CONF,			CONF,	CONF,	0, msg_check_conf),
+	RULE(MSG_SOCK_DNS_UDP,		SIN,	SIN,	1, msg_check_sin),
+	RULE(MSG_SOCK_DNS_TCP,		SIN,	SIN,	1, msg_check_sin),
+	RULE(MSG_SOCK_PROXY_TCP,	SIN,	SIN,	1, msg_check_sin),
+	RULE(MSG_SOCK_PROXY_UDP,	SIN,	SIN,	1, msg_check_sin),
+	RULE(MSG_SOCK_CONTROL,		0,	0,	1, NULL),
+	RULE(MSG_SOCK_PEER,		0,	0,	1, NULL),
+	RULE(MSG_SOCK_END,		0,	0,	0, NULL),
+	RULE(MSG_SHUTDOWN,		0,	0,	0, NULL),
+	RULE(MSG_REPLY_SOCK_REQ,	RSOCK,	RSOCK,	0, NULL),
+	RULE(MSG_REPLY_SOCK,		RSOCK,	RSOCK,	1, NULL),
+	RULE(MSG_REPLY_SOCK_FAIL,	RSOCK,	RSOCK,	0, NULL),
+	RULE(MSG_LOOKUP,		LOOKUP,	LOOKUP,	0, NULL),
+	RULE(MSG_LOOKUP_ANSWER,		ANSWER,	ANSWER,	0, msg_check_answer),
+	RULE(MSG_LOOKUP_MISS,		LOOKUP,	LOOKUP,	0, NULL),
+	RULE(MSG_IN_USE,		LOOKUP,	LOOKUP,	0, NULL),
+	RULE(MSG_RELEASED,		LOOKUP,	LOOKUP,	0, NULL),
+	RULE(MSG_EVICTED,		LOOKUP,	LOOKUP,	0, NULL),
+	RULE(MSG_CTL_RELOAD,		0,	0,	0, NULL),
+	RULE(MSG_CTL_LOG,		LOG,	LOG,	0, NULL),
+	RULE(MSG_CTL_OK,		0,	0,	0, NULL),
+	RULE(MSG_CTL_FAIL,		1,	ANY,	0, msg_check_string),
+};
+
+#undef RULE
+#undef ANY
+#undef LOG
+#undef ANSWER
+#undef LOOKUP
+#undef RSOCK
+#undef SIN
+#undef CONF
+
+/* The checks below read through memcpy: a fuzzer's buffer is unaligned. */
+
+static int
+msg_check_sin(const unsigned char *p, size_t len)
+{
+	sa_family_t	 family;
+
+	(void)len;
+	memcpy(&family, p + offsetof(struct sockaddr_in, sin_family),
+	    sizeof(family));
+	return (family == AF_INET ? 0 : -1);
+}
+
+static int
+msg_has_nul(const unsigned char *p, size_t off, size_t size)
+{
+	return (memchr(p + off, '\0', size) != NULL);
+}
+
+/* A string member of struct dns44_conf holds its terminating NUL. */
+#define CONF_STR_OK(p, f)						\
+	msg_has_nul((p), offsetof(struct dns44_conf, f),		\
+	    sizeof(((struct dns44_conf *)0)->f))
+
+static int
+msg_check_conf(const unsigned char *p, size_t len)
+{
+	int	 ndns, nup;
+
+	(void)len;
+	memcpy(&ndns, p + offsetof(struct dns44_conf, dns_listen_count),
+	    sizeof(ndns));
+	memcpy(&nup, p + offsetof(struct dns44_conf, upstream_count),
+	    sizeof(nup));
+	/* The counts index arrays in the receiver. */
+	if (ndns < 0 || ndns > CONF_MAX_DNS_LISTEN ||
+	    nup < 0 || nup > CONF_MAX_UPSTREAM)
+		return (-1);
+	if (!CONF_STR_OK(p, db_dir) || !CONF_STR_OK(p, empty_dir) ||
+	    !CONF_STR_OK(p, control_path) || !CONF_STR_OK(p, control_group) ||
+	    !CONF_STR_OK(p, user))
+		return (-1);
+	return (0);
+}
+
+#undef CONF_STR_OK
+
+static int
+msg_check_answer(const unsigned char *p, size_t len)
+{
+	uint32_t	 naddrs;
+
+	(void)len;
+	if (!msg_has_nul(p, offsetof(struct msg_answer, domain),
+	    MSG_DOMAIN_MAX))
+		return (-1);
+	memcpy(&naddrs, p + offsetof(struct msg_answer, naddrs),
+	    sizeof(naddrs));
+	return (naddrs <= MSG_MAX_ADDRS ? 0 : -1);
+}
+
+static int
+msg_check_string(const unsigned char *p, size_t len)
+{
+	return (p[len - 1] == '\0' ? 0 : -1);
+}
+
+/*
+ * The rule for a message of this type, length and fd presence whose payload
+ * passes the type's check, or NULL.
+ */
+static const struct msg_rule *
+msg_rule(uint32_t type, const void *data, size_t len, int hasfd)
+{
+	const struct msg_rule	*r;
+
+	if (type >= MSG_TYPE_MAX)
+		return (NULL);
+	r = &msg_rules[type];
+	if (r->name == NULL || len < r->min || len > r->max ||
+	    r->fd != (hasfd != 0))
+		return (NULL);
+	if (len > 0 && data == NULL)
+		return (NULL);
+	if (r->check != NULL && r->check(data, len) == -1)
+		return (NULL);
+	return (r);
+}
+
+const char *
+msg_type_name(uint32_t type)
+{
+	if (type >= MSG_TYPE_MAX || msg_rules[type].name == NULL)
+		return ("unknown");
+	return (msg_rules[type].name);
+}
+
+void
+msg_init(struct msg_chan *chan, int fd)
+{
+	chan->fd = fd;
+	TAILQ_INIT(&chan->out);
+	chan->queued = 0;
+}
+
+void
+msg_clear(struct msg_chan *chan)
+{
+	struct msg_out	*o;
+
+	while ((o = TAILQ_FIRST(&chan->out)) != NULL) {
+		TAILQ_REMOVE(&chan->out, o, entry);
+		if (o->fd != -1)
+			close(o->fd);
+		free(o);
+	}
+	chan->queued = 0;
+}
+
+int
+msg_pending(const struct msg_chan *chan)
+{
+	return (!TAILQ_EMPTY(&chan->out));
+}
+
+/*
+ * Queue a message and try to send it.  The fd is the channel's from here
+ * on, whatever happens, unless the arguments are bad (EINVAL).
+ */
+int
+msg_compose(struct msg_chan *chan, uint32_t type, uint32_t id, int fd,
+    const void *data, size_t len)
+{
+	struct msg_hdr	 hdr;
+	struct msg_out	*o;
+	size_t		 total;
+	int		 saved_errno;
+
+	if (fd < -1 || msg_rule(type, data, len, fd != -1) == NULL) {
+		errno = EINVAL;
+		return (-1);
+	}
+	total = MSG_HDR_SIZE + len;
+	if (chan->queued + total > MSG_MAX_QUEUE) {
+		errno = ENOBUFS;
+		goto fail;
+	}
+	if ((o = malloc(sizeof(*o) + total)) == NULL)
+		goto fail;
+
+	hdr.type = type;
+	hdr.len = (uint32_t)len;
+	hdr.id = id;
+	hdr.pid = (uint32_t)getpid();
+	memcpy(o->buf, &hdr, sizeof(hdr));
+	if (len > 0)
+		memcpy(o->buf + MSG_HDR_SIZE, data, len);
+	o->len = total;
+	o->fd = fd;
+	TAILQ_INSERT_TAIL(&chan->out, o, entry);
+	chan->queued += total;
+
+	return (msg_flush(chan));
+
+fail:
+	if (fd != -1) {
+		saved_errno = errno;
+		close(fd);
+		errno = saved_errno;
+	}
+	return (-1);
+}
+
+int
+msg_flush(struct msg_chan *chan)
+{
+	union {
+		struct cmsghdr	hdr;
+		unsigned char	buf[CMSG_SPACE(sizeof(int))];
+	}		 cmsgbuf;
+	struct cmsghdr	*cmsg;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	struct msg_out	*o;
+	ssize_t		 n;
+
+	while ((o = TAILQ_FIRST(&chan->out)) != NULL) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = o->buf;
+		iov.iov_len = o->len;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if (o->fd != -1) {
+			memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+			mh.msg_control = cmsgbuf.buf;
+			mh.msg_controllen = sizeof(cmsgbuf.buf);
+			cmsg = CMSG_FIRSTHDR(&mh);
+			cmsg->cmsg_level = SOL_SOCKET;
+			cmsg->cmsg_type = SCM_RIGHTS;
+			cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cmsg), &o->fd, sizeof(int));
+		}
+
+		n = sendmsg(chan->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return (0);
+			return (-1);
+		}
+		/* SOCK_SEQPACKET sends all of it or nothing. */
+		if ((size_t)n != o->len) {
+			errno = EIO;
+			return (-1);
+		}
+
+		TAILQ_REMOVE(&chan->out, o, entry);
+		chan->queued -= o->len;
+		if (o->fd != -1)
+			close(o->fd);
+		free(o);
+	}
+	return (0);
+}
+
+static void
+msg_close_fds(int *fds, size_t nfds)
+{
+	size_t	 i;
+	int	 saved_errno = errno;
+
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	errno = saved_errno;
+}
+
+/*
+ * Receive one message.  Whatever fds came with a message that is not
+ * returned are closed here.
+ */
+int
+msg_read(struct msg_chan *chan, struct msg *m)
+{
+	union {
+		struct cmsghdr	hdr;
+		unsigned char	buf[CMSG_SPACE(sizeof(int) * MSG_CMSG_FDS)];
+	}		 cmsgbuf;
+	struct cmsghdr	*cmsg;
+	struct msghdr	 mh;
+	struct iovec	 iov;
+	ssize_t		 n;
+	size_t		 i, nfds = 0, cnt;
+	int		 fds[MSG_CMSG_FDS];
+	int		 fd;
+
+	memset(&mh, 0, sizeof(mh));
+	iov.iov_base = chan->rbuf;
+	iov.iov_len = sizeof(chan->rbuf);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cmsgbuf.buf;
+	mh.msg_controllen = sizeof(cmsgbuf.buf);
+
+	do {
+		n = recvmsg(chan->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return (-1);
+
+	for (cmsg = CMSG_FIRSTHDR(&mh); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(&mh, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		cnt = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < cnt && nfds < MSG_CMSG_FDS; i++) {
+			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
+			    sizeof(int));
+			fds[nfds++] = fd;
+		}
+	}
+
+	if (n == 0) {
+		msg_close_fds(fds, nfds);
+		return (0);
+	}
+	if (mh.msg_flags & MSG_TRUNC) {
+		msg_close_fds(fds, nfds);
+		errno = EMSGSIZE;
+		return (-1);
+	}
+	if ((mh.msg_flags & MSG_CTRUNC) || nfds > 1 ||
+	    msg_decode(chan->rbuf, n, nfds == 1 ? fds[0] : -1, m) == -1) {
+		msg_close_fds(fds, nfds);
+		errno = EBADMSG;
+		return (-1);
+	}
+	return (1);
+}
+
+/*
+ * Check a received message against its type's rule and describe it in *m,
+ * which is left alone when the message is bad.  The fd is only recorded.
+ */
+int
+msg_decode(const void *buf, size_t n, int fd, struct msg *m)
+{
+	const unsigned char	*p = buf;
+	struct msg_hdr		 hdr;
+
+	if (buf == NULL || n < MSG_HDR_SIZE)
+		goto bad;
+	memcpy(&hdr, p, sizeof(hdr));
+	if (hdr.len != n - MSG_HDR_SIZE)
+		goto bad;
+	if (msg_rule(hdr.type, p + MSG_HDR_SIZE, hdr.len, fd != -1) == NULL)
+		goto bad;
+
+	m->hdr = hdr;
+	m->data = (void *)(p + MSG_HDR_SIZE);
+	m->len = hdr.len;
+	m->fd = fd;
+	return (0);
+
+bad:
+	errno = EBADMSG;
+	return (-1);
+}

@@ -1,0 +1,1038 @@
+/*
+ * parse.y: the grammar of dns44.conf and its lexer.  The lexer owns the
+ * stack of open files (include), the macros and their expansion; the
+ * grammar fills a copy of the configuration, which conf_parse() hands back
+ * only when every line was right.  Errors go to stderr as file:line:
+ * message, and parsing goes on to report them all.
+ */
+
+%{
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns44.h"
+#include "log.h"
+
+#define PARSE_MAX_DEPTH		8	/* nested includes */
+#define PARSE_BUFSIZE		8192	/* one word or quoted string */
+#define PARSE_LINE_TOKENS	4	/* remembered for error messages */
+#define PARSE_BAD_ESCAPE	"invalid escape in string (only \\\" and \\\\)"
+
+struct parse_file {
+	struct parse_file	*prev;
+	FILE			*fp;
+	char			*name;
+	dev_t			 dev;
+	ino_t			 ino;
+	int			 lineno;
+	int			 newline;	/* next token starts a line */
+	int			 depth;		/* 0: the file conf_parse got */
+};
+
+struct parse_macro {
+	struct parse_macro	*next;
+	char			*name;
+	char			*value;
+	int			 persist;	/* from the command line */
+};
+
+/* Every string handed to the grammar; all freed when a parse ends. */
+struct parse_str {
+	struct parse_str	*next;
+	char			 s[];
+};
+
+/* The grammar calls these by their yacc names. */
+#define YYLEX_IS_DECLARED	1
+#define YYERROR_IS_DECLARED	1
+static int	 yylex(void);
+static void	 yyerror(const char *);
+
+static void	 parse_error(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+static char	*parse_strdup(const char *);
+static void	 parse_str_free(void);
+static int	 parse_pushfile(const char *);
+static void	 parse_popfile(void);
+static void	 parse_include(const char *);
+static int	 parse_getc(int *);
+static void	 parse_ungetc(int);
+static int	 parse_token(int);
+static int	 parse_keyword(const char *);
+static int	 parse_ident(const char *);
+static struct parse_macro *parse_macro_find(const char *);
+static int	 parse_macro_set(const char *, const char *, int);
+static void	 parse_macro_clear(int);
+static void	 parse_macro(const char *, const char *);
+static const char *parse_expected(void);
+static const char *parse_suggest(const char *, const char *);
+static int	 parse_number(const char *, const char *, long long,
+		    long long, long long *);
+static int	 parse_duration(const char *, const char *, int, uint32_t *);
+static int	 parse_addr(const char *, struct in_addr *);
+static int	 parse_sockaddr(const char *, long long, in_port_t,
+		    struct sockaddr_in *);
+static void	 parse_dns_listen(const char *, long long);
+static void	 parse_upstream(const char *, long long);
+static void	 parse_proxy_listen(const char *, long long);
+static void	 parse_range(const char *, const char *);
+static void	 parse_path(const char *, const char *, char *, size_t);
+static void	 parse_name(const char *, const char *, char *, size_t);
+
+static struct dns44_conf	*pconf;		/* the copy being filled */
+static struct parse_file	*file;		/* the file being read */
+static struct parse_macro	*macros;
+static struct parse_str		*strs;
+static int			 errors;
+static int			 seen_dns_listen, seen_upstream, seen_proxy;
+
+/* Line bookkeeping: one message per line, and context for it. */
+static unsigned long	 line_serial, err_serial;
+static int		 line_tok[PARSE_LINE_TOKENS];
+static int		 line_ntok;
+static char		 line_word[64];	/* the first token, if a word */
+
+/* Characters to read again, last in first out: macro values, lookahead. */
+static char		 pb[PARSE_BUFSIZE + 16];
+static size_t		 pblen;
+%}
+
+%union {
+	char		*string;
+	long long	 number;
+}
+
+%token	<string>	DNS LISTEN PORT UPSTREAM TTL UPSTREAMTIMEOUT
+%token	<string>	TCPIDLETIMEOUT TCPCLIENTS RANGE REUSEGRACE DATABASE
+%token	<string>	USER PROXY DIALTIMEOUT UDPIDLETIMEOUT CONNECTIONS
+%token	<string>	SESSIONS CHROOT CONTROL SOCKET GROUP LOG VERBOSE BRIEF
+%token	<string>	INCLUDE
+%token	<string>	STRING WORD NUMBER
+%token			ERROR
+%type	<string>	string name keyword optgroup
+%type	<number>	optport
+
+%%
+
+/*
+ * An include acts once its newline is read, which needs no lookahead, so
+ * the next token already comes from the included file.
+ */
+grammar	: /* empty */
+	| grammar '\n'
+	| grammar INCLUDE string '\n'	{ parse_include($3); }
+	| grammar stmt '\n'
+	| grammar error '\n'		{ yyerrok; }
+	;
+
+stmt	: macro
+	| DNS dnsopt
+	| PROXY proxyopt
+	| RANGE string			{ parse_range($2, NULL); }
+	| RANGE string '-' string	{ parse_range($2, $4); }
+	| REUSEGRACE string		{
+		parse_duration("reuse-grace", $2, 1, &pconf->grace_ms);
+	}
+	| DATABASE string		{
+		parse_path("database", $2, pconf->db_dir,
+		    sizeof(pconf->db_dir));
+	}
+	| USER name			{
+		parse_name("user", $2, pconf->user, sizeof(pconf->user));
+		pconf->user_set = 1;
+	}
+	| CONTROL SOCKET string optgroup {
+		parse_path("control socket", $3, pconf->control_path,
+		    sizeof(pconf->control_path));
+		if ($4 != NULL)
+			parse_name("group", $4, pconf->control_group,
+			    sizeof(pconf->control_group));
+	}
+	| LOG VERBOSE			{ pconf->verbose = 1; }
+	| LOG BRIEF			{ pconf->verbose = 0; }
+	;
+
+macro	: WORD '=' name			{ parse_macro($1, $3); }
+	| keyword '=' name		{
+		parse_error("macro name \"%s\" is a keyword", $1);
+	}
+	;
+
+dnsopt	: LISTEN string optport		{ parse_dns_listen($2, $3); }
+	| UPSTREAM string optport	{ parse_upstream($2, $3); }
+	| TTL NUMBER			{
+		long long	n;
+
+		if (parse_number("ttl", $2, 0, 604800, &n) == 0)
+			pconf->ttl = n;
+	}
+	| UPSTREAMTIMEOUT string	{
+		parse_duration("upstream-timeout", $2, 0,
+		    &pconf->upstream_ms);
+	}
+	| TCPIDLETIMEOUT string		{
+		parse_duration("tcp-idle-timeout", $2, 0,
+		    &pconf->dns_tcp_idle_ms);
+	}
+	| TCPCLIENTS NUMBER		{
+		long long	n;
+
+		if (parse_number("tcp-clients", $2, 1, 65535, &n) == 0)
+			pconf->max_dns_tcp = n;
+	}
+	;
+
+proxyopt : LISTEN string optport	{ parse_proxy_listen($2, $3); }
+	| DIALTIMEOUT string		{
+		parse_duration("dial-timeout", $2, 0, &pconf->dial_ms);
+	}
+	| TCPIDLETIMEOUT string		{
+		parse_duration("tcp-idle-timeout", $2, 0,
+		    &pconf->tcp_idle_ms);
+	}
+	| UDPIDLETIMEOUT string		{
+		parse_duration("udp-idle-timeout", $2, 0,
+		    &pconf->udp_idle_ms);
+	}
+	| CONNECTIONS NUMBER		{
+		long long	n;
+
+		if (parse_number("connections", $2, 1, 1000000, &n) == 0)
+			pconf->max_conn = n;
+	}
+	| SESSIONS NUMBER		{
+		long long	n;
+
+		if (parse_number("sessions", $2, 1, 1000000, &n) == 0)
+			pconf->max_sessions = n;
+	}
+	| CHROOT string			{
+		parse_path("proxy chroot", $2, pconf->empty_dir,
+		    sizeof(pconf->empty_dir));
+	}
+	;
+
+/* -1: no port given, 0: a bad one, already reported. */
+optport	: /* empty */			{ $$ = -1; }
+	| PORT NUMBER			{
+		if (parse_number("port", $2, 1, 65535, &$$) == -1)
+			$$ = 0;
+	}
+	;
+
+optgroup : /* empty */			{ $$ = NULL; }
+	| GROUP name			{ $$ = $2; }
+	;
+
+string	: STRING
+	| WORD
+	| NUMBER
+	;
+
+/* User and group names may be spelt like a keyword. */
+name	: string
+	| keyword
+	;
+
+keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
+	| TCPIDLETIMEOUT | TCPCLIENTS | RANGE | REUSEGRACE | DATABASE
+	| USER | PROXY | DIALTIMEOUT | UDPIDLETIMEOUT | CONNECTIONS
+	| SESSIONS | CHROOT | CONTROL | SOCKET | GROUP | LOG | VERBOSE
+	| BRIEF | INCLUDE
+	;
+
+%%
+
+static const struct {
+	const char	*name;
+	int		 token;
+} keywords[] = {
+	{ "brief",		BRIEF },
+	{ "chroot",		CHROOT },
+	{ "connections",	CONNECTIONS },
+	{ "control",		CONTROL },
+	{ "database",		DATABASE },
+	{ "dial-timeout",	DIALTIMEOUT },
+	{ "dns",		DNS },
+	{ "group",		GROUP },
+	{ "include",		INCLUDE },
+	{ "listen",		LISTEN },
+	{ "log",		LOG },
+	{ "port",		PORT },
+	{ "proxy",		PROXY },
+	{ "range",		RANGE },
+	{ "reuse-grace",	REUSEGRACE },
+	{ "sessions",		SESSIONS },
+	{ "socket",		SOCKET },
+	{ "tcp-clients",	TCPCLIENTS },
+	{ "tcp-idle-timeout",	TCPIDLETIMEOUT },
+	{ "ttl",		TTL },
+	{ "udp-idle-timeout",	UDPIDLETIMEOUT },
+	{ "upstream",		UPSTREAM },
+	{ "upstream-timeout",	UPSTREAMTIMEOUT },
+	{ "user",		USER },
+	{ "verbose",		VERBOSE },
+};
+
+/*
+ * Read path into conf: 0, or -1 after every error was logged, leaving
+ * conf untouched.  With optional set, a path that does not exist is no
+ * error and leaves the configuration as it was.
+ */
+int
+conf_parse(struct dns44_conf *conf, const char *path, int optional)
+{
+	struct dns44_conf	*nc;
+
+	if ((nc = malloc(sizeof(*nc))) == NULL) {
+		log_warn("%s", path);
+		return (-1);
+	}
+	*nc = *conf;
+	pconf = nc;
+	seen_dns_listen = seen_upstream = seen_proxy = 0;
+	errors = 0;
+	line_serial = err_serial = 0;
+	line_ntok = 0;
+	pblen = 0;
+	parse_macro_clear(0);
+
+	if (parse_pushfile(path) == -1) {
+		free(nc);
+		pconf = NULL;
+		/* A missing default file means the built-in defaults. */
+		if (optional && errno == ENOENT)
+			return (0);
+		log_warn("%s", path);
+		return (-1);
+	}
+	if (yyparse() != 0)
+		errors++;
+
+	while (file != NULL)
+		parse_popfile();
+	parse_macro_clear(0);
+	parse_str_free();
+	if (errors == 0)
+		*conf = *nc;
+	free(nc);
+	pconf = NULL;
+	return (errors == 0 ? 0 : -1);
+}
+
+/* "name=value", as given to -D: wins over a definition in the file. */
+int
+conf_define_macro(const char *def)
+{
+	char		 name[PARSE_BUFSIZE];
+	const char	*eq;
+
+	if ((eq = strchr(def, '=')) == NULL ||
+	    (size_t)(eq - def) >= sizeof(name)) {
+		errno = EINVAL;
+		return (-1);
+	}
+	memcpy(name, def, eq - def);
+	name[eq - def] = '\0';
+	if (!parse_ident(name) || parse_keyword(name) != -1 ||
+	    strlen(eq + 1) >= PARSE_BUFSIZE || strchr(eq + 1, '\n') != NULL) {
+		errno = EINVAL;
+		return (-1);
+	}
+	return (parse_macro_set(name, eq + 1, 1));
+}
+
+static void
+parse_error(const char *fmt, ...)
+{
+	char	msg[512];
+	va_list	ap;
+
+	errors++;
+	/* The first error of a line is the one worth reading. */
+	if (err_serial == line_serial)
+		return;
+	err_serial = line_serial;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%d: %s", file->name, file->lineno, msg);
+}
+
+/* Bison's own messages; a misspelt keyword gets a better one. */
+static void
+yyerror(const char *msg)
+{
+	const char	*word = NULL, *expected, *hint;
+
+	if (yychar == ERROR)
+		return;		/* the lexer said what is wrong */
+	if (strcmp(msg, "syntax error") != 0) {
+		parse_error("%s", msg);
+		return;
+	}
+	expected = parse_expected();
+	if (line_ntok == 2 && line_tok[0] == WORD && yychar != '=')
+		word = line_word;
+	else if (yychar == WORD && expected != NULL)
+		word = yylval.string;
+	if (word == NULL) {
+		parse_error("syntax error");
+		return;
+	}
+	if ((hint = parse_suggest(word, expected)) != NULL)
+		parse_error("unknown keyword \"%s\", did you mean \"%s\"?",
+		    word, hint);
+	else
+		parse_error("unknown keyword \"%s\"", word);
+}
+
+/*
+ * The keywords the grammar wants at the token that caused a syntax error
+ * (the last one read), or NULL where it takes something else as well.
+ */
+static const char *
+parse_expected(void)
+{
+	int	pos = line_ntok - 1;
+
+	if (pos == 0 || (line_tok[0] == WORD && pos == 1))
+		return ("dns range reuse-grace database user proxy control "
+		    "log include");
+	if (pos == 1) {
+		switch (line_tok[0]) {
+		case DNS:
+			return ("listen upstream ttl upstream-timeout "
+			    "tcp-idle-timeout tcp-clients");
+		case PROXY:
+			return ("listen dial-timeout tcp-idle-timeout "
+			    "udp-idle-timeout connections sessions chroot");
+		case CONTROL:
+			return ("socket");
+		case LOG:
+			return ("verbose brief");
+		}
+		return (NULL);
+	}
+	if (pos == 3 && (line_tok[0] == DNS || line_tok[0] == PROXY) &&
+	    (line_tok[1] == LISTEN || line_tok[1] == UPSTREAM))
+		return ("port");
+	if (pos == 3 && line_tok[0] == CONTROL && line_tok[1] == SOCKET)
+		return ("group");
+	return (NULL);
+}
+
+/* The keyword of the list closest to word, if it is a likely typo. */
+static const char *
+parse_suggest(const char *word, const char *list)
+{
+	static char	 best[32];
+	char		 cand[32];
+	size_t		 i, j, n, m, len;
+	int		 d[32][32], dist, bestdist = 3;
+	const char	*p;
+
+	if (list == NULL || (n = strlen(word)) >= sizeof(cand))
+		return (NULL);
+	for (p = list; *p != '\0'; p += len + (p[len] == ' ')) {
+		len = strcspn(p, " ");
+		if (len >= sizeof(cand))
+			continue;
+		memcpy(cand, p, len);
+		cand[len] = '\0';
+		m = len;
+		/* Edit distance, small tables being enough for keywords. */
+		for (i = 0; i <= n; i++)
+			d[i][0] = i;
+		for (j = 0; j <= m; j++)
+			d[0][j] = j;
+		for (i = 1; i <= n; i++) {
+			for (j = 1; j <= m; j++) {
+				dist = d[i - 1][j - 1] +
+				    (word[i - 1] != cand[j - 1]);
+				if (d[i - 1][j] + 1 < dist)
+					dist = d[i - 1][j] + 1;
+				if (d[i][j - 1] + 1 < dist)
+					dist = d[i][j - 1] + 1;
+				d[i][j] = dist;
+			}
+		}
+		/* One typo in a short keyword, two in a longer one. */
+		if (d[n][m] < bestdist && d[n][m] <= (m <= 4 ? 1 : 2)) {
+			bestdist = d[n][m];
+			strlcpy(best, cand, sizeof(best));
+		}
+	}
+	return (bestdist < 3 ? best : NULL);
+}
+
+static char *
+parse_strdup(const char *s)
+{
+	struct parse_str	*ps;
+	size_t			 len = strlen(s) + 1;
+
+	if ((ps = malloc(sizeof(*ps) + len)) == NULL)
+		return (NULL);
+	memcpy(ps->s, s, len);
+	ps->next = strs;
+	strs = ps;
+	return (ps->s);
+}
+
+static void
+parse_str_free(void)
+{
+	struct parse_str	*ps;
+
+	while ((ps = strs) != NULL) {
+		strs = ps->next;
+		free(ps);
+	}
+}
+
+/* Open name on top of the stack; errno ELOOP when it is already open. */
+static int
+parse_pushfile(const char *name)
+{
+	struct parse_file	*nf, *f;
+	struct stat		 st;
+	FILE			*fp;
+	int			 saved_errno;
+
+	if ((fp = fopen(name, "r")) == NULL)
+		return (-1);
+	if (fstat(fileno(fp), &st) == -1)
+		goto fail;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	for (f = file; f != NULL; f = f->prev) {
+		if (f->dev == st.st_dev && f->ino == st.st_ino) {
+			errno = ELOOP;
+			goto fail;
+		}
+	}
+	if ((nf = calloc(1, sizeof(*nf))) == NULL)
+		goto fail;
+	if ((nf->name = strdup(name)) == NULL) {
+		free(nf);
+		goto fail;
+	}
+	nf->fp = fp;
+	nf->dev = st.st_dev;
+	nf->ino = st.st_ino;
+	nf->newline = 1;
+	nf->depth = file != NULL ? file->depth + 1 : 0;
+	nf->prev = file;
+	file = nf;
+	return (0);
+
+ fail:
+	saved_errno = errno;
+	fclose(fp);
+	errno = saved_errno;
+	return (-1);
+}
+
+static void
+parse_popfile(void)
+{
+	struct parse_file	*f = file;
+
+	file = f->prev;
+	fclose(f->fp);
+	free(f->name);
+	free(f);
+}
+
+/* A relative path is taken from the including file's directory. */
+static void
+parse_include(const char *path)
+{
+	char		 full[PATH_MAX];
+	const char	*slash;
+	int		 n;
+
+	if (path[0] != '/' && (slash = strrchr(file->name, '/')) != NULL)
+		n = snprintf(full, sizeof(full), "%.*s/%s",
+		    (int)(slash - file->name), file->name, path);
+	else
+		n = snprintf(full, sizeof(full), "%s", path);
+	if (n < 0 || (size_t)n >= sizeof(full)) {
+		parse_error("include path too long");
+		return;
+	}
+	if (file->depth >= PARSE_MAX_DEPTH) {
+		parse_error("include \"%s\": nested too deep (max %d)", path,
+		    PARSE_MAX_DEPTH);
+		return;
+	}
+	if (parse_pushfile(full) == -1) {
+		if (errno == ELOOP)
+			parse_error("include cycle: %s", full);
+		else
+			parse_error("%s: %s", full, strerror(errno));
+	}
+}
+
+static int
+parse_getc(int *expanded)
+{
+	if (pblen > 0) {
+		*expanded = 1;
+		return ((unsigned char)pb[--pblen]);
+	}
+	*expanded = 0;
+	return (getc(file->fp));
+}
+
+static void
+parse_ungetc(int c)
+{
+	if (c != EOF && pblen < sizeof(pb))
+		pb[pblen++] = c;
+}
+
+/* Every token leaves here, so the line bookkeeping sees them all. */
+static int
+parse_token(int tok)
+{
+	if (line_ntok == 0 && tok == WORD)
+		strlcpy(line_word, yylval.string, sizeof(line_word));
+	if (line_ntok < PARSE_LINE_TOKENS)
+		line_tok[line_ntok] = tok;
+	line_ntok++;
+	if (tok == '\n')
+		file->newline = 1;
+	return (tok);
+}
+
+static int
+parse_keyword(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (strcmp(s, keywords[i].name) == 0)
+			return (keywords[i].token);
+	return (-1);
+}
+
+/* [A-Za-z_][A-Za-z0-9_]* */
+static int
+parse_ident(const char *s)
+{
+	if (!isalpha((unsigned char)*s) && *s != '_')
+		return (0);
+	for (s++; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_')
+			return (0);
+	return (1);
+}
+
+static int
+yylex(void)
+{
+	char			 buf[PARSE_BUFSIZE];
+	const char		*bad;
+	struct parse_macro	*m;
+	size_t			 len, i;
+	int			 c, expanded, tok;
+
+ top:
+	if (file->newline) {
+		file->newline = 0;
+		file->lineno++;
+		line_serial++;
+		line_ntok = 0;
+	}
+	do {
+		c = parse_getc(&expanded);
+	} while (c == ' ' || c == '\t' || c == '\r');
+	if (c == '#') {
+		while ((c = parse_getc(&expanded)) != '\n' && c != EOF)
+			;
+	}
+
+	if (c == EOF) {
+		if (ferror(file->fp)) {
+			parse_error("%s: %s", file->name, strerror(errno));
+			clearerr(file->fp);
+		}
+		/* A last line without a newline still ends. */
+		if (line_ntok > 0)
+			return (parse_token('\n'));
+		if (file->prev == NULL)
+			return (0);
+		parse_popfile();
+		goto top;
+	}
+	if (c == '\n' || c == '=')
+		return (parse_token(c));
+
+	if (c == '"') {
+		bad = NULL;
+		len = 0;
+		for (;;) {
+			c = parse_getc(&expanded);
+			if (c == EOF || c == '\n') {
+				parse_ungetc(c);
+				bad = "unterminated string";
+				break;
+			}
+			if (c == '"')
+				break;
+			if (c == '\\') {
+				c = parse_getc(&expanded);
+				if (c != '"' && c != '\\') {
+					parse_ungetc(c);
+					if (bad == NULL)
+						bad = PARSE_BAD_ESCAPE;
+					continue;
+				}
+			} else if (c == '\0' && bad == NULL)
+				bad = "NUL character in string";
+			if (len >= sizeof(buf) - 1) {
+				if (bad == NULL)
+					bad = "string too long";
+				continue;
+			}
+			buf[len++] = c;
+		}
+		buf[len] = '\0';
+		if (bad != NULL) {
+			parse_error("%s", bad);
+			return (parse_token(ERROR));
+		}
+		if ((yylval.string = parse_strdup(buf)) == NULL) {
+			parse_error("%s", strerror(errno));
+			return (parse_token(ERROR));
+		}
+		return (parse_token(STRING));
+	}
+
+	if (iscntrl(c)) {
+		parse_error("invalid character 0x%02x", c);
+		return (parse_token(ERROR));
+	}
+
+	if (c == '$' && !expanded) {
+		len = 0;
+		while ((c = parse_getc(&expanded)) != EOF &&
+		    (isalnum(c) || c == '_') && len < sizeof(buf) - 1)
+			buf[len++] = c;
+		parse_ungetc(c);
+		buf[len] = '\0';
+		if (len == 0) {
+			parse_error("macro name expected after \"$\"");
+			return (parse_token(ERROR));
+		}
+		if ((m = parse_macro_find(buf)) == NULL) {
+			parse_error("macro \"%s\" is not defined", buf);
+			return (parse_token(ERROR));
+		}
+		/* The value is read again as input, in reverse order. */
+		len = strlen(m->value);
+		if (pblen + len > sizeof(pb)) {
+			parse_error("macro \"%s\" too long", buf);
+			return (parse_token(ERROR));
+		}
+		for (i = len; i > 0; i--)
+			pb[pblen++] = m->value[i - 1];
+		goto top;
+	}
+
+	bad = NULL;
+	len = 0;
+	do {
+		if (len < sizeof(buf) - 1)
+			buf[len++] = c;
+		else
+			bad = "word too long";
+		c = parse_getc(&expanded);
+	} while (c != EOF && !isspace(c) && !iscntrl(c) && c != '#' &&
+	    c != '"' && c != '=');
+	parse_ungetc(c);
+	buf[len] = '\0';
+	if (bad != NULL) {
+		parse_error("%s", bad);
+		return (parse_token(ERROR));
+	}
+
+	if (strcmp(buf, "-") == 0)
+		return (parse_token('-'));
+	if (buf[strspn(buf, "0123456789")] == '\0')
+		tok = NUMBER;
+	else if ((tok = parse_keyword(buf)) == -1)
+		tok = WORD;
+	if ((yylval.string = parse_strdup(buf)) == NULL) {
+		parse_error("%s", strerror(errno));
+		return (parse_token(ERROR));
+	}
+	return (parse_token(tok));
+}
+
+static struct parse_macro *
+parse_macro_find(const char *name)
+{
+	struct parse_macro	*m;
+
+	for (m = macros; m != NULL; m = m->next)
+		if (strcmp(m->name, name) == 0)
+			return (m);
+	return (NULL);
+}
+
+/* A definition from the file does not replace one from the command line. */
+static int
+parse_macro_set(const char *name, const char *value, int persist)
+{
+	struct parse_macro	*m;
+	char			*v;
+
+	if ((m = parse_macro_find(name)) != NULL) {
+		if (m->persist && !persist)
+			return (0);
+		if ((v = strdup(value)) == NULL)
+			return (-1);
+		free(m->value);
+		m->value = v;
+		m->persist = persist;
+		return (0);
+	}
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return (-1);
+	if ((m->name = strdup(name)) == NULL ||
+	    (m->value = strdup(value)) == NULL) {
+		free(m->name);
+		free(m);
+		return (-1);
+	}
+	m->persist = persist;
+	m->next = macros;
+	macros = m;
+	return (0);
+}
+
+/* Forget the macros of the file (all of them with all set). */
+static void
+parse_macro_clear(int all)
+{
+	struct parse_macro	*m, **mp;
+
+	for (mp = &macros; (m = *mp) != NULL; ) {
+		if (m->persist && !all) {
+			mp = &m->next;
+			continue;
+		}
+		*mp = m->next;
+		free(m->name);
+		free(m->value);
+		free(m);
+	}
+}
+
+static void
+parse_macro(const char *name, const char *value)
+{
+	if (!parse_ident(name)) {
+		parse_error("invalid macro name \"%s\"", name);
+		return;
+	}
+	if (parse_macro_set(name, value, 0) == -1)
+		parse_error("macro \"%s\": %s", name, strerror(errno));
+}
+
+static int
+parse_number(const char *what, const char *s, long long min, long long max,
+    long long *n)
+{
+	const char	*errstr;
+
+	*n = strtonum(s, min, max, &errstr);
+	if (errstr != NULL) {
+		parse_error("%s %s out of range (%lld-%lld)", what, s, min,
+		    max);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+parse_duration(const char *what, const char *s, int zero_ok, uint32_t *ms)
+{
+	char		buf[32];
+	uint32_t	v;
+
+	if (conf_parse_duration(s, &v) == -1) {
+		if (errno == ERANGE)
+			parse_error("%s %s too long (max %s)", what, s,
+			    conf_fmt_duration(UINT32_MAX, buf, sizeof(buf)));
+		else
+			parse_error("%s: invalid duration \"%s\"", what, s);
+		return (-1);
+	}
+	if (v == 0 && !zero_ok) {
+		parse_error("%s must be greater than 0", what);
+		return (-1);
+	}
+	*ms = v;
+	return (0);
+}
+
+static int
+parse_addr(const char *s, struct in_addr *ina)
+{
+	if (inet_pton(AF_INET, s, ina) != 1) {
+		parse_error("invalid address \"%s\"", s);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Fill sin from an address and an optport value; -1 on a bad one. */
+static int
+parse_sockaddr(const char *addr, long long port, in_port_t defport,
+    struct sockaddr_in *sin)
+{
+	struct in_addr	ina;
+
+	if (parse_addr(addr, &ina) == -1 || port == 0)
+		return (-1);
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr = ina;
+	sin->sin_port = htons(port == -1 ? defport : (in_port_t)port);
+	return (0);
+}
+
+static void
+parse_dns_listen(const char *addr, long long port)
+{
+	struct sockaddr_in	sin;
+	char			buf[32];
+	int			i;
+
+	if (parse_sockaddr(addr, port, DEFAULT_DNS_PORT, &sin) == -1)
+		return;
+	/* The first one in the file replaces the built-in default. */
+	if (!seen_dns_listen) {
+		seen_dns_listen = 1;
+		pconf->dns_listen_count = 0;
+	}
+	for (i = 0; i < pconf->dns_listen_count; i++) {
+		if (pconf->dns_listen[i].sin_addr.s_addr ==
+		    sin.sin_addr.s_addr &&
+		    pconf->dns_listen[i].sin_port == sin.sin_port) {
+			parse_error("duplicate dns listen %s",
+			    conf_fmt_addr(&sin, buf, sizeof(buf)));
+			return;
+		}
+	}
+	if (pconf->dns_listen_count >= CONF_MAX_DNS_LISTEN) {
+		parse_error("too many dns listen addresses (max %d)",
+		    CONF_MAX_DNS_LISTEN);
+		return;
+	}
+	pconf->dns_listen[pconf->dns_listen_count++] = sin;
+}
+
+static void
+parse_upstream(const char *addr, long long port)
+{
+	struct sockaddr_in	sin;
+
+	if (parse_sockaddr(addr, port, DEFAULT_UPSTREAM_PORT, &sin) == -1)
+		return;
+	if (!seen_upstream) {
+		seen_upstream = 1;
+		pconf->upstream_count = 0;
+	}
+	if (pconf->upstream_count >= CONF_MAX_UPSTREAM) {
+		parse_error("too many upstreams (max %d)", CONF_MAX_UPSTREAM);
+		return;
+	}
+	pconf->upstream[pconf->upstream_count++] = sin;
+}
+
+static void
+parse_proxy_listen(const char *addr, long long port)
+{
+	struct sockaddr_in	sin;
+
+	if (parse_sockaddr(addr, port, DEFAULT_PROXY_PORT, &sin) == -1)
+		return;
+	if (seen_proxy) {
+		parse_error("proxy listen may be given only once");
+		return;
+	}
+	seen_proxy = 1;
+	pconf->proxy_listen = sin;
+}
+
+/* "range CIDR" (last NULL) or "range FIRST - LAST". */
+static void
+parse_range(const char *first, const char *last)
+{
+	char		buf[2 * INET_ADDRSTRLEN];
+	struct in_addr	ina;
+
+	if (last != NULL) {
+		if (parse_addr(first, &ina) == -1 ||
+		    parse_addr(last, &ina) == -1)
+			return;
+		snprintf(buf, sizeof(buf), "%s-%s", first, last);
+	} else if (strlcpy(buf, first, sizeof(buf)) >= sizeof(buf)) {
+		parse_error("invalid range \"%s\"", first);
+		return;
+	}
+	if (conf_parse_range(buf, pconf) == 0)
+		return;
+	if (errno == EDOM)
+		parse_error("%s: host bits set", first);
+	else if (errno == ERANGE && last != NULL)
+		parse_error("range %s - %s: first address is above the last",
+		    first, last);
+	else if (errno == ERANGE)
+		parse_error("range %s: first address is above the last", first);
+	else
+		parse_error("invalid range \"%s\"", first);
+}
+
+static void
+parse_path(const char *what, const char *s, char *dst, size_t size)
+{
+	if (s[0] != '/')
+		parse_error("%s \"%s\" is not an absolute path", what, s);
+	else if (strlen(s) >= size)
+		parse_error("%s path too long (max %zu bytes)", what, size - 1);
+	else
+		strlcpy(dst, s, size);
+}
+
+static void
+parse_name(const char *what, const char *s, char *dst, size_t size)
+{
+	if (s[0] == '\0')
+		parse_error("%s name is empty", what);
+	else if (strlen(s) >= size)
+		parse_error("%s name too long (max %zu bytes)", what, size - 1);
+	else
+		strlcpy(dst, s, size);
+}

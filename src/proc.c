@@ -1,0 +1,240 @@
+/*
+ * proc.c: what every process does alike: message channels on libevent,
+ * the process title, and a child's start-up hand-over from the parent.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+
+/* Messages handled per wake-up, so one busy channel cannot starve others. */
+#define CHAN_BATCH	64
+
+static void	chan_update(struct chan *);
+static void	chan_handler(int, short, void *);
+
+void
+chan_init(struct chan *c, int fd, const char *name,
+    void (*dispatch)(struct chan *, struct msg *),
+    void (*closed)(struct chan *, int), void *arg)
+{
+	msg_init(&c->mc, fd);
+	c->name = name;
+	c->dispatch = dispatch;
+	c->closed = closed;
+	c->arg = arg;
+	c->events = EV_READ;
+	event_set(&c->ev, fd, c->events | EV_PERSIST, chan_handler, c);
+	if (event_add(&c->ev, NULL) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+void
+chan_close(struct chan *c)
+{
+	event_del(&c->ev);
+	msg_clear(&c->mc);
+	close(c->mc.fd);
+	c->mc.fd = -1;
+}
+
+/* Queue a message; wait for the socket to drain when it did not go out. */
+int
+chan_compose(struct chan *c, uint32_t type, uint32_t id, int fd,
+    const void *data, size_t len)
+{
+	if (msg_compose(&c->mc, type, id, fd, data, len) == -1)
+		return (-1);
+	chan_update(c);
+	return (0);
+}
+
+static void
+chan_update(struct chan *c)
+{
+	short	want;
+
+	want = EV_READ | (msg_pending(&c->mc) ? EV_WRITE : 0);
+	if (want == c->events)
+		return;
+	c->events = want;
+	event_del(&c->ev);
+	event_set(&c->ev, c->mc.fd, want | EV_PERSIST, chan_handler, c);
+	if (event_add(&c->ev, NULL) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+static void
+chan_handler(int fd, short ev, void *arg)
+{
+	struct chan	*c = arg;
+	struct msg	 m;
+	int		 i, n;
+
+	(void)fd;
+	if (ev & EV_WRITE) {
+		if (msg_flush(&c->mc) == -1) {
+			c->closed(c, errno);
+			return;
+		}
+		chan_update(c);
+	}
+	if (!(ev & EV_READ))
+		return;
+	for (i = 0; i < CHAN_BATCH; i++) {
+		n = msg_read(&c->mc, &m);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			c->closed(c, n == 0 ? 0 : errno);
+			return;
+		}
+		c->dispatch(c, &m);
+		if (c->mc.fd == -1)	/* the handler closed it */
+			return;
+	}
+}
+
+/* A broken channel to another dns44 process: nothing sane is left to do. */
+void
+proc_chan_lost(struct chan *c, int error)
+{
+	if (error == 0)
+		fatalx("%s channel closed", c->name);
+	errno = error;
+	fatal("%s channel", c->name);
+}
+
+/*
+ * The process title replaces the argument strings, so ps shows
+ * "dns44: role".  Only the argument area is used: the kernel shows that
+ * area as it is when its last byte is a NUL, and no more.
+ */
+static char	*title_base;
+static size_t	 title_len;
+
+/*
+ * The other child's channel at EOF: it stopped, cleanly or not.  The
+ * parent learns how from SIGCHLD and stops everything; this child has
+ * nothing to add, so it leaves quietly instead of racing the parent's
+ * shutdown message with a failure of its own.
+ */
+void
+proc_peer_closed(struct chan *c, int error)
+{
+	if (error != 0)
+		proc_chan_lost(c, error);
+	log_info("%s channel closed, exiting", c->name);
+	exit(0);
+}
+
+void
+proc_title_init(int argc, char **argv)
+{
+	int	i;
+
+	if (argc == 0)
+		return;
+	title_base = argv[0];
+	title_len = strlen(argv[0]) + 1;
+	for (i = 1; i < argc; i++) {
+		if (argv[i] != title_base + title_len)
+			break;		/* not contiguous: use what is */
+		title_len += strlen(argv[i]) + 1;
+	}
+}
+
+void
+proc_title(const char *role)
+{
+	char	title[64];
+
+	snprintf(title, sizeof(title), "dns44: %s", role);
+	prctl(PR_SET_NAME, title, 0, 0, 0);
+	if (title_base == NULL)
+		return;
+	memset(title_base, 0, title_len);
+	strlcpy(title_base, title, title_len);
+}
+
+/*
+ * Before a child drops its privileges it takes, from the parent, the
+ * configuration and its sockets, ending with MSG_SOCK_END.
+ */
+void
+proc_start_recv(int fd, struct proc_start *ps)
+{
+	struct msg_chan	*mc;
+	struct msg	 m;
+	struct pollfd	 pfd;
+	int		 n, have_conf = 0;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->proxy_tcp = ps->proxy_udp = ps->control = ps->peer = -1;
+	if ((mc = malloc(sizeof(*mc))) == NULL)
+		fatal(NULL);
+	msg_init(mc, fd);
+	for (;;) {
+		n = msg_read(mc, &m);
+		if (n == -1 && errno == EAGAIN) {
+			pfd.fd = fd;
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, -1) == -1 && errno != EINTR)
+				fatal("%s: poll", __func__);
+			continue;
+		}
+		if (n == 0)
+			fatalx("parent closed the channel during start-up");
+		if (n == -1)
+			fatal("%s: message from parent", __func__);
+
+		switch (m.hdr.type) {
+		case MSG_CONF:
+			memcpy(&ps->conf, m.data, sizeof(ps->conf));
+			have_conf = 1;
+			break;
+		case MSG_SOCK_DNS_UDP:
+			if (ps->ndns_udp == CONF_MAX_DNS_LISTEN)
+				fatalx("%s: too many DNS sockets", __func__);
+			ps->dns_udp[ps->ndns_udp++] = m.fd;
+			break;
+		case MSG_SOCK_DNS_TCP:
+			if (ps->ndns_tcp == CONF_MAX_DNS_LISTEN)
+				fatalx("%s: too many DNS sockets", __func__);
+			ps->dns_tcp[ps->ndns_tcp++] = m.fd;
+			break;
+		case MSG_SOCK_PROXY_TCP:
+			ps->proxy_tcp = m.fd;
+			break;
+		case MSG_SOCK_PROXY_UDP:
+			ps->proxy_udp = m.fd;
+			break;
+		case MSG_SOCK_CONTROL:
+			ps->control = m.fd;
+			break;
+		case MSG_SOCK_PEER:
+			ps->peer = m.fd;
+			break;
+		case MSG_SOCK_END:
+			if (!have_conf)
+				fatalx("start-up ended without configuration");
+			free(mc);
+			return;
+		default:
+			fatalx("%s: unexpected %s from parent", __func__,
+			    msg_type_name(m.hdr.type));
+		}
+	}
+}

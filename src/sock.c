@@ -1,0 +1,151 @@
+/*
+ * sock.c: the sockets the parent makes for its children.  Only the parent
+ * calls these at run time: transparent sockets need CAP_NET_ADMIN and low
+ * ports CAP_NET_BIND_SERVICE, which the children never hold.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+static int
+sock_set(int s, int level, int name, int on)
+{
+	return (setsockopt(s, level, name, &on, sizeof(on)));
+}
+
+/*
+ * A UDP socket bound to sin.  A transparent one (the proxy's) also reports
+ * each datagram's original destination.
+ */
+int
+sock_udp(const struct sockaddr_in *sin, int transparent)
+{
+	int	s, saved_errno;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s == -1)
+		return (-1);
+	if (sock_set(s, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+		goto fail;
+	if (transparent &&
+	    (sock_set(s, SOL_IP, IP_TRANSPARENT, 1) == -1 ||
+	    sock_set(s, SOL_IP, IP_RECVORIGDSTADDR, 1) == -1))
+		goto fail;
+	if (bind(s, (const struct sockaddr *)sin, sizeof(*sin)) == -1)
+		goto fail;
+	return (s);
+ fail:
+	saved_errno = errno;
+	close(s);
+	errno = saved_errno;
+	return (-1);
+}
+
+/* A listening TCP socket bound to sin. */
+int
+sock_tcp(const struct sockaddr_in *sin, int transparent, int backlog)
+{
+	int	s, saved_errno;
+
+	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s == -1)
+		return (-1);
+	if (sock_set(s, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
+		goto fail;
+	if (transparent && sock_set(s, SOL_IP, IP_TRANSPARENT, 1) == -1)
+		goto fail;
+	if (bind(s, (const struct sockaddr *)sin, sizeof(*sin)) == -1 ||
+	    listen(s, backlog) == -1)
+		goto fail;
+	return (s);
+ fail:
+	saved_errno = errno;
+	close(s);
+	errno = saved_errno;
+	return (-1);
+}
+
+/*
+ * The control socket: a listening SOCK_SEQPACKET unix socket, owned by
+ * root and the given group, with the given mode.
+ */
+int
+sock_unix(const char *path, mode_t mode, gid_t gid)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 omask;
+	int			 s, saved_errno;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s == -1)
+		return (-1);
+	if (unlink(path) == -1 && errno != ENOENT)
+		goto fail;
+	/* No moment where the socket exists with a wider mode. */
+	omask = umask(0777 & ~mode);
+	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		umask(omask);
+		goto fail;
+	}
+	umask(omask);
+	if (chown(path, 0, gid) == -1 || chmod(path, mode) == -1 ||
+	    listen(s, 16) == -1) {
+		saved_errno = errno;
+		unlink(path);
+		errno = saved_errno;
+		goto fail;
+	}
+	return (s);
+ fail:
+	saved_errno = errno;
+	close(s);
+	errno = saved_errno;
+	return (-1);
+}
+
+/*
+ * The socket a UDP reply leaves through: bound to the virtual address and
+ * port the client sent to, connected to the client.  A connected socket is
+ * preferred by the kernel's lookup, so several sessions may share one
+ * virtual address and port.
+ */
+int
+sock_reply(const struct sockaddr_in *virt, const struct sockaddr_in *client)
+{
+	int	s, saved_errno;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s == -1)
+		return (-1);
+	if (sock_set(s, SOL_SOCKET, SO_REUSEADDR, 1) == -1 ||
+	    sock_set(s, SOL_IP, IP_TRANSPARENT, 1) == -1)
+		goto fail;
+	if (bind(s, (const struct sockaddr *)virt, sizeof(*virt)) == -1 ||
+	    connect(s, (const struct sockaddr *)client, sizeof(*client)) == -1)
+		goto fail;
+	return (s);
+ fail:
+	saved_errno = errno;
+	close(s);
+	errno = saved_errno;
+	return (-1);
+}
