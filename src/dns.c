@@ -1,36 +1,114 @@
 /*
  * dns.c: the dns process.  Unprivileged and chrooted in the database
- * directory, it owns the map, answers DNS queries, talks to the upstream
- * resolvers and serves the control socket.
+ * directory, it owns the map, answers DNS queries over UDP and TCP,
+ * forwards what it does not answer itself to the upstream resolvers,
+ * tells the proxy which domain and real addresses lie behind a virtual
+ * address, and serves the control socket.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "proc.h"
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 
-static struct chan	 dns_parent;
-static struct chan	 dns_peer;
-static struct proc_start dns_socks;
+#include "answer.h"
+#include "log.h"
+#include "map.h"
+#include "proc.h"
+#include "upstream.h"
+
+#define DNS_DB_FILE		"dns44.tdb"	/* inside the chroot */
+#define DNS_SYNC_SEC		5		/* answered times to disk */
+#define DNS_UDP_BATCH		64		/* datagrams per wake-up */
+#define DNS_TCP_OUT_MAX		(256 * 1024)	/* unread answers */
+#define DNS_WARN_INTERVAL	10		/* seconds between warnings */
+
+struct dns_tcp;
+
+/* A query waiting for the upstreams. */
+struct dns_query {
+	TAILQ_ENTRY(dns_query)	 entry;		/* of its TCP client */
+	struct upstream_req	*req;
+	ldns_pkt		*query;
+	struct dns_tcp		*tcp;		/* NULL for UDP */
+	int			 udp_fd;
+	struct sockaddr_in	 client;
+	size_t			 limit;
+};
+
+struct dns_tcp {
+	TAILQ_ENTRY(dns_tcp)	 entry;
+	TAILQ_HEAD(, dns_query)	 queries;
+	struct bufferevent	*bev;
+	struct sockaddr_in	 client;
+};
+
+/* A lookup from the proxy waiting for the real addresses. */
+struct dns_lookup {
+	uint32_t		 id;
+	uint32_t		 addr;		/* network order */
+	char			 name[MAP_NAME_MAX + 1];
+};
+
+struct dns_listener {
+	struct event		 ev;
+	int			 fd;
+};
+
+static struct chan		 dns_parent;
+static struct chan		 dns_peer;
+static struct proc_start	 dns_socks;
+static struct event_base	*dns_base;
+static struct map		*dns_map;
+static struct event		 dns_ev_sync;
+static struct dns_listener	 dns_udp[CONF_MAX_DNS_LISTEN];
+static struct dns_listener	 dns_tcpl[CONF_MAX_DNS_LISTEN];
+static TAILQ_HEAD(, dns_tcp)	 dns_tcp_clients =
+    TAILQ_HEAD_INITIALIZER(dns_tcp_clients);
+static uint32_t			 dns_ntcp;
+static time_t			 dns_full_warned;
 
 static void	dns_dispatch_parent(struct chan *, struct msg *);
 static void	dns_dispatch_peer(struct chan *, struct msg *);
 static void	dns_sig(int, short, void *);
+static void	dns_sync(int, short, void *);
+static void	dns_evicted(const struct map_entry *, void *);
+static void	dns_udp_read(int, short, void *);
+static void	dns_tcp_accept(int, short, void *);
+static void	dns_tcp_read(struct bufferevent *, void *);
+static void	dns_tcp_write(struct bufferevent *, void *);
+static void	dns_tcp_event(struct bufferevent *, short, void *);
+static void	dns_tcp_free(struct dns_tcp *);
+static void	dns_handle(const uint8_t *, size_t, struct dns_tcp *, int,
+		    const struct sockaddr_in *);
+static void	dns_forwarded(ldns_pkt *, void *);
+static void	dns_send(struct dns_tcp *, int, const struct sockaddr_in *,
+		    const uint8_t *, size_t);
+static void	dns_lookup(uint32_t, const struct msg_lookup *);
+static void	dns_resolved(const uint32_t *, size_t, int, void *);
+static void	dns_stop(void) __attribute__((__noreturn__));
 
 void
 dns_main(int foreground, int verbose)
 {
-	struct event	ev_term, ev_int, ev_hup;
+	struct event	 ev_term, ev_int, ev_hup;
+	struct timeval	 tv = { DNS_SYNC_SEC, 0 };
+	char		 err[256];
+	int		 i;
 
 	log_init(foreground, LOG_DAEMON);
 	log_procinit("dns");
@@ -45,7 +123,14 @@ dns_main(int foreground, int verbose)
 
 	privdrop_child(conf->user, conf->db_dir, !conf->user_set);
 
-	event_init();
+	/* Inside the chroot: the database directory is "/". */
+	if ((dns_map = map_open(DNS_DB_FILE, conf->range_first,
+	    conf->range_last, dns_evicted, NULL, err, sizeof(err))) == NULL)
+		fatalx("%s/%s: %s", conf->db_dir, DNS_DB_FILE, err);
+	log_info("map: %zu of %u addresses in use", map_count(dns_map),
+	    map_size(dns_map));
+
+	dns_base = event_init();
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&ev_term, SIGTERM, dns_sig, NULL);
 	signal_set(&ev_int, SIGINT, dns_sig, NULL);
@@ -59,10 +144,36 @@ dns_main(int foreground, int verbose)
 	chan_init(&dns_peer, dns_socks.peer, "proxy", dns_dispatch_peer,
 	    proc_peer_closed, NULL);
 	control_init(dns_socks.control, &dns_parent);
+	upstream_init(conf);
+
+	for (i = 0; i < dns_socks.ndns_udp; i++) {
+		dns_udp[i].fd = dns_socks.dns_udp[i];
+		event_set(&dns_udp[i].ev, dns_udp[i].fd, EV_READ | EV_PERSIST,
+		    dns_udp_read, NULL);
+		event_add(&dns_udp[i].ev, NULL);
+	}
+	for (i = 0; i < dns_socks.ndns_tcp; i++) {
+		dns_tcpl[i].fd = dns_socks.dns_tcp[i];
+		event_set(&dns_tcpl[i].ev, dns_tcpl[i].fd,
+		    EV_READ | EV_PERSIST, dns_tcp_accept, NULL);
+		event_add(&dns_tcpl[i].ev, NULL);
+	}
+	evtimer_set(&dns_ev_sync, dns_sync, NULL);
+	evtimer_add(&dns_ev_sync, &tv);
 
 	log_debug("running as uid %d in %s", (int)getuid(), conf->db_dir);
 	event_dispatch();
 	fatalx("event loop ended");
+}
+
+/* A clean stop: the map's answered times reach the disk. */
+static void
+dns_stop(void)
+{
+	upstream_shutdown();
+	control_shutdown();
+	map_close(dns_map);
+	exit(0);
 }
 
 static void
@@ -73,12 +184,38 @@ dns_sig(int sig, short ev, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		control_shutdown();
-		exit(0);
+		dns_stop();
 	case SIGHUP:
 		/* The parent reloads; a signal to the whole group is fine. */
 		break;
 	}
+}
+
+static void
+dns_sync(int fd, short ev, void *arg)
+{
+	struct timeval	tv = { DNS_SYNC_SEC, 0 };
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (map_sync(dns_map) == -1)
+		log_warnx("map: cannot write answered times");
+	evtimer_add(&dns_ev_sync, &tv);
+}
+
+/* An address goes to another name: whatever the proxy knows is stale. */
+static void
+dns_evicted(const struct map_entry *e, void *arg)
+{
+	struct msg_lookup	ml;
+
+	(void)arg;
+	log_info("map: %s gives up its address to a new name", e->name);
+	ml.addr = htonl(e->addr);
+	if (chan_compose(&dns_peer, MSG_EVICTED, 0, -1, &ml,
+	    sizeof(ml)) == -1)
+		fatal("sending eviction to the proxy");
 }
 
 static void
@@ -89,11 +226,11 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 	(void)c;
 	switch (m->hdr.type) {
 	case MSG_SHUTDOWN:
-		control_shutdown();
-		exit(0);
+		dns_stop();
 	case MSG_CONF:
 		memcpy(conf, m->data, sizeof(*conf));
 		log_setverbose(conf->verbose);
+		upstream_init(conf);
 		log_info("configuration reloaded: ttl %u, %u addresses, "
 		    "dial timeout %ums", conf->ttl,
 		    conf->range_last - conf->range_first + 1, conf->dial_ms);
@@ -115,10 +252,342 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 static void
 dns_dispatch_peer(struct chan *c, struct msg *m)
 {
+	struct msg_lookup	 ml;
+	struct map_entry	*e;
+
 	(void)c;
 	switch (m->hdr.type) {
+	case MSG_LOOKUP:
+		memcpy(&ml, m->data, sizeof(ml));
+		dns_lookup(m->hdr.id, &ml);
+		break;
+	case MSG_IN_USE:
+	case MSG_RELEASED:
+		memcpy(&ml, m->data, sizeof(ml));
+		if ((e = map_lookup_addr(dns_map, ntohl(ml.addr))) == NULL)
+			break;	/* evicted meanwhile: nothing to pin */
+		if (m->hdr.type == MSG_IN_USE)
+			map_pin(dns_map, e);
+		else
+			map_unpin(dns_map, e);
+		break;
 	default:
 		fatalx("unexpected %s from the proxy process",
 		    msg_type_name(m->hdr.type));
 	}
+}
+
+/* Who is behind a virtual address, and where does it really live? */
+static void
+dns_lookup(uint32_t id, const struct msg_lookup *ml)
+{
+	struct map_entry	*e;
+	struct dns_lookup	*l;
+
+	if ((e = map_lookup_addr(dns_map, ntohl(ml->addr))) == NULL ||
+	    (l = calloc(1, sizeof(*l))) == NULL) {
+		if (chan_compose(&dns_peer, MSG_LOOKUP_MISS, id, -1, ml,
+		    sizeof(*ml)) == -1)
+			fatal("answering the proxy");
+		return;
+	}
+	l->id = id;
+	l->addr = ml->addr;
+	strlcpy(l->name, e->name, sizeof(l->name));
+	if (upstream_resolve(l->name, dns_resolved, l) == NULL)
+		dns_resolved(NULL, 0, -1, l);
+}
+
+static void
+dns_resolved(const uint32_t *addrs, size_t n, int rcode, void *arg)
+{
+	struct dns_lookup	*l = arg;
+	struct msg_answer	 ma;
+	uint32_t		 a;
+	size_t			 i;
+
+	memset(&ma, 0, sizeof(ma));
+	ma.addr = l->addr;
+	strlcpy(ma.domain, l->name, sizeof(ma.domain));
+	for (i = 0; i < n && ma.naddrs < MSG_MAX_ADDRS; i++) {
+		/* An address of our own range would loop back to us. */
+		a = ntohl(addrs[i]);
+		if (a >= conf->range_first && a <= conf->range_last)
+			continue;
+		ma.addrs[ma.naddrs++] = addrs[i];
+	}
+	if (rcode == -1)
+		log_warnx("lookup of %s: no upstream answered", l->name);
+	if (chan_compose(&dns_peer, MSG_LOOKUP_ANSWER, l->id, -1, &ma,
+	    sizeof(ma)) == -1)
+		fatal("answering the proxy");
+	free(l);
+}
+
+static void
+dns_udp_read(int fd, short ev, void *arg)
+{
+	struct sockaddr_in	 client;
+	socklen_t		 len;
+	uint8_t			 buf[65536];
+	ssize_t			 n;
+	int			 i;
+
+	(void)ev;
+	(void)arg;
+	for (i = 0; i < DNS_UDP_BATCH; i++) {
+		len = sizeof(client);
+		n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&client, &len);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_warn("DNS: recvfrom");
+			return;
+		}
+		if (len != sizeof(client) || client.sin_family != AF_INET)
+			continue;
+		dns_handle(buf, n, NULL, fd, &client);
+	}
+}
+
+/* One query from anywhere: answered here, forwarded, or ignored. */
+static void
+dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
+    const struct sockaddr_in *client)
+{
+	struct answer		 a;
+	struct dns_query	*q;
+	char			 from[32], type[16];
+	time_t			 now = time(NULL);
+
+	answer_query(dns_map, conf, buf, len, tcp != NULL, now, &a);
+	if (a.full && now - dns_full_warned >= DNS_WARN_INTERVAL) {
+		log_warnx("map: all %u addresses in use and none reusable "
+		    "yet; answering SERVFAIL", map_size(dns_map));
+		dns_full_warned = now;
+	}
+	/* Forwarded queries are journaled when their answer comes. */
+	if (log_getverbose() && a.action == ANSWER_REPLY)
+		log_debug("DNS %s ?%s %s => [%s]",
+		    conf_fmt_addr(client, from, sizeof(from)),
+		    answer_type_name(a.qtype, type, sizeof(type)),
+		    a.name[0] != '\0' ? a.name : "-", a.result);
+
+	switch (a.action) {
+	case ANSWER_DROP:
+		return;
+	case ANSWER_REPLY:
+		dns_send(tcp, udp_fd, client, a.wire, a.len);
+		free(a.wire);
+		return;
+	case ANSWER_FORWARD:
+		break;
+	}
+
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		log_warn("DNS");
+		ldns_pkt_free(a.query);
+		return;
+	}
+	q->query = a.query;
+	q->tcp = tcp;
+	q->udp_fd = udp_fd;
+	q->client = *client;
+	q->limit = a.limit;
+	if (tcp != NULL)
+		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
+	q->req = upstream_query(ldns_rr_owner(ldns_rr_list_rr(
+	    ldns_pkt_question(q->query), 0)),
+	    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(q->query), 0)),
+	    LDNS_RR_CLASS_IN, ldns_pkt_edns_do(q->query), dns_forwarded, q);
+	if (q->req == NULL)
+		dns_forwarded(NULL, q);	/* too busy: SERVFAIL now */
+}
+
+/* "rdata, rdata" of an answer section, or its rcode, for the journal. */
+static void
+dns_summary(const ldns_pkt *p, char *buf, size_t len)
+{
+	ldns_rr_list	*l;
+	char		*s;
+	size_t		 i;
+
+	buf[0] = '\0';
+	if (p == NULL) {
+		strlcpy(buf, "SERVFAIL", len);
+		return;
+	}
+	if (ldns_pkt_get_rcode(p) != LDNS_RCODE_NOERROR) {
+		snprintf(buf, len, "rcode %d", ldns_pkt_get_rcode(p));
+		return;
+	}
+	l = ldns_pkt_answer(p);
+	for (i = 0; i < ldns_rr_list_rr_count(l) && i < 4; i++) {
+		if (ldns_rr_rd_count(ldns_rr_list_rr(l, i)) == 0 ||
+		    (s = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(l, i),
+		    ldns_rr_rd_count(ldns_rr_list_rr(l, i)) - 1))) == NULL)
+			continue;
+		if (i > 0)
+			strlcat(buf, ", ", len);
+		strlcat(buf, s, len);
+		free(s);
+	}
+}
+
+static void
+dns_forwarded(ldns_pkt *answer, void *arg)
+{
+	struct dns_query	*q = arg;
+	ldns_rr			*qrr;
+	uint8_t			*wire;
+	size_t			 len;
+	char			 from[32], type[16], summary[256], *name;
+
+	if (log_getverbose()) {
+		qrr = ldns_rr_list_rr(ldns_pkt_question(q->query), 0);
+		name = ldns_rdf2str(ldns_rr_owner(qrr));
+		dns_summary(answer, summary, sizeof(summary));
+		log_debug("DNS %s ?%s %s => [%s]",
+		    conf_fmt_addr(&q->client, from, sizeof(from)),
+		    answer_type_name(ldns_rr_get_type(qrr), type,
+		    sizeof(type)), name != NULL ? name : "-", summary);
+		free(name);
+	}
+
+	if (answer_relay(q->query, answer, q->limit, &wire, &len) == 0) {
+		dns_send(q->tcp, q->udp_fd, &q->client, wire, len);
+		free(wire);
+	}
+	if (q->tcp != NULL)
+		TAILQ_REMOVE(&q->tcp->queries, q, entry);
+	ldns_pkt_free(q->query);
+	free(q);
+}
+
+static void
+dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
+    const uint8_t *wire, size_t len)
+{
+	uint8_t	prefix[2];
+
+	if (tcp == NULL) {
+		if (sendto(udp_fd, wire, len, 0,
+		    (const struct sockaddr *)client, sizeof(*client)) == -1 &&
+		    errno != EAGAIN)
+			log_debug("DNS: sendto: %s", strerror(errno));
+		return;
+	}
+	prefix[0] = len >> 8;
+	prefix[1] = len & 0xff;
+	bufferevent_write(tcp->bev, prefix, sizeof(prefix));
+	bufferevent_write(tcp->bev, wire, len);
+}
+
+static void
+dns_tcp_accept(int fd, short ev, void *arg)
+{
+	struct dns_tcp		*t;
+	struct sockaddr_in	 client;
+	struct timeval		 tv;
+	socklen_t		 len = sizeof(client);
+	int			 s;
+
+	(void)ev;
+	(void)arg;
+	if ((s = accept4(fd, (struct sockaddr *)&client, &len,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("DNS: accept");
+		return;
+	}
+	if (dns_ntcp >= conf->max_dns_tcp) {
+		log_debug("DNS: %u TCP clients already, refusing one",
+		    dns_ntcp);
+		close(s);
+		return;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL ||
+	    (t->bev = bufferevent_socket_new(dns_base, s,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		log_warn("DNS: TCP client");
+		free(t);
+		close(s);
+		return;
+	}
+	TAILQ_INIT(&t->queries);
+	t->client = client;
+	tv.tv_sec = conf->dns_tcp_idle_ms / 1000;
+	tv.tv_usec = (conf->dns_tcp_idle_ms % 1000) * 1000;
+	bufferevent_setcb(t->bev, dns_tcp_read, dns_tcp_write, dns_tcp_event,
+	    t);
+	bufferevent_set_timeouts(t->bev, &tv, &tv);
+	bufferevent_enable(t->bev, EV_READ | EV_WRITE);
+	TAILQ_INSERT_TAIL(&dns_tcp_clients, t, entry);
+	dns_ntcp++;
+}
+
+static void
+dns_tcp_read(struct bufferevent *bev, void *arg)
+{
+	struct dns_tcp	*t = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	uint8_t		 prefix[2], *msg;
+	size_t		 len;
+
+	for (;;) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    DNS_TCP_OUT_MAX) {
+			/* It asks but does not read: wait for it to. */
+			bufferevent_disable(bev, EV_READ);
+			return;
+		}
+		if (evbuffer_copyout(in, prefix, 2) != 2)
+			return;
+		len = (prefix[0] << 8) | prefix[1];
+		if (evbuffer_get_length(in) < 2 + len)
+			return;
+		evbuffer_drain(in, 2);
+		if ((msg = evbuffer_pullup(in, len)) == NULL && len > 0) {
+			dns_tcp_free(t);
+			return;
+		}
+		dns_handle(msg, len, t, -1, &t->client);
+		evbuffer_drain(in, len);
+	}
+}
+
+static void
+dns_tcp_write(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	/* Drained: a client we stopped reading from may ask again. */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_enable(bev, EV_READ);
+}
+
+static void
+dns_tcp_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT)
+		log_debug("DNS: idle TCP client dropped");
+	dns_tcp_free(arg);
+}
+
+static void
+dns_tcp_free(struct dns_tcp *t)
+{
+	struct dns_query	*q;
+
+	while ((q = TAILQ_FIRST(&t->queries)) != NULL) {
+		TAILQ_REMOVE(&t->queries, q, entry);
+		upstream_cancel(q->req);
+		ldns_pkt_free(q->query);
+		free(q);
+	}
+	TAILQ_REMOVE(&dns_tcp_clients, t, entry);
+	dns_ntcp--;
+	bufferevent_free(t->bev);
+	free(t);
 }

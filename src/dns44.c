@@ -607,6 +607,9 @@ parent_reload(void)
 	KEEP(control_group, "control socket group");
 	KEEP(user, "user");
 	KEEP(user_set, "user");
+	KEEP(range_first, "range");
+	KEEP(range_last, "range");
+	KEEP(range_prefix, "range");
 #undef KEEP
 	memcpy(conf, nc, sizeof(*conf));
 	free(nc);

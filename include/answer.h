@@ -1,0 +1,52 @@
+/*
+ * answer.h: DNS answers built from packets.  No sockets and no events:
+ * bytes of a query in, the bytes of a reply (or a decision to forward or
+ * to stay silent) out, so the whole query path can be tested and fuzzed.
+ */
+
+#ifndef ANSWER_H
+#define ANSWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <ldns/ldns.h>
+
+#include "dns44.h"
+#include "map.h"
+
+#define ANSWER_UDP_MIN		512
+#define ANSWER_UDP_MAX		4096
+#define ANSWER_EDNS_SIZE	1232	/* what dns44 advertises */
+
+enum answer_action {
+	ANSWER_DROP,		/* not a query: no reply at all */
+	ANSWER_REPLY,		/* wire holds the reply */
+	ANSWER_FORWARD,		/* ask the upstreams; query holds it */
+};
+
+struct answer {
+	enum answer_action	 action;
+	uint8_t			*wire;		/* ANSWER_REPLY; free() it */
+	size_t			 len;
+	ldns_pkt		*query;		/* ANSWER_FORWARD; the caller
+						 * frees it with ldns_pkt_free */
+	size_t			 limit;		/* largest reply allowed */
+	int			 rcode;
+	ldns_rr_type		 qtype;
+	int			 full;		/* the range was full */
+	char			 name[LDNS_MAX_DOMAINLEN + 2];	/* journal */
+	char			 result[64];	/* journal: what was answered */
+};
+
+/* answer.c */
+void	answer_query(struct map *, const struct dns44_conf *, const uint8_t *,
+	    size_t, int, time_t, struct answer *);
+int	answer_relay(const ldns_pkt *, const ldns_pkt *, size_t, uint8_t **,
+	    size_t *);
+void	answer_strip_hints(ldns_pkt *);
+int	answer_ptr_addr(const ldns_rdf *, uint32_t *);
+const char *answer_type_name(ldns_rr_type, char *, size_t);
+
+#endif /* ANSWER_H */

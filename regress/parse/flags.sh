@@ -1,0 +1,95 @@
+#!/bin/sh
+# flags: the seed's flags and the OpenBSD-style ones, as dns44 -n shows
+# their effect; they override the file; bad values name the flag.
+
+: "${DNS44:?}" "${srcdir:?}"
+failed=0
+tmp=$(mktemp -d /tmp/dns44-flags.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { echo "ok $1"; }
+bad() { echo "FAIL $1"; failed=1; }
+
+# has NAME LINE: dns44 -n output (in $out) has exactly this line
+has() {
+	if printf '%s\n' "$out" | grep -qxF -- "$2"; then ok "$1"; else
+		bad "$1: no line \"$2\" in:"; printf '%s\n' "$out"; fi
+}
+
+printf 'dns ttl 300\nrange 10.9.0.0/16\nlog brief\nm = "9.9.9.9"\n' \
+    >"$tmp/base.conf"
+
+out=$("$DNS44" -n -f "$tmp/base.conf" -ttl=60 -dns-bind-address \
+    127.0.0.2:53 -dns-upstream=8.8.4.4 -ip-range 10.77.0.0-10.77.0.255 \
+    -proxy-bind-address=127.0.0.1:5000 -dial-timeout=3s \
+    -db-path=/tmp/dns44-db -debug 2>&1) || bad "seed flags: status $?"
+has "-ttl overrides the file" "dns ttl 60"
+has "-dns-bind-address" "dns listen 127.0.0.2 port 53"
+has "-dns-upstream" "dns upstream 8.8.4.4 port 53"
+has "-ip-range first-last" "range 10.77.0.0 - 10.77.0.255"
+has "-proxy-bind-address" "proxy listen 127.0.0.1 port 5000"
+has "-dial-timeout" "proxy dial-timeout 3s"
+has "-db-path" 'database "/tmp/dns44-db"'
+has "-debug" "log verbose"
+
+out=$("$DNS44" -n -f "$tmp/base.conf" --ttl 61 -ip-range=10.78.0.0/24 \
+    -dns-upstream 9.9.9.9:5353,1.0.0.1 -dial-timeout 1m30s -v 2>&1) ||
+    bad "long forms: status $?"
+has "--flag value" "dns ttl 61"
+has "-ip-range CIDR" "range 10.78.0.0/24"
+has "two upstreams, first" "dns upstream 9.9.9.9 port 5353"
+has "two upstreams, second" "dns upstream 1.0.0.1 port 53"
+has "-dial-timeout 1m30s" "proxy dial-timeout 1m30s"
+has "-v" "log verbose"
+
+printf 'dns upstream $m\n' >"$tmp/macro.conf"
+out=$("$DNS44" -n -D m=9.9.9.10 -f "$tmp/macro.conf" 2>&1) ||
+    bad "-D: status $?"
+has "-D defines a macro" "dns upstream 9.9.9.10 port 53"
+
+out=$("$DNS44" -h 2>&1) && rc=0 || rc=$?
+[ $rc -eq 0 ] && ok "-h exits 0" || bad "-h: status $rc"
+for f in -d -D -f -h -n -v -db-path -debug -dial-timeout \
+    -dns-bind-address -dns-upstream -ip-range -proxy-bind-address -ttl \
+    -version; do
+	printf '%s\n' "$out" | grep -q -- "^  $f " || bad "-h lacks $f"
+done
+for d in "default 10s" "default 127.0.0.1:4453" "default 1.1.1.1" \
+    "default 172.24.0.0-172.24.255.255" "default 127.0.0.1:4480" \
+    "default 900" "default $DBDIR"; do
+	printf '%s\n' "$out" | grep -qF -- "($d)" && ok "-h shows $d" ||
+	    bad "-h lacks ($d)"
+done
+out=$("$DNS44" -version) && [ "$out" = "dns44 $(sed -n \
+    's/^AC_INIT(\[dns44\], \[\([^]]*\)\].*/\1/p' "$srcdir/configure.ac")" ] &&
+    ok "-version" || bad "-version: $out"
+
+# expect_error NAME PATTERN ARGS...: exit 1 and a message matching PATTERN
+expect_error() {
+	name=$1 pat=$2
+	shift 2
+	msg=$("$DNS44" -n "$@" 2>&1 >/dev/null) && rc=0 || rc=$?
+	if [ $rc -eq 1 ] && printf '%s\n' "$msg" | grep -q -- "$pat"; then
+		ok "$name"
+	else
+		bad "$name: status $rc: $msg"
+	fi
+}
+expect_error "-ttl bad" '^dns44: -ttl: "abc" is invalid' -ttl=abc
+expect_error "-ttl too large" '^dns44: -ttl: .* too large' -ttl 9999999
+expect_error "-ip-range bad" '^dns44: -ip-range: invalid range' -ip-range x
+expect_error "-dns-bind-address bad" '^dns44: -dns-bind-address: invalid' \
+    -dns-bind-address 127.0.0.1:99999
+expect_error "-dial-timeout bad" '^dns44: -dial-timeout: invalid' \
+    -dial-timeout 0s
+expect_error "-db-path relative" '^dns44: -db-path: .*absolute' \
+    -db-path relative/dir
+expect_error "unknown flag" '^dns44: unknown flag -bogus' -bogus
+expect_error "missing argument" 'flag needs an argument: -ttl' -ttl
+expect_error "-f missing file" "^$tmp/none.conf: No such file" \
+    -f "$tmp/none.conf"
+expect_error "flag into the range" 'lies inside the virtual range' \
+    -dns-upstream 172.24.1.1
+expect_error "stray argument" 'unexpected argument "extra"' extra
+
+exit $failed

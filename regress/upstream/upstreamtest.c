@@ -1,0 +1,1176 @@
+/*
+ * upstreamtest.c: the queries to the upstream resolvers (src/upstream.c).
+ * The upstreams are fakes in this process, on 127.0.0.1 and the same event
+ * loop, each answering as its test scripts it: normally, not at all, with
+ * replies to ignore before the real one, truncated over UDP and whole over
+ * TCP, with SERVFAIL or NXDOMAIN.  A port just closed stands for an
+ * upstream whose host refuses.  No root needed, nothing leaves the host.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <event.h>
+#include <ldns/ldns.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dns44.h"
+#include "upstream.h"
+#include "../lib/test.h"
+
+#define TIMEOUT_MS	200		/* per try */
+#define FAKE_SEEN_MAX	64
+
+enum fake_mode {
+	FAKE_ANSWER,		/* the answer, with the rcode asked */
+	FAKE_SILENT,
+	FAKE_WRONG_ID,		/* junk, a wrong id, the query; the answer */
+	FAKE_WRONG_QUESTION,	/* other name, type, class; the answer */
+	FAKE_TRUNCATE,		/* TC over UDP, the answer over TCP */
+};
+
+struct fake_conn {
+	TAILQ_ENTRY(fake_conn)	 entry;
+	struct fake		*f;
+	int			 fd;
+	struct event		 ev;
+	uint8_t			 buf[1024];
+	size_t			 len;
+};
+
+struct fake {
+	int			 udp;
+	int			 tcp;
+	struct sockaddr_in	 sin;
+	struct event		 ev_udp;
+	struct event		 ev_tcp;
+	TAILQ_HEAD(, fake_conn)	 conns;
+
+	/* The script. */
+	enum fake_mode		 mode;
+	int			 rcode;
+	int			 naddrs;	/* A records for the name */
+	uint32_t		 ttl;
+	const char *const	*extra;		/* more answers, NULL ended */
+
+	/* What it saw. */
+	int			 nudp;
+	int			 ntcp;
+	uint16_t		 ids[FAKE_SEEN_MAX];
+	uint16_t		 ports[FAKE_SEEN_MAX];
+	int			 nseen;
+	int			 last_do;
+	int			 last_rd;
+	int			 last_size;
+};
+
+/* What a query callback got. */
+struct result {
+	int			 called;
+	int			 rcode;		/* -1: no answer */
+	int			 na;		/* A records */
+	uint32_t		 first;		/* the first, host order */
+	int			 tc;
+	int64_t			 start;
+	int64_t			 ms;		/* from start to callback */
+	int			 action;	/* what the callback does */
+	struct upstream_req	*req;
+};
+
+/* What a resolve callback got. */
+struct addrs {
+	int			 called;
+	int			 rcode;
+	size_t			 n;
+	uint32_t		 a[8];		/* host order */
+	int			 action;
+};
+
+enum action {
+	ACT_NONE,
+	ACT_CANCEL_SELF,
+	ACT_SHUTDOWN,
+	ACT_QUERY_AGAIN,
+};
+
+static struct event		 tick;
+static int			 ncalls;	/* callbacks of any kind */
+static struct result		 again;		/* of ACT_QUERY_AGAIN */
+static const uint8_t		 junk[] = "\x12\x34 not dns at all";
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static int
+fd_count(void)
+{
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return (-1);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return (n);
+}
+
+static void
+tick_cb(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+}
+
+/* Runs the loop until *flag reaches want or ms pass. */
+static void
+run_until(const int *flag, int want, int64_t ms)
+{
+	struct timeval	tv = { 0, 5000 };
+	int64_t		end = now_ms() + ms;
+
+	while ((flag == NULL || *flag < want) && now_ms() < end) {
+		evtimer_add(&tick, &tv);
+		event_loop(EVLOOP_ONCE);
+	}
+	evtimer_del(&tick);
+}
+
+static void
+run_for(int64_t ms)
+{
+	run_until(NULL, 0, ms);
+}
+
+static char *
+fake_owner(const ldns_pkt *q)
+{
+	return (ldns_rdf2str(ldns_rr_owner(ldns_rr_list_rr(
+	    ldns_pkt_question(q), 0))));
+}
+
+static void
+fake_push(ldns_pkt *a, ldns_pkt_section sec, const char *text)
+{
+	ldns_rr		*rr;
+
+	if (ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL) != LDNS_STATUS_OK) {
+		fprintf(stderr, "bad record %s\n", text);
+		abort();
+	}
+	ldns_pkt_push_rr(a, sec, rr);
+}
+
+static void
+fake_set_question(ldns_pkt *a, const char *text)
+{
+	ldns_rr		*rr;
+
+	rr = ldns_rr_list_pop_rr(ldns_pkt_question(a));
+	ldns_rr_free(rr);
+	if (ldns_rr_new_question_frm_str(&rr, text, NULL, NULL) !=
+	    LDNS_STATUS_OK)
+		abort();
+	ldns_rr_list_push_rr(ldns_pkt_question(a), rr);
+}
+
+static ldns_pkt *
+fake_answer(struct fake *f, const ldns_pkt *q, int tcp)
+{
+	ldns_pkt	*a;
+	char		 line[512], *owner;
+	int		 i;
+
+	a = ldns_pkt_new();
+	ldns_pkt_set_id(a, ldns_pkt_id(q));
+	ldns_pkt_set_qr(a, 1);
+	ldns_pkt_set_rd(a, ldns_pkt_rd(q));
+	ldns_pkt_set_ra(a, 1);
+	ldns_pkt_set_rcode(a, f->rcode);
+	ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION,
+	    ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(q), 0)));
+	if (f->mode == FAKE_TRUNCATE && !tcp) {
+		ldns_pkt_set_tc(a, 1);
+		return (a);
+	}
+	owner = fake_owner(q);
+	for (i = 0; i < f->naddrs; i++) {
+		snprintf(line, sizeof(line), "%s %u IN A 192.0.2.%d", owner,
+		    f->ttl, i + 1);
+		fake_push(a, LDNS_SECTION_ANSWER, line);
+	}
+	free(owner);
+	for (i = 0; f->extra != NULL && f->extra[i] != NULL; i++)
+		fake_push(a, LDNS_SECTION_ANSWER, f->extra[i]);
+	return (a);
+}
+
+static void
+fake_send(int fd, const struct sockaddr_in *to, const void *p, size_t len)
+{
+	if (sendto(fd, p, len, 0, (const struct sockaddr *)to,
+	    sizeof(*to)) == -1)
+		perror("fake sendto");
+}
+
+static void
+fake_send_pkt(int fd, const struct sockaddr_in *to, ldns_pkt *a)
+{
+	uint8_t		*wire;
+	size_t		 len;
+
+	if (ldns_pkt2wire(&wire, a, &len) != LDNS_STATUS_OK)
+		abort();
+	fake_send(fd, to, wire, len);
+	free(wire);
+}
+
+static void
+fake_seen(struct fake *f, const ldns_pkt *q, uint16_t port)
+{
+	if (f->nseen < FAKE_SEEN_MAX) {
+		f->ids[f->nseen] = ldns_pkt_id(q);
+		f->ports[f->nseen] = port;
+		f->nseen++;
+	}
+	f->last_do = ldns_pkt_edns_do(q);
+	f->last_rd = ldns_pkt_rd(q);
+	f->last_size = ldns_pkt_edns_udp_size(q);
+}
+
+static void
+fake_udp(int fd, short ev, void *arg)
+{
+	struct fake		*f = arg;
+	struct sockaddr_in	 from;
+	socklen_t		 fromlen = sizeof(from);
+	uint8_t			 buf[4096];
+	ldns_pkt		*q, *a, *d;
+	char			 line[512], *owner, *p;
+	ssize_t			 n;
+	int			 keep;
+
+	(void)ev;
+	n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from,
+	    &fromlen);
+	if (n == -1 || ldns_wire2pkt(&q, buf, n) != LDNS_STATUS_OK)
+		return;
+	f->nudp++;
+	fake_seen(f, q, ntohs(from.sin_port));
+	if (f->mode == FAKE_SILENT) {
+		ldns_pkt_free(q);
+		return;
+	}
+	a = fake_answer(f, q, 0);
+
+	/* Decoys hold one record, the answer more. */
+	keep = f->naddrs;
+	f->naddrs = 1;
+	d = fake_answer(f, q, 0);
+	f->naddrs = keep;
+	switch (f->mode) {
+	case FAKE_WRONG_ID:
+		fake_send(fd, &from, junk, sizeof(junk));
+		ldns_pkt_set_id(d, ldns_pkt_id(q) ^ 0x0101);
+		fake_send_pkt(fd, &from, d);
+		fake_send_pkt(fd, &from, q);
+		break;
+	case FAKE_WRONG_QUESTION:
+		owner = fake_owner(q);
+		fake_set_question(d, "other.example. IN A");
+		fake_send_pkt(fd, &from, d);
+		snprintf(line, sizeof(line), "%s IN AAAA", owner);
+		fake_set_question(d, line);
+		fake_send_pkt(fd, &from, d);
+		snprintf(line, sizeof(line), "%s CH A", owner);
+		fake_set_question(d, line);
+		fake_send_pkt(fd, &from, d);
+		/* Names match whatever their case. */
+		for (p = owner; *p != '\0'; p++)
+			*p = toupper((unsigned char)*p);
+		snprintf(line, sizeof(line), "%s IN A", owner);
+		fake_set_question(a, line);
+		free(owner);
+		break;
+	default:
+		break;
+	}
+	fake_send_pkt(fd, &from, a);
+	ldns_pkt_free(d);
+	ldns_pkt_free(a);
+	ldns_pkt_free(q);
+}
+
+static void
+fake_conn_close(struct fake_conn *c)
+{
+	TAILQ_REMOVE(&c->f->conns, c, entry);
+	event_del(&c->ev);
+	close(c->fd);
+	free(c);
+}
+
+static void
+fake_conn_read(int fd, short ev, void *arg)
+{
+	struct fake_conn	*c = arg;
+	ldns_pkt		*q, *a;
+	uint8_t			*wire, out[65537];
+	size_t			 need, len;
+	ssize_t			 n;
+
+	(void)ev;
+	n = read(fd, c->buf + c->len, sizeof(c->buf) - c->len);
+	if (n <= 0) {
+		fake_conn_close(c);
+		return;
+	}
+	c->len += n;
+	if (c->len < 2)
+		return;
+	need = 2 + (c->buf[0] << 8 | c->buf[1]);
+	if (c->len < need)
+		return;
+	if (ldns_wire2pkt(&q, c->buf + 2, need - 2) != LDNS_STATUS_OK) {
+		fake_conn_close(c);
+		return;
+	}
+	c->f->ntcp++;
+	fake_seen(c->f, q, 0);
+	a = fake_answer(c->f, q, 1);
+	if (ldns_pkt2wire(&wire, a, &len) != LDNS_STATUS_OK || len > 65535)
+		abort();
+	out[0] = len >> 8;
+	out[1] = len & 0xff;
+	memcpy(out + 2, wire, len);
+	if (write(fd, out, len + 2) != (ssize_t)(len + 2))
+		perror("fake write");
+	free(wire);
+	ldns_pkt_free(a);
+	ldns_pkt_free(q);
+	fake_conn_close(c);
+}
+
+static void
+fake_accept(int fd, short ev, void *arg)
+{
+	struct fake		*f = arg;
+	struct fake_conn	*c;
+	int			 s;
+
+	(void)ev;
+	if ((s = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		abort();
+	c->f = f;
+	c->fd = s;
+	TAILQ_INSERT_TAIL(&f->conns, c, entry);
+	event_set(&c->ev, s, EV_READ | EV_PERSIST, fake_conn_read, c);
+	event_add(&c->ev, NULL);
+}
+
+/* A fake upstream on 127.0.0.1, UDP and TCP on one free port. */
+static void
+fake_start(struct fake *f, enum fake_mode mode)
+{
+	socklen_t	len;
+	int		i, on = 1;
+
+	memset(f, 0, sizeof(*f));
+	TAILQ_INIT(&f->conns);
+	f->mode = mode;
+	f->rcode = LDNS_RCODE_NOERROR;
+	f->naddrs = 3;
+	f->ttl = 300;
+	for (i = 0; i < 20; i++) {
+		memset(&f->sin, 0, sizeof(f->sin));
+		f->sin.sin_family = AF_INET;
+		f->sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		f->udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		f->tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (f->udp == -1 || f->tcp == -1)
+			abort();
+		len = sizeof(f->sin);
+		setsockopt(f->tcp, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+		if (bind(f->udp, (struct sockaddr *)&f->sin,
+		    sizeof(f->sin)) == 0 &&
+		    getsockname(f->udp, (struct sockaddr *)&f->sin,
+		    &len) == 0 &&
+		    bind(f->tcp, (struct sockaddr *)&f->sin,
+		    sizeof(f->sin)) == 0 &&
+		    listen(f->tcp, 16) == 0)
+			break;
+		close(f->udp);
+		close(f->tcp);
+	}
+	if (i == 20)
+		abort();
+	event_set(&f->ev_udp, f->udp, EV_READ | EV_PERSIST, fake_udp, f);
+	event_add(&f->ev_udp, NULL);
+	event_set(&f->ev_tcp, f->tcp, EV_READ | EV_PERSIST, fake_accept, f);
+	event_add(&f->ev_tcp, NULL);
+}
+
+static void
+fake_stop(struct fake *f)
+{
+	while (!TAILQ_EMPTY(&f->conns))
+		fake_conn_close(TAILQ_FIRST(&f->conns));
+	event_del(&f->ev_udp);
+	event_del(&f->ev_tcp);
+	close(f->udp);
+	close(f->tcp);
+}
+
+/* An address where nothing listens: the kernel answers port unreachable. */
+static struct sockaddr_in
+closed_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			s;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sin, &len) == -1)
+		abort();
+	close(s);
+	return (sin);
+}
+
+static void
+use(const struct sockaddr_in *a, const struct sockaddr_in *b,
+    const struct sockaddr_in *c)
+{
+	static struct dns44_conf	uc;
+
+	memset(&uc, 0, sizeof(uc));
+	if (a != NULL)
+		uc.upstream[uc.upstream_count++] = *a;
+	if (b != NULL)
+		uc.upstream[uc.upstream_count++] = *b;
+	if (c != NULL)
+		uc.upstream[uc.upstream_count++] = *c;
+	uc.upstream_ms = TIMEOUT_MS;
+	upstream_init(&uc);
+}
+
+static void
+query_cb(ldns_pkt *pkt, void *arg)
+{
+	struct result	*r = arg;
+	ldns_rr_list	*an;
+	ldns_rr		*rr;
+	size_t		 i;
+	uint32_t	 a;
+
+	r->called++;
+	ncalls++;
+	r->ms = now_ms() - r->start;
+	if (pkt == NULL)
+		r->rcode = -1;
+	else {
+		r->rcode = ldns_pkt_get_rcode(pkt);
+		r->tc = ldns_pkt_tc(pkt);
+		an = ldns_pkt_answer(pkt);
+		for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+			rr = ldns_rr_list_rr(an, i);
+			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_A)
+				continue;
+			if (r->na++ == 0) {
+				memcpy(&a, ldns_rdf_data(ldns_rr_rdf(rr, 0)),
+				    4);
+				r->first = ntohl(a);
+			}
+		}
+	}
+	switch (r->action) {
+	case ACT_CANCEL_SELF:
+		upstream_cancel(r->req);
+		break;
+	case ACT_SHUTDOWN:
+		upstream_shutdown();
+		break;
+	case ACT_QUERY_AGAIN:
+		r->action = ACT_NONE;
+		memset(&again, 0, sizeof(again));
+		again.start = now_ms();
+		if (pkt != NULL)
+			again.req = upstream_query(ldns_rr_owner(
+			    ldns_rr_list_rr(ldns_pkt_question(pkt), 0)),
+			    LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, query_cb,
+			    &again);
+		break;
+	default:
+		break;
+	}
+}
+
+static struct upstream_req *
+ask(const char *name, ldns_rr_type type, int dnssec_ok, struct result *r)
+{
+	ldns_rdf	*dname;
+
+	memset(r, 0, sizeof(*r));
+	r->start = now_ms();
+	dname = ldns_dname_new_frm_str(name);
+	r->req = upstream_query(dname, type, LDNS_RR_CLASS_IN, dnssec_ok,
+	    query_cb, r);
+	ldns_rdf_deep_free(dname);
+	return (r->req);
+}
+
+static void
+addr_cb(const uint32_t *a, size_t n, int rcode, void *arg)
+{
+	struct addrs	*r = arg;
+	size_t		 i;
+
+	r->called++;
+	ncalls++;
+	r->rcode = rcode;
+	r->n = n;
+	for (i = 0; i < n && i < 8; i++)
+		r->a[i] = ntohl(a[i]);
+	if (r->action == ACT_SHUTDOWN)
+		upstream_shutdown();
+}
+
+static struct upstream_req *
+resolve(const char *name, struct addrs *r)
+{
+	memset(r, 0, sizeof(*r));
+	return (upstream_resolve(name, addr_cb, r));
+}
+
+static void
+test_answer(void)
+{
+	struct fake	f;
+	struct result	r;
+
+	fake_start(&f, FAKE_ANSWER);
+	use(&f.sin, NULL, NULL);
+
+	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, 1, &r) != NULL);
+	CHECK_EQ(r.called, 0);			/* never from the call */
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.rcode, LDNS_RCODE_NOERROR);
+	CHECK_EQ(r.na, 3);
+	CHECK_EQ(r.first, 0xc0000201);
+	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(f.last_rd, 1);
+	CHECK_EQ(f.last_do, 1);
+	CHECK_EQ(f.last_size, UPSTREAM_EDNS_SIZE);
+
+	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, 0, &r) != NULL);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.na, 3);
+	CHECK_EQ(f.last_do, 0);
+	CHECK_EQ(f.last_size, UPSTREAM_EDNS_SIZE);
+
+	/* A query that is not for an A record is relayed too. */
+	f.naddrs = 0;
+	CHECK(ask("example.com", LDNS_RR_TYPE_MX, 0, &r) != NULL);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.rcode, LDNS_RCODE_NOERROR);
+	CHECK_EQ(f.nudp, 3);
+	fake_stop(&f);
+}
+
+static void
+test_failover(void)
+{
+	struct fake			 s, f;
+	struct result			 r;
+	struct upstream_stats		 st = *upstream_stats();
+
+	fake_start(&s, FAKE_SILENT);
+	fake_start(&f, FAKE_ANSWER);
+	use(&s.sin, &f.sin, NULL);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.na, 3);
+	CHECK(r.ms >= TIMEOUT_MS - 20 && r.ms < TIMEOUT_MS + 150);
+	CHECK_EQ(s.nudp, 1);
+	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(upstream_stats()->timeouts, st.timeouts + 1);
+	CHECK_EQ(upstream_stats()->failovers, st.failovers + 1);
+
+	/* Both silent: no answer, after a timeout each. */
+	use(&s.sin, &s.sin, NULL);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.rcode, -1);
+	CHECK(r.ms >= 2 * TIMEOUT_MS - 20 && r.ms < 2 * TIMEOUT_MS + 200);
+	CHECK_EQ(s.nudp, 3);
+	fake_stop(&s);
+	fake_stop(&f);
+}
+
+static void
+test_refused(void)
+{
+	struct fake		 f;
+	struct result		 r;
+	struct sockaddr_in	 closed = closed_port();
+
+	fake_start(&f, FAKE_ANSWER);
+	use(&closed, &f.sin, NULL);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.na, 3);
+	CHECK(r.ms < TIMEOUT_MS / 2);
+	CHECK_EQ(f.nudp, 1);
+
+	use(&closed, NULL, NULL);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.rcode, -1);
+	CHECK(r.ms < TIMEOUT_MS / 2);
+	fake_stop(&f);
+}
+
+static void
+test_mismatch(void)
+{
+	struct fake		 f;
+	struct result		 r;
+	uint64_t		 before;
+
+	fake_start(&f, FAKE_WRONG_ID);
+	use(&f.sin, NULL, NULL);
+	before = upstream_stats()->mismatched;
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.rcode, LDNS_RCODE_NOERROR);
+	CHECK_EQ(r.na, 3);
+	CHECK(r.ms < TIMEOUT_MS / 2);
+	CHECK_EQ(upstream_stats()->mismatched, before + 3);
+
+	f.mode = FAKE_WRONG_QUESTION;
+	before = upstream_stats()->mismatched;
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.na, 3);
+	CHECK(r.ms < TIMEOUT_MS / 2);
+	CHECK_EQ(upstream_stats()->mismatched, before + 3);
+	CHECK_EQ(f.nudp, 2);
+	fake_stop(&f);
+}
+
+static void
+test_tcp(void)
+{
+	struct fake	f;
+	struct result	r;
+	uint64_t	before = upstream_stats()->tcp_retries;
+
+	fake_start(&f, FAKE_TRUNCATE);
+	f.naddrs = 40;
+	use(&f.sin, NULL, NULL);
+	ask("big.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.rcode, LDNS_RCODE_NOERROR);
+	CHECK_EQ(r.tc, 0);
+	CHECK_EQ(r.na, 40);
+	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(f.ntcp, 1);
+	CHECK_EQ(f.nseen, 2);
+	CHECK_EQ(upstream_stats()->tcp_retries, before + 1);
+	fake_stop(&f);
+}
+
+static void
+test_rcodes(void)
+{
+	struct fake	 bad, good;
+	struct result	 r;
+
+	fake_start(&bad, FAKE_ANSWER);
+	fake_start(&good, FAKE_ANSWER);
+	bad.rcode = LDNS_RCODE_SERVFAIL;
+	bad.naddrs = 0;
+
+	/* SERVFAIL: the next one is asked. */
+	use(&bad.sin, &good.sin, NULL);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.rcode, LDNS_RCODE_NOERROR);
+	CHECK_EQ(r.na, 3);
+	CHECK(r.ms < TIMEOUT_MS / 2);
+	CHECK(bad.nudp == 1 && good.nudp == 1);
+
+	/* REFUSED too. */
+	bad.rcode = LDNS_RCODE_REFUSED;
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.rcode, LDNS_RCODE_NOERROR);
+	CHECK(bad.nudp == 2 && good.nudp == 2);
+
+	/* From the last upstream, it is the answer. */
+	bad.rcode = LDNS_RCODE_SERVFAIL;
+	use(&good.sin, &bad.sin, NULL);
+	good.mode = FAKE_SILENT;
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.rcode, LDNS_RCODE_SERVFAIL);
+
+	/* Kept when the upstreams after it say nothing. */
+	use(&bad.sin, &good.sin, NULL);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.rcode, LDNS_RCODE_SERVFAIL);
+	CHECK(r.ms >= TIMEOUT_MS - 20);
+
+	/* NXDOMAIN is final. */
+	good.mode = FAKE_ANSWER;
+	bad.rcode = LDNS_RCODE_NXDOMAIN;
+	good.nudp = 0;
+	ask("nx.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.rcode, LDNS_RCODE_NXDOMAIN);
+	CHECK_EQ(good.nudp, 0);
+	fake_stop(&bad);
+	fake_stop(&good);
+}
+
+static void
+test_no_upstream(void)
+{
+	struct result	r;
+
+	use(NULL, NULL, NULL);
+	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, 0, &r) != NULL);
+	CHECK_EQ(r.called, 0);
+	run_until(&r.called, 1, 1000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.rcode, -1);
+}
+
+static void
+test_random(void)
+{
+	struct fake	 f;
+	struct result	 r[50];
+	int		 i, j, ids, ports, done;
+
+	fake_start(&f, FAKE_ANSWER);
+	use(&f.sin, NULL, NULL);
+	ncalls = 0;
+	for (i = 0; i < 50; i++)
+		ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[i]);
+	run_until(&ncalls, 50, 2000);
+	for (done = i = 0; i < 50; i++)
+		done += r[i].called == 1 && r[i].na == 3;
+	CHECK_EQ(done, 50);
+	CHECK_EQ(f.nseen, 50);
+	for (ids = ports = i = 0; i < f.nseen; i++) {
+		for (j = 0; j < i && f.ids[j] != f.ids[i]; j++)
+			;
+		ids += j == i;
+		for (j = 0; j < i && f.ports[j] != f.ports[i]; j++)
+			;
+		ports += j == i;
+	}
+	CHECK(ids >= 45);
+	CHECK(ports >= 45);
+	fake_stop(&f);
+}
+
+static const char *const chain[] = {
+	"www.example.com. 60 IN CNAME a.example.net.",
+	"decoy.example. 300 IN A 192.0.2.99",
+	"a.example.net. 1 IN CNAME B.Example.ORG.",
+	"b.example.org. 300 IN A 192.0.2.10",
+	"b.example.org. 300 IN A 192.0.2.11",
+	NULL
+};
+
+static const char *const longttl[] = {
+	"long.example. 999999 IN A 192.0.2.20",
+	NULL
+};
+
+static void
+test_resolve(void)
+{
+	struct fake	 f;
+	struct addrs	 a;
+	uint64_t	 hits = upstream_stats()->cache_hits;
+
+	fake_start(&f, FAKE_ANSWER);
+	f.naddrs = 0;
+	f.extra = chain;
+	use(&f.sin, NULL, NULL);
+
+	CHECK(resolve("www.example.com", &a) != NULL);
+	CHECK_EQ(a.called, 0);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.called, 1);
+	CHECK_EQ(a.rcode, LDNS_RCODE_NOERROR);
+	CHECK_EQ(a.n, 2);
+	CHECK_EQ(a.a[0], 0xc000020a);
+	CHECK_EQ(a.a[1], 0xc000020b);
+	CHECK_EQ(f.nudp, 1);
+
+	/* From the cache, still from the loop; TTL 1 counts as the least. */
+	CHECK(resolve("www.example.com", &a) != NULL);
+	CHECK_EQ(a.called, 0);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.called, 1);
+	CHECK_EQ(a.n, 2);
+	CHECK_EQ(a.a[1], 0xc000020b);
+	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(upstream_stats()->cache_hits, hits + 1);
+
+	upstream_clock_advance(UPSTREAM_TTL_MIN * 1000 - 1000);
+	resolve("www.example.com", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.n, 2);
+	CHECK_EQ(f.nudp, 1);
+	upstream_clock_advance(1500);
+	resolve("www.example.com", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.n, 2);
+	CHECK_EQ(f.nudp, 2);
+
+	/* A day at most. */
+	f.extra = longttl;
+	resolve("long.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.n, 1);
+	CHECK_EQ(a.a[0], 0xc0000214);
+	upstream_clock_advance(UPSTREAM_TTL_MAX * 1000 - 1000);
+	resolve("long.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(f.nudp, 3);
+	upstream_clock_advance(1500);
+	resolve("long.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.n, 1);
+	CHECK_EQ(f.nudp, 4);
+
+	/* NODATA and NXDOMAIN: cached for UPSTREAM_TTL_NEG. */
+	f.extra = NULL;
+	resolve("nodata.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 0);
+	f.rcode = LDNS_RCODE_NXDOMAIN;
+	resolve("nx.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.rcode == LDNS_RCODE_NXDOMAIN && a.n == 0);
+	CHECK_EQ(f.nudp, 6);
+	upstream_clock_advance(UPSTREAM_TTL_NEG * 1000 - 1000);
+	resolve("nx.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.rcode == LDNS_RCODE_NXDOMAIN && a.n == 0);
+	resolve("nodata.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 0);
+	CHECK_EQ(f.nudp, 6);
+	upstream_clock_advance(1500);
+	resolve("nx.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(f.nudp, 7);
+
+	/* SERVFAIL and no answer at all are not cached. */
+	f.rcode = LDNS_RCODE_SERVFAIL;
+	resolve("fail.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.rcode, LDNS_RCODE_SERVFAIL);
+	resolve("fail.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(f.nudp, 9);
+	f.mode = FAKE_SILENT;
+	resolve("silent.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.called == 1 && a.rcode == -1 && a.n == 0);
+	resolve("silent.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.rcode, -1);
+	CHECK_EQ(f.nudp, 11);
+
+	/* Bad names. */
+	CHECK(upstream_resolve("", addr_cb, &a) == NULL && errno == EINVAL);
+	fake_stop(&f);
+	upstream_shutdown();
+}
+
+static void
+test_concurrent(void)
+{
+	struct fake	 f;
+	struct addrs	 a[5];
+	int		 i;
+
+	fake_start(&f, FAKE_ANSWER);
+	use(&f.sin, NULL, NULL);
+	ncalls = 0;
+	for (i = 0; i < 5; i++)
+		CHECK(resolve("same.example", &a[i]) != NULL);
+	run_until(&ncalls, 5, 2000);
+	run_for(20);
+	CHECK_EQ(ncalls, 5);
+	CHECK_EQ(f.nudp, 1);
+	for (i = 0; i < 5; i++) {
+		CHECK_EQ(a[i].called, 1);
+		CHECK_EQ(a[i].n, 3);
+		CHECK_EQ(a[i].a[2], 0xc0000203);
+	}
+	fake_stop(&f);
+	upstream_shutdown();
+}
+
+static void
+test_cancel(void)
+{
+	struct fake		 f, s;
+	struct result		 r, r2;
+	struct addrs		 a, b, c;
+	struct upstream_req	*req;
+	int			 fds = fd_count();
+
+	fake_start(&f, FAKE_ANSWER);
+	fake_start(&s, FAKE_SILENT);
+	fds += 4;
+
+	/* At once, then while the try waits. */
+	use(&f.sin, NULL, NULL);
+	upstream_cancel(ask("www.example.com", LDNS_RR_TYPE_A, 0, &r));
+	use(&s.sin, NULL, NULL);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r2);
+	run_for(TIMEOUT_MS / 2);
+	CHECK_EQ(fd_count(), fds + 1);
+	upstream_cancel(r2.req);
+	CHECK_EQ(fd_count(), fds);
+	run_for(TIMEOUT_MS + 50);
+	CHECK_EQ(r.called, 0);
+	CHECK_EQ(r2.called, 0);
+
+	/* One of two resolves. */
+	use(&f.sin, NULL, NULL);
+	req = resolve("c.example", &a);
+	resolve("c.example", &b);
+	upstream_cancel(req);
+	run_until(&b.called, 1, 2000);
+	CHECK_EQ(b.called, 1);
+	CHECK_EQ(b.n, 3);
+	CHECK_EQ(a.called, 0);
+
+	/* A cache hit. */
+	upstream_cancel(resolve("c.example", &a));
+	run_for(20);
+	CHECK_EQ(a.called, 0);
+
+	/* All of them: the query goes on and fills the cache. */
+	upstream_cancel(resolve("d.example", &a));
+	run_for(50);
+	CHECK_EQ(a.called, 0);
+	CHECK_EQ(f.nudp, 3);		/* the first cancel had sent */
+	resolve("d.example", &c);
+	run_until(&c.called, 1, 2000);
+	CHECK_EQ(c.n, 3);
+	CHECK_EQ(f.nudp, 3);
+
+	/* From its own callback it does nothing. */
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	r.action = ACT_CANCEL_SELF;
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+
+	fake_stop(&f);
+	fake_stop(&s);
+	upstream_shutdown();
+}
+
+static void
+test_reentry(void)
+{
+	struct fake	 f, s;
+	struct result	 r, r2;
+	struct addrs	 a[3];
+	int		 i;
+
+	fake_start(&f, FAKE_ANSWER);
+	fake_start(&s, FAKE_SILENT);
+	use(&f.sin, NULL, NULL);
+
+	/* A new query from a callback. */
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	r.action = ACT_QUERY_AGAIN;
+	run_until(&again.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(again.called, 1);
+	CHECK_EQ(again.na, 3);
+
+	/* Shut down from a callback: the others are not called. */
+	for (i = 0; i < 3; i++)
+		resolve("r.example", &a[i]);
+	a[0].action = ACT_SHUTDOWN;
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	r.action = ACT_SHUTDOWN;
+	use(&s.sin, NULL, NULL);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r2);
+	run_for(TIMEOUT_MS + 50);
+	CHECK_EQ(a[0].called + r.called, 1);
+	CHECK_EQ(a[1].called + a[2].called + r2.called, 0);
+	fake_stop(&f);
+	fake_stop(&s);
+}
+
+static void
+test_shutdown(int base_fds)
+{
+	struct fake	 s, f;
+	struct result	 r[3];
+	struct addrs	 a[3];
+
+	fake_start(&s, FAKE_SILENT);
+	fake_start(&f, FAKE_TRUNCATE);
+	f.naddrs = 40;
+	use(&f.sin, NULL, NULL);
+	resolve("x.example", &a[0]);
+	run_until(&a[0].called, 1, 2000);
+
+	use(&s.sin, NULL, NULL);	/* a new list empties the cache */
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[0]);
+	resolve("x.example", &a[0]);
+	resolve("y.example", &a[1]);
+	use(&s.sin, NULL, NULL);
+	resolve("x.example", &a[2]);
+	run_for(20);
+	CHECK_EQ(a[0].called + a[1].called + a[2].called, 0);
+	CHECK_EQ(s.nudp, 3);
+	use(&f.sin, NULL, NULL);
+	ask("tcp.example", LDNS_RR_TYPE_A, 0, &r[1]);	/* in TCP at once */
+	run_until(&f.ntcp, 2, 1000);
+	CHECK_EQ(f.ntcp, 2);
+	upstream_shutdown();
+	CHECK_EQ(fd_count(), base_fds + 4);
+	run_for(TIMEOUT_MS + 50);
+	CHECK_EQ(r[0].called + r[1].called, 0);
+	CHECK_EQ(a[0].called + a[1].called + a[2].called, 0);
+
+	/* It goes on after. */
+	use(&f.sin, NULL, NULL);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[2]);
+	run_until(&r[2].called, 1, 2000);
+	CHECK_EQ(r[2].na, 40);
+	fake_stop(&s);
+	fake_stop(&f);
+}
+
+static void
+test_bounds(int base_fds)
+{
+	static struct result	 r[UPSTREAM_MAX_PENDING + 1];
+	struct fake		 s;
+	struct addrs		 a;
+	struct rlimit		 rl;
+	int			 i, ok;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < UPSTREAM_MAX_PENDING + 64) {
+		if (rl.rlim_max < UPSTREAM_MAX_PENDING + 64) {
+			printf("bounds: only %lu descriptors, not tested\n",
+			    (unsigned long)rl.rlim_max);
+			return;
+		}
+		rl.rlim_cur = UPSTREAM_MAX_PENDING + 64;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			return;
+	}
+	fake_start(&s, FAKE_SILENT);
+	use(&s.sin, NULL, NULL);
+	for (ok = i = 0; i < UPSTREAM_MAX_PENDING; i++)
+		ok += ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[i]) != NULL;
+	CHECK_EQ(ok, UPSTREAM_MAX_PENDING);
+	errno = 0;
+	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, 0,
+	    &r[UPSTREAM_MAX_PENDING]) == NULL);
+	CHECK_EQ(errno, ENOBUFS);
+	errno = 0;
+	CHECK(resolve("full.example", &a) == NULL);
+	CHECK_EQ(errno, ENOBUFS);
+	CHECK_EQ(fd_count(), base_fds + 2 + UPSTREAM_MAX_PENDING);
+	upstream_shutdown();
+	CHECK_EQ(fd_count(), base_fds + 2);
+	run_for(20);
+	for (ok = i = 0; i < UPSTREAM_MAX_PENDING; i++)
+		ok += r[i].called;
+	CHECK_EQ(ok, 0);
+	fake_stop(&s);
+}
+
+int
+main(void)
+{
+	struct event_base	*base;
+	int64_t			 start = now_ms();
+	int			 fds;
+
+	base = event_init();
+	evtimer_set(&tick, tick_cb, NULL);
+	fds = fd_count();
+	CHECK(fds > 0);
+
+	test_answer();
+	test_failover();
+	test_refused();
+	test_mismatch();
+	test_tcp();
+	test_rcodes();
+	test_no_upstream();
+	test_random();
+	test_resolve();
+	test_concurrent();
+	test_cancel();
+	test_reentry();
+	test_shutdown(fds);
+	test_bounds(fds);
+
+	upstream_shutdown();
+	CHECK_EQ(fd_count(), fds);
+	CHECK(now_ms() - start < 10000);
+	printf("upstream: %lld ms\n", (long long)(now_ms() - start));
+	event_base_free(base);
+	return (test_done("upstream"));
+}

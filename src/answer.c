@@ -1,0 +1,453 @@
+/*
+ * answer.c: what the dns process says to a query, decided from the packet
+ * alone (and the map).  A, AAAA and PTR inside the range are answered
+ * here; other questions are handed back for forwarding, and the upstream's
+ * answer is turned into the client's reply by answer_relay().  Nothing a
+ * client sends can make this code fail other than with an rcode.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "log.h"
+
+#define DNS_HDR_SIZE	12
+#define SVC_IPV4HINT	4
+#define SVC_IPV6HINT	6
+
+static size_t
+answer_limit(const ldns_pkt *q, int tcp)
+{
+	size_t	size;
+
+	if (tcp)
+		return (65535);
+	if (!ldns_pkt_edns(q))
+		return (ANSWER_UDP_MIN);
+	size = ldns_pkt_edns_udp_size(q);
+	if (size < ANSWER_UDP_MIN)
+		size = ANSWER_UDP_MIN;
+	if (size > ANSWER_UDP_MAX)
+		size = ANSWER_UDP_MAX;
+	return (size);
+}
+
+/*
+ * A reply of only a header: for queries too broken to echo their
+ * question.  The id, opcode and RD come from the raw bytes.
+ */
+static void
+answer_header_only(const uint8_t *buf, int rcode, struct answer *a)
+{
+	uint8_t	*w;
+
+	if ((w = calloc(1, DNS_HDR_SIZE)) == NULL) {
+		a->action = ANSWER_DROP;
+		return;
+	}
+	w[0] = buf[0];
+	w[1] = buf[1];
+	w[2] = 0x80 | (buf[2] & 0x79);		/* QR, opcode, RD */
+	w[3] = 0x80 | (rcode & 0x0f);		/* RA, rcode */
+	a->action = ANSWER_REPLY;
+	a->wire = w;
+	a->len = DNS_HDR_SIZE;
+	a->rcode = rcode;
+}
+
+/* An empty reply to q: its id, question and EDNS presence. */
+static ldns_pkt *
+answer_reply_new(const ldns_pkt *q, int rcode)
+{
+	ldns_pkt	*r;
+
+	if ((r = ldns_pkt_new()) == NULL)
+		return (NULL);
+	ldns_pkt_set_id(r, ldns_pkt_id(q));
+	ldns_pkt_set_qr(r, 1);
+	ldns_pkt_set_opcode(r, LDNS_PACKET_QUERY);
+	ldns_pkt_set_rd(r, ldns_pkt_rd(q));
+	ldns_pkt_set_cd(r, ldns_pkt_cd(q));
+	ldns_pkt_set_ra(r, 1);
+	ldns_pkt_set_rcode(r, rcode);
+	ldns_rr_list_deep_free(ldns_pkt_question(r));
+	ldns_pkt_set_question(r, ldns_rr_list_clone(ldns_pkt_question(q)));
+	ldns_pkt_set_qdcount(r, ldns_rr_list_rr_count(ldns_pkt_question(r)));
+	if (ldns_pkt_edns(q)) {
+		ldns_pkt_set_edns_udp_size(r, ANSWER_EDNS_SIZE);
+		ldns_pkt_set_edns_do(r, ldns_pkt_edns_do(q));
+	}
+	return (r);
+}
+
+/*
+ * The reply's bytes, cut down to the header, question and OPT with TC set
+ * when they do not fit in limit.
+ */
+static int
+answer_wire(ldns_pkt *r, size_t limit, uint8_t **wire, size_t *len)
+{
+	if (ldns_pkt2wire(wire, r, len) != LDNS_STATUS_OK)
+		return (-1);
+	if (*len <= limit)
+		return (0);
+	free(*wire);
+	*wire = NULL;
+	ldns_rr_list_deep_free(ldns_pkt_answer(r));
+	ldns_rr_list_deep_free(ldns_pkt_authority(r));
+	ldns_rr_list_deep_free(ldns_pkt_additional(r));
+	ldns_pkt_set_answer(r, ldns_rr_list_new());
+	ldns_pkt_set_authority(r, ldns_rr_list_new());
+	ldns_pkt_set_additional(r, ldns_rr_list_new());
+	ldns_pkt_set_ancount(r, 0);
+	ldns_pkt_set_nscount(r, 0);
+	ldns_pkt_set_arcount(r, 0);
+	ldns_pkt_set_tc(r, 1);
+	if (ldns_pkt2wire(wire, r, len) != LDNS_STATUS_OK)
+		return (-1);
+	return (0);
+}
+
+static void
+answer_finish(ldns_pkt *r, struct answer *a)
+{
+	if (r == NULL || answer_wire(r, a->limit, &a->wire, &a->len) == -1) {
+		log_warnx("cannot build a DNS reply");
+		a->action = ANSWER_DROP;
+	} else {
+		a->action = ANSWER_REPLY;
+		a->rcode = ldns_pkt_get_rcode(r);
+	}
+	ldns_pkt_free(r);
+}
+
+/* The IPv4 address of a name under in-addr.arpa with four labels. */
+int
+answer_ptr_addr(const ldns_rdf *name, uint32_t *addr)
+{
+	const uint8_t	*p = ldns_rdf_data(name);
+	size_t		 len = ldns_rdf_size(name), i, n;
+	uint32_t	 a = 0, octet;
+	int		 label;
+
+	for (label = 0; label < 4; label++) {
+		if (len == 0 || (n = p[0]) == 0 || n > 3 || n + 1 > len)
+			return (-1);
+		octet = 0;
+		for (i = 1; i <= n; i++) {
+			if (p[i] < '0' || p[i] > '9')
+				return (-1);
+			octet = octet * 10 + (p[i] - '0');
+		}
+		if (octet > 255 || (n > 1 && p[1] == '0'))
+			return (-1);
+		a |= octet << (8 * label);
+		p += n + 1;
+		len -= n + 1;
+	}
+	if (len != sizeof("\7in-addr\4arpa") ||
+	    strncasecmp((const char *)p, "\7in-addr\4arpa", len) != 0)
+		return (-1);
+	*addr = a;
+	return (0);
+}
+
+const char *
+answer_type_name(ldns_rr_type type, char *buf, size_t len)
+{
+	const ldns_rr_descriptor	*d;
+
+	d = ldns_rr_descript(type);
+	if (d != NULL && d->_name != NULL)
+		snprintf(buf, len, "%s", d->_name);
+	else
+		snprintf(buf, len, "TYPE%u", (unsigned)type);
+	return (buf);
+}
+
+static void
+answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
+    const ldns_rr *qrr, time_t now, struct answer *a)
+{
+	struct map_entry	*e;
+	struct in_addr		 in;
+	ldns_pkt		*r;
+	ldns_rr			*rr;
+	ldns_rdf		*rd;
+	char			*text, name[LDNS_MAX_DOMAINLEN + 2];
+	int			 ok;
+
+	text = ldns_rdf2str(ldns_rr_owner(qrr));
+	ok = text != NULL && map_normalize(text, name, sizeof(name)) == 0;
+	free(text);
+	if (!ok) {
+		/* The root, or a name no map entry could hold. */
+		answer_finish(answer_reply_new(q, LDNS_RCODE_REFUSED), a);
+		return;
+	}
+	if ((e = map_assign(map, name, now,
+	    conf->ttl + conf->grace_ms / 1000)) == NULL) {
+		if (errno == ENOSPC)
+			a->full = 1;
+		else
+			log_warn("map: %s", name);
+		strlcpy(a->result, "SERVFAIL", sizeof(a->result));
+		answer_finish(answer_reply_new(q, LDNS_RCODE_SERVFAIL), a);
+		return;
+	}
+	in.s_addr = htonl(e->addr);
+	inet_ntop(AF_INET, &in, a->result, sizeof(a->result));
+	if ((r = answer_reply_new(q, LDNS_RCODE_NOERROR)) == NULL) {
+		a->action = ANSWER_DROP;
+		return;
+	}
+	if (ldns_rr_get_type(qrr) == LDNS_RR_TYPE_A) {
+		rr = ldns_rr_new();
+		rd = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, sizeof(in), &in);
+		if (rr == NULL || rd == NULL) {
+			ldns_rr_free(rr);
+			ldns_rdf_deep_free(rd);
+			ldns_pkt_free(r);
+			a->action = ANSWER_DROP;
+			return;
+		}
+		ldns_rr_set_type(rr, LDNS_RR_TYPE_A);
+		ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(qrr)));
+		ldns_rr_set_ttl(rr, conf->ttl);
+		ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+		ldns_rr_push_rdf(rr, rd);
+		ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
+	} else
+		strlcpy(a->result, "", sizeof(a->result));
+	answer_finish(r, a);
+}
+
+static void
+answer_ptr(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
+    const ldns_rr *qrr, uint32_t addr, struct answer *a)
+{
+	struct map_entry	*e;
+	ldns_pkt		*r;
+	ldns_rr			*rr;
+	ldns_rdf		*target = NULL;
+	char			 name[LDNS_MAX_DOMAINLEN + 2];
+
+	if ((e = map_lookup_addr(map, addr)) == NULL) {
+		strlcpy(a->result, "NXDOMAIN", sizeof(a->result));
+		answer_finish(answer_reply_new(q, LDNS_RCODE_NXDOMAIN), a);
+		return;
+	}
+	snprintf(name, sizeof(name), "%s.", e->name);
+	strlcpy(a->result, name, sizeof(a->result));
+	r = answer_reply_new(q, LDNS_RCODE_NOERROR);
+	rr = ldns_rr_new();
+	if (r == NULL || rr == NULL ||
+	    ldns_str2rdf_dname(&target, name) != LDNS_STATUS_OK) {
+		ldns_pkt_free(r);
+		ldns_rr_free(rr);
+		a->action = ANSWER_DROP;
+		return;
+	}
+	ldns_rr_set_type(rr, LDNS_RR_TYPE_PTR);
+	ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(qrr)));
+	ldns_rr_set_ttl(rr, conf->ttl);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_push_rdf(rr, target);
+	ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
+	answer_finish(r, a);
+}
+
+/*
+ * Decide what to do with a query of len bytes that arrived over TCP or
+ * UDP.  Fills a; on ANSWER_REPLY a->wire must be freed, on ANSWER_FORWARD
+ * a->query.
+ */
+void
+answer_query(struct map *map, const struct dns44_conf *conf,
+    const uint8_t *buf, size_t len, int tcp, time_t now, struct answer *a)
+{
+	ldns_pkt	*q = NULL;
+	ldns_rr		*qrr;
+	ldns_rr_type	 type;
+	uint32_t	 addr;
+	char		*text;
+	int		 opcode;
+
+	memset(a, 0, sizeof(*a));
+	a->action = ANSWER_DROP;
+	a->limit = tcp ? 65535 : ANSWER_UDP_MIN;
+	a->rcode = -1;
+
+	/* Not even a header, or a response: say nothing. */
+	if (len < DNS_HDR_SIZE || (buf[2] & 0x80))
+		return;
+	opcode = (buf[2] >> 3) & 0x0f;
+	if (opcode != LDNS_PACKET_QUERY) {
+		answer_header_only(buf, LDNS_RCODE_NOTIMPL, a);
+		return;
+	}
+	if (ldns_wire2pkt(&q, buf, len) != LDNS_STATUS_OK ||
+	    ldns_pkt_qdcount(q) != 1 ||
+	    ldns_rr_list_rr_count(ldns_pkt_question(q)) != 1) {
+		ldns_pkt_free(q);
+		answer_header_only(buf, LDNS_RCODE_FORMERR, a);
+		return;
+	}
+	a->limit = answer_limit(q, tcp);
+	qrr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
+	type = ldns_rr_get_type(qrr);
+	a->qtype = type;
+	if ((text = ldns_rdf2str(ldns_rr_owner(qrr))) != NULL) {
+		strlcpy(a->name, text, sizeof(a->name));
+		free(text);
+	}
+
+	if (ldns_rr_get_class(qrr) != LDNS_RR_CLASS_IN) {
+		strlcpy(a->result, "REFUSED", sizeof(a->result));
+		answer_finish(answer_reply_new(q, LDNS_RCODE_REFUSED), a);
+	} else if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA)
+		answer_map(map, conf, q, qrr, now, a);
+	else if (type == LDNS_RR_TYPE_PTR &&
+	    answer_ptr_addr(ldns_rr_owner(qrr), &addr) == 0 &&
+	    addr >= conf->range_first && addr <= conf->range_last)
+		answer_ptr(map, conf, q, qrr, addr, a);
+	else {
+		a->action = ANSWER_FORWARD;
+		a->query = q;
+		return;
+	}
+	ldns_pkt_free(q);
+}
+
+/*
+ * Drop the address hints of SVCB and HTTPS records, so a client learns no
+ * real address and cannot go around the map.  The parameters are
+ * (key, length, value) triples in key order.
+ */
+static ldns_rr *
+answer_strip_rr(ldns_rr *rr)
+{
+	ldns_rdf	*params, *np;
+	const uint8_t	*p;
+	uint8_t		*out;
+	size_t		 len, i, olen = 0, vlen;
+	uint16_t	 key;
+
+	if (ldns_rr_rd_count(rr) != 3 ||
+	    ldns_rdf_get_type(ldns_rr_rdf(rr, 2)) != LDNS_RDF_TYPE_SVCPARAMS)
+		return (rr);
+	params = ldns_rr_rdf(rr, 2);
+	p = ldns_rdf_data(params);
+	len = ldns_rdf_size(params);
+	if ((out = malloc(len > 0 ? len : 1)) == NULL)
+		return (rr);
+	for (i = 0; i + 4 <= len; i += 4 + vlen) {
+		key = (p[i] << 8) | p[i + 1];
+		vlen = (p[i + 2] << 8) | p[i + 3];
+		if (i + 4 + vlen > len)
+			break;
+		if (key == SVC_IPV4HINT || key == SVC_IPV6HINT)
+			continue;
+		memcpy(out + olen, p + i, 4 + vlen);
+		olen += 4 + vlen;
+	}
+	if (olen == len) {
+		free(out);
+		return (rr);
+	}
+	np = ldns_rdf_new(LDNS_RDF_TYPE_SVCPARAMS, olen, out);
+	if (np == NULL) {
+		free(out);
+		return (rr);
+	}
+	ldns_rdf_deep_free(ldns_rr_set_rdf(rr, np, 2));
+	return (rr);
+}
+
+static ldns_rr_list *
+answer_filter(const ldns_rr_list *in)
+{
+	ldns_rr_list	*out;
+	ldns_rr		*rr;
+	size_t		 i;
+
+	if ((out = ldns_rr_list_new()) == NULL)
+		return (NULL);
+	for (i = 0; i < ldns_rr_list_rr_count(in); i++) {
+		rr = ldns_rr_list_rr(in, i);
+		/* Real addresses never reach a client. */
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A ||
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_AAAA)
+			continue;
+		if ((rr = ldns_rr_clone(rr)) == NULL)
+			continue;
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SVCB ||
+		    ldns_rr_get_type(rr) == LDNS_RR_TYPE_HTTPS)
+			rr = answer_strip_rr(rr);
+		ldns_rr_list_push_rr(out, rr);
+	}
+	return (out);
+}
+
+void
+answer_strip_hints(ldns_pkt *p)
+{
+	ldns_rr_list	*l;
+
+	if ((l = answer_filter(ldns_pkt_answer(p))) != NULL) {
+		ldns_rr_list_deep_free(ldns_pkt_answer(p));
+		ldns_pkt_set_answer(p, l);
+		ldns_pkt_set_ancount(p, ldns_rr_list_rr_count(l));
+	}
+	if ((l = answer_filter(ldns_pkt_authority(p))) != NULL) {
+		ldns_rr_list_deep_free(ldns_pkt_authority(p));
+		ldns_pkt_set_authority(p, l);
+		ldns_pkt_set_nscount(p, ldns_rr_list_rr_count(l));
+	}
+	if ((l = answer_filter(ldns_pkt_additional(p))) != NULL) {
+		ldns_rr_list_deep_free(ldns_pkt_additional(p));
+		ldns_pkt_set_additional(p, l);
+		ldns_pkt_set_arcount(p, ldns_rr_list_rr_count(l));
+	}
+}
+
+/*
+ * The client's reply to a forwarded query: the upstream's rcode and
+ * records under the client's id and question, or SERVFAIL when no
+ * upstream answered.
+ */
+int
+answer_relay(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
+    uint8_t **wire, size_t *len)
+{
+	ldns_pkt	*r;
+	int		 rv;
+
+	if ((r = answer_reply_new(q, up == NULL ? LDNS_RCODE_SERVFAIL :
+	    ldns_pkt_get_rcode(up))) == NULL)
+		return (-1);
+	if (up != NULL) {
+		ldns_pkt_set_ad(r, ldns_pkt_ad(up));
+		ldns_rr_list_deep_free(ldns_pkt_answer(r));
+		ldns_rr_list_deep_free(ldns_pkt_authority(r));
+		ldns_rr_list_deep_free(ldns_pkt_additional(r));
+		ldns_pkt_set_answer(r, ldns_rr_list_clone(ldns_pkt_answer(up)));
+		ldns_pkt_set_authority(r,
+		    ldns_rr_list_clone(ldns_pkt_authority(up)));
+		ldns_pkt_set_additional(r,
+		    ldns_rr_list_clone(ldns_pkt_additional(up)));
+		answer_strip_hints(r);
+	}
+	rv = answer_wire(r, limit, wire, len);
+	ldns_pkt_free(r);
+	return (rv);
+}
