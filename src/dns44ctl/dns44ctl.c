@@ -108,7 +108,7 @@ main(int argc, char *argv[])
 	struct msg_chan	*mc;
 	struct msg_log	 ml;
 	const char	*path = DNS44_CONTROL;
-	int		 ch, s;
+	int		 ch, s, rv;
 
 	while ((ch = getopt(argc, argv, "s:")) != -1) {
 		switch (ch) {
@@ -145,8 +145,14 @@ main(int argc, char *argv[])
 		usage();
 	if (msg_pending(mc) && msg_flush(mc) == -1)
 		goto fail;
-	return (ctl_wait(mc));
+	rv = ctl_wait(mc);
+	msg_clear(mc);
+	close(mc->fd);
+	free(mc);
+	return (rv);
  fail:
 	fprintf(stderr, "dns44ctl: sending request: %s\n", strerror(errno));
+	msg_clear(mc);
+	free(mc);
 	return (1);
 }
