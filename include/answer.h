@@ -30,8 +30,8 @@ struct answer {
 	enum answer_action	 action;
 	uint8_t			*wire;		/* ANSWER_REPLY; free() it */
 	size_t			 len;
-	ldns_pkt		*query;		/* ANSWER_FORWARD; the caller
-						 * frees it with ldns_pkt_free */
+	ldns_pkt		*query;		/* ANSWER_FORWARD; the
+						 * caller frees it */
 	size_t			 limit;		/* largest reply allowed */
 	int			 rcode;
 	ldns_rr_type		 qtype;

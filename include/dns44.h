@@ -20,6 +20,7 @@
 #define CONF_MAX_DNS_LISTEN	16
 #define CONF_MAX_UPSTREAM	8
 #define CONF_NAME_MAX		64	/* user and group names */
+#define CONF_SUN_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
 
 /* Built-in defaults: the seed's, except the database directory. */
 #define DEFAULT_DNS_ADDR	"127.0.0.1"
@@ -58,7 +59,7 @@ struct dns44_conf {
 	int			range_prefix;	/* -1: given as first - last */
 
 	uint32_t		ttl;		/* seconds */
-	uint32_t		grace_ms;	/* before an address is reused */
+	uint32_t		grace_ms;	/* before an address's reuse */
 	uint32_t		dial_ms;
 	uint32_t		tcp_idle_ms;
 	uint32_t		udp_idle_ms;
@@ -70,7 +71,7 @@ struct dns44_conf {
 
 	char			db_dir[PATH_MAX];
 	char			empty_dir[PATH_MAX];
-	char			control_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char			control_path[CONF_SUN_PATH_MAX];
 	char			control_group[CONF_NAME_MAX];
 	char			user[CONF_NAME_MAX];
 	int			user_set;	/* 0: default, may fall back */

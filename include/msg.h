@@ -17,7 +17,7 @@
 
 #define MSG_HDR_SIZE		sizeof(struct msg_hdr)
 #define MSG_MAX_PAYLOAD		(32 * 1024)
-#define MSG_MAX_QUEUE		(4 * 1024 * 1024)	/* bytes queued per channel */
+#define MSG_MAX_QUEUE		(4 * 1024 * 1024)	/* bytes per channel */
 #define MSG_DOMAIN_MAX		256	/* presentation form, with the NUL */
 #define MSG_MAX_ADDRS		16
 
@@ -89,7 +89,7 @@ struct msg_answer {
 	uint32_t	addr;		/* virtual address, network order */
 	char		domain[MSG_DOMAIN_MAX];
 	uint32_t	naddrs;
-	uint32_t	addrs[MSG_MAX_ADDRS];	/* real addresses, network order */
+	uint32_t	addrs[MSG_MAX_ADDRS];	/* real ones, network order */
 };
 
 struct msg_log {

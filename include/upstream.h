@@ -43,7 +43,7 @@ typedef void	(*upstream_cb)(ldns_pkt *, void *);
 typedef void	(*upstream_addr_cb)(const uint32_t *, size_t, int, void *);
 
 struct upstream_stats {
-	uint64_t	queries;	/* requests sent to the upstreams */
+	uint64_t	queries;	/* requests to the upstreams */
 	uint64_t	answers;	/* answers that passed the checks */
 	uint64_t	timeouts;	/* tries that timed out */
 	uint64_t	failovers;	/* moves to the next upstream */

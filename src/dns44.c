@@ -234,14 +234,14 @@ parse_args(int argc, char **argv, enum dns44_role *role, int *check)
 				    arg);
 				usage(1);
 			}
-			/* The rest of the word or the next word is the value. */
+			/* The value: the rest of the word, or the next word. */
 			if (arg[1] != '\0')
 				v = arg + 1;
 			else if (a + 1 < argc)
 				v = argv[++a];
 			else {
-				fprintf(stderr, "dns44: flag needs an argument: "
-				    "-%c\n", *arg);
+				fprintf(stderr, "dns44: flag needs an "
+				    "argument: -%c\n", *arg);
 				usage(1);
 			}
 			if (*arg == 'D') {
@@ -285,11 +285,13 @@ parse_addr_list(const char *flag, const char *list, in_port_t defport,
 	p = copy;
 	while ((word = strsep(&p, ",")) != NULL) {
 		if (n == max) {
-			log_warnx("dns44: -%s: more than %d addresses", flag, max);
+			log_warnx("dns44: -%s: more than %d addresses", flag,
+			    max);
 			goto fail;
 		}
 		if (conf_parse_hostport(word, defport, &out[n]) == -1) {
-			log_warnx("dns44: -%s: invalid address \"%s\"", flag, word);
+			log_warnx("dns44: -%s: invalid address \"%s\"", flag,
+			    word);
 			goto fail;
 		}
 		n++;
@@ -311,8 +313,8 @@ parent_overrides(struct dns44_conf *c)
 
 	if (ovr.db_path != NULL) {
 		if (ovr.db_path[0] != '/') {
-			log_warnx("dns44: -db-path: \"%s\" is not an absolute path",
-			    ovr.db_path);
+			log_warnx("dns44: -db-path: \"%s\" is not an "
+			    "absolute path", ovr.db_path);
 			return (-1);
 		}
 		if (strlcpy(c->db_dir, ovr.db_path, sizeof(c->db_dir)) >=
@@ -324,8 +326,8 @@ parent_overrides(struct dns44_conf *c)
 	if (ovr.dial_timeout != NULL) {
 		if (conf_parse_duration(ovr.dial_timeout, &ms) == -1 ||
 		    ms == 0) {
-			log_warnx("dns44: -dial-timeout: invalid duration \"%s\"",
-			    ovr.dial_timeout);
+			log_warnx("dns44: -dial-timeout: invalid duration "
+			    "\"%s\"", ovr.dial_timeout);
 			return (-1);
 		}
 		c->dial_ms = ms;
@@ -345,7 +347,8 @@ parent_overrides(struct dns44_conf *c)
 		c->upstream_count = n;
 	}
 	if (ovr.ip_range != NULL && conf_parse_range(ovr.ip_range, c) == -1) {
-		log_warnx("dns44: -ip-range: invalid range \"%s\"", ovr.ip_range);
+		log_warnx("dns44: -ip-range: invalid range \"%s\"",
+		    ovr.ip_range);
 		return (-1);
 	}
 	if (ovr.proxy_bind != NULL && conf_parse_hostport(ovr.proxy_bind,
@@ -357,8 +360,8 @@ parent_overrides(struct dns44_conf *c)
 	if (ovr.ttl != NULL) {
 		c->ttl = strtonum(ovr.ttl, 0, 604800, &errstr);
 		if (errstr != NULL) {
-			log_warnx("dns44: -ttl: \"%s\" is %s (0-604800)", ovr.ttl,
-			    errstr);
+			log_warnx("dns44: -ttl: \"%s\" is %s (0-604800)",
+			    ovr.ttl, errstr);
 			return (-1);
 		}
 	}
@@ -593,8 +596,8 @@ parent_reload(void)
 	}
 #define KEEP(field, what) do {						\
 	if (memcmp(&nc->field, &conf->field, sizeof(nc->field)) != 0) {	\
-		log_warnx("%s cannot change on reload; restart dns44 to "	\
-		    "apply it", what);						\
+		log_warnx("%s cannot change on reload; restart to "	\
+		    "apply it", what);					\
 		memcpy(&nc->field, &conf->field, sizeof(nc->field));	\
 	}								\
 } while (0)

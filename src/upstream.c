@@ -206,8 +206,8 @@ upstream_cache_cmp(struct upstream_cache *a, struct upstream_cache *b)
 void
 upstream_init(const struct dns44_conf *c)
 {
-	int	i, n, changed;
-	uint32_t ms;
+	uint32_t	ms;
+	int		i, n, changed;
 
 	n = c->upstream_count;
 	if (n < 0)
@@ -312,12 +312,13 @@ upstream_query(const ldns_rdf *name, ldns_rr_type type, ldns_rr_class class,
 struct upstream_req *
 upstream_resolve(const char *name, upstream_addr_cb cb, void *arg)
 {
-	static const struct timeval	 now;
-	struct upstream_req		*req;
+	static const struct timeval	 at_once;
+	struct upstream_req		*req, *q;
 	struct upstream_lookup		*lk, key;
 	struct upstream_cache		*ce;
 	ldns_rdf			*dname;
 	size_t				 len;
+	int				 saved_errno;
 
 	len = name != NULL ? strlen(name) : 0;
 	if (len == 0 || len > UPSTREAM_NAME_MAX || cb == NULL) {
@@ -353,7 +354,7 @@ upstream_resolve(const char *name, upstream_addr_cb cb, void *arg)
 		TAILQ_INSERT_TAIL(&upstream_ready, req, entry);
 		upstream_nwaiting++;
 		upstream_st.cache_hits++;
-		if (evtimer_add(&req->ev_timer, &now) == -1)
+		if (evtimer_add(&req->ev_timer, &at_once) == -1)
 			fatal("%s: evtimer_add", __func__);
 		return (req);
 	}
@@ -374,14 +375,16 @@ upstream_resolve(const char *name, upstream_addr_cb cb, void *arg)
 			errno = EINVAL;
 			return (NULL);
 		}
-		if (upstream_query(dname, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0,
-		    upstream_lookup_done, lk) == NULL) {
-			ldns_rdf_deep_free(dname);
+		q = upstream_query(dname, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0,
+		    upstream_lookup_done, lk);
+		saved_errno = errno;
+		ldns_rdf_deep_free(dname);
+		if (q == NULL) {
 			free(lk);
 			free(req);
+			errno = saved_errno;
 			return (NULL);
 		}
-		ldns_rdf_deep_free(dname);
 		RB_INSERT(upstream_lookups, &upstream_lookups, lk);
 	}
 	req->state = UPSTREAM_ST_WAIT;
@@ -504,7 +507,10 @@ upstream_new_id(struct upstream_req *req)
 	upstream_put16(req->wire + 2, req->id);
 }
 
-/* Ends the try: its socket, events and buffer go, the timer stops. */
+/*
+ * Ends the try: its socket, events and buffer go, the timer stops.  The
+ * I/O event is set as soon as there is a socket, so event_del() is safe.
+ */
 static void
 upstream_close(struct upstream_req *req)
 {
@@ -559,6 +565,8 @@ upstream_udp_start(struct upstream_req *req)
 		log_warn("%s: socket", __func__);
 		return (-1);
 	}
+	event_set(&req->ev_io, req->fd, EV_READ | EV_PERSIST,
+	    upstream_udp_read, req);
 	/* Port 0: the kernel picks a random source port. */
 	memset(&any, 0, sizeof(any));
 	any.sin_family = AF_INET;
@@ -579,8 +587,6 @@ upstream_udp_start(struct upstream_req *req)
 		return (-1);
 	}
 	req->state = UPSTREAM_ST_UDP;
-	event_set(&req->ev_io, req->fd, EV_READ | EV_PERSIST,
-	    upstream_udp_read, req);
 	if (event_add(&req->ev_io, NULL) == -1)
 		fatal("%s: event_add", __func__);
 	if (evtimer_add(&req->ev_timer, &upstream_timeout) == -1)
@@ -631,6 +637,10 @@ upstream_tcp_start(struct upstream_req *req)
 	char	buf[64];
 
 	upstream_close(req);
+	if (req->server >= upstream_count) {	/* gone in a reload */
+		upstream_next(req);
+		return;
+	}
 	upstream_st.tcp_retries++;
 	upstream_new_id(req);
 	req->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -640,6 +650,8 @@ upstream_tcp_start(struct upstream_req *req)
 		upstream_next(req);
 		return;
 	}
+	event_set(&req->ev_io, req->fd, EV_WRITE | EV_PERSIST,
+	    upstream_tcp_io, req);
 	req->tcp = 1;
 	upstream_ntcp++;
 	if (connect(req->fd, (struct sockaddr *)&upstream_servers[req->server],
@@ -653,8 +665,6 @@ upstream_tcp_start(struct upstream_req *req)
 		upstream_next(req);
 		return;
 	}
-	event_set(&req->ev_io, req->fd, EV_WRITE | EV_PERSIST,
-	    upstream_tcp_io, req);
 	if (event_add(&req->ev_io, NULL) == -1)
 		fatal("%s: event_add", __func__);
 	if (evtimer_add(&req->ev_timer, &upstream_timeout) == -1)
@@ -860,11 +870,11 @@ upstream_next(struct upstream_req *req)
 static void
 upstream_finish(struct upstream_req *req)
 {
-	static const struct timeval	now;
+	static const struct timeval	at_once;
 
 	upstream_close(req);
 	req->state = UPSTREAM_ST_DONE;
-	if (evtimer_add(&req->ev_timer, &now) == -1)
+	if (evtimer_add(&req->ev_timer, &at_once) == -1)
 		fatal("%s: evtimer_add", __func__);
 }
 
