@@ -56,6 +56,14 @@ enum msg_type {
 	MSG_CTL_LOG,		/* struct msg_log */
 	MSG_CTL_OK,		/* empty */
 	MSG_CTL_FAIL,		/* string, NUL-terminated */
+	MSG_CTL_SHOW_MAP,	/* string: "" for all, a name or an address */
+	MSG_CTL_LOOKUP,		/* string: a name or an address */
+	MSG_CTL_FLUSH,		/* string: a name, an address or "all" */
+	MSG_CTL_STATS,		/* empty */
+	MSG_CTL_MAP,		/* struct ctl_map_entry, 1 to CTL_MAP_CHUNK */
+	MSG_CTL_FLUSHED,	/* struct ctl_flushed */
+	MSG_CTL_STATS_DNS,	/* struct ctl_stats_dns */
+	MSG_CTL_END,		/* empty: the end of a listing */
 
 	MSG_TYPE_MAX
 };
@@ -94,6 +102,38 @@ struct msg_answer {
 
 struct msg_log {
 	int32_t		verbose;
+};
+
+/* One mapping as dns44ctl shows it. */
+struct ctl_map_entry {
+	uint32_t	addr;		/* virtual, network order */
+	uint32_t	conns;
+	int64_t		answered;	/* seconds since the epoch */
+	char		name[MSG_DOMAIN_MAX];
+};
+#define CTL_MAP_CHUNK	(MSG_MAX_PAYLOAD / sizeof(struct ctl_map_entry))
+
+struct ctl_flushed {
+	uint32_t	removed;
+	uint32_t	kept;		/* pinned by open connections */
+};
+
+enum ctl_qtype { CTL_Q_A, CTL_Q_AAAA, CTL_Q_PTR, CTL_Q_OTHER, CTL_Q_MAX };
+enum ctl_rcode { CTL_R_NOERROR, CTL_R_FORMERR, CTL_R_SERVFAIL,
+    CTL_R_NXDOMAIN, CTL_R_NOTIMP, CTL_R_REFUSED, CTL_R_OTHER, CTL_R_MAX };
+
+struct ctl_stats_dns {
+	uint64_t	queries[CTL_Q_MAX];
+	uint64_t	rcodes[CTL_R_MAX];
+	uint64_t	forwarded;
+	uint64_t	upstream_failures;	/* no upstream answered */
+	uint64_t	upstream_timeouts;	/* tries that timed out */
+	uint64_t	reuses;			/* addresses given anew */
+	uint64_t	full;			/* SERVFAIL: range full */
+	uint64_t	mappings;
+	uint64_t	range_size;
+	uint64_t	pinned;			/* mappings in use */
+	int64_t		started;		/* seconds since the epoch */
 };
 
 struct msg_out;

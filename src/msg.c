@@ -46,6 +46,7 @@ static int	msg_check_sin(const unsigned char *, size_t);
 static int	msg_check_conf(const unsigned char *, size_t);
 static int	msg_check_answer(const unsigned char *, size_t);
 static int	msg_check_string(const unsigned char *, size_t);
+static int	msg_check_map(const unsigned char *, size_t);
 static const struct msg_rule *msg_rule(uint32_t, const void *, size_t, int);
 static void	msg_close_fds(int *, size_t);
 
@@ -57,6 +58,9 @@ static void	msg_close_fds(int *, size_t);
 #define ANSWER	sizeof(struct msg_answer)
 #define LOG	sizeof(struct msg_log)
 #define ANY	MSG_MAX_PAYLOAD
+#define MAPENT	sizeof(struct ctl_map_entry)
+#define FLUSHED	sizeof(struct ctl_flushed)
+#define STATS	sizeof(struct ctl_stats_dns)
 #define RULE(type, min, max, fd, check)					\
 	[type] = { #type, (min), (max), (fd), (check) }
 
@@ -85,10 +89,22 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 	RULE(MSG_CTL_LOG,		LOG,	LOG,	0, NULL),
 	RULE(MSG_CTL_OK,		0,	0,	0, NULL),
 	RULE(MSG_CTL_FAIL,		1,	ANY,	0, msg_check_string),
+	RULE(MSG_CTL_SHOW_MAP,		1,	256,	0, msg_check_string),
+	RULE(MSG_CTL_LOOKUP,		1,	256,	0, msg_check_string),
+	RULE(MSG_CTL_FLUSH,		1,	256,	0, msg_check_string),
+	RULE(MSG_CTL_STATS,		0,	0,	0, NULL),
+	RULE(MSG_CTL_MAP,		MAPENT,	MAPENT * CTL_MAP_CHUNK, 0,
+	    msg_check_map),
+	RULE(MSG_CTL_FLUSHED,		FLUSHED, FLUSHED, 0, NULL),
+	RULE(MSG_CTL_STATS_DNS,		STATS,	STATS,	0, NULL),
+	RULE(MSG_CTL_END,		0,	0,	0, NULL),
 };
 
 #undef RULE
 #undef ANY
+#undef MAPENT
+#undef FLUSHED
+#undef STATS
 #undef LOG
 #undef ANSWER
 #undef LOOKUP
@@ -161,6 +177,21 @@ static int
 msg_check_string(const unsigned char *p, size_t len)
 {
 	return (p[len - 1] == '\0' ? 0 : -1);
+}
+
+/* Whole entries, each name terminated. */
+static int
+msg_check_map(const unsigned char *p, size_t len)
+{
+	size_t	i;
+
+	if (len % sizeof(struct ctl_map_entry) != 0)
+		return (-1);
+	for (i = 0; i < len; i += sizeof(struct ctl_map_entry))
+		if (!msg_has_nul(p + i, offsetof(struct ctl_map_entry, name),
+		    MSG_DOMAIN_MAX))
+			return (-1);
+	return (0);
 }
 
 /*

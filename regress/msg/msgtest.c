@@ -138,6 +138,9 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	struct msg_lookup	 lk;
 	struct msg_answer	 ans;
 	struct msg_log		 lg;
+	struct ctl_map_entry	 me;
+	struct ctl_flushed	 fl;
+	struct ctl_stats_dns	 st;
 	const char		*err = "no such domain: example.invalid";
 	uint32_t		 i;
 
@@ -206,6 +209,35 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		return (1);
 	case MSG_CTL_RELOAD:
 	case MSG_CTL_OK:
+	case MSG_CTL_STATS:
+	case MSG_CTL_END:
+		return (1);
+	case MSG_CTL_SHOW_MAP:
+	case MSG_CTL_LOOKUP:
+	case MSG_CTL_FLUSH:
+		*len = sizeof("example.test");
+		memcpy(buf, "example.test", *len);
+		return (1);
+	case MSG_CTL_MAP:
+		memset(&me, 0, sizeof(me));
+		strlcpy(me.name, "example.test", sizeof(me.name));
+		me.addr = htonl(0xac180a0b);
+		me.conns = 2;
+		me.answered = 1795641788;
+		for (i = 0; i < 3; i++)
+			memcpy(buf + i * sizeof(me), &me, sizeof(me));
+		*len = 3 * sizeof(me);
+		return (1);
+	case MSG_CTL_FLUSHED:
+		fl.removed = 7;
+		fl.kept = 1;
+		memcpy(buf, &fl, sizeof(fl));
+		*len = sizeof(fl);
+		return (1);
+	case MSG_CTL_STATS_DNS:
+		memset(&st, 0x11, sizeof(st));
+		memcpy(buf, &st, sizeof(st));
+		*len = sizeof(st);
 		return (1);
 	case MSG_CTL_LOG:
 		lg.verbose = 2;
@@ -597,10 +629,26 @@ test_bad(void)
 			CHECK(bad_msg(what, t, payload, len - 1, needfd,
 			    EBADMSG));
 		}
+		/* Strings have room to grow: their limits come below. */
+		if (t == MSG_CTL_SHOW_MAP || t == MSG_CTL_LOOKUP ||
+		    t == MSG_CTL_FLUSH)
+			continue;
 		payload[len] = 0;
 		snprintf(what, sizeof(what), "%s long", msg_type_name(t));
 		CHECK(bad_msg(what, t, payload, len + 1, needfd, EBADMSG));
 	}
+
+	/* Control requests: terminated, and at most 256 bytes. */
+	memset(payload, 'x', 300);
+	payload[256] = '\0';
+	CHECK(bad_msg("SHOW_MAP 257", MSG_CTL_SHOW_MAP, payload, 257, 0,
+	    EBADMSG));
+	CHECK(bad_msg("LOOKUP unterminated", MSG_CTL_LOOKUP, payload, 10, 0,
+	    EBADMSG));
+	payload[255] = '\0';
+	CHECK_EQ(msg_compose(&cb, MSG_CTL_FLUSH, 3, -1, payload, 256), 0);
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK_EQ(m.len, 256);
 
 	/* Unknown types. */
 	CHECK(bad_msg("type 0", MSG_NONE, NULL, 0, 0, EBADMSG));
