@@ -23,6 +23,7 @@ struct chan {
 	const char	 *name;
 	void		(*dispatch)(struct chan *, struct msg *);
 	void		(*closed)(struct chan *, int);	/* errno, 0 at EOF */
+	void		(*drained)(struct chan *);	/* may be NULL */
 	void		 *arg;
 };
 
@@ -61,6 +62,8 @@ void	control_relay(struct msg *);
 void	control_shutdown(void);
 
 /* dns.c */
+extern struct map		*dns_map;
+extern struct ctl_stats_dns	 dns_stats;
 void	dns_main(int, int) __attribute__((__noreturn__));
 
 /* proxy.c */

@@ -10,17 +10,23 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "map.h"
 #include "proc.h"
+#include "upstream.h"
 
 #define CONTROL_MAX_CLIENTS	32
 #define CONTROL_IDLE_SEC	30
 #define CONTROL_PAUSE_SEC	1	/* accept paused when out of fds */
+#define CONTROL_QUEUE_LOW	(256 * 1024)	/* listing: refill below */
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
@@ -28,6 +34,9 @@ struct ctl_client {
 	struct event		 ev_idle;
 	uint32_t		 serial;	/* id of a forwarded request */
 	uint32_t		 req_id;	/* the client's id for it */
+	int			 listing;	/* show map in progress */
+	uint32_t		 list_next;	/* next address to show */
+	uint32_t		 list_id;
 	pid_t			 pid;
 	uid_t			 uid;
 };
@@ -48,6 +57,12 @@ static void	control_closed(struct chan *, int);
 static void	control_idle(int, short, void *);
 static void	control_drop(struct ctl_client *);
 static void	control_touch(struct ctl_client *);
+static void	control_list(struct chan *);
+static int	control_target(const char *, struct map_entry **);
+static void	control_show(struct ctl_client *, uint32_t, const char *,
+		    int);
+static void	control_flush(struct ctl_client *, uint32_t, const char *);
+static void	control_stats(struct ctl_client *, uint32_t);
 
 void
 control_init(int fd, struct chan *parent)
@@ -125,6 +140,7 @@ control_accept(int fd, short ev, void *arg)
 	cc->uid = cred.uid;
 	chan_init(&cc->chan, s, "control", control_dispatch, control_closed,
 	    cc);
+	cc->chan.drained = control_list;
 	evtimer_set(&cc->ev_idle, control_idle, cc);
 	control_touch(cc);
 	TAILQ_INSERT_TAIL(&ctl_clients, cc, entry);
@@ -200,10 +216,189 @@ control_dispatch(struct chan *c, struct msg *m)
 			fatal("forwarding log level");
 		chan_compose(&cc->chan, MSG_CTL_OK, m->hdr.id, -1, NULL, 0);
 		break;
+	case MSG_CTL_SHOW_MAP:
+	case MSG_CTL_LOOKUP:
+		control_show(cc, m->hdr.id, m->data,
+		    m->hdr.type == MSG_CTL_LOOKUP);
+		break;
+	case MSG_CTL_FLUSH:
+		log_info("control: flush %s requested by uid %u pid %d",
+		    (char *)m->data, (unsigned)cc->uid, (int)cc->pid);
+		control_flush(cc, m->hdr.id, m->data);
+		break;
+	case MSG_CTL_STATS:
+		control_stats(cc, m->hdr.id);
+		break;
 	default:
 		control_fail(cc, m->hdr.id, "unknown request");
 		break;
 	}
+}
+
+static void
+control_entry(const struct map_entry *e, struct ctl_map_entry *ce)
+{
+	memset(ce, 0, sizeof(*ce));
+	ce->addr = htonl(e->addr);
+	ce->conns = e->conns;
+	ce->answered = e->answered;
+	strlcpy(ce->name, e->name, sizeof(ce->name));
+}
+
+/* A name or an address inside the range: 0 and its entry (or NULL). */
+static int
+control_target(const char *what, struct map_entry **e)
+{
+	struct in_addr	in;
+	char		name[MAP_NAME_MAX + 2];
+
+	*e = NULL;
+	if (inet_pton(AF_INET, what, &in) == 1) {
+		*e = map_lookup_addr(dns_map, ntohl(in.s_addr));
+		return (0);
+	}
+	if (map_normalize(what, name, sizeof(name)) == -1)
+		return (-1);
+	*e = map_lookup_name(dns_map, name);
+	return (0);
+}
+
+/*
+ * One mapping, or all of them.  A whole listing goes out in chunks, in
+ * address order, as fast as the client reads: the next chunk is made when
+ * the channel has drained, from the next address on, so the map may change
+ * in between without harm.
+ */
+static void
+control_show(struct ctl_client *cc, uint32_t id, const char *what,
+    int lookup)
+{
+	struct ctl_map_entry	 ce;
+	struct map_entry	*e;
+	char			 msg[320];
+
+	if (*what == '\0' && !lookup) {
+		cc->listing = 1;
+		cc->list_next = conf->range_first;
+		cc->list_id = id;
+		control_list(&cc->chan);
+		return;
+	}
+	if (control_target(what, &e) == -1) {
+		snprintf(msg, sizeof(msg), "not a name or address: %s", what);
+		control_fail(cc, id, msg);
+		return;
+	}
+	if (e == NULL && lookup) {
+		snprintf(msg, sizeof(msg), "no mapping for %s", what);
+		control_fail(cc, id, msg);
+		return;
+	}
+	if (e != NULL) {
+		control_entry(e, &ce);
+		chan_compose(&cc->chan, MSG_CTL_MAP, id, -1, &ce, sizeof(ce));
+	}
+	chan_compose(&cc->chan, MSG_CTL_END, id, -1, NULL, 0);
+}
+
+static void
+control_list(struct chan *c)
+{
+	struct ctl_client	*cc = c->arg;
+	struct ctl_map_entry	*chunk;
+	struct map_entry	*e;
+	size_t			 n;
+	uint32_t		 a;
+
+	if (!cc->listing)
+		return;
+	if ((chunk = calloc(CTL_MAP_CHUNK, sizeof(*chunk))) == NULL) {
+		control_drop(cc);
+		return;
+	}
+	while (cc->listing && c->mc.queued < CONTROL_QUEUE_LOW) {
+		n = 0;
+		a = cc->list_next;
+		while (n < CTL_MAP_CHUNK) {
+			if ((e = map_lookup_addr(dns_map, a)) != NULL)
+				control_entry(e, &chunk[n++]);
+			if (a == conf->range_last) {
+				cc->listing = 0;
+				break;
+			}
+			a++;
+		}
+		cc->list_next = a;
+		if ((n > 0 && chan_compose(c, MSG_CTL_MAP, cc->list_id, -1,
+		    chunk, n * sizeof(*chunk)) == -1) || (!cc->listing &&
+		    chan_compose(c, MSG_CTL_END, cc->list_id, -1, NULL,
+		    0) == -1)) {
+			free(chunk);
+			control_drop(cc);
+			return;
+		}
+	}
+	free(chunk);
+}
+
+/* Forget mappings without open connections; list the ones kept. */
+static void
+control_flush(struct ctl_client *cc, uint32_t id, const char *what)
+{
+	struct ctl_flushed	 fl;
+	struct ctl_map_entry	 ce;
+	struct map_entry	*e;
+	uint32_t		 a;
+	char			 msg[320];
+
+	memset(&fl, 0, sizeof(fl));
+	if (strcmp(what, "all") == 0) {
+		for (a = conf->range_first; ; a++) {
+			if ((e = map_lookup_addr(dns_map, a)) != NULL) {
+				if (e->conns > 0) {
+					control_entry(e, &ce);
+					chan_compose(&cc->chan, MSG_CTL_MAP, id,
+					    -1, &ce, sizeof(ce));
+					fl.kept++;
+				} else if (map_remove(dns_map, e) == 0)
+					fl.removed++;
+			}
+			if (a == conf->range_last)
+				break;
+		}
+	} else if (control_target(what, &e) == -1) {
+		snprintf(msg, sizeof(msg), "not a name or address: %s", what);
+		control_fail(cc, id, msg);
+		return;
+	} else if (e == NULL) {
+		snprintf(msg, sizeof(msg), "no mapping for %s", what);
+		control_fail(cc, id, msg);
+		return;
+	} else if (e->conns > 0) {
+		control_entry(e, &ce);
+		chan_compose(&cc->chan, MSG_CTL_MAP, id, -1, &ce, sizeof(ce));
+		fl.kept++;
+	} else if (map_remove(dns_map, e) == 0)
+		fl.removed++;
+	log_info("control: flushed %u mappings, kept %u in use", fl.removed,
+	    fl.kept);
+	chan_compose(&cc->chan, MSG_CTL_FLUSHED, id, -1, &fl, sizeof(fl));
+}
+
+static void
+control_stats(struct ctl_client *cc, uint32_t id)
+{
+	struct ctl_stats_dns		 st = dns_stats;
+	const struct upstream_stats	*us = upstream_stats();
+	struct map_entry		*e;
+
+	st.mappings = map_count(dns_map);
+	st.range_size = map_size(dns_map);
+	st.upstream_timeouts = us->timeouts;
+	st.pinned = 0;
+	for (e = map_first(dns_map); e != NULL; e = map_next(dns_map, e))
+		st.pinned += e->conns > 0;
+	chan_compose(&cc->chan, MSG_CTL_STATS_DNS, id, -1, &st, sizeof(st));
 }
 
 /* The parent's answer to a forwarded request goes to whoever asked. */

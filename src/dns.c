@@ -73,7 +73,8 @@ static struct chan		 dns_parent;
 static struct chan		 dns_peer;
 static struct proc_start	 dns_socks;
 static struct event_base	*dns_base;
-static struct map		*dns_map;
+struct map			*dns_map;
+struct ctl_stats_dns		 dns_stats;
 static struct event		 dns_ev_sync;
 static struct dns_listener	 dns_udp[CONF_MAX_DNS_LISTEN];
 static struct dns_listener	 dns_tcpl[CONF_MAX_DNS_LISTEN];
@@ -96,6 +97,8 @@ static void	dns_tcp_free(struct dns_tcp *);
 static void	dns_handle(const uint8_t *, size_t, struct dns_tcp *, int,
 		    const struct sockaddr_in *);
 static void	dns_forwarded(ldns_pkt *, void *);
+static void	dns_count(const struct answer *);
+static void	dns_count_rcode(int);
 static void	dns_send(struct dns_tcp *, int, const struct sockaddr_in *,
 		    const uint8_t *, size_t);
 static void	dns_lookup(uint32_t, const struct msg_lookup *);
@@ -129,6 +132,7 @@ dns_main(int foreground, int verbose)
 		fatalx("%s/%s: %s", conf->db_dir, DNS_DB_FILE, err);
 	log_info("map: %zu of %u addresses in use", map_count(dns_map),
 	    map_size(dns_map));
+	dns_stats.started = time(NULL);
 
 	dns_base = event_init();
 	signal(SIGPIPE, SIG_IGN);
@@ -211,6 +215,7 @@ dns_evicted(const struct map_entry *e, void *arg)
 	struct msg_lookup	ml;
 
 	(void)arg;
+	dns_stats.reuses++;
 	log_info("map: %s gives up its address to a new name", e->name);
 	ml.addr = htonl(e->addr);
 	if (chan_compose(&dns_peer, MSG_EVICTED, 0, -1, &ml,
@@ -350,6 +355,61 @@ dns_udp_read(int fd, short ev, void *arg)
 	}
 }
 
+static void
+dns_count_rcode(int rcode)
+{
+	switch (rcode) {
+	case LDNS_RCODE_NOERROR:
+		dns_stats.rcodes[CTL_R_NOERROR]++;
+		break;
+	case LDNS_RCODE_FORMERR:
+		dns_stats.rcodes[CTL_R_FORMERR]++;
+		break;
+	case LDNS_RCODE_SERVFAIL:
+		dns_stats.rcodes[CTL_R_SERVFAIL]++;
+		break;
+	case LDNS_RCODE_NXDOMAIN:
+		dns_stats.rcodes[CTL_R_NXDOMAIN]++;
+		break;
+	case LDNS_RCODE_NOTIMPL:
+		dns_stats.rcodes[CTL_R_NOTIMP]++;
+		break;
+	case LDNS_RCODE_REFUSED:
+		dns_stats.rcodes[CTL_R_REFUSED]++;
+		break;
+	default:
+		dns_stats.rcodes[CTL_R_OTHER]++;
+		break;
+	}
+}
+
+static void
+dns_count(const struct answer *a)
+{
+	if (a->action == ANSWER_DROP)
+		return;
+	switch (a->qtype) {
+	case LDNS_RR_TYPE_A:
+		dns_stats.queries[CTL_Q_A]++;
+		break;
+	case LDNS_RR_TYPE_AAAA:
+		dns_stats.queries[CTL_Q_AAAA]++;
+		break;
+	case LDNS_RR_TYPE_PTR:
+		dns_stats.queries[CTL_Q_PTR]++;
+		break;
+	default:
+		dns_stats.queries[CTL_Q_OTHER]++;
+		break;
+	}
+	if (a->full)
+		dns_stats.full++;
+	if (a->action == ANSWER_FORWARD)
+		dns_stats.forwarded++;
+	else
+		dns_count_rcode(a->rcode);
+}
+
 /* One query from anywhere: answered here, forwarded, or ignored. */
 static void
 dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
@@ -361,6 +421,7 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	time_t			 now = time(NULL);
 
 	answer_query(dns_map, conf, buf, len, tcp != NULL, now, &a);
+	dns_count(&a);
 	if (a.full && now - dns_full_warned >= DNS_WARN_INTERVAL) {
 		log_warnx("map: all %u addresses in use and none reusable "
 		    "yet; answering SERVFAIL", map_size(dns_map));
@@ -454,6 +515,10 @@ dns_forwarded(ldns_pkt *answer, void *arg)
 		free(name);
 	}
 
+	if (answer == NULL)
+		dns_stats.upstream_failures++;
+	dns_count_rcode(answer != NULL ? (int)ldns_pkt_get_rcode(answer) :
+	    LDNS_RCODE_SERVFAIL);
 	if (answer_relay(q->query, answer, q->limit, &wire, &len) == 0) {
 		dns_send(q->tcp, q->udp_fd, &q->client, wire, len);
 		free(wire);

@@ -34,6 +34,7 @@ chan_init(struct chan *c, int fd, const char *name,
 	c->name = name;
 	c->dispatch = dispatch;
 	c->closed = closed;
+	c->drained = NULL;
 	c->arg = arg;
 	c->events = EV_READ;
 	event_set(&c->ev, fd, c->events | EV_PERSIST, chan_handler, c);
@@ -90,6 +91,11 @@ chan_handler(int fd, short ev, void *arg)
 			return;
 		}
 		chan_update(c);
+		if (!msg_pending(&c->mc) && c->drained != NULL) {
+			c->drained(c);
+			if (c->mc.fd == -1)
+				return;
+		}
 	}
 	if (!(ev & EV_READ))
 		return;

@@ -7,12 +7,15 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -21,14 +24,21 @@
 
 static void	usage(void) __attribute__((__noreturn__));
 
+static int	jflag;
+
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: dns44ctl [-s socket] command [argument ...]\n"
+	    "usage: dns44ctl [-j] [-s socket] command [argument]\n"
 	    "commands:\n"
-	    "  reload              re-read the configuration file\n"
-	    "  log verbose|brief   turn debug logging on or off\n");
+	    "  show map [name|address]  the mappings, or one of them\n"
+	    "  show stats               counters of the dns process\n"
+	    "  lookup name|address      one mapping; exit 1 if none\n"
+	    "  flush name|address|all   forget mappings without "
+	    "connections\n"
+	    "  reload                   re-read the configuration file\n"
+	    "  log verbose|brief        turn debug logging on or off\n");
 	exit(1);
 }
 
@@ -54,13 +64,135 @@ ctl_connect(const char *path)
 	return (s);
 }
 
-/* Wait for the answer to request id 1: 0 for OK, 1 for a failure. */
-static int
-ctl_wait(struct msg_chan *mc)
+static void
+json_string(const char *s)
 {
-	struct pollfd	pfd;
-	struct msg	m;
-	int		n;
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static const char *
+fmt_time(int64_t t, char *buf, size_t len)
+{
+	struct tm	tm;
+	time_t		tt = t;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+		return ("never");
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return (buf);
+}
+
+/* What a listing has shown so far, for the punctuation. */
+static size_t	nshown;
+
+static void
+show_entry(const struct ctl_map_entry *e)
+{
+	struct in_addr	in;
+	char		addr[INET_ADDRSTRLEN], when[32];
+
+	in.s_addr = e->addr;
+	inet_ntop(AF_INET, &in, addr, sizeof(addr));
+	fmt_time(e->answered, when, sizeof(when));
+	if (jflag) {
+		printf("%s\n  {\"domain\": ", nshown > 0 ? "," : "");
+		json_string(e->name);
+		printf(", \"address\": \"%s\", \"answered\": ", addr);
+		if (e->answered == 0)
+			printf("null");
+		else
+			printf("\"%s\"", when);
+		printf(", \"connections\": %u}", e->conns);
+	} else {
+		if (nshown == 0)
+			printf("%-40s %-15s %-20s %s\n", "DOMAIN", "ADDRESS",
+			    "LAST ANSWERED", "CONNS");
+		printf("%-40s %-15s %-20s %u\n", e->name, addr, when, e->conns);
+	}
+	nshown++;
+}
+
+static void
+show_stats(const struct ctl_stats_dns *st)
+{
+	static const char	*qnames[CTL_Q_MAX] = { "A", "AAAA", "PTR",
+	    "other" };
+	static const char	*rnames[CTL_R_MAX] = { "NOERROR", "FORMERR",
+	    "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "other" };
+	int64_t			 up = time(NULL) - st->started;
+	int			 i;
+
+	if (jflag) {
+		printf("{\n  \"queries\": {");
+		for (i = 0; i < CTL_Q_MAX; i++)
+			printf("%s\"%s\": %llu", i > 0 ? ", " : "", qnames[i],
+			    (unsigned long long)st->queries[i]);
+		printf("},\n  \"rcodes\": {");
+		for (i = 0; i < CTL_R_MAX; i++)
+			printf("%s\"%s\": %llu", i > 0 ? ", " : "", rnames[i],
+			    (unsigned long long)st->rcodes[i]);
+		printf("},\n  \"forwarded\": %llu,\n"
+		    "  \"upstream_failures\": %llu,\n"
+		    "  \"upstream_timeouts\": %llu,\n"
+		    "  \"mappings\": %llu,\n  \"range_size\": %llu,\n"
+		    "  \"mappings_in_use\": %llu,\n  \"reuses\": %llu,\n"
+		    "  \"range_full\": %llu,\n  \"uptime\": %lld\n}\n",
+		    (unsigned long long)st->forwarded,
+		    (unsigned long long)st->upstream_failures,
+		    (unsigned long long)st->upstream_timeouts,
+		    (unsigned long long)st->mappings,
+		    (unsigned long long)st->range_size,
+		    (unsigned long long)st->pinned,
+		    (unsigned long long)st->reuses,
+		    (unsigned long long)st->full, (long long)up);
+		return;
+	}
+	for (i = 0; i < CTL_Q_MAX; i++)
+		printf("queries %-13s %llu\n", qnames[i],
+		    (unsigned long long)st->queries[i]);
+	for (i = 0; i < CTL_R_MAX; i++)
+		printf("answers %-13s %llu\n", rnames[i],
+		    (unsigned long long)st->rcodes[i]);
+	printf("forwarded             %llu\n"
+	    "upstream failures     %llu\n"
+	    "upstream timeouts     %llu\n"
+	    "mappings              %llu of %llu\n"
+	    "mappings in use       %llu\n"
+	    "reuses                %llu\n"
+	    "range full            %llu\n"
+	    "uptime                %llds\n",
+	    (unsigned long long)st->forwarded,
+	    (unsigned long long)st->upstream_failures,
+	    (unsigned long long)st->upstream_timeouts,
+	    (unsigned long long)st->mappings,
+	    (unsigned long long)st->range_size,
+	    (unsigned long long)st->pinned, (unsigned long long)st->reuses,
+	    (unsigned long long)st->full, (long long)up);
+}
+
+/*
+ * Read answers to request 1 until the last one: 0 when all went well,
+ * 1 on a failure (said on stderr).
+ */
+static int
+ctl_wait(struct msg_chan *mc, uint32_t request)
+{
+	struct ctl_map_entry	 e;
+	struct ctl_flushed	 fl;
+	struct ctl_stats_dns	 st;
+	struct pollfd		 pfd;
+	struct msg		 m;
+	size_t			 i;
+	int			 n;
 
 	for (;;) {
 		pfd.fd = mc->fd;
@@ -94,6 +226,33 @@ ctl_wait(struct msg_chan *mc)
 		case MSG_CTL_FAIL:
 			fprintf(stderr, "dns44ctl: %s\n", (char *)m.data);
 			return (1);
+		case MSG_CTL_MAP:
+			if (jflag && nshown == 0 && request != MSG_CTL_FLUSH)
+				printf("[");
+			for (i = 0; i < m.len; i += sizeof(e)) {
+				memcpy(&e, (char *)m.data + i, sizeof(e));
+				show_entry(&e);
+			}
+			break;
+		case MSG_CTL_END:
+			if (jflag)
+				printf("%s]\n", nshown > 0 ? "\n" : "[");
+			return (0);
+		case MSG_CTL_FLUSHED:
+			memcpy(&fl, m.data, sizeof(fl));
+			if (jflag)
+				printf("%s],\n \"flushed\": %u, \"kept\": %u}\n",
+				    nshown > 0 ? "\n" : "", fl.removed,
+				    fl.kept);
+			else
+				printf("%sflushed %u, kept %u in use\n",
+				    nshown > 0 ? "\n" : "", fl.removed,
+				    fl.kept);
+			return (0);
+		case MSG_CTL_STATS_DNS:
+			memcpy(&st, m.data, sizeof(st));
+			show_stats(&st);
+			return (0);
 		default:
 			fprintf(stderr, "dns44ctl: unexpected answer %s\n",
 			    msg_type_name(m.hdr.type));
@@ -107,11 +266,17 @@ main(int argc, char *argv[])
 {
 	struct msg_chan	*mc;
 	struct msg_log	 ml;
-	const char	*path = DNS44_CONTROL;
-	int		 ch, s, rv;
+	const char	*path = DNS44_CONTROL, *arg = "";
+	uint32_t	 type;
+	const void	*data = NULL;
+	size_t		 len = 0;
+	int		 ch, rv;
 
-	while ((ch = getopt(argc, argv, "s:")) != -1) {
+	while ((ch = getopt(argc, argv, "js:")) != -1) {
 		switch (ch) {
+		case 'j':
+			jflag = 1;
+			break;
 		case 's':
 			path = optarg;
 			break;
@@ -121,38 +286,59 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0)
+	if (argc == 0 || argc > 3)
 		usage();
+	if (argc >= 2)
+		arg = argv[argc - 1];
+	if (strlen(arg) >= 256) {
+		fprintf(stderr, "dns44ctl: argument too long\n");
+		return (1);
+	}
+
+	if (strcmp(argv[0], "reload") == 0 && argc == 1)
+		type = MSG_CTL_RELOAD;
+	else if (strcmp(argv[0], "log") == 0 && argc == 2 &&
+	    (strcmp(arg, "verbose") == 0 || strcmp(arg, "brief") == 0)) {
+		type = MSG_CTL_LOG;
+		ml.verbose = strcmp(arg, "verbose") == 0;
+		data = &ml;
+		len = sizeof(ml);
+	} else if (strcmp(argv[0], "show") == 0 && argc >= 2 &&
+	    strcmp(argv[1], "map") == 0) {
+		if (argc == 2)
+			arg = "";
+		type = MSG_CTL_SHOW_MAP;
+	} else if (strcmp(argv[0], "show") == 0 && argc == 2 &&
+	    strcmp(argv[1], "stats") == 0)
+		type = MSG_CTL_STATS;
+	else if (strcmp(argv[0], "lookup") == 0 && argc == 2)
+		type = MSG_CTL_LOOKUP;
+	else if (strcmp(argv[0], "flush") == 0 && argc == 2)
+		type = MSG_CTL_FLUSH;
+	else
+		usage();
+	if (type == MSG_CTL_SHOW_MAP || type == MSG_CTL_LOOKUP ||
+	    type == MSG_CTL_FLUSH) {
+		data = arg;
+		len = strlen(arg) + 1;
+	}
+	if (type == MSG_CTL_FLUSH && jflag)
+		printf("{\"in_use\": [");
+
 	if ((mc = malloc(sizeof(*mc))) == NULL) {
 		perror("dns44ctl");
 		return (1);
 	}
-
-	if (strcmp(argv[0], "reload") == 0 && argc == 1) {
-		s = ctl_connect(path);
-		msg_init(mc, s);
-		if (msg_compose(mc, MSG_CTL_RELOAD, 1, -1, NULL, 0) == -1)
-			goto fail;
-	} else if (strcmp(argv[0], "log") == 0 && argc == 2 &&
-	    (strcmp(argv[1], "verbose") == 0 ||
-	    strcmp(argv[1], "brief") == 0)) {
-		ml.verbose = strcmp(argv[1], "verbose") == 0;
-		s = ctl_connect(path);
-		msg_init(mc, s);
-		if (msg_compose(mc, MSG_CTL_LOG, 1, -1, &ml, sizeof(ml)) == -1)
-			goto fail;
+	msg_init(mc, ctl_connect(path));
+	if (msg_compose(mc, type, 1, -1, data, len) == -1 ||
+	    (msg_pending(mc) && msg_flush(mc) == -1)) {
+		fprintf(stderr, "dns44ctl: sending request: %s\n",
+		    strerror(errno));
+		rv = 1;
 	} else
-		usage();
-	if (msg_pending(mc) && msg_flush(mc) == -1)
-		goto fail;
-	rv = ctl_wait(mc);
+		rv = ctl_wait(mc, type);
 	msg_clear(mc);
 	close(mc->fd);
 	free(mc);
 	return (rv);
- fail:
-	fprintf(stderr, "dns44ctl: sending request: %s\n", strerror(errno));
-	msg_clear(mc);
-	free(mc);
-	return (1);
 }
