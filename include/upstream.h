@@ -70,5 +70,7 @@ struct upstream_req *upstream_resolve(const char *, upstream_addr_cb,
 void		 upstream_cancel(struct upstream_req *);
 const struct upstream_stats *upstream_stats(void);
 void		 upstream_clock_advance(uint32_t);	/* regress only */
+size_t		 upstream_collect(ldns_pkt *, uint32_t *, size_t,
+		    uint32_t *);
 
 #endif /* UPSTREAM_H */

@@ -17,12 +17,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dns44.h"
 #include "log.h"
@@ -297,6 +299,7 @@ int
 conf_parse(struct dns44_conf *conf, const char *path, int optional)
 {
 	struct dns44_conf	*nc;
+	int			 rv;
 
 	if ((nc = malloc(sizeof(*nc))) == NULL) {
 		log_warn("%s", path);
@@ -311,13 +314,16 @@ conf_parse(struct dns44_conf *conf, const char *path, int optional)
 	pblen = 0;
 	parse_macro_clear(0);
 
-	if (parse_pushfile(path) == -1) {
+	if ((rv = parse_pushfile(path)) < 0) {
 		free(nc);
 		pconf = NULL;
 		/* A missing default file means the built-in defaults. */
-		if (optional && errno == ENOENT)
+		if (optional && rv == -1 && errno == ENOENT)
 			return (0);
-		log_warn("%s", path);
+		if (rv == -2)
+			log_warnx("%s: not a regular file", path);
+		else
+			log_warn("%s", path);
 		return (-1);
 	}
 	if (yyparse() != 0)
@@ -512,16 +518,27 @@ parse_pushfile(const char *name)
 	struct parse_file	*nf, *f;
 	struct stat		 st;
 	FILE			*fp;
-	int			 saved_errno;
+	int			 fd, saved_errno;
 
-	if ((fp = fopen(name, "r")) == NULL)
+	/* Only regular files: a FIFO or a device could block or never end. */
+	if ((fd = open(name, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
 		return (-1);
-	if (fstat(fileno(fp), &st) == -1)
-		goto fail;
+	if (fstat(fd, &st) == -1 || (fp = fdopen(fd, "r")) == NULL) {
+		saved_errno = errno;
+		close(fd);
+		errno = saved_errno;
+		return (-1);
+	}
 	if (S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
 		goto fail;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		fclose(fp);
+		return (-2);
+	}
+	if (fcntl(fd, F_SETFL, 0) == -1)
+		goto fail;
 	for (f = file; f != NULL; f = f->prev) {
 		if (f->dev == st.st_dev && f->ino == st.st_ino) {
 			errno = ELOOP;
@@ -567,7 +584,7 @@ parse_include(const char *path)
 {
 	char		 full[PATH_MAX];
 	const char	*slash;
-	int		 n;
+	int		 n, rv;
 
 	if (path[0] != '/' && (slash = strrchr(file->name, '/')) != NULL)
 		n = snprintf(full, sizeof(full), "%.*s/%s",
@@ -583,7 +600,9 @@ parse_include(const char *path)
 		    PARSE_MAX_DEPTH);
 		return;
 	}
-	if (parse_pushfile(full) == -1) {
+	if ((rv = parse_pushfile(full)) == -2)
+		parse_error("%s: not a regular file", full);
+	else if (rv == -1) {
 		if (errno == ELOOP)
 			parse_error("include cycle: %s", full);
 		else

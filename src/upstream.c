@@ -178,8 +178,6 @@ static void	upstream_timer(int, short, void *);
 static void	upstream_deliver(struct upstream_req *);
 static void	upstream_lookup_done(ldns_pkt *, void *);
 static void	upstream_lookup_free(struct upstream_lookup *);
-static size_t	upstream_collect(ldns_pkt *, uint32_t *, size_t,
-		    uint32_t *);
 static struct upstream_cache *upstream_cache_get(const char *);
 static void	upstream_cache_put(const char *, int, const uint32_t *,
 		    size_t, uint32_t);
@@ -975,7 +973,7 @@ upstream_lookup_free(struct upstream_lookup *lk)
  * The A records of the question's name, following the CNAMEs of the answer
  * section from it, and in *ttl the least TTL of the records followed.
  */
-static size_t
+size_t
 upstream_collect(ldns_pkt *pkt, uint32_t *addrs, size_t max, uint32_t *ttl)
 {
 	ldns_rr_list	*an;
@@ -986,6 +984,8 @@ upstream_collect(ldns_pkt *pkt, uint32_t *addrs, size_t max, uint32_t *ttl)
 	int		 hops;
 
 	*ttl = 0;
+	if (ldns_rr_list_rr_count(ldns_pkt_question(pkt)) != 1)
+		return (0);
 	an = ldns_pkt_answer(pkt);
 	count = an != NULL ? ldns_rr_list_rr_count(an) : 0;
 	cur = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(pkt), 0));

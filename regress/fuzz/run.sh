@@ -1,0 +1,77 @@
+#!/bin/sh
+# Builds the fuzz targets with clang's libFuzzer, ASan and UBSan, runs
+# every kept regression input once, then fuzzes each target for
+# FUZZ_SECONDS (60 unless set) from its seed corpus.  Any finding fails.
+# New inputs go to a temporary directory, not into the source tree.
+
+set -u
+: "${srcdir:?}" "${builddir:?}" "${FUZZ_SECONDS:=60}"
+TARGETS="${FUZZ_TARGETS:-query answer msg ctl conf}"
+
+if ! command -v clang >/dev/null; then
+	echo "clang is not installed (apt-get install clang)"
+	exit 77
+fi
+work=$(mktemp -d /tmp/dns44-fuzz.XXXXXX) || exit 1
+trap 'rm -rf "$work"' EXIT
+
+CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
+	-fno-sanitize-recover=undefined -I$builddir -I$srcdir/include
+	-DDNS44_CONF_FILE=\"/etc/dns44.conf\" -DDNS44_DBDIR=\"$DBDIR\"
+	-DDNS44_CONTROL=\"/run/dns44.sock\" -DDNS44_EMPTY_DIR=\"$EMPTYDIR\"
+	$(pkg-config --cflags libbsd-overlay ldns tdb libevent)"
+LIBS="$(pkg-config --libs libbsd-overlay ldns tdb libevent)"
+
+# The pieces under test, built once with fuzzer coverage.
+objs=
+for f in "$srcdir/src/answer.c" "$srcdir/src/map.c" "$srcdir/src/log.c" \
+    "$srcdir/src/msg.c" "$srcdir/src/conf.c" "$srcdir/src/upstream.c" \
+    "$builddir/src/parse.c"; do
+	o=$work/$(basename "$f" .c).o
+	# shellcheck disable=SC2086
+	clang $CFLAGS -fsanitize=fuzzer-no-link -c "$f" -o "$o" ||
+	    { echo "FAIL: cannot build $f"; exit 1; }
+	objs="$objs $o"
+done
+
+failed=0
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+for t in $TARGETS; do
+	bin=$work/fuzz_$t
+	# shellcheck disable=SC2086
+	clang $CFLAGS -fsanitize=fuzzer "$srcdir/regress/fuzz/fuzz_$t.c" \
+	    $objs $LIBS -o "$bin" || { echo "FAIL: cannot build $t"; exit 1; }
+	# Inputs that once crashed stay as regression cases.
+	if [ -d "$srcdir/regress/fuzz/crashes/$t" ] &&
+	    [ -n "$(ls "$srcdir/regress/fuzz/crashes/$t")" ]; then
+		if "$bin" "$srcdir/regress/fuzz/crashes/$t"/* \
+		    >"$work/$t.regress.log" 2>&1; then
+			echo "ok $t: regression inputs"
+		else
+			echo "FAIL $t: a regression input fails"
+			tail -n 40 "$work/$t.regress.log"
+			failed=1
+		fi
+	fi
+	mkdir -p "$work/corpus-$t"
+	cp "$srcdir/regress/fuzz/corpus/$t"/* "$work/corpus-$t/"
+	if (cd "$work" && "$bin" -max_total_time="$FUZZ_SECONDS" \
+	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix="$work/crash-$t-" "$work/corpus-$t") \
+	    >"$work/$t.log" 2>&1; then
+		echo "ok $t: $(grep -o 'stat::number_of_executed_units: [0-9]*' \
+		    "$work/$t.log" | awk '{ print $2 }') runs in" \
+		    "${FUZZ_SECONDS}s, corpus $(ls "$work/corpus-$t" | wc -l)"
+	else
+		echo "FAIL $t: a finding"
+		grep -A 30 "ERROR\|runtime error\|deadly signal" "$work/$t.log" |
+		    head -n 60
+		for c in "$work"/crash-"$t"-*; do
+			[ -f "$c" ] && echo "input: $(od -An -tx1 "$c" |
+			    tr -d ' \n' | cut -c1-400)"
+		done
+		failed=1
+	fi
+done
+exit $failed
