@@ -74,6 +74,9 @@ void	privdrop_child(const char *, const char *, int);
 void	privdrop_parent(void);
 int	privdrop_lookup(const char *, int, uid_t *, gid_t *);
 
+/* sandbox.c */
+void	sandbox_child(enum dns44_role);
+
 /* sock.c */
 int	sock_udp(const struct sockaddr_in *, int);
 int	sock_tcp(const struct sockaddr_in *, int, int);

@@ -166,6 +166,7 @@ dns_main(int foreground, int verbose)
 	evtimer_add(&dns_ev_sync, &tv);
 
 	log_debug("running as uid %d in %s", (int)getuid(), conf->db_dir);
+	sandbox_child(ROLE_DNS);
 	event_dispatch();
 	fatalx("event loop ended");
 }

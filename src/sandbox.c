@@ -1,0 +1,86 @@
+/*
+ * sandbox.c: the system calls a child may make once it runs, as a seccomp
+ * filter (libseccomp).  Anything else kills the process, and the parent
+ * then stops the daemon.  Opening files is refused with EACCES instead, so
+ * that libc's lazy reads (time zone files, say) fail quietly; a child has
+ * no file it needs to open after start-up.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <seccomp.h>
+#include <stddef.h>
+
+#include "log.h"
+#include "proc.h"
+
+/* What both children need: memory, time, signals, events, sockets. */
+static const char *sandbox_common[] = {
+	"read", "write", "readv", "writev", "pread64", "pwrite64", "close",
+	"fstat", "newfstatat", "lseek", "fcntl", "ioctl", "ftruncate",
+	"fsync", "fdatasync", "msync", "fallocate", "fadvise64",
+	"mmap", "munmap", "mremap", "mprotect", "brk", "madvise",
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
+	"restart_syscall", "exit", "exit_group", "tgkill", "futex",
+	"sched_yield", "getrandom",
+	"getpid", "gettid", "getuid", "geteuid", "getgid", "getegid",
+	"getrlimit", "prlimit64", "getrusage", "uname",
+	"clock_gettime", "clock_getres", "gettimeofday", "time",
+	"nanosleep", "clock_nanosleep",
+	"epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll",
+	"ppoll", "select", "pselect6",
+	"connect", "bind", "accept4", "accept", "getsockname", "getpeername",
+	"getsockopt", "setsockopt", "sendto", "recvfrom", "sendmsg",
+	"recvmsg", "sendmmsg", "recvmmsg", "shutdown",
+	NULL
+};
+
+/* The proxy relays through pipes. */
+static const char *sandbox_proxy[] = {
+	"splice", "pipe2", "pipe", NULL
+};
+
+static void
+sandbox_allow(scmp_filter_ctx ctx, const char **names)
+{
+	int	nr;
+
+	for (; *names != NULL; names++) {
+		/* A call this architecture does not have needs no rule. */
+		if ((nr = seccomp_syscall_resolve_name(*names)) ==
+		    __NR_SCMP_ERROR)
+			continue;
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0)
+			fatalx("%s: seccomp rule for %s", __func__, *names);
+	}
+}
+
+void
+sandbox_child(enum dns44_role role)
+{
+	scmp_filter_ctx	ctx;
+
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		fatalx("%s: seccomp_init", __func__);
+	sandbox_allow(ctx, sandbox_common);
+	if (role == ROLE_PROXY)
+		sandbox_allow(ctx, sandbox_proxy);
+
+	/* Sockets of the kinds the processes use, and no other. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_INET)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0)
+		fatalx("%s: seccomp rule for socket", __func__);
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat),
+	    0) != 0 || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(open), 0) != 0)
+		fatalx("%s: seccomp rule for open", __func__);
+	if (seccomp_load(ctx) != 0)
+		fatalx("%s: cannot load the seccomp filter", __func__);
+	seccomp_release(ctx);
+}
