@@ -22,11 +22,15 @@ CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
 	$(pkg-config --cflags libbsd-overlay ldns tdb libevent)"
 LIBS="$(pkg-config --libs libbsd-overlay ldns tdb libevent)"
 
+# bison's output is in the build tree, or in the source tree of a release.
+parse_c=$builddir/src/parse.c
+[ -f "$parse_c" ] || parse_c=$srcdir/src/parse.c
+
 # The pieces under test, built once with fuzzer coverage.
 objs=
 for f in "$srcdir/src/answer.c" "$srcdir/src/map.c" "$srcdir/src/log.c" \
     "$srcdir/src/msg.c" "$srcdir/src/conf.c" "$srcdir/src/upstream.c" \
-    "$builddir/src/parse.c"; do
+    "$parse_c"; do
 	o=$work/$(basename "$f" .c).o
 	# shellcheck disable=SC2086
 	clang $CFLAGS -fsanitize=fuzzer-no-link -c "$f" -o "$o" ||
