@@ -1,36 +1,233 @@
 /*
  * proxy.c: the proxy process.  Unprivileged and chrooted in an empty
- * directory, it accepts the connections TPROXY hands to its transparent
- * listeners and relays them to their real destinations.
+ * directory, it accepts the connections and datagrams TPROXY hands to its
+ * transparent listeners, asks the dns process which domain and real
+ * addresses lie behind the virtual address they were sent to, and relays
+ * them: TCP with splice(2) through a pipe per direction, UDP datagram by
+ * datagram between a socket connected to the real server and a reply
+ * socket the parent makes.  It owns the TCP connections, the UDP sessions
+ * and the journal of both.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "proc.h"
 
-static struct chan	 proxy_parent;
-static struct chan	 proxy_peer;
-static struct proc_start proxy_socks;
+#define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
+#define PROXY_UDP_BATCH		32	/* datagrams per system call */
+#define PROXY_UDP_ROUNDS	4	/* batches per wake-up and socket */
+#define PROXY_SPLICE_ROUNDS	16	/* splices per direction and wake-up */
+#define PROXY_SPLICE_MAX	(1024 * 1024)	/* the pipe takes what fits */
+#define PROXY_UDP_QUEUE		32	/* datagrams held while setting up */
+#define PROXY_UDP_QUEUED_MAX	(4 * 1024 * 1024) /* all sessions */
+#define PROXY_DGRAM_MAX		65535
+#define PROXY_SWEEP_MS		1000	/* idle connections looked for */
+#define PROXY_PAUSE_MS		1000	/* accept off after EMFILE */
+#define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
+#define PROXY_RATELOG_MS	1000	/* between two lines of one kind */
+#define PROXY_REQ_BUCKETS	1024	/* requests waiting for an answer */
+#define PROXY_UDP_BUCKETS_MIN	256
+#define PROXY_UDP_BUCKETS_MAX	65536
+#define PROXY_FLOW_MAX		(MSG_DOMAIN_MAX + 96)
+
+/* A request to the dns process or the parent, found again by its id. */
+struct proxy_req {
+	LIST_ENTRY(proxy_req)	 entry;
+	uint32_t		 id;		/* 0: none outstanding */
+	uint32_t		 type;		/* what was asked */
+	int			 udp;		/* obj is a proxy_udp */
+	void			*obj;
+};
+
+/* One direction of a TCP connection: source to pipe to sink. */
+struct proxy_dir {
+	int			 pipe[2];
+	size_t			 inpipe;	/* read, not written yet */
+	uint64_t		 bytes;		/* written to the sink */
+	short			 want;		/* on the source or the sink */
+	uint8_t			 eof;		/* the source said EOF */
+	uint8_t			 shut;		/* and the sink heard of it */
+};
+
+enum proxy_tcp_state {
+	PROXY_TCP_LOOKUP,		/* asking the dns process */
+	PROXY_TCP_DIAL,			/* connecting to a real address */
+	PROXY_TCP_RELAY,
+};
+
+struct proxy_tcp {
+	TAILQ_ENTRY(proxy_tcp)	 entry;		/* relaying: least active 1st */
+	struct proxy_req	 req;
+	enum proxy_tcp_state	 state;
+	int			 cfd;		/* client */
+	int			 sfd;		/* server, -1 until dialled */
+	struct event		 cev;
+	struct event		 sev;		/* also the dial's timeout */
+	short			 cevents;	/* what cev and sev watch */
+	short			 sevents;
+	struct sockaddr_in	 client;
+	struct sockaddr_in	 virt;
+	struct sockaddr_in	 real;
+	uint32_t		 addrs[MSG_MAX_ADDRS];
+	uint8_t			 naddrs;
+	uint8_t			 next;		/* address to dial next */
+	uint8_t			 pinned;	/* MSG_IN_USE sent */
+	char			*domain;
+	struct proxy_dir	 up;		/* client to server */
+	struct proxy_dir	 down;		/* server to client */
+	uint64_t		 dial_end;	/* ms */
+	uint64_t		 last;		/* ms, coarse: a byte moved */
+	struct timespec		 start;
+};
+
+struct proxy_dgram {
+	STAILQ_ENTRY(proxy_dgram) entry;
+	size_t			 len;
+	unsigned char		 data[];
+};
+
+enum proxy_udp_state {
+	PROXY_UDP_LOOKUP,		/* asking the dns process */
+	PROXY_UDP_SOCK,			/* asking the parent for a socket */
+	PROXY_UDP_RELAY,
+};
+
+struct proxy_udp {
+	LIST_ENTRY(proxy_udp)	 hentry;	/* by client and virtual addr */
+	TAILQ_ENTRY(proxy_udp)	 entry;		/* relaying: least active 1st */
+	struct proxy_req	 req;
+	enum proxy_udp_state	 state;
+	struct sockaddr_in	 client;
+	struct sockaddr_in	 virt;
+	struct sockaddr_in	 real;
+	char			*domain;
+	int			 ufd;		/* connected to the server */
+	int			 rfd;		/* from virt to the client */
+	struct event		 uev;
+	struct event		 rev;
+	STAILQ_HEAD(, proxy_dgram) queue;
+	unsigned int		 nqueued;
+	unsigned int		 dropped;
+	uint8_t			 pinned;
+	uint64_t		 sent;		/* client to server */
+	uint64_t		 received;
+	uint64_t		 last;		/* ms, coarse */
+	struct timespec		 start;
+};
+
+/* A kind of log line that a flood must not repeat more than once a second. */
+struct proxy_rate {
+	uint64_t		 last;		/* ms */
+	unsigned int		 suppressed;
+};
+
+LIST_HEAD(proxy_req_list, proxy_req);
+LIST_HEAD(proxy_udp_list, proxy_udp);
+
+static struct chan		 proxy_parent;
+static struct chan		 proxy_peer;
+static struct proc_start	 proxy_socks;
+static struct event		 proxy_ev_tcp;
+static struct event		 proxy_ev_udp;
+static struct event		 proxy_ev_resume;
+static struct event		 proxy_ev_sweep;
+static struct proxy_req_list	 proxy_reqs[PROXY_REQ_BUCKETS];
+static uint32_t			 proxy_req_id;
+static TAILQ_HEAD(, proxy_tcp)	 proxy_tcp_lru =
+    TAILQ_HEAD_INITIALIZER(proxy_tcp_lru);
+static TAILQ_HEAD(, proxy_udp)	 proxy_udp_lru =
+    TAILQ_HEAD_INITIALIZER(proxy_udp_lru);
+static struct proxy_udp_list	*proxy_udp_hash;
+static uint32_t			 proxy_udp_mask;
+static uint64_t			 proxy_udp_key[2];
+static uint32_t			 proxy_ntcp;
+static uint32_t			 proxy_nudp;
+static size_t			 proxy_udp_queued;	/* bytes */
+/* One batch of datagrams in flight: 2 MB, touched as far as used. */
+static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
+static struct iovec		 proxy_iov[PROXY_UDP_BATCH];
+static struct mmsghdr		 proxy_mmsg[PROXY_UDP_BATCH];
+
+static struct proxy_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
+				 proxy_rl_tcp_fd, proxy_rl_tcp_virt,
+				 proxy_rl_udp_miss, proxy_rl_udp_full,
+				 proxy_rl_udp_virt, proxy_rl_udp_fd;
 
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
 static void	proxy_sig(int, short, void *);
+static void	proxy_nofile(void);
+static uint64_t	proxy_now(void);
+static void	proxy_ratelog(struct proxy_rate *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+static const char *proxy_flow(const char *, const struct sockaddr_in *,
+		    const char *, const struct sockaddr_in *);
+static void	proxy_journal_close(const char *, const struct timespec *,
+		    uint64_t, uint64_t);
+static int	proxy_in_range(const struct sockaddr_in *);
+static const char *proxy_loop(const struct sockaddr_in *);
+static void	proxy_req_add(struct proxy_req *, uint32_t, int, void *);
+static void	proxy_req_cancel(struct proxy_req *);
+static struct proxy_req *proxy_req_take(uint32_t, uint32_t);
+static void	proxy_answer(uint32_t, uint32_t, const struct msg_answer *);
+static void	proxy_sweep(int, short, void *);
+
+static void	proxy_tcp_accept(int, short, void *);
+static void	proxy_tcp_resume(int, short, void *);
+static void	proxy_tcp_answer(struct proxy_tcp *, const struct msg_answer *);
+static void	proxy_tcp_dial(struct proxy_tcp *);
+static void	proxy_tcp_dialled(int, short, void *);
+static void	proxy_tcp_connected(struct proxy_tcp *);
+static void	proxy_tcp_io(int, short, void *);
+static int	proxy_tcp_pump(struct proxy_tcp *, struct proxy_dir *);
+static void	proxy_tcp_watch(struct proxy_tcp *, struct event *, int,
+		    short *, short);
+static void	proxy_tcp_close(struct proxy_tcp *, int);
+static void	proxy_tcp_rst(int);
+
+static uint32_t	proxy_udp_hashkey(const struct sockaddr_in *,
+		    const struct sockaddr_in *);
+static struct proxy_udp *proxy_udp_find(const struct sockaddr_in *,
+		    const struct sockaddr_in *);
+static void	proxy_udp_read(int, short, void *);
+static void	proxy_udp_in(const struct sockaddr_in *,
+		    const struct sockaddr_in *, const void *, size_t);
+static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
+static void	proxy_udp_answer(struct proxy_udp *, const struct msg_answer *);
+static void	proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
+static void	proxy_udp_server_read(int, short, void *);
+static void	proxy_udp_client_read(int, short, void *);
+static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
+static void	proxy_udp_touch(struct proxy_udp *);
+static void	proxy_udp_close(struct proxy_udp *);
 
 void
 proxy_main(int foreground, int verbose)
 {
-	struct event	ev_term, ev_int, ev_hup;
+	struct event	 ev_term, ev_int, ev_hup;
+	struct timeval	 tv = { PROXY_SWEEP_MS / 1000, 0 };
+	uint32_t	 n, i;
 
 	log_init(foreground, LOG_DAEMON);
 	log_procinit("proxy");
@@ -43,6 +240,20 @@ proxy_main(int foreground, int verbose)
 	if (proxy_socks.proxy_tcp == -1 || proxy_socks.proxy_udp == -1 ||
 	    proxy_socks.peer == -1)
 		fatalx("start-up without proxy sockets or peer channel");
+
+	proxy_nofile();
+	/* Sized once: a reload may change the limit, not the table. */
+	for (n = PROXY_UDP_BUCKETS_MIN; n < conf->max_sessions &&
+	    n < PROXY_UDP_BUCKETS_MAX; n <<= 1)
+		;
+	if ((proxy_udp_hash = calloc(n, sizeof(*proxy_udp_hash))) == NULL)
+		fatal(NULL);
+	for (i = 0; i < n; i++)
+		LIST_INIT(&proxy_udp_hash[i]);
+	proxy_udp_mask = n - 1;
+	arc4random_buf(proxy_udp_key, sizeof(proxy_udp_key));
+	for (i = 0; i < PROXY_REQ_BUCKETS; i++)
+		LIST_INIT(&proxy_reqs[i]);
 
 	privdrop_child(conf->user, conf->empty_dir, !conf->user_set);
 
@@ -60,7 +271,19 @@ proxy_main(int foreground, int verbose)
 	chan_init(&proxy_peer, proxy_socks.peer, "dns", proxy_dispatch_peer,
 	    proc_peer_closed, NULL);
 
+	event_set(&proxy_ev_tcp, proxy_socks.proxy_tcp, EV_READ | EV_PERSIST,
+	    proxy_tcp_accept, NULL);
+	event_set(&proxy_ev_udp, proxy_socks.proxy_udp, EV_READ | EV_PERSIST,
+	    proxy_udp_read, NULL);
+	if (event_add(&proxy_ev_tcp, NULL) == -1 ||
+	    event_add(&proxy_ev_udp, NULL) == -1)
+		fatal("%s: event_add", __func__);
+	evtimer_set(&proxy_ev_resume, proxy_tcp_resume, NULL);
+	evtimer_set(&proxy_ev_sweep, proxy_sweep, NULL);
+	evtimer_add(&proxy_ev_sweep, &tv);
+
 	log_debug("running as uid %d in %s", (int)getuid(), conf->empty_dir);
+	sandbox_child(ROLE_PROXY);
 	event_dispatch();
 	fatalx("event loop ended");
 }
@@ -79,10 +302,184 @@ proxy_sig(int sig, short ev, void *arg)
 	}
 }
 
+/* A connection takes up to six descriptors: allow all the kernel lets us. */
+static void
+proxy_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit");
+		return;
+	}
+	if (rl.rlim_cur == rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit");
+	else
+		log_debug("open files limit raised to %llu",
+		    (unsigned long long)rl.rlim_cur);
+}
+
+/* Milliseconds, coarse: good for idle times, cheap to ask often. */
+static uint64_t
+proxy_now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == -1)
+		fatal("clock_gettime");
+	return ((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void
+proxy_ratelog(struct proxy_rate *r, int pri, const char *fmt, ...)
+{
+	char		 line[512];
+	va_list		 ap;
+	uint64_t	 now = proxy_now();
+
+	if (r->last != 0 && now - r->last < PROXY_RATELOG_MS) {
+		r->suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (r->suppressed > 0)
+		logit(pri, "%s (%u more like it suppressed)", line,
+		    r->suppressed);
+	else
+		logit(pri, "%s", line);
+	r->last = now;
+	r->suppressed = 0;
+}
+
+/*
+ * "TCP 10.0.0.2:37746 <=> [example.test(172.24.222.11)]:443", the seed's
+ * journal shape.  The result lives until the next call.
+ */
+static const char *
+proxy_flow(const char *proto, const struct sockaddr_in *client,
+    const char *domain, const struct sockaddr_in *virt)
+{
+	static char	buf[PROXY_FLOW_MAX];
+	char		caddr[INET_ADDRSTRLEN], vaddr[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &client->sin_addr, caddr, sizeof(caddr));
+	inet_ntop(AF_INET, &virt->sin_addr, vaddr, sizeof(vaddr));
+	if (domain == NULL)
+		snprintf(buf, sizeof(buf), "%s %s:%u <=> [%s]:%u", proto,
+		    caddr, ntohs(client->sin_port), vaddr,
+		    ntohs(virt->sin_port));
+	else
+		snprintf(buf, sizeof(buf), "%s %s:%u <=> [%s(%s)]:%u", proto,
+		    caddr, ntohs(client->sin_port), domain, vaddr,
+		    ntohs(virt->sin_port));
+	return (buf);
+}
+
+static void
+proxy_journal_close(const char *flow, const struct timespec *start,
+    uint64_t sent, uint64_t received)
+{
+	struct timespec	now;
+	long long	ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000;
+	if (ms < 0)
+		ms = 0;
+	log_info("[-] %s sent %llu received %llu bytes in %lld.%03llds", flow,
+	    (unsigned long long)sent, (unsigned long long)received,
+	    ms / 1000, ms % 1000);
+}
+
+static int
+proxy_in_range(const struct sockaddr_in *sin)
+{
+	uint32_t	a = ntohl(sin->sin_addr.s_addr);
+
+	return (a >= conf->range_first && a <= conf->range_last);
+}
+
+/*
+ * Why connecting to dst would come back to dns44 itself, or NULL.  The dns
+ * process already leaves the virtual range out of its answers; this is the
+ * last word.
+ */
+static const char *
+proxy_loop(const struct sockaddr_in *dst)
+{
+	uint32_t	a = ntohl(dst->sin_addr.s_addr);
+	int		i;
+
+	if (proxy_in_range(dst))
+		return ("not dialling the virtual range");
+	if ((a >> 24) == 0)
+		return ("not dialling 0.0.0.0/8");
+	if (dst->sin_addr.s_addr == conf->proxy_listen.sin_addr.s_addr &&
+	    dst->sin_port == conf->proxy_listen.sin_port)
+		return ("not dialling the proxy's own listener");
+	if ((a >> 24) != 127)
+		return (NULL);
+	if (dst->sin_port == conf->proxy_listen.sin_port)
+		return ("not dialling the proxy's port on loopback");
+	for (i = 0; i < conf->dns_listen_count; i++)
+		if (dst->sin_port == conf->dns_listen[i].sin_port)
+			return ("not dialling a DNS port on loopback");
+	return (NULL);
+}
+
+static void
+proxy_req_add(struct proxy_req *r, uint32_t type, int udp, void *obj)
+{
+	if (++proxy_req_id == 0)
+		proxy_req_id = 1;
+	r->id = proxy_req_id;
+	r->type = type;
+	r->udp = udp;
+	r->obj = obj;
+	LIST_INSERT_HEAD(&proxy_reqs[r->id % PROXY_REQ_BUCKETS], r, entry);
+}
+
+static void
+proxy_req_cancel(struct proxy_req *r)
+{
+	if (r->id == 0)
+		return;
+	LIST_REMOVE(r, entry);
+	r->id = 0;
+}
+
+/*
+ * The request an answer is for, taken off the table; NULL when its owner
+ * went away meanwhile.  An answer of the wrong kind is a broken peer.
+ */
+static struct proxy_req *
+proxy_req_take(uint32_t id, uint32_t type)
+{
+	struct proxy_req	*r;
+
+	LIST_FOREACH(r, &proxy_reqs[id % PROXY_REQ_BUCKETS], entry)
+		if (r->id == id)
+			break;
+	if (r == NULL)
+		return (NULL);
+	if (r->type != type)
+		fatalx("answer to request %u is not for a %s", id,
+		    msg_type_name(r->type));
+	proxy_req_cancel(r);
+	return (r);
+}
+
 static void
 proxy_dispatch_parent(struct chan *c, struct msg *m)
 {
-	struct msg_log	ml;
+	struct msg_log		ml;
+	struct msg_reply_sock	rs;
 
 	(void)c;
 	switch (m->hdr.type) {
@@ -100,6 +497,11 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 		memcpy(&ml, m->data, sizeof(ml));
 		log_setverbose(ml.verbose != 0);
 		break;
+	case MSG_REPLY_SOCK:
+	case MSG_REPLY_SOCK_FAIL:
+		memcpy(&rs, m->data, sizeof(rs));
+		proxy_udp_socket(m->hdr.id, m->fd, &rs);
+		break;
 	default:
 		fatalx("unexpected %s from the parent",
 		    msg_type_name(m->hdr.type));
@@ -109,10 +511,926 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 static void
 proxy_dispatch_peer(struct chan *c, struct msg *m)
 {
+	struct msg_answer	ma;
+	struct msg_lookup	ml;
+	struct in_addr		in;
+	char			buf[INET_ADDRSTRLEN];
+
 	(void)c;
 	switch (m->hdr.type) {
+	case MSG_LOOKUP_ANSWER:
+		memcpy(&ma, m->data, sizeof(ma));
+		proxy_answer(m->hdr.id, ma.addr, &ma);
+		break;
+	case MSG_LOOKUP_MISS:
+		memcpy(&ml, m->data, sizeof(ml));
+		proxy_answer(m->hdr.id, ml.addr, NULL);
+		break;
+	case MSG_EVICTED:
+		/* Nothing cached: the upstream module caches for us. */
+		memcpy(&ml, m->data, sizeof(ml));
+		in.s_addr = ml.addr;
+		log_debug("map: %s evicted",
+		    inet_ntop(AF_INET, &in, buf, sizeof(buf)));
+		break;
 	default:
 		fatalx("unexpected %s from the dns process",
 		    msg_type_name(m->hdr.type));
 	}
+}
+
+/* The dns process answered a lookup; ma is NULL for a miss. */
+static void
+proxy_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
+{
+	struct proxy_req	*r;
+	struct proxy_tcp	*c;
+	struct proxy_udp	*s;
+
+	if ((r = proxy_req_take(id, MSG_LOOKUP)) == NULL)
+		return;
+	if (r->udp) {
+		s = r->obj;
+		if (addr != s->virt.sin_addr.s_addr)
+			fatalx("lookup answered for the wrong address");
+		proxy_udp_answer(s, ma);
+	} else {
+		c = r->obj;
+		if (addr != c->virt.sin_addr.s_addr)
+			fatalx("lookup answered for the wrong address");
+		proxy_tcp_answer(c, ma);
+	}
+}
+
+/*
+ * Once a second: close what was idle too long.  Both lists are kept in
+ * order of last activity, so the walk stops at the first live one.
+ */
+static void
+proxy_sweep(int fd, short ev, void *arg)
+{
+	struct timeval		 tv = { PROXY_SWEEP_MS / 1000, 0 };
+	struct proxy_tcp	*c;
+	struct proxy_udp	*s;
+	uint64_t		 now = proxy_now();
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	while ((c = TAILQ_FIRST(&proxy_tcp_lru)) != NULL &&
+	    now - c->last >= conf->tcp_idle_ms) {
+		log_debug("%s: idle", proxy_flow("TCP", &c->client,
+		    c->domain, &c->virt));
+		proxy_tcp_close(c, 0);
+	}
+	while ((s = TAILQ_FIRST(&proxy_udp_lru)) != NULL &&
+	    now - s->last >= conf->udp_idle_ms)
+		proxy_udp_close(s);
+	evtimer_add(&proxy_ev_sweep, &tv);
+}
+
+/* TCP */
+
+static void
+proxy_tcp_accept(int fd, short ev, void *arg)
+{
+	struct timeval		 tv = { PROXY_PAUSE_MS / 1000, 0 };
+	struct sockaddr_in	 client, virt;
+	struct msg_lookup	 ml;
+	struct proxy_tcp	*c;
+	socklen_t		 len;
+	int			 i, s;
+
+	(void)ev;
+	(void)arg;
+	for (i = 0; i < PROXY_ACCEPT_BATCH; i++) {
+		len = sizeof(client);
+		if ((s = accept4(fd, (struct sockaddr *)&client, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+			switch (errno) {
+			case EMFILE:
+			case ENFILE:
+				/* Level-triggered: it would spin until then. */
+				proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
+				    "TCP: accept: %s; pausing for 1s",
+				    strerror(errno));
+				event_del(&proxy_ev_tcp);
+				evtimer_add(&proxy_ev_resume, &tv);
+				return;
+			case ECONNABORTED:
+			case EINTR:
+				continue;
+			case EAGAIN:
+				return;
+			default:
+				log_warn("TCP: accept");
+				return;
+			}
+		}
+		if (proxy_ntcp >= conf->max_conn) {
+			proxy_ratelog(&proxy_rl_tcp_full, LOG_ERR,
+			    "TCP: %u connections open, refusing more",
+			    proxy_ntcp);
+			proxy_tcp_rst(s);
+			continue;
+		}
+		len = sizeof(virt);
+		if (getsockname(s, (struct sockaddr *)&virt, &len) == -1 ||
+		    virt.sin_family != AF_INET) {
+			log_warn("TCP: getsockname");
+			close(s);
+			continue;
+		}
+		if (!proxy_in_range(&virt)) {
+			/* Dialled the listener itself, not through TPROXY. */
+			proxy_ratelog(&proxy_rl_tcp_virt, LOG_INFO,
+			    "%s: not a virtual address",
+			    proxy_flow("TCP", &client, NULL, &virt));
+			proxy_tcp_rst(s);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			log_warn("TCP");
+			proxy_tcp_rst(s);
+			continue;
+		}
+		c->state = PROXY_TCP_LOOKUP;
+		c->cfd = s;
+		c->sfd = -1;
+		c->up.pipe[0] = c->up.pipe[1] = -1;
+		c->down.pipe[0] = c->down.pipe[1] = -1;
+		c->client = client;
+		c->virt = virt;
+		clock_gettime(CLOCK_MONOTONIC, &c->start);
+		proxy_ntcp++;
+		proxy_req_add(&c->req, MSG_LOOKUP, 0, c);
+		ml.addr = virt.sin_addr.s_addr;
+		if (chan_compose(&proxy_peer, MSG_LOOKUP, c->req.id, -1, &ml,
+		    sizeof(ml)) == -1)
+			fatal("asking the dns process");
+	}
+}
+
+static void
+proxy_tcp_resume(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (event_add(&proxy_ev_tcp, NULL) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+static void
+proxy_tcp_answer(struct proxy_tcp *c, const struct msg_answer *ma)
+{
+	if (ma == NULL) {
+		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
+		    "%s: no domain has this address",
+		    proxy_flow("TCP", &c->client, NULL, &c->virt));
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	if ((c->domain = strdup(ma->domain)) == NULL) {
+		log_warn("TCP");
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	if (ma->naddrs == 0) {
+		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
+		    "%s: no real address",
+		    proxy_flow("TCP", &c->client, c->domain, &c->virt));
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	memcpy(c->addrs, ma->addrs, ma->naddrs * sizeof(c->addrs[0]));
+	c->naddrs = ma->naddrs;
+	c->state = PROXY_TCP_DIAL;
+	c->dial_end = proxy_now() + conf->dial_ms;
+	proxy_tcp_dial(c);
+}
+
+/*
+ * Connect to the next real address.  Like Go's dialer, which the seed
+ * used, the dial timeout covers all addresses, each getting an even share
+ * of what is left but no less than 2 s (or what is left, if less).
+ */
+static void
+proxy_tcp_dial(struct proxy_tcp *c)
+{
+	struct timeval	 tv;
+	const char	*why;
+	char		 real[INET_ADDRSTRLEN];
+	uint64_t	 now, left, share;
+	int		 s;
+
+	while (c->next < c->naddrs) {
+		memset(&c->real, 0, sizeof(c->real));
+		c->real.sin_family = AF_INET;
+		c->real.sin_addr.s_addr = c->addrs[c->next++];
+		c->real.sin_port = c->virt.sin_port;
+		inet_ntop(AF_INET, &c->real.sin_addr, real, sizeof(real));
+
+		now = proxy_now();
+		if (now >= c->dial_end) {
+			log_info("%s: dial timeout reached, %d address(es) "
+			    "not tried", proxy_flow("TCP", &c->client,
+			    c->domain, &c->virt), c->naddrs - c->next + 1);
+			break;
+		}
+		if ((why = proxy_loop(&c->real)) != NULL) {
+			log_info("%s: dial %s:%u: %s",
+			    proxy_flow("TCP", &c->client, c->domain, &c->virt),
+			    real, ntohs(c->real.sin_port), why);
+			continue;
+		}
+		s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+		if (s == -1 || (connect(s, (struct sockaddr *)&c->real,
+		    sizeof(c->real)) == -1 && errno != EINPROGRESS)) {
+			log_info("%s: dial %s:%u: %s",
+			    proxy_flow("TCP", &c->client, c->domain, &c->virt),
+			    real, ntohs(c->real.sin_port), strerror(errno));
+			if (s != -1)
+				close(s);
+			continue;
+		}
+		left = c->dial_end - now;
+		share = left / (c->naddrs - c->next + 1);
+		if (share < PROXY_DIAL_MIN_MS)
+			share = left < PROXY_DIAL_MIN_MS ?
+			    left : PROXY_DIAL_MIN_MS;
+		tv.tv_sec = share / 1000;
+		tv.tv_usec = (share % 1000) * 1000;
+		c->sfd = s;
+		event_set(&c->sev, s, EV_WRITE, proxy_tcp_dialled, c);
+		if (event_add(&c->sev, &tv) == -1)
+			fatal("%s: event_add", __func__);
+		return;
+	}
+	/* Every address failed: the client learns it as the server would. */
+	proxy_tcp_close(c, 1);
+}
+
+static void
+proxy_tcp_dialled(int fd, short ev, void *arg)
+{
+	struct proxy_tcp	*c = arg;
+	const char		*why = NULL;
+	char			 real[INET_ADDRSTRLEN];
+	socklen_t		 len = sizeof(int);
+	int			 error = 0;
+
+	if (ev & EV_TIMEOUT)
+		why = "timed out";
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+		why = strerror(errno);
+	else if (error != 0)
+		why = strerror(error);
+	if (why == NULL) {
+		proxy_tcp_connected(c);
+		return;
+	}
+	log_info("%s: dial %s:%u: %s",
+	    proxy_flow("TCP", &c->client, c->domain, &c->virt),
+	    inet_ntop(AF_INET, &c->real.sin_addr, real, sizeof(real)),
+	    ntohs(c->real.sin_port), why);
+	close(c->sfd);
+	c->sfd = -1;
+	proxy_tcp_dial(c);
+}
+
+static void
+proxy_tcp_connected(struct proxy_tcp *c)
+{
+	struct msg_lookup	ml;
+	int			on = 1;
+
+	/* Pipes only now: a connection being set up costs no more fds. */
+	if (pipe2(c->up.pipe, O_NONBLOCK | O_CLOEXEC) == -1 ||
+	    pipe2(c->down.pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+		proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR, "%s: pipe: %s",
+		    proxy_flow("TCP", &c->client, c->domain, &c->virt),
+		    strerror(errno));
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	/*
+	 * A pinned entry is never evicted, so MSG_IN_USE and MSG_RELEASED
+	 * always reach the same one.
+	 */
+	ml.addr = c->virt.sin_addr.s_addr;
+	if (chan_compose(&proxy_peer, MSG_IN_USE, 0, -1, &ml,
+	    sizeof(ml)) == -1)
+		fatal("telling the dns process");
+	c->pinned = 1;
+	c->state = PROXY_TCP_RELAY;
+	c->last = proxy_now();
+	TAILQ_INSERT_TAIL(&proxy_tcp_lru, c, entry);
+	log_info("[+] %s", proxy_flow("TCP", &c->client, c->domain,
+	    &c->virt));
+
+	/* Segments leave as they came: no delay of the proxy's own. */
+	setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	setsockopt(c->sfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	c->sevents = 0;		/* the dial's one-shot event is over */
+	c->up.want = EV_READ;
+	c->down.want = EV_READ;
+	proxy_tcp_watch(c, &c->cev, c->cfd, &c->cevents, EV_READ);
+	proxy_tcp_watch(c, &c->sev, c->sfd, &c->sevents, EV_READ);
+}
+
+static void
+proxy_tcp_io(int fd, short ev, void *arg)
+{
+	struct proxy_tcp	*c = arg;
+	struct proxy_dir	*from, *to;
+	int			 moved = 0, n;
+
+	/* What reading fd feeds, and what writing to it drains. */
+	from = fd == c->cfd ? &c->up : &c->down;
+	to = fd == c->cfd ? &c->down : &c->up;
+	if (ev & EV_READ) {
+		if ((n = proxy_tcp_pump(c, from)) == -1)
+			goto failed;
+		moved |= n;
+	}
+	if (ev & EV_WRITE) {
+		if ((n = proxy_tcp_pump(c, to)) == -1)
+			goto failed;
+		moved |= n;
+	}
+	if (c->up.shut && c->down.shut) {
+		proxy_tcp_close(c, 0);
+		return;
+	}
+	if (moved) {
+		c->last = proxy_now();
+		TAILQ_REMOVE(&proxy_tcp_lru, c, entry);
+		TAILQ_INSERT_TAIL(&proxy_tcp_lru, c, entry);
+	}
+	proxy_tcp_watch(c, &c->cev, c->cfd, &c->cevents,
+	    (c->up.want & EV_READ) | (c->down.want & EV_WRITE));
+	proxy_tcp_watch(c, &c->sev, c->sfd, &c->sevents,
+	    (c->down.want & EV_READ) | (c->up.want & EV_WRITE));
+	return;
+ failed:
+	log_debug("%s: %s", proxy_flow("TCP", &c->client, c->domain,
+	    &c->virt), strerror(errno));
+	proxy_tcp_close(c, 1);
+}
+
+/*
+ * Move what the source has to the sink through the direction's pipe until
+ * one of them would block, and say which in d->want.  The pipe is filled
+ * only when empty, so an EAGAIN from the source means it has nothing, not
+ * that the pipe is full.  Returns 1 when bytes moved, 0 when none did, -1
+ * on an error of either socket.
+ */
+static int
+proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
+{
+	ssize_t	n;
+	int	src, dst, i, moved = 0;
+
+	src = d == &c->up ? c->cfd : c->sfd;
+	dst = d == &c->up ? c->sfd : c->cfd;
+	d->want = 0;
+	if (d->shut)
+		return (0);
+	for (i = 0; i < PROXY_SPLICE_ROUNDS; i++) {
+		if (d->inpipe > 0) {
+			n = splice(d->pipe[0], NULL, dst, NULL, d->inpipe,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					return (-1);
+				d->want = EV_WRITE;
+				return (moved);
+			}
+			d->inpipe -= n;
+			d->bytes += n;
+			moved = 1;
+			continue;
+		}
+		if (d->eof) {
+			/* Drained: pass the EOF on, the other way goes on. */
+			if (shutdown(dst, SHUT_WR) == -1 && errno != ENOTCONN)
+				return (-1);
+			d->shut = 1;
+			return (moved);
+		}
+		n = splice(src, NULL, d->pipe[1], NULL, PROXY_SPLICE_MAX,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return (-1);
+			d->want = EV_READ;
+			return (moved);
+		}
+		if (n == 0)
+			d->eof = 1;
+		else {
+			d->inpipe += n;
+			moved = 1;
+		}
+	}
+	/* Its share of this wake-up is used; the loop calls again. */
+	d->want = d->inpipe > 0 ? EV_WRITE : EV_READ;
+	return (moved);
+}
+
+/* Watch fd for want, touching the event only when that changes. */
+static void
+proxy_tcp_watch(struct proxy_tcp *c, struct event *ev, int fd, short *cur,
+    short want)
+{
+	if (*cur == want)
+		return;
+	if (*cur != 0)
+		event_del(ev);
+	*cur = want;
+	if (want == 0)
+		return;
+	event_set(ev, fd, want | EV_PERSIST, proxy_tcp_io, c);
+	if (event_add(ev, NULL) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+/* Close a connection; abort resets both sides instead of closing them. */
+static void
+proxy_tcp_close(struct proxy_tcp *c, int abort)
+{
+	struct msg_lookup	ml;
+
+	proxy_req_cancel(&c->req);
+	switch (c->state) {
+	case PROXY_TCP_LOOKUP:
+		break;
+	case PROXY_TCP_DIAL:
+		if (c->sfd != -1)
+			event_del(&c->sev);
+		break;
+	case PROXY_TCP_RELAY:
+		if (c->cevents != 0)
+			event_del(&c->cev);
+		if (c->sevents != 0)
+			event_del(&c->sev);
+		TAILQ_REMOVE(&proxy_tcp_lru, c, entry);
+		proxy_journal_close(proxy_flow("TCP", &c->client, c->domain,
+		    &c->virt), &c->start, c->up.bytes, c->down.bytes);
+		break;
+	}
+	if (c->pinned) {
+		ml.addr = c->virt.sin_addr.s_addr;
+		if (chan_compose(&proxy_peer, MSG_RELEASED, 0, -1, &ml,
+		    sizeof(ml)) == -1)
+			fatal("telling the dns process");
+	}
+	if (abort) {
+		proxy_tcp_rst(c->cfd);
+		if (c->sfd != -1)
+			proxy_tcp_rst(c->sfd);
+	} else {
+		close(c->cfd);
+		if (c->sfd != -1)
+			close(c->sfd);
+	}
+	if (c->up.pipe[0] != -1) {
+		close(c->up.pipe[0]);
+		close(c->up.pipe[1]);
+	}
+	if (c->down.pipe[0] != -1) {
+		close(c->down.pipe[0]);
+		close(c->down.pipe[1]);
+	}
+	free(c->domain);
+	free(c);
+	proxy_ntcp--;
+}
+
+/* Close with a reset, so the peer knows at once it was refused. */
+static void
+proxy_tcp_rst(int s)
+{
+	struct linger	l = { 1, 0 };
+
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(s);
+}
+
+/* UDP */
+
+/* Keyed, so that clients cannot aim at one chain of the table. */
+static uint32_t
+proxy_udp_hashkey(const struct sockaddr_in *client,
+    const struct sockaddr_in *virt)
+{
+	uint64_t	h;
+
+	h = ((uint64_t)client->sin_addr.s_addr << 32 |
+	    virt->sin_addr.s_addr) ^ proxy_udp_key[0];
+	h *= 0x9e3779b97f4a7c15ULL;
+	h ^= ((uint64_t)client->sin_port << 16 | virt->sin_port) ^
+	    proxy_udp_key[1];
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 29;
+	return ((uint32_t)(h >> 32));
+}
+
+static struct proxy_udp *
+proxy_udp_find(const struct sockaddr_in *client,
+    const struct sockaddr_in *virt)
+{
+	struct proxy_udp	*s;
+
+	LIST_FOREACH(s, &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
+	    proxy_udp_mask], hentry)
+		if (s->client.sin_addr.s_addr == client->sin_addr.s_addr &&
+		    s->client.sin_port == client->sin_port &&
+		    s->virt.sin_addr.s_addr == virt->sin_addr.s_addr &&
+		    s->virt.sin_port == virt->sin_port)
+			return (s);
+	return (NULL);
+}
+
+/* Datagrams on the transparent listener: their session's first ones. */
+static void
+proxy_udp_read(int fd, short ev, void *arg)
+{
+	union {
+		struct cmsghdr	hdr;
+		unsigned char	buf[CMSG_SPACE(sizeof(struct sockaddr_in))];
+	}			 cbuf;
+	struct sockaddr_in	 client, virt;
+	struct cmsghdr		*cm;
+	struct msghdr		 mh;
+	struct iovec		 iov;
+	ssize_t			 n;
+	int			 i, found;
+
+	(void)ev;
+	(void)arg;
+	for (i = 0; i < PROXY_UDP_BATCH; i++) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = proxy_bufs[0];
+		iov.iov_len = sizeof(proxy_bufs[0]);
+		mh.msg_name = &client;
+		mh.msg_namelen = sizeof(client);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		if ((n = recvmsg(fd, &mh, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("UDP: recvmsg");
+			return;
+		}
+		found = 0;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level != SOL_IP ||
+			    cm->cmsg_type != IP_ORIGDSTADDR ||
+			    cm->cmsg_len < CMSG_LEN(sizeof(virt)))
+				continue;
+			memcpy(&virt, CMSG_DATA(cm), sizeof(virt));
+			found = 1;
+		}
+		if (!found || mh.msg_namelen != sizeof(client) ||
+		    client.sin_family != AF_INET || virt.sin_family != AF_INET)
+			continue;
+		proxy_udp_in(&client, &virt, proxy_bufs[0], n);
+	}
+}
+
+static void
+proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
+    const void *data, size_t len)
+{
+	struct proxy_udp	*s;
+	struct msg_lookup	 ml;
+	struct proxy_udp_list	*chain;
+
+	if ((s = proxy_udp_find(client, virt)) != NULL) {
+		proxy_udp_forward(s, data, len);
+		return;
+	}
+	if (!proxy_in_range(virt) || virt->sin_port == 0) {
+		proxy_ratelog(&proxy_rl_udp_virt, LOG_INFO,
+		    "%s: not a virtual address; dropped",
+		    proxy_flow("UDP", client, NULL, virt));
+		return;
+	}
+	/* The parent makes no reply socket to a client inside the range. */
+	if (proxy_in_range(client)) {
+		proxy_ratelog(&proxy_rl_udp_virt, LOG_INFO,
+		    "%s: a client inside the range; dropped",
+		    proxy_flow("UDP", client, NULL, virt));
+		return;
+	}
+	if (proxy_nudp >= conf->max_sessions) {
+		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
+		    "UDP: %u sessions open, dropping datagrams of new ones",
+		    proxy_nudp);
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("UDP");
+		return;
+	}
+	s->state = PROXY_UDP_LOOKUP;
+	s->client = *client;
+	s->virt = *virt;
+	s->ufd = s->rfd = -1;
+	STAILQ_INIT(&s->queue);
+	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	chain = &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
+	    proxy_udp_mask];
+	LIST_INSERT_HEAD(chain, s, hentry);
+	proxy_nudp++;
+	proxy_udp_forward(s, data, len);
+	proxy_req_add(&s->req, MSG_LOOKUP, 1, s);
+	ml.addr = virt->sin_addr.s_addr;
+	if (chan_compose(&proxy_peer, MSG_LOOKUP, s->req.id, -1, &ml,
+	    sizeof(ml)) == -1)
+		fatal("asking the dns process");
+}
+
+/* A datagram from the client: to the server, or queued until there is one. */
+static void
+proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
+{
+	struct proxy_dgram	*d;
+
+	if (s->state != PROXY_UDP_RELAY) {
+		if (s->nqueued >= PROXY_UDP_QUEUE ||
+		    proxy_udp_queued + len > PROXY_UDP_QUEUED_MAX ||
+		    (d = malloc(sizeof(*d) + len)) == NULL) {
+			s->dropped++;
+			return;
+		}
+		d->len = len;
+		memcpy(d->data, data, len);
+		STAILQ_INSERT_TAIL(&s->queue, d, entry);
+		s->nqueued++;
+		proxy_udp_queued += len;
+		return;
+	}
+	if (send(s->ufd, data, len, 0) == -1) {
+		/* A full socket buffer drops, like the network would. */
+		s->dropped++;
+		if (errno != EAGAIN && errno != ENOBUFS)
+			log_debug("%s: send: %s", proxy_flow("UDP",
+			    &s->client, s->domain, &s->virt), strerror(errno));
+		return;
+	}
+	s->sent += len;
+	proxy_udp_touch(s);
+}
+
+static void
+proxy_udp_answer(struct proxy_udp *s, const struct msg_answer *ma)
+{
+	struct msg_reply_sock	 rs;
+	const char		*why;
+	char			 real[INET_ADDRSTRLEN];
+
+	if (ma == NULL) {
+		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
+		    "%s: no domain has this address; dropped",
+		    proxy_flow("UDP", &s->client, NULL, &s->virt));
+		proxy_udp_close(s);
+		return;
+	}
+	if ((s->domain = strdup(ma->domain)) == NULL) {
+		log_warn("UDP");
+		proxy_udp_close(s);
+		return;
+	}
+	if (ma->naddrs == 0) {
+		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
+		    "%s: no real address; dropped",
+		    proxy_flow("UDP", &s->client, s->domain, &s->virt));
+		proxy_udp_close(s);
+		return;
+	}
+	s->real.sin_family = AF_INET;
+	s->real.sin_addr.s_addr = ma->addrs[0];
+	s->real.sin_port = s->virt.sin_port;
+	inet_ntop(AF_INET, &s->real.sin_addr, real, sizeof(real));
+	if ((why = proxy_loop(&s->real)) != NULL) {
+		log_info("%s: dial %s:%u: %s", proxy_flow("UDP", &s->client,
+		    s->domain, &s->virt), real, ntohs(s->real.sin_port), why);
+		proxy_udp_close(s);
+		return;
+	}
+	if ((s->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: socket: %s",
+		    proxy_flow("UDP", &s->client, s->domain, &s->virt),
+		    strerror(errno));
+		proxy_udp_close(s);
+		return;
+	}
+	if (connect(s->ufd, (struct sockaddr *)&s->real,
+	    sizeof(s->real)) == -1) {
+		log_info("%s: dial %s:%u: %s", proxy_flow("UDP", &s->client,
+		    s->domain, &s->virt), real, ntohs(s->real.sin_port),
+		    strerror(errno));
+		proxy_udp_close(s);
+		return;
+	}
+	/* Replies must come from virt, which only the parent may bind. */
+	s->state = PROXY_UDP_SOCK;
+	memset(&rs, 0, sizeof(rs));
+	rs.virt = s->virt;
+	rs.client = s->client;
+	proxy_req_add(&s->req, MSG_REPLY_SOCK_REQ, 1, s);
+	if (chan_compose(&proxy_parent, MSG_REPLY_SOCK_REQ, s->req.id, -1,
+	    &rs, sizeof(rs)) == -1)
+		fatal("asking the parent");
+}
+
+/* The parent answered: fd is the reply socket, or -1 and rs says why not. */
+static void
+proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
+{
+	struct proxy_req	*r;
+	struct proxy_udp	*s;
+	struct proxy_dgram	*d;
+	struct msg_lookup	 ml;
+
+	if ((r = proxy_req_take(id, MSG_REPLY_SOCK_REQ)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	s = r->obj;
+	if (rs->virt.sin_addr.s_addr != s->virt.sin_addr.s_addr ||
+	    rs->virt.sin_port != s->virt.sin_port ||
+	    rs->client.sin_addr.s_addr != s->client.sin_addr.s_addr ||
+	    rs->client.sin_port != s->client.sin_port)
+		fatalx("reply socket for the wrong session");
+	if (fd == -1) {
+		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: reply socket: %s",
+		    proxy_flow("UDP", &s->client, s->domain, &s->virt),
+		    strerror(rs->error));
+		proxy_udp_close(s);
+		return;
+	}
+	s->rfd = fd;
+	ml.addr = s->virt.sin_addr.s_addr;
+	if (chan_compose(&proxy_peer, MSG_IN_USE, 0, -1, &ml,
+	    sizeof(ml)) == -1)
+		fatal("telling the dns process");
+	s->pinned = 1;
+	s->state = PROXY_UDP_RELAY;
+	s->last = proxy_now();
+	TAILQ_INSERT_TAIL(&proxy_udp_lru, s, entry);
+	log_info("[+] %s", proxy_flow("UDP", &s->client, s->domain,
+	    &s->virt));
+
+	event_set(&s->uev, s->ufd, EV_READ | EV_PERSIST,
+	    proxy_udp_server_read, s);
+	event_set(&s->rev, s->rfd, EV_READ | EV_PERSIST,
+	    proxy_udp_client_read, s);
+	if (event_add(&s->uev, NULL) == -1 || event_add(&s->rev, NULL) == -1)
+		fatal("%s: event_add", __func__);
+
+	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
+		STAILQ_REMOVE_HEAD(&s->queue, entry);
+		s->nqueued--;
+		proxy_udp_queued -= d->len;
+		proxy_udp_forward(s, d->data, d->len);
+		free(d);
+	}
+}
+
+/* From the real server, to the client through the reply socket. */
+static void
+proxy_udp_server_read(int fd, short ev, void *arg)
+{
+	struct proxy_udp	*s = arg;
+
+	(void)ev;
+	proxy_udp_relay(s, fd, s->rfd, &s->received);
+}
+
+/*
+ * From the client on the reply socket: once it exists the kernel prefers
+ * it, a connected socket, to the transparent listener.
+ */
+static void
+proxy_udp_client_read(int fd, short ev, void *arg)
+{
+	struct proxy_udp	*s = arg;
+
+	(void)ev;
+	proxy_udp_relay(s, fd, s->ufd, &s->sent);
+}
+
+/*
+ * Datagrams from one connected socket of a session to the other, a batch
+ * per system call each way.  What the sink cannot take is dropped, as the
+ * network would.  Errors are ICMP reports, given once: the next read goes
+ * on.
+ */
+static void
+proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
+{
+	int	i, n, off, r, round, moved = 0;
+
+	for (round = 0; round < PROXY_UDP_ROUNDS; round++) {
+		for (i = 0; i < PROXY_UDP_BATCH; i++) {
+			memset(&proxy_mmsg[i], 0, sizeof(proxy_mmsg[i]));
+			proxy_iov[i].iov_base = proxy_bufs[i];
+			proxy_iov[i].iov_len = sizeof(proxy_bufs[i]);
+			proxy_mmsg[i].msg_hdr.msg_iov = &proxy_iov[i];
+			proxy_mmsg[i].msg_hdr.msg_iovlen = 1;
+		}
+		if ((n = recvmmsg(from, proxy_mmsg, PROXY_UDP_BATCH,
+		    MSG_DONTWAIT, NULL)) == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_debug("%s: %s", proxy_flow("UDP",
+				    &s->client, s->domain, &s->virt),
+				    strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++)
+			proxy_iov[i].iov_len = proxy_mmsg[i].msg_len;
+		for (off = 0; off < n; off += r) {
+			r = sendmmsg(to, proxy_mmsg + off, n - off,
+			    MSG_DONTWAIT);
+			if (r == -1) {
+				if (errno == EAGAIN || errno == ENOBUFS) {
+					s->dropped += n - off;
+					break;
+				}
+				s->dropped++;
+				r = 1;		/* skip the one that failed */
+				continue;
+			}
+			for (i = off; i < off + r; i++)
+				*bytes += proxy_mmsg[i].msg_len;
+			moved = 1;
+		}
+		if (n < PROXY_UDP_BATCH)
+			break;
+	}
+	if (moved)
+		proxy_udp_touch(s);
+}
+
+static void
+proxy_udp_touch(struct proxy_udp *s)
+{
+	s->last = proxy_now();
+	TAILQ_REMOVE(&proxy_udp_lru, s, entry);
+	TAILQ_INSERT_TAIL(&proxy_udp_lru, s, entry);
+}
+
+static void
+proxy_udp_close(struct proxy_udp *s)
+{
+	struct proxy_dgram	*d;
+	struct msg_lookup	 ml;
+
+	proxy_req_cancel(&s->req);
+	LIST_REMOVE(s, hentry);
+	if (s->state == PROXY_UDP_RELAY) {
+		event_del(&s->uev);
+		event_del(&s->rev);
+		TAILQ_REMOVE(&proxy_udp_lru, s, entry);
+		proxy_journal_close(proxy_flow("UDP", &s->client, s->domain,
+		    &s->virt), &s->start, s->sent, s->received);
+	}
+	if (s->pinned) {
+		ml.addr = s->virt.sin_addr.s_addr;
+		if (chan_compose(&proxy_peer, MSG_RELEASED, 0, -1, &ml,
+		    sizeof(ml)) == -1)
+			fatal("telling the dns process");
+	}
+	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
+		STAILQ_REMOVE_HEAD(&s->queue, entry);
+		proxy_udp_queued -= d->len;
+		s->dropped++;
+		free(d);
+	}
+	if (s->dropped > 0)
+		log_debug("%s: %u datagrams dropped", proxy_flow("UDP",
+		    &s->client, s->domain, &s->virt), s->dropped);
+	if (s->ufd != -1)
+		close(s->ufd);
+	if (s->rfd != -1)
+		close(s->rfd);
+	free(s->domain);
+	free(s);
+	proxy_nudp--;
 }

@@ -14,6 +14,9 @@ Python 3 standard library only.  Commands (PROTO is udp or tcp):
   malformed PROTO HOST PORT [--name-prefix P]
       the whole battery of malformed queries, each followed by a normal A
       query; prints one "ok: ..." or "FAIL: ..." line per case.
+  batch PROTO HOST PORT TYPE [--timeout S]
+      a query of TYPE for each name on stdin, in turn; prints "NAME RCODE
+      RDATA..." a line ("NAME none WHY" when no reply came).
   tcp-idle HOST PORT [--timeout S]
       connects, sends nothing; prints "closed SECS" or "open".
   tcp-partial HOST PORT [--timeout S]
@@ -22,15 +25,21 @@ Python 3 standard library only.  Commands (PROTO is udp or tcp):
   tcp-pipeline HOST PORT NAME-PREFIX
       several queries (A, AAAA, MX, A, TXT, A, PTR, A) in one write;
       prints ok/FAIL lines: every answer, in the order asked.
+  udp-burst HOST PORT N [--timeout S]
+      N queries (half of them forwarded) sent at once from one socket;
+      prints ok/FAIL: each answered once, with its own question.
   tcp-limit HOST PORT N [--idle S]
       N idle clients, then one more; prints ok/FAIL lines (see below).
+  fake-upstream HOST PORT LOG
+      a hostile upstream (UDP on PORT, spoofs from PORT + 1): bogus
+      replies first, then the genuine one, TXT "genuine"; logs "PORT ID
+      NAME" per query to LOG.  Runs until killed.
   tdbmap
       reads tdbdump's output of dns44.tdb on stdin; prints "NAME ADDRESS
       LAST" per record.
 """
 
 import argparse
-import errno
 import random
 import socket
 import struct
@@ -432,7 +441,7 @@ def valid_cases(prefix):
     l63 = 'a' * 63
     return [
         ('label of 63 bytes', header(new_id()) +
-         question(prefix + l63 + '.test', 1)),
+         question(l63 + '.' + prefix + 'v63.test', 1)),
         # 3 * 64 + 62 + 1 = 255 bytes: the longest name there is.
         ('name of 255 bytes', header(new_id()) +
          question('.'.join([l63] * 3 + ['b' * 61]), 1)),
@@ -560,6 +569,32 @@ def cmd_query(a):
     return 0
 
 
+def cmd_batch(a):
+    """One query per name read on stdin, one after the other; prints
+    "NAME RCODE RDATA..." per name (RCODE "none" if no reply came)."""
+    for line in sys.stdin:
+        name = line.strip()
+        if not name:
+            continue
+        qid, pkt = build_query(name, parse_type(a.type))
+        what, rep = exchange(a.proto, a.host, a.port, pkt, a.timeout)
+        if what != 'reply':
+            print('%s none %s' % (name, what))
+            continue
+        try:
+            r = parse(rep)
+        except ParseError as e:
+            print('%s unparsable %s' % (name, e))
+            continue
+        if r['id'] != qid:
+            print('%s wrong-id' % name)
+            continue
+        print(' '.join([name, RCODE_NAMES.get(r['rcode'], str(r['rcode']))] +
+                       [x[4] for x in r['an']]))
+        sys.stdout.flush()
+    return 0
+
+
 def cmd_send(a):
     pkt = bytes.fromhex(a.hex)
     what, rep = exchange(a.proto, a.host, a.port, pkt, a.timeout)
@@ -641,8 +676,9 @@ def cmd_tcp_pipeline(a):
           ('2.2.44.10.in-addr.arpa', 'PTR'), (p + 'pipe1.test', 'A')]
     sent = []
     data = b''
-    for name, t in qs:
-        qid, pkt = build_query(name, TYPES[t])
+    base = random.randint(1, 0xffff - len(qs))
+    for i, (name, t) in enumerate(qs):
+        qid, pkt = build_query(name, TYPES[t], qid=base + i)
         sent.append((qid, name, t))
         data += struct.pack('!H', len(pkt)) + pkt
     s = tcp_connect(a.host, a.port)
@@ -659,22 +695,28 @@ def cmd_tcp_pipeline(a):
         r = parse(rep)
         got.append(r)
     s.close()
-    order = [r['id'] for r in got]
-    if order != [q[0] for q in sent]:
-        rank = {q[0]: i + 1 for i, q in enumerate(sent)}
-        print('FAIL: pipelining: answers in order %s, want 1..%d' % (
-            [rank.get(i, '?') for i in order], len(sent)))
+    # RFC 7766: answers may come in any order (those dns44 makes itself
+    # come before forwarded ones); each query must be answered once.
+    ids = sorted(r['id'] for r in got)
+    if ids != sorted(q[0] for q in sent):
+        print('FAIL: pipelining: answered ids %s, sent %s' % (
+            ids, sorted(q[0] for q in sent)))
         fails += 1
     else:
-        print('ok: pipelining: %d answers on one connection, in order' %
+        print('ok: pipelining: %d answers on one connection, each once' %
               len(sent))
     bad = []
-    for (qid, name, t), r in zip(sent, got):
+    by_id = {r['id']: r for r in got}
+    pairs = [(q, by_id[q[0]]) for q in sent if q[0] in by_id]
+    if len(pairs) != len(sent):
+        bad.append('%d answers with no query of their id' % (
+            len(sent) - len(pairs)))
+    for (qid, name, t), r in pairs:
         if not r['qd'] or r['qd'][0][0].lower() != name.lower() + '.' or \
                 r['qd'][0][1] != TYPES[t] or r['rcode'] != 0:
             bad.append('%s %s: rcode %s qd %s' % (
                 t, name, RCODE_NAMES.get(r['rcode'], r['rcode']), r['qd']))
-    a_ans = [r['an'][0][4] for (qid, name, t), r in zip(sent, got)
+    a_ans = [r['an'][0][4] for (qid, name, t), r in pairs
              if t == 'A' and r['an']]
     if len([x for x in sent if x[2] == 'A']) != len(a_ans):
         bad.append('an A query without an address')
@@ -684,8 +726,107 @@ def cmd_tcp_pipeline(a):
         print('FAIL: pipelining: ' + '; '.join(bad))
         fails += 1
     else:
-        print('ok: pipelining: each answer matches its question')
+        print('ok: pipelining: each answer matches its question (by id)')
     return 1 if fails else 0
+
+
+def cmd_udp_burst(a):
+    """N queries from one socket without waiting (a quarter MX, a quarter
+    TXT, forwarded; the rest A), then the replies: each query answered
+    once, NOERROR, its own question."""
+    p = a.name_prefix
+    qs = []
+    for i in range(a.n):
+        if i % 4 == 0:
+            qs.append(('mx.test', 'MX'))
+        elif i % 4 == 1:
+            qs.append(('txt.test', 'TXT'))
+        else:
+            qs.append(('%sburst%d.test' % (p, i), 'A'))
+    base = random.randint(1, 0xffff - a.n)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.connect((a.host, a.port))
+    for i, (name, t) in enumerate(qs):
+        s.send(build_query(name, TYPES[t], qid=base + i)[1])
+    got = {}
+    dup = bad = 0
+    deadline = time.monotonic() + a.timeout
+    while len(got) < a.n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            r = parse(s.recv(65535))
+        except socket.timeout:
+            break
+        except ParseError:
+            bad += 1
+            continue
+        i = r['id'] - base
+        if not 0 <= i < a.n:
+            bad += 1
+            continue
+        if i in got:
+            dup += 1
+        name, t = qs[i]
+        if r['rcode'] != 0 or not r['qd'] or \
+                r['qd'][0][0].lower() != name.lower() + '.' or \
+                r['qd'][0][1] != TYPES[t] or not r['an']:
+            bad += 1
+        got[i] = r
+    s.close()
+    if len(got) == a.n and not dup and not bad:
+        print('ok: burst of %d UDP queries (half forwarded): each answered '
+              'once, right' % a.n)
+        return 0
+    missing = [qs[i][1] for i in range(a.n) if i not in got]
+    print('FAIL: burst of %d UDP queries: %d answered, %d twice, %d wrong; '
+          'unanswered: %d MX/TXT, %d A' % (
+              a.n, len(got), dup, bad,
+              len([t for t in missing if t != 'A']),
+              len([t for t in missing if t == 'A'])))
+    return 1
+
+
+def txt_reply(qid, qname, qtype, text, flags=QR | RD | RA):
+    rd = bytes([len(text)]) + text.encode()
+    return (header(qid, flags, 1, 1) + question(qname, qtype) +
+            b'\xc0\x0c' + struct.pack('!HHIH', 16, 1, 60, len(rd)) + rd)
+
+
+def cmd_fake_upstream(a):
+    """A hostile upstream on HOST:PORT (UDP).  To each query it answers
+    first with replies that must be ignored: a wrong id, another question,
+    another type, and the right reply from another port; then, 50 ms
+    later, the genuine one, TXT "genuine".  Logs "PORT ID NAME" per query
+    to LOG."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((a.host, a.port))
+    other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    other.bind((a.host, a.port + 1))
+    log = open(a.log, 'a')
+    while True:
+        q, peer = s.recvfrom(65535)
+        try:
+            r = parse(q)
+        except ParseError:
+            continue
+        if not r['qd']:
+            continue
+        qid = r['id']
+        name, qtype, _ = r['qd'][0]
+        log.write('%d %d %s\n' % (peer[1], qid, name))
+        log.flush()
+        s.sendto(txt_reply(qid ^ 0x5555, name, qtype, 'bogus-id'), peer)
+        s.sendto(txt_reply(qid, 'evil.' + name, qtype, 'bogus-question'),
+                 peer)
+        s.sendto(txt_reply(qid, name, 15 if qtype != 15 else 16,
+                           'bogus-type'), peer)
+        other.sendto(txt_reply(qid, name, qtype, 'bogus-port'), peer)
+        time.sleep(0.05)
+        s.sendto(txt_reply(qid, name, qtype, 'genuine'), peer)
 
 
 def cmd_tcp_limit(a):
@@ -790,6 +931,14 @@ def main():
     p.add_argument('--timeout', type=float, default=2.0)
     p.set_defaults(fn=cmd_query)
 
+    p = sub.add_parser('batch')
+    p.add_argument('proto', choices=('udp', 'tcp'))
+    p.add_argument('host')
+    p.add_argument('port', type=int)
+    p.add_argument('type')
+    p.add_argument('--timeout', type=float, default=2.0)
+    p.set_defaults(fn=cmd_batch)
+
     p = sub.add_parser('send')
     p.add_argument('proto', choices=('udp', 'tcp'))
     p.add_argument('host')
@@ -821,6 +970,20 @@ def main():
     p.add_argument('port', type=int)
     p.add_argument('--name-prefix', default='')
     p.set_defaults(fn=cmd_tcp_pipeline)
+
+    p = sub.add_parser('udp-burst')
+    p.add_argument('host')
+    p.add_argument('port', type=int)
+    p.add_argument('n', type=int)
+    p.add_argument('--timeout', type=float, default=4.0)
+    p.add_argument('--name-prefix', default='')
+    p.set_defaults(fn=cmd_udp_burst)
+
+    p = sub.add_parser('fake-upstream')
+    p.add_argument('host')
+    p.add_argument('port', type=int)
+    p.add_argument('log')
+    p.set_defaults(fn=cmd_fake_upstream)
 
     p = sub.add_parser('tcp-limit')
     p.add_argument('host')

@@ -9,10 +9,23 @@
 
 DW_GW_ADDR=10.44.2.1
 DW_UP=10.44.2.2
-DNSPROBE="python3 $srcdir/regress/lib/dnsprobe.py"
+# The system's python3 first: version managers' shims cost half a second
+# a call.
+if [ -z "${PYTHON:-}" ]; then
+	PYTHON=python3
+	[ -x /usr/bin/python3 ] && PYTHON=/usr/bin/python3
+fi
+DNSPROBE="$PYTHON $srcdir/regress/lib/dnsprobe.py"
 
-# dw_setup: the two namespaces and the veth pair between them.
+# dw_setup: the two namespaces and the veth pair between them.  A tool
+# missing is a skip (77), as root missing is.
 dw_setup() {
+	for tool in dnsmasq kdig socat tdbdump ss; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			echo "needs $tool"
+			exit 77
+		fi
+	done
 	t_setup
 	ns_new
 	GW=$NS
@@ -61,9 +74,8 @@ dw_sink() {
 
 # dw_start NAME [dns44 flags...] <conf lines: a daemon in $GW whose
 # configuration is in $T_TMP/NAME; pids in DP (parent) and DD (dns),
-# log in DLOG, database file in DB.  The proxy gets a port from the DNS
-# port plus 27 unless the configuration names one, so that two daemons
-# fit in one namespace.
+# log in DLOG, database file in DB.  A second daemon in $GW needs its own
+# "dns listen ... port" and "proxy listen ... port" lines.
 dw_start() {
 	dn=$1
 	shift
@@ -84,10 +96,10 @@ dw_start() {
 DW_KDIG_OPTS="+timeout=2 +retry=0 +ignore"
 
 # q [kdig args...]: kdig in $GW at dns44 ($DW_PORT, default 4453), short
-# output (the answers' rdata, one a line).
+# output (the answers' rdata, one a line; nothing when no reply came).
 q() {
 	ip netns exec "$GW" kdig @127.0.0.1 -p "${DW_PORT:-4453}" \
-	    $DW_KDIG_OPTS +short "$@" 2>&1
+	    $DW_KDIG_OPTS +short "$@" 2>/dev/null | grep -v '^;;'
 }
 
 # qfull [kdig args...]: the same, whole output.

@@ -2,8 +2,9 @@
 # dns: what dns44 answers, end to end.  A from the map, AAAA empty, PTR
 # from the map, everything else forwarded to a dnsmasq upstream in a
 # namespace of the test's own and relayed (HTTPS/SVCB address hints
-# removed); silent upstreams, EDNS0 and truncation, TCP (pipelining, idle
-# and partial clients, the client limit) and the query journal.
+# removed); a burst of queries, EDNS0 and truncation, TCP (pipelining,
+# idle and partial clients, the client limit), the query journal, silent
+# and hostile upstreams, and a new ttl on reload.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
@@ -91,6 +92,7 @@ expect() {
 
 r=$(probe udp a1.test A)
 A1=$(addr_of "$r")
+[ "$r" = silence ] && die "no reply to A a1.test: $(cat "$MAIN_LOG")"
 expect "A: rcode" "$(hv "$r" rcode)" NOERROR
 expect "A: flags (RA set, RD copied, AA clear)" "$(hv "$r" flags)" qr,rd,ra
 expect "A: counts" "$(hv "$r" counts)" 1,1,0,0
@@ -213,6 +215,16 @@ case $r in
 *alpn=h2,h3*)	ok "HTTPS via kdig: $r" ;;
 *)	fail "HTTPS via kdig: $r" ;;
 esac
+
+# Many at once: every one answered, once, with its own question.
+ip netns exec "$GW" $DNSPROBE udp-burst 127.0.0.1 4453 200 \
+    --name-prefix burst- >"$T_TMP/burst.out"
+while read -r st msg; do
+	case $st in
+	ok:)	ok "$msg" ;;
+	*)	fail "$msg" ;;
+	esac
+done <"$T_TMP/burst.out"
 
 ######################################################################
 # EDNS0 and truncation
@@ -372,6 +384,34 @@ r=$(DW_PORT=4455 probe udp a1.test A --timeout 2)
 in_range "$(addr_of "$r")" &&
     ok "all upstreams silent: A still answered from the map" ||
     fail "all upstreams silent: A: $r"
+
+######################################################################
+# DESIGN.md: upstream answers must match the question.  A hostile
+# upstream sends, before the genuine answer, replies with a wrong id,
+# another question, another type and from another port; only the genuine
+# one may reach the client.  Its queries come from random ports and ids.
+
+ip netns exec "$WORLD" $DNSPROBE fake-upstream "$DW_UP" 5310 \
+    "$T_TMP/fake.log" >"$T_TMP/fake.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_for 5 dw_listening "$WORLD" udp "$DW_UP:5310" ||
+    die "fake upstream did not start: $(cat "$T_TMP/fake.out")"
+dw_start hostile <<EOF
+dns listen 127.0.0.1 port 4456
+proxy listen 127.0.0.1 port 4483
+dns upstream $DW_UP port 5310
+dns upstream-timeout 500ms
+EOF
+for i in 1 2 3 4 5 6; do
+	r=$(DW_PORT=4456 probe udp "spoof$i.test" TXT --timeout 3)
+	expect "hostile upstream, query $i" "$(an "$r" TXT)" '60 "genuine"'
+done
+np=$(awk '{ print $1 }' "$T_TMP/fake.log" | sort -u | wc -l)
+ni=$(awk '{ print $2 }' "$T_TMP/fake.log" | sort -u | wc -l)
+nq=$(wc -l <"$T_TMP/fake.log")
+[ "$nq" -ge 6 ] && [ "$np" -ge 5 ] && [ "$ni" -ge 5 ] &&
+    ok "upstream queries: $nq from $np ports with $ni ids" ||
+    fail "upstream queries: $nq from $np ports with $ni ids"
 
 ######################################################################
 # A new ttl on reload applies to A and PTR.

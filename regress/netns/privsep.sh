@@ -57,8 +57,9 @@ for role in dns proxy; do
 	expect "$role NoNewPrivs" "$(field "$pid" NoNewPrivs)" 1
 done
 expect "dns root" "$(readlink "/proc/$dns/root")" "$T_TMP/d/db"
-# The dns process runs under its seccomp filter (2: filter mode).
+# Both children run under their seccomp filters (2: filter mode).
 expect "dns Seccomp" "$(field "$dns" Seccomp)" 2
+expect "proxy Seccomp" "$(field "$proxy" Seccomp)" 2
 expect "proxy root" "$(readlink "/proc/$proxy/root")" "$T_TMP/d/empty"
 
 # The database directory belongs to the user, the empty one to root.

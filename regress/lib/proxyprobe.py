@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+# proxyprobe.py: the servers and clients of the proxy's end-to-end tests.
+# Clients find their server by name through the system resolver, which in
+# the client namespace is dns44.  Every address is given by the test.
+#
+#   halfserver ADDR PORT     TCP: read to EOF, then answer "got N SHA256"
+#   udpecho ADDR PORT        UDP: send every datagram back
+#   halfclient HOST PORT N   send N bytes, shut down writing, read the answer
+#   udpclient HOST PORT N    connected UDP socket: N datagrams, count echoes
+#   many HOST PORT PATH N SHA256
+#                            N HTTP GETs open at once, each body checked
+#   hold HOST PORT SECONDS   connect, print the local port, hold, close
+#   closed HOST PORT         connect and time until the proxy closes it
+#   resets HOST PORT N       N connections one after the other, as fast as
+#                            the proxy resets them; count the resets
+
+import asyncio
+import hashlib
+import os
+import socket
+import sys
+import threading
+import time
+
+
+def resolve(host):
+    return socket.getaddrinfo(host, None, socket.AF_INET)[0][4][0]
+
+
+def halfserver(addr, port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, int(port)))
+    ls.listen(256)
+
+    def serve(c):
+        h = hashlib.sha256()
+        n = 0
+        try:
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                n += len(b)
+                h.update(b)
+            # Only after the client's EOF: the proxy must keep this way open.
+            time.sleep(0.2)
+            c.sendall(("got %d %s\n" % (n, h.hexdigest())).encode())
+        except OSError:
+            pass
+        c.close()
+
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def udpecho(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, int(port)))
+    while True:
+        b, peer = s.recvfrom(65535)
+        s.sendto(b, peer)
+
+
+def halfclient(host, port, n):
+    data = os.urandom(int(n))
+    c = socket.create_connection((resolve(host), int(port)), timeout=10)
+    c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    reply = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        reply += b
+    c.close()
+    want = "got %d %s" % (len(data), hashlib.sha256(data).hexdigest())
+    got = reply.decode(errors="replace").strip()
+    print("ok" if got == want else "bad: got %r want %r" % (got, want))
+
+
+def udpclient(host, port, n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # Connected: datagrams from any other address or port are dropped.
+    s.connect((resolve(host), int(port)))
+    s.settimeout(2)
+    good = 0
+    for i in range(int(n)):
+        msg = ("datagram %d " % i).encode() + os.urandom(32).hex().encode()
+        s.send(msg)
+        try:
+            if s.recv(65535) == msg:
+                good += 1
+        except socket.timeout:
+            pass
+    print("echoed %d of %s from port %d" % (good, n, s.getsockname()[1]))
+
+
+async def many_main(host, port, path, n, sha):
+    addr = resolve(host)
+    conns = await asyncio.gather(*[asyncio.open_connection(addr, port)
+                                   for _ in range(n)])
+    # All open at once before any is used.
+    for r, w in conns:
+        w.write(("GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" %
+                 (path, host)).encode())
+
+    async def finish(r, w):
+        data = await r.read()
+        w.close()
+        body = data.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in data else b""
+        return hashlib.sha256(body).hexdigest() == sha
+
+    res = await asyncio.gather(*[finish(r, w) for r, w in conns],
+                               return_exceptions=True)
+    print("%d of %d correct" % (sum(1 for x in res if x is True), n))
+
+
+def many(host, port, path, n, sha):
+    asyncio.run(asyncio.wait_for(many_main(host, int(port), path, int(n),
+                                           sha), 40))
+
+
+def hold(host, port, secs):
+    c = socket.create_connection((resolve(host), int(port)), timeout=5)
+    print(c.getsockname()[1], flush=True)
+    time.sleep(float(secs))
+    c.close()
+
+
+def closed(host, port):
+    addr = resolve(host)
+    t0 = time.monotonic()
+    try:
+        # The proxy may reset before connect() returns.
+        c = socket.create_connection((addr, int(port)), timeout=10)
+        b = c.recv(1)
+        how = "eof" if not b else "data"
+    except ConnectionResetError:
+        how = "reset"
+    except socket.timeout:
+        how = "timeout"
+    print("%s %.2f" % (how, time.monotonic() - t0))
+
+
+def resets(host, port, n):
+    addr = resolve(host)
+    count = 0
+    for _ in range(int(n)):
+        try:
+            c = socket.create_connection((addr, int(port)), timeout=5)
+            if not c.recv(1):
+                count += 1
+            c.close()
+        except ConnectionResetError:
+            count += 1
+        except socket.timeout:
+            pass
+    print("%d reset" % count)
+
+
+def main():
+    cmds = {"halfserver": halfserver, "udpecho": udpecho,
+            "halfclient": halfclient, "udpclient": udpclient, "many": many,
+            "hold": hold, "closed": closed, "resets": resets}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+        sys.exit("usage: proxyprobe.py %s ..." % "|".join(cmds))
+    cmds[sys.argv[1]](*sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

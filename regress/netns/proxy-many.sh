@@ -1,0 +1,66 @@
+#!/bin/sh
+# proxy-many: 200 TCP connections through the proxy, all open at once
+# before any sends its request, each get the 100 kB file whole; the
+# journal has all 200 open and close lines, and the proxy holds no
+# connection afterwards.  Out of descriptors, the proxy stops accepting
+# for a second at a time instead of spinning, and recovers.
+
+. "$srcdir/regress/lib/netns.sh"
+. "$srcdir/regress/lib/proxyworld.sh"
+pw_setup curl nginx prlimit
+pw_dnsmasq
+pw_nginx
+pw_start d </dev/null
+
+nconn=200
+v=$(cl_q site.test A)
+sha=$(sha256sum <"$PW_WWW/small" | cut -d' ' -f1)
+expect "$nconn connections at once" \
+    "$(in_cl $PW_PROBE many site.test 80 /small $nconn "$sha" 2>&1)" \
+    "$nconn of $nconn correct"
+
+closed_all() {	# every [-] line there, with the file and its headers
+	[ "$(grep -c -E "proxy: \[-\] $(flow TCP - site.test "$v" 80) sent \
+[0-9]+ received 102[0-9]{3} bytes" "$DLOG")" -eq $nconn ]
+}
+expect "journal: [+] lines" "$(grep -c 'proxy: \[+\] TCP .*site\.test' \
+    "$DLOG")" $nconn
+wait_for 5 closed_all &&
+    ok "journal: $nconn [-] lines with the file's bytes" ||
+    fail "journal: $(grep -c 'proxy: \[-\]' "$DLOG") [-] lines"
+
+# Nothing left open in the proxy but its listeners and channels.
+fds=$(ls "/proc/$DX/fd" | wc -l)
+[ "$fds" -lt 20 ] && ok "proxy holds $fds descriptors afterwards" ||
+    fail "proxy still holds $fds descriptors"
+
+# The lowest descriptor the idle proxy has free: where new ones start.
+base=$(ls "/proc/$DX/fd" | sort -n | awk '$1 != NR - 1 { exit }
+    { n = NR } END { print n }')
+pw_stop
+
+# Out of descriptors: room for exactly three connections (six
+# descriptors each: client, server, two pipes) beside the proxy's own.
+PW_WRAP="prlimit --nofile=$((base + 18)):$((base + 18))" pw_start e </dev/null
+cpu() {		# user and system time of the proxy, in ticks
+	awk '{ print $14 + $15 }' "/proc/$DX/stat"
+}
+pids=
+for i in 1 2 3 4 5 6; do
+	ip netns exec "$CL" $PW_PROBE hold site.test 80 4 >/dev/null 2>&1 &
+	pids="$pids $!"
+done
+T_PIDS="$T_PIDS $pids"
+logged "proxy: TCP: accept: Too many open files; pausing for 1s" 3 &&
+    ok "accept paused on EMFILE" || fail "accept not paused on EMFILE"
+c0=$(cpu)
+sleep 2
+c1=$(cpu)
+[ $((c1 - c0)) -lt 50 ] && ok "no spinning: $((c1 - c0)) ticks in 2 s" ||
+    fail "spinning: $((c1 - c0)) ticks of CPU in 2 s"
+wait $pids
+expect "a page after the holds closed" "$(in_cl curl -s --max-time 10 \
+    -o /dev/null -w '%{http_code}' http://site.test/)" 200
+
+pw_stop
+exit $T_FAILED

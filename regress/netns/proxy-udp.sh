@@ -1,0 +1,93 @@
+#!/bin/sh
+# proxy-udp: UDP through dns44's proxy.  A connected UDP client (which
+# drops datagrams from any address but the one it sent to) gets its echoes
+# back, also with several sessions to one virtual address and port at
+# once; a DNS server in the world, reached by name, answers kdig over UDP
+# and TCP; datagrams to an address no name has are dropped and logged;
+# idle sessions close after the idle timeout with their bytes journaled;
+# beyond the session limit, datagrams of new sessions are dropped.
+
+. "$srcdir/regress/lib/netns.sh"
+. "$srcdir/regress/lib/proxyworld.sh"
+pw_setup socat
+pw_dnsmasq
+pw_serve udpecho 7
+pw_start d <<EOF2
+proxy udp-idle-timeout 2s
+EOF2
+
+v=$(cl_q echo.test A)
+out=$(in_cl $PW_PROBE udpclient echo.test 7 20 2>&1)
+case $out in
+"echoed 20 of 20 from port "*)	ok "connected UDP client: $out" ;;
+*)				fail "connected UDP client: $out" ;;
+esac
+port=${out##* }
+
+# Three sessions, one virtual address and port, each its reply socket.
+pids=
+for i in 1 2 3; do
+	in_cl $PW_PROBE udpclient echo.test 7 50 >"$T_TMP/par$i" 2>&1 &
+	pids="$pids $!"
+done
+wait $pids
+for i in 1 2 3; do
+	grep -q "^echoed 50 of 50 " "$T_TMP/par$i" &&
+	    ok "parallel session $i: $(cat "$T_TMP/par$i")" ||
+	    fail "parallel session $i: $(cat "$T_TMP/par$i")"
+done
+
+# Datagrams of "datagram N " and 64 hex digits: 10 of 75 and 10 of 76 bytes.
+f=$(flow UDP "$port" echo.test "$v" 7)
+logged "proxy: \[\+\] $f\$" && ok "journal: [+] line of port $port" ||
+    fail "no [+] line for port $port"
+logged "proxy: \[-\] $f sent 1510 received 1510 bytes in " 5 &&
+    ok "journal after the idle timeout: [-] line, 1510 bytes each way" ||
+    fail "no [-] line for port $port: $(grep -F "echo.test" "$DLOG")"
+
+# A DNS server in the world, by name: its own answer (the real address).
+d=$(cl_q echo-dns.test A)
+expect "kdig @echo-dns.test over UDP" "$(in_cl kdig @"$d" +timeout=2 \
+    +retry=0 +short site.test A 2>/dev/null)" "$PW_W"
+expect "kdig @echo-dns.test over TCP" "$(in_cl kdig @"$d" +tcp +timeout=2 \
+    +retry=0 +short site.test A 2>/dev/null)" "$PW_W"
+logged "proxy: \[\+\] $(flow UDP - echo-dns.test "$d" 53)\$" &&
+    ok "journal: the UDP DNS query" || fail "journal: no UDP DNS query"
+logged "proxy: \[\+\] $(flow TCP - echo-dns.test "$d" 53)\$" &&
+    ok "journal: the TCP DNS query" || fail "journal: no TCP DNS query"
+
+# An address of the range that no name has: dropped, said so.
+unmapped=172.24.255.254
+printf 'x' | in_cl socat -u - "UDP4:$unmapped:7" 2>/dev/null
+logged "proxy: $(flow UDP - - $unmapped 7): no domain has this address; \
+dropped" &&
+    ok "unmapped address: dropped and logged" ||
+    fail "unmapped address: not logged"
+
+pw_stop
+
+# The limit: two sessions (idle, not timed out yet), a third is dropped.
+pw_start e <<EOF2
+proxy udp-idle-timeout 5s
+proxy sessions 2
+EOF2
+echoed() {	# echoed: what a one-datagram client got back
+	in_cl $PW_PROBE udpclient echo.test 7 1 2>&1 | cut -d' ' -f1-4
+}
+expect "session 1 of 2" "$(echoed)" "echoed 1 of 1"
+expect "session 2 of 2" "$(echoed)" "echoed 1 of 1"
+expect "a third session" "$(echoed)" "echoed 0 of 1"
+logged "proxy: UDP: 2 sessions open, dropping datagrams of new ones" &&
+    ok "the session limit logged" || fail "the session limit not logged"
+timed_out() {	# both sessions journaled as closed
+	[ "$(grep -c 'proxy: \[-\] UDP .*echo\.test.* sent 75 ' "$DLOG")" -eq 2 ]
+}
+if wait_for 10 timed_out; then
+	expect "a session once the others timed out" "$(echoed)" \
+	    "echoed 1 of 1"
+else
+	fail "the sessions did not time out"
+fi
+
+pw_stop
+exit $T_FAILED
