@@ -64,6 +64,9 @@ enum msg_type {
 	MSG_CTL_FLUSHED,	/* struct ctl_flushed */
 	MSG_CTL_STATS_DNS,	/* struct ctl_stats_dns */
 	MSG_CTL_END,		/* empty: the end of a listing */
+	MSG_CTL_SHOW_CONN,	/* empty */
+	MSG_CTL_CONN,		/* struct ctl_conn, 1 to CTL_CONN_CHUNK */
+	MSG_CTL_STATS_PROXY,	/* struct ctl_stats_proxy */
 
 	MSG_TYPE_MAX
 };
@@ -134,6 +137,32 @@ struct ctl_stats_dns {
 	uint64_t	range_size;
 	uint64_t	pinned;			/* mappings in use */
 	int64_t		started;		/* seconds since the epoch */
+};
+
+/* One relayed connection or UDP session as dns44ctl shows it. */
+struct ctl_conn {
+	uint32_t	client;		/* addresses network order, */
+	uint32_t	virt;		/* ports host order */
+	uint32_t	real;
+	uint16_t	client_port;
+	uint16_t	virt_port;
+	uint16_t	real_port;
+	uint16_t	proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint64_t	sent;		/* client to server */
+	uint64_t	received;
+	int64_t		age_ms;
+	char		domain[MSG_DOMAIN_MAX];
+};
+#define CTL_CONN_CHUNK	(MSG_MAX_PAYLOAD / sizeof(struct ctl_conn))
+#define CTL_CONN_MAX	8192	/* shown at most, to bound the channel */
+
+struct ctl_stats_proxy {
+	uint64_t	tcp_open;
+	uint64_t	tcp_total;
+	uint64_t	udp_open;
+	uint64_t	udp_total;
+	uint64_t	bytes_sent;	/* clients to servers */
+	uint64_t	bytes_received;
 };
 
 struct msg_out;

@@ -57,7 +57,7 @@ void	proc_chan_lost(struct chan *, int) __attribute__((__noreturn__));
 void	proc_peer_closed(struct chan *, int) __attribute__((__noreturn__));
 
 /* control.c */
-void	control_init(int, struct chan *);
+void	control_init(int, struct chan *, struct chan *);
 void	control_relay(struct msg *);
 void	control_shutdown(void);
 

@@ -48,6 +48,7 @@ static uint32_t			 ctl_serial;
 static struct event		 ctl_ev_accept;
 static struct event		 ctl_ev_pause;
 static struct chan		*ctl_parent;
+static struct chan		*ctl_peer;	/* the proxy */
 static int			 ctl_fd = -1;
 
 static void	control_accept(int, short, void *);
@@ -63,12 +64,15 @@ static void	control_show(struct ctl_client *, uint32_t, const char *,
 		    int);
 static void	control_flush(struct ctl_client *, uint32_t, const char *);
 static void	control_stats(struct ctl_client *, uint32_t);
+static void	control_forward(struct ctl_client *, struct chan *,
+		    struct msg *);
 
 void
-control_init(int fd, struct chan *parent)
+control_init(int fd, struct chan *parent, struct chan *peer)
 {
 	ctl_fd = fd;
 	ctl_parent = parent;
+	ctl_peer = peer;
 	event_set(&ctl_ev_accept, fd, EV_READ | EV_PERSIST, control_accept,
 	    NULL);
 	event_add(&ctl_ev_accept, NULL);
@@ -199,11 +203,7 @@ control_dispatch(struct chan *c, struct msg *m)
 	case MSG_CTL_RELOAD:
 		log_info("control: reload requested by uid %u pid %d",
 		    (unsigned)cc->uid, (int)cc->pid);
-		cc->serial = ++ctl_serial;
-		cc->req_id = m->hdr.id;
-		if (chan_compose(ctl_parent, MSG_CTL_RELOAD, cc->serial, -1,
-		    NULL, 0) == -1)
-			fatal("forwarding reload");
+		control_forward(cc, ctl_parent, m);
 		break;
 	case MSG_CTL_LOG:
 		memcpy(&ml, m->data, sizeof(ml));
@@ -227,7 +227,12 @@ control_dispatch(struct chan *c, struct msg *m)
 		control_flush(cc, m->hdr.id, m->data);
 		break;
 	case MSG_CTL_STATS:
+		/* The dns counters now, the proxy's when they come. */
 		control_stats(cc, m->hdr.id);
+		control_forward(cc, ctl_peer, m);
+		break;
+	case MSG_CTL_SHOW_CONN:
+		control_forward(cc, ctl_peer, m);
 		break;
 	default:
 		control_fail(cc, m->hdr.id, "unknown request");
@@ -401,17 +406,41 @@ control_stats(struct ctl_client *cc, uint32_t id)
 	chan_compose(&cc->chan, MSG_CTL_STATS_DNS, id, -1, &st, sizeof(st));
 }
 
-/* The parent's answer to a forwarded request goes to whoever asked. */
+/*
+ * A request another process answers goes there under a serial of ours; a
+ * client has one such request out at a time.
+ */
+static void
+control_forward(struct ctl_client *cc, struct chan *to, struct msg *m)
+{
+	if (cc->serial != 0) {
+		control_fail(cc, m->hdr.id, "one request at a time");
+		return;
+	}
+	cc->serial = ++ctl_serial;
+	if (cc->serial == 0)
+		cc->serial = ++ctl_serial;
+	cc->req_id = m->hdr.id;
+	if (chan_compose(to, m->hdr.type, cc->serial, -1, m->data,
+	    m->len) == -1)
+		fatal("forwarding %s", msg_type_name(m->hdr.type));
+}
+
+/*
+ * The answers of another process to a forwarded request go to whoever
+ * asked, until the last of them.
+ */
 void
 control_relay(struct msg *m)
 {
 	struct ctl_client	*cc;
 
 	TAILQ_FOREACH(cc, &ctl_clients, entry)
-		if (cc->serial == m->hdr.id) {
+		if (cc->serial != 0 && cc->serial == m->hdr.id) {
 			chan_compose(&cc->chan, m->hdr.type, cc->req_id, -1,
 			    m->data, m->len);
-			cc->serial = 0;
+			if (m->hdr.type != MSG_CTL_CONN)
+				cc->serial = 0;
 			return;
 		}
 }

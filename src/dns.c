@@ -147,7 +147,7 @@ dns_main(int foreground, int verbose)
 	    proc_chan_lost, NULL);
 	chan_init(&dns_peer, dns_socks.peer, "proxy", dns_dispatch_peer,
 	    proc_peer_closed, NULL);
-	control_init(dns_socks.control, &dns_parent);
+	control_init(dns_socks.control, &dns_parent, &dns_peer);
 	upstream_init(conf);
 
 	for (i = 0; i < dns_socks.ndns_udp; i++) {
@@ -276,6 +276,11 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 			map_pin(dns_map, e);
 		else
 			map_unpin(dns_map, e);
+		break;
+	case MSG_CTL_CONN:
+	case MSG_CTL_END:
+	case MSG_CTL_STATS_PROXY:
+		control_relay(m);
 		break;
 	default:
 		fatalx("unexpected %s from the proxy process",

@@ -47,6 +47,7 @@ static int	msg_check_conf(const unsigned char *, size_t);
 static int	msg_check_answer(const unsigned char *, size_t);
 static int	msg_check_string(const unsigned char *, size_t);
 static int	msg_check_map(const unsigned char *, size_t);
+static int	msg_check_conn(const unsigned char *, size_t);
 static const struct msg_rule *msg_rule(uint32_t, const void *, size_t, int);
 static void	msg_close_fds(int *, size_t);
 
@@ -61,6 +62,8 @@ static void	msg_close_fds(int *, size_t);
 #define MAPENT	sizeof(struct ctl_map_entry)
 #define FLUSHED	sizeof(struct ctl_flushed)
 #define STATS	sizeof(struct ctl_stats_dns)
+#define CONN	sizeof(struct ctl_conn)
+#define PSTATS	sizeof(struct ctl_stats_proxy)
 #define RULE(type, min, max, fd, check)					\
 	[type] = { #type, (min), (max), (fd), (check) }
 
@@ -98,6 +101,10 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 	RULE(MSG_CTL_FLUSHED,		FLUSHED, FLUSHED, 0, NULL),
 	RULE(MSG_CTL_STATS_DNS,		STATS,	STATS,	0, NULL),
 	RULE(MSG_CTL_END,		0,	0,	0, NULL),
+	RULE(MSG_CTL_SHOW_CONN,		0,	0,	0, NULL),
+	RULE(MSG_CTL_CONN,		CONN,	CONN * CTL_CONN_CHUNK, 0,
+	    msg_check_conn),
+	RULE(MSG_CTL_STATS_PROXY,	PSTATS,	PSTATS,	0, NULL),
 };
 
 #undef RULE
@@ -105,6 +112,8 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 #undef MAPENT
 #undef FLUSHED
 #undef STATS
+#undef CONN
+#undef PSTATS
 #undef LOG
 #undef ANSWER
 #undef LOOKUP
@@ -177,6 +186,21 @@ static int
 msg_check_string(const unsigned char *p, size_t len)
 {
 	return (p[len - 1] == '\0' ? 0 : -1);
+}
+
+/* Whole entries, each domain terminated. */
+static int
+msg_check_conn(const unsigned char *p, size_t len)
+{
+	size_t	i;
+
+	if (len % sizeof(struct ctl_conn) != 0)
+		return (-1);
+	for (i = 0; i < len; i += sizeof(struct ctl_conn))
+		if (!msg_has_nul(p + i, offsetof(struct ctl_conn, domain),
+		    MSG_DOMAIN_MAX))
+			return (-1);
+	return (0);
 }
 
 /* Whole entries, each name terminated. */

@@ -161,6 +161,7 @@ static TAILQ_HEAD(, proxy_udp)	 proxy_udp_lru =
 static struct proxy_udp_list	*proxy_udp_hash;
 static uint32_t			 proxy_udp_mask;
 static uint64_t			 proxy_udp_key[2];
+static struct ctl_stats_proxy	 proxy_stats;	/* of closed ones */
 static uint32_t			 proxy_ntcp;
 static uint32_t			 proxy_nudp;
 static size_t			 proxy_udp_queued;	/* bytes */
@@ -190,6 +191,9 @@ static const char *proxy_loop(const struct sockaddr_in *);
 static void	proxy_req_add(struct proxy_req *, uint32_t, int, void *);
 static void	proxy_req_cancel(struct proxy_req *);
 static struct proxy_req *proxy_req_take(uint32_t, uint32_t);
+static void	proxy_ctl_conns(uint32_t);
+static void	proxy_ctl_flush(uint32_t, const struct ctl_conn *, size_t);
+static void	proxy_ctl_stats(uint32_t);
 static void	proxy_answer(uint32_t, uint32_t, const struct msg_answer *);
 static void	proxy_sweep(int, short, void *);
 
@@ -526,6 +530,12 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 		memcpy(&ml, m->data, sizeof(ml));
 		proxy_answer(m->hdr.id, ml.addr, NULL);
 		break;
+	case MSG_CTL_SHOW_CONN:
+		proxy_ctl_conns(m->hdr.id);
+		break;
+	case MSG_CTL_STATS:
+		proxy_ctl_stats(m->hdr.id);
+		break;
 	case MSG_EVICTED:
 		/* Nothing cached: the upstream module caches for us. */
 		memcpy(&ml, m->data, sizeof(ml));
@@ -537,6 +547,104 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 		fatalx("unexpected %s from the dns process",
 		    msg_type_name(m->hdr.type));
 	}
+}
+
+static void
+proxy_ctl_conn(struct ctl_conn *cc, int proto,
+    const struct sockaddr_in *client, const struct sockaddr_in *virt,
+    const struct sockaddr_in *real,
+    const char *domain, uint64_t sent, uint64_t received,
+    const struct timespec *start, const struct timespec *now)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->proto = proto;
+	cc->client = client->sin_addr.s_addr;
+	cc->client_port = ntohs(client->sin_port);
+	cc->virt = virt->sin_addr.s_addr;
+	cc->virt_port = ntohs(virt->sin_port);
+	cc->real = real->sin_addr.s_addr;
+	cc->real_port = ntohs(real->sin_port);
+	cc->sent = sent;
+	cc->received = received;
+	cc->age_ms = (now->tv_sec - start->tv_sec) * 1000 +
+	    (now->tv_nsec - start->tv_nsec) / 1000000;
+	if (domain != NULL)
+		strlcpy(cc->domain, domain, sizeof(cc->domain));
+}
+
+/*
+ * The relayed connections and sessions, for dns44ctl by way of the dns
+ * process, in chunks; at most CTL_CONN_MAX, so the channel stays bounded.
+ */
+static void
+proxy_ctl_conns(uint32_t id)
+{
+	struct ctl_conn		*chunk;
+	struct proxy_tcp	*c;
+	struct proxy_udp	*s;
+	struct timespec		 now;
+	size_t			 n = 0, total = 0;
+
+	if ((chunk = calloc(CTL_CONN_CHUNK, sizeof(*chunk))) == NULL)
+		fatal("%s", __func__);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	TAILQ_FOREACH(c, &proxy_tcp_lru, entry) {
+		if (total++ == CTL_CONN_MAX)
+			break;
+		proxy_ctl_conn(&chunk[n++], IPPROTO_TCP, &c->client, &c->virt,
+		    &c->real, c->domain, c->up.bytes, c->down.bytes,
+		    &c->start, &now);
+		if (n == CTL_CONN_CHUNK) {
+			proxy_ctl_flush(id, chunk, n);
+			n = 0;
+		}
+	}
+	TAILQ_FOREACH(s, &proxy_udp_lru, entry) {
+		if (total++ >= CTL_CONN_MAX)
+			break;
+		proxy_ctl_conn(&chunk[n++], IPPROTO_UDP, &s->client, &s->virt,
+		    &s->real, s->domain, s->sent, s->received, &s->start,
+		    &now);
+		if (n == CTL_CONN_CHUNK) {
+			proxy_ctl_flush(id, chunk, n);
+			n = 0;
+		}
+	}
+	if (n > 0)
+		proxy_ctl_flush(id, chunk, n);
+	free(chunk);
+	if (chan_compose(&proxy_peer, MSG_CTL_END, id, -1, NULL, 0) == -1)
+		fatal("%s", __func__);
+}
+
+static void
+proxy_ctl_flush(uint32_t id, const struct ctl_conn *chunk, size_t n)
+{
+	if (chan_compose(&proxy_peer, MSG_CTL_CONN, id, -1, chunk,
+	    n * sizeof(*chunk)) == -1)
+		fatal("%s", __func__);
+}
+
+static void
+proxy_ctl_stats(uint32_t id)
+{
+	struct ctl_stats_proxy	 st = proxy_stats;
+	struct proxy_tcp	*c;
+	struct proxy_udp	*s;
+
+	st.tcp_open = proxy_ntcp;
+	st.udp_open = proxy_nudp;
+	TAILQ_FOREACH(c, &proxy_tcp_lru, entry) {
+		st.bytes_sent += c->up.bytes;
+		st.bytes_received += c->down.bytes;
+	}
+	TAILQ_FOREACH(s, &proxy_udp_lru, entry) {
+		st.bytes_sent += s->sent;
+		st.bytes_received += s->received;
+	}
+	if (chan_compose(&proxy_peer, MSG_CTL_STATS_PROXY, id, -1, &st,
+	    sizeof(st)) == -1)
+		fatal("%s", __func__);
 }
 
 /* The dns process answered a lookup; ma is NULL for a miss. */
@@ -824,6 +932,7 @@ proxy_tcp_connected(struct proxy_tcp *c)
 	    sizeof(ml)) == -1)
 		fatal("telling the dns process");
 	c->pinned = 1;
+	proxy_stats.tcp_total++;
 	c->state = PROXY_TCP_RELAY;
 	c->last = proxy_now();
 	TAILQ_INSERT_TAIL(&proxy_tcp_lru, c, entry);
@@ -981,6 +1090,8 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 		if (c->sevents != 0)
 			event_del(&c->sev);
 		TAILQ_REMOVE(&proxy_tcp_lru, c, entry);
+		proxy_stats.bytes_sent += c->up.bytes;
+		proxy_stats.bytes_received += c->down.bytes;
 		proxy_journal_close(proxy_flow("TCP", &c->client, c->domain,
 		    &c->virt), &c->start, c->up.bytes, c->down.bytes);
 		break;
@@ -1291,6 +1402,7 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 	    sizeof(ml)) == -1)
 		fatal("telling the dns process");
 	s->pinned = 1;
+	proxy_stats.udp_total++;
 	s->state = PROXY_UDP_RELAY;
 	s->last = proxy_now();
 	TAILQ_INSERT_TAIL(&proxy_udp_lru, s, entry);
@@ -1408,6 +1520,8 @@ proxy_udp_close(struct proxy_udp *s)
 		event_del(&s->uev);
 		event_del(&s->rev);
 		TAILQ_REMOVE(&proxy_udp_lru, s, entry);
+		proxy_stats.bytes_sent += s->sent;
+		proxy_stats.bytes_received += s->received;
 		proxy_journal_close(proxy_flow("UDP", &s->client, s->domain,
 		    &s->virt), &s->start, s->sent, s->received);
 	}

@@ -141,6 +141,8 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	struct ctl_map_entry	 me;
 	struct ctl_flushed	 fl;
 	struct ctl_stats_dns	 st;
+	struct ctl_conn		 cn;
+	struct ctl_stats_proxy	 ps;
 	const char		*err = "no such domain: example.invalid";
 	uint32_t		 i;
 
@@ -211,6 +213,21 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	case MSG_CTL_OK:
 	case MSG_CTL_STATS:
 	case MSG_CTL_END:
+	case MSG_CTL_SHOW_CONN:
+		return (1);
+	case MSG_CTL_CONN:
+		memset(&cn, 0, sizeof(cn));
+		strlcpy(cn.domain, "example.test", sizeof(cn.domain));
+		cn.proto = 6;
+		cn.sent = 1234;
+		memcpy(buf, &cn, sizeof(cn));
+		memcpy(buf + sizeof(cn), &cn, sizeof(cn));
+		*len = 2 * sizeof(cn);
+		return (1);
+	case MSG_CTL_STATS_PROXY:
+		memset(&ps, 0x22, sizeof(ps));
+		memcpy(buf, &ps, sizeof(ps));
+		*len = sizeof(ps);
 		return (1);
 	case MSG_CTL_SHOW_MAP:
 	case MSG_CTL_LOOKUP:

@@ -33,7 +33,8 @@ usage(void)
 	    "usage: dns44ctl [-j] [-s socket] command [argument]\n"
 	    "commands:\n"
 	    "  show map [name|address]  the mappings, or one of them\n"
-	    "  show stats               counters of the dns process\n"
+	    "  show connections         the connections and UDP sessions\n"
+	    "  show stats               counters of both processes\n"
 	    "  lookup name|address      one mapping; exit 1 if none\n"
 	    "  flush name|address|all   forget mappings without "
 	    "connections\n"
@@ -122,7 +123,44 @@ show_entry(const struct ctl_map_entry *e)
 }
 
 static void
-show_stats(const struct ctl_stats_dns *st)
+show_conn(const struct ctl_conn *c)
+{
+	struct in_addr	in;
+	char		client[32], virt[32], real[32], a[INET_ADDRSTRLEN];
+	const char	*proto = c->proto == IPPROTO_UDP ? "udp" : "tcp";
+
+	in.s_addr = c->client;
+	snprintf(client, sizeof(client), "%s:%u",
+	    inet_ntop(AF_INET, &in, a, sizeof(a)), c->client_port);
+	in.s_addr = c->virt;
+	snprintf(virt, sizeof(virt), "%s:%u",
+	    inet_ntop(AF_INET, &in, a, sizeof(a)), c->virt_port);
+	in.s_addr = c->real;
+	snprintf(real, sizeof(real), "%s:%u",
+	    inet_ntop(AF_INET, &in, a, sizeof(a)), c->real_port);
+	if (jflag) {
+		printf("%s\n  {\"proto\": \"%s\", \"client\": \"%s\", "
+		    "\"domain\": ", nshown > 0 ? "," : "", proto, client);
+		json_string(c->domain);
+		printf(", \"virtual\": \"%s\", \"real\": \"%s\", "
+		    "\"sent\": %llu, \"received\": %llu, \"age\": %.3f}",
+		    virt, real, (unsigned long long)c->sent,
+		    (unsigned long long)c->received, c->age_ms / 1000.0);
+	} else {
+		if (nshown == 0)
+			printf("%-5s %-21s %-30s %-21s %-21s %12s %12s %9s\n",
+			    "PROTO", "CLIENT", "DOMAIN", "VIRTUAL", "REAL",
+			    "SENT", "RECEIVED", "AGE");
+		printf("%-5s %-21s %-30s %-21s %-21s %12llu %12llu %8.1fs\n",
+		    proto, client, c->domain, virt, real,
+		    (unsigned long long)c->sent,
+		    (unsigned long long)c->received, c->age_ms / 1000.0);
+	}
+	nshown++;
+}
+
+static void
+show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 {
 	static const char	*qnames[CTL_Q_MAX] = { "A", "AAAA", "PTR",
 	    "other" };
@@ -145,7 +183,12 @@ show_stats(const struct ctl_stats_dns *st)
 		    "  \"upstream_timeouts\": %llu,\n"
 		    "  \"mappings\": %llu,\n  \"range_size\": %llu,\n"
 		    "  \"mappings_in_use\": %llu,\n  \"reuses\": %llu,\n"
-		    "  \"range_full\": %llu,\n  \"uptime\": %lld\n}\n",
+		    "  \"range_full\": %llu,\n  \"uptime\": %lld,\n"
+		    "  \"connections_open\": %llu,\n"
+		    "  \"connections_total\": %llu,\n"
+		    "  \"udp_sessions_open\": %llu,\n"
+		    "  \"udp_sessions_total\": %llu,\n"
+		    "  \"bytes_sent\": %llu,\n  \"bytes_received\": %llu\n}\n",
 		    (unsigned long long)st->forwarded,
 		    (unsigned long long)st->upstream_failures,
 		    (unsigned long long)st->upstream_timeouts,
@@ -153,7 +196,13 @@ show_stats(const struct ctl_stats_dns *st)
 		    (unsigned long long)st->range_size,
 		    (unsigned long long)st->pinned,
 		    (unsigned long long)st->reuses,
-		    (unsigned long long)st->full, (long long)up);
+		    (unsigned long long)st->full, (long long)up,
+		    (unsigned long long)ps->tcp_open,
+		    (unsigned long long)ps->tcp_total,
+		    (unsigned long long)ps->udp_open,
+		    (unsigned long long)ps->udp_total,
+		    (unsigned long long)ps->bytes_sent,
+		    (unsigned long long)ps->bytes_received);
 		return;
 	}
 	for (i = 0; i < CTL_Q_MAX; i++)
@@ -169,14 +218,26 @@ show_stats(const struct ctl_stats_dns *st)
 	    "mappings in use       %llu\n"
 	    "reuses                %llu\n"
 	    "range full            %llu\n"
-	    "uptime                %llds\n",
+	    "uptime                %llds\n"
+	    "connections open      %llu\n"
+	    "connections total     %llu\n"
+	    "udp sessions open     %llu\n"
+	    "udp sessions total    %llu\n"
+	    "bytes sent            %llu\n"
+	    "bytes received        %llu\n",
 	    (unsigned long long)st->forwarded,
 	    (unsigned long long)st->upstream_failures,
 	    (unsigned long long)st->upstream_timeouts,
 	    (unsigned long long)st->mappings,
 	    (unsigned long long)st->range_size,
 	    (unsigned long long)st->pinned, (unsigned long long)st->reuses,
-	    (unsigned long long)st->full, (long long)up);
+	    (unsigned long long)st->full, (long long)up,
+	    (unsigned long long)ps->tcp_open,
+	    (unsigned long long)ps->tcp_total,
+	    (unsigned long long)ps->udp_open,
+	    (unsigned long long)ps->udp_total,
+	    (unsigned long long)ps->bytes_sent,
+	    (unsigned long long)ps->bytes_received);
 }
 
 /*
@@ -189,7 +250,10 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 	struct ctl_map_entry	 e;
 	struct ctl_flushed	 fl;
 	struct ctl_stats_dns	 st;
+	struct ctl_stats_proxy	 ps;
+	struct ctl_conn		 cn;
 	struct pollfd		 pfd;
+	int			 have_st = 0;
 	struct msg		 m;
 	size_t			 i;
 	int			 n;
@@ -241,7 +305,8 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 		case MSG_CTL_FLUSHED:
 			memcpy(&fl, m.data, sizeof(fl));
 			if (jflag)
-				printf("%s],\n \"flushed\": %u, \"kept\": %u}\n",
+				printf("%s],\n \"flushed\": %u, "
+				    "\"kept\": %u}\n",
 				    nshown > 0 ? "\n" : "", fl.removed,
 				    fl.kept);
 			else
@@ -251,8 +316,25 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 			return (0);
 		case MSG_CTL_STATS_DNS:
 			memcpy(&st, m.data, sizeof(st));
-			show_stats(&st);
+			have_st = 1;
+			break;
+		case MSG_CTL_STATS_PROXY:
+			if (!have_st) {
+				fprintf(stderr, "dns44ctl: proxy counters "
+				    "before the dns ones\n");
+				return (1);
+			}
+			memcpy(&ps, m.data, sizeof(ps));
+			show_stats(&st, &ps);
 			return (0);
+		case MSG_CTL_CONN:
+			if (jflag && nshown == 0)
+				printf("[");
+			for (i = 0; i < m.len; i += sizeof(cn)) {
+				memcpy(&cn, (char *)m.data + i, sizeof(cn));
+				show_conn(&cn);
+			}
+			break;
 		default:
 			fprintf(stderr, "dns44ctl: unexpected answer %s\n",
 			    msg_type_name(m.hdr.type));
@@ -311,6 +393,9 @@ main(int argc, char *argv[])
 	} else if (strcmp(argv[0], "show") == 0 && argc == 2 &&
 	    strcmp(argv[1], "stats") == 0)
 		type = MSG_CTL_STATS;
+	else if (strcmp(argv[0], "show") == 0 && argc == 2 &&
+	    strcmp(argv[1], "connections") == 0)
+		type = MSG_CTL_SHOW_CONN;
 	else if (strcmp(argv[0], "lookup") == 0 && argc == 2)
 		type = MSG_CTL_LOOKUP;
 	else if (strcmp(argv[0], "flush") == 0 && argc == 2)
