@@ -1,0 +1,98 @@
+#!/bin/sh
+# faults: the daemon under load.  100 SIGHUPs while queries flow lose no
+# query and leave the last configuration in force; kill -9 of the dns,
+# the proxy and the parent under load stops everything with a line
+# saying what happened, and after a restart every mapping made before is
+# still the same.
+
+. "$srcdir/regress/lib/netns.sh"
+t_setup
+ns_new
+FLOOD="python3 $srcdir/regress/lib/dnsflood.py"
+
+CF=$(printf 'range 172.16.0.0/12\ndns upstream 10.99.0.1\ndns ttl 900\n' |
+    conf_write d)
+LOG=$T_TMP/d/log
+daemon_start "$NS" "$CF" "$LOG"
+P=$D_PID
+wait_for 5 daemon_ready "$P" || { cat "$LOG"; die "no start"; }
+D=$(child_pid "$P" dns)
+
+# 100 reloads, alternating the TTL, while 20 000 new names are asked.
+ip netns exec "$NS" $FLOOD 127.0.0.1 4453 hup 20000 256 >"$T_TMP/flood" &
+flood=$!
+T_PIDS="$T_PIDS $flood"
+i=0
+while [ $i -lt 100 ]; do
+	sed -i "s/^dns ttl .*/dns ttl $((300 + i))/" "$CF"
+	kill -HUP "$P"
+	sleep 0.02
+	i=$((i + 1))
+done
+wait "$flood"
+n=$(cat "$T_TMP/flood")
+[ "$n" = 20000 ] && ok "100 reloads under load: all 20000 answered" ||
+    fail "100 reloads under load: $n of 20000 answered"
+alive "$D" && [ "$(child_pid "$P" dns)" = "$D" ] &&
+    ok "the same dns process throughout" || fail "the dns process changed"
+wait_for 5 sh -c "[ \$(grep -c 'dns: configuration reloaded: ttl 399' \
+    '$LOG') -ge 1 ]" || true
+ttl=$(ip netns exec "$NS" kdig @127.0.0.1 -p 4453 +noall +answer \
+    final.test A | awk '{ print $2 }')
+[ "$ttl" = 399 ] && ok "the last configuration is in force (ttl 399)" ||
+    fail "ttl after the reloads: \"$ttl\", want 399"
+
+# kill -9 of each process under load.
+before=$T_TMP/before.json
+for victim in dns proxy parent; do
+	ip netns exec "$NS" $FLOOD 127.0.0.1 4453 "k$victim" 20000 256 \
+	    >/dev/null 2>&1 &
+	flood=$!
+	T_PIDS="$T_PIDS $flood"
+	sleep 0.5
+	"$DNS44CTL" -s "$T_TMP/d/ctl.sock" -j show map >"$before" ||
+	    fail "$victim: show map before the kill"
+	D=$(child_pid "$P" dns)
+	X=$(child_pid "$P" proxy)
+	case $victim in
+	dns)	v=$D ;;
+	proxy)	v=$X ;;
+	parent)	v=$P ;;
+	esac
+	kill -9 "$v"
+	wait "$P"
+	rc=$?
+	if [ $victim = parent ]; then
+		wait_for 3 dead "$D" && wait_for 3 dead "$X" &&
+		    ok "parent killed under load: the children exited" ||
+		    fail "parent killed: children still run"
+	else
+		[ $rc -ne 0 ] && grep -q \
+		    "$victim process (pid $v) was killed by signal 9" "$LOG" &&
+		    ok "$victim killed under load: said so, status $rc" ||
+		    fail "$victim killed: status $rc, log: $(tail -n 5 "$LOG")"
+		wait_for 3 dead "$D" && wait_for 3 dead "$X" ||
+		    fail "$victim killed: the other child still runs"
+	fi
+	kill "$flood" 2>/dev/null
+	wait "$flood" 2>/dev/null
+
+	daemon_start "$NS" "$CF" "$LOG"
+	P=$D_PID
+	wait_for 5 daemon_ready "$P" || { tail "$LOG"; die "no restart"; }
+	"$DNS44CTL" -s "$T_TMP/d/ctl.sock" -j show map >"$T_TMP/after.json"
+	python3 - "$before" "$T_TMP/after.json" <<'PY' &&
+import json, sys
+before = {e["domain"]: e["address"] for e in json.load(open(sys.argv[1]))}
+after = {e["domain"]: e["address"] for e in json.load(open(sys.argv[2]))}
+lost = [d for d in before if after.get(d) != before[d]]
+print("%d mappings before, %d after, %d changed" % (len(before),
+      len(after), len(lost)))
+sys.exit(1 if lost or not before else 0)
+PY
+	    ok "$victim killed: every mapping unchanged after the restart" ||
+	    fail "$victim killed: mappings changed"
+done
+kill -TERM "$P"
+wait "$P"
+exit $T_FAILED
