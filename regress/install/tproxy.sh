@@ -45,9 +45,9 @@ $3"
 # Does a TCP connection and a UDP datagram to the range reach dns44?
 reaches() {	# reaches ADDRESS PORT
 	ip netns exec "$NS" socat -u OPEN:/dev/null \
-	    "TCP4:$1:$2,connect-timeout=2" 2>/dev/null &&
-	    wait_for 3 grep -qF "TCP 127.0.0.1:" "$LOG" &&
-	    wait_for 3 grep -qF "[$1]:$2" "$LOG"
+	    "TCP4:$1:$2,connect-timeout=5" 2>/dev/null &&
+	    wait_for 10 grep -qF "TCP 127.0.0.1:" "$LOG" &&
+	    wait_for 10 grep -qF "[$1]:$2" "$LOG"
 }
 
 command -v socat >/dev/null 2>&1 || die "socat is not installed"
@@ -96,8 +96,8 @@ for mode in nft iptables; do
 	    ok "$mode: TCP to 172.24.0.5:$port reaches dns44's proxy" ||
 	    fail "$mode: TCP to the range does not reach dns44: $(tail -n 3 "$LOG")"
 	echo hello | ip netns exec "$NS" socat -u - "UDP4:172.24.0.6:$port"
-	wait_for 3 grep -qF "UDP 127.0.0.1:" "$LOG" &&
-	    wait_for 3 grep -qF "[172.24.0.6]:$port" "$LOG" &&
+	wait_for 10 grep -qF "UDP 127.0.0.1:" "$LOG" &&
+	    wait_for 10 grep -qF "[172.24.0.6]:$port" "$LOG" &&
 	    ok "$mode: UDP to 172.24.0.6:$port reaches dns44's proxy" ||
 	    fail "$mode: UDP to the range does not reach dns44"
 

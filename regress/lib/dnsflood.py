@@ -64,7 +64,7 @@ def main():
             if now - sent > 1.0:
                 del pending[i]
                 tries[i] = tries.get(i, 0) + 1
-                if tries[i] < 5:
+                if tries[i] < 10:
                     todo.append(i)
     print(len(done))
 
