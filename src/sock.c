@@ -25,6 +25,36 @@ sock_set(int s, int level, int name, int on)
 	return (setsockopt(s, level, name, &on, sizeof(on)));
 }
 
+/* Close s keeping errno, for the error paths. */
+static int
+sock_fail(int s)
+{
+	int	saved_errno = errno;
+
+	close(s);
+	errno = saved_errno;
+	return (-1);
+}
+
+/*
+ * A socket of type bound to sin, with SO_REUSEADDR, and IP_TRANSPARENT
+ * when transparent is set, so that it may bind a foreign address.
+ */
+static int
+sock_bound(int type, const struct sockaddr_in *sin, int transparent)
+{
+	int	s;
+
+	s = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s == -1)
+		return (-1);
+	if (sock_set(s, SOL_SOCKET, SO_REUSEADDR, 1) == -1 ||
+	    (transparent && sock_set(s, SOL_IP, IP_TRANSPARENT, 1) == -1) ||
+	    bind(s, (const struct sockaddr *)sin, sizeof(*sin)) == -1)
+		return (sock_fail(s));
+	return (s);
+}
+
 /*
  * A UDP socket bound to sin.  A transparent one (the proxy's) also reports
  * each datagram's original destination.
@@ -32,49 +62,26 @@ sock_set(int s, int level, int name, int on)
 int
 sock_udp(const struct sockaddr_in *sin, int transparent)
 {
-	int	s, saved_errno;
+	int	s;
 
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s == -1)
+	if ((s = sock_bound(SOCK_DGRAM, sin, transparent)) == -1)
 		return (-1);
-	if (sock_set(s, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
-		goto fail;
-	if (transparent &&
-	    (sock_set(s, SOL_IP, IP_TRANSPARENT, 1) == -1 ||
-	    sock_set(s, SOL_IP, IP_RECVORIGDSTADDR, 1) == -1))
-		goto fail;
-	if (bind(s, (const struct sockaddr *)sin, sizeof(*sin)) == -1)
-		goto fail;
+	if (transparent && sock_set(s, SOL_IP, IP_RECVORIGDSTADDR, 1) == -1)
+		return (sock_fail(s));
 	return (s);
- fail:
-	saved_errno = errno;
-	close(s);
-	errno = saved_errno;
-	return (-1);
 }
 
 /* A listening TCP socket bound to sin. */
 int
 sock_tcp(const struct sockaddr_in *sin, int transparent, int backlog)
 {
-	int	s, saved_errno;
+	int	s;
 
-	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s == -1)
+	if ((s = sock_bound(SOCK_STREAM, sin, transparent)) == -1)
 		return (-1);
-	if (sock_set(s, SOL_SOCKET, SO_REUSEADDR, 1) == -1)
-		goto fail;
-	if (transparent && sock_set(s, SOL_IP, IP_TRANSPARENT, 1) == -1)
-		goto fail;
-	if (bind(s, (const struct sockaddr *)sin, sizeof(*sin)) == -1 ||
-	    listen(s, backlog) == -1)
-		goto fail;
+	if (listen(s, backlog) == -1)
+		return (sock_fail(s));
 	return (s);
- fail:
-	saved_errno = errno;
-	close(s);
-	errno = saved_errno;
-	return (-1);
 }
 
 /*
@@ -116,10 +123,7 @@ sock_unix(const char *path, mode_t mode, gid_t gid)
 	}
 	return (s);
  fail:
-	saved_errno = errno;
-	close(s);
-	errno = saved_errno;
-	return (-1);
+	return (sock_fail(s));
 }
 
 /*
@@ -131,21 +135,11 @@ sock_unix(const char *path, mode_t mode, gid_t gid)
 int
 sock_reply(const struct sockaddr_in *virt, const struct sockaddr_in *client)
 {
-	int	s, saved_errno;
+	int	s;
 
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s == -1)
+	if ((s = sock_bound(SOCK_DGRAM, virt, 1)) == -1)
 		return (-1);
-	if (sock_set(s, SOL_SOCKET, SO_REUSEADDR, 1) == -1 ||
-	    sock_set(s, SOL_IP, IP_TRANSPARENT, 1) == -1)
-		goto fail;
-	if (bind(s, (const struct sockaddr *)virt, sizeof(*virt)) == -1 ||
-	    connect(s, (const struct sockaddr *)client, sizeof(*client)) == -1)
-		goto fail;
+	if (connect(s, (const struct sockaddr *)client, sizeof(*client)) == -1)
+		return (sock_fail(s));
 	return (s);
- fail:
-	saved_errno = errno;
-	close(s);
-	errno = saved_errno;
-	return (-1);
 }
