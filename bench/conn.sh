@@ -1,0 +1,78 @@
+#!/bin/sh
+# conn.sh: TCP connections per second.  wrk (2 threads, CONN_CLIENTS
+# connections, "Connection: close", so that every request is a new TCP
+# connection) from the client namespace fetches a 1 kB file from nginx
+# (one worker) in the world namespace over three paths in the same run:
+# dns44 (virtual address, TPROXY), haproxy (TCP mode, one thread) and
+# direct (routed by the gateway).  CONN_REPS runs of CONN_TIME seconds per
+# path, interleaved; medians reported.  With PROFILE=1 the proxy process
+# is profiled (perf) under the same load.
+
+. "$(dirname "$0")/lib.sh"
+b_setup
+
+if [ "$BENCH_QUICK" = 1 ]; then
+	: "${CONN_TIME:=3}" "${CONN_REPS:=1}"
+else
+	: "${CONN_TIME:=10}" "${CONN_REPS:=3}"
+fi
+: "${CONN_CLIENTS:=32}"
+
+lab_setup
+lab_dns44 </dev/null
+lab_nginx
+lab_haproxy 8080:80
+
+if ! proxy_relays 80; then
+	log "the proxy does not relay: connection rate not measured"
+	result "TCP connections/s" NA conn/s haproxy NA "ratio>=1.0"
+	exit 0
+fi
+V=$(vip www.bench)
+
+# run URL RELAYPID: requests (= connections) per second; errors logged.
+run() {
+	[ -n "$2" ] && c0=$(cpu_ticks "$2")
+	d0=$(cpu_ticks "$D_DNS")
+	in_cl wrk -t 2 -c "$CONN_CLIENTS" -d "${CONN_TIME}s" \
+	    -H "Connection: close" "$1" >"$B_TMP/wrk.out" 2>&1
+	[ -n "$2" ] && log "  relay CPU $(proc_cpu "$2" "$c0" "$CONN_TIME")%," \
+	    "dns44's dns process $(proc_cpu "$D_DNS" "$d0" "$CONN_TIME")%"
+	e=$(grep -E 'Socket errors|Non-2xx' "$B_TMP/wrk.out")
+	[ -n "$e" ] && log "  wrk: $e"
+	awk '/^Requests\/sec:/ { printf "%.0f\n", $2; f = 1 }
+	    END { if (!f) print "NA" }' "$B_TMP/wrk.out"
+}
+
+r=1
+while [ $r -le "$CONN_REPS" ]; do
+	for path in dns44 haproxy direct; do
+		case $path in
+		dns44)		set -- "http://$V/small" "$D_PROXY" ;;
+		haproxy)	set -- "http://$L_GW:8080/small" "$H_PID" ;;
+		direct)		set -- "http://$L_W/small" "" ;;
+		esac
+		x=$(run "$1" "$2")
+		[ "$x" = NA ] && log "wrk: $(head -c 300 "$B_TMP/wrk.out")"
+		log "run $r, $path: $x connections/s"
+		echo "$x" | grep -v NA >>"$B_TMP/conn.$path"
+	done
+	r=$((r + 1))
+done
+# The proxy under this load, profiled.
+if [ "${PROFILE:-0}" = 1 ]; then
+	log "profiling the proxy process (pid $D_PROXY) for 5 s"
+	profile_start "$D_PROXY" 5
+	in_cl wrk -t 2 -c "$CONN_CLIENTS" -d 6s -H "Connection: close" \
+	    "http://$V/small" >/dev/null 2>&1
+	profile_report "$BENCH_OUT/conn-profile.txt" \
+	    'libc_(accept|connect|close|socket|splice|pipe|sendmsg|recvmsg)|epoll|event_base_loop|msg_'
+fi
+for path in dns44 haproxy direct; do
+	touch "$B_TMP/conn.$path"
+	eval m_$path=$(median <"$B_TMP/conn.$path")
+done
+result "TCP connections/s" "$m_dns44" conn/s haproxy "$m_haproxy" \
+    "ratio>=1.0"
+result "TCP connections/s" "$m_dns44" conn/s direct "$m_direct" -
+exit 0

@@ -1,0 +1,81 @@
+#!/bin/sh
+# tcp.sh: TCP throughput with iperf3, 1 stream and 8 streams (-P 8), from
+# the client namespace to the world namespace over three paths in the
+# same run:
+#   dns44    the client connects to the virtual address; TPROXY in the
+#            gateway hands the connection to dns44's proxy, which connects
+#            to the server (splice)
+#   haproxy  the client connects to haproxy in the gateway (TCP mode,
+#            option splice-auto, one thread), which connects to the server
+#   direct   the client connects to the server, routed by the gateway
+# TCP_REPS runs of TCP_TIME seconds per path and stream count, paths
+# interleaved; medians reported.
+
+. "$(dirname "$0")/lib.sh"
+b_setup
+
+if [ "$BENCH_QUICK" = 1 ]; then
+	: "${TCP_TIME:=3}" "${TCP_REPS:=1}"
+else
+	: "${TCP_TIME:=10}" "${TCP_REPS:=3}"
+fi
+
+lab_setup
+lab_dns44 </dev/null
+bg "$WORLD" "$B_TMP/iperf3.out" iperf3 -s -B "$L_W" -p 5201
+wait_for 5 listening "$WORLD" tcp "$L_W:5201" || die "iperf3 -s"
+lab_haproxy 15201:5201
+
+if ! proxy_relays 5201; then
+	log "the proxy does not relay: TCP throughput not measured"
+	for n in 1 8; do
+		result "TCP throughput, $n stream(s)" NA Mbit/s haproxy NA \
+		    "ratio>=1.0"
+	done
+	exit 0
+fi
+V=$(vip iperf.bench)
+log "dns44 proxy: pid $D_PROXY, $(tr "\\0" " " </proc/$D_PROXY/cmdline)"
+
+# run TARGET PORT STREAMS RELAYPID: Mbit/s received; the relay's CPU
+# use is logged.
+run() {
+	[ -n "$4" ] && c0=$(cpu_ticks "$4")
+	in_cl iperf3 -c "$1" -p "$2" -P "$3" -t "$TCP_TIME" -J \
+	    >"$B_TMP/run.json" 2>&1
+	[ -n "$4" ] && log "  relay CPU $(proc_cpu "$4" "$c0" "$TCP_TIME")%"
+	$PYTHON -c '
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+    print("%.0f" % (r["end"]["sum_received"]["bits_per_second"] / 1e6))
+except Exception:
+    print("NA")' "$B_TMP/run.json"
+}
+
+for n in 1 8; do
+	r=1
+	while [ $r -le "$TCP_REPS" ]; do
+		for path in dns44 haproxy direct; do
+			case $path in
+			dns44)		set -- "$V" 5201 "$D_PROXY" ;;
+			haproxy)	set -- "$L_GW" 15201 "$H_PID" ;;
+			direct)		set -- "$L_W" 5201 "" ;;
+			esac
+			x=$(run "$1" "$2" $n "$3")
+			[ "$x" = NA ] && log "iperf3: $(head -c 300 "$B_TMP/run.json")"
+			log "$n stream(s), run $r, $path: $x Mbit/s"
+			echo "$x" | grep -v NA >>"$B_TMP/tcp$n.$path"
+		done
+		r=$((r + 1))
+	done
+	for path in dns44 haproxy direct; do
+		touch "$B_TMP/tcp$n.$path"
+		eval m_$path=$(median <"$B_TMP/tcp$n.$path")
+	done
+	result "TCP throughput, $n stream(s)" "$m_dns44" Mbit/s haproxy \
+	    "$m_haproxy" "ratio>=1.0"
+	result "TCP throughput, $n stream(s)" "$m_dns44" Mbit/s direct \
+	    "$m_direct" -
+done
+exit 0

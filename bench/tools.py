@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""tools.py: the small clients and servers of dns44's benchmarks.
+
+  query HOST PORT NAME              print NAME's first A address (1 s)
+  firstanswer HOST PORT NAME SECS   poll every 2 ms until an A answer
+                                    arrives; print the time (epoch s)
+  tcpcheck HOST PORT SECS           a TCP connection opens (exit 0)
+  udpecho ADDR PORT                 UDP echo server
+  udpsess HOST PORT SECS WINDOW SRC...
+                                    new UDP sessions per second: each
+                                    probe is a fresh socket bound to a new
+                                    (SRC address, port), one datagram
+                                    sent, its echo awaited; WINDOW probes
+                                    in flight; prints "RATE ANSWERED SENT"
+  holdserver ADDR PORT COUNTFILE    accept TCP connections and hold them;
+                                    the count goes to COUNTFILE
+  holdclient HOST PORT N            open N TCP connections, print "N
+                                    open" when they are, hold them until
+                                    killed
+
+Nothing here talks to an address it is not given; the benchmarks give
+only addresses inside their own namespaces.
+"""
+
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+
+def dns_query(qid, name):
+    q = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for label in name.rstrip(".").split("."):
+        q += bytes([len(label)]) + label.encode()
+    return q + b"\0" + struct.pack(">HH", 1, 1)
+
+
+def dns_first_a(data):
+    """The first A record's address of a reply, or None."""
+    if len(data) < 12:
+        return None
+    qd, an = struct.unpack(">HH", data[4:8])
+    p = 12
+
+    def skip_name(p):
+        while p < len(data):
+            n = data[p]
+            if n == 0:
+                return p + 1
+            if n & 0xC0 == 0xC0:
+                return p + 2
+            p += n + 1
+        return len(data)
+
+    for _ in range(qd):
+        p = skip_name(p) + 4
+    for _ in range(an):
+        p = skip_name(p)
+        if p + 10 > len(data):
+            return None
+        t, c, ttl, rdlen = struct.unpack(">HHIH", data[p:p + 10])
+        p += 10
+        if t == 1 and rdlen == 4:
+            return socket.inet_ntoa(data[p:p + 4])
+        p += rdlen
+    return None
+
+
+def query(host, port, name):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(0.25)
+    for i in range(4):
+        qid = os.getpid() & 0xFFFF
+        s.sendto(dns_query(qid, name), (host, int(port)))
+        try:
+            data = s.recv(4096)
+        except socket.timeout:
+            continue
+        a = dns_first_a(data)
+        if a:
+            print(a)
+            return 0
+    return 1
+
+
+def firstanswer(host, port, name, secs):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dst = (host, int(port))
+    deadline = time.time() + float(secs)
+    qid = 1
+    while time.time() < deadline:
+        try:
+            s.sendto(dns_query(qid, name), dst)
+        except OSError:
+            pass
+        r, _, _ = select.select([s], [], [], 0.002)
+        if r:
+            try:
+                data = s.recv(4096)
+            except OSError:
+                continue
+            if dns_first_a(data):
+                print("%.6f" % time.time())
+                return 0
+        qid = (qid + 1) & 0xFFFF
+    return 1
+
+
+def tcpcheck(host, port, secs):
+    deadline = time.time() + float(secs)
+    while time.time() < deadline:
+        try:
+            c = socket.create_connection((host, int(port)), timeout=1)
+            c.close()
+            return 0
+        except OSError:
+            time.sleep(0.1)
+    return 1
+
+
+def udpecho(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 23)
+    s.bind((addr, int(port)))
+    while True:
+        data, src = s.recvfrom(2048)
+        try:
+            s.sendto(data, src)
+        except OSError:
+            pass
+
+
+def udpsess(host, port, secs, window, *srcs):
+    dst = (host, int(port))
+    window = int(window)
+    ports = list(range(1100, 64900))
+    # Every (source address, port) is used once at most.
+    tuples = ((a, p) for p in ports for a in srcs)
+    ep = select.epoll()
+    inflight = {}           # fd -> (socket, time sent)
+    sent = answered = 0
+    start = time.time()
+    end = start + float(secs)
+    timeout = 1.0
+
+    def launch():
+        nonlocal sent
+        while True:
+            try:
+                src = next(tuples)
+            except StopIteration:
+                return False
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                s.bind(src)
+            except OSError:
+                s.close()
+                continue
+            s.setblocking(False)
+            try:
+                s.sendto(b"dns44-bench", dst)
+            except OSError:
+                s.close()
+                continue
+            ep.register(s.fileno(), select.EPOLLIN)
+            inflight[s.fileno()] = (s, time.time())
+            sent += 1
+            return True
+
+    while time.time() < end:
+        while len(inflight) < window:
+            if not launch():
+                end = 0
+                break
+        for fd, _ in ep.poll(0.05):
+            s, _ = inflight.pop(fd)
+            try:
+                s.recv(2048)
+                answered += 1
+            except OSError:
+                pass
+            ep.unregister(fd)
+            s.close()
+        now = time.time()
+        for fd, (s, t) in list(inflight.items()):
+            if now - t > timeout:
+                del inflight[fd]
+                ep.unregister(fd)
+                s.close()
+    elapsed = time.time() - start
+    print("%.0f %d %d" % (answered / elapsed, answered, sent))
+    return 0
+
+
+def holdserver(addr, port, countfile):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, int(port)))
+    s.listen(8192)
+    held = []
+    written = -1
+    s.settimeout(0.5)
+    while True:
+        idle = False
+        try:
+            c, _ = s.accept()
+            held.append(c)
+        except socket.timeout:
+            idle = True
+        if len(held) != written and (idle or len(held) % 1000 == 0):
+            with open(countfile + ".tmp", "w") as f:
+                f.write("%d\n" % len(held))
+            os.rename(countfile + ".tmp", countfile)
+            written = len(held)
+
+
+def holdclient(host, port, n):
+    n = int(n)
+    held = []
+    failed = 0
+    for i in range(n):
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.settimeout(10)
+        try:
+            c.connect((host, int(port)))
+            held.append(c)
+        except OSError:
+            failed += 1
+            c.close()
+    print("%d open %d failed" % (len(held), failed), flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def main():
+    cmds = {"query": query, "firstanswer": firstanswer,
+            "tcpcheck": tcpcheck, "udpecho": udpecho, "udpsess": udpsess,
+            "holdserver": holdserver, "holdclient": holdclient}
+    if len(sys.argv) < 2 or sys.argv[1] not in cmds:
+        sys.stderr.write(__doc__)
+        return 2
+    return cmds[sys.argv[1]](*sys.argv[2:])
+
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+#!/bin/sh
+# udp.sh: UDP through dns44 against the direct path (routed by the
+# gateway), in the same run.
+#  1. Packets per second: iperf3 -u -b 0 -l 64 for UDP_TIME s; the
+#     packets the server received per second, and the loss.
+#  2. New sessions per second: a python client sends one datagram from a
+#     new (source address, port) each time, UDP_WINDOW in flight, to an
+#     echo server in the world namespace and counts the echoes per second
+#     over UDP_TIME s.  dns44 runs with "proxy udp-idle-timeout 2s" so the
+#     sessions fit in the open-files limit (two descriptors a session).
+# UDP_REPS runs each, interleaved; medians reported.
+
+. "$(dirname "$0")/lib.sh"
+b_setup
+
+if [ "$BENCH_QUICK" = 1 ]; then
+	: "${UDP_TIME:=3}" "${UDP_REPS:=1}"
+else
+	: "${UDP_TIME:=10}" "${UDP_REPS:=3}"
+fi
+: "${UDP_WINDOW:=64}"
+
+lab_setup
+# Sixteen more client addresses: 16 x 63 800 source tuples, none used
+# twice, so that every probe is a new session.
+SRCS=
+i=10
+while [ $i -lt 26 ]; do
+	ip -n "$CL" addr add "10.47.1.$i/24" dev bc0 || die "client address"
+	SRCS="$SRCS 10.47.1.$i"
+	i=$((i + 1))
+done
+max=$(( (NOFILE - 200) / 2 ))
+[ $max -gt 1000000 ] && max=1000000
+printf 'proxy udp-idle-timeout 2s\nproxy sessions %s\n' "$max" \
+    >"$B_TMP/extra.conf"
+lab_dns44 <"$B_TMP/extra.conf"
+bg "$WORLD" "$B_TMP/iperf3.out" iperf3 -s -B "$L_W" -p 5201
+bg "$WORLD" "$B_TMP/echo.out" $TOOLS udpecho "$L_W" 7001
+wait_for 5 listening "$WORLD" tcp "$L_W:5201" || die "iperf3 -s"
+wait_for 5 listening "$WORLD" udp "$L_W:7001" || die "udpecho"
+
+V=$(vip udp.bench)
+set -- $(in_cl $TOOLS udpsess "$V" 7001 1 1 10.47.1.2)
+if [ "${2:-0}" = 0 ]; then
+	log "the proxy does not relay UDP: UDP not measured"
+	result "UDP packets/s (64 B)" NA pps direct NA "ratio>=0.5"
+	result "UDP new sessions/s" NA sess/s direct NA -
+	exit 0
+fi
+
+# pps TARGET: "RECEIVED_PPS LOST%" of one iperf3 -u run.
+pps() {
+	in_cl iperf3 -c "$1" -p 5201 -u -b 0 -l 64 -t "$UDP_TIME" -J \
+	    >"$B_TMP/run.json" 2>&1
+	$PYTHON -c '
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+    s = r["end"]["sum"]
+    print("%.0f %.1f" % ((s["packets"] - s["lost_packets"]) / s["seconds"],
+                         s["lost_percent"]))
+except Exception:
+    print("NA NA")' "$B_TMP/run.json"
+}
+
+r=1
+while [ $r -le "$UDP_REPS" ]; do
+	for path in dns44 direct; do
+		case $path in
+		dns44)	t=$V p=$D_PROXY ;;
+		direct)	t=$L_W p= ;;
+		esac
+		[ -n "$p" ] && c0=$(cpu_ticks "$p")
+		set -- $(pps "$t")
+		[ -n "$p" ] &&
+		    log "  relay CPU $(proc_cpu "$p" "$c0" "$UDP_TIME")%"
+		[ "$1" = NA ] && log "iperf3: $(head -c 300 "$B_TMP/run.json")"
+		log "pps run $r, $path: $1 received/s, $2% lost"
+		echo "$1" | grep -v NA >>"$B_TMP/pps.$path"
+		echo "$2" | grep -v NA >>"$B_TMP/loss.$path"
+	done
+	for path in dns44 direct; do
+		case $path in
+		dns44)	t=$V p=$D_PROXY ;;
+		direct)	t=$L_W p= ;;
+		esac
+		[ -n "$p" ] && c0=$(cpu_ticks "$p") && a0=$(cpu_ticks "$D_PID")
+		set -- $(in_cl $TOOLS udpsess "$t" 7001 "$UDP_TIME" \
+		    "$UDP_WINDOW" $SRCS)
+		[ -n "$p" ] &&
+		    log "  relay CPU $(proc_cpu "$p" "$c0" "$UDP_TIME")%," \
+		    "parent $(proc_cpu "$D_PID" "$a0" "$UDP_TIME")%"
+		log "sessions run $r, $path: $1/s ($2 answered of $3)"
+		echo "$1" >>"$B_TMP/sess.$path"
+	done
+	r=$((r + 1))
+done
+for path in dns44 direct; do
+	touch "$B_TMP/pps.$path" "$B_TMP/loss.$path" "$B_TMP/sess.$path"
+	eval pps_$path=$(median <"$B_TMP/pps.$path")
+	eval loss_$path=$(median <"$B_TMP/loss.$path")
+	eval sess_$path=$(median <"$B_TMP/sess.$path")
+done
+result "UDP packets/s (64 B)" "$pps_dns44" pps direct "$pps_direct" \
+    "ratio>=0.5"
+result "UDP loss % at -b 0" "$loss_dns44" % direct "$loss_direct" -
+result "UDP new sessions/s" "$sess_dns44" sess/s direct "$sess_direct" -
+exit 0
