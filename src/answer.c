@@ -183,13 +183,11 @@ answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 	ldns_pkt		*r;
 	ldns_rr			*rr;
 	ldns_rdf		*rd;
-	char			*text, name[LDNS_MAX_DOMAINLEN + 2];
-	int			 ok;
+	char			 name[LDNS_MAX_DOMAINLEN + 2];
 
-	text = ldns_rdf2str(ldns_rr_owner(qrr));
-	ok = text != NULL && map_normalize(text, name, sizeof(name)) == 0;
-	free(text);
-	if (!ok) {
+	/* a->name holds the question's name in presentation form. */
+	if (a->name[0] == '\0' ||
+	    map_normalize(a->name, name, sizeof(name)) == -1) {
 		/* The root, or a name no map entry could hold. */
 		answer_finish(answer_reply_new(q, LDNS_RCODE_REFUSED), a);
 		return;

@@ -32,6 +32,7 @@
 
 #define PARENT_KILL_WAIT_MS	1500	/* before SIGKILL at shutdown */
 #define PARENT_BACKLOG		512
+#define PARENT_UDP_RCVBUF	(4 * 1024 * 1024)
 
 /* The command-line settings that override the file, kept for reloads. */
 struct overrides {
@@ -425,10 +426,18 @@ static int
 parent_listen_udp(const struct sockaddr_in *sin, int transparent)
 {
 	char	buf[32];
-	int	s;
+	int	s, size = PARENT_UDP_RCVBUF;
 
 	if ((s = sock_udp(sin, transparent)) == -1)
 		fatal("UDP socket on %s",
+		    conf_fmt_addr(sin, buf, sizeof(buf)));
+	/*
+	 * A burst of queries must not overflow the default buffer while the
+	 * children are busy; only root may go past the system's maximum.
+	 */
+	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)) == -1)
+		log_warn("UDP socket on %s: SO_RCVBUFFORCE",
 		    conf_fmt_addr(sin, buf, sizeof(buf)));
 	return (s);
 }
