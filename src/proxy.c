@@ -194,6 +194,7 @@ static struct proxy_req *proxy_req_take(uint32_t, uint32_t);
 static void	proxy_ctl_conns(uint32_t);
 static void	proxy_ctl_flush(uint32_t, const struct ctl_conn *, size_t);
 static void	proxy_ctl_stats(uint32_t);
+static void	proxy_pin(uint32_t, const struct sockaddr_in *);
 static void	proxy_answer(uint32_t, uint32_t, const struct msg_answer *);
 static void	proxy_sweep(int, short, void *);
 
@@ -647,6 +648,20 @@ proxy_ctl_stats(uint32_t id)
 		fatal("%s", __func__);
 }
 
+/*
+ * Pin or release the mapping of a virtual address: an entry with open
+ * connections is never evicted, so both messages reach the same one.
+ */
+static void
+proxy_pin(uint32_t type, const struct sockaddr_in *virt)
+{
+	struct msg_lookup	ml;
+
+	ml.addr = virt->sin_addr.s_addr;
+	if (chan_compose(&proxy_peer, type, 0, -1, &ml, sizeof(ml)) == -1)
+		fatal("telling the dns process");
+}
+
 /* The dns process answered a lookup; ma is NULL for a miss. */
 static void
 proxy_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
@@ -911,7 +926,6 @@ proxy_tcp_dialled(int fd, short ev, void *arg)
 static void
 proxy_tcp_connected(struct proxy_tcp *c)
 {
-	struct msg_lookup	ml;
 	int			on = 1;
 
 	/* Pipes only now: a connection being set up costs no more fds. */
@@ -923,14 +937,7 @@ proxy_tcp_connected(struct proxy_tcp *c)
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	/*
-	 * A pinned entry is never evicted, so MSG_IN_USE and MSG_RELEASED
-	 * always reach the same one.
-	 */
-	ml.addr = c->virt.sin_addr.s_addr;
-	if (chan_compose(&proxy_peer, MSG_IN_USE, 0, -1, &ml,
-	    sizeof(ml)) == -1)
-		fatal("telling the dns process");
+	proxy_pin(MSG_IN_USE, &c->virt);
 	c->pinned = 1;
 	proxy_stats.tcp_total++;
 	c->state = PROXY_TCP_RELAY;
@@ -1074,8 +1081,6 @@ proxy_tcp_watch(struct proxy_tcp *c, struct event *ev, int fd, short *cur,
 static void
 proxy_tcp_close(struct proxy_tcp *c, int abort)
 {
-	struct msg_lookup	ml;
-
 	proxy_req_cancel(&c->req);
 	switch (c->state) {
 	case PROXY_TCP_LOOKUP:
@@ -1097,10 +1102,7 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 		break;
 	}
 	if (c->pinned) {
-		ml.addr = c->virt.sin_addr.s_addr;
-		if (chan_compose(&proxy_peer, MSG_RELEASED, 0, -1, &ml,
-		    sizeof(ml)) == -1)
-			fatal("telling the dns process");
+		proxy_pin(MSG_RELEASED, &c->virt);
 	}
 	if (abort) {
 		proxy_tcp_rst(c->cfd);
@@ -1376,7 +1378,6 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 	struct proxy_req	*r;
 	struct proxy_udp	*s;
 	struct proxy_dgram	*d;
-	struct msg_lookup	 ml;
 
 	if ((r = proxy_req_take(id, MSG_REPLY_SOCK_REQ)) == NULL) {
 		if (fd != -1)
@@ -1397,10 +1398,7 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 		return;
 	}
 	s->rfd = fd;
-	ml.addr = s->virt.sin_addr.s_addr;
-	if (chan_compose(&proxy_peer, MSG_IN_USE, 0, -1, &ml,
-	    sizeof(ml)) == -1)
-		fatal("telling the dns process");
+	proxy_pin(MSG_IN_USE, &s->virt);
 	s->pinned = 1;
 	proxy_stats.udp_total++;
 	s->state = PROXY_UDP_RELAY;
@@ -1512,7 +1510,6 @@ static void
 proxy_udp_close(struct proxy_udp *s)
 {
 	struct proxy_dgram	*d;
-	struct msg_lookup	 ml;
 
 	proxy_req_cancel(&s->req);
 	LIST_REMOVE(s, hentry);
@@ -1526,10 +1523,7 @@ proxy_udp_close(struct proxy_udp *s)
 		    &s->virt), &s->start, s->sent, s->received);
 	}
 	if (s->pinned) {
-		ml.addr = s->virt.sin_addr.s_addr;
-		if (chan_compose(&proxy_peer, MSG_RELEASED, 0, -1, &ml,
-		    sizeof(ml)) == -1)
-			fatal("telling the dns process");
+		proxy_pin(MSG_RELEASED, &s->virt);
 	}
 	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&s->queue, entry);
