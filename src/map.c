@@ -22,7 +22,9 @@
  * A new name is on disk before map_assign returns it, so an answer that
  * left the process survives a crash of the process; last-answer times of
  * known names are written later by map_sync.  No fsync: a crash of the
- * machine is not what the file is for.
+ * machine is not what the file is for.  A kill in the middle of a store
+ * leaves a record tdb_check() does not accept; map_salvage() rebuilds the
+ * file from what tdb_rescue() still finds.
  */
 
 #include "config.h"
@@ -35,11 +37,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tdb.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "map.h"
@@ -81,6 +85,9 @@ struct map_load {
 	TDB_DATA		*drop;		/* keys to delete afterwards */
 	size_t			 ndrop;
 	size_t			 dropcap;
+	struct map_entry	**found;	/* what tdb_rescue() found */
+	size_t			 nfound;
+	size_t			 foundcap;
 	const char		*error;
 	int			 errnum;
 };
@@ -140,7 +147,18 @@ static int	map_tdb_open(struct map *, int *, char *, size_t);
 static int	map_tdb_reopen(struct map *, char *, size_t);
 static int	map_meta_read(struct map *, int, int *, char *, size_t);
 static int	map_meta_write(struct map *);
+static uint32_t	map_chains(const struct map *);
+static int	map_load_parse(struct map_load *, TDB_DATA, TDB_DATA,
+		    struct map_entry **);
+static void	map_load_add(struct map *, struct map_entry *);
 static int	map_load_record(TDB_DATA, TDB_DATA, void *);
+static void	map_rescue_record(TDB_DATA, TDB_DATA, void *);
+static int	map_cmp_rescued_name(const void *, const void *);
+static int	map_cmp_rescued_addr(const void *, const void *);
+static size_t	map_rescued_unique(struct map_entry **, size_t,
+		    int (*)(const void *, const void *), int);
+static void	map_load_reset(struct map *);
+static int	map_salvage(struct map *, struct map_load *, char *, size_t);
 static void	map_show(char *, size_t, const unsigned char *, size_t);
 static void	map_load_drop(struct map_load *, TDB_DATA, const char *);
 static int	map_load(struct map *, char *, size_t);
@@ -570,6 +588,17 @@ map_touch(struct map *m, struct map_entry *e, time_t now)
 	}
 }
 
+/* About four names a chain when the range is full; 1 MiB at most. */
+static uint32_t
+map_chains(const struct map *m)
+{
+	if (m->size / 4 < 1021)
+		return (1021);
+	if (m->size / 4 > 262139)
+		return (262139);
+	return (m->size / 4);
+}
+
 /*
  * tdb_open() with O_CREAT makes a new database over any file that is not
  * one, so O_CREAT is only given when there is nothing to lose: no file or
@@ -580,7 +609,6 @@ map_tdb_open(struct map *m, int *created, char *err, size_t errlen)
 {
 	struct tdb_logging_context	 logctx;
 	struct stat			 st;
-	uint32_t			 chains;
 	int				 oflags = O_RDWR;
 
 	*created = 0;
@@ -601,17 +629,10 @@ map_tdb_open(struct map *m, int *created, char *err, size_t errlen)
 		*created = 1;
 	}
 
-	/* About four names a chain when the range is full; 1 MiB at most. */
-	chains = m->size / 4;
-	if (chains < 1021)
-		chains = 1021;
-	if (chains > 262139)
-		chains = 262139;
-
 	logctx.log_fn = map_tdb_log;
 	logctx.log_private = m;
 	errno = 0;
-	m->tdb = tdb_open_ex(m->path, chains, MAP_TDB_FLAGS, oflags, 0600,
+	m->tdb = tdb_open_ex(m->path, map_chains(m), MAP_TDB_FLAGS, oflags, 0600,
 	    &logctx, NULL);
 	if (m->tdb == NULL) {
 		if (errno == 0 || errno == EIO || errno == EINVAL) {
@@ -669,14 +690,11 @@ map_meta_read(struct map *m, int created, int *rewrite, char *err,
 	val = tdb_fetch(m->tdb, map_key((const char *)map_meta_name,
 	    sizeof(map_meta_name)));
 	if (val.dptr == NULL) {
-		if (tdb_error(m->tdb) != TDB_ERR_NOEXIST) {
-			map_err(err, errlen, "%s: damaged database: cannot "
-			    "read the metadata record: %s", m->path,
-			    tdb_errorstr(m->tdb));
-			errno = EIO;
-			return (-1);
-		}
-		if (!created)
+		/* Damage; the load finds it again and rebuilds the file. */
+		if (tdb_error(m->tdb) != TDB_ERR_NOEXIST)
+			log_warnx("%s: cannot read the metadata record: %s",
+			    m->path, tdb_errorstr(m->tdb));
+		else if (!created)
 			log_warnx("%s: no metadata record; writing one",
 			    m->path);
 		*rewrite = 1;
@@ -776,18 +794,20 @@ map_load_drop(struct map_load *ld, TDB_DATA key, const char *why)
 }
 
 /*
- * One live record of the file, from tdb_check() in file order; -1 ends the
- * check and fails the load.
+ * Check one record of the file and make its entry.  0 with *ep set for a
+ * name, 0 with *ep NULL for the metadata record or a record dropped, -1 on
+ * a failure that ends the load.
  */
 static int
-map_load_record(TDB_DATA key, TDB_DATA val, void *arg)
+map_load_parse(struct map_load *ld, TDB_DATA key, TDB_DATA val,
+    struct map_entry **ep)
 {
-	struct map_load		*ld = arg;
 	struct map		*m = ld->m;
 	struct map_entry	*e;
 	char			 raw[MAP_NAME_MAX + 1], name[MAP_NAME_MAX + 1];
 	uint32_t		 addr;
 
+	*ep = NULL;
 	if (key.dsize == sizeof(map_meta_name) &&
 	    memcmp(key.dptr, map_meta_name, key.dsize) == 0)
 		return (0);
@@ -813,11 +833,7 @@ map_load_record(TDB_DATA key, TDB_DATA val, void *arg)
 		map_load_drop(ld, key, "address outside the range");
 		return (ld->error != NULL ? -1 : 0);
 	}
-	if (map_bit_isset(m, addr - m->first)) {
-		map_load_drop(ld, key, "address taken by an earlier record");
-		return (ld->error != NULL ? -1 : 0);
-	}
-	/* Into the tables once the count is known; tdb keys are unique. */
+	/* Into the tables once the count is known. */
 	if ((e = map_entry_new(name, key.dsize,
 	    map_name_hash(m, name, key.dsize))) == NULL) {
 		ld->error = "out of memory";
@@ -828,10 +844,218 @@ map_load_record(TDB_DATA key, TDB_DATA val, void *arg)
 	e->answered = (time_t)(int64_t)map_get64(val.dptr + 8);
 	if (e->answered < 0)		/* keeps now - answered defined */
 		e->answered = 0;
-	map_bit_set(m, addr - m->first);
+	*ep = e;
+	return (0);
+}
+
+/* An entry of the load into the list and the bitmap. */
+static void
+map_load_add(struct map *m, struct map_entry *e)
+{
+	map_bit_set(m, e->addr - m->first);
 	TAILQ_INSERT_TAIL(&m->lru, e, lru);
 	m->count++;
+}
+
+/*
+ * One live record of the file, from tdb_check() in file order; -1 ends the
+ * check and fails the load.  tdb keys are unique, so only an address can
+ * be claimed twice.
+ */
+static int
+map_load_record(TDB_DATA key, TDB_DATA val, void *arg)
+{
+	struct map_load		*ld = arg;
+	struct map_entry	*e;
+
+	if (map_load_parse(ld, key, val, &e) == -1)
+		return (-1);
+	if (e == NULL)
+		return (0);
+	if (map_bit_isset(ld->m, e->addr - ld->m->first)) {
+		free(e);
+		map_load_drop(ld, key, "address taken by an earlier record");
+		return (ld->error != NULL ? -1 : 0);
+	}
+	map_load_add(ld->m, e);
 	return (0);
+}
+
+/*
+ * Anything tdb_rescue() finds that looks like a record, whole or not,
+ * maybe more than once; map_salvage() sorts it out.
+ */
+static void
+map_rescue_record(TDB_DATA key, TDB_DATA val, void *arg)
+{
+	struct map_load		*ld = arg;
+	struct map_entry	*e, **ne;
+	size_t			 n;
+
+	if (ld->error != NULL || map_load_parse(ld, key, val, &e) == -1 ||
+	    e == NULL)
+		return;
+	if (ld->nfound == ld->foundcap) {
+		n = ld->foundcap == 0 ? 1024 : ld->foundcap * 2;
+		if ((ne = reallocarray(ld->found, n, sizeof(*ne))) == NULL) {
+			free(e);
+			ld->error = "out of memory";
+			ld->errnum = ENOMEM;
+			return;
+		}
+		ld->found = ne;
+		ld->foundcap = n;
+	}
+	ld->found[ld->nfound++] = e;
+}
+
+/* By name, then the latest answer first. */
+static int
+map_cmp_rescued_name(const void *a, const void *b)
+{
+	const struct map_entry	*ea = *(struct map_entry * const *)a;
+	const struct map_entry	*eb = *(struct map_entry * const *)b;
+	int			 c;
+
+	if ((c = strcmp(ea->name, eb->name)) != 0)
+		return (c);
+	return ((eb->answered > ea->answered) - (eb->answered < ea->answered));
+}
+
+/* By address, then the latest answer first. */
+static int
+map_cmp_rescued_addr(const void *a, const void *b)
+{
+	const struct map_entry	*ea = *(struct map_entry * const *)a;
+	const struct map_entry	*eb = *(struct map_entry * const *)b;
+
+	if (ea->addr != eb->addr)
+		return ((ea->addr > eb->addr) - (ea->addr < eb->addr));
+	return ((eb->answered > ea->answered) - (eb->answered < ea->answered));
+}
+
+/*
+ * Keep the first of each run of equal keys in a sorted array; the rest are
+ * freed.  Returns the new length.
+ */
+static size_t
+map_rescued_unique(struct map_entry **v, size_t n,
+    int (*cmp)(const void *, const void *), int byname)
+{
+	size_t	i, o = 0;
+
+	qsort(v, n, sizeof(*v), cmp);
+	for (i = 0; i < n; i++) {
+		if (o > 0 && (byname ? strcmp(v[o - 1]->name, v[i]->name) == 0 :
+		    v[o - 1]->addr == v[i]->addr)) {
+			free(v[i]);
+			continue;
+		}
+		v[o++] = v[i];
+	}
+	return (o);
+}
+
+/* Forget what a failed load put in memory. */
+static void
+map_load_reset(struct map *m)
+{
+	struct map_entry	*e;
+	uint32_t		 i;
+
+	while ((e = TAILQ_FIRST(&m->lru)) != NULL) {
+		TAILQ_REMOVE(&m->lru, e, lru);
+		free(e);
+	}
+	m->count = 0;
+	memset(m->used, 0, m->nwords * sizeof(*m->used));
+	for (i = m->size; i < m->nwords * 64; i++)
+		map_bit_set(m, i);
+}
+
+/*
+ * A file that tdb opens but tdb_check() refuses: a store cut short when
+ * the process was killed, or damage.  tdb_rescue() finds what still reads
+ * as records; where two claim one name or one address the later answer
+ * wins.  They go into a new file that takes the old one's place; the old
+ * one stays beside it as PATH.damaged for a look.
+ */
+static int
+map_salvage(struct map *m, struct map_load *ld, char *err, size_t errlen)
+{
+	struct tdb_logging_context	 logctx;
+	struct tdb_context		*old;
+	struct map_entry		*e;
+	char				 tmp[PATH_MAX], keep[PATH_MAX];
+	size_t				 i, n;
+
+	map_load_reset(m);
+	ld->error = NULL;
+	ld->errnum = 0;
+	if (tdb_rescue(m->tdb, map_rescue_record, ld) == -1 ||
+	    ld->error != NULL) {
+		map_err(err, errlen, "%s: damaged database, and its records "
+		    "cannot be read: %s", m->path, ld->error != NULL ?
+		    ld->error : tdb_errorstr(m->tdb));
+		errno = ld->errnum != 0 ? ld->errnum : EIO;
+		return (-1);
+	}
+	n = map_rescued_unique(ld->found, ld->nfound, map_cmp_rescued_name, 1);
+	n = map_rescued_unique(ld->found, n, map_cmp_rescued_addr, 0);
+	ld->nfound = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", m->path) >=
+	    sizeof(tmp) || (size_t)snprintf(keep, sizeof(keep), "%s.damaged",
+	    m->path) >= sizeof(keep)) {
+		for (i = 0; i < n; i++)
+			free(ld->found[i]);
+		map_err(err, errlen, "%s: name too long", m->path);
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	for (i = 0; i < n; i++)
+		map_load_add(m, ld->found[i]);
+
+	old = m->tdb;
+	if (unlink(tmp) == -1 && errno != ENOENT) {
+		map_err(err, errlen, "%s: %s", tmp, strerror(errno));
+		return (-1);
+	}
+	logctx.log_fn = map_tdb_log;
+	logctx.log_private = m;
+	if ((m->tdb = tdb_open_ex(tmp, map_chains(m), MAP_TDB_FLAGS,
+	    O_RDWR | O_CREAT | O_EXCL, 0600, &logctx, NULL)) == NULL) {
+		m->tdb = old;
+		map_err(err, errlen, "%s: %s", tmp, strerror(errno));
+		return (-1);
+	}
+	if (map_meta_write(m) == -1)
+		goto fail;
+	TAILQ_FOREACH(e, &m->lru, lru)
+		if (map_store(m, e, 1) == -1)
+			goto fail;
+	if ((unlink(keep) == -1 && errno != ENOENT) ||
+	    link(m->path, keep) == -1 || rename(tmp, m->path) == -1) {
+		map_err(err, errlen, "%s: cannot put the rebuilt file in "
+		    "place: %s", m->path, strerror(errno));
+		tdb_close(m->tdb);
+		m->tdb = old;
+		unlink(tmp);
+		return (-1);
+	}
+	tdb_close(old);
+	log_warnx("%s: rebuilt with the %zu names it still held; the old "
+	    "file is %s", m->path, m->count, keep);
+	return (0);
+
+ fail:
+	map_err(err, errlen, "%s: cannot write: %s", tmp,
+	    tdb_errorstr(m->tdb));
+	tdb_close(m->tdb);
+	m->tdb = old;
+	unlink(tmp);
+	errno = EIO;
+	return (-1);
 }
 
 /*
@@ -849,10 +1073,15 @@ map_load(struct map *m, char *err, size_t errlen)
 	memset(&ld, 0, sizeof(ld));
 	ld.m = m;
 	if (tdb_check(m->tdb, map_load_record, &ld) == -1) {
-		map_err(err, errlen, "%s: damaged database: %s", m->path,
+		if (ld.errnum == ENOMEM) {
+			map_err(err, errlen, "%s: %s", m->path, ld.error);
+			errno = ENOMEM;
+			goto done;
+		}
+		log_warnx("%s: damaged database: %s; rebuilding it", m->path,
 		    ld.error != NULL ? ld.error : tdb_errorstr(m->tdb));
-		errno = ld.errnum != 0 ? ld.errnum : EINVAL;
-		goto done;
+		if (map_salvage(m, &ld, err, errlen) == -1)
+			goto done;
 	}
 	for (i = 0; i < ld.ndrop; i++) {
 		if (tdb_delete(m->tdb, ld.drop[i]) == -1 &&
@@ -871,6 +1100,9 @@ map_load(struct map *m, char *err, size_t errlen)
 	for (i = 0; i < ld.ndrop; i++)
 		free(ld.drop[i].dptr);
 	free(ld.drop);
+	for (i = 0; i < ld.nfound; i++)
+		free(ld.found[i]);
+	free(ld.found);
 	return (rc);
 }
 

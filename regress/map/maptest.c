@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,7 @@ static void		 test_pin(void);
 static void		 test_remove(void);
 static void		 test_sync(void);
 static void		 test_damaged(void);
+static void		 test_killed(void);
 static void		 test_shrink(void);
 static void		 test_bad_records(void);
 static long		 status_kb(const char *);
@@ -668,17 +670,22 @@ test_sync(void)
 	map_close(m);
 }
 
-/* Garbage and cut files: refused with a message, left as they were. */
+/*
+ * Garbage and a cut header: refused with a message, left as they were.  A
+ * file cut further on: rebuilt from what it still holds, the cut one kept
+ * aside.
+ */
 static void
 test_damaged(void)
 {
-	struct map	*m;
-	unsigned char	 garbage[8192], *whole, *back;
-	uint32_t	 first = IP(10, 5, 0, 1), last = IP(10, 5, 255, 254);
-	uint32_t	 x = 12345;
-	size_t		 len, backlen, cuts[8];
-	char		 err[512], name[64];
-	int		 i, refused;
+	struct map		*m;
+	struct map_entry	*e;
+	unsigned char		 garbage[8192], *whole, *back;
+	uint32_t		 first = IP(10, 5, 0, 1), last = IP(10, 5, 255, 254);
+	uint32_t		 x = 12345, addrs[1000];
+	size_t			 len, backlen, cuts[8], kept;
+	char			 err[512], name[64];
+	int			 i, j, refused, rebuilt, same;
 
 	for (i = 0; i < (int)sizeof(garbage); i++) {
 		x = x * 1103515245 + 12345;
@@ -724,7 +731,9 @@ test_damaged(void)
 	}
 	for (i = 0; i < 1000; i++) {
 		snprintf(name, sizeof(name), "w%d.example.net", i);
-		CHECK(map_assign(m, name, T0 + i, HOLD) != NULL);
+		e = map_assign(m, name, T0 + i, HOLD);
+		CHECK(e != NULL);
+		addrs[i] = e != NULL ? e->addr : 0;
 	}
 	map_close(m);
 	if (read_file(dbfile("whole.tdb"), &whole, &len) == -1) {
@@ -739,24 +748,149 @@ test_damaged(void)
 	cuts[5] = len * 3 / 4;
 	cuts[6] = len - 100;
 	cuts[7] = len - 1;
-	refused = 0;
+	refused = rebuilt = 0;
 	for (i = 0; i < 8; i++) {
+		unlink(dbfile("cut.tdb.damaged"));
 		CHECK_EQ(write_file(dbfile("cut.tdb"), whole, cuts[i]), 0);
 		err[0] = '\0';
 		m = map_open(dbfile("cut.tdb"), first, last, NULL, NULL, err,
 		    sizeof(err));
-		if (m == NULL && err[0] != '\0')
+		if (m == NULL) {
+			/* Refused: a message, the file as it was. */
+			CHECK(strstr(err, dbfile("cut.tdb")) != NULL);
+			CHECK_EQ(read_file(dbfile("cut.tdb"), &back, &backlen),
+			    0);
+			CHECK(backlen == cuts[i] &&
+			    memcmp(back, whole, backlen) == 0);
+			free(back);
+			printf("cut at %zu of %zu bytes: refused: %s\n",
+			    cuts[i], len, err);
 			refused++;
-		if (m != NULL)
-			fprintf(stderr, "cut at %zu of %zu: loaded %zu names\n",
-			    cuts[i], len, map_count(m));
-		else
-			printf("cut at %zu of %zu bytes: %s\n", cuts[i], len,
-			    err);
+			continue;
+		}
+		/* Rebuilt: the cut file kept aside, every name it still had
+		 * on the address it had. */
+		rebuilt++;
+		CHECK_EQ(read_file(dbfile("cut.tdb.damaged"), &back, &backlen),
+		    0);
+		CHECK(backlen == cuts[i] && memcmp(back, whole, backlen) == 0);
+		free(back);
+		kept = map_count(m);
+		CHECK(kept <= 1000);
+		same = 0;
+		for (j = 0; j < 1000; j++) {
+			snprintf(name, sizeof(name), "w%d.example.net", j);
+			if ((e = map_lookup_name(m, name)) != NULL &&
+			    e->addr == addrs[j] && e->answered == T0 + j)
+				same++;
+		}
+		CHECK_EQ(same, (int)kept);
+		map_close(m);
+		printf("cut at %zu of %zu bytes: rebuilt with %zu of 1000 "
+		    "names, all on their addresses\n", cuts[i], len, kept);
+
+		/* The rebuilt file is sound: it loads without a rebuild. */
+		unlink(dbfile("cut.tdb.damaged"));
+		if ((m = mopen("cut.tdb", first, last)) == NULL) {
+			CHECK(0);
+			continue;
+		}
+		CHECK_EQ(map_count(m), kept);
+		CHECK(access(dbfile("cut.tdb.damaged"), F_OK) == -1);
 		map_close(m);
 	}
-	CHECK_EQ(refused, 8);
+	/* A cut header is refused, a cut near the end loses almost
+	 * nothing. */
+	CHECK(refused >= 1);
+	CHECK(rebuilt >= 3);
+	CHECK_EQ(refused + rebuilt, 8);
 	free(whole);
+}
+
+/*
+ * A child that stores new names is killed at a random moment, many times
+ * over one file.  After each kill the file opens, rebuilt when the kill
+ * cut a store short, and every name the child had stored is there on the
+ * address it got.
+ */
+static void
+test_killed(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	struct {
+		uint32_t	 i;
+		uint32_t	 addr;
+	}			*got;
+	uint32_t		 first = IP(10, 7, 0, 1), last = IP(10, 7, 255, 254);
+	uint32_t		 next = 0;
+	size_t			 ngot = 0, cap = 1 << 16, j;
+	ssize_t			 r;
+	char			 name[64];
+	pid_t			 pid;
+	int			 p[2], round, rebuilt = 0, lost = 0, status;
+
+	if ((got = calloc(cap, sizeof(*got))) == NULL) {
+		CHECK(0);
+		return;
+	}
+	srandom(4453);
+	for (round = 0; round < 60 && next < 50000; round++) {
+		unlink(dbfile("killed.tdb.damaged"));
+		if (pipe(p) == -1 || (pid = fork()) == -1) {
+			CHECK(0);
+			break;
+		}
+		if (pid == 0) {
+			close(p[0]);
+			if ((m = mopen("killed.tdb", first, last)) == NULL)
+				_exit(1);
+			for (;;) {
+				snprintf(name, sizeof(name), "k%u.test", next);
+				if ((e = map_assign(m, name, T0 + next,
+				    HOLD)) == NULL)
+					_exit(1);
+				got[0].i = next++;
+				got[0].addr = e->addr;
+				if (write(p[1], got, sizeof(got[0])) !=
+				    sizeof(got[0]))
+					_exit(1);
+			}
+		}
+		close(p[1]);
+		usleep(2000 + random() % 8000);
+		kill(pid, SIGKILL);
+		while ((r = read(p[0], &got[ngot], sizeof(got[0]))) ==
+		    sizeof(got[0]))
+			if (++ngot == cap)
+				break;
+		close(p[0]);
+		CHECK_EQ(waitpid(pid, &status, 0), pid);
+		CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		if (ngot > 0)
+			next = got[ngot - 1].i + 1;
+
+		if ((m = mopen("killed.tdb", first, last)) == NULL) {
+			CHECK(0);
+			break;
+		}
+		if (access(dbfile("killed.tdb.damaged"), F_OK) == 0)
+			rebuilt++;
+		for (j = 0; j < ngot; j++) {
+			snprintf(name, sizeof(name), "k%u.test", got[j].i);
+			e = map_lookup_name(m, name);
+			if (e == NULL || e->addr != got[j].addr)
+				lost++;
+		}
+		map_close(m);
+		if (ngot == cap)
+			break;
+	}
+	CHECK_EQ(lost, 0);
+	CHECK(ngot > 1000);
+	printf("killed %d times while storing: %d files rebuilt, %zu names "
+	    "stored, %d lost\n", round, rebuilt, ngot, lost);
+	free(got);
 }
 
 /* Reopened with a smaller range: what no longer fits is dropped. */
@@ -1088,6 +1222,7 @@ main(void)
 	test_remove();
 	test_sync();
 	test_damaged();
+	test_killed();
 	test_shrink();
 	test_bad_records();
 	test_million();
