@@ -76,6 +76,8 @@ int	privdrop_lookup(const char *, int, uid_t *, gid_t *);
 
 /* sandbox.c */
 void	sandbox_child(enum dns44_role);
+int	sandbox_leakcheck(void);
+void	sandbox_exec_env(void);
 
 /* sock.c */
 int	sock_udp(const struct sockaddr_in *, int);

@@ -479,6 +479,7 @@ parent_exec_child(struct child *ch, int fd)
 				fatal("fcntl");
 		} else if (dup2(fd, PROC_PARENT_FD) == -1)
 			fatal("dup2");
+		sandbox_exec_env();
 		execv(self_exe, argv);
 		fatal("exec %s", self_exe);
 	default:
@@ -840,9 +841,10 @@ parent_kill(int fd, short ev, void *arg)
 int
 main(int argc, char **argv)
 {
+	/* Static: the flags point into it for the life of the process. */
+	static char		**args;
 	struct event		 ev_hup, ev_term, ev_int, ev_chld;
 	enum dns44_role		 role = ROLE_PARENT;
-	char			**args;
 	int			 check = 0, i;
 	ssize_t			 n;
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the fuzz targets with clang's libFuzzer, ASan and UBSan, runs
 # every kept regression input once, then fuzzes each target for
-# FUZZ_SECONDS (60 unless set) from its seed corpus.  Any finding fails.
+# FUZZ_SECONDS (60 unless set) from its seed corpus, as many at once as
+# there are CPUs.  Any finding fails.
 # New inputs go to a temporary directory, not into the source tree.
 
 set -u
@@ -60,10 +61,34 @@ for t in $TARGETS; do
 	fi
 	mkdir -p "$work/corpus-$t"
 	cp "$srcdir/regress/fuzz/corpus/$t"/* "$work/corpus-$t/"
-	if (cd "$work" && "$bin" -max_total_time="$FUZZ_SECONDS" \
+done
+
+# fuzz T: one target for FUZZ_SECONDS from its corpus; the log says how
+# it went.
+fuzz() {
+	(cd "$work" && "$work/fuzz_$1" -max_total_time="$FUZZ_SECONDS" \
 	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	    -artifact_prefix="$work/crash-$t-" "$work/corpus-$t") \
-	    >"$work/$t.log" 2>&1; then
+	    -artifact_prefix="$work/crash-$1-" "$work/corpus-$1") \
+	    >"$work/$1.log" 2>&1
+	echo $? >"$work/$1.rc"
+}
+
+# As many targets at once as there are CPUs, each with a CPU of its own
+# for its whole time.
+jobs=$(nproc 2>/dev/null || echo 1)
+running=0
+for t in $TARGETS; do
+	fuzz "$t" &
+	running=$((running + 1))
+	if [ $running -ge "$jobs" ]; then
+		wait
+		running=0
+	fi
+done
+wait
+
+for t in $TARGETS; do
+	if [ "$(cat "$work/$t.rc")" = 0 ]; then
 		echo "ok $t: $(grep -o 'stat::number_of_executed_units: [0-9]*' \
 		    "$work/$t.log" | awk '{ print $2 }') runs in" \
 		    "${FUZZ_SECONDS}s, corpus $(ls "$work/corpus-$t" | wc -l)"

@@ -236,9 +236,11 @@ pw_stop() {
 	rc=$?
 	[ $rc -eq 0 ] && ok "daemon exit status 0" ||
 	    fail "daemon exit status $rc"
-	if grep -q -E 'ERROR: AddressSanitizer|runtime error:' "$DLOG"; then
+	if grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+	    "$DLOG"; then
 		fail "sanitizer report in the log"
-		grep -E -A20 'ERROR: AddressSanitizer|runtime error:' "$DLOG"
+		grep -E -A20 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		    "$DLOG"
 	fi
 	# PW_SHOWLOG=1 in the environment shows the log (debugging).
 	[ -z "${PW_SHOWLOG:-}" ] || cat "$DLOG"
