@@ -44,6 +44,9 @@
 #define PROXY_DGRAM_MAX		65535
 #define PROXY_SWEEP_MS		1000	/* idle connections looked for */
 #define PROXY_PAUSE_MS		1000	/* accept off after EMFILE */
+#define PROXY_TCP_FDS		6	/* client, server, two pipes */
+#define PROXY_UDP_FDS		2	/* to the server, the reply socket */
+#define PROXY_FD_SLACK		16	/* beside those open at start-up */
 #define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
 #define PROXY_RATELOG_MS	1000	/* between two lines of one kind */
 #define PROXY_REQ_BUCKETS	1024	/* requests waiting for an answer */
@@ -164,6 +167,8 @@ static uint64_t			 proxy_udp_key[2];
 static struct ctl_stats_proxy	 proxy_stats;	/* of closed ones */
 static uint32_t			 proxy_ntcp;
 static uint32_t			 proxy_nudp;
+static uint64_t			 proxy_fd_max = UINT64_MAX; /* for both */
+static int			 proxy_tcp_full;	/* accept off */
 static size_t			 proxy_udp_queued;	/* bytes */
 /* One batch of datagrams in flight: 2 MB, touched as far as used. */
 static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
@@ -179,6 +184,9 @@ static void	proxy_dispatch_parent(struct chan *, struct msg *);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
 static void	proxy_sig(int, short, void *);
 static void	proxy_nofile(void);
+static void	proxy_fd_budget(void);
+static int	proxy_fd_room(unsigned int);
+static void	proxy_fd_freed(void);
 static uint64_t	proxy_now(void);
 static void	proxy_ratelog(struct proxy_rate *, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
@@ -288,6 +296,7 @@ proxy_main(int foreground, int verbose)
 	evtimer_add(&proxy_ev_sweep, &tv);
 
 	log_debug("running as uid %d in %s", (int)getuid(), conf->empty_dir);
+	proxy_fd_budget();
 	sandbox_child(ROLE_PROXY);
 	event_dispatch();
 	fatalx("event loop ended");
@@ -325,6 +334,47 @@ proxy_nofile(void)
 	else
 		log_debug("open files limit raised to %llu",
 		    (unsigned long long)rl.rlim_cur);
+}
+
+/*
+ * Descriptors left for connections and sessions once the proxy's own are
+ * counted, so that it stops accepting before it runs out: a connection
+ * accepted without the descriptors to relay it would only be dropped.
+ */
+static void
+proxy_fd_budget(void)
+{
+	struct rlimit	rl;
+	int		fd, own = 0;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	for (fd = 0; (rlim_t)fd < rl.rlim_cur && fd < 4096; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			own++;
+	proxy_fd_max = rl.rlim_cur > (rlim_t)own + PROXY_FD_SLACK ?
+	    rl.rlim_cur - own - PROXY_FD_SLACK : 0;
+	log_debug("%llu descriptors for connections and sessions",
+	    (unsigned long long)proxy_fd_max);
+}
+
+/* Whether the descriptors of one more connection or session are there. */
+static int
+proxy_fd_room(unsigned int need)
+{
+	return ((uint64_t)proxy_ntcp * PROXY_TCP_FDS +
+	    (uint64_t)proxy_nudp * PROXY_UDP_FDS + need <= proxy_fd_max);
+}
+
+/* A connection or session closed: accept again if that made room. */
+static void
+proxy_fd_freed(void)
+{
+	if (proxy_tcp_full && proxy_fd_room(PROXY_TCP_FDS)) {
+		proxy_tcp_full = 0;
+		if (event_add(&proxy_ev_tcp, NULL) == -1)
+			fatal("%s: event_add", __func__);
+	}
 }
 
 /* Milliseconds, coarse: good for idle times, cheap to ask often. */
@@ -727,6 +777,15 @@ proxy_tcp_accept(int fd, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	for (i = 0; i < PROXY_ACCEPT_BATCH; i++) {
+		if (!proxy_fd_room(PROXY_TCP_FDS)) {
+			proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
+			    "TCP: %u connections and %u UDP sessions hold "
+			    "all the descriptors; accepting again when one "
+			    "closes", proxy_ntcp, proxy_nudp);
+			event_del(&proxy_ev_tcp);
+			proxy_tcp_full = 1;
+			return;
+		}
 		len = sizeof(client);
 		if ((s = accept4(fd, (struct sockaddr *)&client, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
@@ -1124,6 +1183,7 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 	free(c->domain);
 	free(c);
 	proxy_ntcp--;
+	proxy_fd_freed();
 }
 
 /* Close with a reset, so the peer knows at once it was refused. */
@@ -1252,6 +1312,13 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
 		    "UDP: %u sessions open, dropping datagrams of new ones",
 		    proxy_nudp);
+		return;
+	}
+	if (!proxy_fd_room(PROXY_UDP_FDS)) {
+		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
+		    "UDP: %u connections and %u sessions hold all the "
+		    "descriptors; dropping datagrams of new sessions",
+		    proxy_ntcp, proxy_nudp);
 		return;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
@@ -1541,4 +1608,5 @@ proxy_udp_close(struct proxy_udp *s)
 	free(s->domain);
 	free(s);
 	proxy_nudp--;
+	proxy_fd_freed();
 }

@@ -9,7 +9,13 @@
 #   udpclient HOST PORT N    connected UDP socket: N datagrams, count echoes
 #   many HOST PORT PATH N SHA256
 #                            N HTTP GETs open at once, each body checked
+#   burst HOST PORT PATH N SHA256
+#                            N HTTP GETs started at once, each on its own
+#                            as soon as it connects, each body checked
 #   hold HOST PORT SECONDS   connect, print the local port, hold, close
+#   holdmany HOST PORT N SECONDS
+#                            N connections at once, held, then closed;
+#                            prints how many connected
 #   closed HOST PORT         connect and time until the proxy closes it
 #   resets HOST PORT N       N connections one after the other, as fast as
 #                            the proxy resets them; count the resets
@@ -17,6 +23,7 @@
 import asyncio
 import hashlib
 import os
+import resource
 import socket
 import sys
 import threading
@@ -122,11 +129,56 @@ def many(host, port, path, n, sha):
                                            sha), 40))
 
 
+async def burst_main(host, port, path, n, sha):
+    addr = resolve(host)
+
+    async def one():
+        r, w = await asyncio.open_connection(addr, port)
+        w.write(("GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" %
+                 (path, host)).encode())
+        data = await r.read()
+        w.close()
+        body = data.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in data else b""
+        return hashlib.sha256(body).hexdigest() == sha
+
+    res = await asyncio.gather(*[one() for _ in range(n)],
+                               return_exceptions=True)
+    print("%d of %d correct" % (sum(1 for x in res if x is True), n))
+
+
+def burst(host, port, path, n, sha):
+    asyncio.run(asyncio.wait_for(burst_main(host, int(port), path, int(n),
+                                            sha), 90))
+
+
 def hold(host, port, secs):
     c = socket.create_connection((resolve(host), int(port)), timeout=5)
     print(c.getsockname()[1], flush=True)
     time.sleep(float(secs))
     c.close()
+
+
+async def holdmany_main(host, port, n, secs):
+    addr = resolve(host)
+
+    async def one():
+        try:
+            return await asyncio.wait_for(
+                asyncio.open_connection(addr, port), secs)
+        except (OSError, asyncio.TimeoutError):
+            return None
+
+    conns = await asyncio.gather(*[one() for _ in range(n)])
+    print("connected %d of %d" % (sum(1 for c in conns if c), n),
+          flush=True)
+    await asyncio.sleep(secs)
+    for c in conns:
+        if c:
+            c[1].close()
+
+
+def holdmany(host, port, n, secs):
+    asyncio.run(holdmany_main(host, int(port), int(n), float(secs)))
 
 
 def closed(host, port):
@@ -163,9 +215,14 @@ def resets(host, port, n):
 def main():
     cmds = {"halfserver": halfserver, "udpecho": udpecho,
             "halfclient": halfclient, "udpclient": udpclient, "many": many,
-            "hold": hold, "closed": closed, "resets": resets}
+            "burst": burst,
+            "hold": hold, "holdmany": holdmany, "closed": closed,
+            "resets": resets}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit("usage: proxyprobe.py %s ..." % "|".join(cmds))
+    # Room for a thousand connections of our own.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     cmds[sys.argv[1]](*sys.argv[2:])
 
 
