@@ -36,11 +36,14 @@ struct answer {
 	int			 rcode;
 	ldns_rr_type		 qtype;
 	int			 full;		/* the range was full */
+	int			 fast;		/* answered without ldns */
 	char			 name[LDNS_MAX_DOMAINLEN + 2];	/* journal */
 	char			 result[64];	/* journal: what was answered */
 };
 
 /* answer.c */
+extern int	answer_fastpath_enabled;	/* 1 but in tests */
+
 void	answer_query(struct map *, const struct dns44_conf *, const uint8_t *,
 	    size_t, int, time_t, struct answer *);
 int	answer_relay(const ldns_pkt *, const ldns_pkt *, size_t, uint8_t **,

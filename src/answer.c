@@ -1,9 +1,10 @@
 /*
  * answer.c: what the dns process says to a query, decided from the packet
  * alone (and the map).  A, AAAA and PTR inside the range are answered
- * here; other questions are handed back for forwarding, and the upstream's
- * answer is turned into the client's reply by answer_relay().  Nothing a
- * client sends can make this code fail other than with an rcode.
+ * here, the common A and AAAA queries straight from their bytes; other
+ * questions are handed back for forwarding, and the upstream's answer is
+ * turned into the client's reply by answer_relay().  Nothing a client
+ * sends can make this code fail other than with an rcode.
  */
 
 #include "config.h"
@@ -21,24 +22,34 @@
 #include "log.h"
 
 #define DNS_HDR_SIZE	12
+#define DNS_OPT_SIZE	11	/* an OPT RR at the root with no options */
+#define DNS_EDNS_DO	0x8000	/* in the OPT's TTL */
 #define SVC_IPV4HINT	4
 #define SVC_IPV6HINT	6
 
-static size_t
-answer_limit(const ldns_pkt *q, int tcp)
-{
-	size_t	size;
+/* Off only in tests, to hold the ldns path against answer_fast(). */
+int	answer_fastpath_enabled = 1;
 
+/* The largest reply allowed, from the query's OPT size if it has one. */
+static size_t
+answer_size_limit(int tcp, int edns, size_t size)
+{
 	if (tcp)
 		return (65535);
-	if (!ldns_pkt_edns(q))
+	if (!edns)
 		return (ANSWER_UDP_MIN);
-	size = ldns_pkt_edns_udp_size(q);
 	if (size < ANSWER_UDP_MIN)
 		size = ANSWER_UDP_MIN;
 	if (size > ANSWER_UDP_MAX)
 		size = ANSWER_UDP_MAX;
 	return (size);
+}
+
+static size_t
+answer_limit(const ldns_pkt *q, int tcp)
+{
+	return (answer_size_limit(tcp, ldns_pkt_edns(q),
+	    ldns_pkt_edns_udp_size(q)));
 }
 
 /*
@@ -174,24 +185,23 @@ answer_type_name(ldns_rr_type type, char *buf, size_t len)
 	return (buf);
 }
 
-static void
-answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
-    const ldns_rr *qrr, time_t now, struct answer *a)
+/*
+ * The mapping of the question's name, a->name in presentation form, for
+ * both paths of an A or AAAA query: NOERROR with the address in *addr,
+ * SERVFAIL when the map has none to give, REFUSED for the root or a name
+ * no entry could hold.  a->full and a->result are set for the journal.
+ */
+static int
+answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
+    struct answer *a, uint32_t *addr)
 {
 	struct map_entry	*e;
 	struct in_addr		 in;
-	ldns_pkt		*r;
-	ldns_rr			*rr;
-	ldns_rdf		*rd;
 	char			 name[LDNS_MAX_DOMAINLEN + 2];
 
-	/* a->name holds the question's name in presentation form. */
 	if (a->name[0] == '\0' ||
-	    map_normalize(a->name, name, sizeof(name)) == -1) {
-		/* The root, or a name no map entry could hold. */
-		answer_finish(answer_reply_new(q, LDNS_RCODE_REFUSED), a);
-		return;
-	}
+	    map_normalize(a->name, name, sizeof(name)) == -1)
+		return (LDNS_RCODE_REFUSED);
 	if ((e = map_assign(map, name, now,
 	    conf->ttl + conf->grace_ms / 1000)) == NULL) {
 		if (errno == ENOSPC)
@@ -199,33 +209,54 @@ answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 		else
 			log_warn("map: %s", name);
 		strlcpy(a->result, "SERVFAIL", sizeof(a->result));
-		answer_finish(answer_reply_new(q, LDNS_RCODE_SERVFAIL), a);
+		return (LDNS_RCODE_SERVFAIL);
+	}
+	*addr = e->addr;
+	/* AAAA gets an empty answer, but the mapping is made all the same. */
+	if (a->qtype == LDNS_RR_TYPE_A) {
+		in.s_addr = htonl(e->addr);
+		inet_ntop(AF_INET, &in, a->result, sizeof(a->result));
+	}
+	return (LDNS_RCODE_NOERROR);
+}
+
+static void
+answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
+    const ldns_rr *qrr, time_t now, struct answer *a)
+{
+	struct in_addr		 in;
+	ldns_pkt		*r;
+	ldns_rr			*rr;
+	ldns_rdf		*rd;
+	uint32_t		 addr;
+	int			 rcode;
+
+	rcode = answer_assign(map, conf, now, a, &addr);
+	if (rcode != LDNS_RCODE_NOERROR ||
+	    ldns_rr_get_type(qrr) != LDNS_RR_TYPE_A) {
+		answer_finish(answer_reply_new(q, rcode), a);
 		return;
 	}
-	in.s_addr = htonl(e->addr);
-	inet_ntop(AF_INET, &in, a->result, sizeof(a->result));
-	if ((r = answer_reply_new(q, LDNS_RCODE_NOERROR)) == NULL) {
+	if ((r = answer_reply_new(q, rcode)) == NULL) {
 		a->action = ANSWER_DROP;
 		return;
 	}
-	if (ldns_rr_get_type(qrr) == LDNS_RR_TYPE_A) {
-		rr = ldns_rr_new();
-		rd = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, sizeof(in), &in);
-		if (rr == NULL || rd == NULL) {
-			ldns_rr_free(rr);
-			ldns_rdf_deep_free(rd);
-			ldns_pkt_free(r);
-			a->action = ANSWER_DROP;
-			return;
-		}
-		ldns_rr_set_type(rr, LDNS_RR_TYPE_A);
-		ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(qrr)));
-		ldns_rr_set_ttl(rr, conf->ttl);
-		ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-		ldns_rr_push_rdf(rr, rd);
-		ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
-	} else
-		strlcpy(a->result, "", sizeof(a->result));
+	in.s_addr = htonl(addr);
+	rr = ldns_rr_new();
+	rd = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, sizeof(in), &in);
+	if (rr == NULL || rd == NULL) {
+		ldns_rr_free(rr);
+		ldns_rdf_deep_free(rd);
+		ldns_pkt_free(r);
+		a->action = ANSWER_DROP;
+		return;
+	}
+	ldns_rr_set_type(rr, LDNS_RR_TYPE_A);
+	ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(qrr)));
+	ldns_rr_set_ttl(rr, conf->ttl);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_push_rdf(rr, rd);
+	ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
 	answer_finish(r, a);
 }
 
@@ -265,6 +296,174 @@ answer_ptr(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 }
 
 /*
+ * Whether ldns prints a byte of a name as it is; answer_fast() takes only
+ * names made of such bytes, so that a->name, and the map's key made from
+ * it, are what ldns_rdf2str() would have given.
+ */
+static int
+answer_plain(uint8_t c)
+{
+	return (c > ' ' && c < 0x7f && c != '.' && c != ';' && c != '(' &&
+	    c != ')' && c != '\\');
+}
+
+static uint8_t *
+answer_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+	return (p + 2);
+}
+
+static uint8_t *
+answer_put32(uint8_t *p, uint32_t v)
+{
+	p = answer_put16(p, v >> 16);
+	return (answer_put16(p, v & 0xffff));
+}
+
+/*
+ * An A or AAAA query in its common form, the bulk of the dns process's
+ * load, answered from its bytes without ldns.  The reply is the one
+ * the ldns path builds, byte for byte: RD and CD copied, the question as
+ * sent, the answer's owner a pointer to it (ldns_pkt2wire() compresses
+ * it so), our own OPT when the query had one, with its DO bit.  Anything
+ * else is -1, with a and the map untouched, for the ldns path: another
+ * section or a trailing byte, an odd flag, a compressed or escaped name,
+ * another type or class.  The caller has checked the header is there.
+ */
+static int
+answer_fast(struct map *map, const struct dns44_conf *conf,
+    const uint8_t *buf, size_t len, int tcp, time_t now, struct answer *a)
+{
+	const uint8_t	*o;
+	uint8_t		*w, *p;
+	char		 name[LDNS_MAX_DOMAINLEN + 2];
+	size_t		 pos, n, i, qlen, rlen, rdlen, limit, udp = 0;
+	uint32_t	 addr = 0;
+	uint16_t	 qtype;
+	int		 edns, dobit = 0, rcode, an;
+
+	/* QR, opcode, AA, TC, Z and rcode 0; of the rest, RD and CD count. */
+	if ((buf[2] & 0xfe) != 0 || (buf[3] & 0x4f) != 0)
+		return (-1);
+	/* One question, no answer or authority, at most an OPT. */
+	if (buf[4] != 0 || buf[5] != 1 || buf[6] != 0 || buf[7] != 0 ||
+	    buf[8] != 0 || buf[9] != 0 || buf[10] != 0 || buf[11] > 1)
+		return (-1);
+	edns = buf[11];
+
+	/*
+	 * Labels of at most 63 bytes up to the root, 255 bytes in all as
+	 * ldns_wire2dname() wants.  The text is the same length as the wire
+	 * form less its final zero: each label's length byte becomes a dot.
+	 */
+	pos = DNS_HDR_SIZE;
+	i = 0;
+	while (pos < len && (n = buf[pos]) != 0) {
+		if (n > MAP_LABEL_MAX || pos + 1 + n >= len ||
+		    pos + 1 + n + 1 - DNS_HDR_SIZE > LDNS_MAX_DOMAINLEN)
+			return (-1);
+		for (pos++; n > 0; n--, pos++) {
+			if (!answer_plain(buf[pos]))
+				return (-1);
+			name[i++] = buf[pos];
+		}
+		name[i++] = '.';
+	}
+	if (pos >= len)
+		return (-1);
+	if (i == 0)
+		name[i++] = '.';	/* the root */
+	name[i] = '\0';
+	pos++;
+	if (len - pos < 4)
+		return (-1);
+	qtype = (buf[pos] << 8) | buf[pos + 1];
+	if ((qtype != LDNS_RR_TYPE_A && qtype != LDNS_RR_TYPE_AAAA) ||
+	    buf[pos + 2] != 0 || buf[pos + 3] != LDNS_RR_CLASS_IN)
+		return (-1);
+	pos += 4;
+	qlen = pos - DNS_HDR_SIZE;
+
+	/*
+	 * The OPT: at the root, and alone to the end.  The ldns path reads
+	 * nothing of it but the size and DO; version, extended rcode and
+	 * options do not change its reply, but options must be whole.
+	 */
+	if (edns) {
+		if (len - pos < DNS_OPT_SIZE)
+			return (-1);
+		o = buf + pos;
+		if (o[0] != 0 || o[1] != 0 || o[2] != LDNS_RR_TYPE_OPT)
+			return (-1);
+		udp = (o[3] << 8) | o[4];
+		dobit = o[7] & 0x80;
+		rdlen = (o[9] << 8) | o[10];
+		pos += DNS_OPT_SIZE;
+		if (len - pos != rdlen)
+			return (-1);
+		for (o += DNS_OPT_SIZE; rdlen > 0; o += 4 + n, rdlen -= 4 + n)
+			if (rdlen < 4 || (n = (o[2] << 8) | o[3]) > rdlen - 4)
+				return (-1);
+	} else if (pos != len)
+		return (-1);
+	limit = answer_size_limit(tcp, edns, udp);
+
+	/*
+	 * At most 12 + 259 + 16 + 11 bytes: never more than the least limit,
+	 * so never truncated.  Checked all the same, before the map changes.
+	 */
+	rlen = DNS_HDR_SIZE + qlen + (qtype == LDNS_RR_TYPE_A ? 16 : 0) +
+	    (edns ? DNS_OPT_SIZE : 0);
+	if (rlen > limit)
+		return (-1);
+
+	memcpy(a->name, name, i + 1);
+	a->qtype = qtype;
+	a->limit = limit;
+	a->fast = 1;
+	rcode = answer_assign(map, conf, now, a, &addr);
+	an = rcode == LDNS_RCODE_NOERROR && qtype == LDNS_RR_TYPE_A;
+	rlen = DNS_HDR_SIZE + qlen + (an ? 16 : 0) + (edns ? DNS_OPT_SIZE : 0);
+	if ((w = malloc(rlen)) == NULL) {
+		log_warnx("cannot build a DNS reply");
+		a->action = ANSWER_DROP;
+		return (0);
+	}
+	w[0] = buf[0];
+	w[1] = buf[1];
+	w[2] = 0x80 | (buf[2] & 0x01);			/* QR, RD */
+	w[3] = 0x80 | (buf[3] & 0x10) | rcode;		/* RA, CD, rcode */
+	p = answer_put16(w + 4, 1);
+	p = answer_put16(p, an);
+	p = answer_put16(p, 0);
+	p = answer_put16(p, edns);
+	memcpy(p, buf + DNS_HDR_SIZE, qlen);
+	p += qlen;
+	if (an) {
+		p = answer_put16(p, 0xc000 | DNS_HDR_SIZE);
+		p = answer_put16(p, LDNS_RR_TYPE_A);
+		p = answer_put16(p, LDNS_RR_CLASS_IN);
+		p = answer_put32(p, conf->ttl);
+		p = answer_put16(p, 4);
+		p = answer_put32(p, addr);
+	}
+	if (edns) {
+		*p++ = 0;
+		p = answer_put16(p, LDNS_RR_TYPE_OPT);
+		p = answer_put16(p, ANSWER_EDNS_SIZE);
+		p = answer_put32(p, dobit ? DNS_EDNS_DO : 0);
+		p = answer_put16(p, 0);
+	}
+	a->action = ANSWER_REPLY;
+	a->wire = w;
+	a->len = rlen;
+	a->rcode = rcode;
+	return (0);
+}
+
+/*
  * Decide what to do with a query of len bytes that arrived over TCP or
  * UDP.  Fills a; on ANSWER_REPLY a->wire must be freed, on ANSWER_FORWARD
  * a->query.
@@ -287,6 +486,9 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 
 	/* Not even a header, or a response: say nothing. */
 	if (len < DNS_HDR_SIZE || (buf[2] & 0x80))
+		return;
+	if (answer_fastpath_enabled &&
+	    answer_fast(map, conf, buf, len, tcp, now, a) == 0)
 		return;
 	opcode = (buf[2] >> 3) & 0x0f;
 	if (opcode != LDNS_PACKET_QUERY) {

@@ -2,7 +2,9 @@
  * answertest.c: DNS answers built from packets (src/answer.c), with a map
  * in a temporary directory behind them: what each kind of query gets,
  * what broken packets get, EDNS sizes and truncation, and the relayed
- * upstream answers with their address hints and addresses removed.
+ * upstream answers with their address hints and addresses removed.  A
+ * differential test holds the fast path of A and AAAA queries to the
+ * ldns path's replies, byte for byte, over many generated queries.
  */
 
 #include "config.h"
@@ -475,6 +477,509 @@ test_full(void)
 	map_close(small);
 }
 
+/*
+ * The differential test.  Each generated query goes to answer_query()
+ * twice: with the fast path against one map, with the ldns path only
+ * against another that started alike.  Answers and maps must stay alike,
+ * and the fast path must take exactly the queries made for it.
+ */
+#define DIFF_QUERIES	100000
+#define DIFF_NAMES	3000		/* names asked again and again */
+#define DIFF_TINY	8		/* addresses in the tiny range */
+
+struct diff_pair {
+	struct map		*fast;
+	struct map		*slow;
+	struct dns44_conf	 conf;
+};
+
+struct diff_stats {
+	int	total;
+	int	fast;
+	int	replies;
+	int	full;
+	int	refused;
+	int	servfail;
+	int	answered;		/* fast path, with an A record */
+	int	edns;			/* fast path, with an OPT */
+};
+
+static uint32_t	diff_state = 0x2545f491;
+static int	diff_fresh;
+
+static uint32_t
+diff_rand(void)
+{
+	uint32_t	x = diff_state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return (diff_state = x);
+}
+
+/* One chance in n. */
+static int
+diff_one_in(uint32_t n)
+{
+	return (diff_rand() % n == 0);
+}
+
+static uint8_t *
+diff_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+	return (p + 2);
+}
+
+/* A label of n bytes of c, or of text when c is 0; letters in any case. */
+static uint8_t *
+diff_label(uint8_t *p, const char *text, size_t n, int c)
+{
+	size_t	i;
+	int	b;
+
+	*p++ = n;
+	for (i = 0; i < n; i++) {
+		b = c != 0 ? c : text[i % strlen(text)];
+		if (b >= 'a' && b <= 'z' && diff_one_in(2))
+			b -= 'a' - 'A';
+		*p++ = b;
+	}
+	return (p);
+}
+
+/* A whole name of wlen bytes, final zero included: 63-byte labels. */
+static uint8_t *
+diff_long(uint8_t *p, const char *text, size_t wlen)
+{
+	size_t	left = wlen - 1;
+
+	while (left > 64 + 1) {
+		p = diff_label(p, text, 63, 0);
+		left -= 64;
+	}
+	if (left > 64) {		/* 65: two labels, not one of 64 */
+		p = diff_label(p, text, 32, 0);
+		left -= 33;
+	}
+	p = diff_label(p, text, left - 1, 0);
+	*p++ = 0;
+	return (p);
+}
+
+/*
+ * One name of the pool: the same name whenever j is the same, whatever
+ * the case.  Some are long, with 63-byte labels, up to 255 bytes.
+ */
+static uint8_t *
+diff_pool_name(uint8_t *p, uint32_t j)
+{
+	char	text[32];
+	int	i;
+
+	snprintf(text, sizeof(text), "h%uz", j);
+	if (j % 11 == 0)
+		return (diff_long(p, text, 250 + j % 6));
+	if (j % 13 == 0)
+		p = diff_label(p, text, 63, 0);
+	else if (j % 17 == 0) {
+		for (i = 0; i < 16; i++)
+			p = diff_label(p, "", 1, 'a' + (j + i) % 26);
+	} else {
+		if (j % 7 == 0)
+			p = diff_label(p, "www", 3, 0);
+		p = diff_label(p, text, strlen(text), 0);
+	}
+	p = diff_label(p, "example", 7, 0);
+	p = diff_label(p, "test", 4, 0);
+	*p++ = 0;
+	return (p);
+}
+
+/*
+ * The question's name; *fast is cleared when the fast path cannot take
+ * it: a pointer, a label over 63 bytes, over 255 bytes in all, or a byte
+ * that ldns would print escaped.
+ */
+static uint8_t *
+diff_name(uint8_t *p, int *fast)
+{
+	static const char	 plain[] = "-_*/~!#$%&+=?@^`{|}<>[]:,'\"0";
+	static const uint8_t	 odd[] = { '.', ';', '(', ')', '\\', ' ',
+				    0x7f, 0x80, 0xff, 0, '\t' };
+	uint8_t			*start = p;
+	uint32_t		 k = diff_rand() % 100;
+	char			 text[32];
+
+	if (k < 55)
+		return (diff_pool_name(p, diff_rand() % DIFF_NAMES));
+	if (k < 75) {			/* never asked before */
+		snprintf(text, sizeof(text), "new%d", diff_fresh++);
+		p = diff_label(p, text, strlen(text), 0);
+		p = diff_label(p, "test", 4, 0);
+	} else if (k < 80) {		/* the root: REFUSED */
+	} else if (k == 80 && diff_one_in(8)) {
+		/* 127 labels of one byte; rare: ldns takes long over them. */
+		while (p - start < 254)
+			p = diff_label(p, "", 1, 'a' + diff_rand() % 26);
+	} else if (k < 88) {		/* bytes printed as they are */
+		text[0] = plain[diff_rand() % (sizeof(plain) - 1)];
+		text[1] = '\0';
+		p = diff_label(p, "x", 1 + diff_rand() % 3, 0);
+		p = diff_label(p, text, 1, 0);
+		p = diff_label(p, "test", 4, 0);
+	} else if (k < 91) {		/* escaped by ldns */
+		*p++ = 3;
+		*p++ = 'a';
+		*p++ = odd[diff_rand() % sizeof(odd)];
+		*p++ = 'B';
+		p = diff_label(p, "test", 4, 0);
+		*fast = 0;
+	} else if (k < 94) {		/* 256 to 258 bytes: FORMERR */
+		*fast = 0;
+		return (diff_long(p, "toolong", 256 + diff_rand() % 3));
+	} else if (k < 96) {		/* a label of 64 bytes: FORMERR */
+		p = diff_label(p, "x", 64, 0);
+		*fast = 0;
+	} else if (k < 98) {		/* a pointer to itself: FORMERR */
+		if (diff_one_in(2))
+			p = diff_label(p, "loop", 4, 0);
+		*fast = 0;
+		return (diff_put16(p, 0xc000 | 12));
+	} else				/* 63-byte labels up to 255 */
+		return (diff_long(p, "max", 255));
+	*p++ = 0;
+	return (p);
+}
+
+/* An OPT of some size, flags, version and options; *fast as above. */
+static uint8_t *
+diff_opt(uint8_t *p, int *fast)
+{
+	static const uint16_t	 sizes[] = { 0, 1, 100, 511, 512, 513, 1232,
+				    1400, 4095, 4096, 4097, 8192, 65535 };
+	uint8_t			*rdlen, *end;
+	uint16_t		 n;
+	int			 i, nopt;
+
+	if (diff_one_in(40)) {		/* not at the root */
+		p = diff_label(p, "opt", 3, 0);
+		*fast = 0;
+	}
+	*p++ = 0;
+	p = diff_put16(p, LDNS_RR_TYPE_OPT);
+	if (diff_one_in(4))
+		p = diff_put16(p, diff_rand());
+	else
+		p = diff_put16(p, sizes[diff_rand() % (sizeof(sizes) /
+		    sizeof(sizes[0]))]);
+	*p++ = diff_one_in(20) ? diff_rand() : 0;	/* extended rcode */
+	*p++ = diff_one_in(10) ? 1 + diff_rand() % 3 : 0;	/* version */
+	*p++ = (diff_one_in(2) ? 0x80 : 0) |		/* DO */
+	    (diff_one_in(20) ? diff_rand() & 0x7f : 0);
+	*p++ = diff_one_in(20) ? diff_rand() : 0;
+	rdlen = p;
+	p += 2;
+	nopt = diff_one_in(2) ? 0 : 1 + diff_rand() % 3;
+	for (i = 0; i < nopt; i++) {
+		switch (diff_rand() % 4) {
+		case 0:			/* a client cookie */
+			n = 8;
+			break;
+		case 1:			/* padding */
+			n = diff_rand() % 400;
+			break;
+		case 2:			/* a client subnet */
+			n = 7;
+			break;
+		default:
+			n = diff_rand() % 16;
+			break;
+		}
+		p = diff_put16(p, diff_rand() % 16);
+		p = diff_put16(p, n);
+		memset(p, diff_rand(), n);
+		p += n;
+	}
+	end = p;
+	if (diff_one_in(30)) {		/* an option cut short */
+		if (nopt > 0 && diff_one_in(2))
+			end = p - 1 - diff_rand() % 3;
+		else
+			end = p + 1 + diff_rand() % 3;
+		*fast = 0;
+	}
+	diff_put16(rdlen, end - rdlen - 2);
+	return (end);
+}
+
+/*
+ * A query, mostly of the kind the fast path takes: *fast says whether it
+ * should.  *tcp is whether it came over TCP.
+ */
+static size_t
+diff_query(uint8_t *buf, int *fast, int *tcp)
+{
+	static const uint16_t	 others[] = { LDNS_RR_TYPE_MX,
+				    LDNS_RR_TYPE_PTR, LDNS_RR_TYPE_TXT,
+				    LDNS_RR_TYPE_ANY, LDNS_RR_TYPE_OPT };
+	uint8_t			*p = buf;
+	size_t			 len;
+	int			 edns, k;
+
+	*fast = 1;
+	*tcp = diff_one_in(4);
+	edns = diff_one_in(2);
+	p = diff_put16(p, diff_rand());
+	*p = diff_one_in(2) ? 0x01 : 0;			/* RD */
+	if (diff_one_in(50)) {
+		switch (diff_rand() % 4) {
+		case 0:
+			*p |= 0x02;			/* TC */
+			break;
+		case 1:
+			*p |= 0x04;			/* AA */
+			break;
+		case 2:
+			*p |= (1 + diff_rand() % 15) << 3;	/* opcode */
+			break;
+		default:
+			*p |= 0x80;			/* a response */
+			break;
+		}
+		*fast = 0;
+	}
+	p++;
+	*p = (diff_one_in(2) ? 0x20 : 0) |		/* AD */
+	    (diff_one_in(4) ? 0x10 : 0) |		/* CD */
+	    (diff_one_in(20) ? 0x80 : 0);		/* RA */
+	if (diff_one_in(50)) {
+		*p |= diff_one_in(2) ? 0x40 : 1 + diff_rand() % 15;
+		*fast = 0;				/* Z, rcode */
+	}
+	p++;
+	p = diff_put16(p, 1);
+	p = diff_put16(p, 0);
+	p = diff_put16(p, 0);
+	p = diff_put16(p, edns);
+	k = diff_rand() % 100;
+	if (k == 0) {					/* QDCOUNT 2 */
+		buf[5] = 2;
+		*fast = 0;
+	} else if (k == 1 || k == 2) {			/* NSCOUNT 1 */
+		buf[9] = 1;
+		*fast = 0;
+	}
+
+	p = diff_name(p, fast);
+	if (diff_one_in(10)) {
+		p = diff_put16(p, others[diff_rand() % (sizeof(others) /
+		    sizeof(others[0]))]);
+		*fast = 0;
+	} else
+		p = diff_put16(p, diff_one_in(3) ? LDNS_RR_TYPE_AAAA :
+		    LDNS_RR_TYPE_A);
+	if (diff_one_in(50)) {
+		p = diff_put16(p, LDNS_RR_CLASS_CH);
+		*fast = 0;
+	} else
+		p = diff_put16(p, LDNS_RR_CLASS_IN);
+
+	if (k == 3 || k == 4) {			/* an answer in a query */
+		buf[7] = 1;
+		p = diff_put16(p, 0xc000 | 12);
+		p = diff_put16(p, LDNS_RR_TYPE_A);
+		p = diff_put16(p, LDNS_RR_CLASS_IN);
+		p = diff_put16(p, 0);
+		p = diff_put16(p, 60);
+		p = diff_put16(p, 4);
+		p = diff_put16(p, 0xc000);
+		p = diff_put16(p, 0x0201);
+		*fast = 0;
+	}
+	if (edns)
+		p = diff_opt(p, fast);
+	if (k == 5) {					/* two OPTs */
+		buf[11] = 2;
+		p = diff_opt(p, fast);
+		*fast = 0;
+	}
+	if (k == 6) {					/* trailing bytes */
+		*p++ = 0;
+		*fast = 0;
+	}
+	len = p - buf;
+	if (k == 7) {					/* cut short */
+		len = diff_rand() % len;
+		*fast = 0;
+	}
+	return (len);
+}
+
+/* Both maps hold the same names, at the same addresses, of the same age. */
+static void
+diff_maps_alike(struct map *a, struct map *b)
+{
+	struct map_entry	*e, *f;
+
+	CHECK_EQ(map_count(a), map_count(b));
+	for (e = map_first(a); e != NULL; e = map_next(a, e)) {
+		f = map_lookup_name(b, e->name);
+		CHECK(f != NULL);
+		if (f == NULL)
+			continue;
+		CHECK_EQ(f->addr, e->addr);
+		CHECK_EQ(f->answered, e->answered);
+	}
+}
+
+static void
+diff_dump(const char *what, const uint8_t *p, size_t len)
+{
+	size_t	i;
+
+	fprintf(stderr, "%s:", what);
+	for (i = 0; i < len; i++)
+		fprintf(stderr, " %02x", p[i]);
+	fprintf(stderr, "\n");
+}
+
+/* One query to both sides: the same outcome, byte for byte. */
+static void
+diff_one(struct diff_pair *dp, const uint8_t *buf, size_t len, int tcp,
+    time_t now, int fast, struct diff_stats *st)
+{
+	struct answer	 a, b;
+	ldns_pkt	*r = NULL;
+	int		 same;
+
+	answer_fastpath_enabled = 1;
+	answer_query(dp->fast, &dp->conf, buf, len, tcp, now, &a);
+	answer_fastpath_enabled = 0;
+	answer_query(dp->slow, &dp->conf, buf, len, tcp, now, &b);
+	answer_fastpath_enabled = 1;
+
+	st->total++;
+	CHECK_EQ(a.fast, fast);
+	CHECK_EQ(b.fast, 0);
+	CHECK_EQ(a.action, b.action);
+	same = a.action == b.action;
+	if (a.action == ANSWER_REPLY && b.action == ANSWER_REPLY) {
+		CHECK_EQ(a.len, b.len);
+		same = a.len == b.len && memcmp(a.wire, b.wire, a.len) == 0;
+		CHECK(same);
+		CHECK(a.len <= a.limit);
+		/* The reply is one ldns reads back. */
+		if (a.fast) {
+			CHECK(ldns_wire2pkt(&r, a.wire, a.len) ==
+			    LDNS_STATUS_OK);
+			ldns_pkt_free(r);
+		}
+	}
+	CHECK_EQ(a.rcode, b.rcode);
+	CHECK_EQ(a.qtype, b.qtype);
+	CHECK_EQ(a.full, b.full);
+	CHECK_EQ(a.limit, b.limit);
+	CHECK(strcmp(a.name, b.name) == 0);
+	CHECK(strcmp(a.result, b.result) == 0);
+	if (!same || strcmp(a.name, b.name) != 0 ||
+	    strcmp(a.result, b.result) != 0) {
+		fprintf(stderr, "query %d (%zu bytes, tcp %d): %s / %s, "
+		    "%s / %s\n", st->total, len, tcp, a.name, b.name,
+		    a.result, b.result);
+		diff_dump("query", buf, len);
+		if (a.action == ANSWER_REPLY)
+			diff_dump("fast", a.wire, a.len);
+		if (b.action == ANSWER_REPLY)
+			diff_dump("ldns", b.wire, b.len);
+	}
+
+	if (a.fast) {
+		st->fast++;
+		if (a.full)
+			st->full++;
+		if (a.rcode == LDNS_RCODE_REFUSED)
+			st->refused++;
+		if (a.rcode == LDNS_RCODE_SERVFAIL)
+			st->servfail++;
+		if (a.action == ANSWER_REPLY && a.wire[7] == 1)
+			st->answered++;
+		if (a.action == ANSWER_REPLY && a.wire[11] == 1)
+			st->edns++;
+	}
+	if (a.action == ANSWER_REPLY) {
+		st->replies++;
+		free(a.wire);
+	}
+	if (b.action == ANSWER_REPLY)
+		free(b.wire);
+	if (a.action == ANSWER_FORWARD)
+		ldns_pkt_free(a.query);
+	if (b.action == ANSWER_FORWARD)
+		ldns_pkt_free(b.query);
+}
+
+static int
+diff_open(struct diff_pair *dp, const char *tag, uint32_t first,
+    uint32_t last)
+{
+	char	path[128], err[256];
+
+	snprintf(path, sizeof(path), "%s/%s-fast.tdb", tdir, tag);
+	dp->fast = map_open(path, first, last, NULL, NULL, err, sizeof(err));
+	snprintf(path, sizeof(path), "%s/%s-slow.tdb", tdir, tag);
+	dp->slow = map_open(path, first, last, NULL, NULL, err, sizeof(err));
+	CHECK(dp->fast != NULL && dp->slow != NULL);
+	return (dp->fast != NULL && dp->slow != NULL ? 0 : -1);
+}
+
+static void
+test_fastpath(void)
+{
+	struct diff_pair	 big, tiny, *dp;
+	struct diff_stats	 st;
+	uint8_t			 buf[2048];
+	size_t			 len;
+	time_t			 now = 1700000000;
+	int			 i, fast, tcp, want = 0;
+
+	memset(&st, 0, sizeof(st));
+	big.conf = tconf;
+	big.conf.ttl = 0x12345;		/* every byte of the TTL counts */
+	tiny.conf = tconf;
+	tiny.conf.ttl = 30;		/* addresses come free again soon */
+	tiny.conf.grace_ms = 500;
+	if (diff_open(&big, "big", tconf.range_first, tconf.range_last) ==
+	    -1 || diff_open(&tiny, "tiny", 0xac180001,
+	    0xac180000 + DIFF_TINY) == -1)
+		return;
+
+	for (i = 0; i < DIFF_QUERIES; i++) {
+		len = diff_query(buf, &fast, &tcp);
+		want += fast;
+		dp = diff_one_in(4) ? &tiny : &big;
+		diff_one(dp, buf, len, tcp, now, fast, &st);
+		now += diff_rand() % 3;
+	}
+	diff_maps_alike(big.fast, big.slow);
+	diff_maps_alike(tiny.fast, tiny.slow);
+	printf("fastpath: %d queries, %d replies, %d by the fast path "
+	    "(%d with an A record, %d with an OPT, %d SERVFAIL of which "
+	    "%d full, %d REFUSED)\n", st.total, st.replies, st.fast,
+	    st.answered, st.edns, st.servfail, st.full, st.refused);
+	CHECK_EQ(st.fast, want);
+	CHECK(st.fast > st.total / 2);
+	CHECK(st.full > 0);
+	CHECK(st.refused > 0);
+	CHECK(st.edns > 0);
+	map_close(big.fast);
+	map_close(big.slow);
+	map_close(tiny.fast);
+	map_close(tiny.slow);
+}
+
 int
 main(void)
 {
@@ -500,6 +1005,7 @@ main(void)
 	test_relay();
 	test_ptr_addr();
 	test_full();
+	test_fastpath();
 	map_close(tmap);
 	snprintf(path, sizeof(path), "rm -rf %s", tdir);
 	system(path);

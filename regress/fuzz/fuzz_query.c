@@ -1,7 +1,10 @@
 /*
  * fuzz_query.c: a packet from a client, with a map behind it: whatever
  * the bytes, answer_query() answers, forwards or stays silent, and any
- * reply it makes is a DNS message no larger than allowed.
+ * reply it makes is a DNS message no larger than allowed.  Each input
+ * also goes to the ldns path alone, against a second map kept in step
+ * with the first: where the fast path answered, it must have answered
+ * as the ldns path does, byte for byte.
  */
 
 #include "config.h"
@@ -16,37 +19,58 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static struct map		*fmap;
+static struct map		*fmap;		/* with the fast path */
+static struct map		*smap;		/* the ldns path only */
 static struct dns44_conf	 fconf;
 
-static void
-fuzz_init(void)
+static struct map *
+fuzz_map(void)
 {
-	char	dir[] = "/tmp/dns44-fuzz.XXXXXX", path[64], err[256];
+	char		 dir[] = "/tmp/dns44-fuzz.XXXXXX", path[64], err[256];
+	struct map	*m;
 
-	conf_defaults(&fconf);
-	fconf.range_first = 0xac180001;		/* a /28: full soon */
-	fconf.range_last = 0xac18000e;
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/map.tdb", dir);
-	if ((fmap = map_open(path, fconf.range_first, fconf.range_last, NULL,
+	if ((m = map_open(path, fconf.range_first, fconf.range_last, NULL,
 	    NULL, err, sizeof(err))) == NULL)
 		abort();
 	unlink(path);
 	rmdir(dir);
+	return (m);
+}
+
+static void
+fuzz_init(void)
+{
+	conf_defaults(&fconf);
+	fconf.range_first = 0xac180001;		/* a /28: full soon */
+	fconf.range_last = 0xac18000e;
+	fmap = fuzz_map();
+	smap = fuzz_map();
+}
+
+static void
+fuzz_free(struct answer *a)
+{
+	if (a->action == ANSWER_REPLY)
+		free(a->wire);
+	else if (a->action == ANSWER_FORWARD)
+		ldns_pkt_free(a->query);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-	struct answer	 a;
+	struct answer	 a, s;
 	ldns_pkt	*r = NULL;
+	int		 tcp = len > 0 && (data[0] & 1);
+	time_t		 now = 1000 + len;
 
 	if (fmap == NULL)
 		fuzz_init();
-	answer_query(fmap, &fconf, data, len, len > 0 && (data[0] & 1),
-	    1000 + len, &a);
+	answer_fastpath_enabled = 1;
+	answer_query(fmap, &fconf, data, len, tcp, now, &a);
 	switch (a.action) {
 	case ANSWER_DROP:
 		break;
@@ -57,11 +81,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    ldns_wire2pkt(&r, a.wire, a.len) != LDNS_STATUS_OK)
 			abort();
 		ldns_pkt_free(r);
-		free(a.wire);
 		break;
 	case ANSWER_FORWARD:
-		ldns_pkt_free(a.query);
 		break;
 	}
+
+	/*
+	 * Every input, not only the fast path's, goes to the second map, so
+	 * that both maps make the same choices for the next input.
+	 */
+	answer_fastpath_enabled = 0;
+	answer_query(smap, &fconf, data, len, tcp, now, &s);
+	answer_fastpath_enabled = 1;
+	if (s.fast)
+		abort();
+	if (a.fast && (a.action != s.action || a.len != s.len ||
+	    (a.action == ANSWER_REPLY && memcmp(a.wire, s.wire, a.len) != 0) ||
+	    a.rcode != s.rcode || a.qtype != s.qtype || a.full != s.full ||
+	    a.limit != s.limit || strcmp(a.name, s.name) != 0 ||
+	    strcmp(a.result, s.result) != 0))
+		abort();
+	fuzz_free(&a);
+	fuzz_free(&s);
 	return (0);
 }
