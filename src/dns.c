@@ -33,7 +33,9 @@
 
 #define DNS_DB_FILE		"dns44.tdb"	/* inside the chroot */
 #define DNS_SYNC_SEC		5		/* answered times to disk */
-#define DNS_UDP_BATCH		64		/* datagrams per wake-up */
+#define DNS_UDP_BATCH		32		/* datagrams per system call */
+#define DNS_UDP_ROUNDS		4		/* system calls per wake-up */
+#define DNS_UDP_QUERY_MAX	4096		/* larger is not a query */
 #define DNS_TCP_OUT_MAX		(256 * 1024)	/* unread answers */
 #define DNS_WARN_INTERVAL	10		/* seconds between warnings */
 
@@ -83,12 +85,22 @@ static TAILQ_HEAD(, dns_tcp)	 dns_tcp_clients =
 static uint32_t			 dns_ntcp;
 static time_t			 dns_full_warned;
 
+/* UDP answers of the batch being read, sent together. */
+static struct dns_udp_out {
+	uint8_t			 wire[ANSWER_UDP_MAX];
+	size_t			 len;
+	struct sockaddr_in	 to;
+}				 dns_out[DNS_UDP_BATCH];
+static int			 dns_nout;
+static int			 dns_out_fd = -1;
+
 static void	dns_dispatch_parent(struct chan *, struct msg *);
 static void	dns_dispatch_peer(struct chan *, struct msg *);
 static void	dns_sig(int, short, void *);
 static void	dns_sync(int, short, void *);
 static void	dns_evicted(const struct map_entry *, void *);
 static void	dns_udp_read(int, short, void *);
+static void	dns_udp_flush(void);
 static void	dns_tcp_accept(int, short, void *);
 static void	dns_tcp_read(struct bufferevent *, void *);
 static void	dns_tcp_write(struct bufferevent *, void *);
@@ -335,30 +347,83 @@ dns_resolved(const uint32_t *addrs, size_t n, int rcode, void *arg)
 	free(l);
 }
 
+/*
+ * UDP queries come DNS_UDP_BATCH to a recvmmsg() and their answers leave
+ * together by sendmmsg(): under load the system calls, not the answers,
+ * are most of the work.  Answers to forwarded queries come one at a time
+ * and go by sendto().
+ */
 static void
 dns_udp_read(int fd, short ev, void *arg)
 {
-	struct sockaddr_in	 client;
-	socklen_t		 len;
-	uint8_t			 buf[65536];
-	ssize_t			 n;
-	int			 i;
+	static uint8_t		 in[DNS_UDP_BATCH][DNS_UDP_QUERY_MAX];
+	static struct sockaddr_in from[DNS_UDP_BATCH];
+	struct mmsghdr		 msgs[DNS_UDP_BATCH];
+	struct iovec		 iov[DNS_UDP_BATCH];
+	int			 i, n, round;
 
 	(void)ev;
 	(void)arg;
-	for (i = 0; i < DNS_UDP_BATCH; i++) {
-		len = sizeof(client);
-		n = recvfrom(fd, buf, sizeof(buf), 0,
-		    (struct sockaddr *)&client, &len);
-		if (n == -1) {
+	for (round = 0; round < DNS_UDP_ROUNDS; round++) {
+		memset(msgs, 0, sizeof(msgs));
+		for (i = 0; i < DNS_UDP_BATCH; i++) {
+			iov[i].iov_base = in[i];
+			iov[i].iov_len = sizeof(in[i]);
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+			msgs[i].msg_hdr.msg_name = &from[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		if ((n = recvmmsg(fd, msgs, DNS_UDP_BATCH, MSG_DONTWAIT,
+		    NULL)) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("DNS: recvfrom");
+				log_warn("DNS: recvmmsg");
 			return;
 		}
-		if (len != sizeof(client) || client.sin_family != AF_INET)
-			continue;
-		dns_handle(buf, n, NULL, fd, &client);
+		dns_out_fd = fd;
+		for (i = 0; i < n; i++) {
+			if (msgs[i].msg_hdr.msg_namelen != sizeof(from[i]) ||
+			    from[i].sin_family != AF_INET ||
+			    (msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+				continue;
+			dns_handle(in[i], msgs[i].msg_len, NULL, fd, &from[i]);
+		}
+		dns_udp_flush();
+		if (n < DNS_UDP_BATCH)
+			return;
 	}
+}
+
+/* Send the answers of one batch. */
+static void
+dns_udp_flush(void)
+{
+	struct mmsghdr	msgs[DNS_UDP_BATCH];
+	struct iovec	iov[DNS_UDP_BATCH];
+	int		i, done, n;
+
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < dns_nout; i++) {
+		iov[i].iov_base = dns_out[i].wire;
+		iov[i].iov_len = dns_out[i].len;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &dns_out[i].to;
+		msgs[i].msg_hdr.msg_namelen = sizeof(dns_out[i].to);
+	}
+	for (done = 0; done < dns_nout; done += n) {
+		if ((n = sendmmsg(dns_out_fd, msgs + done, dns_nout - done,
+		    0)) == -1) {
+			/* A full buffer or a gone client: that answer is lost,
+			 * as with sendto; the client asks again. */
+			if (errno != EAGAIN && errno != EINTR)
+				log_debug("DNS: sendmmsg: %s",
+				    strerror(errno));
+			n = 1;
+		}
+	}
+	dns_nout = 0;
+	dns_out_fd = -1;
 }
 
 static void
@@ -541,6 +606,14 @@ dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
 {
 	uint8_t	prefix[2];
 
+	if (tcp == NULL && udp_fd == dns_out_fd && len <= ANSWER_UDP_MAX &&
+	    dns_nout < DNS_UDP_BATCH) {
+		memcpy(dns_out[dns_nout].wire, wire, len);
+		dns_out[dns_nout].len = len;
+		dns_out[dns_nout].to = *client;
+		dns_nout++;
+		return;
+	}
 	if (tcp == NULL) {
 		if (sendto(udp_fd, wire, len, 0,
 		    (const struct sockaddr *)client, sizeof(*client)) == -1 &&
