@@ -52,7 +52,8 @@
 #define MAP_REC_LEN	16
 #define MAP_META_LEN	12
 #define MAP_DIRTY	0x01		/* answered not yet on disk */
-#define MAP_MIN_BITS	10		/* 1024 buckets to start with */
+#define MAP_MIN_BITS	10		/* 1024 buckets at least */
+#define MAP_START_BITS	20		/* at most, before any name */
 #define MAP_DROP_LOG	10		/* dropped records logged one by one */
 #define MAP_WARN_EVERY	60		/* seconds between store warnings */
 #define MAP_TDB_FLAGS	(TDB_NOLOCK | TDB_INCOMPATIBLE_HASH)
@@ -1209,8 +1210,15 @@ map_open(const char *path, uint32_t first, uint32_t last, map_evict_cb cb,
 	if (!created && map_tdb_reopen(m, err, errlen) == -1)
 		goto fail;
 
-	/* Tables first: the list is still in memory order, cheap to walk. */
-	for (bits = MAP_MIN_BITS; ((size_t)1 << bits) < m->count; bits++)
+	/*
+	 * Tables first: the list is still in memory order, cheap to walk.
+	 * They are sized for the names loaded and for the range, up to a
+	 * million names: growing by doubling while names come in would leave
+	 * the old tables behind as holes in the heap.  Buckets no name uses
+	 * yet cost nothing, their pages untouched.
+	 */
+	for (bits = MAP_MIN_BITS; ((size_t)1 << bits) < m->count ||
+	    (bits < MAP_START_BITS && ((size_t)1 << bits) < m->size); bits++)
 		;
 	if (map_resize(m, bits) == -1 || map_sort(m) == -1)
 		goto nomem;
