@@ -47,7 +47,7 @@ enum msg_type {
 	MSG_LOOKUP,		/* struct msg_lookup */
 	MSG_LOOKUP_ANSWER,	/* struct msg_answer */
 	MSG_LOOKUP_MISS,	/* struct msg_lookup */
-	MSG_IN_USE,		/* struct msg_lookup */
+	MSG_IN_USE,		/* struct msg_lookup; see below */
 	MSG_RELEASED,		/* struct msg_lookup */
 	MSG_EVICTED,		/* struct msg_lookup */
 
@@ -92,6 +92,14 @@ struct msg_reply_sock {
 	int32_t			error;	/* errno for MSG_REPLY_SOCK_FAIL */
 };
 
+/*
+ * The proxy pins an address with MSG_IN_USE when its first connection
+ * opens and releases it with MSG_RELEASED when its last one closes.  An
+ * MSG_IN_USE with a non-zero id that finds no mapping is answered with an
+ * MSG_EVICTED of that id: the pin was not taken.  An MSG_EVICTED with id 0
+ * says the address went to another name or was forgotten; address 0 says
+ * that of every address.
+ */
 struct msg_lookup {
 	uint32_t	addr;		/* virtual address, network order */
 };
@@ -101,6 +109,7 @@ struct msg_answer {
 	char		domain[MSG_DOMAIN_MAX];
 	uint32_t	naddrs;
 	uint32_t	addrs[MSG_MAX_ADDRS];	/* real ones, network order */
+	uint32_t	ttl;		/* seconds the addresses stay good */
 };
 
 struct msg_log {

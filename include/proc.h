@@ -48,6 +48,7 @@ void	chan_init(struct chan *, int, const char *,
 	    void (*)(struct chan *, struct msg *), void (*)(struct chan *, int),
 	    void *);
 void	chan_close(struct chan *);
+void	chan_flush(struct chan *, int);
 int	chan_compose(struct chan *, uint32_t, uint32_t, int, const void *,
 	    size_t);
 void	proc_start_recv(int, struct proc_start *);

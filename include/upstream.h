@@ -36,11 +36,14 @@ struct upstream_req;
 typedef void	(*upstream_cb)(ldns_pkt *, void *);
 
 /*
- * The A records of a name, network byte order (NULL when n is 0), and the
- * rcode of the answer, or -1 when no upstream answered.  The array lives
- * until the callback returns.
+ * The A records of a name, network byte order (NULL when n is 0), the
+ * rcode of the answer, or -1 when no upstream answered, and how many more
+ * seconds the answer stays good: its TTL, bounded as the cache bounds it,
+ * less the time it has spent in the cache (0 for an answer not cached).
+ * The array lives until the callback returns.
  */
-typedef void	(*upstream_addr_cb)(const uint32_t *, size_t, int, void *);
+typedef void	(*upstream_addr_cb)(const uint32_t *, size_t, int, uint32_t,
+		    void *);
 
 struct upstream_stats {
 	uint64_t	queries;	/* requests to the upstreams */

@@ -59,6 +59,7 @@ static void	control_idle(int, short, void *);
 static void	control_drop(struct ctl_client *);
 static void	control_touch(struct ctl_client *);
 static void	control_list(struct chan *);
+static void	control_evicted(uint32_t);
 static int	control_target(const char *, struct map_entry **);
 static void	control_show(struct ctl_client *, uint32_t, const char *,
 		    int);
@@ -346,6 +347,21 @@ control_list(struct chan *c)
 	free(chunk);
 }
 
+/*
+ * The proxy keeps what it was told of an address; a forgotten one may go
+ * to another name.  Address 0 stands for all.
+ */
+static void
+control_evicted(uint32_t addr)
+{
+	struct msg_lookup	ml;
+
+	ml.addr = htonl(addr);
+	if (chan_compose(ctl_peer, MSG_EVICTED, 0, -1, &ml, sizeof(ml)) == -1)
+		fatal("telling the proxy");
+	chan_flush(ctl_peer, 100);
+}
+
 /* Forget mappings without open connections; list the ones kept. */
 static void
 control_flush(struct ctl_client *cc, uint32_t id, const char *what)
@@ -371,6 +387,8 @@ control_flush(struct ctl_client *cc, uint32_t id, const char *what)
 			if (a == conf->range_last)
 				break;
 		}
+		if (fl.removed > 0)
+			control_evicted(0);
 	} else if (control_target(what, &e) == -1) {
 		snprintf(msg, sizeof(msg), "not a name or address: %s", what);
 		control_fail(cc, id, msg);
@@ -383,8 +401,13 @@ control_flush(struct ctl_client *cc, uint32_t id, const char *what)
 		control_entry(e, &ce);
 		chan_compose(&cc->chan, MSG_CTL_MAP, id, -1, &ce, sizeof(ce));
 		fl.kept++;
-	} else if (map_remove(dns_map, e) == 0)
-		fl.removed++;
+	} else {
+		a = e->addr;
+		if (map_remove(dns_map, e) == 0) {
+			fl.removed++;
+			control_evicted(a);
+		}
+	}
 	log_info("control: flushed %u mappings, kept %u in use", fl.removed,
 	    fl.kept);
 	chan_compose(&cc->chan, MSG_CTL_FLUSHED, id, -1, &fl, sizeof(fl));

@@ -114,7 +114,7 @@ static void	dns_count_rcode(int);
 static void	dns_send(struct dns_tcp *, int, const struct sockaddr_in *,
 		    const uint8_t *, size_t);
 static void	dns_lookup(uint32_t, const struct msg_lookup *);
-static void	dns_resolved(const uint32_t *, size_t, int, void *);
+static void	dns_resolved(const uint32_t *, size_t, int, uint32_t, void *);
 static void	dns_stop(void) __attribute__((__noreturn__));
 
 void
@@ -234,6 +234,8 @@ dns_evicted(const struct map_entry *e, void *arg)
 	if (chan_compose(&dns_peer, MSG_EVICTED, 0, -1, &ml,
 	    sizeof(ml)) == -1)
 		fatal("sending eviction to the proxy");
+	/* Before the answer giving the address to the new name leaves. */
+	chan_flush(&dns_peer, 100);
 }
 
 static void
@@ -282,8 +284,14 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 	case MSG_IN_USE:
 	case MSG_RELEASED:
 		memcpy(&ml, m->data, sizeof(ml));
-		if ((e = map_lookup_addr(dns_map, ntohl(ml.addr))) == NULL)
-			break;	/* evicted meanwhile: nothing to pin */
+		if ((e = map_lookup_addr(dns_map, ntohl(ml.addr))) == NULL) {
+			/* Flushed meanwhile: the proxy must not count on it. */
+			if (m->hdr.type == MSG_IN_USE && m->hdr.id != 0 &&
+			    chan_compose(&dns_peer, MSG_EVICTED, m->hdr.id, -1,
+			    &ml, sizeof(ml)) == -1)
+				fatal("answering the proxy");
+			break;
+		}
 		if (m->hdr.type == MSG_IN_USE)
 			map_pin(dns_map, e);
 		else
@@ -306,9 +314,17 @@ dns_lookup(uint32_t id, const struct msg_lookup *ml)
 {
 	struct map_entry	*e;
 	struct dns_lookup	*l;
+	struct in_addr		 in;
+	char			 buf[INET_ADDRSTRLEN];
 
-	if ((e = map_lookup_addr(dns_map, ntohl(ml->addr))) == NULL ||
-	    (l = calloc(1, sizeof(*l))) == NULL) {
+	e = map_lookup_addr(dns_map, ntohl(ml->addr));
+	/* One line per lookup: the proxy's cache is seen to work. */
+	if (log_getverbose()) {
+		in.s_addr = ml->addr;
+		log_debug("proxy lookup %s: %s", inet_ntop(AF_INET, &in, buf,
+		    sizeof(buf)), e != NULL ? e->name : "no mapping");
+	}
+	if (e == NULL || (l = calloc(1, sizeof(*l))) == NULL) {
 		if (chan_compose(&dns_peer, MSG_LOOKUP_MISS, id, -1, ml,
 		    sizeof(*ml)) == -1)
 			fatal("answering the proxy");
@@ -318,20 +334,25 @@ dns_lookup(uint32_t id, const struct msg_lookup *ml)
 	l->addr = ml->addr;
 	strlcpy(l->name, e->name, sizeof(l->name));
 	if (upstream_resolve(l->name, dns_resolved, l) == NULL)
-		dns_resolved(NULL, 0, -1, l);
+		dns_resolved(NULL, 0, -1, 0, l);
 }
 
 static void
-dns_resolved(const uint32_t *addrs, size_t n, int rcode, void *arg)
+dns_resolved(const uint32_t *addrs, size_t n, int rcode, uint32_t ttl,
+    void *arg)
 {
 	struct dns_lookup	*l = arg;
 	struct msg_answer	 ma;
+	struct map_entry	*e;
 	uint32_t		 a;
 	size_t			 i;
 
 	memset(&ma, 0, sizeof(ma));
 	ma.addr = l->addr;
 	strlcpy(ma.domain, l->name, sizeof(ma.domain));
+	/* The address changed hands while we asked: the proxy keeps none. */
+	e = map_lookup_addr(dns_map, ntohl(l->addr));
+	ma.ttl = e != NULL && strcmp(e->name, l->name) == 0 ? ttl : 0;
 	for (i = 0; i < n && ma.naddrs < MSG_MAX_ADDRS; i++) {
 		/* An address of our own range would loop back to us. */
 		a = ntohl(addrs[i]);

@@ -62,6 +62,31 @@ chan_compose(struct chan *c, uint32_t type, uint32_t id, int fd,
 	return (0);
 }
 
+/*
+ * Write what is queued now instead of when the loop comes round, waiting
+ * up to timeout ms for room: for a message that must reach the peer
+ * before what this process does next reaches anyone else.
+ */
+void
+chan_flush(struct chan *c, int timeout)
+{
+	struct pollfd	pfd;
+
+	for (;;) {
+		if (msg_flush(&c->mc) == -1) {
+			c->closed(c, errno);
+			return;
+		}
+		if (!msg_pending(&c->mc) || timeout <= 0)
+			break;
+		pfd.fd = c->mc.fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, timeout) <= 0)
+			timeout = 0;	/* one more try, then the loop's */
+	}
+	chan_update(c);
+}
+
 static void
 chan_update(struct chan *c)
 {

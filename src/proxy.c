@@ -6,7 +6,10 @@
  * them: TCP with splice(2) through a pipe per direction, UDP datagram by
  * datagram between a socket connected to the real server and a reply
  * socket the parent makes.  It owns the TCP connections, the UDP sessions
- * and the journal of both.
+ * and the journal of both, and what it knows of each virtual address: the
+ * dns process's last answer, kept as long as its TTL allows and until the
+ * dns process says the address changed hands, the lookup in flight, and
+ * the count of open connections that pin the address.
  */
 
 #include "config.h"
@@ -50,6 +53,9 @@
 #define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
 #define PROXY_RATELOG_MS	1000	/* between two lines of one kind */
 #define PROXY_REQ_BUCKETS	1024	/* requests waiting for an answer */
+#define PROXY_ADDR_BUCKETS	4096	/* virtual addresses known */
+#define PROXY_CACHE_MAX		4096	/* answers kept */
+#define PROXY_CACHE_TTL_MAX	60	/* seconds an answer is kept at most */
 #define PROXY_UDP_BUCKETS_MIN	256
 #define PROXY_UDP_BUCKETS_MAX	65536
 #define PROXY_FLOW_MAX		(MSG_DOMAIN_MAX + 96)
@@ -59,8 +65,39 @@ struct proxy_req {
 	LIST_ENTRY(proxy_req)	 entry;
 	uint32_t		 id;		/* 0: none outstanding */
 	uint32_t		 type;		/* what was asked */
+	void			*obj;
+};
+
+/* A connection or session waiting for the answer about its address. */
+struct proxy_wait {
+	TAILQ_ENTRY(proxy_wait)	 entry;
 	int			 udp;		/* obj is a proxy_udp */
 	void			*obj;
+	uint8_t			 waiting;
+};
+
+/*
+ * One virtual address: the answer kept about it, the lookup in flight and
+ * its waiters, the connections and sessions that use it.  It lives while
+ * any of them does.
+ */
+struct proxy_addr {
+	LIST_ENTRY(proxy_addr)	 hentry;
+	TAILQ_ENTRY(proxy_addr)	 lru;		/* cached: least used first */
+	TAILQ_HEAD(, proxy_wait) waiters;
+	struct proxy_req	 req;		/* the lookup in flight */
+	uint32_t		 addr;		/* network order */
+	uint32_t		 refs;		/* connections and sessions */
+	uint32_t		 pins;		/* of them, relaying */
+	uint32_t		 pin_id;	/* its MSG_IN_USE; 0: none */
+	uint32_t		 pin_gen;	/* pins taken, ever */
+	uint32_t		 pin_sent;	/* pin_gen when it was sent */
+	uint8_t			 cached;	/* the answer below is kept */
+	uint8_t			 stale;		/* evicted while asking */
+	uint8_t			 naddrs;
+	uint64_t		 expires;	/* ms */
+	char			*domain;
+	uint32_t		 addrs[MSG_MAX_ADDRS];
 };
 
 /* One direction of a TCP connection: source to pipe to sink. */
@@ -81,7 +118,8 @@ enum proxy_tcp_state {
 
 struct proxy_tcp {
 	TAILQ_ENTRY(proxy_tcp)	 entry;		/* relaying: least active 1st */
-	struct proxy_req	 req;
+	struct proxy_wait	 wait;
+	struct proxy_addr	*pa;
 	enum proxy_tcp_state	 state;
 	int			 cfd;		/* client */
 	int			 sfd;		/* server, -1 until dialled */
@@ -95,7 +133,7 @@ struct proxy_tcp {
 	uint32_t		 addrs[MSG_MAX_ADDRS];
 	uint8_t			 naddrs;
 	uint8_t			 next;		/* address to dial next */
-	uint8_t			 pinned;	/* MSG_IN_USE sent */
+	uint8_t			 pinned;	/* counted in pa->pins */
 	char			*domain;
 	struct proxy_dir	 up;		/* client to server */
 	struct proxy_dir	 down;		/* server to client */
@@ -119,7 +157,9 @@ enum proxy_udp_state {
 struct proxy_udp {
 	LIST_ENTRY(proxy_udp)	 hentry;	/* by client and virtual addr */
 	TAILQ_ENTRY(proxy_udp)	 entry;		/* relaying: least active 1st */
-	struct proxy_req	 req;
+	struct proxy_req	 req;		/* the reply socket asked for */
+	struct proxy_wait	 wait;
+	struct proxy_addr	*pa;
 	enum proxy_udp_state	 state;
 	struct sockaddr_in	 client;
 	struct sockaddr_in	 virt;
@@ -132,7 +172,7 @@ struct proxy_udp {
 	STAILQ_HEAD(, proxy_dgram) queue;
 	unsigned int		 nqueued;
 	unsigned int		 dropped;
-	uint8_t			 pinned;
+	uint8_t			 pinned;	/* counted in pa->pins */
 	uint64_t		 sent;		/* client to server */
 	uint64_t		 received;
 	uint64_t		 last;		/* ms, coarse */
@@ -147,6 +187,7 @@ struct proxy_rate {
 
 LIST_HEAD(proxy_req_list, proxy_req);
 LIST_HEAD(proxy_udp_list, proxy_udp);
+LIST_HEAD(proxy_addr_list, proxy_addr);
 
 static struct chan		 proxy_parent;
 static struct chan		 proxy_peer;
@@ -157,6 +198,12 @@ static struct event		 proxy_ev_resume;
 static struct event		 proxy_ev_sweep;
 static struct proxy_req_list	 proxy_reqs[PROXY_REQ_BUCKETS];
 static uint32_t			 proxy_req_id;
+static struct proxy_addr_list	 proxy_addrs[PROXY_ADDR_BUCKETS];
+static uint64_t			 proxy_addr_key;
+static TAILQ_HEAD(, proxy_addr)	 proxy_cache_lru =
+    TAILQ_HEAD_INITIALIZER(proxy_cache_lru);
+static uint32_t			 proxy_ncached;
+static uint32_t			 proxy_pin_id;
 static TAILQ_HEAD(, proxy_tcp)	 proxy_tcp_lru =
     TAILQ_HEAD_INITIALIZER(proxy_tcp_lru);
 static TAILQ_HEAD(, proxy_udp)	 proxy_udp_lru =
@@ -196,19 +243,36 @@ static void	proxy_journal_close(const char *, const struct timespec *,
 		    uint64_t, uint64_t);
 static int	proxy_in_range(const struct sockaddr_in *);
 static const char *proxy_loop(const struct sockaddr_in *);
-static void	proxy_req_add(struct proxy_req *, uint32_t, int, void *);
+static void	proxy_req_add(struct proxy_req *, uint32_t, void *);
 static void	proxy_req_cancel(struct proxy_req *);
 static struct proxy_req *proxy_req_take(uint32_t, uint32_t);
 static void	proxy_ctl_conns(uint32_t);
 static void	proxy_ctl_flush(uint32_t, const struct ctl_conn *, size_t);
 static void	proxy_ctl_stats(uint32_t);
-static void	proxy_pin(uint32_t, const struct sockaddr_in *);
+static void	proxy_peer_drain(void);
+static struct proxy_addr_list *proxy_addr_chain(uint32_t);
+static struct proxy_addr *proxy_addr_find(uint32_t);
+static struct proxy_addr *proxy_addr_get(uint32_t);
+static void	proxy_addr_put(struct proxy_addr *);
+static void	proxy_addr_gc(struct proxy_addr *);
+static int	proxy_addr_wait(struct proxy_addr *, struct proxy_wait *,
+		    int, void *);
+static void	proxy_cache_put(struct proxy_addr *,
+		    const struct msg_answer *);
+static void	proxy_cache_drop(struct proxy_addr *);
+static void	proxy_cache_flush(void);
+static void	proxy_pin(struct proxy_addr *);
+static void	proxy_pin_send(struct proxy_addr *);
+static void	proxy_unpin(struct proxy_addr *);
+static void	proxy_evicted(uint32_t, uint32_t);
 static void	proxy_answer(uint32_t, uint32_t, const struct msg_answer *);
 static void	proxy_sweep(int, short, void *);
 
 static void	proxy_tcp_accept(int, short, void *);
+static void	proxy_tcp_new(int, const struct sockaddr_in *);
 static void	proxy_tcp_resume(int, short, void *);
-static void	proxy_tcp_answer(struct proxy_tcp *, const struct msg_answer *);
+static void	proxy_tcp_answer(struct proxy_tcp *, const char *,
+		    const uint32_t *, size_t);
 static void	proxy_tcp_dial(struct proxy_tcp *);
 static void	proxy_tcp_dialled(int, short, void *);
 static void	proxy_tcp_connected(struct proxy_tcp *);
@@ -227,7 +291,8 @@ static void	proxy_udp_read(int, short, void *);
 static void	proxy_udp_in(const struct sockaddr_in *,
 		    const struct sockaddr_in *, const void *, size_t);
 static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
-static void	proxy_udp_answer(struct proxy_udp *, const struct msg_answer *);
+static void	proxy_udp_answer(struct proxy_udp *, const char *,
+		    const uint32_t *, size_t);
 static void	proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_client_read(int, short, void *);
@@ -267,6 +332,9 @@ proxy_main(int foreground, int verbose)
 	arc4random_buf(proxy_udp_key, sizeof(proxy_udp_key));
 	for (i = 0; i < PROXY_REQ_BUCKETS; i++)
 		LIST_INIT(&proxy_reqs[i]);
+	for (i = 0; i < PROXY_ADDR_BUCKETS; i++)
+		LIST_INIT(&proxy_addrs[i]);
+	arc4random_buf(&proxy_addr_key, sizeof(proxy_addr_key));
 
 	privdrop_child(conf->user, conf->empty_dir, !conf->user_set);
 
@@ -489,13 +557,12 @@ proxy_loop(const struct sockaddr_in *dst)
 }
 
 static void
-proxy_req_add(struct proxy_req *r, uint32_t type, int udp, void *obj)
+proxy_req_add(struct proxy_req *r, uint32_t type, void *obj)
 {
 	if (++proxy_req_id == 0)
 		proxy_req_id = 1;
 	r->id = proxy_req_id;
 	r->type = type;
-	r->udp = udp;
 	r->obj = obj;
 	LIST_INSERT_HEAD(&proxy_reqs[r->id % PROXY_REQ_BUCKETS], r, entry);
 }
@@ -544,6 +611,8 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_CONF:
 		memcpy(conf, m->data, sizeof(*conf));
 		log_setverbose(conf->verbose);
+		/* Other upstreams may know other addresses. */
+		proxy_cache_flush();
 		log_info("configuration reloaded: ttl %u, %u addresses, "
 		    "dial timeout %ums", conf->ttl,
 		    conf->range_last - conf->range_first + 1, conf->dial_ms);
@@ -568,8 +637,6 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 {
 	struct msg_answer	ma;
 	struct msg_lookup	ml;
-	struct in_addr		in;
-	char			buf[INET_ADDRSTRLEN];
 
 	(void)c;
 	switch (m->hdr.type) {
@@ -588,11 +655,8 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 		proxy_ctl_stats(m->hdr.id);
 		break;
 	case MSG_EVICTED:
-		/* Nothing cached: the upstream module caches for us. */
 		memcpy(&ml, m->data, sizeof(ml));
-		in.s_addr = ml.addr;
-		log_debug("map: %s evicted",
-		    inet_ntop(AF_INET, &in, buf, sizeof(buf)));
+		proxy_evicted(m->hdr.id, ml.addr);
 		break;
 	default:
 		fatalx("unexpected %s from the dns process",
@@ -699,40 +763,281 @@ proxy_ctl_stats(uint32_t id)
 }
 
 /*
- * Pin or release the mapping of a virtual address: an entry with open
- * connections is never evicted, so both messages reach the same one.
+ * Read what the dns process has said so far.  A connection accepted now
+ * was made after any eviction the dns process sent before answering the
+ * client's query, so an answer kept here is trusted only after this.
  */
 static void
-proxy_pin(uint32_t type, const struct sockaddr_in *virt)
+proxy_peer_drain(void)
+{
+	struct msg	m;
+	int		i, n;
+
+	for (i = 0; i < PROXY_ACCEPT_BATCH; i++) {
+		n = msg_read(&proxy_peer.mc, &m);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0)
+			proc_peer_closed(&proxy_peer, n == 0 ? 0 : errno);
+		proxy_dispatch_peer(&proxy_peer, &m);
+	}
+}
+
+/* Keyed, so that clients cannot aim at one chain of the table. */
+static struct proxy_addr_list *
+proxy_addr_chain(uint32_t addr)
+{
+	uint64_t	h = (addr ^ proxy_addr_key) * 0x9e3779b97f4a7c15ULL;
+
+	return (&proxy_addrs[(h >> 32) & (PROXY_ADDR_BUCKETS - 1)]);
+}
+
+static struct proxy_addr *
+proxy_addr_find(uint32_t addr)
+{
+	struct proxy_addr	*pa;
+
+	LIST_FOREACH(pa, proxy_addr_chain(addr), hentry)
+		if (pa->addr == addr)
+			return (pa);
+	return (NULL);
+}
+
+/* The entry of a virtual address, made if new, with one more user. */
+static struct proxy_addr *
+proxy_addr_get(uint32_t addr)
+{
+	struct proxy_addr	*pa;
+
+	if ((pa = proxy_addr_find(addr)) == NULL) {
+		if ((pa = calloc(1, sizeof(*pa))) == NULL)
+			return (NULL);
+		pa->addr = addr;
+		TAILQ_INIT(&pa->waiters);
+		LIST_INSERT_HEAD(proxy_addr_chain(addr), pa, hentry);
+	}
+	pa->refs++;
+	return (pa);
+}
+
+static void
+proxy_addr_put(struct proxy_addr *pa)
+{
+	pa->refs--;
+	proxy_addr_gc(pa);
+}
+
+/* Gone once nothing needs it: no user, no answer kept, no lookup out. */
+static void
+proxy_addr_gc(struct proxy_addr *pa)
+{
+	if (pa->refs > 0 || pa->cached || pa->req.id != 0)
+		return;
+	LIST_REMOVE(pa, hentry);
+	free(pa);
+}
+
+/*
+ * The kept answer, if still good, goes to the caller at once (1); else
+ * the caller waits for the lookup, which is asked for unless one is out
+ * already (0).
+ */
+static int
+proxy_addr_wait(struct proxy_addr *pa, struct proxy_wait *w, int udp,
+    void *obj)
 {
 	struct msg_lookup	ml;
 
-	ml.addr = virt->sin_addr.s_addr;
-	if (chan_compose(&proxy_peer, type, 0, -1, &ml, sizeof(ml)) == -1)
+	if (pa->cached) {
+		if (proxy_now() < pa->expires) {
+			TAILQ_REMOVE(&proxy_cache_lru, pa, lru);
+			TAILQ_INSERT_TAIL(&proxy_cache_lru, pa, lru);
+			return (1);
+		}
+		proxy_cache_drop(pa);
+	}
+	w->udp = udp;
+	w->obj = obj;
+	w->waiting = 1;
+	TAILQ_INSERT_TAIL(&pa->waiters, w, entry);
+	if (pa->req.id != 0)
+		return (0);
+	proxy_req_add(&pa->req, MSG_LOOKUP, pa);
+	ml.addr = pa->addr;
+	if (chan_compose(&proxy_peer, MSG_LOOKUP, pa->req.id, -1, &ml,
+	    sizeof(ml)) == -1)
+		fatal("asking the dns process");
+	return (0);
+}
+
+/* Keep an answer for its TTL, PROXY_CACHE_TTL_MAX at most. */
+static void
+proxy_cache_put(struct proxy_addr *pa, const struct msg_answer *ma)
+{
+	struct proxy_addr	*old;
+	char			*domain;
+	uint32_t		 ttl;
+
+	if ((domain = strdup(ma->domain)) == NULL) {
+		log_warn("%s", __func__);
+		return;
+	}
+	if (pa->cached)
+		proxy_cache_drop(pa);
+	while (proxy_ncached >= PROXY_CACHE_MAX) {
+		old = TAILQ_FIRST(&proxy_cache_lru);
+		proxy_cache_drop(old);
+		proxy_addr_gc(old);
+	}
+	ttl = ma->ttl < PROXY_CACHE_TTL_MAX ? ma->ttl : PROXY_CACHE_TTL_MAX;
+	pa->domain = domain;
+	pa->naddrs = ma->naddrs;
+	memcpy(pa->addrs, ma->addrs, ma->naddrs * sizeof(pa->addrs[0]));
+	pa->expires = proxy_now() + (uint64_t)ttl * 1000;
+	pa->cached = 1;
+	TAILQ_INSERT_TAIL(&proxy_cache_lru, pa, lru);
+	proxy_ncached++;
+}
+
+/* Forget the answer kept; the caller frees the entry if unused. */
+static void
+proxy_cache_drop(struct proxy_addr *pa)
+{
+	TAILQ_REMOVE(&proxy_cache_lru, pa, lru);
+	proxy_ncached--;
+	pa->cached = 0;
+	free(pa->domain);
+	pa->domain = NULL;
+}
+
+static void
+proxy_cache_flush(void)
+{
+	struct proxy_addr	*pa;
+
+	while ((pa = TAILQ_FIRST(&proxy_cache_lru)) != NULL) {
+		proxy_cache_drop(pa);
+		proxy_addr_gc(pa);
+	}
+}
+
+/*
+ * A connection or session to the address opens: the mapping is pinned
+ * while any is open, so the dns process never gives the address to
+ * another name meanwhile.  It hears of the first and of the last only.
+ */
+static void
+proxy_pin(struct proxy_addr *pa)
+{
+	pa->pins++;
+	pa->pin_gen++;
+	if (pa->pin_id == 0)
+		proxy_pin_send(pa);
+}
+
+static void
+proxy_pin_send(struct proxy_addr *pa)
+{
+	struct msg_lookup	ml;
+
+	if (++proxy_pin_id == 0)
+		proxy_pin_id = 1;
+	pa->pin_id = proxy_pin_id;
+	pa->pin_sent = pa->pin_gen;
+	ml.addr = pa->addr;
+	if (chan_compose(&proxy_peer, MSG_IN_USE, pa->pin_id, -1, &ml,
+	    sizeof(ml)) == -1)
 		fatal("telling the dns process");
 }
 
-/* The dns process answered a lookup; ma is NULL for a miss. */
+static void
+proxy_unpin(struct proxy_addr *pa)
+{
+	struct msg_lookup	ml;
+
+	if (--pa->pins > 0 || pa->pin_id == 0)
+		return;
+	pa->pin_id = 0;
+	ml.addr = pa->addr;
+	if (chan_compose(&proxy_peer, MSG_RELEASED, 0, -1, &ml,
+	    sizeof(ml)) == -1)
+		fatal("telling the dns process");
+}
+
+/*
+ * The address went to another name or was forgotten (id 0), or our pin of
+ * it found no mapping (the id of its MSG_IN_USE): nothing known of it
+ * holds.  An answer on its way was made before and is not kept.  A lost
+ * pin is taken again when connections opened since it was asked for, as
+ * those may be to the address's new name.  Address 0 stands for all.
+ */
+static void
+proxy_evicted(uint32_t id, uint32_t addr)
+{
+	struct proxy_addr	*pa;
+	struct in_addr		 in;
+	char			 buf[INET_ADDRSTRLEN];
+	int			 i;
+
+	in.s_addr = addr;
+	log_debug("map: %s %s", inet_ntop(AF_INET, &in, buf, sizeof(buf)),
+	    id == 0 ? "evicted" : "not pinned: no mapping");
+	if (addr == INADDR_ANY) {
+		proxy_cache_flush();
+		for (i = 0; i < PROXY_ADDR_BUCKETS; i++)
+			LIST_FOREACH(pa, &proxy_addrs[i], hentry)
+				if (pa->req.id != 0)
+					pa->stale = 1;
+		return;
+	}
+	if ((pa = proxy_addr_find(addr)) == NULL)
+		return;
+	if (pa->cached)
+		proxy_cache_drop(pa);
+	if (pa->req.id != 0)
+		pa->stale = 1;
+	if (id != 0 && id == pa->pin_id) {
+		pa->pin_id = 0;
+		if (pa->pins > 0 && pa->pin_gen != pa->pin_sent)
+			proxy_pin_send(pa);
+	}
+	proxy_addr_gc(pa);
+}
+
+/*
+ * The dns process answered a lookup; ma is NULL for a miss.  Every
+ * connection and session waiting for it hears the answer, which is kept
+ * for the next ones when it has addresses and a TTL.
+ */
 static void
 proxy_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
 {
 	struct proxy_req	*r;
-	struct proxy_tcp	*c;
-	struct proxy_udp	*s;
+	struct proxy_addr	*pa;
+	struct proxy_wait	*w;
 
 	if ((r = proxy_req_take(id, MSG_LOOKUP)) == NULL)
 		return;
-	if (r->udp) {
-		s = r->obj;
-		if (addr != s->virt.sin_addr.s_addr)
-			fatalx("lookup answered for the wrong address");
-		proxy_udp_answer(s, ma);
-	} else {
-		c = r->obj;
-		if (addr != c->virt.sin_addr.s_addr)
-			fatalx("lookup answered for the wrong address");
-		proxy_tcp_answer(c, ma);
+	pa = r->obj;
+	if (addr != pa->addr)
+		fatalx("lookup answered for the wrong address");
+	if (ma != NULL && ma->naddrs > 0 && ma->ttl > 0 && !pa->stale)
+		proxy_cache_put(pa, ma);
+	pa->stale = 0;
+	pa->refs++;		/* while its waiters hear, some closing */
+	while ((w = TAILQ_FIRST(&pa->waiters)) != NULL) {
+		TAILQ_REMOVE(&pa->waiters, w, entry);
+		w->waiting = 0;
+		if (w->udp)
+			proxy_udp_answer(w->obj, ma != NULL ? ma->domain :
+			    NULL, ma != NULL ? ma->addrs : NULL,
+			    ma != NULL ? ma->naddrs : 0);
+		else
+			proxy_tcp_answer(w->obj, ma != NULL ? ma->domain :
+			    NULL, ma != NULL ? ma->addrs : NULL,
+			    ma != NULL ? ma->naddrs : 0);
 	}
+	proxy_addr_put(pa);
 }
 
 /*
@@ -768,89 +1073,95 @@ static void
 proxy_tcp_accept(int fd, short ev, void *arg)
 {
 	struct timeval		 tv = { PROXY_PAUSE_MS / 1000, 0 };
-	struct sockaddr_in	 client, virt;
-	struct msg_lookup	 ml;
-	struct proxy_tcp	*c;
+	struct sockaddr_in	 client[PROXY_ACCEPT_BATCH];
 	socklen_t		 len;
-	int			 i, s;
+	int			 i, n = 0, s[PROXY_ACCEPT_BATCH];
 
 	(void)ev;
 	(void)arg;
 	for (i = 0; i < PROXY_ACCEPT_BATCH; i++) {
-		if (!proxy_fd_room(PROXY_TCP_FDS)) {
+		if (!proxy_fd_room(PROXY_TCP_FDS * (n + 1))) {
 			proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
 			    "TCP: %u connections and %u UDP sessions hold "
 			    "all the descriptors; accepting again when one "
-			    "closes", proxy_ntcp, proxy_nudp);
+			    "closes", proxy_ntcp + n, proxy_nudp);
 			event_del(&proxy_ev_tcp);
 			proxy_tcp_full = 1;
-			return;
+			break;
 		}
-		len = sizeof(client);
-		if ((s = accept4(fd, (struct sockaddr *)&client, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-			switch (errno) {
-			case EMFILE:
-			case ENFILE:
-				/* Level-triggered: it would spin until then. */
-				proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
-				    "TCP: accept: %s; pausing for 1s",
-				    strerror(errno));
-				event_del(&proxy_ev_tcp);
-				evtimer_add(&proxy_ev_resume, &tv);
-				return;
-			case ECONNABORTED:
-			case EINTR:
-				continue;
-			case EAGAIN:
-				return;
-			default:
-				log_warn("TCP: accept");
-				return;
-			}
-		}
-		if (proxy_ntcp >= conf->max_conn) {
-			proxy_ratelog(&proxy_rl_tcp_full, LOG_ERR,
-			    "TCP: %u connections open, refusing more",
-			    proxy_ntcp);
-			proxy_tcp_rst(s);
+		len = sizeof(client[n]);
+		if ((s[n] = accept4(fd, (struct sockaddr *)&client[n], &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+			n++;
 			continue;
 		}
-		len = sizeof(virt);
-		if (getsockname(s, (struct sockaddr *)&virt, &len) == -1 ||
-		    virt.sin_family != AF_INET) {
-			log_warn("TCP: getsockname");
-			close(s);
+		if (errno == ECONNABORTED || errno == EINTR)
 			continue;
-		}
-		if (!proxy_in_range(&virt)) {
-			/* Dialled the listener itself, not through TPROXY. */
-			proxy_ratelog(&proxy_rl_tcp_virt, LOG_INFO,
-			    "%s: not a virtual address",
-			    proxy_flow("TCP", &client, NULL, &virt));
-			proxy_tcp_rst(s);
-			continue;
-		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			log_warn("TCP");
-			proxy_tcp_rst(s);
-			continue;
-		}
-		c->state = PROXY_TCP_LOOKUP;
-		c->cfd = s;
-		c->sfd = -1;
-		c->up.pipe[0] = c->up.pipe[1] = -1;
-		c->down.pipe[0] = c->down.pipe[1] = -1;
-		c->client = client;
-		c->virt = virt;
-		clock_gettime(CLOCK_MONOTONIC, &c->start);
-		proxy_ntcp++;
-		proxy_req_add(&c->req, MSG_LOOKUP, 0, c);
-		ml.addr = virt.sin_addr.s_addr;
-		if (chan_compose(&proxy_peer, MSG_LOOKUP, c->req.id, -1, &ml,
-		    sizeof(ml)) == -1)
-			fatal("asking the dns process");
+		if (errno == EMFILE || errno == ENFILE) {
+			/* Level-triggered: it would spin until then. */
+			proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
+			    "TCP: accept: %s; pausing for 1s",
+			    strerror(errno));
+			event_del(&proxy_ev_tcp);
+			evtimer_add(&proxy_ev_resume, &tv);
+		} else if (errno != EAGAIN)
+			log_warn("TCP: accept");
+		break;
 	}
+	if (n == 0)
+		return;
+	proxy_peer_drain();
+	for (i = 0; i < n; i++)
+		proxy_tcp_new(s[i], &client[i]);
+}
+
+static void
+proxy_tcp_new(int s, const struct sockaddr_in *client)
+{
+	struct sockaddr_in	 virt;
+	struct proxy_tcp	*c;
+	socklen_t		 len;
+
+	if (proxy_ntcp >= conf->max_conn) {
+		proxy_ratelog(&proxy_rl_tcp_full, LOG_ERR,
+		    "TCP: %u connections open, refusing more", proxy_ntcp);
+		proxy_tcp_rst(s);
+		return;
+	}
+	len = sizeof(virt);
+	if (getsockname(s, (struct sockaddr *)&virt, &len) == -1 ||
+	    virt.sin_family != AF_INET) {
+		log_warn("TCP: getsockname");
+		close(s);
+		return;
+	}
+	if (!proxy_in_range(&virt)) {
+		/* Dialled the listener itself, not through TPROXY. */
+		proxy_ratelog(&proxy_rl_tcp_virt, LOG_INFO,
+		    "%s: not a virtual address",
+		    proxy_flow("TCP", client, NULL, &virt));
+		proxy_tcp_rst(s);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->pa = proxy_addr_get(virt.sin_addr.s_addr)) == NULL) {
+		log_warn("TCP");
+		free(c);
+		proxy_tcp_rst(s);
+		return;
+	}
+	c->state = PROXY_TCP_LOOKUP;
+	c->cfd = s;
+	c->sfd = -1;
+	c->up.pipe[0] = c->up.pipe[1] = -1;
+	c->down.pipe[0] = c->down.pipe[1] = -1;
+	c->client = *client;
+	c->virt = virt;
+	clock_gettime(CLOCK_MONOTONIC, &c->start);
+	proxy_ntcp++;
+	if (proxy_addr_wait(c->pa, &c->wait, 0, c))
+		proxy_tcp_answer(c, c->pa->domain, c->pa->addrs,
+		    c->pa->naddrs);
 }
 
 static void
@@ -863,30 +1174,32 @@ proxy_tcp_resume(int fd, short ev, void *arg)
 		fatal("%s: event_add", __func__);
 }
 
+/* The domain and real addresses of the connection's; no domain: a miss. */
 static void
-proxy_tcp_answer(struct proxy_tcp *c, const struct msg_answer *ma)
+proxy_tcp_answer(struct proxy_tcp *c, const char *domain,
+    const uint32_t *addrs, size_t naddrs)
 {
-	if (ma == NULL) {
+	if (domain == NULL) {
 		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: no domain has this address",
 		    proxy_flow("TCP", &c->client, NULL, &c->virt));
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	if ((c->domain = strdup(ma->domain)) == NULL) {
+	if ((c->domain = strdup(domain)) == NULL) {
 		log_warn("TCP");
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	if (ma->naddrs == 0) {
+	if (naddrs == 0) {
 		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: no real address",
 		    proxy_flow("TCP", &c->client, c->domain, &c->virt));
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	memcpy(c->addrs, ma->addrs, ma->naddrs * sizeof(c->addrs[0]));
-	c->naddrs = ma->naddrs;
+	memcpy(c->addrs, addrs, naddrs * sizeof(c->addrs[0]));
+	c->naddrs = naddrs;
 	c->state = PROXY_TCP_DIAL;
 	c->dial_end = proxy_now() + conf->dial_ms;
 	proxy_tcp_dial(c);
@@ -996,7 +1309,7 @@ proxy_tcp_connected(struct proxy_tcp *c)
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	proxy_pin(MSG_IN_USE, &c->virt);
+	proxy_pin(c->pa);
 	c->pinned = 1;
 	proxy_stats.tcp_total++;
 	c->state = PROXY_TCP_RELAY;
@@ -1140,7 +1453,8 @@ proxy_tcp_watch(struct proxy_tcp *c, struct event *ev, int fd, short *cur,
 static void
 proxy_tcp_close(struct proxy_tcp *c, int abort)
 {
-	proxy_req_cancel(&c->req);
+	if (c->wait.waiting)
+		TAILQ_REMOVE(&c->pa->waiters, &c->wait, entry);
 	switch (c->state) {
 	case PROXY_TCP_LOOKUP:
 		break;
@@ -1160,9 +1474,9 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 		    &c->virt), &c->start, c->up.bytes, c->down.bytes);
 		break;
 	}
-	if (c->pinned) {
-		proxy_pin(MSG_RELEASED, &c->virt);
-	}
+	if (c->pinned)
+		proxy_unpin(c->pa);
+	proxy_addr_put(c->pa);
 	if (abort) {
 		proxy_tcp_rst(c->cfd);
 		if (c->sfd != -1)
@@ -1288,7 +1602,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
     const void *data, size_t len)
 {
 	struct proxy_udp	*s;
-	struct msg_lookup	 ml;
+	struct proxy_addr	*pa;
 	struct proxy_udp_list	*chain;
 
 	if ((s = proxy_udp_find(client, virt)) != NULL) {
@@ -1321,10 +1635,16 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		    proxy_ntcp, proxy_nudp);
 		return;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((pa = proxy_addr_get(virt->sin_addr.s_addr)) == NULL) {
 		log_warn("UDP");
 		return;
 	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("UDP");
+		proxy_addr_put(pa);
+		return;
+	}
+	s->pa = pa;
 	s->state = PROXY_UDP_LOOKUP;
 	s->client = *client;
 	s->virt = *virt;
@@ -1336,11 +1656,10 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	LIST_INSERT_HEAD(chain, s, hentry);
 	proxy_nudp++;
 	proxy_udp_forward(s, data, len);
-	proxy_req_add(&s->req, MSG_LOOKUP, 1, s);
-	ml.addr = virt->sin_addr.s_addr;
-	if (chan_compose(&proxy_peer, MSG_LOOKUP, s->req.id, -1, &ml,
-	    sizeof(ml)) == -1)
-		fatal("asking the dns process");
+	/* As for TCP: an eviction sent before this datagram is heard first. */
+	proxy_peer_drain();
+	if (proxy_addr_wait(pa, &s->wait, 1, s))
+		proxy_udp_answer(s, pa->domain, pa->addrs, pa->naddrs);
 }
 
 /* A datagram from the client: to the server, or queued until there is one. */
@@ -1375,26 +1694,28 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 	proxy_udp_touch(s);
 }
 
+/* The domain and real addresses of the session's; no domain: a miss. */
 static void
-proxy_udp_answer(struct proxy_udp *s, const struct msg_answer *ma)
+proxy_udp_answer(struct proxy_udp *s, const char *domain,
+    const uint32_t *addrs, size_t naddrs)
 {
 	struct msg_reply_sock	 rs;
 	const char		*why;
 	char			 real[INET_ADDRSTRLEN];
 
-	if (ma == NULL) {
+	if (domain == NULL) {
 		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
 		    "%s: no domain has this address; dropped",
 		    proxy_flow("UDP", &s->client, NULL, &s->virt));
 		proxy_udp_close(s);
 		return;
 	}
-	if ((s->domain = strdup(ma->domain)) == NULL) {
+	if ((s->domain = strdup(domain)) == NULL) {
 		log_warn("UDP");
 		proxy_udp_close(s);
 		return;
 	}
-	if (ma->naddrs == 0) {
+	if (naddrs == 0) {
 		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
 		    "%s: no real address; dropped",
 		    proxy_flow("UDP", &s->client, s->domain, &s->virt));
@@ -1402,7 +1723,7 @@ proxy_udp_answer(struct proxy_udp *s, const struct msg_answer *ma)
 		return;
 	}
 	s->real.sin_family = AF_INET;
-	s->real.sin_addr.s_addr = ma->addrs[0];
+	s->real.sin_addr.s_addr = addrs[0];
 	s->real.sin_port = s->virt.sin_port;
 	inet_ntop(AF_INET, &s->real.sin_addr, real, sizeof(real));
 	if ((why = proxy_loop(&s->real)) != NULL) {
@@ -1432,7 +1753,7 @@ proxy_udp_answer(struct proxy_udp *s, const struct msg_answer *ma)
 	memset(&rs, 0, sizeof(rs));
 	rs.virt = s->virt;
 	rs.client = s->client;
-	proxy_req_add(&s->req, MSG_REPLY_SOCK_REQ, 1, s);
+	proxy_req_add(&s->req, MSG_REPLY_SOCK_REQ, s);
 	if (chan_compose(&proxy_parent, MSG_REPLY_SOCK_REQ, s->req.id, -1,
 	    &rs, sizeof(rs)) == -1)
 		fatal("asking the parent");
@@ -1465,7 +1786,7 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 		return;
 	}
 	s->rfd = fd;
-	proxy_pin(MSG_IN_USE, &s->virt);
+	proxy_pin(s->pa);
 	s->pinned = 1;
 	proxy_stats.udp_total++;
 	s->state = PROXY_UDP_RELAY;
@@ -1579,6 +1900,8 @@ proxy_udp_close(struct proxy_udp *s)
 	struct proxy_dgram	*d;
 
 	proxy_req_cancel(&s->req);
+	if (s->wait.waiting)
+		TAILQ_REMOVE(&s->pa->waiters, &s->wait, entry);
 	LIST_REMOVE(s, hentry);
 	if (s->state == PROXY_UDP_RELAY) {
 		event_del(&s->uev);
@@ -1589,9 +1912,9 @@ proxy_udp_close(struct proxy_udp *s)
 		proxy_journal_close(proxy_flow("UDP", &s->client, s->domain,
 		    &s->virt), &s->start, s->sent, s->received);
 	}
-	if (s->pinned) {
-		proxy_pin(MSG_RELEASED, &s->virt);
-	}
+	if (s->pinned)
+		proxy_unpin(s->pa);
+	proxy_addr_put(s->pa);
 	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&s->queue, entry);
 		proxy_udp_queued -= d->len;

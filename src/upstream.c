@@ -95,6 +95,7 @@ struct upstream_req {
 	uint32_t		*addrs;
 	size_t			 naddrs;
 	int			 rcode;
+	int64_t			 expires;	/* ms: of the cache entry used */
 };
 
 TAILQ_HEAD(upstream_reqs, upstream_req);
@@ -178,6 +179,7 @@ static void	upstream_timer(int, short, void *);
 static void	upstream_deliver(struct upstream_req *);
 static void	upstream_lookup_done(ldns_pkt *, void *);
 static void	upstream_lookup_free(struct upstream_lookup *);
+static uint32_t	upstream_ttl_left(int64_t);
 static struct upstream_cache *upstream_cache_get(const char *);
 static void	upstream_cache_put(const char *, int, const uint32_t *,
 		    size_t, uint32_t);
@@ -348,6 +350,7 @@ upstream_resolve(const char *name, upstream_addr_cb cb, void *arg)
 		}
 		req->naddrs = ce->naddrs;
 		req->rcode = ce->rcode;
+		req->expires = ce->expires;
 		req->state = UPSTREAM_ST_DONE;
 		TAILQ_INSERT_TAIL(&upstream_ready, req, entry);
 		upstream_nwaiting++;
@@ -907,9 +910,20 @@ upstream_deliver(struct upstream_req *req)
 		TAILQ_REMOVE(&upstream_ready, req, entry);
 		upstream_nwaiting--;
 		req->state = UPSTREAM_ST_CALLING;
-		req->acb(req->addrs, req->naddrs, req->rcode, req->arg);
+		/* A cache hit: what is left of the TTL when it is given. */
+		req->acb(req->addrs, req->naddrs, req->rcode,
+		    upstream_ttl_left(req->expires), req->arg);
 	}
 	upstream_req_free(req);
+}
+
+/* Whole seconds until a cache entry expires, rounded down. */
+static uint32_t
+upstream_ttl_left(int64_t expires)
+{
+	int64_t	left = expires - upstream_now();
+
+	return (left > 0 ? (uint32_t)(left / 1000) : 0);
 }
 
 /* The query of a lookup is answered: to the cache and every waiter. */
@@ -918,7 +932,7 @@ upstream_lookup_done(ldns_pkt *pkt, void *arg)
 {
 	struct upstream_lookup	*lk = arg;
 	struct upstream_req	*req;
-	uint32_t		 addrs[UPSTREAM_ADDRS_MAX], ttl;
+	uint32_t		 addrs[UPSTREAM_ADDRS_MAX], ttl = 0;
 	size_t			 n = 0;
 	int			 rcode;
 
@@ -937,9 +951,10 @@ upstream_lookup_done(ldns_pkt *pkt, void *arg)
 			else if (ttl > UPSTREAM_TTL_MAX)
 				ttl = UPSTREAM_TTL_MAX;
 			upstream_cache_put(lk->name, rcode, addrs, n, ttl);
-		} else if (rcode == LDNS_RCODE_NXDOMAIN)
-			upstream_cache_put(lk->name, rcode, NULL, 0,
-			    UPSTREAM_TTL_NEG);
+		} else if (rcode == LDNS_RCODE_NXDOMAIN) {
+			ttl = UPSTREAM_TTL_NEG;
+			upstream_cache_put(lk->name, rcode, NULL, 0, ttl);
+		}
 	}
 
 	/* A callback may cancel the others or shut everything down. */
@@ -948,7 +963,7 @@ upstream_lookup_done(ldns_pkt *pkt, void *arg)
 		TAILQ_REMOVE(&lk->waiters, req, entry);
 		upstream_nwaiting--;
 		req->state = UPSTREAM_ST_CALLING;
-		req->acb(n > 0 ? addrs : NULL, n, rcode, req->arg);
+		req->acb(n > 0 ? addrs : NULL, n, rcode, ttl, req->arg);
 		upstream_req_free(req);
 	}
 	upstream_delivering = NULL;

@@ -206,6 +206,7 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		ans.naddrs = 3;
 		for (i = 0; i < MSG_MAX_ADDRS; i++)
 			ans.addrs[i] = htonl(0xc0000200 + i);
+		ans.ttl = 299;
 		memcpy(buf, &ans, sizeof(ans));
 		*len = sizeof(ans);
 		return (1);
@@ -569,6 +570,24 @@ test_decode(void)
 	CHECK_EQ(m.len, len);
 	CHECK(m.data == buf + 1 + MSG_HDR_SIZE);
 	CHECK_EQ(m.fd, -1);
+	memcpy(&ans, m.data, sizeof(ans));
+	CHECK_EQ(ans.ttl, 299);
+	CHECK_EQ(ans.naddrs, 3);
+
+	/* The TTL comes last; an answer without it is from another build. */
+	CHECK_EQ(len, offsetof(struct msg_answer, ttl) + sizeof(uint32_t));
+	n = make_frame(MSG_LOOKUP_ANSWER, offsetof(struct msg_answer, ttl),
+	    payload, offsetof(struct msg_answer, ttl));
+	CHECK_EQ(msg_decode(frame, n, -1, &m), -1);
+	CHECK_EQ(errno, EBADMSG);
+	/* Any TTL is the sender's to give. */
+	memcpy(&ans, payload, sizeof(ans));
+	ans.ttl = 0;
+	n = make_frame(MSG_LOOKUP_ANSWER, sizeof(ans), &ans, sizeof(ans));
+	CHECK_EQ(msg_decode(frame, n, -1, &m), 0);
+	ans.ttl = UINT32_MAX;
+	n = make_frame(MSG_LOOKUP_ANSWER, sizeof(ans), &ans, sizeof(ans));
+	CHECK_EQ(msg_decode(frame, n, -1, &m), 0);
 
 	memcpy(&ans, payload, sizeof(ans));
 	ans.naddrs = MSG_MAX_ADDRS;
@@ -722,6 +741,10 @@ test_bad(void)
 	CHECK(bad_msg("naddrs ~0", MSG_LOOKUP_ANSWER, &ans, sizeof(ans), 0,
 	    EBADMSG));
 	ans.naddrs = 1;
+	CHECK(bad_msg("answer without ttl", MSG_LOOKUP_ANSWER, &ans,
+	    offsetof(struct msg_answer, ttl), 0, EBADMSG));
+	CHECK(bad_msg("answer and 4 bytes", MSG_LOOKUP_ANSWER, payload,
+	    sizeof(ans) + 4, 0, EBADMSG));
 	memset(ans.domain, 'x', sizeof(ans.domain));
 	CHECK(bad_msg("domain unterminated", MSG_LOOKUP_ANSWER, &ans,
 	    sizeof(ans), 0, EBADMSG));
@@ -794,6 +817,9 @@ test_compose_einval(void)
 	ans.naddrs = MSG_MAX_ADDRS + 1;
 	CHECK(compose_einval("naddrs 17", MSG_LOOKUP_ANSWER, -1, &ans,
 	    sizeof(ans)));
+	ans.naddrs = 1;
+	CHECK(compose_einval("answer without ttl", MSG_LOOKUP_ANSWER, -1,
+	    &ans, offsetof(struct msg_answer, ttl)));
 	CHECK(make_payload(MSG_SOCK_DNS_TCP, payload, &len, &needfd));
 	memcpy(&sin, payload, sizeof(sin));
 	sin.sin_family = AF_UNIX;

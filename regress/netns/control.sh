@@ -29,11 +29,12 @@ t=$(echo "$table" | awk 'NR > 1 { print $1, $2, $4 }' | sort)
 j=$(ctl -j show map | python3 -c '
 import json, sys
 for e in json.load(sys.stdin):
-    print(e["domain"], e["address"], e["connections"])' | sort)
+    print(e["domain"], e["address"], "yes" if e["in_use"] else "no")' |
+    sort)
 [ -n "$t" ] && [ "$t" = "$j" ] && [ "$(echo "$t" | wc -l)" = 3 ] &&
     ok "show map: table and JSON agree" ||
     fail "show map: table <$t> JSON <$j>"
-echo "$t" | grep -q "^beta.test $a_beta 0$" && ok "show map: beta" ||
+echo "$t" | grep -q "^beta.test $a_beta no$" && ok "show map: beta" ||
     fail "show map lacks beta.test $a_beta"
 
 # One mapping, by name and by address.

@@ -56,7 +56,7 @@ ctl show stats | grep -q '^connections open  *1$' &&
 # flush: the pinned mapping stays, with the reason.
 out=$(ctl flush pin.test)
 echo "$out" | grep -q "flushed 0, kept 1 in use" &&
-    echo "$out" | grep -q "^pin.test  *$pin  *.* 1$" &&
+    echo "$out" | grep -q "^pin.test  *$pin  *.* yes$" &&
     ok "flush keeps a pinned mapping" || fail "flush pin.test: $out"
 [ "$(ctl -j flush all | python3 -c '
 import json, sys; s = json.load(sys.stdin)

@@ -96,6 +96,7 @@ struct addrs {
 	int			 rcode;
 	size_t			 n;
 	uint32_t		 a[8];		/* host order */
+	uint32_t		 ttl;		/* seconds left */
 	int			 action;
 };
 
@@ -557,7 +558,7 @@ ask(const char *name, ldns_rr_type type, int dnssec_ok, struct result *r)
 }
 
 static void
-addr_cb(const uint32_t *a, size_t n, int rcode, void *arg)
+addr_cb(const uint32_t *a, size_t n, int rcode, uint32_t ttl, void *arg)
 {
 	struct addrs	*r = arg;
 	size_t		 i;
@@ -566,6 +567,7 @@ addr_cb(const uint32_t *a, size_t n, int rcode, void *arg)
 	ncalls++;
 	r->rcode = rcode;
 	r->n = n;
+	r->ttl = ttl;
 	for (i = 0; i < n && i < 8; i++)
 		r->a[i] = ntohl(a[i]);
 	if (r->action == ACT_SHUTDOWN)
@@ -873,6 +875,7 @@ test_resolve(void)
 	CHECK_EQ(a.n, 2);
 	CHECK_EQ(a.a[0], 0xc000020a);
 	CHECK_EQ(a.a[1], 0xc000020b);
+	CHECK_EQ(a.ttl, UPSTREAM_TTL_MIN);	/* the CNAME's 1, raised */
 	CHECK_EQ(f.nudp, 1);
 
 	/* From the cache, still from the loop; TTL 1 counts as the least. */
@@ -902,6 +905,7 @@ test_resolve(void)
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 1);
 	CHECK_EQ(a.a[0], 0xc0000214);
+	CHECK_EQ(a.ttl, UPSTREAM_TTL_MAX);
 	upstream_clock_advance(UPSTREAM_TTL_MAX * 1000 - 1000);
 	resolve("long.example", &a);
 	run_until(&a.called, 1, 2000);
@@ -917,15 +921,18 @@ test_resolve(void)
 	resolve("nodata.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 0);
+	CHECK_EQ(a.ttl, UPSTREAM_TTL_NEG);
 	f.rcode = LDNS_RCODE_NXDOMAIN;
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NXDOMAIN && a.n == 0);
+	CHECK_EQ(a.ttl, UPSTREAM_TTL_NEG);
 	CHECK_EQ(f.nudp, 6);
 	upstream_clock_advance(UPSTREAM_TTL_NEG * 1000 - 1000);
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NXDOMAIN && a.n == 0);
+	CHECK(a.ttl <= 1);			/* a second left at most */
 	resolve("nodata.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 0);
@@ -940,13 +947,14 @@ test_resolve(void)
 	resolve("fail.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.rcode, LDNS_RCODE_SERVFAIL);
+	CHECK_EQ(a.ttl, 0);
 	resolve("fail.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(f.nudp, 9);
 	f.mode = FAKE_SILENT;
 	resolve("silent.example", &a);
 	run_until(&a.called, 1, 2000);
-	CHECK(a.called == 1 && a.rcode == -1 && a.n == 0);
+	CHECK(a.called == 1 && a.rcode == -1 && a.n == 0 && a.ttl == 0);
 	resolve("silent.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.rcode, -1);
@@ -954,6 +962,74 @@ test_resolve(void)
 
 	/* Bad names. */
 	CHECK(upstream_resolve("", addr_cb, &a) == NULL && errno == EINVAL);
+	fake_stop(&f);
+	upstream_shutdown();
+}
+
+/*
+ * The TTL given with the addresses: the answer's own when fresh, what is
+ * left of it when from the cache, in whole seconds rounded down.
+ */
+static void
+test_resolve_ttl(void)
+{
+	struct fake	 f;
+	struct addrs	 a, b;
+
+	fake_start(&f, FAKE_ANSWER);		/* 3 A records, TTL 300 */
+	use(&f.sin, NULL, NULL);
+
+	resolve("ttl.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.n == 3 && a.ttl == 300);
+	CHECK_EQ(f.nudp, 1);
+
+	/* Cached: less than 300 s left, by however many ms went by. */
+	resolve("ttl.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.n == 3 && (a.ttl == 299 || a.ttl == 300));
+	upstream_clock_advance(100500);
+	resolve("ttl.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.n, 3);
+	CHECK_EQ(a.ttl, 199);
+	upstream_clock_advance(199000);
+	resolve("ttl.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.n, 3);
+	CHECK_EQ(a.ttl, 0);			/* still there, not for 1 s */
+	CHECK_EQ(f.nudp, 1);
+
+	/* Expired: asked again, the whole TTL once more. */
+	upstream_clock_advance(1000);
+	resolve("ttl.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.n == 3 && a.ttl == 300);
+	CHECK_EQ(f.nudp, 2);
+
+	/* The least of the records; one too short counts as the bound. */
+	f.ttl = 42;
+	resolve("ttl42.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.ttl, 42);
+	upstream_clock_advance(2000);
+	resolve("ttl42.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.ttl == 39 || a.ttl == 40);
+	f.ttl = 0;
+	resolve("ttl0.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.n == 3 && a.ttl == UPSTREAM_TTL_MIN);
+	CHECK_EQ(f.nudp, 4);
+
+	/* Every waiter of one query hears the same. */
+	f.ttl = 77;
+	resolve("w.example", &a);
+	resolve("w.example", &b);
+	run_until(&b.called, 1, 2000);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.ttl == 77 && b.ttl == 77);
+	CHECK_EQ(f.nudp, 5);
 	fake_stop(&f);
 	upstream_shutdown();
 }
@@ -1186,6 +1262,7 @@ main(void)
 	test_no_upstream();
 	test_random();
 	test_resolve();
+	test_resolve_ttl();
 	test_concurrent();
 	test_cancel();
 	test_reentry();

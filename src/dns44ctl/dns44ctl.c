@@ -112,12 +112,13 @@ show_entry(const struct ctl_map_entry *e)
 			printf("null");
 		else
 			printf("\"%s\"", when);
-		printf(", \"connections\": %u}", e->conns);
+		printf(", \"in_use\": %s}", e->conns > 0 ? "true" : "false");
 	} else {
 		if (nshown == 0)
 			printf("%-40s %-15s %-20s %s\n", "DOMAIN", "ADDRESS",
-			    "LAST ANSWERED", "CONNS");
-		printf("%-40s %-15s %-20s %u\n", e->name, addr, when, e->conns);
+			    "LAST ANSWERED", "IN USE");
+		printf("%-40s %-15s %-20s %s\n", e->name, addr, when,
+		    e->conns > 0 ? "yes" : "no");
 	}
 	nshown++;
 }
