@@ -50,6 +50,7 @@
 #define PROXY_TCP_FDS		6	/* client, server, two pipes */
 #define PROXY_UDP_FDS		2	/* to the server, the reply socket */
 #define PROXY_FD_SLACK		16	/* beside those open at start-up */
+#define PROXY_PIPE_POOL		128	/* empty pipes kept for new relays */
 #define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
 #define PROXY_RATELOG_MS	1000	/* between two lines of one kind */
 #define PROXY_REQ_BUCKETS	1024	/* requests waiting for an answer */
@@ -216,6 +217,8 @@ static uint32_t			 proxy_ntcp;
 static uint32_t			 proxy_nudp;
 static uint64_t			 proxy_fd_max = UINT64_MAX; /* for both */
 static int			 proxy_tcp_full;	/* accept off */
+static int			 proxy_pool[PROXY_PIPE_POOL][2];
+static int			 proxy_npool;
 static size_t			 proxy_udp_queued;	/* bytes */
 /* One batch of datagrams in flight: 2 MB, touched as far as used. */
 static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
@@ -233,6 +236,8 @@ static void	proxy_sig(int, short, void *);
 static void	proxy_nofile(void);
 static void	proxy_fd_budget(void);
 static int	proxy_fd_room(unsigned int);
+static int	proxy_pipe_get(int [2]);
+static void	proxy_pipe_put(int [2], size_t);
 static void	proxy_fd_freed(void);
 static uint64_t	proxy_now(void);
 static void	proxy_ratelog(struct proxy_rate *, int, const char *, ...)
@@ -430,8 +435,54 @@ proxy_fd_budget(void)
 static int
 proxy_fd_room(unsigned int need)
 {
-	return ((uint64_t)proxy_ntcp * PROXY_TCP_FDS +
-	    (uint64_t)proxy_nudp * PROXY_UDP_FDS + need <= proxy_fd_max);
+	uint64_t	used;
+
+	for (;;) {
+		used = (uint64_t)proxy_ntcp * PROXY_TCP_FDS +
+		    (uint64_t)proxy_nudp * PROXY_UDP_FDS +
+		    (uint64_t)proxy_npool * 2;
+		if (used + need <= proxy_fd_max)
+			return (1);
+		if (proxy_npool == 0)
+			return (0);
+		/* Pipes kept for later give way to connections now. */
+		proxy_npool--;
+		close(proxy_pool[proxy_npool][0]);
+		close(proxy_pool[proxy_npool][1]);
+	}
+}
+
+/*
+ * A pipe for a relay: an empty one kept from a closed connection if there
+ * is one.  Short connections then cost no pipe2() and no close() of
+ * their pipes.
+ */
+static int
+proxy_pipe_get(int p[2])
+{
+	if (proxy_npool == 0)
+		return (pipe2(p, O_NONBLOCK | O_CLOEXEC));
+	proxy_npool--;
+	p[0] = proxy_pool[proxy_npool][0];
+	p[1] = proxy_pool[proxy_npool][1];
+	return (0);
+}
+
+/* A relay's pipe kept when nothing is left in it, else closed. */
+static void
+proxy_pipe_put(int p[2], size_t inpipe)
+{
+	if (p[0] == -1)
+		return;
+	if (inpipe == 0 && proxy_npool < PROXY_PIPE_POOL) {
+		proxy_pool[proxy_npool][0] = p[0];
+		proxy_pool[proxy_npool][1] = p[1];
+		proxy_npool++;
+	} else {
+		close(p[0]);
+		close(p[1]);
+	}
+	p[0] = p[1] = -1;
 }
 
 /* A connection or session closed: accept again if that made room. */
@@ -1301,8 +1352,8 @@ proxy_tcp_connected(struct proxy_tcp *c)
 	int			on = 1;
 
 	/* Pipes only now: a connection being set up costs no more fds. */
-	if (pipe2(c->up.pipe, O_NONBLOCK | O_CLOEXEC) == -1 ||
-	    pipe2(c->down.pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
+	if (proxy_pipe_get(c->up.pipe) == -1 ||
+	    proxy_pipe_get(c->down.pipe) == -1) {
 		proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR, "%s: pipe: %s",
 		    proxy_flow("TCP", &c->client, c->domain, &c->virt),
 		    strerror(errno));
@@ -1486,14 +1537,8 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 		if (c->sfd != -1)
 			close(c->sfd);
 	}
-	if (c->up.pipe[0] != -1) {
-		close(c->up.pipe[0]);
-		close(c->up.pipe[1]);
-	}
-	if (c->down.pipe[0] != -1) {
-		close(c->down.pipe[0]);
-		close(c->down.pipe[1]);
-	}
+	proxy_pipe_put(c->up.pipe, c->up.inpipe);
+	proxy_pipe_put(c->down.pipe, c->down.inpipe);
 	free(c->domain);
 	free(c);
 	proxy_ntcp--;

@@ -246,6 +246,16 @@ pw_stop() {
 	[ -z "${PW_SHOWLOG:-}" ] || cat "$DLOG"
 }
 
+# fds PID: the descriptors of a process other than pipes; pipes PID: its
+# pipes.  The proxy keeps up to 128 empty pipes for new connections.
+fds() {
+	ls -l "/proc/$1/fd" 2>/dev/null | awk 'NR > 1 && $NF !~ /^pipe:/' |
+	    wc -l
+}
+pipes() {
+	ls -l "/proc/$1/fd" 2>/dev/null | awk '$NF ~ /^pipe:/' | wc -l
+}
+
 # cl_q NAME [TYPE]: what dns44 answers the client, short form.
 cl_q() {
 	in_cl kdig @"$PW_GW_ADDR" +timeout=2 +retry=0 +short "$@" 2>/dev/null |

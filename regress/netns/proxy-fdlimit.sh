@@ -59,8 +59,9 @@ alive "$DX" && [ "$(child_pid "$DP" proxy)" = "$DX" ] &&
 grep -E 'killed by signal|exited with status' "$DLOG" &&
     fail "a process died"
 
-settled() { [ "$(ls "/proc/$DX/fd" | wc -l)" -lt 20 ]; }
-wait_for 10 settled && ok "descriptors back to $(ls "/proc/$DX/fd" | wc -l)" ||
-    fail "proxy still holds $(ls "/proc/$DX/fd" | wc -l) descriptors"
+settled() { [ "$(fds "$DX")" -lt 20 ]; }
+wait_for 10 settled &&
+    ok "descriptors back to $(fds "$DX") and $(pipes "$DX") of kept pipes" ||
+    fail "proxy still holds $(fds "$DX") descriptors"
 pw_stop
 exit $T_FAILED
