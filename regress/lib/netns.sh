@@ -124,6 +124,17 @@ daemon_ready() {
 	    [ "$(awk '/^Uid:/ { print $2 }' "/proc/$pp/status")" != 0 ]
 }
 
+# cpu_ticks PID: the user and system time of a process, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# perf_num FILE FIELD: a count from dnsperf's statistics in FILE, such as
+# "Queries lost".
+perf_num() {
+	sed -n "s/^ *$2: *\([0-9]*\).*/\1/p" "$1"
+}
+
 alive() {
 	kill -0 "$1" 2>/dev/null
 }

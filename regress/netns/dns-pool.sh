@@ -39,7 +39,7 @@ in_cl dnsperf -s "$PW_GW_ADDR" -d "$T_TMP/names" -n 1 -Q 8000 -t 5 \
 secs=$(( $(date +%s) - t0 ))
 sed -n '/Statistics/,/Run time/p' "$T_TMP/perf"
 
-num() { sed -n "s/^ *$1: *\([0-9]*\).*/\1/p" "$T_TMP/perf"; }
+num() { perf_num "$T_TMP/perf" "$1"; }
 expect "queries sent" "$(num 'Queries sent')" 100000
 expect "queries completed" "$(num 'Queries completed')" 100000
 expect "queries lost" "$(num 'Queries lost')" 0

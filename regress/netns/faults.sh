@@ -39,7 +39,7 @@ done
 alive "$perf" && ok "the reloads came while dnsperf was running" ||
     fail "dnsperf ended before the last reload"
 wait "$perf" || fail "dnsperf: $(cat "$T_TMP/perf")"
-num() { sed -n "s/^ *$1: *\([0-9]*\).*/\1/p" "$T_TMP/perf"; }
+num() { perf_num "$T_TMP/perf" "$1"; }
 [ "$(num 'Queries completed')" = 20000 ] && [ "$(num 'Queries lost')" = 0 ] &&
     ok "100 reloads under dnsperf: 20000 of 20000 answered, none lost" ||
     fail "100 reloads under dnsperf: $(sed -n '/Queries sent/,/Response/p' \

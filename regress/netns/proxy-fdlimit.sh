@@ -16,9 +16,6 @@ PW_WRAP="prlimit --nofile=256:256" pw_start d </dev/null
 lim=$(awk '/^Max open files/ { print $4 }' "/proc/$DX/limits")
 expect "the proxy's descriptor limit" "$lim" 256
 v=$(cl_q site.test A)
-cpu() {		# user and system time of the proxy, in ticks
-	awk '{ print $14 + $15 }' "/proc/$DX/stat"
-}
 
 # A thousand held connections.
 in_cl $PW_PROBE holdmany site.test 80 1000 6 >"$T_TMP/hold" 2>&1 &
@@ -29,9 +26,9 @@ descriptors; accepting again when one closes" 5 &&
     ok "descriptors all taken: accept paused" ||
     fail "no pause: $(tail -n 5 "$DLOG")"
 sleep 0.5
-c0=$(cpu)
+c0=$(cpu_ticks "$DX")
 sleep 2
-c1=$(cpu)
+c1=$(cpu_ticks "$DX")
 [ $((c1 - c0)) -lt 20 ] && ok "no busy loop: $((c1 - c0)) ticks in 2 s" ||
     fail "busy: $((c1 - c0)) ticks of CPU in 2 s"
 fds=$(ls "/proc/$DX/fd" | wc -l)

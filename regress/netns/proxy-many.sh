@@ -45,9 +45,6 @@ pw_stop
 # the 16 it keeps spare.
 lim=$((base + 16 + 18))
 PW_WRAP="prlimit --nofile=$lim:$lim" pw_start e </dev/null
-cpu() {		# user and system time of the proxy, in ticks
-	awk '{ print $14 + $15 }' "/proc/$DX/stat"
-}
 pids=
 for i in 1 2 3 4 5 6; do
 	ip netns exec "$CL" $PW_PROBE hold site.test 80 4 >/dev/null 2>&1 &
@@ -57,9 +54,9 @@ T_PIDS="$T_PIDS $pids"
 logged "proxy: TCP: [0-9]+ connections and 0 UDP sessions hold all the \
 descriptors; accepting again when one closes" 3 &&
     ok "accept paused, descriptors all taken" || fail "accept not paused"
-c0=$(cpu)
+c0=$(cpu_ticks "$DX")
 sleep 2
-c1=$(cpu)
+c1=$(cpu_ticks "$DX")
 [ $((c1 - c0)) -lt 50 ] && ok "no spinning: $((c1 - c0)) ticks in 2 s" ||
     fail "spinning: $((c1 - c0)) ticks of CPU in 2 s"
 wait $pids
