@@ -15,10 +15,10 @@
 
 #include "dns44.h"
 #include "map.h"
+#include "wire.h"
 
 #define ANSWER_UDP_MIN		512
 #define ANSWER_UDP_MAX		4096
-#define ANSWER_EDNS_SIZE	1232	/* what dns44 advertises */
 
 enum answer_action {
 	ANSWER_DROP,		/* not a query: no reply at all */
@@ -37,7 +37,7 @@ struct answer {
 	ldns_rr_type		 qtype;
 	int			 full;		/* the range was full */
 	int			 fast;		/* answered without ldns */
-	char			 name[LDNS_MAX_DOMAINLEN + 2];	/* journal */
+	char			 name[WIRE_NAME_MAX + 2];	/* journal */
 	char			 result[64];	/* journal: what was answered */
 };
 

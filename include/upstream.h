@@ -15,7 +15,6 @@
 #define UPSTREAM_MAX_PENDING	4096	/* queries out at once */
 #define UPSTREAM_MAX_WAITING	4096	/* resolves waiting at once */
 #define UPSTREAM_MAX_TCP	256	/* TCP retries at once */
-#define UPSTREAM_EDNS_SIZE	1232	/* our EDNS0 UDP buffer */
 #define UPSTREAM_CACHE_MAX	16384	/* names in the address cache */
 #define UPSTREAM_ADDRS_MAX	64	/* addresses kept per name */
 #define UPSTREAM_CNAME_MAX	16	/* CNAMEs followed in an answer */

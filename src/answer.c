@@ -20,10 +20,8 @@
 
 #include "answer.h"
 #include "log.h"
+#include "wire.h"
 
-#define DNS_HDR_SIZE	12
-#define DNS_OPT_SIZE	11	/* an OPT RR at the root with no options */
-#define DNS_EDNS_DO	0x8000	/* in the OPT's TTL */
 #define SVC_IPV4HINT	4
 #define SVC_IPV6HINT	6
 
@@ -61,7 +59,7 @@ answer_header_only(const uint8_t *buf, int rcode, struct answer *a)
 {
 	uint8_t	*w;
 
-	if ((w = calloc(1, DNS_HDR_SIZE)) == NULL) {
+	if ((w = calloc(1, WIRE_HDR_SIZE)) == NULL) {
 		a->action = ANSWER_DROP;
 		return;
 	}
@@ -71,7 +69,7 @@ answer_header_only(const uint8_t *buf, int rcode, struct answer *a)
 	w[3] = 0x80 | (rcode & 0x0f);		/* RA, rcode */
 	a->action = ANSWER_REPLY;
 	a->wire = w;
-	a->len = DNS_HDR_SIZE;
+	a->len = WIRE_HDR_SIZE;
 	a->rcode = rcode;
 }
 
@@ -94,7 +92,7 @@ answer_reply_new(const ldns_pkt *q, int rcode)
 	ldns_pkt_set_question(r, ldns_rr_list_clone(ldns_pkt_question(q)));
 	ldns_pkt_set_qdcount(r, ldns_rr_list_rr_count(ldns_pkt_question(r)));
 	if (ldns_pkt_edns(q)) {
-		ldns_pkt_set_edns_udp_size(r, ANSWER_EDNS_SIZE);
+		ldns_pkt_set_edns_udp_size(r, WIRE_EDNS_SIZE);
 		ldns_pkt_set_edns_do(r, ldns_pkt_edns_do(q));
 	}
 	return (r);
@@ -197,7 +195,7 @@ answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
 {
 	struct map_entry	*e;
 	struct in_addr		 in;
-	char			 name[LDNS_MAX_DOMAINLEN + 2];
+	char			 name[WIRE_NAME_MAX + 2];
 
 	if (a->name[0] == '\0' ||
 	    map_normalize(a->name, name, sizeof(name)) == -1)
@@ -268,7 +266,7 @@ answer_ptr(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 	ldns_pkt		*r;
 	ldns_rr			*rr;
 	ldns_rdf		*target = NULL;
-	char			 name[LDNS_MAX_DOMAINLEN + 2];
+	char			 name[WIRE_NAME_MAX + 2];
 
 	if ((e = map_lookup_addr(map, addr)) == NULL) {
 		strlcpy(a->result, "NXDOMAIN", sizeof(a->result));
@@ -307,21 +305,6 @@ answer_plain(uint8_t c)
 	    c != ')' && c != '\\');
 }
 
-static uint8_t *
-answer_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-	return (p + 2);
-}
-
-static uint8_t *
-answer_put32(uint8_t *p, uint32_t v)
-{
-	p = answer_put16(p, v >> 16);
-	return (answer_put16(p, v & 0xffff));
-}
-
 /*
  * An A or AAAA query in its common form, the bulk of the dns process's
  * load, answered from its bytes without ldns.  The reply is the one
@@ -338,7 +321,7 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 {
 	const uint8_t	*o;
 	uint8_t		*w, *p;
-	char		 name[LDNS_MAX_DOMAINLEN + 2];
+	char		 name[WIRE_NAME_MAX + 2];
 	size_t		 pos, n, i, qlen, rlen, rdlen, limit, udp = 0;
 	uint32_t	 addr = 0;
 	uint16_t	 qtype;
@@ -358,11 +341,11 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 	 * ldns_wire2dname() wants.  The text is the same length as the wire
 	 * form less its final zero: each label's length byte becomes a dot.
 	 */
-	pos = DNS_HDR_SIZE;
+	pos = WIRE_HDR_SIZE;
 	i = 0;
 	while (pos < len && (n = buf[pos]) != 0) {
-		if (n > MAP_LABEL_MAX || pos + 1 + n >= len ||
-		    pos + 1 + n + 1 - DNS_HDR_SIZE > LDNS_MAX_DOMAINLEN)
+		if (n > WIRE_LABEL_MAX || pos + 1 + n >= len ||
+		    pos + 1 + n + 1 - WIRE_HDR_SIZE > WIRE_NAME_MAX)
 			return (-1);
 		for (pos++; n > 0; n--, pos++) {
 			if (!answer_plain(buf[pos]))
@@ -379,12 +362,12 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 	pos++;
 	if (len - pos < 4)
 		return (-1);
-	qtype = (buf[pos] << 8) | buf[pos + 1];
+	qtype = wire_get16(buf + pos);
 	if ((qtype != LDNS_RR_TYPE_A && qtype != LDNS_RR_TYPE_AAAA) ||
 	    buf[pos + 2] != 0 || buf[pos + 3] != LDNS_RR_CLASS_IN)
 		return (-1);
 	pos += 4;
-	qlen = pos - DNS_HDR_SIZE;
+	qlen = pos - WIRE_HDR_SIZE;
 
 	/*
 	 * The OPT: at the root, and alone to the end.  The ldns path reads
@@ -392,19 +375,19 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 	 * options do not change its reply, but options must be whole.
 	 */
 	if (edns) {
-		if (len - pos < DNS_OPT_SIZE)
+		if (len - pos < WIRE_OPT_SIZE)
 			return (-1);
 		o = buf + pos;
 		if (o[0] != 0 || o[1] != 0 || o[2] != LDNS_RR_TYPE_OPT)
 			return (-1);
-		udp = (o[3] << 8) | o[4];
+		udp = wire_get16(o + 3);
 		dobit = o[7] & 0x80;
-		rdlen = (o[9] << 8) | o[10];
-		pos += DNS_OPT_SIZE;
+		rdlen = wire_get16(o + 9);
+		pos += WIRE_OPT_SIZE;
 		if (len - pos != rdlen)
 			return (-1);
-		for (o += DNS_OPT_SIZE; rdlen > 0; o += 4 + n, rdlen -= 4 + n)
-			if (rdlen < 4 || (n = (o[2] << 8) | o[3]) > rdlen - 4)
+		for (o += WIRE_OPT_SIZE; rdlen > 0; o += 4 + n, rdlen -= 4 + n)
+			if (rdlen < 4 || (n = wire_get16(o + 2)) > rdlen - 4)
 				return (-1);
 	} else if (pos != len)
 		return (-1);
@@ -414,8 +397,8 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 	 * At most 12 + 259 + 16 + 11 bytes: never more than the least limit,
 	 * so never truncated.  Checked all the same, before the map changes.
 	 */
-	rlen = DNS_HDR_SIZE + qlen + (qtype == LDNS_RR_TYPE_A ? 16 : 0) +
-	    (edns ? DNS_OPT_SIZE : 0);
+	rlen = WIRE_HDR_SIZE + qlen + (qtype == LDNS_RR_TYPE_A ? 16 : 0) +
+	    (edns ? WIRE_OPT_SIZE : 0);
 	if (rlen > limit)
 		return (-1);
 
@@ -425,7 +408,8 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 	a->fast = 1;
 	rcode = answer_assign(map, conf, now, a, &addr);
 	an = rcode == LDNS_RCODE_NOERROR && qtype == LDNS_RR_TYPE_A;
-	rlen = DNS_HDR_SIZE + qlen + (an ? 16 : 0) + (edns ? DNS_OPT_SIZE : 0);
+	rlen = WIRE_HDR_SIZE + qlen + (an ? 16 : 0) +
+	    (edns ? WIRE_OPT_SIZE : 0);
 	if ((w = malloc(rlen)) == NULL) {
 		log_warnx("cannot build a DNS reply");
 		a->action = ANSWER_DROP;
@@ -435,26 +419,26 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 	w[1] = buf[1];
 	w[2] = 0x80 | (buf[2] & 0x01);			/* QR, RD */
 	w[3] = 0x80 | (buf[3] & 0x10) | rcode;		/* RA, CD, rcode */
-	p = answer_put16(w + 4, 1);
-	p = answer_put16(p, an);
-	p = answer_put16(p, 0);
-	p = answer_put16(p, edns);
-	memcpy(p, buf + DNS_HDR_SIZE, qlen);
+	p = wire_put16(w + 4, 1);
+	p = wire_put16(p, an);
+	p = wire_put16(p, 0);
+	p = wire_put16(p, edns);
+	memcpy(p, buf + WIRE_HDR_SIZE, qlen);
 	p += qlen;
 	if (an) {
-		p = answer_put16(p, 0xc000 | DNS_HDR_SIZE);
-		p = answer_put16(p, LDNS_RR_TYPE_A);
-		p = answer_put16(p, LDNS_RR_CLASS_IN);
-		p = answer_put32(p, conf->ttl);
-		p = answer_put16(p, 4);
-		p = answer_put32(p, addr);
+		p = wire_put16(p, 0xc000 | WIRE_HDR_SIZE);
+		p = wire_put16(p, LDNS_RR_TYPE_A);
+		p = wire_put16(p, LDNS_RR_CLASS_IN);
+		p = wire_put32(p, conf->ttl);
+		p = wire_put16(p, 4);
+		p = wire_put32(p, addr);
 	}
 	if (edns) {
 		*p++ = 0;
-		p = answer_put16(p, LDNS_RR_TYPE_OPT);
-		p = answer_put16(p, ANSWER_EDNS_SIZE);
-		p = answer_put32(p, dobit ? DNS_EDNS_DO : 0);
-		p = answer_put16(p, 0);
+		p = wire_put16(p, LDNS_RR_TYPE_OPT);
+		p = wire_put16(p, WIRE_EDNS_SIZE);
+		p = wire_put32(p, dobit ? WIRE_EDNS_DO : 0);
+		p = wire_put16(p, 0);
 	}
 	a->action = ANSWER_REPLY;
 	a->wire = w;
@@ -485,7 +469,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 	a->rcode = -1;
 
 	/* Not even a header, or a response: say nothing. */
-	if (len < DNS_HDR_SIZE || (buf[2] & 0x80))
+	if (len < WIRE_HDR_SIZE || (buf[2] & 0x80))
 		return;
 	if (answer_fastpath_enabled &&
 	    answer_fast(map, conf, buf, len, tcp, now, a) == 0)
@@ -551,8 +535,8 @@ answer_strip_rr(ldns_rr *rr)
 	if ((out = malloc(len > 0 ? len : 1)) == NULL)
 		return (rr);
 	for (i = 0; i + 4 <= len; i += 4 + vlen) {
-		key = (p[i] << 8) | p[i + 1];
-		vlen = (p[i + 2] << 8) | p[i + 3];
+		key = wire_get16(p + i);
+		vlen = wire_get16(p + i + 2);
 		if (i + 4 + vlen > len)
 			break;
 		if (key == SVC_IPV4HINT || key == SVC_IPV6HINT)

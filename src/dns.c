@@ -30,6 +30,7 @@
 #include "map.h"
 #include "proc.h"
 #include "upstream.h"
+#include "wire.h"
 
 #define DNS_DB_FILE		"dns44.tdb"	/* inside the chroot */
 #define DNS_SYNC_SEC		5		/* answered times to disk */
@@ -642,8 +643,7 @@ dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
 			log_debug("DNS: sendto: %s", strerror(errno));
 		return;
 	}
-	prefix[0] = len >> 8;
-	prefix[1] = len & 0xff;
+	wire_put16(prefix, len);
 	bufferevent_write(tcp->bev, prefix, sizeof(prefix));
 	bufferevent_write(tcp->bev, wire, len);
 }
@@ -709,7 +709,7 @@ dns_tcp_read(struct bufferevent *bev, void *arg)
 		}
 		if (evbuffer_copyout(in, prefix, 2) != 2)
 			return;
-		len = (prefix[0] << 8) | prefix[1];
+		len = wire_get16(prefix);
 		if (evbuffer_get_length(in) < 2 + len)
 			return;
 		evbuffer_drain(in, 2);

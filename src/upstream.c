@@ -36,11 +36,10 @@
 #include "dns44.h"
 #include "log.h"
 #include "upstream.h"
+#include "wire.h"
 
-#define UPSTREAM_HDR_LEN	12
-#define UPSTREAM_OPT_LEN	11
-#define UPSTREAM_WIRE_MAX	(2 + UPSTREAM_HDR_LEN + LDNS_MAX_DOMAINLEN + \
-				    4 + UPSTREAM_OPT_LEN)
+#define UPSTREAM_WIRE_MAX	(2 + WIRE_HDR_SIZE + WIRE_NAME_MAX + 4 + \
+				    WIRE_OPT_SIZE)
 #define UPSTREAM_READS		16	/* reads per event, against floods */
 
 /* RB_*_STATIC want __unused, which libbsd leaves undefined on Linux. */
@@ -154,8 +153,6 @@ RB_PROTOTYPE_INTERNAL(upstream_caches, upstream_cache, node,
     upstream_cache_cmp, UPSTREAM_RB_ATTR)
 
 static int64_t	upstream_now(void);
-static void	upstream_put16(uint8_t *, uint16_t);
-static uint16_t	upstream_get16(const uint8_t *);
 static const char *upstream_name(const struct upstream_req *, char *,
 		    size_t);
 static int	upstream_build(struct upstream_req *, const ldns_rdf *, int);
@@ -437,19 +434,6 @@ upstream_now(void)
 	    upstream_skew);
 }
 
-static void
-upstream_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static uint16_t
-upstream_get16(const uint8_t *p)
-{
-	return ((uint16_t)(p[0] << 8 | p[1]));
-}
-
 static const char *
 upstream_name(const struct upstream_req *req, char *buf, size_t len)
 {
@@ -471,33 +455,29 @@ upstream_build(struct upstream_req *req, const ldns_rdf *name, int dnssec_ok)
 
 	nlen = ldns_rdf_size(name);
 	if (ldns_rdf_get_type(name) != LDNS_RDF_TYPE_DNAME || nlen == 0 ||
-	    nlen > LDNS_MAX_DOMAINLEN || ldns_rdf_data(name)[nlen - 1] != 0)
+	    nlen > WIRE_NAME_MAX || ldns_rdf_data(name)[nlen - 1] != 0)
 		return (-1);
 
 	p = req->wire + 2;
-	memset(p, 0, UPSTREAM_HDR_LEN);
+	memset(p, 0, WIRE_HDR_SIZE);
 	p[2] = 0x01;				/* RD */
-	upstream_put16(p + 4, 1);		/* QDCOUNT */
-	upstream_put16(p + 10, 1);		/* ARCOUNT */
-	p += UPSTREAM_HDR_LEN;
+	wire_put16(p + 4, 1);			/* QDCOUNT */
+	wire_put16(p + 10, 1);			/* ARCOUNT */
+	p += WIRE_HDR_SIZE;
 	memcpy(p, ldns_rdf_data(name), nlen);
 	p += nlen;
-	upstream_put16(p, req->qtype);
-	upstream_put16(p + 2, req->qclass);
-	p += 4;
+	p = wire_put16(p, req->qtype);
+	p = wire_put16(p, req->qclass);
 
-	p[0] = 0;				/* root */
-	upstream_put16(p + 1, LDNS_RR_TYPE_OPT);
-	upstream_put16(p + 3, UPSTREAM_EDNS_SIZE);
-	p[5] = 0;				/* extended rcode */
-	p[6] = 0;				/* version */
-	p[7] = dnssec_ok ? 0x80 : 0;		/* DO */
-	p[8] = 0;
-	upstream_put16(p + 9, 0);		/* no options */
-	p += UPSTREAM_OPT_LEN;
+	*p++ = 0;				/* root */
+	p = wire_put16(p, LDNS_RR_TYPE_OPT);
+	p = wire_put16(p, WIRE_EDNS_SIZE);
+	/* The TTL: extended rcode and version 0, the DO bit. */
+	p = wire_put32(p, dnssec_ok ? WIRE_EDNS_DO : 0);
+	p = wire_put16(p, 0);			/* no options */
 
 	req->wirelen = p - req->wire;
-	upstream_put16(req->wire, req->wirelen - 2);
+	wire_put16(req->wire, req->wirelen - 2);
 	return (0);
 }
 
@@ -505,7 +485,7 @@ static void
 upstream_new_id(struct upstream_req *req)
 {
 	req->id = arc4random() & 0xffff;
-	upstream_put16(req->wire + 2, req->id);
+	wire_put16(req->wire + 2, req->id);
 }
 
 /*
@@ -773,7 +753,7 @@ upstream_tcp_read(struct upstream_req *req)
 		req->off += n;
 		if (req->off == 2) {
 			/* At most 65535 by its size. */
-			req->rlen = upstream_get16(req->lenbuf);
+			req->rlen = wire_get16(req->lenbuf);
 			if (req->rlen == 0) {
 				upstream_st.mismatched++;
 				req->off = 0;
@@ -808,7 +788,7 @@ upstream_check(struct upstream_req *req, const uint8_t *p, size_t len)
 	ldns_rr_list	*qs;
 	ldns_rr		*q;
 
-	if (len < UPSTREAM_HDR_LEN || upstream_get16(p) != req->id ||
+	if (len < WIRE_HDR_SIZE || wire_get16(p) != req->id ||
 	    (p[2] & 0x80) == 0)
 		goto mismatch;
 	if (ldns_wire2pkt(&pkt, p, len) != LDNS_STATUS_OK) {

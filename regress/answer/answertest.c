@@ -310,7 +310,7 @@ test_edns(void)
 	ask(q, 0, &a, &r);
 	CHECK_EQ(a.limit, 1232);
 	CHECK(r != NULL && ldns_pkt_edns(r));
-	CHECK(r != NULL && ldns_pkt_edns_udp_size(r) == ANSWER_EDNS_SIZE);
+	CHECK(r != NULL && ldns_pkt_edns_udp_size(r) == WIRE_EDNS_SIZE);
 	ldns_pkt_free(q);
 	ldns_pkt_free(r);
 	q = mkquery("edns.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 20, 100);

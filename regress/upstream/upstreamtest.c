@@ -29,6 +29,7 @@
 
 #include "dns44.h"
 #include "upstream.h"
+#include "wire.h"
 #include "../lib/test.h"
 
 #define TIMEOUT_MS	200		/* per try */
@@ -600,13 +601,13 @@ test_answer(void)
 	CHECK_EQ(f.nudp, 1);
 	CHECK_EQ(f.last_rd, 1);
 	CHECK_EQ(f.last_do, 1);
-	CHECK_EQ(f.last_size, UPSTREAM_EDNS_SIZE);
+	CHECK_EQ(f.last_size, WIRE_EDNS_SIZE);
 
 	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, 0, &r) != NULL);
 	run_until(&r.called, 1, 2000);
 	CHECK_EQ(r.na, 3);
 	CHECK_EQ(f.last_do, 0);
-	CHECK_EQ(f.last_size, UPSTREAM_EDNS_SIZE);
+	CHECK_EQ(f.last_size, WIRE_EDNS_SIZE);
 
 	/* A query that is not for an A record is relayed too. */
 	f.naddrs = 0;
