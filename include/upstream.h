@@ -1,7 +1,6 @@
 /*
- * upstream.h: the dns process's queries to the upstream resolvers: the
- * queries it forwards and the real addresses of names the proxy asks for,
- * with the cache of those addresses.
+ * upstream.h: the dns process's queries to the upstream resolvers, for the
+ * queries it forwards and for the names resolve.c looks up.
  */
 
 #ifndef UPSTREAM_H
@@ -13,15 +12,7 @@
 #include <ldns/ldns.h>
 
 #define UPSTREAM_MAX_PENDING	4096	/* queries out at once */
-#define UPSTREAM_MAX_WAITING	4096	/* resolves waiting at once */
 #define UPSTREAM_MAX_TCP	256	/* TCP retries at once */
-#define UPSTREAM_CACHE_MAX	16384	/* names in the address cache */
-#define UPSTREAM_ADDRS_MAX	64	/* addresses kept per name */
-#define UPSTREAM_CNAME_MAX	16	/* CNAMEs followed in an answer */
-#define UPSTREAM_TTL_MIN	5	/* seconds; cache lifetime bounds */
-#define UPSTREAM_TTL_MAX	86400
-#define UPSTREAM_TTL_NEG	30	/* NXDOMAIN and NODATA */
-#define UPSTREAM_NAME_MAX	253	/* text form, no final dot */
 
 struct dns44_conf;
 struct upstream_req;
@@ -34,16 +25,6 @@ struct upstream_req;
  */
 typedef void	(*upstream_cb)(ldns_pkt *, void *);
 
-/*
- * The A records of a name, network byte order (NULL when n is 0), the
- * rcode of the answer, or -1 when no upstream answered, and how many more
- * seconds the answer stays good: its TTL, bounded as the cache bounds it,
- * less the time it has spent in the cache (0 for an answer not cached).
- * The array lives until the callback returns.
- */
-typedef void	(*upstream_addr_cb)(const uint32_t *, size_t, int, uint32_t,
-		    void *);
-
 struct upstream_stats {
 	uint64_t	queries;	/* requests to the upstreams */
 	uint64_t	answers;	/* answers that passed the checks */
@@ -51,28 +32,22 @@ struct upstream_stats {
 	uint64_t	failovers;	/* moves to the next upstream */
 	uint64_t	tcp_retries;	/* truncated answers asked again */
 	uint64_t	mismatched;	/* replies ignored */
-	uint64_t	cache_hits;	/* resolves answered from the cache */
-	uint64_t	cache_misses;
 };
 
 /*
- * Each callback is called once, from the event loop, unless the request is
- * cancelled first; upstream_cancel() on a request whose callback is
- * running does nothing.  A resolve cancelled while its query is out lets
- * the query go on, so that its answer still reaches the cache.
+ * The callback is called once, from the event loop, unless the query is
+ * cancelled first; upstream_cancel() on a query whose callback is running
+ * does nothing.  upstream_init() says whether the upstreams changed (1)
+ * or not (0); upstream_shutdown() drops every query in flight uncalled,
+ * so resolve_shutdown() goes first.
  */
 
 /* upstream.c */
-void		 upstream_init(const struct dns44_conf *);
+int		 upstream_init(const struct dns44_conf *);
 void		 upstream_shutdown(void);
 struct upstream_req *upstream_query(const ldns_rdf *, ldns_rr_type,
 		    ldns_rr_class, int, upstream_cb, void *);
-struct upstream_req *upstream_resolve(const char *, upstream_addr_cb,
-		    void *);
 void		 upstream_cancel(struct upstream_req *);
 const struct upstream_stats *upstream_stats(void);
-void		 upstream_clock_advance(uint32_t);	/* regress only */
-size_t		 upstream_collect(ldns_pkt *, uint32_t *, size_t,
-		    uint32_t *);
 
 #endif /* UPSTREAM_H */

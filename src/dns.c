@@ -29,6 +29,7 @@
 #include "log.h"
 #include "map.h"
 #include "proc.h"
+#include "resolve.h"
 #include "upstream.h"
 #include "wire.h"
 
@@ -188,6 +189,7 @@ dns_main(int foreground, int verbose)
 static void
 dns_stop(void)
 {
+	resolve_shutdown();
 	upstream_shutdown();
 	control_shutdown();
 	map_close(dns_map);
@@ -251,7 +253,9 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_CONF:
 		memcpy(conf, m->data, sizeof(*conf));
 		log_setverbose(conf->verbose);
-		upstream_init(conf);
+		/* Other upstreams may know other addresses. */
+		if (upstream_init(conf))
+			resolve_flush();
 		log_info("configuration reloaded: ttl %u, %u addresses, "
 		    "dial timeout %ums", conf->ttl,
 		    conf->range_last - conf->range_first + 1, conf->dial_ms);
@@ -334,7 +338,7 @@ dns_lookup(uint32_t id, const struct msg_lookup *ml)
 	l->id = id;
 	l->addr = ml->addr;
 	strlcpy(l->name, e->name, sizeof(l->name));
-	if (upstream_resolve(l->name, dns_resolved, l) == NULL)
+	if (resolve_name(l->name, dns_resolved, l) == NULL)
 		dns_resolved(NULL, 0, -1, 0, l);
 }
 

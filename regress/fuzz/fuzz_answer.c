@@ -1,6 +1,6 @@
 /*
  * fuzz_answer.c: an answer from an upstream: the real addresses taken
- * from it for the proxy (upstream_collect) and the reply relayed to the
+ * from it for the proxy (resolve_collect) and the reply relayed to the
  * client (answer_relay, with hints and addresses stripped) must come out
  * sane whatever the upstream sent.
  */
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "answer.h"
-#include "upstream.h"
+#include "resolve.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -21,14 +21,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	ldns_pkt	*up = NULL, *q = NULL, *r = NULL;
 	ldns_rr		*rr;
-	uint32_t	 addrs[UPSTREAM_ADDRS_MAX], ttl;
+	uint32_t	 addrs[RESOLVE_ADDRS_MAX], ttl;
 	uint8_t		*wire;
 	size_t		 wlen, n, i, limit;
 
 	if (ldns_wire2pkt(&up, data, len) != LDNS_STATUS_OK)
 		return (0);
-	n = upstream_collect(up, addrs, UPSTREAM_ADDRS_MAX, &ttl);
-	if (n > UPSTREAM_ADDRS_MAX)
+	n = resolve_collect(up, addrs, RESOLVE_ADDRS_MAX, &ttl);
+	if (n > RESOLVE_ADDRS_MAX)
 		abort();
 	if (ldns_pkt_query_new_frm_str(&q, "fuzz.test.", LDNS_RR_TYPE_HTTPS,
 	    LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK)

@@ -1,5 +1,6 @@
 /*
- * upstreamtest.c: the queries to the upstream resolvers (src/upstream.c).
+ * upstreamtest.c: the queries to the upstream resolvers (src/upstream.c)
+ * and the lookups of real addresses made with them (src/resolve.c).
  * The upstreams are fakes in this process, on 127.0.0.1 and the same event
  * loop, each answering as its test scripts it: normally, not at all, with
  * replies to ignore before the real one, truncated over UDP and whole over
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "dns44.h"
+#include "resolve.h"
 #include "upstream.h"
 #include "wire.h"
 #include "../lib/test.h"
@@ -476,6 +478,14 @@ closed_port(void)
 	return (sin);
 }
 
+/* As the dns process stops. */
+static void
+shutdown_all(void)
+{
+	resolve_shutdown();
+	upstream_shutdown();
+}
+
 static void
 use(const struct sockaddr_in *a, const struct sockaddr_in *b,
     const struct sockaddr_in *c)
@@ -490,7 +500,8 @@ use(const struct sockaddr_in *a, const struct sockaddr_in *b,
 	if (c != NULL)
 		uc.upstream[uc.upstream_count++] = *c;
 	uc.upstream_ms = try_ms;
-	upstream_init(&uc);
+	if (upstream_init(&uc))
+		resolve_flush();
 }
 
 static void
@@ -527,7 +538,7 @@ query_cb(ldns_pkt *pkt, void *arg)
 		upstream_cancel(r->req);
 		break;
 	case ACT_SHUTDOWN:
-		upstream_shutdown();
+		shutdown_all();
 		break;
 	case ACT_QUERY_AGAIN:
 		r->action = ACT_NONE;
@@ -572,14 +583,14 @@ addr_cb(const uint32_t *a, size_t n, int rcode, uint32_t ttl, void *arg)
 	for (i = 0; i < n && i < 8; i++)
 		r->a[i] = ntohl(a[i]);
 	if (r->action == ACT_SHUTDOWN)
-		upstream_shutdown();
+		shutdown_all();
 }
 
-static struct upstream_req *
+static struct resolve_req *
 resolve(const char *name, struct addrs *r)
 {
 	memset(r, 0, sizeof(*r));
-	return (upstream_resolve(name, addr_cb, r));
+	return (resolve_name(name, addr_cb, r));
 }
 
 static void
@@ -861,7 +872,7 @@ test_resolve(void)
 {
 	struct fake	 f;
 	struct addrs	 a;
-	uint64_t	 hits = upstream_stats()->cache_hits;
+	uint64_t	 hits = resolve_stats()->cache_hits;
 
 	fake_start(&f, FAKE_ANSWER);
 	f.naddrs = 0;
@@ -876,7 +887,7 @@ test_resolve(void)
 	CHECK_EQ(a.n, 2);
 	CHECK_EQ(a.a[0], 0xc000020a);
 	CHECK_EQ(a.a[1], 0xc000020b);
-	CHECK_EQ(a.ttl, UPSTREAM_TTL_MIN);	/* the CNAME's 1, raised */
+	CHECK_EQ(a.ttl, RESOLVE_TTL_MIN);	/* the CNAME's 1, raised */
 	CHECK_EQ(f.nudp, 1);
 
 	/* From the cache, still from the loop; TTL 1 counts as the least. */
@@ -887,14 +898,14 @@ test_resolve(void)
 	CHECK_EQ(a.n, 2);
 	CHECK_EQ(a.a[1], 0xc000020b);
 	CHECK_EQ(f.nudp, 1);
-	CHECK_EQ(upstream_stats()->cache_hits, hits + 1);
+	CHECK_EQ(resolve_stats()->cache_hits, hits + 1);
 
-	upstream_clock_advance(UPSTREAM_TTL_MIN * 1000 - 1000);
+	resolve_clock_advance(RESOLVE_TTL_MIN * 1000 - 1000);
 	resolve("www.example.com", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 2);
 	CHECK_EQ(f.nudp, 1);
-	upstream_clock_advance(1500);
+	resolve_clock_advance(1500);
 	resolve("www.example.com", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 2);
@@ -906,30 +917,30 @@ test_resolve(void)
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 1);
 	CHECK_EQ(a.a[0], 0xc0000214);
-	CHECK_EQ(a.ttl, UPSTREAM_TTL_MAX);
-	upstream_clock_advance(UPSTREAM_TTL_MAX * 1000 - 1000);
+	CHECK_EQ(a.ttl, RESOLVE_TTL_MAX);
+	resolve_clock_advance(RESOLVE_TTL_MAX * 1000 - 1000);
 	resolve("long.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(f.nudp, 3);
-	upstream_clock_advance(1500);
+	resolve_clock_advance(1500);
 	resolve("long.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 1);
 	CHECK_EQ(f.nudp, 4);
 
-	/* NODATA and NXDOMAIN: cached for UPSTREAM_TTL_NEG. */
+	/* NODATA and NXDOMAIN: cached for RESOLVE_TTL_NEG. */
 	f.extra = NULL;
 	resolve("nodata.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 0);
-	CHECK_EQ(a.ttl, UPSTREAM_TTL_NEG);
+	CHECK_EQ(a.ttl, RESOLVE_TTL_NEG);
 	f.rcode = LDNS_RCODE_NXDOMAIN;
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NXDOMAIN && a.n == 0);
-	CHECK_EQ(a.ttl, UPSTREAM_TTL_NEG);
+	CHECK_EQ(a.ttl, RESOLVE_TTL_NEG);
 	CHECK_EQ(f.nudp, 6);
-	upstream_clock_advance(UPSTREAM_TTL_NEG * 1000 - 1000);
+	resolve_clock_advance(RESOLVE_TTL_NEG * 1000 - 1000);
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NXDOMAIN && a.n == 0);
@@ -938,7 +949,7 @@ test_resolve(void)
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 0);
 	CHECK_EQ(f.nudp, 6);
-	upstream_clock_advance(1500);
+	resolve_clock_advance(1500);
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(f.nudp, 7);
@@ -962,9 +973,9 @@ test_resolve(void)
 	CHECK_EQ(f.nudp, 11);
 
 	/* Bad names. */
-	CHECK(upstream_resolve("", addr_cb, &a) == NULL && errno == EINVAL);
+	CHECK(resolve_name("", addr_cb, &a) == NULL && errno == EINVAL);
 	fake_stop(&f);
-	upstream_shutdown();
+	shutdown_all();
 }
 
 /*
@@ -989,12 +1000,12 @@ test_resolve_ttl(void)
 	resolve("ttl.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.n == 3 && (a.ttl == 299 || a.ttl == 300));
-	upstream_clock_advance(100500);
+	resolve_clock_advance(100500);
 	resolve("ttl.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 3);
 	CHECK_EQ(a.ttl, 199);
-	upstream_clock_advance(199000);
+	resolve_clock_advance(199000);
 	resolve("ttl.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 3);
@@ -1002,7 +1013,7 @@ test_resolve_ttl(void)
 	CHECK_EQ(f.nudp, 1);
 
 	/* Expired: asked again, the whole TTL once more. */
-	upstream_clock_advance(1000);
+	resolve_clock_advance(1000);
 	resolve("ttl.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.n == 3 && a.ttl == 300);
@@ -1013,14 +1024,14 @@ test_resolve_ttl(void)
 	resolve("ttl42.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.ttl, 42);
-	upstream_clock_advance(2000);
+	resolve_clock_advance(2000);
 	resolve("ttl42.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.ttl == 39 || a.ttl == 40);
 	f.ttl = 0;
 	resolve("ttl0.example", &a);
 	run_until(&a.called, 1, 2000);
-	CHECK(a.n == 3 && a.ttl == UPSTREAM_TTL_MIN);
+	CHECK(a.n == 3 && a.ttl == RESOLVE_TTL_MIN);
 	CHECK_EQ(f.nudp, 4);
 
 	/* Every waiter of one query hears the same. */
@@ -1032,7 +1043,7 @@ test_resolve_ttl(void)
 	CHECK(a.ttl == 77 && b.ttl == 77);
 	CHECK_EQ(f.nudp, 5);
 	fake_stop(&f);
-	upstream_shutdown();
+	shutdown_all();
 }
 
 static void
@@ -1057,7 +1068,7 @@ test_concurrent(void)
 		CHECK_EQ(a[i].a[2], 0xc0000203);
 	}
 	fake_stop(&f);
-	upstream_shutdown();
+	shutdown_all();
 }
 
 static void
@@ -1066,7 +1077,7 @@ test_cancel(void)
 	struct fake		 f, s;
 	struct result		 r, r2;
 	struct addrs		 a, b, c;
-	struct upstream_req	*req;
+	struct resolve_req	*req;
 	int			 fds = fd_count();
 
 	fake_start(&f, FAKE_ANSWER);
@@ -1090,19 +1101,19 @@ test_cancel(void)
 	use(&f.sin, NULL, NULL);
 	req = resolve("c.example", &a);
 	resolve("c.example", &b);
-	upstream_cancel(req);
+	resolve_cancel(req);
 	run_until(&b.called, 1, 2000);
 	CHECK_EQ(b.called, 1);
 	CHECK_EQ(b.n, 3);
 	CHECK_EQ(a.called, 0);
 
 	/* A cache hit. */
-	upstream_cancel(resolve("c.example", &a));
+	resolve_cancel(resolve("c.example", &a));
 	run_for(20);
 	CHECK_EQ(a.called, 0);
 
 	/* All of them: the query goes on and fills the cache. */
-	upstream_cancel(resolve("d.example", &a));
+	resolve_cancel(resolve("d.example", &a));
 	run_for(50);
 	CHECK_EQ(a.called, 0);
 	CHECK_EQ(f.nudp, 3);		/* the first cancel had sent */
@@ -1119,7 +1130,7 @@ test_cancel(void)
 
 	fake_stop(&f);
 	fake_stop(&s);
-	upstream_shutdown();
+	shutdown_all();
 }
 
 static void
@@ -1184,7 +1195,7 @@ test_shutdown(int base_fds)
 	ask("tcp.example", LDNS_RR_TYPE_A, 0, &r[1]);	/* in TCP at once */
 	run_until(&f.ntcp, 2, 1000);
 	CHECK_EQ(f.ntcp, 2);
-	upstream_shutdown();
+	shutdown_all();
 	CHECK_EQ(fd_count(), base_fds + 4);
 	run_for(TIMEOUT_MS + 50);
 	CHECK_EQ(r[0].called + r[1].called, 0);
@@ -1207,14 +1218,14 @@ static void
 test_bounds(void)
 {
 	static struct result	 r[UPSTREAM_MAX_PENDING + 1];
-	static struct addrs	 a[UPSTREAM_MAX_WAITING + 1];
+	static struct addrs	 a[RESOLVE_MAX_WAITING + 1];
 	int			 i, ok;
 
 	use(NULL, NULL, NULL);
 	ncalls = 0;
-	for (ok = i = 0; i < UPSTREAM_MAX_WAITING; i++)
+	for (ok = i = 0; i < RESOLVE_MAX_WAITING; i++)
 		ok += resolve("same.example", &a[i]) != NULL;
-	CHECK_EQ(ok, UPSTREAM_MAX_WAITING);
+	CHECK_EQ(ok, RESOLVE_MAX_WAITING);
 	errno = 0;
 	CHECK(resolve("same.example", &a[i]) == NULL);
 	CHECK_EQ(errno, ENOBUFS);
@@ -1225,7 +1236,7 @@ test_bounds(void)
 	errno = 0;
 	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[i]) == NULL);
 	CHECK_EQ(errno, ENOBUFS);
-	upstream_shutdown();
+	shutdown_all();
 	run_for(20);
 	CHECK_EQ(ncalls, 0);
 
@@ -1270,7 +1281,7 @@ main(void)
 	test_shutdown(fds);
 	test_bounds();
 
-	upstream_shutdown();
+	shutdown_all();
 	CHECK_EQ(fd_count(), fds);
 	CHECK_EQ(ev_warnings, 0);
 	CHECK(now_ms() - start < 10000);

@@ -1,0 +1,57 @@
+/*
+ * resolve.h: the real addresses of the names the proxy asks the dns
+ * process about, looked up from the upstreams and cached.
+ */
+
+#ifndef RESOLVE_H
+#define RESOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+
+#define RESOLVE_MAX_WAITING	4096	/* requests waiting at once */
+#define RESOLVE_CACHE_MAX	16384	/* names in the cache */
+#define RESOLVE_ADDRS_MAX	64	/* addresses kept per name */
+#define RESOLVE_CNAME_MAX	16	/* CNAMEs followed in an answer */
+#define RESOLVE_TTL_MIN		5	/* seconds; cache lifetime bounds */
+#define RESOLVE_TTL_MAX		86400
+#define RESOLVE_TTL_NEG		30	/* NXDOMAIN and NODATA */
+
+struct resolve_req;
+
+/*
+ * The A records of a name, network byte order (NULL when n is 0), the
+ * rcode of the answer, or -1 when no upstream answered, and how many more
+ * seconds the answer stays good: its TTL, bounded as the cache bounds it,
+ * less the time it has spent in the cache (0 for an answer not cached).
+ * The array lives until the callback returns.
+ */
+typedef void	(*resolve_cb)(const uint32_t *, size_t, int, uint32_t,
+		    void *);
+
+struct resolve_stats {
+	uint64_t	cache_hits;	/* requests answered from the cache */
+	uint64_t	cache_misses;
+};
+
+/*
+ * The callback is called once, from the event loop, unless the request is
+ * cancelled first; resolve_cancel() on a request whose callback is running
+ * does nothing.  A request cancelled while its query is out lets the query
+ * go on, so that its answer still reaches the cache.  The cache is the
+ * upstreams': resolve_flush() empties it when they change.
+ */
+
+/* resolve.c */
+struct resolve_req *resolve_name(const char *, resolve_cb, void *);
+void		 resolve_cancel(struct resolve_req *);
+void		 resolve_flush(void);
+void		 resolve_shutdown(void);
+const struct resolve_stats *resolve_stats(void);
+void		 resolve_clock_advance(uint32_t);	/* regress only */
+size_t		 resolve_collect(ldns_pkt *, uint32_t *, size_t,
+		    uint32_t *);
+
+#endif /* RESOLVE_H */

@@ -1,0 +1,508 @@
+/*
+ * resolve.c: the real addresses of the names behind virtual addresses,
+ * which the dns process looks up for the proxy, and the cache of what the
+ * upstreams said about them.  It belongs to the dns process alone and asks
+ * the upstreams through upstream.c.
+ *
+ * resolve_name() waits on a lookup, one per name in flight, which owns
+ * one query for the A records of the name; the answer is cached and given
+ * to every waiter.  A cache hit makes a request whose timer fires at
+ * once: results always reach the caller from the event loop, never from
+ * inside a call.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/tree.h>
+
+#include <errno.h>
+#include <event.h>
+#include <ldns/ldns.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "resolve.h"
+#include "upstream.h"
+#include "wire.h"
+
+/* RB_*_STATIC want __unused, which libbsd leaves undefined on Linux. */
+#define RESOLVE_RB_ATTR	__attribute__((__unused__)) static
+
+enum resolve_state {
+	RESOLVE_ST_WAIT,		/* on its lookup */
+	RESOLVE_ST_DONE,		/* a cache hit, due from the timer */
+	RESOLVE_ST_CALLING,		/* callback running */
+};
+
+struct resolve_lookup;
+
+struct resolve_req {
+	enum resolve_state	 state;
+	TAILQ_ENTRY(resolve_req) entry;		/* waiters or ready */
+	struct event		 ev_timer;	/* a cache hit's delivery */
+	resolve_cb		 cb;
+	void			*arg;
+	struct resolve_lookup	*lookup;	/* RESOLVE_ST_WAIT */
+
+	/* A cache hit. */
+	uint32_t		*addrs;
+	size_t			 naddrs;
+	int			 rcode;
+	int64_t			 expires;	/* ms, of the cache entry */
+};
+
+TAILQ_HEAD(resolve_reqs, resolve_req);
+
+/* The requests for one name waiting for the one query about it. */
+struct resolve_lookup {
+	RB_ENTRY(resolve_lookup) node;
+	struct resolve_reqs	 waiters;
+	struct upstream_req	*query;
+	const char		*name;		/* stored after the struct */
+};
+
+/* What the upstreams said about a name, until it expires. */
+struct resolve_cache {
+	RB_ENTRY(resolve_cache)	 node;
+	TAILQ_ENTRY(resolve_cache) lru;		/* last used first */
+	int64_t			 expires;	/* ms, resolve_now() */
+	int			 rcode;
+	size_t			 naddrs;
+	uint32_t		*addrs;
+	const char		*name;		/* stored after the struct */
+};
+
+RB_HEAD(resolve_lookups, resolve_lookup);
+RB_HEAD(resolve_caches, resolve_cache);
+TAILQ_HEAD(resolve_lru, resolve_cache);
+
+static struct resolve_stats	 resolve_st;
+static struct resolve_reqs	 resolve_ready =
+				    TAILQ_HEAD_INITIALIZER(resolve_ready);
+static size_t			 resolve_nwaiting;
+static struct resolve_lookups	 resolve_lookups =
+				    RB_INITIALIZER(&resolve_lookups);
+static struct resolve_lookup	*resolve_delivering;
+static struct resolve_caches	 resolve_cache =
+				    RB_INITIALIZER(&resolve_cache);
+static struct resolve_lru	 resolve_lru =
+				    TAILQ_HEAD_INITIALIZER(resolve_lru);
+static size_t			 resolve_ncache;
+static int64_t			 resolve_skew;		/* ms, regress */
+
+static int	resolve_lookup_cmp(struct resolve_lookup *,
+		    struct resolve_lookup *);
+static int	resolve_cache_cmp(struct resolve_cache *,
+		    struct resolve_cache *);
+RB_PROTOTYPE_INTERNAL(resolve_lookups, resolve_lookup, node,
+    resolve_lookup_cmp, RESOLVE_RB_ATTR)
+RB_PROTOTYPE_INTERNAL(resolve_caches, resolve_cache, node,
+    resolve_cache_cmp, RESOLVE_RB_ATTR)
+
+static int64_t	resolve_now(void);
+static void	resolve_req_free(struct resolve_req *);
+static void	resolve_deliver(int, short, void *);
+static void	resolve_lookup_done(ldns_pkt *, void *);
+static void	resolve_lookup_free(struct resolve_lookup *);
+static uint32_t	resolve_ttl_left(int64_t);
+static struct resolve_cache *resolve_cache_get(const char *);
+static void	resolve_cache_put(const char *, int, const uint32_t *,
+		    size_t, uint32_t);
+static void	resolve_cache_remove(struct resolve_cache *);
+
+RB_GENERATE_INTERNAL(resolve_lookups, resolve_lookup, node,
+    resolve_lookup_cmp, RESOLVE_RB_ATTR)
+RB_GENERATE_INTERNAL(resolve_caches, resolve_cache, node,
+    resolve_cache_cmp, RESOLVE_RB_ATTR)
+
+static int
+resolve_lookup_cmp(struct resolve_lookup *a, struct resolve_lookup *b)
+{
+	return (strcmp(a->name, b->name));
+}
+
+static int
+resolve_cache_cmp(struct resolve_cache *a, struct resolve_cache *b)
+{
+	return (strcmp(a->name, b->name));
+}
+
+struct resolve_req *
+resolve_name(const char *name, resolve_cb cb, void *arg)
+{
+	static const struct timeval	 at_once;
+	struct resolve_req		*req;
+	struct upstream_req		*q;
+	struct resolve_lookup		*lk, key;
+	struct resolve_cache		*ce;
+	ldns_rdf			*dname;
+	size_t				 len;
+	int				 saved_errno;
+
+	len = name != NULL ? strlen(name) : 0;
+	if (len == 0 || len > WIRE_TEXT_MAX || cb == NULL) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if (resolve_nwaiting >= RESOLVE_MAX_WAITING) {
+		errno = ENOBUFS;
+		return (NULL);
+	}
+	if ((req = calloc(1, sizeof(*req))) == NULL)
+		return (NULL);
+	req->cb = cb;
+	req->arg = arg;
+	evtimer_set(&req->ev_timer, resolve_deliver, req);
+
+	if ((ce = resolve_cache_get(name)) != NULL) {
+		if (ce->naddrs > 0) {
+			req->addrs = reallocarray(NULL, ce->naddrs,
+			    sizeof(*req->addrs));
+			if (req->addrs == NULL) {
+				free(req);
+				return (NULL);
+			}
+			memcpy(req->addrs, ce->addrs,
+			    ce->naddrs * sizeof(*req->addrs));
+		}
+		req->naddrs = ce->naddrs;
+		req->rcode = ce->rcode;
+		req->expires = ce->expires;
+		req->state = RESOLVE_ST_DONE;
+		TAILQ_INSERT_TAIL(&resolve_ready, req, entry);
+		resolve_nwaiting++;
+		resolve_st.cache_hits++;
+		if (evtimer_add(&req->ev_timer, &at_once) == -1)
+			fatal("%s: evtimer_add", __func__);
+		return (req);
+	}
+
+	key.name = name;
+	lk = RB_FIND(resolve_lookups, &resolve_lookups, &key);
+	if (lk == NULL) {
+		if ((lk = malloc(sizeof(*lk) + len + 1)) == NULL) {
+			free(req);
+			return (NULL);
+		}
+		memcpy(lk + 1, name, len + 1);
+		lk->name = (const char *)(lk + 1);
+		TAILQ_INIT(&lk->waiters);
+		if ((dname = ldns_dname_new_frm_str(name)) == NULL) {
+			free(lk);
+			free(req);
+			errno = EINVAL;
+			return (NULL);
+		}
+		q = upstream_query(dname, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0,
+		    resolve_lookup_done, lk);
+		saved_errno = errno;
+		ldns_rdf_deep_free(dname);
+		if (q == NULL) {
+			free(lk);
+			free(req);
+			errno = saved_errno;
+			return (NULL);
+		}
+		lk->query = q;
+		RB_INSERT(resolve_lookups, &resolve_lookups, lk);
+	}
+	req->state = RESOLVE_ST_WAIT;
+	req->lookup = lk;
+	TAILQ_INSERT_TAIL(&lk->waiters, req, entry);
+	resolve_nwaiting++;
+	resolve_st.cache_misses++;
+	return (req);
+}
+
+void
+resolve_cancel(struct resolve_req *req)
+{
+	if (req == NULL || req->state == RESOLVE_ST_CALLING)
+		return;
+	if (req->state == RESOLVE_ST_WAIT)
+		TAILQ_REMOVE(&req->lookup->waiters, req, entry);
+	else
+		TAILQ_REMOVE(&resolve_ready, req, entry);
+	resolve_nwaiting--;
+	resolve_req_free(req);
+}
+
+/* Every request goes uncalled; the queries of the lookups are cancelled. */
+void
+resolve_shutdown(void)
+{
+	struct resolve_lookup	*lk;
+	struct resolve_req	*req;
+
+	while ((lk = RB_ROOT(&resolve_lookups)) != NULL) {
+		RB_REMOVE(resolve_lookups, &resolve_lookups, lk);
+		resolve_lookup_free(lk);
+	}
+	/* Its callbacks are running: the waiters left are not called. */
+	if (resolve_delivering != NULL) {
+		while ((req = TAILQ_FIRST(&resolve_delivering->waiters)) !=
+		    NULL) {
+			TAILQ_REMOVE(&resolve_delivering->waiters, req, entry);
+			resolve_nwaiting--;
+			resolve_req_free(req);
+		}
+	}
+	while ((req = TAILQ_FIRST(&resolve_ready)) != NULL) {
+		TAILQ_REMOVE(&resolve_ready, req, entry);
+		resolve_nwaiting--;
+		resolve_req_free(req);
+	}
+	resolve_flush();
+}
+
+const struct resolve_stats *
+resolve_stats(void)
+{
+	return (&resolve_st);
+}
+
+void
+resolve_clock_advance(uint32_t ms)
+{
+	resolve_skew += ms;
+}
+
+static int64_t
+resolve_now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("%s: clock_gettime", __func__);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 +
+	    resolve_skew);
+}
+
+/* The request must be off every list. */
+static void
+resolve_req_free(struct resolve_req *req)
+{
+	evtimer_del(&req->ev_timer);
+	free(req->addrs);
+	free(req);
+}
+
+/* A cache hit's callback; the request is freed after it. */
+static void
+resolve_deliver(int fd, short ev, void *arg)
+{
+	struct resolve_req	*req = arg;
+
+	(void)fd;
+	(void)ev;
+	TAILQ_REMOVE(&resolve_ready, req, entry);
+	resolve_nwaiting--;
+	req->state = RESOLVE_ST_CALLING;
+	/* What is left of the TTL when it is given. */
+	req->cb(req->addrs, req->naddrs, req->rcode,
+	    resolve_ttl_left(req->expires), req->arg);
+	resolve_req_free(req);
+}
+
+/* Whole seconds until a cache entry expires, rounded down. */
+static uint32_t
+resolve_ttl_left(int64_t expires)
+{
+	int64_t	left = expires - resolve_now();
+
+	return (left > 0 ? (uint32_t)(left / 1000) : 0);
+}
+
+/* The query of a lookup is answered: to the cache and every waiter. */
+static void
+resolve_lookup_done(ldns_pkt *pkt, void *arg)
+{
+	struct resolve_lookup	*lk = arg;
+	struct resolve_req	*req;
+	uint32_t		 addrs[RESOLVE_ADDRS_MAX], ttl = 0;
+	size_t			 n = 0;
+	int			 rcode;
+
+	RB_REMOVE(resolve_lookups, &resolve_lookups, lk);
+	if (pkt == NULL)
+		rcode = -1;
+	else {
+		rcode = ldns_pkt_get_rcode(pkt);
+		if (rcode == LDNS_RCODE_NOERROR) {
+			n = resolve_collect(pkt, addrs, RESOLVE_ADDRS_MAX,
+			    &ttl);
+			if (n == 0)
+				ttl = RESOLVE_TTL_NEG;
+			else if (ttl < RESOLVE_TTL_MIN)
+				ttl = RESOLVE_TTL_MIN;
+			else if (ttl > RESOLVE_TTL_MAX)
+				ttl = RESOLVE_TTL_MAX;
+			resolve_cache_put(lk->name, rcode, addrs, n, ttl);
+		} else if (rcode == LDNS_RCODE_NXDOMAIN) {
+			ttl = RESOLVE_TTL_NEG;
+			resolve_cache_put(lk->name, rcode, NULL, 0, ttl);
+		}
+	}
+
+	/* A callback may cancel the others or shut everything down. */
+	resolve_delivering = lk;
+	while ((req = TAILQ_FIRST(&lk->waiters)) != NULL) {
+		TAILQ_REMOVE(&lk->waiters, req, entry);
+		resolve_nwaiting--;
+		req->state = RESOLVE_ST_CALLING;
+		req->cb(n > 0 ? addrs : NULL, n, rcode, ttl, req->arg);
+		resolve_req_free(req);
+	}
+	resolve_delivering = NULL;
+	free(lk);
+}
+
+/* Off the tree: its query is cancelled, its waiters go uncalled. */
+static void
+resolve_lookup_free(struct resolve_lookup *lk)
+{
+	struct resolve_req	*req;
+
+	upstream_cancel(lk->query);
+	while ((req = TAILQ_FIRST(&lk->waiters)) != NULL) {
+		TAILQ_REMOVE(&lk->waiters, req, entry);
+		resolve_nwaiting--;
+		resolve_req_free(req);
+	}
+	free(lk);
+}
+
+/*
+ * The A records of the question's name, following the CNAMEs of the answer
+ * section from it, and in *ttl the least TTL of the records followed.
+ */
+size_t
+resolve_collect(ldns_pkt *pkt, uint32_t *addrs, size_t max, uint32_t *ttl)
+{
+	ldns_rr_list	*an;
+	ldns_rr		*rr, *cname;
+	ldns_rdf	*cur, *rd;
+	uint32_t	 least = UINT32_MAX;
+	size_t		 i, count, n;
+	int		 hops;
+
+	*ttl = 0;
+	if (ldns_rr_list_rr_count(ldns_pkt_question(pkt)) != 1)
+		return (0);
+	an = ldns_pkt_answer(pkt);
+	count = an != NULL ? ldns_rr_list_rr_count(an) : 0;
+	cur = ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(pkt), 0));
+	for (hops = 0; hops <= RESOLVE_CNAME_MAX; hops++) {
+		n = 0;
+		cname = NULL;
+		for (i = 0; i < count; i++) {
+			rr = ldns_rr_list_rr(an, i);
+			if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
+			    ldns_dname_compare(ldns_rr_owner(rr), cur) != 0)
+				continue;
+			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A &&
+			    ldns_rr_rd_count(rr) == 1 &&
+			    (rd = ldns_rr_rdf(rr, 0)) != NULL &&
+			    ldns_rdf_size(rd) == 4) {
+				if (n == max)
+					continue;
+				memcpy(&addrs[n++], ldns_rdf_data(rd), 4);
+				if (ldns_rr_ttl(rr) < least)
+					least = ldns_rr_ttl(rr);
+			} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+			    cname == NULL && ldns_rr_rd_count(rr) == 1)
+				cname = rr;
+		}
+		if (n > 0) {
+			*ttl = least;
+			return (n);
+		}
+		if (cname == NULL ||
+		    (rd = ldns_rr_rdf(cname, 0)) == NULL ||
+		    ldns_rdf_get_type(rd) != LDNS_RDF_TYPE_DNAME)
+			break;
+		if (ldns_rr_ttl(cname) < least)
+			least = ldns_rr_ttl(cname);
+		cur = rd;
+	}
+	return (0);
+}
+
+/* The entry of a name, unless it expired; it becomes the last used. */
+static struct resolve_cache *
+resolve_cache_get(const char *name)
+{
+	struct resolve_cache	*ce, key;
+
+	key.name = name;
+	if ((ce = RB_FIND(resolve_caches, &resolve_cache, &key)) == NULL)
+		return (NULL);
+	if (ce->expires <= resolve_now()) {
+		resolve_cache_remove(ce);
+		return (NULL);
+	}
+	TAILQ_REMOVE(&resolve_lru, ce, lru);
+	TAILQ_INSERT_HEAD(&resolve_lru, ce, lru);
+	return (ce);
+}
+
+static void
+resolve_cache_put(const char *name, int rcode, const uint32_t *addrs,
+    size_t n, uint32_t ttl)
+{
+	struct resolve_cache	*ce, *old;
+	size_t			 len;
+
+	len = strlen(name);
+	if ((ce = calloc(1, sizeof(*ce) + len + 1)) == NULL) {
+		log_warn("%s", __func__);
+		return;
+	}
+	memcpy(ce + 1, name, len + 1);
+	ce->name = (const char *)(ce + 1);
+	if (n > 0) {
+		if ((ce->addrs = reallocarray(NULL, n, sizeof(*addrs))) ==
+		    NULL) {
+			log_warn("%s", __func__);
+			free(ce);
+			return;
+		}
+		memcpy(ce->addrs, addrs, n * sizeof(*addrs));
+	}
+	ce->naddrs = n;
+	ce->rcode = rcode;
+	ce->expires = resolve_now() + (int64_t)ttl * 1000;
+
+	if ((old = RB_FIND(resolve_caches, &resolve_cache, ce)) != NULL)
+		resolve_cache_remove(old);
+	while (resolve_ncache >= RESOLVE_CACHE_MAX)
+		resolve_cache_remove(TAILQ_LAST(&resolve_lru,
+		    resolve_lru));
+	RB_INSERT(resolve_caches, &resolve_cache, ce);
+	TAILQ_INSERT_HEAD(&resolve_lru, ce, lru);
+	resolve_ncache++;
+}
+
+static void
+resolve_cache_remove(struct resolve_cache *ce)
+{
+	RB_REMOVE(resolve_caches, &resolve_cache, ce);
+	TAILQ_REMOVE(&resolve_lru, ce, lru);
+	resolve_ncache--;
+	free(ce->addrs);
+	free(ce);
+}
+
+void
+resolve_flush(void)
+{
+	struct resolve_cache	*ce;
+
+	while ((ce = TAILQ_FIRST(&resolve_lru)) != NULL)
+		resolve_cache_remove(ce);
+}
