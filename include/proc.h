@@ -57,14 +57,7 @@ void	proc_title(const char *);
 void	proc_chan_lost(struct chan *, int) __attribute__((__noreturn__));
 void	proc_peer_closed(struct chan *, int) __attribute__((__noreturn__));
 
-/* control.c */
-void	control_init(int, struct chan *, struct chan *);
-void	control_relay(struct msg *);
-void	control_shutdown(void);
-
 /* dns.c */
-extern struct map		*dns_map;
-extern struct ctl_stats_dns	 dns_stats;
 void	dns_main(int, int) __attribute__((__noreturn__));
 
 /* proxy.c */

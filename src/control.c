@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dns.h"
 #include "log.h"
 #include "map.h"
 #include "proc.h"

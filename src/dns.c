@@ -26,6 +26,7 @@
 #include <event2/bufferevent.h>
 
 #include "answer.h"
+#include "dns.h"
 #include "log.h"
 #include "map.h"
 #include "proc.h"
