@@ -40,8 +40,32 @@ struct proc_start {
 	int			peer;
 };
 
+/*
+ * The command line: what the parent is asked to do, and the seed's flags,
+ * which override the file each time it is read.  The strings are argv's.
+ */
+struct flags {
+	const char	*conf_file;
+	int		 conf_file_given;
+	enum dns44_role	 role;
+	int		 check;		/* -n */
+	int		 foreground;	/* -d */
+	int		 verbose;	/* -v, -debug */
+	const char	*db_path;
+	const char	*dial_timeout;
+	const char	*dns_bind;
+	const char	*dns_upstream;
+	const char	*ip_range;
+	const char	*proxy_bind;
+	const char	*ttl;
+};
+
 /* dns44.c */
 extern struct dns44_conf	*conf;
+
+/* flags.c */
+void	flags_parse(int, char **, struct flags *);
+int	flags_apply(const struct flags *, struct dns44_conf *);
 
 /* proc.c */
 void	chan_init(struct chan *, int, const char *,

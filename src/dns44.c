@@ -1,10 +1,10 @@
 /*
- * dns44.c: the parent process.  It reads the configuration and the command
- * line, makes every privileged socket, starts the dns and proxy processes
- * (fork and exec of itself) and hands them their sockets.  Afterwards it
- * keeps only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE, makes the proxy's UDP
- * reply sockets, re-reads the configuration on SIGHUP and shuts everything
- * down when a child dies or a signal says so.
+ * dns44.c: the parent process.  It reads the configuration and, through
+ * flags.c, the command line, makes every privileged socket, starts the dns
+ * and proxy processes (fork and exec of itself) and hands them their
+ * sockets.  Afterwards it keeps only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE,
+ * makes the proxy's UDP reply sockets, re-reads the configuration on SIGHUP
+ * and shuts everything down when a child dies or a signal says so.
  */
 
 #include "config.h"
@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,18 +33,6 @@
 #define PARENT_BACKLOG		512
 #define PARENT_UDP_RCVBUF	(4 * 1024 * 1024)
 
-/* The command-line settings that override the file, kept for reloads. */
-struct overrides {
-	const char	*db_path;
-	const char	*dial_timeout;
-	const char	*dns_bind;
-	const char	*dns_upstream;
-	const char	*ip_range;
-	const char	*proxy_bind;
-	const char	*ttl;
-	int		 verbose;
-};
-
 struct child {
 	const char	*name;
 	enum dns44_role	 role;
@@ -55,12 +42,9 @@ struct child {
 
 struct dns44_conf	*conf;
 
-static struct overrides	 ovr;
+static struct flags	 flags;		/* kept for reloads */
 static struct proc_start	 socks;	/* only the fds are used */
-static const char	*conf_file;
-static int		 conf_file_given;
 static char		 self_exe[PATH_MAX];
-static int		 foreground;
 static int		 quitting;
 static int		 exit_status;
 static struct event	 ev_kill;
@@ -70,10 +54,7 @@ static struct child	 children[] = {
 };
 #define NCHILDREN	(sizeof(children) / sizeof(children[0]))
 
-static void	usage(int) __attribute__((__noreturn__));
-static void	parse_args(int, char **, enum dns44_role *, int *);
 static int	parent_load_conf(struct dns44_conf *);
-static int	parent_overrides(struct dns44_conf *);
 static void	parent_prepare_dirs(void);
 static void	parent_open_sockets(void);
 static void	parent_start(void);
@@ -88,289 +69,6 @@ static void	parent_shutdown(int);
 static void	parent_kill(int, short, void *);
 static void	parent_send_conf(void);
 
-static void
-usage(int status)
-{
-	FILE	*f = status == 0 ? stdout : stderr;
-	char	 range[64], a[32], b[32];
-	struct in_addr in;
-
-	in.s_addr = htonl(conf->range_first - (conf->range_prefix <= 30));
-	inet_ntop(AF_INET, &in, a, sizeof(a));
-	in.s_addr = htonl(conf->range_last + (conf->range_prefix <= 30));
-	inet_ntop(AF_INET, &in, b, sizeof(b));
-	snprintf(range, sizeof(range), "%s-%s", a, b);
-
-	fprintf(f,
-"usage: dns44 [-dhnv] [-D macro=value] [-f file] [-flag[=value] ...]\n"
-"  -d                        stay in the foreground, log to stderr\n"
-"  -D macro=value            define a macro for the configuration file\n"
-"  -f file                   configuration file (default %s)\n"
-"  -h                        show this help and exit\n"
-"  -n                        check the configuration, print it and exit\n"
-"  -v                        verbose (debug) logging\n"
-"  -db-path dir              database directory (default %s)\n"
-"  -debug                    debug logging, as -v\n"
-"  -dial-timeout duration    dial timeout for connections the proxy makes"
-" (default 10s)\n"
-"  -dns-bind-address addr    DNS service bind address (default %s:%d)\n"
-"  -dns-upstream addr        upstream DNS server (default %s)\n"
-"  -ip-range range           address range DNS answers are mapped to"
-" (default %s)\n"
-"  -proxy-bind-address addr  transparent proxy bind address"
-" (default %s:%d)\n"
-"  -ttl n                    TTL of answers (default %d)\n"
-"  -version                  show the version and exit\n",
-	    DNS44_CONF_FILE, DNS44_DBDIR, DEFAULT_DNS_ADDR, DEFAULT_DNS_PORT,
-	    DEFAULT_UPSTREAM, range, DEFAULT_PROXY_ADDR, DEFAULT_PROXY_PORT,
-	    DEFAULT_TTL);
-	exit(status);
-}
-
-/* The seed's long flags, which take -flag=value and -flag value. */
-static const struct longflag {
-	const char	 *name;
-	const char	**value;	/* NULL: a boolean */
-} longflags[] = {
-	{ "db-path",		&ovr.db_path },
-	{ "debug",		NULL },
-	{ "dial-timeout",	&ovr.dial_timeout },
-	{ "dns-bind-address",	&ovr.dns_bind },
-	{ "dns-upstream",	&ovr.dns_upstream },
-	{ "help",		NULL },
-	{ "ip-range",		&ovr.ip_range },
-	{ "proxy-bind-address",	&ovr.proxy_bind },
-	{ "ttl",		&ovr.ttl },
-	{ "version",		NULL },
-};
-
-static int
-parse_bool(const char *flag, const char *v)
-{
-	if (v == NULL || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-		return (1);
-	if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-		return (0);
-	fprintf(stderr, "dns44: -%s: invalid boolean \"%s\"\n", flag, v);
-	exit(1);
-}
-
-static void
-parse_args(int argc, char **argv, enum dns44_role *role, int *check)
-{
-	const struct longflag	*lf;
-	const char		*arg, *eq, *v;
-	char			 name[32];
-	size_t			 i, n;
-	int			 a;
-
-	for (a = 1; a < argc; a++) {
-		arg = argv[a];
-		if (strcmp(arg, "--") == 0) {
-			a++;
-			break;
-		}
-		if (arg[0] != '-' || arg[1] == '\0')
-			break;
-		arg += arg[1] == '-' ? 2 : 1;
-
-		/* A long flag, with its value after = or in the next word. */
-		n = (eq = strchr(arg, '=')) != NULL ?
-		    (size_t)(eq - arg) : strlen(arg);
-		lf = NULL;
-		if (n > 1 && n < sizeof(name)) {
-			memcpy(name, arg, n);
-			name[n] = '\0';
-			for (i = 0; i < sizeof(longflags) / sizeof(*lf); i++)
-				if (strcmp(longflags[i].name, name) == 0)
-					lf = &longflags[i];
-		}
-		if (lf != NULL) {
-			v = eq != NULL ? eq + 1 : NULL;
-			if (lf->value == NULL) {
-				if (!parse_bool(lf->name, v))
-					continue;
-				if (strcmp(lf->name, "debug") == 0)
-					ovr.verbose = 1;
-				else if (strcmp(lf->name, "help") == 0)
-					usage(0);
-				else {
-					printf("dns44 %s\n", PACKAGE_VERSION);
-					exit(0);
-				}
-				continue;
-			}
-			if (v == NULL) {
-				if (a + 1 >= argc) {
-					fprintf(stderr, "dns44: flag needs an "
-					    "argument: -%s\n", lf->name);
-					usage(1);
-				}
-				v = argv[++a];
-			}
-			*lf->value = v;
-			continue;
-		}
-
-		/* Short flags, which may be grouped: -dv. */
-		for (; *arg != '\0'; arg++) {
-			switch (*arg) {
-			case 'd':
-				foreground = 1;
-				continue;
-			case 'h':
-				usage(0);
-			case 'n':
-				*check = 1;
-				continue;
-			case 'v':
-				ovr.verbose = 1;
-				continue;
-			case 'D':
-			case 'f':
-			case 'R':
-				break;
-			default:
-				fprintf(stderr, "dns44: unknown flag -%s\n",
-				    arg);
-				usage(1);
-			}
-			/* The value: the rest of the word, or the next word. */
-			if (arg[1] != '\0')
-				v = arg + 1;
-			else if (a + 1 < argc)
-				v = argv[++a];
-			else {
-				fprintf(stderr, "dns44: flag needs an "
-				    "argument: -%c\n", *arg);
-				usage(1);
-			}
-			if (*arg == 'D') {
-				if (conf_define_macro(v) == -1) {
-					fprintf(stderr, "dns44: -D %s: "
-					    "expected macro=value\n", v);
-					exit(1);
-				}
-			} else if (*arg == 'f') {
-				conf_file = v;
-				conf_file_given = 1;
-			} else if (strcmp(v, "dns") == 0)
-				*role = ROLE_DNS;
-			else if (strcmp(v, "proxy") == 0)
-				*role = ROLE_PROXY;
-			else {
-				fprintf(stderr, "dns44: -R %s: unknown role\n",
-				    v);
-				exit(1);
-			}
-			break;
-		}
-	}
-	if (a < argc) {
-		fprintf(stderr, "dns44: unexpected argument \"%s\"\n",
-		    argv[a]);
-		usage(1);
-	}
-}
-
-/* "a,b,c" from a flag into an array of addresses. */
-static int
-parse_addr_list(const char *flag, const char *list, in_port_t defport,
-    struct sockaddr_in *out, int max, int *count)
-{
-	char	*copy, *p, *word;
-	int	 n = 0;
-
-	if ((copy = strdup(list)) == NULL)
-		fatal(NULL);
-	p = copy;
-	while ((word = strsep(&p, ",")) != NULL) {
-		if (n == max) {
-			log_warnx("dns44: -%s: more than %d addresses", flag,
-			    max);
-			goto fail;
-		}
-		if (conf_parse_hostport(word, defport, &out[n]) == -1) {
-			log_warnx("dns44: -%s: invalid address \"%s\"", flag,
-			    word);
-			goto fail;
-		}
-		n++;
-	}
-	free(copy);
-	*count = n;
-	return (0);
- fail:
-	free(copy);
-	return (-1);
-}
-
-static int
-parent_overrides(struct dns44_conf *c)
-{
-	const char	*errstr;
-	uint32_t	 ms;
-	int		 n;
-
-	if (ovr.db_path != NULL) {
-		if (ovr.db_path[0] != '/') {
-			log_warnx("dns44: -db-path: \"%s\" is not an "
-			    "absolute path", ovr.db_path);
-			return (-1);
-		}
-		if (strlcpy(c->db_dir, ovr.db_path, sizeof(c->db_dir)) >=
-		    sizeof(c->db_dir)) {
-			log_warnx("dns44: -db-path: path too long");
-			return (-1);
-		}
-	}
-	if (ovr.dial_timeout != NULL) {
-		if (conf_parse_duration(ovr.dial_timeout, &ms) == -1 ||
-		    ms == 0) {
-			log_warnx("dns44: -dial-timeout: invalid duration "
-			    "\"%s\"", ovr.dial_timeout);
-			return (-1);
-		}
-		c->dial_ms = ms;
-	}
-	if (ovr.dns_bind != NULL) {
-		if (parse_addr_list("dns-bind-address", ovr.dns_bind,
-		    DEFAULT_DNS_PORT, c->dns_listen, CONF_MAX_DNS_LISTEN,
-		    &n) == -1)
-			return (-1);
-		c->dns_listen_count = n;
-	}
-	if (ovr.dns_upstream != NULL) {
-		if (parse_addr_list("dns-upstream", ovr.dns_upstream,
-		    DEFAULT_UPSTREAM_PORT, c->upstream, CONF_MAX_UPSTREAM,
-		    &n) == -1)
-			return (-1);
-		c->upstream_count = n;
-	}
-	if (ovr.ip_range != NULL && conf_parse_range(ovr.ip_range, c) == -1) {
-		log_warnx("dns44: -ip-range: invalid range \"%s\"",
-		    ovr.ip_range);
-		return (-1);
-	}
-	if (ovr.proxy_bind != NULL && conf_parse_hostport(ovr.proxy_bind,
-	    DEFAULT_PROXY_PORT, &c->proxy_listen) == -1) {
-		log_warnx("dns44: -proxy-bind-address: invalid address \"%s\"",
-		    ovr.proxy_bind);
-		return (-1);
-	}
-	if (ovr.ttl != NULL) {
-		c->ttl = strtonum(ovr.ttl, 0, 604800, &errstr);
-		if (errstr != NULL) {
-			log_warnx("dns44: -ttl: \"%s\" is %s (0-604800)",
-			    ovr.ttl, errstr);
-			return (-1);
-		}
-	}
-	if (ovr.verbose)
-		c->verbose = 1;
-	return (0);
-}
-
 /* Defaults, then the file (if any), then the command line. */
 static int
 parent_load_conf(struct dns44_conf *c)
@@ -378,11 +76,11 @@ parent_load_conf(struct dns44_conf *c)
 	char	err[256];
 
 	conf_defaults(c);
-	if (conf_file_given || access(conf_file, F_OK) == 0) {
-		if (conf_parse(c, conf_file, 0) == -1)
+	if (flags.conf_file_given || access(flags.conf_file, F_OK) == 0) {
+		if (conf_parse(c, flags.conf_file, 0) == -1)
 			return (-1);
 	}
-	if (parent_overrides(c) == -1)
+	if (flags_apply(&flags, c) == -1)
 		return (-1);
 	if (conf_check(c, err, sizeof(err)) == -1) {
 		log_warnx("dns44: %s", err);
@@ -464,7 +162,7 @@ parent_exec_child(struct child *ch, int fd)
 	argv[argc++] = "dns44";
 	argv[argc++] = "-R";
 	argv[argc++] = (char *)ch->name;
-	if (foreground)
+	if (flags.foreground)
 		argv[argc++] = "-d";
 	if (conf->verbose)
 		argv[argc++] = "-v";
@@ -844,8 +542,7 @@ main(int argc, char **argv)
 	/* Static: the flags point into it for the life of the process. */
 	static char		**args;
 	struct event		 ev_hup, ev_term, ev_int, ev_chld;
-	enum dns44_role		 role = ROLE_PARENT;
-	int			 check = 0, i;
+	int			 i;
 	ssize_t			 n;
 
 	/* The title overwrites the arguments; the flags keep copies. */
@@ -857,24 +554,24 @@ main(int argc, char **argv)
 	args[argc] = NULL;
 	proc_title_init(argc, argv);
 
-	conf_file = DNS44_CONF_FILE;
+	/* The defaults, for the help. */
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		fatal(NULL);
 	conf_defaults(conf);
-	parse_args(argc, args, &role, &check);
+	flags_parse(argc, args, &flags);
 
-	switch (role) {
+	switch (flags.role) {
 	case ROLE_DNS:
-		dns_main(foreground, ovr.verbose);
+		dns_main(flags.foreground, flags.verbose);
 	case ROLE_PROXY:
-		proxy_main(foreground, ovr.verbose);
+		proxy_main(flags.foreground, flags.verbose);
 	case ROLE_PARENT:
 		break;
 	}
 
 	if (parent_load_conf(conf) == -1)
 		exit(1);
-	if (check) {
+	if (flags.check) {
 		conf_print(stdout, conf);
 		exit(0);
 	}
@@ -889,9 +586,9 @@ main(int argc, char **argv)
 	parent_prepare_dirs();
 	parent_open_sockets();
 
-	log_init(foreground, LOG_DAEMON);
+	log_init(flags.foreground, LOG_DAEMON);
 	log_setverbose(conf->verbose);
-	if (!foreground && daemon(0, 0) == -1)
+	if (!flags.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	proc_title("parent");
 	signal(SIGPIPE, SIG_IGN);
