@@ -1079,6 +1079,7 @@ test_million(void)
 	struct stat		 st;
 	uint32_t		 first = IP(172, 16, 0, 1);
 	uint32_t		 last = IP(172, 31, 255, 254);
+	uint32_t		*addrs;
 	char			 name[64];
 	double			 t, t2;
 	long			 anon0, anon1, file1, rss1;
@@ -1089,8 +1090,13 @@ test_million(void)
 		printf("million: skipped (MAPTEST_QUICK)\n");
 		return;
 	}
+	if ((addrs = calloc(n, sizeof(*addrs))) == NULL) {
+		CHECK(0);
+		return;
+	}
 	if ((m = mopen("million.tdb", first, last)) == NULL) {
 		CHECK(0);
+		free(addrs);
 		return;
 	}
 	t = now_s();
@@ -1098,10 +1104,11 @@ test_million(void)
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "host%07d.example%d.com", i,
 		    i % 97);
-		if (map_assign(m, name, T0 + i / 1000, HOLD) == NULL) {
+		if ((e = map_assign(m, name, T0 + i / 1000, HOLD)) == NULL) {
 			ok = 0;
 			break;
 		}
+		addrs[i] = e->addr;
 	}
 	CHECK(ok);
 	printf("million: %d new names in %.2f s\n", n, now_s() - t);
@@ -1119,6 +1126,7 @@ test_million(void)
 	t = now_s();
 	if ((m = mopen("million.tdb", first, last)) == NULL) {
 		CHECK(0);
+		free(addrs);
 		return;
 	}
 	t = now_s() - t;
@@ -1148,15 +1156,18 @@ test_million(void)
 	}
 
 	/* Answers spread over the whole file, then a sync: its pages come
-	 * back into the mapping. */
+	 * back into the mapping.  Each gives the name its address again. */
 	t = now_s();
+	ok = 1;
 	for (i = 0; i < n; i += 10) {
 		snprintf(name, sizeof(name), "host%07d.example%d.com", i,
 		    i % 97);
-		if (map_assign(m, name, T0 + 4000, HOLD) == NULL)
+		if ((e = map_assign(m, name, T0 + 4000, HOLD)) == NULL ||
+		    e->addr != addrs[i] || strcmp(e->name, name) != 0)
 			ok = 0;
 	}
 	t = now_s() - t;
+	CHECK(ok);
 	t2 = now_s();
 	CHECK_EQ(map_sync(m), 0);
 	printf("million: %d answers in %.3f s, their sync in %.3f s; VmRSS "
@@ -1188,6 +1199,7 @@ test_million(void)
 	printf("million: 10000 more names at %.1f%% full in %.3f s\n",
 	    100.0 * map_count(m) / map_size(m), now_s() - t);
 	map_close(m);
+	free(addrs);
 }
 
 static void
