@@ -47,6 +47,7 @@
 
 #include "log.h"
 #include "map.h"
+#include "siphash.h"
 
 #define MAP_FORMAT	1
 #define MAP_REC_LEN	16
@@ -106,7 +107,7 @@ struct map_sortkey {
  * never changes, so a name lands on the same address again even when the
  * file is lost.  The bytes spell "dns44 map addr 1".
  */
-static const uint8_t map_addr_key[16] = {
+static const uint8_t map_addr_key[SIPHASH_KEY_LEN] = {
 	0x64, 0x6e, 0x73, 0x34, 0x34, 0x20, 0x6d, 0x61,
 	0x70, 0x20, 0x61, 0x64, 0x64, 0x72, 0x20, 0x31
 };
@@ -119,7 +120,6 @@ static void	map_tdb_log(struct tdb_context *, enum tdb_debug_level,
 		    const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static const char *map_fmt_addr(uint32_t, char *, size_t);
-static uint64_t	map_le64(const uint8_t *, size_t);
 static void	map_put32(uint8_t *, uint32_t);
 static void	map_put64(uint8_t *, uint64_t);
 static uint32_t	map_get32(const uint8_t *);
@@ -242,66 +242,6 @@ map_get64(const uint8_t *p)
 }
 
 /*
- * SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed hash that an outsider
- * who does not know the key cannot steer into one bucket.
- */
-#define MAP_ROTL(x, b)	(((x) << (b)) | ((x) >> (64 - (b))))
-#define MAP_SIPROUND(v0, v1, v2, v3) do {				\
-	(v0) += (v1); (v1) = MAP_ROTL((v1), 13); (v1) ^= (v0);		\
-	(v0) = MAP_ROTL((v0), 32);					\
-	(v2) += (v3); (v3) = MAP_ROTL((v3), 16); (v3) ^= (v2);		\
-	(v0) += (v3); (v3) = MAP_ROTL((v3), 21); (v3) ^= (v0);		\
-	(v2) += (v1); (v1) = MAP_ROTL((v1), 17); (v1) ^= (v2);		\
-	(v2) = MAP_ROTL((v2), 32);					\
-} while (0)
-
-static uint64_t
-map_le64(const uint8_t *p, size_t n)
-{
-	uint64_t	v = 0;
-
-	while (n-- > 0)
-		v = v << 8 | p[n];
-	return (v);
-}
-
-uint64_t
-map_siphash(const uint8_t key[16], const void *data, size_t len)
-{
-	const uint8_t	*p = data;
-	uint64_t	 k0, k1, v0, v1, v2, v3, m;
-	size_t		 i, left;
-
-	k0 = map_le64(key, 8);
-	k1 = map_le64(key + 8, 8);
-	v0 = k0 ^ 0x736f6d6570736575ULL;
-	v1 = k1 ^ 0x646f72616e646f6dULL;
-	v2 = k0 ^ 0x6c7967656e657261ULL;
-	v3 = k1 ^ 0x7465646279746573ULL;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		m = map_le64(p + i, 8);
-		v3 ^= m;
-		MAP_SIPROUND(v0, v1, v2, v3);
-		MAP_SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	left = len - i;
-	m = map_le64(p + i, left) | (uint64_t)(len & 0xff) << 56;
-	v3 ^= m;
-	MAP_SIPROUND(v0, v1, v2, v3);
-	MAP_SIPROUND(v0, v1, v2, v3);
-	v0 ^= m;
-
-	v2 ^= 0xff;
-	MAP_SIPROUND(v0, v1, v2, v3);
-	MAP_SIPROUND(v0, v1, v2, v3);
-	MAP_SIPROUND(v0, v1, v2, v3);
-	MAP_SIPROUND(v0, v1, v2, v3);
-	return (v0 ^ v1 ^ v2 ^ v3);
-}
-
-/*
  * Lowercase, drop one final dot, refuse what cannot be a host name in text
  * form.  Bytes outside printable ASCII are refused too, so a name is safe
  * in a log line.  in and out may be the same buffer.
@@ -410,7 +350,7 @@ map_addr_bucket(const struct map *m, uint32_t addr)
 static uint32_t
 map_name_hash(const struct map *m, const char *name, size_t len)
 {
-	return (map_siphash(m->name_key, name, len));
+	return (siphash(m->name_key, name, len));
 }
 
 static struct map_entry *
@@ -1323,7 +1263,7 @@ map_assign(struct map *m, const char *name, time_t now, uint32_t hold_s)
 	e->answered = now;
 
 	if (m->count < m->size) {
-		start = map_siphash(map_addr_key, name, len) % m->size;
+		start = siphash(map_addr_key, name, len) % m->size;
 		e->addr = m->first + map_find_free(m, start);
 		if (map_store(m, e, 1) == -1) {
 			map_warn_store(m, now, "store a new name");
