@@ -29,7 +29,7 @@ parse_c=$builddir/src/parse.c
 
 # The pieces under test, built once with fuzzer coverage.
 objs=
-for f in "$srcdir/src/answer.c" "$srcdir/src/map.c" \
+for f in "$srcdir/src/answer.c" "$srcdir/src/map.c" "$srcdir/src/map_db.c" \
     "$srcdir/src/siphash.c" "$srcdir/src/log.c" "$srcdir/src/msg.c" \
     "$srcdir/src/conf.c" "$srcdir/src/upstream.c" "$parse_c"; do
 	o=$work/$(basename "$f" .c).o

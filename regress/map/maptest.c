@@ -1,9 +1,9 @@
 /*
- * maptest.c: unit tests of src/map.c and of its hash, src/siphash.c: name
- * normalisation, the choice of addresses, the file that keeps the map
- * across restarts, the reuse of old entries when the range is full,
- * damaged files, and a million names kept and found both ways (skipped
- * when MAPTEST_QUICK is set).
+ * maptest.c: unit tests of the map (src/map.c, src/map_db.c) and of its
+ * hash (src/siphash.c): name normalisation, the choice of addresses, the
+ * file that keeps the map across restarts, the reuse of old entries when
+ * the range is full, damaged files, and a million names kept and found
+ * both ways (skipped when MAPTEST_QUICK is set).
  */
 
 #include "config.h"
