@@ -62,6 +62,5 @@ size_t		 map_count(const struct map *);
 uint32_t	 map_size(const struct map *);
 struct map_entry *map_first(struct map *);
 struct map_entry *map_next(struct map *, struct map_entry *);
-uint64_t	 map_siphash(const uint8_t [16], const void *, size_t);
 
 #endif /* MAP_H */

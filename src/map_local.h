@@ -1,0 +1,52 @@
+/*
+ * map_local.h: what map.c (the tables) and map_db.c (the tdb file) share,
+ * and nothing else: the map itself and the calls each makes of the other.
+ * The map's users see include/map.h only.
+ */
+
+#ifndef MAP_LOCAL_H
+#define MAP_LOCAL_H
+
+struct tdb_context;
+
+struct map {
+	struct tdb_context	*tdb;
+	char			*path;
+	uint32_t		 first;
+	uint32_t		 last;
+	uint32_t		 size;		/* addresses in the range */
+	uint64_t		*used;		/* one bit per address */
+	size_t			 nwords;
+	struct map_entry	**by_name;
+	struct map_entry	**by_addr;
+	size_t			 nbuckets;	/* both tables; a power of 2 */
+	unsigned int		 bits;		/* log2(nbuckets) */
+	uint8_t			 name_key[16];	/* random, against flooding */
+	uint64_t		 addr_mul;	/* random and odd */
+	TAILQ_HEAD(map_lru, map_entry) lru;	/* last answered first */
+	size_t			 count;
+	size_t			 ndirty;
+	time_t			 last_warn;
+	map_evict_cb		 evict_cb;
+	void			*evict_arg;
+};
+
+/* map.c */
+void		 map_err(char *, size_t, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+const char	*map_fmt_addr(uint32_t, char *, size_t);
+uint32_t	 map_name_hash(const struct map *, const char *, size_t);
+struct map_entry *map_entry_new(const char *, size_t, uint32_t);
+int		 map_bit_isset(const struct map *, uint32_t);
+void		 map_load_add(struct map *, struct map_entry *);
+void		 map_load_reset(struct map *);
+
+/* map_db.c */
+int		 map_db_open(struct map *, char *, size_t);
+void		 map_db_close(struct map *);
+const char	*map_db_errstr(struct map *);
+int		 map_db_store(struct map *, const struct map_entry *, int);
+int		 map_db_delete(struct map *, const char *);
+void		 map_db_warn_store(struct map *, time_t, const char *);
+
+#endif /* MAP_LOCAL_H */
