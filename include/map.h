@@ -14,8 +14,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#define MAP_NAME_MAX	253		/* text form, no final dot */
-#define MAP_LABEL_MAX	63
+#include "wire.h"		/* names are at most WIRE_TEXT_MAX */
+
 #define MAP_RANGE_MAX	(1U << 24)	/* addresses; a /8 */
 
 /*

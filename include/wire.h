@@ -32,6 +32,13 @@ wire_put32(uint8_t *p, uint32_t v)
 	return (wire_put16(p, v & 0xffff));
 }
 
+static inline uint8_t *
+wire_put64(uint8_t *p, uint64_t v)
+{
+	p = wire_put32(p, v >> 32);
+	return (wire_put32(p, v & 0xffffffff));
+}
+
 static inline uint16_t
 wire_get16(const uint8_t *p)
 {
@@ -43,6 +50,12 @@ wire_get32(const uint8_t *p)
 {
 	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	    (uint32_t)p[2] << 8 | (uint32_t)p[3]);
+}
+
+static inline uint64_t
+wire_get64(const uint8_t *p)
+{
+	return ((uint64_t)wire_get32(p) << 32 | wire_get32(p + 4));
 }
 
 #endif /* WIRE_H */

@@ -257,7 +257,7 @@ static int
 control_target(const char *what, struct map_entry **e)
 {
 	struct in_addr	in;
-	char		name[MAP_NAME_MAX + 2];
+	char		name[WIRE_TEXT_MAX + 2];
 
 	*e = NULL;
 	if (inet_pton(AF_INET, what, &in) == 1) {

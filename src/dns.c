@@ -66,7 +66,7 @@ struct dns_tcp {
 struct dns_lookup {
 	uint32_t		 id;
 	uint32_t		 addr;		/* network order */
-	char			 name[MAP_NAME_MAX + 1];
+	char			 name[WIRE_TEXT_MAX + 1];
 };
 
 struct dns_listener {

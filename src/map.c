@@ -100,10 +100,10 @@ map_normalize(const char *in, char *out, size_t outlen)
 	size_t	len, i, label;
 	char	c;
 
-	len = strnlen(in, MAP_NAME_MAX + 2);
+	len = strnlen(in, WIRE_TEXT_MAX + 2);
 	if (len > 0 && in[len - 1] == '.')
 		len--;
-	if (len == 0 || len > MAP_NAME_MAX || len >= outlen)
+	if (len == 0 || len > WIRE_TEXT_MAX || len >= outlen)
 		return (-1);
 	label = 0;
 	for (i = 0; i < len; i++) {
@@ -116,7 +116,7 @@ map_normalize(const char *in, char *out, size_t outlen)
 			if ((unsigned char)c <= ' ' ||
 			    (unsigned char)c >= 0x7f)
 				return (-1);
-			if (++label > MAP_LABEL_MAX)
+			if (++label > WIRE_LABEL_MAX)
 				return (-1);
 			if (c >= 'A' && c <= 'Z')
 				c += 'a' - 'A';
@@ -499,8 +499,8 @@ map_lookup_name(struct map *m, const char *name)
 {
 	size_t	len;
 
-	len = strnlen(name, MAP_NAME_MAX + 1);
-	if (len == 0 || len > MAP_NAME_MAX)
+	len = strnlen(name, WIRE_TEXT_MAX + 1);
+	if (len == 0 || len > WIRE_TEXT_MAX)
 		return (NULL);
 	return (map_find(m, name, map_name_hash(m, name, len)));
 }
@@ -534,8 +534,8 @@ map_assign(struct map *m, const char *name, time_t now, uint32_t hold_s)
 	size_t			 len;
 	uint32_t		 h, start;
 
-	len = strnlen(name, MAP_NAME_MAX + 1);
-	if (len == 0 || len > MAP_NAME_MAX) {
+	len = strnlen(name, WIRE_TEXT_MAX + 1);
+	if (len == 0 || len > WIRE_TEXT_MAX) {
 		errno = EINVAL;
 		return (NULL);
 	}

@@ -72,10 +72,6 @@ static const unsigned char map_db_meta_name[5] = { '\0', 'm', 'e', 't', 'a' };
 static void	map_db_log(struct tdb_context *, enum tdb_debug_level,
 		    const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
-static void	map_db_put32(uint8_t *, uint32_t);
-static void	map_db_put64(uint8_t *, uint64_t);
-static uint32_t	map_db_get32(const uint8_t *);
-static uint64_t	map_db_get64(const uint8_t *);
 static TDB_DATA	map_db_key(const char *, size_t);
 static uint32_t	map_db_chains(const struct map *);
 static struct tdb_context *map_db_tdb_open(struct map *, const char *,
@@ -120,35 +116,6 @@ map_db_log(struct tdb_context *tdb, enum tdb_debug_level level,
 		log_debug("%s: tdb: %s", m->path, buf);
 }
 
-static void
-map_db_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
-static void
-map_db_put64(uint8_t *p, uint64_t v)
-{
-	map_db_put32(p, v >> 32);
-	map_db_put32(p + 4, v);
-}
-
-static uint32_t
-map_db_get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | (uint32_t)p[3]);
-}
-
-static uint64_t
-map_db_get64(const uint8_t *p)
-{
-	return ((uint64_t)map_db_get32(p) << 32 | map_db_get32(p + 4));
-}
-
 static TDB_DATA
 map_db_key(const char *name, size_t len)
 {
@@ -171,8 +138,8 @@ map_db_store(struct map *m, const struct map_entry *e, int isnew)
 
 	memset(buf, 0, sizeof(buf));
 	buf[0] = MAP_DB_FORMAT;
-	map_db_put32(buf + 4, e->addr);
-	map_db_put64(buf + 8, (uint64_t)(int64_t)e->answered);
+	wire_put32(buf + 4, e->addr);
+	wire_put64(buf + 8, (uint64_t)(int64_t)e->answered);
 	val.dptr = buf;
 	val.dsize = sizeof(buf);
 	key = map_db_key(e->name, strlen(e->name));
@@ -337,8 +304,8 @@ map_db_meta_read(struct map *m, int created, int *rewrite, char *err,
 		errno = EINVAL;
 		return (-1);
 	} else {
-		first = map_db_get32(val.dptr + 4);
-		last = map_db_get32(val.dptr + 8);
+		first = wire_get32(val.dptr + 4);
+		last = wire_get32(val.dptr + 8);
 		if (first != m->first || last != m->last) {
 			log_warnx("%s: made for the range %s - %s, now %s - %s;"
 			    " keeping the names that fit", m->path,
@@ -361,8 +328,8 @@ map_db_meta_write(struct map *m)
 
 	memset(buf, 0, sizeof(buf));
 	buf[0] = MAP_DB_FORMAT;
-	map_db_put32(buf + 4, m->first);
-	map_db_put32(buf + 8, m->last);
+	wire_put32(buf + 4, m->first);
+	wire_put32(buf + 8, m->last);
 	val.dptr = buf;
 	val.dsize = sizeof(buf);
 	return (tdb_store(m->tdb, map_db_key((const char *)map_db_meta_name,
@@ -430,7 +397,7 @@ map_db_parse(struct map_db_load *ld, TDB_DATA key, TDB_DATA val,
 {
 	struct map		*m = ld->m;
 	struct map_entry	*e;
-	char			 raw[MAP_NAME_MAX + 1], name[MAP_NAME_MAX + 1];
+	char			 raw[WIRE_TEXT_MAX + 1], name[WIRE_TEXT_MAX + 1];
 	uint32_t		 addr;
 
 	*ep = NULL;
@@ -438,7 +405,7 @@ map_db_parse(struct map_db_load *ld, TDB_DATA key, TDB_DATA val,
 	    memcmp(key.dptr, map_db_meta_name, key.dsize) == 0)
 		return (0);
 
-	if (key.dsize == 0 || key.dsize > MAP_NAME_MAX ||
+	if (key.dsize == 0 || key.dsize > WIRE_TEXT_MAX ||
 	    memchr(key.dptr, '\0', key.dsize) != NULL) {
 		map_db_drop(ld, key, "not a name");
 		return (ld->error != NULL ? -1 : 0);
@@ -454,7 +421,7 @@ map_db_parse(struct map_db_load *ld, TDB_DATA key, TDB_DATA val,
 		map_db_drop(ld, key, "malformed record");
 		return (ld->error != NULL ? -1 : 0);
 	}
-	addr = map_db_get32(val.dptr + 4);
+	addr = wire_get32(val.dptr + 4);
 	if (addr < m->first || addr > m->last) {
 		map_db_drop(ld, key, "address outside the range");
 		return (ld->error != NULL ? -1 : 0);
@@ -467,7 +434,7 @@ map_db_parse(struct map_db_load *ld, TDB_DATA key, TDB_DATA val,
 		return (-1);
 	}
 	e->addr = addr;
-	e->answered = (time_t)(int64_t)map_db_get64(val.dptr + 8);
+	e->answered = (time_t)(int64_t)wire_get64(val.dptr + 8);
 	if (e->answered < 0)		/* keeps now - answered defined */
 		e->answered = 0;
 	*ep = e;

@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct msg	 m;
 	struct in_addr	 in;
-	char		 name[MAP_NAME_MAX + 2];
+	char		 name[WIRE_TEXT_MAX + 2];
 	const char	*arg;
 	size_t		 i;
 
@@ -40,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (inet_pton(AF_INET, arg, &in) == 1)
 			break;
 		if (map_normalize(arg, name, sizeof(name)) == 0) {
-			if (strlen(name) > MAP_NAME_MAX)
+			if (strlen(name) > WIRE_TEXT_MAX)
 				abort();
 			for (i = 0; name[i] != '\0'; i++)
 				if (isupper((unsigned char)name[i]) ||

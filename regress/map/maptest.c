@@ -39,7 +39,7 @@
 struct evictions {
 	int		 n;
 	uint32_t	 addr;
-	char		 name[MAP_NAME_MAX + 1];
+	char		 name[WIRE_TEXT_MAX + 1];
 };
 
 static char		 tmpdir[] = "/tmp/maptest.XXXXXX";
@@ -155,7 +155,7 @@ test_siphash(void)
 static void
 test_normalize(void)
 {
-	char	out[MAP_NAME_MAX + 1], in[600];
+	char	out[WIRE_TEXT_MAX + 1], in[600];
 	int	i;
 
 	CHECK_EQ(map_normalize("WWW.Example.COM.", out, sizeof(out)), 0);
@@ -228,7 +228,7 @@ test_basic(void)
 	uint32_t		 last = IP(10, 1, 255, 254);
 	uint32_t		 addrs[1000], order[1000];
 	unsigned char		*seen;
-	char			 name[64], norm[MAP_NAME_MAX + 1];
+	char			 name[64], norm[WIRE_TEXT_MAX + 1];
 	time_t			 prev;
 	int			 i, distinct = 1, inrange = 1, n;
 
