@@ -6,10 +6,8 @@
  * them: TCP with splice(2) through a pipe per direction, UDP datagram by
  * datagram between a socket connected to the real server and a reply
  * socket the parent makes.  It owns the TCP connections, the UDP sessions
- * and the journal of both, and what it knows of each virtual address: the
- * dns process's last answer, kept as long as its TTL allows and until the
- * dns process says the address changed hands, the lookup in flight, and
- * the count of open connections that pin the address.
+ * and the journal of both; what it knows of each virtual address is in
+ * proxy_addr.c.
  */
 
 #include "config.h"
@@ -36,8 +34,8 @@
 
 #include "log.h"
 #include "proc.h"
+#include "proxy.h"
 
-#define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
 #define PROXY_UDP_BATCH		32	/* datagrams per system call */
 #define PROXY_UDP_ROUNDS	4	/* batches per wake-up and socket */
 #define PROXY_SPLICE_ROUNDS	16	/* splices per direction and wake-up */
@@ -53,53 +51,9 @@
 #define PROXY_PIPE_POOL		128	/* empty pipes kept for new relays */
 #define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
 #define PROXY_RATELOG_MS	1000	/* between two lines of one kind */
-#define PROXY_REQ_BUCKETS	1024	/* requests waiting for an answer */
-#define PROXY_ADDR_BUCKETS	4096	/* virtual addresses known */
-#define PROXY_CACHE_MAX		4096	/* answers kept */
-#define PROXY_CACHE_TTL_MAX	60	/* seconds an answer is kept at most */
 #define PROXY_UDP_BUCKETS_MIN	256
 #define PROXY_UDP_BUCKETS_MAX	65536
 #define PROXY_FLOW_MAX		(MSG_DOMAIN_MAX + 96)
-
-/* A request to the dns process or the parent, found again by its id. */
-struct proxy_req {
-	LIST_ENTRY(proxy_req)	 entry;
-	uint32_t		 id;		/* 0: none outstanding */
-	uint32_t		 type;		/* what was asked */
-	void			*obj;
-};
-
-/* A connection or session waiting for the answer about its address. */
-struct proxy_wait {
-	TAILQ_ENTRY(proxy_wait)	 entry;
-	int			 udp;		/* obj is a proxy_udp */
-	void			*obj;
-	uint8_t			 waiting;
-};
-
-/*
- * One virtual address: the answer kept about it, the lookup in flight and
- * its waiters, the connections and sessions that use it.  It lives while
- * any of them does.
- */
-struct proxy_addr {
-	LIST_ENTRY(proxy_addr)	 hentry;
-	TAILQ_ENTRY(proxy_addr)	 lru;		/* cached: least used first */
-	TAILQ_HEAD(, proxy_wait) waiters;
-	struct proxy_req	 req;		/* the lookup in flight */
-	uint32_t		 addr;		/* network order */
-	uint32_t		 refs;		/* connections and sessions */
-	uint32_t		 pins;		/* of them, relaying */
-	uint32_t		 pin_id;	/* its MSG_IN_USE; 0: none */
-	uint32_t		 pin_gen;	/* pins taken, ever */
-	uint32_t		 pin_sent;	/* pin_gen when it was sent */
-	uint8_t			 cached;	/* the answer below is kept */
-	uint8_t			 stale;		/* evicted while asking */
-	uint8_t			 naddrs;
-	uint64_t		 expires;	/* ms */
-	char			*domain;
-	uint32_t		 addrs[MSG_MAX_ADDRS];
-};
 
 /* One direction of a TCP connection: source to pipe to sink. */
 struct proxy_dir {
@@ -186,9 +140,7 @@ struct proxy_rate {
 	unsigned int		 suppressed;
 };
 
-LIST_HEAD(proxy_req_list, proxy_req);
 LIST_HEAD(proxy_udp_list, proxy_udp);
-LIST_HEAD(proxy_addr_list, proxy_addr);
 
 static struct chan		 proxy_parent;
 static struct chan		 proxy_peer;
@@ -197,14 +149,6 @@ static struct event		 proxy_ev_tcp;
 static struct event		 proxy_ev_udp;
 static struct event		 proxy_ev_resume;
 static struct event		 proxy_ev_sweep;
-static struct proxy_req_list	 proxy_reqs[PROXY_REQ_BUCKETS];
-static uint32_t			 proxy_req_id;
-static struct proxy_addr_list	 proxy_addrs[PROXY_ADDR_BUCKETS];
-static uint64_t			 proxy_addr_key;
-static TAILQ_HEAD(, proxy_addr)	 proxy_cache_lru =
-    TAILQ_HEAD_INITIALIZER(proxy_cache_lru);
-static uint32_t			 proxy_ncached;
-static uint32_t			 proxy_pin_id;
 static TAILQ_HEAD(, proxy_tcp)	 proxy_tcp_lru =
     TAILQ_HEAD_INITIALIZER(proxy_tcp_lru);
 static TAILQ_HEAD(, proxy_udp)	 proxy_udp_lru =
@@ -239,7 +183,6 @@ static int	proxy_fd_room(unsigned int);
 static int	proxy_pipe_get(int [2]);
 static void	proxy_pipe_put(int [2], size_t);
 static void	proxy_fd_freed(void);
-static uint64_t	proxy_now(void);
 static void	proxy_ratelog(struct proxy_rate *, int, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static const char *proxy_flow(const char *, const struct sockaddr_in *,
@@ -248,35 +191,16 @@ static void	proxy_journal_close(const char *, const struct timespec *,
 		    uint64_t, uint64_t);
 static int	proxy_in_range(const struct sockaddr_in *);
 static const char *proxy_loop(const struct sockaddr_in *);
-static void	proxy_req_add(struct proxy_req *, uint32_t, void *);
-static void	proxy_req_cancel(struct proxy_req *);
-static struct proxy_req *proxy_req_take(uint32_t, uint32_t);
 static void	proxy_ctl_conns(uint32_t);
 static void	proxy_ctl_flush(uint32_t, const struct ctl_conn *, size_t);
 static void	proxy_ctl_stats(uint32_t);
 static void	proxy_peer_drain(void);
-static struct proxy_addr_list *proxy_addr_chain(uint32_t);
-static struct proxy_addr *proxy_addr_find(uint32_t);
-static struct proxy_addr *proxy_addr_get(uint32_t);
-static void	proxy_addr_put(struct proxy_addr *);
-static void	proxy_addr_gc(struct proxy_addr *);
-static int	proxy_addr_wait(struct proxy_addr *, struct proxy_wait *,
-		    int, void *);
-static void	proxy_cache_put(struct proxy_addr *,
-		    const struct msg_answer *);
-static void	proxy_cache_drop(struct proxy_addr *);
-static void	proxy_cache_flush(void);
-static void	proxy_pin(struct proxy_addr *);
-static void	proxy_pin_send(struct proxy_addr *);
-static void	proxy_unpin(struct proxy_addr *);
-static void	proxy_evicted(uint32_t, uint32_t);
-static void	proxy_answer(uint32_t, uint32_t, const struct msg_answer *);
 static void	proxy_sweep(int, short, void *);
 
 static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
 static void	proxy_tcp_resume(int, short, void *);
-static void	proxy_tcp_answer(struct proxy_tcp *, const char *,
+static void	proxy_tcp_answer(struct proxy_wait *, const char *,
 		    const uint32_t *, size_t);
 static void	proxy_tcp_dial(struct proxy_tcp *);
 static void	proxy_tcp_dialled(int, short, void *);
@@ -296,7 +220,7 @@ static void	proxy_udp_read(int, short, void *);
 static void	proxy_udp_in(const struct sockaddr_in *,
 		    const struct sockaddr_in *, const void *, size_t);
 static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
-static void	proxy_udp_answer(struct proxy_udp *, const char *,
+static void	proxy_udp_answer(struct proxy_wait *, const char *,
 		    const uint32_t *, size_t);
 static void	proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
 static void	proxy_udp_server_read(int, short, void *);
@@ -335,11 +259,7 @@ proxy_main(int foreground, int verbose)
 		LIST_INIT(&proxy_udp_hash[i]);
 	proxy_udp_mask = n - 1;
 	arc4random_buf(proxy_udp_key, sizeof(proxy_udp_key));
-	for (i = 0; i < PROXY_REQ_BUCKETS; i++)
-		LIST_INIT(&proxy_reqs[i]);
-	for (i = 0; i < PROXY_ADDR_BUCKETS; i++)
-		LIST_INIT(&proxy_addrs[i]);
-	arc4random_buf(&proxy_addr_key, sizeof(proxy_addr_key));
+	proxy_addr_init();
 
 	privdrop_child(conf->user, conf->empty_dir, !conf->user_set);
 
@@ -497,7 +417,7 @@ proxy_fd_freed(void)
 }
 
 /* Milliseconds, coarse: good for idle times, cheap to ask often. */
-static uint64_t
+uint64_t
 proxy_now(void)
 {
 	struct timespec	ts;
@@ -608,47 +528,6 @@ proxy_loop(const struct sockaddr_in *dst)
 }
 
 static void
-proxy_req_add(struct proxy_req *r, uint32_t type, void *obj)
-{
-	if (++proxy_req_id == 0)
-		proxy_req_id = 1;
-	r->id = proxy_req_id;
-	r->type = type;
-	r->obj = obj;
-	LIST_INSERT_HEAD(&proxy_reqs[r->id % PROXY_REQ_BUCKETS], r, entry);
-}
-
-static void
-proxy_req_cancel(struct proxy_req *r)
-{
-	if (r->id == 0)
-		return;
-	LIST_REMOVE(r, entry);
-	r->id = 0;
-}
-
-/*
- * The request an answer is for, taken off the table; NULL when its owner
- * went away meanwhile.  An answer of the wrong kind is a broken peer.
- */
-static struct proxy_req *
-proxy_req_take(uint32_t id, uint32_t type)
-{
-	struct proxy_req	*r;
-
-	LIST_FOREACH(r, &proxy_reqs[id % PROXY_REQ_BUCKETS], entry)
-		if (r->id == id)
-			break;
-	if (r == NULL)
-		return (NULL);
-	if (r->type != type)
-		fatalx("answer to request %u is not for a %s", id,
-		    msg_type_name(r->type));
-	proxy_req_cancel(r);
-	return (r);
-}
-
-static void
 proxy_dispatch_parent(struct chan *c, struct msg *m)
 {
 	struct msg_log		ml;
@@ -693,11 +572,11 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 	switch (m->hdr.type) {
 	case MSG_LOOKUP_ANSWER:
 		memcpy(&ma, m->data, sizeof(ma));
-		proxy_answer(m->hdr.id, ma.addr, &ma);
+		proxy_addr_answer(m->hdr.id, ma.addr, &ma);
 		break;
 	case MSG_LOOKUP_MISS:
 		memcpy(&ml, m->data, sizeof(ml));
-		proxy_answer(m->hdr.id, ml.addr, NULL);
+		proxy_addr_answer(m->hdr.id, ml.addr, NULL);
 		break;
 	case MSG_CTL_SHOW_CONN:
 		proxy_ctl_conns(m->hdr.id);
@@ -707,7 +586,7 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 		break;
 	case MSG_EVICTED:
 		memcpy(&ml, m->data, sizeof(ml));
-		proxy_evicted(m->hdr.id, ml.addr);
+		proxy_addr_evicted(m->hdr.id, ml.addr);
 		break;
 	default:
 		fatalx("unexpected %s from the dns process",
@@ -834,261 +713,11 @@ proxy_peer_drain(void)
 	}
 }
 
-/* Keyed, so that clients cannot aim at one chain of the table. */
-static struct proxy_addr_list *
-proxy_addr_chain(uint32_t addr)
+/* A message to the dns process; the caller says what failed. */
+int
+proxy_peer_compose(uint32_t type, uint32_t id, const void *data, size_t len)
 {
-	uint64_t	h = (addr ^ proxy_addr_key) * 0x9e3779b97f4a7c15ULL;
-
-	return (&proxy_addrs[(h >> 32) & (PROXY_ADDR_BUCKETS - 1)]);
-}
-
-static struct proxy_addr *
-proxy_addr_find(uint32_t addr)
-{
-	struct proxy_addr	*pa;
-
-	LIST_FOREACH(pa, proxy_addr_chain(addr), hentry)
-		if (pa->addr == addr)
-			return (pa);
-	return (NULL);
-}
-
-/* The entry of a virtual address, made if new, with one more user. */
-static struct proxy_addr *
-proxy_addr_get(uint32_t addr)
-{
-	struct proxy_addr	*pa;
-
-	if ((pa = proxy_addr_find(addr)) == NULL) {
-		if ((pa = calloc(1, sizeof(*pa))) == NULL)
-			return (NULL);
-		pa->addr = addr;
-		TAILQ_INIT(&pa->waiters);
-		LIST_INSERT_HEAD(proxy_addr_chain(addr), pa, hentry);
-	}
-	pa->refs++;
-	return (pa);
-}
-
-static void
-proxy_addr_put(struct proxy_addr *pa)
-{
-	pa->refs--;
-	proxy_addr_gc(pa);
-}
-
-/* Gone once nothing needs it: no user, no answer kept, no lookup out. */
-static void
-proxy_addr_gc(struct proxy_addr *pa)
-{
-	if (pa->refs > 0 || pa->cached || pa->req.id != 0)
-		return;
-	LIST_REMOVE(pa, hentry);
-	free(pa);
-}
-
-/*
- * The kept answer, if still good, goes to the caller at once (1); else
- * the caller waits for the lookup, which is asked for unless one is out
- * already (0).
- */
-static int
-proxy_addr_wait(struct proxy_addr *pa, struct proxy_wait *w, int udp,
-    void *obj)
-{
-	struct msg_lookup	ml;
-
-	if (pa->cached) {
-		if (proxy_now() < pa->expires) {
-			TAILQ_REMOVE(&proxy_cache_lru, pa, lru);
-			TAILQ_INSERT_TAIL(&proxy_cache_lru, pa, lru);
-			return (1);
-		}
-		proxy_cache_drop(pa);
-	}
-	w->udp = udp;
-	w->obj = obj;
-	w->waiting = 1;
-	TAILQ_INSERT_TAIL(&pa->waiters, w, entry);
-	if (pa->req.id != 0)
-		return (0);
-	proxy_req_add(&pa->req, MSG_LOOKUP, pa);
-	ml.addr = pa->addr;
-	if (chan_compose(&proxy_peer, MSG_LOOKUP, pa->req.id, -1, &ml,
-	    sizeof(ml)) == -1)
-		fatal("asking the dns process");
-	return (0);
-}
-
-/* Keep an answer for its TTL, PROXY_CACHE_TTL_MAX at most. */
-static void
-proxy_cache_put(struct proxy_addr *pa, const struct msg_answer *ma)
-{
-	struct proxy_addr	*old;
-	char			*domain;
-	uint32_t		 ttl;
-
-	if ((domain = strdup(ma->domain)) == NULL) {
-		log_warn("%s", __func__);
-		return;
-	}
-	if (pa->cached)
-		proxy_cache_drop(pa);
-	while (proxy_ncached >= PROXY_CACHE_MAX) {
-		old = TAILQ_FIRST(&proxy_cache_lru);
-		proxy_cache_drop(old);
-		proxy_addr_gc(old);
-	}
-	ttl = ma->ttl < PROXY_CACHE_TTL_MAX ? ma->ttl : PROXY_CACHE_TTL_MAX;
-	pa->domain = domain;
-	pa->naddrs = ma->naddrs;
-	memcpy(pa->addrs, ma->addrs, ma->naddrs * sizeof(pa->addrs[0]));
-	pa->expires = proxy_now() + (uint64_t)ttl * 1000;
-	pa->cached = 1;
-	TAILQ_INSERT_TAIL(&proxy_cache_lru, pa, lru);
-	proxy_ncached++;
-}
-
-/* Forget the answer kept; the caller frees the entry if unused. */
-static void
-proxy_cache_drop(struct proxy_addr *pa)
-{
-	TAILQ_REMOVE(&proxy_cache_lru, pa, lru);
-	proxy_ncached--;
-	pa->cached = 0;
-	free(pa->domain);
-	pa->domain = NULL;
-}
-
-static void
-proxy_cache_flush(void)
-{
-	struct proxy_addr	*pa;
-
-	while ((pa = TAILQ_FIRST(&proxy_cache_lru)) != NULL) {
-		proxy_cache_drop(pa);
-		proxy_addr_gc(pa);
-	}
-}
-
-/*
- * A connection or session to the address opens: the mapping is pinned
- * while any is open, so the dns process never gives the address to
- * another name meanwhile.  It hears of the first and of the last only.
- */
-static void
-proxy_pin(struct proxy_addr *pa)
-{
-	pa->pins++;
-	pa->pin_gen++;
-	if (pa->pin_id == 0)
-		proxy_pin_send(pa);
-}
-
-static void
-proxy_pin_send(struct proxy_addr *pa)
-{
-	struct msg_lookup	ml;
-
-	if (++proxy_pin_id == 0)
-		proxy_pin_id = 1;
-	pa->pin_id = proxy_pin_id;
-	pa->pin_sent = pa->pin_gen;
-	ml.addr = pa->addr;
-	if (chan_compose(&proxy_peer, MSG_IN_USE, pa->pin_id, -1, &ml,
-	    sizeof(ml)) == -1)
-		fatal("telling the dns process");
-}
-
-static void
-proxy_unpin(struct proxy_addr *pa)
-{
-	struct msg_lookup	ml;
-
-	if (--pa->pins > 0 || pa->pin_id == 0)
-		return;
-	pa->pin_id = 0;
-	ml.addr = pa->addr;
-	if (chan_compose(&proxy_peer, MSG_RELEASED, 0, -1, &ml,
-	    sizeof(ml)) == -1)
-		fatal("telling the dns process");
-}
-
-/*
- * The address went to another name or was forgotten (id 0), or our pin of
- * it found no mapping (the id of its MSG_IN_USE): nothing known of it
- * holds.  An answer on its way was made before and is not kept.  A lost
- * pin is taken again when connections opened since it was asked for, as
- * those may be to the address's new name.  Address 0 stands for all.
- */
-static void
-proxy_evicted(uint32_t id, uint32_t addr)
-{
-	struct proxy_addr	*pa;
-	struct in_addr		 in;
-	char			 buf[INET_ADDRSTRLEN];
-	int			 i;
-
-	in.s_addr = addr;
-	log_debug("map: %s %s", inet_ntop(AF_INET, &in, buf, sizeof(buf)),
-	    id == 0 ? "evicted" : "not pinned: no mapping");
-	if (addr == INADDR_ANY) {
-		proxy_cache_flush();
-		for (i = 0; i < PROXY_ADDR_BUCKETS; i++)
-			LIST_FOREACH(pa, &proxy_addrs[i], hentry)
-				if (pa->req.id != 0)
-					pa->stale = 1;
-		return;
-	}
-	if ((pa = proxy_addr_find(addr)) == NULL)
-		return;
-	if (pa->cached)
-		proxy_cache_drop(pa);
-	if (pa->req.id != 0)
-		pa->stale = 1;
-	if (id != 0 && id == pa->pin_id) {
-		pa->pin_id = 0;
-		if (pa->pins > 0 && pa->pin_gen != pa->pin_sent)
-			proxy_pin_send(pa);
-	}
-	proxy_addr_gc(pa);
-}
-
-/*
- * The dns process answered a lookup; ma is NULL for a miss.  Every
- * connection and session waiting for it hears the answer, which is kept
- * for the next ones when it has addresses and a TTL.
- */
-static void
-proxy_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
-{
-	struct proxy_req	*r;
-	struct proxy_addr	*pa;
-	struct proxy_wait	*w;
-
-	if ((r = proxy_req_take(id, MSG_LOOKUP)) == NULL)
-		return;
-	pa = r->obj;
-	if (addr != pa->addr)
-		fatalx("lookup answered for the wrong address");
-	if (ma != NULL && ma->naddrs > 0 && ma->ttl > 0 && !pa->stale)
-		proxy_cache_put(pa, ma);
-	pa->stale = 0;
-	pa->refs++;		/* while its waiters hear, some closing */
-	while ((w = TAILQ_FIRST(&pa->waiters)) != NULL) {
-		TAILQ_REMOVE(&pa->waiters, w, entry);
-		w->waiting = 0;
-		if (w->udp)
-			proxy_udp_answer(w->obj, ma != NULL ? ma->domain :
-			    NULL, ma != NULL ? ma->addrs : NULL,
-			    ma != NULL ? ma->naddrs : 0);
-		else
-			proxy_tcp_answer(w->obj, ma != NULL ? ma->domain :
-			    NULL, ma != NULL ? ma->addrs : NULL,
-			    ma != NULL ? ma->naddrs : 0);
-	}
-	proxy_addr_put(pa);
+	return (chan_compose(&proxy_peer, type, id, -1, data, len));
 }
 
 /*
@@ -1208,11 +837,11 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 	c->down.pipe[0] = c->down.pipe[1] = -1;
 	c->client = *client;
 	c->virt = virt;
+	c->wait.cb = proxy_tcp_answer;
+	c->wait.arg = c;
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	proxy_ntcp++;
-	if (proxy_addr_wait(c->pa, &c->wait, 0, c))
-		proxy_tcp_answer(c, c->pa->domain, c->pa->addrs,
-		    c->pa->naddrs);
+	proxy_addr_wait(c->pa, &c->wait);
 }
 
 static void
@@ -1227,9 +856,11 @@ proxy_tcp_resume(int fd, short ev, void *arg)
 
 /* The domain and real addresses of the connection's; no domain: a miss. */
 static void
-proxy_tcp_answer(struct proxy_tcp *c, const char *domain,
+proxy_tcp_answer(struct proxy_wait *w, const char *domain,
     const uint32_t *addrs, size_t naddrs)
 {
+	struct proxy_tcp	*c = w->arg;
+
 	if (domain == NULL) {
 		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: no domain has this address",
@@ -1360,7 +991,7 @@ proxy_tcp_connected(struct proxy_tcp *c)
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	proxy_pin(c->pa);
+	proxy_addr_pin(c->pa);
 	c->pinned = 1;
 	proxy_stats.tcp_total++;
 	c->state = PROXY_TCP_RELAY;
@@ -1504,8 +1135,7 @@ proxy_tcp_watch(struct proxy_tcp *c, struct event *ev, int fd, short *cur,
 static void
 proxy_tcp_close(struct proxy_tcp *c, int abort)
 {
-	if (c->wait.waiting)
-		TAILQ_REMOVE(&c->pa->waiters, &c->wait, entry);
+	proxy_addr_unwait(c->pa, &c->wait);
 	switch (c->state) {
 	case PROXY_TCP_LOOKUP:
 		break;
@@ -1526,7 +1156,7 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 		break;
 	}
 	if (c->pinned)
-		proxy_unpin(c->pa);
+		proxy_addr_unpin(c->pa);
 	proxy_addr_put(c->pa);
 	if (abort) {
 		proxy_tcp_rst(c->cfd);
@@ -1694,6 +1324,8 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	s->client = *client;
 	s->virt = *virt;
 	s->ufd = s->rfd = -1;
+	s->wait.cb = proxy_udp_answer;
+	s->wait.arg = s;
 	STAILQ_INIT(&s->queue);
 	clock_gettime(CLOCK_MONOTONIC, &s->start);
 	chain = &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
@@ -1703,8 +1335,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	proxy_udp_forward(s, data, len);
 	/* As for TCP: an eviction sent before this datagram is heard first. */
 	proxy_peer_drain();
-	if (proxy_addr_wait(pa, &s->wait, 1, s))
-		proxy_udp_answer(s, pa->domain, pa->addrs, pa->naddrs);
+	proxy_addr_wait(pa, &s->wait);
 }
 
 /* A datagram from the client: to the server, or queued until there is one. */
@@ -1741,9 +1372,10 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 
 /* The domain and real addresses of the session's; no domain: a miss. */
 static void
-proxy_udp_answer(struct proxy_udp *s, const char *domain,
+proxy_udp_answer(struct proxy_wait *w, const char *domain,
     const uint32_t *addrs, size_t naddrs)
 {
+	struct proxy_udp	*s = w->arg;
 	struct msg_reply_sock	 rs;
 	const char		*why;
 	char			 real[INET_ADDRSTRLEN];
@@ -1831,7 +1463,7 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 		return;
 	}
 	s->rfd = fd;
-	proxy_pin(s->pa);
+	proxy_addr_pin(s->pa);
 	s->pinned = 1;
 	proxy_stats.udp_total++;
 	s->state = PROXY_UDP_RELAY;
@@ -1945,8 +1577,7 @@ proxy_udp_close(struct proxy_udp *s)
 	struct proxy_dgram	*d;
 
 	proxy_req_cancel(&s->req);
-	if (s->wait.waiting)
-		TAILQ_REMOVE(&s->pa->waiters, &s->wait, entry);
+	proxy_addr_unwait(s->pa, &s->wait);
 	LIST_REMOVE(s, hentry);
 	if (s->state == PROXY_UDP_RELAY) {
 		event_del(&s->uev);
@@ -1958,7 +1589,7 @@ proxy_udp_close(struct proxy_udp *s)
 		    &s->virt), &s->start, s->sent, s->received);
 	}
 	if (s->pinned)
-		proxy_unpin(s->pa);
+		proxy_addr_unpin(s->pa);
 	proxy_addr_put(s->pa);
 	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&s->queue, entry);

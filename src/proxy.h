@@ -1,0 +1,60 @@
+/*
+ * proxy.h: what the files of the proxy process share (proxy.c, the main
+ * loop; proxy_addr.c, what is known of each virtual address; proxy_tcp.c
+ * and proxy_udp.c, the relays).  Private to them.
+ */
+
+#ifndef PROXY_H
+#define PROXY_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
+
+struct msg_answer;
+struct proxy_addr;
+
+/* A request to the dns process or the parent, found again by its id. */
+struct proxy_req {
+	LIST_ENTRY(proxy_req)	 entry;
+	uint32_t		 id;		/* 0: none outstanding */
+	uint32_t		 type;		/* what was asked */
+	void			*obj;
+};
+
+/*
+ * A connection or session waiting for the answer about its address: cb
+ * hears the domain and real addresses, or a NULL domain for a miss.
+ */
+struct proxy_wait {
+	TAILQ_ENTRY(proxy_wait)	 entry;
+	void			(*cb)(struct proxy_wait *, const char *,
+				    const uint32_t *, size_t);
+	void			*arg;		/* the connection or session */
+	uint8_t			 waiting;
+};
+
+/* proxy.c */
+uint64_t	 proxy_now(void);
+int		 proxy_peer_compose(uint32_t, uint32_t, const void *, size_t);
+
+/* proxy_addr.c */
+void		 proxy_addr_init(void);
+void		 proxy_req_add(struct proxy_req *, uint32_t, void *);
+void		 proxy_req_cancel(struct proxy_req *);
+struct proxy_req *proxy_req_take(uint32_t, uint32_t);
+struct proxy_addr *proxy_addr_get(uint32_t);
+void		 proxy_addr_put(struct proxy_addr *);
+void		 proxy_addr_wait(struct proxy_addr *, struct proxy_wait *);
+void		 proxy_addr_unwait(struct proxy_addr *, struct proxy_wait *);
+void		 proxy_addr_pin(struct proxy_addr *);
+void		 proxy_addr_unpin(struct proxy_addr *);
+void		 proxy_addr_evicted(uint32_t, uint32_t);
+void		 proxy_addr_answer(uint32_t, uint32_t,
+		    const struct msg_answer *);
+void		 proxy_cache_flush(void);
+
+#endif /* PROXY_H */
