@@ -59,42 +59,26 @@
 struct proxy_dir {
 	int			 pipe[2];
 	size_t			 inpipe;	/* read, not written yet */
-	uint64_t		 bytes;		/* written to the sink */
+	uint64_t		*bytes;		/* in r: written to the sink */
 	short			 want;		/* on the source or the sink */
 	uint8_t			 eof;		/* the source said EOF */
 	uint8_t			 shut;		/* and the sink heard of it */
 };
 
-enum proxy_tcp_state {
-	PROXY_TCP_LOOKUP,		/* asking the dns process */
-	PROXY_TCP_DIAL,			/* connecting to a real address */
-	PROXY_TCP_RELAY,
-};
-
 struct proxy_tcp {
-	TAILQ_ENTRY(proxy_tcp)	 entry;		/* relaying: least active 1st */
-	struct proxy_wait	 wait;
-	struct proxy_addr	*pa;
-	enum proxy_tcp_state	 state;
+	struct proxy_relay	 r;		/* first: the lists hold it */
 	int			 cfd;		/* client */
 	int			 sfd;		/* server, -1 until dialled */
 	struct event		 cev;
 	struct event		 sev;		/* also the dial's timeout */
 	short			 cevents;	/* what cev and sev watch */
 	short			 sevents;
-	struct sockaddr_in	 client;
-	struct sockaddr_in	 virt;
-	struct sockaddr_in	 real;
 	uint32_t		 addrs[MSG_MAX_ADDRS];
 	uint8_t			 naddrs;
 	uint8_t			 next;		/* address to dial next */
-	uint8_t			 pinned;	/* counted in pa->pins */
-	char			*domain;
 	struct proxy_dir	 up;		/* client to server */
 	struct proxy_dir	 down;		/* server to client */
 	uint64_t		 dial_end;	/* ms */
-	uint64_t		 last;		/* ms, coarse: a byte moved */
-	struct timespec		 start;
 };
 
 struct proxy_dgram {
@@ -103,23 +87,10 @@ struct proxy_dgram {
 	unsigned char		 data[];
 };
 
-enum proxy_udp_state {
-	PROXY_UDP_LOOKUP,		/* asking the dns process */
-	PROXY_UDP_SOCK,			/* asking the parent for a socket */
-	PROXY_UDP_RELAY,
-};
-
 struct proxy_udp {
+	struct proxy_relay	 r;		/* first: the lists hold it */
 	LIST_ENTRY(proxy_udp)	 hentry;	/* by client and virtual addr */
-	TAILQ_ENTRY(proxy_udp)	 entry;		/* relaying: least active 1st */
 	struct proxy_req	 req;		/* the reply socket asked for */
-	struct proxy_wait	 wait;
-	struct proxy_addr	*pa;
-	enum proxy_udp_state	 state;
-	struct sockaddr_in	 client;
-	struct sockaddr_in	 virt;
-	struct sockaddr_in	 real;
-	char			*domain;
 	int			 ufd;		/* connected to the server */
 	int			 rfd;		/* from virt to the client */
 	struct event		 uev;
@@ -127,11 +98,6 @@ struct proxy_udp {
 	STAILQ_HEAD(, proxy_dgram) queue;
 	unsigned int		 nqueued;
 	unsigned int		 dropped;
-	uint8_t			 pinned;	/* counted in pa->pins */
-	uint64_t		 sent;		/* client to server */
-	uint64_t		 received;
-	uint64_t		 last;		/* ms, coarse */
-	struct timespec		 start;
 };
 
 /* A kind of log line that a flood must not repeat more than once a second. */
@@ -140,6 +106,7 @@ struct proxy_rate {
 	unsigned int		 suppressed;
 };
 
+TAILQ_HEAD(proxy_relay_list, proxy_relay);
 LIST_HEAD(proxy_udp_list, proxy_udp);
 
 static struct chan		 proxy_parent;
@@ -149,10 +116,11 @@ static struct event		 proxy_ev_tcp;
 static struct event		 proxy_ev_udp;
 static struct event		 proxy_ev_resume;
 static struct event		 proxy_ev_sweep;
-static TAILQ_HEAD(, proxy_tcp)	 proxy_tcp_lru =
-    TAILQ_HEAD_INITIALIZER(proxy_tcp_lru);
-static TAILQ_HEAD(, proxy_udp)	 proxy_udp_lru =
-    TAILQ_HEAD_INITIALIZER(proxy_udp_lru);
+/* Relaying, least active first. */
+static struct proxy_relay_list	 proxy_lru_tcp =
+    TAILQ_HEAD_INITIALIZER(proxy_lru_tcp);
+static struct proxy_relay_list	 proxy_lru_udp =
+    TAILQ_HEAD_INITIALIZER(proxy_lru_udp);
 static struct proxy_udp_list	*proxy_udp_hash;
 static uint32_t			 proxy_udp_mask;
 static uint64_t			 proxy_udp_key[2];
@@ -196,6 +164,11 @@ static void	proxy_ctl_flush(uint32_t, const struct ctl_conn *, size_t);
 static void	proxy_ctl_stats(uint32_t);
 static void	proxy_peer_drain(void);
 static void	proxy_sweep(int, short, void *);
+static void	proxy_relay_open(struct proxy_relay *);
+static void	proxy_relay_touch(struct proxy_relay *);
+static void	proxy_relay_close(struct proxy_relay *);
+static struct proxy_relay_list *proxy_relay_lru(const struct proxy_relay *);
+static const char *proxy_relay_flow(const struct proxy_relay *);
 
 static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
@@ -211,6 +184,7 @@ static void	proxy_tcp_watch(struct proxy_tcp *, struct event *, int,
 		    short *, short);
 static void	proxy_tcp_close(struct proxy_tcp *, int);
 static void	proxy_tcp_rst(int);
+static void	proxy_tcp_idle(struct proxy_relay *);
 
 static uint32_t	proxy_udp_hashkey(const struct sockaddr_in *,
 		    const struct sockaddr_in *);
@@ -226,8 +200,8 @@ static void	proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_client_read(int, short, void *);
 static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
-static void	proxy_udp_touch(struct proxy_udp *);
 static void	proxy_udp_close(struct proxy_udp *);
+static void	proxy_udp_idle(struct proxy_relay *);
 
 void
 proxy_main(int foreground, int verbose)
@@ -474,6 +448,14 @@ proxy_flow(const char *proto, const struct sockaddr_in *client,
 	return (buf);
 }
 
+/* The journal's shape for a connection or session. */
+static const char *
+proxy_relay_flow(const struct proxy_relay *r)
+{
+	return (proxy_flow(r->proto == IPPROTO_TCP ? "TCP" : "UDP",
+	    &r->client, r->domain, &r->virt));
+}
+
 static void
 proxy_journal_close(const char *flow, const struct timespec *start,
     uint64_t sent, uint64_t received)
@@ -595,26 +577,23 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 }
 
 static void
-proxy_ctl_conn(struct ctl_conn *cc, int proto,
-    const struct sockaddr_in *client, const struct sockaddr_in *virt,
-    const struct sockaddr_in *real,
-    const char *domain, uint64_t sent, uint64_t received,
-    const struct timespec *start, const struct timespec *now)
+proxy_ctl_conn(struct ctl_conn *cc, const struct proxy_relay *r,
+    const struct timespec *now)
 {
 	memset(cc, 0, sizeof(*cc));
-	cc->proto = proto;
-	cc->client = client->sin_addr.s_addr;
-	cc->client_port = ntohs(client->sin_port);
-	cc->virt = virt->sin_addr.s_addr;
-	cc->virt_port = ntohs(virt->sin_port);
-	cc->real = real->sin_addr.s_addr;
-	cc->real_port = ntohs(real->sin_port);
-	cc->sent = sent;
-	cc->received = received;
-	cc->age_ms = (now->tv_sec - start->tv_sec) * 1000 +
-	    (now->tv_nsec - start->tv_nsec) / 1000000;
-	if (domain != NULL)
-		strlcpy(cc->domain, domain, sizeof(cc->domain));
+	cc->proto = r->proto;
+	cc->client = r->client.sin_addr.s_addr;
+	cc->client_port = ntohs(r->client.sin_port);
+	cc->virt = r->virt.sin_addr.s_addr;
+	cc->virt_port = ntohs(r->virt.sin_port);
+	cc->real = r->real.sin_addr.s_addr;
+	cc->real_port = ntohs(r->real.sin_port);
+	cc->sent = r->sent;
+	cc->received = r->received;
+	cc->age_ms = (now->tv_sec - r->start.tv_sec) * 1000 +
+	    (now->tv_nsec - r->start.tv_nsec) / 1000000;
+	if (r->domain != NULL)
+		strlcpy(cc->domain, r->domain, sizeof(cc->domain));
 }
 
 /*
@@ -625,31 +604,26 @@ static void
 proxy_ctl_conns(uint32_t id)
 {
 	struct ctl_conn		*chunk;
-	struct proxy_tcp	*c;
-	struct proxy_udp	*s;
+	struct proxy_relay	*r;
 	struct timespec		 now;
 	size_t			 n = 0, total = 0;
 
 	if ((chunk = calloc(CTL_CONN_CHUNK, sizeof(*chunk))) == NULL)
 		fatal("%s", __func__);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	TAILQ_FOREACH(c, &proxy_tcp_lru, entry) {
+	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
 		if (total++ == CTL_CONN_MAX)
 			break;
-		proxy_ctl_conn(&chunk[n++], IPPROTO_TCP, &c->client, &c->virt,
-		    &c->real, c->domain, c->up.bytes, c->down.bytes,
-		    &c->start, &now);
+		proxy_ctl_conn(&chunk[n++], r, &now);
 		if (n == CTL_CONN_CHUNK) {
 			proxy_ctl_flush(id, chunk, n);
 			n = 0;
 		}
 	}
-	TAILQ_FOREACH(s, &proxy_udp_lru, entry) {
+	TAILQ_FOREACH(r, &proxy_lru_udp, entry) {
 		if (total++ >= CTL_CONN_MAX)
 			break;
-		proxy_ctl_conn(&chunk[n++], IPPROTO_UDP, &s->client, &s->virt,
-		    &s->real, s->domain, s->sent, s->received, &s->start,
-		    &now);
+		proxy_ctl_conn(&chunk[n++], r, &now);
 		if (n == CTL_CONN_CHUNK) {
 			proxy_ctl_flush(id, chunk, n);
 			n = 0;
@@ -674,18 +648,17 @@ static void
 proxy_ctl_stats(uint32_t id)
 {
 	struct ctl_stats_proxy	 st = proxy_stats;
-	struct proxy_tcp	*c;
-	struct proxy_udp	*s;
+	struct proxy_relay	*r;
 
 	st.tcp_open = proxy_ntcp;
 	st.udp_open = proxy_nudp;
-	TAILQ_FOREACH(c, &proxy_tcp_lru, entry) {
-		st.bytes_sent += c->up.bytes;
-		st.bytes_received += c->down.bytes;
+	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
+		st.bytes_sent += r->sent;
+		st.bytes_received += r->received;
 	}
-	TAILQ_FOREACH(s, &proxy_udp_lru, entry) {
-		st.bytes_sent += s->sent;
-		st.bytes_received += s->received;
+	TAILQ_FOREACH(r, &proxy_lru_udp, entry) {
+		st.bytes_sent += r->sent;
+		st.bytes_received += r->received;
 	}
 	if (chan_compose(&proxy_peer, MSG_CTL_STATS_PROXY, id, -1, &st,
 	    sizeof(st)) == -1)
@@ -728,23 +701,75 @@ static void
 proxy_sweep(int fd, short ev, void *arg)
 {
 	struct timeval		 tv = { PROXY_SWEEP_MS / 1000, 0 };
-	struct proxy_tcp	*c;
-	struct proxy_udp	*s;
+	struct proxy_relay	*r;
 	uint64_t		 now = proxy_now();
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	while ((c = TAILQ_FIRST(&proxy_tcp_lru)) != NULL &&
-	    now - c->last >= conf->tcp_idle_ms) {
-		log_debug("%s: idle", proxy_flow("TCP", &c->client,
-		    c->domain, &c->virt));
-		proxy_tcp_close(c, 0);
+	while ((r = TAILQ_FIRST(&proxy_lru_tcp)) != NULL &&
+	    now - r->last >= conf->tcp_idle_ms) {
+		log_debug("%s: idle", proxy_relay_flow(r));
+		proxy_tcp_idle(r);
 	}
-	while ((s = TAILQ_FIRST(&proxy_udp_lru)) != NULL &&
-	    now - s->last >= conf->udp_idle_ms)
-		proxy_udp_close(s);
+	while ((r = TAILQ_FIRST(&proxy_lru_udp)) != NULL &&
+	    now - r->last >= conf->udp_idle_ms)
+		proxy_udp_idle(r);
 	evtimer_add(&proxy_ev_sweep, &tv);
+}
+
+/*
+ * A connection or session starts to relay: it pins its address, is
+ * counted, goes on its list for the sweep and the control listings, and
+ * the journal has its [+] line.
+ */
+static void
+proxy_relay_open(struct proxy_relay *r)
+{
+	proxy_addr_pin(r->pa);
+	if (r->proto == IPPROTO_TCP)
+		proxy_stats.tcp_total++;
+	else
+		proxy_stats.udp_total++;
+	r->state = PROXY_RELAY;
+	r->last = proxy_now();
+	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
+	log_info("[+] %s", proxy_relay_flow(r));
+}
+
+/* Bytes moved: to the end of its list, the last the sweep looks at. */
+static void
+proxy_relay_touch(struct proxy_relay *r)
+{
+	r->last = proxy_now();
+	TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
+	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
+}
+
+/*
+ * A connection or session ends, whatever its state: it waits no more,
+ * and if it relayed, its bytes are counted, the journal has its [-] line
+ * and its pin goes.  Its address has one user less.
+ */
+static void
+proxy_relay_close(struct proxy_relay *r)
+{
+	proxy_addr_unwait(r->pa, &r->wait);
+	if (r->state == PROXY_RELAY) {
+		TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
+		proxy_stats.bytes_sent += r->sent;
+		proxy_stats.bytes_received += r->received;
+		proxy_journal_close(proxy_relay_flow(r), &r->start, r->sent,
+		    r->received);
+		proxy_addr_unpin(r->pa);
+	}
+	proxy_addr_put(r->pa);
+}
+
+static struct proxy_relay_list *
+proxy_relay_lru(const struct proxy_relay *r)
+{
+	return (r->proto == IPPROTO_TCP ? &proxy_lru_tcp : &proxy_lru_udp);
 }
 
 /* TCP */
@@ -824,24 +849,27 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->pa = proxy_addr_get(virt.sin_addr.s_addr)) == NULL) {
+	    (c->r.pa = proxy_addr_get(virt.sin_addr.s_addr)) == NULL) {
 		log_warn("TCP");
 		free(c);
 		proxy_tcp_rst(s);
 		return;
 	}
-	c->state = PROXY_TCP_LOOKUP;
+	c->r.state = PROXY_LOOKUP;
+	c->r.proto = IPPROTO_TCP;
 	c->cfd = s;
 	c->sfd = -1;
 	c->up.pipe[0] = c->up.pipe[1] = -1;
+	c->up.bytes = &c->r.sent;
 	c->down.pipe[0] = c->down.pipe[1] = -1;
-	c->client = *client;
-	c->virt = virt;
-	c->wait.cb = proxy_tcp_answer;
-	c->wait.arg = c;
-	clock_gettime(CLOCK_MONOTONIC, &c->start);
+	c->down.bytes = &c->r.received;
+	c->r.client = *client;
+	c->r.virt = virt;
+	c->r.wait.cb = proxy_tcp_answer;
+	c->r.wait.arg = c;
+	clock_gettime(CLOCK_MONOTONIC, &c->r.start);
 	proxy_ntcp++;
-	proxy_addr_wait(c->pa, &c->wait);
+	proxy_addr_wait(c->r.pa, &c->r.wait);
 }
 
 static void
@@ -864,25 +892,24 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	if (domain == NULL) {
 		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: no domain has this address",
-		    proxy_flow("TCP", &c->client, NULL, &c->virt));
+		    proxy_flow("TCP", &c->r.client, NULL, &c->r.virt));
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	if ((c->domain = strdup(domain)) == NULL) {
+	if ((c->r.domain = strdup(domain)) == NULL) {
 		log_warn("TCP");
 		proxy_tcp_close(c, 1);
 		return;
 	}
 	if (naddrs == 0) {
 		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
-		    "%s: no real address",
-		    proxy_flow("TCP", &c->client, c->domain, &c->virt));
+		    "%s: no real address", proxy_relay_flow(&c->r));
 		proxy_tcp_close(c, 1);
 		return;
 	}
 	memcpy(c->addrs, addrs, naddrs * sizeof(c->addrs[0]));
 	c->naddrs = naddrs;
-	c->state = PROXY_TCP_DIAL;
+	c->r.state = PROXY_DIAL;
 	c->dial_end = proxy_now() + conf->dial_ms;
 	proxy_tcp_dial(c);
 }
@@ -902,32 +929,30 @@ proxy_tcp_dial(struct proxy_tcp *c)
 	int		 s;
 
 	while (c->next < c->naddrs) {
-		memset(&c->real, 0, sizeof(c->real));
-		c->real.sin_family = AF_INET;
-		c->real.sin_addr.s_addr = c->addrs[c->next++];
-		c->real.sin_port = c->virt.sin_port;
-		inet_ntop(AF_INET, &c->real.sin_addr, real, sizeof(real));
+		memset(&c->r.real, 0, sizeof(c->r.real));
+		c->r.real.sin_family = AF_INET;
+		c->r.real.sin_addr.s_addr = c->addrs[c->next++];
+		c->r.real.sin_port = c->r.virt.sin_port;
+		inet_ntop(AF_INET, &c->r.real.sin_addr, real, sizeof(real));
 
 		now = proxy_now();
 		if (now >= c->dial_end) {
 			log_info("%s: dial timeout reached, %d address(es) "
-			    "not tried", proxy_flow("TCP", &c->client,
-			    c->domain, &c->virt), c->naddrs - c->next + 1);
+			    "not tried", proxy_relay_flow(&c->r),
+			    c->naddrs - c->next + 1);
 			break;
 		}
-		if ((why = proxy_loop(&c->real)) != NULL) {
-			log_info("%s: dial %s:%u: %s",
-			    proxy_flow("TCP", &c->client, c->domain, &c->virt),
-			    real, ntohs(c->real.sin_port), why);
+		if ((why = proxy_loop(&c->r.real)) != NULL) {
+			log_info("%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
+			    real, ntohs(c->r.real.sin_port), why);
 			continue;
 		}
 		s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
-		if (s == -1 || (connect(s, (struct sockaddr *)&c->real,
-		    sizeof(c->real)) == -1 && errno != EINPROGRESS)) {
-			log_info("%s: dial %s:%u: %s",
-			    proxy_flow("TCP", &c->client, c->domain, &c->virt),
-			    real, ntohs(c->real.sin_port), strerror(errno));
+		if (s == -1 || (connect(s, (struct sockaddr *)&c->r.real,
+		    sizeof(c->r.real)) == -1 && errno != EINPROGRESS)) {
+			log_info("%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
+			    real, ntohs(c->r.real.sin_port), strerror(errno));
 			if (s != -1)
 				close(s);
 			continue;
@@ -968,10 +993,9 @@ proxy_tcp_dialled(int fd, short ev, void *arg)
 		proxy_tcp_connected(c);
 		return;
 	}
-	log_info("%s: dial %s:%u: %s",
-	    proxy_flow("TCP", &c->client, c->domain, &c->virt),
-	    inet_ntop(AF_INET, &c->real.sin_addr, real, sizeof(real)),
-	    ntohs(c->real.sin_port), why);
+	log_info("%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
+	    inet_ntop(AF_INET, &c->r.real.sin_addr, real, sizeof(real)),
+	    ntohs(c->r.real.sin_port), why);
 	close(c->sfd);
 	c->sfd = -1;
 	proxy_tcp_dial(c);
@@ -986,19 +1010,11 @@ proxy_tcp_connected(struct proxy_tcp *c)
 	if (proxy_pipe_get(c->up.pipe) == -1 ||
 	    proxy_pipe_get(c->down.pipe) == -1) {
 		proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR, "%s: pipe: %s",
-		    proxy_flow("TCP", &c->client, c->domain, &c->virt),
-		    strerror(errno));
+		    proxy_relay_flow(&c->r), strerror(errno));
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	proxy_addr_pin(c->pa);
-	c->pinned = 1;
-	proxy_stats.tcp_total++;
-	c->state = PROXY_TCP_RELAY;
-	c->last = proxy_now();
-	TAILQ_INSERT_TAIL(&proxy_tcp_lru, c, entry);
-	log_info("[+] %s", proxy_flow("TCP", &c->client, c->domain,
-	    &c->virt));
+	proxy_relay_open(&c->r);
 
 	/* Segments leave as they came: no delay of the proxy's own. */
 	setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
@@ -1034,19 +1050,15 @@ proxy_tcp_io(int fd, short ev, void *arg)
 		proxy_tcp_close(c, 0);
 		return;
 	}
-	if (moved) {
-		c->last = proxy_now();
-		TAILQ_REMOVE(&proxy_tcp_lru, c, entry);
-		TAILQ_INSERT_TAIL(&proxy_tcp_lru, c, entry);
-	}
+	if (moved)
+		proxy_relay_touch(&c->r);
 	proxy_tcp_watch(c, &c->cev, c->cfd, &c->cevents,
 	    (c->up.want & EV_READ) | (c->down.want & EV_WRITE));
 	proxy_tcp_watch(c, &c->sev, c->sfd, &c->sevents,
 	    (c->down.want & EV_READ) | (c->up.want & EV_WRITE));
 	return;
  failed:
-	log_debug("%s: %s", proxy_flow("TCP", &c->client, c->domain,
-	    &c->virt), strerror(errno));
+	log_debug("%s: %s", proxy_relay_flow(&c->r), strerror(errno));
 	proxy_tcp_close(c, 1);
 }
 
@@ -1081,7 +1093,7 @@ proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
 				return (moved);
 			}
 			d->inpipe -= n;
-			d->bytes += n;
+			*d->bytes += n;
 			moved = 1;
 			continue;
 		}
@@ -1135,29 +1147,21 @@ proxy_tcp_watch(struct proxy_tcp *c, struct event *ev, int fd, short *cur,
 static void
 proxy_tcp_close(struct proxy_tcp *c, int abort)
 {
-	proxy_addr_unwait(c->pa, &c->wait);
-	switch (c->state) {
-	case PROXY_TCP_LOOKUP:
-		break;
-	case PROXY_TCP_DIAL:
+	switch (c->r.state) {
+	case PROXY_DIAL:
 		if (c->sfd != -1)
 			event_del(&c->sev);
 		break;
-	case PROXY_TCP_RELAY:
+	case PROXY_RELAY:
 		if (c->cevents != 0)
 			event_del(&c->cev);
 		if (c->sevents != 0)
 			event_del(&c->sev);
-		TAILQ_REMOVE(&proxy_tcp_lru, c, entry);
-		proxy_stats.bytes_sent += c->up.bytes;
-		proxy_stats.bytes_received += c->down.bytes;
-		proxy_journal_close(proxy_flow("TCP", &c->client, c->domain,
-		    &c->virt), &c->start, c->up.bytes, c->down.bytes);
+		break;
+	default:
 		break;
 	}
-	if (c->pinned)
-		proxy_addr_unpin(c->pa);
-	proxy_addr_put(c->pa);
+	proxy_relay_close(&c->r);
 	if (abort) {
 		proxy_tcp_rst(c->cfd);
 		if (c->sfd != -1)
@@ -1169,10 +1173,17 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 	}
 	proxy_pipe_put(c->up.pipe, c->up.inpipe);
 	proxy_pipe_put(c->down.pipe, c->down.inpipe);
-	free(c->domain);
+	free(c->r.domain);
 	free(c);
 	proxy_ntcp--;
 	proxy_fd_freed();
+}
+
+/* The sweep found it idle too long: closed, not reset. */
+static void
+proxy_tcp_idle(struct proxy_relay *r)
+{
+	proxy_tcp_close((struct proxy_tcp *)r, 0);
 }
 
 /* Close with a reset, so the peer knows at once it was refused. */
@@ -1213,10 +1224,10 @@ proxy_udp_find(const struct sockaddr_in *client,
 
 	LIST_FOREACH(s, &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
 	    proxy_udp_mask], hentry)
-		if (s->client.sin_addr.s_addr == client->sin_addr.s_addr &&
-		    s->client.sin_port == client->sin_port &&
-		    s->virt.sin_addr.s_addr == virt->sin_addr.s_addr &&
-		    s->virt.sin_port == virt->sin_port)
+		if (s->r.client.sin_addr.s_addr == client->sin_addr.s_addr &&
+		    s->r.client.sin_port == client->sin_port &&
+		    s->r.virt.sin_addr.s_addr == virt->sin_addr.s_addr &&
+		    s->r.virt.sin_port == virt->sin_port)
 			return (s);
 	return (NULL);
 }
@@ -1319,15 +1330,16 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		proxy_addr_put(pa);
 		return;
 	}
-	s->pa = pa;
-	s->state = PROXY_UDP_LOOKUP;
-	s->client = *client;
-	s->virt = *virt;
+	s->r.pa = pa;
+	s->r.state = PROXY_LOOKUP;
+	s->r.proto = IPPROTO_UDP;
+	s->r.client = *client;
+	s->r.virt = *virt;
 	s->ufd = s->rfd = -1;
-	s->wait.cb = proxy_udp_answer;
-	s->wait.arg = s;
+	s->r.wait.cb = proxy_udp_answer;
+	s->r.wait.arg = s;
 	STAILQ_INIT(&s->queue);
-	clock_gettime(CLOCK_MONOTONIC, &s->start);
+	clock_gettime(CLOCK_MONOTONIC, &s->r.start);
 	chain = &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
 	    proxy_udp_mask];
 	LIST_INSERT_HEAD(chain, s, hentry);
@@ -1335,7 +1347,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	proxy_udp_forward(s, data, len);
 	/* As for TCP: an eviction sent before this datagram is heard first. */
 	proxy_peer_drain();
-	proxy_addr_wait(pa, &s->wait);
+	proxy_addr_wait(pa, &s->r.wait);
 }
 
 /* A datagram from the client: to the server, or queued until there is one. */
@@ -1344,7 +1356,7 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 {
 	struct proxy_dgram	*d;
 
-	if (s->state != PROXY_UDP_RELAY) {
+	if (s->r.state != PROXY_RELAY) {
 		if (s->nqueued >= PROXY_UDP_QUEUE ||
 		    proxy_udp_queued + len > PROXY_UDP_QUEUED_MAX ||
 		    (d = malloc(sizeof(*d) + len)) == NULL) {
@@ -1362,12 +1374,12 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 		/* A full socket buffer drops, like the network would. */
 		s->dropped++;
 		if (errno != EAGAIN && errno != ENOBUFS)
-			log_debug("%s: send: %s", proxy_flow("UDP",
-			    &s->client, s->domain, &s->virt), strerror(errno));
+			log_debug("%s: send: %s", proxy_relay_flow(&s->r),
+			    strerror(errno));
 		return;
 	}
-	s->sent += len;
-	proxy_udp_touch(s);
+	s->r.sent += len;
+	proxy_relay_touch(&s->r);
 }
 
 /* The domain and real addresses of the session's; no domain: a miss. */
@@ -1383,53 +1395,50 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	if (domain == NULL) {
 		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
 		    "%s: no domain has this address; dropped",
-		    proxy_flow("UDP", &s->client, NULL, &s->virt));
+		    proxy_flow("UDP", &s->r.client, NULL, &s->r.virt));
 		proxy_udp_close(s);
 		return;
 	}
-	if ((s->domain = strdup(domain)) == NULL) {
+	if ((s->r.domain = strdup(domain)) == NULL) {
 		log_warn("UDP");
 		proxy_udp_close(s);
 		return;
 	}
 	if (naddrs == 0) {
 		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
-		    "%s: no real address; dropped",
-		    proxy_flow("UDP", &s->client, s->domain, &s->virt));
+		    "%s: no real address; dropped", proxy_relay_flow(&s->r));
 		proxy_udp_close(s);
 		return;
 	}
-	s->real.sin_family = AF_INET;
-	s->real.sin_addr.s_addr = addrs[0];
-	s->real.sin_port = s->virt.sin_port;
-	inet_ntop(AF_INET, &s->real.sin_addr, real, sizeof(real));
-	if ((why = proxy_loop(&s->real)) != NULL) {
-		log_info("%s: dial %s:%u: %s", proxy_flow("UDP", &s->client,
-		    s->domain, &s->virt), real, ntohs(s->real.sin_port), why);
+	s->r.real.sin_family = AF_INET;
+	s->r.real.sin_addr.s_addr = addrs[0];
+	s->r.real.sin_port = s->r.virt.sin_port;
+	inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real));
+	if ((why = proxy_loop(&s->r.real)) != NULL) {
+		log_info("%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
+		    ntohs(s->r.real.sin_port), why);
 		proxy_udp_close(s);
 		return;
 	}
 	if ((s->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
 		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: socket: %s",
-		    proxy_flow("UDP", &s->client, s->domain, &s->virt),
-		    strerror(errno));
+		    proxy_relay_flow(&s->r), strerror(errno));
 		proxy_udp_close(s);
 		return;
 	}
-	if (connect(s->ufd, (struct sockaddr *)&s->real,
-	    sizeof(s->real)) == -1) {
-		log_info("%s: dial %s:%u: %s", proxy_flow("UDP", &s->client,
-		    s->domain, &s->virt), real, ntohs(s->real.sin_port),
-		    strerror(errno));
+	if (connect(s->ufd, (struct sockaddr *)&s->r.real,
+	    sizeof(s->r.real)) == -1) {
+		log_info("%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
+		    ntohs(s->r.real.sin_port), strerror(errno));
 		proxy_udp_close(s);
 		return;
 	}
 	/* Replies must come from virt, which only the parent may bind. */
-	s->state = PROXY_UDP_SOCK;
+	s->r.state = PROXY_SOCK;
 	memset(&rs, 0, sizeof(rs));
-	rs.virt = s->virt;
-	rs.client = s->client;
+	rs.virt = s->r.virt;
+	rs.client = s->r.client;
 	proxy_req_add(&s->req, MSG_REPLY_SOCK_REQ, s);
 	if (chan_compose(&proxy_parent, MSG_REPLY_SOCK_REQ, s->req.id, -1,
 	    &rs, sizeof(rs)) == -1)
@@ -1450,27 +1459,19 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 		return;
 	}
 	s = r->obj;
-	if (rs->virt.sin_addr.s_addr != s->virt.sin_addr.s_addr ||
-	    rs->virt.sin_port != s->virt.sin_port ||
-	    rs->client.sin_addr.s_addr != s->client.sin_addr.s_addr ||
-	    rs->client.sin_port != s->client.sin_port)
+	if (rs->virt.sin_addr.s_addr != s->r.virt.sin_addr.s_addr ||
+	    rs->virt.sin_port != s->r.virt.sin_port ||
+	    rs->client.sin_addr.s_addr != s->r.client.sin_addr.s_addr ||
+	    rs->client.sin_port != s->r.client.sin_port)
 		fatalx("reply socket for the wrong session");
 	if (fd == -1) {
 		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: reply socket: %s",
-		    proxy_flow("UDP", &s->client, s->domain, &s->virt),
-		    strerror(rs->error));
+		    proxy_relay_flow(&s->r), strerror(rs->error));
 		proxy_udp_close(s);
 		return;
 	}
 	s->rfd = fd;
-	proxy_addr_pin(s->pa);
-	s->pinned = 1;
-	proxy_stats.udp_total++;
-	s->state = PROXY_UDP_RELAY;
-	s->last = proxy_now();
-	TAILQ_INSERT_TAIL(&proxy_udp_lru, s, entry);
-	log_info("[+] %s", proxy_flow("UDP", &s->client, s->domain,
-	    &s->virt));
+	proxy_relay_open(&s->r);
 
 	event_set(&s->uev, s->ufd, EV_READ | EV_PERSIST,
 	    proxy_udp_server_read, s);
@@ -1495,7 +1496,7 @@ proxy_udp_server_read(int fd, short ev, void *arg)
 	struct proxy_udp	*s = arg;
 
 	(void)ev;
-	proxy_udp_relay(s, fd, s->rfd, &s->received);
+	proxy_udp_relay(s, fd, s->rfd, &s->r.received);
 }
 
 /*
@@ -1508,7 +1509,7 @@ proxy_udp_client_read(int fd, short ev, void *arg)
 	struct proxy_udp	*s = arg;
 
 	(void)ev;
-	proxy_udp_relay(s, fd, s->ufd, &s->sent);
+	proxy_udp_relay(s, fd, s->ufd, &s->r.sent);
 }
 
 /*
@@ -1533,8 +1534,7 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 		if ((n = recvmmsg(from, proxy_mmsg, PROXY_UDP_BATCH,
 		    MSG_DONTWAIT, NULL)) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_debug("%s: %s", proxy_flow("UDP",
-				    &s->client, s->domain, &s->virt),
+				log_debug("%s: %s", proxy_relay_flow(&s->r),
 				    strerror(errno));
 			break;
 		}
@@ -1560,15 +1560,7 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 			break;
 	}
 	if (moved)
-		proxy_udp_touch(s);
-}
-
-static void
-proxy_udp_touch(struct proxy_udp *s)
-{
-	s->last = proxy_now();
-	TAILQ_REMOVE(&proxy_udp_lru, s, entry);
-	TAILQ_INSERT_TAIL(&proxy_udp_lru, s, entry);
+		proxy_relay_touch(&s->r);
 }
 
 static void
@@ -1577,20 +1569,12 @@ proxy_udp_close(struct proxy_udp *s)
 	struct proxy_dgram	*d;
 
 	proxy_req_cancel(&s->req);
-	proxy_addr_unwait(s->pa, &s->wait);
 	LIST_REMOVE(s, hentry);
-	if (s->state == PROXY_UDP_RELAY) {
+	if (s->r.state == PROXY_RELAY) {
 		event_del(&s->uev);
 		event_del(&s->rev);
-		TAILQ_REMOVE(&proxy_udp_lru, s, entry);
-		proxy_stats.bytes_sent += s->sent;
-		proxy_stats.bytes_received += s->received;
-		proxy_journal_close(proxy_flow("UDP", &s->client, s->domain,
-		    &s->virt), &s->start, s->sent, s->received);
 	}
-	if (s->pinned)
-		proxy_addr_unpin(s->pa);
-	proxy_addr_put(s->pa);
+	proxy_relay_close(&s->r);
 	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&s->queue, entry);
 		proxy_udp_queued -= d->len;
@@ -1598,14 +1582,21 @@ proxy_udp_close(struct proxy_udp *s)
 		free(d);
 	}
 	if (s->dropped > 0)
-		log_debug("%s: %u datagrams dropped", proxy_flow("UDP",
-		    &s->client, s->domain, &s->virt), s->dropped);
+		log_debug("%s: %u datagrams dropped", proxy_relay_flow(&s->r),
+		    s->dropped);
 	if (s->ufd != -1)
 		close(s->ufd);
 	if (s->rfd != -1)
 		close(s->rfd);
-	free(s->domain);
+	free(s->r.domain);
 	free(s);
 	proxy_nudp--;
 	proxy_fd_freed();
+}
+
+/* The sweep found it idle too long. */
+static void
+proxy_udp_idle(struct proxy_relay *r)
+{
+	proxy_udp_close((struct proxy_udp *)r);
 }

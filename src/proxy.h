@@ -8,9 +8,11 @@
 #define PROXY_H
 
 #include <sys/queue.h>
+#include <netinet/in.h>
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
 
@@ -35,6 +37,35 @@ struct proxy_wait {
 				    const uint32_t *, size_t);
 	void			*arg;		/* the connection or session */
 	uint8_t			 waiting;
+};
+
+/* How far a connection or session got; TCP dials, UDP asks for a socket. */
+enum proxy_state {
+	PROXY_LOOKUP,			/* asking the dns process */
+	PROXY_DIAL,			/* connecting to a real address */
+	PROXY_SOCK,			/* asking the parent for a socket */
+	PROXY_RELAY,
+};
+
+/*
+ * What a TCP connection and a UDP session have in common, the first
+ * member of both: its addresses, its answer and, once relaying, its place
+ * on the list of its protocol, its bytes and its journal lines.
+ */
+struct proxy_relay {
+	TAILQ_ENTRY(proxy_relay) entry;		/* relaying: least active 1st */
+	struct proxy_wait	 wait;
+	struct proxy_addr	*pa;
+	enum proxy_state	 state;
+	int			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	struct sockaddr_in	 client;
+	struct sockaddr_in	 virt;
+	struct sockaddr_in	 real;
+	char			*domain;
+	uint64_t		 sent;		/* client to server */
+	uint64_t		 received;
+	uint64_t		 last;		/* ms, coarse: a byte moved */
+	struct timespec		 start;
 };
 
 /* proxy.c */
