@@ -15,6 +15,7 @@
 #include <time.h>
 
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
+#define PROXY_TCP_FDS		6	/* client, server, two pipes */
 
 struct msg_answer;
 struct proxy_addr;
@@ -37,6 +38,12 @@ struct proxy_wait {
 				    const uint32_t *, size_t);
 	void			*arg;		/* the connection or session */
 	uint8_t			 waiting;
+};
+
+/* A kind of log line that a flood must not repeat more than once a second. */
+struct proxy_rate {
+	uint64_t		 last;		/* ms */
+	unsigned int		 suppressed;
 };
 
 /* How far a connection or session got; TCP dials, UDP asks for a socket. */
@@ -69,8 +76,22 @@ struct proxy_relay {
 };
 
 /* proxy.c */
+int		 proxy_fd_room(unsigned int);
+void		 proxy_fd_freed(void);
 uint64_t	 proxy_now(void);
+void		 proxy_ratelog(struct proxy_rate *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+const char	*proxy_flow(const char *, const struct sockaddr_in *,
+		    const char *, const struct sockaddr_in *);
+const char	*proxy_relay_flow(const struct proxy_relay *);
+int		 proxy_in_range(const struct sockaddr_in *);
+const char	*proxy_loop(const struct sockaddr_in *);
+void		 proxy_peer_drain(void);
 int		 proxy_peer_compose(uint32_t, uint32_t, const void *, size_t);
+void		 proxy_relay_open(struct proxy_relay *);
+void		 proxy_relay_touch(struct proxy_relay *);
+void		 proxy_relay_close(struct proxy_relay *);
+uint32_t	 proxy_udp_count(void);
 
 /* proxy_addr.c */
 void		 proxy_addr_init(void);
@@ -87,5 +108,14 @@ void		 proxy_addr_evicted(uint32_t, uint32_t);
 void		 proxy_addr_answer(uint32_t, uint32_t,
 		    const struct msg_answer *);
 void		 proxy_cache_flush(void);
+
+/* proxy_tcp.c */
+void		 proxy_tcp_listen(int);
+int		 proxy_tcp_paused(void);
+void		 proxy_tcp_unpause(void);
+uint32_t	 proxy_tcp_count(void);
+void		 proxy_tcp_idle(struct proxy_relay *);
+int		 proxy_pipe_pooled(void);
+int		 proxy_pipe_drop(void);
 
 #endif /* PROXY_H */
