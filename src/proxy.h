@@ -16,8 +16,10 @@
 
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
 #define PROXY_TCP_FDS		6	/* client, server, two pipes */
+#define PROXY_UDP_FDS		2	/* to the server, the reply socket */
 
 struct msg_answer;
+struct msg_reply_sock;
 struct proxy_addr;
 
 /* A request to the dns process or the parent, found again by its id. */
@@ -88,10 +90,10 @@ int		 proxy_in_range(const struct sockaddr_in *);
 const char	*proxy_loop(const struct sockaddr_in *);
 void		 proxy_peer_drain(void);
 int		 proxy_peer_compose(uint32_t, uint32_t, const void *, size_t);
+int		 proxy_parent_compose(uint32_t, uint32_t, const void *, size_t);
 void		 proxy_relay_open(struct proxy_relay *);
 void		 proxy_relay_touch(struct proxy_relay *);
 void		 proxy_relay_close(struct proxy_relay *);
-uint32_t	 proxy_udp_count(void);
 
 /* proxy_addr.c */
 void		 proxy_addr_init(void);
@@ -117,5 +119,12 @@ uint32_t	 proxy_tcp_count(void);
 void		 proxy_tcp_idle(struct proxy_relay *);
 int		 proxy_pipe_pooled(void);
 int		 proxy_pipe_drop(void);
+
+/* proxy_udp.c */
+void		 proxy_udp_init(void);
+void		 proxy_udp_listen(int);
+uint32_t	 proxy_udp_count(void);
+void		 proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
+void		 proxy_udp_idle(struct proxy_relay *);
 
 #endif /* PROXY_H */
