@@ -5,11 +5,15 @@
  * addresses lie behind the virtual address they were sent to, and relays
  * them: TCP with splice(2) through a pipe per direction, UDP datagram by
  * datagram between a socket connected to the real server and a reply
- * socket the parent makes.  It owns the TCP connections, the UDP sessions
- * and the journal of both, and what it knows of each virtual address: the
- * dns process's last answer, kept as long as its TTL allows and until the
- * dns process says the address changed hands, the lookup in flight, and
- * the count of open connections that pin the address.
+ * socket the parent makes.
+ *
+ * This file owns the process's start, its signals and its channels to the
+ * parent and the dns process, the descriptor budget, what every relay has
+ * in common (the lists of those relaying, the idle sweep, the journal's
+ * [+] and [-] lines, the totals and listings dns44ctl shows) and the
+ * rate-limited log lines.  What is known of each virtual address is in
+ * proxy_addr.c, the TCP connections in proxy_tcp.c, the UDP sessions in
+ * proxy_udp.c.
  */
 
 #include "config.h"
@@ -17,9 +21,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -36,281 +38,45 @@
 
 #include "log.h"
 #include "proc.h"
+#include "proxy.h"
 
-#define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
-#define PROXY_UDP_BATCH		32	/* datagrams per system call */
-#define PROXY_UDP_ROUNDS	4	/* batches per wake-up and socket */
-#define PROXY_SPLICE_ROUNDS	16	/* splices per direction and wake-up */
-#define PROXY_SPLICE_MAX	(1024 * 1024)	/* the pipe takes what fits */
-#define PROXY_UDP_QUEUE		32	/* datagrams held while setting up */
-#define PROXY_UDP_QUEUED_MAX	(4 * 1024 * 1024) /* all sessions */
-#define PROXY_DGRAM_MAX		65535
 #define PROXY_SWEEP_MS		1000	/* idle connections looked for */
-#define PROXY_PAUSE_MS		1000	/* accept off after EMFILE */
-#define PROXY_TCP_FDS		6	/* client, server, two pipes */
-#define PROXY_UDP_FDS		2	/* to the server, the reply socket */
 #define PROXY_FD_SLACK		16	/* beside those open at start-up */
-#define PROXY_PIPE_POOL		128	/* empty pipes kept for new relays */
-#define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
 #define PROXY_RATELOG_MS	1000	/* between two lines of one kind */
-#define PROXY_REQ_BUCKETS	1024	/* requests waiting for an answer */
-#define PROXY_ADDR_BUCKETS	4096	/* virtual addresses known */
-#define PROXY_CACHE_MAX		4096	/* answers kept */
-#define PROXY_CACHE_TTL_MAX	60	/* seconds an answer is kept at most */
-#define PROXY_UDP_BUCKETS_MIN	256
-#define PROXY_UDP_BUCKETS_MAX	65536
 #define PROXY_FLOW_MAX		(MSG_DOMAIN_MAX + 96)
 
-/* A request to the dns process or the parent, found again by its id. */
-struct proxy_req {
-	LIST_ENTRY(proxy_req)	 entry;
-	uint32_t		 id;		/* 0: none outstanding */
-	uint32_t		 type;		/* what was asked */
-	void			*obj;
-};
-
-/* A connection or session waiting for the answer about its address. */
-struct proxy_wait {
-	TAILQ_ENTRY(proxy_wait)	 entry;
-	int			 udp;		/* obj is a proxy_udp */
-	void			*obj;
-	uint8_t			 waiting;
-};
-
-/*
- * One virtual address: the answer kept about it, the lookup in flight and
- * its waiters, the connections and sessions that use it.  It lives while
- * any of them does.
- */
-struct proxy_addr {
-	LIST_ENTRY(proxy_addr)	 hentry;
-	TAILQ_ENTRY(proxy_addr)	 lru;		/* cached: least used first */
-	TAILQ_HEAD(, proxy_wait) waiters;
-	struct proxy_req	 req;		/* the lookup in flight */
-	uint32_t		 addr;		/* network order */
-	uint32_t		 refs;		/* connections and sessions */
-	uint32_t		 pins;		/* of them, relaying */
-	uint32_t		 pin_id;	/* its MSG_IN_USE; 0: none */
-	uint32_t		 pin_gen;	/* pins taken, ever */
-	uint32_t		 pin_sent;	/* pin_gen when it was sent */
-	uint8_t			 cached;	/* the answer below is kept */
-	uint8_t			 stale;		/* evicted while asking */
-	uint8_t			 naddrs;
-	uint64_t		 expires;	/* ms */
-	char			*domain;
-	uint32_t		 addrs[MSG_MAX_ADDRS];
-};
-
-/* One direction of a TCP connection: source to pipe to sink. */
-struct proxy_dir {
-	int			 pipe[2];
-	size_t			 inpipe;	/* read, not written yet */
-	uint64_t		 bytes;		/* written to the sink */
-	short			 want;		/* on the source or the sink */
-	uint8_t			 eof;		/* the source said EOF */
-	uint8_t			 shut;		/* and the sink heard of it */
-};
-
-enum proxy_tcp_state {
-	PROXY_TCP_LOOKUP,		/* asking the dns process */
-	PROXY_TCP_DIAL,			/* connecting to a real address */
-	PROXY_TCP_RELAY,
-};
-
-struct proxy_tcp {
-	TAILQ_ENTRY(proxy_tcp)	 entry;		/* relaying: least active 1st */
-	struct proxy_wait	 wait;
-	struct proxy_addr	*pa;
-	enum proxy_tcp_state	 state;
-	int			 cfd;		/* client */
-	int			 sfd;		/* server, -1 until dialled */
-	struct event		 cev;
-	struct event		 sev;		/* also the dial's timeout */
-	short			 cevents;	/* what cev and sev watch */
-	short			 sevents;
-	struct sockaddr_in	 client;
-	struct sockaddr_in	 virt;
-	struct sockaddr_in	 real;
-	uint32_t		 addrs[MSG_MAX_ADDRS];
-	uint8_t			 naddrs;
-	uint8_t			 next;		/* address to dial next */
-	uint8_t			 pinned;	/* counted in pa->pins */
-	char			*domain;
-	struct proxy_dir	 up;		/* client to server */
-	struct proxy_dir	 down;		/* server to client */
-	uint64_t		 dial_end;	/* ms */
-	uint64_t		 last;		/* ms, coarse: a byte moved */
-	struct timespec		 start;
-};
-
-struct proxy_dgram {
-	STAILQ_ENTRY(proxy_dgram) entry;
-	size_t			 len;
-	unsigned char		 data[];
-};
-
-enum proxy_udp_state {
-	PROXY_UDP_LOOKUP,		/* asking the dns process */
-	PROXY_UDP_SOCK,			/* asking the parent for a socket */
-	PROXY_UDP_RELAY,
-};
-
-struct proxy_udp {
-	LIST_ENTRY(proxy_udp)	 hentry;	/* by client and virtual addr */
-	TAILQ_ENTRY(proxy_udp)	 entry;		/* relaying: least active 1st */
-	struct proxy_req	 req;		/* the reply socket asked for */
-	struct proxy_wait	 wait;
-	struct proxy_addr	*pa;
-	enum proxy_udp_state	 state;
-	struct sockaddr_in	 client;
-	struct sockaddr_in	 virt;
-	struct sockaddr_in	 real;
-	char			*domain;
-	int			 ufd;		/* connected to the server */
-	int			 rfd;		/* from virt to the client */
-	struct event		 uev;
-	struct event		 rev;
-	STAILQ_HEAD(, proxy_dgram) queue;
-	unsigned int		 nqueued;
-	unsigned int		 dropped;
-	uint8_t			 pinned;	/* counted in pa->pins */
-	uint64_t		 sent;		/* client to server */
-	uint64_t		 received;
-	uint64_t		 last;		/* ms, coarse */
-	struct timespec		 start;
-};
-
-/* A kind of log line that a flood must not repeat more than once a second. */
-struct proxy_rate {
-	uint64_t		 last;		/* ms */
-	unsigned int		 suppressed;
-};
-
-LIST_HEAD(proxy_req_list, proxy_req);
-LIST_HEAD(proxy_udp_list, proxy_udp);
-LIST_HEAD(proxy_addr_list, proxy_addr);
+TAILQ_HEAD(proxy_relay_list, proxy_relay);
 
 static struct chan		 proxy_parent;
 static struct chan		 proxy_peer;
 static struct proc_start	 proxy_socks;
-static struct event		 proxy_ev_tcp;
-static struct event		 proxy_ev_udp;
-static struct event		 proxy_ev_resume;
 static struct event		 proxy_ev_sweep;
-static struct proxy_req_list	 proxy_reqs[PROXY_REQ_BUCKETS];
-static uint32_t			 proxy_req_id;
-static struct proxy_addr_list	 proxy_addrs[PROXY_ADDR_BUCKETS];
-static uint64_t			 proxy_addr_key;
-static TAILQ_HEAD(, proxy_addr)	 proxy_cache_lru =
-    TAILQ_HEAD_INITIALIZER(proxy_cache_lru);
-static uint32_t			 proxy_ncached;
-static uint32_t			 proxy_pin_id;
-static TAILQ_HEAD(, proxy_tcp)	 proxy_tcp_lru =
-    TAILQ_HEAD_INITIALIZER(proxy_tcp_lru);
-static TAILQ_HEAD(, proxy_udp)	 proxy_udp_lru =
-    TAILQ_HEAD_INITIALIZER(proxy_udp_lru);
-static struct proxy_udp_list	*proxy_udp_hash;
-static uint32_t			 proxy_udp_mask;
-static uint64_t			 proxy_udp_key[2];
+/* Relaying, least active first. */
+static struct proxy_relay_list	 proxy_lru_tcp =
+    TAILQ_HEAD_INITIALIZER(proxy_lru_tcp);
+static struct proxy_relay_list	 proxy_lru_udp =
+    TAILQ_HEAD_INITIALIZER(proxy_lru_udp);
 static struct ctl_stats_proxy	 proxy_stats;	/* of closed ones */
-static uint32_t			 proxy_ntcp;
-static uint32_t			 proxy_nudp;
 static uint64_t			 proxy_fd_max = UINT64_MAX; /* for both */
-static int			 proxy_tcp_full;	/* accept off */
-static int			 proxy_pool[PROXY_PIPE_POOL][2];
-static int			 proxy_npool;
-static size_t			 proxy_udp_queued;	/* bytes */
-/* One batch of datagrams in flight: 2 MB, touched as far as used. */
-static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
-static struct iovec		 proxy_iov[PROXY_UDP_BATCH];
-static struct mmsghdr		 proxy_mmsg[PROXY_UDP_BATCH];
-
-static struct proxy_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
-				 proxy_rl_tcp_fd, proxy_rl_tcp_virt,
-				 proxy_rl_udp_miss, proxy_rl_udp_full,
-				 proxy_rl_udp_virt, proxy_rl_udp_fd;
 
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
 static void	proxy_sig(int, short, void *);
 static void	proxy_nofile(void);
 static void	proxy_fd_budget(void);
-static int	proxy_fd_room(unsigned int);
-static int	proxy_pipe_get(int [2]);
-static void	proxy_pipe_put(int [2], size_t);
-static void	proxy_fd_freed(void);
-static uint64_t	proxy_now(void);
-static void	proxy_ratelog(struct proxy_rate *, int, const char *, ...)
-		    __attribute__((__format__ (printf, 3, 4)));
-static const char *proxy_flow(const char *, const struct sockaddr_in *,
-		    const char *, const struct sockaddr_in *);
 static void	proxy_journal_close(const char *, const struct timespec *,
 		    uint64_t, uint64_t);
-static int	proxy_in_range(const struct sockaddr_in *);
-static const char *proxy_loop(const struct sockaddr_in *);
-static void	proxy_req_add(struct proxy_req *, uint32_t, void *);
-static void	proxy_req_cancel(struct proxy_req *);
-static struct proxy_req *proxy_req_take(uint32_t, uint32_t);
 static void	proxy_ctl_conns(uint32_t);
 static void	proxy_ctl_flush(uint32_t, const struct ctl_conn *, size_t);
 static void	proxy_ctl_stats(uint32_t);
-static void	proxy_peer_drain(void);
-static struct proxy_addr_list *proxy_addr_chain(uint32_t);
-static struct proxy_addr *proxy_addr_find(uint32_t);
-static struct proxy_addr *proxy_addr_get(uint32_t);
-static void	proxy_addr_put(struct proxy_addr *);
-static void	proxy_addr_gc(struct proxy_addr *);
-static int	proxy_addr_wait(struct proxy_addr *, struct proxy_wait *,
-		    int, void *);
-static void	proxy_cache_put(struct proxy_addr *,
-		    const struct msg_answer *);
-static void	proxy_cache_drop(struct proxy_addr *);
-static void	proxy_cache_flush(void);
-static void	proxy_pin(struct proxy_addr *);
-static void	proxy_pin_send(struct proxy_addr *);
-static void	proxy_unpin(struct proxy_addr *);
-static void	proxy_evicted(uint32_t, uint32_t);
-static void	proxy_answer(uint32_t, uint32_t, const struct msg_answer *);
 static void	proxy_sweep(int, short, void *);
-
-static void	proxy_tcp_accept(int, short, void *);
-static void	proxy_tcp_new(int, const struct sockaddr_in *);
-static void	proxy_tcp_resume(int, short, void *);
-static void	proxy_tcp_answer(struct proxy_tcp *, const char *,
-		    const uint32_t *, size_t);
-static void	proxy_tcp_dial(struct proxy_tcp *);
-static void	proxy_tcp_dialled(int, short, void *);
-static void	proxy_tcp_connected(struct proxy_tcp *);
-static void	proxy_tcp_io(int, short, void *);
-static int	proxy_tcp_pump(struct proxy_tcp *, struct proxy_dir *);
-static void	proxy_tcp_watch(struct proxy_tcp *, struct event *, int,
-		    short *, short);
-static void	proxy_tcp_close(struct proxy_tcp *, int);
-static void	proxy_tcp_rst(int);
-
-static uint32_t	proxy_udp_hashkey(const struct sockaddr_in *,
-		    const struct sockaddr_in *);
-static struct proxy_udp *proxy_udp_find(const struct sockaddr_in *,
-		    const struct sockaddr_in *);
-static void	proxy_udp_read(int, short, void *);
-static void	proxy_udp_in(const struct sockaddr_in *,
-		    const struct sockaddr_in *, const void *, size_t);
-static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
-static void	proxy_udp_answer(struct proxy_udp *, const char *,
-		    const uint32_t *, size_t);
-static void	proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
-static void	proxy_udp_server_read(int, short, void *);
-static void	proxy_udp_client_read(int, short, void *);
-static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
-static void	proxy_udp_touch(struct proxy_udp *);
-static void	proxy_udp_close(struct proxy_udp *);
+static struct proxy_relay_list *proxy_relay_lru(const struct proxy_relay *);
 
 void
 proxy_main(int foreground, int verbose)
 {
 	struct event	 ev_term, ev_int, ev_hup;
 	struct timeval	 tv = { PROXY_SWEEP_MS / 1000, 0 };
-	uint32_t	 n, i;
 
 	log_init(foreground, LOG_DAEMON);
 	log_procinit("proxy");
@@ -325,21 +91,8 @@ proxy_main(int foreground, int verbose)
 		fatalx("start-up without proxy sockets or peer channel");
 
 	proxy_nofile();
-	/* Sized once: a reload may change the limit, not the table. */
-	for (n = PROXY_UDP_BUCKETS_MIN; n < conf->max_sessions &&
-	    n < PROXY_UDP_BUCKETS_MAX; n <<= 1)
-		;
-	if ((proxy_udp_hash = calloc(n, sizeof(*proxy_udp_hash))) == NULL)
-		fatal(NULL);
-	for (i = 0; i < n; i++)
-		LIST_INIT(&proxy_udp_hash[i]);
-	proxy_udp_mask = n - 1;
-	arc4random_buf(proxy_udp_key, sizeof(proxy_udp_key));
-	for (i = 0; i < PROXY_REQ_BUCKETS; i++)
-		LIST_INIT(&proxy_reqs[i]);
-	for (i = 0; i < PROXY_ADDR_BUCKETS; i++)
-		LIST_INIT(&proxy_addrs[i]);
-	arc4random_buf(&proxy_addr_key, sizeof(proxy_addr_key));
+	proxy_udp_init();
+	proxy_addr_init();
 
 	privdrop_child(conf->user, conf->empty_dir, !conf->user_set);
 
@@ -357,14 +110,8 @@ proxy_main(int foreground, int verbose)
 	chan_init(&proxy_peer, proxy_socks.peer, "dns", proxy_dispatch_peer,
 	    proc_peer_closed, NULL);
 
-	event_set(&proxy_ev_tcp, proxy_socks.proxy_tcp, EV_READ | EV_PERSIST,
-	    proxy_tcp_accept, NULL);
-	event_set(&proxy_ev_udp, proxy_socks.proxy_udp, EV_READ | EV_PERSIST,
-	    proxy_udp_read, NULL);
-	if (event_add(&proxy_ev_tcp, NULL) == -1 ||
-	    event_add(&proxy_ev_udp, NULL) == -1)
-		fatal("%s: event_add", __func__);
-	evtimer_set(&proxy_ev_resume, proxy_tcp_resume, NULL);
+	proxy_tcp_listen(proxy_socks.proxy_tcp);
+	proxy_udp_listen(proxy_socks.proxy_udp);
 	evtimer_set(&proxy_ev_sweep, proxy_sweep, NULL);
 	evtimer_add(&proxy_ev_sweep, &tv);
 
@@ -432,72 +179,33 @@ proxy_fd_budget(void)
 }
 
 /* Whether the descriptors of one more connection or session are there. */
-static int
+int
 proxy_fd_room(unsigned int need)
 {
 	uint64_t	used;
 
 	for (;;) {
-		used = (uint64_t)proxy_ntcp * PROXY_TCP_FDS +
-		    (uint64_t)proxy_nudp * PROXY_UDP_FDS +
-		    (uint64_t)proxy_npool * 2;
+		used = (uint64_t)proxy_tcp_count() * PROXY_TCP_FDS +
+		    (uint64_t)proxy_udp_count() * PROXY_UDP_FDS +
+		    (uint64_t)proxy_pipe_pooled() * 2;
 		if (used + need <= proxy_fd_max)
 			return (1);
-		if (proxy_npool == 0)
-			return (0);
 		/* Pipes kept for later give way to connections now. */
-		proxy_npool--;
-		close(proxy_pool[proxy_npool][0]);
-		close(proxy_pool[proxy_npool][1]);
+		if (!proxy_pipe_drop())
+			return (0);
 	}
-}
-
-/*
- * A pipe for a relay: an empty one kept from a closed connection if there
- * is one.  Short connections then cost no pipe2() and no close() of
- * their pipes.
- */
-static int
-proxy_pipe_get(int p[2])
-{
-	if (proxy_npool == 0)
-		return (pipe2(p, O_NONBLOCK | O_CLOEXEC));
-	proxy_npool--;
-	p[0] = proxy_pool[proxy_npool][0];
-	p[1] = proxy_pool[proxy_npool][1];
-	return (0);
-}
-
-/* A relay's pipe kept when nothing is left in it, else closed. */
-static void
-proxy_pipe_put(int p[2], size_t inpipe)
-{
-	if (p[0] == -1)
-		return;
-	if (inpipe == 0 && proxy_npool < PROXY_PIPE_POOL) {
-		proxy_pool[proxy_npool][0] = p[0];
-		proxy_pool[proxy_npool][1] = p[1];
-		proxy_npool++;
-	} else {
-		close(p[0]);
-		close(p[1]);
-	}
-	p[0] = p[1] = -1;
 }
 
 /* A connection or session closed: accept again if that made room. */
-static void
+void
 proxy_fd_freed(void)
 {
-	if (proxy_tcp_full && proxy_fd_room(PROXY_TCP_FDS)) {
-		proxy_tcp_full = 0;
-		if (event_add(&proxy_ev_tcp, NULL) == -1)
-			fatal("%s: event_add", __func__);
-	}
+	if (proxy_tcp_paused() && proxy_fd_room(PROXY_TCP_FDS))
+		proxy_tcp_unpause();
 }
 
 /* Milliseconds, coarse: good for idle times, cheap to ask often. */
-static uint64_t
+uint64_t
 proxy_now(void)
 {
 	struct timespec	ts;
@@ -507,7 +215,7 @@ proxy_now(void)
 	return ((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-static void
+void
 proxy_ratelog(struct proxy_rate *r, int pri, const char *fmt, ...)
 {
 	char		 line[512];
@@ -534,7 +242,7 @@ proxy_ratelog(struct proxy_rate *r, int pri, const char *fmt, ...)
  * "TCP 10.0.0.2:37746 <=> [example.test(172.24.222.11)]:443", the seed's
  * journal shape.  The result lives until the next call.
  */
-static const char *
+const char *
 proxy_flow(const char *proto, const struct sockaddr_in *client,
     const char *domain, const struct sockaddr_in *virt)
 {
@@ -554,6 +262,14 @@ proxy_flow(const char *proto, const struct sockaddr_in *client,
 	return (buf);
 }
 
+/* The journal's shape for a connection or session. */
+const char *
+proxy_relay_flow(const struct proxy_relay *r)
+{
+	return (proxy_flow(r->proto == IPPROTO_TCP ? "TCP" : "UDP",
+	    &r->client, r->domain, &r->virt));
+}
+
 static void
 proxy_journal_close(const char *flow, const struct timespec *start,
     uint64_t sent, uint64_t received)
@@ -571,7 +287,7 @@ proxy_journal_close(const char *flow, const struct timespec *start,
 	    ms / 1000, ms % 1000);
 }
 
-static int
+int
 proxy_in_range(const struct sockaddr_in *sin)
 {
 	uint32_t	a = ntohl(sin->sin_addr.s_addr);
@@ -584,7 +300,7 @@ proxy_in_range(const struct sockaddr_in *sin)
  * process already leaves the virtual range out of its answers; this is the
  * last word.
  */
-static const char *
+const char *
 proxy_loop(const struct sockaddr_in *dst)
 {
 	uint32_t	a = ntohl(dst->sin_addr.s_addr);
@@ -605,47 +321,6 @@ proxy_loop(const struct sockaddr_in *dst)
 		if (dst->sin_port == conf->dns_listen[i].sin_port)
 			return ("not dialling a DNS port on loopback");
 	return (NULL);
-}
-
-static void
-proxy_req_add(struct proxy_req *r, uint32_t type, void *obj)
-{
-	if (++proxy_req_id == 0)
-		proxy_req_id = 1;
-	r->id = proxy_req_id;
-	r->type = type;
-	r->obj = obj;
-	LIST_INSERT_HEAD(&proxy_reqs[r->id % PROXY_REQ_BUCKETS], r, entry);
-}
-
-static void
-proxy_req_cancel(struct proxy_req *r)
-{
-	if (r->id == 0)
-		return;
-	LIST_REMOVE(r, entry);
-	r->id = 0;
-}
-
-/*
- * The request an answer is for, taken off the table; NULL when its owner
- * went away meanwhile.  An answer of the wrong kind is a broken peer.
- */
-static struct proxy_req *
-proxy_req_take(uint32_t id, uint32_t type)
-{
-	struct proxy_req	*r;
-
-	LIST_FOREACH(r, &proxy_reqs[id % PROXY_REQ_BUCKETS], entry)
-		if (r->id == id)
-			break;
-	if (r == NULL)
-		return (NULL);
-	if (r->type != type)
-		fatalx("answer to request %u is not for a %s", id,
-		    msg_type_name(r->type));
-	proxy_req_cancel(r);
-	return (r);
 }
 
 static void
@@ -693,11 +368,11 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 	switch (m->hdr.type) {
 	case MSG_LOOKUP_ANSWER:
 		memcpy(&ma, m->data, sizeof(ma));
-		proxy_answer(m->hdr.id, ma.addr, &ma);
+		proxy_addr_answer(m->hdr.id, ma.addr, &ma);
 		break;
 	case MSG_LOOKUP_MISS:
 		memcpy(&ml, m->data, sizeof(ml));
-		proxy_answer(m->hdr.id, ml.addr, NULL);
+		proxy_addr_answer(m->hdr.id, ml.addr, NULL);
 		break;
 	case MSG_CTL_SHOW_CONN:
 		proxy_ctl_conns(m->hdr.id);
@@ -707,7 +382,7 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 		break;
 	case MSG_EVICTED:
 		memcpy(&ml, m->data, sizeof(ml));
-		proxy_evicted(m->hdr.id, ml.addr);
+		proxy_addr_evicted(m->hdr.id, ml.addr);
 		break;
 	default:
 		fatalx("unexpected %s from the dns process",
@@ -716,26 +391,23 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 }
 
 static void
-proxy_ctl_conn(struct ctl_conn *cc, int proto,
-    const struct sockaddr_in *client, const struct sockaddr_in *virt,
-    const struct sockaddr_in *real,
-    const char *domain, uint64_t sent, uint64_t received,
-    const struct timespec *start, const struct timespec *now)
+proxy_ctl_conn(struct ctl_conn *cc, const struct proxy_relay *r,
+    const struct timespec *now)
 {
 	memset(cc, 0, sizeof(*cc));
-	cc->proto = proto;
-	cc->client = client->sin_addr.s_addr;
-	cc->client_port = ntohs(client->sin_port);
-	cc->virt = virt->sin_addr.s_addr;
-	cc->virt_port = ntohs(virt->sin_port);
-	cc->real = real->sin_addr.s_addr;
-	cc->real_port = ntohs(real->sin_port);
-	cc->sent = sent;
-	cc->received = received;
-	cc->age_ms = (now->tv_sec - start->tv_sec) * 1000 +
-	    (now->tv_nsec - start->tv_nsec) / 1000000;
-	if (domain != NULL)
-		strlcpy(cc->domain, domain, sizeof(cc->domain));
+	cc->proto = r->proto;
+	cc->client = r->client.sin_addr.s_addr;
+	cc->client_port = ntohs(r->client.sin_port);
+	cc->virt = r->virt.sin_addr.s_addr;
+	cc->virt_port = ntohs(r->virt.sin_port);
+	cc->real = r->real.sin_addr.s_addr;
+	cc->real_port = ntohs(r->real.sin_port);
+	cc->sent = r->sent;
+	cc->received = r->received;
+	cc->age_ms = (now->tv_sec - r->start.tv_sec) * 1000 +
+	    (now->tv_nsec - r->start.tv_nsec) / 1000000;
+	if (r->domain != NULL)
+		strlcpy(cc->domain, r->domain, sizeof(cc->domain));
 }
 
 /*
@@ -746,31 +418,26 @@ static void
 proxy_ctl_conns(uint32_t id)
 {
 	struct ctl_conn		*chunk;
-	struct proxy_tcp	*c;
-	struct proxy_udp	*s;
+	struct proxy_relay	*r;
 	struct timespec		 now;
 	size_t			 n = 0, total = 0;
 
 	if ((chunk = calloc(CTL_CONN_CHUNK, sizeof(*chunk))) == NULL)
 		fatal("%s", __func__);
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	TAILQ_FOREACH(c, &proxy_tcp_lru, entry) {
+	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
 		if (total++ == CTL_CONN_MAX)
 			break;
-		proxy_ctl_conn(&chunk[n++], IPPROTO_TCP, &c->client, &c->virt,
-		    &c->real, c->domain, c->up.bytes, c->down.bytes,
-		    &c->start, &now);
+		proxy_ctl_conn(&chunk[n++], r, &now);
 		if (n == CTL_CONN_CHUNK) {
 			proxy_ctl_flush(id, chunk, n);
 			n = 0;
 		}
 	}
-	TAILQ_FOREACH(s, &proxy_udp_lru, entry) {
+	TAILQ_FOREACH(r, &proxy_lru_udp, entry) {
 		if (total++ >= CTL_CONN_MAX)
 			break;
-		proxy_ctl_conn(&chunk[n++], IPPROTO_UDP, &s->client, &s->virt,
-		    &s->real, s->domain, s->sent, s->received, &s->start,
-		    &now);
+		proxy_ctl_conn(&chunk[n++], r, &now);
 		if (n == CTL_CONN_CHUNK) {
 			proxy_ctl_flush(id, chunk, n);
 			n = 0;
@@ -795,18 +462,17 @@ static void
 proxy_ctl_stats(uint32_t id)
 {
 	struct ctl_stats_proxy	 st = proxy_stats;
-	struct proxy_tcp	*c;
-	struct proxy_udp	*s;
+	struct proxy_relay	*r;
 
-	st.tcp_open = proxy_ntcp;
-	st.udp_open = proxy_nudp;
-	TAILQ_FOREACH(c, &proxy_tcp_lru, entry) {
-		st.bytes_sent += c->up.bytes;
-		st.bytes_received += c->down.bytes;
+	st.tcp_open = proxy_tcp_count();
+	st.udp_open = proxy_udp_count();
+	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
+		st.bytes_sent += r->sent;
+		st.bytes_received += r->received;
 	}
-	TAILQ_FOREACH(s, &proxy_udp_lru, entry) {
-		st.bytes_sent += s->sent;
-		st.bytes_received += s->received;
+	TAILQ_FOREACH(r, &proxy_lru_udp, entry) {
+		st.bytes_sent += r->sent;
+		st.bytes_received += r->received;
 	}
 	if (chan_compose(&proxy_peer, MSG_CTL_STATS_PROXY, id, -1, &st,
 	    sizeof(st)) == -1)
@@ -818,7 +484,7 @@ proxy_ctl_stats(uint32_t id)
  * was made after any eviction the dns process sent before answering the
  * client's query, so an answer kept here is trusted only after this.
  */
-static void
+void
 proxy_peer_drain(void)
 {
 	struct msg	m;
@@ -834,261 +500,19 @@ proxy_peer_drain(void)
 	}
 }
 
-/* Keyed, so that clients cannot aim at one chain of the table. */
-static struct proxy_addr_list *
-proxy_addr_chain(uint32_t addr)
+/* A message to the dns process; the caller says what failed. */
+int
+proxy_peer_compose(uint32_t type, uint32_t id, const void *data, size_t len)
 {
-	uint64_t	h = (addr ^ proxy_addr_key) * 0x9e3779b97f4a7c15ULL;
-
-	return (&proxy_addrs[(h >> 32) & (PROXY_ADDR_BUCKETS - 1)]);
+	return (chan_compose(&proxy_peer, type, id, -1, data, len));
 }
 
-static struct proxy_addr *
-proxy_addr_find(uint32_t addr)
+/* A message to the parent; the caller says what failed. */
+int
+proxy_parent_compose(uint32_t type, uint32_t id, const void *data,
+    size_t len)
 {
-	struct proxy_addr	*pa;
-
-	LIST_FOREACH(pa, proxy_addr_chain(addr), hentry)
-		if (pa->addr == addr)
-			return (pa);
-	return (NULL);
-}
-
-/* The entry of a virtual address, made if new, with one more user. */
-static struct proxy_addr *
-proxy_addr_get(uint32_t addr)
-{
-	struct proxy_addr	*pa;
-
-	if ((pa = proxy_addr_find(addr)) == NULL) {
-		if ((pa = calloc(1, sizeof(*pa))) == NULL)
-			return (NULL);
-		pa->addr = addr;
-		TAILQ_INIT(&pa->waiters);
-		LIST_INSERT_HEAD(proxy_addr_chain(addr), pa, hentry);
-	}
-	pa->refs++;
-	return (pa);
-}
-
-static void
-proxy_addr_put(struct proxy_addr *pa)
-{
-	pa->refs--;
-	proxy_addr_gc(pa);
-}
-
-/* Gone once nothing needs it: no user, no answer kept, no lookup out. */
-static void
-proxy_addr_gc(struct proxy_addr *pa)
-{
-	if (pa->refs > 0 || pa->cached || pa->req.id != 0)
-		return;
-	LIST_REMOVE(pa, hentry);
-	free(pa);
-}
-
-/*
- * The kept answer, if still good, goes to the caller at once (1); else
- * the caller waits for the lookup, which is asked for unless one is out
- * already (0).
- */
-static int
-proxy_addr_wait(struct proxy_addr *pa, struct proxy_wait *w, int udp,
-    void *obj)
-{
-	struct msg_lookup	ml;
-
-	if (pa->cached) {
-		if (proxy_now() < pa->expires) {
-			TAILQ_REMOVE(&proxy_cache_lru, pa, lru);
-			TAILQ_INSERT_TAIL(&proxy_cache_lru, pa, lru);
-			return (1);
-		}
-		proxy_cache_drop(pa);
-	}
-	w->udp = udp;
-	w->obj = obj;
-	w->waiting = 1;
-	TAILQ_INSERT_TAIL(&pa->waiters, w, entry);
-	if (pa->req.id != 0)
-		return (0);
-	proxy_req_add(&pa->req, MSG_LOOKUP, pa);
-	ml.addr = pa->addr;
-	if (chan_compose(&proxy_peer, MSG_LOOKUP, pa->req.id, -1, &ml,
-	    sizeof(ml)) == -1)
-		fatal("asking the dns process");
-	return (0);
-}
-
-/* Keep an answer for its TTL, PROXY_CACHE_TTL_MAX at most. */
-static void
-proxy_cache_put(struct proxy_addr *pa, const struct msg_answer *ma)
-{
-	struct proxy_addr	*old;
-	char			*domain;
-	uint32_t		 ttl;
-
-	if ((domain = strdup(ma->domain)) == NULL) {
-		log_warn("%s", __func__);
-		return;
-	}
-	if (pa->cached)
-		proxy_cache_drop(pa);
-	while (proxy_ncached >= PROXY_CACHE_MAX) {
-		old = TAILQ_FIRST(&proxy_cache_lru);
-		proxy_cache_drop(old);
-		proxy_addr_gc(old);
-	}
-	ttl = ma->ttl < PROXY_CACHE_TTL_MAX ? ma->ttl : PROXY_CACHE_TTL_MAX;
-	pa->domain = domain;
-	pa->naddrs = ma->naddrs;
-	memcpy(pa->addrs, ma->addrs, ma->naddrs * sizeof(pa->addrs[0]));
-	pa->expires = proxy_now() + (uint64_t)ttl * 1000;
-	pa->cached = 1;
-	TAILQ_INSERT_TAIL(&proxy_cache_lru, pa, lru);
-	proxy_ncached++;
-}
-
-/* Forget the answer kept; the caller frees the entry if unused. */
-static void
-proxy_cache_drop(struct proxy_addr *pa)
-{
-	TAILQ_REMOVE(&proxy_cache_lru, pa, lru);
-	proxy_ncached--;
-	pa->cached = 0;
-	free(pa->domain);
-	pa->domain = NULL;
-}
-
-static void
-proxy_cache_flush(void)
-{
-	struct proxy_addr	*pa;
-
-	while ((pa = TAILQ_FIRST(&proxy_cache_lru)) != NULL) {
-		proxy_cache_drop(pa);
-		proxy_addr_gc(pa);
-	}
-}
-
-/*
- * A connection or session to the address opens: the mapping is pinned
- * while any is open, so the dns process never gives the address to
- * another name meanwhile.  It hears of the first and of the last only.
- */
-static void
-proxy_pin(struct proxy_addr *pa)
-{
-	pa->pins++;
-	pa->pin_gen++;
-	if (pa->pin_id == 0)
-		proxy_pin_send(pa);
-}
-
-static void
-proxy_pin_send(struct proxy_addr *pa)
-{
-	struct msg_lookup	ml;
-
-	if (++proxy_pin_id == 0)
-		proxy_pin_id = 1;
-	pa->pin_id = proxy_pin_id;
-	pa->pin_sent = pa->pin_gen;
-	ml.addr = pa->addr;
-	if (chan_compose(&proxy_peer, MSG_IN_USE, pa->pin_id, -1, &ml,
-	    sizeof(ml)) == -1)
-		fatal("telling the dns process");
-}
-
-static void
-proxy_unpin(struct proxy_addr *pa)
-{
-	struct msg_lookup	ml;
-
-	if (--pa->pins > 0 || pa->pin_id == 0)
-		return;
-	pa->pin_id = 0;
-	ml.addr = pa->addr;
-	if (chan_compose(&proxy_peer, MSG_RELEASED, 0, -1, &ml,
-	    sizeof(ml)) == -1)
-		fatal("telling the dns process");
-}
-
-/*
- * The address went to another name or was forgotten (id 0), or our pin of
- * it found no mapping (the id of its MSG_IN_USE): nothing known of it
- * holds.  An answer on its way was made before and is not kept.  A lost
- * pin is taken again when connections opened since it was asked for, as
- * those may be to the address's new name.  Address 0 stands for all.
- */
-static void
-proxy_evicted(uint32_t id, uint32_t addr)
-{
-	struct proxy_addr	*pa;
-	struct in_addr		 in;
-	char			 buf[INET_ADDRSTRLEN];
-	int			 i;
-
-	in.s_addr = addr;
-	log_debug("map: %s %s", inet_ntop(AF_INET, &in, buf, sizeof(buf)),
-	    id == 0 ? "evicted" : "not pinned: no mapping");
-	if (addr == INADDR_ANY) {
-		proxy_cache_flush();
-		for (i = 0; i < PROXY_ADDR_BUCKETS; i++)
-			LIST_FOREACH(pa, &proxy_addrs[i], hentry)
-				if (pa->req.id != 0)
-					pa->stale = 1;
-		return;
-	}
-	if ((pa = proxy_addr_find(addr)) == NULL)
-		return;
-	if (pa->cached)
-		proxy_cache_drop(pa);
-	if (pa->req.id != 0)
-		pa->stale = 1;
-	if (id != 0 && id == pa->pin_id) {
-		pa->pin_id = 0;
-		if (pa->pins > 0 && pa->pin_gen != pa->pin_sent)
-			proxy_pin_send(pa);
-	}
-	proxy_addr_gc(pa);
-}
-
-/*
- * The dns process answered a lookup; ma is NULL for a miss.  Every
- * connection and session waiting for it hears the answer, which is kept
- * for the next ones when it has addresses and a TTL.
- */
-static void
-proxy_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
-{
-	struct proxy_req	*r;
-	struct proxy_addr	*pa;
-	struct proxy_wait	*w;
-
-	if ((r = proxy_req_take(id, MSG_LOOKUP)) == NULL)
-		return;
-	pa = r->obj;
-	if (addr != pa->addr)
-		fatalx("lookup answered for the wrong address");
-	if (ma != NULL && ma->naddrs > 0 && ma->ttl > 0 && !pa->stale)
-		proxy_cache_put(pa, ma);
-	pa->stale = 0;
-	pa->refs++;		/* while its waiters hear, some closing */
-	while ((w = TAILQ_FIRST(&pa->waiters)) != NULL) {
-		TAILQ_REMOVE(&pa->waiters, w, entry);
-		w->waiting = 0;
-		if (w->udp)
-			proxy_udp_answer(w->obj, ma != NULL ? ma->domain :
-			    NULL, ma != NULL ? ma->addrs : NULL,
-			    ma != NULL ? ma->naddrs : 0);
-		else
-			proxy_tcp_answer(w->obj, ma != NULL ? ma->domain :
-			    NULL, ma != NULL ? ma->addrs : NULL,
-			    ma != NULL ? ma->naddrs : 0);
-	}
-	proxy_addr_put(pa);
+	return (chan_compose(&proxy_parent, type, id, -1, data, len));
 }
 
 /*
@@ -1099,882 +523,73 @@ static void
 proxy_sweep(int fd, short ev, void *arg)
 {
 	struct timeval		 tv = { PROXY_SWEEP_MS / 1000, 0 };
-	struct proxy_tcp	*c;
-	struct proxy_udp	*s;
+	struct proxy_relay	*r;
 	uint64_t		 now = proxy_now();
 
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	while ((c = TAILQ_FIRST(&proxy_tcp_lru)) != NULL &&
-	    now - c->last >= conf->tcp_idle_ms) {
-		log_debug("%s: idle", proxy_flow("TCP", &c->client,
-		    c->domain, &c->virt));
-		proxy_tcp_close(c, 0);
+	while ((r = TAILQ_FIRST(&proxy_lru_tcp)) != NULL &&
+	    now - r->last >= conf->tcp_idle_ms) {
+		log_debug("%s: idle", proxy_relay_flow(r));
+		proxy_tcp_idle(r);
 	}
-	while ((s = TAILQ_FIRST(&proxy_udp_lru)) != NULL &&
-	    now - s->last >= conf->udp_idle_ms)
-		proxy_udp_close(s);
+	while ((r = TAILQ_FIRST(&proxy_lru_udp)) != NULL &&
+	    now - r->last >= conf->udp_idle_ms)
+		proxy_udp_idle(r);
 	evtimer_add(&proxy_ev_sweep, &tv);
 }
 
-/* TCP */
-
-static void
-proxy_tcp_accept(int fd, short ev, void *arg)
+/*
+ * A connection or session starts to relay: it pins its address, is
+ * counted, goes on its list for the sweep and the control listings, and
+ * the journal has its [+] line.
+ */
+void
+proxy_relay_open(struct proxy_relay *r)
 {
-	struct timeval		 tv = { PROXY_PAUSE_MS / 1000, 0 };
-	struct sockaddr_in	 client[PROXY_ACCEPT_BATCH];
-	socklen_t		 len;
-	int			 i, n = 0, s[PROXY_ACCEPT_BATCH];
-
-	(void)ev;
-	(void)arg;
-	for (i = 0; i < PROXY_ACCEPT_BATCH; i++) {
-		if (!proxy_fd_room(PROXY_TCP_FDS * (n + 1))) {
-			proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
-			    "TCP: %u connections and %u UDP sessions hold "
-			    "all the descriptors; accepting again when one "
-			    "closes", proxy_ntcp + n, proxy_nudp);
-			event_del(&proxy_ev_tcp);
-			proxy_tcp_full = 1;
-			break;
-		}
-		len = sizeof(client[n]);
-		if ((s[n] = accept4(fd, (struct sockaddr *)&client[n], &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
-			n++;
-			continue;
-		}
-		if (errno == ECONNABORTED || errno == EINTR)
-			continue;
-		if (errno == EMFILE || errno == ENFILE) {
-			/* Level-triggered: it would spin until then. */
-			proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
-			    "TCP: accept: %s; pausing for 1s",
-			    strerror(errno));
-			event_del(&proxy_ev_tcp);
-			evtimer_add(&proxy_ev_resume, &tv);
-		} else if (errno != EAGAIN)
-			log_warn("TCP: accept");
-		break;
-	}
-	if (n == 0)
-		return;
-	proxy_peer_drain();
-	for (i = 0; i < n; i++)
-		proxy_tcp_new(s[i], &client[i]);
+	proxy_addr_pin(r->pa);
+	if (r->proto == IPPROTO_TCP)
+		proxy_stats.tcp_total++;
+	else
+		proxy_stats.udp_total++;
+	r->state = PROXY_RELAY;
+	r->last = proxy_now();
+	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
+	log_info("[+] %s", proxy_relay_flow(r));
 }
 
-static void
-proxy_tcp_new(int s, const struct sockaddr_in *client)
+/* Bytes moved: to the end of its list, the last the sweep looks at. */
+void
+proxy_relay_touch(struct proxy_relay *r)
 {
-	struct sockaddr_in	 virt;
-	struct proxy_tcp	*c;
-	socklen_t		 len;
-
-	if (proxy_ntcp >= conf->max_conn) {
-		proxy_ratelog(&proxy_rl_tcp_full, LOG_ERR,
-		    "TCP: %u connections open, refusing more", proxy_ntcp);
-		proxy_tcp_rst(s);
-		return;
-	}
-	len = sizeof(virt);
-	if (getsockname(s, (struct sockaddr *)&virt, &len) == -1 ||
-	    virt.sin_family != AF_INET) {
-		log_warn("TCP: getsockname");
-		close(s);
-		return;
-	}
-	if (!proxy_in_range(&virt)) {
-		/* Dialled the listener itself, not through TPROXY. */
-		proxy_ratelog(&proxy_rl_tcp_virt, LOG_INFO,
-		    "%s: not a virtual address",
-		    proxy_flow("TCP", client, NULL, &virt));
-		proxy_tcp_rst(s);
-		return;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->pa = proxy_addr_get(virt.sin_addr.s_addr)) == NULL) {
-		log_warn("TCP");
-		free(c);
-		proxy_tcp_rst(s);
-		return;
-	}
-	c->state = PROXY_TCP_LOOKUP;
-	c->cfd = s;
-	c->sfd = -1;
-	c->up.pipe[0] = c->up.pipe[1] = -1;
-	c->down.pipe[0] = c->down.pipe[1] = -1;
-	c->client = *client;
-	c->virt = virt;
-	clock_gettime(CLOCK_MONOTONIC, &c->start);
-	proxy_ntcp++;
-	if (proxy_addr_wait(c->pa, &c->wait, 0, c))
-		proxy_tcp_answer(c, c->pa->domain, c->pa->addrs,
-		    c->pa->naddrs);
-}
-
-static void
-proxy_tcp_resume(int fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	if (event_add(&proxy_ev_tcp, NULL) == -1)
-		fatal("%s: event_add", __func__);
-}
-
-/* The domain and real addresses of the connection's; no domain: a miss. */
-static void
-proxy_tcp_answer(struct proxy_tcp *c, const char *domain,
-    const uint32_t *addrs, size_t naddrs)
-{
-	if (domain == NULL) {
-		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
-		    "%s: no domain has this address",
-		    proxy_flow("TCP", &c->client, NULL, &c->virt));
-		proxy_tcp_close(c, 1);
-		return;
-	}
-	if ((c->domain = strdup(domain)) == NULL) {
-		log_warn("TCP");
-		proxy_tcp_close(c, 1);
-		return;
-	}
-	if (naddrs == 0) {
-		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
-		    "%s: no real address",
-		    proxy_flow("TCP", &c->client, c->domain, &c->virt));
-		proxy_tcp_close(c, 1);
-		return;
-	}
-	memcpy(c->addrs, addrs, naddrs * sizeof(c->addrs[0]));
-	c->naddrs = naddrs;
-	c->state = PROXY_TCP_DIAL;
-	c->dial_end = proxy_now() + conf->dial_ms;
-	proxy_tcp_dial(c);
+	r->last = proxy_now();
+	TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
+	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
 }
 
 /*
- * Connect to the next real address.  Like Go's dialer, which the seed
- * used, the dial timeout covers all addresses, each getting an even share
- * of what is left but no less than 2 s (or what is left, if less).
+ * A connection or session ends, whatever its state: it waits no more,
+ * and if it relayed, its bytes are counted, the journal has its [-] line
+ * and its pin goes.  Its address has one user less.
  */
-static void
-proxy_tcp_dial(struct proxy_tcp *c)
+void
+proxy_relay_close(struct proxy_relay *r)
 {
-	struct timeval	 tv;
-	const char	*why;
-	char		 real[INET_ADDRSTRLEN];
-	uint64_t	 now, left, share;
-	int		 s;
-
-	while (c->next < c->naddrs) {
-		memset(&c->real, 0, sizeof(c->real));
-		c->real.sin_family = AF_INET;
-		c->real.sin_addr.s_addr = c->addrs[c->next++];
-		c->real.sin_port = c->virt.sin_port;
-		inet_ntop(AF_INET, &c->real.sin_addr, real, sizeof(real));
-
-		now = proxy_now();
-		if (now >= c->dial_end) {
-			log_info("%s: dial timeout reached, %d address(es) "
-			    "not tried", proxy_flow("TCP", &c->client,
-			    c->domain, &c->virt), c->naddrs - c->next + 1);
-			break;
-		}
-		if ((why = proxy_loop(&c->real)) != NULL) {
-			log_info("%s: dial %s:%u: %s",
-			    proxy_flow("TCP", &c->client, c->domain, &c->virt),
-			    real, ntohs(c->real.sin_port), why);
-			continue;
-		}
-		s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-		if (s == -1 || (connect(s, (struct sockaddr *)&c->real,
-		    sizeof(c->real)) == -1 && errno != EINPROGRESS)) {
-			log_info("%s: dial %s:%u: %s",
-			    proxy_flow("TCP", &c->client, c->domain, &c->virt),
-			    real, ntohs(c->real.sin_port), strerror(errno));
-			if (s != -1)
-				close(s);
-			continue;
-		}
-		left = c->dial_end - now;
-		share = left / (c->naddrs - c->next + 1);
-		if (share < PROXY_DIAL_MIN_MS)
-			share = left < PROXY_DIAL_MIN_MS ?
-			    left : PROXY_DIAL_MIN_MS;
-		tv.tv_sec = share / 1000;
-		tv.tv_usec = (share % 1000) * 1000;
-		c->sfd = s;
-		event_set(&c->sev, s, EV_WRITE, proxy_tcp_dialled, c);
-		if (event_add(&c->sev, &tv) == -1)
-			fatal("%s: event_add", __func__);
-		return;
+	proxy_addr_unwait(r->pa, &r->wait);
+	if (r->state == PROXY_RELAY) {
+		TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
+		proxy_stats.bytes_sent += r->sent;
+		proxy_stats.bytes_received += r->received;
+		proxy_journal_close(proxy_relay_flow(r), &r->start, r->sent,
+		    r->received);
+		proxy_addr_unpin(r->pa);
 	}
-	/* Every address failed: the client learns it as the server would. */
-	proxy_tcp_close(c, 1);
+	proxy_addr_put(r->pa);
 }
 
-static void
-proxy_tcp_dialled(int fd, short ev, void *arg)
+static struct proxy_relay_list *
+proxy_relay_lru(const struct proxy_relay *r)
 {
-	struct proxy_tcp	*c = arg;
-	const char		*why = NULL;
-	char			 real[INET_ADDRSTRLEN];
-	socklen_t		 len = sizeof(int);
-	int			 error = 0;
-
-	if (ev & EV_TIMEOUT)
-		why = "timed out";
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
-		why = strerror(errno);
-	else if (error != 0)
-		why = strerror(error);
-	if (why == NULL) {
-		proxy_tcp_connected(c);
-		return;
-	}
-	log_info("%s: dial %s:%u: %s",
-	    proxy_flow("TCP", &c->client, c->domain, &c->virt),
-	    inet_ntop(AF_INET, &c->real.sin_addr, real, sizeof(real)),
-	    ntohs(c->real.sin_port), why);
-	close(c->sfd);
-	c->sfd = -1;
-	proxy_tcp_dial(c);
-}
-
-static void
-proxy_tcp_connected(struct proxy_tcp *c)
-{
-	int			on = 1;
-
-	/* Pipes only now: a connection being set up costs no more fds. */
-	if (proxy_pipe_get(c->up.pipe) == -1 ||
-	    proxy_pipe_get(c->down.pipe) == -1) {
-		proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR, "%s: pipe: %s",
-		    proxy_flow("TCP", &c->client, c->domain, &c->virt),
-		    strerror(errno));
-		proxy_tcp_close(c, 1);
-		return;
-	}
-	proxy_pin(c->pa);
-	c->pinned = 1;
-	proxy_stats.tcp_total++;
-	c->state = PROXY_TCP_RELAY;
-	c->last = proxy_now();
-	TAILQ_INSERT_TAIL(&proxy_tcp_lru, c, entry);
-	log_info("[+] %s", proxy_flow("TCP", &c->client, c->domain,
-	    &c->virt));
-
-	/* Segments leave as they came: no delay of the proxy's own. */
-	setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	setsockopt(c->sfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	c->sevents = 0;		/* the dial's one-shot event is over */
-	c->up.want = EV_READ;
-	c->down.want = EV_READ;
-	proxy_tcp_watch(c, &c->cev, c->cfd, &c->cevents, EV_READ);
-	proxy_tcp_watch(c, &c->sev, c->sfd, &c->sevents, EV_READ);
-}
-
-static void
-proxy_tcp_io(int fd, short ev, void *arg)
-{
-	struct proxy_tcp	*c = arg;
-	struct proxy_dir	*from, *to;
-	int			 moved = 0, n;
-
-	/* What reading fd feeds, and what writing to it drains. */
-	from = fd == c->cfd ? &c->up : &c->down;
-	to = fd == c->cfd ? &c->down : &c->up;
-	if (ev & EV_READ) {
-		if ((n = proxy_tcp_pump(c, from)) == -1)
-			goto failed;
-		moved |= n;
-	}
-	if (ev & EV_WRITE) {
-		if ((n = proxy_tcp_pump(c, to)) == -1)
-			goto failed;
-		moved |= n;
-	}
-	if (c->up.shut && c->down.shut) {
-		proxy_tcp_close(c, 0);
-		return;
-	}
-	if (moved) {
-		c->last = proxy_now();
-		TAILQ_REMOVE(&proxy_tcp_lru, c, entry);
-		TAILQ_INSERT_TAIL(&proxy_tcp_lru, c, entry);
-	}
-	proxy_tcp_watch(c, &c->cev, c->cfd, &c->cevents,
-	    (c->up.want & EV_READ) | (c->down.want & EV_WRITE));
-	proxy_tcp_watch(c, &c->sev, c->sfd, &c->sevents,
-	    (c->down.want & EV_READ) | (c->up.want & EV_WRITE));
-	return;
- failed:
-	log_debug("%s: %s", proxy_flow("TCP", &c->client, c->domain,
-	    &c->virt), strerror(errno));
-	proxy_tcp_close(c, 1);
-}
-
-/*
- * Move what the source has to the sink through the direction's pipe until
- * one of them would block, and say which in d->want.  The pipe is filled
- * only when empty, so an EAGAIN from the source means it has nothing, not
- * that the pipe is full.  Returns 1 when bytes moved, 0 when none did, -1
- * on an error of either socket.
- */
-static int
-proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
-{
-	ssize_t	n;
-	int	src, dst, i, moved = 0;
-
-	src = d == &c->up ? c->cfd : c->sfd;
-	dst = d == &c->up ? c->sfd : c->cfd;
-	d->want = 0;
-	if (d->shut)
-		return (0);
-	for (i = 0; i < PROXY_SPLICE_ROUNDS; i++) {
-		if (d->inpipe > 0) {
-			n = splice(d->pipe[0], NULL, dst, NULL, d->inpipe,
-			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				if (errno != EAGAIN)
-					return (-1);
-				d->want = EV_WRITE;
-				return (moved);
-			}
-			d->inpipe -= n;
-			d->bytes += n;
-			moved = 1;
-			continue;
-		}
-		if (d->eof) {
-			/* Drained: pass the EOF on, the other way goes on. */
-			if (shutdown(dst, SHUT_WR) == -1 && errno != ENOTCONN)
-				return (-1);
-			d->shut = 1;
-			return (moved);
-		}
-		n = splice(src, NULL, d->pipe[1], NULL, PROXY_SPLICE_MAX,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return (-1);
-			d->want = EV_READ;
-			return (moved);
-		}
-		if (n == 0)
-			d->eof = 1;
-		else {
-			d->inpipe += n;
-			moved = 1;
-		}
-	}
-	/* Its share of this wake-up is used; the loop calls again. */
-	d->want = d->inpipe > 0 ? EV_WRITE : EV_READ;
-	return (moved);
-}
-
-/* Watch fd for want, touching the event only when that changes. */
-static void
-proxy_tcp_watch(struct proxy_tcp *c, struct event *ev, int fd, short *cur,
-    short want)
-{
-	if (*cur == want)
-		return;
-	if (*cur != 0)
-		event_del(ev);
-	*cur = want;
-	if (want == 0)
-		return;
-	event_set(ev, fd, want | EV_PERSIST, proxy_tcp_io, c);
-	if (event_add(ev, NULL) == -1)
-		fatal("%s: event_add", __func__);
-}
-
-/* Close a connection; abort resets both sides instead of closing them. */
-static void
-proxy_tcp_close(struct proxy_tcp *c, int abort)
-{
-	if (c->wait.waiting)
-		TAILQ_REMOVE(&c->pa->waiters, &c->wait, entry);
-	switch (c->state) {
-	case PROXY_TCP_LOOKUP:
-		break;
-	case PROXY_TCP_DIAL:
-		if (c->sfd != -1)
-			event_del(&c->sev);
-		break;
-	case PROXY_TCP_RELAY:
-		if (c->cevents != 0)
-			event_del(&c->cev);
-		if (c->sevents != 0)
-			event_del(&c->sev);
-		TAILQ_REMOVE(&proxy_tcp_lru, c, entry);
-		proxy_stats.bytes_sent += c->up.bytes;
-		proxy_stats.bytes_received += c->down.bytes;
-		proxy_journal_close(proxy_flow("TCP", &c->client, c->domain,
-		    &c->virt), &c->start, c->up.bytes, c->down.bytes);
-		break;
-	}
-	if (c->pinned)
-		proxy_unpin(c->pa);
-	proxy_addr_put(c->pa);
-	if (abort) {
-		proxy_tcp_rst(c->cfd);
-		if (c->sfd != -1)
-			proxy_tcp_rst(c->sfd);
-	} else {
-		close(c->cfd);
-		if (c->sfd != -1)
-			close(c->sfd);
-	}
-	proxy_pipe_put(c->up.pipe, c->up.inpipe);
-	proxy_pipe_put(c->down.pipe, c->down.inpipe);
-	free(c->domain);
-	free(c);
-	proxy_ntcp--;
-	proxy_fd_freed();
-}
-
-/* Close with a reset, so the peer knows at once it was refused. */
-static void
-proxy_tcp_rst(int s)
-{
-	struct linger	l = { 1, 0 };
-
-	setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	close(s);
-}
-
-/* UDP */
-
-/* Keyed, so that clients cannot aim at one chain of the table. */
-static uint32_t
-proxy_udp_hashkey(const struct sockaddr_in *client,
-    const struct sockaddr_in *virt)
-{
-	uint64_t	h;
-
-	h = ((uint64_t)client->sin_addr.s_addr << 32 |
-	    virt->sin_addr.s_addr) ^ proxy_udp_key[0];
-	h *= 0x9e3779b97f4a7c15ULL;
-	h ^= ((uint64_t)client->sin_port << 16 | virt->sin_port) ^
-	    proxy_udp_key[1];
-	h ^= h >> 31;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 29;
-	return ((uint32_t)(h >> 32));
-}
-
-static struct proxy_udp *
-proxy_udp_find(const struct sockaddr_in *client,
-    const struct sockaddr_in *virt)
-{
-	struct proxy_udp	*s;
-
-	LIST_FOREACH(s, &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
-	    proxy_udp_mask], hentry)
-		if (s->client.sin_addr.s_addr == client->sin_addr.s_addr &&
-		    s->client.sin_port == client->sin_port &&
-		    s->virt.sin_addr.s_addr == virt->sin_addr.s_addr &&
-		    s->virt.sin_port == virt->sin_port)
-			return (s);
-	return (NULL);
-}
-
-/* Datagrams on the transparent listener: their session's first ones. */
-static void
-proxy_udp_read(int fd, short ev, void *arg)
-{
-	union {
-		struct cmsghdr	hdr;
-		unsigned char	buf[CMSG_SPACE(sizeof(struct sockaddr_in))];
-	}			 cbuf;
-	struct sockaddr_in	 client, virt;
-	struct cmsghdr		*cm;
-	struct msghdr		 mh;
-	struct iovec		 iov;
-	ssize_t			 n;
-	int			 i, found;
-
-	(void)ev;
-	(void)arg;
-	for (i = 0; i < PROXY_UDP_BATCH; i++) {
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = proxy_bufs[0];
-		iov.iov_len = sizeof(proxy_bufs[0]);
-		mh.msg_name = &client;
-		mh.msg_namelen = sizeof(client);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
-		if ((n = recvmsg(fd, &mh, 0)) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				log_warn("UDP: recvmsg");
-			return;
-		}
-		found = 0;
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-		    cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level != SOL_IP ||
-			    cm->cmsg_type != IP_ORIGDSTADDR ||
-			    cm->cmsg_len < CMSG_LEN(sizeof(virt)))
-				continue;
-			memcpy(&virt, CMSG_DATA(cm), sizeof(virt));
-			found = 1;
-		}
-		if (!found || mh.msg_namelen != sizeof(client) ||
-		    client.sin_family != AF_INET || virt.sin_family != AF_INET)
-			continue;
-		proxy_udp_in(&client, &virt, proxy_bufs[0], n);
-	}
-}
-
-static void
-proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
-    const void *data, size_t len)
-{
-	struct proxy_udp	*s;
-	struct proxy_addr	*pa;
-	struct proxy_udp_list	*chain;
-
-	if ((s = proxy_udp_find(client, virt)) != NULL) {
-		proxy_udp_forward(s, data, len);
-		return;
-	}
-	if (!proxy_in_range(virt) || virt->sin_port == 0) {
-		proxy_ratelog(&proxy_rl_udp_virt, LOG_INFO,
-		    "%s: not a virtual address; dropped",
-		    proxy_flow("UDP", client, NULL, virt));
-		return;
-	}
-	/* The parent makes no reply socket to a client inside the range. */
-	if (proxy_in_range(client)) {
-		proxy_ratelog(&proxy_rl_udp_virt, LOG_INFO,
-		    "%s: a client inside the range; dropped",
-		    proxy_flow("UDP", client, NULL, virt));
-		return;
-	}
-	if (proxy_nudp >= conf->max_sessions) {
-		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
-		    "UDP: %u sessions open, dropping datagrams of new ones",
-		    proxy_nudp);
-		return;
-	}
-	if (!proxy_fd_room(PROXY_UDP_FDS)) {
-		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
-		    "UDP: %u connections and %u sessions hold all the "
-		    "descriptors; dropping datagrams of new sessions",
-		    proxy_ntcp, proxy_nudp);
-		return;
-	}
-	if ((pa = proxy_addr_get(virt->sin_addr.s_addr)) == NULL) {
-		log_warn("UDP");
-		return;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		log_warn("UDP");
-		proxy_addr_put(pa);
-		return;
-	}
-	s->pa = pa;
-	s->state = PROXY_UDP_LOOKUP;
-	s->client = *client;
-	s->virt = *virt;
-	s->ufd = s->rfd = -1;
-	STAILQ_INIT(&s->queue);
-	clock_gettime(CLOCK_MONOTONIC, &s->start);
-	chain = &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
-	    proxy_udp_mask];
-	LIST_INSERT_HEAD(chain, s, hentry);
-	proxy_nudp++;
-	proxy_udp_forward(s, data, len);
-	/* As for TCP: an eviction sent before this datagram is heard first. */
-	proxy_peer_drain();
-	if (proxy_addr_wait(pa, &s->wait, 1, s))
-		proxy_udp_answer(s, pa->domain, pa->addrs, pa->naddrs);
-}
-
-/* A datagram from the client: to the server, or queued until there is one. */
-static void
-proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
-{
-	struct proxy_dgram	*d;
-
-	if (s->state != PROXY_UDP_RELAY) {
-		if (s->nqueued >= PROXY_UDP_QUEUE ||
-		    proxy_udp_queued + len > PROXY_UDP_QUEUED_MAX ||
-		    (d = malloc(sizeof(*d) + len)) == NULL) {
-			s->dropped++;
-			return;
-		}
-		d->len = len;
-		memcpy(d->data, data, len);
-		STAILQ_INSERT_TAIL(&s->queue, d, entry);
-		s->nqueued++;
-		proxy_udp_queued += len;
-		return;
-	}
-	if (send(s->ufd, data, len, 0) == -1) {
-		/* A full socket buffer drops, like the network would. */
-		s->dropped++;
-		if (errno != EAGAIN && errno != ENOBUFS)
-			log_debug("%s: send: %s", proxy_flow("UDP",
-			    &s->client, s->domain, &s->virt), strerror(errno));
-		return;
-	}
-	s->sent += len;
-	proxy_udp_touch(s);
-}
-
-/* The domain and real addresses of the session's; no domain: a miss. */
-static void
-proxy_udp_answer(struct proxy_udp *s, const char *domain,
-    const uint32_t *addrs, size_t naddrs)
-{
-	struct msg_reply_sock	 rs;
-	const char		*why;
-	char			 real[INET_ADDRSTRLEN];
-
-	if (domain == NULL) {
-		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
-		    "%s: no domain has this address; dropped",
-		    proxy_flow("UDP", &s->client, NULL, &s->virt));
-		proxy_udp_close(s);
-		return;
-	}
-	if ((s->domain = strdup(domain)) == NULL) {
-		log_warn("UDP");
-		proxy_udp_close(s);
-		return;
-	}
-	if (naddrs == 0) {
-		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
-		    "%s: no real address; dropped",
-		    proxy_flow("UDP", &s->client, s->domain, &s->virt));
-		proxy_udp_close(s);
-		return;
-	}
-	s->real.sin_family = AF_INET;
-	s->real.sin_addr.s_addr = addrs[0];
-	s->real.sin_port = s->virt.sin_port;
-	inet_ntop(AF_INET, &s->real.sin_addr, real, sizeof(real));
-	if ((why = proxy_loop(&s->real)) != NULL) {
-		log_info("%s: dial %s:%u: %s", proxy_flow("UDP", &s->client,
-		    s->domain, &s->virt), real, ntohs(s->real.sin_port), why);
-		proxy_udp_close(s);
-		return;
-	}
-	if ((s->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1) {
-		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: socket: %s",
-		    proxy_flow("UDP", &s->client, s->domain, &s->virt),
-		    strerror(errno));
-		proxy_udp_close(s);
-		return;
-	}
-	if (connect(s->ufd, (struct sockaddr *)&s->real,
-	    sizeof(s->real)) == -1) {
-		log_info("%s: dial %s:%u: %s", proxy_flow("UDP", &s->client,
-		    s->domain, &s->virt), real, ntohs(s->real.sin_port),
-		    strerror(errno));
-		proxy_udp_close(s);
-		return;
-	}
-	/* Replies must come from virt, which only the parent may bind. */
-	s->state = PROXY_UDP_SOCK;
-	memset(&rs, 0, sizeof(rs));
-	rs.virt = s->virt;
-	rs.client = s->client;
-	proxy_req_add(&s->req, MSG_REPLY_SOCK_REQ, s);
-	if (chan_compose(&proxy_parent, MSG_REPLY_SOCK_REQ, s->req.id, -1,
-	    &rs, sizeof(rs)) == -1)
-		fatal("asking the parent");
-}
-
-/* The parent answered: fd is the reply socket, or -1 and rs says why not. */
-static void
-proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
-{
-	struct proxy_req	*r;
-	struct proxy_udp	*s;
-	struct proxy_dgram	*d;
-
-	if ((r = proxy_req_take(id, MSG_REPLY_SOCK_REQ)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return;
-	}
-	s = r->obj;
-	if (rs->virt.sin_addr.s_addr != s->virt.sin_addr.s_addr ||
-	    rs->virt.sin_port != s->virt.sin_port ||
-	    rs->client.sin_addr.s_addr != s->client.sin_addr.s_addr ||
-	    rs->client.sin_port != s->client.sin_port)
-		fatalx("reply socket for the wrong session");
-	if (fd == -1) {
-		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: reply socket: %s",
-		    proxy_flow("UDP", &s->client, s->domain, &s->virt),
-		    strerror(rs->error));
-		proxy_udp_close(s);
-		return;
-	}
-	s->rfd = fd;
-	proxy_pin(s->pa);
-	s->pinned = 1;
-	proxy_stats.udp_total++;
-	s->state = PROXY_UDP_RELAY;
-	s->last = proxy_now();
-	TAILQ_INSERT_TAIL(&proxy_udp_lru, s, entry);
-	log_info("[+] %s", proxy_flow("UDP", &s->client, s->domain,
-	    &s->virt));
-
-	event_set(&s->uev, s->ufd, EV_READ | EV_PERSIST,
-	    proxy_udp_server_read, s);
-	event_set(&s->rev, s->rfd, EV_READ | EV_PERSIST,
-	    proxy_udp_client_read, s);
-	if (event_add(&s->uev, NULL) == -1 || event_add(&s->rev, NULL) == -1)
-		fatal("%s: event_add", __func__);
-
-	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
-		STAILQ_REMOVE_HEAD(&s->queue, entry);
-		s->nqueued--;
-		proxy_udp_queued -= d->len;
-		proxy_udp_forward(s, d->data, d->len);
-		free(d);
-	}
-}
-
-/* From the real server, to the client through the reply socket. */
-static void
-proxy_udp_server_read(int fd, short ev, void *arg)
-{
-	struct proxy_udp	*s = arg;
-
-	(void)ev;
-	proxy_udp_relay(s, fd, s->rfd, &s->received);
-}
-
-/*
- * From the client on the reply socket: once it exists the kernel prefers
- * it, a connected socket, to the transparent listener.
- */
-static void
-proxy_udp_client_read(int fd, short ev, void *arg)
-{
-	struct proxy_udp	*s = arg;
-
-	(void)ev;
-	proxy_udp_relay(s, fd, s->ufd, &s->sent);
-}
-
-/*
- * Datagrams from one connected socket of a session to the other, a batch
- * per system call each way.  What the sink cannot take is dropped, as the
- * network would.  Errors are ICMP reports, given once: the next read goes
- * on.
- */
-static void
-proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
-{
-	int	i, n, off, r, round, moved = 0;
-
-	for (round = 0; round < PROXY_UDP_ROUNDS; round++) {
-		for (i = 0; i < PROXY_UDP_BATCH; i++) {
-			memset(&proxy_mmsg[i], 0, sizeof(proxy_mmsg[i]));
-			proxy_iov[i].iov_base = proxy_bufs[i];
-			proxy_iov[i].iov_len = sizeof(proxy_bufs[i]);
-			proxy_mmsg[i].msg_hdr.msg_iov = &proxy_iov[i];
-			proxy_mmsg[i].msg_hdr.msg_iovlen = 1;
-		}
-		if ((n = recvmmsg(from, proxy_mmsg, PROXY_UDP_BATCH,
-		    MSG_DONTWAIT, NULL)) == -1) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_debug("%s: %s", proxy_flow("UDP",
-				    &s->client, s->domain, &s->virt),
-				    strerror(errno));
-			break;
-		}
-		for (i = 0; i < n; i++)
-			proxy_iov[i].iov_len = proxy_mmsg[i].msg_len;
-		for (off = 0; off < n; off += r) {
-			r = sendmmsg(to, proxy_mmsg + off, n - off,
-			    MSG_DONTWAIT);
-			if (r == -1) {
-				if (errno == EAGAIN || errno == ENOBUFS) {
-					s->dropped += n - off;
-					break;
-				}
-				s->dropped++;
-				r = 1;		/* skip the one that failed */
-				continue;
-			}
-			for (i = off; i < off + r; i++)
-				*bytes += proxy_mmsg[i].msg_len;
-			moved = 1;
-		}
-		if (n < PROXY_UDP_BATCH)
-			break;
-	}
-	if (moved)
-		proxy_udp_touch(s);
-}
-
-static void
-proxy_udp_touch(struct proxy_udp *s)
-{
-	s->last = proxy_now();
-	TAILQ_REMOVE(&proxy_udp_lru, s, entry);
-	TAILQ_INSERT_TAIL(&proxy_udp_lru, s, entry);
-}
-
-static void
-proxy_udp_close(struct proxy_udp *s)
-{
-	struct proxy_dgram	*d;
-
-	proxy_req_cancel(&s->req);
-	if (s->wait.waiting)
-		TAILQ_REMOVE(&s->pa->waiters, &s->wait, entry);
-	LIST_REMOVE(s, hentry);
-	if (s->state == PROXY_UDP_RELAY) {
-		event_del(&s->uev);
-		event_del(&s->rev);
-		TAILQ_REMOVE(&proxy_udp_lru, s, entry);
-		proxy_stats.bytes_sent += s->sent;
-		proxy_stats.bytes_received += s->received;
-		proxy_journal_close(proxy_flow("UDP", &s->client, s->domain,
-		    &s->virt), &s->start, s->sent, s->received);
-	}
-	if (s->pinned)
-		proxy_unpin(s->pa);
-	proxy_addr_put(s->pa);
-	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
-		STAILQ_REMOVE_HEAD(&s->queue, entry);
-		proxy_udp_queued -= d->len;
-		s->dropped++;
-		free(d);
-	}
-	if (s->dropped > 0)
-		log_debug("%s: %u datagrams dropped", proxy_flow("UDP",
-		    &s->client, s->domain, &s->virt), s->dropped);
-	if (s->ufd != -1)
-		close(s->ufd);
-	if (s->rfd != -1)
-		close(s->rfd);
-	free(s->domain);
-	free(s);
-	proxy_nudp--;
-	proxy_fd_freed();
+	return (r->proto == IPPROTO_TCP ? &proxy_lru_tcp : &proxy_lru_udp);
 }

@@ -70,8 +70,7 @@ logged() { grep -q -- "$1" "$LOG"; }
 logged "control: flush all requested by uid 0" && ok "flush logged" ||
     fail "flush not logged with the peer's uid"
 [ "$(ctl -j show map)" = "[]" ] && ok "empty map" || fail "map not empty"
-# TODO(proxy): flush keeps mappings pinned by open connections; the
-# proxy's pinning test covers the dns side of it.
+# proxy-ctl.sh tests that flush keeps the mappings open connections pin.
 
 # Who may talk to the socket: root and the socket's group only.
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups \

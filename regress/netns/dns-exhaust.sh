@@ -141,12 +141,8 @@ lines=$(tail -n +$((lines0 + 1)) "$DLOG" |
     fail "300 names: $lines log lines: $(tail -n +$((lines0 + 1)) \
 	"$DLOG" | grep -v 'gives up its address' | tail -n 3)"
 
-# TODO(proxy): an address with an open proxy connection (pinned: "in-use"
-# from the proxy) is never reused, however old.  Needs the proxy, which
-# does not exist yet: connect through it to n5.test's address, wait past
-# ttl + grace, fill the range, and check n5.test keeps its address and
-# that the 15th name gets SERVFAIL when every other entry is pinned or
-# young.  Not faked here.
+# proxy-pin.sh tests that an address pinned by an open proxy connection
+# is never reused, however old, and that new names get SERVFAIL instead.
 
 expect "the dns process" "$(child_pid "$DP" dns)" "$DD"
 dw_stop "$DP"

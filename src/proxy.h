@@ -1,0 +1,130 @@
+/*
+ * proxy.h: what the files of the proxy process share (proxy.c, the main
+ * loop; proxy_addr.c, what is known of each virtual address; proxy_tcp.c
+ * and proxy_udp.c, the relays).  Private to them.
+ */
+
+#ifndef PROXY_H
+#define PROXY_H
+
+#include <sys/queue.h>
+#include <netinet/in.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
+#define PROXY_TCP_FDS		6	/* client, server, two pipes */
+#define PROXY_UDP_FDS		2	/* to the server, the reply socket */
+
+struct msg_answer;
+struct msg_reply_sock;
+struct proxy_addr;
+
+/* A request to the dns process or the parent, found again by its id. */
+struct proxy_req {
+	LIST_ENTRY(proxy_req)	 entry;
+	uint32_t		 id;		/* 0: none outstanding */
+	uint32_t		 type;		/* what was asked */
+	void			*obj;
+};
+
+/*
+ * A connection or session waiting for the answer about its address: cb
+ * hears the domain and real addresses, or a NULL domain for a miss.
+ */
+struct proxy_wait {
+	TAILQ_ENTRY(proxy_wait)	 entry;
+	void			(*cb)(struct proxy_wait *, const char *,
+				    const uint32_t *, size_t);
+	void			*arg;		/* the connection or session */
+	uint8_t			 waiting;
+};
+
+/* A kind of log line that a flood must not repeat more than once a second. */
+struct proxy_rate {
+	uint64_t		 last;		/* ms */
+	unsigned int		 suppressed;
+};
+
+/* How far a connection or session got; TCP dials, UDP asks for a socket. */
+enum proxy_state {
+	PROXY_LOOKUP,			/* asking the dns process */
+	PROXY_DIAL,			/* connecting to a real address */
+	PROXY_SOCK,			/* asking the parent for a socket */
+	PROXY_RELAY,
+};
+
+/*
+ * What a TCP connection and a UDP session have in common, the first
+ * member of both: its addresses, its answer and, once relaying, its place
+ * on the list of its protocol, its bytes and its journal lines.
+ */
+struct proxy_relay {
+	TAILQ_ENTRY(proxy_relay) entry;		/* relaying: least active 1st */
+	struct proxy_wait	 wait;
+	struct proxy_addr	*pa;
+	enum proxy_state	 state;
+	int			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	struct sockaddr_in	 client;
+	struct sockaddr_in	 virt;
+	struct sockaddr_in	 real;
+	char			*domain;
+	uint64_t		 sent;		/* client to server */
+	uint64_t		 received;
+	uint64_t		 last;		/* ms, coarse: a byte moved */
+	struct timespec		 start;
+};
+
+/* proxy.c */
+int		 proxy_fd_room(unsigned int);
+void		 proxy_fd_freed(void);
+uint64_t	 proxy_now(void);
+void		 proxy_ratelog(struct proxy_rate *, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+const char	*proxy_flow(const char *, const struct sockaddr_in *,
+		    const char *, const struct sockaddr_in *);
+const char	*proxy_relay_flow(const struct proxy_relay *);
+int		 proxy_in_range(const struct sockaddr_in *);
+const char	*proxy_loop(const struct sockaddr_in *);
+void		 proxy_peer_drain(void);
+int		 proxy_peer_compose(uint32_t, uint32_t, const void *, size_t);
+int		 proxy_parent_compose(uint32_t, uint32_t, const void *, size_t);
+void		 proxy_relay_open(struct proxy_relay *);
+void		 proxy_relay_touch(struct proxy_relay *);
+void		 proxy_relay_close(struct proxy_relay *);
+
+/* proxy_addr.c */
+void		 proxy_addr_init(void);
+void		 proxy_req_add(struct proxy_req *, uint32_t, void *);
+void		 proxy_req_cancel(struct proxy_req *);
+struct proxy_req *proxy_req_take(uint32_t, uint32_t);
+struct proxy_addr *proxy_addr_get(uint32_t);
+void		 proxy_addr_put(struct proxy_addr *);
+void		 proxy_addr_wait(struct proxy_addr *, struct proxy_wait *);
+void		 proxy_addr_unwait(struct proxy_addr *, struct proxy_wait *);
+void		 proxy_addr_pin(struct proxy_addr *);
+void		 proxy_addr_unpin(struct proxy_addr *);
+void		 proxy_addr_evicted(uint32_t, uint32_t);
+void		 proxy_addr_answer(uint32_t, uint32_t,
+		    const struct msg_answer *);
+void		 proxy_cache_flush(void);
+
+/* proxy_tcp.c */
+void		 proxy_tcp_listen(int);
+int		 proxy_tcp_paused(void);
+void		 proxy_tcp_unpause(void);
+uint32_t	 proxy_tcp_count(void);
+void		 proxy_tcp_idle(struct proxy_relay *);
+int		 proxy_pipe_pooled(void);
+int		 proxy_pipe_drop(void);
+
+/* proxy_udp.c */
+void		 proxy_udp_init(void);
+void		 proxy_udp_listen(int);
+uint32_t	 proxy_udp_count(void);
+void		 proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
+void		 proxy_udp_idle(struct proxy_relay *);
+
+#endif /* PROXY_H */

@@ -1,0 +1,597 @@
+/*
+ * proxy_tcp.c: the proxy process's TCP connections.  It owns the
+ * transparent TCP listener, accepting in batches and pausing when the
+ * descriptors run short, and each connection from accept to close: the
+ * wait for what is known of its virtual address, the dial of the real
+ * addresses within the dial timeout, the relay with splice(2) through a
+ * pipe per direction, half-close included, and the pool of empty pipes
+ * that new connections take from.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+#include "proxy.h"
+
+#define PROXY_SPLICE_ROUNDS	16	/* splices per direction and wake-up */
+#define PROXY_SPLICE_MAX	(1024 * 1024)	/* the pipe takes what fits */
+#define PROXY_PAUSE_MS		1000	/* accept off after EMFILE */
+#define PROXY_PIPE_POOL		128	/* empty pipes kept for new relays */
+#define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
+
+/* One direction of a TCP connection: source to pipe to sink. */
+struct proxy_dir {
+	int			 pipe[2];
+	size_t			 inpipe;	/* read, not written yet */
+	uint64_t		*bytes;		/* in r: written to the sink */
+	short			 want;		/* on the source or the sink */
+	uint8_t			 eof;		/* the source said EOF */
+	uint8_t			 shut;		/* and the sink heard of it */
+};
+
+struct proxy_tcp {
+	struct proxy_relay	 r;		/* first: the lists hold it */
+	int			 cfd;		/* client */
+	int			 sfd;		/* server, -1 until dialled */
+	struct event		 cev;
+	struct event		 sev;		/* also the dial's timeout */
+	short			 cevents;	/* what cev and sev watch */
+	short			 sevents;
+	uint32_t		 addrs[MSG_MAX_ADDRS];
+	uint8_t			 naddrs;
+	uint8_t			 next;		/* address to dial next */
+	struct proxy_dir	 up;		/* client to server */
+	struct proxy_dir	 down;		/* server to client */
+	uint64_t		 dial_end;	/* ms */
+};
+
+static struct event		 proxy_ev_tcp;
+static struct event		 proxy_ev_resume;
+static uint32_t			 proxy_ntcp;
+static int			 proxy_tcp_full;	/* accept off */
+static int			 proxy_pool[PROXY_PIPE_POOL][2];
+static int			 proxy_npool;
+static struct proxy_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
+				 proxy_rl_tcp_fd, proxy_rl_tcp_virt;
+
+static void	proxy_tcp_accept(int, short, void *);
+static void	proxy_tcp_new(int, const struct sockaddr_in *);
+static void	proxy_tcp_resume(int, short, void *);
+static void	proxy_tcp_answer(struct proxy_wait *, const char *,
+		    const uint32_t *, size_t);
+static void	proxy_tcp_dial(struct proxy_tcp *);
+static void	proxy_tcp_dialled(int, short, void *);
+static void	proxy_tcp_connected(struct proxy_tcp *);
+static void	proxy_tcp_io(int, short, void *);
+static int	proxy_tcp_pump(struct proxy_tcp *, struct proxy_dir *);
+static void	proxy_tcp_watch(struct proxy_tcp *, struct event *, int,
+		    short *, short);
+static void	proxy_tcp_close(struct proxy_tcp *, int);
+static void	proxy_tcp_rst(int);
+static int	proxy_pipe_get(int [2]);
+static void	proxy_pipe_put(int [2], size_t);
+
+/* Accept on the transparent listener from now on. */
+void
+proxy_tcp_listen(int fd)
+{
+	event_set(&proxy_ev_tcp, fd, EV_READ | EV_PERSIST, proxy_tcp_accept,
+	    NULL);
+	if (event_add(&proxy_ev_tcp, NULL) == -1)
+		fatal("%s: event_add", __func__);
+	evtimer_set(&proxy_ev_resume, proxy_tcp_resume, NULL);
+}
+
+static void
+proxy_tcp_accept(int fd, short ev, void *arg)
+{
+	struct timeval		 tv = { PROXY_PAUSE_MS / 1000, 0 };
+	struct sockaddr_in	 client[PROXY_ACCEPT_BATCH];
+	socklen_t		 len;
+	int			 i, n = 0, s[PROXY_ACCEPT_BATCH];
+
+	(void)ev;
+	(void)arg;
+	for (i = 0; i < PROXY_ACCEPT_BATCH; i++) {
+		if (!proxy_fd_room(PROXY_TCP_FDS * (n + 1))) {
+			proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
+			    "TCP: %u connections and %u UDP sessions hold "
+			    "all the descriptors; accepting again when one "
+			    "closes", proxy_ntcp + n, proxy_udp_count());
+			event_del(&proxy_ev_tcp);
+			proxy_tcp_full = 1;
+			break;
+		}
+		len = sizeof(client[n]);
+		if ((s[n] = accept4(fd, (struct sockaddr *)&client[n], &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) != -1) {
+			n++;
+			continue;
+		}
+		if (errno == ECONNABORTED || errno == EINTR)
+			continue;
+		if (errno == EMFILE || errno == ENFILE) {
+			/* Level-triggered: it would spin until then. */
+			proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
+			    "TCP: accept: %s; pausing for 1s",
+			    strerror(errno));
+			event_del(&proxy_ev_tcp);
+			evtimer_add(&proxy_ev_resume, &tv);
+		} else if (errno != EAGAIN)
+			log_warn("TCP: accept");
+		break;
+	}
+	if (n == 0)
+		return;
+	proxy_peer_drain();
+	for (i = 0; i < n; i++)
+		proxy_tcp_new(s[i], &client[i]);
+}
+
+static void
+proxy_tcp_new(int s, const struct sockaddr_in *client)
+{
+	struct sockaddr_in	 virt;
+	struct proxy_tcp	*c;
+	socklen_t		 len;
+
+	if (proxy_ntcp >= conf->max_conn) {
+		proxy_ratelog(&proxy_rl_tcp_full, LOG_ERR,
+		    "TCP: %u connections open, refusing more", proxy_ntcp);
+		proxy_tcp_rst(s);
+		return;
+	}
+	len = sizeof(virt);
+	if (getsockname(s, (struct sockaddr *)&virt, &len) == -1 ||
+	    virt.sin_family != AF_INET) {
+		log_warn("TCP: getsockname");
+		close(s);
+		return;
+	}
+	if (!proxy_in_range(&virt)) {
+		/* Dialled the listener itself, not through TPROXY. */
+		proxy_ratelog(&proxy_rl_tcp_virt, LOG_INFO,
+		    "%s: not a virtual address",
+		    proxy_flow("TCP", client, NULL, &virt));
+		proxy_tcp_rst(s);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->r.pa = proxy_addr_get(virt.sin_addr.s_addr)) == NULL) {
+		log_warn("TCP");
+		free(c);
+		proxy_tcp_rst(s);
+		return;
+	}
+	c->r.state = PROXY_LOOKUP;
+	c->r.proto = IPPROTO_TCP;
+	c->cfd = s;
+	c->sfd = -1;
+	c->up.pipe[0] = c->up.pipe[1] = -1;
+	c->up.bytes = &c->r.sent;
+	c->down.pipe[0] = c->down.pipe[1] = -1;
+	c->down.bytes = &c->r.received;
+	c->r.client = *client;
+	c->r.virt = virt;
+	c->r.wait.cb = proxy_tcp_answer;
+	c->r.wait.arg = c;
+	clock_gettime(CLOCK_MONOTONIC, &c->r.start);
+	proxy_ntcp++;
+	proxy_addr_wait(c->r.pa, &c->r.wait);
+}
+
+static void
+proxy_tcp_resume(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (event_add(&proxy_ev_tcp, NULL) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+/* Whether accepting stopped until a close gives descriptors back. */
+int
+proxy_tcp_paused(void)
+{
+	return (proxy_tcp_full);
+}
+
+/* A close gave them back: accept again. */
+void
+proxy_tcp_unpause(void)
+{
+	proxy_tcp_full = 0;
+	if (event_add(&proxy_ev_tcp, NULL) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+/* Connections open, relaying or not. */
+uint32_t
+proxy_tcp_count(void)
+{
+	return (proxy_ntcp);
+}
+
+/* The domain and real addresses of the connection's; no domain: a miss. */
+static void
+proxy_tcp_answer(struct proxy_wait *w, const char *domain,
+    const uint32_t *addrs, size_t naddrs)
+{
+	struct proxy_tcp	*c = w->arg;
+
+	if (domain == NULL) {
+		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
+		    "%s: no domain has this address",
+		    proxy_flow("TCP", &c->r.client, NULL, &c->r.virt));
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	if ((c->r.domain = strdup(domain)) == NULL) {
+		log_warn("TCP");
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	if (naddrs == 0) {
+		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
+		    "%s: no real address", proxy_relay_flow(&c->r));
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	memcpy(c->addrs, addrs, naddrs * sizeof(c->addrs[0]));
+	c->naddrs = naddrs;
+	c->r.state = PROXY_DIAL;
+	c->dial_end = proxy_now() + conf->dial_ms;
+	proxy_tcp_dial(c);
+}
+
+/*
+ * Connect to the next real address.  Like Go's dialer, which the seed
+ * used, the dial timeout covers all addresses, each getting an even share
+ * of what is left but no less than 2 s (or what is left, if less).
+ */
+static void
+proxy_tcp_dial(struct proxy_tcp *c)
+{
+	struct timeval	 tv;
+	const char	*why;
+	char		 real[INET_ADDRSTRLEN];
+	uint64_t	 now, left, share;
+	int		 s;
+
+	while (c->next < c->naddrs) {
+		memset(&c->r.real, 0, sizeof(c->r.real));
+		c->r.real.sin_family = AF_INET;
+		c->r.real.sin_addr.s_addr = c->addrs[c->next++];
+		c->r.real.sin_port = c->r.virt.sin_port;
+		inet_ntop(AF_INET, &c->r.real.sin_addr, real, sizeof(real));
+
+		now = proxy_now();
+		if (now >= c->dial_end) {
+			log_info("%s: dial timeout reached, %d address(es) "
+			    "not tried", proxy_relay_flow(&c->r),
+			    c->naddrs - c->next + 1);
+			break;
+		}
+		if ((why = proxy_loop(&c->r.real)) != NULL) {
+			log_info("%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
+			    real, ntohs(c->r.real.sin_port), why);
+			continue;
+		}
+		s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+		if (s == -1 || (connect(s, (struct sockaddr *)&c->r.real,
+		    sizeof(c->r.real)) == -1 && errno != EINPROGRESS)) {
+			log_info("%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
+			    real, ntohs(c->r.real.sin_port), strerror(errno));
+			if (s != -1)
+				close(s);
+			continue;
+		}
+		left = c->dial_end - now;
+		share = left / (c->naddrs - c->next + 1);
+		if (share < PROXY_DIAL_MIN_MS)
+			share = left < PROXY_DIAL_MIN_MS ?
+			    left : PROXY_DIAL_MIN_MS;
+		tv.tv_sec = share / 1000;
+		tv.tv_usec = (share % 1000) * 1000;
+		c->sfd = s;
+		event_set(&c->sev, s, EV_WRITE, proxy_tcp_dialled, c);
+		if (event_add(&c->sev, &tv) == -1)
+			fatal("%s: event_add", __func__);
+		return;
+	}
+	/* Every address failed: the client learns it as the server would. */
+	proxy_tcp_close(c, 1);
+}
+
+static void
+proxy_tcp_dialled(int fd, short ev, void *arg)
+{
+	struct proxy_tcp	*c = arg;
+	const char		*why = NULL;
+	char			 real[INET_ADDRSTRLEN];
+	socklen_t		 len = sizeof(int);
+	int			 error = 0;
+
+	if (ev & EV_TIMEOUT)
+		why = "timed out";
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+		why = strerror(errno);
+	else if (error != 0)
+		why = strerror(error);
+	if (why == NULL) {
+		proxy_tcp_connected(c);
+		return;
+	}
+	log_info("%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
+	    inet_ntop(AF_INET, &c->r.real.sin_addr, real, sizeof(real)),
+	    ntohs(c->r.real.sin_port), why);
+	close(c->sfd);
+	c->sfd = -1;
+	proxy_tcp_dial(c);
+}
+
+static void
+proxy_tcp_connected(struct proxy_tcp *c)
+{
+	int			on = 1;
+
+	/* Pipes only now: a connection being set up costs no more fds. */
+	if (proxy_pipe_get(c->up.pipe) == -1 ||
+	    proxy_pipe_get(c->down.pipe) == -1) {
+		proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR, "%s: pipe: %s",
+		    proxy_relay_flow(&c->r), strerror(errno));
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	proxy_relay_open(&c->r);
+
+	/* Segments leave as they came: no delay of the proxy's own. */
+	setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	setsockopt(c->sfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	c->sevents = 0;		/* the dial's one-shot event is over */
+	c->up.want = EV_READ;
+	c->down.want = EV_READ;
+	proxy_tcp_watch(c, &c->cev, c->cfd, &c->cevents, EV_READ);
+	proxy_tcp_watch(c, &c->sev, c->sfd, &c->sevents, EV_READ);
+}
+
+static void
+proxy_tcp_io(int fd, short ev, void *arg)
+{
+	struct proxy_tcp	*c = arg;
+	struct proxy_dir	*from, *to;
+	int			 moved = 0, n;
+
+	/* What reading fd feeds, and what writing to it drains. */
+	from = fd == c->cfd ? &c->up : &c->down;
+	to = fd == c->cfd ? &c->down : &c->up;
+	if (ev & EV_READ) {
+		if ((n = proxy_tcp_pump(c, from)) == -1)
+			goto failed;
+		moved |= n;
+	}
+	if (ev & EV_WRITE) {
+		if ((n = proxy_tcp_pump(c, to)) == -1)
+			goto failed;
+		moved |= n;
+	}
+	if (c->up.shut && c->down.shut) {
+		proxy_tcp_close(c, 0);
+		return;
+	}
+	if (moved)
+		proxy_relay_touch(&c->r);
+	proxy_tcp_watch(c, &c->cev, c->cfd, &c->cevents,
+	    (c->up.want & EV_READ) | (c->down.want & EV_WRITE));
+	proxy_tcp_watch(c, &c->sev, c->sfd, &c->sevents,
+	    (c->down.want & EV_READ) | (c->up.want & EV_WRITE));
+	return;
+ failed:
+	log_debug("%s: %s", proxy_relay_flow(&c->r), strerror(errno));
+	proxy_tcp_close(c, 1);
+}
+
+/*
+ * Move what the source has to the sink through the direction's pipe until
+ * one of them would block, and say which in d->want.  The pipe is filled
+ * only when empty, so an EAGAIN from the source means it has nothing, not
+ * that the pipe is full.  Returns 1 when bytes moved, 0 when none did, -1
+ * on an error of either socket.
+ */
+static int
+proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
+{
+	ssize_t	n;
+	int	src, dst, i, moved = 0;
+
+	src = d == &c->up ? c->cfd : c->sfd;
+	dst = d == &c->up ? c->sfd : c->cfd;
+	d->want = 0;
+	if (d->shut)
+		return (0);
+	for (i = 0; i < PROXY_SPLICE_ROUNDS; i++) {
+		if (d->inpipe > 0) {
+			n = splice(d->pipe[0], NULL, dst, NULL, d->inpipe,
+			    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					return (-1);
+				d->want = EV_WRITE;
+				return (moved);
+			}
+			d->inpipe -= n;
+			*d->bytes += n;
+			moved = 1;
+			continue;
+		}
+		if (d->eof) {
+			/* Drained: pass the EOF on, the other way goes on. */
+			if (shutdown(dst, SHUT_WR) == -1 && errno != ENOTCONN)
+				return (-1);
+			d->shut = 1;
+			return (moved);
+		}
+		n = splice(src, NULL, d->pipe[1], NULL, PROXY_SPLICE_MAX,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				return (-1);
+			d->want = EV_READ;
+			return (moved);
+		}
+		if (n == 0)
+			d->eof = 1;
+		else {
+			d->inpipe += n;
+			moved = 1;
+		}
+	}
+	/* Its share of this wake-up is used; the loop calls again. */
+	d->want = d->inpipe > 0 ? EV_WRITE : EV_READ;
+	return (moved);
+}
+
+/* Watch fd for want, touching the event only when that changes. */
+static void
+proxy_tcp_watch(struct proxy_tcp *c, struct event *ev, int fd, short *cur,
+    short want)
+{
+	if (*cur == want)
+		return;
+	if (*cur != 0)
+		event_del(ev);
+	*cur = want;
+	if (want == 0)
+		return;
+	event_set(ev, fd, want | EV_PERSIST, proxy_tcp_io, c);
+	if (event_add(ev, NULL) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+/* Close a connection; abort resets both sides instead of closing them. */
+static void
+proxy_tcp_close(struct proxy_tcp *c, int abort)
+{
+	switch (c->r.state) {
+	case PROXY_DIAL:
+		if (c->sfd != -1)
+			event_del(&c->sev);
+		break;
+	case PROXY_RELAY:
+		if (c->cevents != 0)
+			event_del(&c->cev);
+		if (c->sevents != 0)
+			event_del(&c->sev);
+		break;
+	default:
+		break;
+	}
+	proxy_relay_close(&c->r);
+	if (abort) {
+		proxy_tcp_rst(c->cfd);
+		if (c->sfd != -1)
+			proxy_tcp_rst(c->sfd);
+	} else {
+		close(c->cfd);
+		if (c->sfd != -1)
+			close(c->sfd);
+	}
+	proxy_pipe_put(c->up.pipe, c->up.inpipe);
+	proxy_pipe_put(c->down.pipe, c->down.inpipe);
+	free(c->r.domain);
+	free(c);
+	proxy_ntcp--;
+	proxy_fd_freed();
+}
+
+/* The sweep found it idle too long: closed, not reset. */
+void
+proxy_tcp_idle(struct proxy_relay *r)
+{
+	proxy_tcp_close((struct proxy_tcp *)r, 0);
+}
+
+/* Close with a reset, so the peer knows at once it was refused. */
+static void
+proxy_tcp_rst(int s)
+{
+	struct linger	l = { 1, 0 };
+
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(s);
+}
+
+/*
+ * A pipe for a relay: an empty one kept from a closed connection if there
+ * is one.  Short connections then cost no pipe2() and no close() of
+ * their pipes.
+ */
+static int
+proxy_pipe_get(int p[2])
+{
+	if (proxy_npool == 0)
+		return (pipe2(p, O_NONBLOCK | O_CLOEXEC));
+	proxy_npool--;
+	p[0] = proxy_pool[proxy_npool][0];
+	p[1] = proxy_pool[proxy_npool][1];
+	return (0);
+}
+
+/* A relay's pipe kept when nothing is left in it, else closed. */
+static void
+proxy_pipe_put(int p[2], size_t inpipe)
+{
+	if (p[0] == -1)
+		return;
+	if (inpipe == 0 && proxy_npool < PROXY_PIPE_POOL) {
+		proxy_pool[proxy_npool][0] = p[0];
+		proxy_pool[proxy_npool][1] = p[1];
+		proxy_npool++;
+	} else {
+		close(p[0]);
+		close(p[1]);
+	}
+	p[0] = p[1] = -1;
+}
+
+/* Pipes kept, two descriptors each. */
+int
+proxy_pipe_pooled(void)
+{
+	return (proxy_npool);
+}
+
+/* Close a kept pipe to make room; 0 when none is kept. */
+int
+proxy_pipe_drop(void)
+{
+	if (proxy_npool == 0)
+		return (0);
+	proxy_npool--;
+	close(proxy_pool[proxy_npool][0]);
+	close(proxy_pool[proxy_npool][1]);
+	return (1);
+}

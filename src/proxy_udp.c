@@ -1,0 +1,524 @@
+/*
+ * proxy_udp.c: the proxy process's UDP sessions, one per client address
+ * and port and virtual address and port, kept in a keyed hash table.  It
+ * owns the transparent UDP listener, which sees each session's first
+ * datagrams, the datagrams queued while the session is set up, the
+ * socket connected to the real server, the reply socket the parent makes
+ * for the virtual address, and the buffers that relay datagrams between
+ * the two a batch per system call.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+#include "proxy.h"
+
+#define PROXY_UDP_BATCH		32	/* datagrams per system call */
+#define PROXY_UDP_ROUNDS	4	/* batches per wake-up and socket */
+#define PROXY_UDP_QUEUE		32	/* datagrams held while setting up */
+#define PROXY_UDP_QUEUED_MAX	(4 * 1024 * 1024) /* all sessions */
+#define PROXY_DGRAM_MAX		65535
+#define PROXY_UDP_BUCKETS_MIN	256
+#define PROXY_UDP_BUCKETS_MAX	65536
+
+struct proxy_dgram {
+	STAILQ_ENTRY(proxy_dgram) entry;
+	size_t			 len;
+	unsigned char		 data[];
+};
+
+struct proxy_udp {
+	struct proxy_relay	 r;		/* first: the lists hold it */
+	LIST_ENTRY(proxy_udp)	 hentry;	/* by client and virtual addr */
+	struct proxy_req	 req;		/* the reply socket asked for */
+	int			 ufd;		/* connected to the server */
+	int			 rfd;		/* from virt to the client */
+	struct event		 uev;
+	struct event		 rev;
+	STAILQ_HEAD(, proxy_dgram) queue;
+	unsigned int		 nqueued;
+	unsigned int		 dropped;
+};
+
+LIST_HEAD(proxy_udp_list, proxy_udp);
+
+static struct event		 proxy_ev_udp;
+static struct proxy_udp_list	*proxy_udp_hash;
+static uint32_t			 proxy_udp_mask;
+static uint64_t			 proxy_udp_key[2];
+static uint32_t			 proxy_nudp;
+static size_t			 proxy_udp_queued;	/* bytes */
+/* One batch of datagrams in flight: 2 MB, touched as far as used. */
+static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
+static struct iovec		 proxy_iov[PROXY_UDP_BATCH];
+static struct mmsghdr		 proxy_mmsg[PROXY_UDP_BATCH];
+static struct proxy_rate	 proxy_rl_udp_miss, proxy_rl_udp_full,
+				 proxy_rl_udp_virt, proxy_rl_udp_fd;
+
+static uint32_t	proxy_udp_hashkey(const struct sockaddr_in *,
+		    const struct sockaddr_in *);
+static struct proxy_udp *proxy_udp_find(const struct sockaddr_in *,
+		    const struct sockaddr_in *);
+static void	proxy_udp_read(int, short, void *);
+static void	proxy_udp_in(const struct sockaddr_in *,
+		    const struct sockaddr_in *, const void *, size_t);
+static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
+static void	proxy_udp_answer(struct proxy_wait *, const char *,
+		    const uint32_t *, size_t);
+static void	proxy_udp_server_read(int, short, void *);
+static void	proxy_udp_client_read(int, short, void *);
+static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
+static void	proxy_udp_close(struct proxy_udp *);
+
+/* The session table: sized and keyed once, at start-up. */
+void
+proxy_udp_init(void)
+{
+	uint32_t	n, i;
+
+	/* Sized once: a reload may change the limit, not the table. */
+	for (n = PROXY_UDP_BUCKETS_MIN; n < conf->max_sessions &&
+	    n < PROXY_UDP_BUCKETS_MAX; n <<= 1)
+		;
+	if ((proxy_udp_hash = calloc(n, sizeof(*proxy_udp_hash))) == NULL)
+		fatal(NULL);
+	for (i = 0; i < n; i++)
+		LIST_INIT(&proxy_udp_hash[i]);
+	proxy_udp_mask = n - 1;
+	arc4random_buf(proxy_udp_key, sizeof(proxy_udp_key));
+}
+
+/* Read the transparent listener from now on. */
+void
+proxy_udp_listen(int fd)
+{
+	event_set(&proxy_ev_udp, fd, EV_READ | EV_PERSIST, proxy_udp_read,
+	    NULL);
+	if (event_add(&proxy_ev_udp, NULL) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+/* Sessions open, relaying or not. */
+uint32_t
+proxy_udp_count(void)
+{
+	return (proxy_nudp);
+}
+
+/* Keyed, so that clients cannot aim at one chain of the table. */
+static uint32_t
+proxy_udp_hashkey(const struct sockaddr_in *client,
+    const struct sockaddr_in *virt)
+{
+	uint64_t	h;
+
+	h = ((uint64_t)client->sin_addr.s_addr << 32 |
+	    virt->sin_addr.s_addr) ^ proxy_udp_key[0];
+	h *= 0x9e3779b97f4a7c15ULL;
+	h ^= ((uint64_t)client->sin_port << 16 | virt->sin_port) ^
+	    proxy_udp_key[1];
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 29;
+	return ((uint32_t)(h >> 32));
+}
+
+static struct proxy_udp *
+proxy_udp_find(const struct sockaddr_in *client,
+    const struct sockaddr_in *virt)
+{
+	struct proxy_udp	*s;
+
+	LIST_FOREACH(s, &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
+	    proxy_udp_mask], hentry)
+		if (s->r.client.sin_addr.s_addr == client->sin_addr.s_addr &&
+		    s->r.client.sin_port == client->sin_port &&
+		    s->r.virt.sin_addr.s_addr == virt->sin_addr.s_addr &&
+		    s->r.virt.sin_port == virt->sin_port)
+			return (s);
+	return (NULL);
+}
+
+/* Datagrams on the transparent listener: their session's first ones. */
+static void
+proxy_udp_read(int fd, short ev, void *arg)
+{
+	union {
+		struct cmsghdr	hdr;
+		unsigned char	buf[CMSG_SPACE(sizeof(struct sockaddr_in))];
+	}			 cbuf;
+	struct sockaddr_in	 client, virt;
+	struct cmsghdr		*cm;
+	struct msghdr		 mh;
+	struct iovec		 iov;
+	ssize_t			 n;
+	int			 i, found;
+
+	(void)ev;
+	(void)arg;
+	for (i = 0; i < PROXY_UDP_BATCH; i++) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = proxy_bufs[0];
+		iov.iov_len = sizeof(proxy_bufs[0]);
+		mh.msg_name = &client;
+		mh.msg_namelen = sizeof(client);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		if ((n = recvmsg(fd, &mh, 0)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("UDP: recvmsg");
+			return;
+		}
+		found = 0;
+		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
+		    cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level != SOL_IP ||
+			    cm->cmsg_type != IP_ORIGDSTADDR ||
+			    cm->cmsg_len < CMSG_LEN(sizeof(virt)))
+				continue;
+			memcpy(&virt, CMSG_DATA(cm), sizeof(virt));
+			found = 1;
+		}
+		if (!found || mh.msg_namelen != sizeof(client) ||
+		    client.sin_family != AF_INET || virt.sin_family != AF_INET)
+			continue;
+		proxy_udp_in(&client, &virt, proxy_bufs[0], n);
+	}
+}
+
+static void
+proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
+    const void *data, size_t len)
+{
+	struct proxy_udp	*s;
+	struct proxy_addr	*pa;
+	struct proxy_udp_list	*chain;
+
+	if ((s = proxy_udp_find(client, virt)) != NULL) {
+		proxy_udp_forward(s, data, len);
+		return;
+	}
+	if (!proxy_in_range(virt) || virt->sin_port == 0) {
+		proxy_ratelog(&proxy_rl_udp_virt, LOG_INFO,
+		    "%s: not a virtual address; dropped",
+		    proxy_flow("UDP", client, NULL, virt));
+		return;
+	}
+	/* The parent makes no reply socket to a client inside the range. */
+	if (proxy_in_range(client)) {
+		proxy_ratelog(&proxy_rl_udp_virt, LOG_INFO,
+		    "%s: a client inside the range; dropped",
+		    proxy_flow("UDP", client, NULL, virt));
+		return;
+	}
+	if (proxy_nudp >= conf->max_sessions) {
+		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
+		    "UDP: %u sessions open, dropping datagrams of new ones",
+		    proxy_nudp);
+		return;
+	}
+	if (!proxy_fd_room(PROXY_UDP_FDS)) {
+		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
+		    "UDP: %u connections and %u sessions hold all the "
+		    "descriptors; dropping datagrams of new sessions",
+		    proxy_tcp_count(), proxy_nudp);
+		return;
+	}
+	if ((pa = proxy_addr_get(virt->sin_addr.s_addr)) == NULL) {
+		log_warn("UDP");
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("UDP");
+		proxy_addr_put(pa);
+		return;
+	}
+	s->r.pa = pa;
+	s->r.state = PROXY_LOOKUP;
+	s->r.proto = IPPROTO_UDP;
+	s->r.client = *client;
+	s->r.virt = *virt;
+	s->ufd = s->rfd = -1;
+	s->r.wait.cb = proxy_udp_answer;
+	s->r.wait.arg = s;
+	STAILQ_INIT(&s->queue);
+	clock_gettime(CLOCK_MONOTONIC, &s->r.start);
+	chain = &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
+	    proxy_udp_mask];
+	LIST_INSERT_HEAD(chain, s, hentry);
+	proxy_nudp++;
+	proxy_udp_forward(s, data, len);
+	/* As for TCP: an eviction sent before this datagram is heard first. */
+	proxy_peer_drain();
+	proxy_addr_wait(pa, &s->r.wait);
+}
+
+/* A datagram from the client: to the server, or queued until there is one. */
+static void
+proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
+{
+	struct proxy_dgram	*d;
+
+	if (s->r.state != PROXY_RELAY) {
+		if (s->nqueued >= PROXY_UDP_QUEUE ||
+		    proxy_udp_queued + len > PROXY_UDP_QUEUED_MAX ||
+		    (d = malloc(sizeof(*d) + len)) == NULL) {
+			s->dropped++;
+			return;
+		}
+		d->len = len;
+		memcpy(d->data, data, len);
+		STAILQ_INSERT_TAIL(&s->queue, d, entry);
+		s->nqueued++;
+		proxy_udp_queued += len;
+		return;
+	}
+	if (send(s->ufd, data, len, 0) == -1) {
+		/* A full socket buffer drops, like the network would. */
+		s->dropped++;
+		if (errno != EAGAIN && errno != ENOBUFS)
+			log_debug("%s: send: %s", proxy_relay_flow(&s->r),
+			    strerror(errno));
+		return;
+	}
+	s->r.sent += len;
+	proxy_relay_touch(&s->r);
+}
+
+/* The domain and real addresses of the session's; no domain: a miss. */
+static void
+proxy_udp_answer(struct proxy_wait *w, const char *domain,
+    const uint32_t *addrs, size_t naddrs)
+{
+	struct proxy_udp	*s = w->arg;
+	struct msg_reply_sock	 rs;
+	const char		*why;
+	char			 real[INET_ADDRSTRLEN];
+
+	if (domain == NULL) {
+		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
+		    "%s: no domain has this address; dropped",
+		    proxy_flow("UDP", &s->r.client, NULL, &s->r.virt));
+		proxy_udp_close(s);
+		return;
+	}
+	if ((s->r.domain = strdup(domain)) == NULL) {
+		log_warn("UDP");
+		proxy_udp_close(s);
+		return;
+	}
+	if (naddrs == 0) {
+		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
+		    "%s: no real address; dropped", proxy_relay_flow(&s->r));
+		proxy_udp_close(s);
+		return;
+	}
+	s->r.real.sin_family = AF_INET;
+	s->r.real.sin_addr.s_addr = addrs[0];
+	s->r.real.sin_port = s->r.virt.sin_port;
+	inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real));
+	if ((why = proxy_loop(&s->r.real)) != NULL) {
+		log_info("%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
+		    ntohs(s->r.real.sin_port), why);
+		proxy_udp_close(s);
+		return;
+	}
+	if ((s->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1) {
+		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: socket: %s",
+		    proxy_relay_flow(&s->r), strerror(errno));
+		proxy_udp_close(s);
+		return;
+	}
+	if (connect(s->ufd, (struct sockaddr *)&s->r.real,
+	    sizeof(s->r.real)) == -1) {
+		log_info("%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
+		    ntohs(s->r.real.sin_port), strerror(errno));
+		proxy_udp_close(s);
+		return;
+	}
+	/* Replies must come from virt, which only the parent may bind. */
+	s->r.state = PROXY_SOCK;
+	memset(&rs, 0, sizeof(rs));
+	rs.virt = s->r.virt;
+	rs.client = s->r.client;
+	proxy_req_add(&s->req, MSG_REPLY_SOCK_REQ, s);
+	if (proxy_parent_compose(MSG_REPLY_SOCK_REQ, s->req.id, &rs,
+	    sizeof(rs)) == -1)
+		fatal("asking the parent");
+}
+
+/* The parent answered: fd is the reply socket, or -1 and rs says why not. */
+void
+proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
+{
+	struct proxy_req	*r;
+	struct proxy_udp	*s;
+	struct proxy_dgram	*d;
+
+	if ((r = proxy_req_take(id, MSG_REPLY_SOCK_REQ)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	s = r->obj;
+	if (rs->virt.sin_addr.s_addr != s->r.virt.sin_addr.s_addr ||
+	    rs->virt.sin_port != s->r.virt.sin_port ||
+	    rs->client.sin_addr.s_addr != s->r.client.sin_addr.s_addr ||
+	    rs->client.sin_port != s->r.client.sin_port)
+		fatalx("reply socket for the wrong session");
+	if (fd == -1) {
+		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: reply socket: %s",
+		    proxy_relay_flow(&s->r), strerror(rs->error));
+		proxy_udp_close(s);
+		return;
+	}
+	s->rfd = fd;
+	proxy_relay_open(&s->r);
+
+	event_set(&s->uev, s->ufd, EV_READ | EV_PERSIST,
+	    proxy_udp_server_read, s);
+	event_set(&s->rev, s->rfd, EV_READ | EV_PERSIST,
+	    proxy_udp_client_read, s);
+	if (event_add(&s->uev, NULL) == -1 || event_add(&s->rev, NULL) == -1)
+		fatal("%s: event_add", __func__);
+
+	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
+		STAILQ_REMOVE_HEAD(&s->queue, entry);
+		s->nqueued--;
+		proxy_udp_queued -= d->len;
+		proxy_udp_forward(s, d->data, d->len);
+		free(d);
+	}
+}
+
+/* From the real server, to the client through the reply socket. */
+static void
+proxy_udp_server_read(int fd, short ev, void *arg)
+{
+	struct proxy_udp	*s = arg;
+
+	(void)ev;
+	proxy_udp_relay(s, fd, s->rfd, &s->r.received);
+}
+
+/*
+ * From the client on the reply socket: once it exists the kernel prefers
+ * it, a connected socket, to the transparent listener.
+ */
+static void
+proxy_udp_client_read(int fd, short ev, void *arg)
+{
+	struct proxy_udp	*s = arg;
+
+	(void)ev;
+	proxy_udp_relay(s, fd, s->ufd, &s->r.sent);
+}
+
+/*
+ * Datagrams from one connected socket of a session to the other, a batch
+ * per system call each way.  What the sink cannot take is dropped, as the
+ * network would.  Errors are ICMP reports, given once: the next read goes
+ * on.
+ */
+static void
+proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
+{
+	int	i, n, off, r, round, moved = 0;
+
+	for (round = 0; round < PROXY_UDP_ROUNDS; round++) {
+		for (i = 0; i < PROXY_UDP_BATCH; i++) {
+			memset(&proxy_mmsg[i], 0, sizeof(proxy_mmsg[i]));
+			proxy_iov[i].iov_base = proxy_bufs[i];
+			proxy_iov[i].iov_len = sizeof(proxy_bufs[i]);
+			proxy_mmsg[i].msg_hdr.msg_iov = &proxy_iov[i];
+			proxy_mmsg[i].msg_hdr.msg_iovlen = 1;
+		}
+		if ((n = recvmmsg(from, proxy_mmsg, PROXY_UDP_BATCH,
+		    MSG_DONTWAIT, NULL)) == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				log_debug("%s: %s", proxy_relay_flow(&s->r),
+				    strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++)
+			proxy_iov[i].iov_len = proxy_mmsg[i].msg_len;
+		for (off = 0; off < n; off += r) {
+			r = sendmmsg(to, proxy_mmsg + off, n - off,
+			    MSG_DONTWAIT);
+			if (r == -1) {
+				if (errno == EAGAIN || errno == ENOBUFS) {
+					s->dropped += n - off;
+					break;
+				}
+				s->dropped++;
+				r = 1;		/* skip the one that failed */
+				continue;
+			}
+			for (i = off; i < off + r; i++)
+				*bytes += proxy_mmsg[i].msg_len;
+			moved = 1;
+		}
+		if (n < PROXY_UDP_BATCH)
+			break;
+	}
+	if (moved)
+		proxy_relay_touch(&s->r);
+}
+
+static void
+proxy_udp_close(struct proxy_udp *s)
+{
+	struct proxy_dgram	*d;
+
+	proxy_req_cancel(&s->req);
+	LIST_REMOVE(s, hentry);
+	if (s->r.state == PROXY_RELAY) {
+		event_del(&s->uev);
+		event_del(&s->rev);
+	}
+	proxy_relay_close(&s->r);
+	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
+		STAILQ_REMOVE_HEAD(&s->queue, entry);
+		proxy_udp_queued -= d->len;
+		s->dropped++;
+		free(d);
+	}
+	if (s->dropped > 0)
+		log_debug("%s: %u datagrams dropped", proxy_relay_flow(&s->r),
+		    s->dropped);
+	if (s->ufd != -1)
+		close(s->ufd);
+	if (s->rfd != -1)
+		close(s->rfd);
+	free(s->r.domain);
+	free(s);
+	proxy_nudp--;
+	proxy_fd_freed();
+}
+
+/* The sweep found it idle too long. */
+void
+proxy_udp_idle(struct proxy_relay *r)
+{
+	proxy_udp_close((struct proxy_udp *)r);
+}
