@@ -174,18 +174,37 @@ struct ctl_stats_proxy {
 	uint64_t	bytes_received;
 };
 
+/*
+ * The end of a channel a message arrives at, each with the types it may
+ * receive; msg_read() refuses any other and closes what came with it.
+ */
+enum msg_rx {
+	MSG_RX_ANY,		/* every type: the tests' channels */
+	MSG_RX_START,		/* a child, from the parent while starting */
+	MSG_RX_DNS_PARENT,	/* the dns process, from the parent */
+	MSG_RX_PROXY_PARENT,	/* the proxy, from the parent */
+	MSG_RX_PARENT_DNS,	/* the parent, from the dns process */
+	MSG_RX_PARENT_PROXY,	/* the parent, from the proxy */
+	MSG_RX_DNS_PEER,	/* the dns process, from the proxy */
+	MSG_RX_PROXY_PEER,	/* the proxy, from the dns process */
+	MSG_RX_CONTROL,		/* the dns process, from a dns44ctl */
+	MSG_RX_CTL,		/* dns44ctl, from the dns process */
+	MSG_RX_MAX
+};
+
 struct msg_out;
 
 /* One end of a channel: the socket, the unsent queue, the receive buffer. */
 struct msg_chan {
 	int				 fd;
+	enum msg_rx			 rx;		/* what may come */
 	TAILQ_HEAD(, msg_out)		 out;
 	size_t				 queued;	/* bytes */
 	unsigned char			 rbuf[MSG_HDR_SIZE + MSG_MAX_PAYLOAD];
 };
 
 /* msg.c */
-void		 msg_init(struct msg_chan *, int);
+void		 msg_init(struct msg_chan *, int, enum msg_rx);
 void		 msg_clear(struct msg_chan *);
 int		 msg_compose(struct msg_chan *, uint32_t, uint32_t, int,
 		    const void *, size_t);
@@ -193,6 +212,10 @@ int		 msg_flush(struct msg_chan *);
 int		 msg_pending(const struct msg_chan *);
 int		 msg_read(struct msg_chan *, struct msg *);
 int		 msg_decode(const void *, size_t, int, struct msg *);
+int		 msg_accepts(enum msg_rx, uint32_t);
 const char	*msg_type_name(uint32_t);
+void		 msg_get(const struct msg *, void *, size_t);
+const char	*msg_get_str(const struct msg *);
+const void	*msg_get_array(const struct msg *, size_t, size_t *);
 
 #endif /* MSG_H */

@@ -68,7 +68,7 @@ void	flags_parse(int, char **, struct flags *);
 int	flags_apply(const struct flags *, struct dns44_conf *);
 
 /* proc.c */
-void	chan_init(struct chan *, int, const char *,
+void	chan_init(struct chan *, int, enum msg_rx, const char *,
 	    void (*)(struct chan *, struct msg *), void (*)(struct chan *, int),
 	    void *);
 void	chan_close(struct chan *);

@@ -144,8 +144,8 @@ control_accept(int fd, short ev, void *arg)
 	}
 	cc->pid = cred.pid;
 	cc->uid = cred.uid;
-	chan_init(&cc->chan, s, "control", control_dispatch, control_closed,
-	    cc);
+	chan_init(&cc->chan, s, MSG_RX_CONTROL, "control", control_dispatch,
+	    control_closed, cc);
 	cc->chan.drained = control_list;
 	evtimer_set(&cc->ev_idle, control_idle, cc);
 	control_touch(cc);
@@ -208,7 +208,7 @@ control_dispatch(struct chan *c, struct msg *m)
 		control_forward(cc, ctl_parent, m);
 		break;
 	case MSG_CTL_LOG:
-		memcpy(&ml, m->data, sizeof(ml));
+		msg_get(m, &ml, sizeof(ml));
 		log_info("control: log %s requested by uid %u pid %d",
 		    ml.verbose ? "verbose" : "brief", (unsigned)cc->uid,
 		    (int)cc->pid);
@@ -220,13 +220,13 @@ control_dispatch(struct chan *c, struct msg *m)
 		break;
 	case MSG_CTL_SHOW_MAP:
 	case MSG_CTL_LOOKUP:
-		control_show(cc, m->hdr.id, m->data,
+		control_show(cc, m->hdr.id, msg_get_str(m),
 		    m->hdr.type == MSG_CTL_LOOKUP);
 		break;
 	case MSG_CTL_FLUSH:
 		log_info("control: flush %s requested by uid %u pid %d",
-		    (char *)m->data, (unsigned)cc->uid, (int)cc->pid);
-		control_flush(cc, m->hdr.id, m->data);
+		    msg_get_str(m), (unsigned)cc->uid, (int)cc->pid);
+		control_flush(cc, m->hdr.id, msg_get_str(m));
 		break;
 	case MSG_CTL_STATS:
 		/* The dns counters now, the proxy's when they come. */

@@ -158,10 +158,10 @@ dns_main(int foreground, int verbose)
 	signal_add(&ev_int, NULL);
 	signal_add(&ev_hup, NULL);
 
-	chan_init(&dns_parent, PROC_PARENT_FD, "parent", dns_dispatch_parent,
-	    proc_chan_lost, NULL);
-	chan_init(&dns_peer, dns_socks.peer, "proxy", dns_dispatch_peer,
-	    proc_peer_closed, NULL);
+	chan_init(&dns_parent, PROC_PARENT_FD, MSG_RX_DNS_PARENT, "parent",
+	    dns_dispatch_parent, proc_chan_lost, NULL);
+	chan_init(&dns_peer, dns_socks.peer, MSG_RX_DNS_PEER, "proxy",
+	    dns_dispatch_peer, proc_peer_closed, NULL);
 	control_init(dns_socks.control, &dns_parent, &dns_peer);
 	upstream_init(conf);
 
@@ -252,7 +252,7 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_SHUTDOWN:
 		dns_stop();
 	case MSG_CONF:
-		memcpy(conf, m->data, sizeof(*conf));
+		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);
 		/* Other upstreams may know other addresses. */
 		if (upstream_init(conf))
@@ -266,7 +266,7 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 		control_relay(m);
 		break;
 	case MSG_CTL_LOG:
-		memcpy(&ml, m->data, sizeof(ml));
+		msg_get(m, &ml, sizeof(ml));
 		log_setverbose(ml.verbose != 0);
 		break;
 	default:
@@ -284,12 +284,12 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 	(void)c;
 	switch (m->hdr.type) {
 	case MSG_LOOKUP:
-		memcpy(&ml, m->data, sizeof(ml));
+		msg_get(m, &ml, sizeof(ml));
 		dns_lookup(m->hdr.id, &ml);
 		break;
 	case MSG_IN_USE:
 	case MSG_RELEASED:
-		memcpy(&ml, m->data, sizeof(ml));
+		msg_get(m, &ml, sizeof(ml));
 		if ((e = map_lookup_addr(dns_map, ntohl(ml.addr))) == NULL) {
 			/* Flushed meanwhile: the proxy must not count on it. */
 			if (m->hdr.type == MSG_IN_USE && m->hdr.id != 0 &&

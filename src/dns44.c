@@ -247,8 +247,10 @@ parent_start(void)
 		if ((children[c].chan = calloc(1,
 		    sizeof(*children[c].chan))) == NULL)
 			fatal(NULL);
-		chan_init(children[c].chan, pair[0], children[c].name,
-		    parent_dispatch, parent_closed, &children[c]);
+		chan_init(children[c].chan, pair[0],
+		    children[c].role == ROLE_DNS ? MSG_RX_PARENT_DNS :
+		    MSG_RX_PARENT_PROXY, children[c].name, parent_dispatch,
+		    parent_closed, &children[c]);
 		if (chan_compose(children[c].chan, MSG_CONF, 0, -1, conf,
 		    sizeof(*conf)) == -1)
 			fatal("sending configuration to the %s process",
@@ -339,14 +341,11 @@ parent_dispatch(struct chan *c, struct msg *m)
 	size_t		 i;
 
 	switch (m->hdr.type) {
+	/* The channel's end took only what its child may send. */
 	case MSG_REPLY_SOCK_REQ:
-		if (ch->role != ROLE_PROXY)
-			break;
 		parent_reply_sock(ch, m);
 		return;
 	case MSG_CTL_RELOAD:
-		if (ch->role != ROLE_DNS)
-			break;
 		if (parent_reload() == 0)
 			chan_compose(c, MSG_CTL_OK, m->hdr.id, -1, NULL, 0);
 		else
@@ -355,9 +354,7 @@ parent_dispatch(struct chan *c, struct msg *m)
 			    sizeof("configuration not reloaded, see the log"));
 		return;
 	case MSG_CTL_LOG:
-		if (ch->role != ROLE_DNS)
-			break;
-		memcpy(&ml, m->data, sizeof(ml));
+		msg_get(m, &ml, sizeof(ml));
 		conf->verbose = ml.verbose != 0;
 		log_setverbose(conf->verbose);
 		for (i = 0; i < NCHILDREN; i++)
@@ -386,7 +383,7 @@ parent_reply_sock(struct child *ch, struct msg *m)
 	uint32_t		 virt, client;
 	int			 s;
 
-	memcpy(&r, m->data, sizeof(r));
+	msg_get(m, &r, sizeof(r));
 	virt = ntohl(r.virt.sin_addr.s_addr);
 	client = ntohl(r.client.sin_addr.s_addr);
 	if (virt < conf->range_first || virt > conf->range_last ||

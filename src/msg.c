@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "dns44.h"
+#include "log.h"
 #include "msg.h"
 
 /* One message waiting to be sent: header and payload, built once. */
@@ -218,6 +219,38 @@ msg_check_map(const unsigned char *p, size_t len)
 	return (0);
 }
 
+#define T(type)	(1ULL << (type))
+
+/* What each end of a channel may receive, by type; see enum msg_rx. */
+static const uint64_t msg_rx_types[MSG_RX_MAX] = {
+	[MSG_RX_ANY] = ~0ULL,
+	[MSG_RX_START] = T(MSG_CONF) | T(MSG_SOCK_DNS_UDP) |
+	    T(MSG_SOCK_DNS_TCP) | T(MSG_SOCK_PROXY_TCP) |
+	    T(MSG_SOCK_PROXY_UDP) | T(MSG_SOCK_CONTROL) | T(MSG_SOCK_PEER) |
+	    T(MSG_SOCK_END),
+	[MSG_RX_DNS_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
+	    T(MSG_CTL_LOG) | T(MSG_CTL_OK) | T(MSG_CTL_FAIL),
+	[MSG_RX_PROXY_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
+	    T(MSG_CTL_LOG) | T(MSG_REPLY_SOCK) | T(MSG_REPLY_SOCK_FAIL),
+	[MSG_RX_PARENT_DNS] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG),
+	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ),
+	[MSG_RX_DNS_PEER] = T(MSG_LOOKUP) | T(MSG_IN_USE) | T(MSG_RELEASED) |
+	    T(MSG_CTL_CONN) | T(MSG_CTL_END) | T(MSG_CTL_STATS_PROXY),
+	[MSG_RX_PROXY_PEER] = T(MSG_LOOKUP_ANSWER) | T(MSG_LOOKUP_MISS) |
+	    T(MSG_EVICTED) | T(MSG_CTL_SHOW_CONN) | T(MSG_CTL_STATS),
+	[MSG_RX_CONTROL] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG) |
+	    T(MSG_CTL_SHOW_MAP) | T(MSG_CTL_LOOKUP) | T(MSG_CTL_FLUSH) |
+	    T(MSG_CTL_STATS) | T(MSG_CTL_SHOW_CONN),
+	[MSG_RX_CTL] = T(MSG_CTL_OK) | T(MSG_CTL_FAIL) | T(MSG_CTL_MAP) |
+	    T(MSG_CTL_FLUSHED) | T(MSG_CTL_STATS_DNS) | T(MSG_CTL_END) |
+	    T(MSG_CTL_CONN) | T(MSG_CTL_STATS_PROXY),
+};
+
+#undef T
+
+/* The types fit the masks above. */
+_Static_assert(MSG_TYPE_MAX <= 64, "message types outgrew uint64_t");
+
 /*
  * The rule for a message of this type, length and fd presence whose payload
  * passes the type's check, or NULL.
@@ -248,10 +281,57 @@ msg_type_name(uint32_t type)
 	return (msg_rules[type].name);
 }
 
+int
+msg_accepts(enum msg_rx rx, uint32_t type)
+{
+	if ((unsigned)rx >= MSG_RX_MAX || type >= MSG_TYPE_MAX ||
+	    msg_rules[type].name == NULL)
+		return (0);
+	return ((msg_rx_types[rx] & (1ULL << type)) != 0);
+}
+
+/*
+ * The payload of a message that must be exactly len bytes, copied out.
+ * The decoder held it to its type's rule; a payload of another size here
+ * means the rule and the struct drifted apart, which must not go unseen.
+ */
 void
-msg_init(struct msg_chan *chan, int fd)
+msg_get(const struct msg *m, void *data, size_t len)
+{
+	if (m->len != len)
+		fatalx("%s: %s of %zu bytes, %zu expected", __func__,
+		    msg_type_name(m->hdr.type), m->len, len);
+	memcpy(data, m->data, len);
+}
+
+/* The payload of a message that is one NUL-terminated string. */
+const char *
+msg_get_str(const struct msg *m)
+{
+	const char	*p = m->data;
+
+	if (m->len == 0 || p[m->len - 1] != '\0')
+		fatalx("%s: %s is not a string", __func__,
+		    msg_type_name(m->hdr.type));
+	return (p);
+}
+
+/* The payload of a message that is whole entries of size bytes, *n of them. */
+const void *
+msg_get_array(const struct msg *m, size_t size, size_t *n)
+{
+	if (size == 0 || m->len == 0 || m->len % size != 0)
+		fatalx("%s: %s of %zu bytes is not entries of %zu", __func__,
+		    msg_type_name(m->hdr.type), m->len, size);
+	*n = m->len / size;
+	return (m->data);
+}
+
+void
+msg_init(struct msg_chan *chan, int fd, enum msg_rx rx)
 {
 	chan->fd = fd;
+	chan->rx = rx;
 	TAILQ_INIT(&chan->out);
 	chan->queued = 0;
 }
@@ -444,7 +524,8 @@ msg_read(struct msg_chan *chan, struct msg *m)
 		return (-1);
 	}
 	if ((mh.msg_flags & MSG_CTRUNC) || nfds > 1 ||
-	    msg_decode(chan->rbuf, n, nfds == 1 ? fds[0] : -1, m) == -1) {
+	    msg_decode(chan->rbuf, n, nfds == 1 ? fds[0] : -1, m) == -1 ||
+	    !msg_accepts(chan->rx, m->hdr.type)) {
 		msg_close_fds(fds, nfds);
 		errno = EBADMSG;
 		return (-1);

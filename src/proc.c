@@ -26,11 +26,11 @@ static void	chan_update(struct chan *);
 static void	chan_handler(int, short, void *);
 
 void
-chan_init(struct chan *c, int fd, const char *name,
+chan_init(struct chan *c, int fd, enum msg_rx rx, const char *name,
     void (*dispatch)(struct chan *, struct msg *),
     void (*closed)(struct chan *, int), void *arg)
 {
-	msg_init(&c->mc, fd);
+	msg_init(&c->mc, fd, rx);
 	c->name = name;
 	c->dispatch = dispatch;
 	c->closed = closed;
@@ -216,7 +216,7 @@ proc_start_recv(int fd, struct proc_start *ps)
 	ps->proxy_tcp = ps->proxy_udp = ps->control = ps->peer = -1;
 	if ((mc = malloc(sizeof(*mc))) == NULL)
 		fatal(NULL);
-	msg_init(mc, fd);
+	msg_init(mc, fd, MSG_RX_START);
 	for (;;) {
 		n = msg_read(mc, &m);
 		if (n == -1 && errno == EAGAIN) {
@@ -233,7 +233,7 @@ proc_start_recv(int fd, struct proc_start *ps)
 
 		switch (m.hdr.type) {
 		case MSG_CONF:
-			memcpy(&ps->conf, m.data, sizeof(ps->conf));
+			msg_get(&m, &ps->conf, sizeof(ps->conf));
 			have_conf = 1;
 			break;
 		case MSG_SOCK_DNS_UDP:

@@ -105,10 +105,10 @@ proxy_main(int foreground, int verbose)
 	signal_add(&ev_int, NULL);
 	signal_add(&ev_hup, NULL);
 
-	chan_init(&proxy_parent, PROC_PARENT_FD, "parent",
+	chan_init(&proxy_parent, PROC_PARENT_FD, MSG_RX_PROXY_PARENT, "parent",
 	    proxy_dispatch_parent, proc_chan_lost, NULL);
-	chan_init(&proxy_peer, proxy_socks.peer, "dns", proxy_dispatch_peer,
-	    proc_peer_closed, NULL);
+	chan_init(&proxy_peer, proxy_socks.peer, MSG_RX_PROXY_PEER, "dns",
+	    proxy_dispatch_peer, proc_peer_closed, NULL);
 
 	proxy_tcp_listen(proxy_socks.proxy_tcp);
 	proxy_udp_listen(proxy_socks.proxy_udp);
@@ -335,7 +335,7 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 		log_debug("stopping");
 		exit(0);
 	case MSG_CONF:
-		memcpy(conf, m->data, sizeof(*conf));
+		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);
 		/* Other upstreams may know other addresses. */
 		proxy_cache_flush();
@@ -344,12 +344,12 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 		    conf->range_last - conf->range_first + 1, conf->dial_ms);
 		break;
 	case MSG_CTL_LOG:
-		memcpy(&ml, m->data, sizeof(ml));
+		msg_get(m, &ml, sizeof(ml));
 		log_setverbose(ml.verbose != 0);
 		break;
 	case MSG_REPLY_SOCK:
 	case MSG_REPLY_SOCK_FAIL:
-		memcpy(&rs, m->data, sizeof(rs));
+		msg_get(m, &rs, sizeof(rs));
 		proxy_udp_socket(m->hdr.id, m->fd, &rs);
 		break;
 	default:
@@ -367,11 +367,11 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 	(void)c;
 	switch (m->hdr.type) {
 	case MSG_LOOKUP_ANSWER:
-		memcpy(&ma, m->data, sizeof(ma));
+		msg_get(m, &ma, sizeof(ma));
 		proxy_addr_answer(m->hdr.id, ma.addr, &ma);
 		break;
 	case MSG_LOOKUP_MISS:
-		memcpy(&ml, m->data, sizeof(ml));
+		msg_get(m, &ml, sizeof(ml));
 		proxy_addr_answer(m->hdr.id, ml.addr, NULL);
 		break;
 	case MSG_CTL_SHOW_CONN:
@@ -381,7 +381,7 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 		proxy_ctl_stats(m->hdr.id);
 		break;
 	case MSG_EVICTED:
-		memcpy(&ml, m->data, sizeof(ml));
+		msg_get(m, &ml, sizeof(ml));
 		proxy_addr_evicted(m->hdr.id, ml.addr);
 		break;
 	default:

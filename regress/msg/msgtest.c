@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -95,8 +97,8 @@ pair_open(void)
 		perror("socketpair");
 		exit(1);
 	}
-	msg_init(&ca, sv[0]);
-	msg_init(&cb, sv[1]);
+	msg_init(&ca, sv[0], MSG_RX_ANY);
+	msg_init(&cb, sv[1], MSG_RX_ANY);
 }
 
 static void
@@ -322,11 +324,17 @@ good_after(void)
 {
 	struct msg_lookup	 lk;
 	struct msg		 m;
+	enum msg_rx		 rx = ca.rx;
+	int			 r;
 
 	lk.addr = htonl(0xac180001);
 	if (msg_compose(&cb, MSG_LOOKUP, GOOD_ID, -1, &lk, sizeof(lk)) == -1)
 		return (0);
-	if (msg_read(&ca, &m) != 1)
+	/* Whatever ca's end accepts, the probe is of a type it may not. */
+	ca.rx = MSG_RX_ANY;
+	r = msg_read(&ca, &m);
+	ca.rx = rx;
+	if (r != 1)
 		return (0);
 	return (m.hdr.type == MSG_LOOKUP && m.hdr.id == GOOD_ID &&
 	    m.len == sizeof(lk) && m.fd == -1 &&
@@ -425,6 +433,127 @@ compose_einval(const char *what, uint32_t type, int fd, const void *p,
 		ok = 0;
 	}
 	return (ok);
+}
+
+/*
+ * Each end of a channel takes only its own types: the others fail with
+ * EBADMSG and the descriptor that came with them is closed, even when the
+ * type may carry one on another channel.
+ */
+static void
+test_channels(void)
+{
+	struct sockaddr_in	 sin;
+	struct msg_reply_sock	 rs;
+	struct msg		 m;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	memset(&rs, 0, sizeof(rs));
+
+	/* The tables as the processes rely on them. */
+	CHECK(msg_accepts(MSG_RX_CONTROL, MSG_CTL_SHOW_MAP));
+	CHECK(!msg_accepts(MSG_RX_CONTROL, MSG_SOCK_CONTROL));
+	CHECK(!msg_accepts(MSG_RX_CONTROL, MSG_CONF));
+	CHECK(!msg_accepts(MSG_RX_CONTROL, MSG_CTL_OK));
+	CHECK(!msg_accepts(MSG_RX_CONTROL, MSG_REPLY_SOCK_REQ));
+	CHECK(msg_accepts(MSG_RX_PARENT_PROXY, MSG_REPLY_SOCK_REQ));
+	CHECK(!msg_accepts(MSG_RX_PARENT_PROXY, MSG_CTL_RELOAD));
+	CHECK(!msg_accepts(MSG_RX_PARENT_DNS, MSG_REPLY_SOCK_REQ));
+	CHECK(msg_accepts(MSG_RX_START, MSG_SOCK_PEER));
+	CHECK(!msg_accepts(MSG_RX_DNS_PARENT, MSG_SOCK_PEER));
+	CHECK(!msg_accepts(MSG_RX_PROXY_PEER, MSG_LOOKUP));
+	CHECK(!msg_accepts(MSG_RX_ANY, MSG_NONE));
+	CHECK(!msg_accepts(MSG_RX_ANY, MSG_TYPE_MAX));
+	CHECK(!msg_accepts(MSG_RX_MAX, MSG_CONF));
+
+	pair_open();
+	ca.rx = MSG_RX_CONTROL;
+	/* A dns44ctl sending a socket, as if it were the parent. */
+	CHECK(bad_msg("control: a socket", MSG_SOCK_CONTROL, NULL, 0, 1,
+	    EBADMSG));
+	CHECK(bad_msg("control: a listener", MSG_SOCK_DNS_UDP, &sin,
+	    sizeof(sin), 1, EBADMSG));
+	CHECK(bad_msg("control: a reply socket", MSG_REPLY_SOCK, &rs,
+	    sizeof(rs), 1, EBADMSG));
+	CHECK(bad_msg("control: a lookup", MSG_LOOKUP, &sin.sin_addr,
+	    sizeof(sin.sin_addr), 0, EBADMSG));
+	/* Its own requests still come through. */
+	CHECK_EQ(msg_compose(&cb, MSG_CTL_STATS, 3, -1, NULL, 0), 0);
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK_EQ(m.hdr.type, MSG_CTL_STATS);
+
+	ca.rx = MSG_RX_PARENT_DNS;
+	CHECK(bad_msg("parent: a reply socket asked by dns",
+	    MSG_REPLY_SOCK_REQ, &rs, sizeof(rs), 0, EBADMSG));
+	ca.rx = MSG_RX_PARENT_PROXY;
+	CHECK(bad_msg("parent: a reload asked by the proxy", MSG_CTL_RELOAD,
+	    NULL, 0, 0, EBADMSG));
+	pair_close();
+}
+
+/*
+ * msg_get() and its kin stop the process when a payload does not have
+ * the size the receiver's struct says: a rule drifted from its struct.
+ */
+static int
+get_dies(int how)
+{
+	struct msg_lookup	 lk;
+	struct msg		 m;
+	unsigned char		 data[8] = "abc";
+	size_t			 n;
+	pid_t			 pid;
+	int			 status;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MSG_LOOKUP;
+	m.data = data;
+	m.len = how == 1 ? 3 : sizeof(lk) + 1;
+	if ((pid = fork()) == -1) {
+		perror("fork");
+		exit(1);
+	}
+	if (pid == 0) {
+		(void)freopen("/dev/null", "w", stderr);
+		if (how == 0)
+			msg_get(&m, &lk, sizeof(lk));
+		else if (how == 1)
+			(void)msg_get_str(&m);
+		else
+			(void)msg_get_array(&m, sizeof(lk), &n);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, 0) == -1)
+		return (0);
+	return (!WIFEXITED(status) || WEXITSTATUS(status) != 0);
+}
+
+static void
+test_get(void)
+{
+	struct msg_lookup	 lk, out;
+	struct msg		 m;
+	const void		*p;
+	char			 str[] = "example.com";
+	size_t			 n;
+
+	lk.addr = htonl(0xac180001);
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MSG_LOOKUP;
+	m.data = &lk;
+	m.len = sizeof(lk);
+	msg_get(&m, &out, sizeof(out));
+	CHECK_EQ(out.addr, lk.addr);
+	p = msg_get_array(&m, sizeof(uint16_t), &n);
+	CHECK(p == (void *)&lk && n == 2);
+	m.data = str;
+	m.len = sizeof(str);
+	CHECK(strcmp(msg_get_str(&m), "example.com") == 0);
+
+	CHECK(get_dies(0));	/* a struct of another size */
+	CHECK(get_dies(1));	/* a string without its NUL */
+	CHECK(get_dies(2));	/* part of an entry */
 }
 
 static void
@@ -1015,6 +1144,8 @@ main(void)
 	test_enobufs();
 	test_clear();
 	test_eof();
+	test_channels();
+	test_get();
 	CHECK_EQ(count_fds(), start);
 	return (test_done("msg"));
 }

@@ -122,6 +122,35 @@ time.sleep(0.5)
 for s in held:
     s.close()
 PY
+
+# Descriptors sent with requests are closed, not kept: 200 clients each
+# send a socket with MSG_SOCK_CONTROL, as the parent does at start, and
+# a listener with MSG_SOCK_DNS_UDP.
+pd=$(child_pid "$P" dns)
+fds0=$(ls "/proc/$pd/fd" | wc -l)
+python3 - "$SOCK" <<'PY' || fail "clients sending descriptors"
+import socket, struct, sys
+path = sys.argv[1]
+MSG_SOCK_DNS_UDP, MSG_SOCK_CONTROL = 2, 6
+sin = struct.pack("=HH4s8x", socket.AF_INET, 0, bytes(4))
+for i in range(200):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(path)
+    r, w = socket.socketpair()
+    t, body = ((MSG_SOCK_CONTROL, b"") if i % 2 == 0 else
+               (MSG_SOCK_DNS_UDP, sin))
+    socket.send_fds(s, [struct.pack("=IIII", t, len(body), 1, 0) + body],
+                    [r.fileno()])
+    s.settimeout(2)
+    try:
+        s.recv(100)
+    except OSError:
+        pass
+    s.close(); r.close(); w.close()
+PY
+fds1=$(ls "/proc/$pd/fd" | wc -l)
+[ "$fds1" -le $((fds0 + 2)) ] && ok "descriptors from clients closed" ||
+    fail "dns process holds $fds0 descriptors, then $fds1"
 ask after.test >/dev/null && "$DNS44CTL" -s "$SOCK" lookup after.test \
     >/dev/null && ok "still serving after bad clients" ||
     fail "not serving after bad clients"

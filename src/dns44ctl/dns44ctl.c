@@ -256,7 +256,8 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 	struct pollfd		 pfd;
 	int			 have_st = 0;
 	struct msg		 m;
-	size_t			 i;
+	const unsigned char	*p;
+	size_t			 i, nent;
 	int			 n;
 
 	for (;;) {
@@ -289,13 +290,14 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 		case MSG_CTL_OK:
 			return (0);
 		case MSG_CTL_FAIL:
-			fprintf(stderr, "dns44ctl: %s\n", (char *)m.data);
+			fprintf(stderr, "dns44ctl: %s\n", msg_get_str(&m));
 			return (1);
 		case MSG_CTL_MAP:
 			if (jflag && nshown == 0 && request != MSG_CTL_FLUSH)
 				printf("[");
-			for (i = 0; i < m.len; i += sizeof(e)) {
-				memcpy(&e, (char *)m.data + i, sizeof(e));
+			p = msg_get_array(&m, sizeof(e), &nent);
+			for (i = 0; i < nent; i++) {
+				memcpy(&e, p + i * sizeof(e), sizeof(e));
 				show_entry(&e);
 			}
 			break;
@@ -304,7 +306,7 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 				printf("%s]\n", nshown > 0 ? "\n" : "[");
 			return (0);
 		case MSG_CTL_FLUSHED:
-			memcpy(&fl, m.data, sizeof(fl));
+			msg_get(&m, &fl, sizeof(fl));
 			if (jflag)
 				printf("%s],\n \"flushed\": %u, "
 				    "\"kept\": %u}\n",
@@ -316,7 +318,7 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 				    fl.kept);
 			return (0);
 		case MSG_CTL_STATS_DNS:
-			memcpy(&st, m.data, sizeof(st));
+			msg_get(&m, &st, sizeof(st));
 			have_st = 1;
 			break;
 		case MSG_CTL_STATS_PROXY:
@@ -325,14 +327,15 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 				    "before the dns ones\n");
 				return (1);
 			}
-			memcpy(&ps, m.data, sizeof(ps));
+			msg_get(&m, &ps, sizeof(ps));
 			show_stats(&st, &ps);
 			return (0);
 		case MSG_CTL_CONN:
 			if (jflag && nshown == 0)
 				printf("[");
-			for (i = 0; i < m.len; i += sizeof(cn)) {
-				memcpy(&cn, (char *)m.data + i, sizeof(cn));
+			p = msg_get_array(&m, sizeof(cn), &nent);
+			for (i = 0; i < nent; i++) {
+				memcpy(&cn, p + i * sizeof(cn), sizeof(cn));
 				show_conn(&cn);
 			}
 			break;
@@ -415,7 +418,7 @@ main(int argc, char *argv[])
 		perror("dns44ctl");
 		return (1);
 	}
-	msg_init(mc, ctl_connect(path));
+	msg_init(mc, ctl_connect(path), MSG_RX_CTL);
 	if (msg_compose(mc, type, 1, -1, data, len) == -1 ||
 	    (msg_pending(mc) && msg_flush(mc) == -1)) {
 		fprintf(stderr, "dns44ctl: sending request: %s\n",
