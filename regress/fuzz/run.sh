@@ -61,7 +61,12 @@ for t in $TARGETS; do
 		fi
 	fi
 	mkdir -p "$work/corpus-$t"
-	cp "$srcdir/regress/fuzz/corpus/$t"/* "$work/corpus-$t/"
+	# The configuration's seeds are the parser's golden inputs.
+	if [ "$t" = conf ]; then
+		cp "$srcdir/regress/parse"/*.conf "$work/corpus-$t/"
+	else
+		cp "$srcdir/regress/fuzz/corpus/$t"/* "$work/corpus-$t/"
+	fi
 done
 
 # fuzz T: one target for FUZZ_SECONDS from its corpus; the log says how
