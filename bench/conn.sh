@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # conn.sh: TCP connections per second.  wrk (2 threads, CONN_CLIENTS
 # connections, "Connection: close", so that every request is a new TCP
 # connection) from the client namespace fetches a 1 kB file from nginx

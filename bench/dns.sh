@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # dns.sh: DNS queries per second, dnsperf over UDP on the loopback of a
 # namespace of the benchmark's own, against three servers in the same
 # run:

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # lib.sh: what the benchmarks share.  Source it.  Each benchmark gets a
 # temporary directory and network namespaces of its own; when it ends,
 # however it ends (error, ^C, kill), every process it started and every

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # map.sh: the map alone, without the daemon or the network (mapbench.c):
 # a new file filled with MAP_NAMES (1 000 000) names in a /12, time per
 # insert; the file loaded again as at start-up, its time and the resident

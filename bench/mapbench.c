@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * mapbench.c: time and memory of the map (src/map.c) with many names, for
  * bench/map.sh.  It fills a new map file with N names (default 1 000 000)
  * in a /12, closes it, opens it again as the dns process does at start-up,

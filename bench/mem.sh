@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # mem.sh: memory and start-up.
 #  1. RSS of the dns process holding MEM_NAMES (1 000 000) mappings of a
 #     /12, filled with dnsperf over new names; with MEM_TOR=1 the same

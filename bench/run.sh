@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # run.sh: dns44's benchmarks (make bench).  Installs what they need with
 # apt-get when it is missing, runs each benchmark, and prints the results
 # table; the table goes to $BENCH_OUT/results.txt and each benchmark's log

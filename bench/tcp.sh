@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # tcp.sh: TCP throughput with iperf3, 1 stream and 8 streams (-P 8), from
 # the client namespace to the world namespace over three paths in the
 # same run:

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 """tools.py: the small clients and servers of dns44's benchmarks.
 
   query HOST PORT NAME              print NAME's first A address (1 s)

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # udp.sh: UDP through dns44 against the direct path (routed by the
 # gateway), in the same run.
 #  1. Packets per second: iperf3 -u -b 0 -l 64 for UDP_TIME s; the

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * answer.h: DNS answers built from packets.  No sockets and no events:
  * bytes of a query in, the bytes of a reply (or a decision to forward or
  * to stay silent) out, so the whole query path can be tested and fuzzed.

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * dns44.h: the configuration every process shares and the prototypes of
  * the helpers that belong to no single process role.
  */

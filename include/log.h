@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * log.h: logging for every process.  Messages go to stderr in the
  * foreground (-d) and to syslog otherwise.
  */

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * map.h: the map of domain names to virtual addresses, owned by the dns
  * process: one address per name and one name per address, kept in memory
  * and in a tdb file.

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * msg.h: the message protocol spoken between dns44's processes and by
  * dns44ctl.  Every channel is a SOCK_SEQPACKET socket, so the kernel keeps
  * message boundaries: one message is one header, its payload and at most

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * proc.h: entry points of the three process roles and the helpers the
  * parent uses to make their sockets and drop their privileges.
  */

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * resolve.h: the real addresses of the names the proxy asks the dns
  * process about, looked up from the upstreams and cached.
  */

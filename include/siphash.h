@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * siphash.h: SipHash-2-4, the keyed hash of names for the map's tables and
  * for the first candidate address of a new name.
  */

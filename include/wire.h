@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * wire.h: the DNS wire format as dns44 writes and reads it by hand: the
  * sizes every reader of a message agrees on and the big-endian fields.
  */

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * answer.c: what the dns process says to a query, decided from the packet
  * alone (and the map).  A, AAAA and PTR inside the range are answered
  * here, the common A and AAAA queries straight from their bytes; other

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * conf.c: the configuration apart from its grammar: the built-in defaults,
  * the semantic checks run on the combined result of file and command line,
  * the normalised printout of dns44 -n, and the small parsers and

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * control.c: the control socket, served by the dns process.  Each client
  * is a message channel; requests that need the parent are forwarded to it
  * under a fresh id and its answer is relayed back to the client.

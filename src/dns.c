@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * dns.c: the dns process.  Unprivileged and chrooted in the database
  * directory, it owns the map, answers DNS queries over UDP and TCP,
  * forwards what it does not answer itself to the upstream resolvers,

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * dns.h: what the files of the dns process share and no other process
  * sees: dns.c's map and counters, which the control socket reads and
  * changes, and the control socket's entry points.

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * dns44.c: the parent process.  It reads the configuration and, through
  * flags.c, the command line, makes every privileged socket, starts the dns
  * and proxy processes (fork and exec of itself) and hands them their

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * flags.c: the parent's command line: the OpenBSD-style flags (-d, -D,
  * -f, -h, -n, -v, and -R, with which the parent starts its children) and
  * the seed's Go-style ones (-db-path, -debug, -dial-timeout,

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * log.c: logging for every process role.  Until log_init() lines go to
  * stderr as they are (start-up and configuration errors, dns44 -n).  Then,
  * in the foreground (-d), to stderr with a time stamp and the process role;

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * map.c: the map of domain names to virtual addresses.  It belongs to no
  * process role; the dns process owns the one instance.  This file owns the
  * in-memory tables (name -> entry, address -> entry, a bitmap of the

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * map_db.c: the map's tdb file.  It owns the format of the records, their
  * store and delete, the opening of the file (made when missing or empty,
  * opened again after the load), the load of every record into the map,

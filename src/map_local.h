@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * map_local.h: what map.c (the tables) and map_db.c (the tdb file) share,
  * and nothing else: the map itself and the calls each makes of the other.
  * The map's users see include/map.h only.

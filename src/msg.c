@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * msg.c: framing, sending and receiving of the messages dns44's processes
  * exchange.  It owns the send queue of a channel, the passing of file
  * descriptors and the one table that says what each message type must look

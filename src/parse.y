@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * parse.y: the grammar of dns44.conf and its lexer.  The lexer owns the
  * stack of open files (include), the macros and their expansion; the
  * grammar fills a copy of the configuration, which conf_parse() hands back

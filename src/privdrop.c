@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * privdrop.c: how each process gives up what it does not need.  A child
  * ends as the unprivileged user, chrooted, with no capability at all (the
  * bounding set included) and no way to gain one.  The parent keeps root's

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * proc.c: what every process does alike: message channels on libevent,
  * the process title, and a child's start-up hand-over from the parent.
  */

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * proxy.c: the proxy process.  Unprivileged and chrooted in an empty
  * directory, it accepts the connections and datagrams TPROXY hands to its
  * transparent listeners, asks the dns process which domain and real

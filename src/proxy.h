@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * proxy.h: what the files of the proxy process share (proxy.c, the main
  * loop; proxy_addr.c, what is known of each virtual address; proxy_tcp.c
  * and proxy_udp.c, the relays).  Private to them.

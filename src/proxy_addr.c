@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * proxy_addr.c: what the proxy process knows of each virtual address.
  * It owns the table of requests waiting for an answer of the dns process
  * or the parent, and one entry per virtual address in use: the lookup in

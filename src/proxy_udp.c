@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * proxy_udp.c: the proxy process's UDP sessions, one per client address
  * and port and virtual address and port, kept in a keyed hash table.  It
  * owns the transparent UDP listener, which sees each session's first

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * resolve.c: the real addresses of the names behind virtual addresses,
  * which the dns process looks up for the proxy, and the cache of what the
  * upstreams said about them.  It belongs to the dns process alone and asks

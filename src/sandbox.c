@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * sandbox.c: the system calls a child may make once it runs, as a seccomp
  * filter (libseccomp).  Anything else kills the process, and the parent
  * then stops the daemon.  Opening files is refused with EACCES instead, so

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * siphash.c: SipHash-2-4 (Aumasson and Bernstein, 2012), a keyed hash
  * that an outsider who does not know the key cannot steer into one
  * bucket.  The map hashes names with it, for its tables (a random key)

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * sock.c: the sockets the parent makes for its children.  Only the parent
  * calls these at run time: transparent sockets need CAP_NET_ADMIN and low
  * ports CAP_NET_BIND_SERVICE, which the children never hold.

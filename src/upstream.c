@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * upstream.c: the queries the dns process sends to the upstream resolvers,
  * for the queries it forwards and for the names resolve.c looks up.  It
  * belongs to the dns process alone.  This file owns every query in flight

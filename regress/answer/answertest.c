@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * answertest.c: DNS answers built from packets (src/answer.c), with a map
  * in a temporary directory behind them: what each kind of query gets,
  * what broken packets get, EDNS sizes and truncation, and the relayed

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * fuzz_answer.c: an answer from an upstream: the real addresses taken
  * from it for the proxy (resolve_collect) and the reply relayed to the
  * client (answer_relay, with hints and addresses stripped) must come out

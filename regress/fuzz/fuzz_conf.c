@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * fuzz_conf.c: the configuration parser on any file: it accepts or it
  * refuses with a message, and what it accepts passes or fails conf_check
  * and prints.

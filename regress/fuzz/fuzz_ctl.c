@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * fuzz_ctl.c: what a control client sends: the frame through the decoder,
  * then a request's argument the way the dns process reads it (a name or
  * an address).  Accepted strings are terminated; names come out in normal

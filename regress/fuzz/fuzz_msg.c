@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * fuzz_msg.c: the message decoder every process runs on what its peers
  * send.  A message it accepts has a known type, the length its type
  * allows, and a payload the type's check passed.

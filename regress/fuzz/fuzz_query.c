@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * fuzz_query.c: a packet from a client, with a map behind it: whatever
  * the bytes, answer_query() answers, forwards or stays silent, and any
  * reply it makes is a DNS message no larger than allowed.  Each input

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # Builds the fuzz targets with clang's libFuzzer, ASan and UBSan, runs
 # every kept regression input once, then fuzzes each target for
 # FUZZ_SECONDS (60 unless set) from its seed corpus, as many at once as

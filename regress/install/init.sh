@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # init: the init script for hosts without systemd, run in a namespace of
 # the test's own on the built binary, with a pid file, a log and every
 # path of the daemon inside the test's directory.  start, status (0, then

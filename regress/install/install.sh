@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # install: make install DESTDIR=... puts every file where it belongs and
 # nothing else; the installed dns44 reads the installed dns44.conf, which
 # shows every setting at its default; an existing dns44.conf is never

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # man: the generated manual pages pass mandoc -Tlint -Wwarning, no @var@ is
 # left in any generated file, and the pages keep up with the code: every
 # flag of dns44 -h, every keyword dns44 -n prints and every command of

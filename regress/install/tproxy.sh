@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # tproxy: dns44-tproxy in a namespace of the test's own.  add twice leaves
 # the rule, the local route and the TPROXY rules once each, and traffic to
 # the range reaches a running dns44; del twice removes them all, without

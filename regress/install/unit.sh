@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # unit: systemd-analyze verify accepts the generated dns44.service (its
 # ExecStart pointed at the built binary, since nothing is installed), the
 # unit has the settings dns44 relies on, and systemd-sysusers and

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 """dnsflood.py: ask COUNT distinct A queries (PREFIX-N.test) of a DNS
 server on HOST:PORT over UDP, WINDOW at a time, and print how many got
 an answer.  Used to fill dns44's map in tests; loopback only."""

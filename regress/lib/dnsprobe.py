@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 """dnsprobe.py: raw DNS packets for dns44's end-to-end tests.
 
 Python 3 standard library only.  Commands (PROTO is udp or tcp):

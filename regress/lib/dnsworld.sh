@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # dnsworld.sh: what the DNS end-to-end tests share.  Source it after
 # netns.sh.  It builds two namespaces of the test's own:
 #

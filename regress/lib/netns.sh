@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # netns.sh: what the end-to-end tests share.  Source it; it gives each test
 # a temporary directory and a network namespace of its own, and removes
 # both, and every process the test started, when the test ends however it

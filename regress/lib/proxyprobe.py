@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxyprobe.py: the servers and clients of the proxy's end-to-end tests.
 # Clients find their server by name through the system resolver, which in
 # the client namespace is dns44.  Every address is given by the test.

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxyworld.sh: the lab the proxy's end-to-end tests share.  Source it
 # after netns.sh.  Three namespaces of the test's own:
 #

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * test.h: the few macros the unit tests share.  A failed CHECK prints its
  * place and goes on; test_done() gives the exit status run-tests reads.
  */

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * maptest.c: unit tests of the map (src/map.c, src/map_db.c) and of its
  * hash (src/siphash.c): name normalisation, the choice of addresses, the
  * file that keeps the map across restarts, the reuse of old entries when

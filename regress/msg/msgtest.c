@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * msgtest.c: unit tests of src/msg.c on a socketpair.  Every message type
  * round-trips, fds pass and work, malformed messages are refused with the
  * right errno without leaking an fd or spoiling the channel, bad arguments

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # control: every dns44ctl command against a running daemon: tables and
 # JSON that say the same, flush, permissions of the control socket,
 # clients that misbehave, and a listing of 100 000 mappings.

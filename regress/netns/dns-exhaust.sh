@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # dns-exhaust: a range of 14 addresses.  14 names get 14 addresses; a 15th
 # within ttl + grace gets SERVFAIL at once; after ttl + grace it gets the
 # least recently answered address, whose PTR then names it; hundreds of

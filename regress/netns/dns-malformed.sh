@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # dns-malformed: malformed queries over UDP and TCP.  Datagrams too short
 # for a header and responses (QR=1) get no reply; a header that parses
 # with a bad question gets FORMERR, another opcode NOTIMP, another class

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # dns-persist: the map outlives the daemon.  200 names answered, the whole
 # daemon killed with SIGKILL, started again on the same database: every
 # name has its address, every address its name.  A database file that is

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # dns-pool: the range runs out under load.  A /24 (254 addresses), ttl 1 s
 # and a grace of 1 s; dnsperf asks 100 000 distinct names at a steady rate
 # while three names have TCP connections open through the proxy.  Every

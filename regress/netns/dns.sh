@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # dns: what dns44 answers, end to end.  A from the map, AAAA empty, PTR
 # from the map, everything else forwarded to a dnsmasq upstream in a
 # namespace of the test's own and relayed (HTTPS/SVCB address hints

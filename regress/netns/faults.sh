@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # faults: the daemon under load.  100 SIGHUPs during a dnsperf run lose no
 # query and leave the last configuration in force; kill -9 of the dns,
 # the proxy and the parent under load stops everything with a line

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # leaks: run only in a build with sanitizers.  All three processes get
 # work of every kind (DNS over UDP and TCP, forwarded and local answers,
 # TCP and UDP through the proxy, an unmapped address, every dns44ctl

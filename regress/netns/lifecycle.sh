@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # lifecycle: signals, reloads, deaths of each process, start-up errors and
 # the control socket's reload and log commands.
 

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # privsep: the three processes run with exactly the privileges DESIGN.md
 # gives them, hold the sockets they should, and carry their titles.
 

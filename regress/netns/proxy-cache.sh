@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-cache: the proxy keeps the dns process's answer about a virtual
 # address.  Lookups are counted in the dns process's verbose log, one
 # "proxy lookup ADDR: NAME" line each.  (1) Twenty connections at once and

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-ctl: what dns44ctl says of the proxy: show connections lists an
 # open TCP connection and a UDP session with their domains, addresses and
 # bytes, table and JSON alike; show stats counts them; flush keeps the

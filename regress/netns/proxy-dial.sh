@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-dial: what the client sees when the proxy cannot reach the real
 # server.  A closed port resets the client at once; an address nobody has
 # (ARP fails) gives up after the dial timeout; loop protection refuses

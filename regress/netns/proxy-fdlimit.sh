@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-fdlimit: dns44 started with 256 descriptors (ulimit -n 256) and a
 # thousand TCP connections at once.  The proxy relays as many as its
 # descriptors allow, stops accepting before it runs out (the rest wait in

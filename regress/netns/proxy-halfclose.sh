@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-halfclose: a client sends, shuts down its writing side and still
 # gets the answer the server sends only after it read that EOF; both ways
 # are counted in the journal.  A connection where nothing moves is closed

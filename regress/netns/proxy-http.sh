@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-http: a client that knows only names fetches a page and a 10 MB
 # file from a web server in the world through dns44's TCP proxy; the
 # journal has the open and the close line of each connection, with the

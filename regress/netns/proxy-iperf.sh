@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-iperf: iperf3 over TCP and over UDP runs to completion through the
 # proxy (the client knows the server by name only); the same tests on the
 # direct path (the real address, forwarded by the gateway without dns44)

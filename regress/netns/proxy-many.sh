@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-many: 200 TCP connections through the proxy, all open at once
 # before any sends its request, each get the 100 kB file whole; the
 # journal has all 200 open and close lines, and the proxy holds no

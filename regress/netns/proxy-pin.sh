@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-pin: an open connection pins its name's address.  With a range of
 # 14 addresses, a TTL of 1 s and a reuse grace of 1 s, a name with an open
 # connection keeps its address (A and PTR) after TTL and grace have passed

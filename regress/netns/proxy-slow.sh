@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-slow: a client that reads nothing from a server that sends
 # without end, and a server that reads nothing from a client that sends
 # without end: the proxy buffers nothing of its own (the splice pipes and

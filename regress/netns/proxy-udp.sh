@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-udp: UDP through dns44's proxy.  A connected UDP client (which
 # drops datagrams from any address but the one it sent to) gets its echoes
 # back, also with several sessions to one virtual address and port at

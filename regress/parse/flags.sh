@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # flags: the seed's flags and the OpenBSD-style ones, as dns44 -n shows
 # their effect; they override the file; bad values name the flag.
 

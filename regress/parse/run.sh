@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 #
 # run.sh: the golden-file tests of the configuration grammar.  Every
 # regress/parse/NAME.conf is given to "dns44 -n -f"; NAME.out holds the

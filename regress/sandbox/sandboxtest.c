@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * sandboxtest.c: the children's seccomp filters (src/sandbox.c).  In a
  * forked process each filter lets through what the role does and kills
  * the process on anything else; opening a file fails with EACCES.

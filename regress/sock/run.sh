@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # Runs socktest in a namespace of its own with the virtual range routed
 # locally, as dns44-tproxy does on a gateway.
 

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * socktest.c: the sockets the parent makes (src/sock.c).  run.sh starts it
  * in a network namespace of its own where 172.24.0.0/16 is routed locally,
  * as on a gateway.  It checks that the transparent options are set, that

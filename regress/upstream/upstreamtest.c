@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
  * upstreamtest.c: the queries to the upstream resolvers (src/upstream.c)
  * and the lookups of real addresses made with them (src/resolve.c).
  * The upstreams are fakes in this process, on 127.0.0.1 and the same event
