@@ -7,8 +7,12 @@
 #
 #   halfserver ADDR PORT     TCP: read to EOF, then answer "got N SHA256"
 #   udpecho ADDR PORT        UDP: send every datagram back
+#   udpgrow ADDR PORT        UDP: answer a datagram of N bytes with 2N + 1
 #   halfclient HOST PORT N   send N bytes, shut down writing, read the answer
 #   udpclient HOST PORT N    connected UDP socket: N datagrams, count echoes
+#   udpsizes HOST PORT SIZE...
+#                            connected UDP socket: a datagram of each size,
+#                            each reply awaited; bytes counted each way
 #   many HOST PORT PATH N SHA256
 #                            N HTTP GETs open at once, each body checked
 #   burst HOST PORT PATH N SHA256
@@ -72,6 +76,14 @@ def udpecho(addr, port):
         s.sendto(b, peer)
 
 
+def udpgrow(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, int(port)))
+    while True:
+        b, peer = s.recvfrom(65535)
+        s.sendto(b"r" * (2 * len(b) + 1), peer)
+
+
 def halfclient(host, port, n):
     data = os.urandom(int(n))
     c = socket.create_connection((resolve(host), int(port)), timeout=10)
@@ -104,6 +116,23 @@ def udpclient(host, port, n):
         except socket.timeout:
             pass
     print("echoed %d of %s from port %d" % (good, n, s.getsockname()[1]))
+
+
+def udpsizes(host, port, *sizes):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((resolve(host), int(port)))
+    s.settimeout(2)
+    sent = received = replies = 0
+    for n in sizes:
+        s.send(os.urandom(int(n)))
+        sent += int(n)
+        try:
+            received += len(s.recv(65535))
+            replies += 1
+        except socket.timeout:
+            pass
+    print("sent %d received %d replies %d of %d from port %d" %
+          (sent, received, replies, len(sizes), s.getsockname()[1]))
 
 
 async def many_main(host, port, path, n, sha):
@@ -216,7 +245,8 @@ def resets(host, port, n):
 
 def main():
     cmds = {"halfserver": halfserver, "udpecho": udpecho,
-            "halfclient": halfclient, "udpclient": udpclient, "many": many,
+            "udpgrow": udpgrow, "halfclient": halfclient,
+            "udpclient": udpclient, "udpsizes": udpsizes, "many": many,
             "burst": burst,
             "hold": hold, "holdmany": holdmany, "closed": closed,
             "resets": resets}

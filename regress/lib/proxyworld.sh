@@ -197,12 +197,13 @@ EOF
 	}
 }
 
-# pw_serve MODE PORT: a probe server (halfserver, udpecho) on $PW_W:PORT.
+# pw_serve MODE PORT: a probe server (halfserver, udpecho, udpgrow) on
+# $PW_W:PORT.
 pw_serve() {
 	in_w $PW_PROBE "$1" "$PW_W" "$2" >"$T_TMP/$1.out" 2>&1 &
 	T_PIDS="$T_PIDS $!"
 	case $1 in
-	udpecho)	pr=udp ;;
+	udp*)		pr=udp ;;
 	*)		pr=tcp ;;
 	esac
 	wait_for 5 pw_listening "$WORLD" $pr "$PW_W:$2" ||
