@@ -9,7 +9,12 @@
 #   udpecho ADDR PORT        UDP: send every datagram back
 #   udpgrow ADDR PORT        UDP: answer a datagram of N bytes with 2N + 1
 #   halfclient HOST PORT N   send N bytes, shut down writing, read the answer
-#   udpclient HOST PORT N    connected UDP socket: N datagrams, count echoes
+#   trickle HOST PORT N PAUSE
+#                            the same with N writes of 100 bytes, PAUSE
+#                            seconds apart
+#   udpclient HOST PORT N [PAUSE]
+#                            connected UDP socket: N datagrams, PAUSE
+#                            seconds apart, count echoes
 #   udpsizes HOST PORT SIZE...
 #                            connected UDP socket: a datagram of each size,
 #                            each reply awaited; bytes counted each way
@@ -84,10 +89,14 @@ def udpgrow(addr, port):
         s.sendto(b"r" * (2 * len(b) + 1), peer)
 
 
-def halfclient(host, port, n):
+def halfclient(host, port, n, pieces=1, pause=0):
     data = os.urandom(int(n))
     c = socket.create_connection((resolve(host), int(port)), timeout=10)
-    c.sendall(data)
+    step = max(1, -(-len(data) // int(pieces)))
+    for i in range(0, len(data), step):
+        if i > 0:
+            time.sleep(float(pause))
+        c.sendall(data[i:i + step])
     c.shutdown(socket.SHUT_WR)
     reply = b""
     while True:
@@ -101,13 +110,22 @@ def halfclient(host, port, n):
     print("ok" if got == want else "bad: got %r want %r" % (got, want))
 
 
-def udpclient(host, port, n):
+def trickle(host, port, n, pause):
+    try:
+        halfclient(host, port, 100 * int(n), n, pause)
+    except OSError as e:
+        print("bad: %s" % e)
+
+
+def udpclient(host, port, n, pause=0):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     # Connected: datagrams from any other address or port are dropped.
     s.connect((resolve(host), int(port)))
     s.settimeout(2)
     good = 0
     for i in range(int(n)):
+        if i > 0:
+            time.sleep(float(pause))
         msg = ("datagram %d " % i).encode() + os.urandom(32).hex().encode()
         s.send(msg)
         try:
@@ -247,7 +265,7 @@ def main():
     cmds = {"halfserver": halfserver, "udpecho": udpecho,
             "udpgrow": udpgrow, "halfclient": halfclient,
             "udpclient": udpclient, "udpsizes": udpsizes, "many": many,
-            "burst": burst,
+            "burst": burst, "trickle": trickle,
             "hold": hold, "holdmany": holdmany, "closed": closed,
             "resets": resets}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
