@@ -67,6 +67,9 @@ real() {
 # pid in HOLD and its port in HOLD_PORT; returns once the proxy relays it.
 # unhold closes it.
 hold() {
+	# Emptied here, not by the redirection below: that one runs in the
+	# background and may come after wait_for has read the last hold's port.
+	: >"$T_TMP/hold.out"
 	# Not through in_cl: $! must be the client itself, for unhold.
 	ip netns exec "$CL" $PW_PROBE hold "$1" 7000 30 >"$T_TMP/hold.out" \
 	    2>&1 &
