@@ -105,6 +105,7 @@ static struct log_rate		 dns_rl_tcp_full;
 static struct log_rate		 dns_rl_tcp_slow;
 static struct log_rate		 dns_rl_tcp_bad;
 static struct log_rate		 dns_rl_lookup;
+static struct log_rate		 dns_rl_send;
 
 /* UDP answers of the batch being read, sent together. */
 static struct dns_udp_out {
@@ -428,7 +429,8 @@ dns_udp_read(int fd, short ev, void *arg)
 		if ((n = recvmmsg(fd, msgs, DNS_UDP_BATCH, MSG_DONTWAIT,
 		    NULL)) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("DNS: recvmmsg");
+				log_rate(&dns_rl_send, LOG_ERR,
+				    "DNS: recvmmsg: %s", strerror(errno));
 			return;
 		}
 		dns_out_fd = fd;
@@ -468,8 +470,8 @@ dns_udp_flush(void)
 			/* A full buffer or a gone client: that answer is lost,
 			 * as with sendto; the client asks again. */
 			if (errno != EAGAIN && errno != EINTR)
-				log_debug("DNS: sendmmsg: %s",
-				    strerror(errno));
+				log_rate(&dns_rl_send, LOG_DEBUG,
+				    "DNS: sendmmsg: %s", strerror(errno));
 			n = 1;
 		}
 	}
@@ -688,7 +690,8 @@ dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
 		if (sendto(udp_fd, wire, len, 0,
 		    (const struct sockaddr *)client, sizeof(*client)) == -1 &&
 		    errno != EAGAIN)
-			log_debug("DNS: sendto: %s", strerror(errno));
+			log_rate(&dns_rl_send, LOG_DEBUG, "DNS: sendto: %s",
+			    strerror(errno));
 		return;
 	}
 	wire_put16(prefix, len);
@@ -711,7 +714,8 @@ dns_tcp_accept(int fd, short ev, void *arg)
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
 		if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
-			log_warn("DNS: accept");
+			log_rate(&dns_rl_tcp_full, LOG_ERR,
+			    "DNS: accept: %s", strerror(errno));
 		return;
 	}
 	if (dns_ntcp >= conf->max_dns_tcp) {

@@ -226,6 +226,8 @@ proxy_ratelog(struct proxy_rate *r, int pri, const char *fmt, ...)
 	va_list		 ap;
 	uint64_t	 now = proxy_now();
 
+	if (pri == LOG_DEBUG && !log_getverbose())
+		return;
 	if (r->last != 0 && now - r->last < PROXY_RATELOG_MS) {
 		r->suppressed++;
 		return;

@@ -423,7 +423,8 @@ proxy_tcp_io(int fd, short ev, void *arg)
 	    (c->down.want & EV_READ) | (c->up.want & EV_WRITE));
 	return;
  failed:
-	log_debug("%s: %s", proxy_relay_flow(&c->r), strerror(errno));
+	proxy_ratelog(&proxy_rl_tcp_err, LOG_DEBUG, "%s: %s",
+	    proxy_relay_flow(&c->r), strerror(errno));
 	proxy_tcp_close(c, 1);
 }
 

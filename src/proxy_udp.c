@@ -306,7 +306,8 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 		/* A full socket buffer drops, like the network would. */
 		s->dropped++;
 		if (errno != EAGAIN && errno != ENOBUFS)
-			log_debug("%s: send: %s", proxy_relay_flow(&s->r),
+			proxy_ratelog(&proxy_rl_udp_err, LOG_DEBUG,
+			    "%s: send: %s", proxy_relay_flow(&s->r),
 			    strerror(errno));
 		return;
 	}
@@ -474,7 +475,8 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 		if ((n = recvmmsg(from, proxy_mmsg, PROXY_UDP_BATCH,
 		    MSG_DONTWAIT, NULL)) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_debug("%s: %s", proxy_relay_flow(&s->r),
+				proxy_ratelog(&proxy_rl_udp_err, LOG_DEBUG,
+				    "%s: %s", proxy_relay_flow(&s->r),
 				    strerror(errno));
 			break;
 		}
