@@ -75,7 +75,6 @@ enum dns_next {
 	DNS_NEXT_DROP,			/* close now: not a query at all */
 };
 
-
 /* A lookup from the proxy waiting for the real addresses. */
 struct dns_lookup {
 	uint32_t		 id;
@@ -106,6 +105,7 @@ static struct log_rate		 dns_rl_tcp_slow;
 static struct log_rate		 dns_rl_tcp_bad;
 static struct log_rate		 dns_rl_lookup;
 static struct log_rate		 dns_rl_send;
+static struct log_rate		 dns_rl_mem;
 
 /* UDP answers of the batch being read, sent together. */
 static struct dns_udp_out {
@@ -578,7 +578,7 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	}
 
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
-		log_rate(&dns_rl_tcp_bad, LOG_ERR, "DNS: %s", strerror(errno));
+		log_rate(&dns_rl_mem, LOG_ERR, "DNS: %s", strerror(errno));
 		ldns_pkt_free(a.query);
 		return (DNS_NEXT_READ);
 	}

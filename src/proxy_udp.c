@@ -363,9 +363,9 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	}
 	if (connect(s->ufd, (struct sockaddr *)&s->r.real,
 	    sizeof(s->r.real)) == -1) {
-		proxy_ratelog(&proxy_rl_udp_dial, LOG_INFO, "%s: dial %s:%u: %s",
-		    proxy_relay_flow(&s->r), real, ntohs(s->r.real.sin_port),
-		    strerror(errno));
+		proxy_ratelog(&proxy_rl_udp_dial, LOG_INFO,
+		    "%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
+		    ntohs(s->r.real.sin_port), strerror(errno));
 		proxy_udp_close(s);
 		return;
 	}
