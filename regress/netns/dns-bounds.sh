@@ -116,9 +116,9 @@ for kind in zero random; do
 	c1=$(cpu_ticks "$DD")
 	pct=$(( (c1 - c0) * 100 / hz / 3 ))
 	set -- $out
-	[ "$pct" -lt 20 ] &&
-	    ok "a stream of $kind bytes for 3 s: the dns process used $pct% of a CPU ($out)" ||
-	    fail "a stream of $kind bytes for 3 s: the dns process used $pct% of a CPU ($out)"
+	what="a stream of $kind bytes for 3 s: the dns process used"
+	[ "$pct" -lt 20 ] && ok "$what $pct% of a CPU ($out)" ||
+	    fail "$what $pct% of a CPU ($out)"
 	awk -v t="$6" 'BEGIN { exit !(t < 1) }' &&
 	    ok "$kind stream: each connection dropped within ${6}s" ||
 	    fail "$kind stream: a connection lasted ${6}s"

@@ -59,7 +59,8 @@ esc1='a\\093\\058443\\060\\061\\062\\091bank\.com'
 esc2='x\\032y\.test'
 esc3='new\\010line\.test'
 # The dots inside that label are escaped too: they are not separators.
-esc4='\\091\\043\\093\\032[Tt][Cc][Pp]\\0321\\0462\\0463\\0464\\0585\\032\\060\\061\\062\\032\\091evil\.test'
+esc4='\\091\\043\\093\\032[Tt][Cc][Pp]\\0321\\0462\\0463\\0464\\0585'
+esc4=$esc4'\\032\\060\\061\\062\\032\\091evil\.test'
 i=1
 for e in "$esc1" "$esc2" "$esc3" "$esc4"; do
 	eval a=\$v$i
@@ -94,6 +95,21 @@ grep -q -E "^$esc1 +$(re "$v1") " "$T_TMP/map" &&
     ok "dns44ctl show map: one line a mapping" ||
     fail "dns44ctl show map: $out"
 
+# A connection held open, as dns44ctl lists it.
+in_cl $PW_PROBE hold "$v1" 7000 3 >/dev/null 2>&1 &
+hpid=$!
+opened() {
+	[ "$(grep -c -E "proxy: \[\+\] TCP .*<=> \[$esc1\($(re "$v1")\)\]:7000\$" \
+	    "$DLOG")" -eq 2 ]
+}
+wait_for 3 opened || fail "the held connection did not open"
+"$DNS44CTL" -s "$CTL" show connections >"$T_TMP/conns" 2>&1
+grep -q -E "^tcp +$(re "$PW_CL_ADDR"):[0-9]+ +$esc1 +$(re "$v1"):7000 " \
+    "$T_TMP/conns" &&
+    ok "dns44ctl show connections: the name escaped" ||
+    fail "dns44ctl show connections: $(cat "$T_TMP/conns")"
+wait $hpid
+
 # A flood of connections the real server refuses (port 81 is closed).
 sleep 1
 t0=$(date +%s%N)
@@ -106,7 +122,8 @@ lines=$(grep -c "dial $(re "$PW_W"):81: Connection refused" "$DLOG")
 [ "$lines" -ge 1 ] && [ "$lines" -le $((secs + 1)) ] &&
     ok "the flood logged $lines line(s) in ${secs}s" ||
     fail "the flood logged $lines lines in ${secs}s"
-logged "dial $(re "$PW_W"):81: Connection refused \([0-9]+ more like it suppressed\)\$" &&
+refused="dial $(re "$PW_W"):81: Connection refused"
+logged "$refused \([0-9]+ more like it suppressed\)\$" &&
     ok "the flood's suppressed lines counted" ||
     fail "the flood: $(grep ':81' "$DLOG" | tail -n 3)"
 
