@@ -45,6 +45,12 @@
 #define DEFAULT_MAX_SESSIONS	16384
 #define DEFAULT_MAX_DNS_TCP	256
 #define DEFAULT_CONTROL_MODE	0660
+#define DEFAULT_UDP_SIZE	1232	/* the DNS flag day's, no fragments */
+#define DEFAULT_DNS_TCP_QUERY_MS (10 * 1000)
+#define DEFAULT_HALFCLOSE_MS	(60 * 1000)
+#define DEFAULT_UNANSWERED_MS	(10 * 1000)
+#define CONF_UDP_SIZE_MIN	512
+#define CONF_UDP_SIZE_MAX	4096
 
 /*
  * The whole configuration.  It holds no pointers, so the parent can send it
@@ -80,6 +86,11 @@ struct dns44_conf {
 	char			user[CONF_NAME_MAX];
 	int			user_set;	/* 0: default, may fall back */
 	int			verbose;
+
+	uint32_t		udp_size;	/* largest UDP answer */
+	uint32_t		dns_tcp_query_ms; /* a whole TCP query */
+	uint32_t		halfclose_ms;	/* TCP, one side closed */
+	uint32_t		unanswered_ms;	/* UDP, server silent */
 };
 
 /* Role of a process, also the -R argument of a child. */

@@ -11,6 +11,17 @@
 #define LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A name at its longest once escaped: each byte as \DDD, and the NUL. */
+#define LOG_NAME_MAX	(4 * 255 + 1)
+
+/* A kind of log line that a flood must not repeat more than once a second. */
+struct log_rate {
+	uint64_t	last;		/* ms, monotonic; 0: never */
+	unsigned int	suppressed;
+};
 
 void	log_init(int, int);
 void	log_procinit(const char *);
@@ -28,6 +39,9 @@ void	logit(int, const char *, ...)
 	    __attribute__((__format__ (printf, 2, 3)));
 void	vlog(int, const char *, va_list)
 	    __attribute__((__format__ (printf, 2, 0)));
+void	log_rate(struct log_rate *, int, const char *, ...)
+	    __attribute__((__format__ (printf, 3, 4)));
+const char *log_name(const char *, char *, size_t);
 void	fatal(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2), __noreturn__));
 void	fatalx(const char *, ...)

@@ -32,25 +32,34 @@
 /* Off only in tests, to hold the ldns path against answer_fast(). */
 int	answer_fastpath_enabled = 1;
 
-/* The largest reply allowed, from the query's OPT size if it has one. */
+/*
+ * The largest reply allowed, from the query's OPT size if it has one, but
+ * never above the configured UDP size: a large answer to a small forged
+ * query would make dns44 an amplifier, and fragments get lost.
+ */
 static size_t
-answer_size_limit(int tcp, int edns, size_t size)
+answer_size_limit(const struct dns44_conf *conf, int tcp, int edns,
+    size_t size)
 {
+	size_t	cap = conf->udp_size;
+
 	if (tcp)
 		return (65535);
+	if (cap < ANSWER_UDP_MIN || cap > ANSWER_UDP_MAX)
+		cap = ANSWER_UDP_MAX;
 	if (!edns)
 		return (ANSWER_UDP_MIN);
 	if (size < ANSWER_UDP_MIN)
 		size = ANSWER_UDP_MIN;
-	if (size > ANSWER_UDP_MAX)
-		size = ANSWER_UDP_MAX;
+	if (size > cap)
+		size = cap;
 	return (size);
 }
 
 static size_t
-answer_limit(const ldns_pkt *q, int tcp)
+answer_limit(const struct dns44_conf *conf, const ldns_pkt *q, int tcp)
 {
-	return (answer_size_limit(tcp, ldns_pkt_edns(q),
+	return (answer_size_limit(conf, tcp, ldns_pkt_edns(q),
 	    ldns_pkt_edns_udp_size(q)));
 }
 
@@ -395,7 +404,7 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 				return (-1);
 	} else if (pos != len)
 		return (-1);
-	limit = answer_size_limit(tcp, edns, udp);
+	limit = answer_size_limit(conf, tcp, edns, udp);
 
 	/*
 	 * At most 12 + 259 + 16 + 11 bytes: never more than the least limit,
@@ -490,7 +499,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 		answer_header_only(buf, LDNS_RCODE_FORMERR, a);
 		return;
 	}
-	a->limit = answer_limit(q, tcp);
+	a->limit = answer_limit(conf, q, tcp);
 	qrr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
 	type = ldns_rr_get_type(qrr);
 	a->qtype = type;

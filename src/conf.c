@@ -69,6 +69,11 @@ conf_defaults(struct dns44_conf *conf)
 	conf->control_group[0] = '\0';
 	conf->user_set = 0;
 	conf->verbose = 0;
+
+	conf->udp_size = DEFAULT_UDP_SIZE;
+	conf->dns_tcp_query_ms = DEFAULT_DNS_TCP_QUERY_MS;
+	conf->halfclose_ms = DEFAULT_HALFCLOSE_MS;
+	conf->unanswered_ms = DEFAULT_UNANSWERED_MS;
 }
 
 /* Print a string in double quotes, the way the grammar reads it back. */
@@ -112,6 +117,9 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	fprintf(fp, "dns tcp-idle-timeout %s\n",
 	    conf_fmt_duration(conf->dns_tcp_idle_ms, buf, sizeof(buf)));
 	fprintf(fp, "dns tcp-clients %u\n", conf->max_dns_tcp);
+	fprintf(fp, "dns tcp-query-timeout %s\n",
+	    conf_fmt_duration(conf->dns_tcp_query_ms, buf, sizeof(buf)));
+	fprintf(fp, "dns udp-size %u\n", conf->udp_size);
 
 	if (conf->range_prefix >= 0) {
 		mask = conf->range_prefix == 0 ? 0 :
@@ -143,6 +151,10 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	    conf_fmt_duration(conf->udp_idle_ms, buf, sizeof(buf)));
 	fprintf(fp, "proxy connections %u\n", conf->max_conn);
 	fprintf(fp, "proxy sessions %u\n", conf->max_sessions);
+	fprintf(fp, "proxy tcp-halfclose-timeout %s\n",
+	    conf_fmt_duration(conf->halfclose_ms, buf, sizeof(buf)));
+	fprintf(fp, "proxy udp-unanswered-timeout %s\n",
+	    conf_fmt_duration(conf->unanswered_ms, buf, sizeof(buf)));
 	fputs("proxy chroot ", fp);
 	conf_print_string(fp, conf->empty_dir);
 

@@ -63,7 +63,16 @@ struct dns_tcp {
 	TAILQ_ENTRY(dns_tcp)	 entry;
 	TAILQ_HEAD(, dns_query)	 queries;
 	struct bufferevent	*bev;
+	struct event		 ev_query;	/* the query being read */
 	struct sockaddr_in	 client;
+	int			 closing;	/* when the answers are out */
+};
+
+/* What dns_handle() leaves a TCP client to do. */
+enum dns_next {
+	DNS_NEXT_READ,			/* read the next query */
+	DNS_NEXT_CLOSE,			/* close after the answer */
+	DNS_NEXT_DROP,			/* close now: not a query at all */
 };
 
 /* A lookup from the proxy waiting for the real addresses. */
@@ -91,6 +100,12 @@ static TAILQ_HEAD(, dns_tcp)	 dns_tcp_clients =
     TAILQ_HEAD_INITIALIZER(dns_tcp_clients);
 static uint32_t			 dns_ntcp;
 static time_t			 dns_full_warned;
+static struct log_rate		 dns_rl_tcp_full;
+static struct log_rate		 dns_rl_tcp_slow;
+static struct log_rate		 dns_rl_tcp_bad;
+static struct log_rate		 dns_rl_lookup;
+static struct log_rate		 dns_rl_send;
+static struct log_rate		 dns_rl_mem;
 
 /* UDP answers of the batch being read, sent together. */
 static struct dns_udp_out {
@@ -113,8 +128,9 @@ static void	dns_tcp_read(struct bufferevent *, void *);
 static void	dns_tcp_write(struct bufferevent *, void *);
 static void	dns_tcp_event(struct bufferevent *, short, void *);
 static void	dns_tcp_free(struct dns_tcp *);
-static void	dns_handle(const uint8_t *, size_t, struct dns_tcp *, int,
-		    const struct sockaddr_in *);
+static void	dns_tcp_deadline(int, short, void *);
+static enum dns_next dns_handle(const uint8_t *, size_t, struct dns_tcp *,
+		    int, const struct sockaddr_in *);
 static void	dns_forwarded(ldns_pkt *, void *);
 static void	dns_count(const struct answer *);
 static void	dns_count_rcode(int);
@@ -234,10 +250,12 @@ static void
 dns_evicted(const struct map_entry *e, void *arg)
 {
 	struct msg_lookup	ml;
+	char			name[LOG_NAME_MAX];
 
 	(void)arg;
 	dns_stats.reuses++;
-	log_info("map: %s gives up its address to a new name", e->name);
+	log_info("map: %s gives up its address to a new name",
+	    log_name(e->name, name, sizeof(name)));
 	ml.addr = htonl(e->addr);
 	if (chan_compose(&dns_peer, MSG_EVICTED, 0, -1, &ml,
 	    sizeof(ml)) == -1)
@@ -325,14 +343,15 @@ dns_lookup(uint32_t id, const struct msg_lookup *ml)
 	struct map_entry	*e;
 	struct dns_lookup	*l;
 	struct in_addr		 in;
-	char			 buf[INET_ADDRSTRLEN];
+	char			 buf[INET_ADDRSTRLEN], name[LOG_NAME_MAX];
 
 	e = map_lookup_addr(dns_map, ntohl(ml->addr));
 	/* One line per lookup: the proxy's cache is seen to work. */
 	if (log_getverbose()) {
 		in.s_addr = ml->addr;
 		log_debug("proxy lookup %s: %s", inet_ntop(AF_INET, &in, buf,
-		    sizeof(buf)), e != NULL ? e->name : "no mapping");
+		    sizeof(buf)), e != NULL ? log_name(e->name, name,
+		    sizeof(name)) : "no mapping");
 	}
 	if (e == NULL || (l = calloc(1, sizeof(*l))) == NULL) {
 		if (chan_compose(&dns_peer, MSG_LOOKUP_MISS, id, -1, ml,
@@ -356,6 +375,7 @@ dns_resolved(const uint32_t *addrs, size_t n, int rcode, uint32_t ttl,
 	struct map_entry	*e;
 	uint32_t		 a;
 	size_t			 i;
+	char			 name[LOG_NAME_MAX];
 
 	memset(&ma, 0, sizeof(ma));
 	ma.addr = l->addr;
@@ -371,7 +391,8 @@ dns_resolved(const uint32_t *addrs, size_t n, int rcode, uint32_t ttl,
 		ma.addrs[ma.naddrs++] = addrs[i];
 	}
 	if (rcode == -1)
-		log_warnx("lookup of %s: no upstream answered", l->name);
+		log_rate(&dns_rl_lookup, LOG_ERR, "lookup of %s: no upstream "
+		    "answered", log_name(l->name, name, sizeof(name)));
 	if (chan_compose(&dns_peer, MSG_LOOKUP_ANSWER, l->id, -1, &ma,
 	    sizeof(ma)) == -1)
 		fatal("answering the proxy");
@@ -408,7 +429,8 @@ dns_udp_read(int fd, short ev, void *arg)
 		if ((n = recvmmsg(fd, msgs, DNS_UDP_BATCH, MSG_DONTWAIT,
 		    NULL)) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_warn("DNS: recvmmsg");
+				log_rate(&dns_rl_send, LOG_ERR,
+				    "DNS: recvmmsg: %s", strerror(errno));
 			return;
 		}
 		dns_out_fd = fd;
@@ -448,8 +470,8 @@ dns_udp_flush(void)
 			/* A full buffer or a gone client: that answer is lost,
 			 * as with sendto; the client asks again. */
 			if (errno != EAGAIN && errno != EINTR)
-				log_debug("DNS: sendmmsg: %s",
-				    strerror(errno));
+				log_rate(&dns_rl_send, LOG_DEBUG,
+				    "DNS: sendmmsg: %s", strerror(errno));
 			n = 1;
 		}
 	}
@@ -512,14 +534,18 @@ dns_count(const struct answer *a)
 		dns_count_rcode(a->rcode);
 }
 
-/* One query from anywhere: answered here, forwarded, or ignored. */
-static void
+/*
+ * One query from anywhere: answered here, forwarded, or ignored.  A TCP
+ * client that sent something no resolver sends is told to go: it gets
+ * no second try on the same connection.
+ */
+static enum dns_next
 dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
     const struct sockaddr_in *client)
 {
 	struct answer		 a;
 	struct dns_query	*q;
-	char			 from[32], type[16];
+	char			 from[32], type[16], name[LOG_NAME_MAX];
 	time_t			 now = time(NULL);
 
 	answer_query(dns_map, conf, buf, len, tcp != NULL, now, &a);
@@ -534,23 +560,27 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 		log_debug("DNS %s ?%s %s => [%s]",
 		    conf_fmt_addr(client, from, sizeof(from)),
 		    answer_type_name(a.qtype, type, sizeof(type)),
-		    a.name[0] != '\0' ? a.name : "-", a.result);
+		    a.name[0] != '\0' ? log_name(a.name, name, sizeof(name)) :
+		    "-", a.result);
 
 	switch (a.action) {
 	case ANSWER_DROP:
-		return;
+		return (DNS_NEXT_DROP);
 	case ANSWER_REPLY:
 		dns_send(tcp, udp_fd, client, a.wire, a.len);
 		free(a.wire);
-		return;
+		if (a.rcode == LDNS_RCODE_FORMERR ||
+		    a.rcode == LDNS_RCODE_NOTIMPL)
+			return (DNS_NEXT_CLOSE);
+		return (DNS_NEXT_READ);
 	case ANSWER_FORWARD:
 		break;
 	}
 
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
-		log_warn("DNS");
+		log_rate(&dns_rl_mem, LOG_ERR, "DNS: %s", strerror(errno));
 		ldns_pkt_free(a.query);
-		return;
+		return (DNS_NEXT_READ);
 	}
 	q->query = a.query;
 	q->tcp = tcp;
@@ -565,6 +595,7 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	    LDNS_RR_CLASS_IN, ldns_pkt_edns_do(q->query), dns_forwarded, q);
 	if (q->req == NULL)
 		dns_forwarded(NULL, q);	/* too busy: SERVFAIL now */
+	return (DNS_NEXT_READ);
 }
 
 /* "rdata, rdata" of an answer section, or its rcode, for the journal. */
@@ -572,7 +603,8 @@ static void
 dns_summary(const ldns_pkt *p, char *buf, size_t len)
 {
 	ldns_rr_list	*l;
-	char		*s;
+	ldns_rdf	*rd;
+	char		*s, safe[LOG_NAME_MAX];
 	size_t		 i;
 
 	buf[0] = '\0';
@@ -586,13 +618,20 @@ dns_summary(const ldns_pkt *p, char *buf, size_t len)
 	}
 	l = ldns_pkt_answer(p);
 	for (i = 0; i < ldns_rr_list_rr_count(l) && i < 4; i++) {
-		if (ldns_rr_rd_count(ldns_rr_list_rr(l, i)) == 0 ||
-		    (s = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(l, i),
-		    ldns_rr_rd_count(ldns_rr_list_rr(l, i)) - 1))) == NULL)
+		if (ldns_rr_rd_count(ldns_rr_list_rr(l, i)) == 0)
+			continue;
+		rd = ldns_rr_rdf(ldns_rr_list_rr(l, i),
+		    ldns_rr_rd_count(ldns_rr_list_rr(l, i)) - 1);
+		if ((s = ldns_rdf2str(rd)) == NULL)
 			continue;
 		if (i > 0)
 			strlcat(buf, ", ", len);
-		strlcat(buf, s, len);
+		/* Names and text from upstream are escaped like names. */
+		if (ldns_rdf_get_type(rd) == LDNS_RDF_TYPE_A ||
+		    ldns_rdf_get_type(rd) == LDNS_RDF_TYPE_AAAA)
+			strlcat(buf, s, len);
+		else
+			strlcat(buf, log_name(s, safe, sizeof(safe)), len);
 		free(s);
 	}
 }
@@ -605,6 +644,7 @@ dns_forwarded(ldns_pkt *answer, void *arg)
 	uint8_t			*wire;
 	size_t			 len;
 	char			 from[32], type[16], summary[256], *name;
+	char			 safe[LOG_NAME_MAX];
 
 	if (log_getverbose()) {
 		qrr = ldns_rr_list_rr(ldns_pkt_question(q->query), 0);
@@ -613,7 +653,8 @@ dns_forwarded(ldns_pkt *answer, void *arg)
 		log_debug("DNS %s ?%s %s => [%s]",
 		    conf_fmt_addr(&q->client, from, sizeof(from)),
 		    answer_type_name(ldns_rr_get_type(qrr), type,
-		    sizeof(type)), name != NULL ? name : "-", summary);
+		    sizeof(type)), name != NULL ? log_name(name, safe,
+		    sizeof(safe)) : "-", summary);
 		free(name);
 	}
 
@@ -649,7 +690,8 @@ dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
 		if (sendto(udp_fd, wire, len, 0,
 		    (const struct sockaddr *)client, sizeof(*client)) == -1 &&
 		    errno != EAGAIN)
-			log_debug("DNS: sendto: %s", strerror(errno));
+			log_rate(&dns_rl_send, LOG_DEBUG, "DNS: sendto: %s",
+			    strerror(errno));
 		return;
 	}
 	wire_put16(prefix, len);
@@ -672,24 +714,27 @@ dns_tcp_accept(int fd, short ev, void *arg)
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
 		if (errno != EAGAIN && errno != EINTR &&
 		    errno != ECONNABORTED)
-			log_warn("DNS: accept");
+			log_rate(&dns_rl_tcp_full, LOG_ERR,
+			    "DNS: accept: %s", strerror(errno));
 		return;
 	}
 	if (dns_ntcp >= conf->max_dns_tcp) {
-		log_debug("DNS: %u TCP clients already, refusing one",
-		    dns_ntcp);
+		log_rate(&dns_rl_tcp_full, LOG_DEBUG, "DNS: %u TCP clients "
+		    "already, refusing one", dns_ntcp);
 		close(s);
 		return;
 	}
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
 	    (t->bev = bufferevent_socket_new(dns_base, s,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		log_warn("DNS: TCP client");
+		log_rate(&dns_rl_tcp_full, LOG_ERR, "DNS: TCP client: %s",
+		    strerror(errno));
 		free(t);
 		close(s);
 		return;
 	}
 	TAILQ_INIT(&t->queries);
+	evtimer_set(&t->ev_query, dns_tcp_deadline, t);
 	t->client = client;
 	tv.tv_sec = conf->dns_tcp_idle_ms / 1000;
 	tv.tv_usec = (conf->dns_tcp_idle_ms % 1000) * 1000;
@@ -701,43 +746,112 @@ dns_tcp_accept(int fd, short ev, void *arg)
 	dns_ntcp++;
 }
 
+/*
+ * Whole queries off the connection.  A query has conf->dns_tcp_query_ms
+ * from its first byte to its last, however slowly it trickles in; a
+ * message too short for a DNS header (a stream of zeros) or one that no
+ * resolver sends ends the connection.
+ */
 static void
 dns_tcp_read(struct bufferevent *bev, void *arg)
 {
 	struct dns_tcp	*t = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct timeval	 tv;
 	uint8_t		 prefix[2], *msg;
 	size_t		 len;
+	char		 from[32];
 
 	for (;;) {
+		if (t->closing) {
+			evbuffer_drain(in, evbuffer_get_length(in));
+			break;
+		}
 		if (evbuffer_get_length(bufferevent_get_output(bev)) >
 		    DNS_TCP_OUT_MAX) {
 			/* It asks but does not read: wait for it to. */
 			bufferevent_disable(bev, EV_READ);
-			return;
+			break;
 		}
 		if (evbuffer_copyout(in, prefix, 2) != 2)
-			return;
+			break;
 		len = wire_get16(prefix);
-		if (evbuffer_get_length(in) < 2 + len)
-			return;
-		evbuffer_drain(in, 2);
-		if ((msg = evbuffer_pullup(in, len)) == NULL && len > 0) {
+		if (len < WIRE_HDR_SIZE) {
+			log_rate(&dns_rl_tcp_bad, LOG_INFO, "DNS: %s: a TCP "
+			    "message of %zu bytes, dropping the client",
+			    conf_fmt_addr(&t->client, from, sizeof(from)),
+			    len);
 			dns_tcp_free(t);
 			return;
 		}
-		dns_handle(msg, len, t, -1, &t->client);
+		if (evbuffer_get_length(in) < 2 + len)
+			break;
+		evbuffer_drain(in, 2);
+		if ((msg = evbuffer_pullup(in, len)) == NULL) {
+			dns_tcp_free(t);
+			return;
+		}
+		evtimer_del(&t->ev_query);
+		switch (dns_handle(msg, len, t, -1, &t->client)) {
+		case DNS_NEXT_READ:
+			break;
+		case DNS_NEXT_DROP:
+			log_rate(&dns_rl_tcp_bad, LOG_INFO, "DNS: %s: not a "
+			    "query over TCP, dropping the client",
+			    conf_fmt_addr(&t->client, from, sizeof(from)));
+			dns_tcp_free(t);
+			return;
+		case DNS_NEXT_CLOSE:
+			/* Its answer goes out first; see dns_tcp_write(). */
+			t->closing = 1;
+			bufferevent_disable(bev, EV_READ);
+			break;
+		}
 		evbuffer_drain(in, len);
+	}
+	if (t->closing) {
+		dns_tcp_write(bev, t);
+		return;
+	}
+	/* The first bytes of a query: its clock starts. */
+	if (evbuffer_get_length(in) > 0 &&
+	    !evtimer_pending(&t->ev_query, NULL)) {
+		tv.tv_sec = conf->dns_tcp_query_ms / 1000;
+		tv.tv_usec = (conf->dns_tcp_query_ms % 1000) * 1000;
+		evtimer_add(&t->ev_query, &tv);
 	}
 }
 
 static void
 dns_tcp_write(struct bufferevent *bev, void *arg)
 {
-	(void)arg;
+	struct dns_tcp	*t = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	/* Told to go, and its last answer is out. */
+	if (t->closing) {
+		if (TAILQ_EMPTY(&t->queries))
+			dns_tcp_free(t);
+		return;
+	}
 	/* Drained: a client we stopped reading from may ask again. */
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_enable(bev, EV_READ);
+	bufferevent_enable(bev, EV_READ);
+}
+
+/* A query that took too long to arrive: the client goes. */
+static void
+dns_tcp_deadline(int fd, short ev, void *arg)
+{
+	struct dns_tcp	*t = arg;
+	char		 from[32];
+
+	(void)fd;
+	(void)ev;
+	log_rate(&dns_rl_tcp_slow, LOG_INFO, "DNS: %s: no whole TCP query "
+	    "within %ums, dropping the client", conf_fmt_addr(&t->client,
+	    from, sizeof(from)), conf->dns_tcp_query_ms);
+	dns_tcp_free(t);
 }
 
 static void
@@ -745,7 +859,8 @@ dns_tcp_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT)
-		log_debug("DNS: idle TCP client dropped");
+		log_rate(&dns_rl_tcp_slow, LOG_DEBUG, "DNS: idle TCP client "
+		    "dropped");
 	dns_tcp_free(arg);
 }
 
@@ -760,6 +875,7 @@ dns_tcp_free(struct dns_tcp *t)
 		ldns_pkt_free(q->query);
 		free(q);
 	}
+	evtimer_del(&t->ev_query);
 	TAILQ_REMOVE(&dns_tcp_clients, t, entry);
 	dns_ntcp--;
 	bufferevent_free(t->bev);

@@ -7,10 +7,13 @@
  * stderr as they are (start-up and configuration errors, dns44 -n).  Then,
  * in the foreground (-d), to stderr with a time stamp and the process role;
  * otherwise to syslog, whose socket is opened before a child chroots.
+ * Also what keeps a line honest whoever runs it: names from the network
+ * escaped, and floods of one kind of line cut to one a second.
  */
 
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,10 +25,14 @@
 
 #include "log.h"
 
+#define LOG_RATE_MS	1000	/* between two lines of one kind */
+
 static int		 log_stderr = 1;
 static int		 log_plain = 1;
 static int		 log_verbose;
 static const char	*log_procname = "parent";
+
+static int		 log_ddd(const unsigned char *, unsigned int *);
 
 void
 log_init(int foreground, int facility)
@@ -174,4 +181,95 @@ fatalx(const char *fmt, ...)
 	vlog(LOG_CRIT, fmt, ap);
 	va_end(ap);
 	exit(1);
+}
+
+/*
+ * A line of kind r at most once a second; the next one that goes out says
+ * how many were left out meanwhile.
+ */
+void
+log_rate(struct log_rate *r, int pri, const char *fmt, ...)
+{
+	char		 line[2048];
+	struct timespec	 ts;
+	va_list		 ap;
+	uint64_t	 now;
+
+	if (pri == LOG_DEBUG && !log_verbose)
+		return;
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == -1)
+		return;
+	now = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+	if (r->last != 0 && now - r->last < LOG_RATE_MS) {
+		r->suppressed++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (r->suppressed > 0)
+		logit(pri, "%s (%u more like it suppressed)", line,
+		    r->suppressed);
+	else
+		logit(pri, "%s", line);
+	r->last = now;
+	r->suppressed = 0;
+}
+
+/* Three digits of a byte's value, as in \DDD. */
+static int
+log_ddd(const unsigned char *p, unsigned int *c)
+{
+	unsigned int	v;
+
+	if (!isdigit(p[0]) || !isdigit(p[1]) || !isdigit(p[2]))
+		return (0);
+	v = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	if (v > 255)
+		return (0);
+	*c = v;
+	return (1);
+}
+
+/*
+ * A domain name in presentation form (as ldns prints it, or as the map
+ * keeps it) made safe for a log line: letters, digits, '.', '_' and '-'
+ * stay, every other byte becomes \DDD, so that no name can end a line or
+ * look like the punctuation around it.  An escape already in the name
+ * (\DDD, or \ and a character) stands for one byte and is written as
+ * that byte's \DDD.  The result never ends inside an escape.
+ */
+const char *
+log_name(const char *in, char *out, size_t outlen)
+{
+	const unsigned char	*p = (const unsigned char *)in;
+	size_t			 o = 0;
+	unsigned int		 c;
+	char			 esc[5];
+	int			 dot;
+
+	if (outlen == 0)
+		return (out);
+	for (; *p != '\0'; p++) {
+		c = *p;
+		dot = c == '.';		/* a dot between labels, not in one */
+		if (c == '\\' && log_ddd(p + 1, &c))
+			p += 3;
+		else if (c == '\\' && p[1] != '\0')
+			c = *++p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || dot || c == '_' || c == '-') {
+			if (o + 1 >= outlen)
+				break;
+			out[o++] = (char)c;
+			continue;
+		}
+		if (o + 4 >= outlen)
+			break;
+		snprintf(esc, sizeof(esc), "\\%03u", c);
+		memcpy(out + o, esc, 4);
+		o += 4;
+	}
+	out[o] = '\0';
+	return (out);
 }

@@ -127,6 +127,8 @@ static size_t		 pblen;
 %token	<string>	USER PROXY DIALTIMEOUT UDPIDLETIMEOUT CONNECTIONS
 %token	<string>	SESSIONS CHROOT CONTROL SOCKET GROUP LOG VERBOSE BRIEF
 %token	<string>	INCLUDE
+%token	<string>	UDPSIZE TCPQUERYTIMEOUT HALFCLOSETIMEOUT
+%token	<string>	UNANSWEREDTIMEOUT
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
 %type	<string>	string name keyword optgroup
@@ -148,6 +150,8 @@ grammar	: /* empty */
 stmt	: macro
 	| DNS dnsopt
 	| PROXY proxyopt
+	| DNS dnsbound
+	| PROXY proxybound
 	| RANGE string			{ parse_range($2, NULL); }
 	| RANGE string '-' string	{ parse_range($2, $4); }
 	| REUSEGRACE string		{
@@ -232,6 +236,30 @@ proxyopt : LISTEN string optport	{ parse_proxy_listen($2, $3); }
 	}
 	;
 
+/* What bounds a client's use of the DNS side and of a relay. */
+dnsbound : UDPSIZE NUMBER		{
+		long long	n;
+
+		if (parse_number("udp-size", $2, CONF_UDP_SIZE_MIN,
+		    CONF_UDP_SIZE_MAX, &n) == 0)
+			pconf->udp_size = n;
+	}
+	| TCPQUERYTIMEOUT string	{
+		parse_duration("tcp-query-timeout", $2, 0,
+		    &pconf->dns_tcp_query_ms);
+	}
+	;
+
+proxybound : HALFCLOSETIMEOUT string	{
+		parse_duration("tcp-halfclose-timeout", $2, 0,
+		    &pconf->halfclose_ms);
+	}
+	| UNANSWEREDTIMEOUT string	{
+		parse_duration("udp-unanswered-timeout", $2, 0,
+		    &pconf->unanswered_ms);
+	}
+	;
+
 /* -1: no port given, 0: a bad one, already reported. */
 optport	: /* empty */			{ $$ = -1; }
 	| PORT NUMBER			{
@@ -259,6 +287,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| USER | PROXY | DIALTIMEOUT | UDPIDLETIMEOUT | CONNECTIONS
 	| SESSIONS | CHROOT | CONTROL | SOCKET | GROUP | LOG | VERBOSE
 	| BRIEF | INCLUDE
+	| UDPSIZE | TCPQUERYTIMEOUT | HALFCLOSETIMEOUT | UNANSWEREDTIMEOUT
 	;
 
 %%
@@ -285,9 +314,13 @@ static const struct {
 	{ "sessions",		SESSIONS },
 	{ "socket",		SOCKET },
 	{ "tcp-clients",	TCPCLIENTS },
+	{ "tcp-halfclose-timeout", HALFCLOSETIMEOUT },
 	{ "tcp-idle-timeout",	TCPIDLETIMEOUT },
+	{ "tcp-query-timeout",	TCPQUERYTIMEOUT },
 	{ "ttl",		TTL },
 	{ "udp-idle-timeout",	UDPIDLETIMEOUT },
+	{ "udp-size",		UDPSIZE },
+	{ "udp-unanswered-timeout", UNANSWEREDTIMEOUT },
 	{ "upstream",		UPSTREAM },
 	{ "upstream-timeout",	UPSTREAMTIMEOUT },
 	{ "user",		USER },
@@ -427,10 +460,12 @@ parse_expected(void)
 		switch (line_tok[0]) {
 		case DNS:
 			return ("listen upstream ttl upstream-timeout "
-			    "tcp-idle-timeout tcp-clients");
+			    "tcp-idle-timeout tcp-clients tcp-query-timeout "
+			    "udp-size");
 		case PROXY:
 			return ("listen dial-timeout tcp-idle-timeout "
-			    "udp-idle-timeout connections sessions chroot");
+			    "udp-idle-timeout connections sessions chroot "
+			    "tcp-halfclose-timeout udp-unanswered-timeout");
 		case CONTROL:
 			return ("socket");
 		case LOG:

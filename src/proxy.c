@@ -47,7 +47,7 @@
 #define PROXY_SWEEP_MS		1000	/* idle connections looked for */
 #define PROXY_FD_SLACK		16	/* beside those open at start-up */
 #define PROXY_RATELOG_MS	1000	/* between two lines of one kind */
-#define PROXY_FLOW_MAX		(MSG_DOMAIN_MAX + 96)
+#define PROXY_FLOW_MAX		(LOG_NAME_MAX + 96)
 
 TAILQ_HEAD(proxy_relay_list, proxy_relay);
 
@@ -222,10 +222,12 @@ proxy_now(void)
 void
 proxy_ratelog(struct proxy_rate *r, int pri, const char *fmt, ...)
 {
-	char		 line[512];
+	char		 line[2048];
 	va_list		 ap;
 	uint64_t	 now = proxy_now();
 
+	if (pri == LOG_DEBUG && !log_getverbose())
+		return;
 	if (r->last != 0 && now - r->last < PROXY_RATELOG_MS) {
 		r->suppressed++;
 		return;
@@ -244,7 +246,8 @@ proxy_ratelog(struct proxy_rate *r, int pri, const char *fmt, ...)
 
 /*
  * "TCP 10.0.0.2:37746 <=> [example.test(172.24.222.11)]:443", the seed's
- * journal shape.  The result lives until the next call.
+ * journal shape, the domain escaped (log_name()) so that no name can
+ * forge a line.  The result lives until the next call.
  */
 const char *
 proxy_flow(const char *proto, const struct sockaddr_in *client,
@@ -252,6 +255,7 @@ proxy_flow(const char *proto, const struct sockaddr_in *client,
 {
 	static char	buf[PROXY_FLOW_MAX];
 	char		caddr[INET_ADDRSTRLEN], vaddr[INET_ADDRSTRLEN];
+	char		name[LOG_NAME_MAX];
 
 	inet_ntop(AF_INET, &client->sin_addr, caddr, sizeof(caddr));
 	inet_ntop(AF_INET, &virt->sin_addr, vaddr, sizeof(vaddr));
@@ -261,7 +265,8 @@ proxy_flow(const char *proto, const struct sockaddr_in *client,
 		    ntohs(virt->sin_port));
 	else
 		snprintf(buf, sizeof(buf), "%s %s:%u <=> [%s(%s)]:%u", proto,
-		    caddr, ntohs(client->sin_port), domain, vaddr,
+		    caddr, ntohs(client->sin_port),
+		    log_name(domain, name, sizeof(name)), vaddr,
 		    ntohs(virt->sin_port));
 	return (buf);
 }

@@ -8,8 +8,8 @@
  * descriptors run short, and each connection from accept to close: the
  * wait for what is known of its virtual address, the dial of the real
  * addresses within the dial timeout, the relay with splice(2) through a
- * pipe per direction, half-close included, and the pool of empty pipes
- * that new connections take from.
+ * pipe per direction, half-close included (with its own, shorter idle
+ * timeout), and the pool of empty pipes that new connections take from.
  */
 
 #include "config.h"
@@ -64,6 +64,8 @@ struct proxy_tcp {
 	struct proxy_dir	 up;		/* client to server */
 	struct proxy_dir	 down;		/* server to client */
 	uint64_t		 dial_end;	/* ms */
+	struct event		 hcev;		/* idle once half-closed */
+	uint8_t			 halfclosed;	/* hcev is set */
 };
 
 static struct event		 proxy_ev_tcp;
@@ -73,7 +75,8 @@ static int			 proxy_tcp_full;	/* accept off */
 static int			 proxy_pool[PROXY_PIPE_POOL][2];
 static int			 proxy_npool;
 static struct proxy_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
-				 proxy_rl_tcp_fd, proxy_rl_tcp_virt;
+				 proxy_rl_tcp_fd, proxy_rl_tcp_virt,
+				 proxy_rl_tcp_dial, proxy_rl_tcp_err;
 
 static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
@@ -87,6 +90,8 @@ static void	proxy_tcp_io(int, short, void *);
 static int	proxy_tcp_pump(struct proxy_tcp *, struct proxy_dir *);
 static void	proxy_tcp_watch(struct proxy_tcp *, struct event *, int,
 		    short *, short);
+static void	proxy_tcp_halfclosed(struct proxy_tcp *);
+static void	proxy_tcp_halfidle(int, short, void *);
 static void	proxy_tcp_close(struct proxy_tcp *, int);
 static void	proxy_tcp_rst(int);
 static int	proxy_pipe_get(int [2]);
@@ -139,7 +144,8 @@ proxy_tcp_accept(int fd, short ev, void *arg)
 			event_del(&proxy_ev_tcp);
 			evtimer_add(&proxy_ev_resume, &tv);
 		} else if (errno != EAGAIN)
-			log_warn("TCP: accept");
+			proxy_ratelog(&proxy_rl_tcp_err, LOG_ERR,
+			    "TCP: accept: %s", strerror(errno));
 		break;
 	}
 	if (n == 0)
@@ -165,7 +171,8 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 	len = sizeof(virt);
 	if (getsockname(s, (struct sockaddr *)&virt, &len) == -1 ||
 	    virt.sin_family != AF_INET) {
-		log_warn("TCP: getsockname");
+		proxy_ratelog(&proxy_rl_tcp_err, LOG_ERR,
+		    "TCP: getsockname: %s", strerror(errno));
 		close(s);
 		return;
 	}
@@ -179,7 +186,8 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->r.pa = proxy_addr_get(virt.sin_addr.s_addr)) == NULL) {
-		log_warn("TCP");
+		proxy_ratelog(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
+		    strerror(errno));
 		free(c);
 		proxy_tcp_rst(s);
 		return;
@@ -249,7 +257,8 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 		return;
 	}
 	if ((c->r.domain = strdup(domain)) == NULL) {
-		log_warn("TCP");
+		proxy_ratelog(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
+		    strerror(errno));
 		proxy_tcp_close(c, 1);
 		return;
 	}
@@ -289,7 +298,8 @@ proxy_tcp_dial(struct proxy_tcp *c)
 
 		now = proxy_now();
 		if (now >= c->dial_end) {
-			log_info("%s: dial timeout reached, %d address(es) "
+			proxy_ratelog(&proxy_rl_tcp_dial, LOG_INFO,
+			    "%s: dial timeout reached, %d address(es) "
 			    "not tried", proxy_relay_flow(&c->r),
 			    c->naddrs - c->next + 1);
 			break;
@@ -303,7 +313,8 @@ proxy_tcp_dial(struct proxy_tcp *c)
 		    0);
 		if (s == -1 || (connect(s, (struct sockaddr *)&c->r.real,
 		    sizeof(c->r.real)) == -1 && errno != EINPROGRESS)) {
-			log_info("%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
+			proxy_ratelog(&proxy_rl_tcp_dial, LOG_INFO,
+			    "%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
 			    real, ntohs(c->r.real.sin_port), strerror(errno));
 			if (s != -1)
 				close(s);
@@ -345,9 +356,9 @@ proxy_tcp_dialled(int fd, short ev, void *arg)
 		proxy_tcp_connected(c);
 		return;
 	}
-	log_info("%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
-	    inet_ntop(AF_INET, &c->r.real.sin_addr, real, sizeof(real)),
-	    ntohs(c->r.real.sin_port), why);
+	proxy_ratelog(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s:%u: %s",
+	    proxy_relay_flow(&c->r), inet_ntop(AF_INET, &c->r.real.sin_addr,
+	    real, sizeof(real)), ntohs(c->r.real.sin_port), why);
 	close(c->sfd);
 	c->sfd = -1;
 	proxy_tcp_dial(c);
@@ -404,14 +415,56 @@ proxy_tcp_io(int fd, short ev, void *arg)
 	}
 	if (moved)
 		proxy_relay_touch(&c->r);
+	if ((c->up.eof || c->down.eof) && !c->halfclosed)
+		proxy_tcp_halfclosed(c);
 	proxy_tcp_watch(c, &c->cev, c->cfd, &c->cevents,
 	    (c->up.want & EV_READ) | (c->down.want & EV_WRITE));
 	proxy_tcp_watch(c, &c->sev, c->sfd, &c->sevents,
 	    (c->down.want & EV_READ) | (c->up.want & EV_WRITE));
 	return;
  failed:
-	log_debug("%s: %s", proxy_relay_flow(&c->r), strerror(errno));
+	proxy_ratelog(&proxy_rl_tcp_err, LOG_DEBUG, "%s: %s",
+	    proxy_relay_flow(&c->r), strerror(errno));
 	proxy_tcp_close(c, 1);
+}
+
+/*
+ * One side said EOF: the other has conf->halfclose_ms without a byte
+ * moved to finish, not the hours of an open connection's idle timeout,
+ * so a peer that never closes does not hold the connection.
+ */
+static void
+proxy_tcp_halfclosed(struct proxy_tcp *c)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = conf->halfclose_ms / 1000;
+	tv.tv_usec = (conf->halfclose_ms % 1000) * 1000;
+	evtimer_set(&c->hcev, proxy_tcp_halfidle, c);
+	if (evtimer_add(&c->hcev, &tv) == -1)
+		fatal("%s: evtimer_add", __func__);
+	c->halfclosed = 1;
+}
+
+static void
+proxy_tcp_halfidle(int fd, short ev, void *arg)
+{
+	struct proxy_tcp	*c = arg;
+	struct timeval		 tv;
+	uint64_t		 idle = proxy_now() - c->r.last;
+
+	(void)fd;
+	(void)ev;
+	if (idle < conf->halfclose_ms) {
+		/* Still moving: wait for the rest of its time. */
+		tv.tv_sec = (conf->halfclose_ms - idle) / 1000;
+		tv.tv_usec = ((conf->halfclose_ms - idle) % 1000) * 1000;
+		if (evtimer_add(&c->hcev, &tv) == -1)
+			fatal("%s: evtimer_add", __func__);
+		return;
+	}
+	log_debug("%s: idle after half-close", proxy_relay_flow(&c->r));
+	proxy_tcp_close(c, 0);
 }
 
 /*
@@ -509,6 +562,8 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 			event_del(&c->cev);
 		if (c->sevents != 0)
 			event_del(&c->sev);
+		if (c->halfclosed)
+			evtimer_del(&c->hcev);
 		break;
 	default:
 		break;

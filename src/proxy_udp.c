@@ -57,6 +57,7 @@ struct proxy_udp {
 	STAILQ_HEAD(, proxy_dgram) queue;
 	unsigned int		 nqueued;
 	unsigned int		 dropped;
+	struct event		 nev;		/* idle, no answer yet */
 };
 
 LIST_HEAD(proxy_udp_list, proxy_udp);
@@ -72,7 +73,8 @@ static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
 static struct iovec		 proxy_iov[PROXY_UDP_BATCH];
 static struct mmsghdr		 proxy_mmsg[PROXY_UDP_BATCH];
 static struct proxy_rate	 proxy_rl_udp_miss, proxy_rl_udp_full,
-				 proxy_rl_udp_virt, proxy_rl_udp_fd;
+				 proxy_rl_udp_virt, proxy_rl_udp_fd,
+				 proxy_rl_udp_dial, proxy_rl_udp_err;
 
 static uint32_t	proxy_udp_hashkey(const struct sockaddr_in *,
 		    const struct sockaddr_in *);
@@ -87,6 +89,7 @@ static void	proxy_udp_answer(struct proxy_wait *, const char *,
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_client_read(int, short, void *);
 static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
+static void	proxy_udp_unanswered(int, short, void *);
 static void	proxy_udp_close(struct proxy_udp *);
 
 /* The session table: sized and keyed once, at start-up. */
@@ -189,7 +192,8 @@ proxy_udp_read(int fd, short ev, void *arg)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
-				log_warn("UDP: recvmsg");
+				proxy_ratelog(&proxy_rl_udp_err, LOG_ERR,
+				    "UDP: recvmsg: %s", strerror(errno));
 			return;
 		}
 		found = 0;
@@ -248,11 +252,13 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		return;
 	}
 	if ((pa = proxy_addr_get(virt->sin_addr.s_addr)) == NULL) {
-		log_warn("UDP");
+		proxy_ratelog(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
+		    strerror(errno));
 		return;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		log_warn("UDP");
+		proxy_ratelog(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
+		    strerror(errno));
 		proxy_addr_put(pa);
 		return;
 	}
@@ -300,7 +306,8 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 		/* A full socket buffer drops, like the network would. */
 		s->dropped++;
 		if (errno != EAGAIN && errno != ENOBUFS)
-			log_debug("%s: send: %s", proxy_relay_flow(&s->r),
+			proxy_ratelog(&proxy_rl_udp_err, LOG_DEBUG,
+			    "%s: send: %s", proxy_relay_flow(&s->r),
 			    strerror(errno));
 		return;
 	}
@@ -326,7 +333,8 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 		return;
 	}
 	if ((s->r.domain = strdup(domain)) == NULL) {
-		log_warn("UDP");
+		proxy_ratelog(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
+		    strerror(errno));
 		proxy_udp_close(s);
 		return;
 	}
@@ -355,7 +363,8 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	}
 	if (connect(s->ufd, (struct sockaddr *)&s->r.real,
 	    sizeof(s->r.real)) == -1) {
-		log_info("%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
+		proxy_ratelog(&proxy_rl_udp_dial, LOG_INFO,
+		    "%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
 		    ntohs(s->r.real.sin_port), strerror(errno));
 		proxy_udp_close(s);
 		return;
@@ -378,6 +387,7 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 	struct proxy_req	*r;
 	struct proxy_udp	*s;
 	struct proxy_dgram	*d;
+	struct timeval		 tv;
 
 	if ((r = proxy_req_take(id, MSG_REPLY_SOCK_REQ)) == NULL) {
 		if (fd != -1)
@@ -398,6 +408,11 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 	}
 	s->rfd = fd;
 	proxy_relay_open(&s->r);
+	tv.tv_sec = conf->unanswered_ms / 1000;
+	tv.tv_usec = (conf->unanswered_ms % 1000) * 1000;
+	evtimer_set(&s->nev, proxy_udp_unanswered, s);
+	if (evtimer_add(&s->nev, &tv) == -1)
+		fatal("%s: evtimer_add", __func__);
 
 	event_set(&s->uev, s->ufd, EV_READ | EV_PERSIST,
 	    proxy_udp_server_read, s);
@@ -460,7 +475,8 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 		if ((n = recvmmsg(from, proxy_mmsg, PROXY_UDP_BATCH,
 		    MSG_DONTWAIT, NULL)) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				log_debug("%s: %s", proxy_relay_flow(&s->r),
+				proxy_ratelog(&proxy_rl_udp_err, LOG_DEBUG,
+				    "%s: %s", proxy_relay_flow(&s->r),
 				    strerror(errno));
 			break;
 		}
@@ -499,6 +515,7 @@ proxy_udp_close(struct proxy_udp *s)
 	if (s->r.state == PROXY_RELAY) {
 		event_del(&s->uev);
 		event_del(&s->rev);
+		evtimer_del(&s->nev);
 	}
 	proxy_relay_close(&s->r);
 	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
@@ -518,6 +535,34 @@ proxy_udp_close(struct proxy_udp *s)
 	free(s);
 	proxy_nudp--;
 	proxy_fd_freed();
+}
+
+/*
+ * A session whose server never answered has conf->unanswered_ms without
+ * traffic, not the udp idle timeout: one datagram each from many ports
+ * to a silent server must not hold a session apiece for long.  Once the
+ * server answers, the sweep alone decides.
+ */
+static void
+proxy_udp_unanswered(int fd, short ev, void *arg)
+{
+	struct proxy_udp	*s = arg;
+	struct timeval		 tv;
+	uint64_t		 idle = proxy_now() - s->r.last;
+
+	(void)fd;
+	(void)ev;
+	if (s->r.received > 0)
+		return;
+	if (idle < conf->unanswered_ms) {
+		tv.tv_sec = (conf->unanswered_ms - idle) / 1000;
+		tv.tv_usec = ((conf->unanswered_ms - idle) % 1000) * 1000;
+		if (evtimer_add(&s->nev, &tv) == -1)
+			fatal("%s: evtimer_add", __func__);
+		return;
+	}
+	log_debug("%s: no answer from the server", proxy_relay_flow(&s->r));
+	proxy_udp_close(s);
 }
 
 /* The sweep found it idle too long. */

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "dns44.h"
@@ -83,6 +84,7 @@ static struct upstream_reqs	 upstream_queries =
 				    TAILQ_HEAD_INITIALIZER(upstream_queries);
 static size_t			 upstream_npending;
 static size_t			 upstream_ntcp;
+static struct log_rate		 upstream_rl_sock, upstream_rl_send;
 static uint8_t			 upstream_buf[65536];	/* UDP receive */
 
 static const char *upstream_name(const struct upstream_req *, char *,
@@ -314,7 +316,8 @@ upstream_udp_start(struct upstream_req *req)
 	req->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (req->fd == -1) {
-		log_warn("%s: socket", __func__);
+		log_rate(&upstream_rl_sock, LOG_ERR, "%s: socket: %s",
+		    __func__, strerror(errno));
 		return (-1);
 	}
 	event_set(&req->ev_io, req->fd, EV_READ | EV_PERSIST,
@@ -327,14 +330,15 @@ upstream_udp_start(struct upstream_req *req)
 	if (bind(req->fd, (struct sockaddr *)&any, sizeof(any)) == -1 ||
 	    connect(req->fd, (struct sockaddr *)&upstream_servers[req->server],
 	    sizeof(upstream_servers[req->server])) == -1) {
-		log_warn("upstream %s", upstream_name(req, buf, sizeof(buf)));
+		log_rate(&upstream_rl_send, LOG_ERR, "upstream %s: %s",
+		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
 		upstream_close(req);
 		return (-1);
 	}
 	n = send(req->fd, req->wire + 2, req->wirelen - 2, 0);
 	if (n != (ssize_t)(req->wirelen - 2)) {
-		log_warn("upstream %s: send", upstream_name(req, buf,
-		    sizeof(buf)));
+		log_rate(&upstream_rl_send, LOG_ERR, "upstream %s: send: %s",
+		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
 		upstream_close(req);
 		return (-1);
 	}
@@ -398,7 +402,8 @@ upstream_tcp_start(struct upstream_req *req)
 	req->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
 	if (req->fd == -1) {
-		log_warn("%s: socket", __func__);
+		log_rate(&upstream_rl_sock, LOG_ERR, "%s: socket: %s",
+		    __func__, strerror(errno));
 		upstream_next(req);
 		return;
 	}

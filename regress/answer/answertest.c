@@ -322,10 +322,20 @@ test_edns(void)
 	CHECK_EQ(a.limit, ANSWER_UDP_MIN);
 	ldns_pkt_free(q);
 	ldns_pkt_free(r);
+	/* A client claiming 65000 bytes gets the configured UDP size. */
 	q = mkquery("edns.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 20, 65000);
+	ask(q, 0, &a, &r);
+	CHECK_EQ(a.limit, DEFAULT_UDP_SIZE);
+	ldns_pkt_free(r);
+	tconf.udp_size = ANSWER_UDP_MAX;
 	ask(q, 0, &a, &r);
 	CHECK_EQ(a.limit, ANSWER_UDP_MAX);
 	ldns_pkt_free(r);
+	tconf.udp_size = 1000;
+	ask(q, 0, &a, &r);
+	CHECK_EQ(a.limit, 1000);
+	ldns_pkt_free(r);
+	tconf.udp_size = DEFAULT_UDP_SIZE;
 	ask(q, 1, &a, &r);
 	CHECK_EQ(a.limit, 65535);
 	ldns_pkt_free(q);

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "msg.h"
 
 #define CTL_TIMEOUT_MS	10000
@@ -103,7 +104,7 @@ static void
 show_entry(const struct ctl_map_entry *e)
 {
 	struct in_addr	in;
-	char		addr[INET_ADDRSTRLEN], when[32];
+	char		addr[INET_ADDRSTRLEN], when[32], name[LOG_NAME_MAX];
 
 	in.s_addr = e->addr;
 	inet_ntop(AF_INET, &in, addr, sizeof(addr));
@@ -121,7 +122,9 @@ show_entry(const struct ctl_map_entry *e)
 		if (nshown == 0)
 			printf("%-40s %-15s %-20s %s\n", "DOMAIN", "ADDRESS",
 			    "LAST ANSWERED", "IN USE");
-		printf("%-40s %-15s %-20s %s\n", e->name, addr, when,
+		/* One line a mapping, however the name is spelt. */
+		printf("%-40s %-15s %-20s %s\n",
+		    log_name(e->name, name, sizeof(name)), addr, when,
 		    e->conns > 0 ? "yes" : "no");
 	}
 	nshown++;
@@ -132,6 +135,7 @@ show_conn(const struct ctl_conn *c)
 {
 	struct in_addr	in;
 	char		client[32], virt[32], real[32], a[INET_ADDRSTRLEN];
+	char		name[LOG_NAME_MAX];
 	const char	*proto = c->proto == IPPROTO_UDP ? "udp" : "tcp";
 
 	in.s_addr = c->client;
@@ -157,7 +161,8 @@ show_conn(const struct ctl_conn *c)
 			    "PROTO", "CLIENT", "DOMAIN", "VIRTUAL", "REAL",
 			    "SENT", "RECEIVED", "AGE");
 		printf("%-5s %-21s %-30s %-21s %-21s %12llu %12llu %8.1fs\n",
-		    proto, client, c->domain, virt, real,
+		    proto, client, log_name(c->domain, name, sizeof(name)),
+		    virt, real,
 		    (unsigned long long)c->sent,
 		    (unsigned long long)c->received, c->age_ms / 1000.0);
 	}

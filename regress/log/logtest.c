@@ -1,0 +1,96 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
+ * logtest.c: the role-free helpers of src/log.c: names escaped for a log
+ * line, and lines of one kind cut to one a second.
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "../lib/test.h"
+
+#define CHECK_NAME(in, want) do {					\
+	char	buf_[LOG_NAME_MAX];					\
+	log_name((in), buf_, sizeof(buf_));				\
+	if (strcmp(buf_, (want)) != 0)					\
+		fprintf(stderr, "log_name(\"%s\") = \"%s\"\n", (in),	\
+		    buf_);						\
+	CHECK(strcmp(buf_, (want)) == 0);				\
+} while (0)
+
+static void
+test_name(void)
+{
+	char	buf[64], big[300], out[LOG_NAME_MAX];
+	int	i;
+
+	CHECK_NAME("www.example-1.test", "www.example-1.test");
+	CHECK_NAME("_dmarc.Example.COM.", "_dmarc.Example.COM.");
+	CHECK_NAME("", "");
+	/* A name that would forge the rest of a journal line. */
+	CHECK_NAME("a]:443<=>[bank.com",
+	    "a\\093\\058443\\060\\061\\062\\091bank.com");
+	CHECK_NAME("x y", "x\\032y");
+	CHECK_NAME("x\ny", "x\\010y");
+	CHECK_NAME("x\xffy", "x\\255y");
+	/* ldns's escapes stand for one byte each. */
+	CHECK_NAME("a\\010b.test", "a\\010b.test");
+	CHECK_NAME("a\\032b", "a\\032b");
+	CHECK_NAME("dot\\.in.label", "dot\\046in.label");
+	CHECK_NAME("back\\\\slash", "back\\092slash");
+	CHECK_NAME("semi\\;colon", "semi\\059colon");
+	CHECK_NAME("a\\]b", "a\\093b");
+	/* Not \DDD (too large, too short): \ and a digit is that digit. */
+	CHECK_NAME("a\\999", "a999");
+	CHECK_NAME("a\\99", "a99");
+	CHECK_NAME("end\\", "end\\092");
+
+	/* Cut at an escape's boundary, never inside one. */
+	log_name("ab]cd", buf, 5);
+	CHECK(strcmp(buf, "ab") == 0);
+	log_name("ab]cd", buf, 7);
+	CHECK(strcmp(buf, "ab\\093") == 0);
+	log_name("abc", buf, 1);
+	CHECK(buf[0] == '\0');
+
+	/* The longest name, every byte escaped, fits LOG_NAME_MAX. */
+	for (i = 0; i < 253; i++)
+		big[i] = ']';
+	big[i] = '\0';
+	log_name(big, out, sizeof(out));
+	CHECK_EQ(strlen(out), 4 * 253);
+	CHECK(strchr(out, ']') == NULL);
+}
+
+static void
+test_rate(void)
+{
+	struct log_rate	r;
+	int		i;
+
+	memset(&r, 0, sizeof(r));
+	log_init(1, LOG_DAEMON);
+	for (i = 0; i < 100; i++)
+		log_rate(&r, LOG_INFO, "logtest: line %d", i);
+	CHECK_EQ(r.suppressed, 99);
+	usleep(1100 * 1000);
+	log_rate(&r, LOG_INFO, "logtest: after a second");
+	CHECK_EQ(r.suppressed, 0);
+	log_rate(&r, LOG_INFO, "logtest: again at once");
+	CHECK_EQ(r.suppressed, 1);
+}
+
+int
+main(void)
+{
+	test_name();
+	test_rate();
+	return (test_done("logtest"));
+}

@@ -1,0 +1,139 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+# dns-bounds: what one client can make the DNS side spend.  A UDP answer
+# never exceeds "dns udp-size" (1232 by default), whatever EDNS buffer the
+# client claims, on the fast path and for relayed answers alike; over TCP
+# the whole answer comes.  A TCP client trickling a query a byte at a
+# time is dropped at "dns tcp-query-timeout" while others are answered;
+# one that says nothing after its query goes at "dns tcp-idle-timeout".
+# A TCP client streaming zeros or random bytes is dropped at once and the
+# dns process stays cool (utime+stime from /proc).
+
+. "$srcdir/regress/lib/netns.sh"
+. "$srcdir/regress/lib/dnsworld.sh"
+dw_setup
+ABUSE="$PYTHON $srcdir/regress/lib/abuseprobe.py"
+
+# big.test: 12 strings of 252 bytes (~3200 bytes); mid.test: 4 (~1100).
+S=$(printf '%0250d' 0 | tr 0 x)
+set --
+i=10
+while [ $i -lt 22 ]; do
+	set -- "$@" "--txt-record=big.test,$i$S"
+	[ $i -lt 14 ] && set -- "$@" "--txt-record=mid.test,$i$S"
+	i=$((i + 1))
+done
+dw_dnsmasq --host-record=world.test,10.44.2.77 "$@"
+
+dw_start bounds <<EOF
+dns upstream $DW_UP
+dns upstream-timeout 500ms
+dns tcp-idle-timeout 2s
+dns tcp-query-timeout 3s
+EOF
+
+probe() {
+	pr=$1
+	shift
+	ip netns exec "$GW" $DNSPROBE query "$pr" 127.0.0.1 4453 "$@"
+}
+# hv OUTPUT KEY: a value of the probe's first line ("flags", "size").
+hv() {
+	echo "$1" | awk -v k="$2" 'NR == 1 {
+	    for (i = 1; i < NF; i += 2) if ($i == k) print $(i + 1) }'
+}
+# an OUTPUT TYPE: how many answers of that type.
+an() {
+	echo "$1" | awk -v t="$2" '$1 == "an" && $5 == t' | wc -l
+}
+expect() {
+	[ "$2" = "$3" ] && ok "$1: $2" || fail "$1: got \"$2\", want \"$3\""
+}
+
+# --- The UDP answer size -------------------------------------------------
+r=$(probe udp big.test TXT --bufsize 65535)
+sz=$(hv "$r" size)
+expect "EDNS 65535, 3 kB TXT over UDP: flags" "$(hv "$r" flags)" qr,tc,rd,ra
+[ "${sz:-9999}" -le 1232 ] && ok "EDNS 65535: a reply of $sz bytes" ||
+    fail "EDNS 65535: a reply of $sz bytes, over 1232"
+r=$(probe udp mid.test TXT --bufsize 65535)
+sz=$(hv "$r" size)
+expect "EDNS 65535, 1.1 kB TXT over UDP: flags" "$(hv "$r" flags)" qr,rd,ra
+[ "${sz:-0}" -gt 512 ] && [ "${sz:-9999}" -le 1232 ] &&
+    ok "EDNS 65535: 4 answers in $sz bytes" ||
+    fail "EDNS 65535, 1.1 kB TXT: $sz bytes"
+r=$(probe tcp big.test TXT --bufsize 65535)
+expect "3 kB TXT over TCP: flags" "$(hv "$r" flags)" qr,rd,ra
+expect "3 kB TXT over TCP: all 12 answers" "$(an "$r" TXT)" 12
+# The fast path (a plain A query with an OPT) under the same claim.
+r=$(probe udp fast.test A --bufsize 65535)
+expect "EDNS 65535, A on the fast path: flags" "$(hv "$r" flags)" qr,rd,ra
+expect "EDNS 65535, A on the fast path: one answer" "$(an "$r" A)" 1
+f=$(qfull big.test TXT +bufsize=65535 | flags_of)
+case $f in
+*tc*)	ok "kdig +bufsize=65535: flags $f" ;;
+*)	fail "kdig +bufsize=65535: flags $f, no TC" ;;
+esac
+
+# --- A TCP query trickled a byte a second --------------------------------
+ip netns exec "$GW" $ABUSE trickle 127.0.0.1 4453 slow.test 1 12 \
+    >"$T_TMP/trickle.out" 2>&1 &
+tpid=$!
+T_PIDS="$T_PIDS $tpid"
+sleep 0.5
+good=0
+for i in 1 2 3 4; do
+	in_range "$(q meanwhile$i.test A)" && good=$((good + 1))
+	in_range "$(q meanwhile-tcp$i.test A +tcp)" && good=$((good + 1))
+	sleep 0.4
+done
+expect "other clients answered while it trickles" "$good" 8
+wait $tpid
+out=$(cat "$T_TMP/trickle.out")
+set -- $out
+if [ "${1:-}" = closed ] && awk -v t="$3" 'BEGIN { exit !(t >= 2.5 &&
+    t < 5) }'; then
+	ok "trickling client dropped at the 3 s deadline: $out"
+else
+	fail "trickling client: $out, want closed after 3-5 s"
+fi
+# A whole query at once, then silence: the idle limit (2 s) ends it.
+out=$(ip netns exec "$GW" $ABUSE trickle 127.0.0.1 4453 quick.test 0.01 12)
+set -- $out
+if [ "${1:-}" = closed ] && awk -v t="$3" 'BEGIN { exit !(t >= 1.8 &&
+    t < 4.5) }'; then
+	ok "silent client after its query dropped at the idle limit: $out"
+else
+	fail "silent client after its query: $out, want closed after 2-4 s"
+fi
+
+# --- Streams of zeros and of random bytes --------------------------------
+hz=$(getconf CLK_TCK)
+for kind in zero random; do
+	c0=$(cpu_ticks "$DD")
+	out=$(ip netns exec "$GW" $ABUSE stream 127.0.0.1 4453 $kind 3)
+	c1=$(cpu_ticks "$DD")
+	pct=$(( (c1 - c0) * 100 / hz / 3 ))
+	set -- $out
+	what="a stream of $kind bytes for 3 s: the dns process used"
+	[ "$pct" -lt 20 ] && ok "$what $pct% of a CPU ($out)" ||
+	    fail "$what $pct% of a CPU ($out)"
+	awk -v t="$6" 'BEGIN { exit !(t < 1) }' &&
+	    ok "$kind stream: each connection dropped within ${6}s" ||
+	    fail "$kind stream: a connection lasted ${6}s"
+done
+logged_drop=$(grep -c "dropping the client" "$DLOG")
+[ "$logged_drop" -ge 1 ] && [ "$logged_drop" -le 12 ] &&
+    ok "the streams were logged in $logged_drop lines" ||
+    fail "the streams were logged in $logged_drop lines"
+
+a=$(q after.test A)
+in_range "$a" && ok "a normal query answered after it all: $a" ||
+    fail "no answer at the end: \"$a\""
+[ "$(child_pid "$DP" dns)" = "$DD" ] && ok "the dns process is still $DD" ||
+    fail "the dns process changed"
+grep -Ei 'fatal|killed by signal|exited|sanitizer' "$DLOG" &&
+    fail "the log shows a death"
+dw_stop "$DP"
+exit $T_FAILED
