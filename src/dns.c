@@ -310,6 +310,7 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 	case MSG_CTL_CONN:
 	case MSG_CTL_END:
 	case MSG_CTL_STATS_PROXY:
+	case MSG_CTL_FAIL:
 		control_relay(m);
 		break;
 	default:
