@@ -80,6 +80,7 @@ struct dns44_conf {
 	char			user[CONF_NAME_MAX];
 	int			user_set;	/* 0: default, may fall back */
 	int			verbose;
+	int			reply_priv_ports; /* to clients' ports < 1024 */
 };
 
 /* Role of a process, also the -R argument of a child. */

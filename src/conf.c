@@ -69,6 +69,7 @@ conf_defaults(struct dns44_conf *conf)
 	conf->control_group[0] = '\0';
 	conf->user_set = 0;
 	conf->verbose = 0;
+	conf->reply_priv_ports = 0;
 }
 
 /* Print a string in double quotes, the way the grammar reads it back. */
@@ -145,6 +146,8 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	fprintf(fp, "proxy sessions %u\n", conf->max_sessions);
 	fputs("proxy chroot ", fp);
 	conf_print_string(fp, conf->empty_dir);
+	fprintf(fp, "\nproxy reply-privileged-ports %s",
+	    conf->reply_priv_ports ? "yes" : "no");
 
 	fputs("\ncontrol socket ", fp);
 	conf_print_string(fp, conf->control_path);
