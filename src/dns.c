@@ -186,6 +186,7 @@ dns_main(int foreground, int verbose)
 
 	log_debug("running as uid %d in %s", (int)getuid(), conf->db_dir);
 	sandbox_child(ROLE_DNS);
+	proc_sandbox_probe(ROLE_DNS);
 	event_dispatch();
 	fatalx("event loop ended");
 }

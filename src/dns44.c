@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <paths.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,7 +238,7 @@ static pid_t
 parent_exec_child(struct child *ch, int fd)
 {
 	char	*argv[6];
-	int	 argc = 0;
+	int	 argc = 0, null;
 	pid_t	 pid;
 
 	argv[argc++] = "dns44";
@@ -253,11 +254,26 @@ parent_exec_child(struct child *ch, int fd)
 	case -1:
 		fatal("fork");
 	case 0:
+		/*
+		 * A session of its own, no terminal to read or push into, and
+		 * of what the parent holds only its channel: whatever else was
+		 * open stays out of its reach.
+		 */
+		if (setsid() == -1)
+			fatal("setsid");
+		if ((null = open(_PATH_DEVNULL, O_RDONLY)) == -1)
+			fatal("%s", _PATH_DEVNULL);
+		if (null != STDIN_FILENO) {
+			if (dup2(null, STDIN_FILENO) == -1)
+				fatal("dup2");
+			close(null);
+		}
 		if (fd == PROC_PARENT_FD) {
 			if (fcntl(fd, F_SETFD, 0) == -1)
 				fatal("fcntl");
 		} else if (dup2(fd, PROC_PARENT_FD) == -1)
 			fatal("dup2");
+		closefrom(PROC_PARENT_FD + 1);
 		sandbox_exec_env();
 #ifdef DNS44_REGRESS
 		/* The test build only: a stand-in for a hostile proxy. */

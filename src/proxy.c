@@ -145,6 +145,7 @@ proxy_main(int foreground, int verbose)
 	log_debug("running as uid %d in %s", (int)getuid(), conf->empty_dir);
 	proxy_fd_budget();
 	sandbox_child(ROLE_PROXY);
+	proc_sandbox_probe(ROLE_PROXY);
 	event_dispatch();
 	fatalx("event loop ended");
 }

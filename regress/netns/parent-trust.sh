@@ -32,7 +32,6 @@ standin() {
 	kill -TERM "$p"
 	wait "$p"
 	grep "^standin: " "$lg"
-	[ -n "${SHOWLOG:-}" ] && cat "$lg" >&2
 }
 
 out=$(standin a)
