@@ -540,8 +540,8 @@ proxy_ctl_conns(uint32_t id)
 		if (n > CTL_CONN_CHUNK)
 			n = CTL_CONN_CHUNK;
 		if (chan_compose(&proxy_peer, MSG_CTL_CONN, id, -1,
-		    &proxy_ctl_snap[proxy_ctl_sent], n * sizeof(struct ctl_conn))
-		    == -1)
+		    &proxy_ctl_snap[proxy_ctl_sent],
+		    n * sizeof(*proxy_ctl_snap)) == -1)
 			return (0);
 		proxy_ctl_sent += n;
 	}

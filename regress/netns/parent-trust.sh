@@ -80,16 +80,16 @@ refuse l "a symlinked database" \
 mkdir -p "$T_TMP/o/db"
 chown 65534:65534 "$T_TMP/o/db"
 chmod 755 "$T_TMP/o/db"
-refuse o "another user's database" \
-    "database $T_TMP/o/db is owned by uid 65534, not by .* or root; refusing to take it over"
+refuse o "another user's database" "database $T_TMP/o/db is owned by \
+uid 65534, not by .* or root; refusing to take it over"
 [ "$(stat -c '%u %a' "$T_TMP/o/db")" = "65534 755" ] &&
     ok "and it stays theirs" || fail "the directory was taken over"
 
 # Below a directory anyone may write, without the sticky bit.
 mkdir -p "$T_TMP/w"
 chmod 777 "$T_TMP/w"
-refuse w "a database below a world-writable directory" \
-    "database $T_TMP/w/db: $T_TMP/w is writable by anyone and not sticky; refusing it"
+refuse w "a database below a world-writable directory" "database \
+$T_TMP/w/db: $T_TMP/w is writable by anyone and not sticky; refusing it"
 [ ! -e "$T_TMP/w/db" ] && ok "nothing made there" || fail "db made in w"
 
 # The sticky bit makes it safe (as /tmp is), and a database the daemon

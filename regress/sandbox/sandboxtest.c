@@ -84,8 +84,9 @@ run(enum dns44_role role, enum probe probe)
 			if ((s = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
 			    ioctl(s, FIONREAD, &n) == -1 || isatty(s))
 				_exit(14);
-			if ((mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED ||
+			mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (mem == MAP_FAILED ||
 			    mprotect(mem, 4096, PROT_READ) == -1)
 				_exit(15);
 			_exit(0);
