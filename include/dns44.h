@@ -91,6 +91,7 @@ struct dns44_conf {
 	uint32_t		dns_tcp_query_ms; /* a whole TCP query */
 	uint32_t		halfclose_ms;	/* TCP, one side closed */
 	uint32_t		unanswered_ms;	/* UDP, server silent */
+	int			reply_priv_ports; /* to clients' ports < 1024 */
 };
 
 /* Role of a process, also the -R argument of a child. */

@@ -84,6 +84,11 @@ void	proc_title_init(int, char **);
 void	proc_title(const char *);
 void	proc_chan_lost(struct chan *, int) __attribute__((__noreturn__));
 void	proc_peer_closed(struct chan *, int) __attribute__((__noreturn__));
+#ifdef DNS44_REGRESS
+void	proc_sandbox_probe(enum dns44_role);
+#else
+#define proc_sandbox_probe(role)	do { (void)(role); } while (0)
+#endif
 
 /* dns.c */
 void	dns_main(int, int) __attribute__((__noreturn__));

@@ -74,6 +74,7 @@ conf_defaults(struct dns44_conf *conf)
 	conf->dns_tcp_query_ms = DEFAULT_DNS_TCP_QUERY_MS;
 	conf->halfclose_ms = DEFAULT_HALFCLOSE_MS;
 	conf->unanswered_ms = DEFAULT_UNANSWERED_MS;
+	conf->reply_priv_ports = 0;
 }
 
 /* Print a string in double quotes, the way the grammar reads it back. */
@@ -157,6 +158,8 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	    conf_fmt_duration(conf->unanswered_ms, buf, sizeof(buf)));
 	fputs("proxy chroot ", fp);
 	conf_print_string(fp, conf->empty_dir);
+	fprintf(fp, "\nproxy reply-privileged-ports %s",
+	    conf->reply_priv_ports ? "yes" : "no");
 
 	fputs("\ncontrol socket ", fp);
 	conf_print_string(fp, conf->control_path);

@@ -32,6 +32,7 @@
 #define CONTROL_IDLE_SEC	30
 #define CONTROL_PAUSE_SEC	1	/* accept paused when out of fds */
 #define CONTROL_QUEUE_LOW	(256 * 1024)	/* listing: refill below */
+#define CONTROL_PEER_ROOM	(MSG_MAX_QUEUE / 2) /* for a flush's word */
 
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
@@ -218,8 +219,11 @@ control_dispatch(struct chan *c, struct msg *m)
 		    (int)cc->pid);
 		log_setverbose(ml.verbose != 0);
 		if (chan_compose(ctl_parent, MSG_CTL_LOG, 0, -1, &ml,
-		    sizeof(ml)) == -1)
-			fatal("forwarding log level");
+		    sizeof(ml)) == -1) {
+			log_warn("control: forwarding the log level");
+			control_fail(cc, m->hdr.id, "parent busy, try again");
+			break;
+		}
 		chan_compose(&cc->chan, MSG_CTL_OK, m->hdr.id, -1, NULL, 0);
 		break;
 	case MSG_CTL_SHOW_MAP:
@@ -362,6 +366,7 @@ control_evicted(uint32_t addr)
 	struct msg_lookup	ml;
 
 	ml.addr = htonl(addr);
+	/* Room was checked before the mapping went: only a broken peer. */
 	if (chan_compose(ctl_peer, MSG_EVICTED, 0, -1, &ml, sizeof(ml)) == -1)
 		fatal("telling the proxy");
 	chan_flush(ctl_peer, 100);
@@ -378,6 +383,11 @@ control_flush(struct ctl_client *cc, uint32_t id, const char *what)
 	char			 msg[320];
 
 	memset(&fl, 0, sizeof(fl));
+	/* The proxy must hear of what goes; no flush it could not hear. */
+	if (ctl_peer->mc.queued > CONTROL_PEER_ROOM) {
+		control_fail(cc, id, "proxy busy, try again");
+		return;
+	}
 	if (strcmp(what, "all") == 0) {
 		for (a = conf->range_first; ; a++) {
 			if ((e = map_lookup_addr(dns_map, a)) != NULL) {
@@ -436,27 +446,33 @@ control_stats(struct ctl_client *cc, uint32_t id)
 
 /*
  * A request another process answers goes there under a serial of ours; a
- * client has one such request out at a time.
+ * client has one such request out at a time.  A channel too full to take
+ * it is an error for the client, not for the daemon.
  */
 static void
 control_forward(struct ctl_client *cc, struct chan *to, struct msg *m)
 {
+	uint32_t	serial;
+
 	if (cc->serial != 0) {
 		control_fail(cc, m->hdr.id, "one request at a time");
 		return;
 	}
-	cc->serial = ++ctl_serial;
-	if (cc->serial == 0)
-		cc->serial = ++ctl_serial;
+	serial = ctl_serial + 1 != 0 ? ctl_serial + 1 : 1;
+	if (chan_compose(to, m->hdr.type, serial, -1, m->data, m->len) == -1) {
+		log_warn("control: forwarding %s", msg_type_name(m->hdr.type));
+		control_fail(cc, m->hdr.id, to == ctl_peer ?
+		    "proxy busy, try again" : "parent busy, try again");
+		return;
+	}
+	cc->serial = ctl_serial = serial;
 	cc->req_id = m->hdr.id;
-	if (chan_compose(to, m->hdr.type, cc->serial, -1, m->data,
-	    m->len) == -1)
-		fatal("forwarding %s", msg_type_name(m->hdr.type));
 }
 
 /*
  * The answers of another process to a forwarded request go to whoever
- * asked, until the last of them.
+ * asked, until the last of them.  A client that does not read them is
+ * dropped when its channel is full, and the rest of them with it.
  */
 void
 control_relay(struct msg *m)
@@ -465,8 +481,13 @@ control_relay(struct msg *m)
 
 	TAILQ_FOREACH(cc, &ctl_clients, entry)
 		if (cc->serial != 0 && cc->serial == m->hdr.id) {
-			chan_compose(&cc->chan, m->hdr.type, cc->req_id, -1,
-			    m->data, m->len);
+			if (chan_compose(&cc->chan, m->hdr.type, cc->req_id,
+			    -1, m->data, m->len) == -1) {
+				log_warn("control: client pid %d not reading",
+				    (int)cc->pid);
+				control_drop(cc);
+				return;
+			}
 			if (m->hdr.type != MSG_CTL_CONN)
 				cc->serial = 0;
 			return;

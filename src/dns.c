@@ -202,6 +202,7 @@ dns_main(int foreground, int verbose)
 
 	log_debug("running as uid %d in %s", (int)getuid(), conf->db_dir);
 	sandbox_child(ROLE_DNS);
+	proc_sandbox_probe(ROLE_DNS);
 	event_dispatch();
 	fatalx("event loop ended");
 }
@@ -328,6 +329,7 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 	case MSG_CTL_CONN:
 	case MSG_CTL_END:
 	case MSG_CTL_STATS_PROXY:
+	case MSG_CTL_FAIL:
 		control_relay(m);
 		break;
 	default:

@@ -23,11 +23,13 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <paths.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -36,6 +38,7 @@
 #define PARENT_KILL_WAIT_MS	1500	/* before SIGKILL at shutdown */
 #define PARENT_BACKLOG		512
 #define PARENT_UDP_RCVBUF	(4 * 1024 * 1024)
+#define PARENT_REFUSALS_LOGGED	10	/* a second */
 
 struct child {
 	const char	*name;
@@ -59,12 +62,17 @@ static struct child	 children[] = {
 #define NCHILDREN	(sizeof(children) / sizeof(children[0]))
 
 static int	parent_load_conf(struct dns44_conf *);
+static void	parent_check_parent(const char *, const char *);
+static void	parent_check_parents(const char *);
+static void	parent_prepare_db(uid_t, gid_t);
 static void	parent_prepare_dirs(void);
 static void	parent_open_sockets(void);
 static void	parent_start(void);
 static pid_t	parent_exec_child(struct child *, int);
 static void	parent_dispatch(struct chan *, struct msg *);
 static void	parent_closed(struct chan *, int);
+static const char *parent_reply_refused(const struct msg_reply_sock *);
+static int	parent_reply_open(const struct msg_reply_sock *);
 static void	parent_reply_sock(struct child *, struct msg *);
 static int	parent_reload(void);
 static void	parent_sig(int, short, void *);
@@ -93,6 +101,86 @@ parent_load_conf(struct dns44_conf *c)
 	return (0);
 }
 
+/* A directory above the database: writable by root only, or sticky. */
+static void
+parent_check_parent(const char *path, const char *dir)
+{
+	struct stat	st;
+
+	if (stat(dir, &st) == -1)
+		fatal("%s", dir);
+	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+		fatalx("database %s: %s is writable by anyone and not "
+		    "sticky; refusing it", path, dir);
+	if (st.st_uid != 0)
+		fatalx("database %s: %s is owned by uid %u, not root; "
+		    "refusing it", path, dir, (unsigned)st.st_uid);
+}
+
+/*
+ * Every directory above path, symbolic links resolved, so that nobody
+ * but root can move path away or put another in its place.
+ */
+static void
+parent_check_parents(const char *path)
+{
+	char	copy[PATH_MAX], real[PATH_MAX], *p;
+	size_t	i, len;
+
+	if (strlcpy(copy, path, sizeof(copy)) >= sizeof(copy))
+		fatalx("database %s: path too long", path);
+	if (copy[0] != '/' || (p = strrchr(copy, '/')) == NULL)
+		fatalx("database %s: not an absolute path", path);
+	*(p == copy ? p + 1 : p) = '\0';
+	if (realpath(copy, real) == NULL)
+		fatal("database %s: %s", path, copy);
+	parent_check_parent(path, "/");
+	len = strlen(real);
+	for (i = 1; i <= len; i++) {
+		if (i < len && real[i] != '/')
+			continue;
+		real[i] = '\0';
+		parent_check_parent(path, real);
+		if (i < len)
+			real[i] = '/';
+	}
+}
+
+/*
+ * The dns process's chroot holds its database.  It is made, or taken as
+ * it is when it belongs to root or to the user already, and changed
+ * through a descriptor that cannot have followed a symbolic link.
+ */
+static void
+parent_prepare_db(uid_t uid, gid_t gid)
+{
+	struct stat	st;
+	int		fd;
+
+	parent_check_parents(conf->db_dir);
+	if (mkdir(conf->db_dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", conf->db_dir);
+	if ((fd = open(conf->db_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			fatalx("database %s is a symbolic link or not a "
+			    "directory; refusing it", conf->db_dir);
+		fatal("database %s", conf->db_dir);
+	}
+	if (fstat(fd, &st) == -1)
+		fatal("database %s", conf->db_dir);
+	if (st.st_uid != 0 && st.st_uid != uid)
+		fatalx("database %s is owned by uid %u, not by %s or root; "
+		    "refusing to take it over", conf->db_dir,
+		    (unsigned)st.st_uid, conf->user);
+	if ((st.st_uid != uid || st.st_gid != gid) &&
+	    fchown(fd, uid, gid) == -1)
+		fatal("chown %s", conf->db_dir);
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) == -1)
+		fatal("chmod %s", conf->db_dir);
+	close(fd);
+}
+
 /* The dns process's chroot holds its database; the proxy's is empty. */
 static void
 parent_prepare_dirs(void)
@@ -103,17 +191,7 @@ parent_prepare_dirs(void)
 
 	if (privdrop_lookup(conf->user, !conf->user_set, &uid, &gid) == -1)
 		exit(1);
-	if (mkdir(conf->db_dir, 0700) == -1 && errno != EEXIST)
-		fatal("mkdir %s", conf->db_dir);
-	if (lstat(conf->db_dir, &st) == -1)
-		fatal("%s", conf->db_dir);
-	if (!S_ISDIR(st.st_mode))
-		fatalx("%s is not a directory", conf->db_dir);
-	if ((st.st_uid != uid || st.st_gid != gid) &&
-	    chown(conf->db_dir, uid, gid) == -1)
-		fatal("chown %s", conf->db_dir);
-	if ((st.st_mode & 07777) != 0700 && chmod(conf->db_dir, 0700) == -1)
-		fatal("chmod %s", conf->db_dir);
+	parent_prepare_db(uid, gid);
 
 	if (mkdir(conf->empty_dir, 0755) == -1 && errno != EEXIST)
 		fatal("mkdir %s", conf->empty_dir);
@@ -160,7 +238,7 @@ static pid_t
 parent_exec_child(struct child *ch, int fd)
 {
 	char	*argv[6];
-	int	 argc = 0;
+	int	 argc = 0, null;
 	pid_t	 pid;
 
 	argv[argc++] = "dns44";
@@ -176,12 +254,32 @@ parent_exec_child(struct child *ch, int fd)
 	case -1:
 		fatal("fork");
 	case 0:
+		/*
+		 * A session of its own, no terminal to read or push into, and
+		 * of what the parent holds only its channel: whatever else was
+		 * open stays out of its reach.
+		 */
+		if (setsid() == -1)
+			fatal("setsid");
+		if ((null = open(_PATH_DEVNULL, O_RDONLY)) == -1)
+			fatal("%s", _PATH_DEVNULL);
+		if (null != STDIN_FILENO) {
+			if (dup2(null, STDIN_FILENO) == -1)
+				fatal("dup2");
+			close(null);
+		}
 		if (fd == PROC_PARENT_FD) {
 			if (fcntl(fd, F_SETFD, 0) == -1)
 				fatal("fcntl");
 		} else if (dup2(fd, PROC_PARENT_FD) == -1)
 			fatal("dup2");
+		closefrom(PROC_PARENT_FD + 1);
 		sandbox_exec_env();
+#ifdef DNS44_REGRESS
+		/* The test build only: a stand-in for a hostile proxy. */
+		if (ch->role == ROLE_PROXY && getenv("DNS44_STANDIN") != NULL)
+			execv(getenv("DNS44_STANDIN"), argv);
+#endif
 		execv(self_exe, argv);
 		fatal("exec %s", self_exe);
 	default:
@@ -376,27 +474,97 @@ parent_dispatch(struct chan *c, struct msg *m)
 }
 
 /*
- * A socket for UDP replies from virt to client.  The proxy is not trusted
- * with IP_TRANSPARENT: virt must lie inside the virtual range, so it cannot
- * spoof any other address.
+ * Why the proxy may not have a reply socket from virt to client, or NULL.
+ * The proxy is not trusted with IP_TRANSPARENT: virt must lie inside the
+ * virtual range, so it cannot spoof any other address, and the client
+ * must be a unicast host elsewhere, so that a compromised proxy cannot
+ * reach the gateway's own services or a network's broadcast from it.
  */
+static const char *
+parent_reply_refused(const struct msg_reply_sock *r)
+{
+	uint32_t	virt, client;
+
+	if (r->virt.sin_family != AF_INET || r->client.sin_family != AF_INET)
+		return ("not IPv4");
+	virt = ntohl(r->virt.sin_addr.s_addr);
+	client = ntohl(r->client.sin_addr.s_addr);
+	if (virt < conf->range_first || virt > conf->range_last ||
+	    r->virt.sin_port == 0)
+		return ("from outside the range");
+	if (r->client.sin_port == 0 ||
+	    (client >= conf->range_first && client <= conf->range_last))
+		return ("to the range");
+	if ((client >> 24) == 127)
+		return ("to loopback");
+	if ((client >> 24) == 0)
+		return ("to the any address");
+	if (client == INADDR_BROADCAST)
+		return ("to broadcast");
+	if ((client >> 28) >= 0xe)
+		return ("to multicast or reserved");
+	if (ntohs(r->client.sin_port) < IPPORT_RESERVED &&
+	    !conf->reply_priv_ports)
+		return ("to a privileged port");
+	return (NULL);
+}
+
+/* A reply socket, connected where asked and nowhere else. */
+static int
+parent_reply_open(const struct msg_reply_sock *r)
+{
+	struct sockaddr_in	peer;
+	socklen_t		len = sizeof(peer);
+	int			s;
+
+	if ((s = sock_reply(&r->virt, &r->client)) == -1)
+		return (-1);
+	if (getpeername(s, (struct sockaddr *)&peer, &len) == -1 ||
+	    len != sizeof(peer) || peer.sin_family != AF_INET ||
+	    peer.sin_addr.s_addr != r->client.sin_addr.s_addr ||
+	    peer.sin_port != r->client.sin_port) {
+		close(s);
+		errno = EPERM;
+		return (-1);
+	}
+	return (s);
+}
+
+/* A socket for UDP replies from virt to client, if the request holds. */
 static void
 parent_reply_sock(struct child *ch, struct msg *m)
 {
+	static struct timespec	 last;
+	static unsigned int	 logged, suppressed;
 	struct msg_reply_sock	 r;
-	uint32_t		 virt, client;
+	struct timespec		 now;
+	const char		*why;
+	char			 v[32], c[32];
 	int			 s;
 
 	msg_get(m, &r, sizeof(r));
-	virt = ntohl(r.virt.sin_addr.s_addr);
-	client = ntohl(r.client.sin_addr.s_addr);
-	if (virt < conf->range_first || virt > conf->range_last ||
-	    r.virt.sin_port == 0 || r.client.sin_port == 0 ||
-	    (client >= conf->range_first && client <= conf->range_last)) {
-		log_warnx("proxy asked for a reply socket outside the range");
+	if ((why = parent_reply_refused(&r)) != NULL) {
+		/* A few lines a second at most: the proxy may be hostile. */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec != last.tv_sec) {
+			if (suppressed > 0)
+				log_warnx("%u more reply sockets refused",
+				    suppressed);
+			last = now;
+			logged = suppressed = 0;
+		}
+		if (logged++ < PARENT_REFUSALS_LOGGED) {
+			conf_fmt_addr(&r.virt, v, sizeof(v));
+			conf_fmt_addr(&r.client, c, sizeof(c));
+			log_warnx("proxy asked for a reply socket %s: %s to "
+			    "%s; refused", why,
+			    r.virt.sin_family == AF_INET ? v : "?",
+			    r.client.sin_family == AF_INET ? c : "?");
+		} else
+			suppressed++;
 		r.error = EPERM;
 		s = -1;
-	} else if ((s = sock_reply(&r.virt, &r.client)) == -1)
+	} else if ((s = parent_reply_open(&r)) == -1)
 		r.error = errno;
 	else
 		r.error = 0;

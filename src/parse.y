@@ -86,6 +86,7 @@ static void	 parse_macro_clear(int);
 static void	 parse_macro(const char *, const char *);
 static const char *parse_expected(void);
 static const char *parse_suggest(const char *, const char *);
+static int	 parse_yesno(const char *, const char *, int *);
 static int	 parse_number(const char *, const char *, long long,
 		    long long, long long *);
 static int	 parse_duration(const char *, const char *, int, uint32_t *);
@@ -129,6 +130,7 @@ static size_t		 pblen;
 %token	<string>	INCLUDE
 %token	<string>	UDPSIZE TCPQUERYTIMEOUT HALFCLOSETIMEOUT
 %token	<string>	UNANSWEREDTIMEOUT
+%token	<string>	REPLYPRIVPORTS
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
 %type	<string>	string name keyword optgroup
@@ -234,6 +236,10 @@ proxyopt : LISTEN string optport	{ parse_proxy_listen($2, $3); }
 		parse_path("proxy chroot", $2, pconf->empty_dir,
 		    sizeof(pconf->empty_dir));
 	}
+	| REPLYPRIVPORTS string		{
+		parse_yesno("reply-privileged-ports", $2,
+		    &pconf->reply_priv_ports);
+	}
 	;
 
 /* What bounds a client's use of the DNS side and of a relay. */
@@ -288,6 +294,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| SESSIONS | CHROOT | CONTROL | SOCKET | GROUP | LOG | VERBOSE
 	| BRIEF | INCLUDE
 	| UDPSIZE | TCPQUERYTIMEOUT | HALFCLOSETIMEOUT | UNANSWEREDTIMEOUT
+	| REPLYPRIVPORTS
 	;
 
 %%
@@ -310,6 +317,7 @@ static const struct {
 	{ "port",		PORT },
 	{ "proxy",		PROXY },
 	{ "range",		RANGE },
+	{ "reply-privileged-ports", REPLYPRIVPORTS },
 	{ "reuse-grace",	REUSEGRACE },
 	{ "sessions",		SESSIONS },
 	{ "socket",		SOCKET },
@@ -465,7 +473,8 @@ parse_expected(void)
 		case PROXY:
 			return ("listen dial-timeout tcp-idle-timeout "
 			    "udp-idle-timeout connections sessions chroot "
-			    "tcp-halfclose-timeout udp-unanswered-timeout");
+			    "tcp-halfclose-timeout udp-unanswered-timeout "
+			    "reply-privileged-ports");
 		case CONTROL:
 			return ("socket");
 		case LOG:
@@ -927,6 +936,20 @@ parse_number(const char *what, const char *s, long long min, long long max,
 	if (errstr != NULL) {
 		parse_error("%s %s out of range (%lld-%lld)", what, s, min,
 		    max);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+parse_yesno(const char *what, const char *s, int *v)
+{
+	if (strcmp(s, "yes") == 0)
+		*v = 1;
+	else if (strcmp(s, "no") == 0)
+		*v = 0;
+	else {
+		parse_error("%s: \"%s\" is not yes or no", what, s);
 		return (-1);
 	}
 	return (0);

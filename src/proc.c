@@ -10,11 +10,15 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +207,45 @@ proc_title(const char *role)
 	memset(title_base, 0, title_len);
 	strlcpy(title_base, title, title_len);
 }
+
+#ifdef DNS44_REGRESS
+/*
+ * The test build only (dns44-regress): the running child of the role
+ * DNS44_SANDBOX_ROLE names tries the call DNS44_SANDBOX_PROBE names, once
+ * its filter is on, and logs what came of it if it is still there.
+ */
+void
+proc_sandbox_probe(enum dns44_role role)
+{
+	const char	*what = getenv("DNS44_SANDBOX_PROBE");
+	const char	*who = getenv("DNS44_SANDBOX_ROLE");
+	struct rlimit	 rl;
+	void		*mem;
+	char		 c = 'x';
+	int		 r = 0;
+
+	if (what == NULL || who == NULL ||
+	    strcmp(who, role == ROLE_DNS ? "dns" : "proxy") != 0)
+		return;
+	log_info("sandbox probe: %s", what);
+	if (strcmp(what, "unix") == 0)
+		r = socket(AF_UNIX, SOCK_DGRAM, 0);
+	else if (strcmp(what, "kill") == 0)
+		r = kill(1, 0);
+	else if (strcmp(what, "prlimit") == 0)
+		r = prlimit(1, RLIMIT_NOFILE, NULL, &rl);
+	else if (strcmp(what, "tiocsti") == 0)
+		r = ioctl(STDIN_FILENO, TIOCSTI, &c);
+	else if (strcmp(what, "mprotect") == 0) {
+		if ((mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+			fatal("%s: mmap", __func__);
+		r = mprotect(mem, 4096, PROT_READ | PROT_EXEC);
+	}
+	log_info("sandbox probe: %s: %s", what, r == -1 ? strerror(errno) :
+	    "allowed");
+}
+#endif
 
 /*
  * Before a child drops its privileges it takes, from the parent, the

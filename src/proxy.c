@@ -48,6 +48,15 @@
 #define PROXY_FD_SLACK		16	/* beside those open at start-up */
 #define PROXY_RATELOG_MS	1000	/* between two lines of one kind */
 #define PROXY_FLOW_MAX		(LOG_NAME_MAX + 96)
+#define PROXY_CTL_LOW		(256 * 1024)	/* a listing refills below */
+#define PROXY_CTL_PENDING	64	/* control requests waiting */
+
+/* A control request waiting for room on the channel to the dns process. */
+struct proxy_ctl_req {
+	TAILQ_ENTRY(proxy_ctl_req)	 entry;
+	uint32_t			 type;
+	uint32_t			 id;
+};
 
 TAILQ_HEAD(proxy_relay_list, proxy_relay);
 
@@ -62,6 +71,17 @@ static struct proxy_relay_list	 proxy_lru_udp =
     TAILQ_HEAD_INITIALIZER(proxy_lru_udp);
 static struct ctl_stats_proxy	 proxy_stats;	/* of closed ones */
 static uint64_t			 proxy_fd_max = UINT64_MAX; /* for both */
+/*
+ * Control requests, answered in turn.  The listing at the head is a
+ * snapshot taken when its turn came, sent a chunk at a time.
+ */
+static TAILQ_HEAD(, proxy_ctl_req) proxy_ctl_reqs =
+    TAILQ_HEAD_INITIALIZER(proxy_ctl_reqs);
+static int			 proxy_ctl_nreqs;
+static struct ctl_conn		*proxy_ctl_snap;
+static size_t			 proxy_ctl_nsnap;
+static size_t			 proxy_ctl_sent;
+static struct proxy_rate	 proxy_ctl_rate;
 
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
@@ -70,9 +90,11 @@ static void	proxy_nofile(void);
 static void	proxy_fd_budget(void);
 static void	proxy_journal_close(const char *, const struct timespec *,
 		    uint64_t, uint64_t);
-static void	proxy_ctl_conns(uint32_t);
-static void	proxy_ctl_flush(uint32_t, const struct ctl_conn *, size_t);
-static void	proxy_ctl_stats(uint32_t);
+static void	proxy_ctl_request(uint32_t, uint32_t);
+static void	proxy_ctl_run(struct chan *);
+static int	proxy_ctl_snapshot(void);
+static int	proxy_ctl_conns(uint32_t);
+static int	proxy_ctl_stats(uint32_t);
 static void	proxy_sweep(int, short, void *);
 static struct proxy_relay_list *proxy_relay_lru(const struct proxy_relay *);
 
@@ -113,6 +135,7 @@ proxy_main(int foreground, int verbose)
 	    proxy_dispatch_parent, proc_chan_lost, NULL);
 	chan_init(&proxy_peer, proxy_socks.peer, MSG_RX_PROXY_PEER, "dns",
 	    proxy_dispatch_peer, proc_peer_closed, NULL);
+	proxy_peer.drained = proxy_ctl_run;
 
 	proxy_tcp_listen(proxy_socks.proxy_tcp);
 	proxy_udp_listen(proxy_socks.proxy_udp);
@@ -122,6 +145,7 @@ proxy_main(int foreground, int verbose)
 	log_debug("running as uid %d in %s", (int)getuid(), conf->empty_dir);
 	proxy_fd_budget();
 	sandbox_child(ROLE_PROXY);
+	proc_sandbox_probe(ROLE_PROXY);
 	event_dispatch();
 	fatalx("event loop ended");
 }
@@ -384,10 +408,8 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 		proxy_addr_answer(m->hdr.id, ml.addr, NULL);
 		break;
 	case MSG_CTL_SHOW_CONN:
-		proxy_ctl_conns(m->hdr.id);
-		break;
 	case MSG_CTL_STATS:
-		proxy_ctl_stats(m->hdr.id);
+		proxy_ctl_request(m->hdr.type, m->hdr.id);
 		break;
 	case MSG_EVICTED:
 		msg_get(m, &ml, sizeof(ml));
@@ -396,6 +418,54 @@ proxy_dispatch_peer(struct chan *c, struct msg *m)
 	default:
 		fatalx("unexpected %s from the dns process",
 		    msg_type_name(m->hdr.type));
+	}
+}
+
+/*
+ * A control request from the dns process.  The answers share the channel
+ * with the lookups and pins the relays need, so they go out only while
+ * it holds less than PROXY_CTL_LOW, the rest when it has drained: a full
+ * channel must never stop the process.  Too many waiting is an error.
+ */
+static void
+proxy_ctl_request(uint32_t type, uint32_t id)
+{
+	struct proxy_ctl_req	*cr;
+	static const char	 busy[] = "proxy busy, try again";
+
+	if (proxy_ctl_nreqs >= PROXY_CTL_PENDING ||
+	    (cr = calloc(1, sizeof(*cr))) == NULL) {
+		if (chan_compose(&proxy_peer, MSG_CTL_FAIL, id, -1, busy,
+		    sizeof(busy)) == -1)
+			proxy_ratelog(&proxy_ctl_rate, LOG_WARNING,
+			    "control: no room to answer the dns process");
+		return;
+	}
+	cr->type = type;
+	cr->id = id;
+	TAILQ_INSERT_TAIL(&proxy_ctl_reqs, cr, entry);
+	proxy_ctl_nreqs++;
+	proxy_ctl_run(&proxy_peer);
+}
+
+/* Answer what waits, as far as the channel has room. */
+static void
+proxy_ctl_run(struct chan *c)
+{
+	struct proxy_ctl_req	*cr;
+	int			 done;
+
+	while ((cr = TAILQ_FIRST(&proxy_ctl_reqs)) != NULL &&
+	    c->mc.queued < PROXY_CTL_LOW) {
+		if (cr->type == MSG_CTL_STATS)
+			done = proxy_ctl_stats(cr->id);
+		else
+			done = proxy_ctl_conns(cr->id);
+		if (done == 0)
+			return;		/* the rest when it drains */
+		TAILQ_REMOVE(&proxy_ctl_reqs, cr, entry);
+		proxy_ctl_nreqs--;
+		free(cr);
 	}
 }
 
@@ -420,54 +490,74 @@ proxy_ctl_conn(struct ctl_conn *cc, const struct proxy_relay *r,
 }
 
 /*
- * The relayed connections and sessions, for dns44ctl by way of the dns
- * process, in chunks; at most CTL_CONN_MAX, so the channel stays bounded.
+ * The relays as they are now, at most CTL_CONN_MAX: connections come and
+ * go while the listing drains, so it is taken whole when its turn comes.
  */
-static void
-proxy_ctl_conns(uint32_t id)
+static int
+proxy_ctl_snapshot(void)
 {
-	struct ctl_conn		*chunk;
 	struct proxy_relay	*r;
 	struct timespec		 now;
-	size_t			 n = 0, total = 0;
+	size_t			 n;
 
-	if ((chunk = calloc(CTL_CONN_CHUNK, sizeof(*chunk))) == NULL)
-		fatal("%s", __func__);
+	n = proxy_tcp_count() + proxy_udp_count();
+	if (n > CTL_CONN_MAX)
+		n = CTL_CONN_MAX;
+	if ((proxy_ctl_snap = calloc(n > 0 ? n : 1,
+	    sizeof(*proxy_ctl_snap))) == NULL)
+		return (-1);
+	proxy_ctl_nsnap = 0;
+	proxy_ctl_sent = 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
-		if (total++ == CTL_CONN_MAX)
-			break;
-		proxy_ctl_conn(&chunk[n++], r, &now);
-		if (n == CTL_CONN_CHUNK) {
-			proxy_ctl_flush(id, chunk, n);
-			n = 0;
-		}
+		if (proxy_ctl_nsnap == n)
+			return (0);
+		proxy_ctl_conn(&proxy_ctl_snap[proxy_ctl_nsnap++], r, &now);
 	}
 	TAILQ_FOREACH(r, &proxy_lru_udp, entry) {
-		if (total++ >= CTL_CONN_MAX)
-			break;
-		proxy_ctl_conn(&chunk[n++], r, &now);
-		if (n == CTL_CONN_CHUNK) {
-			proxy_ctl_flush(id, chunk, n);
-			n = 0;
-		}
+		if (proxy_ctl_nsnap == n)
+			return (0);
+		proxy_ctl_conn(&proxy_ctl_snap[proxy_ctl_nsnap++], r, &now);
 	}
-	if (n > 0)
-		proxy_ctl_flush(id, chunk, n);
-	free(chunk);
-	if (chan_compose(&proxy_peer, MSG_CTL_END, id, -1, NULL, 0) == -1)
-		fatal("%s", __func__);
+	return (0);
 }
 
-static void
-proxy_ctl_flush(uint32_t id, const struct ctl_conn *chunk, size_t n)
+/*
+ * The relayed connections and sessions, for dns44ctl by way of the dns
+ * process, a chunk at a time while the channel has room: 1 when the
+ * listing ended (complete, or with an error), 0 when more is to come.
+ */
+static int
+proxy_ctl_conns(uint32_t id)
 {
-	if (chan_compose(&proxy_peer, MSG_CTL_CONN, id, -1, chunk,
-	    n * sizeof(*chunk)) == -1)
-		fatal("%s", __func__);
+	static const char	 nomem[] = "proxy out of memory";
+	size_t			 n;
+
+	if (proxy_ctl_snap == NULL && proxy_ctl_snapshot() == -1) {
+		log_warn("%s", __func__);
+		return (chan_compose(&proxy_peer, MSG_CTL_FAIL, id, -1, nomem,
+		    sizeof(nomem)) == 0);
+	}
+	while (proxy_ctl_sent < proxy_ctl_nsnap) {
+		if (proxy_peer.mc.queued >= PROXY_CTL_LOW)
+			return (0);
+		n = proxy_ctl_nsnap - proxy_ctl_sent;
+		if (n > CTL_CONN_CHUNK)
+			n = CTL_CONN_CHUNK;
+		if (chan_compose(&proxy_peer, MSG_CTL_CONN, id, -1,
+		    &proxy_ctl_snap[proxy_ctl_sent],
+		    n * sizeof(*proxy_ctl_snap)) == -1)
+			return (0);
+		proxy_ctl_sent += n;
+	}
+	if (chan_compose(&proxy_peer, MSG_CTL_END, id, -1, NULL, 0) == -1)
+		return (0);
+	free(proxy_ctl_snap);
+	proxy_ctl_snap = NULL;
+	return (1);
 }
 
-static void
+static int
 proxy_ctl_stats(uint32_t id)
 {
 	struct ctl_stats_proxy	 st = proxy_stats;
@@ -483,9 +573,8 @@ proxy_ctl_stats(uint32_t id)
 		st.bytes_sent += r->sent;
 		st.bytes_received += r->received;
 	}
-	if (chan_compose(&proxy_peer, MSG_CTL_STATS_PROXY, id, -1, &st,
-	    sizeof(st)) == -1)
-		fatal("%s", __func__);
+	return (chan_compose(&proxy_peer, MSG_CTL_STATS_PROXY, id, -1, &st,
+	    sizeof(st)) == 0);
 }
 
 /*

@@ -376,8 +376,13 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	rs.client = s->r.client;
 	proxy_req_add(&s->req, MSG_REPLY_SOCK_REQ, s);
 	if (proxy_parent_compose(MSG_REPLY_SOCK_REQ, s->req.id, &rs,
-	    sizeof(rs)) == -1)
-		fatal("asking the parent");
+	    sizeof(rs)) == -1) {
+		/* A flood of new sessions: this one goes, not the proxy. */
+		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
+		    "%s: asking the parent for a reply socket: %s; dropped",
+		    proxy_relay_flow(&s->r), strerror(errno));
+		proxy_udp_close(s);
+	}
 }
 
 /* The parent answered: fd is the reply socket, or -1 and rs says why not. */

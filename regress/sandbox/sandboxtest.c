@@ -5,13 +5,20 @@
 /*
  * sandboxtest.c: the children's seccomp filters (src/sandbox.c).  In a
  * forked process each filter lets through what the role does and kills
- * the process on anything else; opening a file fails with EACCES.
+ * the process on anything else; opening a file or making an AF_UNIX
+ * socket fails with EACCES.  Signals and limits reach the process itself
+ * only, ioctl(2) does FIONREAD and TCGETS only, and no memory becomes
+ * executable.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -20,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "proc.h"
@@ -34,15 +42,26 @@ enum probe {
 	PROBE_FORK,
 	PROBE_PACKET,		/* socket(AF_PACKET) */
 	PROBE_PIPE,		/* pipe2 */
+	PROBE_SELF,		/* signal, limits, ioctls, memory: allowed */
+	PROBE_UNIX,		/* exit 0 when socket(AF_UNIX) says EACCES */
+	PROBE_KILL,		/* kill(2) of another process */
+	PROBE_TGKILL,		/* tgkill(2) of another process's thread */
+	PROBE_PRLIMIT,		/* prlimit(2) of another process */
+	PROBE_TIOCSTI,		/* a character pushed into a terminal */
+	PROBE_MMAP_EXEC,	/* mmap(2) of executable memory */
+	PROBE_MPROTECT_EXEC,	/* mprotect(2) to executable */
 };
 
 /* The status of a child that installed role's filter and tried probe. */
 static int
 run(enum dns44_role role, enum probe probe)
 {
-	char	*argv[] = { "/bin/true", NULL };
-	pid_t	 pid;
-	int	 status, s, p[2];
+	char		*argv[] = { "/bin/true", NULL };
+	struct rlimit	 rl;
+	pid_t		 pid, other = getpid();
+	void		*mem;
+	int		 status, s, p[2], n;
+	char		 c = 'x';
 
 	if ((pid = fork()) == -1)
 		return (-1);
@@ -53,12 +72,49 @@ run(enum dns44_role role, enum probe probe)
 			if ((s = socket(AF_INET, SOCK_DGRAM, 0)) == -1)
 				_exit(2);
 			close(s);
-			if ((s = socket(AF_UNIX, SOCK_SEQPACKET, 0)) == -1)
-				_exit(3);
-			close(s);
 			if (time(NULL) == -1)
 				_exit(4);
 			_exit(0);
+		case PROBE_SELF:
+			if (kill(getpid(), 0) == -1 || raise(0) != 0)
+				_exit(12);
+			if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+			    prlimit(getpid(), RLIMIT_NOFILE, NULL, &rl) == -1)
+				_exit(13);
+			if ((s = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+			    ioctl(s, FIONREAD, &n) == -1 || isatty(s))
+				_exit(14);
+			mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (mem == MAP_FAILED ||
+			    mprotect(mem, 4096, PROT_READ) == -1)
+				_exit(15);
+			_exit(0);
+		case PROBE_UNIX:
+			_exit(socket(AF_UNIX, SOCK_SEQPACKET, 0) == -1 &&
+			    errno == EACCES ? 0 : 3);
+		case PROBE_KILL:
+			kill(other, 0);
+			_exit(16);
+		case PROBE_TGKILL:
+			syscall(SYS_tgkill, other, other, 0);
+			_exit(17);
+		case PROBE_PRLIMIT:
+			prlimit(other, RLIMIT_NOFILE, NULL, &rl);
+			_exit(18);
+		case PROBE_TIOCSTI:
+			ioctl(0, TIOCSTI, &c);
+			_exit(19);
+		case PROBE_MMAP_EXEC:
+			mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			_exit(20);
+		case PROBE_MPROTECT_EXEC:
+			if ((mem = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+				_exit(21);
+			mprotect(mem, 4096, PROT_READ | PROT_EXEC);
+			_exit(22);
 		case PROBE_OPEN:
 			_exit(open("/etc/passwd", O_RDONLY) == -1 &&
 			    errno == EACCES ? 0 : 5);
@@ -105,6 +161,14 @@ main(void)
 		CHECK(killed(run(roles[i], PROBE_EXEC)));
 		CHECK(killed(run(roles[i], PROBE_FORK)));
 		CHECK(killed(run(roles[i], PROBE_PACKET)));
+		CHECK(exited0(run(roles[i], PROBE_SELF)));
+		CHECK(exited0(run(roles[i], PROBE_UNIX)));
+		CHECK(killed(run(roles[i], PROBE_KILL)));
+		CHECK(killed(run(roles[i], PROBE_TGKILL)));
+		CHECK(killed(run(roles[i], PROBE_PRLIMIT)));
+		CHECK(killed(run(roles[i], PROBE_TIOCSTI)));
+		CHECK(killed(run(roles[i], PROBE_MMAP_EXEC)));
+		CHECK(killed(run(roles[i], PROBE_MPROTECT_EXEC)));
 	}
 	/* Pipes are the proxy's alone. */
 	CHECK(killed(run(ROLE_DNS, PROBE_PIPE)));

@@ -1,0 +1,109 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+# parent-trust: the parent takes nothing on trust.  A stand-in for a
+# compromised proxy (regress/parent/standin, started by the test build
+# of the daemon in the proxy's place) asks for reply sockets to IPv6 and
+# AF_UNIX addresses, to loopback, any, broadcast, multicast and a
+# privileged port: each is refused, a request for an ordinary client is
+# granted, connected to that client.  A database directory that is a
+# symbolic link, belongs to another user or lies below a directory
+# anyone may write is refused at start, with its path in the message.
+
+. "$srcdir/regress/lib/netns.sh"
+t_setup
+ns_new
+REG=$builddir/regress/parent/dns44-regress
+STANDIN=$builddir/regress/parent/standin
+[ -x "$REG" ] && [ -x "$STANDIN" ] || die "no $REG or $STANDIN"
+# A client network the reply sockets can be connected to.
+ip -n "$NS" addr add 10.9.0.1/24 dev lo || die "address"
+
+# standin NAME [conf lines]: the stand-in's lines from a daemon's log.
+standin() {
+	cf=$(printf 'dns upstream 10.9.0.1\n%s\n' "${2:-}" | conf_write "$1")
+	lg=$T_TMP/$1/log
+	DNS44_STANDIN=$STANDIN ip netns exec "$NS" "$REG" -d -f "$cf" \
+	    >"$lg" 2>&1 &
+	p=$!
+	T_PIDS="$T_PIDS $p"
+	wait_for 10 grep -q "^standin: done" "$lg" ||
+	    { cat "$lg"; die "$1: the stand-in did not finish"; }
+	kill -TERM "$p"
+	wait "$p"
+	grep "^standin: " "$lg"
+}
+
+out=$(standin a)
+echo "$out"
+virt=172.24.0.2
+for c in virt-not-inet client-not-inet loopback any broadcast multicast \
+    privileged; do
+	echo "$out" | grep -q "^standin: $c refused$" &&
+	    ok "reply socket $c refused" || fail "reply socket $c not refused"
+done
+echo "$out" | grep -q "^standin: good granted $virt:53 -> 10.9.0.2:40000$" &&
+    ok "reply socket for a client granted, connected to it" ||
+    fail "good request: $(echo "$out" | grep good)"
+grep -q "parent: proxy asked for a reply socket to loopback: \
+$virt:53 to 127.0.0.1:40000; refused" "$T_TMP/a/log" &&
+    ok "refusal logged with the addresses" || fail "refusal not logged"
+
+out=$(standin b "proxy reply-privileged-ports yes")
+echo "$out" | grep -q "^standin: privileged granted $virt:53 -> \
+10.9.0.2:123$" && ok "privileged port granted when configured" ||
+    fail "privileged port with reply-privileged-ports yes: $out"
+echo "$out" | grep -q "^standin: loopback refused$" &&
+    ok "loopback still refused" || fail "loopback granted"
+
+# refuse NAME WHAT PATTERN: the daemon with database NAME/db (made ready
+# beforehand) exits 1 at once, saying PATTERN.
+refuse() {
+	cf=$(printf 'dns upstream 10.9.0.1\n' | conf_write "$1")
+	lg=$T_TMP/$1/log
+	ip netns exec "$NS" timeout 10 "$DNS44" -d -f "$cf" >"$lg" 2>&1
+	rc=$?
+	[ $rc -eq 1 ] && grep -q -- "$3" "$lg" && ok "$2 refused" ||
+	    fail "$2: status $rc, $(cat "$lg")"
+}
+
+# A symbolic link to another directory, which must stay as it was.
+mkdir -p "$T_TMP/l" "$T_TMP/elsewhere"
+chmod 755 "$T_TMP/elsewhere"
+ln -s "$T_TMP/elsewhere" "$T_TMP/l/db"
+refuse l "a symlinked database" \
+    "database $T_TMP/l/db is a symbolic link or not a directory; refusing it"
+[ "$(stat -c '%u %a' "$T_TMP/elsewhere")" = "0 755" ] &&
+    ok "the link's target untouched" || fail "the link's target changed"
+
+# Another user's directory.
+mkdir -p "$T_TMP/o/db"
+chown 65534:65534 "$T_TMP/o/db"
+chmod 755 "$T_TMP/o/db"
+refuse o "another user's database" "database $T_TMP/o/db is owned by \
+uid 65534, not by .* or root; refusing to take it over"
+[ "$(stat -c '%u %a' "$T_TMP/o/db")" = "65534 755" ] &&
+    ok "and it stays theirs" || fail "the directory was taken over"
+
+# Below a directory anyone may write, without the sticky bit.
+mkdir -p "$T_TMP/w"
+chmod 777 "$T_TMP/w"
+refuse w "a database below a world-writable directory" "database \
+$T_TMP/w/db: $T_TMP/w is writable by anyone and not sticky; refusing it"
+[ ! -e "$T_TMP/w/db" ] && ok "nothing made there" || fail "db made in w"
+
+# The sticky bit makes it safe (as /tmp is), and a database the daemon
+# made, or its user's, is taken as before.
+chmod 1777 "$T_TMP/w"
+cf=$(printf 'dns upstream 10.9.0.1\n' | conf_write w)
+daemon_start "$NS" "$cf" "$T_TMP/w/log"
+wait_for 5 daemon_ready "$D_PID" && ok "a sticky directory is fine" ||
+    fail "sticky: $(cat "$T_TMP/w/log")"
+kill -TERM "$D_PID"
+wait "$D_PID"
+daemon_start "$NS" "$cf" "$T_TMP/w/log2"
+wait_for 5 daemon_ready "$D_PID" && ok "its own database again" ||
+    fail "restart: $(cat "$T_TMP/w/log2")"
+kill -TERM "$D_PID"
+wait "$D_PID"
+exit $T_FAILED
