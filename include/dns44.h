@@ -45,6 +45,11 @@
 #define DEFAULT_MAX_SESSIONS	16384
 #define DEFAULT_MAX_DNS_TCP	256
 #define DEFAULT_CONTROL_MODE	0660
+#define DEFAULT_NEW_NAMES	50	/* a second, per client */
+#define DEFAULT_NEW_BURST	500
+#define DEFAULT_CLIENT_DNS_TCP	64	/* a quarter of the global limits */
+#define DEFAULT_CLIENT_CONN	4096
+#define DEFAULT_CLIENT_SESSIONS	4096
 
 /*
  * The whole configuration.  It holds no pointers, so the parent can send it
@@ -80,6 +85,13 @@ struct dns44_conf {
 	char			user[CONF_NAME_MAX];
 	int			user_set;	/* 0: default, may fall back */
 	int			verbose;
+
+	/* Fairness between clients, by source address. */
+	uint32_t		new_names;	/* a second; 0: no limit */
+	uint32_t		new_burst;
+	uint32_t		client_dns_tcp;
+	uint32_t		client_conn;
+	uint32_t		client_sessions;
 };
 
 /* Role of a process, also the -R argument of a child. */

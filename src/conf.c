@@ -69,6 +69,11 @@ conf_defaults(struct dns44_conf *conf)
 	conf->control_group[0] = '\0';
 	conf->user_set = 0;
 	conf->verbose = 0;
+	conf->new_names = DEFAULT_NEW_NAMES;
+	conf->new_burst = DEFAULT_NEW_BURST;
+	conf->client_dns_tcp = DEFAULT_CLIENT_DNS_TCP;
+	conf->client_conn = DEFAULT_CLIENT_CONN;
+	conf->client_sessions = DEFAULT_CLIENT_SESSIONS;
 }
 
 /* Print a string in double quotes, the way the grammar reads it back. */
@@ -112,6 +117,9 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	fprintf(fp, "dns tcp-idle-timeout %s\n",
 	    conf_fmt_duration(conf->dns_tcp_idle_ms, buf, sizeof(buf)));
 	fprintf(fp, "dns tcp-clients %u\n", conf->max_dns_tcp);
+	fprintf(fp, "dns per-client tcp-clients %u\n", conf->client_dns_tcp);
+	fprintf(fp, "dns new-names %u burst %u\n", conf->new_names,
+	    conf->new_burst);
 
 	if (conf->range_prefix >= 0) {
 		mask = conf->range_prefix == 0 ? 0 :
@@ -143,6 +151,8 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	    conf_fmt_duration(conf->udp_idle_ms, buf, sizeof(buf)));
 	fprintf(fp, "proxy connections %u\n", conf->max_conn);
 	fprintf(fp, "proxy sessions %u\n", conf->max_sessions);
+	fprintf(fp, "proxy per-client connections %u\n", conf->client_conn);
+	fprintf(fp, "proxy per-client sessions %u\n", conf->client_sessions);
 	fputs("proxy chroot ", fp);
 	conf_print_string(fp, conf->empty_dir);
 
