@@ -538,9 +538,8 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	}
 	if (a.limited && now - dns_limit_warned >= DNS_WARN_INTERVAL) {
 		log_warnx("map: %s asks for new names faster than %u a "
-		    "second; answering SERVFAIL",
-		    conf_fmt_addr(client, from, sizeof(from)),
-		    conf->new_names);
+		    "second; answering SERVFAIL", inet_ntop(AF_INET,
+		    &client->sin_addr, from, sizeof(from)), conf->new_names);
 		dns_limit_warned = now;
 	}
 	/* Forwarded queries are journaled when their answer comes. */
@@ -717,8 +716,9 @@ dns_tcp_accept(int fd, short ev, void *arg)
 		now = time(NULL);
 		if (now - dns_tcp_warned >= DNS_WARN_INTERVAL) {
 			log_warnx("DNS: %s has %u TCP connections open, its "
-			    "limit; refusing more", conf_fmt_addr(&client,
-			    from, sizeof(from)), conf->client_dns_tcp);
+			    "limit; refusing more", inet_ntop(AF_INET,
+			    &client.sin_addr, from, sizeof(from)),
+			    conf->client_dns_tcp);
 			dns_tcp_warned = now;
 		}
 		/* A reset: the client knows at once, no TIME_WAIT here. */
