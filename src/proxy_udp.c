@@ -247,13 +247,17 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		    proxy_tcp_count(), proxy_nudp);
 		return;
 	}
+	if (!proxy_client_take(client, IPPROTO_UDP))
+		return;
 	if ((pa = proxy_addr_get(virt->sin_addr.s_addr)) == NULL) {
 		log_warn("UDP");
+		proxy_client_put(client, IPPROTO_UDP);
 		return;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("UDP");
 		proxy_addr_put(pa);
+		proxy_client_put(client, IPPROTO_UDP);
 		return;
 	}
 	s->r.pa = pa;
@@ -514,6 +518,7 @@ proxy_udp_close(struct proxy_udp *s)
 		close(s->ufd);
 	if (s->rfd != -1)
 		close(s->rfd);
+	proxy_client_put(&s->r.client, IPPROTO_UDP);
 	free(s->r.domain);
 	free(s);
 	proxy_nudp--;
