@@ -693,9 +693,9 @@ map_client_victim(struct map_client *c)
 }
 
 /*
- * When nothing is old enough to reuse: the least recently answered entry
- * of the client that holds the most beyond its share, however young.
- * Rare (the range is full and none is reusable), so a walk of the table.
+ * The least recently answered entry of the client that holds the most
+ * beyond its share, however young.  Only when the range is full, so a
+ * walk of the table.
  */
 static struct map_entry *
 map_heaviest_victim(struct map *m)
@@ -755,9 +755,11 @@ map_assign(struct map *m, const char *name, time_t now, uint32_t hold_s)
  * of address client (host order; 0 for none).  A new entry is on disk
  * before it is returned.  When the range is full, an address is reused:
  * a client beyond its share recycles its own least recently answered
- * entry; anyone else gets the least recently answered entry past hold_s
- * or, when there is none, one of the client holding the most beyond its
- * share.  Entries with connections are never reused.  NULL with errno:
+ * entry; anyone else gets the least recently answered entry of the
+ * client holding the most beyond its share or, when no client is beyond
+ * its share (one client alone, a forwarder), the least recently answered
+ * entry past hold_s.  Entries with connections are never reused.  NULL
+ * with errno:
  * EINVAL for a name that is not normalised-length, EAGAIN when the client
  * makes new names faster than its rate, ENOSPC when the range is full
  * and no entry may be reused yet, EIO when the file cannot be written,
@@ -812,12 +814,13 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 		return (e);
 	}
 
+	/* Who holds more than a share pays first: itself, or the heaviest. */
 	if (c != NULL && map_client_over(m, c))
 		old = map_client_victim(c);
 	if (old == NULL)
-		old = map_victim(m, now, hold_s);
-	if (old == NULL)
 		old = map_heaviest_victim(m);
+	if (old == NULL)
+		old = map_victim(m, now, hold_s);
 	if (old == NULL) {
 		errno = ENOSPC;
 		goto fail;

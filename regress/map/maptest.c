@@ -1147,10 +1147,10 @@ test_fair_forwarder(void)
 }
 
 /*
- * The order of reuse: a client beyond its share recycles its own oldest
- * even when another's is past the hold time; a client within its share
- * gets what is past the hold time first, then the heaviest client's
- * oldest, stepping over entries with connections.
+ * The order of reuse: a client beyond its share recycles its own oldest;
+ * a client within its share gets the oldest of the client holding the
+ * most beyond its share, stepping over entries with connections, even
+ * when another client's entries are past the hold time: those stay.
  */
 static void
 test_fair_order(void)
@@ -1180,20 +1180,21 @@ test_fair_order(void)
 	/* The flooder, beyond its share: its own oldest. */
 	CHECK(map_assign_client(m, "f100.test", CL_FLOOD, t, HOLD) != NULL);
 	CHECK(strcmp(ev.name, "f000.test") == 0);
-	/* A newcomer: past the hold time first, the victim's. */
+	/* A newcomer: the flooder's oldest, not the victim's old ones. */
 	CHECK(map_assign_client(m, "w0.test", CL_OTHER, t, HOLD) != NULL);
-	CHECK(strcmp(ev.name, "v0.test") == 0);
-	CHECK(map_assign_client(m, "w1.test", CL_OTHER, t, HOLD) != NULL);
-	CHECK(strcmp(ev.name, "v1.test") == 0);
-	CHECK_EQ(map_client_count(m, CL_VICTIM), 0);
-	CHECK_EQ(map_clients(m), 2);
-	/* Then the heaviest's oldest, over one with a connection. */
-	if ((e = map_lookup_name(m, "f001.test")) != NULL)
+	CHECK(strcmp(ev.name, "f001.test") == 0);
+	/* Over one with a connection. */
+	if ((e = map_lookup_name(m, "f002.test")) != NULL)
 		map_pin(m, e);
-	CHECK(map_assign_client(m, "w2.test", CL_OTHER, t, HOLD) != NULL);
-	CHECK(strcmp(ev.name, "f002.test") == 0);
-	CHECK(map_lookup_name(m, "f001.test") != NULL);
-	CHECK_EQ(map_client_count(m, CL_OTHER), 3);
+	CHECK(map_assign_client(m, "w1.test", CL_OTHER, t, HOLD) != NULL);
+	CHECK(strcmp(ev.name, "f003.test") == 0);
+	CHECK(map_lookup_name(m, "f002.test") != NULL);
+	CHECK(map_lookup_name(m, "v0.test") != NULL);
+	CHECK(map_lookup_name(m, "v1.test") != NULL);
+	CHECK_EQ(map_client_count(m, CL_VICTIM), 2);
+	CHECK_EQ(map_client_count(m, CL_OTHER), 2);
+	CHECK_EQ(map_client_count(m, CL_FLOOD), 12);
+	CHECK_EQ(map_clients(m), 3);
 	map_close(m);
 }
 
