@@ -45,7 +45,7 @@
 #define DEFAULT_MAX_SESSIONS	16384
 #define DEFAULT_MAX_DNS_TCP	256
 #define DEFAULT_CONTROL_MODE	0660
-#define DEFAULT_NEW_NAMES	50	/* a second, per client */
+#define DEFAULT_NEW_NAMES	50	/* a second, beyond a share */
 #define DEFAULT_NEW_BURST	500
 #define DEFAULT_CLIENT_DNS_TCP	64	/* a quarter of the global limits */
 #define DEFAULT_CLIENT_CONN	4096

@@ -759,11 +759,10 @@ map_assign(struct map *m, const char *name, time_t now, uint32_t hold_s)
  * client holding the most beyond its share or, when no client is beyond
  * its share (one client alone, a forwarder), the least recently answered
  * entry past hold_s.  Entries with connections are never reused.  NULL
- * with errno:
- * EINVAL for a name that is not normalised-length, EAGAIN when the client
- * makes new names faster than its rate, ENOSPC when the range is full
- * and no entry may be reused yet, EIO when the file cannot be written,
- * ENOMEM.
+ * with errno: EINVAL for a name that is not normalised-length, EAGAIN
+ * when a client beyond its share makes new names faster than its rate,
+ * ENOSPC when the range is full and no entry may be reused yet, EIO when
+ * the file cannot be written, ENOMEM.
  */
 struct map_entry *
 map_assign_client(struct map *m, const char *name, uint32_t client,
@@ -791,7 +790,9 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 			map_client_put(m, c);
 		return (e);
 	}
-	if (c != NULL && !map_client_take(m, c, now)) {
+	/* The rate holds a client beyond its share: never one alone. */
+	if (c != NULL && map_client_over(m, c) &&
+	    !map_client_take(m, c, now)) {
 		map_client_put(m, c);
 		errno = EAGAIN;
 		return (NULL);

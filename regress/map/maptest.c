@@ -1123,7 +1123,8 @@ test_fair_forwarder(void)
 		CHECK(0);
 		return;
 	}
-	map_set_rate(m, 1000, 1000);
+	/* Alone, it is never held to the rate. */
+	map_set_rate(m, 1, 1);
 	for (i = 0; i < 16; i++) {
 		snprintf(name, sizeof(name), "n%03d.test", i);
 		CHECK(map_assign_client(m, name, CL_VICTIM, T0 + i, HOLD) !=
@@ -1249,7 +1250,10 @@ test_fair_shared(void)
 	map_close(m);
 }
 
-/* New names per client: a burst, then the rate; old names are free. */
+/*
+ * New names of a client beyond its share: a burst, then the rate; names
+ * it has are free, and other clients are not held.
+ */
 static void
 test_fair_rate(void)
 {
@@ -1263,27 +1267,30 @@ test_fair_rate(void)
 		return;
 	}
 	map_set_rate(m, 10, 20);
-	for (ok = 0, i = 0; i < 21; i++) {
+	CHECK(map_assign_client(m, "b.test", CL_VICTIM, T0, HOLD) != NULL);
+	/* Its share (127 of 254, and one to be beyond it), then the burst. */
+	for (ok = 0, i = 0; i < 149; i++) {
 		snprintf(name, sizeof(name), "a%03d.test", i);
 		if (map_assign_client(m, name, CL_FLOOD, T0, HOLD) != NULL)
 			ok++;
 	}
-	CHECK_EQ(ok, 20);
+	CHECK_EQ(ok, 148);
+	CHECK_EQ(map_client_share(m), 127);
 	errno = 0;
 	CHECK(map_assign_client(m, "late.test", CL_FLOOD, T0, HOLD) == NULL);
 	CHECK_EQ(errno, EAGAIN);
 	CHECK(map_lookup_name(m, "late.test") == NULL);
 	CHECK(map_assign_client(m, "a000.test", CL_FLOOD, T0, HOLD) != NULL);
-	CHECK(map_assign_client(m, "b.test", CL_VICTIM, T0, HOLD) != NULL);
+	CHECK(map_assign_client(m, "b2.test", CL_VICTIM, T0, HOLD) != NULL);
 	CHECK(map_assign(m, "c.test", T0, HOLD) != NULL);
-	for (ok = 0, i = 100; i < 111; i++) {
+	for (ok = 0, i = 200; i < 211; i++) {
 		snprintf(name, sizeof(name), "a%03d.test", i);
 		if (map_assign_client(m, name, CL_FLOOD, T0 + 1, HOLD) != NULL)
 			ok++;
 	}
 	CHECK_EQ(ok, 10);
 	/* A long pause gives the burst back, not more. */
-	for (ok = 0, i = 200; i < 230; i++) {
+	for (ok = 0, i = 300; i < 330; i++) {
 		snprintf(name, sizeof(name), "a%03d.test", i);
 		if (map_assign_client(m, name, CL_FLOOD, T0 + 100, HOLD) !=
 		    NULL)
@@ -1293,6 +1300,7 @@ test_fair_rate(void)
 	/* A client that holds nothing is forgotten. */
 	CHECK_EQ(map_clients(m), 2);
 	CHECK(map_remove(m, map_lookup_name(m, "b.test")) == 0);
+	CHECK(map_remove(m, map_lookup_name(m, "b2.test")) == 0);
 	CHECK_EQ(map_clients(m), 1);
 	map_close(m);
 }

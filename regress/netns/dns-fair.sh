@@ -10,9 +10,10 @@
 # Now the flood recycles the flooder's own addresses: site.test keeps its
 # address (PTR, and a connection through the proxy still reaches the
 # victim's server), the victim still gets new names, and the flooder is
-# held to its rate of new names (SERVFAIL, counted, one log line).  Then
-# a single client (a forwarder) fills a small range alone and gets reuses
-# as before: SERVFAIL within TTL and grace, the oldest address after.
+# held to its rate of new names once beyond its share (SERVFAIL, counted,
+# one log line).  Then a single client (a forwarder) fills a small range
+# alone, held to no rate, and gets reuses as before: SERVFAIL within TTL
+# and grace, the oldest address after.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -140,6 +141,7 @@ pw_start fwd <<EOF2
 range 172.24.1.0/28
 dns ttl 1
 reuse-grace 1s
+dns new-names 1 burst 1
 EOF2
 r=$(flood "$PW_CL_ADDR" n 14)
 expect "a forwarder fills the range" "$r" "NOERROR 14 SERVFAIL 0 none 0"
