@@ -760,7 +760,8 @@ map_assign(struct map *m, const char *name, time_t now, uint32_t hold_s)
  * its share (one client alone, a forwarder), the least recently answered
  * entry past hold_s.  Entries with connections are never reused.  NULL
  * with errno: EINVAL for a name that is not normalised-length, EAGAIN
- * when a client beyond its share makes new names faster than its rate,
+ * when a client beyond its share, or one taking another's name still
+ * within hold_s, makes new names faster than its rate,
  * ENOSPC when the range is full and no entry may be reused yet, EIO when
  * the file cannot be written, ENOMEM.
  */
@@ -772,7 +773,7 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 	struct map_client	*c = NULL;
 	size_t			 len;
 	uint32_t		 h, start;
-	int			 saved;
+	int			 saved, charged;
 
 	len = strnlen(name, WIRE_TEXT_MAX + 1);
 	if (len == 0 || len > WIRE_TEXT_MAX) {
@@ -791,8 +792,8 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 		return (e);
 	}
 	/* The rate holds a client beyond its share: never one alone. */
-	if (c != NULL && map_client_over(m, c) &&
-	    !map_client_take(m, c, now)) {
+	charged = c != NULL && map_client_over(m, c);
+	if (charged && !map_client_take(m, c, now)) {
 		map_client_put(m, c);
 		errno = EAGAIN;
 		return (NULL);
@@ -818,8 +819,15 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 	/* Who holds more than a share pays first: itself, or the heaviest. */
 	if (c != NULL && map_client_over(m, c))
 		old = map_client_victim(c);
-	if (old == NULL)
-		old = map_heaviest_victim(m);
+	if (old == NULL && (old = map_heaviest_victim(m)) != NULL &&
+	    c != NULL && !charged && now >= old->answered &&
+	    now - old->answered < (time_t)hold_s &&
+	    !map_client_take(m, c, now)) {
+		/* Another's young name: at the rate, so a share's worth takes
+		 * time, and a forwarder's names are not swept at once. */
+		errno = EAGAIN;
+		goto fail;
+	}
 	if (old == NULL)
 		old = map_victim(m, now, hold_s);
 	if (old == NULL) {

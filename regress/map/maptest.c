@@ -74,6 +74,7 @@ static void		 test_fair_forwarder(void);
 static void		 test_fair_order(void);
 static void		 test_fair_shared(void);
 static void		 test_fair_rate(void);
+static void		 test_fair_sweep(void);
 static void		 million_name(char *, size_t, int);
 static int		 million_lost(struct map *, const uint32_t *, int);
 static void		 test_million(void);
@@ -1305,6 +1306,46 @@ test_fair_rate(void)
 	map_close(m);
 }
 
+/*
+ * A forwarder alone fills the range; a second client next to it takes the
+ * forwarder's oldest names, young as they are, but only at its rate.
+ */
+static void
+test_fair_sweep(void)
+{
+	struct map	*m;
+	uint32_t	 first = IP(192, 168, 55, 1);
+	char		 name[64];
+	int		 i, ok;
+
+	memset(&ev, 0, sizeof(ev));
+	if ((m = mopen("fair-sweep.tdb", first, first + 15)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	map_set_rate(m, 1, 3);
+	for (ok = 0, i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "r%03d.test", i);
+		if (map_assign_client(m, name, CL_VICTIM, T0, HOLD) != NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, 16);
+	for (ok = 0, i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "s%03d.test", i);
+		if (map_assign_client(m, name, CL_FLOOD, T0 + 1, HOLD) != NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, 3);
+	CHECK_EQ(ev.n, 3);
+	CHECK(strcmp(ev.name, "r002.test") == 0);
+	errno = 0;
+	CHECK(map_assign_client(m, "t.test", CL_FLOOD, T0 + 1, HOLD) == NULL);
+	CHECK_EQ(errno, EAGAIN);
+	CHECK(map_assign_client(m, "t.test", CL_FLOOD, T0 + 2, HOLD) != NULL);
+	CHECK_EQ(map_client_count(m, CL_VICTIM), 12);
+	map_close(m);
+}
+
 static void
 million_name(char *buf, size_t len, int i)
 {
@@ -1456,6 +1497,7 @@ main(void)
 	test_fair_order();
 	test_fair_shared();
 	test_fair_rate();
+	test_fair_sweep();
 	test_million();
 	cleanup();
 	return (test_done("map"));
