@@ -40,6 +40,8 @@ struct answer {
 	int			 rcode;
 	ldns_rr_type		 qtype;
 	int			 full;		/* the range was full */
+	int			 limited;	/* over the client's rate */
+	uint32_t		 client;	/* host order; 0: none */
 	int			 fast;		/* answered without ldns */
 	char			 name[WIRE_NAME_MAX + 2];	/* journal */
 	char			 result[64];	/* journal: what was answered */
@@ -49,7 +51,7 @@ struct answer {
 extern int	answer_fastpath_enabled;	/* 1 but in tests */
 
 void	answer_query(struct map *, const struct dns44_conf *, const uint8_t *,
-	    size_t, int, time_t, struct answer *);
+	    size_t, int, uint32_t, time_t, struct answer *);
 int	answer_relay(const ldns_pkt *, const ldns_pkt *, size_t, uint8_t **,
 	    size_t *);
 void	answer_strip_hints(ldns_pkt *);

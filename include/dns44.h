@@ -51,6 +51,11 @@
 #define DEFAULT_UNANSWERED_MS	(10 * 1000)
 #define CONF_UDP_SIZE_MIN	512
 #define CONF_UDP_SIZE_MAX	4096
+#define DEFAULT_NEW_NAMES	50	/* a second, beyond a share */
+#define DEFAULT_NEW_BURST	500
+#define DEFAULT_CLIENT_DNS_TCP	64	/* a quarter of the global limits */
+#define DEFAULT_CLIENT_CONN	4096
+#define DEFAULT_CLIENT_SESSIONS	4096
 
 /*
  * The whole configuration.  It holds no pointers, so the parent can send it
@@ -92,6 +97,12 @@ struct dns44_conf {
 	uint32_t		halfclose_ms;	/* TCP, one side closed */
 	uint32_t		unanswered_ms;	/* UDP, server silent */
 	int			reply_priv_ports; /* to clients' ports < 1024 */
+	/* Fairness between clients, by source address. */
+	uint32_t		new_names;	/* a second; 0: no limit */
+	uint32_t		new_burst;
+	uint32_t		client_dns_tcp;
+	uint32_t		client_conn;
+	uint32_t		client_sessions;
 };
 
 /* Role of a process, also the -R argument of a child. */

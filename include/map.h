@@ -21,6 +21,7 @@
 #include "wire.h"		/* names are at most WIRE_TEXT_MAX */
 
 #define MAP_RANGE_MAX	(1U << 24)	/* addresses; a /8 */
+#define MAP_CLIENTS_MAX	4096		/* clients told apart; the rest share */
 
 /*
  * One mapping.  Callers read addr, conns, answered and name and change
@@ -35,6 +36,8 @@ struct map_entry {
 	struct map_entry	*name_next;	/* name hash chain */
 	struct map_entry	*addr_next;	/* address hash chain */
 	TAILQ_ENTRY(map_entry)	 lru;		/* last answered first */
+	struct map_client	*client;	/* last answered to; or NULL */
+	TAILQ_ENTRY(map_entry)	 clru;		/* its client's, same order */
 	uint32_t		 name_hash;
 	uint8_t			 flags;
 
@@ -42,6 +45,7 @@ struct map_entry {
 };
 
 struct map;
+struct map_client;
 
 /*
  * Called with an entry that is about to be given to another name, while
@@ -58,6 +62,12 @@ int		 map_normalize(const char *, char *, size_t);
 struct map_entry *map_lookup_name(struct map *, const char *);
 struct map_entry *map_lookup_addr(struct map *, uint32_t);
 struct map_entry *map_assign(struct map *, const char *, time_t, uint32_t);
+struct map_entry *map_assign_client(struct map *, const char *, uint32_t,
+		    time_t, uint32_t);
+void		 map_set_rate(struct map *, uint32_t, uint32_t);
+size_t		 map_clients(const struct map *);
+uint32_t	 map_client_share(const struct map *);
+uint32_t	 map_client_count(struct map *, uint32_t);
 void		 map_pin(struct map *, struct map_entry *);
 void		 map_unpin(struct map *, struct map_entry *);
 int		 map_remove(struct map *, struct map_entry *);

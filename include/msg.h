@@ -150,6 +150,9 @@ struct ctl_stats_dns {
 	uint64_t	range_size;
 	uint64_t	pinned;			/* mappings in use */
 	int64_t		started;		/* seconds since the epoch */
+	uint64_t	limited;		/* SERVFAIL: client's rate */
+	uint64_t	clients;		/* holding mappings */
+	uint64_t	tcp_client_limit;	/* TCP clients refused */
 };
 
 /* One relayed connection or UDP session as dns44ctl shows it. */
@@ -176,6 +179,8 @@ struct ctl_stats_proxy {
 	uint64_t	udp_total;
 	uint64_t	bytes_sent;	/* clients to servers */
 	uint64_t	bytes_received;
+	uint64_t	tcp_client_limit;	/* reset: client's limit */
+	uint64_t	udp_client_limit;	/* dropped: client's limit */
 };
 
 /*

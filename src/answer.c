@@ -199,8 +199,9 @@ answer_type_name(ldns_rr_type type, char *buf, size_t len)
 /*
  * The mapping of the question's name, a->name in presentation form, for
  * both paths of an A or AAAA query: NOERROR with the address in *addr,
- * SERVFAIL when the map has none to give, REFUSED for the root or a name
- * no entry could hold.  a->full and a->result are set for the journal.
+ * SERVFAIL when the map has none to give or the client makes new names
+ * faster than its rate, REFUSED for the root or a name no entry could
+ * hold.  a->full, a->limited and a->result are set for the journal.
  */
 static int
 answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
@@ -213,10 +214,13 @@ answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
 	if (a->name[0] == '\0' ||
 	    map_normalize(a->name, name, sizeof(name)) == -1)
 		return (LDNS_RCODE_REFUSED);
-	if ((e = map_assign(map, name, now,
+	if ((e = map_assign_client(map, name, a->client, now,
 	    conf->ttl + conf->grace_ms / 1000)) == NULL) {
+		/* SERVFAIL, not REFUSED: a stub takes it as "try later". */
 		if (errno == ENOSPC)
 			a->full = 1;
+		else if (errno == EAGAIN)
+			a->limited = 1;
 		else
 			log_warn("map: %s", name);
 		strlcpy(a->result, "SERVFAIL", sizeof(a->result));
@@ -462,12 +466,14 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 
 /*
  * Decide what to do with a query of len bytes that arrived over TCP or
- * UDP.  Fills a; on ANSWER_REPLY a->wire must be freed, on ANSWER_FORWARD
- * a->query.
+ * UDP from client (host order; 0 for none, whose new names no rate
+ * bounds).  Fills a; on ANSWER_REPLY a->wire must be freed, on
+ * ANSWER_FORWARD a->query.
  */
 void
 answer_query(struct map *map, const struct dns44_conf *conf,
-    const uint8_t *buf, size_t len, int tcp, time_t now, struct answer *a)
+    const uint8_t *buf, size_t len, int tcp, uint32_t client, time_t now,
+    struct answer *a)
 {
 	ldns_pkt	*q = NULL;
 	ldns_rr		*qrr;
@@ -477,6 +483,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 	int		 opcode;
 
 	memset(a, 0, sizeof(*a));
+	a->client = client;
 	a->action = ANSWER_DROP;
 	a->limit = tcp ? 65535 : ANSWER_UDP_MIN;
 	a->rcode = -1;

@@ -75,6 +75,11 @@ conf_defaults(struct dns44_conf *conf)
 	conf->halfclose_ms = DEFAULT_HALFCLOSE_MS;
 	conf->unanswered_ms = DEFAULT_UNANSWERED_MS;
 	conf->reply_priv_ports = 0;
+	conf->new_names = DEFAULT_NEW_NAMES;
+	conf->new_burst = DEFAULT_NEW_BURST;
+	conf->client_dns_tcp = DEFAULT_CLIENT_DNS_TCP;
+	conf->client_conn = DEFAULT_CLIENT_CONN;
+	conf->client_sessions = DEFAULT_CLIENT_SESSIONS;
 }
 
 /* Print a string in double quotes, the way the grammar reads it back. */
@@ -121,6 +126,9 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	fprintf(fp, "dns tcp-query-timeout %s\n",
 	    conf_fmt_duration(conf->dns_tcp_query_ms, buf, sizeof(buf)));
 	fprintf(fp, "dns udp-size %u\n", conf->udp_size);
+	fprintf(fp, "dns per-client tcp-clients %u\n", conf->client_dns_tcp);
+	fprintf(fp, "dns new-names %u burst %u\n", conf->new_names,
+	    conf->new_burst);
 
 	if (conf->range_prefix >= 0) {
 		mask = conf->range_prefix == 0 ? 0 :
@@ -156,6 +164,8 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	    conf_fmt_duration(conf->halfclose_ms, buf, sizeof(buf)));
 	fprintf(fp, "proxy udp-unanswered-timeout %s\n",
 	    conf_fmt_duration(conf->unanswered_ms, buf, sizeof(buf)));
+	fprintf(fp, "proxy per-client connections %u\n", conf->client_conn);
+	fprintf(fp, "proxy per-client sessions %u\n", conf->client_sessions);
 	fputs("proxy chroot ", fp);
 	conf_print_string(fp, conf->empty_dir);
 	fprintf(fp, "\nproxy reply-privileged-ports %s",

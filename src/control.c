@@ -436,6 +436,7 @@ control_stats(struct ctl_client *cc, uint32_t id)
 	struct map_entry		*e;
 
 	st.mappings = map_count(dns_map);
+	st.clients = map_clients(dns_map);
 	st.range_size = map_size(dns_map);
 	st.upstream_timeouts = us->timeouts;
 	st.pinned = 0;

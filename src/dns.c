@@ -106,6 +106,8 @@ static struct log_rate		 dns_rl_tcp_bad;
 static struct log_rate		 dns_rl_lookup;
 static struct log_rate		 dns_rl_send;
 static struct log_rate		 dns_rl_mem;
+static time_t			 dns_limit_warned;
+static time_t			 dns_tcp_warned;
 
 /* UDP answers of the batch being read, sent together. */
 static struct dns_udp_out {
@@ -165,6 +167,7 @@ dns_main(int foreground, int verbose)
 	if ((dns_map = map_open(DNS_DB_FILE, conf->range_first,
 	    conf->range_last, dns_evicted, NULL, err, sizeof(err))) == NULL)
 		fatalx("%s/%s: %s", conf->db_dir, DNS_DB_FILE, err);
+	map_set_rate(dns_map, conf->new_names, conf->new_burst);
 	log_info("map: %zu of %u addresses in use", map_count(dns_map),
 	    map_size(dns_map));
 	dns_stats.started = time(NULL);
@@ -277,6 +280,7 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_CONF:
 		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);
+		map_set_rate(dns_map, conf->new_names, conf->new_burst);
 		/* Other upstreams may know other addresses. */
 		if (upstream_init(conf))
 			resolve_flush();
@@ -530,6 +534,8 @@ dns_count(const struct answer *a)
 	}
 	if (a->full)
 		dns_stats.full++;
+	if (a->limited)
+		dns_stats.limited++;
 	if (a->action == ANSWER_FORWARD)
 		dns_stats.forwarded++;
 	else
@@ -550,12 +556,19 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	char			 from[32], type[16], name[LOG_NAME_MAX];
 	time_t			 now = time(NULL);
 
-	answer_query(dns_map, conf, buf, len, tcp != NULL, now, &a);
+	answer_query(dns_map, conf, buf, len, tcp != NULL,
+	    ntohl(client->sin_addr.s_addr), now, &a);
 	dns_count(&a);
 	if (a.full && now - dns_full_warned >= DNS_WARN_INTERVAL) {
 		log_warnx("map: all %u addresses in use and none reusable "
 		    "yet; answering SERVFAIL", map_size(dns_map));
 		dns_full_warned = now;
+	}
+	if (a.limited && now - dns_limit_warned >= DNS_WARN_INTERVAL) {
+		log_warnx("map: %s asks for new names faster than %u a "
+		    "second; answering SERVFAIL", inet_ntop(AF_INET,
+		    &client->sin_addr, from, sizeof(from)), conf->new_names);
+		dns_limit_warned = now;
 	}
 	/* Forwarded queries are journaled when their answer comes. */
 	if (log_getverbose() && a.action == ANSWER_REPLY)
@@ -701,6 +714,19 @@ dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
 	bufferevent_write(tcp->bev, wire, len);
 }
 
+/* TCP clients open from the address of client. */
+static uint32_t
+dns_tcp_count(const struct sockaddr_in *client)
+{
+	struct dns_tcp	*t;
+	uint32_t	 n = 0;
+
+	TAILQ_FOREACH(t, &dns_tcp_clients, entry)
+		if (t->client.sin_addr.s_addr == client->sin_addr.s_addr)
+			n++;
+	return (n);
+}
+
 static void
 dns_tcp_accept(int fd, short ev, void *arg)
 {
@@ -708,6 +734,9 @@ dns_tcp_accept(int fd, short ev, void *arg)
 	struct sockaddr_in	 client;
 	struct timeval		 tv;
 	socklen_t		 len = sizeof(client);
+	struct linger		 rst = { 1, 0 };
+	time_t			 now;
+	char			 from[32];
 	int			 s;
 
 	(void)ev;
@@ -723,6 +752,22 @@ dns_tcp_accept(int fd, short ev, void *arg)
 	if (dns_ntcp >= conf->max_dns_tcp) {
 		log_rate(&dns_rl_tcp_full, LOG_DEBUG, "DNS: %u TCP clients "
 		    "already, refusing one", dns_ntcp);
+		close(s);
+		return;
+	}
+	/* One host may not take all the TCP clients' places. */
+	if (dns_tcp_count(&client) >= conf->client_dns_tcp) {
+		dns_stats.tcp_client_limit++;
+		now = time(NULL);
+		if (now - dns_tcp_warned >= DNS_WARN_INTERVAL) {
+			log_warnx("DNS: %s has %u TCP connections open, its "
+			    "limit; refusing more", inet_ntop(AF_INET,
+			    &client.sin_addr, from, sizeof(from)),
+			    conf->client_dns_tcp);
+			dns_tcp_warned = now;
+		}
+		/* A reset: the client knows at once, no TIME_WAIT here. */
+		(void)setsockopt(s, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
 		close(s);
 		return;
 	}

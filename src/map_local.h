@@ -13,6 +13,22 @@
 
 struct tdb_context;
 
+#define MAP_CLIENT_BUCKETS	1024
+
+/*
+ * A client of the DNS side, by source address: the mappings last answered
+ * to it, least recently answered last, and its allowance of new names.
+ * Kept while it holds a mapping, forgotten when it holds none.
+ */
+struct map_client {
+	struct map_client	*next;		/* hash chain */
+	TAILQ_HEAD(map_clru, map_entry) lru;
+	uint32_t		 addr;		/* host order; 0: the rest */
+	uint32_t		 count;		/* mappings it holds */
+	uint32_t		 tokens;	/* new names it may make now */
+	time_t			 refill;	/* tokens last added */
+};
+
 struct map {
 	struct tdb_context	*tdb;
 	char			*path;
@@ -33,6 +49,13 @@ struct map {
 	time_t			 last_warn;
 	map_evict_cb		 evict_cb;
 	void			*evict_arg;
+
+	/* Clients, bounded; past MAP_CLIENTS_MAX they share "rest". */
+	struct map_client	*clients[MAP_CLIENT_BUCKETS];
+	struct map_client	 rest;
+	size_t			 nclients;	/* in the table */
+	uint32_t		 rate;		/* new names a second; 0: any */
+	uint32_t		 burst;
 };
 
 /* map.c */

@@ -131,10 +131,11 @@ static size_t		 pblen;
 %token	<string>	UDPSIZE TCPQUERYTIMEOUT HALFCLOSETIMEOUT
 %token	<string>	UNANSWEREDTIMEOUT
 %token	<string>	REPLYPRIVPORTS
+%token	<string>	NEWNAMES BURST PERCLIENT
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
 %type	<string>	string name keyword optgroup
-%type	<number>	optport
+%type	<number>	optport optburst
 
 %%
 
@@ -206,6 +207,29 @@ dnsopt	: LISTEN string optport		{ parse_dns_listen($2, $3); }
 		if (parse_number("tcp-clients", $2, 1, 65535, &n) == 0)
 			pconf->max_dns_tcp = n;
 	}
+	| NEWNAMES NUMBER optburst	{
+		long long	n;
+
+		if (parse_number("new-names", $2, 0, 1000000, &n) == 0)
+			pconf->new_names = n;
+		if ($3 > 0)
+			pconf->new_burst = $3;
+	}
+	| PERCLIENT TCPCLIENTS NUMBER	{
+		long long	n;
+
+		if (parse_number("per-client tcp-clients", $3, 1, 65535,
+		    &n) == 0)
+			pconf->client_dns_tcp = n;
+	}
+	;
+
+/* -1: no burst given, 0: a bad one, already reported. */
+optburst : /* empty */			{ $$ = -1; }
+	| BURST NUMBER			{
+		if (parse_number("burst", $2, 1, 1000000, &$$) == -1)
+			$$ = 0;
+	}
 	;
 
 proxyopt : LISTEN string optport	{ parse_proxy_listen($2, $3); }
@@ -231,6 +255,20 @@ proxyopt : LISTEN string optport	{ parse_proxy_listen($2, $3); }
 
 		if (parse_number("sessions", $2, 1, 1000000, &n) == 0)
 			pconf->max_sessions = n;
+	}
+	| PERCLIENT CONNECTIONS NUMBER	{
+		long long	n;
+
+		if (parse_number("per-client connections", $3, 1, 1000000,
+		    &n) == 0)
+			pconf->client_conn = n;
+	}
+	| PERCLIENT SESSIONS NUMBER	{
+		long long	n;
+
+		if (parse_number("per-client sessions", $3, 1, 1000000,
+		    &n) == 0)
+			pconf->client_sessions = n;
 	}
 	| CHROOT string			{
 		parse_path("proxy chroot", $2, pconf->empty_dir,
@@ -292,7 +330,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| TCPIDLETIMEOUT | TCPCLIENTS | RANGE | REUSEGRACE | DATABASE
 	| USER | PROXY | DIALTIMEOUT | UDPIDLETIMEOUT | CONNECTIONS
 	| SESSIONS | CHROOT | CONTROL | SOCKET | GROUP | LOG | VERBOSE
-	| BRIEF | INCLUDE
+	| BRIEF | INCLUDE | NEWNAMES | BURST | PERCLIENT
 	| UDPSIZE | TCPQUERYTIMEOUT | HALFCLOSETIMEOUT | UNANSWEREDTIMEOUT
 	| REPLYPRIVPORTS
 	;
@@ -304,6 +342,7 @@ static const struct {
 	int		 token;
 } keywords[] = {
 	{ "brief",		BRIEF },
+	{ "burst",		BURST },
 	{ "chroot",		CHROOT },
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
@@ -314,6 +353,8 @@ static const struct {
 	{ "include",		INCLUDE },
 	{ "listen",		LISTEN },
 	{ "log",		LOG },
+	{ "new-names",		NEWNAMES },
+	{ "per-client",		PERCLIENT },
 	{ "port",		PORT },
 	{ "proxy",		PROXY },
 	{ "range",		RANGE },
@@ -469,12 +510,12 @@ parse_expected(void)
 		case DNS:
 			return ("listen upstream ttl upstream-timeout "
 			    "tcp-idle-timeout tcp-clients tcp-query-timeout "
-			    "udp-size");
+			    "udp-size new-names per-client");
 		case PROXY:
 			return ("listen dial-timeout tcp-idle-timeout "
 			    "udp-idle-timeout connections sessions chroot "
 			    "tcp-halfclose-timeout udp-unanswered-timeout "
-			    "reply-privileged-ports");
+			    "reply-privileged-ports per-client");
 		case CONTROL:
 			return ("socket");
 		case LOG:
@@ -487,6 +528,11 @@ parse_expected(void)
 		return ("port");
 	if (pos == 3 && line_tok[0] == CONTROL && line_tok[1] == SOCKET)
 		return ("group");
+	if (pos == 2 && line_tok[1] == PERCLIENT)
+		return (line_tok[0] == DNS ? "tcp-clients" :
+		    "connections sessions");
+	if (pos == 3 && line_tok[0] == DNS && line_tok[1] == NEWNAMES)
+		return ("burst");
 	return (NULL);
 }
 

@@ -119,6 +119,7 @@ proxy_main(int foreground, int verbose)
 	proxy_nofile();
 	proxy_udp_init();
 	proxy_addr_init();
+	proxy_client_init();
 
 	privdrop_child(conf->user, conf->empty_dir, !conf->user_set);
 
@@ -565,6 +566,7 @@ proxy_ctl_stats(uint32_t id)
 
 	st.tcp_open = proxy_tcp_count();
 	st.udp_open = proxy_udp_count();
+	proxy_client_stats(&st.tcp_client_limit, &st.udp_client_limit);
 	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
 		st.bytes_sent += r->sent;
 		st.bytes_received += r->received;

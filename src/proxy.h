@@ -4,8 +4,9 @@
  */
 /*
  * proxy.h: what the files of the proxy process share (proxy.c, the main
- * loop; proxy_addr.c, what is known of each virtual address; proxy_tcp.c
- * and proxy_udp.c, the relays).  Private to them.
+ * loop; proxy_addr.c, what is known of each virtual address;
+ * proxy_client.c, what each client holds open; proxy_tcp.c and
+ * proxy_udp.c, the relays).  Private to them.
  */
 
 #ifndef PROXY_H
@@ -114,6 +115,12 @@ void		 proxy_addr_evicted(uint32_t, uint32_t);
 void		 proxy_addr_answer(uint32_t, uint32_t,
 		    const struct msg_answer *);
 void		 proxy_cache_flush(void);
+
+/* proxy_client.c */
+void		 proxy_client_init(void);
+int		 proxy_client_take(const struct sockaddr_in *, int);
+void		 proxy_client_put(const struct sockaddr_in *, int);
+void		 proxy_client_stats(uint64_t *, uint64_t *);
 
 /* proxy_tcp.c */
 void		 proxy_tcp_listen(int);

@@ -184,11 +184,16 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 		proxy_tcp_rst(s);
 		return;
 	}
+	if (!proxy_client_take(client, IPPROTO_TCP)) {
+		proxy_tcp_rst(s);
+		return;
+	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->r.pa = proxy_addr_get(virt.sin_addr.s_addr)) == NULL) {
 		proxy_ratelog(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
 		    strerror(errno));
 		free(c);
+		proxy_client_put(client, IPPROTO_TCP);
 		proxy_tcp_rst(s);
 		return;
 	}
@@ -580,6 +585,7 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 	}
 	proxy_pipe_put(c->up.pipe, c->up.inpipe);
 	proxy_pipe_put(c->down.pipe, c->down.inpipe);
+	proxy_client_put(&c->r.client, IPPROTO_TCP);
 	free(c->r.domain);
 	free(c);
 	proxy_ntcp--;

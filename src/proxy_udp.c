@@ -251,15 +251,19 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		    proxy_tcp_count(), proxy_nudp);
 		return;
 	}
+	if (!proxy_client_take(client, IPPROTO_UDP))
+		return;
 	if ((pa = proxy_addr_get(virt->sin_addr.s_addr)) == NULL) {
 		proxy_ratelog(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
 		    strerror(errno));
+		proxy_client_put(client, IPPROTO_UDP);
 		return;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		proxy_ratelog(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
 		    strerror(errno));
 		proxy_addr_put(pa);
+		proxy_client_put(client, IPPROTO_UDP);
 		return;
 	}
 	s->r.pa = pa;
@@ -536,6 +540,7 @@ proxy_udp_close(struct proxy_udp *s)
 		close(s->ufd);
 	if (s->rfd != -1)
 		close(s->rfd);
+	proxy_client_put(&s->r.client, IPPROTO_UDP);
 	free(s->r.domain);
 	free(s);
 	proxy_nudp--;

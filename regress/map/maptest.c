@@ -6,8 +6,10 @@
  * maptest.c: unit tests of the map (src/map.c, src/map_db.c) and of its
  * hash (src/siphash.c): name normalisation, the choice of addresses, the
  * file that keeps the map across restarts, the reuse of old entries when
- * the range is full, damaged files, and a million names kept and found
- * both ways (skipped when MAPTEST_QUICK is set).
+ * the range is full, fairness between clients (a flood recycles the
+ * flooder's own entries, a forwarder alone uses the whole range, a rate of
+ * new names), damaged files, and a million names kept and found both ways
+ * (skipped when MAPTEST_QUICK is set).
  */
 
 #include "config.h"
@@ -67,6 +69,12 @@ static void		 test_damaged(void);
 static void		 test_killed(void);
 static void		 test_shrink(void);
 static void		 test_bad_records(void);
+static void		 test_fair_flood(void);
+static void		 test_fair_forwarder(void);
+static void		 test_fair_order(void);
+static void		 test_fair_shared(void);
+static void		 test_fair_rate(void);
+static void		 test_fair_sweep(void);
 static void		 million_name(char *, size_t, int);
 static int		 million_lost(struct map *, const uint32_t *, int);
 static void		 test_million(void);
@@ -1033,6 +1041,311 @@ test_bad_records(void)
 	    sizeof(err)) == NULL);
 }
 
+#define CL_VICTIM	IP(10, 1, 0, 2)
+#define CL_FLOOD	IP(10, 1, 0, 66)
+#define CL_OTHER	IP(10, 1, 0, 3)
+
+/*
+ * A client floods new names next to a victim, all within the hold time:
+ * the flood recycles its own entries once the range is full, the victim's
+ * addresses stay, and the victim still gets new names (the flooder's).
+ */
+static void
+test_fair_flood(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	uint32_t		 first = IP(192, 168, 50, 0), va[5];
+	char			 name[64];
+	int			 i, ok, kept;
+
+	memset(&ev, 0, sizeof(ev));
+	if ((m = mopen("fair-flood.tdb", first, first + 63)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "v%d.test", i);
+		e = map_assign_client(m, name, CL_VICTIM, T0, HOLD);
+		CHECK(e != NULL);
+		va[i] = e != NULL ? e->addr : 0;
+	}
+	for (ok = 0, i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "f%03d.test", i);
+		if (map_assign_client(m, name, CL_FLOOD, T0 + 1 + i / 10,
+		    HOLD) != NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, 300);
+	CHECK_EQ(map_count(m), 64);
+	CHECK_EQ(map_clients(m), 2);
+	CHECK_EQ(map_client_count(m, CL_VICTIM), 5);
+	CHECK_EQ(map_client_count(m, CL_FLOOD), 59);
+	for (kept = 0, i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "v%d.test", i);
+		if ((e = map_lookup_name(m, name)) != NULL && e->addr == va[i])
+			kept++;
+	}
+	CHECK_EQ(kept, 5);
+	/* The flooder's newest names are there, its oldest recycled. */
+	CHECK(map_lookup_name(m, "f299.test") != NULL);
+	CHECK(map_lookup_name(m, "f000.test") == NULL);
+
+	/* The victim's new names come from the flooder's oldest. */
+	for (i = 5; i < 10; i++) {
+		snprintf(name, sizeof(name), "v%d.test", i);
+		ev.name[0] = '\0';
+		CHECK(map_assign_client(m, name, CL_VICTIM, T0 + 40, HOLD) !=
+		    NULL);
+		CHECK(ev.name[0] == 'f');
+	}
+	CHECK_EQ(map_client_count(m, CL_VICTIM), 10);
+	CHECK_EQ(map_client_count(m, CL_FLOOD), 54);
+	for (kept = 0, i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "v%d.test", i);
+		if ((e = map_lookup_name(m, name)) != NULL && e->addr == va[i])
+			kept++;
+	}
+	CHECK_EQ(kept, 5);
+	map_close(m);
+}
+
+/* One client alone (a forwarder) fills the range and reuses as before. */
+static void
+test_fair_forwarder(void)
+{
+	struct map		*m;
+	uint32_t		 first = IP(192, 168, 51, 1);
+	char			 name[64];
+	int			 i;
+
+	memset(&ev, 0, sizeof(ev));
+	if ((m = mopen("fair-fwd.tdb", first, first + 15)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	/* Alone, it is never held to the rate. */
+	map_set_rate(m, 1, 1);
+	for (i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "n%03d.test", i);
+		CHECK(map_assign_client(m, name, CL_VICTIM, T0 + i, HOLD) !=
+		    NULL);
+	}
+	CHECK_EQ(map_client_share(m), 16);
+	CHECK_EQ(map_client_count(m, CL_VICTIM), 16);
+	/* Full and all young: SERVFAIL, its own names untouched. */
+	errno = 0;
+	CHECK(map_assign_client(m, "x.test", CL_VICTIM, T0 + 20, HOLD) ==
+	    NULL);
+	CHECK_EQ(errno, ENOSPC);
+	CHECK_EQ(ev.n, 0);
+	/* Past the hold time, the least recently answered goes. */
+	CHECK(map_assign_client(m, "x.test", CL_VICTIM, T0 + HOLD, HOLD) !=
+	    NULL);
+	CHECK_EQ(ev.n, 1);
+	CHECK(strcmp(ev.name, "n000.test") == 0);
+	CHECK_EQ(map_client_count(m, CL_VICTIM), 16);
+	map_close(m);
+}
+
+/*
+ * The order of reuse: a client beyond its share recycles its own oldest;
+ * a client within its share gets the oldest of the client holding the
+ * most beyond its share, stepping over entries with connections, even
+ * when another client's entries are past the hold time: those stay.
+ */
+static void
+test_fair_order(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	uint32_t		 first = IP(192, 168, 52, 1);
+	char			 name[64];
+	time_t			 t = T0 + HOLD + 50;
+	int			 i;
+
+	memset(&ev, 0, sizeof(ev));
+	if ((m = mopen("fair-order.tdb", first, first + 15)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK(map_assign_client(m, "v0.test", CL_VICTIM, T0, HOLD) != NULL);
+	CHECK(map_assign_client(m, "v1.test", CL_VICTIM, T0 + 1, HOLD) !=
+	    NULL);
+	for (i = 0; i < 14; i++) {
+		snprintf(name, sizeof(name), "f%03d.test", i);
+		CHECK(map_assign_client(m, name, CL_FLOOD, T0 + 100 + i,
+		    HOLD) != NULL);
+	}
+	CHECK_EQ(map_client_share(m), 8);
+
+	/* The flooder, beyond its share: its own oldest. */
+	CHECK(map_assign_client(m, "f100.test", CL_FLOOD, t, HOLD) != NULL);
+	CHECK(strcmp(ev.name, "f000.test") == 0);
+	/* A newcomer: the flooder's oldest, not the victim's old ones. */
+	CHECK(map_assign_client(m, "w0.test", CL_OTHER, t, HOLD) != NULL);
+	CHECK(strcmp(ev.name, "f001.test") == 0);
+	/* Over one with a connection. */
+	if ((e = map_lookup_name(m, "f002.test")) != NULL)
+		map_pin(m, e);
+	CHECK(map_assign_client(m, "w1.test", CL_OTHER, t, HOLD) != NULL);
+	CHECK(strcmp(ev.name, "f003.test") == 0);
+	CHECK(map_lookup_name(m, "f002.test") != NULL);
+	CHECK(map_lookup_name(m, "v0.test") != NULL);
+	CHECK(map_lookup_name(m, "v1.test") != NULL);
+	CHECK_EQ(map_client_count(m, CL_VICTIM), 2);
+	CHECK_EQ(map_client_count(m, CL_OTHER), 2);
+	CHECK_EQ(map_client_count(m, CL_FLOOD), 12);
+	CHECK_EQ(map_clients(m), 3);
+	map_close(m);
+}
+
+/*
+ * A name answered to two clients within the hold time is neither's: the
+ * flooder cannot claim the victim's names and then recycle them.
+ */
+static void
+test_fair_shared(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	uint32_t		 first = IP(192, 168, 53, 1), a0, a1;
+	char			 name[64];
+	int			 i, ok;
+
+	memset(&ev, 0, sizeof(ev));
+	if ((m = mopen("fair-shared.tdb", first, first + 7)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	e = map_assign_client(m, "v0.test", CL_VICTIM, T0, HOLD);
+	a0 = e != NULL ? e->addr : 0;
+	e = map_assign_client(m, "f0.test", CL_FLOOD, T0, HOLD);
+	a1 = e != NULL ? e->addr : 0;
+	CHECK(map_assign_client(m, "v0.test", CL_FLOOD, T0 + 1, HOLD) !=
+	    NULL);
+	CHECK(map_assign_client(m, "f0.test", CL_VICTIM, T0 + 1, HOLD) !=
+	    NULL);
+	CHECK_EQ(map_client_count(m, CL_VICTIM), 0);
+	/* Alone with what it holds, the flooder fills the rest, no more. */
+	for (ok = 0, i = 1; i < 40; i++) {
+		snprintf(name, sizeof(name), "f%03d.test", i);
+		if (map_assign_client(m, name, CL_FLOOD, T0 + 2, HOLD) !=
+		    NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, 6);
+	CHECK((e = map_lookup_name(m, "v0.test")) != NULL && e->addr == a0);
+	CHECK((e = map_lookup_name(m, "f0.test")) != NULL && e->addr == a1);
+	/* The victim still gets a new name: the flooder's oldest. */
+	CHECK(map_assign_client(m, "v1.test", CL_VICTIM, T0 + 3, HOLD) !=
+	    NULL);
+	CHECK(strcmp(ev.name, "f001.test") == 0);
+	CHECK((e = map_lookup_name(m, "v0.test")) != NULL && e->addr == a0);
+	CHECK((e = map_lookup_name(m, "f0.test")) != NULL && e->addr == a1);
+	CHECK(map_remove(m, map_lookup_name(m, "v1.test")) == 0);
+	/* Past the hold time the next client to ask owns it again. */
+	CHECK(map_assign_client(m, "v0.test", CL_VICTIM, T0 + 1 + HOLD,
+	    HOLD) != NULL);
+	CHECK_EQ(map_client_count(m, CL_VICTIM), 1);
+	map_close(m);
+}
+
+/*
+ * New names of a client beyond its share: a burst, then the rate; names
+ * it has are free, and other clients are not held.
+ */
+static void
+test_fair_rate(void)
+{
+	struct map	*m;
+	uint32_t	 first = IP(192, 168, 54, 1);
+	char		 name[64];
+	int		 i, ok;
+
+	if ((m = mopen("fair-rate.tdb", first, first + 253)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	map_set_rate(m, 10, 20);
+	CHECK(map_assign_client(m, "b.test", CL_VICTIM, T0, HOLD) != NULL);
+	/* Its share (127 of 254, and one to be beyond it), then the burst. */
+	for (ok = 0, i = 0; i < 149; i++) {
+		snprintf(name, sizeof(name), "a%03d.test", i);
+		if (map_assign_client(m, name, CL_FLOOD, T0, HOLD) != NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, 148);
+	CHECK_EQ(map_client_share(m), 127);
+	errno = 0;
+	CHECK(map_assign_client(m, "late.test", CL_FLOOD, T0, HOLD) == NULL);
+	CHECK_EQ(errno, EAGAIN);
+	CHECK(map_lookup_name(m, "late.test") == NULL);
+	CHECK(map_assign_client(m, "a000.test", CL_FLOOD, T0, HOLD) != NULL);
+	CHECK(map_assign_client(m, "b2.test", CL_VICTIM, T0, HOLD) != NULL);
+	CHECK(map_assign(m, "c.test", T0, HOLD) != NULL);
+	for (ok = 0, i = 200; i < 211; i++) {
+		snprintf(name, sizeof(name), "a%03d.test", i);
+		if (map_assign_client(m, name, CL_FLOOD, T0 + 1, HOLD) != NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, 10);
+	/* A long pause gives the burst back, not more. */
+	for (ok = 0, i = 300; i < 330; i++) {
+		snprintf(name, sizeof(name), "a%03d.test", i);
+		if (map_assign_client(m, name, CL_FLOOD, T0 + 100, HOLD) !=
+		    NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, 20);
+	/* A client that holds nothing is forgotten. */
+	CHECK_EQ(map_clients(m), 2);
+	CHECK(map_remove(m, map_lookup_name(m, "b.test")) == 0);
+	CHECK(map_remove(m, map_lookup_name(m, "b2.test")) == 0);
+	CHECK_EQ(map_clients(m), 1);
+	map_close(m);
+}
+
+/*
+ * A forwarder alone fills the range; a second client next to it takes the
+ * forwarder's oldest names, young as they are, but only at its rate.
+ */
+static void
+test_fair_sweep(void)
+{
+	struct map	*m;
+	uint32_t	 first = IP(192, 168, 55, 1);
+	char		 name[64];
+	int		 i, ok;
+
+	memset(&ev, 0, sizeof(ev));
+	if ((m = mopen("fair-sweep.tdb", first, first + 15)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	map_set_rate(m, 1, 3);
+	for (ok = 0, i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "r%03d.test", i);
+		if (map_assign_client(m, name, CL_VICTIM, T0, HOLD) != NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, 16);
+	for (ok = 0, i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "s%03d.test", i);
+		if (map_assign_client(m, name, CL_FLOOD, T0 + 1, HOLD) != NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, 3);
+	CHECK_EQ(ev.n, 3);
+	CHECK(strcmp(ev.name, "r002.test") == 0);
+	errno = 0;
+	CHECK(map_assign_client(m, "t.test", CL_FLOOD, T0 + 1, HOLD) == NULL);
+	CHECK_EQ(errno, EAGAIN);
+	CHECK(map_assign_client(m, "t.test", CL_FLOOD, T0 + 2, HOLD) != NULL);
+	CHECK_EQ(map_client_count(m, CL_VICTIM), 12);
+	map_close(m);
+}
+
 static void
 million_name(char *buf, size_t len, int i)
 {
@@ -1179,6 +1492,12 @@ main(void)
 	test_killed();
 	test_shrink();
 	test_bad_records();
+	test_fair_flood();
+	test_fair_forwarder();
+	test_fair_order();
+	test_fair_shared();
+	test_fair_rate();
+	test_fair_sweep();
 	test_million();
 	cleanup();
 	return (test_done("map"));

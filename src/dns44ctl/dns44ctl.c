@@ -198,7 +198,11 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		    "  \"connections_total\": %llu,\n"
 		    "  \"udp_sessions_open\": %llu,\n"
 		    "  \"udp_sessions_total\": %llu,\n"
-		    "  \"bytes_sent\": %llu,\n  \"bytes_received\": %llu\n}\n",
+		    "  \"bytes_sent\": %llu,\n  \"bytes_received\": %llu,\n"
+		    "  \"clients\": %llu,\n  \"new_names_limited\": %llu,\n"
+		    "  \"dns_tcp_client_limit\": %llu,\n"
+		    "  \"connections_client_limit\": %llu,\n"
+		    "  \"udp_sessions_client_limit\": %llu\n}\n",
 		    (unsigned long long)st->forwarded,
 		    (unsigned long long)st->upstream_failures,
 		    (unsigned long long)st->upstream_timeouts,
@@ -212,7 +216,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		    (unsigned long long)ps->udp_open,
 		    (unsigned long long)ps->udp_total,
 		    (unsigned long long)ps->bytes_sent,
-		    (unsigned long long)ps->bytes_received);
+		    (unsigned long long)ps->bytes_received,
+		    (unsigned long long)st->clients,
+		    (unsigned long long)st->limited,
+		    (unsigned long long)st->tcp_client_limit,
+		    (unsigned long long)ps->tcp_client_limit,
+		    (unsigned long long)ps->udp_client_limit);
 		return;
 	}
 	for (i = 0; i < CTL_Q_MAX; i++)
@@ -234,7 +243,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	    "udp sessions open     %llu\n"
 	    "udp sessions total    %llu\n"
 	    "bytes sent            %llu\n"
-	    "bytes received        %llu\n",
+	    "bytes received        %llu\n"
+	    "clients with names    %llu\n"
+	    "new names over rate   %llu\n"
+	    "dns tcp client limit  %llu\n"
+	    "conns client limit    %llu\n"
+	    "udp client limit      %llu\n",
 	    (unsigned long long)st->forwarded,
 	    (unsigned long long)st->upstream_failures,
 	    (unsigned long long)st->upstream_timeouts,
@@ -247,7 +261,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	    (unsigned long long)ps->udp_open,
 	    (unsigned long long)ps->udp_total,
 	    (unsigned long long)ps->bytes_sent,
-	    (unsigned long long)ps->bytes_received);
+	    (unsigned long long)ps->bytes_received,
+	    (unsigned long long)st->clients,
+	    (unsigned long long)st->limited,
+	    (unsigned long long)st->tcp_client_limit,
+	    (unsigned long long)ps->tcp_client_limit,
+	    (unsigned long long)ps->udp_client_limit);
 }
 
 /*
