@@ -42,6 +42,7 @@ struct proc_start {
 	int			proxy_udp;
 	int			control;
 	int			peer;
+	struct msg_ifaddrs	ifaddrs;	/* the gateway's addresses */
 };
 
 /*
@@ -66,6 +67,10 @@ struct flags {
 
 /* dns44.c */
 extern struct dns44_conf	*conf;
+
+/* ifaddr.c */
+void	ifaddr_init(void (*)(const struct msg_ifaddrs *));
+const struct msg_ifaddrs *ifaddr_get(void);
 
 /* flags.c */
 void	flags_parse(int, char **, struct flags *);
