@@ -193,7 +193,7 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		    "  \"connections_total\": %llu,\n"
 		    "  \"udp_sessions_open\": %llu,\n"
 		    "  \"udp_sessions_total\": %llu,\n"
-		    "  \"bytes_sent\": %llu,\n  \"bytes_received\": %llu\n}\n",
+		    "  \"bytes_sent\": %llu,\n  \"bytes_received\": %llu,\n",
 		    (unsigned long long)st->forwarded,
 		    (unsigned long long)st->upstream_failures,
 		    (unsigned long long)st->upstream_timeouts,
@@ -208,6 +208,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		    (unsigned long long)ps->udp_total,
 		    (unsigned long long)ps->bytes_sent,
 		    (unsigned long long)ps->bytes_received);
+		printf("  \"dns_refused_clients\": %llu,\n"
+		    "  \"proxy_refused_clients\": %llu,\n"
+		    "  \"proxy_refused_destinations\": %llu\n}\n",
+		    (unsigned long long)st->refused_clients,
+		    (unsigned long long)ps->refused_clients,
+		    (unsigned long long)ps->refused_dests);
 		return;
 	}
 	for (i = 0; i < CTL_Q_MAX; i++)
@@ -243,6 +249,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	    (unsigned long long)ps->udp_total,
 	    (unsigned long long)ps->bytes_sent,
 	    (unsigned long long)ps->bytes_received);
+	printf("dns refused clients   %llu\n"
+	    "proxy refused clients %llu\n"
+	    "proxy refused dests   %llu\n",
+	    (unsigned long long)st->refused_clients,
+	    (unsigned long long)ps->refused_clients,
+	    (unsigned long long)ps->refused_dests);
 }
 
 /*
