@@ -286,10 +286,14 @@ prefix_dest_table(const struct dns44_conf *c, const struct msg_ifaddrs *ifa)
 		    PREFIX_DENY, PREFIX_BUILTIN, label) == -1)
 			goto fail;
 	}
-	for (i = 0; ifa != NULL && i < ifa->count; i++)
+	for (i = 0; ifa != NULL && i < ifa->count; i++) {
+		/* lo's own is left to the built-in line, which allow opens. */
+		if ((ntohl(ifa->addrs[i].local) >> 24) == 127)
+			continue;
 		if (prefix_add(t, ntohl(ifa->addrs[i].local), 32, PREFIX_DENY,
 		    PREFIX_LOCAL, "local address") == -1)
 			goto fail;
+	}
 	if (prefix_add_conf(t, c->proxy_rules, c->proxy_rule_count) == -1 ||
 	    prefix_compile(t) == -1)
 		goto fail;

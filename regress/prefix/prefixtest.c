@@ -237,7 +237,10 @@ test_tables(void)
 
 	conf_defaults(&c);
 	memset(&ifa, 0, sizeof(ifa));
-	ifa.count = 2;
+	ifa.count = 3;
+	ifa.addrs[2].local = htonl(ip("127.0.0.1"));
+	ifa.addrs[2].peer = htonl(ip("127.0.0.1"));
+	ifa.addrs[2].prefixlen = 8;
 	ifa.addrs[0].local = htonl(ip("192.168.1.1"));
 	ifa.addrs[0].peer = htonl(ip("192.168.1.1"));
 	ifa.addrs[0].prefixlen = 24;
@@ -248,6 +251,7 @@ test_tables(void)
 	CHECK((t = prefix_dest_table(&c, &ifa)) != NULL);
 	CHECK_EQ(verdict(t, "0.1.2.3"), PREFIX_DENY);
 	CHECK_EQ(verdict(t, "127.0.0.1"), PREFIX_DENY);
+	/* lo's own address is left to the built-in line. */
 	CHECK(strcmp(label(t, "127.0.0.1"), "127.0.0.0/8 (built-in)") == 0);
 	CHECK_EQ(verdict(t, "128.0.0.1"), 0);
 	CHECK_EQ(verdict(t, "169.254.169.254"), PREFIX_DENY);
@@ -282,6 +286,15 @@ test_tables(void)
 	CHECK(strcmp(label(t, "10.9.0.1"), "local address") == 0);
 	CHECK_EQ(verdict(t, "127.0.0.1"), PREFIX_ALLOW);
 	CHECK_EQ(verdict(t, "127.0.0.2"), PREFIX_DENY);
+	prefix_free(t);
+
+	/* All of loopback allowed: lo's address too. */
+	c.proxy_rules[1].addr = ip("127.0.0.0");
+	c.proxy_rules[1].len = 8;
+	CHECK((t = prefix_dest_table(&c, &ifa)) != NULL);
+	CHECK_EQ(verdict(t, "127.0.0.1"), PREFIX_ALLOW);
+	CHECK_EQ(verdict(t, "127.255.0.1"), PREFIX_ALLOW);
+	CHECK_EQ(verdict(t, "192.168.1.1"), PREFIX_DENY);
 	prefix_free(t);
 
 	CHECK((t = prefix_client_table(&c, &ifa)) != NULL);
