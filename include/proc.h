@@ -71,6 +71,9 @@ extern struct dns44_conf	*conf;
 /* ifaddr.c */
 void	ifaddr_init(void (*)(const struct msg_ifaddrs *));
 const struct msg_ifaddrs *ifaddr_get(void);
+int	ifaddr_parse(const unsigned char *, size_t, uint32_t,
+	    struct msg_ifaddrs *, int *, int *);
+void	ifaddr_sort(struct msg_ifaddrs *);
 
 /* flags.c */
 void	flags_parse(int, char **, struct flags *);

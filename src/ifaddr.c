@@ -55,11 +55,8 @@ struct ifaddr_attrs {
 
 static int	ifaddr_attr(const struct nlattr *, void *);
 static int	ifaddr_msg(const struct nlmsghdr *, struct msg_ifaddr *);
-static int	ifaddr_parse(const unsigned char *, size_t, uint32_t,
-		    struct msg_ifaddrs *, int *, int *);
 static int	ifaddr_dump(struct msg_ifaddrs *);
 static int	ifaddr_cmp(const void *, const void *);
-static void	ifaddr_sort(struct msg_ifaddrs *);
 static void	ifaddr_read(int, short, void *);
 static void	ifaddr_resync(void);
 
@@ -115,9 +112,10 @@ ifaddr_msg(const struct nlmsghdr *nlh, struct msg_ifaddr *out)
 /*
  * The messages of one read.  With list, the addresses of RTM_NEWADDR are
  * added to it; *done says a dump ended, *seen that an address changed.
- * -1 for an error the kernel sent, errno set.
+ * -1 for an error the kernel sent, errno set.  Not static: the tests
+ * feed it broken messages.
  */
-static int
+int
 ifaddr_parse(const unsigned char *buf, size_t len, uint32_t seq,
     struct msg_ifaddrs *list, int *done, int *seen)
 {
@@ -174,7 +172,8 @@ ifaddr_parse(const unsigned char *buf, size_t len, uint32_t seq,
 		}
 		list->addrs[list->count++] = a;
 	}
-	if (left != 0)
+	/* Below 0: the last message's padding was cut off, no harm. */
+	if (left > 0)
 		log_warnx("netlink: %d bytes of a truncated message skipped",
 		    left);
 	return (0);
@@ -254,7 +253,7 @@ ifaddr_cmp(const void *a, const void *b)
 }
 
 /* In order and once each, so that two reads of one state compare equal. */
-static void
+void
 ifaddr_sort(struct msg_ifaddrs *list)
 {
 	uint32_t	i, j;
