@@ -168,7 +168,8 @@ prefix_compile(struct prefix_table *t)
 
 	if ((b = reallocarray(NULL, 2 * t->nrules + 1, sizeof(*b))) == NULL)
 		return (-1);
-	qsort(t->rules, t->nrules, sizeof(*t->rules), prefix_cmp_rule);
+	if (t->nrules > 0)
+		qsort(t->rules, t->nrules, sizeof(*t->rules), prefix_cmp_rule);
 	b[nb++] = 0;
 	for (i = 0; i < t->nrules; i++) {
 		first = t->rules[i].addr;
