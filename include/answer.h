@@ -52,6 +52,8 @@ extern int	answer_fastpath_enabled;	/* 1 but in tests */
 
 void	answer_query(struct map *, const struct dns44_conf *, const uint8_t *,
 	    size_t, int, uint32_t, time_t, struct answer *);
+void	answer_refuse(const struct dns44_conf *, const uint8_t *, size_t, int,
+	    struct answer *);
 int	answer_relay(const ldns_pkt *, const ldns_pkt *, size_t, uint8_t **,
 	    size_t *);
 void	answer_strip_hints(ldns_pkt *);

@@ -25,6 +25,9 @@
 #define CONF_MAX_UPSTREAM	8
 #define CONF_NAME_MAX		64	/* user and group names */
 #define CONF_SUN_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
+#define CONF_MAX_PROXY_RULES	64	/* proxy allow and deny lines */
+#define CONF_MAX_CLIENT_NETS	64	/* allow from lines */
+#define CONF_WHERE_MAX		40	/* "file:line" of a rule */
 
 /* Built-in defaults: the seed's, except the database directory. */
 #define DEFAULT_DNS_ADDR	"127.0.0.1"
@@ -56,6 +59,14 @@
 #define DEFAULT_CLIENT_DNS_TCP	64	/* a quarter of the global limits */
 #define DEFAULT_CLIENT_CONN	4096
 #define DEFAULT_CLIENT_SESSIONS	4096
+
+/* A prefix of a rule, and the line it came from for the journal. */
+struct conf_prefix {
+	uint32_t		addr;		/* host order, no host bits */
+	uint8_t			len;
+	uint8_t			allow;		/* 0: deny */
+	char			where[CONF_WHERE_MAX];
+};
 
 /*
  * The whole configuration.  It holds no pointers, so the parent can send it
@@ -103,6 +114,14 @@ struct dns44_conf {
 	uint32_t		client_dns_tcp;
 	uint32_t		client_conn;
 	uint32_t		client_sessions;
+	/* Where the proxy may dial, beside the built-in denials. */
+	struct conf_prefix	proxy_rules[CONF_MAX_PROXY_RULES];
+	int			proxy_rule_count;
+	/* Clients served beside loopback and the connected subnets. */
+	struct conf_prefix	client_nets[CONF_MAX_CLIENT_NETS];
+	int			client_net_count;
+	int			client_any;	/* allow from any */
+	int			dns_ptr;	/* PTR of the range answered */
 };
 
 /* Role of a process, also the -R argument of a child. */

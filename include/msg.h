@@ -24,6 +24,7 @@
 #define MSG_MAX_QUEUE		(4 * 1024 * 1024)	/* bytes per channel */
 #define MSG_DOMAIN_MAX		256	/* presentation form, with the NUL */
 #define MSG_MAX_ADDRS		16
+#define MSG_MAX_IFADDRS		256	/* the gateway's own addresses */
 
 /* Every message type of every channel.  The decoder knows their sizes. */
 enum msg_type {
@@ -72,6 +73,9 @@ enum msg_type {
 	MSG_CTL_CONN,		/* struct ctl_conn, 1 to CTL_CONN_CHUNK */
 	MSG_CTL_STATS_PROXY,	/* struct ctl_stats_proxy */
 
+	/* parent -> child, at start and whenever they change */
+	MSG_IFADDRS,		/* struct msg_ifaddrs */
+
 	MSG_TYPE_MAX
 };
 
@@ -116,6 +120,21 @@ struct msg_answer {
 	uint32_t	ttl;		/* seconds the addresses stay good */
 };
 
+/*
+ * One IPv4 address of the gateway: its own and the prefix of the subnet
+ * it connects to (the peer's on a point-to-point link, else the same).
+ */
+struct msg_ifaddr {
+	uint32_t	local;		/* network order */
+	uint32_t	peer;		/* network order */
+	uint32_t	prefixlen;
+};
+
+struct msg_ifaddrs {
+	uint32_t		count;
+	struct msg_ifaddr	addrs[MSG_MAX_IFADDRS];
+};
+
 struct msg_log {
 	int32_t		verbose;
 };
@@ -153,6 +172,7 @@ struct ctl_stats_dns {
 	uint64_t	limited;		/* SERVFAIL: client's rate */
 	uint64_t	clients;		/* holding mappings */
 	uint64_t	tcp_client_limit;	/* TCP clients refused */
+	uint64_t	refused_clients;	/* queries from elsewhere */
 };
 
 /* One relayed connection or UDP session as dns44ctl shows it. */
@@ -181,6 +201,8 @@ struct ctl_stats_proxy {
 	uint64_t	bytes_received;
 	uint64_t	tcp_client_limit;	/* reset: client's limit */
 	uint64_t	udp_client_limit;	/* dropped: client's limit */
+	uint64_t	refused_clients;	/* from outside the networks */
+	uint64_t	refused_dests;		/* no address it may dial */
 };
 
 /*

@@ -42,6 +42,7 @@ struct proc_start {
 	int			proxy_udp;
 	int			control;
 	int			peer;
+	struct msg_ifaddrs	ifaddrs;	/* the gateway's addresses */
 };
 
 /*
@@ -66,6 +67,13 @@ struct flags {
 
 /* dns44.c */
 extern struct dns44_conf	*conf;
+
+/* ifaddr.c */
+void	ifaddr_init(void (*)(const struct msg_ifaddrs *));
+const struct msg_ifaddrs *ifaddr_get(void);
+int	ifaddr_parse(const unsigned char *, size_t, uint32_t,
+	    struct msg_ifaddrs *, int *, int *);
+void	ifaddr_sort(struct msg_ifaddrs *);
 
 /* flags.c */
 void	flags_parse(int, char **, struct flags *);

@@ -522,13 +522,52 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 		answer_map(map, conf, q, qrr, now, a);
 	else if (type == LDNS_RR_TYPE_PTR &&
 	    answer_ptr_addr(ldns_rr_owner(qrr), &addr) == 0 &&
-	    addr >= conf->range_first && addr <= conf->range_last)
-		answer_ptr(map, conf, q, qrr, addr, a);
-	else {
+	    addr >= conf->range_first && addr <= conf->range_last) {
+		if (conf->dns_ptr)
+			answer_ptr(map, conf, q, qrr, addr, a);
+		else {
+			/* Turned off: the range has no names to look up. */
+			strlcpy(a->result, "NXDOMAIN", sizeof(a->result));
+			answer_finish(answer_reply_new(q, LDNS_RCODE_NXDOMAIN),
+			    a);
+		}
+	} else {
 		a->action = ANSWER_FORWARD;
 		a->query = q;
 		return;
 	}
+	ldns_pkt_free(q);
+}
+
+/*
+ * REFUSED to a query from a client that is not served, nothing else: the
+ * map is not looked at, nothing is forwarded.  The question is echoed
+ * when the query parses, else the reply is its header only.
+ */
+void
+answer_refuse(const struct dns44_conf *conf, const uint8_t *buf, size_t len,
+    int tcp, struct answer *a)
+{
+	ldns_pkt	*q = NULL;
+
+	memset(a, 0, sizeof(*a));
+	a->action = ANSWER_DROP;
+	a->limit = tcp ? 65535 : ANSWER_UDP_MIN;
+	a->rcode = -1;
+	if (len < WIRE_HDR_SIZE || (buf[2] & 0x80))
+		return;
+	strlcpy(a->result, "REFUSED", sizeof(a->result));
+	if (((buf[2] >> 3) & 0x0f) != LDNS_PACKET_QUERY ||
+	    ldns_wire2pkt(&q, buf, len) != LDNS_STATUS_OK ||
+	    ldns_pkt_qdcount(q) != 1 ||
+	    ldns_rr_list_rr_count(ldns_pkt_question(q)) != 1) {
+		ldns_pkt_free(q);
+		answer_header_only(buf, LDNS_RCODE_REFUSED, a);
+		return;
+	}
+	a->limit = answer_limit(conf, q, tcp);
+	a->qtype = ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(q), 0));
+	answer_finish(answer_reply_new(q, LDNS_RCODE_REFUSED), a);
 	ldns_pkt_free(q);
 }
 

@@ -32,6 +32,8 @@ static void	 conf_print_string(FILE *, const char *);
 static void	 conf_print_sockaddr(FILE *, const char *,
 		    const struct sockaddr_in *);
 static int	 conf_parse_addr(const char *, size_t, uint32_t *);
+static void	 conf_print_prefix(FILE *, const char *,
+		    const struct conf_prefix *);
 
 void
 conf_defaults(struct dns44_conf *conf)
@@ -80,6 +82,7 @@ conf_defaults(struct dns44_conf *conf)
 	conf->client_dns_tcp = DEFAULT_CLIENT_DNS_TCP;
 	conf->client_conn = DEFAULT_CLIENT_CONN;
 	conf->client_sessions = DEFAULT_CLIENT_SESSIONS;
+	conf->dns_ptr = 1;
 }
 
 /* Print a string in double quotes, the way the grammar reads it back. */
@@ -178,6 +181,29 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 		conf_print_string(fp, conf->control_group);
 	}
 	fprintf(fp, "\nlog %s\n", conf->verbose ? "verbose" : "brief");
+
+	/* Who is served and where the proxy dials: only what was set. */
+	for (i = 0; i < conf->proxy_rule_count; i++)
+		conf_print_prefix(fp, conf->proxy_rules[i].allow ?
+		    "proxy allow" : "proxy deny", &conf->proxy_rules[i]);
+	for (i = 0; i < conf->client_net_count; i++)
+		conf_print_prefix(fp, "allow from", &conf->client_nets[i]);
+	if (conf->client_any)
+		fputs("allow from any\n", fp);
+	if (!conf->dns_ptr)
+		fputs("dns ptr no\n", fp);
+}
+
+static void
+conf_print_prefix(FILE *fp, const char *what, const struct conf_prefix *p)
+{
+	char		addr[INET_ADDRSTRLEN];
+	struct in_addr	ina;
+
+	ina.s_addr = htonl(p->addr);
+	if (inet_ntop(AF_INET, &ina, addr, sizeof(addr)) == NULL)
+		strlcpy(addr, "?", sizeof(addr));
+	fprintf(fp, "%s %s/%u\n", what, addr, p->len);
 }
 
 static int

@@ -7,7 +7,8 @@
  * directory, it owns the map, answers DNS queries over UDP and TCP,
  * forwards what it does not answer itself to the upstream resolvers,
  * tells the proxy which domain and real addresses lie behind a virtual
- * address, and serves the control socket.
+ * address, and serves the control socket.  Clients outside the allowed
+ * networks (prefix.c builds the table) get REFUSED and nothing else.
  */
 
 #include "config.h"
@@ -33,6 +34,7 @@
 #include "dns.h"
 #include "log.h"
 #include "map.h"
+#include "prefix.h"
 #include "proc.h"
 #include "resolve.h"
 #include "upstream.h"
@@ -45,6 +47,7 @@
 #define DNS_UDP_QUERY_MAX	4096		/* larger is not a query */
 #define DNS_TCP_OUT_MAX		(256 * 1024)	/* unread answers */
 #define DNS_WARN_INTERVAL	10		/* seconds between warnings */
+#define DNS_REFUSED_INTERVAL	1		/* between refusal lines */
 
 struct dns_tcp;
 
@@ -66,6 +69,7 @@ struct dns_tcp {
 	struct event		 ev_query;	/* the query being read */
 	struct sockaddr_in	 client;
 	int			 closing;	/* when the answers are out */
+	int			 refused;	/* not an allowed client */
 };
 
 /* What dns_handle() leaves a TCP client to do. */
@@ -108,6 +112,10 @@ static struct log_rate		 dns_rl_send;
 static struct log_rate		 dns_rl_mem;
 static time_t			 dns_limit_warned;
 static time_t			 dns_tcp_warned;
+static struct msg_ifaddrs	 dns_ifaddrs;	/* the gateway's own */
+static struct prefix_table	*dns_clients;	/* whom it serves */
+static time_t			 dns_refused_logged;
+static unsigned int		 dns_refused_quiet;	/* lines not logged */
 
 /* UDP answers of the batch being read, sent together. */
 static struct dns_udp_out {
@@ -141,6 +149,10 @@ static void	dns_send(struct dns_tcp *, int, const struct sockaddr_in *,
 static void	dns_lookup(uint32_t, const struct msg_lookup *);
 static void	dns_resolved(const uint32_t *, size_t, int, uint32_t, void *);
 static void	dns_stop(void) __attribute__((__noreturn__));
+static void	dns_policy(void);
+static int	dns_client_allowed(const struct sockaddr_in *);
+static void	dns_refuse(const uint8_t *, size_t, struct dns_tcp *, int,
+		    const struct sockaddr_in *);
 
 void
 dns_main(int foreground, int verbose)
@@ -158,6 +170,10 @@ dns_main(int foreground, int verbose)
 	proc_start_recv(PROC_PARENT_FD, &dns_socks);
 	memcpy(conf, &dns_socks.conf, sizeof(*conf));
 	log_setverbose(conf->verbose);
+	memcpy(&dns_ifaddrs, &dns_socks.ifaddrs, sizeof(dns_ifaddrs));
+	dns_policy();
+	if (dns_clients == NULL)
+		fatal("building the client policy");
 	if (dns_socks.control == -1 || dns_socks.peer == -1)
 		fatalx("start-up without control socket or peer channel");
 
@@ -281,6 +297,7 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);
 		map_set_rate(dns_map, conf->new_names, conf->new_burst);
+		dns_policy();
 		/* Other upstreams may know other addresses. */
 		if (upstream_init(conf))
 			resolve_flush();
@@ -295,6 +312,10 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_CTL_LOG:
 		msg_get(m, &ml, sizeof(ml));
 		log_setverbose(ml.verbose != 0);
+		break;
+	case MSG_IFADDRS:
+		msg_get(m, &dns_ifaddrs, sizeof(dns_ifaddrs));
+		dns_policy();
 		break;
 	default:
 		fatalx("unexpected %s from the parent",
@@ -542,6 +563,65 @@ dns_count(const struct answer *a)
 		dns_count_rcode(a->rcode);
 }
 
+/* The client table anew; if that fails the old one stays. */
+static void
+dns_policy(void)
+{
+	struct prefix_table	*t;
+
+	if ((t = prefix_client_table(conf, &dns_ifaddrs)) == NULL) {
+		log_warn("client policy not rebuilt");
+		return;
+	}
+	prefix_free(dns_clients);
+	dns_clients = t;
+}
+
+static int
+dns_client_allowed(const struct sockaddr_in *client)
+{
+	const struct prefix_rule	*r;
+
+	r = prefix_lookup(dns_clients, ntohl(client->sin_addr.s_addr));
+	return (r != NULL && r->verdict == PREFIX_ALLOW);
+}
+
+/*
+ * A query from a client outside the allowed networks: REFUSED, counted,
+ * and a journal line at most once a second.  The map is not touched, so
+ * neither an address nor a PTR answer reaches it.
+ */
+static void
+dns_refuse(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
+    const struct sockaddr_in *client)
+{
+	struct answer	 a;
+	char		 from[32];
+	time_t		 now = time(NULL);
+
+	dns_stats.refused_clients++;
+	if (now - dns_refused_logged < DNS_REFUSED_INTERVAL)
+		dns_refused_quiet++;
+	else {
+		conf_fmt_addr(client, from, sizeof(from));
+		if (dns_refused_quiet > 0)
+			logit(LOG_NOTICE, "DNS %s: client not in the allowed "
+			    "networks; REFUSED (%u more like it suppressed)",
+			    from, dns_refused_quiet);
+		else
+			logit(LOG_NOTICE, "DNS %s: client not in the allowed "
+			    "networks; REFUSED", from);
+		dns_refused_logged = now;
+		dns_refused_quiet = 0;
+	}
+	answer_refuse(conf, buf, len, tcp != NULL, &a);
+	dns_count(&a);
+	if (a.action != ANSWER_REPLY)
+		return;
+	dns_send(tcp, udp_fd, client, a.wire, a.len);
+	free(a.wire);
+}
+
 /*
  * One query from anywhere: answered here, forwarded, or ignored.  A TCP
  * client that sent something no resolver sends is told to go: it gets
@@ -556,6 +636,14 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	char			 from[32], type[16], name[LOG_NAME_MAX];
 	time_t			 now = time(NULL);
 
+	/*
+	 * A TCP client was looked up once, when it connected; it is told
+	 * once and let go, so that it holds no place.
+	 */
+	if (tcp != NULL ? tcp->refused : !dns_client_allowed(client)) {
+		dns_refuse(buf, len, tcp, udp_fd, client);
+		return (tcp != NULL ? DNS_NEXT_CLOSE : DNS_NEXT_READ);
+	}
 	answer_query(dns_map, conf, buf, len, tcp != NULL,
 	    ntohl(client->sin_addr.s_addr), now, &a);
 	dns_count(&a);
@@ -783,6 +871,7 @@ dns_tcp_accept(int fd, short ev, void *arg)
 	TAILQ_INIT(&t->queries);
 	evtimer_set(&t->ev_query, dns_tcp_deadline, t);
 	t->client = client;
+	t->refused = !dns_client_allowed(&client);
 	tv.tv_sec = conf->dns_tcp_idle_ms / 1000;
 	tv.tv_usec = (conf->dns_tcp_idle_ms % 1000) * 1000;
 	bufferevent_setcb(t->bev, dns_tcp_read, dns_tcp_write, dns_tcp_event,

@@ -7,8 +7,9 @@
  * flags.c, the command line, makes every privileged socket, starts the dns
  * and proxy processes (fork and exec of itself) and hands them their
  * sockets.  Afterwards it keeps only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE,
- * makes the proxy's UDP reply sockets, re-reads the configuration on SIGHUP
- * and shuts everything down when a child dies or a signal says so.
+ * makes the proxy's UDP reply sockets, tells both children the gateway's
+ * own addresses (ifaddr.c) as they change, re-reads the configuration on
+ * SIGHUP and shuts everything down when a child dies or a signal says so.
  */
 
 #include "config.h"
@@ -80,6 +81,7 @@ static void	parent_reap(void);
 static void	parent_shutdown(int);
 static void	parent_kill(int, short, void *);
 static void	parent_send_conf(void);
+static void	parent_send_ifaddrs(const struct msg_ifaddrs *);
 
 /* Defaults, then the file (if any), then the command line. */
 static int
@@ -354,7 +356,9 @@ parent_start(void)
 		    MSG_RX_PARENT_PROXY, children[c].name, parent_dispatch,
 		    parent_closed, &children[c]);
 		if (chan_compose(children[c].chan, MSG_CONF, 0, -1, conf,
-		    sizeof(*conf)) == -1)
+		    sizeof(*conf)) == -1 ||
+		    chan_compose(children[c].chan, MSG_IFADDRS, 0, -1,
+		    ifaddr_get(), sizeof(struct msg_ifaddrs)) == -1)
 			fatal("sending configuration to the %s process",
 			    children[c].name);
 	}
@@ -387,6 +391,19 @@ parent_send_conf(void)
 		    chan_compose(children[c].chan, MSG_CONF, 0, -1, conf,
 		    sizeof(*conf)) == -1)
 			fatal("sending configuration to %s", children[c].name);
+}
+
+/* The gateway's addresses changed: both children rebuild their policy. */
+static void
+parent_send_ifaddrs(const struct msg_ifaddrs *list)
+{
+	size_t	c;
+
+	for (c = 0; c < NCHILDREN; c++)
+		if (children[c].chan != NULL &&
+		    chan_compose(children[c].chan, MSG_IFADDRS, 0, -1, list,
+		    sizeof(*list)) == -1)
+			log_warn("sending addresses to %s", children[c].name);
 }
 
 /*
@@ -772,6 +789,7 @@ main(int argc, char **argv)
 	signal_add(&ev_int, NULL);
 	signal_add(&ev_chld, NULL);
 
+	ifaddr_init(parent_send_ifaddrs);
 	parent_start();
 	privdrop_parent();
 	log_info("started: dns on %d address(es), proxy on port %d, "

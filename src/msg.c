@@ -53,6 +53,7 @@ static int	msg_check_answer(const unsigned char *, size_t);
 static int	msg_check_string(const unsigned char *, size_t);
 static int	msg_check_map(const unsigned char *, size_t);
 static int	msg_check_conn(const unsigned char *, size_t);
+static int	msg_check_ifaddrs(const unsigned char *, size_t);
 static const struct msg_rule *msg_rule(uint32_t, const void *, size_t, int);
 static void	msg_close_fds(int *, size_t);
 
@@ -69,6 +70,7 @@ static void	msg_close_fds(int *, size_t);
 #define STATS	sizeof(struct ctl_stats_dns)
 #define CONN	sizeof(struct ctl_conn)
 #define PSTATS	sizeof(struct ctl_stats_proxy)
+#define IFADDRS	sizeof(struct msg_ifaddrs)
 #define RULE(type, min, max, fd, check)					\
 	[type] = { #type, (min), (max), (fd), (check) }
 
@@ -110,9 +112,11 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 	RULE(MSG_CTL_CONN,		CONN,	CONN * CTL_CONN_CHUNK, 0,
 	    msg_check_conn),
 	RULE(MSG_CTL_STATS_PROXY,	PSTATS,	PSTATS,	0, NULL),
+	RULE(MSG_IFADDRS,		IFADDRS, IFADDRS, 0, msg_check_ifaddrs),
 };
 
 #undef RULE
+#undef IFADDRS
 #undef ANY
 #undef MAPENT
 #undef FLUSHED
@@ -153,7 +157,8 @@ msg_has_nul(const unsigned char *p, size_t off, size_t size)
 static int
 msg_check_conf(const unsigned char *p, size_t len)
 {
-	int	 ndns, nup;
+	int	 ndns, nup, nrules, nnets, i;
+	size_t	 off;
 
 	(void)len;
 	memcpy(&ndns, p + offsetof(struct dns44_conf, dns_listen_count),
@@ -168,6 +173,29 @@ msg_check_conf(const unsigned char *p, size_t len)
 	    !CONF_STR_OK(p, control_path) || !CONF_STR_OK(p, control_group) ||
 	    !CONF_STR_OK(p, user))
 		return (-1);
+	memcpy(&nrules, p + offsetof(struct dns44_conf, proxy_rule_count),
+	    sizeof(nrules));
+	memcpy(&nnets, p + offsetof(struct dns44_conf, client_net_count),
+	    sizeof(nnets));
+	if (nrules < 0 || nrules > CONF_MAX_PROXY_RULES ||
+	    nnets < 0 || nnets > CONF_MAX_CLIENT_NETS)
+		return (-1);
+	for (i = 0; i < CONF_MAX_PROXY_RULES; i++) {
+		off = offsetof(struct dns44_conf, proxy_rules) +
+		    i * sizeof(struct conf_prefix);
+		if (p[off + offsetof(struct conf_prefix, len)] > 32 ||
+		    !msg_has_nul(p, off + offsetof(struct conf_prefix, where),
+		    CONF_WHERE_MAX))
+			return (-1);
+	}
+	for (i = 0; i < CONF_MAX_CLIENT_NETS; i++) {
+		off = offsetof(struct dns44_conf, client_nets) +
+		    i * sizeof(struct conf_prefix);
+		if (p[off + offsetof(struct conf_prefix, len)] > 32 ||
+		    !msg_has_nul(p, off + offsetof(struct conf_prefix, where),
+		    CONF_WHERE_MAX))
+			return (-1);
+	}
 	return (0);
 }
 
@@ -208,6 +236,27 @@ msg_check_conn(const unsigned char *p, size_t len)
 	return (0);
 }
 
+/* A count within bounds, every prefix length one of IPv4's. */
+static int
+msg_check_ifaddrs(const unsigned char *p, size_t len)
+{
+	struct msg_ifaddr	a;
+	uint32_t		count, i;
+
+	(void)len;
+	memcpy(&count, p + offsetof(struct msg_ifaddrs, count),
+	    sizeof(count));
+	if (count > MSG_MAX_IFADDRS)
+		return (-1);
+	for (i = 0; i < count; i++) {
+		memcpy(&a, p + offsetof(struct msg_ifaddrs, addrs) +
+		    i * sizeof(a), sizeof(a));
+		if (a.prefixlen > 32)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Whole entries, each name terminated. */
 static int
 msg_check_map(const unsigned char *p, size_t len)
@@ -231,11 +280,12 @@ static const uint64_t msg_rx_types[MSG_RX_MAX] = {
 	[MSG_RX_START] = T(MSG_CONF) | T(MSG_SOCK_DNS_UDP) |
 	    T(MSG_SOCK_DNS_TCP) | T(MSG_SOCK_PROXY_TCP) |
 	    T(MSG_SOCK_PROXY_UDP) | T(MSG_SOCK_CONTROL) | T(MSG_SOCK_PEER) |
-	    T(MSG_SOCK_END),
+	    T(MSG_SOCK_END) | T(MSG_IFADDRS),
 	[MSG_RX_DNS_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
-	    T(MSG_CTL_LOG) | T(MSG_CTL_OK) | T(MSG_CTL_FAIL),
+	    T(MSG_CTL_LOG) | T(MSG_CTL_OK) | T(MSG_CTL_FAIL) | T(MSG_IFADDRS),
 	[MSG_RX_PROXY_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
-	    T(MSG_CTL_LOG) | T(MSG_REPLY_SOCK) | T(MSG_REPLY_SOCK_FAIL),
+	    T(MSG_CTL_LOG) | T(MSG_REPLY_SOCK) | T(MSG_REPLY_SOCK_FAIL) |
+	    T(MSG_IFADDRS),
 	[MSG_RX_PARENT_DNS] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG),
 	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ),
 	[MSG_RX_DNS_PEER] = T(MSG_LOOKUP) | T(MSG_IN_USE) | T(MSG_RELEASED) |

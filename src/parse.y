@@ -99,6 +99,9 @@ static void	 parse_proxy_listen(const char *, long long);
 static void	 parse_range(const char *, const char *);
 static void	 parse_path(const char *, const char *, char *, size_t);
 static void	 parse_name(const char *, const char *, char *, size_t);
+static int	 parse_prefix(const char *, struct conf_prefix *);
+static void	 parse_proxy_rule(const char *, int);
+static void	 parse_client_net(const char *);
 
 static struct dns44_conf	*pconf;		/* the copy being filled */
 static struct parse_file	*file;		/* the file being read */
@@ -127,7 +130,7 @@ static size_t		 pblen;
 %token	<string>	TCPIDLETIMEOUT TCPCLIENTS RANGE REUSEGRACE DATABASE
 %token	<string>	USER PROXY DIALTIMEOUT UDPIDLETIMEOUT CONNECTIONS
 %token	<string>	SESSIONS CHROOT CONTROL SOCKET GROUP LOG VERBOSE BRIEF
-%token	<string>	INCLUDE
+%token	<string>	INCLUDE ALLOW DENY FROM PTR
 %token	<string>	UDPSIZE TCPQUERYTIMEOUT HALFCLOSETIMEOUT
 %token	<string>	UNANSWEREDTIMEOUT
 %token	<string>	REPLYPRIVPORTS
@@ -177,6 +180,7 @@ stmt	: macro
 	}
 	| LOG VERBOSE			{ pconf->verbose = 1; }
 	| LOG BRIEF			{ pconf->verbose = 0; }
+	| ALLOW FROM string		{ parse_client_net($3); }
 	;
 
 macro	: WORD '=' name			{ parse_macro($1, $3); }
@@ -221,6 +225,9 @@ dnsopt	: LISTEN string optport		{ parse_dns_listen($2, $3); }
 		if (parse_number("per-client tcp-clients", $3, 1, 65535,
 		    &n) == 0)
 			pconf->client_dns_tcp = n;
+	}
+	| PTR string			{
+		parse_yesno("dns ptr", $2, &pconf->dns_ptr);
 	}
 	;
 
@@ -278,6 +285,8 @@ proxyopt : LISTEN string optport	{ parse_proxy_listen($2, $3); }
 		parse_yesno("reply-privileged-ports", $2,
 		    &pconf->reply_priv_ports);
 	}
+	| ALLOW string			{ parse_proxy_rule($2, 1); }
+	| DENY string			{ parse_proxy_rule($2, 0); }
 	;
 
 /* What bounds a client's use of the DNS side and of a relay. */
@@ -331,6 +340,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| USER | PROXY | DIALTIMEOUT | UDPIDLETIMEOUT | CONNECTIONS
 	| SESSIONS | CHROOT | CONTROL | SOCKET | GROUP | LOG | VERBOSE
 	| BRIEF | INCLUDE | NEWNAMES | BURST | PERCLIENT
+	| ALLOW | DENY | FROM | PTR
 	| UDPSIZE | TCPQUERYTIMEOUT | HALFCLOSETIMEOUT | UNANSWEREDTIMEOUT
 	| REPLYPRIVPORTS
 	;
@@ -341,14 +351,17 @@ static const struct {
 	const char	*name;
 	int		 token;
 } keywords[] = {
+	{ "allow",		ALLOW },
 	{ "brief",		BRIEF },
 	{ "burst",		BURST },
 	{ "chroot",		CHROOT },
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
 	{ "database",		DATABASE },
+	{ "deny",		DENY },
 	{ "dial-timeout",	DIALTIMEOUT },
 	{ "dns",		DNS },
+	{ "from",		FROM },
 	{ "group",		GROUP },
 	{ "include",		INCLUDE },
 	{ "listen",		LISTEN },
@@ -357,6 +370,7 @@ static const struct {
 	{ "per-client",		PERCLIENT },
 	{ "port",		PORT },
 	{ "proxy",		PROXY },
+	{ "ptr",		PTR },
 	{ "range",		RANGE },
 	{ "reply-privileged-ports", REPLYPRIVPORTS },
 	{ "reuse-grace",	REUSEGRACE },
@@ -1140,6 +1154,88 @@ parse_range(const char *first, const char *last)
 		parse_error("range %s: first address is above the last", first);
 	else
 		parse_error("invalid range \"%s\"", first);
+}
+
+/*
+ * "a.b.c.d/len" or "a.b.c.d" (a /32) into p, with the file and line it
+ * came from for the journal; -1 on a bad one, already reported.
+ */
+static int
+parse_prefix(const char *s, struct conf_prefix *p)
+{
+	char		 buf[INET_ADDRSTRLEN + 4], *slash;
+	const char	*errstr, *base;
+	struct in_addr	 ina;
+	uint32_t	 addr, mask;
+	long long	 len = 32;
+
+	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf)) {
+		parse_error("invalid prefix \"%s\"", s);
+		return (-1);
+	}
+	if ((slash = strchr(buf, '/')) != NULL) {
+		*slash++ = '\0';
+		len = strtonum(slash, 0, 32, &errstr);
+		if (errstr != NULL || *slash == '\0') {
+			parse_error("invalid prefix \"%s\"", s);
+			return (-1);
+		}
+	}
+	if (inet_pton(AF_INET, buf, &ina) != 1) {
+		parse_error("invalid prefix \"%s\"", s);
+		return (-1);
+	}
+	addr = ntohl(ina.s_addr);
+	mask = len == 0 ? 0 : 0xffffffffU << (32 - len);
+	if ((addr & ~mask) != 0) {
+		parse_error("%s: host bits set", s);
+		return (-1);
+	}
+	memset(p, 0, sizeof(*p));
+	p->addr = addr;
+	p->len = len;
+	base = strrchr(file->name, '/');
+	base = base != NULL ? base + 1 : file->name;
+	snprintf(p->where, sizeof(p->where), "%s:%d", base, file->lineno);
+	return (0);
+}
+
+/* "proxy allow PREFIX" and "proxy deny PREFIX": where it may dial. */
+static void
+parse_proxy_rule(const char *s, int allow)
+{
+	struct conf_prefix	p;
+
+	if (parse_prefix(s, &p) == -1)
+		return;
+	if (pconf->proxy_rule_count >= CONF_MAX_PROXY_RULES) {
+		parse_error("too many proxy allow and deny lines (max %d)",
+		    CONF_MAX_PROXY_RULES);
+		return;
+	}
+	p.allow = allow;
+	pconf->proxy_rules[pconf->proxy_rule_count++] = p;
+}
+
+/* "allow from PREFIX" or "allow from any": which clients are served. */
+static void
+parse_client_net(const char *s)
+{
+	struct conf_prefix	p;
+
+	if (strcmp(s, "any") == 0) {
+		pconf->client_any = 1;
+		return;
+	}
+	if (parse_prefix(s, &p) == -1)
+		return;
+	if (pconf->client_net_count >= CONF_MAX_CLIENT_NETS) {
+		parse_error("too many allow from lines (max %d)",
+		    CONF_MAX_CLIENT_NETS);
+		return;
+	}
+	p.allow = 1;
+	pconf->client_nets[pconf->client_net_count++] = p;
 }
 
 static void

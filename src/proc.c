@@ -305,6 +305,9 @@ proc_start_recv(int fd, struct proc_start *ps)
 		case MSG_SOCK_PEER:
 			ps->peer = m.fd;
 			break;
+		case MSG_IFADDRS:
+			msg_get(&m, &ps->ifaddrs, sizeof(ps->ifaddrs));
+			break;
 		case MSG_SOCK_END:
 			if (!have_conf)
 				fatalx("start-up ended without configuration");

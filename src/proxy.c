@@ -14,10 +14,11 @@
  * This file owns the process's start, its signals and its channels to the
  * parent and the dns process, the descriptor budget, what every relay has
  * in common (the lists of those relaying, the idle sweep, the journal's
- * [+] and [-] lines, the totals and listings dns44ctl shows) and the
- * rate-limited log lines.  What is known of each virtual address is in
- * proxy_addr.c, the TCP connections in proxy_tcp.c, the UDP sessions in
- * proxy_udp.c.
+ * [+] and [-] lines, the totals and listings dns44ctl shows), the client
+ * and destination policy (which clients are served, which real addresses
+ * may be dialled) and the rate-limited log lines.  What is known of each
+ * virtual address is in proxy_addr.c, the TCP connections in proxy_tcp.c,
+ * the UDP sessions in proxy_udp.c.
  */
 
 #include "config.h"
@@ -41,6 +42,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "prefix.h"
 #include "proc.h"
 #include "proxy.h"
 
@@ -56,6 +58,14 @@ struct proxy_ctl_req {
 	TAILQ_ENTRY(proxy_ctl_req)	 entry;
 	uint32_t			 type;
 	uint32_t			 id;
+};
+
+/* Kinds of refused destinations, each rate-limited on its own. */
+enum {
+	PROXY_DEST_LOOP,		/* the range, the proxy's listener */
+	PROXY_DEST_LOOPBACK,		/* dns44's ports on loopback */
+	PROXY_DEST_RULE,		/* the destination table */
+	PROXY_DEST_KINDS
 };
 
 TAILQ_HEAD(proxy_relay_list, proxy_relay);
@@ -82,10 +92,16 @@ static struct ctl_conn		*proxy_ctl_snap;
 static size_t			 proxy_ctl_nsnap;
 static size_t			 proxy_ctl_sent;
 static struct proxy_rate	 proxy_ctl_rate;
+static struct msg_ifaddrs	 proxy_ifaddrs;	/* the gateway's own */
+static struct prefix_table	*proxy_dests;	/* where it may dial */
+static struct prefix_table	*proxy_clients;	/* whom it serves */
+static struct proxy_rate	 proxy_rl_client;
+static struct proxy_rate	 proxy_rl_dest[PROXY_DEST_KINDS];
 
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
 static void	proxy_sig(int, short, void *);
+static void	proxy_policy(void);
 static void	proxy_nofile(void);
 static void	proxy_fd_budget(void);
 static void	proxy_journal_close(const char *, const struct timespec *,
@@ -112,6 +128,10 @@ proxy_main(int foreground, int verbose)
 	proc_start_recv(PROC_PARENT_FD, &proxy_socks);
 	memcpy(conf, &proxy_socks.conf, sizeof(*conf));
 	log_setverbose(conf->verbose);
+	memcpy(&proxy_ifaddrs, &proxy_socks.ifaddrs, sizeof(proxy_ifaddrs));
+	proxy_policy();
+	if (proxy_dests == NULL || proxy_clients == NULL)
+		fatal("building the destination and client policy");
 	if (proxy_socks.proxy_tcp == -1 || proxy_socks.proxy_udp == -1 ||
 	    proxy_socks.peer == -1)
 		fatalx("start-up without proxy sockets or peer channel");
@@ -330,31 +350,120 @@ proxy_in_range(const struct sockaddr_in *sin)
 }
 
 /*
- * Why connecting to dst would come back to dns44 itself, or NULL.  The dns
- * process already leaves the virtual range out of its answers; this is the
- * last word.
+ * Build the destination and client tables anew from the configuration and
+ * the gateway's addresses; if that fails the old ones stay.
  */
-const char *
-proxy_loop(const struct sockaddr_in *dst)
+static void
+proxy_policy(void)
 {
-	uint32_t	a = ntohl(dst->sin_addr.s_addr);
-	int		i;
+	struct prefix_table	*d, *c;
 
+	d = prefix_dest_table(conf, &proxy_ifaddrs);
+	c = prefix_client_table(conf, &proxy_ifaddrs);
+	if (d == NULL || c == NULL) {
+		log_warn("destination and client policy not rebuilt");
+		prefix_free(d);
+		prefix_free(c);
+		return;
+	}
+	prefix_free(proxy_dests);
+	prefix_free(proxy_clients);
+	proxy_dests = d;
+	proxy_clients = c;
+}
+
+/*
+ * Whether a new connection or session from client is served; if not,
+ * it is counted and the journal hears of it, rate-limited.
+ */
+int
+proxy_client_allowed(const char *proto, const struct sockaddr_in *client,
+    const struct sockaddr_in *virt)
+{
+	const struct prefix_rule	*r;
+
+	r = prefix_lookup(proxy_clients, ntohl(client->sin_addr.s_addr));
+	if (r != NULL && r->verdict == PREFIX_ALLOW)
+		return (1);
+	proxy_stats.refused_clients++;
+	proxy_ratelog(&proxy_rl_client, LOG_NOTICE,
+	    "%s: client not in the allowed networks; %s",
+	    proxy_flow(proto, client, NULL, virt),
+	    strcmp(proto, "TCP") == 0 ? "reset" : "dropped");
+	return (0);
+}
+
+/*
+ * Why the proxy must not dial dst, or NULL: the one place that decides,
+ * with the kind of reason for the rate limit of its journal line.  The
+ * virtual range and dns44's own ports would come back to dns44 and no
+ * configuration line opens them; the rest is the destination table,
+ * whose rule names itself.
+ */
+static const char *
+proxy_dest_refused(const struct sockaddr_in *dst, int *kind)
+{
+	static char			 why[PREFIX_LABEL_MAX + 16];
+	const struct prefix_rule	*r;
+	uint32_t			 a = ntohl(dst->sin_addr.s_addr);
+	int				 i;
+
+	*kind = PROXY_DEST_LOOP;
 	if (proxy_in_range(dst))
 		return ("not dialling the virtual range");
-	if ((a >> 24) == 0)
-		return ("not dialling 0.0.0.0/8");
 	if (dst->sin_addr.s_addr == conf->proxy_listen.sin_addr.s_addr &&
 	    dst->sin_port == conf->proxy_listen.sin_port)
 		return ("not dialling the proxy's own listener");
-	if ((a >> 24) != 127)
+	if ((a >> 24) == 127) {
+		*kind = PROXY_DEST_LOOPBACK;
+		if (dst->sin_port == conf->proxy_listen.sin_port)
+			return ("not dialling the proxy's port on loopback");
+		for (i = 0; i < conf->dns_listen_count; i++)
+			if (dst->sin_port == conf->dns_listen[i].sin_port)
+				return ("not dialling a DNS port on loopback");
+	}
+	*kind = PROXY_DEST_RULE;
+	r = prefix_lookup(proxy_dests, a);
+	if (r == NULL || r->verdict != PREFIX_DENY)
 		return (NULL);
-	if (dst->sin_port == conf->proxy_listen.sin_port)
-		return ("not dialling the proxy's port on loopback");
-	for (i = 0; i < conf->dns_listen_count; i++)
-		if (dst->sin_port == conf->dns_listen[i].sin_port)
-			return ("not dialling a DNS port on loopback");
-	return (NULL);
+	snprintf(why, sizeof(why), "refused by %s", r->label);
+	return (why);
+}
+
+/*
+ * The real addresses of r's domain it may dial, in their order, into out;
+ * each one refused has a journal line naming the client, the domain, the
+ * address and the rule, at most one a second of each kind.  None left:
+ * the relay is refused and counted.
+ */
+size_t
+proxy_dest_filter(struct proxy_relay *r, const uint32_t *addrs, size_t n,
+    uint32_t *out)
+{
+	struct sockaddr_in	 dst;
+	const char		*why;
+	char			 real[INET_ADDRSTRLEN];
+	size_t			 i, kept = 0;
+	int			 kind;
+
+	for (i = 0; i < n; i++) {
+		memset(&dst, 0, sizeof(dst));
+		dst.sin_family = AF_INET;
+		dst.sin_addr.s_addr = addrs[i];
+		dst.sin_port = r->virt.sin_port;
+		if ((why = proxy_dest_refused(&dst, &kind)) == NULL) {
+			out[kept++] = addrs[i];
+			continue;
+		}
+		inet_ntop(AF_INET, &dst.sin_addr, real, sizeof(real));
+		proxy_ratelog(&proxy_rl_dest[kind], LOG_NOTICE,
+		    "%s: dial %s:%u: %s%s", proxy_relay_flow(r), real,
+		    ntohs(dst.sin_port), why, kept > 0 || i + 1 < n ? "" :
+		    r->proto == IPPROTO_TCP ? "; reset" : "; dropped");
+	}
+	if (kept == 0)
+		proxy_stats.refused_dests++;
+	return (kept);
 }
 
 static void
@@ -371,6 +480,7 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_CONF:
 		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);
+		proxy_policy();
 		/* Other upstreams may know other addresses. */
 		proxy_cache_flush();
 		log_info("configuration reloaded: ttl %u, %u addresses, "
@@ -380,6 +490,11 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_CTL_LOG:
 		msg_get(m, &ml, sizeof(ml));
 		log_setverbose(ml.verbose != 0);
+		break;
+	case MSG_IFADDRS:
+		msg_get(m, &proxy_ifaddrs, sizeof(proxy_ifaddrs));
+		proxy_policy();
+		log_debug("%u gateway addresses", proxy_ifaddrs.count);
 		break;
 	case MSG_REPLY_SOCK:
 	case MSG_REPLY_SOCK_FAIL:

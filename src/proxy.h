@@ -92,7 +92,10 @@ const char	*proxy_flow(const char *, const struct sockaddr_in *,
 		    const char *, const struct sockaddr_in *);
 const char	*proxy_relay_flow(const struct proxy_relay *);
 int		 proxy_in_range(const struct sockaddr_in *);
-const char	*proxy_loop(const struct sockaddr_in *);
+int		 proxy_client_allowed(const char *, const struct sockaddr_in *,
+		    const struct sockaddr_in *);
+size_t		 proxy_dest_filter(struct proxy_relay *, const uint32_t *,
+		    size_t, uint32_t *);
 void		 proxy_peer_drain(void);
 int		 proxy_peer_compose(uint32_t, uint32_t, const void *, size_t);
 int		 proxy_parent_compose(uint32_t, uint32_t, const void *, size_t);

@@ -162,18 +162,22 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 	struct proxy_tcp	*c;
 	socklen_t		 len;
 
-	if (proxy_ntcp >= conf->max_conn) {
-		proxy_ratelog(&proxy_rl_tcp_full, LOG_ERR,
-		    "TCP: %u connections open, refusing more", proxy_ntcp);
-		proxy_tcp_rst(s);
-		return;
-	}
 	len = sizeof(virt);
 	if (getsockname(s, (struct sockaddr *)&virt, &len) == -1 ||
 	    virt.sin_family != AF_INET) {
 		proxy_ratelog(&proxy_rl_tcp_err, LOG_ERR,
 		    "TCP: getsockname: %s", strerror(errno));
 		close(s);
+		return;
+	}
+	if (!proxy_client_allowed("TCP", client, &virt)) {
+		proxy_tcp_rst(s);
+		return;
+	}
+	if (proxy_ntcp >= conf->max_conn) {
+		proxy_ratelog(&proxy_rl_tcp_full, LOG_ERR,
+		    "TCP: %u connections open, refusing more", proxy_ntcp);
+		proxy_tcp_rst(s);
 		return;
 	}
 	if (!proxy_in_range(&virt)) {
@@ -273,8 +277,12 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	memcpy(c->addrs, addrs, naddrs * sizeof(c->addrs[0]));
-	c->naddrs = naddrs;
+	/* Only what the destination policy lets it dial, in order. */
+	if ((c->naddrs = proxy_dest_filter(&c->r, addrs, naddrs,
+	    c->addrs)) == 0) {
+		proxy_tcp_close(c, 1);
+		return;
+	}
 	c->r.state = PROXY_DIAL;
 	c->dial_end = proxy_now() + conf->dial_ms;
 	proxy_tcp_dial(c);
@@ -289,7 +297,6 @@ static void
 proxy_tcp_dial(struct proxy_tcp *c)
 {
 	struct timeval	 tv;
-	const char	*why;
 	char		 real[INET_ADDRSTRLEN];
 	uint64_t	 now, left, share;
 	int		 s;
@@ -308,11 +315,6 @@ proxy_tcp_dial(struct proxy_tcp *c)
 			    "not tried", proxy_relay_flow(&c->r),
 			    c->naddrs - c->next + 1);
 			break;
-		}
-		if ((why = proxy_loop(&c->r.real)) != NULL) {
-			log_info("%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
-			    real, ntohs(c->r.real.sin_port), why);
-			continue;
 		}
 		s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);

@@ -231,6 +231,8 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		    proxy_flow("UDP", client, NULL, virt));
 		return;
 	}
+	if (!proxy_client_allowed("UDP", client, virt))
+		return;
 	/* The parent makes no reply socket to a client inside the range. */
 	if (proxy_in_range(client)) {
 		proxy_ratelog(&proxy_rl_udp_virt, LOG_INFO,
@@ -326,7 +328,7 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 {
 	struct proxy_udp	*s = w->arg;
 	struct msg_reply_sock	 rs;
-	const char		*why;
+	uint32_t		 allowed[MSG_MAX_ADDRS];
 	char			 real[INET_ADDRSTRLEN];
 
 	if (domain == NULL) {
@@ -348,16 +350,15 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 		proxy_udp_close(s);
 		return;
 	}
-	s->r.real.sin_family = AF_INET;
-	s->r.real.sin_addr.s_addr = addrs[0];
-	s->r.real.sin_port = s->r.virt.sin_port;
-	inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real));
-	if ((why = proxy_loop(&s->r.real)) != NULL) {
-		log_info("%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
-		    ntohs(s->r.real.sin_port), why);
+	/* The first address the destination policy lets it dial. */
+	if (proxy_dest_filter(&s->r, addrs, naddrs, allowed) == 0) {
 		proxy_udp_close(s);
 		return;
 	}
+	s->r.real.sin_family = AF_INET;
+	s->r.real.sin_addr.s_addr = allowed[0];
+	s->r.real.sin_port = s->r.virt.sin_port;
+	inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real));
 	if ((s->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
 		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: socket: %s",

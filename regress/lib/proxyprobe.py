@@ -30,6 +30,11 @@
 #   closed HOST PORT         connect and time until the proxy closes it
 #   resets HOST PORT N       N connections one after the other, as fast as
 #                            the proxy resets them; count the resets
+#   secret ADDR PORT TEXT    TCP: send TEXT to whoever connects, close
+#   usecret ADDR PORT TEXT   UDP: answer every datagram with TEXT
+#   fetch HOST PORT          TCP: connect and print "data TEXT" with what
+#                            came, or "reset", "eof", "timeout"
+#   ufetch HOST PORT         UDP: one datagram; "data TEXT" or "nothing"
 
 import asyncio
 import hashlib
@@ -261,13 +266,72 @@ def resets(host, port, n):
     print("%d reset" % count)
 
 
+def secret(addr, port, text):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, int(port)))
+    ls.listen(64)
+    while True:
+        c, _ = ls.accept()
+        try:
+            c.sendall(text.encode() + b"\n")
+        except OSError:
+            pass
+        c.close()
+
+
+def usecret(addr, port, text):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, int(port)))
+    while True:
+        _, peer = s.recvfrom(65535)
+        s.sendto(text.encode(), peer)
+
+
+def fetch(host, port):
+    try:
+        c = socket.create_connection((resolve(host), int(port)), timeout=2)
+        data = b""
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            data += b
+        c.close()
+        text = data.decode(errors="replace").strip()
+        print("data " + text if text else "eof")
+    except ConnectionResetError:
+        print("reset")
+    except ConnectionRefusedError:
+        print("reset")
+    except socket.timeout:
+        print("timeout")
+
+
+def ufetch(host, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((resolve(host), int(port)))
+    s.settimeout(2)
+    text = None
+    # Three tries: the first datagram may wait for the session's setup.
+    for _ in range(3):
+        s.send(b"hello")
+        try:
+            text = s.recv(65535).decode(errors="replace").strip()
+            break
+        except (socket.timeout, ConnectionRefusedError):
+            pass
+    print("data " + text if text else "nothing")
+
+
 def main():
     cmds = {"halfserver": halfserver, "udpecho": udpecho,
             "udpgrow": udpgrow, "halfclient": halfclient,
             "udpclient": udpclient, "udpsizes": udpsizes, "many": many,
             "burst": burst, "trickle": trickle,
             "hold": hold, "holdmany": holdmany, "closed": closed,
-            "resets": resets}
+            "resets": resets, "secret": secret, "usecret": usecret,
+            "fetch": fetch, "ufetch": ufetch}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit("usage: proxyprobe.py %s ..." % "|".join(cmds))
     # Room for a thousand connections of our own.

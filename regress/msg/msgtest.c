@@ -128,6 +128,15 @@ conf_valid(struct dns44_conf *c)
 	strlcpy(c->control_path, "/run/dns44.sock", sizeof(c->control_path));
 	strlcpy(c->control_group, "_dns44", sizeof(c->control_group));
 	strlcpy(c->user, "_dns44", sizeof(c->user));
+	memset(c->proxy_rules, 0, sizeof(c->proxy_rules));
+	memset(c->client_nets, 0, sizeof(c->client_nets));
+	c->proxy_rules[0].addr = 0x7f000001;
+	c->proxy_rules[0].len = 32;
+	c->proxy_rules[0].allow = 1;
+	strlcpy(c->proxy_rules[0].where, "dns44.conf:1",
+	    sizeof(c->proxy_rules[0].where));
+	c->proxy_rule_count = 1;
+	c->client_net_count = CONF_MAX_CLIENT_NETS;
 }
 
 /*
@@ -149,6 +158,7 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	struct ctl_stats_dns	 st;
 	struct ctl_conn		 cn;
 	struct ctl_stats_proxy	 ps;
+	struct msg_ifaddrs	 ifa;
 	const char		*err = "no such domain: example.invalid";
 	uint32_t		 i;
 
@@ -271,6 +281,17 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	case MSG_CTL_FAIL:
 		*len = strlen(err) + 1;
 		memcpy(buf, err, *len);
+		return (1);
+	case MSG_IFADDRS:
+		memset(&ifa, 0, sizeof(ifa));
+		ifa.count = MSG_MAX_IFADDRS;
+		for (i = 0; i < MSG_MAX_IFADDRS; i++) {
+			ifa.addrs[i].local = htonl(0x0a000001 + (i << 8));
+			ifa.addrs[i].peer = ifa.addrs[i].local;
+			ifa.addrs[i].prefixlen = i % 33;
+		}
+		memcpy(buf, &ifa, sizeof(ifa));
+		*len = sizeof(ifa);
 		return (1);
 	}
 	return (0);
@@ -753,6 +774,7 @@ static void
 test_bad(void)
 {
 	struct dns44_conf	 conf;
+	struct msg_ifaddrs	 ifa;
 	struct sockaddr_in	 sin;
 	struct msg_answer	 ans;
 	struct msg_lookup	 lk;
@@ -901,6 +923,36 @@ test_bad(void)
 	conf_valid(&conf);
 	memset(conf.user, 'u', sizeof(conf.user));
 	CHECK(bad_msg("conf user", MSG_CONF, &conf, sizeof(conf), 0,
+	    EBADMSG));
+	conf_valid(&conf);
+	conf.proxy_rule_count = CONF_MAX_PROXY_RULES + 1;
+	CHECK(bad_msg("conf proxy rule count", MSG_CONF, &conf, sizeof(conf),
+	    0, EBADMSG));
+	conf_valid(&conf);
+	conf.client_net_count = -1;
+	CHECK(bad_msg("conf client count", MSG_CONF, &conf, sizeof(conf), 0,
+	    EBADMSG));
+	conf_valid(&conf);
+	conf.client_nets[CONF_MAX_CLIENT_NETS - 1].len = 33;
+	CHECK(bad_msg("conf prefix length", MSG_CONF, &conf, sizeof(conf), 0,
+	    EBADMSG));
+	conf_valid(&conf);
+	memset(conf.proxy_rules[5].where, 'w',
+	    sizeof(conf.proxy_rules[5].where));
+	CHECK(bad_msg("conf rule where", MSG_CONF, &conf, sizeof(conf), 0,
+	    EBADMSG));
+
+	/* The gateway's addresses: a count and prefix lengths in bounds. */
+	CHECK(make_payload(MSG_IFADDRS, payload, &len, &needfd));
+	memcpy(&ifa, payload, sizeof(ifa));
+	ifa.count = MSG_MAX_IFADDRS + 1;
+	CHECK(bad_msg("ifaddrs count", MSG_IFADDRS, &ifa, sizeof(ifa), 0,
+	    EBADMSG));
+	ifa.count = 2;
+	ifa.addrs[1].prefixlen = 33;
+	CHECK(bad_msg("ifaddrs prefix length", MSG_IFADDRS, &ifa,
+	    sizeof(ifa), 0, EBADMSG));
+	CHECK(bad_msg("ifaddrs short", MSG_IFADDRS, &ifa, sizeof(ifa) - 1, 0,
 	    EBADMSG));
 
 	CHECK_EQ(msg_read(&ca, &m), -1);

@@ -202,7 +202,7 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		    "  \"clients\": %llu,\n  \"new_names_limited\": %llu,\n"
 		    "  \"dns_tcp_client_limit\": %llu,\n"
 		    "  \"connections_client_limit\": %llu,\n"
-		    "  \"udp_sessions_client_limit\": %llu\n}\n",
+		    "  \"udp_sessions_client_limit\": %llu,\n",
 		    (unsigned long long)st->forwarded,
 		    (unsigned long long)st->upstream_failures,
 		    (unsigned long long)st->upstream_timeouts,
@@ -222,6 +222,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		    (unsigned long long)st->tcp_client_limit,
 		    (unsigned long long)ps->tcp_client_limit,
 		    (unsigned long long)ps->udp_client_limit);
+		printf("  \"dns_refused_clients\": %llu,\n"
+		    "  \"proxy_refused_clients\": %llu,\n"
+		    "  \"proxy_refused_destinations\": %llu\n}\n",
+		    (unsigned long long)st->refused_clients,
+		    (unsigned long long)ps->refused_clients,
+		    (unsigned long long)ps->refused_dests);
 		return;
 	}
 	for (i = 0; i < CTL_Q_MAX; i++)
@@ -267,6 +273,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	    (unsigned long long)st->tcp_client_limit,
 	    (unsigned long long)ps->tcp_client_limit,
 	    (unsigned long long)ps->udp_client_limit);
+	printf("dns refused clients   %llu\n"
+	    "proxy refused clients %llu\n"
+	    "proxy refused dests   %llu\n",
+	    (unsigned long long)st->refused_clients,
+	    (unsigned long long)ps->refused_clients,
+	    (unsigned long long)ps->refused_dests);
 }
 
 /*

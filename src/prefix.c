@@ -1,0 +1,341 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
+ * prefix.c: tables of IPv4 prefixes with a verdict each.  Rules are added
+ * in any order and compiled into sorted disjoint intervals, each holding
+ * the rule that wins there: the most specific prefix, at equal length the
+ * higher rank (the configuration over what was learnt of the interfaces
+ * over the built-in defaults), then the later rule.  A lookup is one
+ * binary search.  This file also builds the two tables dns44 uses, the
+ * proxy's destinations and the clients of both children, from the
+ * configuration and the gateway's addresses; it belongs to no process.
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns44.h"
+#include "msg.h"
+#include "prefix.h"
+
+struct prefix_table {
+	struct prefix_rule	*rules;
+	size_t			 nrules;
+	size_t			 cap;
+	uint32_t		*start;		/* of each interval, sorted */
+	int32_t			*win;		/* its rule, or -1 */
+	size_t			 nint;
+};
+
+/* Destinations never dialled unless the configuration says otherwise. */
+static const struct {
+	const char	*net;
+	int		 len;
+} prefix_builtin_deny[] = {
+	{ "0.0.0.0",		8 },
+	{ "127.0.0.0",		8 },
+	{ "169.254.0.0",	16 },
+	{ "224.0.0.0",		4 },
+	{ "240.0.0.0",		4 },
+	{ "255.255.255.255",	32 },
+};
+
+static uint32_t	prefix_mask(int);
+static int	prefix_cmp_u64(const void *, const void *);
+static int	prefix_cmp_rule(const void *, const void *);
+static size_t	prefix_find(const uint64_t *, size_t, uint64_t);
+
+static uint32_t
+prefix_mask(int len)
+{
+	return (len == 0 ? 0 : 0xffffffffU << (32 - len));
+}
+
+struct prefix_table *
+prefix_new(void)
+{
+	return (calloc(1, sizeof(struct prefix_table)));
+}
+
+void
+prefix_free(struct prefix_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->rules);
+	free(t->start);
+	free(t->win);
+	free(t);
+}
+
+/*
+ * Add addr/len (host order; host bits are cleared) with a verdict, a rank
+ * and a label.  The table must be compiled again before the next lookup.
+ */
+int
+prefix_add(struct prefix_table *t, uint32_t addr, int len, int verdict,
+    int rank, const char *label)
+{
+	struct prefix_rule	*r;
+	size_t			 ncap;
+
+	if (len < 0 || len > 32 ||
+	    (verdict != PREFIX_ALLOW && verdict != PREFIX_DENY) ||
+	    rank < PREFIX_BUILTIN || rank > PREFIX_CONF) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (t->nrules == t->cap) {
+		ncap = t->cap == 0 ? 16 : t->cap * 2;
+		if ((r = reallocarray(t->rules, ncap, sizeof(*r))) == NULL)
+			return (-1);
+		t->rules = r;
+		t->cap = ncap;
+	}
+	r = &t->rules[t->nrules];
+	memset(r, 0, sizeof(*r));
+	r->addr = addr & prefix_mask(len);
+	r->len = len;
+	r->verdict = verdict;
+	r->rank = rank;
+	r->order = t->nrules;
+	strlcpy(r->label, label, sizeof(r->label));
+	t->nrules++;
+	return (0);
+}
+
+static int
+prefix_cmp_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Least specific first, so that the painting below lets the winner last. */
+static int
+prefix_cmp_rule(const void *a, const void *b)
+{
+	const struct prefix_rule	*x = a, *y = b;
+
+	if (x->len != y->len)
+		return (x->len < y->len ? -1 : 1);
+	if (x->rank != y->rank)
+		return (x->rank < y->rank ? -1 : 1);
+	return (x->order < y->order ? -1 : x->order > y->order);
+}
+
+/* The index of v in the sorted, unique array b of n; v is there. */
+static size_t
+prefix_find(const uint64_t *b, size_t n, uint64_t v)
+{
+	size_t	lo = 0, hi = n, mid;
+
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (b[mid] <= v)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo);
+}
+
+/*
+ * Cut the address space at every rule's first address and at the one
+ * after its last, give each piece the rule that wins over it, and merge
+ * neighbours with the same winner.  O(n log n + n * pieces); n is a few
+ * hundred at most.
+ */
+int
+prefix_compile(struct prefix_table *t)
+{
+	uint64_t		*b;
+	uint32_t		*start;
+	int32_t			*win;
+	uint64_t		 first, end;
+	size_t			 nb = 0, i, j, k;
+
+	if ((b = reallocarray(NULL, 2 * t->nrules + 1, sizeof(*b))) == NULL)
+		return (-1);
+	if (t->nrules > 0)
+		qsort(t->rules, t->nrules, sizeof(*t->rules), prefix_cmp_rule);
+	b[nb++] = 0;
+	for (i = 0; i < t->nrules; i++) {
+		first = t->rules[i].addr;
+		end = first + ((uint64_t)1 << (32 - t->rules[i].len));
+		b[nb++] = first;
+		if (end <= 0xffffffffULL)
+			b[nb++] = end;
+	}
+	qsort(b, nb, sizeof(*b), prefix_cmp_u64);
+	for (i = 1, j = 1; i < nb; i++)
+		if (b[i] != b[j - 1])
+			b[j++] = b[i];
+	nb = j;
+
+	start = reallocarray(NULL, nb, sizeof(*start));
+	win = reallocarray(NULL, nb, sizeof(*win));
+	if (start == NULL || win == NULL) {
+		free(start);
+		free(win);
+		free(b);
+		return (-1);
+	}
+	for (i = 0; i < nb; i++)
+		win[i] = -1;
+	for (i = 0; i < t->nrules; i++) {
+		first = t->rules[i].addr;
+		end = first + ((uint64_t)1 << (32 - t->rules[i].len));
+		for (k = prefix_find(b, nb, first); k < nb && b[k] < end; k++)
+			win[k] = (int32_t)i;
+	}
+	for (i = 0, j = 0; i < nb; i++) {
+		if (j > 0 && win[j - 1] == win[i])
+			continue;
+		start[j] = (uint32_t)b[i];
+		win[j] = win[i];
+		j++;
+	}
+	free(b);
+	free(t->start);
+	free(t->win);
+	t->start = start;
+	t->win = win;
+	t->nint = j;
+	return (0);
+}
+
+/* The rule that decides for addr (host order), or NULL when none does. */
+const struct prefix_rule *
+prefix_lookup(const struct prefix_table *t, uint32_t addr)
+{
+	size_t	lo = 0, hi = t->nint, mid;
+
+	if (t->nint == 0)
+		return (NULL);
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (t->start[mid] <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (t->win[lo] == -1 ? NULL : &t->rules[t->win[lo]]);
+}
+
+size_t
+prefix_count(const struct prefix_table *t)
+{
+	return (t->nrules);
+}
+
+/* Pieces of the compiled table; the tests look at how well it merged. */
+size_t
+prefix_intervals(const struct prefix_table *t)
+{
+	return (t->nint);
+}
+
+/* The rules of one list of the configuration. */
+static int
+prefix_add_conf(struct prefix_table *t, const struct conf_prefix *p, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (prefix_add(t, p[i].addr, p[i].len,
+		    p[i].allow ? PREFIX_ALLOW : PREFIX_DENY, PREFIX_CONF,
+		    p[i].where) == -1)
+			return (-1);
+	return (0);
+}
+
+/*
+ * Where the proxy may dial: the built-in denials, every address of the
+ * gateway, then the configuration's proxy allow and deny lines.  The
+ * virtual range and dns44's own ports are the proxy's to refuse; no line
+ * can allow those.
+ */
+struct prefix_table *
+prefix_dest_table(const struct dns44_conf *c, const struct msg_ifaddrs *ifa)
+{
+	struct prefix_table	*t;
+	struct in_addr		 in;
+	char			 label[PREFIX_LABEL_MAX];
+	size_t			 i;
+
+	if ((t = prefix_new()) == NULL)
+		return (NULL);
+	for (i = 0; i < sizeof(prefix_builtin_deny) /
+	    sizeof(prefix_builtin_deny[0]); i++) {
+		if (inet_pton(AF_INET, prefix_builtin_deny[i].net, &in) != 1)
+			abort();	/* the table above is wrong */
+		snprintf(label, sizeof(label), "%s/%d (built-in)",
+		    prefix_builtin_deny[i].net, prefix_builtin_deny[i].len);
+		if (prefix_add(t, ntohl(in.s_addr), prefix_builtin_deny[i].len,
+		    PREFIX_DENY, PREFIX_BUILTIN, label) == -1)
+			goto fail;
+	}
+	for (i = 0; ifa != NULL && i < ifa->count; i++) {
+		/* lo's own is left to the built-in line, which allow opens. */
+		if ((ntohl(ifa->addrs[i].local) >> 24) == 127)
+			continue;
+		if (prefix_add(t, ntohl(ifa->addrs[i].local), 32, PREFIX_DENY,
+		    PREFIX_LOCAL, "local address") == -1)
+			goto fail;
+	}
+	if (prefix_add_conf(t, c->proxy_rules, c->proxy_rule_count) == -1 ||
+	    prefix_compile(t) == -1)
+		goto fail;
+	return (t);
+ fail:
+	prefix_free(t);
+	return (NULL);
+}
+
+/*
+ * The clients served: loopback, the gateway's own addresses and the
+ * subnets its interfaces connect to, the configuration's allow from
+ * lines; or everyone after allow from any.  An address no rule allows is
+ * refused.
+ */
+struct prefix_table *
+prefix_client_table(const struct dns44_conf *c, const struct msg_ifaddrs *ifa)
+{
+	struct prefix_table	*t;
+	size_t			 i;
+
+	if ((t = prefix_new()) == NULL)
+		return (NULL);
+	if (c->client_any && prefix_add(t, 0, 0, PREFIX_ALLOW, PREFIX_CONF,
+	    "allow from any") == -1)
+		goto fail;
+	if (prefix_add(t, INADDR_LOOPBACK, 8, PREFIX_ALLOW, PREFIX_BUILTIN,
+	    "loopback") == -1)
+		goto fail;
+	for (i = 0; ifa != NULL && i < ifa->count; i++)
+		if (prefix_add(t, ntohl(ifa->addrs[i].local), 32, PREFIX_ALLOW,
+		    PREFIX_LOCAL, "local address") == -1 ||
+		    prefix_add(t, ntohl(ifa->addrs[i].peer),
+		    ifa->addrs[i].prefixlen, PREFIX_ALLOW, PREFIX_LOCAL,
+		    "connected subnet") == -1)
+			goto fail;
+	if (prefix_add_conf(t, c->client_nets, c->client_net_count) == -1 ||
+	    prefix_compile(t) == -1)
+		goto fail;
+	return (t);
+ fail:
+	prefix_free(t);
+	return (NULL);
+}
