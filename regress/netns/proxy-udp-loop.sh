@@ -14,7 +14,11 @@
 . "$srcdir/regress/lib/proxyworld.sh"
 pw_setup socat
 pw_dnsmasq
-pw_start d </dev/null
+# 127.0.0.1 is opened on purpose, so that only the loop protection, which
+# no configuration opens, stands between a datagram and ports 53 and 4480.
+pw_start d <<'EOF'
+proxy allow 127.0.0.1/32
+EOF
 
 # listen PORT: what reaches the gateway's 127.0.0.1:PORT goes to a file.
 listen() {
@@ -48,12 +52,12 @@ logged "proxy: \[\+\] $(flow UDP - loop.test "$loop" 7)\$" &&
 
 send 53 fifty-three
 logged "proxy: $(flow UDP - loop.test "$loop" 53): $(re \
-    "dial 127.0.0.1:53: not dialling a DNS port on loopback")\$" &&
+    "dial 127.0.0.1:53: not dialling a DNS port on loopback; dropped")\$" &&
     ok "port 53: refused and logged" ||
     fail "port 53: $(grep -F ']:53' "$DLOG")"
 send 4480 own
 logged "proxy: $(flow UDP - loop.test "$loop" 4480): $(re \
-    "dial 127.0.0.1:4480: not dialling the proxy's own listener")\$" &&
+    "dial 127.0.0.1:4480: not dialling the proxy's own listener; dropped")\$" &&
     ok "port 4480: refused and logged" ||
     fail "port 4480: $(grep -F ']:4480' "$DLOG")"
 
