@@ -8,10 +8,8 @@
  * in-memory tables (name -> entry, address -> entry, a bitmap of the
  * addresses in use and the list of entries by last answer), the choice of
  * an address for a new name, the reuse of old entries when the range is
- * full, the clients that hold entries (a bounded table: each one's count,
- * its own list and its allowance of new names, so that one client's flood
- * recycles its own entries and not another's), and the calls of
- * include/map.h.  The tdb file that makes the map outlive the process is
+ * full (in the order map_client.c's accounts of the clients decide), and
+ * the calls of include/map.h.  The tdb file that makes the map outlive the process is
  * map_db.c's: each new name is stored there before map_assign returns it.
  */
 
@@ -68,16 +66,6 @@ static void	map_bit_clear(struct map *, uint32_t);
 static uint32_t	map_find_free(const struct map *, uint32_t);
 static struct map_entry *map_victim(struct map *, time_t, uint32_t);
 static void	map_touch(struct map *, struct map_entry *, time_t);
-static struct map_client *map_client_get(struct map *, uint32_t, time_t);
-static void	map_client_put(struct map *, struct map_client *);
-static void	map_client_attach(struct map_entry *, struct map_client *);
-static void	map_client_detach(struct map *, struct map_entry *);
-static void	map_client_answered(struct map *, struct map_entry *,
-		    struct map_client *, time_t, uint32_t);
-static int	map_client_take(struct map *, struct map_client *, time_t);
-static int	map_client_over(const struct map *, const struct map_client *);
-static struct map_entry *map_client_victim(struct map_client *);
-static struct map_entry *map_heaviest_victim(struct map *);
 static int	map_cmp_sortkey(const void *, const void *);
 static int	map_sort(struct map *);
 static void	map_free(struct map *);
@@ -544,205 +532,6 @@ map_lookup_addr(struct map *m, uint32_t addr)
 	return (NULL);
 }
 
-/*
- * The client of an address, made if new and the table has room; past
- * MAP_CLIENTS_MAX every newcomer is counted as "rest", one client for
- * all of them.  A new client may make a burst of names at once.
- */
-static struct map_client *
-map_client_get(struct map *m, uint32_t addr, time_t now)
-{
-	struct map_client	*c;
-	size_t			 b;
-
-	b = siphash(m->name_key, &addr, sizeof(addr)) % MAP_CLIENT_BUCKETS;
-	for (c = m->clients[b]; c != NULL; c = c->next)
-		if (c->addr == addr)
-			return (c);
-	if (m->nclients >= MAP_CLIENTS_MAX ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
-		c = &m->rest;
-		if (c->count == 0 && c->refill == 0) {
-			c->tokens = m->burst;
-			c->refill = now;
-		}
-		return (c);
-	}
-	TAILQ_INIT(&c->lru);
-	c->addr = addr;
-	c->tokens = m->burst;
-	c->refill = now;
-	c->next = m->clients[b];
-	m->clients[b] = c;
-	m->nclients++;
-	return (c);
-}
-
-/* Forget a client that holds nothing. */
-static void
-map_client_put(struct map *m, struct map_client *c)
-{
-	struct map_client	**pp;
-
-	if (c->count > 0 || c == &m->rest)
-		return;
-	pp = &m->clients[siphash(m->name_key, &c->addr, sizeof(c->addr)) %
-	    MAP_CLIENT_BUCKETS];
-	while (*pp != c)
-		pp = &(*pp)->next;
-	*pp = c->next;
-	m->nclients--;
-	free(c);
-}
-
-static void
-map_client_attach(struct map_entry *e, struct map_client *c)
-{
-	e->client = c;
-	c->count++;
-	TAILQ_INSERT_HEAD(&c->lru, e, clru);
-}
-
-static void
-map_client_detach(struct map *m, struct map_entry *e)
-{
-	struct map_client	*c;
-
-	if ((c = e->client) == NULL)
-		return;
-	TAILQ_REMOVE(&c->lru, e, clru);
-	c->count--;
-	e->client = NULL;
-	map_client_put(m, c);
-}
-
-/*
- * An entry is answered to c.  It is c's when nobody else's answer giving
- * it may still be cached; while another client's may, it belongs to no
- * client, so that neither one's share can make it go young.
- */
-static void
-map_client_answered(struct map *m, struct map_entry *e,
-    struct map_client *c, time_t now, uint32_t hold_s)
-{
-	int	live;
-
-	if (e->client == c)
-		return;
-	live = now >= e->answered && now - e->answered < (time_t)hold_s;
-	if (e->client == NULL && live && e->answered != 0)
-		return;
-	map_client_detach(m, e);
-	if (!live || e->answered == 0)
-		map_client_attach(e, c);
-}
-
-/* One new name off c's allowance; 0 when it has none left. */
-static int
-map_client_take(struct map *m, struct map_client *c, time_t now)
-{
-	uint64_t	t;
-
-	if (m->rate == 0)
-		return (1);
-	if (now < c->refill)
-		c->refill = now;	/* the clock went back */
-	if (now > c->refill) {
-		t = (uint64_t)c->tokens + (uint64_t)m->rate *
-		    (uint64_t)(now - c->refill);
-		c->tokens = t > m->burst ? m->burst : (uint32_t)t;
-		c->refill = now;
-	}
-	if (c->tokens == 0)
-		return (0);
-	c->tokens--;
-	return (1);
-}
-
-/*
- * A client's share of the range: the range over the clients that hold
- * entries, so one client alone (a forwarder) may use all of it.
- */
-uint32_t
-map_client_share(const struct map *m)
-{
-	size_t	n;
-
-	n = m->nclients + (m->rest.count > 0 ? 1 : 0);
-	if (n <= 1)
-		return (m->size);
-	return (m->size / n > 0 ? m->size / n : 1);
-}
-
-static int
-map_client_over(const struct map *m, const struct map_client *c)
-{
-	return (c->count > map_client_share(m));
-}
-
-/* A client's least recently answered entry without a connection. */
-static struct map_entry *
-map_client_victim(struct map_client *c)
-{
-	struct map_entry	*e;
-
-	TAILQ_FOREACH_REVERSE(e, &c->lru, map_clru, clru)
-		if (e->conns == 0)
-			return (e);
-	return (NULL);
-}
-
-/*
- * The least recently answered entry of the client that holds the most
- * beyond its share, however young.  Only when the range is full, so a
- * walk of the table.
- */
-static struct map_entry *
-map_heaviest_victim(struct map *m)
-{
-	struct map_client	*c, *best = NULL;
-	size_t			 b;
-
-	if (map_client_over(m, &m->rest))
-		best = &m->rest;
-	for (b = 0; b < MAP_CLIENT_BUCKETS; b++)
-		for (c = m->clients[b]; c != NULL; c = c->next)
-			if (map_client_over(m, c) &&
-			    (best == NULL || c->count > best->count) &&
-			    map_client_victim(c) != NULL)
-				best = c;
-	return (best != NULL ? map_client_victim(best) : NULL);
-}
-
-/* New names a second each client may make, after a burst; 0: no limit. */
-void
-map_set_rate(struct map *m, uint32_t rate, uint32_t burst)
-{
-	m->rate = rate;
-	m->burst = burst > 0 ? burst : 1;
-}
-
-/* Clients holding entries, the rest counted as one. */
-size_t
-map_clients(const struct map *m)
-{
-	return (m->nclients + (m->rest.count > 0 ? 1 : 0));
-}
-
-/* Entries a client holds. */
-uint32_t
-map_client_count(struct map *m, uint32_t addr)
-{
-	struct map_client	*c;
-	size_t			 b;
-
-	b = siphash(m->name_key, &addr, sizeof(addr)) % MAP_CLIENT_BUCKETS;
-	for (c = m->clients[b]; c != NULL; c = c->next)
-		if (c->addr == addr)
-			return (c->count);
-	return (0);
-}
-
 /* map_assign_client for no client in particular. */
 struct map_entry *
 map_assign(struct map *m, const char *name, time_t now, uint32_t hold_s)
@@ -819,7 +608,7 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 	/* Who holds more than a share pays first: itself, or the heaviest. */
 	if (c != NULL && map_client_over(m, c))
 		old = map_client_victim(c);
-	if (old == NULL && (old = map_heaviest_victim(m)) != NULL &&
+	if (old == NULL && (old = map_client_heaviest(m)) != NULL &&
 	    c != NULL && !charged && now >= old->answered &&
 	    now - old->answered < (time_t)hold_s &&
 	    !map_client_take(m, c, now)) {

@@ -3,8 +3,9 @@
  * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
  */
 /*
- * map_local.h: what map.c (the tables) and map_db.c (the tdb file) share,
- * and nothing else: the map itself and the calls each makes of the other.
+ * map_local.h: what map.c (the tables), map_client.c (the clients) and
+ * map_db.c (the tdb file) share, and nothing else: the map itself and the
+ * calls each makes of the others.
  * The map's users see include/map.h only.
  */
 
@@ -67,6 +68,18 @@ struct map_entry *map_entry_new(const char *, size_t, uint32_t);
 int		 map_bit_isset(const struct map *, uint32_t);
 void		 map_load_add(struct map *, struct map_entry *);
 void		 map_load_reset(struct map *);
+
+/* map_client.c */
+struct map_client *map_client_get(struct map *, uint32_t, time_t);
+void		 map_client_put(struct map *, struct map_client *);
+void		 map_client_attach(struct map_entry *, struct map_client *);
+void		 map_client_detach(struct map *, struct map_entry *);
+void		 map_client_answered(struct map *, struct map_entry *,
+		    struct map_client *, time_t, uint32_t);
+int		 map_client_take(struct map *, struct map_client *, time_t);
+int		 map_client_over(const struct map *, const struct map_client *);
+struct map_entry *map_client_victim(struct map_client *);
+struct map_entry *map_client_heaviest(struct map *);
 
 /* map_db.c */
 int		 map_db_open(struct map *, char *, size_t);

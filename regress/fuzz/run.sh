@@ -31,10 +31,10 @@ parse_c=$builddir/src/parse.c
 
 # The pieces under test, built once with fuzzer coverage.
 objs=
-for f in "$srcdir/src/answer.c" "$srcdir/src/map.c" "$srcdir/src/map_db.c" \
-    "$srcdir/src/siphash.c" "$srcdir/src/log.c" "$srcdir/src/msg.c" \
-    "$srcdir/src/conf.c" "$srcdir/src/upstream.c" "$srcdir/src/resolve.c" \
-    "$parse_c"; do
+for f in "$srcdir/src/answer.c" "$srcdir/src/map.c" \
+    "$srcdir/src/map_client.c" "$srcdir/src/map_db.c" "$srcdir/src/siphash.c" \
+    "$srcdir/src/log.c" "$srcdir/src/msg.c" "$srcdir/src/conf.c" \
+    "$srcdir/src/upstream.c" "$srcdir/src/resolve.c" "$parse_c"; do
 	o=$work/$(basename "$f" .c).o
 	# shellcheck disable=SC2086
 	clang $CFLAGS -fsanitize=fuzzer-no-link -c "$f" -o "$o" ||
