@@ -48,7 +48,6 @@
 
 #define PROXY_SWEEP_MS		1000	/* idle connections looked for */
 #define PROXY_FD_SLACK		16	/* beside those open at start-up */
-#define PROXY_RATELOG_MS	1000	/* between two lines of one kind */
 #define PROXY_FLOW_MAX		(LOG_NAME_MAX + 96)
 #define PROXY_CTL_LOW		(256 * 1024)	/* a listing refills below */
 #define PROXY_CTL_PENDING	64	/* control requests waiting */
@@ -91,12 +90,12 @@ static int			 proxy_ctl_nreqs;
 static struct ctl_conn		*proxy_ctl_snap;
 static size_t			 proxy_ctl_nsnap;
 static size_t			 proxy_ctl_sent;
-static struct proxy_rate	 proxy_ctl_rate;
+static struct log_rate	 proxy_ctl_rate;
 static struct msg_ifaddrs	 proxy_ifaddrs;	/* the gateway's own */
 static struct prefix_table	*proxy_dests;	/* where it may dial */
 static struct prefix_table	*proxy_clients;	/* whom it serves */
-static struct proxy_rate	 proxy_rl_client;
-static struct proxy_rate	 proxy_rl_dest[PROXY_DEST_KINDS];
+static struct log_rate	 proxy_rl_client;
+static struct log_rate	 proxy_rl_dest[PROXY_DEST_KINDS];
 
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
@@ -264,31 +263,6 @@ proxy_now(void)
 	return ((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-void
-proxy_ratelog(struct proxy_rate *r, int pri, const char *fmt, ...)
-{
-	char		 line[2048];
-	va_list		 ap;
-	uint64_t	 now = proxy_now();
-
-	if (pri == LOG_DEBUG && !log_getverbose())
-		return;
-	if (r->last != 0 && now - r->last < PROXY_RATELOG_MS) {
-		r->suppressed++;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (r->suppressed > 0)
-		logit(pri, "%s (%u more like it suppressed)", line,
-		    r->suppressed);
-	else
-		logit(pri, "%s", line);
-	r->last = now;
-	r->suppressed = 0;
-}
-
 /*
  * "TCP 10.0.0.2:37746 <=> [example.test(172.24.222.11)]:443", the seed's
  * journal shape, the domain escaped (log_name()) so that no name can
@@ -386,7 +360,7 @@ proxy_client_allowed(const char *proto, const struct sockaddr_in *client,
 	if (r != NULL && r->verdict == PREFIX_ALLOW)
 		return (1);
 	proxy_stats.refused_clients++;
-	proxy_ratelog(&proxy_rl_client, LOG_NOTICE,
+	log_rate(&proxy_rl_client, LOG_NOTICE,
 	    "%s: client not in the allowed networks; %s",
 	    proxy_flow(proto, client, NULL, virt),
 	    strcmp(proto, "TCP") == 0 ? "reset" : "dropped");
@@ -456,7 +430,7 @@ proxy_dest_filter(struct proxy_relay *r, const uint32_t *addrs, size_t n,
 			continue;
 		}
 		inet_ntop(AF_INET, &dst.sin_addr, real, sizeof(real));
-		proxy_ratelog(&proxy_rl_dest[kind], LOG_NOTICE,
+		log_rate(&proxy_rl_dest[kind], LOG_NOTICE,
 		    "%s: dial %s:%u: %s%s", proxy_relay_flow(r), real,
 		    ntohs(dst.sin_port), why, kept > 0 || i + 1 < n ? "" :
 		    r->proto == IPPROTO_TCP ? "; reset" : "; dropped");
@@ -553,7 +527,7 @@ proxy_ctl_request(uint32_t type, uint32_t id)
 	    (cr = calloc(1, sizeof(*cr))) == NULL) {
 		if (chan_compose(&proxy_peer, MSG_CTL_FAIL, id, -1, busy,
 		    sizeof(busy)) == -1)
-			proxy_ratelog(&proxy_ctl_rate, LOG_WARNING,
+			log_rate(&proxy_ctl_rate, LOG_WARNING,
 			    "control: no room to answer the dns process");
 		return;
 	}

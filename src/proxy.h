@@ -48,11 +48,6 @@ struct proxy_wait {
 };
 
 /* A kind of log line that a flood must not repeat more than once a second. */
-struct proxy_rate {
-	uint64_t		 last;		/* ms */
-	unsigned int		 suppressed;
-};
-
 /* How far a connection or session got; TCP dials, UDP asks for a socket. */
 enum proxy_state {
 	PROXY_LOOKUP,			/* asking the dns process */
@@ -86,8 +81,6 @@ struct proxy_relay {
 int		 proxy_fd_room(unsigned int);
 void		 proxy_fd_freed(void);
 uint64_t	 proxy_now(void);
-void		 proxy_ratelog(struct proxy_rate *, int, const char *, ...)
-		    __attribute__((__format__ (printf, 3, 4)));
 const char	*proxy_flow(const char *, const struct sockaddr_in *,
 		    const char *, const struct sockaddr_in *);
 const char	*proxy_relay_flow(const struct proxy_relay *);

@@ -39,7 +39,7 @@ struct proxy_client {
 
 static LIST_HEAD(, proxy_client) proxy_clients[PROXY_CLIENT_BUCKETS];
 static uint8_t			 proxy_client_key[SIPHASH_KEY_LEN];
-static struct proxy_rate	 proxy_rl_client_tcp, proxy_rl_client_udp;
+static struct log_rate	 proxy_rl_client_tcp, proxy_rl_client_udp;
 static uint64_t			 proxy_client_refused_tcp;
 static uint64_t			 proxy_client_refused_udp;
 
@@ -92,7 +92,7 @@ proxy_client_take(const struct sockaddr_in *client, int proto)
 	if (proto == IPPROTO_TCP) {
 		if (c->tcp >= conf->client_conn) {
 			proxy_client_refused_tcp++;
-			proxy_ratelog(&proxy_rl_client_tcp, LOG_WARNING,
+			log_rate(&proxy_rl_client_tcp, LOG_WARNING,
 			    "TCP: %s has %u connections open, its limit; "
 			    "refusing more", inet_ntop(AF_INET,
 			    &client->sin_addr, a, sizeof(a)), c->tcp);
@@ -102,7 +102,7 @@ proxy_client_take(const struct sockaddr_in *client, int proto)
 	} else {
 		if (c->udp >= conf->client_sessions) {
 			proxy_client_refused_udp++;
-			proxy_ratelog(&proxy_rl_client_udp, LOG_WARNING,
+			log_rate(&proxy_rl_client_udp, LOG_WARNING,
 			    "UDP: %s has %u sessions open, its limit; "
 			    "dropping datagrams of new ones", inet_ntop(AF_INET,
 			    &client->sin_addr, a, sizeof(a)), c->udp);

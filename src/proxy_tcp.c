@@ -74,7 +74,7 @@ static uint32_t			 proxy_ntcp;
 static int			 proxy_tcp_full;	/* accept off */
 static int			 proxy_pool[PROXY_PIPE_POOL][2];
 static int			 proxy_npool;
-static struct proxy_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
+static struct log_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
 				 proxy_rl_tcp_fd, proxy_rl_tcp_virt,
 				 proxy_rl_tcp_dial, proxy_rl_tcp_err;
 
@@ -120,7 +120,7 @@ proxy_tcp_accept(int fd, short ev, void *arg)
 	(void)arg;
 	for (i = 0; i < PROXY_ACCEPT_BATCH; i++) {
 		if (!proxy_fd_room(PROXY_TCP_FDS * (n + 1))) {
-			proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
+			log_rate(&proxy_rl_tcp_fd, LOG_ERR,
 			    "TCP: %u connections and %u UDP sessions hold "
 			    "all the descriptors; accepting again when one "
 			    "closes", proxy_ntcp + n, proxy_udp_count());
@@ -138,13 +138,13 @@ proxy_tcp_accept(int fd, short ev, void *arg)
 			continue;
 		if (errno == EMFILE || errno == ENFILE) {
 			/* Level-triggered: it would spin until then. */
-			proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR,
+			log_rate(&proxy_rl_tcp_fd, LOG_ERR,
 			    "TCP: accept: %s; pausing for 1s",
 			    strerror(errno));
 			event_del(&proxy_ev_tcp);
 			evtimer_add(&proxy_ev_resume, &tv);
 		} else if (errno != EAGAIN)
-			proxy_ratelog(&proxy_rl_tcp_err, LOG_ERR,
+			log_rate(&proxy_rl_tcp_err, LOG_ERR,
 			    "TCP: accept: %s", strerror(errno));
 		break;
 	}
@@ -165,7 +165,7 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 	len = sizeof(virt);
 	if (getsockname(s, (struct sockaddr *)&virt, &len) == -1 ||
 	    virt.sin_family != AF_INET) {
-		proxy_ratelog(&proxy_rl_tcp_err, LOG_ERR,
+		log_rate(&proxy_rl_tcp_err, LOG_ERR,
 		    "TCP: getsockname: %s", strerror(errno));
 		close(s);
 		return;
@@ -175,14 +175,14 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 		return;
 	}
 	if (proxy_ntcp >= conf->max_conn) {
-		proxy_ratelog(&proxy_rl_tcp_full, LOG_ERR,
+		log_rate(&proxy_rl_tcp_full, LOG_ERR,
 		    "TCP: %u connections open, refusing more", proxy_ntcp);
 		proxy_tcp_rst(s);
 		return;
 	}
 	if (!proxy_in_range(&virt)) {
 		/* Dialled the listener itself, not through TPROXY. */
-		proxy_ratelog(&proxy_rl_tcp_virt, LOG_INFO,
+		log_rate(&proxy_rl_tcp_virt, LOG_INFO,
 		    "%s: not a virtual address",
 		    proxy_flow("TCP", client, NULL, &virt));
 		proxy_tcp_rst(s);
@@ -194,7 +194,7 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->r.pa = proxy_addr_get(virt.sin_addr.s_addr)) == NULL) {
-		proxy_ratelog(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
+		log_rate(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
 		    strerror(errno));
 		free(c);
 		proxy_client_put(client, IPPROTO_TCP);
@@ -259,20 +259,20 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	struct proxy_tcp	*c = w->arg;
 
 	if (domain == NULL) {
-		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
+		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: no domain has this address",
 		    proxy_flow("TCP", &c->r.client, NULL, &c->r.virt));
 		proxy_tcp_close(c, 1);
 		return;
 	}
 	if ((c->r.domain = strdup(domain)) == NULL) {
-		proxy_ratelog(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
+		log_rate(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
 		    strerror(errno));
 		proxy_tcp_close(c, 1);
 		return;
 	}
 	if (naddrs == 0) {
-		proxy_ratelog(&proxy_rl_tcp_miss, LOG_INFO,
+		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: no real address", proxy_relay_flow(&c->r));
 		proxy_tcp_close(c, 1);
 		return;
@@ -310,7 +310,7 @@ proxy_tcp_dial(struct proxy_tcp *c)
 
 		now = proxy_now();
 		if (now >= c->dial_end) {
-			proxy_ratelog(&proxy_rl_tcp_dial, LOG_INFO,
+			log_rate(&proxy_rl_tcp_dial, LOG_INFO,
 			    "%s: dial timeout reached, %d address(es) "
 			    "not tried", proxy_relay_flow(&c->r),
 			    c->naddrs - c->next + 1);
@@ -320,7 +320,7 @@ proxy_tcp_dial(struct proxy_tcp *c)
 		    0);
 		if (s == -1 || (connect(s, (struct sockaddr *)&c->r.real,
 		    sizeof(c->r.real)) == -1 && errno != EINPROGRESS)) {
-			proxy_ratelog(&proxy_rl_tcp_dial, LOG_INFO,
+			log_rate(&proxy_rl_tcp_dial, LOG_INFO,
 			    "%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
 			    real, ntohs(c->r.real.sin_port), strerror(errno));
 			if (s != -1)
@@ -363,7 +363,7 @@ proxy_tcp_dialled(int fd, short ev, void *arg)
 		proxy_tcp_connected(c);
 		return;
 	}
-	proxy_ratelog(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s:%u: %s",
+	log_rate(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s:%u: %s",
 	    proxy_relay_flow(&c->r), inet_ntop(AF_INET, &c->r.real.sin_addr,
 	    real, sizeof(real)), ntohs(c->r.real.sin_port), why);
 	close(c->sfd);
@@ -379,7 +379,7 @@ proxy_tcp_connected(struct proxy_tcp *c)
 	/* Pipes only now: a connection being set up costs no more fds. */
 	if (proxy_pipe_get(c->up.pipe) == -1 ||
 	    proxy_pipe_get(c->down.pipe) == -1) {
-		proxy_ratelog(&proxy_rl_tcp_fd, LOG_ERR, "%s: pipe: %s",
+		log_rate(&proxy_rl_tcp_fd, LOG_ERR, "%s: pipe: %s",
 		    proxy_relay_flow(&c->r), strerror(errno));
 		proxy_tcp_close(c, 1);
 		return;
@@ -430,7 +430,7 @@ proxy_tcp_io(int fd, short ev, void *arg)
 	    (c->down.want & EV_READ) | (c->up.want & EV_WRITE));
 	return;
  failed:
-	proxy_ratelog(&proxy_rl_tcp_err, LOG_DEBUG, "%s: %s",
+	log_rate(&proxy_rl_tcp_err, LOG_DEBUG, "%s: %s",
 	    proxy_relay_flow(&c->r), strerror(errno));
 	proxy_tcp_close(c, 1);
 }

@@ -72,7 +72,7 @@ static size_t			 proxy_udp_queued;	/* bytes */
 static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
 static struct iovec		 proxy_iov[PROXY_UDP_BATCH];
 static struct mmsghdr		 proxy_mmsg[PROXY_UDP_BATCH];
-static struct proxy_rate	 proxy_rl_udp_miss, proxy_rl_udp_full,
+static struct log_rate	 proxy_rl_udp_miss, proxy_rl_udp_full,
 				 proxy_rl_udp_virt, proxy_rl_udp_fd,
 				 proxy_rl_udp_dial, proxy_rl_udp_err;
 
@@ -192,7 +192,7 @@ proxy_udp_read(int fd, short ev, void *arg)
 			if (errno == EINTR)
 				continue;
 			if (errno != EAGAIN)
-				proxy_ratelog(&proxy_rl_udp_err, LOG_ERR,
+				log_rate(&proxy_rl_udp_err, LOG_ERR,
 				    "UDP: recvmsg: %s", strerror(errno));
 			return;
 		}
@@ -226,7 +226,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		return;
 	}
 	if (!proxy_in_range(virt) || virt->sin_port == 0) {
-		proxy_ratelog(&proxy_rl_udp_virt, LOG_INFO,
+		log_rate(&proxy_rl_udp_virt, LOG_INFO,
 		    "%s: not a virtual address; dropped",
 		    proxy_flow("UDP", client, NULL, virt));
 		return;
@@ -235,19 +235,19 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		return;
 	/* The parent makes no reply socket to a client inside the range. */
 	if (proxy_in_range(client)) {
-		proxy_ratelog(&proxy_rl_udp_virt, LOG_INFO,
+		log_rate(&proxy_rl_udp_virt, LOG_INFO,
 		    "%s: a client inside the range; dropped",
 		    proxy_flow("UDP", client, NULL, virt));
 		return;
 	}
 	if (proxy_nudp >= conf->max_sessions) {
-		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
+		log_rate(&proxy_rl_udp_full, LOG_ERR,
 		    "UDP: %u sessions open, dropping datagrams of new ones",
 		    proxy_nudp);
 		return;
 	}
 	if (!proxy_fd_room(PROXY_UDP_FDS)) {
-		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
+		log_rate(&proxy_rl_udp_full, LOG_ERR,
 		    "UDP: %u connections and %u sessions hold all the "
 		    "descriptors; dropping datagrams of new sessions",
 		    proxy_tcp_count(), proxy_nudp);
@@ -256,13 +256,13 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	if (!proxy_client_take(client, IPPROTO_UDP))
 		return;
 	if ((pa = proxy_addr_get(virt->sin_addr.s_addr)) == NULL) {
-		proxy_ratelog(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
+		log_rate(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
 		    strerror(errno));
 		proxy_client_put(client, IPPROTO_UDP);
 		return;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		proxy_ratelog(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
+		log_rate(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
 		    strerror(errno));
 		proxy_addr_put(pa);
 		proxy_client_put(client, IPPROTO_UDP);
@@ -312,7 +312,7 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 		/* A full socket buffer drops, like the network would. */
 		s->dropped++;
 		if (errno != EAGAIN && errno != ENOBUFS)
-			proxy_ratelog(&proxy_rl_udp_err, LOG_DEBUG,
+			log_rate(&proxy_rl_udp_err, LOG_DEBUG,
 			    "%s: send: %s", proxy_relay_flow(&s->r),
 			    strerror(errno));
 		return;
@@ -332,20 +332,20 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	char			 real[INET_ADDRSTRLEN];
 
 	if (domain == NULL) {
-		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
+		log_rate(&proxy_rl_udp_miss, LOG_INFO,
 		    "%s: no domain has this address; dropped",
 		    proxy_flow("UDP", &s->r.client, NULL, &s->r.virt));
 		proxy_udp_close(s);
 		return;
 	}
 	if ((s->r.domain = strdup(domain)) == NULL) {
-		proxy_ratelog(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
+		log_rate(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
 		    strerror(errno));
 		proxy_udp_close(s);
 		return;
 	}
 	if (naddrs == 0) {
-		proxy_ratelog(&proxy_rl_udp_miss, LOG_INFO,
+		log_rate(&proxy_rl_udp_miss, LOG_INFO,
 		    "%s: no real address; dropped", proxy_relay_flow(&s->r));
 		proxy_udp_close(s);
 		return;
@@ -361,14 +361,14 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real));
 	if ((s->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) == -1) {
-		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: socket: %s",
+		log_rate(&proxy_rl_udp_fd, LOG_ERR, "%s: socket: %s",
 		    proxy_relay_flow(&s->r), strerror(errno));
 		proxy_udp_close(s);
 		return;
 	}
 	if (connect(s->ufd, (struct sockaddr *)&s->r.real,
 	    sizeof(s->r.real)) == -1) {
-		proxy_ratelog(&proxy_rl_udp_dial, LOG_INFO,
+		log_rate(&proxy_rl_udp_dial, LOG_INFO,
 		    "%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
 		    ntohs(s->r.real.sin_port), strerror(errno));
 		proxy_udp_close(s);
@@ -383,7 +383,7 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	if (proxy_parent_compose(MSG_REPLY_SOCK_REQ, s->req.id, &rs,
 	    sizeof(rs)) == -1) {
 		/* A flood of new sessions: this one goes, not the proxy. */
-		proxy_ratelog(&proxy_rl_udp_full, LOG_ERR,
+		log_rate(&proxy_rl_udp_full, LOG_ERR,
 		    "%s: asking the parent for a reply socket: %s; dropped",
 		    proxy_relay_flow(&s->r), strerror(errno));
 		proxy_udp_close(s);
@@ -411,7 +411,7 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 	    rs->client.sin_port != s->r.client.sin_port)
 		fatalx("reply socket for the wrong session");
 	if (fd == -1) {
-		proxy_ratelog(&proxy_rl_udp_fd, LOG_ERR, "%s: reply socket: %s",
+		log_rate(&proxy_rl_udp_fd, LOG_ERR, "%s: reply socket: %s",
 		    proxy_relay_flow(&s->r), strerror(rs->error));
 		proxy_udp_close(s);
 		return;
@@ -485,7 +485,7 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 		if ((n = recvmmsg(from, proxy_mmsg, PROXY_UDP_BATCH,
 		    MSG_DONTWAIT, NULL)) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				proxy_ratelog(&proxy_rl_udp_err, LOG_DEBUG,
+				log_rate(&proxy_rl_udp_err, LOG_DEBUG,
 				    "%s: %s", proxy_relay_flow(&s->r),
 				    strerror(errno));
 			break;
