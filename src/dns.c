@@ -4,11 +4,12 @@
  */
 /*
  * dns.c: the dns process.  Unprivileged and chrooted in the database
- * directory, it owns the map, answers DNS queries over UDP and TCP,
- * forwards what it does not answer itself to the upstream resolvers,
- * tells the proxy which domain and real addresses lie behind a virtual
- * address, and serves the control socket.  Clients outside the allowed
- * networks (prefix.c builds the table) get REFUSED and nothing else.
+ * directory, it owns the map, answers DNS queries over UDP and those
+ * dns_tcp.c reads from its TCP clients, forwards what it does not answer
+ * itself to the upstream resolvers, tells the proxy which domain and real
+ * addresses lie behind a virtual address, and serves the control socket.
+ * Clients outside the allowed networks (prefix.c builds the table) get
+ * REFUSED and nothing else.
  */
 
 #include "config.h"
@@ -27,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
 #include "answer.h"
@@ -45,39 +45,7 @@
 #define DNS_UDP_BATCH		32		/* datagrams per system call */
 #define DNS_UDP_ROUNDS		4		/* system calls per wake-up */
 #define DNS_UDP_QUERY_MAX	4096		/* larger is not a query */
-#define DNS_TCP_OUT_MAX		(256 * 1024)	/* unread answers */
-#define DNS_WARN_INTERVAL	10		/* seconds between warnings */
 #define DNS_REFUSED_INTERVAL	1		/* between refusal lines */
-
-struct dns_tcp;
-
-/* A query waiting for the upstreams. */
-struct dns_query {
-	TAILQ_ENTRY(dns_query)	 entry;		/* of its TCP client */
-	struct upstream_req	*req;
-	ldns_pkt		*query;
-	struct dns_tcp		*tcp;		/* NULL for UDP */
-	int			 udp_fd;
-	struct sockaddr_in	 client;
-	size_t			 limit;
-};
-
-struct dns_tcp {
-	TAILQ_ENTRY(dns_tcp)	 entry;
-	TAILQ_HEAD(, dns_query)	 queries;
-	struct bufferevent	*bev;
-	struct event		 ev_query;	/* the query being read */
-	struct sockaddr_in	 client;
-	int			 closing;	/* when the answers are out */
-	int			 refused;	/* not an allowed client */
-};
-
-/* What dns_handle() leaves a TCP client to do. */
-enum dns_next {
-	DNS_NEXT_READ,			/* read the next query */
-	DNS_NEXT_CLOSE,			/* close after the answer */
-	DNS_NEXT_DROP,			/* close now: not a query at all */
-};
 
 /* A lookup from the proxy waiting for the real addresses. */
 struct dns_lookup {
@@ -86,32 +54,19 @@ struct dns_lookup {
 	char			 name[WIRE_TEXT_MAX + 1];
 };
 
-struct dns_listener {
-	struct event		 ev;
-	int			 fd;
-};
-
 static struct chan		 dns_parent;
 static struct chan		 dns_peer;
 static struct proc_start	 dns_socks;
-static struct event_base	*dns_base;
+struct event_base		*dns_base;
 struct map			*dns_map;
 struct ctl_stats_dns		 dns_stats;
 static struct event		 dns_ev_sync;
 static struct dns_listener	 dns_udp[CONF_MAX_DNS_LISTEN];
-static struct dns_listener	 dns_tcpl[CONF_MAX_DNS_LISTEN];
-static TAILQ_HEAD(, dns_tcp)	 dns_tcp_clients =
-    TAILQ_HEAD_INITIALIZER(dns_tcp_clients);
-static uint32_t			 dns_ntcp;
 static time_t			 dns_full_warned;
-static struct log_rate		 dns_rl_tcp_full;
-static struct log_rate		 dns_rl_tcp_slow;
-static struct log_rate		 dns_rl_tcp_bad;
 static struct log_rate		 dns_rl_lookup;
 static struct log_rate		 dns_rl_send;
 static struct log_rate		 dns_rl_mem;
 static time_t			 dns_limit_warned;
-static time_t			 dns_tcp_warned;
 static struct msg_ifaddrs	 dns_ifaddrs;	/* the gateway's own */
 static struct prefix_table	*dns_clients;	/* whom it serves */
 static time_t			 dns_refused_logged;
@@ -133,14 +88,6 @@ static void	dns_sync(int, short, void *);
 static void	dns_evicted(const struct map_entry *, void *);
 static void	dns_udp_read(int, short, void *);
 static void	dns_udp_flush(void);
-static void	dns_tcp_accept(int, short, void *);
-static void	dns_tcp_read(struct bufferevent *, void *);
-static void	dns_tcp_write(struct bufferevent *, void *);
-static void	dns_tcp_event(struct bufferevent *, short, void *);
-static void	dns_tcp_free(struct dns_tcp *);
-static void	dns_tcp_deadline(int, short, void *);
-static enum dns_next dns_handle(const uint8_t *, size_t, struct dns_tcp *,
-		    int, const struct sockaddr_in *);
 static void	dns_forwarded(ldns_pkt *, void *);
 static void	dns_count(const struct answer *);
 static void	dns_count_rcode(int);
@@ -150,7 +97,6 @@ static void	dns_lookup(uint32_t, const struct msg_lookup *);
 static void	dns_resolved(const uint32_t *, size_t, int, uint32_t, void *);
 static void	dns_stop(void) __attribute__((__noreturn__));
 static void	dns_policy(void);
-static int	dns_client_allowed(const struct sockaddr_in *);
 static void	dns_refuse(const uint8_t *, size_t, struct dns_tcp *, int,
 		    const struct sockaddr_in *);
 
@@ -210,12 +156,7 @@ dns_main(int foreground, int verbose)
 		    dns_udp_read, NULL);
 		event_add(&dns_udp[i].ev, NULL);
 	}
-	for (i = 0; i < dns_socks.ndns_tcp; i++) {
-		dns_tcpl[i].fd = dns_socks.dns_tcp[i];
-		event_set(&dns_tcpl[i].ev, dns_tcpl[i].fd,
-		    EV_READ | EV_PERSIST, dns_tcp_accept, NULL);
-		event_add(&dns_tcpl[i].ev, NULL);
-	}
+	dns_tcp_init(dns_socks.dns_tcp, dns_socks.ndns_tcp);
 	evtimer_set(&dns_ev_sync, dns_sync, NULL);
 	evtimer_add(&dns_ev_sync, &tv);
 
@@ -577,7 +518,7 @@ dns_policy(void)
 	dns_clients = t;
 }
 
-static int
+int
 dns_client_allowed(const struct sockaddr_in *client)
 {
 	const struct prefix_rule	*r;
@@ -627,7 +568,7 @@ dns_refuse(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
  * client that sent something no resolver sends is told to go: it gets
  * no second try on the same connection.
  */
-static enum dns_next
+enum dns_next
 dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
     const struct sockaddr_in *client)
 {
@@ -800,220 +741,4 @@ dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
 	wire_put16(prefix, len);
 	bufferevent_write(tcp->bev, prefix, sizeof(prefix));
 	bufferevent_write(tcp->bev, wire, len);
-}
-
-/* TCP clients open from the address of client. */
-static uint32_t
-dns_tcp_count(const struct sockaddr_in *client)
-{
-	struct dns_tcp	*t;
-	uint32_t	 n = 0;
-
-	TAILQ_FOREACH(t, &dns_tcp_clients, entry)
-		if (t->client.sin_addr.s_addr == client->sin_addr.s_addr)
-			n++;
-	return (n);
-}
-
-static void
-dns_tcp_accept(int fd, short ev, void *arg)
-{
-	struct dns_tcp		*t;
-	struct sockaddr_in	 client;
-	struct timeval		 tv;
-	socklen_t		 len = sizeof(client);
-	struct linger		 rst = { 1, 0 };
-	time_t			 now;
-	char			 from[32];
-	int			 s;
-
-	(void)ev;
-	(void)arg;
-	if ((s = accept4(fd, (struct sockaddr *)&client, &len,
-	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			log_rate(&dns_rl_tcp_full, LOG_ERR,
-			    "DNS: accept: %s", strerror(errno));
-		return;
-	}
-	if (dns_ntcp >= conf->max_dns_tcp) {
-		log_rate(&dns_rl_tcp_full, LOG_DEBUG, "DNS: %u TCP clients "
-		    "already, refusing one", dns_ntcp);
-		close(s);
-		return;
-	}
-	/* One host may not take all the TCP clients' places. */
-	if (dns_tcp_count(&client) >= conf->client_dns_tcp) {
-		dns_stats.tcp_client_limit++;
-		now = time(NULL);
-		if (now - dns_tcp_warned >= DNS_WARN_INTERVAL) {
-			log_warnx("DNS: %s has %u TCP connections open, its "
-			    "limit; refusing more", inet_ntop(AF_INET,
-			    &client.sin_addr, from, sizeof(from)),
-			    conf->client_dns_tcp);
-			dns_tcp_warned = now;
-		}
-		/* A reset: the client knows at once, no TIME_WAIT here. */
-		(void)setsockopt(s, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
-		close(s);
-		return;
-	}
-	if ((t = calloc(1, sizeof(*t))) == NULL ||
-	    (t->bev = bufferevent_socket_new(dns_base, s,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		log_rate(&dns_rl_tcp_full, LOG_ERR, "DNS: TCP client: %s",
-		    strerror(errno));
-		free(t);
-		close(s);
-		return;
-	}
-	TAILQ_INIT(&t->queries);
-	evtimer_set(&t->ev_query, dns_tcp_deadline, t);
-	t->client = client;
-	t->refused = !dns_client_allowed(&client);
-	tv.tv_sec = conf->dns_tcp_idle_ms / 1000;
-	tv.tv_usec = (conf->dns_tcp_idle_ms % 1000) * 1000;
-	bufferevent_setcb(t->bev, dns_tcp_read, dns_tcp_write, dns_tcp_event,
-	    t);
-	bufferevent_set_timeouts(t->bev, &tv, &tv);
-	bufferevent_enable(t->bev, EV_READ | EV_WRITE);
-	TAILQ_INSERT_TAIL(&dns_tcp_clients, t, entry);
-	dns_ntcp++;
-}
-
-/*
- * Whole queries off the connection.  A query has conf->dns_tcp_query_ms
- * from its first byte to its last, however slowly it trickles in; a
- * message too short for a DNS header (a stream of zeros) or one that no
- * resolver sends ends the connection.
- */
-static void
-dns_tcp_read(struct bufferevent *bev, void *arg)
-{
-	struct dns_tcp	*t = arg;
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	struct timeval	 tv;
-	uint8_t		 prefix[2], *msg;
-	size_t		 len;
-	char		 from[32];
-
-	for (;;) {
-		if (t->closing) {
-			evbuffer_drain(in, evbuffer_get_length(in));
-			break;
-		}
-		if (evbuffer_get_length(bufferevent_get_output(bev)) >
-		    DNS_TCP_OUT_MAX) {
-			/* It asks but does not read: wait for it to. */
-			bufferevent_disable(bev, EV_READ);
-			break;
-		}
-		if (evbuffer_copyout(in, prefix, 2) != 2)
-			break;
-		len = wire_get16(prefix);
-		if (len < WIRE_HDR_SIZE) {
-			log_rate(&dns_rl_tcp_bad, LOG_INFO, "DNS: %s: a TCP "
-			    "message of %zu bytes, dropping the client",
-			    conf_fmt_addr(&t->client, from, sizeof(from)),
-			    len);
-			dns_tcp_free(t);
-			return;
-		}
-		if (evbuffer_get_length(in) < 2 + len)
-			break;
-		evbuffer_drain(in, 2);
-		if ((msg = evbuffer_pullup(in, len)) == NULL) {
-			dns_tcp_free(t);
-			return;
-		}
-		evtimer_del(&t->ev_query);
-		switch (dns_handle(msg, len, t, -1, &t->client)) {
-		case DNS_NEXT_READ:
-			break;
-		case DNS_NEXT_DROP:
-			log_rate(&dns_rl_tcp_bad, LOG_INFO, "DNS: %s: not a "
-			    "query over TCP, dropping the client",
-			    conf_fmt_addr(&t->client, from, sizeof(from)));
-			dns_tcp_free(t);
-			return;
-		case DNS_NEXT_CLOSE:
-			/* Its answer goes out first; see dns_tcp_write(). */
-			t->closing = 1;
-			bufferevent_disable(bev, EV_READ);
-			break;
-		}
-		evbuffer_drain(in, len);
-	}
-	if (t->closing) {
-		dns_tcp_write(bev, t);
-		return;
-	}
-	/* The first bytes of a query: its clock starts. */
-	if (evbuffer_get_length(in) > 0 &&
-	    !evtimer_pending(&t->ev_query, NULL)) {
-		tv.tv_sec = conf->dns_tcp_query_ms / 1000;
-		tv.tv_usec = (conf->dns_tcp_query_ms % 1000) * 1000;
-		evtimer_add(&t->ev_query, &tv);
-	}
-}
-
-static void
-dns_tcp_write(struct bufferevent *bev, void *arg)
-{
-	struct dns_tcp	*t = arg;
-
-	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
-		return;
-	/* Told to go, and its last answer is out. */
-	if (t->closing) {
-		if (TAILQ_EMPTY(&t->queries))
-			dns_tcp_free(t);
-		return;
-	}
-	/* Drained: a client we stopped reading from may ask again. */
-	bufferevent_enable(bev, EV_READ);
-}
-
-/* A query that took too long to arrive: the client goes. */
-static void
-dns_tcp_deadline(int fd, short ev, void *arg)
-{
-	struct dns_tcp	*t = arg;
-	char		 from[32];
-
-	(void)fd;
-	(void)ev;
-	log_rate(&dns_rl_tcp_slow, LOG_INFO, "DNS: %s: no whole TCP query "
-	    "within %ums, dropping the client", conf_fmt_addr(&t->client,
-	    from, sizeof(from)), conf->dns_tcp_query_ms);
-	dns_tcp_free(t);
-}
-
-static void
-dns_tcp_event(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT)
-		log_rate(&dns_rl_tcp_slow, LOG_DEBUG, "DNS: idle TCP client "
-		    "dropped");
-	dns_tcp_free(arg);
-}
-
-static void
-dns_tcp_free(struct dns_tcp *t)
-{
-	struct dns_query	*q;
-
-	while ((q = TAILQ_FIRST(&t->queries)) != NULL) {
-		TAILQ_REMOVE(&t->queries, q, entry);
-		upstream_cancel(q->req);
-		ldns_pkt_free(q->query);
-		free(q);
-	}
-	evtimer_del(&t->ev_query);
-	TAILQ_REMOVE(&dns_tcp_clients, t, entry);
-	dns_ntcp--;
-	bufferevent_free(t->bev);
-	free(t);
 }

@@ -5,20 +5,77 @@
 /*
  * dns.h: what the files of the dns process share and no other process
  * sees: dns.c's map and counters, which the control socket reads and
- * changes, and the control socket's entry points.
+ * changes, the query handling that dns_tcp.c hands its clients' queries
+ * to, and the entry points of the TCP clients and the control socket.
  */
 
 #ifndef DNS_H
 #define DNS_H
 
+#include <sys/queue.h>
+#include <netinet/in.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ldns/ldns.h>
+
 #include "msg.h"
 #include "proc.h"
 
+#define DNS_WARN_INTERVAL	10		/* seconds between warnings */
+
+struct bufferevent;
+struct event_base;
 struct map;
+struct upstream_req;
 
 /* dns.c */
+struct dns_tcp;
+
+/* A query waiting for the upstreams. */
+struct dns_query {
+	TAILQ_ENTRY(dns_query)	 entry;		/* of its TCP client */
+	struct upstream_req	*req;
+	ldns_pkt		*query;
+	struct dns_tcp		*tcp;		/* NULL for UDP */
+	int			 udp_fd;
+	struct sockaddr_in	 client;
+	size_t			 limit;
+};
+
+/* What dns_handle() leaves a TCP client to do. */
+enum dns_next {
+	DNS_NEXT_READ,			/* read the next query */
+	DNS_NEXT_CLOSE,			/* close after the answer */
+	DNS_NEXT_DROP,			/* close now: not a query at all */
+};
+
+struct dns_listener {
+	struct event		 ev;
+	int			 fd;
+};
+
+extern struct event_base	*dns_base;
 extern struct map		*dns_map;
 extern struct ctl_stats_dns	 dns_stats;
+
+enum dns_next	dns_handle(const uint8_t *, size_t, struct dns_tcp *, int,
+		    const struct sockaddr_in *);
+int		dns_client_allowed(const struct sockaddr_in *);
+
+/* dns_tcp.c */
+struct dns_tcp {
+	TAILQ_ENTRY(dns_tcp)	 entry;
+	TAILQ_HEAD(, dns_query)	 queries;
+	struct bufferevent	*bev;
+	struct event		 ev_query;	/* the query being read */
+	struct sockaddr_in	 client;
+	int			 closing;	/* when the answers are out */
+	int			 refused;	/* not an allowed client */
+};
+
+void	dns_tcp_init(const int *, int);
 
 /* control.c */
 void	control_init(int, struct chan *, struct chan *);
