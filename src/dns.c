@@ -45,7 +45,6 @@
 #define DNS_UDP_BATCH		32		/* datagrams per system call */
 #define DNS_UDP_ROUNDS		4		/* system calls per wake-up */
 #define DNS_UDP_QUERY_MAX	4096		/* larger is not a query */
-#define DNS_REFUSED_INTERVAL	1		/* between refusal lines */
 
 /* A lookup from the proxy waiting for the real addresses. */
 struct dns_lookup {
@@ -69,8 +68,7 @@ static struct log_rate		 dns_rl_mem;
 static time_t			 dns_limit_warned;
 static struct msg_ifaddrs	 dns_ifaddrs;	/* the gateway's own */
 static struct prefix_table	*dns_clients;	/* whom it serves */
-static time_t			 dns_refused_logged;
-static unsigned int		 dns_refused_quiet;	/* lines not logged */
+static struct log_rate		 dns_rl_refused;
 
 /* UDP answers of the batch being read, sent together. */
 static struct dns_udp_out {
@@ -538,23 +536,11 @@ dns_refuse(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 {
 	struct answer	 a;
 	char		 from[32];
-	time_t		 now = time(NULL);
 
 	dns_stats.refused_clients++;
-	if (now - dns_refused_logged < DNS_REFUSED_INTERVAL)
-		dns_refused_quiet++;
-	else {
-		conf_fmt_addr(client, from, sizeof(from));
-		if (dns_refused_quiet > 0)
-			logit(LOG_NOTICE, "DNS %s: client not in the allowed "
-			    "networks; REFUSED (%u more like it suppressed)",
-			    from, dns_refused_quiet);
-		else
-			logit(LOG_NOTICE, "DNS %s: client not in the allowed "
-			    "networks; REFUSED", from);
-		dns_refused_logged = now;
-		dns_refused_quiet = 0;
-	}
+	conf_fmt_addr(client, from, sizeof(from));
+	log_rate(&dns_rl_refused, LOG_NOTICE, "DNS %s: client not in the "
+	    "allowed networks; REFUSED", from);
 	answer_refuse(conf, buf, len, tcp != NULL, &a);
 	dns_count(&a);
 	if (a.action != ANSWER_REPLY)
