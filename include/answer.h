@@ -21,9 +21,6 @@
 #include "map.h"
 #include "wire.h"
 
-#define ANSWER_UDP_MIN		512
-#define ANSWER_UDP_MAX		4096
-
 enum answer_action {
 	ANSWER_DROP,		/* not a query: no reply at all */
 	ANSWER_REPLY,		/* wire holds the reply */

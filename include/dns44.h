@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "wire.h"
+
 #define DNS44_USER		"_dns44"
 #define DNS44_USER_FALLBACK	"nobody"
 
@@ -48,12 +50,10 @@
 #define DEFAULT_MAX_SESSIONS	16384
 #define DEFAULT_MAX_DNS_TCP	256
 #define DEFAULT_CONTROL_MODE	0660
-#define DEFAULT_UDP_SIZE	1232	/* the DNS flag day's, no fragments */
+#define DEFAULT_UDP_SIZE	WIRE_EDNS_SIZE
 #define DEFAULT_DNS_TCP_QUERY_MS (10 * 1000)
 #define DEFAULT_HALFCLOSE_MS	(60 * 1000)
 #define DEFAULT_UNANSWERED_MS	(10 * 1000)
-#define CONF_UDP_SIZE_MIN	512
-#define CONF_UDP_SIZE_MAX	4096
 #define DEFAULT_NEW_NAMES	50	/* a second, beyond a share */
 #define DEFAULT_NEW_BURST	500
 #define DEFAULT_CLIENT_DNS_TCP	64	/* a quarter of the global limits */

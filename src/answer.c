@@ -45,12 +45,12 @@ answer_size_limit(const struct dns44_conf *conf, int tcp, int edns,
 
 	if (tcp)
 		return (65535);
-	if (cap < ANSWER_UDP_MIN || cap > ANSWER_UDP_MAX)
-		cap = ANSWER_UDP_MAX;
+	if (cap < WIRE_UDP_MIN || cap > WIRE_UDP_MAX)
+		cap = WIRE_UDP_MAX;
 	if (!edns)
-		return (ANSWER_UDP_MIN);
-	if (size < ANSWER_UDP_MIN)
-		size = ANSWER_UDP_MIN;
+		return (WIRE_UDP_MIN);
+	if (size < WIRE_UDP_MIN)
+		size = WIRE_UDP_MIN;
 	if (size > cap)
 		size = cap;
 	return (size);
@@ -485,7 +485,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 	memset(a, 0, sizeof(*a));
 	a->client = client;
 	a->action = ANSWER_DROP;
-	a->limit = tcp ? 65535 : ANSWER_UDP_MIN;
+	a->limit = tcp ? 65535 : WIRE_UDP_MIN;
 	a->rcode = -1;
 
 	/* Not even a header, or a response: say nothing. */
@@ -552,7 +552,7 @@ answer_refuse(const struct dns44_conf *conf, const uint8_t *buf, size_t len,
 
 	memset(a, 0, sizeof(*a));
 	a->action = ANSWER_DROP;
-	a->limit = tcp ? 65535 : ANSWER_UDP_MIN;
+	a->limit = tcp ? 65535 : WIRE_UDP_MIN;
 	a->rcode = -1;
 	if (len < WIRE_HDR_SIZE || (buf[2] & 0x80))
 		return;

@@ -72,7 +72,7 @@ static struct log_rate		 dns_rl_refused;
 
 /* UDP answers of the batch being read, sent together. */
 static struct dns_udp_out {
-	uint8_t			 wire[ANSWER_UDP_MAX];
+	uint8_t			 wire[WIRE_UDP_MAX];
 	size_t			 len;
 	struct sockaddr_in	 to;
 }				 dns_out[DNS_UDP_BATCH];
@@ -708,7 +708,7 @@ dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
 {
 	uint8_t	prefix[2];
 
-	if (tcp == NULL && udp_fd == dns_out_fd && len <= ANSWER_UDP_MAX &&
+	if (tcp == NULL && udp_fd == dns_out_fd && len <= WIRE_UDP_MAX &&
 	    dns_nout < DNS_UDP_BATCH) {
 		memcpy(dns_out[dns_nout].wire, wire, len);
 		dns_out[dns_nout].len = len;

@@ -293,8 +293,8 @@ proxyopt : LISTEN string optport	{ parse_proxy_listen($2, $3); }
 dnsbound : UDPSIZE NUMBER		{
 		long long	n;
 
-		if (parse_number("udp-size", $2, CONF_UDP_SIZE_MIN,
-		    CONF_UDP_SIZE_MAX, &n) == 0)
+		if (parse_number("udp-size", $2, WIRE_UDP_MIN,
+		    WIRE_UDP_MAX, &n) == 0)
 			pconf->udp_size = n;
 	}
 	| TCPQUERYTIMEOUT string	{

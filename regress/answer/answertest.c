@@ -319,7 +319,7 @@ test_edns(void)
 	ldns_pkt_free(r);
 	q = mkquery("edns.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 20, 100);
 	ask(q, 0, &a, &r);
-	CHECK_EQ(a.limit, ANSWER_UDP_MIN);
+	CHECK_EQ(a.limit, WIRE_UDP_MIN);
 	ldns_pkt_free(q);
 	ldns_pkt_free(r);
 	/* A client claiming 65000 bytes gets the configured UDP size. */
@@ -327,9 +327,9 @@ test_edns(void)
 	ask(q, 0, &a, &r);
 	CHECK_EQ(a.limit, DEFAULT_UDP_SIZE);
 	ldns_pkt_free(r);
-	tconf.udp_size = ANSWER_UDP_MAX;
+	tconf.udp_size = WIRE_UDP_MAX;
 	ask(q, 0, &a, &r);
-	CHECK_EQ(a.limit, ANSWER_UDP_MAX);
+	CHECK_EQ(a.limit, WIRE_UDP_MAX);
 	ldns_pkt_free(r);
 	tconf.udp_size = 1000;
 	ask(q, 0, &a, &r);
