@@ -424,13 +424,22 @@ names_isaddr(const char *f, size_t len)
 {
 	struct in6_addr	in6;
 	char		buf[INET6_ADDRSTRLEN];
+	size_t		i;
+	int		af = AF_INET;
 
-	if (len >= sizeof(buf) || memchr(f, '\0', len) != NULL)
+	/* Most lines are names: most fields need no inet_pton() at all. */
+	if (len >= sizeof(buf))
 		return (0);
+	for (i = 0; i < len; i++) {
+		if (f[i] == ':')
+			af = AF_INET6;
+		else if (f[i] == '\0' || (af == AF_INET && f[i] != '.' &&
+		    (f[i] < '0' || f[i] > '9') && memchr(f, ':', len) == NULL))
+			return (0);
+	}
 	memcpy(buf, f, len);
 	buf[len] = '\0';
-	return (inet_pton(AF_INET, buf, &in6) == 1 ||
-	    inet_pton(AF_INET6, buf, &in6) == 1);
+	return (inet_pton(af, buf, &in6) == 1);
 }
 
 /* The names a hosts file gives the machine itself, not worth a rule. */
