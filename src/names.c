@@ -34,7 +34,7 @@
 
 #define NAMES_LABEL_MAX	63
 #define NAMES_NAME_MAX	253
-#define NAMES_LINE_MAX	8192	/* a longer line of a list is a bad line */
+#define NAMES_LINE_MAX	8192	/* a longer line of a list is bad */
 #define NAMES_WARN_MAX	5	/* bad lines told one by one, per file */
 #define NAMES_SLOTS_MIN	64
 #define NAMES_ARENA_MIN	4096
@@ -47,7 +47,7 @@ struct names_slot {
 	uint64_t	hash;		/* of the name */
 	uint32_t	name;		/* offset into the arena */
 	uint16_t	table;
-	uint8_t		kind;		/* NAMES_EXACT | NAMES_BELOW; 0: free */
+	uint8_t		kind;		/* NAMES_EXACT, NAMES_BELOW; 0: free */
 	uint8_t		pad;
 };
 
@@ -64,7 +64,8 @@ struct names {
 static int	names_char(int);
 static uint64_t	names_hash(const struct names *, uint64_t, const char *,
 		    size_t);
-static uint64_t	names_hash_name(const struct names *, const char *, size_t);
+static uint64_t	names_hash_name(const struct names *, const char *,
+		    size_t);
 static int	names_equal(const char *, const char *, size_t);
 static int	names_parse(const char *, size_t, char *, size_t *, int *);
 static int	names_grow(struct names *);
@@ -456,7 +457,8 @@ names_localhost(const char *f, size_t len)
 	if (len > 4 && strncasecmp(f, "ip6-", 4) == 0)
 		return (1);
 	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++)
-		if (strlen(local[i]) == len && strncasecmp(f, local[i], len) == 0)
+		if (strlen(local[i]) == len &&
+		    strncasecmp(f, local[i], len) == 0)
 			return (1);
 	return (0);
 }

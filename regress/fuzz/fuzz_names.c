@@ -21,7 +21,7 @@
 
 #include "rules.h"
 
-#define FUZZ_LINE_MAX	1100	/* a name escaped at its longest, and more */
+#define FUZZ_LINE_MAX	1100	/* more than a name escaped at its longest */
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
