@@ -35,6 +35,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "rules.h"
 
 #define PARENT_KILL_WAIT_MS	1500	/* before SIGKILL at shutdown */
 #define PARENT_BACKLOG		512
@@ -49,6 +50,7 @@ struct child {
 };
 
 struct dns44_conf	*conf;
+static struct ruleset	*rules;		/* the domain rules, files open */
 
 static struct flags	 flags;		/* kept for reloads */
 static struct proc_start	 socks;	/* only the fds are used */
@@ -62,7 +64,7 @@ static struct child	 children[] = {
 };
 #define NCHILDREN	(sizeof(children) / sizeof(children[0]))
 
-static int	parent_load_conf(struct dns44_conf *);
+static int	parent_load_conf(struct dns44_conf *, struct ruleset **);
 static void	parent_check_parent(const char *, const char *);
 static void	parent_check_parents(const char *);
 static void	parent_prepare_db(uid_t, gid_t);
@@ -83,23 +85,35 @@ static void	parent_kill(int, short, void *);
 static void	parent_send_conf(void);
 static void	parent_send_ifaddrs(const struct msg_ifaddrs *);
 
-/* Defaults, then the file (if any), then the command line. */
+/*
+ * Defaults, then the file (if any), then the command line; the domain
+ * rules with their files open, which is all the parent reads of them.
+ */
 static int
-parent_load_conf(struct dns44_conf *c)
+parent_load_conf(struct dns44_conf *c, struct ruleset **rsp)
 {
-	char	err[256];
+	struct ruleset	*rs = NULL;
+	char		 err[256];
 
 	conf_defaults(c);
 	if (flags.conf_file_given || access(flags.conf_file, F_OK) == 0) {
 		if (conf_parse(c, flags.conf_file, 0) == -1)
 			return (-1);
+		rs = conf_take_rules();
 	}
-	if (flags_apply(&flags, c) == -1)
+	if (rs == NULL && (rs = ruleset_new()) == NULL)
+		fatal(NULL);
+	if (flags_apply(&flags, c) == -1 ||
+	    ruleset_open_files(rs) == -1) {
+		ruleset_free(rs);
 		return (-1);
+	}
 	if (conf_check(c, err, sizeof(err)) == -1) {
 		log_warnx("dns44: %s", err);
+		ruleset_free(rs);
 		return (-1);
 	}
+	*rsp = rs;
 	return (0);
 }
 
@@ -358,7 +372,9 @@ parent_start(void)
 		if (chan_compose(children[c].chan, MSG_CONF, 0, -1, conf,
 		    sizeof(*conf)) == -1 ||
 		    chan_compose(children[c].chan, MSG_IFADDRS, 0, -1,
-		    ifaddr_get(), sizeof(struct msg_ifaddrs)) == -1)
+		    ifaddr_get(), sizeof(struct msg_ifaddrs)) == -1 ||
+		    (children[c].role == ROLE_DNS &&
+		    proc_rules_send(children[c].chan, rules) == -1))
 			fatal("sending configuration to the %s process",
 			    children[c].name);
 	}
@@ -388,8 +404,9 @@ parent_send_conf(void)
 
 	for (c = 0; c < NCHILDREN; c++)
 		if (children[c].chan != NULL &&
-		    chan_compose(children[c].chan, MSG_CONF, 0, -1, conf,
-		    sizeof(*conf)) == -1)
+		    (chan_compose(children[c].chan, MSG_CONF, 0, -1, conf,
+		    sizeof(*conf)) == -1 || (children[c].role == ROLE_DNS &&
+		    proc_rules_send(children[c].chan, rules) == -1)))
 			fatal("sending configuration to %s", children[c].name);
 }
 
@@ -414,10 +431,11 @@ static int
 parent_reload(void)
 {
 	struct dns44_conf	*nc;
+	struct ruleset		*nrs;
 
 	if ((nc = malloc(sizeof(*nc))) == NULL)
 		fatal(NULL);
-	if (parent_load_conf(nc) == -1) {
+	if (parent_load_conf(nc, &nrs) == -1) {
 		log_warnx("configuration not reloaded, keeping the running "
 		    "one");
 		free(nc);
@@ -445,6 +463,8 @@ parent_reload(void)
 #undef KEEP
 	memcpy(conf, nc, sizeof(*conf));
 	free(nc);
+	ruleset_free(rules);
+	rules = nrs;
 	log_setverbose(conf->verbose);
 	parent_send_conf();
 	log_info("configuration reloaded");
@@ -755,10 +775,14 @@ main(int argc, char **argv)
 		break;
 	}
 
-	if (parent_load_conf(conf) == -1)
+	if (parent_load_conf(conf, &rules) == -1)
 		exit(1);
 	if (flags.check) {
+		/* The lists read too, so that their bad lines are shown. */
+		if (ruleset_load(rules) == -1)
+			exit(1);
 		conf_print(stdout, conf);
+		ruleset_print(stdout, rules);
 		exit(0);
 	}
 	if (geteuid() != 0) {

@@ -45,10 +45,12 @@
 #include "prefix.h"
 #include "proc.h"
 #include "proxy.h"
+#include "rules.h"
 
 #define PROXY_SWEEP_MS		1000	/* idle connections looked for */
 #define PROXY_FD_SLACK		16	/* beside those open at start-up */
 #define PROXY_FLOW_MAX		(LOG_NAME_MAX + 96)
+#define PROXY_ROUTE_MAX		160	/* rule_route_fmt()'s words */
 #define PROXY_CTL_LOW		(256 * 1024)	/* a listing refills below */
 #define PROXY_CTL_PENDING	64	/* control requests waiting */
 
@@ -290,12 +292,42 @@ proxy_flow(const char *proto, const struct sockaddr_in *client,
 	return (buf);
 }
 
-/* The journal's shape for a connection or session. */
+/*
+ * The journal's shape for a connection or session, ending with its route
+ * when that is not the direct one: "... via socks5 127.0.0.1:9050".
+ */
 const char *
 proxy_relay_flow(const struct proxy_relay *r)
 {
-	return (proxy_flow(r->proto == IPPROTO_TCP ? "TCP" : "UDP",
-	    &r->client, r->domain, &r->virt));
+	static char	 buf[PROXY_FLOW_MAX + PROXY_ROUTE_MAX];
+	const char	*flow;
+	char		 route[PROXY_ROUTE_MAX];
+
+	flow = proxy_flow(r->proto == IPPROTO_TCP ? "TCP" : "UDP",
+	    &r->client, r->domain, &r->virt);
+	if (r->route == NULL ||
+	    rule_route_fmt(r->route, route, sizeof(route))[0] == '\0')
+		return (flow);
+	snprintf(buf, sizeof(buf), "%s %s", flow, route);
+	return (buf);
+}
+
+/*
+ * The route the rules gave a connection or session, kept with it for
+ * its whole life: a reload changes what new ones get.  A direct route
+ * without options is kept as none.  -1: no memory.
+ */
+int
+proxy_relay_route(struct proxy_relay *r, const struct rule_route *rt)
+{
+	if (rt == NULL || (rt->action != RULE_BLOCK &&
+	    rt->via == VIA_DIRECT && rt->mark == 0 && rt->ifname[0] == '\0' &&
+	    rt->source.sin_addr.s_addr == INADDR_ANY))
+		return (0);
+	if ((r->route = malloc(sizeof(*r->route))) == NULL)
+		return (-1);
+	*r->route = *rt;
+	return (0);
 }
 
 static void
@@ -774,6 +806,8 @@ proxy_relay_close(struct proxy_relay *r)
 		    r->received);
 		proxy_addr_unpin(r->pa);
 	}
+	free(r->route);
+	r->route = NULL;
 	proxy_addr_put(r->pa);
 }
 

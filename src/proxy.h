@@ -26,6 +26,7 @@
 struct msg_answer;
 struct msg_reply_sock;
 struct proxy_addr;
+struct rule_route;
 
 /* A request to the dns process or the parent, found again by its id. */
 struct proxy_req {
@@ -37,13 +38,16 @@ struct proxy_req {
 
 /*
  * A connection or session waiting for the answer about its address: cb
- * hears the domain and real addresses, or a NULL domain for a miss.
+ * hears the domain, real addresses and the rules' route, or a NULL
+ * domain for a miss.
  */
 struct proxy_wait {
 	TAILQ_ENTRY(proxy_wait)	 entry;
 	void			(*cb)(struct proxy_wait *, const char *,
-				    const uint32_t *, size_t);
+				    const uint32_t *, size_t,
+				    const struct rule_route *);
 	void			*arg;		/* the connection or session */
+	uint32_t		 client;	/* its address, network order */
 	uint8_t			 waiting;
 };
 
@@ -71,6 +75,7 @@ struct proxy_relay {
 	struct sockaddr_in	 virt;
 	struct sockaddr_in	 real;
 	char			*domain;
+	struct rule_route	*route;		/* NULL: direct, no options */
 	uint64_t		 sent;		/* client to server */
 	uint64_t		 received;
 	uint64_t		 last;		/* ms, coarse: a byte moved */
@@ -92,6 +97,8 @@ size_t		 proxy_dest_filter(struct proxy_relay *, const uint32_t *,
 void		 proxy_peer_drain(void);
 int		 proxy_peer_compose(uint32_t, uint32_t, const void *, size_t);
 int		 proxy_parent_compose(uint32_t, uint32_t, const void *, size_t);
+int		 proxy_relay_route(struct proxy_relay *,
+		    const struct rule_route *);
 void		 proxy_relay_open(struct proxy_relay *);
 void		 proxy_relay_touch(struct proxy_relay *);
 void		 proxy_relay_close(struct proxy_relay *);

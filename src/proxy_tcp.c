@@ -82,7 +82,7 @@ static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
 static void	proxy_tcp_resume(int, short, void *);
 static void	proxy_tcp_answer(struct proxy_wait *, const char *,
-		    const uint32_t *, size_t);
+		    const uint32_t *, size_t, const struct rule_route *);
 static void	proxy_tcp_dial(struct proxy_tcp *);
 static void	proxy_tcp_dialled(int, short, void *);
 static void	proxy_tcp_connected(struct proxy_tcp *);
@@ -213,6 +213,7 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 	c->r.virt = virt;
 	c->r.wait.cb = proxy_tcp_answer;
 	c->r.wait.arg = c;
+	c->r.wait.client = client->sin_addr.s_addr;
 	clock_gettime(CLOCK_MONOTONIC, &c->r.start);
 	proxy_ntcp++;
 	proxy_addr_wait(c->r.pa, &c->r.wait);
@@ -251,10 +252,13 @@ proxy_tcp_count(void)
 	return (proxy_ntcp);
 }
 
-/* The domain and real addresses of the connection's; no domain: a miss. */
+/*
+ * The domain, real addresses and route of the connection's; no domain: a
+ * miss.
+ */
 static void
 proxy_tcp_answer(struct proxy_wait *w, const char *domain,
-    const uint32_t *addrs, size_t naddrs)
+    const uint32_t *addrs, size_t naddrs, const struct rule_route *route)
 {
 	struct proxy_tcp	*c = w->arg;
 
@@ -265,9 +269,24 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	if ((c->r.domain = strdup(domain)) == NULL) {
+	if ((c->r.domain = strdup(domain)) == NULL ||
+	    proxy_relay_route(&c->r, route) == -1) {
 		log_rate(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
 		    strerror(errno));
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	if (c->r.route != NULL && c->r.route->action == RULE_BLOCK) {
+		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
+		    "%s: blocked by rule %u; reset", proxy_relay_flow(&c->r),
+		    c->r.route->rule);
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	if (c->r.route != NULL && c->r.route->via != VIA_DIRECT) {
+		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
+		    "%s: no dialling through a proxy server; reset",
+		    proxy_relay_flow(&c->r));
 		proxy_tcp_close(c, 1);
 		return;
 	}

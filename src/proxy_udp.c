@@ -85,7 +85,7 @@ static void	proxy_udp_in(const struct sockaddr_in *,
 		    const struct sockaddr_in *, const void *, size_t);
 static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
 static void	proxy_udp_answer(struct proxy_wait *, const char *,
-		    const uint32_t *, size_t);
+		    const uint32_t *, size_t, const struct rule_route *);
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_client_read(int, short, void *);
 static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
@@ -276,6 +276,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	s->ufd = s->rfd = -1;
 	s->r.wait.cb = proxy_udp_answer;
 	s->r.wait.arg = s;
+	s->r.wait.client = client->sin_addr.s_addr;
 	STAILQ_INIT(&s->queue);
 	clock_gettime(CLOCK_MONOTONIC, &s->r.start);
 	chain = &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
@@ -324,7 +325,7 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 /* The domain and real addresses of the session's; no domain: a miss. */
 static void
 proxy_udp_answer(struct proxy_wait *w, const char *domain,
-    const uint32_t *addrs, size_t naddrs)
+    const uint32_t *addrs, size_t naddrs, const struct rule_route *route)
 {
 	struct proxy_udp	*s = w->arg;
 	struct msg_reply_sock	 rs;
@@ -338,9 +339,24 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 		proxy_udp_close(s);
 		return;
 	}
-	if ((s->r.domain = strdup(domain)) == NULL) {
+	if ((s->r.domain = strdup(domain)) == NULL ||
+	    proxy_relay_route(&s->r, route) == -1) {
 		log_rate(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
 		    strerror(errno));
+		proxy_udp_close(s);
+		return;
+	}
+	if (s->r.route != NULL && s->r.route->action == RULE_BLOCK) {
+		log_rate(&proxy_rl_udp_miss, LOG_INFO,
+		    "%s: blocked by rule %u; dropped",
+		    proxy_relay_flow(&s->r), s->r.route->rule);
+		proxy_udp_close(s);
+		return;
+	}
+	if (s->r.route != NULL && s->r.route->via != VIA_DIRECT) {
+		log_rate(&proxy_rl_udp_miss, LOG_INFO,
+		    "%s: no UDP through a proxy server; dropped",
+		    proxy_relay_flow(&s->r));
 		proxy_udp_close(s);
 		return;
 	}

@@ -45,6 +45,9 @@ static int	fuzz_nul(const unsigned char *, size_t, size_t);
 static int	fuzz_sin(const unsigned char *, size_t);
 static int	fuzz_conf(const unsigned char *, size_t);
 static int	fuzz_answer(const unsigned char *, size_t);
+static int	fuzz_rule(const unsigned char *, size_t);
+static int	fuzz_test(const unsigned char *, size_t);
+static int	fuzz_tested(const unsigned char *, size_t);
 static int	fuzz_string(const unsigned char *, size_t);
 static int	fuzz_map(const unsigned char *, size_t);
 static int	fuzz_conn(const unsigned char *, size_t);
@@ -96,6 +99,13 @@ static const struct fuzz_shape fuzz_shapes[MSG_TYPE_MAX] = {
 	EMPTY(MSG_CTL_SHOW_CONN, 0),
 	ARRAY(MSG_CTL_CONN,	struct ctl_conn,	fuzz_conn),
 	FIXED(MSG_CTL_STATS_PROXY, struct ctl_stats_proxy, 0, NULL),
+	SHAPE(MSG_RULES,	1, MSG_MAX_PAYLOAD, 0, 0, NULL),
+	FIXED(MSG_RULES_FILE,	struct msg_rules_file,	1, NULL),
+	EMPTY(MSG_RULES_END,	0),
+	EMPTY(MSG_CTL_SHOW_RULES, 0),
+	ARRAY(MSG_CTL_RULE,	struct ctl_rule,	fuzz_rule),
+	FIXED(MSG_CTL_TEST,	struct ctl_test,	0, fuzz_test),
+	FIXED(MSG_CTL_TESTED,	struct ctl_tested,	0, fuzz_tested),
 };
 
 #undef STRING
@@ -157,7 +167,50 @@ fuzz_answer(const unsigned char *p, size_t len)
 	(void)len;
 	memcpy(&a, p, sizeof(a));
 	return (memchr(a.domain, '\0', sizeof(a.domain)) != NULL &&
-	    a.naddrs <= MSG_MAX_ADDRS);
+	    a.naddrs <= MSG_MAX_ADDRS &&
+	    memchr(a.route.ifname, '\0', sizeof(a.route.ifname)) != NULL &&
+	    memchr(a.route.user, '\0', sizeof(a.route.user)) != NULL &&
+	    memchr(a.route.password, '\0',
+	    sizeof(a.route.password)) != NULL);
+}
+
+static int
+fuzz_rule(const unsigned char *p, size_t len)
+{
+	struct ctl_rule	r;
+	size_t		i;
+
+	for (i = 0; i < len; i += sizeof(r)) {
+		memcpy(&r, p + i, sizeof(r));
+		if (memchr(r.where, '\0', sizeof(r.where)) == NULL ||
+		    memchr(r.text, '\0', sizeof(r.text)) == NULL)
+			return (0);
+	}
+	return (1);
+}
+
+static int
+fuzz_test(const unsigned char *p, size_t len)
+{
+	struct ctl_test	t;
+
+	(void)len;
+	memcpy(&t, p, sizeof(t));
+	return (memchr(t.name, '\0', sizeof(t.name)) != NULL);
+}
+
+static int
+fuzz_tested(const unsigned char *p, size_t len)
+{
+	struct ctl_tested	t;
+
+	(void)len;
+	memcpy(&t, p, sizeof(t));
+	return (memchr(t.name, '\0', sizeof(t.name)) != NULL &&
+	    memchr(t.where, '\0', sizeof(t.where)) != NULL &&
+	    memchr(t.rule, '\0', sizeof(t.rule)) != NULL &&
+	    memchr(t.route, '\0', sizeof(t.route)) != NULL &&
+	    memchr(t.upstreams, '\0', sizeof(t.upstreams)) != NULL);
 }
 
 /* A string: its last byte is its NUL. */

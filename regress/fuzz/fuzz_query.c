@@ -74,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (fmap == NULL)
 		fuzz_init();
 	answer_fastpath_enabled = 1;
-	answer_query(fmap, &fconf, data, len, tcp, 0, now, &a);
+	answer_query(fmap, &fconf, NULL, data, len, tcp, 0, now, &a);
 	switch (a.action) {
 	case ANSWER_DROP:
 		break;
@@ -95,7 +95,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	 * that both maps make the same choices for the next input.
 	 */
 	answer_fastpath_enabled = 0;
-	answer_query(smap, &fconf, data, len, tcp, 0, now, &s);
+	answer_query(smap, &fconf, NULL, data, len, tcp, 0, now, &s);
 	answer_fastpath_enabled = 1;
 	if (s.fast)
 		abort();

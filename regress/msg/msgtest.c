@@ -159,6 +159,10 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	struct ctl_conn		 cn;
 	struct ctl_stats_proxy	 ps;
 	struct msg_ifaddrs	 ifa;
+	struct msg_rules_file	 rf;
+	struct ctl_rule		 cr;
+	struct ctl_test		 ct;
+	struct ctl_tested	 cd;
 	const char		*err = "no such domain: example.invalid";
 	uint32_t		 i;
 
@@ -212,11 +216,15 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	case MSG_RELEASED:
 	case MSG_EVICTED:
 		lk.addr = htonl(0xac180000 + type);
+		lk.client = htonl(0x0a000002);
 		memcpy(buf, &lk, sizeof(lk));
 		*len = sizeof(lk);
 		return (1);
 	case MSG_LOOKUP_ANSWER:
 		memset(&ans, 0x77, sizeof(ans));
+		memset(&ans.route, 0, sizeof(ans.route));
+		ans.route.via = VIA_SOCKS5;
+		strlcpy(ans.route.user, "tor", sizeof(ans.route.user));
 		ans.addr = htonl(0xac180a0b);
 		strlcpy(ans.domain, "ifconfig.co", sizeof(ans.domain));
 		ans.naddrs = 3;
@@ -231,6 +239,43 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	case MSG_CTL_STATS:
 	case MSG_CTL_END:
 	case MSG_CTL_SHOW_CONN:
+	case MSG_CTL_SHOW_RULES:
+	case MSG_RULES_END:
+		return (1);
+	case MSG_RULES:
+		memset(buf, 0x5a, 1000);
+		*len = 1000;
+		return (1);
+	case MSG_RULES_FILE:
+		rf.source = 3;
+		memcpy(buf, &rf, sizeof(rf));
+		*len = sizeof(rf);
+		*needfd = 1;
+		return (1);
+	case MSG_CTL_RULE:
+		memset(&cr, 0, sizeof(cr));
+		cr.number = 2;
+		cr.hits = 77;
+		strlcpy(cr.where, "dns44.conf:9", sizeof(cr.where));
+		strlcpy(cr.text, "block to <ads>", sizeof(cr.text));
+		memcpy(buf, &cr, sizeof(cr));
+		*len = sizeof(cr);
+		return (1);
+	case MSG_CTL_TEST:
+		memset(&ct, 0, sizeof(ct));
+		strlcpy(ct.name, "a.onion", sizeof(ct.name));
+		ct.client = htonl(0x0a000002);
+		ct.have_client = 1;
+		memcpy(buf, &ct, sizeof(ct));
+		*len = sizeof(ct);
+		return (1);
+	case MSG_CTL_TESTED:
+		memset(&cd, 0, sizeof(cd));
+		strlcpy(cd.name, "a.onion", sizeof(cd.name));
+		strlcpy(cd.route, "via socks5 127.0.0.1:9050",
+		    sizeof(cd.route));
+		memcpy(buf, &cd, sizeof(cd));
+		*len = sizeof(cd);
 		return (1);
 	case MSG_CTL_CONN:
 		memset(&cn, 0, sizeof(cn));
@@ -571,7 +616,7 @@ test_get(void)
 	msg_get(&m, &out, sizeof(out));
 	CHECK_EQ(out.addr, lk.addr);
 	p = msg_get_array(&m, sizeof(uint16_t), &n);
-	CHECK(p == (void *)&lk && n == 2);
+	CHECK(p == (void *)&lk && n == sizeof(lk) / sizeof(uint16_t));
 	m.data = str;
 	m.len = sizeof(str);
 	CHECK(strcmp(msg_get_str(&m), "example.com") == 0);
@@ -728,10 +773,11 @@ test_decode(void)
 	CHECK_EQ(ans.ttl, 299);
 	CHECK_EQ(ans.naddrs, 3);
 
-	/* The TTL comes last; an answer without it is from another build. */
-	CHECK_EQ(len, offsetof(struct msg_answer, ttl) + sizeof(uint32_t));
-	n = make_frame(MSG_LOOKUP_ANSWER, offsetof(struct msg_answer, ttl),
-	    payload, offsetof(struct msg_answer, ttl));
+	/* The route comes last; an answer without it is from another build. */
+	CHECK_EQ(len, offsetof(struct msg_answer, route) +
+	    sizeof(struct rule_route));
+	n = make_frame(MSG_LOOKUP_ANSWER, offsetof(struct msg_answer, route),
+	    payload, offsetof(struct msg_answer, route));
 	CHECK_EQ(msg_decode(frame, n, -1, &m), -1);
 	CHECK_EQ(errno, EBADMSG);
 	/* Any TTL is the sender's to give. */
@@ -794,7 +840,7 @@ test_bad(void)
 	CHECK(bad_bytes("short 15", frame, MSG_HDR_SIZE - 1, 0, EBADMSG));
 
 	/* The header's length disagrees with what came. */
-	n = make_frame(MSG_LOOKUP, 8, &lk, sizeof(lk));
+	n = make_frame(MSG_LOOKUP, sizeof(lk) + 4, &lk, sizeof(lk));
 	CHECK(bad_bytes("hdr len long", frame, n, 0, EBADMSG));
 	n = make_frame(MSG_LOOKUP, 2, &lk, sizeof(lk));
 	CHECK(bad_bytes("hdr len short", frame, n, 0, EBADMSG));
@@ -811,7 +857,8 @@ test_bad(void)
 
 	/* Each fixed-size type one byte too short and one too long. */
 	for (t = MSG_NONE + 1; t < MSG_TYPE_MAX; t++) {
-		if (t == MSG_CTL_FAIL ||
+		/* Pieces of a ruleset are of any length: see below. */
+		if (t == MSG_CTL_FAIL || t == MSG_RULES ||
 		    !make_payload(t, payload, &len, &needfd))
 			continue;
 		if (len > 0) {
@@ -828,6 +875,9 @@ test_bad(void)
 		snprintf(what, sizeof(what), "%s long", msg_type_name(t));
 		CHECK(bad_msg(what, t, payload, len + 1, needfd, EBADMSG));
 	}
+	CHECK(bad_msg("MSG_RULES empty", MSG_RULES, payload, 0, 0, EBADMSG));
+	CHECK(bad_msg("MSG_RULES with fd", MSG_RULES, payload, 10, 1,
+	    EBADMSG));
 
 	/* Control requests: terminated, and at most 256 bytes. */
 	memset(payload, 'x', 300);
