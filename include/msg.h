@@ -76,6 +76,11 @@ enum msg_type {
 	/* parent -> child, at start and whenever they change */
 	MSG_IFADDRS,		/* struct msg_ifaddrs */
 
+	/* proxy -> parent: a socket that dials with SO_MARK */
+	MSG_DIAL_SOCK_REQ,	/* struct msg_dial_sock */
+	MSG_DIAL_SOCK,		/* struct msg_dial_sock, fd attached */
+	MSG_DIAL_SOCK_FAIL,	/* struct msg_dial_sock, error set */
+
 	MSG_TYPE_MAX
 };
 
@@ -98,6 +103,17 @@ struct msg_reply_sock {
 	struct sockaddr_in	virt;	/* the client's destination */
 	struct sockaddr_in	client;
 	int32_t			error;	/* errno for MSG_REPLY_SOCK_FAIL */
+};
+
+/*
+ * A socket to dial with: AF_INET, of the protocol's type, non-blocking,
+ * SO_MARK set.  The parent makes it only for a mark that a rule of its
+ * configuration names.
+ */
+struct msg_dial_sock {
+	uint32_t	proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t	mark;
+	int32_t		error;		/* errno for MSG_DIAL_SOCK_FAIL */
 };
 
 /*
