@@ -89,6 +89,11 @@ enum msg_type {
 	MSG_CTL_TEST,		/* struct ctl_test */
 	MSG_CTL_TESTED,		/* struct ctl_tested */
 
+	/* proxy -> parent: a socket that dials with SO_MARK */
+	MSG_DIAL_SOCK_REQ,	/* struct msg_dial_sock */
+	MSG_DIAL_SOCK,		/* struct msg_dial_sock, fd attached */
+	MSG_DIAL_SOCK_FAIL,	/* struct msg_dial_sock, error set */
+
 	MSG_TYPE_MAX
 };
 
@@ -111,6 +116,17 @@ struct msg_reply_sock {
 	struct sockaddr_in	virt;	/* the client's destination */
 	struct sockaddr_in	client;
 	int32_t			error;	/* errno for MSG_REPLY_SOCK_FAIL */
+};
+
+/*
+ * A socket to dial with: AF_INET, of the protocol's type, non-blocking,
+ * SO_MARK set.  The parent makes it only for a mark that a rule of its
+ * configuration names.
+ */
+struct msg_dial_sock {
+	uint32_t	proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t	mark;
+	int32_t		error;		/* errno for MSG_DIAL_SOCK_FAIL */
 };
 
 /*

@@ -172,5 +172,6 @@ const char	*rule_fmt(const struct ruleset *, const struct rule *, char *,
 int		 ruleset_encode(const struct ruleset *, unsigned char **,
 		    size_t *);
 struct ruleset	*ruleset_decode(const unsigned char *, size_t);
+int		 ruleset_has_mark(const struct ruleset *, uint32_t);
 
 #endif /* RULES_H */

@@ -8,7 +8,8 @@
  * and proxy processes (fork and exec of itself) and hands them their
  * sockets.  Afterwards it keeps only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE,
  * makes the proxy's UDP reply sockets, tells both children the gateway's
- * own addresses (ifaddr.c) as they change, re-reads the configuration on
+ * own addresses (ifaddr.c) as they change, makes the proxy's dialling
+ * sockets that carry a firewall mark, re-reads the configuration on
  * SIGHUP and shuts everything down when a child dies or a signal says so.
  */
 
@@ -58,6 +59,7 @@ static char		 self_exe[PATH_MAX];
 static int		 quitting;
 static int		 exit_status;
 static struct event	 ev_kill;
+static struct log_rate	 parent_rl_mark, parent_rl_dial;
 static struct child	 children[] = {
 	{ "dns", ROLE_DNS, -1, NULL },
 	{ "proxy", ROLE_PROXY, -1, NULL },
@@ -77,6 +79,7 @@ static void	parent_closed(struct chan *, int);
 static const char *parent_reply_refused(const struct msg_reply_sock *);
 static int	parent_reply_open(const struct msg_reply_sock *);
 static void	parent_reply_sock(struct child *, struct msg *);
+static void	parent_dial_sock(struct child *, struct msg *);
 static int	parent_reload(void);
 static void	parent_sig(int, short, void *);
 static void	parent_reap(void);
@@ -484,6 +487,9 @@ parent_dispatch(struct chan *c, struct msg *m)
 	case MSG_REPLY_SOCK_REQ:
 		parent_reply_sock(ch, m);
 		return;
+	case MSG_DIAL_SOCK_REQ:
+		parent_dial_sock(ch, m);
+		return;
 	case MSG_CTL_RELOAD:
 		if (parent_reload() == 0)
 			chan_compose(c, MSG_CTL_OK, m->hdr.id, -1, NULL, 0);
@@ -611,6 +617,50 @@ parent_reply_sock(struct child *ch, struct msg *m)
 	else if (chan_compose(ch->chan, MSG_REPLY_SOCK, m->hdr.id, s, &r,
 	    sizeof(r)) == -1) {
 		log_warn("sending a reply socket");
+		close(s);
+	}
+}
+
+/*
+ * A socket for the proxy to dial with, marked as asked.  The proxy is not
+ * trusted with CAP_NET_ADMIN: it gets a mark that a rule of the running
+ * configuration names and no other, so that it cannot steer its traffic
+ * into another routing table or firewall class.
+ */
+static void
+parent_dial_sock(struct child *ch, struct msg *m)
+{
+	struct msg_dial_sock	 d;
+	int			 s, type;
+
+	msg_get(m, &d, sizeof(d));
+	s = -1;
+	if (!ruleset_has_mark(rules, d.mark)) {
+		/* A few lines a second at most: the proxy may be hostile. */
+		log_rate(&parent_rl_mark, LOG_WARNING, "proxy asked for a %s "
+		    "socket with mark 0x%x, which no rule names; refused",
+		    d.proto == IPPROTO_TCP ? "TCP" : "UDP", d.mark);
+		d.error = EPERM;
+	} else {
+		type = d.proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+		if ((s = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0)) == -1 || setsockopt(s, SOL_SOCKET, SO_MARK, &d.mark,
+		    sizeof(d.mark)) == -1) {
+			d.error = errno;
+			log_rate(&parent_rl_dial, LOG_WARNING, "a socket with "
+			    "mark 0x%x: %s", d.mark, strerror(d.error));
+			if (s != -1)
+				close(s);
+			s = -1;
+		} else
+			d.error = 0;
+	}
+	if (s == -1)
+		chan_compose(ch->chan, MSG_DIAL_SOCK_FAIL, m->hdr.id, -1, &d,
+		    sizeof(d));
+	else if (chan_compose(ch->chan, MSG_DIAL_SOCK, m->hdr.id, s, &d,
+	    sizeof(d)) == -1) {
+		log_warn("sending a dialling socket");
 		close(s);
 	}
 }

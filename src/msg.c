@@ -57,6 +57,7 @@ static int	msg_check_ifaddrs(const unsigned char *, size_t);
 static int	msg_check_ctl_rule(const unsigned char *, size_t);
 static int	msg_check_test(const unsigned char *, size_t);
 static int	msg_check_tested(const unsigned char *, size_t);
+static int	msg_check_dial(const unsigned char *, size_t);
 static const struct msg_rule *msg_rule(uint32_t, const void *, size_t, int);
 static void	msg_close_fds(int *, size_t);
 
@@ -78,6 +79,7 @@ static void	msg_close_fds(int *, size_t);
 #define CRULE	sizeof(struct ctl_rule)
 #define TEST	sizeof(struct ctl_test)
 #define TESTED	sizeof(struct ctl_tested)
+#define DSOCK	sizeof(struct msg_dial_sock)
 #define RULE(type, min, max, fd, check)					\
 	[type] = { #type, (min), (max), (fd), (check) }
 
@@ -128,9 +130,13 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 	    msg_check_ctl_rule),
 	RULE(MSG_CTL_TEST,		TEST,	TEST,	0, msg_check_test),
 	RULE(MSG_CTL_TESTED,		TESTED,	TESTED,	0, msg_check_tested),
+	RULE(MSG_DIAL_SOCK_REQ,		DSOCK,	DSOCK,	0, msg_check_dial),
+	RULE(MSG_DIAL_SOCK,		DSOCK,	DSOCK,	1, msg_check_dial),
+	RULE(MSG_DIAL_SOCK_FAIL,	DSOCK,	DSOCK,	0, msg_check_dial),
 };
 
 #undef RULE
+#undef DSOCK
 #undef TESTED
 #undef TEST
 #undef CRULE
@@ -325,6 +331,18 @@ msg_check_ifaddrs(const unsigned char *p, size_t len)
 	return (0);
 }
 
+/* A socket of TCP or UDP, nothing else. */
+static int
+msg_check_dial(const unsigned char *p, size_t len)
+{
+	uint32_t	proto;
+
+	(void)len;
+	memcpy(&proto, p + offsetof(struct msg_dial_sock, proto),
+	    sizeof(proto));
+	return (proto == IPPROTO_TCP || proto == IPPROTO_UDP ? 0 : -1);
+}
+
 /* Whole entries, each name terminated. */
 static int
 msg_check_map(const unsigned char *p, size_t len)
@@ -355,9 +373,9 @@ static const uint64_t msg_rx_types[MSG_RX_MAX] = {
 	    T(MSG_RULES) | T(MSG_RULES_FILE) | T(MSG_RULES_END),
 	[MSG_RX_PROXY_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
 	    T(MSG_CTL_LOG) | T(MSG_REPLY_SOCK) | T(MSG_REPLY_SOCK_FAIL) |
-	    T(MSG_IFADDRS),
+	    T(MSG_IFADDRS) | T(MSG_DIAL_SOCK) | T(MSG_DIAL_SOCK_FAIL),
 	[MSG_RX_PARENT_DNS] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG),
-	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ),
+	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ) | T(MSG_DIAL_SOCK_REQ),
 	[MSG_RX_DNS_PEER] = T(MSG_LOOKUP) | T(MSG_IN_USE) | T(MSG_RELEASED) |
 	    T(MSG_CTL_CONN) | T(MSG_CTL_END) | T(MSG_CTL_STATS_PROXY) |
 	    T(MSG_CTL_FAIL),

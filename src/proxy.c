@@ -18,7 +18,8 @@
  * and destination policy (which clients are served, which real addresses
  * may be dialled) and the rate-limited log lines.  What is known of each
  * virtual address is in proxy_addr.c, the TCP connections in proxy_tcp.c,
- * the UDP sessions in proxy_udp.c.
+ * the UDP sessions in proxy_udp.c, the sockets they dial with in
+ * proxy_dial.c.
  */
 
 #include "config.h"
@@ -477,6 +478,7 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 {
 	struct msg_log		ml;
 	struct msg_reply_sock	rs;
+	struct msg_dial_sock	ds;
 
 	(void)c;
 	switch (m->hdr.type) {
@@ -506,6 +508,11 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_REPLY_SOCK_FAIL:
 		msg_get(m, &rs, sizeof(rs));
 		proxy_udp_socket(m->hdr.id, m->fd, &rs);
+		break;
+	case MSG_DIAL_SOCK:
+	case MSG_DIAL_SOCK_FAIL:
+		msg_get(m, &ds, sizeof(ds));
+		proxy_dial_answer(m->hdr.id, m->fd, &ds);
 		break;
 	default:
 		fatalx("unexpected %s from the parent",

@@ -24,6 +24,7 @@
 #define PROXY_UDP_FDS		2	/* to the server, the reply socket */
 
 struct msg_answer;
+struct msg_dial_sock;
 struct msg_reply_sock;
 struct proxy_addr;
 struct rule_route;
@@ -82,6 +83,16 @@ struct proxy_relay {
 	struct timespec		 start;
 };
 
+/*
+ * The making of a relay's dialling socket, which the parent may be asked
+ * for: cb hears the socket, or -1.
+ */
+struct proxy_dial {
+	struct proxy_req	 req;		/* asked of the parent */
+	struct proxy_relay	*r;
+	void			(*cb)(struct proxy_relay *, int);
+};
+
 /* proxy.c */
 int		 proxy_fd_room(unsigned int);
 void		 proxy_fd_freed(void);
@@ -124,6 +135,12 @@ void		 proxy_client_init(void);
 int		 proxy_client_take(const struct sockaddr_in *, int);
 void		 proxy_client_put(const struct sockaddr_in *, int);
 void		 proxy_client_stats(uint64_t *, uint64_t *);
+
+/* proxy_dial.c */
+void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,
+		    void (*)(struct proxy_relay *, int));
+void		 proxy_dial_cancel(struct proxy_dial *);
+void		 proxy_dial_answer(uint32_t, int, const struct msg_dial_sock *);
 
 /* proxy_tcp.c */
 void		 proxy_tcp_listen(int);

@@ -50,6 +50,7 @@ struct proxy_udp {
 	struct proxy_relay	 r;		/* first: the lists hold it */
 	LIST_ENTRY(proxy_udp)	 hentry;	/* by client and virtual addr */
 	struct proxy_req	 req;		/* the reply socket asked for */
+	struct proxy_dial	 dial;		/* the server's socket */
 	int			 ufd;		/* connected to the server */
 	int			 rfd;		/* from virt to the client */
 	struct event		 uev;
@@ -86,6 +87,7 @@ static void	proxy_udp_in(const struct sockaddr_in *,
 static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
 static void	proxy_udp_answer(struct proxy_wait *, const char *,
 		    const uint32_t *, size_t, const struct rule_route *);
+static void	proxy_udp_dial_sock(struct proxy_relay *, int);
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_client_read(int, short, void *);
 static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
@@ -328,9 +330,7 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
     const uint32_t *addrs, size_t naddrs, const struct rule_route *route)
 {
 	struct proxy_udp	*s = w->arg;
-	struct msg_reply_sock	 rs;
 	uint32_t		 allowed[MSG_MAX_ADDRS];
-	char			 real[INET_ADDRSTRLEN];
 
 	if (domain == NULL) {
 		log_rate(&proxy_rl_udp_miss, LOG_INFO,
@@ -374,23 +374,36 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	s->r.real.sin_family = AF_INET;
 	s->r.real.sin_addr.s_addr = allowed[0];
 	s->r.real.sin_port = s->r.virt.sin_port;
-	inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real));
-	if ((s->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1) {
-		log_rate(&proxy_rl_udp_fd, LOG_ERR, "%s: socket: %s",
-		    proxy_relay_flow(&s->r), strerror(errno));
+	s->r.state = PROXY_DIAL;
+	/* The socket may come now or from the parent: s is not used after. */
+	proxy_dial_socket(&s->dial, &s->r, proxy_udp_dial_sock);
+}
+
+/*
+ * The socket to the real server, or -1: the route failed.  Connected, it
+ * needs the reply socket, which only the parent may bind to virt.
+ */
+static void
+proxy_udp_dial_sock(struct proxy_relay *r, int fd)
+{
+	struct proxy_udp	*s = (struct proxy_udp *)r;
+	struct msg_reply_sock	 rs;
+	char			 real[INET_ADDRSTRLEN];
+
+	if (fd == -1) {
 		proxy_udp_close(s);
 		return;
 	}
+	s->ufd = fd;
 	if (connect(s->ufd, (struct sockaddr *)&s->r.real,
 	    sizeof(s->r.real)) == -1) {
 		log_rate(&proxy_rl_udp_dial, LOG_INFO,
-		    "%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
+		    "%s: dial %s:%u: %s", proxy_relay_flow(&s->r),
+		    inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real)),
 		    ntohs(s->r.real.sin_port), strerror(errno));
 		proxy_udp_close(s);
 		return;
 	}
-	/* Replies must come from virt, which only the parent may bind. */
 	s->r.state = PROXY_SOCK;
 	memset(&rs, 0, sizeof(rs));
 	rs.virt = s->r.virt;
@@ -537,6 +550,7 @@ proxy_udp_close(struct proxy_udp *s)
 	struct proxy_dgram	*d;
 
 	proxy_req_cancel(&s->req);
+	proxy_dial_cancel(&s->dial);
 	LIST_REMOVE(s, hentry);
 	if (s->r.state == PROXY_RELAY) {
 		event_del(&s->uev);

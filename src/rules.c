@@ -216,7 +216,8 @@ ruleset_has_mark(const struct ruleset *rs, uint32_t mark)
 	if (rs == NULL || mark == 0)
 		return (0);
 	for (i = 0; i < rs->nrules; i++)
-		if (rs->rules[i].route.mark == mark)
+		if (rs->rules[i].action == RULE_ROUTE &&
+		    rs->rules[i].route.mark == mark)
 			return (1);
 	return (0);
 }

@@ -51,6 +51,7 @@ static int	fuzz_tested(const unsigned char *, size_t);
 static int	fuzz_string(const unsigned char *, size_t);
 static int	fuzz_map(const unsigned char *, size_t);
 static int	fuzz_conn(const unsigned char *, size_t);
+static int	fuzz_dial(const unsigned char *, size_t);
 static int	fuzz_allowed(uint32_t, const unsigned char *, size_t, int);
 static void	fuzz_try(uint32_t, const unsigned char *, size_t, int);
 static void	fuzz_walk(void);
@@ -106,6 +107,9 @@ static const struct fuzz_shape fuzz_shapes[MSG_TYPE_MAX] = {
 	ARRAY(MSG_CTL_RULE,	struct ctl_rule,	fuzz_rule),
 	FIXED(MSG_CTL_TEST,	struct ctl_test,	0, fuzz_test),
 	FIXED(MSG_CTL_TESTED,	struct ctl_tested,	0, fuzz_tested),
+	FIXED(MSG_DIAL_SOCK_REQ, struct msg_dial_sock,	0, fuzz_dial),
+	FIXED(MSG_DIAL_SOCK,	struct msg_dial_sock,	1, fuzz_dial),
+	FIXED(MSG_DIAL_SOCK_FAIL, struct msg_dial_sock,	0, fuzz_dial),
 };
 
 #undef STRING
@@ -245,6 +249,17 @@ fuzz_conn(const unsigned char *p, size_t len)
 }
 
 /* Whether the table allows this payload for this type. */
+/* A socket of TCP or UDP. */
+static int
+fuzz_dial(const unsigned char *p, size_t len)
+{
+	struct msg_dial_sock	d;
+
+	(void)len;
+	memcpy(&d, p, sizeof(d));
+	return (d.proto == IPPROTO_TCP || d.proto == IPPROTO_UDP);
+}
+
 static int
 fuzz_allowed(uint32_t type, const unsigned char *p, size_t len, int hasfd)
 {
@@ -292,7 +307,8 @@ fuzz_try(uint32_t type, const unsigned char *payload, size_t len, int hasfd)
 
 /*
  * Every type, the unknown ones too, at the edges of its sizes, with and
- * without an fd; payloads of zeros, and with an AF_INET family up front.
+ * without an fd; payloads of zeros, with an AF_INET family up front, and
+ * with IPPROTO_TCP as a 32-bit protocol number up front.
  * The table must allow each known type at both ends of its sizes, so
  * that the decoder is seen to accept them.
  */
@@ -302,6 +318,7 @@ fuzz_walk(void)
 	const struct fuzz_shape	*s;
 	unsigned char		*p = fuzz_frame + MSG_HDR_SIZE;
 	sa_family_t		 fam = AF_INET;
+	uint32_t		 proto = IPPROTO_TCP;
 	size_t			 lens[12], n, i, top;
 	uint32_t		 t;
 	int			 fd, fill, lo, hi;
@@ -333,12 +350,14 @@ fuzz_walk(void)
 		for (i = 0; i < n; i++) {
 			if (lens[i] > MSG_MAX_PAYLOAD + 1)
 				continue;
-			for (fill = 0; fill < 2; fill++) {
+			for (fill = 0; fill < 3; fill++) {
 				memset(p, 0, lens[i]);
-				if (fill && lens[i] >= sizeof(struct
+				if (fill == 1 && lens[i] >= sizeof(struct
 				    sockaddr_in))
 					memcpy(p + offsetof(struct sockaddr_in,
 					    sin_family), &fam, sizeof(fam));
+				if (fill == 2 && lens[i] >= sizeof(proto))
+					memcpy(p, &proto, sizeof(proto));
 				for (fd = 0; fd < 2; fd++)
 					fuzz_try(t, p, lens[i], fd);
 				if (s == NULL ||

@@ -7,7 +7,8 @@
  * round-trips, fds pass and work, malformed messages are refused with the
  * right errno without leaking an fd or spoiling the channel, bad arguments
  * to msg_compose are refused without consuming the fd, the send queue keeps
- * order and its limit, and EOF is seen.
+ * order and its limit, and EOF is seen.  Also ruleset_has_mark(), which
+ * decides the parent's answer to a dialling socket's request.
  */
 
 #include "config.h"
@@ -31,6 +32,7 @@
 
 #include "dns44.h"
 #include "msg.h"
+#include "rules.h"
 #include "../lib/test.h"
 
 #define GOOD_ID		0xabcd
@@ -65,6 +67,7 @@ static void	test_queue(void);
 static void	test_enobufs(void);
 static void	test_clear(void);
 static void	test_eof(void);
+static void	test_dial(void);
 
 /* Open descriptors of this process, the directory's own included. */
 static int
@@ -163,6 +166,7 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	struct ctl_rule		 cr;
 	struct ctl_test		 ct;
 	struct ctl_tested	 cd;
+	struct msg_dial_sock	 ds;
 	const char		*err = "no such domain: example.invalid";
 	uint32_t		 i;
 
@@ -337,6 +341,17 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		}
 		memcpy(buf, &ifa, sizeof(ifa));
 		*len = sizeof(ifa);
+		return (1);
+	case MSG_DIAL_SOCK:
+		*needfd = 1;
+		/* FALLTHROUGH */
+	case MSG_DIAL_SOCK_REQ:
+	case MSG_DIAL_SOCK_FAIL:
+		ds.proto = type == MSG_DIAL_SOCK ? IPPROTO_UDP : IPPROTO_TCP;
+		ds.mark = 0x64;
+		ds.error = type == MSG_DIAL_SOCK_FAIL ? EPERM : 0;
+		memcpy(buf, &ds, sizeof(ds));
+		*len = sizeof(ds);
 		return (1);
 	}
 	return (0);
@@ -1234,6 +1249,76 @@ test_eof(void)
 	pair_close();
 }
 
+/*
+ * A dialling socket: asked by the proxy, made by the parent, of TCP or
+ * UDP only; and the parent's test of the mark, which only a route rule
+ * of its configuration may name.
+ */
+static void
+test_dial(void)
+{
+	struct msg_dial_sock	 ds;
+	struct ruleset		 rs;
+	struct rule		 rules[3];
+	struct msg		 m;
+
+	CHECK(msg_accepts(MSG_RX_PARENT_PROXY, MSG_DIAL_SOCK_REQ));
+	CHECK(!msg_accepts(MSG_RX_PARENT_DNS, MSG_DIAL_SOCK_REQ));
+	CHECK(msg_accepts(MSG_RX_PROXY_PARENT, MSG_DIAL_SOCK));
+	CHECK(msg_accepts(MSG_RX_PROXY_PARENT, MSG_DIAL_SOCK_FAIL));
+	CHECK(!msg_accepts(MSG_RX_PROXY_PEER, MSG_DIAL_SOCK));
+	CHECK(!msg_accepts(MSG_RX_PARENT_PROXY, MSG_DIAL_SOCK));
+
+	pair_open();
+	memset(&ds, 0, sizeof(ds));
+	ds.mark = 0x64;
+	ds.proto = IPPROTO_ICMP;
+	CHECK(bad_msg("DIAL_SOCK_REQ of ICMP", MSG_DIAL_SOCK_REQ, &ds,
+	    sizeof(ds), 0, EBADMSG));
+	ds.proto = 0xffffffff;
+	CHECK(bad_msg("DIAL_SOCK of proto ~0", MSG_DIAL_SOCK, &ds,
+	    sizeof(ds), 1, EBADMSG));
+	ds.proto = IPPROTO_UDP;
+	CHECK(bad_msg("DIAL_SOCK without its fd", MSG_DIAL_SOCK, &ds,
+	    sizeof(ds), 0, EBADMSG));
+	ds.proto = IPPROTO_TCP;
+	CHECK_EQ(msg_compose(&cb, MSG_DIAL_SOCK_REQ, 9, -1, &ds,
+	    sizeof(ds)), 0);
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK_EQ(m.hdr.type, MSG_DIAL_SOCK_REQ);
+	CHECK_EQ(m.hdr.id, 9);
+	pair_close();
+
+	/* No configuration, no rules: nothing to grant. */
+	CHECK(!ruleset_has_mark(NULL, 0x64));
+	memset(&rs, 0, sizeof(rs));
+	CHECK(!ruleset_has_mark(&rs, 0x64));
+
+	memset(rules, 0, sizeof(rules));
+	rules[0].action = RULE_ROUTE;
+	rules[0].route.action = RULE_ROUTE;
+	rules[0].route.mark = 0x64;
+	/* A mark on a rule that does not route sets nothing. */
+	rules[1].action = RULE_BLOCK;
+	rules[1].route.mark = 0x65;
+	rules[2].action = RULE_ROUTE;
+	rules[2].route.action = RULE_ROUTE;
+	rules[2].route.mark = 0xffffffff;
+	rs.rules = rules;
+	rs.nrules = 3;
+	CHECK(ruleset_has_mark(&rs, 0x64));
+	CHECK(ruleset_has_mark(&rs, 0xffffffff));
+	CHECK(!ruleset_has_mark(&rs, 0x65));
+	CHECK(!ruleset_has_mark(&rs, 0x63));
+	CHECK(!ruleset_has_mark(&rs, 44));
+	/* Mark 0 is a route without a mark, never a socket's. */
+	rules[1].action = RULE_ROUTE;
+	rules[1].route.mark = 0;
+	CHECK(!ruleset_has_mark(&rs, 0));
+	rs.nrules = 1;
+	CHECK(!ruleset_has_mark(&rs, 0xffffffff));
+}
+
 int
 main(void)
 {
@@ -1252,6 +1337,7 @@ main(void)
 	test_eof();
 	test_channels();
 	test_get();
+	test_dial();
 	CHECK_EQ(count_fds(), start);
 	return (test_done("msg"));
 }
