@@ -383,20 +383,26 @@ static int
 dns_rules_set(struct ruleset *rs)
 {
 	struct msg_lookup	ml;
+	struct timespec		t0, t1;
 	size_t			i, names = 0;
+	long			ms;
 	int			split;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (ruleset_load(rs) == -1) {
 		ruleset_free(rs);
 		return (-1);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	ruleset_close_files(rs);
 	for (i = 0; i < rs->ntables; i++)
 		names += rs->tables[i].count;
 	if (rs->nrules > 0 || rs->nupstreams > 0)
 		log_info("rules: %zu rules, %zu split DNS lines, %zu names "
-		    "in %zu tables", rs->nrules, rs->nupstreams, names,
-		    rs->ntables);
+		    "in %zu tables, read in %ld.%03lds", rs->nrules,
+		    rs->nupstreams, names, rs->ntables, ms / 1000, ms % 1000);
 	split = rs->nupstreams > 0 ||
 	    (dns_rules != NULL && dns_rules->nupstreams > 0);
 	if (dns_rules != NULL) {

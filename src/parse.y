@@ -685,7 +685,7 @@ parse_expected(void)
 
 	if (pos == 0 || (line_tok[0] == WORD && pos == 1))
 		return ("dns range reuse-grace database user proxy control "
-		    "log include");
+		    "log include allow table pass block route");
 	if (pos == 1) {
 		switch (line_tok[0]) {
 		case DNS:
