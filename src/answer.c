@@ -429,7 +429,8 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 	/* A name the rules pass or block is answered the long way. */
 	if (answer_rules(rules, a, 0) != RULE_ROUTE)
 		return (-1);
-	answer_rules(rules, a, 1);
+	if (a->rule != NULL)
+		a->rule->hits++;
 	a->qtype = qtype;
 	a->limit = limit;
 	a->fast = 1;
