@@ -754,11 +754,19 @@ answer_strip_hints(ldns_pkt *p)
 /*
  * The client's reply to a forwarded query: the upstream's rcode and
  * records under the client's id and question, or SERVFAIL when no
- * upstream answered.
+ * upstream answered.  The address hints of SVCB and HTTPS records go.
  */
 int
 answer_relay(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
     uint8_t **wire, size_t *len)
+{
+	return (answer_relay_hints(q, up, limit, 0, wire, len));
+}
+
+/* The same, the hints kept for a name the rules pass: it is not mapped. */
+int
+answer_relay_hints(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
+    int keep_hints, uint8_t **wire, size_t *len)
 {
 	ldns_pkt	*r;
 	int		 rv;
@@ -776,7 +784,8 @@ answer_relay(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
 		    ldns_rr_list_clone(ldns_pkt_authority(up)));
 		ldns_pkt_set_additional(r,
 		    ldns_rr_list_clone(ldns_pkt_additional(up)));
-		answer_strip_hints(r);
+		if (!keep_hints)
+			answer_strip_hints(r);
 	}
 	rv = answer_wire(r, limit, wire, len);
 	ldns_pkt_free(r);
