@@ -751,10 +751,11 @@ answer_strip_hints(ldns_pkt *p)
 /*
  * The client's reply to a forwarded query: the upstream's rcode and
  * records under the client's id and question, or SERVFAIL when no
- * upstream answered.
+ * upstream answered.  Addresses and address hints are removed, but for
+ * a name the rules pass, whose answer the client gets as it came.
  */
 int
-answer_relay(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
+answer_relay(const ldns_pkt *q, const ldns_pkt *up, int pass, size_t limit,
     uint8_t **wire, size_t *len)
 {
 	ldns_pkt	*r;
@@ -773,7 +774,14 @@ answer_relay(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
 		    ldns_rr_list_clone(ldns_pkt_authority(up)));
 		ldns_pkt_set_additional(r,
 		    ldns_rr_list_clone(ldns_pkt_additional(up)));
-		answer_strip_hints(r);
+		ldns_pkt_set_ancount(r, ldns_rr_list_rr_count(
+		    ldns_pkt_answer(r)));
+		ldns_pkt_set_nscount(r, ldns_rr_list_rr_count(
+		    ldns_pkt_authority(r)));
+		ldns_pkt_set_arcount(r, ldns_rr_list_rr_count(
+		    ldns_pkt_additional(r)));
+		if (!pass)
+			answer_strip_hints(r);
 	}
 	rv = answer_wire(r, limit, wire, len);
 	ldns_pkt_free(r);

@@ -721,6 +721,7 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	q->udp_fd = udp_fd;
 	q->client = *client;
 	q->limit = a.limit;
+	q->pass = a.rule != NULL && a.rule->action == RULE_PASS;
 	if (tcp != NULL)
 		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
 	q->req = upstream_query(ldns_rr_owner(ldns_rr_list_rr(
@@ -797,7 +798,8 @@ dns_forwarded(ldns_pkt *answer, void *arg)
 		dns_stats.upstream_failures++;
 	dns_count_rcode(answer != NULL ? (int)ldns_pkt_get_rcode(answer) :
 	    LDNS_RCODE_SERVFAIL);
-	if (answer_relay(q->query, answer, q->limit, &wire, &len) == 0) {
+	if (answer_relay(q->query, answer, q->pass, q->limit, &wire,
+	    &len) == 0) {
 		dns_send(q->tcp, q->udp_fd, &q->client, wire, len);
 		free(wire);
 	}

@@ -723,7 +723,7 @@ test_relay(void)
 
 	/* No upstream answered. */
 	q = mkquery("big.test.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 30, 0);
-	CHECK_EQ(answer_relay(q, NULL, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, NULL, 0, 512, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK_EQ(ldns_pkt_get_rcode(r), LDNS_RCODE_SERVFAIL);
 	CHECK_EQ(ldns_pkt_id(r), 30);
@@ -741,7 +741,7 @@ test_relay(void)
 	}
 	ldns_pkt_push_rr(up, LDNS_SECTION_ADDITIONAL,
 	    mkrr("big.test. 60 IN A 192.0.2.1"));
-	CHECK_EQ(answer_relay(q, up, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
 	CHECK(len <= 512);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK(ldns_pkt_tc(r));
@@ -749,7 +749,7 @@ test_relay(void)
 	CHECK_EQ(ldns_pkt_id(r), 30);
 	free(wire);
 	ldns_pkt_free(r);
-	CHECK_EQ(answer_relay(q, up, 65535, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 65535, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK(!ldns_pkt_tc(r));
 	CHECK_EQ(ldns_pkt_ancount(r), 20);
@@ -763,7 +763,7 @@ test_relay(void)
 	q = mkquery("nx.test.", LDNS_RR_TYPE_MX, LDNS_RR_CLASS_IN, 31, 0);
 	up = mkquery("nx.test.", LDNS_RR_TYPE_MX, LDNS_RR_CLASS_IN, 5, 0);
 	ldns_pkt_set_rcode(up, LDNS_RCODE_NXDOMAIN);
-	CHECK_EQ(answer_relay(q, up, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK_EQ(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
 	free(wire);
@@ -776,7 +776,7 @@ test_relay(void)
 	up = mkquery("h.test.", LDNS_RR_TYPE_HTTPS, LDNS_RR_CLASS_IN, 6, 0);
 	ldns_pkt_push_rr(up, LDNS_SECTION_ANSWER, mkrr("h.test. 60 IN HTTPS 1 "
 	    ". alpn=h2,h3 ipv4hint=192.0.2.7 ipv6hint=2001:db8::7 port=8443"));
-	CHECK_EQ(answer_relay(q, up, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK_EQ(ldns_pkt_ancount(r), 1);
 	s = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(r), 0));
@@ -786,6 +786,39 @@ test_relay(void)
 	CHECK(s != NULL && strstr(s, "ipv6hint") == NULL);
 	CHECK(s != NULL && strstr(s, "192.0.2.7") == NULL);
 	free(s);
+	free(wire);
+	ldns_pkt_free(r);
+
+	/* A passed name: the hints and the addresses as they came. */
+	ldns_pkt_push_rr(up, LDNS_SECTION_ADDITIONAL,
+	    mkrr("h.test. 60 IN A 192.0.2.8"));
+	CHECK_EQ(answer_relay(q, up, 1, 512, &wire, &len), 0);
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK_EQ(ldns_pkt_ancount(r), 1);
+	CHECK_EQ(ldns_pkt_arcount(r), 1);
+	s = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(r), 0));
+	CHECK(s != NULL && strstr(s, "ipv4hint=192.0.2.7") != NULL);
+	CHECK(s != NULL && strstr(s, "ipv6hint=2001:db8::7") != NULL);
+	free(s);
+	free(wire);
+	ldns_pkt_free(r);
+	ldns_pkt_free(up);
+	ldns_pkt_free(q);
+
+	/* An A query for a passed name: the real address. */
+	q = mkquery("p.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 33, 0);
+	up = mkquery("p.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 7, 0);
+	ldns_pkt_push_rr(up, LDNS_SECTION_ANSWER,
+	    mkrr("p.test. 60 IN A 192.0.2.9"));
+	CHECK_EQ(answer_relay(q, up, 1, 512, &wire, &len), 0);
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK_EQ(answer_a(r), 0xc0000209);
+	CHECK_EQ(ldns_pkt_id(r), 33);
+	free(wire);
+	ldns_pkt_free(r);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK_EQ(ldns_pkt_ancount(r), 0);
 	free(wire);
 	ldns_pkt_free(r);
 	ldns_pkt_free(up);
