@@ -420,8 +420,11 @@ dns_block_log(const char *name, const struct rule *r, time_t now)
 {
 	uint64_t	h;
 	size_t		i;
-	char		safe[LOG_NAME_MAX];
+	char		norm[WIRE_NAME_MAX + 2], safe[LOG_NAME_MAX];
 
+	/* As the map spells it: "NX.test." and "nx.test" are one name. */
+	if (map_normalize(name, norm, sizeof(norm)) == 0)
+		name = norm;
 	h = siphash(dns_block_key, name, strlen(name));
 	i = h % DNS_BLOCK_SLOTS;
 	if (dns_blocked[i].hash == h &&
