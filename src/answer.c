@@ -529,9 +529,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 	if (ldns_rr_get_class(qrr) != LDNS_RR_CLASS_IN) {
 		strlcpy(a->result, "REFUSED", sizeof(a->result));
 		answer_finish(answer_reply_new(q, LDNS_RCODE_REFUSED), a);
-	} else if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA)
-		answer_map(map, conf, q, qrr, now, a);
-	else if (type == LDNS_RR_TYPE_PTR &&
+	} else if (type == LDNS_RR_TYPE_PTR &&
 	    answer_ptr_addr(ldns_rr_owner(qrr), &addr) == 0 &&
 	    addr >= conf->range_first && addr <= conf->range_last) {
 		if (conf->dns_ptr)
@@ -754,19 +752,12 @@ answer_strip_hints(ldns_pkt *p)
 /*
  * The client's reply to a forwarded query: the upstream's rcode and
  * records under the client's id and question, or SERVFAIL when no
- * upstream answered.  The address hints of SVCB and HTTPS records go.
+ * upstream answered.  Addresses and address hints are removed, but for
+ * a name the rules pass, whose answer the client gets as it came.
  */
 int
-answer_relay(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
+answer_relay(const ldns_pkt *q, const ldns_pkt *up, int pass, size_t limit,
     uint8_t **wire, size_t *len)
-{
-	return (answer_relay_hints(q, up, limit, 0, wire, len));
-}
-
-/* The same, the hints kept for a name the rules pass: it is not mapped. */
-int
-answer_relay_hints(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
-    int keep_hints, uint8_t **wire, size_t *len)
 {
 	ldns_pkt	*r;
 	int		 rv;
@@ -784,7 +775,13 @@ answer_relay_hints(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
 		    ldns_rr_list_clone(ldns_pkt_authority(up)));
 		ldns_pkt_set_additional(r,
 		    ldns_rr_list_clone(ldns_pkt_additional(up)));
-		if (!keep_hints)
+		ldns_pkt_set_ancount(r, ldns_rr_list_rr_count(
+		    ldns_pkt_answer(r)));
+		ldns_pkt_set_nscount(r, ldns_rr_list_rr_count(
+		    ldns_pkt_authority(r)));
+		ldns_pkt_set_arcount(r, ldns_rr_list_rr_count(
+		    ldns_pkt_additional(r)));
+		if (!pass)
 			answer_strip_hints(r);
 	}
 	rv = answer_wire(r, limit, wire, len);

@@ -9,6 +9,8 @@
  * upstream answers with their address hints and addresses removed.  A
  * differential test holds the fast path of A and AAAA queries to the
  * ldns path's replies, byte for byte, over many generated queries.
+ * Rulesets built by hand hold the answers to blocked and passed names,
+ * the order of evaluation and the hits to what rules.c promises.
  */
 
 #include "config.h"
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "rules.h"
 #include "../lib/test.h"
 
 static struct dns44_conf	 tconf;
@@ -129,6 +132,363 @@ test_a(void)
 	ldns_pkt_free(q);
 	ldns_pkt_free(r);
 	CHECK(map_lookup_name(tmap, "example.test") != NULL);
+}
+
+/* A rule of the given kind for one pattern, in a list of its own. */
+static struct rule *
+rules_add(struct ruleset *rs, int action, int block, int quick,
+    const char *from, int len, const char *pattern)
+{
+	struct rule	r;
+	struct in_addr	in;
+	int		t;
+
+	memset(&r, 0, sizeof(r));
+	r.action = action;
+	r.block = block;
+	r.quick = quick;
+	r.from_any = from == NULL;
+	if (from != NULL) {
+		CHECK(inet_pton(AF_INET, from, &in) == 1);
+		r.from_addr = ntohl(in.s_addr);
+		r.from_len = len;
+	}
+	if (pattern == NULL)
+		r.table = RULE_TABLE_ANY;
+	else {
+		t = ruleset_table(rs, "", "answertest:1");
+		CHECK(t != -1);
+		CHECK(ruleset_source(rs, t, SOURCE_NAME, pattern,
+		    "answertest:1") == 0);
+		r.table = t;
+	}
+	snprintf(r.where, sizeof(r.where), "answertest:%zu", rs->nrules + 1);
+	r.route.action = action;
+	CHECK(ruleset_rule(rs, &r) == 0);
+	return (&rs->rules[rs->nrules - 1]);
+}
+
+/* Ask with rules, from a client (host order, 0: none). */
+static void
+ask_rules(struct ruleset *rs, const char *name, ldns_rr_type type,
+    uint32_t client, struct answer *a, ldns_pkt **reply)
+{
+	ldns_pkt	*q;
+	uint8_t		*wire;
+	size_t		 len;
+
+	*reply = NULL;
+	if ((q = mkquery(name, type, LDNS_RR_CLASS_IN, 77, 0)) == NULL ||
+	    ldns_pkt2wire(&wire, q, &len) != LDNS_STATUS_OK) {
+		CHECK(0);
+		ldns_pkt_free(q);
+		memset(a, 0, sizeof(*a));
+		return;
+	}
+	ldns_pkt_free(q);
+	answer_query(tmap, &tconf, rs, wire, len, 0, client, time(NULL), a);
+	free(wire);
+	if (a->action == ANSWER_REPLY) {
+		CHECK(ldns_wire2pkt(reply, a->wire, a->len) == LDNS_STATUS_OK);
+		free(a->wire);
+		a->wire = NULL;
+	} else if (a->action == ANSWER_FORWARD) {
+		CHECK(a->query != NULL);
+		ldns_pkt_free(a->query);
+		a->query = NULL;
+	}
+}
+
+/* The rcode of a reply to name, -1 when forwarded, -2 when dropped. */
+static int
+ask_rcode(struct ruleset *rs, const char *name, ldns_rr_type type,
+    uint32_t client)
+{
+	struct answer	 a;
+	ldns_pkt	*r;
+	int		 rcode;
+
+	ask_rules(rs, name, type, client, &a, &r);
+	if (a.action == ANSWER_FORWARD)
+		return (-1);
+	if (r == NULL)
+		return (-2);
+	rcode = ldns_pkt_get_rcode(r);
+	ldns_pkt_free(r);
+	return (rcode);
+}
+
+/* The address an A query got: 0 when none, -1 when not answered. */
+static int64_t
+ask_addr(struct ruleset *rs, const char *name, uint32_t client)
+{
+	struct answer	 a;
+	ldns_pkt	*r;
+	int64_t		 addr;
+
+	ask_rules(rs, name, LDNS_RR_TYPE_A, client, &a, &r);
+	if (r == NULL)
+		return (-1);
+	addr = ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR ?
+	    (int64_t)answer_a(r) : -1;
+	ldns_pkt_free(r);
+	return (addr);
+}
+
+static void
+test_rules_block(void)
+{
+	static const ldns_rr_type	 types[] = { LDNS_RR_TYPE_A,
+					    LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX };
+	static const uint8_t		 zero[16];
+	struct ruleset			*rs;
+	struct rule			*nx, *ref, *zr;
+	struct answer			 a;
+	ldns_pkt			*r;
+	ldns_rr				*rr;
+	size_t				 i;
+	int				 fast;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	nx = rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, NULL, 0, "nx.test");
+	ref = rules_add(rs, RULE_BLOCK, BLOCK_REFUSED, 0, NULL, 0,
+	    "ref.test");
+	zr = rules_add(rs, RULE_BLOCK, BLOCK_ZERO, 0, NULL, 0, "zero.test");
+	CHECK(ruleset_load(rs) == 0);
+	nx = &rs->rules[0];
+	ref = &rs->rules[1];
+	zr = &rs->rules[2];
+
+	/* Both paths: a blocked name never reaches the map. */
+	for (fast = 1; fast >= 0; fast--) {
+		answer_fastpath_enabled = fast;
+		for (i = 0; i < (sizeof(types) / sizeof(types[0])); i++) {
+			CHECK_EQ(ask_rcode(rs, "www.nx.test", types[i], 0),
+			    LDNS_RCODE_NXDOMAIN);
+			CHECK_EQ(ask_rcode(rs, "NX.test.", types[i], 0),
+			    LDNS_RCODE_NXDOMAIN);
+			CHECK_EQ(ask_rcode(rs, "ref.test", types[i], 0),
+			    LDNS_RCODE_REFUSED);
+
+			ask_rules(rs, "a.zero.test", types[i], 0, &a, &r);
+			CHECK_EQ(a.action, ANSWER_REPLY);
+			CHECK(a.rule == zr);
+			if (r == NULL)
+				continue;
+			CHECK_EQ(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+			if (types[i] == LDNS_RR_TYPE_MX) {
+				/* NODATA */
+				CHECK_EQ(ldns_pkt_ancount(r), 0);
+				ldns_pkt_free(r);
+				continue;
+			}
+			CHECK_EQ(ldns_pkt_ancount(r), 1);
+			if (ldns_pkt_ancount(r) == 1) {
+				rr = ldns_rr_list_rr(ldns_pkt_answer(r), 0);
+				CHECK_EQ(ldns_rr_get_type(rr), types[i]);
+				CHECK_EQ(ldns_rdf_size(ldns_rr_rdf(rr, 0)),
+				    types[i] == LDNS_RR_TYPE_A ? 4 : 16);
+				CHECK(memcmp(ldns_rdf_data(ldns_rr_rdf(rr, 0)),
+				    zero, ldns_rdf_size(ldns_rr_rdf(rr, 0)))
+				    == 0);
+			}
+			ldns_pkt_free(r);
+		}
+	}
+	answer_fastpath_enabled = 1;
+	CHECK(map_lookup_name(tmap, "www.nx.test") == NULL);
+	CHECK(map_lookup_name(tmap, "nx.test") == NULL);
+	CHECK(map_lookup_name(tmap, "ref.test") == NULL);
+	CHECK(map_lookup_name(tmap, "a.zero.test") == NULL);
+	/* Each query counted once: 2 names x 3 types x 2 paths. */
+	CHECK_EQ(nx->hits, 12);
+	CHECK_EQ(ref->hits, 6);
+	CHECK_EQ(zr->hits, 6);
+
+	/* A name next to a blocked one is mapped as without rules. */
+	CHECK(ask_addr(rs, "notnx.test", 0) >= (int64_t)tconf.range_first);
+	CHECK_EQ(nx->hits, 12);
+	ruleset_free(rs);
+}
+
+static void
+test_rules_pass(void)
+{
+	struct ruleset	*rs;
+	struct rule	*p;
+	struct answer	 a;
+	ldns_pkt	*r;
+	int		 fast;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "=pass.test");
+	CHECK(ruleset_load(rs) == 0);
+	p = &rs->rules[0];
+	for (fast = 1; fast >= 0; fast--) {
+		answer_fastpath_enabled = fast;
+		ask_rules(rs, "pass.test", LDNS_RR_TYPE_A, 0, &a, &r);
+		CHECK_EQ(a.action, ANSWER_FORWARD);
+		CHECK(a.rule == p);
+		ldns_pkt_free(r);
+		CHECK_EQ(ask_rcode(rs, "Pass.Test.", LDNS_RR_TYPE_AAAA, 0),
+		    -1);
+		CHECK_EQ(ask_rcode(rs, "pass.test", LDNS_RR_TYPE_MX, 0), -1);
+	}
+	answer_fastpath_enabled = 1;
+	CHECK(map_lookup_name(tmap, "pass.test") == NULL);
+	CHECK_EQ(p->hits, 6);
+	/* "=": a name below it is not passed. */
+	CHECK(ask_addr(rs, "www.pass.test", 0) >=
+	    (int64_t)tconf.range_first);
+	CHECK_EQ(p->hits, 6);
+	ruleset_free(rs);
+}
+
+/* The last matching rule decides, but the first matching quick one. */
+static void
+test_rules_order(void)
+{
+	struct ruleset	*rs;
+	int		 fast;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_REFUSED, 0, NULL, 0, NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 1, NULL, 0, "quick.test");
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "quick.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, NULL, 0, "last.test");
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "last.test");
+	rules_add(rs, RULE_ROUTE, 0, 0, NULL, 0, "route.test");
+	CHECK(ruleset_load(rs) == 0);
+	for (fast = 1; fast >= 0; fast--) {
+		answer_fastpath_enabled = fast;
+		CHECK_EQ(ask_rcode(rs, "quick.test", LDNS_RR_TYPE_A, 0),
+		    LDNS_RCODE_NXDOMAIN);
+		CHECK_EQ(ask_rcode(rs, "last.test", LDNS_RR_TYPE_A, 0), -1);
+		CHECK_EQ(ask_rcode(rs, "other.test", LDNS_RR_TYPE_A, 0),
+		    LDNS_RCODE_REFUSED);
+		CHECK(ask_addr(rs, "www.route.test", 0) >=
+		    (int64_t)tconf.range_first);
+	}
+	answer_fastpath_enabled = 1;
+	CHECK_EQ(rs->rules[0].hits, 2);
+	CHECK_EQ(rs->rules[1].hits, 2);
+	CHECK_EQ(rs->rules[2].hits, 0);
+	CHECK_EQ(rs->rules[3].hits, 0);
+	CHECK_EQ(rs->rules[4].hits, 2);
+	CHECK_EQ(rs->rules[5].hits, 2);
+
+	/* A quick rule after a matching one still decides. */
+	ruleset_free(rs);
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "q2.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_REFUSED, 1, NULL, 0, "q2.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 1, NULL, 0, "q2.test");
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "q2.test");
+	CHECK(ruleset_load(rs) == 0);
+	CHECK_EQ(ask_rcode(rs, "q2.test", LDNS_RR_TYPE_A, 0),
+	    LDNS_RCODE_REFUSED);
+	CHECK_EQ(rs->rules[1].hits, 1);
+	ruleset_free(rs);
+}
+
+/* "from": two clients, two answers for the same name. */
+static void
+test_rules_from(void)
+{
+	struct ruleset	*rs;
+	int64_t		 addr;
+	int		 fast;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, "10.1.0.0", 16,
+	    "lan.test");
+	rules_add(rs, RULE_PASS, 0, 0, "10.2.0.7", 32, "lan.test");
+	CHECK(ruleset_load(rs) == 0);
+	for (fast = 1; fast >= 0; fast--) {
+		answer_fastpath_enabled = fast;
+		CHECK_EQ(ask_rcode(rs, "lan.test", LDNS_RR_TYPE_A, 0x0a010203),
+		    LDNS_RCODE_NXDOMAIN);
+		CHECK_EQ(ask_rcode(rs, "lan.test", LDNS_RR_TYPE_A, 0x0a020007),
+		    -1);
+		addr = ask_addr(rs, "lan.test", 0x0a020008);
+		CHECK(addr >= (int64_t)tconf.range_first &&
+		    addr <= (int64_t)tconf.range_last);
+		/* No client known: only the rules without from. */
+		addr = ask_addr(rs, "lan.test", 0);
+		CHECK(addr >= (int64_t)tconf.range_first &&
+		    addr <= (int64_t)tconf.range_last);
+	}
+	answer_fastpath_enabled = 1;
+	CHECK_EQ(rs->rules[0].hits, 2);
+	CHECK_EQ(rs->rules[1].hits, 2);
+	ruleset_free(rs);
+}
+
+/* The fast path's replies, with rules, are the slow path's, byte for byte. */
+static void
+test_rules_fastpath(void)
+{
+	static const char	*names[] = { "nx.test", "ref.test", "zero.test",
+				    "pass.test", "route.test", "plain.test" };
+	static const ldns_rr_type types[] = { LDNS_RR_TYPE_A,
+				    LDNS_RR_TYPE_AAAA };
+	struct ruleset		*rs;
+	struct answer		 a, b;
+	ldns_pkt		*q;
+	uint8_t			*wire;
+	size_t			 len, i, j, k;
+	uint64_t		 before[5], after;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, NULL, 0, "nx.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_REFUSED, 0, NULL, 0, "ref.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_ZERO, 0, NULL, 0, "zero.test");
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "pass.test");
+	rules_add(rs, RULE_ROUTE, 0, 0, NULL, 0, "route.test");
+	CHECK(ruleset_load(rs) == 0);
+	for (i = 0; i < (sizeof(names) / sizeof(names[0])); i++)
+		for (j = 0; j < (sizeof(types) / sizeof(types[0])); j++) {
+			q = mkquery(names[i], types[j], LDNS_RR_CLASS_IN,
+			    1000 + i, j == 0 ? 0 : 1232);
+			CHECK(ldns_pkt2wire(&wire, q, &len) == LDNS_STATUS_OK);
+			ldns_pkt_free(q);
+			for (k = 0; k < (sizeof(before) / sizeof(before[0])); k++)
+				before[k] = rs->rules[k].hits;
+			answer_fastpath_enabled = 1;
+			answer_query(tmap, &tconf, rs, wire, len, 0, 0x0a000001,
+			    time(NULL), &a);
+			answer_fastpath_enabled = 0;
+			answer_query(tmap, &tconf, rs, wire, len, 0, 0x0a000001,
+			    time(NULL), &b);
+			answer_fastpath_enabled = 1;
+			free(wire);
+			CHECK_EQ(a.action, b.action);
+			CHECK_EQ(a.rcode, b.rcode);
+			CHECK(a.rule == b.rule);
+			CHECK(strcmp(a.result, b.result) == 0);
+			/* Only a routed or unmatched name takes the fast path. */
+			CHECK_EQ(a.fast, i >= 4 ? 1 : 0);
+			if (a.action == ANSWER_REPLY &&
+			    b.action == ANSWER_REPLY) {
+				CHECK_EQ(a.len, b.len);
+				CHECK(a.len == b.len &&
+				    memcmp(a.wire, b.wire, a.len) == 0);
+			}
+			/* Two queries: two hits for the deciding rule. */
+			for (k = 0; k < (sizeof(before) / sizeof(before[0])); k++) {
+				after = rs->rules[k].hits;
+				CHECK_EQ(after - before[k], k == i ? 2 : 0);
+			}
+			if (a.action == ANSWER_REPLY)
+				free(a.wire);
+			if (b.action == ANSWER_REPLY)
+				free(b.wire);
+			if (a.action == ANSWER_FORWARD)
+				ldns_pkt_free(a.query);
+			if (b.action == ANSWER_FORWARD)
+				ldns_pkt_free(b.query);
+		}
+	ruleset_free(rs);
 }
 
 static void
@@ -363,7 +723,7 @@ test_relay(void)
 
 	/* No upstream answered. */
 	q = mkquery("big.test.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 30, 0);
-	CHECK_EQ(answer_relay(q, NULL, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, NULL, 0, 512, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK_EQ(ldns_pkt_get_rcode(r), LDNS_RCODE_SERVFAIL);
 	CHECK_EQ(ldns_pkt_id(r), 30);
@@ -381,7 +741,7 @@ test_relay(void)
 	}
 	ldns_pkt_push_rr(up, LDNS_SECTION_ADDITIONAL,
 	    mkrr("big.test. 60 IN A 192.0.2.1"));
-	CHECK_EQ(answer_relay(q, up, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
 	CHECK(len <= 512);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK(ldns_pkt_tc(r));
@@ -389,7 +749,7 @@ test_relay(void)
 	CHECK_EQ(ldns_pkt_id(r), 30);
 	free(wire);
 	ldns_pkt_free(r);
-	CHECK_EQ(answer_relay(q, up, 65535, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 65535, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK(!ldns_pkt_tc(r));
 	CHECK_EQ(ldns_pkt_ancount(r), 20);
@@ -403,7 +763,7 @@ test_relay(void)
 	q = mkquery("nx.test.", LDNS_RR_TYPE_MX, LDNS_RR_CLASS_IN, 31, 0);
 	up = mkquery("nx.test.", LDNS_RR_TYPE_MX, LDNS_RR_CLASS_IN, 5, 0);
 	ldns_pkt_set_rcode(up, LDNS_RCODE_NXDOMAIN);
-	CHECK_EQ(answer_relay(q, up, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK_EQ(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
 	free(wire);
@@ -416,7 +776,7 @@ test_relay(void)
 	up = mkquery("h.test.", LDNS_RR_TYPE_HTTPS, LDNS_RR_CLASS_IN, 6, 0);
 	ldns_pkt_push_rr(up, LDNS_SECTION_ANSWER, mkrr("h.test. 60 IN HTTPS 1 "
 	    ". alpn=h2,h3 ipv4hint=192.0.2.7 ipv6hint=2001:db8::7 port=8443"));
-	CHECK_EQ(answer_relay(q, up, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK_EQ(ldns_pkt_ancount(r), 1);
 	s = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(r), 0));
@@ -426,6 +786,39 @@ test_relay(void)
 	CHECK(s != NULL && strstr(s, "ipv6hint") == NULL);
 	CHECK(s != NULL && strstr(s, "192.0.2.7") == NULL);
 	free(s);
+	free(wire);
+	ldns_pkt_free(r);
+
+	/* A passed name: the hints and the addresses as they came. */
+	ldns_pkt_push_rr(up, LDNS_SECTION_ADDITIONAL,
+	    mkrr("h.test. 60 IN A 192.0.2.8"));
+	CHECK_EQ(answer_relay(q, up, 1, 512, &wire, &len), 0);
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK_EQ(ldns_pkt_ancount(r), 1);
+	CHECK_EQ(ldns_pkt_arcount(r), 1);
+	s = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(r), 0));
+	CHECK(s != NULL && strstr(s, "ipv4hint=192.0.2.7") != NULL);
+	CHECK(s != NULL && strstr(s, "ipv6hint=2001:db8::7") != NULL);
+	free(s);
+	free(wire);
+	ldns_pkt_free(r);
+	ldns_pkt_free(up);
+	ldns_pkt_free(q);
+
+	/* An A query for a passed name: the real address. */
+	q = mkquery("p.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 33, 0);
+	up = mkquery("p.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 7, 0);
+	ldns_pkt_push_rr(up, LDNS_SECTION_ANSWER,
+	    mkrr("p.test. 60 IN A 192.0.2.9"));
+	CHECK_EQ(answer_relay(q, up, 1, 512, &wire, &len), 0);
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK_EQ(answer_a(r), 0xc0000209);
+	CHECK_EQ(ldns_pkt_id(r), 33);
+	free(wire);
+	ldns_pkt_free(r);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK_EQ(ldns_pkt_ancount(r), 0);
 	free(wire);
 	ldns_pkt_free(r);
 	ldns_pkt_free(up);
@@ -1020,6 +1413,11 @@ main(void)
 	test_ptr_addr();
 	test_full();
 	test_fastpath();
+	test_rules_block();
+	test_rules_pass();
+	test_rules_order();
+	test_rules_from();
+	test_rules_fastpath();
 	map_close(tmap);
 	snprintf(path, sizeof(path), "rm -rf %s", tdir);
 	system(path);
