@@ -1112,7 +1112,7 @@ test_edns_v0(void)
 		    "\"%02d%0198d\"", i, 0);
 		ldns_pkt_push_rr(up, LDNS_SECTION_ANSWER, mkrr(txt));
 	}
-	CHECK_EQ(answer_relay(a.query, up, a.limit, &wire, &len), 0);
+	CHECK_EQ(answer_relay(a.query, up, 0, a.limit, &wire, &len), 0);
 	r = NULL;
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK(r != NULL && !ldns_pkt_tc(r) && ldns_pkt_ancount(r) == 20);
@@ -1123,7 +1123,7 @@ test_edns_v0(void)
 	ldns_pkt_free(r);
 	free(wire);
 	/* The same over UDP with 512 bytes: TC, and the OPT still there. */
-	CHECK_EQ(answer_relay(a.query, up, WIRE_UDP_MIN, &wire, &len), 0);
+	CHECK_EQ(answer_relay(a.query, up, 0, WIRE_UDP_MIN, &wire, &len), 0);
 	r = NULL;
 	CHECK(len <= WIRE_UDP_MIN);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
