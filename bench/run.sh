@@ -9,8 +9,10 @@
 # Environment:
 #   DNS44          the daemon (required)
 #   MAPBENCH       bench/mapbench, for map.sh (make bench sets it)
+#   NAMESBENCH     bench/namesbench, for names.sh (make bench sets it)
 #   BENCH_OUT      where results go (default ./bench-results)
-#   BENCHES        which, in order (default "dns mem map tcp conn udp")
+#   BENCHES        which, in order (default "dns mem map names tcp conn
+#                  udp")
 #   BENCH_QUICK=1  short runs: checks the harness, not the daemon
 #   PROFILE=0      no perf profile of the dns process (default: one when
 #                  perf works)
@@ -20,10 +22,11 @@ set -u
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 : "${DNS44:?set DNS44 to the dns44 binary (make bench does)}"
 : "${BENCH_OUT:=$(pwd)/bench-results}"
-: "${BENCHES:=dns mem map tcp conn udp}"
+: "${BENCHES:=dns mem map names tcp conn udp}"
 : "${BENCH_QUICK:=0}"
 export DNS44 BENCH_SRC BENCH_OUT BENCH_QUICK
 if [ -n "${MAPBENCH:-}" ]; then export MAPBENCH; fi
+if [ -n "${NAMESBENCH:-}" ]; then export NAMESBENCH; fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "bench: needs root (network namespaces)" >&2

@@ -9,7 +9,7 @@
 
 set -u
 : "${srcdir:?}" "${builddir:?}" "${FUZZ_SECONDS:=60}"
-TARGETS="${FUZZ_TARGETS:-query answer msg ctl conf}"
+TARGETS="${FUZZ_TARGETS:-query answer msg ctl conf names}"
 
 if ! command -v clang >/dev/null; then
 	echo "clang is not installed (apt-get install clang)"
@@ -34,7 +34,8 @@ objs=
 for f in "$srcdir/src/answer.c" "$srcdir/src/map.c" \
     "$srcdir/src/map_client.c" "$srcdir/src/map_db.c" "$srcdir/src/siphash.c" \
     "$srcdir/src/log.c" "$srcdir/src/msg.c" "$srcdir/src/conf.c" \
-    "$srcdir/src/upstream.c" "$srcdir/src/resolve.c" "$parse_c"; do
+    "$srcdir/src/upstream.c" "$srcdir/src/resolve.c" "$srcdir/src/names.c" \
+    "$parse_c"; do
 	o=$work/$(basename "$f" .c).o
 	# shellcheck disable=SC2086
 	clang $CFLAGS -fsanitize=fuzzer-no-link -c "$f" -o "$o" ||
