@@ -22,7 +22,7 @@ set -u
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 : "${DNS44:?set DNS44 to the dns44 binary (make bench does)}"
 : "${BENCH_OUT:=$(pwd)/bench-results}"
-: "${BENCHES:=dns mem map names tcp conn udp}"
+: "${BENCHES:=dns mem map names rules tcp conn udp}"
 : "${BENCH_QUICK:=0}"
 export DNS44 BENCH_SRC BENCH_OUT BENCH_QUICK
 if [ -n "${MAPBENCH:-}" ]; then export MAPBENCH; fi

@@ -42,15 +42,22 @@ struct answer {
 	int			 fast;		/* answered without ldns */
 	char			 name[WIRE_NAME_MAX + 2];	/* journal */
 	char			 result[64];	/* journal: what was answered */
+	struct rule		*rule;		/* the rule that decided */
 };
+
+struct rule;
+struct ruleset;
 
 /* answer.c */
 extern int	answer_fastpath_enabled;	/* 1 but in tests */
 
-void	answer_query(struct map *, const struct dns44_conf *, const uint8_t *,
-	    size_t, int, uint32_t, time_t, struct answer *);
+void	answer_query(struct map *, const struct dns44_conf *,
+	    struct ruleset *, const uint8_t *, size_t, int, uint32_t, time_t,
+	    struct answer *);
 void	answer_refuse(const struct dns44_conf *, const uint8_t *, size_t, int,
 	    struct answer *);
+int	answer_relay_hints(const ldns_pkt *, const ldns_pkt *, size_t, int,
+	    uint8_t **, size_t *);
 int	answer_relay(const ldns_pkt *, const ldns_pkt *, size_t, uint8_t **,
 	    size_t *);
 void	answer_strip_hints(ldns_pkt *);

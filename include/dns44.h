@@ -131,9 +131,12 @@ enum dns44_role {
 	ROLE_PROXY,
 };
 
+struct ruleset;
+
 /* parse.y */
 int	 conf_parse(struct dns44_conf *, const char *, int);
 int	 conf_define_macro(const char *);
+struct ruleset *conf_take_rules(void);
 
 /* conf.c */
 void	 conf_defaults(struct dns44_conf *);

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rules.h"
+
 #define MSG_HDR_SIZE		sizeof(struct msg_hdr)
 #define MSG_MAX_PAYLOAD		(32 * 1024)
 #define MSG_MAX_QUEUE		(4 * 1024 * 1024)	/* bytes per channel */
@@ -76,6 +78,22 @@ enum msg_type {
 	/* parent -> child, at start and whenever they change */
 	MSG_IFADDRS,		/* struct msg_ifaddrs */
 
+	/* parent -> dns, at start and on reload, after MSG_CONF */
+	MSG_RULES,		/* a piece of the encoded ruleset */
+	MSG_RULES_FILE,		/* struct msg_rules_file, fd attached */
+	MSG_RULES_END,		/* empty: the ruleset is whole */
+
+	/* dns44ctl <-> dns: the domain rules */
+	MSG_CTL_SHOW_RULES,	/* empty */
+	MSG_CTL_RULE,		/* struct ctl_rule, 1 to CTL_RULE_CHUNK */
+	MSG_CTL_TEST,		/* struct ctl_test */
+	MSG_CTL_TESTED,		/* struct ctl_tested */
+
+	/* proxy -> parent: a socket that dials with SO_MARK */
+	MSG_DIAL_SOCK_REQ,	/* struct msg_dial_sock */
+	MSG_DIAL_SOCK,		/* struct msg_dial_sock, fd attached */
+	MSG_DIAL_SOCK_FAIL,	/* struct msg_dial_sock, error set */
+
 	MSG_TYPE_MAX
 };
 
@@ -101,6 +119,17 @@ struct msg_reply_sock {
 };
 
 /*
+ * A socket to dial with: AF_INET, of the protocol's type, non-blocking,
+ * SO_MARK set.  The parent makes it only for a mark that a rule of its
+ * configuration names.
+ */
+struct msg_dial_sock {
+	uint32_t	proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t	mark;
+	int32_t		error;		/* errno for MSG_DIAL_SOCK_FAIL */
+};
+
+/*
  * The proxy pins an address with MSG_IN_USE when its first connection
  * opens and releases it with MSG_RELEASED when its last one closes.  An
  * MSG_IN_USE with a non-zero id that finds no mapping is answered with an
@@ -110,14 +139,25 @@ struct msg_reply_sock {
  */
 struct msg_lookup {
 	uint32_t	addr;		/* virtual address, network order */
+	uint32_t	client;		/* MSG_LOOKUP: who connects; else 0 */
 };
 
+/*
+ * The answer about a virtual address: its name, the rules' decision for
+ * it (for the client asked about, or for all when route.any_client) and,
+ * when the proxy dials them itself, the real addresses.
+ */
 struct msg_answer {
-	uint32_t	addr;		/* virtual address, network order */
-	char		domain[MSG_DOMAIN_MAX];
-	uint32_t	naddrs;
-	uint32_t	addrs[MSG_MAX_ADDRS];	/* real ones, network order */
-	uint32_t	ttl;		/* seconds the addresses stay good */
+	uint32_t		addr;		/* virtual, network order */
+	char			domain[MSG_DOMAIN_MAX];
+	uint32_t		naddrs;
+	uint32_t		addrs[MSG_MAX_ADDRS];	/* network order */
+	uint32_t		ttl;		/* seconds they stay good */
+	struct rule_route	route;
+};
+
+struct msg_rules_file {
+	uint32_t	source;		/* index of the ruleset's source */
 };
 
 /*
@@ -191,6 +231,34 @@ struct ctl_conn {
 };
 #define CTL_CONN_CHUNK	(MSG_MAX_PAYLOAD / sizeof(struct ctl_conn))
 #define CTL_CONN_MAX	8192	/* shown at most, to bound the channel */
+
+/* One rule as dns44ctl shows it. */
+struct ctl_rule {
+	uint32_t	number;		/* from 1 */
+	uint64_t	hits;
+	char		where[CONF_WHERE_MAX];
+	char		text[512];	/* as dns44 -n prints it */
+};
+#define CTL_RULE_CHUNK	(MSG_MAX_PAYLOAD / sizeof(struct ctl_rule))
+
+struct ctl_test {
+	char		name[MSG_DOMAIN_MAX];
+	uint32_t	client;		/* network order */
+	uint32_t	have_client;
+};
+
+/* What the rules do with a name: the deciding rule (0: none) and more. */
+struct ctl_tested {
+	char		name[MSG_DOMAIN_MAX];	/* normalised */
+	uint32_t	number;
+	uint32_t	action;		/* enum rule_action */
+	uint32_t	block;		/* enum rule_block */
+	uint32_t	any_client;
+	char		where[CONF_WHERE_MAX];
+	char		rule[512];
+	char		route[160];	/* rule_route_fmt(), "" when direct */
+	char		upstreams[160];	/* split DNS: "a:p b:p", or "" */
+};
 
 struct ctl_stats_proxy {
 	uint64_t	tcp_open;

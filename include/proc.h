@@ -43,6 +43,14 @@ struct proc_start {
 	int			control;
 	int			peer;
 	struct msg_ifaddrs	ifaddrs;	/* the gateway's addresses */
+	struct ruleset		*rules;		/* the dns process's */
+};
+
+/* A ruleset arriving from the parent in pieces (MSG_RULES*). */
+struct rules_rx {
+	unsigned char		*buf;
+	size_t			 len;
+	struct ruleset		*rs;		/* once decoded */
 };
 
 /*
@@ -88,6 +96,8 @@ void	chan_flush(struct chan *, int);
 int	chan_compose(struct chan *, uint32_t, uint32_t, int, const void *,
 	    size_t);
 void	proc_start_recv(int, struct proc_start *);
+int	proc_rules_send(struct chan *, const struct ruleset *);
+struct ruleset *proc_rules_recv(struct rules_rx *, struct msg *);
 void	proc_title_init(int, char **);
 void	proc_title(const char *);
 void	proc_chan_lost(struct chan *, int) __attribute__((__noreturn__));

@@ -24,6 +24,7 @@
 #define RESOLVE_TTL_NEG		30	/* NXDOMAIN and NODATA */
 
 struct resolve_req;
+struct rule_upstream;
 
 /*
  * The A records of a name, network byte order (NULL when n is 0), the
@@ -49,7 +50,8 @@ struct resolve_stats {
  */
 
 /* resolve.c */
-struct resolve_req *resolve_name(const char *, resolve_cb, void *);
+struct resolve_req *resolve_name(const char *,
+		    const struct rule_upstream *, resolve_cb, void *);
 void		 resolve_cancel(struct resolve_req *);
 void		 resolve_flush(void);
 void		 resolve_shutdown(void);

@@ -27,7 +27,7 @@
 #define RULE_TABLE_NAME_MAX	32	/* <name>, with the NUL */
 #define RULE_CRED_MAX		256	/* SOCKS5 and HTTP user, password */
 #define RULE_MAX_TABLES		4096
-#define RULE_MAX_RULES		4096
+#define RULE_MAX_RULES		1024
 #define RULE_MAX_SOURCES	65536	/* inline names and files */
 #define RULE_TABLE_ANY		0xffff	/* "to any" */
 
@@ -130,7 +130,7 @@ struct ruleset {
 
 /* The verdict for one name and client, and what decided it. */
 struct rule_verdict {
-	const struct rule	*rule;		/* NULL: no rule matched */
+	struct rule		*rule;		/* NULL: no rule matched */
 	int			 action;	/* enum rule_action */
 	int			 any_client;	/* no from in the rules seen */
 	struct rule_route	 route;
@@ -157,16 +157,21 @@ int		 ruleset_source(struct ruleset *, int, int, const char *,
 int		 ruleset_rule(struct ruleset *, const struct rule *);
 int		 ruleset_upstream(struct ruleset *, const struct rule_upstream *);
 const char	*ruleset_text(const struct ruleset *, const struct rule_source *);
+int		 ruleset_has_mark(const struct ruleset *, uint32_t);
 int		 ruleset_open_files(struct ruleset *);
 int		 ruleset_load(struct ruleset *);
+void		 ruleset_close_files(struct ruleset *);
 void		 ruleset_eval(struct ruleset *, const char *, uint32_t, int,
 		    struct rule_verdict *);
 const struct rule_upstream *ruleset_split(const struct ruleset *,
 		    const char *);
 void		 ruleset_print(FILE *, const struct ruleset *);
 const char	*rule_route_fmt(const struct rule_route *, char *, size_t);
+const char	*rule_fmt(const struct ruleset *, const struct rule *, char *,
+		    size_t);
 int		 ruleset_encode(const struct ruleset *, unsigned char **,
 		    size_t *);
 struct ruleset	*ruleset_decode(const unsigned char *, size_t);
+int		 ruleset_has_mark(const struct ruleset *, uint32_t);
 
 #endif /* RULES_H */

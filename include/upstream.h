@@ -20,6 +20,7 @@
 
 struct dns44_conf;
 struct upstream_req;
+struct rule_upstream;
 
 /*
  * The answer to upstream_query(), or NULL when no upstream gave one.  A
@@ -50,7 +51,8 @@ struct upstream_stats {
 int		 upstream_init(const struct dns44_conf *);
 void		 upstream_shutdown(void);
 struct upstream_req *upstream_query(const ldns_rdf *, ldns_rr_type,
-		    ldns_rr_class, int, upstream_cb, void *);
+		    ldns_rr_class, int, const struct rule_upstream *,
+		    upstream_cb, void *);
 void		 upstream_cancel(struct upstream_req *);
 const struct upstream_stats *upstream_stats(void);
 

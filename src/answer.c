@@ -24,10 +24,15 @@
 
 #include "answer.h"
 #include "log.h"
+#include "rules.h"
 #include "wire.h"
 
 #define SVC_IPV4HINT	4
 #define SVC_IPV6HINT	6
+
+static int	answer_rules(struct ruleset *, struct answer *, int);
+static void	answer_block(const struct dns44_conf *, const ldns_pkt *,
+		    const ldns_rr *, struct answer *);
 
 /* Off only in tests, to hold the ldns path against answer_fast(). */
 int	answer_fastpath_enabled = 1;
@@ -334,7 +339,8 @@ answer_plain(uint8_t c)
  */
 static int
 answer_fast(struct map *map, const struct dns44_conf *conf,
-    const uint8_t *buf, size_t len, int tcp, time_t now, struct answer *a)
+    struct ruleset *rules, const uint8_t *buf, size_t len, int tcp,
+    time_t now, struct answer *a)
 {
 	const uint8_t	*o;
 	uint8_t		*w, *p;
@@ -420,6 +426,11 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 		return (-1);
 
 	memcpy(a->name, name, i + 1);
+	/* A name the rules pass or block is answered the long way. */
+	if (answer_rules(rules, a, 0) != RULE_ROUTE)
+		return (-1);
+	if (a->rule != NULL)
+		a->rule->hits++;
 	a->qtype = qtype;
 	a->limit = limit;
 	a->fast = 1;
@@ -472,15 +483,15 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
  */
 void
 answer_query(struct map *map, const struct dns44_conf *conf,
-    const uint8_t *buf, size_t len, int tcp, uint32_t client, time_t now,
-    struct answer *a)
+    struct ruleset *rules, const uint8_t *buf, size_t len, int tcp,
+    uint32_t client, time_t now, struct answer *a)
 {
 	ldns_pkt	*q = NULL;
 	ldns_rr		*qrr;
 	ldns_rr_type	 type;
 	uint32_t	 addr;
 	char		*text;
-	int		 opcode;
+	int		 opcode, action;
 
 	memset(a, 0, sizeof(*a));
 	a->client = client;
@@ -492,7 +503,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 	if (len < WIRE_HDR_SIZE || (buf[2] & 0x80))
 		return;
 	if (answer_fastpath_enabled &&
-	    answer_fast(map, conf, buf, len, tcp, now, a) == 0)
+	    answer_fast(map, conf, rules, buf, len, tcp, now, a) == 0)
 		return;
 	opcode = (buf[2] >> 3) & 0x0f;
 	if (opcode != LDNS_PACKET_QUERY) {
@@ -531,12 +542,89 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 			answer_finish(answer_reply_new(q, LDNS_RCODE_NXDOMAIN),
 			    a);
 		}
-	} else {
+	} else if ((action = answer_rules(rules, a, 1)) == RULE_BLOCK)
+		answer_block(conf, q, qrr, a);
+	else if (action == RULE_ROUTE &&
+	    (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA))
+		answer_map(map, conf, q, qrr, now, a);
+	else {
+		/* Other types, and every type of a name the rules pass. */
 		a->action = ANSWER_FORWARD;
 		a->query = q;
 		return;
 	}
 	ldns_pkt_free(q);
+}
+
+/*
+ * What the rules say of the name in a->name: enum rule_action, the rule
+ * kept in a->rule and, with count set, counted as a hit.
+ */
+static int
+answer_rules(struct ruleset *rules, struct answer *a, int count)
+{
+	struct rule_verdict	v;
+
+	if (rules == NULL || rules->nrules == 0)
+		return (RULE_ROUTE);
+	ruleset_eval(rules, a->name, a->client, a->client != 0, &v);
+	a->rule = v.rule;
+	if (count && v.rule != NULL)
+		v.rule->hits++;
+	return (v.action);
+}
+
+/*
+ * A blocked name: NXDOMAIN, REFUSED, or the unspecified address for A
+ * and AAAA (and no data for other types), as its rule says.
+ */
+static void
+answer_block(const struct dns44_conf *conf, const ldns_pkt *q,
+    const ldns_rr *qrr, struct answer *a)
+{
+	static const uint8_t	 zero[16];
+	ldns_pkt		*r;
+	ldns_rr			*rr;
+	ldns_rdf		*rd;
+	ldns_rr_type		 type = ldns_rr_get_type(qrr);
+
+	switch (a->rule->block) {
+	case BLOCK_REFUSED:
+		strlcpy(a->result, "blocked: REFUSED", sizeof(a->result));
+		answer_finish(answer_reply_new(q, LDNS_RCODE_REFUSED), a);
+		return;
+	case BLOCK_ZERO:
+		break;
+	default:
+		strlcpy(a->result, "blocked: NXDOMAIN", sizeof(a->result));
+		answer_finish(answer_reply_new(q, LDNS_RCODE_NXDOMAIN), a);
+		return;
+	}
+	strlcpy(a->result, "blocked", sizeof(a->result));
+	if ((r = answer_reply_new(q, LDNS_RCODE_NOERROR)) == NULL) {
+		a->action = ANSWER_DROP;
+		return;
+	}
+	if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA) {
+		rr = ldns_rr_new();
+		rd = ldns_rdf_new_frm_data(type == LDNS_RR_TYPE_A ?
+		    LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA,
+		    type == LDNS_RR_TYPE_A ? 4 : 16, zero);
+		if (rr == NULL || rd == NULL) {
+			ldns_rr_free(rr);
+			ldns_rdf_deep_free(rd);
+			ldns_pkt_free(r);
+			a->action = ANSWER_DROP;
+			return;
+		}
+		ldns_rr_set_type(rr, type);
+		ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(qrr)));
+		ldns_rr_set_ttl(rr, conf->ttl);
+		ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+		ldns_rr_push_rdf(rr, rd);
+		ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
+	}
+	answer_finish(r, a);
 }
 
 /*
@@ -666,11 +754,19 @@ answer_strip_hints(ldns_pkt *p)
 /*
  * The client's reply to a forwarded query: the upstream's rcode and
  * records under the client's id and question, or SERVFAIL when no
- * upstream answered.
+ * upstream answered.  The address hints of SVCB and HTTPS records go.
  */
 int
 answer_relay(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
     uint8_t **wire, size_t *len)
+{
+	return (answer_relay_hints(q, up, limit, 0, wire, len));
+}
+
+/* The same, the hints kept for a name the rules pass: it is not mapped. */
+int
+answer_relay_hints(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
+    int keep_hints, uint8_t **wire, size_t *len)
 {
 	ldns_pkt	*r;
 	int		 rv;
@@ -688,7 +784,8 @@ answer_relay(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
 		    ldns_rr_list_clone(ldns_pkt_authority(up)));
 		ldns_pkt_set_additional(r,
 		    ldns_rr_list_clone(ldns_pkt_additional(up)));
-		answer_strip_hints(r);
+		if (!keep_hints)
+			answer_strip_hints(r);
 	}
 	rv = answer_wire(r, limit, wire, len);
 	ldns_pkt_free(r);

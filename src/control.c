@@ -26,6 +26,7 @@
 #include "log.h"
 #include "map.h"
 #include "proc.h"
+#include "rules.h"
 #include "upstream.h"
 
 #define CONTROL_MAX_CLIENTS	32
@@ -71,6 +72,9 @@ static void	control_show(struct ctl_client *, uint32_t, const char *,
 		    int);
 static void	control_flush(struct ctl_client *, uint32_t, const char *);
 static void	control_stats(struct ctl_client *, uint32_t);
+static void	control_rules(struct ctl_client *, uint32_t);
+static void	control_test(struct ctl_client *, uint32_t,
+		    const struct ctl_test *);
 static void	control_forward(struct ctl_client *, struct chan *,
 		    struct msg *);
 
@@ -204,6 +208,7 @@ control_dispatch(struct chan *c, struct msg *m)
 {
 	struct ctl_client	*cc = c->arg;
 	struct msg_log		 ml;
+	struct ctl_test		 t;
 
 	control_touch(cc);
 	switch (m->hdr.type) {
@@ -243,6 +248,13 @@ control_dispatch(struct chan *c, struct msg *m)
 		break;
 	case MSG_CTL_SHOW_CONN:
 		control_forward(cc, ctl_peer, m);
+		break;
+	case MSG_CTL_SHOW_RULES:
+		control_rules(cc, m->hdr.id);
+		break;
+	case MSG_CTL_TEST:
+		msg_get(m, &t, sizeof(t));
+		control_test(cc, m->hdr.id, &t);
 		break;
 	default:
 		control_fail(cc, m->hdr.id, "unknown request");
@@ -365,6 +377,7 @@ control_evicted(uint32_t addr)
 {
 	struct msg_lookup	ml;
 
+	memset(&ml, 0, sizeof(ml));
 	ml.addr = htonl(addr);
 	/* Room was checked before the mapping went: only a broken peer. */
 	if (chan_compose(ctl_peer, MSG_EVICTED, 0, -1, &ml, sizeof(ml)) == -1)
@@ -493,4 +506,73 @@ control_relay(struct msg *m)
 				cc->serial = 0;
 			return;
 		}
+}
+
+/* Every rule with its hits since the rules were last loaded. */
+static void
+control_rules(struct ctl_client *cc, uint32_t id)
+{
+	struct ctl_rule	*cr;
+	size_t		 i, n = 0;
+
+	if ((cr = calloc(CTL_RULE_CHUNK, sizeof(*cr))) == NULL) {
+		control_fail(cc, id, "out of memory");
+		return;
+	}
+	for (i = 0; dns_rules != NULL && i < dns_rules->nrules; i++) {
+		memset(&cr[n], 0, sizeof(cr[n]));
+		cr[n].number = i + 1;
+		cr[n].hits = dns_rules->rules[i].hits;
+		strlcpy(cr[n].where, dns_rules->rules[i].where,
+		    sizeof(cr[n].where));
+		rule_fmt(dns_rules, &dns_rules->rules[i], cr[n].text,
+		    sizeof(cr[n].text));
+		if (++n == CTL_RULE_CHUNK) {
+			chan_compose(&cc->chan, MSG_CTL_RULE, id, -1, cr,
+			    n * sizeof(*cr));
+			n = 0;
+		}
+	}
+	if (n > 0)
+		chan_compose(&cc->chan, MSG_CTL_RULE, id, -1, cr,
+		    n * sizeof(*cr));
+	free(cr);
+	chan_compose(&cc->chan, MSG_CTL_END, id, -1, NULL, 0);
+}
+
+/* What the rules would do with a name asked by a client, if one is given. */
+static void
+control_test(struct ctl_client *cc, uint32_t id, const struct ctl_test *t)
+{
+	struct ctl_tested		 r;
+	struct rule_verdict		 v;
+	const struct rule_upstream	*u;
+	char				 a[32];
+	size_t				 i;
+
+	memset(&r, 0, sizeof(r));
+	if (map_normalize(t->name, r.name, sizeof(r.name)) == -1) {
+		control_fail(cc, id, "not a domain name");
+		return;
+	}
+	ruleset_eval(dns_rules, r.name, ntohl(t->client), t->have_client,
+	    &v);
+	r.action = v.action;
+	r.any_client = v.any_client;
+	if (v.rule != NULL) {
+		r.number = v.rule - dns_rules->rules + 1;
+		r.block = v.rule->block;
+		strlcpy(r.where, v.rule->where, sizeof(r.where));
+		rule_fmt(dns_rules, v.rule, r.rule, sizeof(r.rule));
+	}
+	if (v.action == RULE_ROUTE)
+		rule_route_fmt(&v.route, r.route, sizeof(r.route));
+	if ((u = ruleset_split(dns_rules, r.name)) != NULL)
+		for (i = 0; i < u->count; i++) {
+			if (i > 0)
+				strlcat(r.upstreams, " ", sizeof(r.upstreams));
+			strlcat(r.upstreams, conf_fmt_addr(&u->upstream[i], a,
+			    sizeof(a)), sizeof(r.upstreams));
+		}
+	chan_compose(&cc->chan, MSG_CTL_TESTED, id, -1, &r, sizeof(r));
 }

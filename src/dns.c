@@ -37,6 +37,8 @@
 #include "prefix.h"
 #include "proc.h"
 #include "resolve.h"
+#include "rules.h"
+#include "siphash.h"
 #include "upstream.h"
 #include "wire.h"
 
@@ -46,11 +48,15 @@
 #define DNS_UDP_ROUNDS		4		/* system calls per wake-up */
 #define DNS_UDP_QUERY_MAX	4096		/* larger is not a query */
 
+#define DNS_BLOCK_SLOTS		1024		/* names whose block was told */
+#define DNS_BLOCK_QUIET		600		/* seconds before telling again */
+
 /* A lookup from the proxy waiting for the real addresses. */
 struct dns_lookup {
 	uint32_t		 id;
 	uint32_t		 addr;		/* network order */
 	char			 name[WIRE_TEXT_MAX + 1];
+	struct rule_route	 route;
 };
 
 static struct chan		 dns_parent;
@@ -69,6 +75,14 @@ static time_t			 dns_limit_warned;
 static struct msg_ifaddrs	 dns_ifaddrs;	/* the gateway's own */
 static struct prefix_table	*dns_clients;	/* whom it serves */
 static struct log_rate		 dns_rl_refused;
+struct ruleset			*dns_rules;	/* the domain rules */
+static struct rules_rx		 dns_rules_rx;
+static struct log_rate		 dns_rl_block;
+static struct {
+	uint64_t		 hash;
+	time_t			 when;
+}				 dns_blocked[DNS_BLOCK_SLOTS];
+static uint8_t			 dns_block_key[SIPHASH_KEY_LEN];
 
 /* UDP answers of the batch being read, sent together. */
 static struct dns_udp_out {
@@ -97,6 +111,8 @@ static void	dns_stop(void) __attribute__((__noreturn__));
 static void	dns_policy(void);
 static void	dns_refuse(const uint8_t *, size_t, struct dns_tcp *, int,
 		    const struct sockaddr_in *);
+static int	dns_rules_set(struct ruleset *);
+static void	dns_block_log(const char *, const struct rule *, time_t);
 
 void
 dns_main(int foreground, int verbose)
@@ -120,6 +136,10 @@ dns_main(int foreground, int verbose)
 		fatal("building the client policy");
 	if (dns_socks.control == -1 || dns_socks.peer == -1)
 		fatalx("start-up without control socket or peer channel");
+	arc4random_buf(dns_block_key, sizeof(dns_block_key));
+	/* The lists are read before the chroot, through their descriptors. */
+	if (dns_socks.rules == NULL || dns_rules_set(dns_socks.rules) == -1)
+		fatalx("start-up without domain rules");
 
 	privdrop_child(conf->user, conf->db_dir, !conf->user_set);
 
@@ -215,6 +235,7 @@ dns_evicted(const struct map_entry *e, void *arg)
 	dns_stats.reuses++;
 	log_info("map: %s gives up its address to a new name",
 	    log_name(e->name, name, sizeof(name)));
+	memset(&ml, 0, sizeof(ml));
 	ml.addr = htonl(e->addr);
 	if (chan_compose(&dns_peer, MSG_EVICTED, 0, -1, &ml,
 	    sizeof(ml)) == -1)
@@ -226,7 +247,8 @@ dns_evicted(const struct map_entry *e, void *arg)
 static void
 dns_dispatch_parent(struct chan *c, struct msg *m)
 {
-	struct msg_log	ml;
+	struct msg_log	 ml;
+	struct ruleset	*rs;
 
 	(void)c;
 	switch (m->hdr.type) {
@@ -255,6 +277,14 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_IFADDRS:
 		msg_get(m, &dns_ifaddrs, sizeof(dns_ifaddrs));
 		dns_policy();
+		break;
+	case MSG_RULES:
+	case MSG_RULES_FILE:
+	case MSG_RULES_END:
+		if ((rs = proc_rules_recv(&dns_rules_rx, m)) != NULL &&
+		    dns_rules_set(rs) == -1)
+			log_warnx("rules not reloaded, keeping the running "
+			    "ones");
 		break;
 	default:
 		fatalx("unexpected %s from the parent",
@@ -308,6 +338,7 @@ dns_lookup(uint32_t id, const struct msg_lookup *ml)
 {
 	struct map_entry	*e;
 	struct dns_lookup	*l;
+	struct rule_verdict	 v;
 	struct in_addr		 in;
 	char			 buf[INET_ADDRSTRLEN], name[LOG_NAME_MAX];
 
@@ -328,8 +359,84 @@ dns_lookup(uint32_t id, const struct msg_lookup *ml)
 	l->id = id;
 	l->addr = ml->addr;
 	strlcpy(l->name, e->name, sizeof(l->name));
-	if (resolve_name(l->name, dns_resolved, l) == NULL)
+	ruleset_eval(dns_rules, l->name, ntohl(ml->client), ml->client != 0,
+	    &v);
+	if (v.rule != NULL)
+		v.rule->hits++;
+	l->route = v.route;
+	/* Reset, or dialled by a proxy server that resolves the name. */
+	if (v.action == RULE_BLOCK || v.route.via != VIA_DIRECT) {
+		dns_resolved(NULL, 0, LDNS_RCODE_NOERROR, conf->ttl, l);
+		return;
+	}
+	if (resolve_name(l->name, ruleset_split(dns_rules, l->name),
+	    dns_resolved, l) == NULL)
 		dns_resolved(NULL, 0, -1, 0, l);
+}
+
+/*
+ * New domain rules, their lists read; the proxy forgets the decisions it
+ * kept, so that new connections follow the new rules.  -1 when a list
+ * could not be read: the running rules stay.
+ */
+static int
+dns_rules_set(struct ruleset *rs)
+{
+	struct msg_lookup	ml;
+	struct timespec		t0, t1;
+	size_t			i, names = 0;
+	long			ms;
+	int			split;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (ruleset_load(rs) == -1) {
+		ruleset_free(rs);
+		return (-1);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ruleset_close_files(rs);
+	for (i = 0; i < rs->ntables; i++)
+		names += rs->tables[i].count;
+	if (rs->nrules > 0 || rs->nupstreams > 0)
+		log_info("rules: %zu rules, %zu split DNS lines, %zu names "
+		    "in %zu tables, read in %ld.%03lds", rs->nrules,
+		    rs->nupstreams, names, rs->ntables, ms / 1000, ms % 1000);
+	split = rs->nupstreams > 0 ||
+	    (dns_rules != NULL && dns_rules->nupstreams > 0);
+	if (dns_rules != NULL) {
+		ruleset_free(dns_rules);
+		memset(&ml, 0, sizeof(ml));
+		if (chan_compose(&dns_peer, MSG_EVICTED, 0, -1, &ml,
+		    sizeof(ml)) == -1)
+			fatal("telling the proxy");
+		memset(dns_blocked, 0, sizeof(dns_blocked));
+	}
+	dns_rules = rs;
+	/* Names may be asked of other upstreams now. */
+	if (split)
+		resolve_flush();
+	return (0);
+}
+
+/* A blocked name, told once in DNS_BLOCK_QUIET, rate-limited besides. */
+static void
+dns_block_log(const char *name, const struct rule *r, time_t now)
+{
+	uint64_t	h;
+	size_t		i;
+	char		safe[LOG_NAME_MAX];
+
+	h = siphash(dns_block_key, name, strlen(name));
+	i = h % DNS_BLOCK_SLOTS;
+	if (dns_blocked[i].hash == h &&
+	    now - dns_blocked[i].when < DNS_BLOCK_QUIET)
+		return;
+	dns_blocked[i].hash = h;
+	dns_blocked[i].when = now;
+	log_rate(&dns_rl_block, LOG_INFO, "block: %s by the rule at %s",
+	    log_name(name, safe, sizeof(safe)), r->where);
 }
 
 static void
@@ -346,6 +453,7 @@ dns_resolved(const uint32_t *addrs, size_t n, int rcode, uint32_t ttl,
 	memset(&ma, 0, sizeof(ma));
 	ma.addr = l->addr;
 	strlcpy(ma.domain, l->name, sizeof(ma.domain));
+	ma.route = l->route;
 	/* The address changed hands while we asked: the proxy keeps none. */
 	e = map_lookup_addr(dns_map, ntohl(l->addr));
 	ma.ttl = e != NULL && strcmp(e->name, l->name) == 0 ? ttl : 0;
@@ -571,9 +679,11 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 		dns_refuse(buf, len, tcp, udp_fd, client);
 		return (tcp != NULL ? DNS_NEXT_CLOSE : DNS_NEXT_READ);
 	}
-	answer_query(dns_map, conf, buf, len, tcp != NULL,
+	answer_query(dns_map, conf, dns_rules, buf, len, tcp != NULL,
 	    ntohl(client->sin_addr.s_addr), now, &a);
 	dns_count(&a);
+	if (a.rule != NULL && a.rule->action == RULE_BLOCK)
+		dns_block_log(a.name, a.rule, now);
 	if (a.full && now - dns_full_warned >= DNS_WARN_INTERVAL) {
 		log_warnx("map: all %u addresses in use and none reusable "
 		    "yet; answering SERVFAIL", map_size(dns_map));
@@ -617,12 +727,14 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	q->udp_fd = udp_fd;
 	q->client = *client;
 	q->limit = a.limit;
+	q->pass = a.rule != NULL && a.rule->action == RULE_PASS;
 	if (tcp != NULL)
 		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
 	q->req = upstream_query(ldns_rr_owner(ldns_rr_list_rr(
 	    ldns_pkt_question(q->query), 0)),
 	    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(q->query), 0)),
-	    LDNS_RR_CLASS_IN, ldns_pkt_edns_do(q->query), dns_forwarded, q);
+	    LDNS_RR_CLASS_IN, ldns_pkt_edns_do(q->query),
+	    ruleset_split(dns_rules, a.name), dns_forwarded, q);
 	if (q->req == NULL)
 		dns_forwarded(NULL, q);	/* too busy: SERVFAIL now */
 	return (DNS_NEXT_READ);
@@ -692,7 +804,8 @@ dns_forwarded(ldns_pkt *answer, void *arg)
 		dns_stats.upstream_failures++;
 	dns_count_rcode(answer != NULL ? (int)ldns_pkt_get_rcode(answer) :
 	    LDNS_RCODE_SERVFAIL);
-	if (answer_relay(q->query, answer, q->limit, &wire, &len) == 0) {
+	if (answer_relay_hints(q->query, answer, q->limit, q->pass, &wire,
+	    &len) == 0) {
 		dns_send(q->tcp, q->udp_fd, &q->client, wire, len);
 		free(wire);
 	}

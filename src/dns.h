@@ -42,6 +42,7 @@ struct dns_query {
 	int			 udp_fd;
 	struct sockaddr_in	 client;
 	size_t			 limit;
+	int			 pass;		/* a name the rules pass */
 };
 
 /* What dns_handle() leaves a TCP client to do. */
@@ -59,6 +60,7 @@ struct dns_listener {
 extern struct event_base	*dns_base;
 extern struct map		*dns_map;
 extern struct ctl_stats_dns	 dns_stats;
+extern struct ruleset		*dns_rules;
 
 enum dns_next	dns_handle(const uint8_t *, size_t, struct dns_tcp *, int,
 		    const struct sockaddr_in *);

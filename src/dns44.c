@@ -8,7 +8,8 @@
  * and proxy processes (fork and exec of itself) and hands them their
  * sockets.  Afterwards it keeps only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE,
  * makes the proxy's UDP reply sockets, tells both children the gateway's
- * own addresses (ifaddr.c) as they change, re-reads the configuration on
+ * own addresses (ifaddr.c) as they change, makes the proxy's dialling
+ * sockets that carry a firewall mark, re-reads the configuration on
  * SIGHUP and shuts everything down when a child dies or a signal says so.
  */
 
@@ -35,6 +36,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "rules.h"
 
 #define PARENT_KILL_WAIT_MS	1500	/* before SIGKILL at shutdown */
 #define PARENT_BACKLOG		512
@@ -49,6 +51,7 @@ struct child {
 };
 
 struct dns44_conf	*conf;
+static struct ruleset	*rules;		/* the domain rules, files open */
 
 static struct flags	 flags;		/* kept for reloads */
 static struct proc_start	 socks;	/* only the fds are used */
@@ -56,13 +59,14 @@ static char		 self_exe[PATH_MAX];
 static int		 quitting;
 static int		 exit_status;
 static struct event	 ev_kill;
+static struct log_rate	 parent_rl_mark, parent_rl_dial;
 static struct child	 children[] = {
 	{ "dns", ROLE_DNS, -1, NULL },
 	{ "proxy", ROLE_PROXY, -1, NULL },
 };
 #define NCHILDREN	(sizeof(children) / sizeof(children[0]))
 
-static int	parent_load_conf(struct dns44_conf *);
+static int	parent_load_conf(struct dns44_conf *, struct ruleset **);
 static void	parent_check_parent(const char *, const char *);
 static void	parent_check_parents(const char *);
 static void	parent_prepare_db(uid_t, gid_t);
@@ -75,6 +79,7 @@ static void	parent_closed(struct chan *, int);
 static const char *parent_reply_refused(const struct msg_reply_sock *);
 static int	parent_reply_open(const struct msg_reply_sock *);
 static void	parent_reply_sock(struct child *, struct msg *);
+static void	parent_dial_sock(struct child *, struct msg *);
 static int	parent_reload(void);
 static void	parent_sig(int, short, void *);
 static void	parent_reap(void);
@@ -83,23 +88,35 @@ static void	parent_kill(int, short, void *);
 static void	parent_send_conf(void);
 static void	parent_send_ifaddrs(const struct msg_ifaddrs *);
 
-/* Defaults, then the file (if any), then the command line. */
+/*
+ * Defaults, then the file (if any), then the command line; the domain
+ * rules with their files open, which is all the parent reads of them.
+ */
 static int
-parent_load_conf(struct dns44_conf *c)
+parent_load_conf(struct dns44_conf *c, struct ruleset **rsp)
 {
-	char	err[256];
+	struct ruleset	*rs = NULL;
+	char		 err[256];
 
 	conf_defaults(c);
 	if (flags.conf_file_given || access(flags.conf_file, F_OK) == 0) {
 		if (conf_parse(c, flags.conf_file, 0) == -1)
 			return (-1);
+		rs = conf_take_rules();
 	}
-	if (flags_apply(&flags, c) == -1)
+	if (rs == NULL && (rs = ruleset_new()) == NULL)
+		fatal(NULL);
+	if (flags_apply(&flags, c) == -1 ||
+	    ruleset_open_files(rs) == -1) {
+		ruleset_free(rs);
 		return (-1);
+	}
 	if (conf_check(c, err, sizeof(err)) == -1) {
 		log_warnx("dns44: %s", err);
+		ruleset_free(rs);
 		return (-1);
 	}
+	*rsp = rs;
 	return (0);
 }
 
@@ -358,7 +375,9 @@ parent_start(void)
 		if (chan_compose(children[c].chan, MSG_CONF, 0, -1, conf,
 		    sizeof(*conf)) == -1 ||
 		    chan_compose(children[c].chan, MSG_IFADDRS, 0, -1,
-		    ifaddr_get(), sizeof(struct msg_ifaddrs)) == -1)
+		    ifaddr_get(), sizeof(struct msg_ifaddrs)) == -1 ||
+		    (children[c].role == ROLE_DNS &&
+		    proc_rules_send(children[c].chan, rules) == -1))
 			fatal("sending configuration to the %s process",
 			    children[c].name);
 	}
@@ -388,8 +407,9 @@ parent_send_conf(void)
 
 	for (c = 0; c < NCHILDREN; c++)
 		if (children[c].chan != NULL &&
-		    chan_compose(children[c].chan, MSG_CONF, 0, -1, conf,
-		    sizeof(*conf)) == -1)
+		    (chan_compose(children[c].chan, MSG_CONF, 0, -1, conf,
+		    sizeof(*conf)) == -1 || (children[c].role == ROLE_DNS &&
+		    proc_rules_send(children[c].chan, rules) == -1)))
 			fatal("sending configuration to %s", children[c].name);
 }
 
@@ -414,10 +434,11 @@ static int
 parent_reload(void)
 {
 	struct dns44_conf	*nc;
+	struct ruleset		*nrs;
 
 	if ((nc = malloc(sizeof(*nc))) == NULL)
 		fatal(NULL);
-	if (parent_load_conf(nc) == -1) {
+	if (parent_load_conf(nc, &nrs) == -1) {
 		log_warnx("configuration not reloaded, keeping the running "
 		    "one");
 		free(nc);
@@ -445,6 +466,8 @@ parent_reload(void)
 #undef KEEP
 	memcpy(conf, nc, sizeof(*conf));
 	free(nc);
+	ruleset_free(rules);
+	rules = nrs;
 	log_setverbose(conf->verbose);
 	parent_send_conf();
 	log_info("configuration reloaded");
@@ -463,6 +486,9 @@ parent_dispatch(struct chan *c, struct msg *m)
 	/* The channel's end took only what its child may send. */
 	case MSG_REPLY_SOCK_REQ:
 		parent_reply_sock(ch, m);
+		return;
+	case MSG_DIAL_SOCK_REQ:
+		parent_dial_sock(ch, m);
 		return;
 	case MSG_CTL_RELOAD:
 		if (parent_reload() == 0)
@@ -591,6 +617,50 @@ parent_reply_sock(struct child *ch, struct msg *m)
 	else if (chan_compose(ch->chan, MSG_REPLY_SOCK, m->hdr.id, s, &r,
 	    sizeof(r)) == -1) {
 		log_warn("sending a reply socket");
+		close(s);
+	}
+}
+
+/*
+ * A socket for the proxy to dial with, marked as asked.  The proxy is not
+ * trusted with CAP_NET_ADMIN: it gets a mark that a rule of the running
+ * configuration names and no other, so that it cannot steer its traffic
+ * into another routing table or firewall class.
+ */
+static void
+parent_dial_sock(struct child *ch, struct msg *m)
+{
+	struct msg_dial_sock	 d;
+	int			 s, type;
+
+	msg_get(m, &d, sizeof(d));
+	s = -1;
+	if (!ruleset_has_mark(rules, d.mark)) {
+		/* A few lines a second at most: the proxy may be hostile. */
+		log_rate(&parent_rl_mark, LOG_WARNING, "proxy asked for a %s "
+		    "socket with mark 0x%x, which no rule names; refused",
+		    d.proto == IPPROTO_TCP ? "TCP" : "UDP", d.mark);
+		d.error = EPERM;
+	} else {
+		type = d.proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+		if ((s = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0)) == -1 || setsockopt(s, SOL_SOCKET, SO_MARK, &d.mark,
+		    sizeof(d.mark)) == -1) {
+			d.error = errno;
+			log_rate(&parent_rl_dial, LOG_WARNING, "a socket with "
+			    "mark 0x%x: %s", d.mark, strerror(d.error));
+			if (s != -1)
+				close(s);
+			s = -1;
+		} else
+			d.error = 0;
+	}
+	if (s == -1)
+		chan_compose(ch->chan, MSG_DIAL_SOCK_FAIL, m->hdr.id, -1, &d,
+		    sizeof(d));
+	else if (chan_compose(ch->chan, MSG_DIAL_SOCK, m->hdr.id, s, &d,
+	    sizeof(d)) == -1) {
+		log_warn("sending a dialling socket");
 		close(s);
 	}
 }
@@ -755,10 +825,14 @@ main(int argc, char **argv)
 		break;
 	}
 
-	if (parent_load_conf(conf) == -1)
+	if (parent_load_conf(conf, &rules) == -1)
 		exit(1);
 	if (flags.check) {
+		/* The lists read too, so that their bad lines are shown. */
+		if (ruleset_load(rules) == -1)
+			exit(1);
 		conf_print(stdout, conf);
+		ruleset_print(stdout, rules);
 		exit(0);
 	}
 	if (geteuid() != 0) {

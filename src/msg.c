@@ -54,6 +54,10 @@ static int	msg_check_string(const unsigned char *, size_t);
 static int	msg_check_map(const unsigned char *, size_t);
 static int	msg_check_conn(const unsigned char *, size_t);
 static int	msg_check_ifaddrs(const unsigned char *, size_t);
+static int	msg_check_ctl_rule(const unsigned char *, size_t);
+static int	msg_check_test(const unsigned char *, size_t);
+static int	msg_check_tested(const unsigned char *, size_t);
+static int	msg_check_dial(const unsigned char *, size_t);
 static const struct msg_rule *msg_rule(uint32_t, const void *, size_t, int);
 static void	msg_close_fds(int *, size_t);
 
@@ -71,6 +75,11 @@ static void	msg_close_fds(int *, size_t);
 #define CONN	sizeof(struct ctl_conn)
 #define PSTATS	sizeof(struct ctl_stats_proxy)
 #define IFADDRS	sizeof(struct msg_ifaddrs)
+#define RFILE	sizeof(struct msg_rules_file)
+#define CRULE	sizeof(struct ctl_rule)
+#define TEST	sizeof(struct ctl_test)
+#define TESTED	sizeof(struct ctl_tested)
+#define DSOCK	sizeof(struct msg_dial_sock)
 #define RULE(type, min, max, fd, check)					\
 	[type] = { #type, (min), (max), (fd), (check) }
 
@@ -113,9 +122,25 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 	    msg_check_conn),
 	RULE(MSG_CTL_STATS_PROXY,	PSTATS,	PSTATS,	0, NULL),
 	RULE(MSG_IFADDRS,		IFADDRS, IFADDRS, 0, msg_check_ifaddrs),
+	RULE(MSG_RULES,			1,	ANY,	0, NULL),
+	RULE(MSG_RULES_FILE,		RFILE,	RFILE,	1, NULL),
+	RULE(MSG_RULES_END,		0,	0,	0, NULL),
+	RULE(MSG_CTL_SHOW_RULES,	0,	0,	0, NULL),
+	RULE(MSG_CTL_RULE,		CRULE,	CRULE * CTL_RULE_CHUNK, 0,
+	    msg_check_ctl_rule),
+	RULE(MSG_CTL_TEST,		TEST,	TEST,	0, msg_check_test),
+	RULE(MSG_CTL_TESTED,		TESTED,	TESTED,	0, msg_check_tested),
+	RULE(MSG_DIAL_SOCK_REQ,		DSOCK,	DSOCK,	0, msg_check_dial),
+	RULE(MSG_DIAL_SOCK,		DSOCK,	DSOCK,	1, msg_check_dial),
+	RULE(MSG_DIAL_SOCK_FAIL,	DSOCK,	DSOCK,	0, msg_check_dial),
 };
 
 #undef RULE
+#undef DSOCK
+#undef TESTED
+#undef TEST
+#undef CRULE
+#undef RFILE
 #undef IFADDRS
 #undef ANY
 #undef MAPENT
@@ -212,7 +237,56 @@ msg_check_answer(const unsigned char *p, size_t len)
 		return (-1);
 	memcpy(&naddrs, p + offsetof(struct msg_answer, naddrs),
 	    sizeof(naddrs));
-	return (naddrs <= MSG_MAX_ADDRS ? 0 : -1);
+	if (naddrs > MSG_MAX_ADDRS)
+		return (-1);
+#define ROUTE_STR_OK(f)							\
+	msg_has_nul(p, offsetof(struct msg_answer, route) +		\
+	    offsetof(struct rule_route, f),				\
+	    sizeof(((struct rule_route *)0)->f))
+	if (!ROUTE_STR_OK(ifname) || !ROUTE_STR_OK(user) ||
+	    !ROUTE_STR_OK(password))
+		return (-1);
+#undef ROUTE_STR_OK
+	return (0);
+}
+
+/* Whole entries, each string terminated. */
+static int
+msg_check_ctl_rule(const unsigned char *p, size_t len)
+{
+	size_t	i;
+
+	if (len % sizeof(struct ctl_rule) != 0)
+		return (-1);
+	for (i = 0; i < len; i += sizeof(struct ctl_rule))
+		if (!msg_has_nul(p + i, offsetof(struct ctl_rule, where),
+		    CONF_WHERE_MAX) ||
+		    !msg_has_nul(p + i, offsetof(struct ctl_rule, text),
+		    sizeof(((struct ctl_rule *)0)->text)))
+			return (-1);
+	return (0);
+}
+
+static int
+msg_check_test(const unsigned char *p, size_t len)
+{
+	(void)len;
+	return (msg_has_nul(p, offsetof(struct ctl_test, name),
+	    MSG_DOMAIN_MAX) ? 0 : -1);
+}
+
+static int
+msg_check_tested(const unsigned char *p, size_t len)
+{
+#define TESTED_STR_OK(f)						\
+	msg_has_nul(p, offsetof(struct ctl_tested, f),			\
+	    sizeof(((struct ctl_tested *)0)->f))
+
+	(void)len;
+	return (TESTED_STR_OK(name) && TESTED_STR_OK(where) &&
+	    TESTED_STR_OK(rule) && TESTED_STR_OK(route) &&
+	    TESTED_STR_OK(upstreams) ? 0 : -1);
+#undef TESTED_STR_OK
 }
 
 static int
@@ -257,6 +331,18 @@ msg_check_ifaddrs(const unsigned char *p, size_t len)
 	return (0);
 }
 
+/* A socket of TCP or UDP, nothing else. */
+static int
+msg_check_dial(const unsigned char *p, size_t len)
+{
+	uint32_t	proto;
+
+	(void)len;
+	memcpy(&proto, p + offsetof(struct msg_dial_sock, proto),
+	    sizeof(proto));
+	return (proto == IPPROTO_TCP || proto == IPPROTO_UDP ? 0 : -1);
+}
+
 /* Whole entries, each name terminated. */
 static int
 msg_check_map(const unsigned char *p, size_t len)
@@ -280,14 +366,16 @@ static const uint64_t msg_rx_types[MSG_RX_MAX] = {
 	[MSG_RX_START] = T(MSG_CONF) | T(MSG_SOCK_DNS_UDP) |
 	    T(MSG_SOCK_DNS_TCP) | T(MSG_SOCK_PROXY_TCP) |
 	    T(MSG_SOCK_PROXY_UDP) | T(MSG_SOCK_CONTROL) | T(MSG_SOCK_PEER) |
-	    T(MSG_SOCK_END) | T(MSG_IFADDRS),
+	    T(MSG_SOCK_END) | T(MSG_IFADDRS) | T(MSG_RULES) |
+	    T(MSG_RULES_FILE) | T(MSG_RULES_END),
 	[MSG_RX_DNS_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
-	    T(MSG_CTL_LOG) | T(MSG_CTL_OK) | T(MSG_CTL_FAIL) | T(MSG_IFADDRS),
+	    T(MSG_CTL_LOG) | T(MSG_CTL_OK) | T(MSG_CTL_FAIL) | T(MSG_IFADDRS) |
+	    T(MSG_RULES) | T(MSG_RULES_FILE) | T(MSG_RULES_END),
 	[MSG_RX_PROXY_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
 	    T(MSG_CTL_LOG) | T(MSG_REPLY_SOCK) | T(MSG_REPLY_SOCK_FAIL) |
-	    T(MSG_IFADDRS),
+	    T(MSG_IFADDRS) | T(MSG_DIAL_SOCK) | T(MSG_DIAL_SOCK_FAIL),
 	[MSG_RX_PARENT_DNS] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG),
-	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ),
+	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ) | T(MSG_DIAL_SOCK_REQ),
 	[MSG_RX_DNS_PEER] = T(MSG_LOOKUP) | T(MSG_IN_USE) | T(MSG_RELEASED) |
 	    T(MSG_CTL_CONN) | T(MSG_CTL_END) | T(MSG_CTL_STATS_PROXY) |
 	    T(MSG_CTL_FAIL),
@@ -295,10 +383,12 @@ static const uint64_t msg_rx_types[MSG_RX_MAX] = {
 	    T(MSG_EVICTED) | T(MSG_CTL_SHOW_CONN) | T(MSG_CTL_STATS),
 	[MSG_RX_CONTROL] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG) |
 	    T(MSG_CTL_SHOW_MAP) | T(MSG_CTL_LOOKUP) | T(MSG_CTL_FLUSH) |
-	    T(MSG_CTL_STATS) | T(MSG_CTL_SHOW_CONN),
+	    T(MSG_CTL_STATS) | T(MSG_CTL_SHOW_CONN) | T(MSG_CTL_SHOW_RULES) |
+	    T(MSG_CTL_TEST),
 	[MSG_RX_CTL] = T(MSG_CTL_OK) | T(MSG_CTL_FAIL) | T(MSG_CTL_MAP) |
 	    T(MSG_CTL_FLUSHED) | T(MSG_CTL_STATS_DNS) | T(MSG_CTL_END) |
-	    T(MSG_CTL_CONN) | T(MSG_CTL_STATS_PROXY),
+	    T(MSG_CTL_CONN) | T(MSG_CTL_STATS_PROXY) | T(MSG_CTL_RULE) |
+	    T(MSG_CTL_TESTED),
 };
 
 #undef T

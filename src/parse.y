@@ -32,6 +32,7 @@
 
 #include "dns44.h"
 #include "log.h"
+#include "rules.h"
 
 #define PARSE_MAX_DEPTH		8	/* nested includes */
 #define PARSE_BUFSIZE		8192	/* one word or quoted string */
@@ -102,6 +103,21 @@ static void	 parse_name(const char *, const char *, char *, size_t);
 static int	 parse_prefix(const char *, struct conf_prefix *);
 static void	 parse_proxy_rule(const char *, int);
 static void	 parse_client_net(const char *);
+static void	 parse_where(char *, size_t);
+static void	 parse_table(const char *);
+static void	 parse_list_name(const char *);
+static void	 parse_list_file(const char *);
+static int	 parse_list_end(void);
+static int	 parse_table_ref(const char *);
+static void	 parse_rule_from(const char *);
+static void	 parse_rule(int, int, int);
+static void	 parse_via(const char *, const char *, long long);
+static void	 parse_route_mark(const char *);
+static void	 parse_route_iface(const char *);
+static void	 parse_route_source(const char *);
+static void	 parse_route_auth(const char *, const char *);
+static void	 parse_split(const char *, long long, int);
+static void	 parse_rule_reset(void);
 
 static struct dns44_conf	*pconf;		/* the copy being filled */
 static struct parse_file	*file;		/* the file being read */
@@ -109,6 +125,16 @@ static struct parse_macro	*macros;
 static struct parse_str		*strs;
 static int			 errors;
 static int			 seen_dns_listen, seen_upstream, seen_proxy;
+
+/* The domain rules being read, and the rule and list of names in hand. */
+static struct ruleset		*prules;
+static struct ruleset		*parsed_rules;	/* of the last good parse */
+static struct names		*pcheck;	/* inline names, to check them */
+static struct rule		 prule;
+static int			 plist = -1;	/* table taking names */
+static int			 plist_anon;	/* made for this rule */
+static int			 brace_depth;
+static char			 stmt_where[CONF_WHERE_MAX];
 
 /* Line bookkeeping: one message per line, and context for it. */
 static unsigned long	 line_serial, err_serial;
@@ -135,10 +161,13 @@ static size_t		 pblen;
 %token	<string>	UNANSWEREDTIMEOUT
 %token	<string>	REPLYPRIVPORTS
 %token	<string>	NEWNAMES BURST PERCLIENT
+%token	<string>	TABLE FILE_ PASS BLOCK ROUTE QUICK RETURN TO ANY
+%token	<string>	VIA DIRECT MARK INTERFACE SOURCE FOR PASSWORD
+%token	<string>	TABLENAME
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
 %type	<string>	string name keyword optgroup
-%type	<number>	optport optburst
+%type	<number>	optport optburst optquick optreturn names
 
 %%
 
@@ -149,8 +178,8 @@ static size_t		 pblen;
 grammar	: /* empty */
 	| grammar '\n'
 	| grammar INCLUDE string '\n'	{ parse_include($3); }
-	| grammar stmt '\n'
-	| grammar error '\n'		{ yyerrok; }
+	| grammar stmt '\n'		{ parse_rule_reset(); }
+	| grammar error '\n'		{ yyerrok; parse_rule_reset(); }
 	;
 
 stmt	: macro
@@ -181,6 +210,84 @@ stmt	: macro
 	| LOG VERBOSE			{ pconf->verbose = 1; }
 	| LOG BRIEF			{ pconf->verbose = 0; }
 	| ALLOW FROM string		{ parse_client_net($3); }
+	| ALLOW FROM ANY		{ parse_client_net("any"); }
+	| TABLE TABLENAME		{ parse_table($2); } tablebody
+	| PASS optquick optfrom TO names {
+		parse_rule(RULE_PASS, $2, $5);
+	}
+	| BLOCK optreturn optquick optfrom TO names {
+		prule.block = $2;
+		parse_rule(RULE_BLOCK, $3, $6);
+	}
+	| ROUTE optquick optfrom TO names routeopts {
+		parse_rule(RULE_ROUTE, $2, $5);
+	}
+	;
+
+/* A table's names: inline, from files, or both. */
+tablebody : '{' namelist '}' tablefiles
+	| tablefile tablefiles
+	;
+
+tablefiles : /* empty */
+	| tablefiles tablefile
+	;
+
+tablefile : FILE_ string		{ parse_list_file($2); }
+	;
+
+namelist : string			{ parse_list_name($1); }
+	| namelist string		{ parse_list_name($2); }
+	;
+
+/* The names a rule applies to: a table's index or RULE_TABLE_ANY. */
+names	: TABLENAME			{ $$ = parse_table_ref($1); }
+	| string			{
+		parse_list_name($1);
+		$$ = parse_list_end();
+	}
+	| '{' namelist '}'		{ $$ = parse_list_end(); }
+	| ANY				{ $$ = RULE_TABLE_ANY; }
+	;
+
+optquick : /* empty */			{ $$ = 0; }
+	| QUICK				{ $$ = 1; }
+	;
+
+optfrom	: /* empty */			{ prule.from_any = 1; }
+	| FROM ANY			{ prule.from_any = 1; }
+	| FROM string			{ parse_rule_from($2); }
+	;
+
+optreturn : /* empty */			{ $$ = BLOCK_NXDOMAIN; }
+	| RETURN string			{
+		if (strcmp($2, "nxdomain") == 0)
+			$$ = BLOCK_NXDOMAIN;
+		else if (strcmp($2, "refused") == 0)
+			$$ = BLOCK_REFUSED;
+		else if (strcmp($2, "zero") == 0)
+			$$ = BLOCK_ZERO;
+		else {
+			parse_error("block return \"%s\": expected nxdomain, "
+			    "refused or zero", $2);
+			$$ = BLOCK_NXDOMAIN;
+		}
+	}
+	;
+
+routeopts : routeopt
+	| routeopts routeopt
+	;
+
+routeopt : DIRECT
+	| VIA string string optport optauth { parse_via($2, $3, $4); }
+	| MARK string			{ parse_route_mark($2); }
+	| INTERFACE string		{ parse_route_iface($2); }
+	| SOURCE string			{ parse_route_source($2); }
+	;
+
+optauth	: /* empty */
+	| USER string PASSWORD string	{ parse_route_auth($2, $4); }
 	;
 
 macro	: WORD '=' name			{ parse_macro($1, $3); }
@@ -191,6 +298,9 @@ macro	: WORD '=' name			{ parse_macro($1, $3); }
 
 dnsopt	: LISTEN string optport		{ parse_dns_listen($2, $3); }
 	| UPSTREAM string optport	{ parse_upstream($2, $3); }
+	| UPSTREAM string optport FOR names {
+		parse_split($2, $3, $5);
+	}
 	| TTL NUMBER			{
 		long long	n;
 
@@ -343,6 +453,8 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| ALLOW | DENY | FROM | PTR
 	| UDPSIZE | TCPQUERYTIMEOUT | HALFCLOSETIMEOUT | UNANSWEREDTIMEOUT
 	| REPLYPRIVPORTS
+	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
+	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
 	;
 
 %%
@@ -352,6 +464,8 @@ static const struct {
 	int		 token;
 } keywords[] = {
 	{ "allow",		ALLOW },
+	{ "any",		ANY },
+	{ "block",		BLOCK },
 	{ "brief",		BRIEF },
 	{ "burst",		BURST },
 	{ "chroot",		CHROOT },
@@ -360,26 +474,39 @@ static const struct {
 	{ "database",		DATABASE },
 	{ "deny",		DENY },
 	{ "dial-timeout",	DIALTIMEOUT },
+	{ "direct",		DIRECT },
 	{ "dns",		DNS },
+	{ "file",		FILE_ },
+	{ "for",		FOR },
 	{ "from",		FROM },
 	{ "group",		GROUP },
 	{ "include",		INCLUDE },
+	{ "interface",		INTERFACE },
 	{ "listen",		LISTEN },
 	{ "log",		LOG },
+	{ "mark",		MARK },
 	{ "new-names",		NEWNAMES },
+	{ "pass",		PASS },
+	{ "password",		PASSWORD },
 	{ "per-client",		PERCLIENT },
 	{ "port",		PORT },
 	{ "proxy",		PROXY },
 	{ "ptr",		PTR },
+	{ "quick",		QUICK },
 	{ "range",		RANGE },
 	{ "reply-privileged-ports", REPLYPRIVPORTS },
+	{ "return",		RETURN },
 	{ "reuse-grace",	REUSEGRACE },
+	{ "route",		ROUTE },
 	{ "sessions",		SESSIONS },
 	{ "socket",		SOCKET },
+	{ "source",		SOURCE },
+	{ "table",		TABLE },
 	{ "tcp-clients",	TCPCLIENTS },
 	{ "tcp-halfclose-timeout", HALFCLOSETIMEOUT },
 	{ "tcp-idle-timeout",	TCPIDLETIMEOUT },
 	{ "tcp-query-timeout",	TCPQUERYTIMEOUT },
+	{ "to",		TO },
 	{ "ttl",		TTL },
 	{ "udp-idle-timeout",	UDPIDLETIMEOUT },
 	{ "udp-size",		UDPSIZE },
@@ -388,6 +515,7 @@ static const struct {
 	{ "upstream-timeout",	UPSTREAMTIMEOUT },
 	{ "user",		USER },
 	{ "verbose",		VERBOSE },
+	{ "via",		VIA },
 };
 
 /*
@@ -407,6 +535,16 @@ conf_parse(struct dns44_conf *conf, const char *path, int optional)
 	}
 	*nc = *conf;
 	pconf = nc;
+	if ((prules = ruleset_new()) == NULL ||
+	    (pcheck = names_new()) == NULL) {
+		log_warn("%s", path);
+		ruleset_free(prules);
+		prules = NULL;
+		free(nc);
+		return (-1);
+	}
+	parse_rule_reset();
+	brace_depth = 0;
 	seen_dns_listen = seen_upstream = seen_proxy = 0;
 	errors = 0;
 	line_serial = err_serial = 0;
@@ -417,6 +555,14 @@ conf_parse(struct dns44_conf *conf, const char *path, int optional)
 	if ((rv = parse_pushfile(path)) < 0) {
 		free(nc);
 		pconf = NULL;
+		ruleset_free(prules);
+		prules = NULL;
+		names_free(pcheck);
+		pcheck = NULL;
+		if (optional && rv == -1 && errno == ENOENT) {
+			ruleset_free(parsed_rules);
+			parsed_rules = ruleset_new();
+		}
 		/* A missing default file means the built-in defaults. */
 		if (optional && rv == -1 && errno == ENOENT)
 			return (0);
@@ -433,11 +579,32 @@ conf_parse(struct dns44_conf *conf, const char *path, int optional)
 		parse_popfile();
 	parse_macro_clear(0);
 	parse_str_free();
-	if (errors == 0)
+	names_free(pcheck);
+	pcheck = NULL;
+	if (errors == 0) {
 		*conf = *nc;
+		ruleset_free(parsed_rules);
+		parsed_rules = prules;
+	} else
+		ruleset_free(prules);
+	prules = NULL;
 	free(nc);
 	pconf = NULL;
 	return (errors == 0 ? 0 : -1);
+}
+
+/*
+ * The domain rules of the last configuration conf_parse() accepted (an
+ * empty set for a missing optional file), handed to the caller; NULL
+ * when none was parsed since the last call.
+ */
+struct ruleset *
+conf_take_rules(void)
+{
+	struct ruleset	*rs = parsed_rules;
+
+	parsed_rules = NULL;
+	return (rs);
 }
 
 /* "name=value", as given to -D: wins over a definition in the file. */
@@ -518,7 +685,7 @@ parse_expected(void)
 
 	if (pos == 0 || (line_tok[0] == WORD && pos == 1))
 		return ("dns range reuse-grace database user proxy control "
-		    "log include");
+		    "log include allow table pass block route");
 	if (pos == 1) {
 		switch (line_tok[0]) {
 		case DNS:
@@ -742,6 +909,9 @@ parse_token(int tok)
 {
 	if (line_ntok == 0 && tok == WORD)
 		strlcpy(line_word, yylval.string, sizeof(line_word));
+	/* A rule is known by the line it starts on. */
+	if (line_ntok == 0 && brace_depth == 0)
+		parse_where(stmt_where, sizeof(stmt_where));
 	if (line_ntok < PARSE_LINE_TOKENS)
 		line_tok[line_ntok] = tok;
 	line_ntok++;
@@ -802,6 +972,11 @@ yylex(void)
 			parse_error("%s: %s", file->name, strerror(errno));
 			clearerr(file->fp);
 		}
+		if (brace_depth > 0) {
+			brace_depth = 0;
+			parse_error("unterminated {");
+			return (parse_token(ERROR));
+		}
 		/* A last line without a newline still ends. */
 		if (line_ntok > 0)
 			return (parse_token('\n'));
@@ -810,8 +985,36 @@ yylex(void)
 		parse_popfile();
 		goto top;
 	}
-	if (c == '\n' || c == '=')
+	/* A list of names in braces may span lines. */
+	if (c == '\n' && brace_depth > 0) {
+		file->newline = 1;
+		goto top;
+	}
+	if (c == '{')
+		brace_depth++;
+	else if (c == '}' && brace_depth > 0)
+		brace_depth--;
+	if (c == '\n' || c == '=' || c == '{' || c == '}')
 		return (parse_token(c));
+
+	if (c == '<') {
+		len = 0;
+		while ((c = parse_getc(&expanded)) != EOF && c != '>' &&
+		    (isalnum(c) || c == '_' || c == '-') &&
+		    len < sizeof(buf) - 1)
+			buf[len++] = c;
+		buf[len] = '\0';
+		if (c != '>' || len == 0) {
+			parse_ungetc(c);
+			parse_error("table name expected: <name>");
+			return (parse_token(ERROR));
+		}
+		if ((yylval.string = parse_strdup(buf)) == NULL) {
+			parse_error("%s", strerror(errno));
+			return (parse_token(ERROR));
+		}
+		return (parse_token(TABLENAME));
+	}
 
 	if (c == '"') {
 		bad = NULL;
@@ -894,7 +1097,7 @@ yylex(void)
 			bad = "word too long";
 		c = parse_getc(&expanded);
 	} while (c != EOF && !isspace(c) && !iscntrl(c) && c != '#' &&
-	    c != '"' && c != '=');
+	    c != '"' && c != '=' && c != '{' && c != '}');
 	parse_ungetc(c);
 	buf[len] = '\0';
 	if (bad != NULL) {
@@ -1258,4 +1461,282 @@ parse_name(const char *what, const char *s, char *dst, size_t size)
 		parse_error("%s name too long (max %zu bytes)", what, size - 1);
 	else
 		strlcpy(dst, s, size);
+}
+
+/* "file:line" of the token being read, the file without its directory. */
+static void
+parse_where(char *buf, size_t len)
+{
+	const char	*base;
+
+	base = strrchr(file->name, '/');
+	base = base != NULL ? base + 1 : file->name;
+	snprintf(buf, len, "%s:%d", base, file->lineno);
+}
+
+static void
+parse_rule_reset(void)
+{
+	memset(&prule, 0, sizeof(prule));
+	plist = -1;
+	plist_anon = 0;
+}
+
+/* "table <name> ...": the names that follow go to it. */
+static void
+parse_table(const char *name)
+{
+	if (prules == NULL)
+		return;
+	if ((plist = ruleset_table(prules, name, stmt_where)) == -1) {
+		if (errno == EEXIST)
+			parse_error("table <%s> defined twice", name);
+		else if (errno == ENAMETOOLONG)
+			parse_error("table name <%s> too long (max %d bytes)",
+			    name, RULE_TABLE_NAME_MAX - 1);
+		else
+			parse_error("table <%s>: %s", name, strerror(errno));
+	}
+}
+
+/* One name of a list, checked now so that its line is the one blamed. */
+static void
+parse_list_name(const char *name)
+{
+	if (prules == NULL)
+		return;
+	if (plist == -1) {
+		if ((plist = ruleset_table(prules, "", stmt_where)) == -1) {
+			parse_error("too many tables and lists (max %d)",
+			    RULE_MAX_TABLES);
+			return;
+		}
+		plist_anon = 1;
+	}
+	if (names_add(pcheck, name, plist) == -1) {
+		if (errno == EINVAL)
+			parse_error("invalid name \"%s\"", name);
+		else
+			parse_error("\"%s\": %s", name, strerror(errno));
+		return;
+	}
+	if (ruleset_source(prules, plist, SOURCE_NAME, name, stmt_where) == -1)
+		parse_error("\"%s\": %s", name, strerror(errno));
+}
+
+static void
+parse_list_file(const char *path)
+{
+	if (prules == NULL || plist == -1)
+		return;
+	if (path[0] != '/') {
+		parse_error("table file \"%s\" is not an absolute path", path);
+		return;
+	}
+	if (ruleset_source(prules, plist, SOURCE_FILE, path, stmt_where) == -1)
+		parse_error("\"%s\": %s", path, strerror(errno));
+}
+
+/* The inline list just read, as a table of its own. */
+static int
+parse_list_end(void)
+{
+	int	t = plist;
+
+	plist = -1;
+	return (t == -1 ? 0 : t);
+}
+
+static int
+parse_table_ref(const char *name)
+{
+	int	t;
+
+	if (prules == NULL)
+		return (0);
+	if ((t = ruleset_find_table(prules, name)) == -1) {
+		parse_error("table <%s> is not defined", name);
+		return (0);
+	}
+	return (t);
+}
+
+static void
+parse_rule_from(const char *s)
+{
+	struct conf_prefix	p;
+
+	if (parse_prefix(s, &p) == -1)
+		return;
+	prule.from_any = 0;
+	prule.from_addr = p.addr;
+	prule.from_len = p.len;
+}
+
+static void
+parse_rule(int action, int quick, int table)
+{
+	if (prules == NULL || errors > 0)
+		return;
+	prule.action = action;
+	prule.quick = quick;
+	prule.table = table;
+	strlcpy(prule.where, stmt_where, sizeof(prule.where));
+	if (action != RULE_ROUTE)
+		memset(&prule.route, 0, sizeof(prule.route));
+	prule.route.action = action;
+	if (ruleset_rule(prules, &prule) == -1)
+		parse_error("too many rules (max %d)", RULE_MAX_RULES);
+}
+
+/* "via socks5 HOST [port N]" or "via http HOST [port N]". */
+static void
+parse_via(const char *kind, const char *host, long long port)
+{
+	struct rule_route	*rt = &prule.route;
+
+	if (rt->via != VIA_DIRECT) {
+		parse_error("one via per rule");
+		return;
+	}
+	if (strcmp(kind, "socks5") == 0) {
+		rt->via = VIA_SOCKS5;
+		if (port == -1)
+			port = 1080;
+	} else if (strcmp(kind, "http") == 0) {
+		rt->via = VIA_HTTP;
+		if (port == -1)
+			port = 3128;
+	} else {
+		parse_error("via \"%s\": expected socks5 or http", kind);
+		return;
+	}
+	if (port == 0)
+		return;
+	if (parse_sockaddr(host, port, 0, &rt->server) == -1)
+		parse_error("via %s: invalid address \"%s\"", kind, host);
+}
+
+static void
+parse_route_auth(const char *user, const char *password)
+{
+	struct rule_route	*rt = &prule.route;
+
+	if (user[0] == '\0' || strlen(user) >= sizeof(rt->user) ||
+	    strlen(password) >= sizeof(rt->password))
+		parse_error("user and password: 1 to %zu bytes each",
+		    sizeof(rt->user) - 1);
+	else {
+		strlcpy(rt->user, user, sizeof(rt->user));
+		strlcpy(rt->password, password, sizeof(rt->password));
+	}
+}
+
+static void
+parse_route_mark(const char *s)
+{
+	const char	*errstr;
+	long long	 n;
+
+	n = strtonum(s, 1, UINT32_MAX, &errstr);
+	if (errstr != NULL && strncmp(s, "0x", 2) == 0) {
+		char	*end;
+
+		errno = 0;
+		n = strtoll(s + 2, &end, 16);
+		if (errno == 0 && *end == '\0' && s[2] != '\0' && n >= 1 &&
+		    n <= UINT32_MAX)
+			errstr = NULL;
+	}
+	if (errstr != NULL) {
+		parse_error("mark \"%s\": expected 1 to %u", s, UINT32_MAX);
+		return;
+	}
+	prule.route.mark = n;
+}
+
+static void
+parse_route_iface(const char *s)
+{
+	if (s[0] == '\0' || strlen(s) >= sizeof(prule.route.ifname) ||
+	    strchr(s, '/') != NULL)
+		parse_error("invalid interface name \"%s\"", s);
+	else
+		strlcpy(prule.route.ifname, s, sizeof(prule.route.ifname));
+}
+
+static void
+parse_route_source(const char *s)
+{
+	struct in_addr	ina;
+
+	if (parse_addr(s, &ina) == -1 || ina.s_addr == INADDR_ANY) {
+		parse_error("invalid source address \"%s\"", s);
+		return;
+	}
+	prule.route.source.sin_family = AF_INET;
+	prule.route.source.sin_addr = ina;
+}
+
+/* Whether two tables hold the same names, given the same way. */
+static int
+parse_same_names(int a, int b)
+{
+	const struct rule_source	*sa, *sb;
+	size_t				 i = 0, j = 0;
+
+	for (;;) {
+		while (i < prules->nsources && prules->sources[i].table != a)
+			i++;
+		while (j < prules->nsources && prules->sources[j].table != b)
+			j++;
+		if (i == prules->nsources || j == prules->nsources)
+			return (i == prules->nsources && j == prules->nsources);
+		sa = &prules->sources[i++];
+		sb = &prules->sources[j++];
+		if (sa->kind != sb->kind || strcmp(ruleset_text(prules, sa),
+		    ruleset_text(prules, sb)) != 0)
+			return (0);
+	}
+}
+
+/*
+ * "dns upstream ADDR [port N] for NAMES": lines for the same names, be
+ * they a table or the same inline list, make one set of upstreams.
+ */
+static void
+parse_split(const char *addr, long long port, int table)
+{
+	struct rule_upstream	 u, *g;
+	size_t			 i;
+
+	if (prules == NULL || port == 0 || errors > 0)
+		return;
+	memset(&u, 0, sizeof(u));
+	if (parse_sockaddr(addr, port, DEFAULT_UPSTREAM_PORT,
+	    &u.upstream[0]) == -1) {
+		parse_error("invalid upstream address \"%s\"", addr);
+		return;
+	}
+	for (i = 0; i < prules->nupstreams; i++) {
+		g = &prules->upstreams[i];
+		if (g->table != table && (table == RULE_TABLE_ANY ||
+		    g->table == RULE_TABLE_ANY ||
+		    prules->tables[table].name[0] != '\0' ||
+		    prules->tables[g->table].name[0] != '\0' ||
+		    !parse_same_names(g->table, table)))
+			continue;
+		if (g->count >= CONF_MAX_UPSTREAM) {
+			parse_error("too many upstreams for these names "
+			    "(max %d)", CONF_MAX_UPSTREAM);
+			return;
+		}
+		g->upstream[g->count++] = u.upstream[0];
+		return;
+	}
+	u.table = table;
+	u.count = 1;
+	strlcpy(u.where, stmt_where, sizeof(u.where));
+	if (ruleset_upstream(prules, &u) == -1)
+		parse_error("too many split DNS lines");
 }

@@ -26,6 +26,9 @@
 
 #include "log.h"
 #include "proc.h"
+#include "rules.h"
+
+#define PROC_RULES_MAX	(8 * 1024 * 1024)	/* encoded, files apart */
 
 /* Messages handled per wake-up, so one busy channel cannot starve others. */
 #define CHAN_BATCH	64
@@ -257,8 +260,11 @@ proc_start_recv(int fd, struct proc_start *ps)
 	struct msg_chan	*mc;
 	struct msg	 m;
 	struct pollfd	 pfd;
+	struct rules_rx	 rx;
+	struct ruleset	*rs;
 	int		 n, have_conf = 0;
 
+	memset(&rx, 0, sizeof(rx));
 	memset(ps, 0, sizeof(*ps));
 	ps->proxy_tcp = ps->proxy_udp = ps->control = ps->peer = -1;
 	if ((mc = malloc(sizeof(*mc))) == NULL)
@@ -308,9 +314,19 @@ proc_start_recv(int fd, struct proc_start *ps)
 		case MSG_IFADDRS:
 			msg_get(&m, &ps->ifaddrs, sizeof(ps->ifaddrs));
 			break;
+		case MSG_RULES:
+		case MSG_RULES_FILE:
+		case MSG_RULES_END:
+			if ((rs = proc_rules_recv(&rx, &m)) != NULL) {
+				ruleset_free(ps->rules);
+				ps->rules = rs;
+			}
+			break;
 		case MSG_SOCK_END:
 			if (!have_conf)
 				fatalx("start-up ended without configuration");
+			if (rx.buf != NULL || rx.rs != NULL)
+				fatalx("start-up ended inside the rules");
 			free(mc);
 			return;
 		default:
@@ -318,4 +334,102 @@ proc_start_recv(int fd, struct proc_start *ps)
 			    msg_type_name(m.hdr.type));
 		}
 	}
+}
+
+/*
+ * The ruleset to the dns process: its encoding in pieces, then each file
+ * of its tables as a descriptor, which the dns process reads although its
+ * root is elsewhere, then the end.
+ */
+int
+proc_rules_send(struct chan *c, const struct ruleset *rs)
+{
+	struct msg_rules_file	 rf;
+	unsigned char		*buf;
+	size_t			 len, off, n, i;
+	int			 fd;
+
+	if (ruleset_encode(rs, &buf, &len) == -1)
+		return (-1);
+	if (len > PROC_RULES_MAX) {
+		free(buf);
+		errno = E2BIG;
+		return (-1);
+	}
+	for (off = 0; off < len; off += n) {
+		n = len - off < MSG_MAX_PAYLOAD ? len - off : MSG_MAX_PAYLOAD;
+		if (chan_compose(c, MSG_RULES, 0, -1, buf + off, n) == -1) {
+			free(buf);
+			return (-1);
+		}
+	}
+	free(buf);
+	for (i = 0; i < rs->nsources; i++) {
+		if (rs->sources[i].kind != SOURCE_FILE)
+			continue;
+		rf.source = i;
+		if (rs->fds == NULL || rs->fds[i] == -1 ||
+		    (fd = dup(rs->fds[i])) == -1)
+			return (-1);
+		if (chan_compose(c, MSG_RULES_FILE, 0, fd, &rf,
+		    sizeof(rf)) == -1) {
+			close(fd);
+			return (-1);
+		}
+	}
+	return (chan_compose(c, MSG_RULES_END, 0, -1, NULL, 0));
+}
+
+static void
+proc_rules_decode(struct rules_rx *rx)
+{
+	if (rx->rs != NULL)
+		return;
+	if ((rx->rs = ruleset_decode(rx->buf, rx->len)) == NULL)
+		fatal("rules from the parent");
+	free(rx->buf);
+	rx->buf = NULL;
+	rx->len = 0;
+}
+
+/*
+ * One piece of a ruleset from the parent; the whole ruleset, its files
+ * attached, at MSG_RULES_END, else NULL.  The parent is trusted, but a
+ * piece out of order is still a bug worth stopping for.
+ */
+struct ruleset *
+proc_rules_recv(struct rules_rx *rx, struct msg *m)
+{
+	struct msg_rules_file	 rf;
+	struct ruleset		*rs;
+	unsigned char		*nb;
+
+	switch (m->hdr.type) {
+	case MSG_RULES:
+		if (rx->rs != NULL || rx->len + m->len > PROC_RULES_MAX)
+			fatalx("rules from the parent: out of order");
+		if ((nb = realloc(rx->buf, rx->len + m->len)) == NULL)
+			fatal(NULL);
+		memcpy(nb + rx->len, m->data, m->len);
+		rx->buf = nb;
+		rx->len += m->len;
+		return (NULL);
+	case MSG_RULES_FILE:
+		msg_get(m, &rf, sizeof(rf));
+		proc_rules_decode(rx);
+		if (rf.source >= rx->rs->nsources ||
+		    rx->rs->sources[rf.source].kind != SOURCE_FILE ||
+		    rx->rs->fds[rf.source] != -1)
+			fatalx("rules from the parent: bad file %u",
+			    rf.source);
+		rx->rs->fds[rf.source] = m->fd;
+		m->fd = -1;
+		return (NULL);
+	case MSG_RULES_END:
+		proc_rules_decode(rx);
+		rs = rx->rs;
+		rx->rs = NULL;
+		return (rs);
+	}
+	fatalx("%s: %s", __func__, msg_type_name(m->hdr.type));
 }

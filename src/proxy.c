@@ -18,7 +18,8 @@
  * and destination policy (which clients are served, which real addresses
  * may be dialled) and the rate-limited log lines.  What is known of each
  * virtual address is in proxy_addr.c, the TCP connections in proxy_tcp.c,
- * the UDP sessions in proxy_udp.c.
+ * the UDP sessions in proxy_udp.c, the sockets they dial with in
+ * proxy_dial.c.
  */
 
 #include "config.h"
@@ -45,10 +46,12 @@
 #include "prefix.h"
 #include "proc.h"
 #include "proxy.h"
+#include "rules.h"
 
 #define PROXY_SWEEP_MS		1000	/* idle connections looked for */
 #define PROXY_FD_SLACK		16	/* beside those open at start-up */
 #define PROXY_FLOW_MAX		(LOG_NAME_MAX + 96)
+#define PROXY_ROUTE_MAX		160	/* rule_route_fmt()'s words */
 #define PROXY_CTL_LOW		(256 * 1024)	/* a listing refills below */
 #define PROXY_CTL_PENDING	64	/* control requests waiting */
 
@@ -290,12 +293,42 @@ proxy_flow(const char *proto, const struct sockaddr_in *client,
 	return (buf);
 }
 
-/* The journal's shape for a connection or session. */
+/*
+ * The journal's shape for a connection or session, ending with its route
+ * when that is not the direct one: "... via socks5 127.0.0.1:9050".
+ */
 const char *
 proxy_relay_flow(const struct proxy_relay *r)
 {
-	return (proxy_flow(r->proto == IPPROTO_TCP ? "TCP" : "UDP",
-	    &r->client, r->domain, &r->virt));
+	static char	 buf[PROXY_FLOW_MAX + PROXY_ROUTE_MAX];
+	const char	*flow;
+	char		 route[PROXY_ROUTE_MAX];
+
+	flow = proxy_flow(r->proto == IPPROTO_TCP ? "TCP" : "UDP",
+	    &r->client, r->domain, &r->virt);
+	if (r->route == NULL ||
+	    rule_route_fmt(r->route, route, sizeof(route))[0] == '\0')
+		return (flow);
+	snprintf(buf, sizeof(buf), "%s %s", flow, route);
+	return (buf);
+}
+
+/*
+ * The route the rules gave a connection or session, kept with it for
+ * its whole life: a reload changes what new ones get.  A direct route
+ * without options is kept as none.  -1: no memory.
+ */
+int
+proxy_relay_route(struct proxy_relay *r, const struct rule_route *rt)
+{
+	if (rt == NULL || (rt->action != RULE_BLOCK &&
+	    rt->via == VIA_DIRECT && rt->mark == 0 && rt->ifname[0] == '\0' &&
+	    rt->source.sin_addr.s_addr == INADDR_ANY))
+		return (0);
+	if ((r->route = malloc(sizeof(*r->route))) == NULL)
+		return (-1);
+	*r->route = *rt;
+	return (0);
 }
 
 static void
@@ -445,6 +478,7 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 {
 	struct msg_log		ml;
 	struct msg_reply_sock	rs;
+	struct msg_dial_sock	ds;
 
 	(void)c;
 	switch (m->hdr.type) {
@@ -474,6 +508,11 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_REPLY_SOCK_FAIL:
 		msg_get(m, &rs, sizeof(rs));
 		proxy_udp_socket(m->hdr.id, m->fd, &rs);
+		break;
+	case MSG_DIAL_SOCK:
+	case MSG_DIAL_SOCK_FAIL:
+		msg_get(m, &ds, sizeof(ds));
+		proxy_dial_answer(m->hdr.id, m->fd, &ds);
 		break;
 	default:
 		fatalx("unexpected %s from the parent",
@@ -774,6 +813,8 @@ proxy_relay_close(struct proxy_relay *r)
 		    r->received);
 		proxy_addr_unpin(r->pa);
 	}
+	free(r->route);
+	r->route = NULL;
 	proxy_addr_put(r->pa);
 }
 

@@ -25,6 +25,7 @@
 #define PROXY_UDP_FDS		2	/* to the server, the reply socket */
 
 struct msg_answer;
+struct msg_dial_sock;
 struct msg_reply_sock;
 struct proxy_addr;
 struct rule_route;
@@ -40,13 +41,16 @@ struct proxy_req {
 
 /*
  * A connection or session waiting for the answer about its address: cb
- * hears the domain and real addresses, or a NULL domain for a miss.
+ * hears the domain, real addresses and the rules' route, or a NULL
+ * domain for a miss.
  */
 struct proxy_wait {
 	TAILQ_ENTRY(proxy_wait)	 entry;
 	void			(*cb)(struct proxy_wait *, const char *,
-				    const uint32_t *, size_t);
+				    const uint32_t *, size_t,
+				    const struct rule_route *);
 	void			*arg;		/* the connection or session */
+	uint32_t		 client;	/* its address, network order */
 	uint8_t			 waiting;
 };
 
@@ -74,10 +78,21 @@ struct proxy_relay {
 	struct sockaddr_in	 virt;
 	struct sockaddr_in	 real;
 	char			*domain;
+	struct rule_route	*route;		/* NULL: direct, no options */
 	uint64_t		 sent;		/* client to server */
 	uint64_t		 received;
 	uint64_t		 last;		/* ms, coarse: a byte moved */
 	struct timespec		 start;
+};
+
+/*
+ * The making of a relay's dialling socket, which the parent may be asked
+ * for: cb hears the socket, or -1.
+ */
+struct proxy_dial {
+	struct proxy_req	 req;		/* asked of the parent */
+	struct proxy_relay	*r;
+	void			(*cb)(struct proxy_relay *, int);
 };
 
 /* proxy.c */
@@ -95,6 +110,8 @@ size_t		 proxy_dest_filter(struct proxy_relay *, const uint32_t *,
 void		 proxy_peer_drain(void);
 int		 proxy_peer_compose(uint32_t, uint32_t, const void *, size_t);
 int		 proxy_parent_compose(uint32_t, uint32_t, const void *, size_t);
+int		 proxy_relay_route(struct proxy_relay *,
+		    const struct rule_route *);
 void		 proxy_relay_open(struct proxy_relay *);
 void		 proxy_relay_touch(struct proxy_relay *);
 void		 proxy_relay_close(struct proxy_relay *);
@@ -120,6 +137,12 @@ void		 proxy_client_init(void);
 int		 proxy_client_take(const struct sockaddr_in *, int);
 void		 proxy_client_put(const struct sockaddr_in *, int);
 void		 proxy_client_stats(uint64_t *, uint64_t *);
+
+/* proxy_dial.c */
+void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,
+		    void (*)(struct proxy_relay *, int));
+void		 proxy_dial_cancel(struct proxy_dial *);
+void		 proxy_dial_answer(uint32_t, int, const struct msg_dial_sock *);
 
 /* proxy_tcp.c */
 void		 proxy_tcp_listen(int);

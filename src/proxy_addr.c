@@ -52,9 +52,11 @@ struct proxy_addr {
 	uint8_t			 cached;	/* the answer below is kept */
 	uint8_t			 stale;		/* evicted while asking */
 	uint8_t			 naddrs;
+	uint32_t		 asked;		/* client of the lookup out */
 	uint64_t		 expires;	/* ms */
 	char			*domain;
 	uint32_t		 addrs[MSG_MAX_ADDRS];
+	struct rule_route	 route;
 };
 
 LIST_HEAD(proxy_req_list, proxy_req);
@@ -73,6 +75,7 @@ static struct proxy_addr_list *proxy_addr_chain(uint32_t);
 static struct proxy_addr *proxy_addr_find(uint32_t);
 static void	proxy_addr_gc(struct proxy_addr *);
 static void	proxy_addr_pin_send(struct proxy_addr *);
+static void	proxy_addr_ask(struct proxy_addr *, uint32_t);
 static void	proxy_cache_put(struct proxy_addr *,
 		    const struct msg_answer *);
 static void	proxy_cache_drop(struct proxy_addr *);
@@ -192,13 +195,12 @@ proxy_addr_gc(struct proxy_addr *pa)
 void
 proxy_addr_wait(struct proxy_addr *pa, struct proxy_wait *w)
 {
-	struct msg_lookup	ml;
-
 	if (pa->cached) {
 		if (proxy_now() < pa->expires) {
 			TAILQ_REMOVE(&proxy_cache_lru, pa, lru);
 			TAILQ_INSERT_TAIL(&proxy_cache_lru, pa, lru);
-			w->cb(w, pa->domain, pa->addrs, pa->naddrs);
+			w->cb(w, pa->domain, pa->addrs, pa->naddrs,
+			    &pa->route);
 			return;
 		}
 		proxy_cache_drop(pa);
@@ -207,8 +209,19 @@ proxy_addr_wait(struct proxy_addr *pa, struct proxy_wait *w)
 	TAILQ_INSERT_TAIL(&pa->waiters, w, entry);
 	if (pa->req.id != 0)
 		return;
+	proxy_addr_ask(pa, w->client);
+}
+
+/* The lookup, for the rules that look at the client too. */
+static void
+proxy_addr_ask(struct proxy_addr *pa, uint32_t client)
+{
+	struct msg_lookup	ml;
+
 	proxy_req_add(&pa->req, MSG_LOOKUP, pa);
+	pa->asked = client;
 	ml.addr = pa->addr;
+	ml.client = client;
 	if (proxy_peer_compose(MSG_LOOKUP, pa->req.id, &ml, sizeof(ml)) == -1)
 		fatal("asking the dns process");
 }
@@ -244,6 +257,7 @@ proxy_cache_put(struct proxy_addr *pa, const struct msg_answer *ma)
 	}
 	ttl = ma->ttl < PROXY_CACHE_TTL_MAX ? ma->ttl : PROXY_CACHE_TTL_MAX;
 	pa->domain = domain;
+	pa->route = ma->route;
 	pa->naddrs = ma->naddrs;
 	memcpy(pa->addrs, ma->addrs, ma->naddrs * sizeof(pa->addrs[0]));
 	pa->expires = proxy_now() + (uint64_t)ttl * 1000;
@@ -297,6 +311,7 @@ proxy_addr_pin_send(struct proxy_addr *pa)
 		proxy_pin_id = 1;
 	pa->pin_id = proxy_pin_id;
 	pa->pin_sent = pa->pin_gen;
+	memset(&ml, 0, sizeof(ml));
 	ml.addr = pa->addr;
 	if (proxy_peer_compose(MSG_IN_USE, pa->pin_id, &ml, sizeof(ml)) == -1)
 		fatal("telling the dns process");
@@ -310,6 +325,7 @@ proxy_addr_unpin(struct proxy_addr *pa)
 	if (--pa->pins > 0 || pa->pin_id == 0)
 		return;
 	pa->pin_id = 0;
+	memset(&ml, 0, sizeof(ml));
 	ml.addr = pa->addr;
 	if (proxy_peer_compose(MSG_RELEASED, 0, &ml, sizeof(ml)) == -1)
 		fatal("telling the dns process");
@@ -358,29 +374,45 @@ proxy_addr_evicted(uint32_t id, uint32_t addr)
 /*
  * The dns process answered a lookup; ma is NULL for a miss.  Every
  * connection and session waiting for it hears the answer, which is kept
- * for the next ones when it has addresses and a TTL.
+ * for the next ones when it has a TTL and something to dial.  An answer
+ * that the rules made for its client alone is neither kept nor heard by
+ * the waiters of other clients: they ask again, one client at a time.
  */
 void
 proxy_addr_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
 {
+	TAILQ_HEAD(, proxy_wait) others = TAILQ_HEAD_INITIALIZER(others);
 	struct proxy_req	*r;
 	struct proxy_addr	*pa;
 	struct proxy_wait	*w;
+	int			 mine;
 
 	if ((r = proxy_req_take(id, MSG_LOOKUP)) == NULL)
 		return;
 	pa = r->obj;
 	if (addr != pa->addr)
 		fatalx("lookup answered for the wrong address");
-	if (ma != NULL && ma->naddrs > 0 && ma->ttl > 0 && !pa->stale)
+	mine = ma != NULL && !ma->route.any_client;
+	if (ma != NULL && !mine && ma->ttl > 0 && !pa->stale &&
+	    (ma->naddrs > 0 || ma->route.via != VIA_DIRECT ||
+	    ma->route.action == RULE_BLOCK))
 		proxy_cache_put(pa, ma);
 	pa->stale = 0;
 	pa->refs++;		/* while its waiters hear, some closing */
 	while ((w = TAILQ_FIRST(&pa->waiters)) != NULL) {
 		TAILQ_REMOVE(&pa->waiters, w, entry);
+		if (mine && w->client != pa->asked) {
+			TAILQ_INSERT_TAIL(&others, w, entry);
+			continue;
+		}
 		w->waiting = 0;
 		w->cb(w, ma != NULL ? ma->domain : NULL,
-		    ma != NULL ? ma->addrs : NULL, ma != NULL ? ma->naddrs : 0);
+		    ma != NULL ? ma->addrs : NULL, ma != NULL ? ma->naddrs : 0,
+		    ma != NULL ? &ma->route : NULL);
+	}
+	if ((w = TAILQ_FIRST(&others)) != NULL) {
+		TAILQ_CONCAT(&pa->waiters, &others, entry);
+		proxy_addr_ask(pa, w->client);
 	}
 	proxy_addr_put(pa);
 }

@@ -7,9 +7,10 @@
  * transparent TCP listener, accepting in batches and pausing when the
  * descriptors run short, and each connection from accept to close: the
  * wait for what is known of its virtual address, the dial of the real
- * addresses within the dial timeout, the relay with splice(2) through a
- * pipe per direction, half-close included (with its own, shorter idle
- * timeout), and the pool of empty pipes that new connections take from.
+ * addresses within the dial timeout (on sockets from proxy_dial.c), the
+ * relay with splice(2) through a pipe per direction, half-close included
+ * (with its own, shorter idle timeout), and the pool of empty pipes that
+ * new connections take from.
  */
 
 #include "config.h"
@@ -52,6 +53,7 @@ struct proxy_dir {
 
 struct proxy_tcp {
 	struct proxy_relay	 r;		/* first: the lists hold it */
+	struct proxy_dial	 dial;		/* the server's socket */
 	int			 cfd;		/* client */
 	int			 sfd;		/* server, -1 until dialled */
 	struct event		 cev;
@@ -82,8 +84,9 @@ static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
 static void	proxy_tcp_resume(int, short, void *);
 static void	proxy_tcp_answer(struct proxy_wait *, const char *,
-		    const uint32_t *, size_t);
+		    const uint32_t *, size_t, const struct rule_route *);
 static void	proxy_tcp_dial(struct proxy_tcp *);
+static void	proxy_tcp_dial_sock(struct proxy_relay *, int);
 static void	proxy_tcp_dialled(int, short, void *);
 static void	proxy_tcp_connected(struct proxy_tcp *);
 static void	proxy_tcp_io(int, short, void *);
@@ -213,6 +216,7 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 	c->r.virt = virt;
 	c->r.wait.cb = proxy_tcp_answer;
 	c->r.wait.arg = c;
+	c->r.wait.client = client->sin_addr.s_addr;
 	clock_gettime(CLOCK_MONOTONIC, &c->r.start);
 	proxy_ntcp++;
 	proxy_addr_wait(c->r.pa, &c->r.wait);
@@ -251,10 +255,13 @@ proxy_tcp_count(void)
 	return (proxy_ntcp);
 }
 
-/* The domain and real addresses of the connection's; no domain: a miss. */
+/*
+ * The domain, real addresses and route of the connection's; no domain: a
+ * miss.
+ */
 static void
 proxy_tcp_answer(struct proxy_wait *w, const char *domain,
-    const uint32_t *addrs, size_t naddrs)
+    const uint32_t *addrs, size_t naddrs, const struct rule_route *route)
 {
 	struct proxy_tcp	*c = w->arg;
 
@@ -265,9 +272,24 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	if ((c->r.domain = strdup(domain)) == NULL) {
+	if ((c->r.domain = strdup(domain)) == NULL ||
+	    proxy_relay_route(&c->r, route) == -1) {
 		log_rate(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
 		    strerror(errno));
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	if (c->r.route != NULL && c->r.route->action == RULE_BLOCK) {
+		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
+		    "%s: blocked by rule %u; reset", proxy_relay_flow(&c->r),
+		    c->r.route->rule);
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	if (c->r.route != NULL && c->r.route->via != VIA_DIRECT) {
+		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
+		    "%s: no dialling through a proxy server; reset",
+		    proxy_relay_flow(&c->r));
 		proxy_tcp_close(c, 1);
 		return;
 	}
@@ -289,59 +311,68 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 }
 
 /*
- * Connect to the next real address.  Like Go's dialer, which the seed
- * used, the dial timeout covers all addresses, each getting an even share
- * of what is left but no less than 2 s (or what is left, if less).
+ * Connect to the next real address, with a socket made as the route
+ * says.  Like Go's dialer, which the seed used, the dial timeout covers
+ * all addresses, each getting an even share of what is left but no less
+ * than 2 s (or what is left, if less).
  */
 static void
 proxy_tcp_dial(struct proxy_tcp *c)
 {
-	struct timeval	 tv;
-	char		 real[INET_ADDRSTRLEN];
-	uint64_t	 now, left, share;
-	int		 s;
-
-	while (c->next < c->naddrs) {
-		memset(&c->r.real, 0, sizeof(c->r.real));
-		c->r.real.sin_family = AF_INET;
-		c->r.real.sin_addr.s_addr = c->addrs[c->next++];
-		c->r.real.sin_port = c->r.virt.sin_port;
-		inet_ntop(AF_INET, &c->r.real.sin_addr, real, sizeof(real));
-
-		now = proxy_now();
-		if (now >= c->dial_end) {
-			log_rate(&proxy_rl_tcp_dial, LOG_INFO,
-			    "%s: dial timeout reached, %d address(es) "
-			    "not tried", proxy_relay_flow(&c->r),
-			    c->naddrs - c->next + 1);
-			break;
-		}
-		s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
-		if (s == -1 || (connect(s, (struct sockaddr *)&c->r.real,
-		    sizeof(c->r.real)) == -1 && errno != EINPROGRESS)) {
-			log_rate(&proxy_rl_tcp_dial, LOG_INFO,
-			    "%s: dial %s:%u: %s", proxy_relay_flow(&c->r),
-			    real, ntohs(c->r.real.sin_port), strerror(errno));
-			if (s != -1)
-				close(s);
-			continue;
-		}
-		left = c->dial_end - now;
-		share = left / (c->naddrs - c->next + 1);
-		if (share < PROXY_DIAL_MIN_MS)
-			share = left < PROXY_DIAL_MIN_MS ?
-			    left : PROXY_DIAL_MIN_MS;
-		tv.tv_sec = share / 1000;
-		tv.tv_usec = (share % 1000) * 1000;
-		c->sfd = s;
-		event_set(&c->sev, s, EV_WRITE, proxy_tcp_dialled, c);
-		if (event_add(&c->sev, &tv) == -1)
-			fatal("%s: event_add", __func__);
+	if (c->next >= c->naddrs) {
+		/* All failed: the client learns it as the server would. */
+		proxy_tcp_close(c, 1);
 		return;
 	}
-	/* Every address failed: the client learns it as the server would. */
-	proxy_tcp_close(c, 1);
+	memset(&c->r.real, 0, sizeof(c->r.real));
+	c->r.real.sin_family = AF_INET;
+	c->r.real.sin_addr.s_addr = c->addrs[c->next++];
+	c->r.real.sin_port = c->r.virt.sin_port;
+	if (proxy_now() >= c->dial_end) {
+		log_rate(&proxy_rl_tcp_dial, LOG_INFO,
+		    "%s: dial timeout reached, %d address(es) not tried",
+		    proxy_relay_flow(&c->r), c->naddrs - c->next + 1);
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	/* The socket may come now or from the parent: c is not used after. */
+	proxy_dial_socket(&c->dial, &c->r, proxy_tcp_dial_sock);
+}
+
+/* The socket to dial the real address with, or -1: the route failed. */
+static void
+proxy_tcp_dial_sock(struct proxy_relay *r, int s)
+{
+	struct proxy_tcp	*c = (struct proxy_tcp *)r;
+	struct timeval		 tv;
+	char			 real[INET_ADDRSTRLEN];
+	uint64_t		 now, left, share;
+
+	if (s == -1) {
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	if (connect(s, (struct sockaddr *)&c->r.real,
+	    sizeof(c->r.real)) == -1 && errno != EINPROGRESS) {
+		log_rate(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s:%u: %s",
+		    proxy_relay_flow(&c->r), inet_ntop(AF_INET,
+		    &c->r.real.sin_addr, real, sizeof(real)),
+		    ntohs(c->r.real.sin_port), strerror(errno));
+		close(s);
+		proxy_tcp_dial(c);
+		return;
+	}
+	now = proxy_now();
+	left = c->dial_end > now ? c->dial_end - now : 0;
+	share = left / (c->naddrs - c->next + 1);
+	if (share < PROXY_DIAL_MIN_MS)
+		share = left < PROXY_DIAL_MIN_MS ? left : PROXY_DIAL_MIN_MS;
+	tv.tv_sec = share / 1000;
+	tv.tv_usec = (share % 1000) * 1000;
+	c->sfd = s;
+	event_set(&c->sev, s, EV_WRITE, proxy_tcp_dialled, c);
+	if (event_add(&c->sev, &tv) == -1)
+		fatal("%s: event_add", __func__);
 }
 
 static void
@@ -561,6 +592,7 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 {
 	switch (c->r.state) {
 	case PROXY_DIAL:
+		proxy_dial_cancel(&c->dial);
 		if (c->sfd != -1)
 			event_del(&c->sev);
 		break;

@@ -50,6 +50,7 @@ struct proxy_udp {
 	struct proxy_relay	 r;		/* first: the lists hold it */
 	LIST_ENTRY(proxy_udp)	 hentry;	/* by client and virtual addr */
 	struct proxy_req	 req;		/* the reply socket asked for */
+	struct proxy_dial	 dial;		/* the server's socket */
 	int			 ufd;		/* connected to the server */
 	int			 rfd;		/* from virt to the client */
 	struct event		 uev;
@@ -85,7 +86,8 @@ static void	proxy_udp_in(const struct sockaddr_in *,
 		    const struct sockaddr_in *, const void *, size_t);
 static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
 static void	proxy_udp_answer(struct proxy_wait *, const char *,
-		    const uint32_t *, size_t);
+		    const uint32_t *, size_t, const struct rule_route *);
+static void	proxy_udp_dial_sock(struct proxy_relay *, int);
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_client_read(int, short, void *);
 static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
@@ -276,6 +278,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	s->ufd = s->rfd = -1;
 	s->r.wait.cb = proxy_udp_answer;
 	s->r.wait.arg = s;
+	s->r.wait.client = client->sin_addr.s_addr;
 	STAILQ_INIT(&s->queue);
 	clock_gettime(CLOCK_MONOTONIC, &s->r.start);
 	chain = &proxy_udp_hash[proxy_udp_hashkey(client, virt) &
@@ -324,12 +327,10 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 /* The domain and real addresses of the session's; no domain: a miss. */
 static void
 proxy_udp_answer(struct proxy_wait *w, const char *domain,
-    const uint32_t *addrs, size_t naddrs)
+    const uint32_t *addrs, size_t naddrs, const struct rule_route *route)
 {
 	struct proxy_udp	*s = w->arg;
-	struct msg_reply_sock	 rs;
 	uint32_t		 allowed[MSG_MAX_ADDRS];
-	char			 real[INET_ADDRSTRLEN];
 
 	if (domain == NULL) {
 		log_rate(&proxy_rl_udp_miss, LOG_INFO,
@@ -338,9 +339,24 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 		proxy_udp_close(s);
 		return;
 	}
-	if ((s->r.domain = strdup(domain)) == NULL) {
+	if ((s->r.domain = strdup(domain)) == NULL ||
+	    proxy_relay_route(&s->r, route) == -1) {
 		log_rate(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
 		    strerror(errno));
+		proxy_udp_close(s);
+		return;
+	}
+	if (s->r.route != NULL && s->r.route->action == RULE_BLOCK) {
+		log_rate(&proxy_rl_udp_miss, LOG_INFO,
+		    "%s: blocked by rule %u; dropped",
+		    proxy_relay_flow(&s->r), s->r.route->rule);
+		proxy_udp_close(s);
+		return;
+	}
+	if (s->r.route != NULL && s->r.route->via != VIA_DIRECT) {
+		log_rate(&proxy_rl_udp_miss, LOG_INFO,
+		    "%s: no UDP through a proxy server; dropped",
+		    proxy_relay_flow(&s->r));
 		proxy_udp_close(s);
 		return;
 	}
@@ -358,23 +374,36 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	s->r.real.sin_family = AF_INET;
 	s->r.real.sin_addr.s_addr = allowed[0];
 	s->r.real.sin_port = s->r.virt.sin_port;
-	inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real));
-	if ((s->ufd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1) {
-		log_rate(&proxy_rl_udp_fd, LOG_ERR, "%s: socket: %s",
-		    proxy_relay_flow(&s->r), strerror(errno));
+	s->r.state = PROXY_DIAL;
+	/* The socket may come now or from the parent: s is not used after. */
+	proxy_dial_socket(&s->dial, &s->r, proxy_udp_dial_sock);
+}
+
+/*
+ * The socket to the real server, or -1: the route failed.  Connected, it
+ * needs the reply socket, which only the parent may bind to virt.
+ */
+static void
+proxy_udp_dial_sock(struct proxy_relay *r, int fd)
+{
+	struct proxy_udp	*s = (struct proxy_udp *)r;
+	struct msg_reply_sock	 rs;
+	char			 real[INET_ADDRSTRLEN];
+
+	if (fd == -1) {
 		proxy_udp_close(s);
 		return;
 	}
+	s->ufd = fd;
 	if (connect(s->ufd, (struct sockaddr *)&s->r.real,
 	    sizeof(s->r.real)) == -1) {
 		log_rate(&proxy_rl_udp_dial, LOG_INFO,
-		    "%s: dial %s:%u: %s", proxy_relay_flow(&s->r), real,
+		    "%s: dial %s:%u: %s", proxy_relay_flow(&s->r),
+		    inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real)),
 		    ntohs(s->r.real.sin_port), strerror(errno));
 		proxy_udp_close(s);
 		return;
 	}
-	/* Replies must come from virt, which only the parent may bind. */
 	s->r.state = PROXY_SOCK;
 	memset(&rs, 0, sizeof(rs));
 	rs.virt = s->r.virt;
@@ -521,6 +550,7 @@ proxy_udp_close(struct proxy_udp *s)
 	struct proxy_dgram	*d;
 
 	proxy_req_cancel(&s->req);
+	proxy_dial_cancel(&s->dial);
 	LIST_REMOVE(s, hentry);
 	if (s->r.state == PROXY_RELAY) {
 		event_del(&s->uev);

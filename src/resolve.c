@@ -137,7 +137,8 @@ resolve_cache_cmp(struct resolve_cache *a, struct resolve_cache *b)
 }
 
 struct resolve_req *
-resolve_name(const char *name, resolve_cb cb, void *arg)
+resolve_name(const char *name, const struct rule_upstream *split,
+    resolve_cb cb, void *arg)
 {
 	static const struct timeval	 at_once;
 	struct resolve_req		*req;
@@ -203,7 +204,7 @@ resolve_name(const char *name, resolve_cb cb, void *arg)
 			return (NULL);
 		}
 		q = upstream_query(dname, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0,
-		    resolve_lookup_done, lk);
+		    split, resolve_lookup_done, lk);
 		saved_errno = errno;
 		ldns_rdf_deep_free(dname);
 		if (q == NULL) {

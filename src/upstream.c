@@ -34,6 +34,7 @@
 
 #include "dns44.h"
 #include "log.h"
+#include "rules.h"
 #include "upstream.h"
 #include "wire.h"
 
@@ -61,6 +62,8 @@ struct upstream_req {
 	ldns_rr_type		 qtype;
 	ldns_rr_class		 qclass;
 	int			 server;	/* upstream of this try */
+	int			 nservers;
+	struct sockaddr_in	 servers[CONF_MAX_UPSTREAM];
 	int			 fd;
 	int			 tcp;		/* counted in upstream_ntcp */
 	struct event		 ev_io;
@@ -153,7 +156,8 @@ upstream_shutdown(void)
 
 struct upstream_req *
 upstream_query(const ldns_rdf *name, ldns_rr_type type, ldns_rr_class class,
-    int dnssec_ok, upstream_cb cb, void *arg)
+    int dnssec_ok, const struct rule_upstream *split, upstream_cb cb,
+    void *arg)
 {
 	struct upstream_req	*req;
 
@@ -174,6 +178,17 @@ upstream_query(const ldns_rdf *name, ldns_rr_type type, ldns_rr_class class,
 	req->qclass = class;
 	req->fd = -1;
 	req->server = -1;
+	/* Split DNS: the upstreams for this name, else the plain ones. */
+	if (split != NULL && split->count > 0 &&
+	    split->count <= CONF_MAX_UPSTREAM) {
+		req->nservers = split->count;
+		memcpy(req->servers, split->upstream,
+		    split->count * sizeof(req->servers[0]));
+	} else {
+		req->nservers = upstream_count;
+		memcpy(req->servers, upstream_servers,
+		    upstream_count * sizeof(req->servers[0]));
+	}
 	evtimer_set(&req->ev_timer, upstream_timer, req);
 	if (upstream_build(req, name, dnssec_ok) == -1) {
 		free(req);
@@ -211,9 +226,9 @@ upstream_stats(void)
 static const char *
 upstream_name(const struct upstream_req *req, char *buf, size_t len)
 {
-	if (req->server < 0 || req->server >= upstream_count)
+	if (req->server < 0 || req->server >= req->nservers)
 		return ("?");
-	return (conf_fmt_addr(&upstream_servers[req->server], buf, len));
+	return (conf_fmt_addr(&req->servers[req->server], buf, len));
 }
 
 /*
@@ -328,8 +343,8 @@ upstream_udp_start(struct upstream_req *req)
 	any.sin_addr.s_addr = htonl(INADDR_ANY);
 	any.sin_port = 0;
 	if (bind(req->fd, (struct sockaddr *)&any, sizeof(any)) == -1 ||
-	    connect(req->fd, (struct sockaddr *)&upstream_servers[req->server],
-	    sizeof(upstream_servers[req->server])) == -1) {
+	    connect(req->fd, (struct sockaddr *)&req->servers[req->server],
+	    sizeof(req->servers[req->server])) == -1) {
 		log_rate(&upstream_rl_send, LOG_ERR, "upstream %s: %s",
 		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
 		upstream_close(req);
@@ -393,7 +408,7 @@ upstream_tcp_start(struct upstream_req *req)
 	char	buf[64];
 
 	upstream_close(req);
-	if (req->server >= upstream_count) {	/* gone in a reload */
+	if (req->server >= req->nservers) {
 		upstream_next(req);
 		return;
 	}
@@ -411,8 +426,8 @@ upstream_tcp_start(struct upstream_req *req)
 	    upstream_tcp_io, req);
 	req->tcp = 1;
 	upstream_ntcp++;
-	if (connect(req->fd, (struct sockaddr *)&upstream_servers[req->server],
-	    sizeof(upstream_servers[req->server])) == 0)
+	if (connect(req->fd, (struct sockaddr *)&req->servers[req->server],
+	    sizeof(req->servers[req->server])) == 0)
 		req->state = UPSTREAM_ST_WRITE;
 	else if (errno == EINPROGRESS)
 		req->state = UPSTREAM_ST_CONNECT;
@@ -603,7 +618,7 @@ upstream_answer(struct upstream_req *req, ldns_pkt *pkt)
 	req->answer = pkt;
 	rcode = ldns_pkt_get_rcode(pkt);
 	if ((rcode == LDNS_RCODE_SERVFAIL || rcode == LDNS_RCODE_REFUSED) &&
-	    req->server + 1 < upstream_count)
+	    req->server + 1 < req->nservers)
 		upstream_next(req);
 	else
 		upstream_finish(req);
@@ -615,7 +630,7 @@ upstream_next(struct upstream_req *req)
 {
 	upstream_close(req);
 	req->state = UPSTREAM_ST_IDLE;
-	while (++req->server < upstream_count) {
+	while (++req->server < req->nservers) {
 		if (req->server > 0)
 			upstream_st.failovers++;
 		if (upstream_udp_start(req) == 0)

@@ -56,7 +56,7 @@ ask(ldns_pkt *q, int tcp, struct answer *a, ldns_pkt **reply)
 		CHECK(0);
 		return;
 	}
-	answer_query(tmap, &tconf, wire, len, tcp, 0, time(NULL), a);
+	answer_query(tmap, &tconf, NULL, wire, len, tcp, 0, time(NULL), a);
 	free(wire);
 	if (a->action == ANSWER_REPLY) {
 		CHECK(ldns_wire2pkt(reply, a->wire, a->len) == LDNS_STATUS_OK);
@@ -67,7 +67,7 @@ ask(ldns_pkt *q, int tcp, struct answer *a, ldns_pkt **reply)
 static void
 ask_raw(const uint8_t *buf, size_t len, struct answer *a)
 {
-	answer_query(tmap, &tconf, buf, len, 0, 0, time(NULL), a);
+	answer_query(tmap, &tconf, NULL, buf, len, 0, 0, time(NULL), a);
 }
 
 static uint32_t
@@ -870,9 +870,9 @@ diff_one(struct diff_pair *dp, const uint8_t *buf, size_t len, int tcp,
 	int		 same;
 
 	answer_fastpath_enabled = 1;
-	answer_query(dp->fast, &dp->conf, buf, len, tcp, 0, now, &a);
+	answer_query(dp->fast, &dp->conf, NULL, buf, len, tcp, 0, now, &a);
 	answer_fastpath_enabled = 0;
-	answer_query(dp->slow, &dp->conf, buf, len, tcp, 0, now, &b);
+	answer_query(dp->slow, &dp->conf, NULL, buf, len, tcp, 0, now, &b);
 	answer_fastpath_enabled = 1;
 
 	st->total++;

@@ -45,9 +45,13 @@ static int	fuzz_nul(const unsigned char *, size_t, size_t);
 static int	fuzz_sin(const unsigned char *, size_t);
 static int	fuzz_conf(const unsigned char *, size_t);
 static int	fuzz_answer(const unsigned char *, size_t);
+static int	fuzz_rule(const unsigned char *, size_t);
+static int	fuzz_test(const unsigned char *, size_t);
+static int	fuzz_tested(const unsigned char *, size_t);
 static int	fuzz_string(const unsigned char *, size_t);
 static int	fuzz_map(const unsigned char *, size_t);
 static int	fuzz_conn(const unsigned char *, size_t);
+static int	fuzz_dial(const unsigned char *, size_t);
 static int	fuzz_allowed(uint32_t, const unsigned char *, size_t, int);
 static void	fuzz_try(uint32_t, const unsigned char *, size_t, int);
 static void	fuzz_walk(void);
@@ -96,6 +100,16 @@ static const struct fuzz_shape fuzz_shapes[MSG_TYPE_MAX] = {
 	EMPTY(MSG_CTL_SHOW_CONN, 0),
 	ARRAY(MSG_CTL_CONN,	struct ctl_conn,	fuzz_conn),
 	FIXED(MSG_CTL_STATS_PROXY, struct ctl_stats_proxy, 0, NULL),
+	SHAPE(MSG_RULES,	1, MSG_MAX_PAYLOAD, 0, 0, NULL),
+	FIXED(MSG_RULES_FILE,	struct msg_rules_file,	1, NULL),
+	EMPTY(MSG_RULES_END,	0),
+	EMPTY(MSG_CTL_SHOW_RULES, 0),
+	ARRAY(MSG_CTL_RULE,	struct ctl_rule,	fuzz_rule),
+	FIXED(MSG_CTL_TEST,	struct ctl_test,	0, fuzz_test),
+	FIXED(MSG_CTL_TESTED,	struct ctl_tested,	0, fuzz_tested),
+	FIXED(MSG_DIAL_SOCK_REQ, struct msg_dial_sock,	0, fuzz_dial),
+	FIXED(MSG_DIAL_SOCK,	struct msg_dial_sock,	1, fuzz_dial),
+	FIXED(MSG_DIAL_SOCK_FAIL, struct msg_dial_sock,	0, fuzz_dial),
 };
 
 #undef STRING
@@ -157,7 +171,50 @@ fuzz_answer(const unsigned char *p, size_t len)
 	(void)len;
 	memcpy(&a, p, sizeof(a));
 	return (memchr(a.domain, '\0', sizeof(a.domain)) != NULL &&
-	    a.naddrs <= MSG_MAX_ADDRS);
+	    a.naddrs <= MSG_MAX_ADDRS &&
+	    memchr(a.route.ifname, '\0', sizeof(a.route.ifname)) != NULL &&
+	    memchr(a.route.user, '\0', sizeof(a.route.user)) != NULL &&
+	    memchr(a.route.password, '\0',
+	    sizeof(a.route.password)) != NULL);
+}
+
+static int
+fuzz_rule(const unsigned char *p, size_t len)
+{
+	struct ctl_rule	r;
+	size_t		i;
+
+	for (i = 0; i < len; i += sizeof(r)) {
+		memcpy(&r, p + i, sizeof(r));
+		if (memchr(r.where, '\0', sizeof(r.where)) == NULL ||
+		    memchr(r.text, '\0', sizeof(r.text)) == NULL)
+			return (0);
+	}
+	return (1);
+}
+
+static int
+fuzz_test(const unsigned char *p, size_t len)
+{
+	struct ctl_test	t;
+
+	(void)len;
+	memcpy(&t, p, sizeof(t));
+	return (memchr(t.name, '\0', sizeof(t.name)) != NULL);
+}
+
+static int
+fuzz_tested(const unsigned char *p, size_t len)
+{
+	struct ctl_tested	t;
+
+	(void)len;
+	memcpy(&t, p, sizeof(t));
+	return (memchr(t.name, '\0', sizeof(t.name)) != NULL &&
+	    memchr(t.where, '\0', sizeof(t.where)) != NULL &&
+	    memchr(t.rule, '\0', sizeof(t.rule)) != NULL &&
+	    memchr(t.route, '\0', sizeof(t.route)) != NULL &&
+	    memchr(t.upstreams, '\0', sizeof(t.upstreams)) != NULL);
 }
 
 /* A string: its last byte is its NUL. */
@@ -192,6 +249,17 @@ fuzz_conn(const unsigned char *p, size_t len)
 }
 
 /* Whether the table allows this payload for this type. */
+/* A socket of TCP or UDP. */
+static int
+fuzz_dial(const unsigned char *p, size_t len)
+{
+	struct msg_dial_sock	d;
+
+	(void)len;
+	memcpy(&d, p, sizeof(d));
+	return (d.proto == IPPROTO_TCP || d.proto == IPPROTO_UDP);
+}
+
 static int
 fuzz_allowed(uint32_t type, const unsigned char *p, size_t len, int hasfd)
 {
@@ -239,7 +307,8 @@ fuzz_try(uint32_t type, const unsigned char *payload, size_t len, int hasfd)
 
 /*
  * Every type, the unknown ones too, at the edges of its sizes, with and
- * without an fd; payloads of zeros, and with an AF_INET family up front.
+ * without an fd; payloads of zeros, with an AF_INET family up front, and
+ * with IPPROTO_TCP as a 32-bit protocol number up front.
  * The table must allow each known type at both ends of its sizes, so
  * that the decoder is seen to accept them.
  */
@@ -249,6 +318,7 @@ fuzz_walk(void)
 	const struct fuzz_shape	*s;
 	unsigned char		*p = fuzz_frame + MSG_HDR_SIZE;
 	sa_family_t		 fam = AF_INET;
+	uint32_t		 proto = IPPROTO_TCP;
 	size_t			 lens[12], n, i, top;
 	uint32_t		 t;
 	int			 fd, fill, lo, hi;
@@ -280,12 +350,14 @@ fuzz_walk(void)
 		for (i = 0; i < n; i++) {
 			if (lens[i] > MSG_MAX_PAYLOAD + 1)
 				continue;
-			for (fill = 0; fill < 2; fill++) {
+			for (fill = 0; fill < 3; fill++) {
 				memset(p, 0, lens[i]);
-				if (fill && lens[i] >= sizeof(struct
+				if (fill == 1 && lens[i] >= sizeof(struct
 				    sockaddr_in))
 					memcpy(p + offsetof(struct sockaddr_in,
 					    sin_family), &fam, sizeof(fam));
+				if (fill == 2 && lens[i] >= sizeof(proto))
+					memcpy(p, &proto, sizeof(proto));
 				for (fd = 0; fd < 2; fd++)
 					fuzz_try(t, p, lens[i], fd);
 				if (s == NULL ||

@@ -8,7 +8,9 @@
  * reply it makes is a DNS message no larger than allowed.  Each input
  * also goes to the ldns path alone, against a second map kept in step
  * with the first: where the fast path answered, it must have answered
- * as the ldns path does, byte for byte.
+ * as the ldns path does, byte for byte.  Domain rules block (in each of
+ * their ways) and pass the names under one-letter top-level domains,
+ * some for one client only, which a fuzzer finds at once.
  */
 
 #include "config.h"
@@ -20,12 +22,16 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "rules.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct map		*fmap;		/* with the fast path */
 static struct map		*smap;		/* the ldns path only */
 static struct dns44_conf	 fconf;
+static struct ruleset		*frules;
+
+static void	fuzz_rules(void);
 
 static struct map *
 fuzz_map(void)
@@ -52,6 +58,46 @@ fuzz_init(void)
 	fconf.range_last = 0xac18000e;
 	fmap = fuzz_map();
 	smap = fuzz_map();
+	fuzz_rules();
+}
+
+/* A rule of action and block kind on one table of one pattern. */
+static void
+fuzz_rule(int action, int block, int quick, const char *pattern,
+    uint32_t from, uint8_t len)
+{
+	struct rule	r;
+	int		t;
+
+	memset(&r, 0, sizeof(r));
+	if ((t = ruleset_table(frules, "", "fuzz:1")) == -1 ||
+	    ruleset_source(frules, t, SOURCE_NAME, pattern, "fuzz:1") == -1)
+		abort();
+	r.action = action;
+	r.block = block;
+	r.quick = quick;
+	r.table = t;
+	r.from_any = len == 0;
+	r.from_addr = from;
+	r.from_len = len;
+	r.route.action = action;
+	if (ruleset_rule(frules, &r) == -1)
+		abort();
+}
+
+static void
+fuzz_rules(void)
+{
+	if ((frules = ruleset_new()) == NULL)
+		abort();
+	fuzz_rule(RULE_BLOCK, BLOCK_NXDOMAIN, 0, "a", 0, 0);
+	fuzz_rule(RULE_BLOCK, BLOCK_REFUSED, 0, "b", 0, 0);
+	fuzz_rule(RULE_BLOCK, BLOCK_ZERO, 0, "c", 0, 0);
+	fuzz_rule(RULE_PASS, 0, 0, "d", 0, 0);
+	fuzz_rule(RULE_BLOCK, BLOCK_ZERO, 1, "*.e", 0x0a000000, 8);
+	fuzz_rule(RULE_PASS, 0, 0, "=x.e", 0, 0);
+	if (ruleset_load(frules) == -1)
+		abort();
 }
 
 static void
@@ -69,12 +115,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct answer	 a, s;
 	ldns_pkt	*r = NULL;
 	int		 tcp = len > 0 && (data[0] & 1);
+	uint32_t	 client = len > 0 && (data[0] & 2) ? 0x0a000002 : 0;
 	time_t		 now = 1000 + len;
 
 	if (fmap == NULL)
 		fuzz_init();
 	answer_fastpath_enabled = 1;
-	answer_query(fmap, &fconf, data, len, tcp, 0, now, &a);
+	answer_query(fmap, &fconf, frules, data, len, tcp, client, now, &a);
 	switch (a.action) {
 	case ANSWER_DROP:
 		break;
@@ -95,7 +142,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	 * that both maps make the same choices for the next input.
 	 */
 	answer_fastpath_enabled = 0;
-	answer_query(smap, &fconf, data, len, tcp, 0, now, &s);
+	answer_query(smap, &fconf, frules, data, len, tcp, client, now, &s);
 	answer_fastpath_enabled = 1;
 	if (s.fast)
 		abort();

@@ -7,7 +7,8 @@
  * round-trips, fds pass and work, malformed messages are refused with the
  * right errno without leaking an fd or spoiling the channel, bad arguments
  * to msg_compose are refused without consuming the fd, the send queue keeps
- * order and its limit, and EOF is seen.
+ * order and its limit, and EOF is seen.  Also ruleset_has_mark(), which
+ * decides the parent's answer to a dialling socket's request.
  */
 
 #include "config.h"
@@ -31,6 +32,7 @@
 
 #include "dns44.h"
 #include "msg.h"
+#include "rules.h"
 #include "../lib/test.h"
 
 #define GOOD_ID		0xabcd
@@ -65,6 +67,7 @@ static void	test_queue(void);
 static void	test_enobufs(void);
 static void	test_clear(void);
 static void	test_eof(void);
+static void	test_dial(void);
 
 /* Open descriptors of this process, the directory's own included. */
 static int
@@ -159,6 +162,11 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	struct ctl_conn		 cn;
 	struct ctl_stats_proxy	 ps;
 	struct msg_ifaddrs	 ifa;
+	struct msg_rules_file	 rf;
+	struct ctl_rule		 cr;
+	struct ctl_test		 ct;
+	struct ctl_tested	 cd;
+	struct msg_dial_sock	 ds;
 	const char		*err = "no such domain: example.invalid";
 	uint32_t		 i;
 
@@ -212,11 +220,15 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	case MSG_RELEASED:
 	case MSG_EVICTED:
 		lk.addr = htonl(0xac180000 + type);
+		lk.client = htonl(0x0a000002);
 		memcpy(buf, &lk, sizeof(lk));
 		*len = sizeof(lk);
 		return (1);
 	case MSG_LOOKUP_ANSWER:
 		memset(&ans, 0x77, sizeof(ans));
+		memset(&ans.route, 0, sizeof(ans.route));
+		ans.route.via = VIA_SOCKS5;
+		strlcpy(ans.route.user, "tor", sizeof(ans.route.user));
 		ans.addr = htonl(0xac180a0b);
 		strlcpy(ans.domain, "ifconfig.co", sizeof(ans.domain));
 		ans.naddrs = 3;
@@ -231,6 +243,43 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	case MSG_CTL_STATS:
 	case MSG_CTL_END:
 	case MSG_CTL_SHOW_CONN:
+	case MSG_CTL_SHOW_RULES:
+	case MSG_RULES_END:
+		return (1);
+	case MSG_RULES:
+		memset(buf, 0x5a, 1000);
+		*len = 1000;
+		return (1);
+	case MSG_RULES_FILE:
+		rf.source = 3;
+		memcpy(buf, &rf, sizeof(rf));
+		*len = sizeof(rf);
+		*needfd = 1;
+		return (1);
+	case MSG_CTL_RULE:
+		memset(&cr, 0, sizeof(cr));
+		cr.number = 2;
+		cr.hits = 77;
+		strlcpy(cr.where, "dns44.conf:9", sizeof(cr.where));
+		strlcpy(cr.text, "block to <ads>", sizeof(cr.text));
+		memcpy(buf, &cr, sizeof(cr));
+		*len = sizeof(cr);
+		return (1);
+	case MSG_CTL_TEST:
+		memset(&ct, 0, sizeof(ct));
+		strlcpy(ct.name, "a.onion", sizeof(ct.name));
+		ct.client = htonl(0x0a000002);
+		ct.have_client = 1;
+		memcpy(buf, &ct, sizeof(ct));
+		*len = sizeof(ct);
+		return (1);
+	case MSG_CTL_TESTED:
+		memset(&cd, 0, sizeof(cd));
+		strlcpy(cd.name, "a.onion", sizeof(cd.name));
+		strlcpy(cd.route, "via socks5 127.0.0.1:9050",
+		    sizeof(cd.route));
+		memcpy(buf, &cd, sizeof(cd));
+		*len = sizeof(cd);
 		return (1);
 	case MSG_CTL_CONN:
 		memset(&cn, 0, sizeof(cn));
@@ -292,6 +341,17 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		}
 		memcpy(buf, &ifa, sizeof(ifa));
 		*len = sizeof(ifa);
+		return (1);
+	case MSG_DIAL_SOCK:
+		*needfd = 1;
+		/* FALLTHROUGH */
+	case MSG_DIAL_SOCK_REQ:
+	case MSG_DIAL_SOCK_FAIL:
+		ds.proto = type == MSG_DIAL_SOCK ? IPPROTO_UDP : IPPROTO_TCP;
+		ds.mark = 0x64;
+		ds.error = type == MSG_DIAL_SOCK_FAIL ? EPERM : 0;
+		memcpy(buf, &ds, sizeof(ds));
+		*len = sizeof(ds);
 		return (1);
 	}
 	return (0);
@@ -571,7 +631,7 @@ test_get(void)
 	msg_get(&m, &out, sizeof(out));
 	CHECK_EQ(out.addr, lk.addr);
 	p = msg_get_array(&m, sizeof(uint16_t), &n);
-	CHECK(p == (void *)&lk && n == 2);
+	CHECK(p == (void *)&lk && n == sizeof(lk) / sizeof(uint16_t));
 	m.data = str;
 	m.len = sizeof(str);
 	CHECK(strcmp(msg_get_str(&m), "example.com") == 0);
@@ -728,10 +788,11 @@ test_decode(void)
 	CHECK_EQ(ans.ttl, 299);
 	CHECK_EQ(ans.naddrs, 3);
 
-	/* The TTL comes last; an answer without it is from another build. */
-	CHECK_EQ(len, offsetof(struct msg_answer, ttl) + sizeof(uint32_t));
-	n = make_frame(MSG_LOOKUP_ANSWER, offsetof(struct msg_answer, ttl),
-	    payload, offsetof(struct msg_answer, ttl));
+	/* The route comes last; an answer without it is from another build. */
+	CHECK_EQ(len, offsetof(struct msg_answer, route) +
+	    sizeof(struct rule_route));
+	n = make_frame(MSG_LOOKUP_ANSWER, offsetof(struct msg_answer, route),
+	    payload, offsetof(struct msg_answer, route));
 	CHECK_EQ(msg_decode(frame, n, -1, &m), -1);
 	CHECK_EQ(errno, EBADMSG);
 	/* Any TTL is the sender's to give. */
@@ -794,7 +855,7 @@ test_bad(void)
 	CHECK(bad_bytes("short 15", frame, MSG_HDR_SIZE - 1, 0, EBADMSG));
 
 	/* The header's length disagrees with what came. */
-	n = make_frame(MSG_LOOKUP, 8, &lk, sizeof(lk));
+	n = make_frame(MSG_LOOKUP, sizeof(lk) + 4, &lk, sizeof(lk));
 	CHECK(bad_bytes("hdr len long", frame, n, 0, EBADMSG));
 	n = make_frame(MSG_LOOKUP, 2, &lk, sizeof(lk));
 	CHECK(bad_bytes("hdr len short", frame, n, 0, EBADMSG));
@@ -811,7 +872,8 @@ test_bad(void)
 
 	/* Each fixed-size type one byte too short and one too long. */
 	for (t = MSG_NONE + 1; t < MSG_TYPE_MAX; t++) {
-		if (t == MSG_CTL_FAIL ||
+		/* Pieces of a ruleset are of any length: see below. */
+		if (t == MSG_CTL_FAIL || t == MSG_RULES ||
 		    !make_payload(t, payload, &len, &needfd))
 			continue;
 		if (len > 0) {
@@ -828,6 +890,9 @@ test_bad(void)
 		snprintf(what, sizeof(what), "%s long", msg_type_name(t));
 		CHECK(bad_msg(what, t, payload, len + 1, needfd, EBADMSG));
 	}
+	CHECK(bad_msg("MSG_RULES empty", MSG_RULES, payload, 0, 0, EBADMSG));
+	CHECK(bad_msg("MSG_RULES with fd", MSG_RULES, payload, 10, 1,
+	    EBADMSG));
 
 	/* Control requests: terminated, and at most 256 bytes. */
 	memset(payload, 'x', 300);
@@ -1184,6 +1249,76 @@ test_eof(void)
 	pair_close();
 }
 
+/*
+ * A dialling socket: asked by the proxy, made by the parent, of TCP or
+ * UDP only; and the parent's test of the mark, which only a route rule
+ * of its configuration may name.
+ */
+static void
+test_dial(void)
+{
+	struct msg_dial_sock	 ds;
+	struct ruleset		 rs;
+	struct rule		 rules[3];
+	struct msg		 m;
+
+	CHECK(msg_accepts(MSG_RX_PARENT_PROXY, MSG_DIAL_SOCK_REQ));
+	CHECK(!msg_accepts(MSG_RX_PARENT_DNS, MSG_DIAL_SOCK_REQ));
+	CHECK(msg_accepts(MSG_RX_PROXY_PARENT, MSG_DIAL_SOCK));
+	CHECK(msg_accepts(MSG_RX_PROXY_PARENT, MSG_DIAL_SOCK_FAIL));
+	CHECK(!msg_accepts(MSG_RX_PROXY_PEER, MSG_DIAL_SOCK));
+	CHECK(!msg_accepts(MSG_RX_PARENT_PROXY, MSG_DIAL_SOCK));
+
+	pair_open();
+	memset(&ds, 0, sizeof(ds));
+	ds.mark = 0x64;
+	ds.proto = IPPROTO_ICMP;
+	CHECK(bad_msg("DIAL_SOCK_REQ of ICMP", MSG_DIAL_SOCK_REQ, &ds,
+	    sizeof(ds), 0, EBADMSG));
+	ds.proto = 0xffffffff;
+	CHECK(bad_msg("DIAL_SOCK of proto ~0", MSG_DIAL_SOCK, &ds,
+	    sizeof(ds), 1, EBADMSG));
+	ds.proto = IPPROTO_UDP;
+	CHECK(bad_msg("DIAL_SOCK without its fd", MSG_DIAL_SOCK, &ds,
+	    sizeof(ds), 0, EBADMSG));
+	ds.proto = IPPROTO_TCP;
+	CHECK_EQ(msg_compose(&cb, MSG_DIAL_SOCK_REQ, 9, -1, &ds,
+	    sizeof(ds)), 0);
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK_EQ(m.hdr.type, MSG_DIAL_SOCK_REQ);
+	CHECK_EQ(m.hdr.id, 9);
+	pair_close();
+
+	/* No configuration, no rules: nothing to grant. */
+	CHECK(!ruleset_has_mark(NULL, 0x64));
+	memset(&rs, 0, sizeof(rs));
+	CHECK(!ruleset_has_mark(&rs, 0x64));
+
+	memset(rules, 0, sizeof(rules));
+	rules[0].action = RULE_ROUTE;
+	rules[0].route.action = RULE_ROUTE;
+	rules[0].route.mark = 0x64;
+	/* A mark on a rule that does not route sets nothing. */
+	rules[1].action = RULE_BLOCK;
+	rules[1].route.mark = 0x65;
+	rules[2].action = RULE_ROUTE;
+	rules[2].route.action = RULE_ROUTE;
+	rules[2].route.mark = 0xffffffff;
+	rs.rules = rules;
+	rs.nrules = 3;
+	CHECK(ruleset_has_mark(&rs, 0x64));
+	CHECK(ruleset_has_mark(&rs, 0xffffffff));
+	CHECK(!ruleset_has_mark(&rs, 0x65));
+	CHECK(!ruleset_has_mark(&rs, 0x63));
+	CHECK(!ruleset_has_mark(&rs, 44));
+	/* Mark 0 is a route without a mark, never a socket's. */
+	rules[1].action = RULE_ROUTE;
+	rules[1].route.mark = 0;
+	CHECK(!ruleset_has_mark(&rs, 0));
+	rs.nrules = 1;
+	CHECK(!ruleset_has_mark(&rs, 0xffffffff));
+}
+
 int
 main(void)
 {
@@ -1202,6 +1337,7 @@ main(void)
 	test_eof();
 	test_channels();
 	test_get();
+	test_dial();
 	CHECK_EQ(count_fds(), start);
 	return (test_done("msg"));
 }

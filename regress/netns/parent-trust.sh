@@ -6,7 +6,9 @@
 # of the daemon in the proxy's place) asks for reply sockets to IPv6 and
 # AF_UNIX addresses, to loopback, any, broadcast, multicast and a
 # privileged port: each is refused, a request for an ordinary client is
-# granted, connected to that client.  A database directory that is a
+# granted, connected to that client.  It asks for dialling sockets with
+# firewall marks: a mark that no rule of the configuration names is
+# refused, and so is mark 0.  A database directory that is a
 # symbolic link, belongs to another user or lies below a directory
 # anyone may write is refused at start, with its path in the message.
 
@@ -48,6 +50,14 @@ echo "$out" | grep -q "^standin: good granted $virt:53 -> 10.9.0.2:40000$" &&
 grep -q "parent: proxy asked for a reply socket to loopback: \
 $virt:53 to 127.0.0.1:40000; refused" "$T_TMP/a/log" &&
     ok "refusal logged with the addresses" || fail "refusal not logged"
+for c in mark-100-tcp mark-100-udp mark-101 mark-0 mark-max; do
+	echo "$out" | grep -q "^standin: dial $c refused$" &&
+	    ok "dialling socket $c refused without rules" ||
+	    fail "dialling socket $c not refused: $(echo "$out" | grep " $c ")"
+done
+grep -q "parent: proxy asked for a TCP socket with mark 0x64, which no \
+rule names; refused" "$T_TMP/a/log" && ok "mark refusal logged" ||
+    fail "mark refusal not logged"
 
 out=$(standin b "proxy reply-privileged-ports yes")
 echo "$out" | grep -q "^standin: privileged granted $virt:53 -> \

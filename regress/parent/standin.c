@@ -6,10 +6,12 @@
  * standin.c: a stand-in for a compromised proxy.  The test build of the
  * parent (dns44-regress, see DNS44_STANDIN in src/dns44.c) starts it in
  * the proxy's place; it takes its start-up messages like the proxy, then
- * asks the parent for reply sockets it must not have, and one it may, and
- * prints what it got, one line per request, on standard error:
+ * asks the parent for reply sockets it must not have, and one it may,
+ * then for dialling sockets with marks, and prints what it got, one line
+ * per request, on standard error:
  *
  *	standin: NAME refused|granted LOCAL -> PEER|failed ERRNO
+ *	standin: dial NAME refused|granted PROTO mark MARK|ERRNO
  */
 
 #include "config.h"
@@ -20,6 +22,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +50,21 @@ static const struct standin_case standin_cases[] = {
 	{ "multicast",		AF_INET, AF_INET, "224.0.0.251", 5353 },
 	{ "privileged",		AF_INET, AF_INET, "10.9.0.2",	123 },
 	{ "good",		AF_INET, AF_INET, "10.9.0.2",	40000 },
+};
+
+struct standin_dial {
+	const char	*name;
+	uint32_t	 proto;
+	uint32_t	 mark;
+};
+
+/* Marks 100 and 101 are asked for; a test's configuration may name 100. */
+static const struct standin_dial standin_dials[] = {
+	{ "mark-100-tcp",	IPPROTO_TCP,	100 },
+	{ "mark-100-udp",	IPPROTO_UDP,	100 },
+	{ "mark-101",		IPPROTO_TCP,	101 },
+	{ "mark-0",		IPPROTO_UDP,	0 },
+	{ "mark-max",		IPPROTO_TCP,	0xffffffff },
 };
 
 static void
@@ -83,6 +101,20 @@ standin_read(struct msg_chan *mc, struct msg *m)
 }
 
 static void
+standin_send(struct msg_chan *mc, uint32_t type, uint32_t id,
+    const void *data, size_t len)
+{
+	if (msg_compose(mc, type, id, -1, data, len) == -1)
+		exit(1);
+	while (msg_pending(mc)) {
+		if (msg_flush(mc) == -1)
+			exit(1);
+		if (msg_pending(mc))
+			standin_wait(mc->fd, POLLOUT);
+	}
+}
+
+static void
 standin_ask(struct msg_chan *mc, uint32_t id, const struct standin_case *c,
     uint32_t virt)
 {
@@ -99,14 +131,7 @@ standin_ask(struct msg_chan *mc, uint32_t id, const struct standin_case *c,
 	r.client.sin_family = c->cfamily;
 	inet_pton(AF_INET, c->client, &r.client.sin_addr);
 	r.client.sin_port = htons(c->cport);
-	if (msg_compose(mc, MSG_REPLY_SOCK_REQ, id, -1, &r, sizeof(r)) == -1)
-		exit(1);
-	while (msg_pending(mc)) {
-		if (msg_flush(mc) == -1)
-			exit(1);
-		if (msg_pending(mc))
-			standin_wait(mc->fd, POLLOUT);
-	}
+	standin_send(mc, MSG_REPLY_SOCK_REQ, id, &r, sizeof(r));
 	standin_read(mc, &m);
 	if (m.hdr.id != id) {
 		fprintf(stderr, "standin: answer %u to request %u\n",
@@ -132,6 +157,44 @@ standin_ask(struct msg_chan *mc, uint32_t id, const struct standin_case *c,
 	close(m.fd);
 }
 
+static void
+standin_dial(struct msg_chan *mc, uint32_t id, const struct standin_dial *c)
+{
+	struct msg_dial_sock	 d;
+	struct msg		 m;
+	socklen_t		 len;
+	uint32_t		 mark;
+	int			 type, fl;
+
+	memset(&d, 0, sizeof(d));
+	d.proto = c->proto;
+	d.mark = c->mark;
+	standin_send(mc, MSG_DIAL_SOCK_REQ, id, &d, sizeof(d));
+	standin_read(mc, &m);
+	if (m.hdr.id != id) {
+		fprintf(stderr, "standin: answer %u to request %u\n",
+		    m.hdr.id, id);
+		exit(1);
+	}
+	msg_get(&m, &d, sizeof(d));
+	if (m.hdr.type == MSG_DIAL_SOCK_FAIL) {
+		fprintf(stderr, "standin: dial %s %s\n", c->name,
+		    d.error == EPERM ? "refused" : strerror(d.error));
+		return;
+	}
+	len = sizeof(mark);
+	if (getsockopt(m.fd, SOL_SOCKET, SO_MARK, &mark, &len) == -1)
+		exit(1);
+	len = sizeof(type);
+	if (getsockopt(m.fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    (fl = fcntl(m.fd, F_GETFL)) == -1)
+		exit(1);
+	fprintf(stderr, "standin: dial %s granted %s%s mark %u\n", c->name,
+	    type == SOCK_STREAM ? "tcp" : type == SOCK_DGRAM ? "udp" : "?",
+	    fl & O_NONBLOCK ? "" : " blocking", mark);
+	close(m.fd);
+}
+
 int
 main(void)
 {
@@ -154,6 +217,8 @@ main(void)
 	mc.rx = MSG_RX_PROXY_PARENT;
 	for (i = 0; i < sizeof(standin_cases) / sizeof(standin_cases[0]); i++)
 		standin_ask(&mc, i + 1, &standin_cases[i], c.range_first + 1);
+	for (i = 0; i < sizeof(standin_dials) / sizeof(standin_dials[0]); i++)
+		standin_dial(&mc, 100 + i, &standin_dials[i]);
 	fprintf(stderr, "standin: done\n");
 	/* Until the parent says stop or goes. */
 	pfd.fd = mc.fd;

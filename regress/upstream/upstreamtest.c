@@ -551,7 +551,7 @@ query_cb(ldns_pkt *pkt, void *arg)
 		if (pkt != NULL)
 			again.req = upstream_query(ldns_rr_owner(
 			    ldns_rr_list_rr(ldns_pkt_question(pkt), 0)),
-			    LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, query_cb,
+			    LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, NULL, query_cb,
 			    &again);
 		break;
 	default:
@@ -567,7 +567,7 @@ ask(const char *name, ldns_rr_type type, int dnssec_ok, struct result *r)
 	memset(r, 0, sizeof(*r));
 	r->start = now_ms();
 	dname = ldns_dname_new_frm_str(name);
-	r->req = upstream_query(dname, type, LDNS_RR_CLASS_IN, dnssec_ok,
+	r->req = upstream_query(dname, type, LDNS_RR_CLASS_IN, dnssec_ok, NULL,
 	    query_cb, r);
 	ldns_rdf_deep_free(dname);
 	return (r->req);
@@ -594,7 +594,7 @@ static struct resolve_req *
 resolve(const char *name, struct addrs *r)
 {
 	memset(r, 0, sizeof(*r));
-	return (resolve_name(name, addr_cb, r));
+	return (resolve_name(name, NULL, addr_cb, r));
 }
 
 static void
@@ -977,7 +977,7 @@ test_resolve(void)
 	CHECK_EQ(f.nudp, 11);
 
 	/* Bad names. */
-	CHECK(resolve_name("", addr_cb, &a) == NULL && errno == EINVAL);
+	CHECK(resolve_name("", NULL, addr_cb, &a) == NULL && errno == EINVAL);
 	fake_stop(&f);
 	shutdown_all();
 }

@@ -40,6 +40,8 @@ usage(void)
 	    "  show map [name|address]  the mappings, or one of them\n"
 	    "  show connections         the connections and UDP sessions\n"
 	    "  show stats               counters of both processes\n"
+	    "  show rules               the domain rules and their hits\n"
+	    "  test name [from address] what the rules do with a name\n"
 	    "  lookup name|address      one mapping; exit 1 if none\n"
 	    "  flush name|address|all   forget mappings without "
 	    "connections\n"
@@ -281,6 +283,81 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	    (unsigned long long)ps->refused_dests);
 }
 
+static void
+show_rule(const struct ctl_rule *r)
+{
+	if (jflag) {
+		printf("%s\n  {\"number\": %u, \"hits\": %llu, \"where\": ",
+		    nshown > 0 ? "," : "", r->number,
+		    (unsigned long long)r->hits);
+		json_string(r->where);
+		printf(", \"rule\": ");
+		json_string(r->text);
+		printf("}");
+	} else {
+		if (nshown == 0)
+			printf("%4s %10s  %-20s %s\n", "RULE", "HITS", "WHERE",
+			    "");
+		printf("%4u %10llu  %-20s %s\n", r->number,
+		    (unsigned long long)r->hits, r->where, r->text);
+	}
+	nshown++;
+}
+
+static void
+show_tested(const struct ctl_tested *t)
+{
+	static const char	*actions[] = { "route", "pass", "block" };
+	static const char	*blocks[] = { "NXDOMAIN", "REFUSED",
+				    "0.0.0.0 and ::" };
+	const char		*action, *block;
+
+	action = t->action < 3 ? actions[t->action] : "?";
+	block = t->block < 3 ? blocks[t->block] : "?";
+	if (jflag) {
+		printf("{\"name\": ");
+		json_string(t->name);
+		printf(", \"action\": \"%s\", \"rule\": %u, \"where\": ",
+		    action, t->number);
+		json_string(t->where);
+		printf(", \"text\": ");
+		json_string(t->rule);
+		printf(", \"route\": ");
+		json_string(t->route);
+		printf(", \"block\": ");
+		json_string(t->action == RULE_BLOCK ? block : "");
+		printf(", \"any_client\": %s, \"upstreams\": ",
+		    t->any_client ? "true" : "false");
+		json_string(t->upstreams);
+		printf("}\n");
+		return;
+	}
+	if (t->number == 0)
+		printf("%s: no rule matches\n", t->name);
+	else
+		printf("%s: rule %u at %s: %s\n", t->name, t->number,
+		    t->where, t->rule);
+	switch (t->action) {
+	case RULE_PASS:
+		printf("  DNS: the upstream's answer, not mapped; "
+		    "connections do not reach the proxy\n");
+		break;
+	case RULE_BLOCK:
+		printf("  DNS: %s; connections to its virtual address are "
+		    "reset\n", block);
+		break;
+	default:
+		printf("  DNS: a virtual address; connections dialled %s\n",
+		    t->route[0] != '\0' ? t->route : "directly");
+		break;
+	}
+	if (t->upstreams[0] != '\0')
+		printf("  upstreams: %s\n", t->upstreams);
+	if (!t->any_client)
+		printf("  (rules with from: the answer depends on the "
+		    "client)\n");
+}
+
 /*
  * Read answers to request 1 until the last one: 0 when all went well,
  * 1 on a failure (said on stderr).
@@ -293,6 +370,8 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 	struct ctl_stats_dns	 st;
 	struct ctl_stats_proxy	 ps;
 	struct ctl_conn		 cn;
+	struct ctl_rule		 cr;
+	struct ctl_tested	 tr;
 	struct pollfd		 pfd;
 	int			 have_st = 0;
 	struct msg		 m;
@@ -370,6 +449,19 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 			msg_get(&m, &ps, sizeof(ps));
 			show_stats(&st, &ps);
 			return (0);
+		case MSG_CTL_RULE:
+			if (jflag && nshown == 0)
+				printf("[");
+			p = msg_get_array(&m, sizeof(cr), &nent);
+			for (i = 0; i < nent; i++) {
+				memcpy(&cr, p + i * sizeof(cr), sizeof(cr));
+				show_rule(&cr);
+			}
+			break;
+		case MSG_CTL_TESTED:
+			msg_get(&m, &tr, sizeof(tr));
+			show_tested(&tr);
+			return (0);
 		case MSG_CTL_CONN:
 			if (jflag && nshown == 0)
 				printf("[");
@@ -392,6 +484,8 @@ main(int argc, char *argv[])
 {
 	struct msg_chan	*mc;
 	struct msg_log	 ml;
+	struct ctl_test	 t;
+	struct in_addr	 in;
 	const char	*path = DNS44_CONTROL, *arg = "";
 	uint32_t	 type;
 	const void	*data = NULL;
@@ -412,7 +506,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0 || argc > 3)
+	if (argc == 0 || argc > 4)
 		usage();
 	if (argc >= 2)
 		arg = argv[argc - 1];
@@ -440,7 +534,30 @@ main(int argc, char *argv[])
 	else if (strcmp(argv[0], "show") == 0 && argc == 2 &&
 	    strcmp(argv[1], "connections") == 0)
 		type = MSG_CTL_SHOW_CONN;
-	else if (strcmp(argv[0], "lookup") == 0 && argc == 2)
+	else if (strcmp(argv[0], "show") == 0 && argc == 2 &&
+	    strcmp(argv[1], "rules") == 0)
+		type = MSG_CTL_SHOW_RULES;
+	else if (strcmp(argv[0], "test") == 0 && (argc == 2 ||
+	    (argc == 4 && strcmp(argv[2], "from") == 0))) {
+		type = MSG_CTL_TEST;
+		memset(&t, 0, sizeof(t));
+		if (strlcpy(t.name, argv[1], sizeof(t.name)) >=
+		    sizeof(t.name)) {
+			fprintf(stderr, "dns44ctl: name too long\n");
+			return (1);
+		}
+		if (argc == 4) {
+			if (inet_pton(AF_INET, argv[3], &in) != 1) {
+				fprintf(stderr, "dns44ctl: not an IPv4 "
+				    "address: %s\n", argv[3]);
+				return (1);
+			}
+			t.client = in.s_addr;
+			t.have_client = 1;
+		}
+		data = &t;
+		len = sizeof(t);
+	} else if (strcmp(argv[0], "lookup") == 0 && argc == 2)
 		type = MSG_CTL_LOOKUP;
 	else if (strcmp(argv[0], "flush") == 0 && argc == 2)
 		type = MSG_CTL_FLUSH;
