@@ -87,12 +87,14 @@ struct proxy_relay {
 
 /*
  * The making of a relay's dialling socket, which the parent may be asked
- * for: cb hears the socket, or -1.
+ * for: cb hears the socket, or -1.  A UDP session through SOCKS5 also
+ * dials a TCP control connection: proto says so.
  */
 struct proxy_dial {
 	struct proxy_req	 req;		/* asked of the parent */
 	struct proxy_relay	*r;
 	void			(*cb)(struct proxy_relay *, int);
+	int			 proto;		/* 0: the relay's */
 };
 
 /* proxy.c */
@@ -173,6 +175,7 @@ struct proxy_via *proxy_via_start(int, int, const struct rule_route *,
 		    const char *, uint16_t, uint64_t, proxy_via_cb, void *,
 		    const char **);
 void		 proxy_via_cancel(struct proxy_via *);
+const char	*proxy_via_fmt(const struct rule_route *);
 size_t		 proxy_via_udp_header(unsigned char *, size_t, const char *,
 		    uint16_t);
 ssize_t		 proxy_via_udp_strip(const unsigned char *, size_t);

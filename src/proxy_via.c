@@ -106,8 +106,8 @@ static const char *proxy_via_rep(int);
  * tunnel to domain:port (host order), or, for PROXY_VIA_ASSOCIATE, a
  * SOCKS5 UDP relay.  cb hears the outcome within timeout_ms: a NULL
  * reason and, for UDP, the relay's address, or the reason it failed;
- * the handshake is over and freed when cb returns.  The route must stay
- * until then.  NULL and *why: it cannot start.
+ * the handshake is over and freed when cb returns.  What it needs of
+ * the route is copied.  NULL and *why: it cannot start.
  */
 struct proxy_via *
 proxy_via_start(int fd, int cmd, const struct rule_route *route,
@@ -142,7 +142,7 @@ proxy_via_start(int fd, int cmd, const struct rule_route *route,
 	if (v->via == VIA_HTTP) {
 		if ((n = proxy_via_http_req((char *)v->out, sizeof(v->out),
 		    route, domain, port)) == 0) {
-			free(v);
+			proxy_via_wipe(v);
 			*why = "a request too long";
 			return (NULL);
 		}
@@ -207,6 +207,20 @@ proxy_via_wipe(struct proxy_via *v)
 {
 	explicit_bzero(v, sizeof(*v));
 	free(v);
+}
+
+/* "via socks5 H:P" or "via http H:P", for the journal. */
+const char *
+proxy_via_fmt(const struct rule_route *route)
+{
+	static char	buf[64];
+	char		addr[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &route->server.sin_addr, addr, sizeof(addr));
+	snprintf(buf, sizeof(buf), "via %s %s:%u",
+	    route->via == VIA_HTTP ? "http" : "socks5", addr,
+	    ntohs(route->server.sin_port));
+	return (buf);
 }
 
 /*
