@@ -56,10 +56,8 @@ void	answer_query(struct map *, const struct dns44_conf *,
 	    struct answer *);
 void	answer_refuse(const struct dns44_conf *, const uint8_t *, size_t, int,
 	    struct answer *);
-int	answer_relay_hints(const ldns_pkt *, const ldns_pkt *, size_t, int,
+int	answer_relay(const ldns_pkt *, const ldns_pkt *, int, size_t,
 	    uint8_t **, size_t *);
-int	answer_relay(const ldns_pkt *, const ldns_pkt *, size_t, uint8_t **,
-	    size_t *);
 void	answer_strip_hints(ldns_pkt *);
 int	answer_ptr_addr(const ldns_rdf *, uint32_t *);
 const char *answer_type_name(ldns_rr_type, char *, size_t);

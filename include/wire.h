@@ -18,6 +18,7 @@
 #define WIRE_UDP_MIN		512	/* a UDP message without EDNS0 */
 #define WIRE_UDP_MAX		4096	/* the largest UDP answer dns44 sends */
 #define WIRE_EDNS_DO		0x8000	/* the DO bit, in the OPT's TTL */
+#define WIRE_RCODE_BADVERS	16	/* header 0, OPT extended rcode 1 */
 #define WIRE_NAME_MAX		255	/* a name, its final zero included */
 #define WIRE_TEXT_MAX		253	/* a name as text, no final dot */
 #define WIRE_LABEL_MAX		63

@@ -70,12 +70,14 @@ answer_limit(const struct dns44_conf *conf, const ldns_pkt *q, int tcp)
 
 /*
  * A reply of only a header: for queries too broken to echo their
- * question.  The id, opcode and RD come from the raw bytes.
+ * question.  The id, opcode and RD come from the raw bytes; RA is
+ * defined only for a QUERY.
  */
 static void
 answer_header_only(const uint8_t *buf, int rcode, struct answer *a)
 {
 	uint8_t	*w;
+	int	 ra;
 
 	if ((w = calloc(1, WIRE_HDR_SIZE)) == NULL) {
 		a->action = ANSWER_DROP;
@@ -83,8 +85,9 @@ answer_header_only(const uint8_t *buf, int rcode, struct answer *a)
 	}
 	w[0] = buf[0];
 	w[1] = buf[1];
+	ra = ((buf[2] >> 3) & 0x0f) == LDNS_PACKET_QUERY ? 0x80 : 0;
 	w[2] = 0x80 | (buf[2] & 0x79);		/* QR, opcode, RD */
-	w[3] = 0x80 | (rcode & 0x0f);		/* RA, rcode */
+	w[3] = ra | (rcode & 0x0f);		/* RA, rcode */
 	a->action = ANSWER_REPLY;
 	a->wire = w;
 	a->len = WIRE_HDR_SIZE;
@@ -152,9 +155,26 @@ answer_finish(ldns_pkt *r, struct answer *a)
 		a->action = ANSWER_DROP;
 	} else {
 		a->action = ANSWER_REPLY;
-		a->rcode = ldns_pkt_get_rcode(r);
+		a->rcode = ldns_pkt_get_rcode(r) |
+		    ldns_pkt_edns_extended_rcode(r) << 4;
 	}
 	ldns_pkt_free(r);
+}
+
+/*
+ * A query in an EDNS version above 0: BADVERS and an OPT of version 0
+ * (RFC 6891 6.1.3), whatever the question, so that the client falls back
+ * to the version we speak.  Nothing is mapped, matched or forwarded.
+ */
+static void
+answer_badvers(const ldns_pkt *q, struct answer *a)
+{
+	ldns_pkt	*r;
+
+	strlcpy(a->result, "BADVERS", sizeof(a->result));
+	if ((r = answer_reply_new(q, WIRE_RCODE_BADVERS & 0x0f)) != NULL)
+		ldns_pkt_set_edns_extended_rcode(r, WIRE_RCODE_BADVERS >> 4);
+	answer_finish(r, a);
 }
 
 /* The IPv4 address of a name under in-addr.arpa with four labels. */
@@ -332,10 +352,11 @@ answer_plain(uint8_t c)
  * load, answered from its bytes without ldns.  The reply is the one
  * the ldns path builds, byte for byte: RD and CD copied, the question as
  * sent, the answer's owner a pointer to it (ldns_pkt2wire() compresses
- * it so), our own OPT when the query had one, with its DO bit.  Anything
- * else is -1, with a and the map untouched, for the ldns path: another
- * section or a trailing byte, an odd flag, a compressed or escaped name,
- * another type or class.  The caller has checked the header is there.
+ * it so), our own OPT when the query had one, with its DO bit; BADVERS
+ * and no answer to an OPT of a version above 0.  Anything else is -1,
+ * with a and the map untouched, for the ldns path: another section or a
+ * trailing byte, an odd flag, a compressed or escaped name, another type
+ * or class.  The caller has checked the header is there.
  */
 static int
 answer_fast(struct map *map, const struct dns44_conf *conf,
@@ -348,7 +369,7 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 	size_t		 pos, n, i, qlen, rlen, rdlen, limit, udp = 0;
 	uint32_t	 addr = 0;
 	uint16_t	 qtype;
-	int		 edns, dobit = 0, rcode, an;
+	int		 edns, dobit = 0, badvers = 0, rcode, an;
 
 	/* QR, opcode, AA, TC, Z and rcode 0; of the rest, RD and CD count. */
 	if ((buf[2] & 0xfe) != 0 || (buf[3] & 0x4f) != 0)
@@ -394,8 +415,9 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 
 	/*
 	 * The OPT: at the root, and alone to the end.  The ldns path reads
-	 * nothing of it but the size and DO; version, extended rcode and
-	 * options do not change its reply, but options must be whole.
+	 * nothing of it but the size, the version and DO; the extended
+	 * rcode, the other flags and the options are not answered, but
+	 * options must be whole.
 	 */
 	if (edns) {
 		if (len - pos < WIRE_OPT_SIZE)
@@ -404,6 +426,7 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 		if (o[0] != 0 || o[1] != 0 || o[2] != LDNS_RR_TYPE_OPT)
 			return (-1);
 		udp = wire_get16(o + 3);
+		badvers = o[6] != 0;
 		dobit = o[7] & 0x80;
 		rdlen = wire_get16(o + 9);
 		pos += WIRE_OPT_SIZE;
@@ -426,16 +449,23 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 		return (-1);
 
 	memcpy(a->name, name, i + 1);
-	/* A name the rules pass or block is answered the long way. */
-	if (answer_rules(rules, a, 0) != RULE_ROUTE)
-		return (-1);
-	if (a->rule != NULL)
-		a->rule->hits++;
 	a->qtype = qtype;
+	if (badvers) {
+		/* Like answer_badvers(): neither the rules nor the map. */
+		strlcpy(a->result, "BADVERS", sizeof(a->result));
+		rcode = WIRE_RCODE_BADVERS;
+		an = 0;
+	} else {
+		/* A name the rules pass or block is answered the long way. */
+		if (answer_rules(rules, a, 0) != RULE_ROUTE)
+			return (-1);
+		if (a->rule != NULL)
+			a->rule->hits++;
+		rcode = answer_assign(map, conf, now, a, &addr);
+		an = rcode == LDNS_RCODE_NOERROR && qtype == LDNS_RR_TYPE_A;
+	}
 	a->limit = limit;
 	a->fast = 1;
-	rcode = answer_assign(map, conf, now, a, &addr);
-	an = rcode == LDNS_RCODE_NOERROR && qtype == LDNS_RR_TYPE_A;
 	rlen = WIRE_HDR_SIZE + qlen + (an ? 16 : 0) +
 	    (edns ? WIRE_OPT_SIZE : 0);
 	if ((w = malloc(rlen)) == NULL) {
@@ -446,7 +476,7 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 	w[0] = buf[0];
 	w[1] = buf[1];
 	w[2] = 0x80 | (buf[2] & 0x01);			/* QR, RD */
-	w[3] = 0x80 | (buf[3] & 0x10) | rcode;		/* RA, CD, rcode */
+	w[3] = 0x80 | (buf[3] & 0x10) | (rcode & 0x0f);	/* RA, CD, rcode */
 	p = wire_put16(w + 4, 1);
 	p = wire_put16(p, an);
 	p = wire_put16(p, 0);
@@ -465,7 +495,9 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 		*p++ = 0;
 		p = wire_put16(p, LDNS_RR_TYPE_OPT);
 		p = wire_put16(p, WIRE_EDNS_SIZE);
-		p = wire_put32(p, dobit ? WIRE_EDNS_DO : 0);
+		/* The TTL: extended rcode, version 0, DO and no other flag. */
+		p = wire_put32(p, (uint32_t)(rcode >> 4) << 24 |
+		    (dobit ? WIRE_EDNS_DO : 0));
 		p = wire_put16(p, 0);
 	}
 	a->action = ANSWER_REPLY;
@@ -526,12 +558,12 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 		free(text);
 	}
 
-	if (ldns_rr_get_class(qrr) != LDNS_RR_CLASS_IN) {
+	if (ldns_pkt_edns(q) && ldns_pkt_edns_version(q) > 0)
+		answer_badvers(q, a);
+	else if (ldns_rr_get_class(qrr) != LDNS_RR_CLASS_IN) {
 		strlcpy(a->result, "REFUSED", sizeof(a->result));
 		answer_finish(answer_reply_new(q, LDNS_RCODE_REFUSED), a);
-	} else if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA)
-		answer_map(map, conf, q, qrr, now, a);
-	else if (type == LDNS_RR_TYPE_PTR &&
+	} else if (type == LDNS_RR_TYPE_PTR &&
 	    answer_ptr_addr(ldns_rr_owner(qrr), &addr) == 0 &&
 	    addr >= conf->range_first && addr <= conf->range_last) {
 		if (conf->dns_ptr)
@@ -754,19 +786,12 @@ answer_strip_hints(ldns_pkt *p)
 /*
  * The client's reply to a forwarded query: the upstream's rcode and
  * records under the client's id and question, or SERVFAIL when no
- * upstream answered.  The address hints of SVCB and HTTPS records go.
+ * upstream answered.  Addresses and address hints are removed, but for
+ * a name the rules pass, whose answer the client gets as it came.
  */
 int
-answer_relay(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
+answer_relay(const ldns_pkt *q, const ldns_pkt *up, int pass, size_t limit,
     uint8_t **wire, size_t *len)
-{
-	return (answer_relay_hints(q, up, limit, 0, wire, len));
-}
-
-/* The same, the hints kept for a name the rules pass: it is not mapped. */
-int
-answer_relay_hints(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
-    int keep_hints, uint8_t **wire, size_t *len)
 {
 	ldns_pkt	*r;
 	int		 rv;
@@ -784,7 +809,13 @@ answer_relay_hints(const ldns_pkt *q, const ldns_pkt *up, size_t limit,
 		    ldns_rr_list_clone(ldns_pkt_authority(up)));
 		ldns_pkt_set_additional(r,
 		    ldns_rr_list_clone(ldns_pkt_additional(up)));
-		if (!keep_hints)
+		ldns_pkt_set_ancount(r, ldns_rr_list_rr_count(
+		    ldns_pkt_answer(r)));
+		ldns_pkt_set_nscount(r, ldns_rr_list_rr_count(
+		    ldns_pkt_authority(r)));
+		ldns_pkt_set_arcount(r, ldns_rr_list_rr_count(
+		    ldns_pkt_additional(r)));
+		if (!pass)
 			answer_strip_hints(r);
 	}
 	rv = answer_wire(r, limit, wire, len);

@@ -426,8 +426,11 @@ dns_block_log(const char *name, const struct rule *r, time_t now)
 {
 	uint64_t	h;
 	size_t		i;
-	char		safe[LOG_NAME_MAX];
+	char		norm[WIRE_NAME_MAX + 2], safe[LOG_NAME_MAX];
 
+	/* As the map spells it: "NX.test." and "nx.test" are one name. */
+	if (map_normalize(name, norm, sizeof(norm)) == 0)
+		name = norm;
 	h = siphash(dns_block_key, name, strlen(name));
 	i = h % DNS_BLOCK_SLOTS;
 	if (dns_blocked[i].hash == h &&
@@ -804,7 +807,7 @@ dns_forwarded(ldns_pkt *answer, void *arg)
 		dns_stats.upstream_failures++;
 	dns_count_rcode(answer != NULL ? (int)ldns_pkt_get_rcode(answer) :
 	    LDNS_RCODE_SERVFAIL);
-	if (answer_relay_hints(q->query, answer, q->limit, q->pass, &wire,
+	if (answer_relay(q->query, answer, q->pass, q->limit, &wire,
 	    &len) == 0) {
 		dns_send(q->tcp, q->udp_fd, &q->client, wire, len);
 		free(wire);

@@ -42,7 +42,7 @@ struct dns_query {
 	int			 udp_fd;
 	struct sockaddr_in	 client;
 	size_t			 limit;
-	int			 pass;		/* a name the rules pass */
+	int			 pass;		/* the rules pass the name */
 };
 
 /* What dns_handle() leaves a TCP client to do. */

@@ -134,6 +134,7 @@ static struct rule		 prule;
 static int			 plist = -1;	/* table taking names */
 static int			 plist_anon;	/* made for this rule */
 static int			 brace_depth;
+static int			 brace_line;	/* where the open { is */
 static char			 stmt_where[CONF_WHERE_MAX];
 
 /* Line bookkeeping: one message per line, and context for it. */
@@ -288,6 +289,9 @@ routeopt : DIRECT
 
 optauth	: /* empty */
 	| USER string PASSWORD string	{ parse_route_auth($2, $4); }
+	| USER string			{
+		parse_error("user \"%s\" without a password", $2);
+	}
 	;
 
 macro	: WORD '=' name			{ parse_macro($1, $3); }
@@ -974,6 +978,8 @@ yylex(void)
 		}
 		if (brace_depth > 0) {
 			brace_depth = 0;
+			/* Blamed on the line of the {: the file ends here. */
+			file->lineno = brace_line;
 			parse_error("unterminated {");
 			return (parse_token(ERROR));
 		}
@@ -990,8 +996,8 @@ yylex(void)
 		file->newline = 1;
 		goto top;
 	}
-	if (c == '{')
-		brace_depth++;
+	if (c == '{' && brace_depth++ == 0)
+		brace_line = file->lineno;
 	else if (c == '}' && brace_depth > 0)
 		brace_depth--;
 	if (c == '\n' || c == '=' || c == '{' || c == '}')

@@ -54,6 +54,14 @@ static const char *sandbox_common[] = {
 	NULL
 };
 
+/*
+ * The dns process reads the lists of its rules through copies of the
+ * parent's descriptors, at start and at every reload.
+ */
+static const char *sandbox_dns[] = {
+	"dup", NULL
+};
+
 /* The proxy relays through pipes. */
 static const char *sandbox_proxy[] = {
 	"splice", "pipe2", "pipe", NULL
@@ -175,6 +183,8 @@ sandbox_child(enum dns44_role role)
 	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
 		fatalx("%s: seccomp_init", __func__);
 	sandbox_allow(ctx, sandbox_common);
+	if (role == ROLE_DNS)
+		sandbox_allow(ctx, sandbox_dns);
 	if (role == ROLE_PROXY)
 		sandbox_allow(ctx, sandbox_proxy);
 	sandbox_allow_args(ctx);

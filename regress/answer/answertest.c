@@ -6,9 +6,12 @@
  * answertest.c: DNS answers built from packets (src/answer.c), with a map
  * in a temporary directory behind them: what each kind of query gets,
  * what broken packets get, EDNS sizes and truncation, and the relayed
- * upstream answers with their address hints and addresses removed.  A
+ * upstream answers with their address hints and addresses removed, the
+ * EDNS cases of the public compliance tests one by one.  A
  * differential test holds the fast path of A and AAAA queries to the
  * ldns path's replies, byte for byte, over many generated queries.
+ * Rulesets built by hand hold the answers to blocked and passed names,
+ * the order of evaluation and the hits to what rules.c promises.
  */
 
 #include "config.h"
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "rules.h"
 #include "../lib/test.h"
 
 static struct dns44_conf	 tconf;
@@ -129,6 +133,363 @@ test_a(void)
 	ldns_pkt_free(q);
 	ldns_pkt_free(r);
 	CHECK(map_lookup_name(tmap, "example.test") != NULL);
+}
+
+/* A rule of the given kind for one pattern, in a list of its own. */
+static struct rule *
+rules_add(struct ruleset *rs, int action, int block, int quick,
+    const char *from, int len, const char *pattern)
+{
+	struct rule	r;
+	struct in_addr	in;
+	int		t;
+
+	memset(&r, 0, sizeof(r));
+	r.action = action;
+	r.block = block;
+	r.quick = quick;
+	r.from_any = from == NULL;
+	if (from != NULL) {
+		CHECK(inet_pton(AF_INET, from, &in) == 1);
+		r.from_addr = ntohl(in.s_addr);
+		r.from_len = len;
+	}
+	if (pattern == NULL)
+		r.table = RULE_TABLE_ANY;
+	else {
+		t = ruleset_table(rs, "", "answertest:1");
+		CHECK(t != -1);
+		CHECK(ruleset_source(rs, t, SOURCE_NAME, pattern,
+		    "answertest:1") == 0);
+		r.table = t;
+	}
+	snprintf(r.where, sizeof(r.where), "answertest:%zu", rs->nrules + 1);
+	r.route.action = action;
+	CHECK(ruleset_rule(rs, &r) == 0);
+	return (&rs->rules[rs->nrules - 1]);
+}
+
+/* Ask with rules, from a client (host order, 0: none). */
+static void
+ask_rules(struct ruleset *rs, const char *name, ldns_rr_type type,
+    uint32_t client, struct answer *a, ldns_pkt **reply)
+{
+	ldns_pkt	*q;
+	uint8_t		*wire;
+	size_t		 len;
+
+	*reply = NULL;
+	if ((q = mkquery(name, type, LDNS_RR_CLASS_IN, 77, 0)) == NULL ||
+	    ldns_pkt2wire(&wire, q, &len) != LDNS_STATUS_OK) {
+		CHECK(0);
+		ldns_pkt_free(q);
+		memset(a, 0, sizeof(*a));
+		return;
+	}
+	ldns_pkt_free(q);
+	answer_query(tmap, &tconf, rs, wire, len, 0, client, time(NULL), a);
+	free(wire);
+	if (a->action == ANSWER_REPLY) {
+		CHECK(ldns_wire2pkt(reply, a->wire, a->len) == LDNS_STATUS_OK);
+		free(a->wire);
+		a->wire = NULL;
+	} else if (a->action == ANSWER_FORWARD) {
+		CHECK(a->query != NULL);
+		ldns_pkt_free(a->query);
+		a->query = NULL;
+	}
+}
+
+/* The rcode of a reply to name, -1 when forwarded, -2 when dropped. */
+static int
+ask_rcode(struct ruleset *rs, const char *name, ldns_rr_type type,
+    uint32_t client)
+{
+	struct answer	 a;
+	ldns_pkt	*r;
+	int		 rcode;
+
+	ask_rules(rs, name, type, client, &a, &r);
+	if (a.action == ANSWER_FORWARD)
+		return (-1);
+	if (r == NULL)
+		return (-2);
+	rcode = ldns_pkt_get_rcode(r);
+	ldns_pkt_free(r);
+	return (rcode);
+}
+
+/* The address an A query got: 0 when none, -1 when not answered. */
+static int64_t
+ask_addr(struct ruleset *rs, const char *name, uint32_t client)
+{
+	struct answer	 a;
+	ldns_pkt	*r;
+	int64_t		 addr;
+
+	ask_rules(rs, name, LDNS_RR_TYPE_A, client, &a, &r);
+	if (r == NULL)
+		return (-1);
+	addr = ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR ?
+	    (int64_t)answer_a(r) : -1;
+	ldns_pkt_free(r);
+	return (addr);
+}
+
+static void
+test_rules_block(void)
+{
+	static const ldns_rr_type	 types[] = { LDNS_RR_TYPE_A,
+					    LDNS_RR_TYPE_AAAA, LDNS_RR_TYPE_MX };
+	static const uint8_t		 zero[16];
+	struct ruleset			*rs;
+	struct rule			*nx, *ref, *zr;
+	struct answer			 a;
+	ldns_pkt			*r;
+	ldns_rr				*rr;
+	size_t				 i;
+	int				 fast;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	nx = rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, NULL, 0, "nx.test");
+	ref = rules_add(rs, RULE_BLOCK, BLOCK_REFUSED, 0, NULL, 0,
+	    "ref.test");
+	zr = rules_add(rs, RULE_BLOCK, BLOCK_ZERO, 0, NULL, 0, "zero.test");
+	CHECK(ruleset_load(rs) == 0);
+	nx = &rs->rules[0];
+	ref = &rs->rules[1];
+	zr = &rs->rules[2];
+
+	/* Both paths: a blocked name never reaches the map. */
+	for (fast = 1; fast >= 0; fast--) {
+		answer_fastpath_enabled = fast;
+		for (i = 0; i < (sizeof(types) / sizeof(types[0])); i++) {
+			CHECK_EQ(ask_rcode(rs, "www.nx.test", types[i], 0),
+			    LDNS_RCODE_NXDOMAIN);
+			CHECK_EQ(ask_rcode(rs, "NX.test.", types[i], 0),
+			    LDNS_RCODE_NXDOMAIN);
+			CHECK_EQ(ask_rcode(rs, "ref.test", types[i], 0),
+			    LDNS_RCODE_REFUSED);
+
+			ask_rules(rs, "a.zero.test", types[i], 0, &a, &r);
+			CHECK_EQ(a.action, ANSWER_REPLY);
+			CHECK(a.rule == zr);
+			if (r == NULL)
+				continue;
+			CHECK_EQ(ldns_pkt_get_rcode(r), LDNS_RCODE_NOERROR);
+			if (types[i] == LDNS_RR_TYPE_MX) {
+				/* NODATA */
+				CHECK_EQ(ldns_pkt_ancount(r), 0);
+				ldns_pkt_free(r);
+				continue;
+			}
+			CHECK_EQ(ldns_pkt_ancount(r), 1);
+			if (ldns_pkt_ancount(r) == 1) {
+				rr = ldns_rr_list_rr(ldns_pkt_answer(r), 0);
+				CHECK_EQ(ldns_rr_get_type(rr), types[i]);
+				CHECK_EQ(ldns_rdf_size(ldns_rr_rdf(rr, 0)),
+				    types[i] == LDNS_RR_TYPE_A ? 4 : 16);
+				CHECK(memcmp(ldns_rdf_data(ldns_rr_rdf(rr, 0)),
+				    zero, ldns_rdf_size(ldns_rr_rdf(rr, 0)))
+				    == 0);
+			}
+			ldns_pkt_free(r);
+		}
+	}
+	answer_fastpath_enabled = 1;
+	CHECK(map_lookup_name(tmap, "www.nx.test") == NULL);
+	CHECK(map_lookup_name(tmap, "nx.test") == NULL);
+	CHECK(map_lookup_name(tmap, "ref.test") == NULL);
+	CHECK(map_lookup_name(tmap, "a.zero.test") == NULL);
+	/* Each query counted once: 2 names x 3 types x 2 paths. */
+	CHECK_EQ(nx->hits, 12);
+	CHECK_EQ(ref->hits, 6);
+	CHECK_EQ(zr->hits, 6);
+
+	/* A name next to a blocked one is mapped as without rules. */
+	CHECK(ask_addr(rs, "notnx.test", 0) >= (int64_t)tconf.range_first);
+	CHECK_EQ(nx->hits, 12);
+	ruleset_free(rs);
+}
+
+static void
+test_rules_pass(void)
+{
+	struct ruleset	*rs;
+	struct rule	*p;
+	struct answer	 a;
+	ldns_pkt	*r;
+	int		 fast;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "=pass.test");
+	CHECK(ruleset_load(rs) == 0);
+	p = &rs->rules[0];
+	for (fast = 1; fast >= 0; fast--) {
+		answer_fastpath_enabled = fast;
+		ask_rules(rs, "pass.test", LDNS_RR_TYPE_A, 0, &a, &r);
+		CHECK_EQ(a.action, ANSWER_FORWARD);
+		CHECK(a.rule == p);
+		ldns_pkt_free(r);
+		CHECK_EQ(ask_rcode(rs, "Pass.Test.", LDNS_RR_TYPE_AAAA, 0),
+		    -1);
+		CHECK_EQ(ask_rcode(rs, "pass.test", LDNS_RR_TYPE_MX, 0), -1);
+	}
+	answer_fastpath_enabled = 1;
+	CHECK(map_lookup_name(tmap, "pass.test") == NULL);
+	CHECK_EQ(p->hits, 6);
+	/* "=": a name below it is not passed. */
+	CHECK(ask_addr(rs, "www.pass.test", 0) >=
+	    (int64_t)tconf.range_first);
+	CHECK_EQ(p->hits, 6);
+	ruleset_free(rs);
+}
+
+/* The last matching rule decides, but the first matching quick one. */
+static void
+test_rules_order(void)
+{
+	struct ruleset	*rs;
+	int		 fast;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_REFUSED, 0, NULL, 0, NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 1, NULL, 0, "quick.test");
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "quick.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, NULL, 0, "last.test");
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "last.test");
+	rules_add(rs, RULE_ROUTE, 0, 0, NULL, 0, "route.test");
+	CHECK(ruleset_load(rs) == 0);
+	for (fast = 1; fast >= 0; fast--) {
+		answer_fastpath_enabled = fast;
+		CHECK_EQ(ask_rcode(rs, "quick.test", LDNS_RR_TYPE_A, 0),
+		    LDNS_RCODE_NXDOMAIN);
+		CHECK_EQ(ask_rcode(rs, "last.test", LDNS_RR_TYPE_A, 0), -1);
+		CHECK_EQ(ask_rcode(rs, "other.test", LDNS_RR_TYPE_A, 0),
+		    LDNS_RCODE_REFUSED);
+		CHECK(ask_addr(rs, "www.route.test", 0) >=
+		    (int64_t)tconf.range_first);
+	}
+	answer_fastpath_enabled = 1;
+	CHECK_EQ(rs->rules[0].hits, 2);
+	CHECK_EQ(rs->rules[1].hits, 2);
+	CHECK_EQ(rs->rules[2].hits, 0);
+	CHECK_EQ(rs->rules[3].hits, 0);
+	CHECK_EQ(rs->rules[4].hits, 2);
+	CHECK_EQ(rs->rules[5].hits, 2);
+
+	/* A quick rule after a matching one still decides. */
+	ruleset_free(rs);
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "q2.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_REFUSED, 1, NULL, 0, "q2.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 1, NULL, 0, "q2.test");
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "q2.test");
+	CHECK(ruleset_load(rs) == 0);
+	CHECK_EQ(ask_rcode(rs, "q2.test", LDNS_RR_TYPE_A, 0),
+	    LDNS_RCODE_REFUSED);
+	CHECK_EQ(rs->rules[1].hits, 1);
+	ruleset_free(rs);
+}
+
+/* "from": two clients, two answers for the same name. */
+static void
+test_rules_from(void)
+{
+	struct ruleset	*rs;
+	int64_t		 addr;
+	int		 fast;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, "10.1.0.0", 16,
+	    "lan.test");
+	rules_add(rs, RULE_PASS, 0, 0, "10.2.0.7", 32, "lan.test");
+	CHECK(ruleset_load(rs) == 0);
+	for (fast = 1; fast >= 0; fast--) {
+		answer_fastpath_enabled = fast;
+		CHECK_EQ(ask_rcode(rs, "lan.test", LDNS_RR_TYPE_A, 0x0a010203),
+		    LDNS_RCODE_NXDOMAIN);
+		CHECK_EQ(ask_rcode(rs, "lan.test", LDNS_RR_TYPE_A, 0x0a020007),
+		    -1);
+		addr = ask_addr(rs, "lan.test", 0x0a020008);
+		CHECK(addr >= (int64_t)tconf.range_first &&
+		    addr <= (int64_t)tconf.range_last);
+		/* No client known: only the rules without from. */
+		addr = ask_addr(rs, "lan.test", 0);
+		CHECK(addr >= (int64_t)tconf.range_first &&
+		    addr <= (int64_t)tconf.range_last);
+	}
+	answer_fastpath_enabled = 1;
+	CHECK_EQ(rs->rules[0].hits, 2);
+	CHECK_EQ(rs->rules[1].hits, 2);
+	ruleset_free(rs);
+}
+
+/* The fast path's replies, with rules, are the slow path's, byte for byte. */
+static void
+test_rules_fastpath(void)
+{
+	static const char	*names[] = { "nx.test", "ref.test", "zero.test",
+				    "pass.test", "route.test", "plain.test" };
+	static const ldns_rr_type types[] = { LDNS_RR_TYPE_A,
+				    LDNS_RR_TYPE_AAAA };
+	struct ruleset		*rs;
+	struct answer		 a, b;
+	ldns_pkt		*q;
+	uint8_t			*wire;
+	size_t			 len, i, j, k;
+	uint64_t		 before[5], after;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, NULL, 0, "nx.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_REFUSED, 0, NULL, 0, "ref.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_ZERO, 0, NULL, 0, "zero.test");
+	rules_add(rs, RULE_PASS, 0, 0, NULL, 0, "pass.test");
+	rules_add(rs, RULE_ROUTE, 0, 0, NULL, 0, "route.test");
+	CHECK(ruleset_load(rs) == 0);
+	for (i = 0; i < (sizeof(names) / sizeof(names[0])); i++)
+		for (j = 0; j < (sizeof(types) / sizeof(types[0])); j++) {
+			q = mkquery(names[i], types[j], LDNS_RR_CLASS_IN,
+			    1000 + i, j == 0 ? 0 : 1232);
+			CHECK(ldns_pkt2wire(&wire, q, &len) == LDNS_STATUS_OK);
+			ldns_pkt_free(q);
+			for (k = 0; k < (sizeof(before) / sizeof(before[0])); k++)
+				before[k] = rs->rules[k].hits;
+			answer_fastpath_enabled = 1;
+			answer_query(tmap, &tconf, rs, wire, len, 0, 0x0a000001,
+			    time(NULL), &a);
+			answer_fastpath_enabled = 0;
+			answer_query(tmap, &tconf, rs, wire, len, 0, 0x0a000001,
+			    time(NULL), &b);
+			answer_fastpath_enabled = 1;
+			free(wire);
+			CHECK_EQ(a.action, b.action);
+			CHECK_EQ(a.rcode, b.rcode);
+			CHECK(a.rule == b.rule);
+			CHECK(strcmp(a.result, b.result) == 0);
+			/* Only a routed or unmatched name takes the fast path. */
+			CHECK_EQ(a.fast, i >= 4 ? 1 : 0);
+			if (a.action == ANSWER_REPLY &&
+			    b.action == ANSWER_REPLY) {
+				CHECK_EQ(a.len, b.len);
+				CHECK(a.len == b.len &&
+				    memcmp(a.wire, b.wire, a.len) == 0);
+			}
+			/* Two queries: two hits for the deciding rule. */
+			for (k = 0; k < (sizeof(before) / sizeof(before[0])); k++) {
+				after = rs->rules[k].hits;
+				CHECK_EQ(after - before[k], k == i ? 2 : 0);
+			}
+			if (a.action == ANSWER_REPLY)
+				free(a.wire);
+			if (b.action == ANSWER_REPLY)
+				free(b.wire);
+			if (a.action == ANSWER_FORWARD)
+				ldns_pkt_free(a.query);
+			if (b.action == ANSWER_FORWARD)
+				ldns_pkt_free(b.query);
+		}
+	ruleset_free(rs);
 }
 
 static void
@@ -363,7 +724,7 @@ test_relay(void)
 
 	/* No upstream answered. */
 	q = mkquery("big.test.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 30, 0);
-	CHECK_EQ(answer_relay(q, NULL, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, NULL, 0, 512, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK_EQ(ldns_pkt_get_rcode(r), LDNS_RCODE_SERVFAIL);
 	CHECK_EQ(ldns_pkt_id(r), 30);
@@ -381,7 +742,7 @@ test_relay(void)
 	}
 	ldns_pkt_push_rr(up, LDNS_SECTION_ADDITIONAL,
 	    mkrr("big.test. 60 IN A 192.0.2.1"));
-	CHECK_EQ(answer_relay(q, up, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
 	CHECK(len <= 512);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK(ldns_pkt_tc(r));
@@ -389,7 +750,7 @@ test_relay(void)
 	CHECK_EQ(ldns_pkt_id(r), 30);
 	free(wire);
 	ldns_pkt_free(r);
-	CHECK_EQ(answer_relay(q, up, 65535, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 65535, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK(!ldns_pkt_tc(r));
 	CHECK_EQ(ldns_pkt_ancount(r), 20);
@@ -403,7 +764,7 @@ test_relay(void)
 	q = mkquery("nx.test.", LDNS_RR_TYPE_MX, LDNS_RR_CLASS_IN, 31, 0);
 	up = mkquery("nx.test.", LDNS_RR_TYPE_MX, LDNS_RR_CLASS_IN, 5, 0);
 	ldns_pkt_set_rcode(up, LDNS_RCODE_NXDOMAIN);
-	CHECK_EQ(answer_relay(q, up, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK_EQ(ldns_pkt_get_rcode(r), LDNS_RCODE_NXDOMAIN);
 	free(wire);
@@ -416,7 +777,7 @@ test_relay(void)
 	up = mkquery("h.test.", LDNS_RR_TYPE_HTTPS, LDNS_RR_CLASS_IN, 6, 0);
 	ldns_pkt_push_rr(up, LDNS_SECTION_ANSWER, mkrr("h.test. 60 IN HTTPS 1 "
 	    ". alpn=h2,h3 ipv4hint=192.0.2.7 ipv6hint=2001:db8::7 port=8443"));
-	CHECK_EQ(answer_relay(q, up, 512, &wire, &len), 0);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
 	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
 	CHECK_EQ(ldns_pkt_ancount(r), 1);
 	s = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(r), 0));
@@ -428,8 +789,491 @@ test_relay(void)
 	free(s);
 	free(wire);
 	ldns_pkt_free(r);
+
+	/* A passed name: the hints and the addresses as they came. */
+	ldns_pkt_push_rr(up, LDNS_SECTION_ADDITIONAL,
+	    mkrr("h.test. 60 IN A 192.0.2.8"));
+	CHECK_EQ(answer_relay(q, up, 1, 512, &wire, &len), 0);
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK_EQ(ldns_pkt_ancount(r), 1);
+	CHECK_EQ(ldns_pkt_arcount(r), 1);
+	s = ldns_rr2str(ldns_rr_list_rr(ldns_pkt_answer(r), 0));
+	CHECK(s != NULL && strstr(s, "ipv4hint=192.0.2.7") != NULL);
+	CHECK(s != NULL && strstr(s, "ipv6hint=2001:db8::7") != NULL);
+	free(s);
+	free(wire);
+	ldns_pkt_free(r);
 	ldns_pkt_free(up);
 	ldns_pkt_free(q);
+
+	/* An A query for a passed name: the real address. */
+	q = mkquery("p.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 33, 0);
+	up = mkquery("p.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 7, 0);
+	ldns_pkt_push_rr(up, LDNS_SECTION_ANSWER,
+	    mkrr("p.test. 60 IN A 192.0.2.9"));
+	CHECK_EQ(answer_relay(q, up, 1, 512, &wire, &len), 0);
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK_EQ(answer_a(r), 0xc0000209);
+	CHECK_EQ(ldns_pkt_id(r), 33);
+	free(wire);
+	ldns_pkt_free(r);
+	CHECK_EQ(answer_relay(q, up, 0, 512, &wire, &len), 0);
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK_EQ(ldns_pkt_ancount(r), 0);
+	free(wire);
+	ldns_pkt_free(r);
+	ldns_pkt_free(up);
+	ldns_pkt_free(q);
+}
+
+/*
+ * A query as a test of EDNS compliance sends it: the header's flag bytes
+ * as given, one question, and with opt set an OPT of the size, version,
+ * flags (DO among them) and option bytes given.
+ */
+struct edns_q {
+	const char	*name;		/* no final dot */
+	uint16_t	 qtype;
+	uint16_t	 qclass;
+	uint8_t		 f2, f3;
+	int		 opt;
+	uint16_t	 size;
+	uint8_t		 version;
+	uint16_t	 flags;
+	const uint8_t	*opts;
+	size_t		 optlen;
+};
+
+static size_t
+edns_query(const struct edns_q *e, uint8_t *buf)
+{
+	uint8_t		*p = buf, *len;
+	const char	*n, *dot;
+
+	p = wire_put16(p, 0x4d2f);
+	*p++ = e->f2;
+	*p++ = e->f3;
+	p = wire_put16(p, 1);
+	p = wire_put16(p, 0);
+	p = wire_put16(p, 0);
+	p = wire_put16(p, e->opt ? 1 : 0);
+	for (n = e->name; *n != '\0'; n = *dot != '\0' ? dot + 1 : dot) {
+		if ((dot = strchr(n, '.')) == NULL)
+			dot = n + strlen(n);
+		len = p++;
+		memcpy(p, n, dot - n);
+		p += dot - n;
+		*len = dot - n;
+	}
+	*p++ = 0;
+	p = wire_put16(p, e->qtype);
+	p = wire_put16(p, e->qclass != 0 ? e->qclass : LDNS_RR_CLASS_IN);
+	if (e->opt) {
+		*p++ = 0;
+		p = wire_put16(p, LDNS_RR_TYPE_OPT);
+		p = wire_put16(p, e->size);
+		*p++ = 0;
+		*p++ = e->version;
+		p = wire_put16(p, e->flags);
+		p = wire_put16(p, e->optlen);
+		if (e->optlen > 0)
+			memcpy(p, e->opts, e->optlen);
+		p += e->optlen;
+	}
+	return (p - buf);
+}
+
+/*
+ * The query to the fast path and to the ldns path in turn, with the same
+ * map: the same outcome, the same bytes.  a holds the first; a name asked
+ * for twice has the same address, so the second reply is the first's.
+ */
+static void
+edns_ask(struct ruleset *rs, const struct edns_q *e, int tcp,
+    struct answer *a)
+{
+	struct answer	 b;
+	uint8_t		 buf[1024];
+	size_t		 len;
+
+	len = edns_query(e, buf);
+	answer_fastpath_enabled = 1;
+	answer_query(tmap, &tconf, rs, buf, len, tcp, 0, time(NULL), a);
+	answer_fastpath_enabled = 0;
+	answer_query(tmap, &tconf, rs, buf, len, tcp, 0, time(NULL), &b);
+	answer_fastpath_enabled = 1;
+	CHECK_EQ(a->action, b.action);
+	CHECK_EQ(a->rcode, b.rcode);
+	CHECK_EQ(a->limit, b.limit);
+	CHECK(strcmp(a->result, b.result) == 0);
+	if (a->action == ANSWER_REPLY && b.action == ANSWER_REPLY)
+		CHECK(a->len == b.len && memcmp(a->wire, b.wire, a->len) == 0);
+	if (b.action == ANSWER_REPLY)
+		free(b.wire);
+	if (b.action == ANSWER_FORWARD)
+		ldns_pkt_free(b.query);
+}
+
+static void
+edns_done(struct answer *a)
+{
+	if (a->action == ANSWER_REPLY)
+		free(a->wire);
+	if (a->action == ANSWER_FORWARD)
+		ldns_pkt_free(a->query);
+	a->action = ANSWER_DROP;
+}
+
+/*
+ * The OPT of a reply: the last record, and nothing after its fixed part
+ * when it carries no option, as ours never does.  -1 when there is none
+ * in that place; *ttl is its extended rcode, version and flags.
+ */
+static int
+edns_opt(const struct answer *a, uint16_t *size, uint32_t *ttl)
+{
+	const uint8_t	*o;
+
+	if (a->action != ANSWER_REPLY || a->len < WIRE_HDR_SIZE +
+	    WIRE_OPT_SIZE || wire_get16(a->wire + 10) == 0)
+		return (-1);
+	o = a->wire + a->len - WIRE_OPT_SIZE;
+	if (o[0] != 0 || wire_get16(o + 1) != LDNS_RR_TYPE_OPT ||
+	    wire_get16(o + 9) != 0)
+		return (-1);
+	*size = wire_get16(o + 3);
+	*ttl = wire_get32(o + 5);
+	return (0);
+}
+
+/* The rcode of a reply, with the OPT's extended bits. */
+static int
+edns_rcode(const struct answer *a)
+{
+	uint16_t	size;
+	uint32_t	ttl;
+
+	if (a->action != ANSWER_REPLY)
+		return (-1);
+	if (edns_opt(a, &size, &ttl) == -1)
+		ttl = 0;
+	return ((ttl >> 24) << 4 | (a->wire[3] & 0x0f));
+}
+
+static struct ruleset *
+edns_rules(void)
+{
+	struct ruleset	*rs;
+	struct rule	 r;
+	const char	*pat[] = { "blocked.test", "passed.test" };
+	int		 i, t;
+
+	if ((rs = ruleset_new()) == NULL)
+		return (NULL);
+	for (i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		if ((t = ruleset_table(rs, "", "edns:1")) == -1 ||
+		    ruleset_source(rs, t, SOURCE_NAME, pat[i], "edns:1") == -1)
+			break;
+		r.action = r.route.action = i == 0 ? RULE_BLOCK : RULE_PASS;
+		r.block = BLOCK_NXDOMAIN;
+		r.table = t;
+		r.from_any = 1;
+		if (ruleset_rule(rs, &r) == -1)
+			break;
+	}
+	if (i < 2 || ruleset_load(rs) == -1) {
+		ruleset_free(rs);
+		return (NULL);
+	}
+	return (rs);
+}
+
+/*
+ * Version 0 against the public EDNS compliance cases: plain, edns,
+ * edns@512, ednsopt, optlist, do, ednsflags, zflag, cd, ad.  The reply
+ * speaks version 0, echoes DO and nothing else of the OPT, answers over
+ * TCP whatever the buffer size said.
+ */
+static void
+test_edns_v0(void)
+{
+	/* NSID, a client subnet of 0.0.0.0/0, EXPIRE, a client cookie. */
+	static const uint8_t	 optlist[] = { 0, 3, 0, 0, 0, 8, 0, 4,
+				    0, 1, 0, 0, 0, 9, 0, 0, 0, 10, 0, 8,
+				    1, 2, 3, 4, 5, 6, 7, 8 };
+	static const uint8_t	 opt100[] = { 0, 100, 0, 0 };
+	struct edns_q		 e;
+	struct answer		 a;
+	ldns_pkt		*up, *r;
+	uint8_t			*wire;
+	uint16_t		 size;
+	uint32_t		 ttl;
+	size_t			 len;
+	char			 txt[300];
+	int			 i;
+
+	/* plain: no OPT in, none out; without RD, none in the reply. */
+	memset(&e, 0, sizeof(e));
+	e.name = "plain.edns.test";
+	e.qtype = LDNS_RR_TYPE_A;
+	edns_ask(NULL, &e, 0, &a);
+	CHECK(a.fast);
+	CHECK_EQ(edns_rcode(&a), LDNS_RCODE_NOERROR);
+	CHECK(a.action == ANSWER_REPLY && a.wire[11] == 0 && a.wire[7] == 1);
+	CHECK(a.action == ANSWER_REPLY && a.wire[2] == 0x80 &&
+	    a.wire[3] == 0x80);
+	edns_done(&a);
+
+	/* edns: our OPT, version 0, our size, no flag. */
+	e.opt = 1;
+	e.size = 4096;
+	edns_ask(NULL, &e, 0, &a);
+	CHECK(a.fast);
+	CHECK_EQ(edns_rcode(&a), LDNS_RCODE_NOERROR);
+	CHECK(edns_opt(&a, &size, &ttl) == 0 && size == WIRE_EDNS_SIZE &&
+	    ttl == 0);
+	CHECK(a.action == ANSWER_REPLY && a.wire[7] == 1);
+	edns_done(&a);
+
+	/* ednsopt, optlist: answered, no option echoed. */
+	e.opts = opt100;
+	e.optlen = sizeof(opt100);
+	edns_ask(NULL, &e, 0, &a);
+	CHECK(a.fast);
+	CHECK_EQ(edns_rcode(&a), LDNS_RCODE_NOERROR);
+	CHECK(edns_opt(&a, &size, &ttl) == 0 && ttl == 0);
+	CHECK(a.action == ANSWER_REPLY && a.wire[7] == 1);
+	edns_done(&a);
+	e.opts = optlist;
+	e.optlen = sizeof(optlist);
+	edns_ask(NULL, &e, 0, &a);
+	CHECK_EQ(edns_rcode(&a), LDNS_RCODE_NOERROR);
+	CHECK(edns_opt(&a, &size, &ttl) == 0 && ttl == 0);
+	edns_done(&a);
+
+	/* do: DO echoed (RFC 3225 3).  ednsflags: the others are not. */
+	e.opts = NULL;
+	e.optlen = 0;
+	e.flags = WIRE_EDNS_DO;
+	edns_ask(NULL, &e, 0, &a);
+	CHECK(edns_opt(&a, &size, &ttl) == 0 && ttl == WIRE_EDNS_DO);
+	edns_done(&a);
+	e.flags = 0x0040;
+	edns_ask(NULL, &e, 0, &a);
+	CHECK(edns_opt(&a, &size, &ttl) == 0 && ttl == 0);
+	edns_done(&a);
+	e.flags = 0xffff;
+	edns_ask(NULL, &e, 0, &a);
+	CHECK(edns_opt(&a, &size, &ttl) == 0 && ttl == WIRE_EDNS_DO);
+	edns_done(&a);
+	e.flags = 0;
+
+	/* cd: CD copied; ad: AD not, nothing here is validated; zflag. */
+	e.f3 = 0x10 | 0x20;
+	edns_ask(NULL, &e, 0, &a);
+	CHECK(a.fast);
+	CHECK(a.action == ANSWER_REPLY && (a.wire[3] & 0xf0) == 0x90);
+	edns_done(&a);
+	e.f3 = 0x40;
+	edns_ask(NULL, &e, 0, &a);
+	CHECK(!a.fast);
+	CHECK_EQ(edns_rcode(&a), LDNS_RCODE_NOERROR);
+	CHECK(a.action == ANSWER_REPLY && (a.wire[3] & 0x70) == 0);
+	edns_done(&a);
+	e.f3 = 0;
+
+	/* edns@512: a limit of 512 over UDP, none over TCP. */
+	e.size = 512;
+	edns_ask(NULL, &e, 0, &a);
+	CHECK_EQ(a.limit, WIRE_UDP_MIN);
+	edns_done(&a);
+	edns_ask(NULL, &e, 1, &a);
+	CHECK_EQ(a.limit, 65535);
+	edns_done(&a);
+
+	/* A forwarded question over TCP with 512 bytes: whole, no TC. */
+	e.name = "big.edns.test";
+	e.qtype = LDNS_RR_TYPE_TXT;
+	e.opts = opt100;
+	e.optlen = sizeof(opt100);
+	e.flags = WIRE_EDNS_DO;
+	edns_ask(NULL, &e, 1, &a);
+	CHECK_EQ(a.action, ANSWER_FORWARD);
+	CHECK_EQ(a.limit, 65535);
+	if (a.action != ANSWER_FORWARD)
+		return;
+	up = mkquery("big.edns.test.", LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 9,
+	    1232);
+	ldns_pkt_set_qr(up, 1);
+	ldns_pkt_set_edns_do(up, 1);
+	for (i = 0; i < 20; i++) {
+		snprintf(txt, sizeof(txt), "big.edns.test. 60 IN TXT "
+		    "\"%02d%0198d\"", i, 0);
+		ldns_pkt_push_rr(up, LDNS_SECTION_ANSWER, mkrr(txt));
+	}
+	CHECK_EQ(answer_relay(a.query, up, a.limit, &wire, &len), 0);
+	r = NULL;
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK(r != NULL && !ldns_pkt_tc(r) && ldns_pkt_ancount(r) == 20);
+	CHECK(r != NULL && ldns_pkt_edns(r) && ldns_pkt_edns_do(r) &&
+	    ldns_pkt_edns_version(r) == 0);
+	/* The option went neither up nor back: it is last and empty. */
+	CHECK(len > 4 && wire_get16(wire + len - 2) == 0);
+	ldns_pkt_free(r);
+	free(wire);
+	/* The same over UDP with 512 bytes: TC, and the OPT still there. */
+	CHECK_EQ(answer_relay(a.query, up, WIRE_UDP_MIN, &wire, &len), 0);
+	r = NULL;
+	CHECK(len <= WIRE_UDP_MIN);
+	CHECK(ldns_wire2pkt(&r, wire, len) == LDNS_STATUS_OK);
+	CHECK(r != NULL && ldns_pkt_tc(r) && ldns_pkt_edns(r));
+	ldns_pkt_free(r);
+	free(wire);
+	ldns_pkt_free(up);
+	edns_done(&a);
+}
+
+/*
+ * edns1, edns1opt, edns1flags: a version above 0 gets BADVERS and an OPT
+ * of version 0 for every question, on both paths; nothing is mapped,
+ * blocked or forwarded.
+ */
+static void
+test_edns_badvers(void)
+{
+	static const uint8_t	 opt100[] = { 0, 100, 0, 0 };
+	static const struct {
+		const char	*name;
+		uint16_t	 qtype;
+		uint16_t	 qclass;
+		int		 fast;
+	} q[] = {
+		{ "v1.edns.test", LDNS_RR_TYPE_A, 0, 1 },
+		{ "v1.edns.test", LDNS_RR_TYPE_AAAA, 0, 1 },
+		{ "v1.edns.test", LDNS_RR_TYPE_MX, 0, 0 },
+		{ "v1.edns.test", LDNS_RR_TYPE_SOA, 0, 0 },
+		{ "1.0.24.172.in-addr.arpa", LDNS_RR_TYPE_PTR, 0, 0 },
+		{ "v1.edns.test", LDNS_RR_TYPE_A, LDNS_RR_CLASS_CH, 0 },
+		{ "x.blocked.test", LDNS_RR_TYPE_A, 0, 1 },
+		{ "x.blocked.test", LDNS_RR_TYPE_TXT, 0, 0 },
+		{ "x.passed.test", LDNS_RR_TYPE_A, 0, 1 },
+		{ "x.passed.test", LDNS_RR_TYPE_MX, 0, 0 },
+	};
+	struct ruleset		*rs;
+	struct edns_q		 e;
+	struct answer		 a;
+	uint16_t		 size;
+	uint32_t		 ttl;
+	size_t			 i, j;
+	int			 tcp;
+
+	CHECK((rs = edns_rules()) != NULL);
+	if (rs == NULL)
+		return;
+	/* The rules are there: in version 0, blocked and passed. */
+	memset(&e, 0, sizeof(e));
+	e.name = "x.blocked.test";
+	e.qtype = LDNS_RR_TYPE_TXT;
+	e.opt = 1;
+	e.size = 1232;
+	edns_ask(rs, &e, 0, &a);
+	CHECK_EQ(edns_rcode(&a), LDNS_RCODE_NXDOMAIN);
+	edns_done(&a);
+	e.name = "x.passed.test";
+	e.qtype = LDNS_RR_TYPE_MX;
+	edns_ask(rs, &e, 0, &a);
+	CHECK_EQ(a.action, ANSWER_FORWARD);
+	edns_done(&a);
+
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		for (j = 0; j < 8; j++) {
+			memset(&e, 0, sizeof(e));
+			e.name = q[i].name;
+			e.qtype = q[i].qtype;
+			e.qclass = q[i].qclass;
+			e.f2 = 0x01;
+			e.f3 = j & 4 ? 0x10 : 0;	/* CD */
+			e.opt = 1;
+			e.size = j & 1 ? 512 : 4096;
+			e.version = j < 4 ? 1 : 2 + 253 * (j & 1);
+			e.flags = (j & 2 ? WIRE_EDNS_DO : 0) |
+			    (j & 1 ? 0x0040 : 0);	/* edns1flags */
+			if (j & 1) {			/* edns1opt */
+				e.opts = opt100;
+				e.optlen = sizeof(opt100);
+			}
+			tcp = (j & 3) == 3;
+			edns_ask(rs, &e, tcp, &a);
+			CHECK_EQ(a.action, ANSWER_REPLY);
+			CHECK_EQ(a.rcode, WIRE_RCODE_BADVERS);
+			CHECK_EQ(edns_rcode(&a), WIRE_RCODE_BADVERS);
+			CHECK_EQ(a.fast, q[i].fast);
+			CHECK(a.rule == NULL);
+			CHECK(strcmp(a.result, "BADVERS") == 0);
+			CHECK(edns_opt(&a, &size, &ttl) == 0 &&
+			    size == WIRE_EDNS_SIZE && ttl == (1U << 24 |
+			    (e.flags & WIRE_EDNS_DO)));
+			if (a.action != ANSWER_REPLY) {
+				edns_done(&a);
+				continue;
+			}
+			/* RD and CD echoed, the question, nothing else. */
+			CHECK_EQ(a.wire[2], 0x81);
+			CHECK_EQ(a.wire[3], 0x80 | e.f3);
+			CHECK(wire_get16(a.wire + 4) == 1 &&
+			    wire_get16(a.wire + 6) == 0 &&
+			    wire_get16(a.wire + 8) == 0 &&
+			    wire_get16(a.wire + 10) == 1);
+			edns_done(&a);
+		}
+	}
+	CHECK(map_lookup_name(tmap, "v1.edns.test") == NULL);
+	CHECK(map_lookup_name(tmap, "x.passed.test") == NULL);
+	ruleset_free(rs);
+}
+
+/*
+ * opcode: NOTIMP with the query's opcode and RD and without RA, which
+ * means something only for a QUERY; a broken QUERY keeps it.
+ */
+static void
+test_edns_opcode(void)
+{
+	struct edns_q	 e;
+	struct answer	 a;
+	uint8_t		 buf[512];
+	size_t		 len;
+	int		 op;
+
+	memset(&e, 0, sizeof(e));
+	e.name = "op.edns.test";
+	e.qtype = LDNS_RR_TYPE_SOA;
+	for (op = 1; op < 16; op++) {
+		e.f2 = op << 3 | 0x01;
+		e.f3 = 0x10 | 0x20 | 0x40;
+		e.opt = op & 1;
+		e.version = op & 2 ? 1 : 0;
+		edns_ask(NULL, &e, 0, &a);
+		CHECK_EQ(edns_rcode(&a), LDNS_RCODE_NOTIMPL);
+		CHECK(a.action == ANSWER_REPLY && a.wire[2] == (0x80 | e.f2) &&
+		    a.wire[3] == LDNS_RCODE_NOTIMPL);
+		edns_done(&a);
+		len = edns_query(&e, buf);
+		answer_refuse(&tconf, buf, len, 0, &a);
+		CHECK(a.action == ANSWER_REPLY &&
+		    a.wire[3] == LDNS_RCODE_REFUSED);
+		edns_done(&a);
+	}
+	e.f2 = 0x01;
+	e.f3 = 0;
+	e.opt = 0;
+	len = edns_query(&e, buf);
+	buf[5] = 2;				/* QDCOUNT 2: FORMERR */
+	ask_raw(buf, len, &a);
+	CHECK(a.action == ANSWER_REPLY &&
+	    a.wire[3] == (0x80 | LDNS_RCODE_FORMERR));
+	edns_done(&a);
 }
 
 static void
@@ -1017,9 +1861,17 @@ main(void)
 	test_malformed();
 	test_edns();
 	test_relay();
+	test_edns_v0();
+	test_edns_badvers();
+	test_edns_opcode();
 	test_ptr_addr();
 	test_full();
 	test_fastpath();
+	test_rules_block();
+	test_rules_pass();
+	test_rules_order();
+	test_rules_from();
+	test_rules_fastpath();
 	map_close(tmap);
 	snprintf(path, sizeof(path), "rm -rf %s", tdir);
 	system(path);

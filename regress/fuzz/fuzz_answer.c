@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	    LDNS_RR_CLASS_IN, LDNS_RD) != LDNS_STATUS_OK)
 		abort();
 	limit = len > 0 && (data[len - 1] & 1) ? 65535 : 512;
-	if (answer_relay(q, up, limit, &wire, &wlen) == 0) {
+	if (answer_relay(q, up, 0, limit, &wire, &wlen) == 0) {
 		if (wlen > limit)
 			abort();
 		if (ldns_wire2pkt(&r, wire, wlen) != LDNS_STATUS_OK)

@@ -7,8 +7,11 @@
 # standard output expected of a valid file (exit status 0, nothing on
 # stderr), NAME.err the standard error expected of an invalid one (exit
 # status 1, nothing on stdout).  In them @DBDIR@ and @EMPTYDIR@ stand for
-# the directories dns44 was configured with.  Files under include/ are only
-# read through include statements.
+# the directories dns44 was configured with.  @SRCDIR@, the absolute source
+# top directory, may be used in a .conf too, for the absolute paths of the
+# list files under lists/: such a file is read from a copy with it
+# replaced, whose name the errors then show as the original's.  Files
+# under include/ and lists/ are only read through the configuration.
 #
 # Environment: DNS44 (the binary), srcdir (the source top directory),
 # DBDIR and EMPTYDIR.
@@ -27,9 +30,12 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/dns44-parse.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' 0
 trap 'exit 1' HUP INT TERM
 
-# The directories as sed replacements: escape \, & and the delimiter |.
+# The directories as sed replacements: escape \, & and the delimiter |;
+# the temporary one as a pattern, its dots too.
 dbdir=$(printf '%s\n' "$DBDIR" | sed 's/[\\&|]/\\&/g')
 emptydir=$(printf '%s\n' "$EMPTYDIR" | sed 's/[\\&|]/\\&/g')
+topdir=$(pwd | sed 's/[\\&|]/\\&/g')
+tmpdir=$(printf '%s\n' "$tmp" | sed 's/[\\&|.]/\\&/g')
 
 total=0
 failed=0
@@ -56,9 +62,20 @@ for conf in regress/parse/*.conf; do
 	fi
 
 	sed -e "s|@DBDIR@|$dbdir|g" -e "s|@EMPTYDIR@|$emptydir|g" \
-	    "$expected" >"$tmp/expected"
-	"$DNS44" -n -f "$conf" >"$tmp/out" 2>"$tmp/err"
-	status=$?
+	    -e "s|@SRCDIR@|$topdir|g" "$expected" >"$tmp/expected"
+	if grep -q @SRCDIR@ "$conf"; then
+		mkdir -p "$tmp/regress/parse"
+		sed "s|@SRCDIR@|$topdir|g" "$conf" >"$tmp/$conf"
+		"$DNS44" -n -f "$tmp/$conf" >"$tmp/out" 2>"$tmp/err"
+		status=$?
+		for f in out err; do
+			sed "s|$tmpdir/regress/parse/|regress/parse/|g" \
+			    "$tmp/$f" >"$tmp/$f.0" && mv "$tmp/$f.0" "$tmp/$f"
+		done
+	else
+		"$DNS44" -n -f "$conf" >"$tmp/out" 2>"$tmp/err"
+		status=$?
+	fi
 
 	ok=1
 	if [ "$status" -ne "$want" ]; then
