@@ -377,7 +377,17 @@ EOF
 			    die "no TPROXY: $(cat "$B_TMP/nft.err")"
 		done
 	fi
-	unbound_start "$WORLD" "$L_W" 53 "$L_W"
+	# Without unbound, dnsmasq gives every name the same answer.
+	if command -v unbound >/dev/null 2>&1; then
+		unbound_start "$WORLD" "$L_W" 53 "$L_W"
+	else
+		bg "$WORLD" "$B_TMP/dnsmasq.out" dnsmasq --no-daemon \
+		    --no-resolv --no-hosts --port 53 --listen-address "$L_W" \
+		    --bind-interfaces --user=root --cache-size=0 \
+		    --pid-file="$B_TMP/dnsmasq.pid" --address="/#/$L_W"
+		wait_for 10 listening "$WORLD" udp "$L_W:53" ||
+		    die "dnsmasq: $(cat "$B_TMP/dnsmasq.out")"
+	fi
 }
 
 # lab_dns44 [conf lines on stdin]: dns44 in $GW for the lab.

@@ -19,11 +19,19 @@
   holdclient HOST PORT N            open N TCP connections, print "N
                                     open" when they are, hold them until
                                     killed
+  conns HOST PORT PATH SECS N [SOCKS]
+                                    HTTP/1.0 GETs of PATH, each on a new
+                                    connection, N at a time for SECS;
+                                    with SOCKS (ADDR:PORT) each goes
+                                    through that SOCKS5 server, asking it
+                                    for HOST by name; prints "RATE DONE
+                                    FAILED"
 
 Nothing here talks to an address it is not given; the benchmarks give
 only addresses inside their own namespaces.
 """
 
+import asyncio
 import os
 import select
 import socket
@@ -236,10 +244,65 @@ def holdclient(host, port, n):
         time.sleep(3600)
 
 
+async def conns_main(host, port, path, secs, n, socks):
+    req = ("GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" % (path, host)).encode()
+    end = time.monotonic() + secs
+    done = failed = 0
+
+    async def one():
+        if socks is None:
+            r, w = await asyncio.open_connection(host, port)
+        else:
+            r, w = await asyncio.open_connection(socks[0], socks[1])
+            w.write(b"\x05\x01\x00")
+            if await r.readexactly(2) != b"\x05\x00":
+                raise OSError("socks5 method")
+            name = host.encode()
+            w.write(b"\x05\x01\x00\x03" + bytes([len(name)]) + name +
+                    struct.pack(">H", port))
+            rep = await r.readexactly(5)
+            if rep[1] != 0:
+                raise OSError("socks5 reply %d" % rep[1])
+            more = {1: 5, 3: rep[4] + 2, 4: 17}.get(rep[3])
+            if more is None:
+                raise OSError("socks5 address type")
+            await r.readexactly(more)
+        w.write(req)
+        data = await r.read()
+        w.close()
+        if not data.startswith(b"HTTP/1.1 200"):
+            raise OSError("status")
+
+    async def worker():
+        nonlocal done, failed
+        while time.monotonic() < end:
+            try:
+                await asyncio.wait_for(one(), 10)
+                done += 1
+            except (OSError, asyncio.TimeoutError,
+                    asyncio.IncompleteReadError):
+                failed += 1
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(n)))
+    return done / (time.monotonic() - t0), done, failed
+
+
+def conns(host, port, path, secs, n, socks=None):
+    if socks is not None:
+        a, p = socks.rsplit(":", 1)
+        socks = (a, int(p))
+    rate, done, failed = asyncio.run(conns_main(host, int(port), path,
+                                                float(secs), int(n), socks))
+    print("%.0f %d %d" % (rate, done, failed))
+    return 0
+
+
 def main():
     cmds = {"query": query, "firstanswer": firstanswer,
             "tcpcheck": tcpcheck, "udpecho": udpecho, "udpsess": udpsess,
-            "holdserver": holdserver, "holdclient": holdclient}
+            "holdserver": holdserver, "holdclient": holdclient,
+            "conns": conns}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.stderr.write(__doc__)
         return 2

@@ -12,6 +12,7 @@
 #ifndef PROXY_H
 #define PROXY_H
 
+#include <sys/types.h>
 #include <sys/queue.h>
 #include <netinet/in.h>
 
@@ -28,6 +29,7 @@ struct msg_dial_sock;
 struct msg_reply_sock;
 struct proxy_addr;
 struct rule_route;
+struct sockaddr_in;
 
 /* A request to the dns process or the parent, found again by its id. */
 struct proxy_req {
@@ -85,12 +87,14 @@ struct proxy_relay {
 
 /*
  * The making of a relay's dialling socket, which the parent may be asked
- * for: cb hears the socket, or -1.
+ * for: cb hears the socket, or -1.  A UDP session through SOCKS5 also
+ * dials a TCP control connection: proto says so.
  */
 struct proxy_dial {
 	struct proxy_req	 req;		/* asked of the parent */
 	struct proxy_relay	*r;
 	void			(*cb)(struct proxy_relay *, int);
+	int			 proto;		/* 0: the relay's */
 };
 
 /* proxy.c */
@@ -157,5 +161,23 @@ void		 proxy_udp_listen(int);
 uint32_t	 proxy_udp_count(void);
 void		 proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
 void		 proxy_udp_idle(struct proxy_relay *);
+
+/* proxy_via.c */
+#define PROXY_VIA_CONNECT	0	/* a TCP tunnel to a name and port */
+#define PROXY_VIA_ASSOCIATE	1	/* a SOCKS5 UDP relay */
+#define PROXY_VIA_UDP_HDR_MAX	(4 + 1 + 255 + 2)
+
+struct proxy_via;
+/* The outcome: why NULL and, for UDP, the relay; else why it failed. */
+typedef void	(*proxy_via_cb)(void *, const struct sockaddr_in *,
+		    const char *);
+struct proxy_via *proxy_via_start(int, int, const struct rule_route *,
+		    const char *, uint16_t, uint64_t, proxy_via_cb, void *,
+		    const char **);
+void		 proxy_via_cancel(struct proxy_via *);
+const char	*proxy_via_fmt(const struct rule_route *);
+size_t		 proxy_via_udp_header(unsigned char *, size_t, const char *,
+		    uint16_t);
+ssize_t		 proxy_via_udp_strip(const unsigned char *, size_t);
 
 #endif /* PROXY_H */

@@ -49,13 +49,14 @@ proxy_dial_socket(struct proxy_dial *d, struct proxy_relay *r,
 {
 	const struct rule_route	*route = r->route;
 	struct msg_dial_sock	 ds;
-	int			 s, type;
+	int			 s, type, proto;
 
 	d->r = r;
 	d->cb = cb;
+	proto = d->proto != 0 ? d->proto : r->proto;
 	if (route != NULL && route->mark != 0) {
 		memset(&ds, 0, sizeof(ds));
-		ds.proto = r->proto;
+		ds.proto = proto;
 		ds.mark = route->mark;
 		proxy_req_add(&d->req, MSG_DIAL_SOCK_REQ, d);
 		if (proxy_parent_compose(MSG_DIAL_SOCK_REQ, d->req.id, &ds,
@@ -66,7 +67,7 @@ proxy_dial_socket(struct proxy_dial *d, struct proxy_relay *r,
 		}
 		return;
 	}
-	type = r->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	type = proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	s = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	proxy_dial_done(d, s, NULL);
 }
@@ -95,7 +96,7 @@ proxy_dial_answer(uint32_t id, int fd, const struct msg_dial_sock *ds)
 	d = req->obj;
 	route = d->r->route;
 	if (route == NULL || ds->mark != route->mark ||
-	    ds->proto != (uint32_t)d->r->proto)
+	    ds->proto != (uint32_t)(d->proto != 0 ? d->proto : d->r->proto))
 		fatalx("dialling socket for another request");
 	if (fd == -1)
 		errno = ds->error;
@@ -116,7 +117,7 @@ proxy_dial_done(struct proxy_dial *d, int s, const char *what)
 	int			 saved_errno;
 
 	if (s != -1 && (what = proxy_dial_options(r->route,
-	    r->proto, s)) != NULL) {
+	    d->proto != 0 ? d->proto : r->proto, s)) != NULL) {
 		saved_errno = errno;
 		close(s);
 		errno = saved_errno;

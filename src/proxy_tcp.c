@@ -7,8 +7,10 @@
  * transparent TCP listener, accepting in batches and pausing when the
  * descriptors run short, and each connection from accept to close: the
  * wait for what is known of its virtual address, the dial of the real
- * addresses within the dial timeout (on sockets from proxy_dial.c), the
- * relay with splice(2) through a pipe per direction, half-close included
+ * addresses within the dial timeout (on sockets from proxy_dial.c), or of
+ * the SOCKS5 or HTTP server the route names and then its handshake
+ * (proxy_via.c), the relay with splice(2) through a pipe per direction,
+ * half-close included
  * (with its own, shorter idle timeout), and the pool of empty pipes that
  * new connections take from.
  */
@@ -66,6 +68,7 @@ struct proxy_tcp {
 	struct proxy_dir	 up;		/* client to server */
 	struct proxy_dir	 down;		/* server to client */
 	uint64_t		 dial_end;	/* ms */
+	struct proxy_via	*via;		/* the server's handshake */
 	struct event		 hcev;		/* idle once half-closed */
 	uint8_t			 halfclosed;	/* hcev is set */
 };
@@ -78,7 +81,8 @@ static int			 proxy_pool[PROXY_PIPE_POOL][2];
 static int			 proxy_npool;
 static struct log_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
 				 proxy_rl_tcp_fd, proxy_rl_tcp_virt,
-				 proxy_rl_tcp_dial, proxy_rl_tcp_err;
+				 proxy_rl_tcp_dial, proxy_rl_tcp_err,
+				 proxy_rl_tcp_via;
 
 static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
@@ -88,6 +92,10 @@ static void	proxy_tcp_answer(struct proxy_wait *, const char *,
 static void	proxy_tcp_dial(struct proxy_tcp *);
 static void	proxy_tcp_dial_sock(struct proxy_relay *, int);
 static void	proxy_tcp_dialled(int, short, void *);
+static int	proxy_tcp_via(const struct proxy_tcp *);
+static void	proxy_tcp_handshake(struct proxy_tcp *);
+static void	proxy_tcp_shaken(void *, const struct sockaddr_in *,
+		    const char *);
 static void	proxy_tcp_connected(struct proxy_tcp *);
 static void	proxy_tcp_io(int, short, void *);
 static int	proxy_tcp_pump(struct proxy_tcp *, struct proxy_dir *);
@@ -286,21 +294,17 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	if (c->r.route != NULL && c->r.route->via != VIA_DIRECT) {
-		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
-		    "%s: no dialling through a proxy server; reset",
-		    proxy_relay_flow(&c->r));
-		proxy_tcp_close(c, 1);
-		return;
-	}
-	if (naddrs == 0) {
+	if (proxy_tcp_via(c)) {
+		/* The server the route names, which resolves the name. */
+		c->addrs[0] = c->r.route->server.sin_addr.s_addr;
+		c->naddrs = 1;
+	} else if (naddrs == 0) {
 		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: no real address", proxy_relay_flow(&c->r));
 		proxy_tcp_close(c, 1);
 		return;
-	}
 	/* Only what the destination policy lets it dial, in order. */
-	if ((c->naddrs = proxy_dest_filter(&c->r, addrs, naddrs,
+	} else if ((c->naddrs = proxy_dest_filter(&c->r, addrs, naddrs,
 	    c->addrs)) == 0) {
 		proxy_tcp_close(c, 1);
 		return;
@@ -327,7 +331,8 @@ proxy_tcp_dial(struct proxy_tcp *c)
 	memset(&c->r.real, 0, sizeof(c->r.real));
 	c->r.real.sin_family = AF_INET;
 	c->r.real.sin_addr.s_addr = c->addrs[c->next++];
-	c->r.real.sin_port = c->r.virt.sin_port;
+	c->r.real.sin_port = proxy_tcp_via(c) ?
+	    c->r.route->server.sin_port : c->r.virt.sin_port;
 	if (proxy_now() >= c->dial_end) {
 		log_rate(&proxy_rl_tcp_dial, LOG_INFO,
 		    "%s: dial timeout reached, %d address(es) not tried",
@@ -390,6 +395,10 @@ proxy_tcp_dialled(int fd, short ev, void *arg)
 		why = strerror(errno);
 	else if (error != 0)
 		why = strerror(error);
+	if (why == NULL && proxy_tcp_via(c)) {
+		proxy_tcp_handshake(c);
+		return;
+	}
 	if (why == NULL) {
 		proxy_tcp_connected(c);
 		return;
@@ -400,6 +409,47 @@ proxy_tcp_dialled(int fd, short ev, void *arg)
 	close(c->sfd);
 	c->sfd = -1;
 	proxy_tcp_dial(c);
+}
+
+/* Whether the route goes through a SOCKS5 or HTTP server. */
+static int
+proxy_tcp_via(const struct proxy_tcp *c)
+{
+	return (c->r.route != NULL && (c->r.route->via == VIA_SOCKS5 ||
+	    c->r.route->via == VIA_HTTP));
+}
+
+/* Connected to the server: ask it for the name, in what is left. */
+static void
+proxy_tcp_handshake(struct proxy_tcp *c)
+{
+	const char	*why;
+	uint64_t	 now = proxy_now();
+
+	c->via = proxy_via_start(c->sfd, PROXY_VIA_CONNECT, c->r.route,
+	    c->r.domain, ntohs(c->r.virt.sin_port),
+	    c->dial_end > now ? c->dial_end - now : 1, proxy_tcp_shaken, c,
+	    &why);
+	if (c->via == NULL)
+		proxy_tcp_shaken(c, NULL, why);
+}
+
+/* The server's answer: a tunnel to relay, or a reset and the reason. */
+static void
+proxy_tcp_shaken(void *arg, const struct sockaddr_in *bound,
+    const char *why)
+{
+	struct proxy_tcp	*c = arg;
+
+	(void)bound;
+	c->via = NULL;
+	if (why != NULL) {
+		log_rate(&proxy_rl_tcp_via, LOG_INFO, "%s: %s",
+		    proxy_relay_flow(&c->r), why);
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	proxy_tcp_connected(c);
 }
 
 static void
@@ -595,6 +645,7 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 		proxy_dial_cancel(&c->dial);
 		if (c->sfd != -1)
 			event_del(&c->sev);
+		proxy_via_cancel(c->via);
 		break;
 	case PROXY_RELAY:
 		if (c->cevents != 0)

@@ -9,7 +9,9 @@
  * datagrams, the datagrams queued while the session is set up, the
  * socket connected to the real server, the reply socket the parent makes
  * for the virtual address, and the buffers that relay datagrams between
- * the two a batch per system call.
+ * the two a batch per system call.  A route through a SOCKS5 server adds
+ * the control connection of its UDP ASSOCIATE, and the server's relay
+ * takes the place of the real server, each datagram with its header.
  */
 
 #include "config.h"
@@ -59,6 +61,14 @@ struct proxy_udp {
 	unsigned int		 nqueued;
 	unsigned int		 dropped;
 	struct event		 nev;		/* idle, no answer yet */
+	int			 cfd;		/* SOCKS5: control */
+	struct event		 cev;
+	struct proxy_via	*via;		/* its handshake */
+	unsigned char		*hdr;		/* SOCKS5: datagrams' header */
+	size_t			 hdrlen;
+	unsigned int		 bad;		/* from the relay, dropped */
+	uint8_t			 refused;	/* by the server: drops all */
+	uint64_t		 dial_end;	/* ms: the server's handshake */
 };
 
 LIST_HEAD(proxy_udp_list, proxy_udp);
@@ -73,9 +83,12 @@ static size_t			 proxy_udp_queued;	/* bytes */
 static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
 static struct iovec		 proxy_iov[PROXY_UDP_BATCH];
 static struct mmsghdr		 proxy_mmsg[PROXY_UDP_BATCH];
+/* Through SOCKS5: the header and the datagram. */
+static struct iovec		 proxy_hiov[PROXY_UDP_BATCH][2];
 static struct log_rate	 proxy_rl_udp_miss, proxy_rl_udp_full,
 				 proxy_rl_udp_virt, proxy_rl_udp_fd,
-				 proxy_rl_udp_dial, proxy_rl_udp_err;
+				 proxy_rl_udp_dial, proxy_rl_udp_err,
+				 proxy_rl_udp_via;
 
 static uint32_t	proxy_udp_hashkey(const struct sockaddr_in *,
 		    const struct sockaddr_in *);
@@ -88,6 +101,15 @@ static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
 static void	proxy_udp_answer(struct proxy_wait *, const char *,
 		    const uint32_t *, size_t, const struct rule_route *);
 static void	proxy_udp_dial_sock(struct proxy_relay *, int);
+static void	proxy_udp_via(struct proxy_udp *);
+static void	proxy_udp_via_sock(struct proxy_relay *, int);
+static void	proxy_udp_via_dialled(int, short, void *);
+static void	proxy_udp_associated(void *, const struct sockaddr_in *,
+		    const char *);
+static void	proxy_udp_via_refused(struct proxy_udp *, const char *);
+static void	proxy_udp_refused_end(int, short, void *);
+static void	proxy_udp_control(int, short, void *);
+static int	proxy_udp_via_wrap(struct proxy_udp *, int, int);
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_client_read(int, short, void *);
 static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
@@ -275,7 +297,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	s->r.proto = IPPROTO_UDP;
 	s->r.client = *client;
 	s->r.virt = *virt;
-	s->ufd = s->rfd = -1;
+	s->ufd = s->rfd = s->cfd = -1;
 	s->r.wait.cb = proxy_udp_answer;
 	s->r.wait.arg = s;
 	s->r.wait.client = client->sin_addr.s_addr;
@@ -296,7 +318,14 @@ static void
 proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 {
 	struct proxy_dgram	*d;
+	struct msghdr		 mh;
+	struct iovec		 iov[2];
+	ssize_t			 n;
 
+	if (s->refused) {
+		s->dropped++;
+		return;
+	}
 	if (s->r.state != PROXY_RELAY) {
 		if (s->nqueued >= PROXY_UDP_QUEUE ||
 		    proxy_udp_queued + len > PROXY_UDP_QUEUED_MAX ||
@@ -311,7 +340,19 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 		proxy_udp_queued += len;
 		return;
 	}
-	if (send(s->ufd, data, len, 0) == -1) {
+	if (s->hdr != NULL) {
+		/* Through the SOCKS5 relay: its header, then the datagram. */
+		memset(&mh, 0, sizeof(mh));
+		iov[0].iov_base = s->hdr;
+		iov[0].iov_len = s->hdrlen;
+		iov[1].iov_base = (void *)data;
+		iov[1].iov_len = len;
+		mh.msg_iov = iov;
+		mh.msg_iovlen = 2;
+		n = sendmsg(s->ufd, &mh, 0);
+	} else
+		n = send(s->ufd, data, len, 0);
+	if (n == -1) {
 		/* A full socket buffer drops, like the network would. */
 		s->dropped++;
 		if (errno != EAGAIN && errno != ENOBUFS)
@@ -354,10 +395,7 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 		return;
 	}
 	if (s->r.route != NULL && s->r.route->via != VIA_DIRECT) {
-		log_rate(&proxy_rl_udp_miss, LOG_INFO,
-		    "%s: no UDP through a proxy server; dropped",
-		    proxy_relay_flow(&s->r));
-		proxy_udp_close(s);
+		proxy_udp_via(s);
 		return;
 	}
 	if (naddrs == 0) {
@@ -419,6 +457,171 @@ proxy_udp_dial_sock(struct proxy_relay *r, int fd)
 	}
 }
 
+/*
+ * A route through a server: HTTP CONNECT carries no UDP; SOCKS5 needs a
+ * control connection first, whose UDP ASSOCIATE gives the relay.
+ */
+static void
+proxy_udp_via(struct proxy_udp *s)
+{
+	const struct rule_route	*route = s->r.route;
+
+	if (route->via != VIA_SOCKS5) {
+		proxy_udp_via_refused(s, "HTTP CONNECT carries no UDP");
+		return;
+	}
+	if ((s->hdr = malloc(PROXY_VIA_UDP_HDR_MAX)) == NULL ||
+	    (s->hdrlen = proxy_via_udp_header(s->hdr, PROXY_VIA_UDP_HDR_MAX,
+	    s->r.domain, ntohs(s->r.virt.sin_port))) == 0) {
+		proxy_udp_via_refused(s, s->hdr == NULL ? strerror(errno) :
+		    "a name the server cannot be sent");
+		return;
+	}
+	s->r.real = route->server;
+	s->r.state = PROXY_DIAL;
+	s->dial_end = proxy_now() + conf->dial_ms;
+	/* A TCP socket, made as the route says, as the relay's will be. */
+	s->dial.proto = IPPROTO_TCP;
+	proxy_dial_socket(&s->dial, &s->r, proxy_udp_via_sock);
+}
+
+/* The control connection's socket, or -1 (proxy_dial.c said why). */
+static void
+proxy_udp_via_sock(struct proxy_relay *r, int fd)
+{
+	struct proxy_udp	*s = (struct proxy_udp *)r;
+	struct timeval		 tv;
+
+	s->dial.proto = 0;
+	if (fd == -1) {
+		proxy_udp_via_refused(s, "no socket to dial with");
+		return;
+	}
+	s->cfd = fd;
+	if (connect(s->cfd, (struct sockaddr *)&s->r.real,
+	    sizeof(s->r.real)) == -1 && errno != EINPROGRESS) {
+		proxy_udp_via_refused(s, strerror(errno));
+		return;
+	}
+	tv.tv_sec = conf->dial_ms / 1000;
+	tv.tv_usec = (conf->dial_ms % 1000) * 1000;
+	event_set(&s->cev, s->cfd, EV_WRITE, proxy_udp_via_dialled, s);
+	if (event_add(&s->cev, &tv) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+static void
+proxy_udp_via_dialled(int fd, short ev, void *arg)
+{
+	struct proxy_udp	*s = arg;
+	const char		*why = NULL;
+	socklen_t		 len = sizeof(int);
+	uint64_t		 now = proxy_now();
+	int			 error = 0;
+
+	if (ev & EV_TIMEOUT)
+		why = "timed out";
+	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+		why = strerror(errno);
+	else if (error != 0)
+		why = strerror(error);
+	if (why != NULL) {
+		proxy_udp_via_refused(s, why);
+		return;
+	}
+	/* The dial timeout covers the handshake too. */
+	if ((s->via = proxy_via_start(s->cfd, PROXY_VIA_ASSOCIATE,
+	    s->r.route, s->r.domain, 0, s->dial_end > now ?
+	    s->dial_end - now : 1, proxy_udp_associated, s, &why)) == NULL)
+		proxy_udp_via_refused(s, why);
+}
+
+/*
+ * The relay the server gave, or why there is none.  The socket to it is
+ * made as the route says, and goes on as the real server's would.
+ */
+static void
+proxy_udp_associated(void *arg, const struct sockaddr_in *relay,
+    const char *why)
+{
+	struct proxy_udp	*s = arg;
+
+	s->via = NULL;
+	if (why == NULL && proxy_in_range(relay))
+		why = "a relay inside the virtual range";
+	if (why != NULL) {
+		proxy_udp_via_refused(s, why);
+		return;
+	}
+	/* The session lasts as long as the control connection. */
+	event_set(&s->cev, s->cfd, EV_READ | EV_PERSIST, proxy_udp_control,
+	    s);
+	s->r.real = *relay;
+	proxy_dial_socket(&s->dial, &s->r, proxy_udp_dial_sock);
+}
+
+/*
+ * The session is refused: the journal says through what and why.  It
+ * stays for the unanswered timeout, dropping what the client sends, so
+ * that each datagram is not a new connection to the server.
+ */
+static void
+proxy_udp_via_refused(struct proxy_udp *s, const char *why)
+{
+	struct proxy_dgram	*d;
+	struct timeval		 tv;
+
+	log_rate(&proxy_rl_udp_via, LOG_INFO, "%s: udp %s refused: %s",
+	    proxy_flow("UDP", &s->r.client, s->r.domain, &s->r.virt),
+	    proxy_via_fmt(s->r.route), why);
+	proxy_via_cancel(s->via);
+	s->via = NULL;
+	if (s->r.state == PROXY_DIAL && s->cfd != -1)
+		event_del(&s->cev);
+	s->r.state = PROXY_LOOKUP;
+	if (s->cfd != -1)
+		close(s->cfd);
+	s->cfd = -1;
+	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
+		STAILQ_REMOVE_HEAD(&s->queue, entry);
+		s->nqueued--;
+		proxy_udp_queued -= d->len;
+		s->dropped++;
+		free(d);
+	}
+	s->refused = 1;
+	tv.tv_sec = conf->unanswered_ms / 1000;
+	tv.tv_usec = (conf->unanswered_ms % 1000) * 1000;
+	evtimer_set(&s->nev, proxy_udp_refused_end, s);
+	if (evtimer_add(&s->nev, &tv) == -1)
+		fatal("%s: evtimer_add", __func__);
+}
+
+static void
+proxy_udp_refused_end(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	proxy_udp_close(arg);
+}
+
+/* The control connection: nothing is expected on it but its end. */
+static void
+proxy_udp_control(int fd, short ev, void *arg)
+{
+	struct proxy_udp	*s = arg;
+	unsigned char		 buf[512];
+	ssize_t			 n;
+
+	(void)ev;
+	if ((n = recv(fd, buf, sizeof(buf), 0)) > 0 ||
+	    (n == -1 && (errno == EAGAIN || errno == EINTR)))
+		return;
+	log_debug("%s: the server closed the control connection",
+	    proxy_relay_flow(&s->r));
+	proxy_udp_close(s);
+}
+
 /* The parent answered: fd is the reply socket, or -1 and rs says why not. */
 void
 proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
@@ -457,7 +660,8 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 	    proxy_udp_server_read, s);
 	event_set(&s->rev, s->rfd, EV_READ | EV_PERSIST,
 	    proxy_udp_client_read, s);
-	if (event_add(&s->uev, NULL) == -1 || event_add(&s->rev, NULL) == -1)
+	if (event_add(&s->uev, NULL) == -1 || event_add(&s->rev, NULL) == -1 ||
+	    (s->cfd != -1 && event_add(&s->cev, NULL) == -1))
 		fatal("%s: event_add", __func__);
 
 	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
@@ -501,7 +705,7 @@ proxy_udp_client_read(int fd, short ev, void *arg)
 static void
 proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 {
-	int	i, n, off, r, round, moved = 0;
+	int	i, n, got, off, r, round, moved = 0;
 
 	for (round = 0; round < PROXY_UDP_ROUNDS; round++) {
 		for (i = 0; i < PROXY_UDP_BATCH; i++) {
@@ -519,8 +723,10 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 				    strerror(errno));
 			break;
 		}
+		got = n;
 		for (i = 0; i < n; i++)
 			proxy_iov[i].iov_len = proxy_mmsg[i].msg_len;
+		n = proxy_udp_via_wrap(s, to, n);
 		for (off = 0; off < n; off += r) {
 			r = sendmmsg(to, proxy_mmsg + off, n - off,
 			    MSG_DONTWAIT);
@@ -534,14 +740,52 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 				continue;
 			}
 			for (i = off; i < off + r; i++)
-				*bytes += proxy_mmsg[i].msg_len;
+				*bytes += proxy_mmsg[i].msg_len -
+				    (to == s->ufd ? s->hdrlen : 0);
 			moved = 1;
 		}
-		if (n < PROXY_UDP_BATCH)
+		if (got < PROXY_UDP_BATCH)
 			break;
 	}
 	if (moved)
 		proxy_relay_touch(&s->r);
+}
+
+/*
+ * Through a SOCKS5 relay: each datagram to it gets the header, each from
+ * it loses its own, and one whose header is wrong is dropped.  The batch
+ * of n datagrams received, and the number left to send.
+ */
+static int
+proxy_udp_via_wrap(struct proxy_udp *s, int to, int n)
+{
+	ssize_t	h;
+	int	i, kept = 0;
+
+	if (s->hdr == NULL)
+		return (n);
+	if (to == s->ufd) {
+		for (i = 0; i < n; i++) {
+			proxy_hiov[i][0].iov_base = s->hdr;
+			proxy_hiov[i][0].iov_len = s->hdrlen;
+			proxy_hiov[i][1] = proxy_iov[i];
+			proxy_mmsg[i].msg_hdr.msg_iov = proxy_hiov[i];
+			proxy_mmsg[i].msg_hdr.msg_iovlen = 2;
+		}
+		return (n);
+	}
+	for (i = 0; i < n; i++) {
+		if ((h = proxy_via_udp_strip(proxy_bufs[i],
+		    proxy_mmsg[i].msg_len)) == -1) {
+			s->bad++;
+			continue;
+		}
+		proxy_iov[kept].iov_base = proxy_bufs[i] + h;
+		proxy_iov[kept].iov_len = proxy_mmsg[i].msg_len - h;
+		proxy_mmsg[kept].msg_hdr.msg_iov = &proxy_iov[kept];
+		kept++;
+	}
+	return (kept);
 }
 
 static void
@@ -557,6 +801,12 @@ proxy_udp_close(struct proxy_udp *s)
 		event_del(&s->rev);
 		evtimer_del(&s->nev);
 	}
+	if (s->cfd != -1 && (s->r.state == PROXY_DIAL ||
+	    s->r.state == PROXY_RELAY))
+		event_del(&s->cev);
+	if (s->refused)
+		evtimer_del(&s->nev);
+	proxy_via_cancel(s->via);
 	proxy_relay_close(&s->r);
 	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
 		STAILQ_REMOVE_HEAD(&s->queue, entry);
@@ -564,13 +814,16 @@ proxy_udp_close(struct proxy_udp *s)
 		s->dropped++;
 		free(d);
 	}
-	if (s->dropped > 0)
-		log_debug("%s: %u datagrams dropped", proxy_relay_flow(&s->r),
-		    s->dropped);
+	if (s->dropped > 0 || s->bad > 0)
+		log_debug("%s: %u datagrams dropped, %u bad from the relay",
+		    proxy_relay_flow(&s->r), s->dropped, s->bad);
 	if (s->ufd != -1)
 		close(s->ufd);
 	if (s->rfd != -1)
 		close(s->rfd);
+	if (s->cfd != -1)
+		close(s->cfd);
+	free(s->hdr);
 	proxy_client_put(&s->r.client, IPPROTO_UDP);
 	free(s->r.domain);
 	free(s);

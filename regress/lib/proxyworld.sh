@@ -21,7 +21,7 @@
 #
 # Nothing here sends a packet outside these namespaces, and everything it
 # starts runs inside one of them, so netns.sh's trap ends it; the trap
-# below also removes /etc/netns/$CL.
+# below also removes /etc/netns/$CL and /etc/netns/$WORLD.
 
 PW_CL_ADDR=10.46.1.2
 PW_GW_ADDR=10.46.1.1
@@ -35,14 +35,16 @@ PW_PYTHON=python3
 [ -x /usr/bin/python3 ] && PW_PYTHON=/usr/bin/python3
 PW_PROBE="$PW_PYTHON $srcdir/regress/lib/proxyprobe.py"
 PW_ETC=
+PW_ETC_W=
 
 pw_cleanup() {
 	pw_rc=$?
 	# A second signal (timeout(1) signals its whole group) must not cut
 	# the cleanup short.
 	trap '' INT TERM HUP PIPE
-	if [ -n "$PW_ETC" ]; then
-		rm -rf "$PW_ETC"
+	if [ -n "$PW_ETC" ] || [ -n "$PW_ETC_W" ]; then
+		[ -z "$PW_ETC" ] || rm -rf "$PW_ETC"
+		[ -z "$PW_ETC_W" ] || rm -rf "$PW_ETC_W"
 		rmdir /etc/netns 2>/dev/null
 	fi
 	(exit $pw_rc)
@@ -155,6 +157,15 @@ pw_dnsmasq() {
 		cat "$T_TMP/dnsmasq.out"
 		die "dnsmasq did not start"
 	}
+}
+
+# pw_world_resolver: programs in $WORLD (a SOCKS5 or HTTP proxy) resolve
+# names with the upstream dnsmasq on $PW_W.
+pw_world_resolver() {
+	PW_ETC_W=/etc/netns/$WORLD
+	mkdir -p "$PW_ETC_W" || die "mkdir $PW_ETC_W"
+	printf 'nameserver %s\noptions timeout:2 attempts:1\n' \
+	    "$PW_W" >"$PW_ETC_W/resolv.conf"
 }
 
 # pw_nginx: nginx on $PW_W:80 serving $PW_WWW: index.html, big (10 MB)
