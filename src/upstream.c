@@ -822,9 +822,10 @@ upstream_usable(const struct upstream_health *h, int64_t now)
 }
 
 /*
- * The next upstream to ask, or -1: among those not asked yet, the usable
- * ones; the down ones only when none is and no answer is kept.  Of these,
- * the first configured whose estimate is within the band of the best.
+ * The next upstream to ask, or -1.  Among those not asked yet: a down one
+ * due for its probe; else the first configured of those up whose estimate
+ * is within the band of the best; else, when no answer is kept, the same
+ * of those down.
  */
 static int
 upstream_pick(struct upstream_req *req)
@@ -837,6 +838,17 @@ upstream_pick(struct upstream_req *req)
 	for (i = 0; i < req->nservers; i++)
 		hs[i] = (req->tried & (1U << i)) == 0 ?
 		    upstream_health_find(&req->servers[i], 1) : NULL;
+	/* A down one whose back-off ran out is probed before the rest. */
+	for (i = 0; i < req->nservers; i++) {
+		if ((h = hs[i]) == NULL || !h->down ||
+		    !upstream_usable(h, now))
+			continue;
+		h->last = now;
+		h->probe_until = now + upstream_ms;
+		req->probe = 1;
+		return (i);
+	}
+	req->probe = 0;
 	for (pass = 0; pass < 2; pass++) {
 		if (pass == 1 && req->answer != NULL)
 			break;
@@ -856,14 +868,8 @@ upstream_pick(struct upstream_req *req)
 			    upstream_estimate(hs[i]) <=
 			    best + UPSTREAM_RTT_BAND)
 				pick = i;
-		if ((h = hs[pick]) != NULL) {
-			h->last = now;
-			/* A down one asked on its turn: the others wait. */
-			req->probe = pass == 0 && h->down;
-			if (req->probe)
-				h->probe_until = now + upstream_ms;
-		} else
-			req->probe = 0;
+		if (hs[pick] != NULL)
+			hs[pick]->last = now;
 		return (pick);
 	}
 	return (-1);
