@@ -237,7 +237,9 @@ show_upstreams(void)
 			snprintf(rtt, sizeof(rtt), "%.1f",
 			    ups[i].rtt_us / 1000.0);
 		if (ups[i].backoff_ms == 0)
-			strlcpy(left, "-", sizeof(left));
+			/* Down and due: the next query probes it. */
+			strlcpy(left, ups[i].state == CTL_UPSTREAM_DOWN ?
+			    "due" : "-", sizeof(left));
 		else
 			snprintf(left, sizeof(left), "%.1fs",
 			    ups[i].backoff_ms / 1000.0);
