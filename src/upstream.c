@@ -13,22 +13,8 @@
  * try has a fresh id and a fresh connected UDP socket, hence a fresh source
  * port; a truncated answer is asked again over TCP from the same upstream.
  * The try timer also delivers the result: results always reach the caller
- * from the event loop, never from inside a call.
- *
- * It also owns what is known of each upstream, keyed by address and port
- * so that the plain upstreams and the split DNS sets share it: a smoothed
- * round-trip time and its variance (RFC 6298's estimator, from UDP answers
- * only), answers, timeouts, consecutive failures, and whether it is up.
- * A try that times out or is refused takes an upstream down; a down one
- * is left out until its back-off (1 s, doubled by each failed probe up to
- * 120 s) runs out, then one query probes it while the others pass it by.
- * Any answer brings it back up.  Among the upstreams up, those whose
- * estimate is within UPSTREAM_RTT_BAND of the best count as equally fast
- * and the first configured of them is asked.  When every upstream left
- * to ask is down, they are asked all the same, best first.  The try
- * timeout stays the configured one: recursive upstreams answer cache
- * misses far slower than hits, and a timeout fitted to the hits would
- * give up on the misses.
+ * from the event loop, never from inside a call.  Which upstream is the
+ * best, and what each try tells of its upstream, is upstream_health.c's.
  */
 
 #include "config.h"
@@ -45,39 +31,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "dns44.h"
 #include "log.h"
 #include "rules.h"
 #include "upstream.h"
+#include "upstream_local.h"
 #include "wire.h"
 
 #define UPSTREAM_WIRE_MAX	(2 + WIRE_HDR_SIZE + WIRE_NAME_MAX + 4 + \
 				    WIRE_OPT_SIZE)
 #define UPSTREAM_READS		16	/* reads per event, against floods */
-#define UPSTREAM_RTT_INIT	(100 * 1000)	/* us: never asked */
-#define UPSTREAM_RTT_BAND	(50 * 1000)	/* us: as fast as the best */
-#define UPSTREAM_BACKOFF_MIN	1000		/* ms */
-#define UPSTREAM_BACKOFF_MAX	(120 * 1000)	/* ms */
-
-/* What is known of one upstream; see the comment at the top. */
-struct upstream_health {
-	struct sockaddr_in	 addr;
-	int			 used;		/* slot taken */
-	int			 down;
-	int			 measured;	/* srtt holds a sample */
-	int64_t			 srtt;		/* us */
-	int64_t			 rttvar;	/* us */
-	uint64_t		 answers;
-	uint64_t		 timeouts;
-	uint32_t		 fails;		/* in a row */
-	uint32_t		 backoff;	/* ms, while down */
-	int64_t			 retry_at;	/* ms: probe from then */
-	int64_t			 probe_until;	/* ms: a probe is out */
-	int64_t			 last;		/* ms: last asked */
-};
 
 enum upstream_state {
 	UPSTREAM_ST_IDLE,		/* between tries */
@@ -122,9 +87,6 @@ TAILQ_HEAD(upstream_reqs, upstream_req);
 static struct sockaddr_in	 upstream_servers[CONF_MAX_UPSTREAM];
 static int			 upstream_count;
 static struct timeval		 upstream_timeout;
-static uint32_t			 upstream_ms;
-static struct upstream_health	 upstream_hs[UPSTREAM_HEALTH_MAX];
-static int64_t			 upstream_skew;	/* ms; regress only */
 static struct upstream_stats	 upstream_st;
 static struct upstream_reqs	 upstream_queries =
 				    TAILQ_HEAD_INITIALIZER(upstream_queries);
@@ -154,14 +116,8 @@ static void	upstream_next(struct upstream_req *);
 static void	upstream_finish(struct upstream_req *);
 static void	upstream_timer(int, short, void *);
 static void	upstream_deliver(struct upstream_req *);
-static int64_t	upstream_now_us(void);
-static struct upstream_health *upstream_health_find(
-		    const struct sockaddr_in *, int);
-static int64_t	upstream_estimate(const struct upstream_health *);
-static int	upstream_usable(const struct upstream_health *, int64_t);
-static int	upstream_pick(struct upstream_req *);
-static void	upstream_health_ok(struct upstream_req *);
-static void	upstream_health_fail(struct upstream_req *, int);
+static void	upstream_ok(struct upstream_req *);
+static void	upstream_fail(struct upstream_req *, int);
 
 /* 1 when the upstreams are not those of the last call, otherwise 0. */
 int
@@ -187,16 +143,14 @@ upstream_init(const struct dns44_conf *c)
 	upstream_count = n;
 
 	ms = c->upstream_ms != 0 ? c->upstream_ms : DEFAULT_UPSTREAM_MS;
-	upstream_ms = ms;
 	upstream_timeout.tv_sec = ms / 1000;
 	upstream_timeout.tv_usec = (ms % 1000) * 1000;
 
 	/* Other upstreams: what was learnt of the old ones starts afresh. */
-	if (changed) {
-		memset(upstream_hs, 0, sizeof(upstream_hs));
-		for (i = 0; i < n; i++)
-			(void)upstream_health_find(&upstream_servers[i], 1);
-	}
+	if (changed)
+		upstream_health_reset(upstream_servers, n, ms);
+	else
+		upstream_health_reset(NULL, 0, ms);
 	return (changed);
 }
 
@@ -406,7 +360,7 @@ upstream_udp_start(struct upstream_req *req)
 	    sizeof(req->servers[req->server])) == -1) {
 		log_rate(&upstream_rl_send, LOG_ERR, "upstream %s: %s",
 		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
-		upstream_health_fail(req, 0);
+		upstream_fail(req, 0);
 		upstream_close(req);
 		return (-1);
 	}
@@ -415,7 +369,7 @@ upstream_udp_start(struct upstream_req *req)
 	if (n != (ssize_t)(req->wirelen - 2)) {
 		log_rate(&upstream_rl_send, LOG_ERR, "upstream %s: send: %s",
 		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
-		upstream_health_fail(req, 0);
+		upstream_fail(req, 0);
 		upstream_close(req);
 		return (-1);
 	}
@@ -447,7 +401,7 @@ upstream_udp_read(int fd, short ev, void *arg)
 			/* ECONNREFUSED: the ICMP error of a closed port. */
 			log_debug("upstream %s: %s", upstream_name(req, buf,
 			    sizeof(buf)), strerror(errno));
-			upstream_health_fail(req, 0);
+			upstream_fail(req, 0);
 			upstream_next(req);
 			return;
 		}
@@ -677,7 +631,7 @@ upstream_answer(struct upstream_req *req, ldns_pkt *pkt)
 	ldns_pkt_rcode	rcode;
 
 	upstream_st.answers++;
-	upstream_health_ok(req);
+	upstream_ok(req);
 	ldns_pkt_free(req->answer);
 	req->answer = pkt;
 	rcode = ldns_pkt_get_rcode(pkt);
@@ -695,7 +649,8 @@ upstream_next(struct upstream_req *req)
 
 	upstream_close(req);
 	req->state = UPSTREAM_ST_IDLE;
-	while ((i = upstream_pick(req)) != -1) {
+	while ((i = upstream_health_pick(req->servers, req->nservers,
+	    req->tried, req->answer != NULL, &req->probe)) != -1) {
 		if (req->tried != 0)
 			upstream_st.failovers++;
 		req->tried |= 1U << i;
@@ -732,7 +687,7 @@ upstream_timer(int fd, short ev, void *arg)
 	upstream_st.timeouts++;
 	log_debug("upstream %s: timeout", upstream_name(req, buf,
 	    sizeof(buf)));
-	upstream_health_fail(req, 1);
+	upstream_fail(req, 1);
 	upstream_next(req);
 }
 
@@ -747,232 +702,20 @@ upstream_deliver(struct upstream_req *req)
 	upstream_req_free(req);
 }
 
-void
-upstream_clock_advance(uint32_t ms)
-{
-	upstream_skew += ms;
-}
-
-/* Monotonic microseconds, the tests' skew included. */
-static int64_t
-upstream_now_us(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("%s: clock_gettime", __func__);
-	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
-	    upstream_skew * 1000);
-}
-
-/*
- * The upstream's entry, or NULL.  With create, a new one is made for an
- * upstream not yet known; when every slot is taken, that of the upstream
- * asked longest ago which is not one of the plain ones makes room.
- */
-static struct upstream_health *
-upstream_health_find(const struct sockaddr_in *sin, int create)
-{
-	struct upstream_health	*h, *old = NULL;
-	int			 i, j, plain;
-
-	for (i = 0; i < UPSTREAM_HEALTH_MAX; i++) {
-		h = &upstream_hs[i];
-		if (h->used && h->addr.sin_addr.s_addr ==
-		    sin->sin_addr.s_addr && h->addr.sin_port == sin->sin_port)
-			return (h);
-	}
-	if (!create)
-		return (NULL);
-	for (i = 0; i < UPSTREAM_HEALTH_MAX; i++) {
-		h = &upstream_hs[i];
-		if (!h->used) {
-			old = h;
-			break;
-		}
-		for (plain = j = 0; j < upstream_count && !plain; j++)
-			plain = upstream_servers[j].sin_addr.s_addr ==
-			    h->addr.sin_addr.s_addr &&
-			    upstream_servers[j].sin_port == h->addr.sin_port;
-		if (!plain && (old == NULL || h->last < old->last))
-			old = h;
-	}
-	if (old == NULL)
-		return (NULL);
-	memset(old, 0, sizeof(*old));
-	old->used = 1;
-	old->addr = *sin;
-	old->srtt = UPSTREAM_RTT_INIT;
-	return (old);
-}
-
-/* The round trip expected of it, in us. */
-static int64_t
-upstream_estimate(const struct upstream_health *h)
-{
-	return (h == NULL ? UPSTREAM_RTT_INIT : h->srtt);
-}
-
-/* Up, or down with its back-off over and no probe out. */
-static int
-upstream_usable(const struct upstream_health *h, int64_t now)
-{
-	return (h == NULL || !h->down ||
-	    (now >= h->retry_at && now >= h->probe_until));
-}
-
-/*
- * The next upstream to ask, or -1.  Among those not asked yet: a down one
- * due for its probe; else the first configured of those up whose estimate
- * is within the band of the best; else, when no answer is kept, the same
- * of those down.
- */
-static int
-upstream_pick(struct upstream_req *req)
-{
-	struct upstream_health	*hs[CONF_MAX_UPSTREAM], *h;
-	int64_t			 now, best;
-	int			 i, pass, pick;
-
-	now = upstream_now_us() / 1000;
-	for (i = 0; i < req->nservers; i++)
-		hs[i] = (req->tried & (1U << i)) == 0 ?
-		    upstream_health_find(&req->servers[i], 1) : NULL;
-	/* A down one whose back-off ran out is probed before the rest. */
-	for (i = 0; i < req->nservers; i++) {
-		if ((h = hs[i]) == NULL || !h->down ||
-		    !upstream_usable(h, now))
-			continue;
-		h->last = now;
-		h->probe_until = now + upstream_ms;
-		req->probe = 1;
-		return (i);
-	}
-	req->probe = 0;
-	for (pass = 0; pass < 2; pass++) {
-		if (pass == 1 && req->answer != NULL)
-			break;
-		best = -1;
-		for (i = 0; i < req->nservers; i++) {
-			if ((req->tried & (1U << i)) != 0 ||
-			    (pass == 0 && !upstream_usable(hs[i], now)))
-				continue;
-			if (best == -1 || upstream_estimate(hs[i]) < best)
-				best = upstream_estimate(hs[i]);
-		}
-		if (best == -1)
-			continue;
-		for (pick = -1, i = 0; i < req->nservers && pick == -1; i++)
-			if ((req->tried & (1U << i)) == 0 &&
-			    (pass == 1 || upstream_usable(hs[i], now)) &&
-			    upstream_estimate(hs[i]) <=
-			    best + UPSTREAM_RTT_BAND)
-				pick = i;
-		if (hs[pick] != NULL)
-			hs[pick]->last = now;
-		return (pick);
-	}
-	return (-1);
-}
-
-/* An answer that passed the checks: the upstream is up. */
+/* An answer that passed the checks; over TCP the handshake is timed too. */
 static void
-upstream_health_ok(struct upstream_req *req)
+upstream_ok(struct upstream_req *req)
 {
-	struct upstream_health	*h;
-	char			 buf[64];
-	int64_t			 r, d;
-
-	if ((h = upstream_health_find(&req->servers[req->server], 0)) == NULL)
-		return;
-	h->answers++;
-	h->fails = 0;
-	if (req->state == UPSTREAM_ST_UDP) {
-		/* RFC 6298, 2.2 and 2.3; over TCP the handshake counts. */
-		r = upstream_now_us() - req->sent_us;
-		if (r < 0)
-			r = 0;
-		if (!h->measured) {
-			h->srtt = r;
-			h->rttvar = r / 2;
-			h->measured = 1;
-		} else {
-			d = h->srtt > r ? h->srtt - r : r - h->srtt;
-			h->rttvar = (3 * h->rttvar + d) / 4;
-			h->srtt = (7 * h->srtt + r) / 8;
-		}
-	}
-	if (h->down) {
-		log_info("upstream %s: up again", conf_fmt_addr(&h->addr, buf,
-		    sizeof(buf)));
-		h->down = 0;
-		h->backoff = 0;
-		h->retry_at = h->probe_until = 0;
-	}
+	upstream_health_ok(&req->servers[req->server],
+	    req->state == UPSTREAM_ST_UDP ? upstream_now_us() - req->sent_us :
+	    -1);
 }
 
-/*
- * A try that timed out or was refused.  Up, the upstream goes down for the
- * shortest back-off; down, a failed probe doubles it.  A TCP try only
- * counts its timeout: the upstream answered over UDP.
- */
+/* A try that timed out or failed; a TCP try only counts its timeout. */
 static void
-upstream_health_fail(struct upstream_req *req, int timeout)
+upstream_fail(struct upstream_req *req, int timeout)
 {
-	struct upstream_health	*h;
-	char			 buf[64];
-	int64_t			 now;
-
-	if ((h = upstream_health_find(&req->servers[req->server], 0)) == NULL)
-		return;
-	if (timeout)
-		h->timeouts++;
-	if (req->state == UPSTREAM_ST_CONNECT ||
-	    req->state == UPSTREAM_ST_WRITE || req->state == UPSTREAM_ST_READ)
-		return;
-	h->fails++;
-	now = upstream_now_us() / 1000;
-	if (!h->down) {
-		h->down = 1;
-		h->backoff = UPSTREAM_BACKOFF_MIN;
-	} else if (req->probe) {
-		h->backoff = h->backoff * 2 > UPSTREAM_BACKOFF_MAX ?
-		    UPSTREAM_BACKOFF_MAX : h->backoff * 2;
-		h->probe_until = 0;
-	} else
-		return;
-	h->retry_at = now + h->backoff;
-	log_info("upstream %s: %s, left alone for %ums", conf_fmt_addr(
-	    &h->addr, buf, sizeof(buf)), timeout ? "no answer" : "failed",
-	    h->backoff);
-}
-
-/* What is known of each upstream, in the order first asked; how many. */
-size_t
-upstream_list(struct upstream_info *out, size_t max)
-{
-	const struct upstream_health	*h;
-	int64_t				 now;
-	size_t				 n = 0;
-	int				 i;
-
-	now = upstream_now_us() / 1000;
-	for (i = 0; i < UPSTREAM_HEALTH_MAX && n < max; i++) {
-		h = &upstream_hs[i];
-		if (!h->used)
-			continue;
-		memset(&out[n], 0, sizeof(out[n]));
-		out[n].addr = h->addr;
-		out[n].state = h->down ? UPSTREAM_DOWN : h->measured ||
-		    h->answers > 0 ? UPSTREAM_UP : UPSTREAM_NEW;
-		out[n].srtt_us = h->measured ? h->srtt : 0;
-		out[n].rttvar_us = h->measured ? h->rttvar : 0;
-		out[n].answers = h->answers;
-		out[n].timeouts = h->timeouts;
-		out[n].fails = h->fails;
-		if (h->down && h->retry_at > now)
-			out[n].backoff_left_ms = h->retry_at - now;
-		n++;
-	}
-	return (n);
+	upstream_health_fail(&req->servers[req->server], timeout, req->probe,
+	    req->state == UPSTREAM_ST_CONNECT ||
+	    req->state == UPSTREAM_ST_WRITE || req->state == UPSTREAM_ST_READ);
 }
