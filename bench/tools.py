@@ -8,6 +8,8 @@
                                     arrives; print the time (epoch s)
   tcpcheck HOST PORT SECS           a TCP connection opens (exit 0)
   udpecho ADDR PORT                 UDP echo server
+  udpsink ADDR PORT                 reads UDP and never answers: a dead
+                                    upstream resolver
   udpsess HOST PORT SECS WINDOW SRC...
                                     new UDP sessions per second: each
                                     probe is a fresh socket bound to a new
@@ -140,6 +142,13 @@ def udpecho(addr, port):
             s.sendto(data, src)
         except OSError:
             pass
+
+
+def udpsink(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, int(port)))
+    while True:
+        s.recv(65536)
 
 
 def udpsess(host, port, secs, window, *srcs):
@@ -301,6 +310,7 @@ def conns(host, port, path, secs, n, socks=None):
 def main():
     cmds = {"query": query, "firstanswer": firstanswer,
             "tcpcheck": tcpcheck, "udpecho": udpecho, "udpsess": udpsess,
+            "udpsink": udpsink,
             "holdserver": holdserver, "holdclient": holdclient,
             "conns": conns}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:

@@ -94,6 +94,9 @@ enum msg_type {
 	MSG_DIAL_SOCK,		/* struct msg_dial_sock, fd attached */
 	MSG_DIAL_SOCK_FAIL,	/* struct msg_dial_sock, error set */
 
+	/* dns -> dns44ctl: after MSG_CTL_STATS_DNS, each upstream */
+	MSG_CTL_UPSTREAMS,	/* struct ctl_upstream, 1 to CTL_UPSTREAM_CHUNK */
+
 	MSG_TYPE_MAX
 };
 
@@ -214,6 +217,23 @@ struct ctl_stats_dns {
 	uint64_t	tcp_client_limit;	/* TCP clients refused */
 	uint64_t	refused_clients;	/* queries from elsewhere */
 };
+
+/* One upstream resolver as dns44ctl shows it. */
+enum ctl_upstream_state { CTL_UPSTREAM_NEW, CTL_UPSTREAM_UP,
+    CTL_UPSTREAM_DOWN, CTL_UPSTREAM_MAX };
+
+struct ctl_upstream {
+	uint32_t	addr;		/* network order */
+	uint16_t	port;		/* host order */
+	uint16_t	state;		/* enum ctl_upstream_state */
+	uint64_t	rtt_us;		/* smoothed; 0: never measured */
+	uint64_t	rttvar_us;
+	uint64_t	answers;
+	uint64_t	timeouts;
+	uint32_t	fails;		/* in a row */
+	uint32_t	backoff_ms;	/* left before its next probe */
+};
+#define CTL_UPSTREAM_CHUNK	(MSG_MAX_PAYLOAD / sizeof(struct ctl_upstream))
 
 /* One relayed connection or UDP session as dns44ctl shows it. */
 struct ctl_conn {

@@ -13,10 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+
 #include <ldns/ldns.h>
 
 #define UPSTREAM_MAX_PENDING	4096	/* queries out at once */
 #define UPSTREAM_MAX_TCP	256	/* TCP retries at once */
+#define UPSTREAM_HEALTH_MAX	64	/* upstreams whose health is kept */
 
 struct dns44_conf;
 struct upstream_req;
@@ -39,6 +42,24 @@ struct upstream_stats {
 	uint64_t	mismatched;	/* replies ignored */
 };
 
+enum upstream_state_shown {
+	UPSTREAM_NEW,			/* never answered nor failed */
+	UPSTREAM_UP,
+	UPSTREAM_DOWN,			/* until an answer */
+};
+
+/* One upstream as upstream_list() tells of it. */
+struct upstream_info {
+	struct sockaddr_in	addr;
+	enum upstream_state_shown state;
+	int64_t			srtt_us;	/* 0: never measured */
+	int64_t			rttvar_us;
+	uint64_t		answers;
+	uint64_t		timeouts;
+	uint32_t		fails;		/* in a row */
+	uint32_t		backoff_left_ms; /* before its next probe */
+};
+
 /*
  * The callback is called once, from the event loop, unless the query is
  * cancelled first; upstream_cancel() on a query whose callback is running
@@ -55,5 +76,7 @@ struct upstream_req *upstream_query(const ldns_rdf *, ldns_rr_type,
 		    upstream_cb, void *);
 void		 upstream_cancel(struct upstream_req *);
 const struct upstream_stats *upstream_stats(void);
+size_t		 upstream_list(struct upstream_info *, size_t);
+void		 upstream_clock_advance(uint32_t);	/* regress only */
 
 #endif /* UPSTREAM_H */

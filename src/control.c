@@ -35,6 +35,9 @@
 #define CONTROL_QUEUE_LOW	(256 * 1024)	/* listing: refill below */
 #define CONTROL_PEER_ROOM	(MSG_MAX_QUEUE / 2) /* for a flush's word */
 
+_Static_assert(UPSTREAM_HEALTH_MAX <= CTL_UPSTREAM_CHUNK,
+    "the upstreams outgrew one message");
+
 struct ctl_client {
 	TAILQ_ENTRY(ctl_client)	 entry;
 	struct chan		 chan;
@@ -446,7 +449,10 @@ control_stats(struct ctl_client *cc, uint32_t id)
 {
 	struct ctl_stats_dns		 st = dns_stats;
 	const struct upstream_stats	*us = upstream_stats();
+	struct upstream_info		 info[UPSTREAM_HEALTH_MAX];
+	struct ctl_upstream		 cu[UPSTREAM_HEALTH_MAX];
 	struct map_entry		*e;
+	size_t				 i, n;
 
 	st.mappings = map_count(dns_map);
 	st.clients = map_clients(dns_map);
@@ -456,6 +462,26 @@ control_stats(struct ctl_client *cc, uint32_t id)
 	for (e = map_first(dns_map); e != NULL; e = map_next(dns_map, e))
 		st.pinned += e->conns > 0;
 	chan_compose(&cc->chan, MSG_CTL_STATS_DNS, id, -1, &st, sizeof(st));
+
+	n = upstream_list(info, UPSTREAM_HEALTH_MAX);
+	memset(cu, 0, sizeof(cu));
+	for (i = 0; i < n; i++) {
+		cu[i].addr = info[i].addr.sin_addr.s_addr;
+		cu[i].port = ntohs(info[i].addr.sin_port);
+		cu[i].state = info[i].state == UPSTREAM_DOWN ?
+		    CTL_UPSTREAM_DOWN : info[i].state == UPSTREAM_UP ?
+		    CTL_UPSTREAM_UP : CTL_UPSTREAM_NEW;
+		cu[i].rtt_us = info[i].srtt_us;
+		cu[i].rttvar_us = info[i].rttvar_us;
+		cu[i].answers = info[i].answers;
+		cu[i].timeouts = info[i].timeouts;
+		cu[i].fails = info[i].fails;
+		cu[i].backoff_ms = info[i].backoff_left_ms;
+	}
+	/* The table fits one message; dns44ctl shows it with the rest. */
+	if (n > 0)
+		chan_compose(&cc->chan, MSG_CTL_UPSTREAMS, id, -1, cu,
+		    n * sizeof(cu[0]));
 }
 
 /*

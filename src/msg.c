@@ -58,6 +58,7 @@ static int	msg_check_ctl_rule(const unsigned char *, size_t);
 static int	msg_check_test(const unsigned char *, size_t);
 static int	msg_check_tested(const unsigned char *, size_t);
 static int	msg_check_dial(const unsigned char *, size_t);
+static int	msg_check_upstreams(const unsigned char *, size_t);
 static const struct msg_rule *msg_rule(uint32_t, const void *, size_t, int);
 static void	msg_close_fds(int *, size_t);
 
@@ -80,6 +81,7 @@ static void	msg_close_fds(int *, size_t);
 #define TEST	sizeof(struct ctl_test)
 #define TESTED	sizeof(struct ctl_tested)
 #define DSOCK	sizeof(struct msg_dial_sock)
+#define UPS	sizeof(struct ctl_upstream)
 #define RULE(type, min, max, fd, check)					\
 	[type] = { #type, (min), (max), (fd), (check) }
 
@@ -133,9 +135,12 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 	RULE(MSG_DIAL_SOCK_REQ,		DSOCK,	DSOCK,	0, msg_check_dial),
 	RULE(MSG_DIAL_SOCK,		DSOCK,	DSOCK,	1, msg_check_dial),
 	RULE(MSG_DIAL_SOCK_FAIL,	DSOCK,	DSOCK,	0, msg_check_dial),
+	RULE(MSG_CTL_UPSTREAMS,		UPS,	UPS * CTL_UPSTREAM_CHUNK, 0,
+	    msg_check_upstreams),
 };
 
 #undef RULE
+#undef UPS
 #undef DSOCK
 #undef TESTED
 #undef TEST
@@ -343,6 +348,24 @@ msg_check_dial(const unsigned char *p, size_t len)
 	return (proto == IPPROTO_TCP || proto == IPPROTO_UDP ? 0 : -1);
 }
 
+/* Whole entries, each of a known state. */
+static int
+msg_check_upstreams(const unsigned char *p, size_t len)
+{
+	uint16_t	state;
+	size_t		i;
+
+	if (len % sizeof(struct ctl_upstream) != 0)
+		return (-1);
+	for (i = 0; i < len; i += sizeof(struct ctl_upstream)) {
+		memcpy(&state, p + i + offsetof(struct ctl_upstream, state),
+		    sizeof(state));
+		if (state >= CTL_UPSTREAM_MAX)
+			return (-1);
+	}
+	return (0);
+}
+
 /* Whole entries, each name terminated. */
 static int
 msg_check_map(const unsigned char *p, size_t len)
@@ -388,7 +411,7 @@ static const uint64_t msg_rx_types[MSG_RX_MAX] = {
 	[MSG_RX_CTL] = T(MSG_CTL_OK) | T(MSG_CTL_FAIL) | T(MSG_CTL_MAP) |
 	    T(MSG_CTL_FLUSHED) | T(MSG_CTL_STATS_DNS) | T(MSG_CTL_END) |
 	    T(MSG_CTL_CONN) | T(MSG_CTL_STATS_PROXY) | T(MSG_CTL_RULE) |
-	    T(MSG_CTL_TESTED),
+	    T(MSG_CTL_TESTED) | T(MSG_CTL_UPSTREAMS),
 };
 
 #undef T

@@ -9,11 +9,12 @@
  * (its sockets, timers and buffers), the checks an answer passes before it
  * is believed, and the failover from one upstream to the next.
  *
- * A query goes to the upstreams in the configured order, one try at a
- * time.  Each try has a fresh id and a fresh connected UDP socket, hence a
- * fresh source port; a truncated answer is asked again over TCP from the
- * same upstream.  The try timer also delivers the result: results always
- * reach the caller from the event loop, never from inside a call.
+ * A query goes to the upstreams one try at a time, the best first.  Each
+ * try has a fresh id and a fresh connected UDP socket, hence a fresh source
+ * port; a truncated answer is asked again over TCP from the same upstream.
+ * The try timer also delivers the result: results always reach the caller
+ * from the event loop, never from inside a call.  Which upstream is the
+ * best, and what each try tells of its upstream, is upstream_health.c's.
  */
 
 #include "config.h"
@@ -36,6 +37,7 @@
 #include "log.h"
 #include "rules.h"
 #include "upstream.h"
+#include "upstream_local.h"
 #include "wire.h"
 
 #define UPSTREAM_WIRE_MAX	(2 + WIRE_HDR_SIZE + WIRE_NAME_MAX + 4 + \
@@ -63,6 +65,9 @@ struct upstream_req {
 	ldns_rr_class		 qclass;
 	int			 server;	/* upstream of this try */
 	int			 nservers;
+	uint32_t		 tried;		/* bit per server */
+	int			 probe;		/* this try probes a down one */
+	int64_t			 sent_us;	/* this try's query left */
 	struct sockaddr_in	 servers[CONF_MAX_UPSTREAM];
 	int			 fd;
 	int			 tcp;		/* counted in upstream_ntcp */
@@ -111,6 +116,8 @@ static void	upstream_next(struct upstream_req *);
 static void	upstream_finish(struct upstream_req *);
 static void	upstream_timer(int, short, void *);
 static void	upstream_deliver(struct upstream_req *);
+static void	upstream_ok(struct upstream_req *);
+static void	upstream_fail(struct upstream_req *, int);
 
 /* 1 when the upstreams are not those of the last call, otherwise 0. */
 int
@@ -138,6 +145,12 @@ upstream_init(const struct dns44_conf *c)
 	ms = c->upstream_ms != 0 ? c->upstream_ms : DEFAULT_UPSTREAM_MS;
 	upstream_timeout.tv_sec = ms / 1000;
 	upstream_timeout.tv_usec = (ms % 1000) * 1000;
+
+	/* Other upstreams: what was learnt of the old ones starts afresh. */
+	if (changed)
+		upstream_health_reset(upstream_servers, n, ms);
+	else
+		upstream_health_reset(NULL, 0, ms);
 	return (changed);
 }
 
@@ -347,13 +360,16 @@ upstream_udp_start(struct upstream_req *req)
 	    sizeof(req->servers[req->server])) == -1) {
 		log_rate(&upstream_rl_send, LOG_ERR, "upstream %s: %s",
 		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
+		upstream_fail(req, 0);
 		upstream_close(req);
 		return (-1);
 	}
+	req->sent_us = upstream_now_us();
 	n = send(req->fd, req->wire + 2, req->wirelen - 2, 0);
 	if (n != (ssize_t)(req->wirelen - 2)) {
 		log_rate(&upstream_rl_send, LOG_ERR, "upstream %s: send: %s",
 		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
+		upstream_fail(req, 0);
 		upstream_close(req);
 		return (-1);
 	}
@@ -385,6 +401,7 @@ upstream_udp_read(int fd, short ev, void *arg)
 			/* ECONNREFUSED: the ICMP error of a closed port. */
 			log_debug("upstream %s: %s", upstream_name(req, buf,
 			    sizeof(buf)), strerror(errno));
+			upstream_fail(req, 0);
 			upstream_next(req);
 			return;
 		}
@@ -614,11 +631,11 @@ upstream_answer(struct upstream_req *req, ldns_pkt *pkt)
 	ldns_pkt_rcode	rcode;
 
 	upstream_st.answers++;
+	upstream_ok(req);
 	ldns_pkt_free(req->answer);
 	req->answer = pkt;
 	rcode = ldns_pkt_get_rcode(pkt);
-	if ((rcode == LDNS_RCODE_SERVFAIL || rcode == LDNS_RCODE_REFUSED) &&
-	    req->server + 1 < req->nservers)
+	if (rcode == LDNS_RCODE_SERVFAIL || rcode == LDNS_RCODE_REFUSED)
 		upstream_next(req);
 	else
 		upstream_finish(req);
@@ -628,11 +645,16 @@ upstream_answer(struct upstream_req *req, ldns_pkt *pkt)
 static void
 upstream_next(struct upstream_req *req)
 {
+	int	i;
+
 	upstream_close(req);
 	req->state = UPSTREAM_ST_IDLE;
-	while (++req->server < req->nservers) {
-		if (req->server > 0)
+	while ((i = upstream_health_pick(req->servers, req->nservers,
+	    req->tried, req->answer != NULL, &req->probe)) != -1) {
+		if (req->tried != 0)
 			upstream_st.failovers++;
+		req->tried |= 1U << i;
+		req->server = i;
 		if (upstream_udp_start(req) == 0)
 			return;
 	}
@@ -665,6 +687,7 @@ upstream_timer(int fd, short ev, void *arg)
 	upstream_st.timeouts++;
 	log_debug("upstream %s: timeout", upstream_name(req, buf,
 	    sizeof(buf)));
+	upstream_fail(req, 1);
 	upstream_next(req);
 }
 
@@ -677,4 +700,22 @@ upstream_deliver(struct upstream_req *req)
 	req->state = UPSTREAM_ST_CALLING;
 	req->cb(req->answer, req->arg);
 	upstream_req_free(req);
+}
+
+/* An answer that passed the checks; over TCP the handshake is timed too. */
+static void
+upstream_ok(struct upstream_req *req)
+{
+	upstream_health_ok(&req->servers[req->server],
+	    req->state == UPSTREAM_ST_UDP ? upstream_now_us() - req->sent_us :
+	    -1);
+}
+
+/* A try that timed out or failed; a TCP try only counts its timeout. */
+static void
+upstream_fail(struct upstream_req *req, int timeout)
+{
+	upstream_health_fail(&req->servers[req->server], timeout, req->probe,
+	    req->state == UPSTREAM_ST_CONNECT ||
+	    req->state == UPSTREAM_ST_WRITE || req->state == UPSTREAM_ST_READ);
 }

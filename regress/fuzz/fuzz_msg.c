@@ -52,6 +52,7 @@ static int	fuzz_string(const unsigned char *, size_t);
 static int	fuzz_map(const unsigned char *, size_t);
 static int	fuzz_conn(const unsigned char *, size_t);
 static int	fuzz_dial(const unsigned char *, size_t);
+static int	fuzz_upstreams(const unsigned char *, size_t);
 static int	fuzz_allowed(uint32_t, const unsigned char *, size_t, int);
 static void	fuzz_try(uint32_t, const unsigned char *, size_t, int);
 static void	fuzz_walk(void);
@@ -110,6 +111,7 @@ static const struct fuzz_shape fuzz_shapes[MSG_TYPE_MAX] = {
 	FIXED(MSG_DIAL_SOCK_REQ, struct msg_dial_sock,	0, fuzz_dial),
 	FIXED(MSG_DIAL_SOCK,	struct msg_dial_sock,	1, fuzz_dial),
 	FIXED(MSG_DIAL_SOCK_FAIL, struct msg_dial_sock,	0, fuzz_dial),
+	ARRAY(MSG_CTL_UPSTREAMS, struct ctl_upstream,	fuzz_upstreams),
 };
 
 #undef STRING
@@ -258,6 +260,22 @@ fuzz_dial(const unsigned char *p, size_t len)
 	(void)len;
 	memcpy(&d, p, sizeof(d));
 	return (d.proto == IPPROTO_TCP || d.proto == IPPROTO_UDP);
+}
+
+/* Each upstream in one of its states. */
+static int
+fuzz_upstreams(const unsigned char *p, size_t len)
+{
+	struct ctl_upstream	u;
+	size_t			i;
+
+	for (i = 0; i < len; i += sizeof(u)) {
+		memcpy(&u, p + i, sizeof(u));
+		if (u.state != CTL_UPSTREAM_NEW && u.state != CTL_UPSTREAM_UP &&
+		    u.state != CTL_UPSTREAM_DOWN)
+			return (0);
+	}
+	return (1);
 }
 
 static int

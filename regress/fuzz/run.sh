@@ -34,7 +34,8 @@ objs=
 for f in "$srcdir/src/answer.c" "$srcdir/src/map.c" \
     "$srcdir/src/map_client.c" "$srcdir/src/map_db.c" "$srcdir/src/siphash.c" \
     "$srcdir/src/log.c" "$srcdir/src/msg.c" "$srcdir/src/conf.c" \
-    "$srcdir/src/upstream.c" "$srcdir/src/resolve.c" "$srcdir/src/names.c" \
+    "$srcdir/src/upstream.c" "$srcdir/src/upstream_health.c" \
+    "$srcdir/src/resolve.c" "$srcdir/src/names.c" \
     "$srcdir/src/rules.c" \
     "$parse_c"; do
 	o=$work/$(basename "$f" .c).o

@@ -68,6 +68,7 @@ static void	test_enobufs(void);
 static void	test_clear(void);
 static void	test_eof(void);
 static void	test_dial(void);
+static void	test_upstreams(void);
 
 /* Open descriptors of this process, the directory's own included. */
 static int
@@ -167,6 +168,7 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	struct ctl_test		 ct;
 	struct ctl_tested	 cd;
 	struct msg_dial_sock	 ds;
+	struct ctl_upstream	 cu;
 	const char		*err = "no such domain: example.invalid";
 	uint32_t		 i;
 
@@ -352,6 +354,20 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		ds.error = type == MSG_DIAL_SOCK_FAIL ? EPERM : 0;
 		memcpy(buf, &ds, sizeof(ds));
 		*len = sizeof(ds);
+		return (1);
+	case MSG_CTL_UPSTREAMS:
+		memset(&cu, 0, sizeof(cu));
+		cu.addr = htonl(0x0a2f0202);
+		cu.port = 53;
+		cu.state = CTL_UPSTREAM_UP;
+		cu.rtt_us = 1200;
+		cu.answers = 20;
+		memcpy(buf, &cu, sizeof(cu));
+		cu.state = CTL_UPSTREAM_DOWN;
+		cu.timeouts = 1;
+		cu.backoff_ms = 900;
+		memcpy(buf + sizeof(cu), &cu, sizeof(cu));
+		*len = 2 * sizeof(cu);
 		return (1);
 	}
 	return (0);
@@ -1249,6 +1265,38 @@ test_eof(void)
 	pair_close();
 }
 
+/* The upstreams' table reaches dns44ctl alone, each in a known state. */
+static void
+test_upstreams(void)
+{
+	struct ctl_upstream	 cu[3];
+	struct msg		 m;
+
+	CHECK(msg_accepts(MSG_RX_CTL, MSG_CTL_UPSTREAMS));
+	CHECK(!msg_accepts(MSG_RX_CONTROL, MSG_CTL_UPSTREAMS));
+	CHECK(!msg_accepts(MSG_RX_DNS_PEER, MSG_CTL_UPSTREAMS));
+	CHECK(!msg_accepts(MSG_RX_PROXY_PEER, MSG_CTL_UPSTREAMS));
+
+	pair_open();
+	memset(cu, 0, sizeof(cu));
+	cu[0].state = CTL_UPSTREAM_NEW;
+	cu[1].state = CTL_UPSTREAM_DOWN;
+	cu[2].state = CTL_UPSTREAM_MAX;
+	CHECK(bad_msg("UPSTREAMS of state MAX", MSG_CTL_UPSTREAMS, cu,
+	    sizeof(cu), 0, EBADMSG));
+	CHECK(bad_msg("UPSTREAMS empty", MSG_CTL_UPSTREAMS, cu, 0, 0,
+	    EBADMSG));
+	CHECK(bad_msg("UPSTREAMS with fd", MSG_CTL_UPSTREAMS, cu,
+	    sizeof(cu[0]), 1, EBADMSG));
+	cu[2].state = CTL_UPSTREAM_UP;
+	CHECK_EQ(msg_compose(&cb, MSG_CTL_UPSTREAMS, 5, -1, cu,
+	    sizeof(cu)), 0);
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK_EQ(m.hdr.type, MSG_CTL_UPSTREAMS);
+	CHECK_EQ(m.len, sizeof(cu));
+	pair_close();
+}
+
 /*
  * A dialling socket: asked by the proxy, made by the parent, of TCP or
  * UDP only; and the parent's test of the mark, which only a route rule
@@ -1338,6 +1386,7 @@ main(void)
 	test_channels();
 	test_get();
 	test_dial();
+	test_upstreams();
 	CHECK_EQ(count_fds(), start);
 	return (test_done("msg"));
 }

@@ -8,8 +8,10 @@
  * The upstreams are fakes in this process, on 127.0.0.1 and the same event
  * loop, each answering as its test scripts it: normally, not at all, with
  * replies to ignore before the real one, truncated over UDP and whole over
- * TCP, with SERVFAIL or NXDOMAIN.  A port just closed stands for an
- * upstream whose host refuses.  No root needed, nothing leaves the host.
+ * TCP, with SERVFAIL or NXDOMAIN, or late.  A port just closed stands for
+ * an upstream whose host refuses.  The health of each upstream (back-off,
+ * probes, round-trip order) is tested with the clock moved on by hand.
+ * No root needed, nothing leaves the host.
  */
 
 #include "config.h"
@@ -34,6 +36,7 @@
 
 #include "dns44.h"
 #include "resolve.h"
+#include "rules.h"
 #include "upstream.h"
 #include "wire.h"
 #include "../lib/test.h"
@@ -47,6 +50,16 @@ enum fake_mode {
 	FAKE_WRONG_ID,		/* junk, a wrong id, the query; the answer */
 	FAKE_WRONG_QUESTION,	/* other name, type, class; the answer */
 	FAKE_TRUNCATE,		/* TC over UDP, the answer over TCP */
+	FAKE_SLOW,		/* the answer, after delay_ms */
+};
+
+/* An answer a slow fake sends later. */
+struct fake_late {
+	struct event		 ev;
+	int			 fd;
+	struct sockaddr_in	 to;
+	uint8_t			*wire;
+	size_t			 len;
 };
 
 struct fake_conn {
@@ -72,6 +85,7 @@ struct fake {
 	int			 naddrs;	/* A records for the name */
 	uint32_t		 ttl;
 	const char *const	*extra;		/* more answers, NULL ended */
+	int			 delay_ms;	/* FAKE_SLOW */
 
 	/* What it saw. */
 	int			 nudp;
@@ -279,10 +293,24 @@ fake_seen(struct fake *f, const ldns_pkt *q, uint16_t port)
 }
 
 static void
+fake_late_send(int fd, short ev, void *arg)
+{
+	struct fake_late	*l = arg;
+
+	(void)fd;
+	(void)ev;
+	fake_send(l->fd, &l->to, l->wire, l->len);
+	free(l->wire);
+	free(l);
+}
+
+static void
 fake_udp(int fd, short ev, void *arg)
 {
 	struct fake		*f = arg;
+	struct fake_late	*l;
 	struct sockaddr_in	 from;
+	struct timeval		 tv;
 	socklen_t		 fromlen = sizeof(from);
 	uint8_t			 buf[4096];
 	ldns_pkt		*q, *a, *d;
@@ -302,6 +330,20 @@ fake_udp(int fd, short ev, void *arg)
 		return;
 	}
 	a = fake_answer(f, q, 0);
+	if (f->mode == FAKE_SLOW) {
+		if ((l = calloc(1, sizeof(*l))) == NULL ||
+		    ldns_pkt2wire(&l->wire, a, &l->len) != LDNS_STATUS_OK)
+			abort();
+		l->fd = fd;
+		l->to = from;
+		tv.tv_sec = f->delay_ms / 1000;
+		tv.tv_usec = (f->delay_ms % 1000) * 1000;
+		evtimer_set(&l->ev, fake_late_send, l);
+		evtimer_add(&l->ev, &tv);
+		ldns_pkt_free(a);
+		ldns_pkt_free(q);
+		return;
+	}
 
 	/* Decoys hold one record, the answer more. */
 	keep = f->naddrs;
@@ -1214,6 +1256,189 @@ test_shutdown(int base_fds)
 	fake_stop(&f);
 }
 
+/* What upstream.c knows of an upstream; 0 when nothing. */
+static int
+health_of(const struct sockaddr_in *sin, struct upstream_info *hi)
+{
+	struct upstream_info	info[UPSTREAM_HEALTH_MAX];
+	size_t			n, i;
+
+	n = upstream_list(info, UPSTREAM_HEALTH_MAX);
+	for (i = 0; i < n; i++)
+		if (info[i].addr.sin_addr.s_addr == sin->sin_addr.s_addr &&
+		    info[i].addr.sin_port == sin->sin_port) {
+			*hi = info[i];
+			return (1);
+		}
+	return (0);
+}
+
+/*
+ * A silent first upstream costs one timeout, then is passed over until
+ * its back-off runs out; then one query probes it, and a failed probe
+ * doubles the back-off.  An answer brings it back, first again.
+ */
+static void
+test_backoff(void)
+{
+	struct fake		 s, f;
+	struct result		 r[3];
+	struct upstream_info	 hi;
+	struct rule_upstream	 split;
+	ldns_rdf		*dname;
+	int			 i, fast;
+
+	fake_start(&s, FAKE_SILENT);
+	fake_start(&f, FAKE_ANSWER);
+	use(&s.sin, &f.sin, NULL);
+	CHECK(health_of(&s.sin, &hi) && hi.state == UPSTREAM_NEW);
+
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[0]);
+	run_until(&r[0].called, 1, 2000);
+	CHECK_EQ(r[0].na, 3);
+	CHECK(r[0].ms >= TIMEOUT_MS - 20);
+	for (fast = i = 0; i < 10; i++) {
+		ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[0]);
+		run_until(&r[0].called, 1, 2000);
+		fast += r[0].na == 3 && r[0].ms < TIMEOUT_MS / 2;
+	}
+	CHECK_EQ(fast, 10);
+	CHECK_EQ(s.nudp, 1);
+	CHECK_EQ(f.nudp, 11);
+	CHECK(health_of(&s.sin, &hi));
+	CHECK_EQ(hi.state, UPSTREAM_DOWN);
+	CHECK_EQ(hi.timeouts, 1);
+	CHECK_EQ(hi.answers, 0);
+	CHECK(hi.backoff_left_ms > 0 && hi.backoff_left_ms <= 1000);
+	CHECK(health_of(&f.sin, &hi));
+	CHECK_EQ(hi.state, UPSTREAM_UP);
+	CHECK_EQ(hi.answers, 11);
+	CHECK_EQ(hi.timeouts, 0);
+	CHECK(hi.srtt_us > 0 && hi.srtt_us < TIMEOUT_MS * 1000);
+
+	/* Split DNS sets share what is known of an upstream. */
+	memset(&split, 0, sizeof(split));
+	split.count = 2;
+	split.upstream[0] = s.sin;
+	split.upstream[1] = f.sin;
+	memset(&r[0], 0, sizeof(r[0]));
+	r[0].start = now_ms();
+	dname = ldns_dname_new_frm_str("split.example");
+	upstream_query(dname, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0, &split,
+	    query_cb, &r[0]);
+	ldns_rdf_deep_free(dname);
+	run_until(&r[0].called, 1, 2000);
+	CHECK(r[0].na == 3 && r[0].ms < TIMEOUT_MS / 2);
+	CHECK_EQ(s.nudp, 1);
+
+	/* Its back-off over: one query of three probes it. */
+	upstream_clock_advance(1000);
+	ncalls = 0;
+	for (i = 0; i < 3; i++)
+		ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[i]);
+	run_until(&ncalls, 3, 2000);
+	CHECK_EQ(s.nudp, 2);
+	CHECK(r[0].na == 3 && r[0].ms >= TIMEOUT_MS - 20);
+	CHECK(r[1].na == 3 && r[1].ms < TIMEOUT_MS / 2);
+	CHECK(r[2].na == 3 && r[2].ms < TIMEOUT_MS / 2);
+	CHECK(health_of(&s.sin, &hi));
+	CHECK_EQ(hi.state, UPSTREAM_DOWN);
+	CHECK(hi.backoff_left_ms > 1000 && hi.backoff_left_ms <= 2000);
+
+	/* Failed: left alone twice as long. */
+	upstream_clock_advance(1000);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[0]);
+	run_until(&r[0].called, 1, 2000);
+	CHECK(r[0].na == 3 && r[0].ms < TIMEOUT_MS / 2);
+	CHECK_EQ(s.nudp, 2);
+	upstream_clock_advance(1000);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[0]);
+	run_until(&r[0].called, 1, 2000);
+	CHECK(r[0].na == 3 && r[0].ms >= TIMEOUT_MS - 20);
+	CHECK_EQ(s.nudp, 3);
+
+	/* An answer to the probe brings it back, first in the list again. */
+	s.mode = FAKE_ANSWER;
+	upstream_clock_advance(4000);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[0]);
+	run_until(&r[0].called, 1, 2000);
+	CHECK(r[0].na == 3 && r[0].ms < TIMEOUT_MS / 2);
+	CHECK_EQ(s.nudp, 4);
+	CHECK(health_of(&s.sin, &hi));
+	CHECK_EQ(hi.state, UPSTREAM_UP);
+	CHECK_EQ(hi.fails, 0);
+	CHECK_EQ(hi.backoff_left_ms, 0);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[0]);
+	run_until(&r[0].called, 1, 2000);
+	CHECK_EQ(s.nudp, 5);
+	CHECK_EQ(f.nudp, 17);
+	fake_stop(&s);
+	fake_stop(&f);
+}
+
+/* Of two upstreams, the faster is asked once both are known. */
+static void
+test_rtt_order(void)
+{
+	struct fake		 slow, quick;
+	struct result		 r;
+	struct upstream_info	 hi;
+	int			 i, fast;
+
+	fake_start(&slow, FAKE_SLOW);
+	slow.delay_ms = 300;
+	fake_start(&quick, FAKE_ANSWER);
+	try_ms = 1000;
+	use(&slow.sin, &quick.sin, NULL);
+	try_ms = TIMEOUT_MS;
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK(r.na == 3 && r.ms >= 280);
+	for (fast = i = 0; i < 5; i++) {
+		ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+		run_until(&r.called, 1, 2000);
+		fast += r.na == 3 && r.ms < 150;
+	}
+	CHECK_EQ(fast, 5);
+	CHECK_EQ(slow.nudp, 1);
+	CHECK_EQ(quick.nudp, 5);
+	CHECK(health_of(&slow.sin, &hi) && hi.state == UPSTREAM_UP);
+	CHECK(hi.srtt_us >= 280 * 1000);
+	CHECK(health_of(&quick.sin, &hi) && hi.state == UPSTREAM_UP);
+	CHECK(hi.srtt_us < 150 * 1000);
+	fake_stop(&slow);
+	fake_stop(&quick);
+}
+
+/* Every upstream down: they are asked all the same, not given up on. */
+static void
+test_all_down(void)
+{
+	struct fake	 a, b;
+	struct result	 r;
+
+	fake_start(&a, FAKE_SILENT);
+	fake_start(&b, FAKE_SILENT);
+	use(&a.sin, &b.sin, NULL);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.rcode, -1);
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.rcode, -1);
+	CHECK(r.ms >= 2 * TIMEOUT_MS - 20);
+	CHECK(a.nudp == 2 && b.nudp == 2);
+
+	/* The first back: it answers at once. */
+	a.mode = FAKE_ANSWER;
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK(r.na == 3 && r.ms < TIMEOUT_MS / 2);
+	CHECK(a.nudp == 3 && b.nudp == 2);
+	fake_stop(&a);
+	fake_stop(&b);
+}
+
 /*
  * With no upstream a query fails at once but waits for the loop to say so,
  * so the bounds fill up without a socket each.
@@ -1284,6 +1509,9 @@ main(void)
 	test_reentry();
 	test_shutdown(fds);
 	test_bounds();
+	test_backoff();
+	test_rtt_order();
+	test_all_down();
 
 	shutdown_all();
 	CHECK_EQ(fd_count(), fds);

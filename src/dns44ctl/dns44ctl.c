@@ -26,10 +26,15 @@
 #include "msg.h"
 
 #define CTL_TIMEOUT_MS	10000
+#define CTL_UPSTREAMS_MAX	256	/* shown at most */
 
 static void	usage(void) __attribute__((__noreturn__));
 
 static int	jflag;
+
+/* The upstreams' table, which comes between the two sets of counters. */
+static struct ctl_upstream	ups[CTL_UPSTREAMS_MAX];
+static size_t			nups;
 
 static void
 usage(void)
@@ -39,7 +44,8 @@ usage(void)
 	    "commands:\n"
 	    "  show map [name|address]  the mappings, or one of them\n"
 	    "  show connections         the connections and UDP sessions\n"
-	    "  show stats               counters of both processes\n"
+	    "  show stats               counters of both processes, "
+	    "the upstreams\n"
 	    "  show rules               the domain rules and their hits\n"
 	    "  test name [from address] what the rules do with a name\n"
 	    "  lookup name|address      one mapping; exit 1 if none\n"
@@ -171,6 +177,79 @@ show_conn(const struct ctl_conn *c)
 	nshown++;
 }
 
+static const char *
+upstream_state(const struct ctl_upstream *u)
+{
+	switch (u->state) {
+	case CTL_UPSTREAM_UP:
+		return ("up");
+	case CTL_UPSTREAM_DOWN:
+		return ("down");
+	default:
+		return ("new");
+	}
+}
+
+/* Each upstream: in JSON an array member, else a table after the rest. */
+static void
+show_upstreams(void)
+{
+	struct in_addr	 in;
+	char		 a[INET_ADDRSTRLEN], addr[32], rtt[16], left[16];
+	size_t		 i;
+
+	if (jflag) {
+		printf("  \"upstreams\": [");
+		for (i = 0; i < nups; i++) {
+			in.s_addr = ups[i].addr;
+			inet_ntop(AF_INET, &in, a, sizeof(a));
+			printf("%s\n    {\"address\": \"%s\", \"port\": %u, "
+			    "\"state\": \"%s\", \"rtt_ms\": ",
+			    i > 0 ? "," : "", a, ups[i].port,
+			    upstream_state(&ups[i]));
+			if (ups[i].state == CTL_UPSTREAM_NEW &&
+			    ups[i].rtt_us == 0)
+				printf("null");
+			else
+				printf("%.3f", ups[i].rtt_us / 1000.0);
+			printf(", \"rttvar_ms\": %.3f, \"answers\": %llu, "
+			    "\"timeouts\": %llu, \"failures\": %u, "
+			    "\"backoff_ms\": %u}",
+			    ups[i].rttvar_us / 1000.0,
+			    (unsigned long long)ups[i].answers,
+			    (unsigned long long)ups[i].timeouts,
+			    ups[i].fails, ups[i].backoff_ms);
+		}
+		printf("%s]\n", nups > 0 ? "\n  " : "");
+		return;
+	}
+	if (nups == 0)
+		return;
+	printf("\n%-21s %-5s %9s %10s %10s %9s\n", "UPSTREAM", "STATE",
+	    "RTT MS", "ANSWERS", "TIMEOUTS", "BACK-OFF");
+	for (i = 0; i < nups; i++) {
+		in.s_addr = ups[i].addr;
+		snprintf(addr, sizeof(addr), "%s:%u",
+		    inet_ntop(AF_INET, &in, a, sizeof(a)), ups[i].port);
+		if (ups[i].rtt_us == 0 && ups[i].answers == 0)
+			strlcpy(rtt, "-", sizeof(rtt));
+		else
+			snprintf(rtt, sizeof(rtt), "%.1f",
+			    ups[i].rtt_us / 1000.0);
+		if (ups[i].backoff_ms == 0)
+			/* Down and due: the next query probes it. */
+			strlcpy(left, ups[i].state == CTL_UPSTREAM_DOWN ?
+			    "due" : "-", sizeof(left));
+		else
+			snprintf(left, sizeof(left), "%.1fs",
+			    ups[i].backoff_ms / 1000.0);
+		printf("%-21s %-5s %9s %10llu %10llu %9s\n", addr,
+		    upstream_state(&ups[i]), rtt,
+		    (unsigned long long)ups[i].answers,
+		    (unsigned long long)ups[i].timeouts, left);
+	}
+}
+
 static void
 show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 {
@@ -226,10 +305,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		    (unsigned long long)ps->udp_client_limit);
 		printf("  \"dns_refused_clients\": %llu,\n"
 		    "  \"proxy_refused_clients\": %llu,\n"
-		    "  \"proxy_refused_destinations\": %llu\n}\n",
+		    "  \"proxy_refused_destinations\": %llu,\n",
 		    (unsigned long long)st->refused_clients,
 		    (unsigned long long)ps->refused_clients,
 		    (unsigned long long)ps->refused_dests);
+		show_upstreams();
+		printf("}\n");
 		return;
 	}
 	for (i = 0; i < CTL_Q_MAX; i++)
@@ -281,6 +362,7 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	    (unsigned long long)st->refused_clients,
 	    (unsigned long long)ps->refused_clients,
 	    (unsigned long long)ps->refused_dests);
+	show_upstreams();
 }
 
 static void
@@ -372,6 +454,7 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 	struct ctl_conn		 cn;
 	struct ctl_rule		 cr;
 	struct ctl_tested	 tr;
+	struct ctl_upstream	 cu;
 	struct pollfd		 pfd;
 	int			 have_st = 0;
 	struct msg		 m;
@@ -439,6 +522,17 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 		case MSG_CTL_STATS_DNS:
 			msg_get(&m, &st, sizeof(st));
 			have_st = 1;
+			break;
+		case MSG_CTL_UPSTREAMS:
+			if (!have_st) {
+				fprintf(stderr, "dns44ctl: upstreams before "
+				    "the dns counters\n");
+				return (1);
+			}
+			p = msg_get_array(&m, sizeof(cu), &nent);
+			for (i = 0; i < nent && nups < CTL_UPSTREAMS_MAX; i++)
+				memcpy(&ups[nups++], p + i * sizeof(cu),
+				    sizeof(cu));
 			break;
 		case MSG_CTL_STATS_PROXY:
 			if (!have_st) {
