@@ -529,9 +529,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 	if (ldns_rr_get_class(qrr) != LDNS_RR_CLASS_IN) {
 		strlcpy(a->result, "REFUSED", sizeof(a->result));
 		answer_finish(answer_reply_new(q, LDNS_RCODE_REFUSED), a);
-	} else if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA)
-		answer_map(map, conf, q, qrr, now, a);
-	else if (type == LDNS_RR_TYPE_PTR &&
+	} else if (type == LDNS_RR_TYPE_PTR &&
 	    answer_ptr_addr(ldns_rr_owner(qrr), &addr) == 0 &&
 	    addr >= conf->range_first && addr <= conf->range_last) {
 		if (conf->dns_ptr)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "rules.h"
 #include "../lib/test.h"
 
 static struct dns44_conf	 tconf;
@@ -949,6 +950,76 @@ diff_open(struct diff_pair *dp, const char *tag, uint32_t first,
 	return (dp->fast != NULL && dp->slow != NULL ? 0 : -1);
 }
 
+/* A rule of one action on a table of one pattern. */
+static void
+rule_add(struct ruleset *rs, int action, const char *pattern)
+{
+	struct rule	r;
+	int		t;
+
+	memset(&r, 0, sizeof(r));
+	t = ruleset_table(rs, "", "test:1");
+	CHECK(t != -1 &&
+	    ruleset_source(rs, t, SOURCE_NAME, pattern, "test:1") == 0);
+	r.action = action;
+	r.block = BLOCK_NXDOMAIN;
+	r.table = t;
+	r.from_any = 1;
+	r.route.action = action;
+	CHECK(ruleset_rule(rs, &r) == 0);
+}
+
+/*
+ * The rules decide A and AAAA on the ldns path as on the fast path: a
+ * blocked name gets NXDOMAIN and no address, a passed one is forwarded.
+ */
+static void
+test_rules(void)
+{
+	struct ruleset	*rs;
+	struct answer	 a;
+	ldns_pkt	*q;
+	uint8_t		*wire;
+	size_t		 len, before;
+	int		 fast, i;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rule_add(rs, RULE_BLOCK, "blocked.test");
+	rule_add(rs, RULE_PASS, "passed.test");
+	CHECK(ruleset_load(rs) == 0);
+	before = map_count(tmap);
+	for (fast = 1; fast >= 0; fast--) {
+		answer_fastpath_enabled = fast;
+		for (i = 0; i < 2; i++) {
+			q = mkquery("blocked.test.", i == 0 ? LDNS_RR_TYPE_A :
+			    LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, 7, 0);
+			CHECK(ldns_pkt2wire(&wire, q, &len) == LDNS_STATUS_OK);
+			answer_query(tmap, &tconf, rs, wire, len, 0, 0,
+			    time(NULL), &a);
+			CHECK_EQ(a.action, ANSWER_REPLY);
+			CHECK_EQ(a.rcode, LDNS_RCODE_NXDOMAIN);
+			if (a.action == ANSWER_REPLY)
+				free(a.wire);
+			free(wire);
+			ldns_pkt_free(q);
+
+			q = mkquery("passed.test.", i == 0 ? LDNS_RR_TYPE_A :
+			    LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, 8, 0);
+			CHECK(ldns_pkt2wire(&wire, q, &len) == LDNS_STATUS_OK);
+			answer_query(tmap, &tconf, rs, wire, len, 0, 0,
+			    time(NULL), &a);
+			CHECK_EQ(a.action, ANSWER_FORWARD);
+			if (a.action == ANSWER_FORWARD)
+				ldns_pkt_free(a.query);
+			free(wire);
+			ldns_pkt_free(q);
+		}
+	}
+	answer_fastpath_enabled = 1;
+	CHECK_EQ(map_count(tmap), before);
+	ruleset_free(rs);
+}
+
 static void
 test_fastpath(void)
 {
@@ -1020,6 +1091,7 @@ main(void)
 	test_ptr_addr();
 	test_full();
 	test_fastpath();
+	test_rules();
 	map_close(tmap);
 	snprintf(path, sizeof(path), "rm -rf %s", tdir);
 	system(path);
