@@ -460,6 +460,7 @@ dns_resolved(const uint32_t *addrs, size_t n, int rcode, uint32_t ttl,
 	ma.addr = l->addr;
 	strlcpy(ma.domain, l->name, sizeof(ma.domain));
 	ma.route = l->route;
+	ma.rcode = rcode;
 	/* The address changed hands while we asked: the proxy keeps none. */
 	e = map_lookup_addr(dns_map, ntohl(l->addr));
 	ma.ttl = e != NULL && strcmp(e->name, l->name) == 0 ? ttl : 0;
