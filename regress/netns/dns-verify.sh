@@ -17,6 +17,7 @@ dw_dnsmasq --local-ttl=300 --auth-server=ns.test,dw1 --auth-zone=test \
     --host-record=world.test,10.44.2.77 \
     --mx-host=mxonly.test,mail.mxonly.test,10 \
     --txt-record=mxonly.test,"text only"
+DNSMASQ_PID=${T_PIDS##* }
 
 dw_start main <<EOF2
 dns upstream $DW_UP
@@ -74,10 +75,12 @@ out=$(qfull mxonly.test A)
     fail "map: $("$DNS44CTL" -s "$CTL" show map)"
 
 # Five queries for one new name at once: one lookup upstream.
+pids=
 for i in 1 2 3 4 5; do
 	q burst.test A >/dev/null &
+	pids="$pids $!"
 done
-wait
+wait $pids
 [ "$(asked burst.test)" -le 2 ] &&
     ok "queries for one new name share one lookup" ||
     fail "burst.test asked $(asked burst.test) times upstream"
@@ -94,7 +97,7 @@ n=$(asked world.test)
     ok "show stats" || fail "show stats: $("$DNS44CTL" -s "$CTL" show stats)"
 
 # Every upstream down: SERVFAIL, and no address used up.
-kill "$(cat "$T_TMP/dnsmasq.pid")"
+kill "$DNSMASQ_PID"
 wait_for 5 sh -c "! ip netns exec $WORLD ss -Hln -A udp | grep -q $DW_UP:53"
 out=$(qfull down.test A)
 [ "$(echo "$out" | rcode_of)" = SERVFAIL ] &&
