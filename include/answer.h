@@ -25,6 +25,8 @@ enum answer_action {
 	ANSWER_DROP,		/* not a query: no reply at all */
 	ANSWER_REPLY,		/* wire holds the reply */
 	ANSWER_FORWARD,		/* ask the upstreams; query holds it */
+	ANSWER_VERIFY,		/* resolve a->name, then answer_verified();
+				 * query holds it */
 };
 
 struct answer {
@@ -47,6 +49,7 @@ struct answer {
 
 struct rule;
 struct ruleset;
+struct resolve_result;
 
 /* answer.c */
 extern int	answer_fastpath_enabled;	/* 1 but in tests */
@@ -54,6 +57,8 @@ extern int	answer_fastpath_enabled;	/* 1 but in tests */
 void	answer_query(struct map *, const struct dns44_conf *,
 	    struct ruleset *, const uint8_t *, size_t, int, uint32_t, time_t,
 	    struct answer *);
+void	answer_verified(struct map *, const struct dns44_conf *,
+	    const struct resolve_result *, time_t, struct answer *);
 void	answer_refuse(const struct dns44_conf *, const uint8_t *, size_t, int,
 	    struct answer *);
 int	answer_relay(const ldns_pkt *, const ldns_pkt *, int, size_t,

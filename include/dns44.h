@@ -122,6 +122,7 @@ struct dns44_conf {
 	int			client_net_count;
 	int			client_any;	/* allow from any */
 	int			dns_ptr;	/* PTR of the range answered */
+	int			dns_verify;	/* names resolved before mapping */
 };
 
 /* Role of a process, also the -R argument of a child. */

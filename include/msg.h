@@ -157,6 +157,7 @@ struct msg_answer {
 	uint32_t		addrs[MSG_MAX_ADDRS];	/* network order */
 	uint32_t		ttl;		/* seconds they stay good */
 	struct rule_route	route;
+	int32_t			rcode;		/* of the lookup; -1: none */
 };
 
 struct msg_rules_file {

@@ -21,7 +21,9 @@
 #define RESOLVE_CNAME_MAX	16	/* CNAMEs followed in an answer */
 #define RESOLVE_TTL_MIN		5	/* seconds; cache lifetime bounds */
 #define RESOLVE_TTL_MAX		86400
-#define RESOLVE_TTL_NEG		30	/* NXDOMAIN and NODATA */
+#define RESOLVE_TTL_NEG		30	/* NXDOMAIN and NODATA, no SOA */
+#define RESOLVE_NEG_TTL_MAX	3600	/* seconds a negative answer is kept */
+#define RESOLVE_NEG_MAX		4096	/* negative answers in the cache */
 
 struct resolve_req;
 struct rule_upstream;
@@ -35,6 +37,23 @@ struct rule_upstream;
  */
 typedef void	(*resolve_cb)(const uint32_t *, size_t, int, uint32_t,
 		    void *);
+
+/*
+ * All that is known of a name, for deciding whether it exists: the same,
+ * whether it has AAAA records (asked only when it has no A record), and
+ * the SOA of a negative answer (NULL if the upstream gave none).  It
+ * lives until the callback returns.
+ */
+struct resolve_result {
+	const uint32_t	*addrs;		/* network order */
+	size_t		 naddrs;
+	int		 rcode;		/* -1: no upstream answered */
+	int		 aaaa;
+	const ldns_rr	*soa;
+	uint32_t	 ttl;
+};
+
+typedef void	(*resolve_vcb)(const struct resolve_result *, void *);
 
 struct resolve_stats {
 	uint64_t	cache_hits;	/* requests answered from the cache */
@@ -52,6 +71,8 @@ struct resolve_stats {
 /* resolve.c */
 struct resolve_req *resolve_name(const char *,
 		    const struct rule_upstream *, resolve_cb, void *);
+struct resolve_req *resolve_verify(const char *,
+		    const struct rule_upstream *, resolve_vcb, void *);
 void		 resolve_cancel(struct resolve_req *);
 void		 resolve_flush(void);
 void		 resolve_shutdown(void);

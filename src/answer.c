@@ -7,7 +7,9 @@
  * alone (and the map).  A, AAAA and PTR inside the range are answered
  * here, the common A and AAAA queries straight from their bytes; other
  * questions are handed back for forwarding, and the upstream's answer is
- * turned into the client's reply by answer_relay().  Nothing a client
+ * turned into the client's reply by answer_relay().  A new name is handed
+ * back for verifying when the configuration asks for it, and
+ * answer_verified() answers it from what the upstreams said.  Nothing a client
  * sends can make this code fail other than with an rcode.
  */
 
@@ -24,6 +26,7 @@
 
 #include "answer.h"
 #include "log.h"
+#include "resolve.h"
 #include "rules.h"
 #include "wire.h"
 
@@ -33,6 +36,9 @@
 static int	answer_rules(struct ruleset *, struct answer *, int);
 static void	answer_block(const struct dns44_conf *, const ldns_pkt *,
 		    const ldns_rr *, struct answer *);
+static int	answer_map(struct map *, const struct dns44_conf *,
+		    const ldns_pkt *, const ldns_rr *, time_t, int,
+		    struct answer *);
 
 /* Off only in tests, to hold the ldns path against answer_fast(). */
 int	answer_fastpath_enabled = 1;
@@ -227,10 +233,12 @@ answer_type_name(ldns_rr_type type, char *buf, size_t len)
  * SERVFAIL when the map has none to give or the client makes new names
  * faster than its rate, REFUSED for the root or a name no entry could
  * hold.  a->full, a->limited and a->result are set for the journal.
+ * With verify set, a name not in the map is -1, nothing changed: it is
+ * to be resolved first.
  */
 static int
 answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
-    struct answer *a, uint32_t *addr)
+    int verify, struct answer *a, uint32_t *addr)
 {
 	struct map_entry	*e;
 	struct in_addr		 in;
@@ -239,6 +247,8 @@ answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
 	if (a->name[0] == '\0' ||
 	    map_normalize(a->name, name, sizeof(name)) == -1)
 		return (LDNS_RCODE_REFUSED);
+	if (verify && map_lookup_name(map, name) == NULL)
+		return (-1);
 	if ((e = map_assign_client(map, name, a->client, now,
 	    conf->ttl + conf->grace_ms / 1000)) == NULL) {
 		/* SERVFAIL, not REFUSED: a stub takes it as "try later". */
@@ -260,9 +270,10 @@ answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
 	return (LDNS_RCODE_NOERROR);
 }
 
-static void
+/* The mapping's reply; -1 for a name to verify first, a untouched. */
+static int
 answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
-    const ldns_rr *qrr, time_t now, struct answer *a)
+    const ldns_rr *qrr, time_t now, int verify, struct answer *a)
 {
 	struct in_addr		 in;
 	ldns_pkt		*r;
@@ -271,15 +282,16 @@ answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 	uint32_t		 addr;
 	int			 rcode;
 
-	rcode = answer_assign(map, conf, now, a, &addr);
+	if ((rcode = answer_assign(map, conf, now, verify, a, &addr)) == -1)
+		return (-1);
 	if (rcode != LDNS_RCODE_NOERROR ||
 	    ldns_rr_get_type(qrr) != LDNS_RR_TYPE_A) {
 		answer_finish(answer_reply_new(q, rcode), a);
-		return;
+		return (0);
 	}
 	if ((r = answer_reply_new(q, rcode)) == NULL) {
 		a->action = ANSWER_DROP;
-		return;
+		return (0);
 	}
 	in.s_addr = htonl(addr);
 	rr = ldns_rr_new();
@@ -289,7 +301,7 @@ answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 		ldns_rdf_deep_free(rd);
 		ldns_pkt_free(r);
 		a->action = ANSWER_DROP;
-		return;
+		return (0);
 	}
 	ldns_rr_set_type(rr, LDNS_RR_TYPE_A);
 	ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(qrr)));
@@ -297,6 +309,58 @@ answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
 	ldns_rr_push_rdf(rr, rd);
 	ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
+	answer_finish(r, a);
+	return (0);
+}
+
+/*
+ * The reply to a query handed back as ANSWER_VERIFY, from what the
+ * upstreams said of its name (a from answer_query(), its query still
+ * there; the caller frees it): NXDOMAIN, or NODATA for a name with
+ * neither A nor AAAA records, with the upstream's SOA; SERVFAIL when no
+ * upstream answered or one failed; else the name is mapped and answered
+ * as any other.  Only the last takes an address.
+ */
+void
+answer_verified(struct map *map, const struct dns44_conf *conf,
+    const struct resolve_result *res, time_t now, struct answer *a)
+{
+	const ldns_pkt	*q = a->query;
+	ldns_pkt	*r;
+	ldns_rr		*soa;
+	int		 rcode;
+
+	a->action = ANSWER_DROP;
+	if (q == NULL)
+		return;
+	if (res->rcode == LDNS_RCODE_NOERROR && (res->naddrs > 0 ||
+	    res->aaaa)) {
+		answer_map(map, conf, q, ldns_rr_list_rr(ldns_pkt_question(q),
+		    0), now, 0, a);
+		return;
+	}
+	if (res->rcode == LDNS_RCODE_NXDOMAIN) {
+		rcode = LDNS_RCODE_NXDOMAIN;
+		strlcpy(a->result, "NXDOMAIN", sizeof(a->result));
+	} else if (res->rcode == LDNS_RCODE_NOERROR) {
+		rcode = LDNS_RCODE_NOERROR;
+		strlcpy(a->result, "NODATA", sizeof(a->result));
+	} else {
+		answer_finish(answer_reply_new(q, LDNS_RCODE_SERVFAIL), a);
+		strlcpy(a->result, res->rcode == -1 ? "SERVFAIL: no upstream "
+		    "answered" : "SERVFAIL", sizeof(a->result));
+		return;
+	}
+	if ((r = answer_reply_new(q, rcode)) == NULL) {
+		log_warnx("cannot build a DNS reply");
+		return;
+	}
+	/* The SOA ages in the cache as the negative answer does. */
+	if (res->soa != NULL && (soa = ldns_rr_clone(res->soa)) != NULL) {
+		if (res->ttl < ldns_rr_ttl(soa))
+			ldns_rr_set_ttl(soa, res->ttl);
+		ldns_pkt_push_rr(r, LDNS_SECTION_AUTHORITY, soa);
+	}
 	answer_finish(r, a);
 }
 
@@ -459,9 +523,12 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 		/* A name the rules pass or block is answered the long way. */
 		if (answer_rules(rules, a, 0) != RULE_ROUTE)
 			return (-1);
+		/* So is a new name to verify: the map is not touched. */
+		if ((rcode = answer_assign(map, conf, now, conf->dns_verify, a,
+		    &addr)) == -1)
+			return (-1);
 		if (a->rule != NULL)
 			a->rule->hits++;
-		rcode = answer_assign(map, conf, now, a, &addr);
 		an = rcode == LDNS_RCODE_NOERROR && qtype == LDNS_RR_TYPE_A;
 	}
 	a->limit = limit;
@@ -511,7 +578,7 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
  * Decide what to do with a query of len bytes that arrived over TCP or
  * UDP from client (host order; 0 for none, whose new names no rate
  * bounds).  Fills a; on ANSWER_REPLY a->wire must be freed, on
- * ANSWER_FORWARD a->query.
+ * ANSWER_FORWARD and ANSWER_VERIFY a->query.
  */
 void
 answer_query(struct map *map, const struct dns44_conf *conf,
@@ -577,9 +644,15 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 	} else if ((action = answer_rules(rules, a, 1)) == RULE_BLOCK)
 		answer_block(conf, q, qrr, a);
 	else if (action == RULE_ROUTE &&
-	    (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA))
-		answer_map(map, conf, q, qrr, now, a);
-	else {
+	    (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA)) {
+		if (answer_map(map, conf, q, qrr, now, conf->dns_verify,
+		    a) == -1) {
+			/* A new name: resolved first, then answered. */
+			a->action = ANSWER_VERIFY;
+			a->query = q;
+			return;
+		}
+	} else {
 		/* Other types, and every type of a name the rules pass. */
 		a->action = ANSWER_FORWARD;
 		a->query = q;

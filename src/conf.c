@@ -83,6 +83,7 @@ conf_defaults(struct dns44_conf *conf)
 	conf->client_conn = DEFAULT_CLIENT_CONN;
 	conf->client_sessions = DEFAULT_CLIENT_SESSIONS;
 	conf->dns_ptr = 1;
+	conf->dns_verify = 1;
 }
 
 /* Print a string in double quotes, the way the grammar reads it back. */
@@ -192,6 +193,8 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 		fputs("allow from any\n", fp);
 	if (!conf->dns_ptr)
 		fputs("dns ptr no\n", fp);
+	if (!conf->dns_verify)
+		fputs("dns verify no\n", fp);
 }
 
 static void

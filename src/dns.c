@@ -6,7 +6,8 @@
  * dns.c: the dns process.  Unprivileged and chrooted in the database
  * directory, it owns the map, answers DNS queries over UDP and those
  * dns_tcp.c reads from its TCP clients, forwards what it does not answer
- * itself to the upstream resolvers, tells the proxy which domain and real
+ * itself to the upstream resolvers, resolves a new name before it maps it
+ * (when dns verify is on), tells the proxy which domain and real
  * addresses lie behind a virtual address, and serves the control socket.
  * Clients outside the allowed networks (prefix.c builds the table) get
  * REFUSED and nothing else.
@@ -101,6 +102,11 @@ static void	dns_evicted(const struct map_entry *, void *);
 static void	dns_udp_read(int, short, void *);
 static void	dns_udp_flush(void);
 static void	dns_forwarded(ldns_pkt *, void *);
+static void	dns_verify(struct answer *, struct dns_tcp *, int,
+		    const struct sockaddr_in *);
+static void	dns_verified(const struct resolve_result *, void *);
+static void	dns_warn(const struct answer *, const struct sockaddr_in *,
+		    time_t);
 static void	dns_count(const struct answer *);
 static void	dns_count_rcode(int);
 static void	dns_send(struct dns_tcp *, int, const struct sockaddr_in *,
@@ -457,6 +463,7 @@ dns_resolved(const uint32_t *addrs, size_t n, int rcode, uint32_t ttl,
 	ma.addr = l->addr;
 	strlcpy(ma.domain, l->name, sizeof(ma.domain));
 	ma.route = l->route;
+	ma.rcode = rcode;
 	/* The address changed hands while we asked: the proxy keeps none. */
 	e = map_lookup_addr(dns_map, ntohl(l->addr));
 	ma.ttl = e != NULL && strcmp(e->name, l->name) == 0 ? ttl : 0;
@@ -609,7 +616,7 @@ dns_count(const struct answer *a)
 		dns_stats.limited++;
 	if (a->action == ANSWER_FORWARD)
 		dns_stats.forwarded++;
-	else
+	else if (a->action != ANSWER_VERIFY)
 		dns_count_rcode(a->rcode);
 }
 
@@ -687,17 +694,7 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	dns_count(&a);
 	if (a.rule != NULL && a.rule->action == RULE_BLOCK)
 		dns_block_log(a.name, a.rule, now);
-	if (a.full && now - dns_full_warned >= DNS_WARN_INTERVAL) {
-		log_warnx("map: all %u addresses in use and none reusable "
-		    "yet; answering SERVFAIL", map_size(dns_map));
-		dns_full_warned = now;
-	}
-	if (a.limited && now - dns_limit_warned >= DNS_WARN_INTERVAL) {
-		log_warnx("map: %s asks for new names faster than %u a "
-		    "second; answering SERVFAIL", inet_ntop(AF_INET,
-		    &client->sin_addr, from, sizeof(from)), conf->new_names);
-		dns_limit_warned = now;
-	}
+	dns_warn(&a, client, now);
 	/* Forwarded queries are journaled when their answer comes. */
 	if (log_getverbose() && a.action == ANSWER_REPLY)
 		log_debug("DNS %s ?%s %s => [%s]",
@@ -715,6 +712,9 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 		if (a.rcode == LDNS_RCODE_FORMERR ||
 		    a.rcode == LDNS_RCODE_NOTIMPL)
 			return (DNS_NEXT_CLOSE);
+		return (DNS_NEXT_READ);
+	case ANSWER_VERIFY:
+		dns_verify(&a, tcp, udp_fd, client);
 		return (DNS_NEXT_READ);
 	case ANSWER_FORWARD:
 		break;
@@ -741,6 +741,98 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	if (q->req == NULL)
 		dns_forwarded(NULL, q);	/* too busy: SERVFAIL now */
 	return (DNS_NEXT_READ);
+}
+
+/* A full range or a client over its rate, told now and then. */
+static void
+dns_warn(const struct answer *a, const struct sockaddr_in *client,
+    time_t now)
+{
+	char	from[32];
+
+	if (a->full && now - dns_full_warned >= DNS_WARN_INTERVAL) {
+		log_warnx("map: all %u addresses in use and none reusable "
+		    "yet; answering SERVFAIL", map_size(dns_map));
+		dns_full_warned = now;
+	}
+	if (a->limited && now - dns_limit_warned >= DNS_WARN_INTERVAL) {
+		log_warnx("map: %s asks for new names faster than %u a "
+		    "second; answering SERVFAIL", inet_ntop(AF_INET,
+		    &client->sin_addr, from, sizeof(from)), conf->new_names);
+		dns_limit_warned = now;
+	}
+}
+
+/*
+ * A new name: the upstreams are asked whether it exists, through the
+ * cache the proxy's lookups use, and the client is answered when they
+ * have said; others asking meanwhile wait for the same lookup.
+ */
+static void
+dns_verify(struct answer *a, struct dns_tcp *tcp, int udp_fd,
+    const struct sockaddr_in *client)
+{
+	struct dns_query	*q;
+	struct resolve_result	 none;
+	char			 name[WIRE_NAME_MAX + 2];
+
+	if ((q = calloc(1, sizeof(*q))) == NULL ||
+	    (q->ans = malloc(sizeof(*q->ans))) == NULL) {
+		log_rate(&dns_rl_mem, LOG_ERR, "DNS: %s", strerror(errno));
+		free(q);
+		ldns_pkt_free(a->query);
+		return;
+	}
+	*q->ans = *a;
+	q->query = a->query;
+	q->tcp = tcp;
+	q->udp_fd = udp_fd;
+	q->client = *client;
+	q->limit = a->limit;
+	if (tcp != NULL)
+		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
+	if (map_normalize(a->name, name, sizeof(name)) == -1 ||
+	    (q->vreq = resolve_verify(name, ruleset_split(dns_rules, name),
+	    dns_verified, q)) == NULL) {
+		/* Too busy to ask: SERVFAIL now, and no address taken. */
+		memset(&none, 0, sizeof(none));
+		none.rcode = -1;
+		dns_verified(&none, q);
+	}
+}
+
+static void
+dns_verified(const struct resolve_result *res, void *arg)
+{
+	struct dns_query	*q = arg;
+	struct answer		*a = q->ans;
+	char			 from[32], type[16], name[LOG_NAME_MAX];
+	time_t			 now = time(NULL);
+
+	if (q->tcp != NULL)
+		TAILQ_REMOVE(&q->tcp->queries, q, entry);
+	answer_verified(dns_map, conf, res, now, a);
+	if (res->rcode == -1)
+		dns_stats.upstream_failures++;
+	dns_count_rcode(a->action == ANSWER_REPLY ? a->rcode :
+	    LDNS_RCODE_SERVFAIL);
+	if (a->full)
+		dns_stats.full++;
+	if (a->limited)
+		dns_stats.limited++;
+	dns_warn(a, &q->client, now);
+	if (log_getverbose())
+		log_debug("DNS %s ?%s %s => [%s] verified",
+		    conf_fmt_addr(&q->client, from, sizeof(from)),
+		    answer_type_name(a->qtype, type, sizeof(type)),
+		    log_name(a->name, name, sizeof(name)), a->result);
+	if (a->action == ANSWER_REPLY) {
+		dns_send(q->tcp, q->udp_fd, &q->client, a->wire, a->len);
+		free(a->wire);
+	}
+	ldns_pkt_free(q->query);
+	free(a);
+	free(q);
 }
 
 /* "rdata, rdata" of an answer section, or its rcode, for the journal. */

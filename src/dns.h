@@ -27,16 +27,20 @@
 
 struct bufferevent;
 struct event_base;
+struct answer;
 struct map;
+struct resolve_req;
 struct upstream_req;
 
 /* dns.c */
 struct dns_tcp;
 
-/* A query waiting for the upstreams. */
+/* A query waiting for the upstreams, forwarded or its name verified. */
 struct dns_query {
 	TAILQ_ENTRY(dns_query)	 entry;		/* of its TCP client */
 	struct upstream_req	*req;
+	struct resolve_req	*vreq;		/* verifying: the lookup */
+	struct answer		*ans;		/* verifying: the answer */
 	ldns_pkt		*query;
 	struct dns_tcp		*tcp;		/* NULL for UDP */
 	int			 udp_fd;

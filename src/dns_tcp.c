@@ -31,6 +31,7 @@
 #include "dns.h"
 #include "log.h"
 #include "proc.h"
+#include "resolve.h"
 #include "upstream.h"
 #include "wire.h"
 
@@ -273,7 +274,9 @@ dns_tcp_free(struct dns_tcp *t)
 	while ((q = TAILQ_FIRST(&t->queries)) != NULL) {
 		TAILQ_REMOVE(&t->queries, q, entry);
 		upstream_cancel(q->req);
+		resolve_cancel(q->vreq);
 		ldns_pkt_free(q->query);
+		free(q->ans);
 		free(q);
 	}
 	evtimer_del(&t->ev_query);

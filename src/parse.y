@@ -157,7 +157,7 @@ static size_t		 pblen;
 %token	<string>	TCPIDLETIMEOUT TCPCLIENTS RANGE REUSEGRACE DATABASE
 %token	<string>	USER PROXY DIALTIMEOUT UDPIDLETIMEOUT CONNECTIONS
 %token	<string>	SESSIONS CHROOT CONTROL SOCKET GROUP LOG VERBOSE BRIEF
-%token	<string>	INCLUDE ALLOW DENY FROM PTR
+%token	<string>	INCLUDE ALLOW DENY FROM PTR VERIFY
 %token	<string>	UDPSIZE TCPQUERYTIMEOUT HALFCLOSETIMEOUT
 %token	<string>	UNANSWEREDTIMEOUT
 %token	<string>	REPLYPRIVPORTS
@@ -343,6 +343,9 @@ dnsopt	: LISTEN string optport		{ parse_dns_listen($2, $3); }
 	| PTR string			{
 		parse_yesno("dns ptr", $2, &pconf->dns_ptr);
 	}
+	| VERIFY string			{
+		parse_yesno("dns verify", $2, &pconf->dns_verify);
+	}
 	;
 
 /* -1: no burst given, 0: a bad one, already reported. */
@@ -454,7 +457,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| USER | PROXY | DIALTIMEOUT | UDPIDLETIMEOUT | CONNECTIONS
 	| SESSIONS | CHROOT | CONTROL | SOCKET | GROUP | LOG | VERBOSE
 	| BRIEF | INCLUDE | NEWNAMES | BURST | PERCLIENT
-	| ALLOW | DENY | FROM | PTR
+	| ALLOW | DENY | FROM | PTR | VERIFY
 	| UDPSIZE | TCPQUERYTIMEOUT | HALFCLOSETIMEOUT | UNANSWEREDTIMEOUT
 	| REPLYPRIVPORTS
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
@@ -519,6 +522,7 @@ static const struct {
 	{ "upstream-timeout",	UPSTREAMTIMEOUT },
 	{ "user",		USER },
 	{ "verbose",		VERBOSE },
+	{ "verify",		VERIFY },
 	{ "via",		VIA },
 };
 

@@ -52,6 +52,7 @@ struct proxy_wait {
 	void			*arg;		/* the connection or session */
 	uint32_t		 client;	/* its address, network order */
 	uint8_t			 waiting;
+	int			 rcode;		/* of the lookup, for cb */
 };
 
 /* A kind of log line that a flood must not repeat more than once a second. */
@@ -119,6 +120,7 @@ void		 proxy_relay_touch(struct proxy_relay *);
 void		 proxy_relay_close(struct proxy_relay *);
 
 /* proxy_addr.c */
+const char	*proxy_rcode_why(int);
 void		 proxy_addr_init(void);
 void		 proxy_req_add(struct proxy_req *, uint32_t, void *);
 void		 proxy_req_cancel(struct proxy_req *);

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ldns/ldns.h>
+
 #include "log.h"
 #include "proc.h"
 #include "proxy.h"
@@ -79,6 +81,26 @@ static void	proxy_addr_ask(struct proxy_addr *, uint32_t);
 static void	proxy_cache_put(struct proxy_addr *,
 		    const struct msg_answer *);
 static void	proxy_cache_drop(struct proxy_addr *);
+
+/* Why a lookup gave no real address, for the journal. */
+const char *
+proxy_rcode_why(int rcode)
+{
+	switch (rcode) {
+	case -1:
+		return ("no upstream answered");
+	case LDNS_RCODE_NOERROR:
+		return ("no real address (NODATA)");
+	case LDNS_RCODE_NXDOMAIN:
+		return ("the name does not exist (NXDOMAIN)");
+	case LDNS_RCODE_SERVFAIL:
+		return ("the upstream failed (SERVFAIL)");
+	case LDNS_RCODE_REFUSED:
+		return ("the upstream refused (REFUSED)");
+	default:
+		return ("no real address");
+	}
+}
 
 /* The tables empty and the hash key drawn, once at start-up. */
 void
@@ -199,6 +221,8 @@ proxy_addr_wait(struct proxy_addr *pa, struct proxy_wait *w)
 		if (proxy_now() < pa->expires) {
 			TAILQ_REMOVE(&proxy_cache_lru, pa, lru);
 			TAILQ_INSERT_TAIL(&proxy_cache_lru, pa, lru);
+			/* Only answers with somewhere to go are kept. */
+			w->rcode = LDNS_RCODE_NOERROR;
 			w->cb(w, pa->domain, pa->addrs, pa->naddrs,
 			    &pa->route);
 			return;
@@ -406,6 +430,7 @@ proxy_addr_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
 			continue;
 		}
 		w->waiting = 0;
+		w->rcode = ma != NULL ? ma->rcode : -1;
 		w->cb(w, ma != NULL ? ma->domain : NULL,
 		    ma != NULL ? ma->addrs : NULL, ma != NULL ? ma->naddrs : 0,
 		    ma != NULL ? &ma->route : NULL);

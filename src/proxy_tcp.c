@@ -65,6 +65,8 @@ struct proxy_tcp {
 	uint32_t		 addrs[MSG_MAX_ADDRS];
 	uint8_t			 naddrs;
 	uint8_t			 next;		/* address to dial next */
+	uint8_t			 refused;	/* addresses that refused */
+	uint8_t			 timedout;	/* addresses that timed out */
 	struct proxy_dir	 up;		/* client to server */
 	struct proxy_dir	 down;		/* server to client */
 	uint64_t		 dial_end;	/* ms */
@@ -82,7 +84,7 @@ static int			 proxy_npool;
 static struct log_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
 				 proxy_rl_tcp_fd, proxy_rl_tcp_virt,
 				 proxy_rl_tcp_dial, proxy_rl_tcp_err,
-				 proxy_rl_tcp_via;
+				 proxy_rl_tcp_via, proxy_rl_tcp_why;
 
 static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
@@ -300,12 +302,13 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 		c->naddrs = 1;
 	} else if (naddrs == 0) {
 		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
-		    "%s: no real address", proxy_relay_flow(&c->r));
+		    "%s: %s; reset", proxy_relay_flow(&c->r),
+		    proxy_rcode_why(w->rcode));
 		proxy_tcp_close(c, 1);
 		return;
-	/* Only what the destination policy lets it dial, in order. */
 	} else if ((c->naddrs = proxy_dest_filter(&c->r, addrs, naddrs,
 	    c->addrs)) == 0) {
+		/* Only what the destination policy lets it dial, in order. */
 		proxy_tcp_close(c, 1);
 		return;
 	}
@@ -325,6 +328,11 @@ proxy_tcp_dial(struct proxy_tcp *c)
 {
 	if (c->next >= c->naddrs) {
 		/* All failed: the client learns it as the server would. */
+		/* Its own rate: the lines of each address stay whole. */
+		log_rate(&proxy_rl_tcp_why, LOG_INFO, "%s: %s; reset",
+		    proxy_relay_flow(&c->r), c->refused == c->naddrs ?
+		    "every address refused" : c->timedout > 0 ?
+		    "dial timed out" : "every address failed");
 		proxy_tcp_close(c, 1);
 		return;
 	}
@@ -335,7 +343,7 @@ proxy_tcp_dial(struct proxy_tcp *c)
 	    c->r.route->server.sin_port : c->r.virt.sin_port;
 	if (proxy_now() >= c->dial_end) {
 		log_rate(&proxy_rl_tcp_dial, LOG_INFO,
-		    "%s: dial timeout reached, %d address(es) not tried",
+		    "%s: dial timed out, %d address(es) not tried; reset",
 		    proxy_relay_flow(&c->r), c->naddrs - c->next + 1);
 		proxy_tcp_close(c, 1);
 		return;
@@ -389,12 +397,15 @@ proxy_tcp_dialled(int fd, short ev, void *arg)
 	socklen_t		 len = sizeof(int);
 	int			 error = 0;
 
-	if (ev & EV_TIMEOUT)
+	if (ev & EV_TIMEOUT) {
 		why = "timed out";
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+		c->timedout++;
+	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
 		why = strerror(errno);
 	else if (error != 0)
 		why = strerror(error);
+	if (error == ECONNREFUSED)
+		c->refused++;
 	if (why == NULL && proxy_tcp_via(c)) {
 		proxy_tcp_handshake(c);
 		return;

@@ -400,7 +400,8 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	}
 	if (naddrs == 0) {
 		log_rate(&proxy_rl_udp_miss, LOG_INFO,
-		    "%s: no real address; dropped", proxy_relay_flow(&s->r));
+		    "%s: %s; dropped", proxy_relay_flow(&s->r),
+		    proxy_rcode_why(w->rcode));
 		proxy_udp_close(s);
 		return;
 	}

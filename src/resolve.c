@@ -8,11 +8,13 @@
  * upstreams said about them.  It belongs to the dns process alone and asks
  * the upstreams through upstream.c.
  *
- * resolve_name() waits on a lookup, one per name in flight, which owns
- * one query for the A records of the name; the answer is cached and given
- * to every waiter.  A cache hit makes a request whose timer fires at
- * once: results always reach the caller from the event loop, never from
- * inside a call.
+ * resolve_name() and resolve_verify() wait on a lookup, one per name in
+ * flight, which owns one query for the A records of the name and, when
+ * the name has none, a second one for its AAAA records; the answer is
+ * cached and given to every waiter.  Negative answers are cached for the
+ * SOA's negative TTL (RFC 2308), bounded in time and in number.  A cache
+ * hit makes a request whose timer fires at once: results always reach the
+ * caller from the event loop, never from inside a call.
  */
 
 #include "config.h"
@@ -31,6 +33,7 @@
 
 #include "log.h"
 #include "resolve.h"
+#include "rules.h"
 #include "upstream.h"
 #include "wire.h"
 
@@ -49,7 +52,8 @@ struct resolve_req {
 	enum resolve_state	 state;
 	TAILQ_ENTRY(resolve_req) entry;		/* waiters or ready */
 	struct event		 ev_timer;	/* a cache hit's delivery */
-	resolve_cb		 cb;
+	resolve_cb		 cb;		/* one of the two */
+	resolve_vcb		 vcb;
 	void			*arg;
 	struct resolve_lookup	*lookup;	/* RESOLVE_ST_WAIT */
 
@@ -57,6 +61,8 @@ struct resolve_req {
 	uint32_t		*addrs;
 	size_t			 naddrs;
 	int			 rcode;
+	int			 aaaa;
+	ldns_rr			*soa;
 	int64_t			 expires;	/* ms, of the cache entry */
 };
 
@@ -67,6 +73,10 @@ struct resolve_lookup {
 	RB_ENTRY(resolve_lookup) node;
 	struct resolve_reqs	 waiters;
 	struct upstream_req	*query;
+	ldns_rr_type		 qtype;		/* of the query out */
+	ldns_rr			*soa;		/* of the A query's answer */
+	int			 split;		/* asks the upstreams below */
+	struct rule_upstream	 upstreams;
 	const char		*name;		/* stored after the struct */
 };
 
@@ -74,8 +84,12 @@ struct resolve_lookup {
 struct resolve_cache {
 	RB_ENTRY(resolve_cache)	 node;
 	TAILQ_ENTRY(resolve_cache) lru;		/* last used first */
+	TAILQ_ENTRY(resolve_cache) neg;		/* negative: oldest first */
 	int64_t			 expires;	/* ms, resolve_now() */
 	int			 rcode;
+	int			 aaaa;		/* the name has AAAA records */
+	int			 negative;	/* NXDOMAIN or NODATA */
+	ldns_rr			*soa;		/* of a negative answer */
 	size_t			 naddrs;
 	uint32_t		*addrs;
 	const char		*name;		/* stored after the struct */
@@ -84,6 +98,7 @@ struct resolve_cache {
 RB_HEAD(resolve_lookups, resolve_lookup);
 RB_HEAD(resolve_caches, resolve_cache);
 TAILQ_HEAD(resolve_lru, resolve_cache);
+TAILQ_HEAD(resolve_negs, resolve_cache);
 
 static struct resolve_stats	 resolve_st;
 static struct resolve_reqs	 resolve_ready =
@@ -97,6 +112,9 @@ static struct resolve_caches	 resolve_cache =
 static struct resolve_lru	 resolve_lru =
 				    TAILQ_HEAD_INITIALIZER(resolve_lru);
 static size_t			 resolve_ncache;
+static struct resolve_negs	 resolve_negs =
+				    TAILQ_HEAD_INITIALIZER(resolve_negs);
+static size_t			 resolve_nneg;
 static int64_t			 resolve_skew;		/* ms, regress */
 
 static int	resolve_lookup_cmp(struct resolve_lookup *,
@@ -114,9 +132,19 @@ static void	resolve_deliver(int, short, void *);
 static void	resolve_lookup_done(ldns_pkt *, void *);
 static void	resolve_lookup_free(struct resolve_lookup *);
 static uint32_t	resolve_ttl_left(int64_t);
+static struct resolve_req *resolve_start(const char *,
+		    const struct rule_upstream *, resolve_cb, resolve_vcb,
+		    void *);
+static struct upstream_req *resolve_ask(struct resolve_lookup *,
+		    ldns_rr_type);
+static void	resolve_call(struct resolve_req *, const uint32_t *, size_t,
+		    int, int, const ldns_rr *, uint32_t);
+static size_t	resolve_aaaa(ldns_pkt *, uint32_t *);
+static uint32_t	resolve_neg_ttl(const ldns_rr *);
+static ldns_rr	*resolve_soa(ldns_pkt *);
 static struct resolve_cache *resolve_cache_get(const char *);
 static void	resolve_cache_put(const char *, int, const uint32_t *,
-		    size_t, uint32_t);
+		    size_t, int, const ldns_rr *, uint32_t);
 static void	resolve_cache_remove(struct resolve_cache *);
 
 RB_GENERATE_INTERNAL(resolve_lookups, resolve_lookup, node,
@@ -140,17 +168,39 @@ struct resolve_req *
 resolve_name(const char *name, const struct rule_upstream *split,
     resolve_cb cb, void *arg)
 {
+	if (cb == NULL) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	return (resolve_start(name, split, cb, NULL, arg));
+}
+
+/* The same, with all that is known of the name: for verifying it. */
+struct resolve_req *
+resolve_verify(const char *name, const struct rule_upstream *split,
+    resolve_vcb vcb, void *arg)
+{
+	if (vcb == NULL) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	return (resolve_start(name, split, NULL, vcb, arg));
+}
+
+static struct resolve_req *
+resolve_start(const char *name, const struct rule_upstream *split,
+    resolve_cb cb, resolve_vcb vcb, void *arg)
+{
 	static const struct timeval	 at_once;
 	struct resolve_req		*req;
 	struct upstream_req		*q;
 	struct resolve_lookup		*lk, key;
 	struct resolve_cache		*ce;
-	ldns_rdf			*dname;
 	size_t				 len;
 	int				 saved_errno;
 
 	len = name != NULL ? strlen(name) : 0;
-	if (len == 0 || len > WIRE_TEXT_MAX || cb == NULL) {
+	if (len == 0 || len > WIRE_TEXT_MAX) {
 		errno = EINVAL;
 		return (NULL);
 	}
@@ -161,6 +211,7 @@ resolve_name(const char *name, const struct rule_upstream *split,
 	if ((req = calloc(1, sizeof(*req))) == NULL)
 		return (NULL);
 	req->cb = cb;
+	req->vcb = vcb;
 	req->arg = arg;
 	evtimer_set(&req->ev_timer, resolve_deliver, req);
 
@@ -175,8 +226,15 @@ resolve_name(const char *name, const struct rule_upstream *split,
 			memcpy(req->addrs, ce->addrs,
 			    ce->naddrs * sizeof(*req->addrs));
 		}
+		if (ce->soa != NULL &&
+		    (req->soa = ldns_rr_clone(ce->soa)) == NULL) {
+			free(req->addrs);
+			free(req);
+			return (NULL);
+		}
 		req->naddrs = ce->naddrs;
 		req->rcode = ce->rcode;
+		req->aaaa = ce->aaaa;
 		req->expires = ce->expires;
 		req->state = RESOLVE_ST_DONE;
 		TAILQ_INSERT_TAIL(&resolve_ready, req, entry);
@@ -194,19 +252,17 @@ resolve_name(const char *name, const struct rule_upstream *split,
 			free(req);
 			return (NULL);
 		}
+		memset(lk, 0, sizeof(*lk));
 		memcpy(lk + 1, name, len + 1);
 		lk->name = (const char *)(lk + 1);
 		TAILQ_INIT(&lk->waiters);
-		if ((dname = ldns_dname_new_frm_str(name)) == NULL) {
-			free(lk);
-			free(req);
-			errno = EINVAL;
-			return (NULL);
+		/* Kept: the rules may be reloaded before the AAAA query. */
+		if (split != NULL) {
+			lk->split = 1;
+			lk->upstreams = *split;
 		}
-		q = upstream_query(dname, LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 0,
-		    split, resolve_lookup_done, lk);
+		q = resolve_ask(lk, LDNS_RR_TYPE_A);
 		saved_errno = errno;
-		ldns_rdf_deep_free(dname);
 		if (q == NULL) {
 			free(lk);
 			free(req);
@@ -222,6 +278,27 @@ resolve_name(const char *name, const struct rule_upstream *split,
 	resolve_nwaiting++;
 	resolve_st.cache_misses++;
 	return (req);
+}
+
+/* The lookup's query of a type, to the upstreams it was given. */
+static struct upstream_req *
+resolve_ask(struct resolve_lookup *lk, ldns_rr_type qtype)
+{
+	struct upstream_req	*q;
+	ldns_rdf		*dname;
+	int			 saved_errno;
+
+	if ((dname = ldns_dname_new_frm_str(lk->name)) == NULL) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	lk->qtype = qtype;
+	q = upstream_query(dname, qtype, LDNS_RR_CLASS_IN, 0,
+	    lk->split ? &lk->upstreams : NULL, resolve_lookup_done, lk);
+	saved_errno = errno;
+	ldns_rdf_deep_free(dname);
+	errno = saved_errno;
+	return (q);
 }
 
 void
@@ -293,6 +370,8 @@ static void
 resolve_req_free(struct resolve_req *req)
 {
 	evtimer_del(&req->ev_timer);
+	if (req->soa != NULL)
+		ldns_rr_free(req->soa);
 	free(req->addrs);
 	free(req);
 }
@@ -309,9 +388,29 @@ resolve_deliver(int fd, short ev, void *arg)
 	resolve_nwaiting--;
 	req->state = RESOLVE_ST_CALLING;
 	/* What is left of the TTL when it is given. */
-	req->cb(req->addrs, req->naddrs, req->rcode,
-	    resolve_ttl_left(req->expires), req->arg);
+	resolve_call(req, req->addrs, req->naddrs, req->rcode, req->aaaa,
+	    req->soa, resolve_ttl_left(req->expires));
 	resolve_req_free(req);
+}
+
+static void
+resolve_call(struct resolve_req *req, const uint32_t *addrs, size_t n,
+    int rcode, int aaaa, const ldns_rr *soa, uint32_t ttl)
+{
+	struct resolve_result	r;
+
+	if (req->cb != NULL) {
+		req->cb(n > 0 ? addrs : NULL, n, rcode, ttl, req->arg);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.addrs = n > 0 ? addrs : NULL;
+	r.naddrs = n;
+	r.rcode = rcode;
+	r.aaaa = aaaa;
+	r.soa = soa;
+	r.ttl = ttl;
+	req->vcb(&r, req->arg);
 }
 
 /* Whole seconds until a cache entry expires, rounded down. */
@@ -323,36 +422,58 @@ resolve_ttl_left(int64_t expires)
 	return (left > 0 ? (uint32_t)(left / 1000) : 0);
 }
 
-/* The query of a lookup is answered: to the cache and every waiter. */
+/*
+ * The query of a lookup is answered.  An A query with no address asks for
+ * AAAA records next, so that a name with neither is told from one with
+ * IPv6 only; then the answer goes to the cache and every waiter.
+ */
 static void
 resolve_lookup_done(ldns_pkt *pkt, void *arg)
 {
 	struct resolve_lookup	*lk = arg;
 	struct resolve_req	*req;
+	ldns_rr			*soa = NULL;
 	uint32_t		 addrs[RESOLVE_ADDRS_MAX], ttl = 0;
 	size_t			 n = 0;
-	int			 rcode;
+	int			 rcode, aaaa = 0, cache = 0;
 
-	RB_REMOVE(resolve_lookups, &resolve_lookups, lk);
+	lk->query = NULL;
 	if (pkt == NULL)
 		rcode = -1;
-	else {
-		rcode = ldns_pkt_get_rcode(pkt);
-		if (rcode == LDNS_RCODE_NOERROR) {
-			n = resolve_collect(pkt, addrs, RESOLVE_ADDRS_MAX,
-			    &ttl);
-			if (n == 0)
-				ttl = RESOLVE_TTL_NEG;
-			else if (ttl < RESOLVE_TTL_MIN)
-				ttl = RESOLVE_TTL_MIN;
-			else if (ttl > RESOLVE_TTL_MAX)
-				ttl = RESOLVE_TTL_MAX;
-			resolve_cache_put(lk->name, rcode, addrs, n, ttl);
-		} else if (rcode == LDNS_RCODE_NXDOMAIN) {
-			ttl = RESOLVE_TTL_NEG;
-			resolve_cache_put(lk->name, rcode, NULL, 0, ttl);
+	else if ((rcode = ldns_pkt_get_rcode(pkt)) == LDNS_RCODE_NOERROR &&
+	    lk->qtype == LDNS_RR_TYPE_A) {
+		n = resolve_collect(pkt, addrs, RESOLVE_ADDRS_MAX, &ttl);
+		if (n == 0) {
+			lk->soa = resolve_soa(pkt);
+			if ((lk->query = resolve_ask(lk,
+			    LDNS_RR_TYPE_AAAA)) != NULL)
+				return;
+			/* Cannot tell NODATA from IPv6 only: not answered. */
+			rcode = -1;
 		}
+		cache = n > 0;
+	} else if (rcode == LDNS_RCODE_NOERROR) {
+		aaaa = resolve_aaaa(pkt, &ttl) > 0;
+		cache = 1;
+	} else if (rcode == LDNS_RCODE_NXDOMAIN)
+		cache = 1;
+
+	if (cache && (n > 0 || aaaa)) {
+		if (ttl < RESOLVE_TTL_MIN)
+			ttl = RESOLVE_TTL_MIN;
+		else if (ttl > RESOLVE_TTL_MAX)
+			ttl = RESOLVE_TTL_MAX;
+	} else if (cache) {
+		/* The SOA of the last answer, else that of the A query's. */
+		if ((soa = resolve_soa(pkt)) == NULL) {
+			soa = lk->soa;
+			lk->soa = NULL;
+		}
+		ttl = resolve_neg_ttl(soa);
 	}
+	RB_REMOVE(resolve_lookups, &resolve_lookups, lk);
+	if (cache && ttl > 0)
+		resolve_cache_put(lk->name, rcode, addrs, n, aaaa, soa, ttl);
 
 	/* A callback may cancel the others or shut everything down. */
 	resolve_delivering = lk;
@@ -360,11 +481,81 @@ resolve_lookup_done(ldns_pkt *pkt, void *arg)
 		TAILQ_REMOVE(&lk->waiters, req, entry);
 		resolve_nwaiting--;
 		req->state = RESOLVE_ST_CALLING;
-		req->cb(n > 0 ? addrs : NULL, n, rcode, ttl, req->arg);
+		resolve_call(req, addrs, n, rcode, aaaa, soa, ttl);
 		resolve_req_free(req);
 	}
 	resolve_delivering = NULL;
+	if (soa != NULL)
+		ldns_rr_free(soa);
+	if (lk->soa != NULL)
+		ldns_rr_free(lk->soa);
 	free(lk);
+}
+
+/*
+ * How long a negative answer is good (RFC 2308, 5): the lesser of its
+ * SOA's TTL and MINIMUM, at most RESOLVE_NEG_TTL_MAX; without an SOA,
+ * RESOLVE_TTL_NEG.
+ */
+static uint32_t
+resolve_neg_ttl(const ldns_rr *soa)
+{
+	ldns_rdf	*rd;
+	uint32_t	 ttl;
+
+	if (soa == NULL)
+		return (RESOLVE_TTL_NEG);
+	ttl = ldns_rr_ttl(soa);
+	if ((rd = ldns_rr_rdf(soa, 6)) != NULL &&
+	    ldns_rdf_size(rd) == 4 && ldns_rdf2native_int32(rd) < ttl)
+		ttl = ldns_rdf2native_int32(rd);
+	if (ttl > RESOLVE_NEG_TTL_MAX)
+		ttl = RESOLVE_NEG_TTL_MAX;
+	return (ttl);
+}
+
+/* A copy of the first SOA of the authority section, whole, or NULL. */
+static ldns_rr *
+resolve_soa(ldns_pkt *pkt)
+{
+	ldns_rr_list	*ns;
+	ldns_rr		*rr;
+	size_t		 i;
+
+	if (pkt == NULL || (ns = ldns_pkt_authority(pkt)) == NULL)
+		return (NULL);
+	for (i = 0; i < ldns_rr_list_rr_count(ns); i++) {
+		rr = ldns_rr_list_rr(ns, i);
+		if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA &&
+		    ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+		    ldns_rr_rd_count(rr) == 7)
+			return (ldns_rr_clone(rr));
+	}
+	return (NULL);
+}
+
+/* The AAAA records of an answer, and in *ttl the least of their TTLs. */
+static size_t
+resolve_aaaa(ldns_pkt *pkt, uint32_t *ttl)
+{
+	ldns_rr_list	*an;
+	ldns_rr		*rr;
+	size_t		 i, n = 0;
+
+	*ttl = UINT32_MAX;
+	an = ldns_pkt_answer(pkt);
+	for (i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {
+		rr = ldns_rr_list_rr(an, i);
+		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_AAAA ||
+		    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
+			continue;
+		n++;
+		if (ldns_rr_ttl(rr) < *ttl)
+			*ttl = ldns_rr_ttl(rr);
+	}
+	if (n == 0)
+		*ttl = 0;
+	return (n);
 }
 
 /* Off the tree: its query is cancelled, its waiters go uncalled. */
@@ -374,6 +565,8 @@ resolve_lookup_free(struct resolve_lookup *lk)
 	struct resolve_req	*req;
 
 	upstream_cancel(lk->query);
+	if (lk->soa != NULL)
+		ldns_rr_free(lk->soa);
 	while ((req = TAILQ_FIRST(&lk->waiters)) != NULL) {
 		TAILQ_REMOVE(&lk->waiters, req, entry);
 		resolve_nwaiting--;
@@ -458,7 +651,7 @@ resolve_cache_get(const char *name)
 
 static void
 resolve_cache_put(const char *name, int rcode, const uint32_t *addrs,
-    size_t n, uint32_t ttl)
+    size_t n, int aaaa, const ldns_rr *soa, uint32_t ttl)
 {
 	struct resolve_cache	*ce, *old;
 	size_t			 len;
@@ -479,8 +672,16 @@ resolve_cache_put(const char *name, int rcode, const uint32_t *addrs,
 		}
 		memcpy(ce->addrs, addrs, n * sizeof(*addrs));
 	}
+	if (soa != NULL && (ce->soa = ldns_rr_clone(soa)) == NULL) {
+		log_warnx("%s: cannot keep an SOA", __func__);
+		free(ce->addrs);
+		free(ce);
+		return;
+	}
 	ce->naddrs = n;
 	ce->rcode = rcode;
+	ce->aaaa = aaaa;
+	ce->negative = n == 0 && !aaaa;
 	ce->expires = resolve_now() + (int64_t)ttl * 1000;
 
 	if ((old = RB_FIND(resolve_caches, &resolve_cache, ce)) != NULL)
@@ -488,8 +689,15 @@ resolve_cache_put(const char *name, int rcode, const uint32_t *addrs,
 	while (resolve_ncache >= RESOLVE_CACHE_MAX)
 		resolve_cache_remove(TAILQ_LAST(&resolve_lru,
 		    resolve_lru));
+	/* Made-up names must not push the real ones out. */
+	while (ce->negative && resolve_nneg >= RESOLVE_NEG_MAX)
+		resolve_cache_remove(TAILQ_FIRST(&resolve_negs));
 	RB_INSERT(resolve_caches, &resolve_cache, ce);
 	TAILQ_INSERT_HEAD(&resolve_lru, ce, lru);
+	if (ce->negative) {
+		TAILQ_INSERT_TAIL(&resolve_negs, ce, neg);
+		resolve_nneg++;
+	}
 	resolve_ncache++;
 }
 
@@ -499,6 +707,12 @@ resolve_cache_remove(struct resolve_cache *ce)
 	RB_REMOVE(resolve_caches, &resolve_cache, ce);
 	TAILQ_REMOVE(&resolve_lru, ce, lru);
 	resolve_ncache--;
+	if (ce->negative) {
+		TAILQ_REMOVE(&resolve_negs, ce, neg);
+		resolve_nneg--;
+	}
+	if (ce->soa != NULL)
+		ldns_rr_free(ce->soa);
 	free(ce->addrs);
 	free(ce);
 }

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "resolve.h"
 #include "rules.h"
 #include "../lib/test.h"
 
@@ -1793,6 +1794,207 @@ diff_open(struct diff_pair *dp, const char *tag, uint32_t first,
 	return (dp->fast != NULL && dp->slow != NULL ? 0 : -1);
 }
 
+/* A rule of one action on a table of one pattern. */
+static void
+rule_add(struct ruleset *rs, int action, const char *pattern)
+{
+	struct rule	r;
+	int		t;
+
+	memset(&r, 0, sizeof(r));
+	t = ruleset_table(rs, "", "test:1");
+	CHECK(t != -1 &&
+	    ruleset_source(rs, t, SOURCE_NAME, pattern, "test:1") == 0);
+	r.action = action;
+	r.block = BLOCK_NXDOMAIN;
+	r.table = t;
+	r.from_any = 1;
+	r.route.action = action;
+	CHECK(ruleset_rule(rs, &r) == 0);
+}
+
+/*
+ * The rules decide A and AAAA on the ldns path as on the fast path: a
+ * blocked name gets NXDOMAIN and no address, a passed one is forwarded.
+ */
+static void
+test_rules(void)
+{
+	struct ruleset	*rs;
+	struct answer	 a;
+	ldns_pkt	*q;
+	uint8_t		*wire;
+	size_t		 len, before;
+	int		 fast, i;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rule_add(rs, RULE_BLOCK, "blocked.test");
+	rule_add(rs, RULE_PASS, "passed.test");
+	CHECK(ruleset_load(rs) == 0);
+	before = map_count(tmap);
+	for (fast = 1; fast >= 0; fast--) {
+		answer_fastpath_enabled = fast;
+		for (i = 0; i < 2; i++) {
+			q = mkquery("blocked.test.", i == 0 ? LDNS_RR_TYPE_A :
+			    LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, 7, 0);
+			CHECK(ldns_pkt2wire(&wire, q, &len) == LDNS_STATUS_OK);
+			answer_query(tmap, &tconf, rs, wire, len, 0, 0,
+			    time(NULL), &a);
+			CHECK_EQ(a.action, ANSWER_REPLY);
+			CHECK_EQ(a.rcode, LDNS_RCODE_NXDOMAIN);
+			if (a.action == ANSWER_REPLY)
+				free(a.wire);
+			free(wire);
+			ldns_pkt_free(q);
+
+			q = mkquery("passed.test.", i == 0 ? LDNS_RR_TYPE_A :
+			    LDNS_RR_TYPE_AAAA, LDNS_RR_CLASS_IN, 8, 0);
+			CHECK(ldns_pkt2wire(&wire, q, &len) == LDNS_STATUS_OK);
+			answer_query(tmap, &tconf, rs, wire, len, 0, 0,
+			    time(NULL), &a);
+			CHECK_EQ(a.action, ANSWER_FORWARD);
+			if (a.action == ANSWER_FORWARD)
+				ldns_pkt_free(a.query);
+			free(wire);
+			ldns_pkt_free(q);
+		}
+	}
+	answer_fastpath_enabled = 1;
+	CHECK_EQ(map_count(tmap), before);
+	ruleset_free(rs);
+}
+
+/* What answer_verified() makes of a verdict, for a query asked anew. */
+static void
+verified(const char *name, ldns_rr_type type, int fast,
+    const struct resolve_result *res, struct answer *a, ldns_pkt **r)
+{
+	ldns_pkt	*q;
+
+	*r = NULL;
+	answer_fastpath_enabled = fast;
+	q = mkquery(name, type, LDNS_RR_CLASS_IN, 99, 1232);
+	ask(q, 0, a, r);
+	answer_fastpath_enabled = 1;
+	ldns_pkt_free(q);
+	CHECK_EQ(a->action, ANSWER_VERIFY);
+	CHECK_EQ(a->fast, 0);
+	if (a->action != ANSWER_VERIFY)
+		return;
+	CHECK(a->query != NULL);
+	answer_verified(tmap, &tconf, res, time(NULL), a);
+	ldns_pkt_free(a->query);
+	CHECK_EQ(a->action, ANSWER_REPLY);
+	if (a->action == ANSWER_REPLY) {
+		CHECK(ldns_wire2pkt(r, a->wire, a->len) == LDNS_STATUS_OK);
+		CHECK_EQ(ldns_pkt_id(*r), 99);
+		CHECK(ldns_pkt_edns(*r));
+		free(a->wire);
+	}
+}
+
+/*
+ * With dns verify on, a new name is handed back to be resolved, on both
+ * paths, and takes an address only if the upstreams say it exists; a
+ * mapped name is answered at once.
+ */
+static void
+test_verify(void)
+{
+	struct resolve_result	 res;
+	struct answer		 a;
+	ldns_pkt		*r, *q;
+	ldns_rr			*soa = NULL, *rr;
+	uint32_t		 addr, real = htonl(0xc0000201);
+	size_t			 before;
+	int			 fast;
+
+	tconf.dns_verify = 1;
+	CHECK(ldns_rr_new_frm_str(&soa, "test. 600 IN SOA ns.test. "
+	    "h.test. 1 2 3 4 60", 0, NULL, NULL) == LDNS_STATUS_OK);
+	before = map_count(tmap);
+	for (fast = 1; fast >= 0; fast--) {
+		/* NXDOMAIN, with the SOA at what is left of its TTL. */
+		memset(&res, 0, sizeof(res));
+		res.rcode = LDNS_RCODE_NXDOMAIN;
+		res.soa = soa;
+		res.ttl = 42;
+		verified("nope.verify.test.", LDNS_RR_TYPE_A, fast, &res, &a,
+		    &r);
+		CHECK(r != NULL && ldns_pkt_get_rcode(r) ==
+		    LDNS_RCODE_NXDOMAIN);
+		CHECK(r != NULL && ldns_pkt_ancount(r) == 0 &&
+		    ldns_pkt_nscount(r) == 1);
+		if (r != NULL && ldns_pkt_nscount(r) == 1) {
+			rr = ldns_rr_list_rr(ldns_pkt_authority(r), 0);
+			CHECK_EQ(ldns_rr_get_type(rr), LDNS_RR_TYPE_SOA);
+			CHECK_EQ(ldns_rr_ttl(rr), 42);
+		}
+		CHECK(strcmp(a.result, "NXDOMAIN") == 0);
+		ldns_pkt_free(r);
+
+		/* NODATA: NOERROR, no answer, the SOA. */
+		res.rcode = LDNS_RCODE_NOERROR;
+		verified("mx-only.verify.test.", LDNS_RR_TYPE_AAAA, fast, &res,
+		    &a, &r);
+		CHECK(r != NULL && ldns_pkt_get_rcode(r) ==
+		    LDNS_RCODE_NOERROR);
+		CHECK(r != NULL && ldns_pkt_ancount(r) == 0 &&
+		    ldns_pkt_nscount(r) == 1);
+		ldns_pkt_free(r);
+
+		/* No upstream answered: SERVFAIL. */
+		memset(&res, 0, sizeof(res));
+		res.rcode = -1;
+		verified("down.verify.test.", LDNS_RR_TYPE_A, fast, &res, &a,
+		    &r);
+		CHECK(r != NULL && ldns_pkt_get_rcode(r) ==
+		    LDNS_RCODE_SERVFAIL);
+		ldns_pkt_free(r);
+		res.rcode = LDNS_RCODE_REFUSED;
+		verified("down.verify.test.", LDNS_RR_TYPE_A, fast, &res, &a,
+		    &r);
+		CHECK(r != NULL && ldns_pkt_get_rcode(r) ==
+		    LDNS_RCODE_SERVFAIL);
+		ldns_pkt_free(r);
+	}
+	/* None of them took an address. */
+	CHECK_EQ(map_count(tmap), before);
+
+	/* It exists: mapped and answered as before, then from the map. */
+	memset(&res, 0, sizeof(res));
+	res.rcode = LDNS_RCODE_NOERROR;
+	res.addrs = &real;
+	res.naddrs = 1;
+	res.ttl = 300;
+	verified("real.verify.test.", LDNS_RR_TYPE_A, 1, &res, &a, &r);
+	addr = r != NULL ? answer_a(r) : 0;
+	CHECK(addr >= tconf.range_first && addr <= tconf.range_last);
+	CHECK_EQ(map_count(tmap), before + 1);
+	ldns_pkt_free(r);
+	q = mkquery("real.verify.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 5,
+	    0);
+	ask(q, 0, &a, &r);
+	CHECK_EQ(a.action, ANSWER_REPLY);
+	CHECK_EQ(a.fast, 1);
+	CHECK(r != NULL && answer_a(r) == addr);
+	ldns_pkt_free(r);
+	ldns_pkt_free(q);
+
+	/* IPv6 only exists too: AAAA gets its empty answer, and a mapping. */
+	memset(&res, 0, sizeof(res));
+	res.rcode = LDNS_RCODE_NOERROR;
+	res.aaaa = 1;
+	verified("six.verify.test.", LDNS_RR_TYPE_AAAA, 0, &res, &a, &r);
+	CHECK(r != NULL && ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR &&
+	    ldns_pkt_ancount(r) == 0 && ldns_pkt_nscount(r) == 0);
+	CHECK_EQ(map_count(tmap), before + 2);
+	ldns_pkt_free(r);
+
+	ldns_rr_free(soa);
+	tconf.dns_verify = 0;
+}
+
 static void
 test_fastpath(void)
 {
@@ -1844,6 +2046,8 @@ main(void)
 	char	path[128], err[256];
 
 	conf_defaults(&tconf);
+	/* Names mapped at once, as before verification; test_verify() on. */
+	tconf.dns_verify = 0;
 	if (mkdtemp(tdir) == NULL) {
 		perror("mkdtemp");
 		return (1);
@@ -1872,6 +2076,8 @@ main(void)
 	test_rules_order();
 	test_rules_from();
 	test_rules_fastpath();
+	test_rules();
+	test_verify();
 	map_close(tmap);
 	snprintf(path, sizeof(path), "rm -rf %s", tdir);
 	system(path);

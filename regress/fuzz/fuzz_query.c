@@ -10,10 +10,13 @@
  * with the first: where the fast path answered, it must have answered
  * as the ldns path does, byte for byte.  Domain rules block (in each of
  * their ways) and pass the names under one-letter top-level domains,
- * some for one client only, which a fuzzer finds at once.
+ * some for one client only, which a fuzzer finds at once.  New names are
+ * verified, the upstreams' verdict taken from the input's length.
  */
 
 #include "config.h"
+
+#include <arpa/inet.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "resolve.h"
 #include "rules.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -30,6 +34,7 @@ static struct map		*fmap;		/* with the fast path */
 static struct map		*smap;		/* the ldns path only */
 static struct dns44_conf	 fconf;
 static struct ruleset		*frules;
+static ldns_rr			*fsoa;
 
 static void	fuzz_rules(void);
 
@@ -59,6 +64,56 @@ fuzz_init(void)
 	fmap = fuzz_map();
 	smap = fuzz_map();
 	fuzz_rules();
+	if (ldns_rr_new_frm_str(&fsoa, "fuzz. 600 IN SOA ns.fuzz. h.fuzz. "
+	    "1 2 3 4 60", 0, NULL, NULL) != LDNS_STATUS_OK)
+		abort();
+}
+
+/*
+ * A new name to verify: what the upstreams say of it comes from the
+ * input's length, the same for both maps, so that they keep making the
+ * same choices and names that exist fill the map for the fast path.
+ */
+static void
+fuzz_verify(struct map *m, struct answer *a, size_t len, time_t now)
+{
+	struct resolve_result	res;
+	ldns_pkt		*r = NULL;
+	uint32_t		real = htonl(0xc0000201);
+
+	memset(&res, 0, sizeof(res));
+	switch (len % 5) {
+	case 0:
+		res.rcode = LDNS_RCODE_NXDOMAIN;
+		res.soa = fsoa;
+		break;
+	case 1:
+		res.rcode = LDNS_RCODE_NOERROR;		/* NODATA */
+		res.soa = fsoa;
+		break;
+	case 2:
+		res.rcode = -1;
+		break;
+	case 3:
+		res.rcode = LDNS_RCODE_NOERROR;
+		res.aaaa = 1;
+		break;
+	default:
+		res.rcode = LDNS_RCODE_NOERROR;
+		res.addrs = &real;
+		res.naddrs = 1;
+		break;
+	}
+	res.ttl = 30;
+	answer_verified(m, &fconf, &res, now, a);
+	ldns_pkt_free(a->query);
+	a->query = NULL;
+	if (a->action != ANSWER_REPLY)
+		return;
+	if (a->len > a->limit || a->len < 12 ||
+	    ldns_wire2pkt(&r, a->wire, a->len) != LDNS_STATUS_OK)
+		abort();
+	ldns_pkt_free(r);
 }
 
 /* A rule of action and block kind on one table of one pattern. */
@@ -135,6 +190,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		break;
 	case ANSWER_FORWARD:
 		break;
+	case ANSWER_VERIFY:
+		if (a.fast || a.query == NULL)
+			abort();
+		fuzz_verify(fmap, &a, len, now);
+		break;
 	}
 
 	/*
@@ -146,6 +206,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	answer_fastpath_enabled = 1;
 	if (s.fast)
 		abort();
+	if (s.action == ANSWER_VERIFY)
+		fuzz_verify(smap, &s, len, now);
 	if (a.fast && (a.action != s.action || a.len != s.len ||
 	    (a.action == ANSWER_REPLY && memcmp(a.wire, s.wire, a.len) != 0) ||
 	    a.rcode != s.rcode || a.qtype != s.qtype || a.full != s.full ||

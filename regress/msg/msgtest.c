@@ -804,11 +804,10 @@ test_decode(void)
 	CHECK_EQ(ans.ttl, 299);
 	CHECK_EQ(ans.naddrs, 3);
 
-	/* The route comes last; an answer without it is from another build. */
-	CHECK_EQ(len, offsetof(struct msg_answer, route) +
-	    sizeof(struct rule_route));
-	n = make_frame(MSG_LOOKUP_ANSWER, offsetof(struct msg_answer, route),
-	    payload, offsetof(struct msg_answer, route));
+	/* The rcode comes last; an answer without it is from another build. */
+	CHECK_EQ(len, offsetof(struct msg_answer, rcode) + sizeof(int32_t));
+	n = make_frame(MSG_LOOKUP_ANSWER, offsetof(struct msg_answer, rcode),
+	    payload, offsetof(struct msg_answer, rcode));
 	CHECK_EQ(msg_decode(frame, n, -1, &m), -1);
 	CHECK_EQ(errno, EBADMSG);
 	/* Any TTL is the sender's to give. */

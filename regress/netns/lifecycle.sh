@@ -87,7 +87,7 @@ logged "dns: configuration reloaded: ttl 300" &&
     fail "SIGHUP: $(cat "$LOG")"
 echo "dns ttl seven" >>"$CF"
 kill -HUP "$P"
-logged "$CF:5: " && logged "configuration not reloaded" &&
+logged "$CF:$(wc -l <"$CF"): " && logged "configuration not reloaded" &&
     ok "SIGHUP: broken file refused with file:line" ||
     fail "SIGHUP broken: $(cat "$LOG")"
 alive "$D" && alive "$X" && alive "$P" && ok "SIGHUP: still running" ||

@@ -86,6 +86,7 @@ struct fake {
 	uint32_t		 ttl;
 	const char *const	*extra;		/* more answers, NULL ended */
 	int			 delay_ms;	/* FAKE_SLOW */
+	const char *const	*auth;		/* authority, NULL ended */
 
 	/* What it saw. */
 	int			 nudp;
@@ -96,6 +97,7 @@ struct fake {
 	int			 last_do;
 	int			 last_rd;
 	int			 last_size;
+	int			 last_qtype;
 };
 
 /* What a query callback got. */
@@ -256,6 +258,8 @@ fake_answer(struct fake *f, const ldns_pkt *q, int tcp)
 	free(owner);
 	for (i = 0; f->extra != NULL && f->extra[i] != NULL; i++)
 		fake_push(a, LDNS_SECTION_ANSWER, f->extra[i]);
+	for (i = 0; f->auth != NULL && f->auth[i] != NULL; i++)
+		fake_push(a, LDNS_SECTION_AUTHORITY, f->auth[i]);
 	return (a);
 }
 
@@ -290,6 +294,8 @@ fake_seen(struct fake *f, const ldns_pkt *q, uint16_t port)
 	f->last_do = ldns_pkt_edns_do(q);
 	f->last_rd = ldns_pkt_rd(q);
 	f->last_size = ldns_pkt_edns_udp_size(q);
+	f->last_qtype = ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(q),
+	    0));
 }
 
 static void
@@ -974,18 +980,24 @@ test_resolve(void)
 	CHECK_EQ(a.n, 1);
 	CHECK_EQ(f.nudp, 4);
 
-	/* NODATA and NXDOMAIN: cached for RESOLVE_TTL_NEG. */
+	/*
+	 * NODATA and NXDOMAIN without an SOA: cached for RESOLVE_TTL_NEG.
+	 * No A record asks for AAAA records next: two queries.
+	 */
 	f.extra = NULL;
 	resolve("nodata.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 0);
 	CHECK_EQ(a.ttl, RESOLVE_TTL_NEG);
+	CHECK_EQ(f.nudp, 6);
+	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_AAAA);
 	f.rcode = LDNS_RCODE_NXDOMAIN;
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NXDOMAIN && a.n == 0);
 	CHECK_EQ(a.ttl, RESOLVE_TTL_NEG);
-	CHECK_EQ(f.nudp, 6);
+	CHECK_EQ(f.nudp, 7);
+	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_A);
 	resolve_clock_advance(RESOLVE_TTL_NEG * 1000 - 1000);
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
@@ -994,11 +1006,11 @@ test_resolve(void)
 	resolve("nodata.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 0);
-	CHECK_EQ(f.nudp, 6);
+	CHECK_EQ(f.nudp, 7);
 	resolve_clock_advance(1500);
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
-	CHECK_EQ(f.nudp, 7);
+	CHECK_EQ(f.nudp, 8);
 
 	/* SERVFAIL and no answer at all are not cached. */
 	f.rcode = LDNS_RCODE_SERVFAIL;
@@ -1008,7 +1020,7 @@ test_resolve(void)
 	CHECK_EQ(a.ttl, 0);
 	resolve("fail.example", &a);
 	run_until(&a.called, 1, 2000);
-	CHECK_EQ(f.nudp, 9);
+	CHECK_EQ(f.nudp, 10);
 	f.mode = FAKE_SILENT;
 	resolve("silent.example", &a);
 	run_until(&a.called, 1, 2000);
@@ -1016,7 +1028,7 @@ test_resolve(void)
 	resolve("silent.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.rcode, -1);
-	CHECK_EQ(f.nudp, 11);
+	CHECK_EQ(f.nudp, 12);
 
 	/* Bad names. */
 	CHECK(resolve_name("", NULL, addr_cb, &a) == NULL && errno == EINVAL);
@@ -1028,6 +1040,135 @@ test_resolve(void)
  * The TTL given with the addresses: the answer's own when fresh, what is
  * left of it when from the cache, in whole seconds rounded down.
  */
+/* What a verify callback got. */
+struct verdict {
+	int			 called;
+	int			 rcode;
+	size_t			 n;
+	int			 aaaa;
+	int			 soa;		/* an SOA came with it */
+	uint32_t		 soa_min;	/* its MINIMUM */
+	uint32_t		 ttl;
+};
+
+static void
+verify_cb(const struct resolve_result *r, void *arg)
+{
+	struct verdict	*v = arg;
+
+	v->called++;
+	ncalls++;
+	v->rcode = r->rcode;
+	v->n = r->naddrs;
+	v->aaaa = r->aaaa;
+	v->soa = r->soa != NULL;
+	v->soa_min = r->soa != NULL ?
+	    ldns_rdf2native_int32(ldns_rr_rdf(r->soa, 6)) : 0;
+	v->ttl = r->ttl;
+}
+
+static struct resolve_req *
+verify(const char *name, struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	return (resolve_verify(name, NULL, verify_cb, v));
+}
+
+/*
+ * Whether a name exists: NXDOMAIN and NODATA come with the upstream's SOA
+ * and are kept for its negative TTL; a name with AAAA records only is not
+ * NODATA; one lookup for all who ask at once.
+ */
+static void
+test_resolve_verify(void)
+{
+	static const char *const soa[] = {
+		"example. 600 IN SOA ns.example. h.example. 1 2 3 4 60", NULL };
+	static const char *const soa_long[] = {
+		"example. 90000 IN SOA ns.example. h.example. 1 2 3 4 90000",
+		NULL };
+	static const char *const six[] = {
+		"six.example. 120 IN AAAA 2001:db8::1", NULL };
+	struct fake	 f;
+	struct verdict	 v, w;
+	struct addrs	 a;
+
+	fake_start(&f, FAKE_ANSWER);
+	use(&f.sin, NULL, NULL);
+
+	/* NXDOMAIN: the SOA's MINIMUM, 60, is less than its TTL. */
+	f.naddrs = 0;
+	f.rcode = LDNS_RCODE_NXDOMAIN;
+	f.auth = soa;
+	CHECK(verify("nope.example", &v) != NULL);
+	CHECK(verify("nope.example", &w) != NULL);
+	run_until(&w.called, 1, 2000);
+	CHECK_EQ(v.called, 1);
+	CHECK_EQ(f.nudp, 1);			/* one query for both */
+	CHECK(v.rcode == LDNS_RCODE_NXDOMAIN && v.n == 0 && !v.aaaa);
+	CHECK(v.soa && v.soa_min == 60 && v.ttl == 60);
+	/* The proxy's lookup and a second verification: from the cache. */
+	resolve("nope.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.rcode, LDNS_RCODE_NXDOMAIN);
+	verify("nope.example", &v);
+	run_until(&v.called, 1, 2000);
+	CHECK(v.rcode == LDNS_RCODE_NXDOMAIN && v.soa);
+	CHECK_EQ(f.nudp, 1);
+	resolve_clock_advance(61 * 1000);
+	verify("nope.example", &v);
+	run_until(&v.called, 1, 2000);
+	CHECK_EQ(f.nudp, 2);
+
+	/* NODATA: no A, then no AAAA; the SOA of the AAAA answer. */
+	f.rcode = LDNS_RCODE_NOERROR;
+	verify("empty.example", &v);
+	run_until(&v.called, 1, 2000);
+	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 0 && !v.aaaa);
+	CHECK(v.soa && v.ttl == 60);
+	CHECK_EQ(f.nudp, 4);
+	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_AAAA);
+
+	/* IPv6 only: it exists. */
+	f.auth = NULL;
+	f.extra = six;
+	verify("six.example", &v);
+	run_until(&v.called, 1, 2000);
+	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 0 && v.aaaa);
+	CHECK(!v.soa && v.ttl == 120);
+	CHECK_EQ(f.nudp, 6);
+	verify("six.example", &v);
+	run_until(&v.called, 1, 2000);
+	CHECK(v.aaaa && f.nudp == 6);
+
+	/* An address: no AAAA query. */
+	f.extra = NULL;
+	f.naddrs = 1;
+	verify("four.example", &v);
+	run_until(&v.called, 1, 2000);
+	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 1 && !v.aaaa);
+	CHECK_EQ(f.nudp, 7);
+
+	/* A long negative TTL is cut to RESOLVE_NEG_TTL_MAX. */
+	f.naddrs = 0;
+	f.rcode = LDNS_RCODE_NXDOMAIN;
+	f.auth = soa_long;
+	verify("long.example", &v);
+	run_until(&v.called, 1, 2000);
+	CHECK_EQ(v.ttl, RESOLVE_NEG_TTL_MAX);
+
+	/* No upstream: not cached. */
+	f.mode = FAKE_SILENT;
+	verify("quiet.example", &v);
+	run_until(&v.called, 1, 4000);
+	CHECK(v.called == 1 && v.rcode == -1 && !v.soa);
+
+	CHECK(resolve_verify("", NULL, verify_cb, &v) == NULL &&
+	    errno == EINVAL);
+	fake_stop(&f);
+	shutdown_all();
+}
+
 static void
 test_resolve_ttl(void)
 {
@@ -1503,6 +1644,7 @@ main(void)
 	test_no_upstream();
 	test_random();
 	test_resolve();
+	test_resolve_verify();
 	test_resolve_ttl();
 	test_concurrent();
 	test_cancel();
