@@ -10,16 +10,18 @@
 # ASSOCIATE, and microsocks refusing it; UDP via http refused; a dead
 # server, one that speaks no SOCKS5, a wrong password and an HTTP 407:
 # the client's connection is reset, the journal says why, the daemon
-# lives.  The journal's [+] lines end with the route.
+# lives.  The journal's [+] lines end with the route.  A reload that moves
+# a name from direct to SOCKS5 leaves a connection made before it flowing
+# directly, and sends the next one through microsocks.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
 pw_setup curl nginx socat microsocks danted tinyproxy
 hosts=
-for n in ms auth noauth dante http http407 dead junk first; do
+for n in ms auth noauth dante http http407 dead junk first move; do
 	hosts="$hosts --host-record=$n.test,$PW_W"
 done
-pw_dnsmasq $hosts
+pw_dnsmasq --local-ttl=300 $hosts
 pw_world_resolver
 pw_nginx
 pw_serve udpecho 7
@@ -199,6 +201,59 @@ $(re "udp via http $PW_W:3128 refused: ")" &&
 
 expect "the bytes after the reply" \
     "$(in_cl $PW_PROBE fetch first.test 80 2>&1)" "data tunnel first"
+
+# A reload moves move.test from direct to microsocks while a connection
+# to it echoes a line every 50 ms, its count of echoed bytes in a file.
+in_w socat TCP-LISTEN:7001,bind=$PW_W,reuseaddr,fork PIPE \
+    >"$T_TMP/echo.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_for 5 pw_listening "$WORLD" tcp "$PW_W:7001" || die "no echo server"
+vm=$(cl_q move.test A)
+in_cl python3 -c '
+import socket, sys, time
+c = socket.create_connection((sys.argv[1], 7001), timeout=5)
+n, end = 0, time.time() + float(sys.argv[3])
+while time.time() < end:
+    c.sendall(b"x" * 99 + b"\n")
+    got = b""
+    while len(got) < 100:
+        b = c.recv(100 - len(got))
+        if not b:
+            sys.exit("closed after %d bytes" % n)
+        got += b
+    n += 100
+    open(sys.argv[2], "w").write("%d\n" % n)
+    time.sleep(0.05)
+print("echoed", n)
+' "$vm" "$T_TMP/move.n" 5 >"$T_TMP/move.out" 2>&1 &
+MV_PID=$!
+T_PIDS="$T_PIDS $MV_PID"
+msize() { cat "$T_TMP/move.n" 2>/dev/null || echo 0; }
+mstarted() { [ "$(msize)" -ge 1000 ]; }
+wait_for 5 mstarted || fail "the echo did not start: $(cat "$T_TMP/move.out")"
+logged "proxy: \[\+\] $(flow TCP - move.test "$vm" 7001)\$" &&
+    ok "move.test: the first connection direct" ||
+    fail "move.test: no direct [+] line: $(grep -F move.test "$DLOG")"
+echo "route to \"move.test\" via socks5 $PW_W port 1080" >>"$DCF"
+kill -HUP "$DP"
+wait_for 5 grep -q "dns: rules: 10 rules" "$DLOG" ||
+    fail "no reload: $(tail -n 5 "$DLOG")"
+s1=$(msize)
+sleep 1
+s2=$(msize)
+[ "$s2" -gt "$s1" ] && ok "the open connection moves: $s1 -> $s2 bytes" ||
+    fail "the open connection stopped at $s1 bytes"
+get move.test "via socks5 $PW_W:1080"
+grep -q "connected to move\.test:80$" "$T_TMP/ms.log" &&
+    ok "after the reload, microsocks: connected to move.test:80" ||
+    fail "after the reload, microsocks: $(cat "$T_TMP/ms.log")"
+wait "$MV_PID"
+case $(cat "$T_TMP/move.out") in
+"echoed "*)	ok "the connection lived across the reload: $(cat "$T_TMP/move.out")" ;;
+*)		fail "the connection across the reload: $(cat "$T_TMP/move.out")" ;;
+esac
+grep -q "connected to move\.test:7001" "$T_TMP/ms.log" &&
+    fail "the connection made before the reload went through microsocks"
 
 # Failures: a reset each, and why.
 refused noauth.test "via socks5 $PW_W:1082" "no method accepted"
