@@ -34,6 +34,8 @@
 #define SVC_IPV6HINT	6
 
 static int	answer_rules(struct ruleset *, struct answer *, int);
+static int	answer_push(ldns_pkt *, const ldns_rr *, ldns_rr_type,
+		    ldns_rdf *, uint32_t);
 static void	answer_block(const struct dns44_conf *, const ldns_pkt *,
 		    const ldns_rr *, struct answer *);
 static int	answer_map(struct map *, const struct dns44_conf *,
@@ -270,6 +272,32 @@ answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
 	return (LDNS_RCODE_NOERROR);
 }
 
+
+/*
+ * One record of the question's name, class IN, with rd as its data, into
+ * r's answer section; -1 when there is no memory, rd freed either way.
+ */
+static int
+answer_push(ldns_pkt *r, const ldns_rr *qrr, ldns_rr_type type,
+    ldns_rdf *rd, uint32_t ttl)
+{
+	ldns_rr	*rr;
+
+	if (rd == NULL || (rr = ldns_rr_new()) == NULL) {
+		ldns_rdf_deep_free(rd);
+		return (-1);
+	}
+	ldns_rr_set_type(rr, type);
+	ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(qrr)));
+	ldns_rr_set_ttl(rr, ttl);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_push_rdf(rr, rd);
+	if (!ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr)) {
+		ldns_rr_free(rr);
+		return (-1);
+	}
+	return (0);
+}
 /* The mapping's reply; -1 for a name to verify first, a untouched. */
 static int
 answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
@@ -277,8 +305,6 @@ answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 {
 	struct in_addr		 in;
 	ldns_pkt		*r;
-	ldns_rr			*rr;
-	ldns_rdf		*rd;
 	uint32_t		 addr;
 	int			 rcode;
 
@@ -294,21 +320,12 @@ answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 		return (0);
 	}
 	in.s_addr = htonl(addr);
-	rr = ldns_rr_new();
-	rd = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, sizeof(in), &in);
-	if (rr == NULL || rd == NULL) {
-		ldns_rr_free(rr);
-		ldns_rdf_deep_free(rd);
+	if (answer_push(r, qrr, LDNS_RR_TYPE_A, ldns_rdf_new_frm_data(
+	    LDNS_RDF_TYPE_A, sizeof(in), &in), conf->ttl) == -1) {
 		ldns_pkt_free(r);
 		a->action = ANSWER_DROP;
 		return (0);
 	}
-	ldns_rr_set_type(rr, LDNS_RR_TYPE_A);
-	ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(qrr)));
-	ldns_rr_set_ttl(rr, conf->ttl);
-	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	ldns_rr_push_rdf(rr, rd);
-	ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
 	answer_finish(r, a);
 	return (0);
 }
@@ -370,7 +387,6 @@ answer_ptr(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 {
 	struct map_entry	*e;
 	ldns_pkt		*r;
-	ldns_rr			*rr;
 	ldns_rdf		*target = NULL;
 	char			 name[WIRE_NAME_MAX + 2];
 
@@ -381,21 +397,13 @@ answer_ptr(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 	}
 	snprintf(name, sizeof(name), "%s.", e->name);
 	strlcpy(a->result, name, sizeof(a->result));
-	r = answer_reply_new(q, LDNS_RCODE_NOERROR);
-	rr = ldns_rr_new();
-	if (r == NULL || rr == NULL ||
-	    ldns_str2rdf_dname(&target, name) != LDNS_STATUS_OK) {
+	if ((r = answer_reply_new(q, LDNS_RCODE_NOERROR)) == NULL ||
+	    ldns_str2rdf_dname(&target, name) != LDNS_STATUS_OK ||
+	    answer_push(r, qrr, LDNS_RR_TYPE_PTR, target, conf->ttl) == -1) {
 		ldns_pkt_free(r);
-		ldns_rr_free(rr);
 		a->action = ANSWER_DROP;
 		return;
 	}
-	ldns_rr_set_type(rr, LDNS_RR_TYPE_PTR);
-	ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(qrr)));
-	ldns_rr_set_ttl(rr, conf->ttl);
-	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	ldns_rr_push_rdf(rr, target);
-	ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
 	answer_finish(r, a);
 }
 
@@ -689,8 +697,6 @@ answer_block(const struct dns44_conf *conf, const ldns_pkt *q,
 {
 	static const uint8_t	 zero[16];
 	ldns_pkt		*r;
-	ldns_rr			*rr;
-	ldns_rdf		*rd;
 	ldns_rr_type		 type = ldns_rr_get_type(qrr);
 
 	switch (a->rule->block) {
@@ -710,24 +716,13 @@ answer_block(const struct dns44_conf *conf, const ldns_pkt *q,
 		a->action = ANSWER_DROP;
 		return;
 	}
-	if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA) {
-		rr = ldns_rr_new();
-		rd = ldns_rdf_new_frm_data(type == LDNS_RR_TYPE_A ?
-		    LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA,
-		    type == LDNS_RR_TYPE_A ? 4 : 16, zero);
-		if (rr == NULL || rd == NULL) {
-			ldns_rr_free(rr);
-			ldns_rdf_deep_free(rd);
-			ldns_pkt_free(r);
-			a->action = ANSWER_DROP;
-			return;
-		}
-		ldns_rr_set_type(rr, type);
-		ldns_rr_set_owner(rr, ldns_rdf_clone(ldns_rr_owner(qrr)));
-		ldns_rr_set_ttl(rr, conf->ttl);
-		ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-		ldns_rr_push_rdf(rr, rd);
-		ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
+	if ((type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA) &&
+	    answer_push(r, qrr, type, ldns_rdf_new_frm_data(type ==
+	    LDNS_RR_TYPE_A ? LDNS_RDF_TYPE_A : LDNS_RDF_TYPE_AAAA,
+	    type == LDNS_RR_TYPE_A ? 4 : 16, zero), conf->ttl) == -1) {
+		ldns_pkt_free(r);
+		a->action = ANSWER_DROP;
+		return;
 	}
 	answer_finish(r, a);
 }
