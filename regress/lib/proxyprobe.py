@@ -24,6 +24,11 @@
 #                            N HTTP GETs started at once, each on its own
 #                            as soon as it connects, each body checked
 #   hold HOST PORT SECONDS   connect, print the local port, hold, close
+#   echoloop HOST PORT FILE SECONDS
+#                            to an echo server: a line of 100 bytes every
+#                            50 ms, each echo awaited, the count of echoed
+#                            bytes kept in FILE; "echoed N" at the end, or
+#                            "closed after N bytes"
 #   holdmany HOST PORT N SECONDS
 #                            N connections at once, held, then closed;
 #                            prints how many connected
@@ -212,6 +217,24 @@ def hold(host, port, secs):
     c.close()
 
 
+def echoloop(host, port, path, secs):
+    c = socket.create_connection((resolve(host), int(port)), timeout=5)
+    n, end = 0, time.time() + float(secs)
+    while time.time() < end:
+        c.sendall(b"x" * 99 + b"\n")
+        got = b""
+        while len(got) < 100:
+            b = c.recv(100 - len(got))
+            if not b:
+                sys.exit("closed after %d bytes" % n)
+            got += b
+        n += 100
+        with open(path, "w") as f:
+            f.write("%d\n" % n)
+        time.sleep(0.05)
+    print("echoed", n)
+
+
 async def holdmany_main(host, port, n, secs):
     addr = resolve(host)
 
@@ -329,7 +352,8 @@ def main():
             "udpgrow": udpgrow, "halfclient": halfclient,
             "udpclient": udpclient, "udpsizes": udpsizes, "many": many,
             "burst": burst, "trickle": trickle,
-            "hold": hold, "holdmany": holdmany, "closed": closed,
+            "hold": hold, "echoloop": echoloop, "holdmany": holdmany,
+            "closed": closed,
             "resets": resets, "secret": secret, "usecret": usecret,
             "fetch": fetch, "ufetch": ufetch}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:

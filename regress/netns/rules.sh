@@ -221,23 +221,7 @@ in_w socat TCP-LISTEN:7001,bind=$PW_W,reuseaddr,fork PIPE \
 T_PIDS="$T_PIDS $!"
 wait_for 5 pw_listening "$WORLD" tcp "$PW_W:7001" || die "no echo server"
 vl=$(cl_q long.test A)
-in_cl python3 -c '
-import socket, sys, time
-c = socket.create_connection((sys.argv[1], 7001), timeout=5)
-n, end = 0, time.time() + float(sys.argv[3])
-while time.time() < end:
-    c.sendall(b"x" * 99 + b"\n")
-    got = b""
-    while len(got) < 100:
-        b = c.recv(100 - len(got))
-        if not b:
-            sys.exit("closed after %d bytes" % n)
-        got += b
-    n += 100
-    open(sys.argv[2], "w").write("%d\n" % n)
-    time.sleep(0.05)
-print("echoed", n)
-' "$vl" "$T_TMP/long.n" 6 >"$T_TMP/long.out" 2>&1 &
+in_cl $PW_PROBE echoloop "$vl" 7001 "$T_TMP/long.n" 6 >"$T_TMP/long.out" 2>&1 &
 CL_PID=$!
 T_PIDS="$T_PIDS $CL_PID"
 size() { cat "$T_TMP/long.n" 2>/dev/null || echo 0; }
