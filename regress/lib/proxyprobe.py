@@ -229,8 +229,10 @@ def echoloop(host, port, path, secs):
                 sys.exit("closed after %d bytes" % n)
             got += b
         n += 100
-        with open(path, "w") as f:
+        # Atomically: a reader never sees the file empty.
+        with open(path + ".tmp", "w") as f:
             f.write("%d\n" % n)
+        os.replace(path + ".tmp", path)
         time.sleep(0.05)
     print("echoed", n)
 
