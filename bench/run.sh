@@ -11,7 +11,7 @@
 #   MAPBENCH       bench/mapbench, for map.sh (make bench sets it)
 #   NAMESBENCH     bench/namesbench, for names.sh (make bench sets it)
 #   BENCH_OUT      where results go (default ./bench-results)
-#   BENCHES        which, in order (default "dns failover mem map names
+#   BENCHES        which, in order (default "dns verify failover mem map names
 #                  rules tcp conn udp via")
 #   BENCH_QUICK=1  short runs: checks the harness, not the daemon
 #   PROFILE=0      no perf profile of the dns process (default: one when
@@ -22,7 +22,7 @@ set -u
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 : "${DNS44:?set DNS44 to the dns44 binary (make bench does)}"
 : "${BENCH_OUT:=$(pwd)/bench-results}"
-: "${BENCHES:=dns failover mem map names rules tcp conn udp via}"
+: "${BENCHES:=dns verify failover mem map names rules tcp conn udp via}"
 : "${BENCH_QUICK:=0}"
 export DNS44 BENCH_SRC BENCH_OUT BENCH_QUICK
 if [ -n "${MAPBENCH:-}" ]; then export MAPBENCH; fi
@@ -94,7 +94,8 @@ mkdir -p "$BENCH_OUT" || exit 1
 BENCH_RESULTS=$BENCH_OUT/results.tsv
 export BENCH_RESULTS
 : >"$BENCH_RESULTS"
-rm -f "$BENCH_OUT/dns-profile.txt" "$BENCH_OUT/conn-profile.txt"
+rm -f "$BENCH_OUT/dns-profile.txt" "$BENCH_OUT/conn-profile.txt" \
+    "$BENCH_OUT/verify-profile.txt"
 
 start=$(date +%s)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -140,6 +141,11 @@ total=$(( $(date +%s) - start ))
 		echo
 		echo "dns process under the mapped-names load (perf):"
 		sed 's/^/  /' "$BENCH_OUT/dns-profile.txt"
+	fi
+	if [ -s "$BENCH_OUT/verify-profile.txt" ]; then
+		echo
+		echo "dns process verifying new names (perf):"
+		sed 's/^/  /' "$BENCH_OUT/verify-profile.txt"
 	fi
 	if [ -s "$BENCH_OUT/conn-profile.txt" ]; then
 		echo
