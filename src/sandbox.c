@@ -151,6 +151,9 @@ sandbox_allow_args(scmp_filter_ctx ctx)
 
 	sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", 0, SCMP_CMP_EQ, AF_INET,
 	    0);
+	/* Upstreams and destinations may have IPv6 addresses. */
+	sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", 0, SCMP_CMP_EQ, AF_INET6,
+	    0);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, SCMP_CMP_EQ,
 	    AF_UNIX, 0);
 

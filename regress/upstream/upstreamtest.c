@@ -546,11 +546,11 @@ use(const struct sockaddr_in *a, const struct sockaddr_in *b,
 
 	memset(&uc, 0, sizeof(uc));
 	if (a != NULL)
-		uc.upstream[uc.upstream_count++] = *a;
+		uc.upstream[uc.upstream_count++].addr.sin = *a;
 	if (b != NULL)
-		uc.upstream[uc.upstream_count++] = *b;
+		uc.upstream[uc.upstream_count++].addr.sin = *b;
 	if (c != NULL)
-		uc.upstream[uc.upstream_count++] = *c;
+		uc.upstream[uc.upstream_count++].addr.sin = *c;
 	uc.upstream_ms = try_ms;
 	if (upstream_init(&uc))
 		resolve_flush();
@@ -1406,8 +1406,9 @@ health_of(const struct sockaddr_in *sin, struct upstream_info *hi)
 
 	n = upstream_list(info, UPSTREAM_HEALTH_MAX);
 	for (i = 0; i < n; i++)
-		if (info[i].addr.sin_addr.s_addr == sin->sin_addr.s_addr &&
-		    info[i].addr.sin_port == sin->sin_port) {
+		if (info[i].addr.addr.sin.sin_addr.s_addr ==
+		    sin->sin_addr.s_addr &&
+		    info[i].addr.addr.sin.sin_port == sin->sin_port) {
 			*hi = info[i];
 			return (1);
 		}
@@ -1460,8 +1461,8 @@ test_backoff(void)
 	/* Split DNS sets share what is known of an upstream. */
 	memset(&split, 0, sizeof(split));
 	split.count = 2;
-	split.upstream[0] = s.sin;
-	split.upstream[1] = f.sin;
+	split.upstream[0].addr.sin = s.sin;
+	split.upstream[1].addr.sin = f.sin;
 	memset(&r[0], 0, sizeof(r[0]));
 	r[0].start = now_ms();
 	dname = ldns_dname_new_frm_str("split.example");
