@@ -199,7 +199,8 @@ upstream_tls_conn(const struct conf_upstream *u)
 	}
 	if (old == NULL)
 		return (NULL);
-	evtimer_del(&old->ev_timer);
+	if (old->used)
+		evtimer_del(&old->ev_timer);
 	memset(old, 0, sizeof(*old));
 	old->used = 1;
 	old->up = *u;
