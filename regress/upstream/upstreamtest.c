@@ -1552,6 +1552,59 @@ test_rtt_order(void)
 	fake_stop(&quick);
 }
 
+/*
+ * A TLS upstream is never asked in clear text: one whose port speaks
+ * plain DNS fails its handshake within a try, over TLS only, and the
+ * query fails over to the next upstream; it then counts as down.
+ */
+static void
+test_tls_no_cleartext(void)
+{
+	static struct dns44_conf	 uc;
+	struct fake			 plain, f;
+	struct result			 r;
+	struct upstream_info		 info[UPSTREAM_HEALTH_MAX];
+	char				 err[256];
+	size_t				 i, n;
+	int				 found = 0;
+
+	CHECK_EQ(upstream_tls_load("", err, sizeof(err)), 0);
+	fake_start(&plain, FAKE_ANSWER);
+	fake_start(&f, FAKE_ANSWER);
+	memset(&uc, 0, sizeof(uc));
+	uc.upstream[0].addr.sin = plain.sin;
+	uc.upstream[0].tls = 1;
+	strlcpy(uc.upstream[0].tls_name, "upstream.test",
+	    sizeof(uc.upstream[0].tls_name));
+	uc.upstream[1].addr.sin = f.sin;
+	uc.upstream_count = 2;
+	uc.upstream_ms = try_ms;
+	if (upstream_init(&uc))
+		resolve_flush();
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.na, 3);
+	CHECK(r.ms < TIMEOUT_MS + 150);
+	CHECK_EQ(plain.nudp, 0);
+	CHECK_EQ(plain.ntcp, 0);
+	CHECK_EQ(f.nudp, 1);
+	n = upstream_list(info, UPSTREAM_HEALTH_MAX);
+	for (i = 0; i < n; i++)
+		if (info[i].addr.tls) {
+			found++;
+			CHECK_EQ(info[i].state, UPSTREAM_DOWN);
+		}
+	CHECK_EQ(found, 1);
+	/* Down now: the next query goes to the plain one at once. */
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK(r.na == 3 && r.ms < 100);
+	CHECK_EQ(plain.nudp + plain.ntcp, 0);
+	fake_stop(&plain);
+	fake_stop(&f);
+}
+
 /* Every upstream down: they are asked all the same, not given up on. */
 static void
 test_all_down(void)
@@ -1655,6 +1708,7 @@ main(void)
 	test_backoff();
 	test_rtt_order();
 	test_all_down();
+	test_tls_no_cleartext();
 
 	shutdown_all();
 	CHECK_EQ(fd_count(), fds);
