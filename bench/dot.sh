@@ -12,7 +12,8 @@
 # certificate from a CA made here, every name answered from local data;
 # both forwarders trust that CA alone and check the name.  DOT_REPS runs
 # of DOT_TIME s each, the two interleaved, each run with names of its own;
-# medians of the queries per second and the ratio dns44/unbound.
+# medians of the queries per second and the ratio dns44/unbound.  With
+# PROFILE=1 the dns process is profiled (perf) first.
 
 . "$(dirname "$0")/lib.sh"
 b_setup
@@ -135,6 +136,17 @@ perf_run() {
 	    $DNSPERF_OPTS "$@" >"$B_TMP/perf.out" 2>&1
 	dnsperf_parse <"$B_TMP/perf.out"
 }
+
+# The dns process under load, profiled, on names of its own.
+if [ "${PROFILE:-0}" = 1 ]; then
+	awk -v n="$DOT_NAMES" 'BEGIN { for (i = 0; i < n; i++)
+	    printf "prof-%d.bench MX\n", i }' >"$B_TMP/names-prof.txt"
+	log "profiling the dns process (pid $D_DNS) for 5 s"
+	profile_start "$D_DNS" 5
+	perf_run $P_DNS44 "$B_TMP/names-prof.txt" -n 1 -l 6 >/dev/null
+	profile_report "$BENCH_OUT/dot-profile.txt" \
+	    'SSL_|ssl3_|tls_|EVP_|bufferevent|evbuffer|ldns_|libc_(sendto|recvfrom|malloc|free)|epoll_wait'
+fi
 
 r=1
 while [ $r -le "$DOT_REPS" ]; do

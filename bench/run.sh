@@ -95,7 +95,8 @@ mkdir -p "$BENCH_OUT" || exit 1
 BENCH_RESULTS=$BENCH_OUT/results.tsv
 export BENCH_RESULTS
 : >"$BENCH_RESULTS"
-rm -f "$BENCH_OUT/dns-profile.txt" "$BENCH_OUT/conn-profile.txt"
+rm -f "$BENCH_OUT/dns-profile.txt" "$BENCH_OUT/conn-profile.txt" \
+    "$BENCH_OUT/dot-profile.txt"
 
 start=$(date +%s)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -141,6 +142,11 @@ total=$(( $(date +%s) - start ))
 		echo
 		echo "dns process under the mapped-names load (perf):"
 		sed 's/^/  /' "$BENCH_OUT/dns-profile.txt"
+	fi
+	if [ -s "$BENCH_OUT/dot-profile.txt" ]; then
+		echo
+		echo "dns process forwarding over TLS (perf):"
+		sed 's/^/  /' "$BENCH_OUT/dot-profile.txt"
 	fi
 	if [ -s "$BENCH_OUT/conn-profile.txt" ]; then
 		echo

@@ -56,7 +56,10 @@ static const char *sandbox_common[] = {
 
 /*
  * The dns process reads the lists of its rules through copies of the
- * parent's descriptors, at start and at every reload.
+ * parent's descriptors, at start and at every reload.  DNS over TLS needs
+ * nothing more: OpenSSL reads its configuration and the certificates
+ * before the chroot, and then makes only calls of the common list (read,
+ * write, getpid, getrandom when it reseeds) on the sockets libevent makes.
  */
 static const char *sandbox_dns[] = {
 	"dup", NULL
