@@ -225,7 +225,7 @@ enum ctl_upstream_state { CTL_UPSTREAM_NEW, CTL_UPSTREAM_UP,
 
 struct ctl_upstream {
 	uint8_t		addr[16];	/* network order; IPv4: the first 4 */
-	uint8_t		family;		/* 4 or 6 */
+	uint8_t		ipv6;		/* 0: an IPv4 address, 1: IPv6 */
 	uint8_t		tls;		/* DNS over TLS */
 	uint16_t	port;		/* host order */
 	uint16_t	state;		/* enum ctl_upstream_state */

@@ -469,12 +469,11 @@ control_stats(struct ctl_client *cc, uint32_t id)
 		if (info[i].addr.addr.sa.sa_family == AF_INET6) {
 			memcpy(cu[i].addr, &info[i].addr.addr.sin6.sin6_addr,
 			    16);
-			cu[i].family = 6;
+			cu[i].ipv6 = 1;
 			cu[i].port = ntohs(info[i].addr.addr.sin6.sin6_port);
 		} else {
 			memcpy(cu[i].addr, &info[i].addr.addr.sin.sin_addr,
 			    4);
-			cu[i].family = 4;
 			cu[i].port = ntohs(info[i].addr.addr.sin.sin_port);
 		}
 		cu[i].tls = info[i].addr.tls;

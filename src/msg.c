@@ -364,7 +364,7 @@ static int
 msg_check_upstreams(const unsigned char *p, size_t len)
 {
 	uint16_t	state;
-	uint8_t		family;
+	uint8_t		ipv6;
 	size_t		i;
 
 	if (len % sizeof(struct ctl_upstream) != 0)
@@ -372,8 +372,8 @@ msg_check_upstreams(const unsigned char *p, size_t len)
 	for (i = 0; i < len; i += sizeof(struct ctl_upstream)) {
 		memcpy(&state, p + i + offsetof(struct ctl_upstream, state),
 		    sizeof(state));
-		family = p[i + offsetof(struct ctl_upstream, family)];
-		if (state >= CTL_UPSTREAM_MAX || (family != 4 && family != 6))
+		ipv6 = p[i + offsetof(struct ctl_upstream, ipv6)];
+		if (state >= CTL_UPSTREAM_MAX || ipv6 > 1)
 			return (-1);
 	}
 	return (0);

@@ -281,7 +281,7 @@ fuzz_upstreams(const unsigned char *p, size_t len)
 		if ((u.state != CTL_UPSTREAM_NEW &&
 		    u.state != CTL_UPSTREAM_UP &&
 		    u.state != CTL_UPSTREAM_DOWN) ||
-		    (u.family != 4 && u.family != 6))
+		    u.ipv6 > 1)
 			return (0);
 	}
 	return (1);

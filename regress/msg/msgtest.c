@@ -365,7 +365,6 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	case MSG_CTL_UPSTREAMS:
 		memset(&cu, 0, sizeof(cu));
 		memcpy(cu.addr, "\x0a\x2f\x02\x02", 4);
-		cu.family = 4;
 		cu.port = 53;
 		cu.state = CTL_UPSTREAM_UP;
 		cu.rtt_us = 1200;
@@ -1300,15 +1299,14 @@ test_upstreams(void)
 	pair_open();
 	memset(cu, 0, sizeof(cu));
 	cu[0].state = CTL_UPSTREAM_NEW;
-	cu[0].family = 4;
 	cu[1].state = CTL_UPSTREAM_DOWN;
-	cu[1].family = 6;
+	cu[1].ipv6 = 1;
 	cu[1].tls = 1;
 	cu[2].state = CTL_UPSTREAM_UP;
-	cu[2].family = 0;
+	cu[2].ipv6 = 2;
 	CHECK(bad_msg("UPSTREAMS of no family", MSG_CTL_UPSTREAMS, cu,
 	    sizeof(cu), 0, EBADMSG));
-	cu[2].family = 4;
+	cu[2].ipv6 = 0;
 	cu[2].state = CTL_UPSTREAM_MAX;
 	CHECK(bad_msg("UPSTREAMS of state MAX", MSG_CTL_UPSTREAMS, cu,
 	    sizeof(cu), 0, EBADMSG));

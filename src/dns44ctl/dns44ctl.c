@@ -200,7 +200,7 @@ show_upstreams(void)
 	if (jflag) {
 		printf("  \"upstreams\": [");
 		for (i = 0; i < nups; i++) {
-			inet_ntop(ups[i].family == 6 ? AF_INET6 : AF_INET,
+			inet_ntop(ups[i].ipv6 ? AF_INET6 : AF_INET,
 			    ups[i].addr, a, sizeof(a));
 			printf("%s\n    {\"address\": \"%s\", \"port\": %u, "
 			    "\"tls\": %s, \"state\": \"%s\", \"rtt_ms\": ",
@@ -228,9 +228,9 @@ show_upstreams(void)
 	printf("\n%-21s %-5s %9s %10s %10s %9s\n", "UPSTREAM", "STATE",
 	    "RTT MS", "ANSWERS", "TIMEOUTS", "BACK-OFF");
 	for (i = 0; i < nups; i++) {
-		inet_ntop(ups[i].family == 6 ? AF_INET6 : AF_INET,
+		inet_ntop(ups[i].ipv6 ? AF_INET6 : AF_INET,
 		    ups[i].addr, a, sizeof(a));
-		snprintf(addr, sizeof(addr), ups[i].family == 6 ? "%s[%s]:%u" :
+		snprintf(addr, sizeof(addr), ups[i].ipv6 ? "%s[%s]:%u" :
 		    "%s%s:%u", ups[i].tls ? "tls://" : "", a, ups[i].port);
 		if (ups[i].rtt_us == 0 && ups[i].answers == 0)
 			strlcpy(rtt, "-", sizeof(rtt));
