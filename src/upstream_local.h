@@ -30,6 +30,7 @@ struct upstream_tls_query {
 	uint8_t			*wire;		/* length, then the id */
 	size_t			 len;
 	int64_t			 sent_us;	/* 0: not written yet */
+	int			 again;		/* on a second connection */
 };
 
 /* upstream.c, for upstream_tls.c */

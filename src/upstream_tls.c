@@ -18,7 +18,10 @@
  * carry the configured name (or the upstream's address when none is
  * given); TLS 1.2 at least.  A failed handshake, a refused certificate, an
  * error or the upstream closing the connection fails every query on it,
- * and upstream.c moves each to the next upstream.  Nothing here ever
+ * and upstream.c moves each to the next upstream; but when a connection
+ * that has carried answers ends, as an upstream may close one it finds
+ * idle just as a query leaves, its queries are written once more on a
+ * new connection first (RFC 7766, 6.2.1).  Nothing here ever
  * sends a query in clear text.
  */
 
@@ -61,6 +64,7 @@ struct upstream_tls_conn {
 	SSL				*ssl;		/* the bev's */
 	int				 ready;		/* handshake over */
 	int				 failing;	/* its queries fail */
+	uint64_t			 answered;	/* on this connection */
 	struct event			 ev_timer;	/* handshake; idle */
 	struct upstream_tls_queries	 queries;	/* waiting or sent */
 	size_t				 nqueries;
@@ -79,6 +83,7 @@ static struct upstream_tls_conn *upstream_tls_conn(
 static int	upstream_tls_connect(struct upstream_tls_conn *);
 static void	upstream_tls_close(struct upstream_tls_conn *);
 static void	upstream_tls_fail(struct upstream_tls_conn *, const char *);
+static int	upstream_tls_again(struct upstream_tls_conn *, const char *);
 static void	upstream_tls_write(struct upstream_tls_conn *,
 		    struct upstream_tls_query *);
 static void	upstream_tls_idle(struct upstream_tls_conn *);
@@ -245,6 +250,7 @@ upstream_tls_send(struct upstream_tls_query *q, const struct conf_upstream *u)
 	} while (again);
 	q->conn = c;
 	q->sent_us = 0;
+	q->again = 0;
 	TAILQ_INSERT_TAIL(&c->queries, q, entry);
 	c->nqueries++;
 	c->last = upstream_now_us() / 1000;
@@ -307,6 +313,7 @@ upstream_tls_connect(struct upstream_tls_conn *c)
 		return (-1);
 	}
 	c->ssl = ssl;
+	c->answered = 0;
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, upstream_tls_read, NULL, upstream_tls_event,
 	    c);
@@ -336,6 +343,40 @@ upstream_tls_connect(struct upstream_tls_conn *c)
 	ERR_clear_error();
 	errno = EINVAL;
 	return (-1);
+}
+
+/*
+ * A connection that carried answers ended: its queries, none of them
+ * written twice yet, go on a new one.  1 when they do, or when there
+ * were none; 0 when they are to fail.
+ */
+static int
+upstream_tls_again(struct upstream_tls_conn *c, const char *why)
+{
+	struct upstream_tls_query	*q;
+	char				 buf[CONF_UPSTREAM_STRLEN];
+
+	if (!c->ready || c->answered == 0)
+		return (0);
+	TAILQ_FOREACH(q, &c->queries, entry)
+		if (q->again)
+			return (0);
+	upstream_tls_close(c);
+	if (c->nqueries == 0) {
+		log_debug("upstream %s: %s", conf_fmt_upstream(&c->up, buf,
+		    sizeof(buf)), why);
+		return (1);
+	}
+	if (upstream_tls_connect(c) == -1)
+		return (0);
+	log_debug("upstream %s: %s, the queries left on it (%zu) asked "
+	    "again on a new connection", conf_fmt_upstream(&c->up, buf,
+	    sizeof(buf)), why, c->nqueries);
+	TAILQ_FOREACH(q, &c->queries, entry) {
+		q->again = 1;
+		q->sent_us = 0;
+	}
+	return (1);
 }
 
 /* The connection goes; its queries stay for the caller to deal with. */
@@ -432,6 +473,7 @@ upstream_tls_read(struct bufferevent *bev, void *arg)
 			upstream_tls_answer(NULL, upstream_tls_buf, len, 0);
 			continue;
 		}
+		c->answered++;
 		upstream_tls_answer(q->req, upstream_tls_buf, len,
 		    upstream_now_us() - q->sent_us);
 	}
@@ -457,9 +499,11 @@ upstream_tls_event(struct bufferevent *bev, short what, void *arg)
 			upstream_tls_idle(c);
 		return;
 	}
-	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) != 0)
-		upstream_tls_fail(c, upstream_tls_why(c, what, why,
-		    sizeof(why)));
+	if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) == 0)
+		return;
+	upstream_tls_why(c, what, why, sizeof(why));
+	if (!upstream_tls_again(c, why))
+		upstream_tls_fail(c, why);
 }
 
 /* The handshake took too long, or the connection was idle long enough. */

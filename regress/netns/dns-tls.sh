@@ -9,8 +9,9 @@
 # mapped over TLS, with no query in clear text; an untrusted certificate
 # and a wrong name refused with a line saying why, SERVFAIL when no other
 # upstream is left and the next upstream asked when one is; forty queries
-# at once on one TLS connection; an IPv6 upstream answering over UDP and
-# over TCP.
+# at once on one TLS connection, closed when idle; a query left on a
+# connection the upstream closes asked again on a new one; an IPv6
+# upstream answering over UDP and over TCP.
 
 T_VERIFY=yes
 . "$srcdir/regress/lib/netns.sh"
@@ -124,6 +125,34 @@ ip netns exec "$WORLD" socat \
 T_PIDS="$T_PIDS $!"
 wait_for 5 dw_listening "$WORLD" tcp "$DW_UP:8853" || die "rogue server"
 
+# A TLS upstream that answers the first query of a connection and closes
+# it, when a second has come or half a second has passed.
+cat >"$T_TMP/oneshot.py" <<'EOF'
+import select, sys
+inp, out = sys.stdin.buffer.raw, sys.stdout.buffer
+buf, msgs = b"", []
+while len(msgs) < 2 and select.select([inp], [], [], 0.5)[0]:
+    data = inp.read(4096)
+    if not data:
+        break
+    buf += data
+    while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
+        n = int.from_bytes(buf[:2], "big")
+        msgs.append(buf[2:2 + n])
+        buf = buf[2 + n:]
+if msgs:
+    q = bytearray(msgs[0])
+    q[2] |= 0x80
+    q[3] = (q[3] | 0x80) & 0xf0
+    out.write(len(q).to_bytes(2, "big") + bytes(q))
+    out.flush()
+EOF
+ip netns exec "$WORLD" socat \
+    "OPENSSL-LISTEN:9853,bind=$DW_UP,reuseaddr,fork,verify=0,cert=$T_TMP/server.pem,key=$T_TMP/server.key" \
+    EXEC:"$PYTHON $T_TMP/oneshot.py" >"$T_TMP/oneshot.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_for 5 dw_listening "$WORLD" tcp "$DW_UP:9853" || die "one-shot server"
+
 # ustat NAME: one of unbound's counters.
 ustat() {
 	ip netns exec "$WORLD" unbound-control -c "$UCONF" stats_noreset |
@@ -145,6 +174,7 @@ dns upstream $DW_UP tls name "wrong.test" for "wrong.test"
 dns upstream $DW_UP port 8853 tls name "upstream.test" for "failover.test"
 dns upstream $DW_UP tls name "wrong.test" for "failover.test"
 dns upstream $DW_UP tls name "upstream.test" for "failover.test"
+dns upstream $DW_UP port 9853 tls name "upstream.test" for "again.test"
 dns upstream $V6_UP for "v6.test"
 dns upstream $V6_UP port 53 for "big.test"
 EOF
@@ -234,6 +264,24 @@ r=$(q +tcp big.test TXT | tr -d '"' | tr ' ' '\n' | grep -c x)
 ctl show stats | grep -Eq "^\[$V6_UP\]:53 +up " &&
     ok "show stats: the IPv6 upstream" ||
     fail "show stats: $(ctl show stats | tail -n 6)"
+
+# The upstream closes a connection with a query still on it, after the
+# first answer: that query goes on a new connection, not to failure.
+qfull a1.again.test TXT >"$T_TMP/again1" &
+qfull a2.again.test TXT >"$T_TMP/again2"
+wait $!
+for i in 1 2; do
+	[ "$(rcode_of <"$T_TMP/again$i")" = NOERROR ] &&
+	    ok "closed with a query on it: answered ($i)" ||
+	    fail "a$i.again.test: $(cat "$T_TMP/again$i")"
+done
+s=$(ctl -j show stats | $PYTHON -c '
+import json, sys
+for u in json.load(sys.stdin)["upstreams"]:
+    if u["port"] == 9853:
+        print(u["state"], u["answers"], u["failures"], u["timeouts"])')
+[ "$s" = "up 2 0 0" ] && ok "that upstream up, two answers, no failure" ||
+    fail "the closing upstream in show stats -j: $s"
 
 alive "$DD" && ok "the dns process lives (its sandbox allows TLS)" ||
     fail "the dns process died: $(tail -n 5 "$DLOG")"
