@@ -117,7 +117,7 @@ upstream_tls_load(const char *ca, char *err, size_t errlen)
 		return (-1);
 	}
 	SSL_CTX_set_verify(upstream_tls_ctx, SSL_VERIFY_PEER, NULL);
-	/* No renegotiation, and answers may be read in any order. */
+	/* An idle connection keeps no buffers. */
 	SSL_CTX_set_mode(upstream_tls_ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (ca != NULL && *ca != '\0') {
 		if (SSL_CTX_load_verify_locations(upstream_tls_ctx, ca,
@@ -290,7 +290,7 @@ upstream_tls_connect(struct upstream_tls_conn *c)
 		if (SSL_set_tlsext_host_name(ssl, c->up.tls_name) != 1 ||
 		    SSL_set1_host(ssl, c->up.tls_name) != 1)
 			goto sslfail;
-		/* A name, not a pattern, is what the certificate must hold. */
+		/* A wildcard only as a whole leftmost label (RFC 6125). */
 		SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	} else {
 		param = SSL_get0_param(ssl);
