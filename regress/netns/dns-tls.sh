@@ -11,7 +11,8 @@
 # upstream is left and the next upstream asked when one is; forty queries
 # at once on one TLS connection, closed when idle; a query left on a
 # connection the upstream closes asked again on a new one; an IPv6
-# upstream answering over UDP and over TCP.
+# upstream answering over UDP and over TCP; a TLS upstream added by a
+# reload.
 
 T_VERIFY=yes
 . "$srcdir/regress/lib/netns.sh"
@@ -302,5 +303,24 @@ r=$(q txt.upstream.test TXT)
 [ "$(tlsconns)" -eq 1 ] && ok "one TLS connection again" ||
     fail "$(tlsconns) TLS connections"
 
+dw_stop "$DP"
+
+# A daemon started without a TLS upstream gets one by a reload: the
+# certificates were read at start all the same.
+dw_start reload <<EOF
+dns listen 127.0.0.1 port 4454
+proxy listen 127.0.0.1 port 4481
+dns upstream $V6_UP
+dns tls-ca "$T_TMP/ca.pem"
+EOF
+echo "dns upstream $DW_UP tls name \"upstream.test\"" >>"$DCF"
+sed -i "/^dns upstream $V6_UP\$/d" "$DCF"
+tls=$(ustat num.query.tls)
+"$DNS44CTL" -s "$T_TMP/reload/ctl.sock" reload >/dev/null ||
+    fail "reload refused"
+r=$(DW_PORT=4454 q txt.upstream.test TXT)
+[ "$r" = '"over tls"' ] && [ "$(ustat num.query.tls)" -gt "$tls" ] &&
+    ok "a TLS upstream added by a reload answers over TLS" ||
+    fail "after the reload: '$r' $(tail -n 3 "$DLOG")"
 dw_stop "$DP"
 exit $T_FAILED
