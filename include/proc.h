@@ -87,6 +87,14 @@ void	ifaddr_sort(struct msg_ifaddrs *);
 void	flags_parse(int, char **, struct flags *);
 int	flags_apply(const struct flags *, struct dns44_conf *);
 
+/* notify.c */
+void	notify_init(int, int (*)(uint32_t));
+void	notify_child_env(void);
+void	notify_alive(int, uint32_t, const struct msg_alive *);
+void	notify_reloading(void);
+void	notify_reloaded(int);
+void	notify_stopping(void);
+
 /* proc.c */
 void	chan_init(struct chan *, int, enum msg_rx, const char *,
 	    void (*)(struct chan *, struct msg *), void (*)(struct chan *, int),

@@ -87,6 +87,7 @@ static void	parent_shutdown(int);
 static void	parent_kill(int, short, void *);
 static void	parent_send_conf(void);
 static void	parent_send_ifaddrs(const struct msg_ifaddrs *);
+static int	parent_heartbeat(uint32_t);
 
 /*
  * Defaults, then the file (if any), then the command line; the domain
@@ -293,6 +294,7 @@ parent_exec_child(struct child *ch, int fd)
 		} else if (dup2(fd, PROC_PARENT_FD) == -1)
 			fatal("dup2");
 		closefrom(PROC_PARENT_FD + 1);
+		notify_child_env();
 		sandbox_exec_env();
 #ifdef DNS44_REGRESS
 		/* The test build only: a stand-in for a hostile proxy. */
@@ -426,6 +428,21 @@ parent_send_ifaddrs(const struct msg_ifaddrs *list)
 			log_warn("sending addresses to %s", children[c].name);
 }
 
+/* Each child is asked to say it lives; -1 when one is gone already. */
+static int
+parent_heartbeat(uint32_t id)
+{
+	size_t	c;
+	int	rv = 0;
+
+	for (c = 0; c < NCHILDREN; c++)
+		if (children[c].pid == -1 || children[c].chan == NULL ||
+		    chan_compose(children[c].chan, MSG_HEARTBEAT, id, -1, NULL,
+		    0) == -1)
+			rv = -1;
+	return (rv);
+}
+
 /*
  * Re-read the configuration.  A broken one is logged and the running one
  * kept; what is bound to sockets, directories or the user needs a restart.
@@ -438,10 +455,12 @@ parent_reload(void)
 
 	if ((nc = malloc(sizeof(*nc))) == NULL)
 		fatal(NULL);
+	notify_reloading();
 	if (parent_load_conf(nc, &nrs) == -1) {
 		log_warnx("configuration not reloaded, keeping the running "
 		    "one");
 		free(nc);
+		notify_reloaded(0);
 		return (-1);
 	}
 #define KEEP(field, what) do {						\
@@ -470,6 +489,7 @@ parent_reload(void)
 	rules = nrs;
 	log_setverbose(conf->verbose);
 	parent_send_conf();
+	notify_reloaded(1);
 	log_info("configuration reloaded");
 	return (0);
 }
@@ -478,9 +498,10 @@ parent_reload(void)
 static void
 parent_dispatch(struct chan *c, struct msg *m)
 {
-	struct child	*ch = c->arg;
-	struct msg_log	 ml;
-	size_t		 i;
+	struct child		*ch = c->arg;
+	struct msg_log		 ml;
+	struct msg_alive	 ma;
+	size_t			 i;
 
 	switch (m->hdr.type) {
 	/* The channel's end took only what its child may send. */
@@ -489,6 +510,10 @@ parent_dispatch(struct chan *c, struct msg *m)
 		return;
 	case MSG_DIAL_SOCK_REQ:
 		parent_dial_sock(ch, m);
+		return;
+	case MSG_ALIVE:
+		msg_get(m, &ma, sizeof(ma));
+		notify_alive(ch - children, m->hdr.id, &ma);
 		return;
 	case MSG_CTL_RELOAD:
 		if (parent_reload() == 0)
@@ -762,6 +787,7 @@ parent_shutdown(int status)
 	if (quitting)
 		return;
 	quitting = 1;
+	notify_stopping();
 	if (status != 0)
 		log_warnx("shutting down");
 	for (c = 0; c < NCHILDREN; c++)
@@ -864,6 +890,7 @@ main(int argc, char **argv)
 	signal_add(&ev_chld, NULL);
 
 	ifaddr_init(parent_send_ifaddrs);
+	notify_init(NCHILDREN, parent_heartbeat);
 	parent_start();
 	privdrop_parent();
 	log_info("started: dns on %d address(es), proxy on port %d, "
