@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,7 @@ int
 flags_apply(const struct flags *fl, struct dns44_conf *c)
 {
 	const char	*errstr;
+	char		 buf[32], why[64];
 	uint32_t	 ms;
 	int		 n;
 
@@ -270,10 +272,21 @@ flags_apply(const struct flags *fl, struct dns44_conf *c)
 		}
 	}
 	if (fl->dial_timeout != NULL) {
-		if (conf_parse_duration(fl->dial_timeout, &ms) == -1 ||
-		    ms == 0) {
+		if (conf_parse_duration(fl->dial_timeout, &ms) == -1) {
+			if (errno == ERANGE)
+				snprintf(why, sizeof(why), ": too long (max %s)",
+				    conf_fmt_duration(UINT32_MAX, buf,
+				    sizeof(buf)));
+			else
+				strlcpy(why, errno == EDOM ? ": negative" : "",
+				    sizeof(why));
 			log_warnx("dns44: -dial-timeout: invalid duration "
-			    "\"%s\"", fl->dial_timeout);
+			    "\"%s\"%s", fl->dial_timeout, why);
+			return (-1);
+		}
+		if (ms == 0) {
+			log_warnx("dns44: -dial-timeout: invalid duration "
+			    "\"%s\": must be greater than 0", fl->dial_timeout);
 			return (-1);
 		}
 		c->dial_ms = ms;
