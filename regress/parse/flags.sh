@@ -121,4 +121,15 @@ expect_error "-dial-timeout 0" \
     '^dns44: -dial-timeout: invalid duration "0": must be greater than 0$' \
     -dial-timeout=0
 
+# An unknown flag as it was typed, with the nearest one when one is near.
+expect_error "unknown flag, suggested" \
+    '^dns44: unknown flag -dns-upstrem; did you mean -dns-upstream?$' \
+    -dns-upstrem 1.1.1.1
+expect_error "unknown flag with =, suggested" \
+    '^dns44: unknown flag --dial-timout; did you mean --dial-timeout?$' \
+    --dial-timout=1s
+expect_error "unknown flag, no suggestion" '^dns44: unknown flag -bogus$' \
+    -bogus
+expect_error "unknown short flag" '^dns44: unknown flag -x$' -x
+
 exit $failed
