@@ -78,6 +78,7 @@ extern struct dns44_conf	*conf;
 
 /* ifaddr.c */
 void	ifaddr_init(void (*)(const struct msg_ifaddrs *));
+int	ifaddr_load(void);
 const struct msg_ifaddrs *ifaddr_get(void);
 int	ifaddr_parse(const unsigned char *, size_t, uint32_t,
 	    struct msg_ifaddrs *, int *, int *);

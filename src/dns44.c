@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "prefix.h"
 #include "proc.h"
 #include "rules.h"
 
@@ -67,6 +68,7 @@ static struct child	 children[] = {
 #define NCHILDREN	(sizeof(children) / sizeof(children[0]))
 
 static int	parent_load_conf(struct dns44_conf *, struct ruleset **);
+static int	parent_check_range(const struct dns44_conf *);
 static void	parent_check_parent(const char *, const char *);
 static void	parent_check_parents(const char *);
 static void	parent_prepare_db(uid_t, gid_t);
@@ -117,7 +119,22 @@ parent_load_conf(struct dns44_conf *c, struct ruleset **rsp)
 		ruleset_free(rs);
 		return (-1);
 	}
+	if (prefix_range_public(c, err, sizeof(err)))
+		log_warnx("dns44: warning: %s", err);
 	*rsp = rs;
+	return (0);
+}
+
+/* The range against the gateway's addresses as last read. */
+static int
+parent_check_range(const struct dns44_conf *c)
+{
+	char	err[256];
+
+	if (prefix_range_local(c, ifaddr_get(), err, sizeof(err)) == -1) {
+		log_warnx("dns44: %s", err);
+		return (-1);
+	}
 	return (0);
 }
 
@@ -426,6 +443,8 @@ parent_send_ifaddrs(const struct msg_ifaddrs *list)
 		    chan_compose(children[c].chan, MSG_IFADDRS, 0, -1, list,
 		    sizeof(*list)) == -1)
 			log_warn("sending addresses to %s", children[c].name);
+	/* The next start or reload refuses it; until then, say so. */
+	parent_check_range(conf);
 }
 
 /* Each child is asked to say it lives; -1 when one is gone already. */
@@ -456,12 +475,11 @@ parent_reload(void)
 	if ((nc = malloc(sizeof(*nc))) == NULL)
 		fatal(NULL);
 	notify_reloading();
-	if (parent_load_conf(nc, &nrs) == -1) {
-		log_warnx("configuration not reloaded, keeping the running "
-		    "one");
-		free(nc);
-		notify_reloaded(0);
-		return (-1);
+	if (parent_load_conf(nc, &nrs) == -1)
+		goto refused;
+	if (parent_check_range(nc) == -1) {
+		ruleset_free(nrs);
+		goto refused;
 	}
 #define KEEP(field, what) do {						\
 	if (memcmp(&nc->field, &conf->field, sizeof(nc->field)) != 0) {	\
@@ -492,6 +510,12 @@ parent_reload(void)
 	notify_reloaded(1);
 	log_info("configuration reloaded");
 	return (0);
+
+ refused:
+	log_warnx("configuration not reloaded, keeping the running one");
+	free(nc);
+	notify_reloaded(0);
+	return (-1);
 }
 
 /* Messages from a child. */
@@ -869,6 +893,10 @@ main(int argc, char **argv)
 	    sizeof(self_exe) - 1)) == -1)
 		fatal("readlink /proc/self/exe");
 	self_exe[n] = '\0';
+	if (ifaddr_load() == -1)
+		fatal("reading the gateway's addresses");
+	if (parent_check_range(conf) == -1)
+		exit(1);
 	parent_prepare_dirs();
 	parent_open_sockets();
 
