@@ -127,6 +127,7 @@ void	proxy_main(int, int) __attribute__((__noreturn__));
 void	privdrop_child(const char *, const char *, int);
 void	privdrop_parent(void);
 int	privdrop_lookup(const char *, int, uid_t *, gid_t *);
+int	privdrop_check(const struct dns44_conf *);
 
 /* sandbox.c */
 void	sandbox_child(enum dns44_role);

@@ -879,7 +879,7 @@ main(int argc, char **argv)
 		exit(1);
 	if (flags.check) {
 		/* The lists read too, so that their bad lines are shown. */
-		if (ruleset_load(rules) == -1)
+		if (ruleset_load(rules) == -1 || privdrop_check(conf) == -1)
 			exit(1);
 		conf_print(stdout, conf);
 		ruleset_print(stdout, rules);
