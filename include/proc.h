@@ -10,6 +10,8 @@
 #ifndef PROC_H
 #define PROC_H
 
+#include <sys/types.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include <event.h>
@@ -83,6 +85,12 @@ const struct msg_ifaddrs *ifaddr_get(void);
 int	ifaddr_parse(const unsigned char *, size_t, uint32_t,
 	    struct msg_ifaddrs *, int *, int *);
 void	ifaddr_sort(struct msg_ifaddrs *);
+
+/* dbdir.c */
+void	dbdir_check_foreign(int, const struct stat *, const char *,
+	    const char *);
+void	dbdir_handover(int, uid_t, gid_t, const char *, const char *, char *,
+	    size_t);
 
 /* flags.c */
 void	flags_parse(int, char **, struct flags *);

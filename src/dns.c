@@ -43,7 +43,7 @@
 #include "upstream.h"
 #include "wire.h"
 
-#define DNS_DB_FILE		"dns44.tdb"	/* inside the chroot */
+#define DNS_DB_FILE		DNS44_DB_FILE	/* inside the chroot */
 #define DNS_SYNC_SEC		5		/* answered times to disk */
 #define DNS_UDP_BATCH		32		/* datagrams per system call */
 #define DNS_UDP_ROUNDS		4		/* system calls per wake-up */

@@ -11,6 +11,8 @@
  * own addresses (ifaddr.c) as they change, makes the proxy's dialling
  * sockets that carry a firewall mark, re-reads the configuration on
  * SIGHUP and shuts everything down when a child dies or a signal says so.
+ * dbdir.c hands a previous user's database over to the user; notify.c
+ * keeps systemd informed.
  */
 
 #include "config.h"
@@ -61,6 +63,7 @@ static int		 quitting;
 static int		 exit_status;
 static struct event	 ev_kill;
 static struct log_rate	 parent_rl_mark, parent_rl_dial;
+static char		 parent_handover_msg[PATH_MAX + 256]; /* logged later */
 static struct child	 children[] = {
 	{ "dns", ROLE_DNS, -1, NULL },
 	{ "proxy", ROLE_PROXY, -1, NULL },
@@ -185,7 +188,8 @@ parent_check_parents(const char *path)
 
 /*
  * The dns process's chroot holds its database.  It is made, or taken as
- * it is when it belongs to root or to the user already, and changed
+ * it is when it belongs to root or to the user already, or handed over
+ * from another user when it holds nothing but dns44's files, and changed
  * through a descriptor that cannot have followed a symbolic link.
  */
 static void
@@ -207,14 +211,14 @@ parent_prepare_db(uid_t uid, gid_t gid)
 	if (fstat(fd, &st) == -1)
 		fatal("database %s", conf->db_dir);
 	if (st.st_uid != 0 && st.st_uid != uid)
-		fatalx("database %s is owned by uid %u, not by %s or root; "
-		    "refusing to take it over", conf->db_dir,
-		    (unsigned)st.st_uid, conf->user);
+		dbdir_check_foreign(fd, &st, conf->db_dir, conf->user);
 	if ((st.st_uid != uid || st.st_gid != gid) &&
 	    fchown(fd, uid, gid) == -1)
 		fatal("chown %s", conf->db_dir);
 	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) == -1)
 		fatal("chmod %s", conf->db_dir);
+	dbdir_handover(fd, uid, gid, conf->db_dir, conf->user,
+	    parent_handover_msg, sizeof(parent_handover_msg));
 	close(fd);
 }
 
@@ -902,6 +906,8 @@ main(int argc, char **argv)
 
 	log_init(flags.foreground, LOG_DAEMON);
 	log_setverbose(conf->verbose);
+	if (parent_handover_msg[0] != '\0')
+		log_info("%s", parent_handover_msg);
 	if (!flags.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	proc_title("parent");
