@@ -83,6 +83,16 @@ int	ifaddr_parse(const unsigned char *, size_t, uint32_t,
 	    struct msg_ifaddrs *, int *, int *);
 void	ifaddr_sort(struct msg_ifaddrs *);
 
+/* plumb.c */
+void	plumb_start(void);
+void	plumb_stop(void);
+int	plumb_active(void);
+
+/* selfcheck.c */
+void	selfcheck_init(void);
+void	selfcheck_reload(void);
+int	selfcheck_result(char *, size_t, int64_t *);
+
 /* flags.c */
 void	flags_parse(int, char **, struct flags *);
 int	flags_apply(const struct flags *, struct dns44_conf *);

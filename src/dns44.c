@@ -463,6 +463,9 @@ parent_reload(void)
 	KEEP(range_first, "range");
 	KEEP(range_last, "range");
 	KEEP(range_prefix, "range");
+	KEEP(tproxy_setup, "tproxy setup");
+	KEEP(tproxy_mark, "tproxy mark");
+	KEEP(tproxy_table, "tproxy table");
 #undef KEEP
 	memcpy(conf, nc, sizeof(*conf));
 	free(nc);
@@ -470,6 +473,7 @@ parent_reload(void)
 	rules = nrs;
 	log_setverbose(conf->verbose);
 	parent_send_conf();
+	selfcheck_reload();
 	log_info("configuration reloaded");
 	return (0);
 }
@@ -864,6 +868,8 @@ main(int argc, char **argv)
 	signal_add(&ev_chld, NULL);
 
 	ifaddr_init(parent_send_ifaddrs);
+	plumb_start();
+	selfcheck_init();
 	parent_start();
 	privdrop_parent();
 	log_info("started: dns on %d address(es), proxy on port %d, "
