@@ -159,7 +159,7 @@ plumb_nl_rule_cb(const struct nlmsghdr *nlh, void *arg)
 				return (MNL_CB_OK);
 			r->mark = mnl_attr_get_u32(a);
 			r->has_mark = 1;
-			if (!r->mask)
+			if (r->mask == 0)
 				r->mask = UINT32_MAX;
 			break;
 		case FRA_FWMASK:
