@@ -124,7 +124,8 @@ plumb_nft_run(const char *cmd, char *err, size_t errlen)
 /*
  * What is there already: a table of our name, a rule that looks up our
  * routing table, a route in it.  Ours from a parent that died are
- * removed; anybody else's are a clash, each logged: their number.
+ * removed, but only when no table of our name says that a parent lives;
+ * anybody else's are a clash, each logged: their number.
  */
 static int
 plumb_clashes(void)
@@ -133,9 +134,10 @@ plumb_clashes(void)
 	struct plumb_route	*routes;
 	struct plumb_prefix	 p;
 	char			 buf[32];
-	int			 i, n, clashes = 0, left = 0;
+	int			 i, n, clashes = 0, left = 0, live = 0;
 
 	if (plumb_nft_run("list table ip " PLUMB_NFT_TABLE, NULL, 0) == 0) {
+		live = 1;
 		log_warnx("tproxy setup: the nftables table ip %s exists "
 		    "already (made by dns44-tproxy or by hand?); remove it "
 		    "(dns44-tproxy del) or set \"tproxy setup no\"",
@@ -152,7 +154,7 @@ plumb_clashes(void)
 		if (rules[i].table != plumb_table)
 			continue;
 		if (rules[i].proto == PLUMB_PROTO) {
-			if (plumb_nl_del_rule(&rules[i]) == 0)
+			if (!live && plumb_nl_del_rule(&rules[i]) == 0)
 				left++;
 			continue;
 		}
@@ -169,7 +171,7 @@ plumb_clashes(void)
 		fatal("tproxy setup: reading routing table %u", plumb_table);
 	for (i = 0; i < n; i++) {
 		if (routes[i].proto == PLUMB_PROTO) {
-			if (plumb_nl_del_route(&routes[i]) == 0)
+			if (!live && plumb_nl_del_route(&routes[i]) == 0)
 				left++;
 			continue;
 		}
@@ -197,14 +199,15 @@ plumb_add_table(void)
 	struct in_addr	 in;
 	int		 n;
 
-	in.s_addr = htonl(conf->range_first);
-	inet_ntop(AF_INET, &in, a, sizeof(a));
-	in.s_addr = htonl(conf->range_last);
-	inet_ntop(AF_INET, &in, b, sizeof(b));
 	if (conf->range_prefix >= 0)
 		plumb_fmt(&plumb_pfx[0], match, sizeof(match));
-	else
+	else {
+		in.s_addr = htonl(conf->range_first);
+		inet_ntop(AF_INET, &in, a, sizeof(a));
+		in.s_addr = htonl(conf->range_last);
+		inet_ntop(AF_INET, &in, b, sizeof(b));
 		snprintf(match, sizeof(match), "%s-%s", a, b);
+	}
 	/* To 0.0.0.0: the packet's own destination address. */
 	if (conf->proxy_listen.sin_addr.s_addr == htonl(INADDR_ANY))
 		snprintf(to, sizeof(to), ":%u",

@@ -3,7 +3,8 @@
 # Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # tproxy-setup: a gateway with no TPROXY rules at all.  dns44 on the
 # shipped sample configuration makes its own (tproxy setup yes), and a
-# client fetches a page from the world through a name; the self-check
+# client fetches a page from the world through a name; a second dns44
+# is refused and leaves the first one's plumbing alone; the self-check
 # warns within a period when the ip rule is deleted under it and says so
 # when it is back, and dns44ctl show status reports both; at stop nothing
 # of dns44's is left, and after a SIGKILL the next start takes what the
@@ -88,6 +89,28 @@ assert s["map"]["names"] == 1 and s["map"]["size"] == 65534, s["map"]
 assert all(p["alive"] for p in s["processes"].values()), s["processes"]
 assert s["reload"] is None and s["uptime"] >= 0
 ' && ok "show status -j" || fail "show status -j: $js"
+
+# A second dns44 on other ports: refused, and the first one's rule and
+# route are left alone.
+BCF=$(conf_write b <<EOF
+dns listen $PW_GW_ADDR port 5300
+dns upstream $PW_W
+proxy listen 127.0.0.1 port 4481
+include "$SAMPLE"
+EOF
+)
+in_gw "$DNS44" -d -f "$BCF" >"$T_TMP/b.log" 2>&1 &
+BP=$!
+T_PIDS="$T_PIDS $BP"
+wait "$BP"
+expect "a second dns44: exit status" "$?" 1
+grep -q 'tproxy setup: the nftables table ip dns44 exists already' \
+    "$T_TMP/b.log" && ok "a second dns44: the clash named" ||
+    fail "a second dns44: $(cat "$T_TMP/b.log")"
+in_gw ip -4 rule show | grep -q 'to 172\.24\.0\.0/16 lookup 44 proto 44' &&
+    in_gw ip -4 route show table 44 | grep -q '^local 172\.24\.0\.0/16' &&
+    ok "the first one's rule and route stay" ||
+    fail "the second dns44 took the first one's rule or route"
 
 # The ip rule deleted under it: a warning within a period, once.
 in_gw ip rule del to 172.24.0.0/16 lookup 44 || fail "ip rule del"
