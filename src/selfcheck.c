@@ -100,7 +100,7 @@ static int	sc_addr(const char *, uint32_t *);
 static int	sc_chain_find(const char *, const char *, const char *);
 static int	sc_daddr(json_t *, struct sc_set *);
 static int	sc_l4proto(json_t *, int *);
-static void	sc_rule(json_t *, struct sc_proto *, uint32_t *, int *);
+static void	sc_rule(json_t *, struct sc_proto *, uint32_t *);
 static void	sc_nft_msg(char *, size_t, const char *, int, const char *,
 		    const char *);
 static int	sc_nft_check(char *, size_t, uint32_t *);
@@ -292,17 +292,17 @@ sc_l4proto(json_t *right, int *mask)
  * One rule of a chain reached from prerouting.  Its matches on the
  * destination and the protocol are read, the rest taken as they come;
  * a negated or unknown form of those two makes the rule count for
- * nothing.  The mark it sets goes to *mark.
+ * nothing.  The mark a TPROXY rule of the range sets goes to *mark.
  */
 static void
-sc_rule(json_t *rule, struct sc_proto *pr, uint32_t *mark, int *seen)
+sc_rule(json_t *rule, struct sc_proto *pr, uint32_t *mark)
 {
 	struct sc_set	 dst;
 	json_t		*exprs, *e, *m, *left, *right, *t, *v;
 	const char	*op, *field, *s;
 	size_t		 i;
-	uint32_t	 a, want;
-	int		 protos = 3, have_dst = 0, target = 0, p;
+	uint32_t	 a, want, setmark = 0;
+	int		 protos = 3, have_dst = 0, target = 0, p, marks = 0;
 	json_int_t	 port = -1;
 	char		 wrong[64] = "";
 
@@ -370,8 +370,10 @@ sc_rule(json_t *rule, struct sc_proto *pr, uint32_t *mark, int *seen)
 			    (m = json_object_get(m, "meta")) != NULL &&
 			    (s = sc_str(m, "key")) != NULL &&
 			    strcmp(s, "mark") == 0 &&
-			    json_is_integer(v = json_object_get(t, "value")))
-				*mark = (uint32_t)json_integer_value(v);
+			    json_is_integer(v = json_object_get(t, "value"))) {
+				setmark = (uint32_t)json_integer_value(v);
+				marks = 1;
+			}
 		}
 	}
 	if (!have_dst)
@@ -379,6 +381,9 @@ sc_rule(json_t *rule, struct sc_proto *pr, uint32_t *mark, int *seen)
 	if (!sc_covers(&dst, conf->range_first, conf->range_first) &&
 	    !sc_covers(&dst, conf->range_last, conf->range_last))
 		return;		/* nothing to do with the range */
+	/* The mark of a TPROXY rule of the range, for the ip rule. */
+	if (target != 0 && marks)
+		*mark = setmark;
 	for (p = 0; p < 2; p++) {
 		if (!(protos & (1 << p)))
 			continue;
@@ -388,7 +393,6 @@ sc_rule(json_t *rule, struct sc_proto *pr, uint32_t *mark, int *seen)
 		}
 		if (target == 0)
 			continue;
-		*seen = 1;
 		for (i = 0; i < (size_t)dst.n; i++)
 			sc_add(target == 1 ? &pr[p].good : &pr[p].xt,
 			    dst.lo[i], dst.hi[i]);
@@ -430,7 +434,7 @@ sc_nft_check(char *text, size_t len, uint32_t *mark)
 	json_t			*root, *list, *item, *o, *t;
 	const char		*out, *fam, *tab, *name, *s;
 	size_t			 i, outlen;
-	int			 p, from, to, changed, seen = 0, n;
+	int			 p, from, to, changed, n;
 	char			 want[40], a[INET_ADDRSTRLEN];
 	int			 kind[2];
 
@@ -524,7 +528,7 @@ sc_nft_check(char *text, size_t len, uint32_t *mark)
 		    (from = sc_chain_find(fam, tab, name)) == -1 ||
 		    !sc_chains[from].reach)
 			continue;
-		sc_rule(o, pr, mark, &seen);
+		sc_rule(o, pr, mark);
 	}
 	json_decref(root);
 
