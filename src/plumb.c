@@ -9,13 +9,15 @@
  * libnftables) whose prerouting chain hands TCP and UDP to the range to
  * the proxy and sets the mark, and in the routing table of "tproxy table"
  * a rule "to PREFIX lookup TABLE" and a route "local PREFIX dev lo" for
- * each prefix of the range (plumb_nl.c).  The table carries nftables'
- * owner flag, so that the kernel removes it if the parent dies without
- * a word and nobody else may change it meanwhile; the rules and routes
- * carry dns44's protocol number, so that those of a parent that died are
- * known for what they are at the next start.  Anything else of that
- * name, in that table or for it refuses the start with a message that
- * names it.
+ * each prefix of the range (plumb_nl.c).  The table's comment names the
+ * parent's pid and the rules and routes carry dns44's protocol number, so
+ * that what a parent that was killed left is known for what it is at the
+ * next start, and removed.  Anything else of that name, in that table or
+ * for it refuses the start with a message that names it.
+ *
+ * The table has no owner flag, which would tie it to the parent's
+ * netlink socket: nftables 1.0.6 prints such a table's flags in JSON
+ * wrongly, and the self-check reads the ruleset as JSON.
  */
 
 #include "config.h"
@@ -27,6 +29,7 @@
 #include <linux/fib_rules.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +43,9 @@
 
 #define PLUMB_CMD_MAX		1024
 #define PLUMB_ERR_MAX		200	/* of nft's message, in the log */
+#define PLUMB_COMMENT		"dns44 pid "	/* the table's, and a pid */
 
-static struct nft_ctx		*plumb_nft;	/* owns the table */
+static struct nft_ctx		*plumb_nft;
 static int			 plumb_table_added;
 static struct plumb_prefix	 plumb_pfx[PLUMB_MAX_PREFIXES];
 static int			 plumb_npfx;
@@ -51,6 +55,8 @@ static uint32_t			 plumb_table;
 static pid_t			 plumb_pid;
 
 static int	plumb_nft_run(const char *, char *, size_t);
+static pid_t	plumb_table_owner(void);
+static int	plumb_pid_alive(pid_t);
 static int	plumb_clashes(void);
 static int	plumb_add_table(void);
 static void	plumb_atexit(void);
@@ -122,9 +128,58 @@ plumb_nft_run(const char *cmd, char *err, size_t errlen)
 }
 
 /*
+ * Whose the table of our name is: -1 there is none, 0 somebody else's,
+ * or the pid that a parent wrote into its comment.  nft lists the table's
+ * comment on the line after the table's own.
+ */
+static pid_t
+plumb_table_owner(void)
+{
+	const char	*out, *p, *errstr;
+	char		 num[16];
+	size_t		 n;
+	long long	 pid;
+
+	if (plumb_nft_run("list table ip " PLUMB_NFT_TABLE, NULL, 0) == -1)
+		return (-1);
+	if ((out = nft_ctx_get_output_buffer(plumb_nft)) == NULL ||
+	    (p = strchr(out, '\n')) == NULL ||
+	    strncmp(p + 1, "\tcomment \"" PLUMB_COMMENT,
+	    strlen("\tcomment \"" PLUMB_COMMENT)) != 0)
+		return (0);
+	p += 1 + strlen("\tcomment \"" PLUMB_COMMENT);
+	n = strspn(p, "0123456789");
+	if (n == 0 || n >= sizeof(num) || p[n] != '"')
+		return (0);
+	memcpy(num, p, n);
+	num[n] = '\0';
+	pid = strtonum(num, 1, INT_MAX, &errstr);
+	return (errstr == NULL ? (pid_t)pid : 0);
+}
+
+/* Whether a dns44 of that pid runs, other than this one. */
+static int
+plumb_pid_alive(pid_t pid)
+{
+	FILE	*fp;
+	char	 path[64], comm[32];
+	int	 alive;
+
+	if (pid == getpid())
+		return (0);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (0);
+	alive = fgets(comm, sizeof(comm), fp) != NULL &&
+	    strncmp(comm, "dns44", 5) == 0;
+	fclose(fp);
+	return (alive);
+}
+
+/*
  * What is there already: a table of our name, a rule that looks up our
- * routing table, a route in it.  Ours from a parent that died are
- * removed, but only when no table of our name says that a parent lives;
+ * routing table, a route in it.  What a parent that is gone left is
+ * removed, but nothing while a table of our name is there for a reason:
  * anybody else's are a clash, each logged: their number.
  */
 static int
@@ -133,17 +188,32 @@ plumb_clashes(void)
 	struct plumb_rule	*rules;
 	struct plumb_route	*routes;
 	struct plumb_prefix	 p;
-	char			 buf[32];
-	int			 i, n, clashes = 0, left = 0, live = 0;
+	char			 buf[32], err[256];
+	int			 i, n, clashes = 0, left = 0, live = 1;
+	pid_t			 owner;
 
-	if (plumb_nft_run("list table ip " PLUMB_NFT_TABLE, NULL, 0) == 0) {
-		live = 1;
+	owner = plumb_table_owner();
+	if (owner > 0 && !plumb_pid_alive(owner)) {
+		if (plumb_nft_run("delete table ip " PLUMB_NFT_TABLE, err,
+		    sizeof(err)) == -1)
+			fatalx("tproxy setup: removing the nftables table ip %s "
+			    "of pid %d: %s", PLUMB_NFT_TABLE, (int)owner, err);
+		log_warnx("tproxy setup: removed the nftables table ip %s "
+		    "left by dns44 pid %d", PLUMB_NFT_TABLE, (int)owner);
+		owner = -1;
+	}
+	if (owner > 0) {
+		log_warnx("tproxy setup: the nftables table ip %s belongs to "
+		    "dns44 pid %d, which runs", PLUMB_NFT_TABLE, (int)owner);
+		clashes++;
+	} else if (owner == 0) {
 		log_warnx("tproxy setup: the nftables table ip %s exists "
 		    "already (made by dns44-tproxy or by hand?); remove it "
 		    "(dns44-tproxy del) or set \"tproxy setup no\"",
 		    PLUMB_NFT_TABLE);
 		clashes++;
-	}
+	} else
+		live = 0;
 
 	if ((rules = calloc(PLUMB_MAX_RULES, sizeof(*rules))) == NULL ||
 	    (routes = calloc(PLUMB_MAX_ROUTES, sizeof(*routes))) == NULL)
@@ -217,13 +287,13 @@ plumb_add_table(void)
 		    inet_ntop(AF_INET, &conf->proxy_listen.sin_addr, a,
 		    sizeof(a)), ntohs(conf->proxy_listen.sin_port));
 	n = snprintf(cmd, sizeof(cmd),
-	    "create table ip %s { flags owner; }\n"
+	    "create table ip %s { comment \"" PLUMB_COMMENT "%d\"; }\n"
 	    "add chain ip %s prerouting { type filter hook prerouting "
 	    "priority mangle; policy accept; }\n"
 	    "add rule ip %s prerouting ip daddr %s meta l4proto { tcp, udp } "
 	    "tproxy to %s meta mark set 0x%x\n",
-	    PLUMB_NFT_TABLE, PLUMB_NFT_TABLE, PLUMB_NFT_TABLE, match, to,
-	    conf->tproxy_mark);
+	    PLUMB_NFT_TABLE, (int)getpid(), PLUMB_NFT_TABLE, PLUMB_NFT_TABLE,
+	    match, to, conf->tproxy_mark);
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		fatalx("%s: command too long", __func__);
 	if (plumb_nft_run(cmd, err, sizeof(err)) == -1) {

@@ -5,10 +5,10 @@
 # shipped sample configuration makes its own (tproxy setup yes), and a
 # client fetches a page from the world through a name; a second dns44
 # is refused and leaves the first one's plumbing alone; the self-check
-# warns within a period when the ip rule is deleted under it and says so
-# when it is back, and dns44ctl show status reports both; at stop nothing
-# of dns44's is left, and after a SIGKILL the next start takes what the
-# dead one left.  A table of dns44's name made by someone else refuses
+# warns within a period when the ip rule or the TPROXY rule is deleted
+# under it and says so when it is back, and dns44ctl show status reports
+# it; at stop nothing of dns44's is left, and after a SIGKILL the next
+# start takes what the dead one left.  A table of dns44's name made by someone else refuses
 # the start and stays as it was.  With tproxy setup no, the check watches
 # rules made by hand and warns when the nftables rule goes.
 
@@ -55,10 +55,9 @@ in_gw ip -4 route show table 44 | grep -q \
     '^local 172\.24\.0\.0/16 dev lo proto 44 scope host src 127\.0\.0\.1' &&
     ok "local route in table 44" ||
     fail "no local route: $(in_gw ip -4 route show table 44)"
-# Owned by dns44: nobody else may delete it.
-in_gw nft delete table ip dns44 2>/dev/null &&
-    fail "another process deleted dns44's table" ||
-    ok "the table is dns44's own"
+in_gw nft list table ip dns44 | grep -q "^	comment \"dns44 pid $DP\"\$" &&
+    ok "the table names its parent" ||
+    fail "no comment naming pid $DP: $(in_gw nft list table ip dns44)"
 
 # End to end: a name, its virtual address, a page through the proxy.
 v=$(cl_q site.test A)
@@ -104,8 +103,8 @@ BP=$!
 T_PIDS="$T_PIDS $BP"
 wait "$BP"
 expect "a second dns44: exit status" "$?" 1
-grep -q 'tproxy setup: the nftables table ip dns44 exists already' \
-    "$T_TMP/b.log" && ok "a second dns44: the clash named" ||
+grep -q "tproxy setup: the nftables table ip dns44 belongs to dns44 pid \
+$DP, which runs" "$T_TMP/b.log" && ok "a second dns44: the clash named" ||
     fail "a second dns44: $(cat "$T_TMP/b.log")"
 in_gw ip -4 rule show | grep -q 'to 172\.24\.0\.0/16 lookup 44 proto 44' &&
     in_gw ip -4 route show table 44 | grep -q '^local 172\.24\.0\.0/16' &&
@@ -130,6 +129,19 @@ proxy again" 3 && ok "logged the fix" || fail "no line of the fix"
 CTL s show status | grep -q '^tproxy check    ok' &&
     ok "show status: ok again" || fail "show status: $(CTL s show status)"
 
+# The TPROXY rule deleted under it: the same.
+in_gw nft flush chain ip dns44 prerouting || fail "nft flush chain"
+logged "parent: tproxy check: no nftables TPROXY rule for TCP and UDP to \
+the range to 127\.0\.0\.1:4480; traffic to the range may not reach the \
+proxy" 3 && ok "warned of the missing TPROXY rule" ||
+    fail "no warning of the missing TPROXY rule: $(grep tproxy "$DLOG")"
+in_gw nft add rule ip dns44 prerouting ip daddr 172.24.0.0/16 \
+    meta l4proto '{ tcp, udp }' tproxy to 127.0.0.1:4480 meta mark set 44 ||
+    fail "nft add rule"
+wait_for 3 sh -c "[ \$(grep -c 'tproxy check: fixed' '$DLOG') -eq 2 ]" &&
+    ok "logged the fix of the TPROXY rule" ||
+    fail "no second line of a fix: $(grep tproxy "$DLOG")"
+
 # A reload is reported; the plumbing stays as it is.
 kill -HUP "$DP"
 logged "parent: configuration reloaded" || fail "no reload"
@@ -142,25 +154,26 @@ removed" && ok "log: the plumbing removed" || fail "no line of the removal"
 out=$(nothing_left) && ok "after the stop: no table, rule or route" ||
     fail "after the stop: $out"
 
-# Killed: the kernel drops the table; the next start takes the rule and
-# route the dead one left, and stops clean.
+# Killed: the next start takes the table, rule and route the dead one
+# left, and stops clean.
 pw_start k <<EOF
 include "$SAMPLE"
 EOF
+KP=$DP
 kill -KILL "$DP"
 wait "$DP" 2>/dev/null
 # Its children go when their channel closes, and free the ports.
 wait_for 5 sh -c "[ -z \"\$(ip netns pids $GW)\" ]" ||
     fail "the killed dns44's children live on"
-wait_for 5 sh -c "! ip netns exec $GW nft list table ip dns44" &&
-    ok "the kernel dropped the table of a killed dns44" ||
-    fail "the table outlived its owner"
 pw_start k2 <<EOF
 include "$SAMPLE"
 EOF
-logged "parent: tproxy setup: removed 2 rule\(s\) and route\(s\) left by \
-an earlier run" && ok "the leftovers taken back" ||
+logged "parent: tproxy setup: removed the nftables table ip dns44 left by \
+dns44 pid $KP" && logged "parent: tproxy setup: removed 2 rule\(s\) and \
+route\(s\) left by an earlier run" && ok "the leftovers taken back" ||
     fail "no line of the leftovers: $(grep tproxy "$DLOG")"
+in_gw nft list table ip dns44 | grep -q "^	comment \"dns44 pid $DP\"\$" &&
+    ok "the table is the new one's" || fail "the table is not the new one's"
 pw_stop
 out=$(nothing_left) && ok "after the second stop: nothing left" ||
     fail "after the second stop: $out"
