@@ -196,8 +196,9 @@ plumb_clashes(void)
 	if (owner > 0 && !plumb_pid_alive(owner)) {
 		if (plumb_nft_run("delete table ip " PLUMB_NFT_TABLE, err,
 		    sizeof(err)) == -1)
-			fatalx("tproxy setup: removing the nftables table ip %s "
-			    "of pid %d: %s", PLUMB_NFT_TABLE, (int)owner, err);
+			fatalx("tproxy setup: removing the nftables table ip "
+			    "%s of pid %d: %s", PLUMB_NFT_TABLE, (int)owner,
+			    err);
 		log_warnx("tproxy setup: removed the nftables table ip %s "
 		    "left by dns44 pid %d", PLUMB_NFT_TABLE, (int)owner);
 		owner = -1;

@@ -431,9 +431,9 @@ sc_nft_check(char *text, size_t len, uint32_t *mark)
 	static const char	*pname[2] = { "TCP", "UDP" };
 	struct sc_proto		 pr[2];
 	json_error_t		 jerr;
-	json_t			*root, *list, *item, *o, *t;
+	json_t			*root, *list, *item, *o, *t, *exprs, *e;
 	const char		*out, *fam, *tab, *name, *s;
-	size_t			 i, outlen;
+	size_t			 i, k, outlen;
 	int			 p, from, to, changed, n;
 	char			 want[40], a[INET_ADDRSTRLEN];
 	int			 kind[2];
@@ -487,9 +487,6 @@ sc_nft_check(char *text, size_t len, uint32_t *mark)
 	}
 	/* The jumps and gotos between them. */
 	json_array_foreach(list, i, item) {
-		json_t	*exprs, *e;
-		size_t	 k;
-
 		if ((o = json_object_get(item, "rule")) == NULL ||
 		    (fam = sc_str(o, "family")) == NULL ||
 		    (tab = sc_str(o, "table")) == NULL ||
@@ -572,7 +569,8 @@ sc_route_check(uint32_t mark, char *text, size_t len)
 	struct plumb_rule	*rules;
 	struct plumb_route	*routes;
 	struct sc_set		 covered, local;
-	uint32_t		 tables[SC_MAX_TABLES], lo, hi, mask, want;
+	uint32_t		 tables[SC_MAX_TABLES], lo, hi, l, h, mask;
+	uint32_t		 want;
 	int			 i, j, k, n, nr, ntables = 0, ours = 0;
 
 	text[0] = '\0';
@@ -630,9 +628,8 @@ sc_route_check(uint32_t mark, char *text, size_t len)
 		}
 		/* What both the rule and the routes select. */
 		for (j = 0; j < local.n; j++) {
-			uint32_t	l = local.lo[j] > lo ? local.lo[j] : lo;
-			uint32_t	h = local.hi[j] < hi ? local.hi[j] : hi;
-
+			l = local.lo[j] > lo ? local.lo[j] : lo;
+			h = local.hi[j] < hi ? local.hi[j] : hi;
 			if (l <= h)
 				sc_add(&covered, l, h);
 		}
