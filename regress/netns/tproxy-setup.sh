@@ -7,10 +7,11 @@
 # is refused and leaves the first one's plumbing alone; the self-check
 # warns within a period when the ip rule or the TPROXY rule is deleted
 # under it and says so when it is back, and dns44ctl show status reports
-# it; at stop nothing of dns44's is left, and after a SIGKILL the next
-# start takes what the dead one left.  A table of dns44's name made by someone else refuses
-# the start and stays as it was.  With tproxy setup no, the check watches
-# rules made by hand and warns when the nftables rule goes.
+# it, and the reloads; a new mark waits for a restart; at stop nothing of
+# dns44's is left, and after a SIGKILL the next start takes what the dead
+# one left.  A table of dns44's name made by someone else refuses the
+# start and stays as it was.  With tproxy setup no, the check watches
+# rules made by hand, nft's or iptables', and warns when they go.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -43,8 +44,9 @@ tproxy check 1s
 EOF
 logged "parent: tproxy setup: nftables table ip dns44, 1 ip rule" &&
     ok "log: the plumbing was made" || fail "no line of the plumbing made"
-in_gw nft list table ip dns44 | grep -q \
-    'ip daddr 172.24.0.0/16 meta l4proto { tcp, udp } tproxy to 127.0.0.1:4480 meta mark set 0x0000002c' &&
+want='ip daddr 172.24.0.0/16 meta l4proto { tcp, udp }'
+want="$want tproxy to 127.0.0.1:4480 meta mark set 0x0000002c"
+in_gw nft list table ip dns44 | grep -q -F "$want" &&
     ok "nft: the TPROXY rule" ||
     fail "nft: no TPROXY rule: $(in_gw nft list table ip dns44)"
 in_gw ip -4 rule show | grep -q -E \
@@ -71,9 +73,10 @@ logged "proxy: \[\+\] $(flow TCP - site.test "$v" 80)\$" &&
     ok "journal: the connection" || fail "no [+] line for site.test"
 
 st=$(CTL s show status)
+procs='parent [0-9]+ running, dns [0-9]+ running, proxy [0-9]+ running'
 echo "$st" | grep -q '^tproxy setup    made by dns44$' &&
     echo "$st" | grep -q '^tproxy check    ok, at ' &&
-    echo "$st" | grep -q '^processes       parent [0-9]* running, dns [0-9]* running, proxy [0-9]* running$' &&
+    echo "$st" | grep -q -E "^processes       $procs\$" &&
     echo "$st" | grep -q '^map             1 names of 65534 addresses' &&
     echo "$st" | grep -q '^upstreams       [01] of 1 up' &&
     echo "$st" | grep -q '^last reload     never$' &&
@@ -147,6 +150,20 @@ kill -HUP "$DP"
 logged "parent: configuration reloaded" || fail "no reload"
 CTL s show status | grep -q '^last reload     .*, ok$' &&
     ok "show status: the reload" || fail "show status: $(CTL s show status)"
+# Another mark needs a restart, and says so; a broken file is reported.
+echo "tproxy mark 45" >>"$DCF"
+kill -HUP "$DP"
+logged "parent: tproxy mark cannot change on reload; restart to apply it" &&
+    ok "a new mark waits for a restart" || fail "no line of the mark"
+in_gw nft list chain ip dns44 prerouting | grep -q 'meta mark set 0x0000002c' &&
+    ok "the running rule keeps its mark" || fail "the rule's mark changed"
+echo "dns ttl forever" >>"$DCF"
+kill -HUP "$DP"
+logged "configuration not reloaded" || fail "a broken file was reloaded"
+CTL s show status |
+    grep -q '^last reload     .*, failed: configuration not reloaded' &&
+    ok "show status: the failed reload" ||
+    fail "show status: $(CTL s show status)"
 
 pw_stop
 logged "parent: tproxy setup: nftables table, ip rules and local routes \
@@ -230,7 +247,22 @@ the proxy" 3 && ok "warned of the missing nftables rule" ||
 	logged "parent: tproxy check: fixed" 3 &&
 	    ok "logged the fix of the nftables rule" ||
 	    fail "no line of the fix"
+	# iptables-nft's rules count too, for the protocols they match.
+	in_gw nft delete table ip dns44
+	in_gw iptables -t mangle -A PREROUTING -d "$PW_RANGE" -p tcp \
+	    -j TPROXY --on-ip 127.0.0.1 --on-port 4480 --tproxy-mark 44 ||
+	    fail "iptables"
+	logged "parent: tproxy check: no nftables TPROXY rule for UDP to the \
+range to 127\.0\.0\.1:4480; traffic" 3 &&
+	    ok "iptables' TPROXY rule for TCP seen, UDP missing" ||
+	    fail "no warning of UDP alone: $(grep tproxy "$DLOG")"
 fi
+# Turned off by a reload.
+echo "tproxy check no" >>"$DCF"
+kill -HUP "$DP"
+logged "parent: configuration reloaded" || fail "no reload"
+CTL h show status | grep -q '^tproxy check    off$' &&
+    ok "show status: the check off" || fail "show status: $(CTL h show status)"
 pw_stop
 expect "hand-made rules left as they were" \
     "$(in_gw ip -4 rule show | grep -c 'fwmark 0x2c lookup 100')" 1
