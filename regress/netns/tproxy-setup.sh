@@ -2,16 +2,17 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # tproxy-setup: a gateway with no TPROXY rules at all.  dns44 on the
-# shipped sample configuration makes its own (tproxy setup yes), and a
-# client fetches a page from the world through a name; a second dns44
-# is refused and leaves the first one's plumbing alone; the self-check
-# warns within a period when the ip rule or the TPROXY rule is deleted
-# under it and says so when it is back, and dns44ctl show status reports
-# it, and the reloads; a new mark waits for a restart; at stop nothing of
-# dns44's is left, and after a SIGKILL the next start takes what the dead
-# one left.  A table of dns44's name made by someone else refuses the
-# start and stays as it was.  With tproxy setup no, the check watches
-# rules made by hand, nft's or iptables', and warns when they go.
+# shipped sample configuration makes its own (tproxy setup yes); a client
+# fetches a page from the world through a name and has datagrams echoed
+# by another; a second dns44 is refused and leaves the first one's
+# plumbing alone; the self-check warns within a period when the ip rule
+# or the TPROXY rule is deleted under it and says so when it is back, and
+# dns44ctl show status reports it, and the reloads; a new mark waits for
+# a restart; at stop nothing of dns44's is left, and after a SIGKILL the
+# next start takes what the dead one left.  A table of dns44's name made
+# by someone else refuses the start and stays as it was.  With tproxy
+# setup no, the check watches rules made by hand, nft's or iptables',
+# and warns when they go.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -19,6 +20,7 @@ PW_NO_TPROXY=1
 pw_setup curl nginx nft
 pw_dnsmasq
 pw_nginx
+pw_serve udpecho 7
 
 SAMPLE=$builddir/etc/dns44.conf
 [ -f "$SAMPLE" ] || die "no $SAMPLE: make etc/dns44.conf"
@@ -71,13 +73,18 @@ page=$(in_cl curl -s --max-time 10 http://site.test/)
 expect "page through the proxy" "$page" "$(cat "$PW_WWW/index.html")"
 logged "proxy: \[\+\] $(flow TCP - site.test "$v" 80)\$" &&
     ok "journal: the connection" || fail "no [+] line for site.test"
+out=$(in_cl $PW_PROBE udpclient echo.test 7 20 2>&1)
+case $out in
+"echoed 20 of 20 from port "*)	ok "UDP through the proxy: $out" ;;
+*)				fail "UDP through the proxy: $out" ;;
+esac
 
 st=$(CTL s show status)
 procs='parent [0-9]+ running, dns [0-9]+ running, proxy [0-9]+ running'
 echo "$st" | grep -q '^tproxy setup    made by dns44$' &&
     echo "$st" | grep -q '^tproxy check    ok, at ' &&
     echo "$st" | grep -q -E "^processes       $procs\$" &&
-    echo "$st" | grep -q '^map             1 names of 65534 addresses' &&
+    echo "$st" | grep -q '^map             2 names of 65534 addresses' &&
     echo "$st" | grep -q '^upstreams       [01] of 1 up' &&
     echo "$st" | grep -q '^last reload     never$' &&
     ok "show status: all well" || fail "show status: $st"
@@ -87,7 +94,7 @@ import json, sys
 s = json.load(sys.stdin)
 assert s["tproxy"] == {"setup": True, "check": "ok",
     "checked": s["tproxy"]["checked"], "missing": ""}, s["tproxy"]
-assert s["map"]["names"] == 1 and s["map"]["size"] == 65534, s["map"]
+assert s["map"]["names"] == 2 and s["map"]["size"] == 65534, s["map"]
 assert all(p["alive"] for p in s["processes"].values()), s["processes"]
 assert s["reload"] is None and s["uptime"] >= 0
 ' && ok "show status -j" || fail "show status -j: $js"
