@@ -65,6 +65,9 @@
 #define DEFAULT_CLIENT_DNS_TCP	64	/* a quarter of the global limits */
 #define DEFAULT_CLIENT_CONN	4096
 #define DEFAULT_CLIENT_SESSIONS	4096
+#define DEFAULT_TPROXY_MARK	44
+#define DEFAULT_TPROXY_TABLE	44
+#define DEFAULT_TPROXY_CHECK_MS	(30 * 1000)
 
 /* A prefix of a rule, and the line it came from for the journal. */
 struct conf_prefix {
@@ -149,6 +152,11 @@ struct dns44_conf {
 	int			dns_ptr;	/* PTR of the range answered */
 	int			dns_verify;	/* names resolved before mapping */
 	char			tls_ca[PATH_MAX]; /* "": the system's CAs */
+	/* The TPROXY plumbing: made by the parent, or checked only. */
+	int			tproxy_setup;
+	uint32_t		tproxy_mark;
+	uint32_t		tproxy_table;	/* the routing table */
+	uint32_t		tproxy_check_ms; /* 0: never checked */
 };
 
 /* Role of a process, also the -R argument of a child. */

@@ -100,6 +100,9 @@ enum msg_type {
 	/* parent <-> child: the service manager's readiness and watchdog */
 	MSG_HEARTBEAT,		/* empty: answer with MSG_ALIVE */
 	MSG_ALIVE,		/* struct msg_alive; also once when serving */
+	/* dns44ctl -> dns -> parent, and back: the daemon's health */
+	MSG_CTL_STATUS,		/* empty */
+	MSG_CTL_STATUS_INFO,	/* struct ctl_status */
 
 	MSG_TYPE_MAX
 };
@@ -252,6 +255,35 @@ struct ctl_upstream {
 	uint32_t	backoff_ms;	/* left before its next probe */
 };
 #define CTL_UPSTREAM_CHUNK	(MSG_MAX_PAYLOAD / sizeof(struct ctl_upstream))
+
+/*
+ * The daemon's health: the parent fills in its part, the dns process its
+ * own on the way to dns44ctl.
+ */
+#define CTL_STATUS_TEXT		384
+enum ctl_check { CTL_CHECK_OFF, CTL_CHECK_OK, CTL_CHECK_MISSING,
+    CTL_CHECK_MAX };
+
+struct ctl_status {
+	int64_t		started;	/* seconds since the epoch */
+	int64_t		now;
+	int32_t		pid;		/* the parent */
+	int32_t		dns_pid;	/* -1: not running */
+	int32_t		proxy_pid;
+	uint32_t	setup;		/* tproxy setup yes, and made */
+	int64_t		reload_time;	/* 0: never reloaded */
+	uint32_t	reload_ok;
+	uint32_t	check;		/* enum ctl_check */
+	int64_t		check_time;	/* 0: never checked */
+	uint32_t	upstreams;	/* from the dns process */
+	uint32_t	upstreams_up;
+	uint32_t	upstreams_down;	/* the rest not asked yet */
+	uint32_t	pad;
+	uint64_t	mappings;
+	uint64_t	range_size;
+	char		reload_error[CTL_STATUS_TEXT];
+	char		check_text[CTL_STATUS_TEXT];	/* what is missing */
+};
 
 /* One relayed connection or UDP session as dns44ctl shows it. */
 struct ctl_conn {

@@ -91,6 +91,15 @@ void	dbdir_check_foreign(int, const struct stat *, const char *,
 	    const char *);
 void	dbdir_handover(int, uid_t, gid_t, const char *, const char *, char *,
 	    size_t);
+/* plumb.c */
+void	plumb_start(void);
+void	plumb_stop(void);
+int	plumb_active(void);
+
+/* selfcheck.c */
+void	selfcheck_init(void);
+void	selfcheck_reload(void);
+int	selfcheck_result(char *, size_t, int64_t *);
 
 /* flags.c */
 void	flags_parse(int, char **, struct flags *);

@@ -85,6 +85,10 @@ conf_defaults(struct dns44_conf *conf)
 	conf->client_sessions = DEFAULT_CLIENT_SESSIONS;
 	conf->dns_ptr = 1;
 	conf->dns_verify = 1;
+	conf->tproxy_setup = 0;
+	conf->tproxy_mark = DEFAULT_TPROXY_MARK;
+	conf->tproxy_table = DEFAULT_TPROXY_TABLE;
+	conf->tproxy_check_ms = DEFAULT_TPROXY_CHECK_MS;
 }
 
 /* Print a string in double quotes, the way the grammar reads it back. */
@@ -205,6 +209,18 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 		fputs("dns ptr no\n", fp);
 	if (!conf->dns_verify)
 		fputs("dns verify no\n", fp);
+	/* The TPROXY plumbing: only what differs from the defaults. */
+	if (conf->tproxy_setup)
+		fputs("tproxy setup yes\n", fp);
+	if (conf->tproxy_mark != DEFAULT_TPROXY_MARK)
+		fprintf(fp, "tproxy mark %u\n", conf->tproxy_mark);
+	if (conf->tproxy_table != DEFAULT_TPROXY_TABLE)
+		fprintf(fp, "tproxy table %u\n", conf->tproxy_table);
+	if (conf->tproxy_check_ms == 0)
+		fputs("tproxy check no\n", fp);
+	else if (conf->tproxy_check_ms != DEFAULT_TPROXY_CHECK_MS)
+		fprintf(fp, "tproxy check %s\n", conf_fmt_duration(
+		    conf->tproxy_check_ms, buf, sizeof(buf)));
 }
 
 static void

@@ -259,6 +259,10 @@ control_dispatch(struct chan *c, struct msg *m)
 		msg_get(m, &t, sizeof(t));
 		control_test(cc, m->hdr.id, &t);
 		break;
+	case MSG_CTL_STATUS:
+		/* The parent's part first; ours is added to its answer. */
+		control_forward(cc, ctl_parent, m);
+		break;
 	default:
 		control_fail(cc, m->hdr.id, "unknown request");
 		break;
@@ -541,6 +545,29 @@ control_relay(struct msg *m)
 				cc->serial = 0;
 			return;
 		}
+}
+
+/* The parent's part of the status, with the dns process's added. */
+void
+control_status(struct msg *m)
+{
+	struct ctl_status	 st;
+	struct upstream_info	 info[UPSTREAM_HEALTH_MAX];
+	size_t			 i, n;
+
+	msg_get(m, &st, sizeof(st));
+	n = upstream_list(info, UPSTREAM_HEALTH_MAX);
+	st.upstreams = n;
+	st.upstreams_up = st.upstreams_down = 0;
+	for (i = 0; i < n; i++) {
+		st.upstreams_up += info[i].state == UPSTREAM_UP;
+		st.upstreams_down += info[i].state == UPSTREAM_DOWN;
+	}
+	st.mappings = map_count(dns_map);
+	st.range_size = map_size(dns_map);
+	m->data = &st;
+	m->len = sizeof(st);
+	control_relay(m);
 }
 
 /* Every rule with its hits since the rules were last loaded. */

@@ -301,6 +301,9 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_CTL_FAIL:
 		control_relay(m);
 		break;
+	case MSG_CTL_STATUS_INFO:
+		control_status(m);
+		break;
 	case MSG_CTL_LOG:
 		msg_get(m, &ml, sizeof(ml));
 		log_setverbose(ml.verbose != 0);

@@ -86,6 +86,7 @@ void	dns_tcp_init(const int *, int);
 /* control.c */
 void	control_init(int, struct chan *, struct chan *);
 void	control_relay(struct msg *);
+void	control_status(struct msg *);
 void	control_shutdown(void);
 
 #endif /* DNS_H */

@@ -64,6 +64,9 @@ static int		 exit_status;
 static struct event	 ev_kill;
 static struct log_rate	 parent_rl_mark, parent_rl_dial;
 static char		 parent_handover_msg[PATH_MAX + 256]; /* logged later */
+static time_t		 parent_started;
+static time_t		 parent_reloaded;	/* the last reload, 0: none */
+static int		 parent_reload_ok;
 static struct child	 children[] = {
 	{ "dns", ROLE_DNS, -1, NULL },
 	{ "proxy", ROLE_PROXY, -1, NULL },
@@ -85,6 +88,7 @@ static const char *parent_reply_refused(const struct msg_reply_sock *);
 static int	parent_reply_open(const struct msg_reply_sock *);
 static void	parent_reply_sock(struct child *, struct msg *);
 static void	parent_dial_sock(struct child *, struct msg *);
+static void	parent_status(struct chan *, uint32_t);
 static int	parent_reload(void);
 static void	parent_sig(int, short, void *);
 static void	parent_reap(void);
@@ -479,6 +483,8 @@ parent_reload(void)
 	if ((nc = malloc(sizeof(*nc))) == NULL)
 		fatal(NULL);
 	notify_reloading();
+	parent_reloaded = time(NULL);
+	parent_reload_ok = 0;
 	if (parent_load_conf(nc, &nrs) == -1)
 		goto refused;
 	if (parent_check_range(nc) == -1) {
@@ -504,6 +510,9 @@ parent_reload(void)
 	KEEP(range_first, "range");
 	KEEP(range_last, "range");
 	KEEP(range_prefix, "range");
+	KEEP(tproxy_setup, "tproxy setup");
+	KEEP(tproxy_mark, "tproxy mark");
+	KEEP(tproxy_table, "tproxy table");
 #undef KEEP
 	memcpy(conf, nc, sizeof(*conf));
 	free(nc);
@@ -511,6 +520,8 @@ parent_reload(void)
 	rules = nrs;
 	log_setverbose(conf->verbose);
 	parent_send_conf();
+	selfcheck_reload();
+	parent_reload_ok = 1;
 	notify_reloaded(1);
 	log_info("configuration reloaded");
 	return (0);
@@ -551,6 +562,9 @@ parent_dispatch(struct chan *c, struct msg *m)
 			    "configuration not reloaded, see the log",
 			    sizeof("configuration not reloaded, see the log"));
 		return;
+	case MSG_CTL_STATUS:
+		parent_status(c, m->hdr.id);
+		return;
 	case MSG_CTL_LOG:
 		msg_get(m, &ml, sizeof(ml));
 		conf->verbose = ml.verbose != 0;
@@ -567,6 +581,44 @@ parent_dispatch(struct chan *c, struct msg *m)
 	log_warnx("unexpected %s from the %s process",
 	    msg_type_name(m->hdr.type), ch->name);
 	parent_shutdown(1);
+}
+
+/* The parent's part of dns44ctl show status. */
+static void
+parent_status(struct chan *c, uint32_t id)
+{
+	struct ctl_status	*st;
+	int64_t			 when;
+	size_t			 i;
+	int			 r;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		chan_compose(c, MSG_CTL_FAIL, id, -1, "out of memory",
+		    sizeof("out of memory"));
+		return;
+	}
+	st->started = parent_started;
+	st->now = time(NULL);
+	st->pid = getpid();
+	st->dns_pid = st->proxy_pid = -1;
+	for (i = 0; i < NCHILDREN; i++)
+		if (children[i].role == ROLE_DNS)
+			st->dns_pid = children[i].pid;
+		else
+			st->proxy_pid = children[i].pid;
+	st->setup = plumb_active();
+	st->reload_time = parent_reloaded;
+	st->reload_ok = parent_reload_ok;
+	if (parent_reloaded != 0 && !parent_reload_ok)
+		strlcpy(st->reload_error, "configuration not reloaded, the "
+		    "running one kept; its errors are in the log",
+		    sizeof(st->reload_error));
+	r = selfcheck_result(st->check_text, sizeof(st->check_text), &when);
+	st->check = r == 1 ? CTL_CHECK_OK : r == 0 ? CTL_CHECK_MISSING :
+	    CTL_CHECK_OFF;
+	st->check_time = r == -1 ? 0 : when;
+	chan_compose(c, MSG_CTL_STATUS_INFO, id, -1, st, sizeof(*st));
+	free(st);
 }
 
 /*
@@ -923,7 +975,10 @@ main(int argc, char **argv)
 	signal_add(&ev_int, NULL);
 	signal_add(&ev_chld, NULL);
 
+	parent_started = time(NULL);
 	ifaddr_init(parent_send_ifaddrs);
+	plumb_start();
+	selfcheck_init();
 	notify_init(NCHILDREN, parent_heartbeat);
 	parent_start();
 	privdrop_parent();

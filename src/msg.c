@@ -59,6 +59,7 @@ static int	msg_check_test(const unsigned char *, size_t);
 static int	msg_check_tested(const unsigned char *, size_t);
 static int	msg_check_dial(const unsigned char *, size_t);
 static int	msg_check_upstreams(const unsigned char *, size_t);
+static int	msg_check_status(const unsigned char *, size_t);
 static const struct msg_rule *msg_rule(uint32_t, const void *, size_t, int);
 static void	msg_close_fds(int *, size_t);
 
@@ -83,6 +84,7 @@ static void	msg_close_fds(int *, size_t);
 #define DSOCK	sizeof(struct msg_dial_sock)
 #define UPS	sizeof(struct ctl_upstream)
 #define ALIVE	sizeof(struct msg_alive)
+#define STATUS	sizeof(struct ctl_status)
 #define RULE(type, min, max, fd, check)					\
 	[type] = { #type, (min), (max), (fd), (check) }
 
@@ -140,9 +142,12 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 	    msg_check_upstreams),
 	RULE(MSG_HEARTBEAT,		0,	0,	0, NULL),
 	RULE(MSG_ALIVE,			ALIVE,	ALIVE,	0, NULL),
+	RULE(MSG_CTL_STATUS,		0,	0,	0, NULL),
+	RULE(MSG_CTL_STATUS_INFO,	STATUS,	STATUS,	0, msg_check_status),
 };
 
 #undef RULE
+#undef STATUS
 #undef UPS
 #undef ALIVE
 #undef DSOCK
@@ -383,6 +388,23 @@ msg_check_upstreams(const unsigned char *p, size_t len)
 	return (0);
 }
 
+/* Both texts terminated, the check's state a known one. */
+static int
+msg_check_status(const unsigned char *p, size_t len)
+{
+	uint32_t	check;
+
+	(void)len;
+	memcpy(&check, p + offsetof(struct ctl_status, check), sizeof(check));
+	if (check >= CTL_CHECK_MAX ||
+	    !msg_has_nul(p, offsetof(struct ctl_status, reload_error),
+	    CTL_STATUS_TEXT) ||
+	    !msg_has_nul(p, offsetof(struct ctl_status, check_text),
+	    CTL_STATUS_TEXT))
+		return (-1);
+	return (0);
+}
+
 /* Whole entries, each name terminated. */
 static int
 msg_check_map(const unsigned char *p, size_t len)
@@ -411,13 +433,13 @@ static const uint64_t msg_rx_types[MSG_RX_MAX] = {
 	[MSG_RX_DNS_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
 	    T(MSG_CTL_LOG) | T(MSG_CTL_OK) | T(MSG_CTL_FAIL) | T(MSG_IFADDRS) |
 	    T(MSG_RULES) | T(MSG_RULES_FILE) | T(MSG_RULES_END) |
-	    T(MSG_HEARTBEAT),
+	    T(MSG_HEARTBEAT) | T(MSG_CTL_STATUS_INFO),
 	[MSG_RX_PROXY_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
 	    T(MSG_CTL_LOG) | T(MSG_REPLY_SOCK) | T(MSG_REPLY_SOCK_FAIL) |
 	    T(MSG_IFADDRS) | T(MSG_DIAL_SOCK) | T(MSG_DIAL_SOCK_FAIL) |
 	    T(MSG_HEARTBEAT),
 	[MSG_RX_PARENT_DNS] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG) |
-	    T(MSG_ALIVE),
+	    T(MSG_ALIVE) | T(MSG_CTL_STATUS),
 	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ) | T(MSG_DIAL_SOCK_REQ) |
 	    T(MSG_ALIVE),
 	[MSG_RX_DNS_PEER] = T(MSG_LOOKUP) | T(MSG_IN_USE) | T(MSG_RELEASED) |
@@ -428,11 +450,11 @@ static const uint64_t msg_rx_types[MSG_RX_MAX] = {
 	[MSG_RX_CONTROL] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG) |
 	    T(MSG_CTL_SHOW_MAP) | T(MSG_CTL_LOOKUP) | T(MSG_CTL_FLUSH) |
 	    T(MSG_CTL_STATS) | T(MSG_CTL_SHOW_CONN) | T(MSG_CTL_SHOW_RULES) |
-	    T(MSG_CTL_TEST),
+	    T(MSG_CTL_TEST) | T(MSG_CTL_STATUS),
 	[MSG_RX_CTL] = T(MSG_CTL_OK) | T(MSG_CTL_FAIL) | T(MSG_CTL_MAP) |
 	    T(MSG_CTL_FLUSHED) | T(MSG_CTL_STATS_DNS) | T(MSG_CTL_END) |
 	    T(MSG_CTL_CONN) | T(MSG_CTL_STATS_PROXY) | T(MSG_CTL_RULE) |
-	    T(MSG_CTL_TESTED) | T(MSG_CTL_UPSTREAMS),
+	    T(MSG_CTL_TESTED) | T(MSG_CTL_UPSTREAMS) | T(MSG_CTL_STATUS_INFO),
 };
 
 #undef T

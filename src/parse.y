@@ -120,6 +120,8 @@ static void	 parse_route_source(const char *);
 static void	 parse_route_auth(const char *, const char *);
 static void	 parse_split(const char *, long long, const char *, int);
 static void	 parse_rule_reset(void);
+static void	 parse_tproxy_number(const char *, const char *, uint32_t *);
+static void	 parse_tproxy_check(const char *);
 
 static struct dns44_conf	*pconf;		/* the copy being filled */
 static struct parse_file	*file;		/* the file being read */
@@ -167,6 +169,7 @@ static size_t		 pblen;
 %token	<string>	NEWNAMES BURST PERCLIENT
 %token	<string>	TABLE FILE_ PASS BLOCK ROUTE QUICK RETURN TO ANY
 %token	<string>	VIA DIRECT MARK INTERFACE SOURCE FOR PASSWORD
+%token	<string>	TPROXY SETUP CHECK
 %token	<string>	TABLENAME
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
@@ -226,6 +229,21 @@ stmt	: macro
 	| ROUTE optquick optfrom TO names routeopts {
 		parse_rule(RULE_ROUTE, $2, $5);
 	}
+	| TPROXY tproxyopt
+	;
+
+/* The TPROXY plumbing: the parent's to make, or only to check. */
+tproxyopt : SETUP string		{
+		parse_yesno("tproxy setup", $2, &pconf->tproxy_setup);
+	}
+	| MARK string			{
+		parse_tproxy_number("tproxy mark", $2, &pconf->tproxy_mark);
+	}
+	| TABLE string			{
+		parse_tproxy_number("tproxy table", $2,
+		    &pconf->tproxy_table);
+	}
+	| CHECK string			{ parse_tproxy_check($2); }
 	;
 
 /* A table's names: inline, from files, or both. */
@@ -482,6 +500,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| ANSWEREDTIMEOUT | REPLYPRIVPORTS
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
+	| TPROXY | SETUP | CHECK
 	;
 
 %%
@@ -495,6 +514,7 @@ static const struct {
 	{ "block",		BLOCK },
 	{ "brief",		BRIEF },
 	{ "burst",		BURST },
+	{ "check",		CHECK },
 	{ "chroot",		CHROOT },
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
@@ -527,6 +547,7 @@ static const struct {
 	{ "reuse-grace",	REUSEGRACE },
 	{ "route",		ROUTE },
 	{ "sessions",		SESSIONS },
+	{ "setup",		SETUP },
 	{ "socket",		SOCKET },
 	{ "source",		SOURCE },
 	{ "table",		TABLE },
@@ -537,6 +558,7 @@ static const struct {
 	{ "tls",		TLS },
 	{ "tls-ca",		TLSCA },
 	{ "to",		TO },
+	{ "tproxy",		TPROXY },
 	{ "ttl",		TTL },
 	{ "udp-answered-timeout", ANSWEREDTIMEOUT },
 	{ "udp-idle-timeout",	UDPIDLETIMEOUT },
@@ -717,7 +739,7 @@ parse_expected(void)
 
 	if (pos == 0 || (line_tok[0] == WORD && pos == 1))
 		return ("dns range reuse-grace database user proxy control "
-		    "log include allow table pass block route");
+		    "log include allow table pass block route tproxy");
 	if (pos == 1) {
 		switch (line_tok[0]) {
 		case DNS:
@@ -734,6 +756,8 @@ parse_expected(void)
 			return ("socket");
 		case LOG:
 			return ("verbose brief");
+		case TPROXY:
+			return ("setup mark table check");
 		}
 		return (NULL);
 	}
@@ -1713,6 +1737,44 @@ parse_route_mark(const char *s)
 		return;
 	}
 	prule.route.mark = n;
+}
+
+/* A mark or a routing table: 1 to 2^32-1, in decimal or 0x hex. */
+static void
+parse_tproxy_number(const char *what, const char *s, uint32_t *v)
+{
+	const char	*errstr;
+	char		*end;
+	long long	 n;
+
+	n = strtonum(s, 1, UINT32_MAX, &errstr);
+	if (errstr != NULL && strncmp(s, "0x", 2) == 0) {
+		errno = 0;
+		n = strtoll(s + 2, &end, 16);
+		if (errno == 0 && *end == '\0' && s[2] != '\0' && n >= 1 &&
+		    n <= UINT32_MAX)
+			errstr = NULL;
+	}
+	if (errstr != NULL) {
+		parse_error("%s \"%s\": expected 1 to %u", what, s,
+		    UINT32_MAX);
+		return;
+	}
+	/* The kernel's own tables: local, main and default. */
+	if (v == &pconf->tproxy_table && n >= 253 && n <= 255) {
+		parse_error("%s %s is one of the kernel's own", what, s);
+		return;
+	}
+	*v = n;
+}
+
+static void
+parse_tproxy_check(const char *s)
+{
+	if (strcmp(s, "no") == 0)
+		pconf->tproxy_check_ms = 0;
+	else
+		parse_duration("tproxy check", s, 0, &pconf->tproxy_check_ms);
 }
 
 static void

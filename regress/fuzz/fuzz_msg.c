@@ -53,6 +53,7 @@ static int	fuzz_map(const unsigned char *, size_t);
 static int	fuzz_conn(const unsigned char *, size_t);
 static int	fuzz_dial(const unsigned char *, size_t);
 static int	fuzz_upstreams(const unsigned char *, size_t);
+static int	fuzz_status(const unsigned char *, size_t);
 static int	fuzz_allowed(uint32_t, const unsigned char *, size_t, int);
 static void	fuzz_try(uint32_t, const unsigned char *, size_t, int);
 static void	fuzz_walk(void);
@@ -114,6 +115,8 @@ static const struct fuzz_shape fuzz_shapes[MSG_TYPE_MAX] = {
 	ARRAY(MSG_CTL_UPSTREAMS, struct ctl_upstream,	fuzz_upstreams),
 	EMPTY(MSG_HEARTBEAT,	0),
 	FIXED(MSG_ALIVE,	struct msg_alive,	0, NULL),
+	EMPTY(MSG_CTL_STATUS,	0),
+	FIXED(MSG_CTL_STATUS_INFO, struct ctl_status,	0, fuzz_status),
 };
 
 #undef STRING
@@ -287,6 +290,19 @@ fuzz_upstreams(const unsigned char *p, size_t len)
 			return (0);
 	}
 	return (1);
+}
+
+/* Both texts terminated, the check in one of its states. */
+static int
+fuzz_status(const unsigned char *p, size_t len)
+{
+	struct ctl_status	st;
+
+	(void)len;
+	memcpy(&st, p, sizeof(st));
+	return (st.check < CTL_CHECK_MAX &&
+	    memchr(st.reload_error, '\0', sizeof(st.reload_error)) != NULL &&
+	    memchr(st.check_text, '\0', sizeof(st.check_text)) != NULL);
 }
 
 static int

@@ -3,9 +3,9 @@
 # Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # install: make install DESTDIR=... puts every file where it belongs and
 # nothing else; the installed dns44 reads the installed dns44.conf, which
-# shows every setting at its default; an existing dns44.conf is never
-# overwritten, and an edited one survives make uninstall; make uninstall
-# leaves no file behind.
+# shows every setting at its default and turns tproxy setup on; an
+# existing dns44.conf is never overwritten, and an edited one survives
+# make uninstall; make uninstall leaves no file behind.
 
 : "${DNS44:?}" "${srcdir:?}" "${builddir:?}"
 failed=0
@@ -75,9 +75,10 @@ done
 conf=$dest$sysconfdir/dns44.conf
 : >"$tmp/empty.conf"
 defaults=$("$DNS44" -n -f "$tmp/empty.conf") || bad "dns44 -n on no settings"
+# The sample turns the TPROXY plumbing on, and nothing else.
 if out=$("$dest$sbindir/dns44" -n -f "$conf" 2>&1) &&
-    [ "$out" = "$defaults" ]; then
-	ok "installed dns44 -n -f installed dns44.conf: the defaults"
+    [ "$out" = "$(printf '%s\ntproxy setup yes' "$defaults")" ]; then
+	ok "installed dns44 -n -f installed dns44.conf: the defaults, tproxy on"
 else
 	bad "installed dns44 -n -f $conf:"
 	echo "$out"

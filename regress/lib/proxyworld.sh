@@ -103,6 +103,23 @@ pw_setup() {
 	    die "routes"
 	in_gw sysctl -qw net.ipv4.ip_forward=1 || die "ip_forward"
 
+	# PW_NO_TPROXY=1: a gateway without them, for dns44 to make.
+	if [ -n "${PW_NO_TPROXY:-}" ]; then
+		PW_TPROXY=none
+	else
+		pw_tproxy
+	fi
+
+	# The client's resolver is dns44.
+	PW_ETC=/etc/netns/$CL
+	mkdir -p "$PW_ETC" || die "mkdir $PW_ETC"
+	printf 'nameserver %s\noptions timeout:2 attempts:1\n' \
+	    "$PW_GW_ADDR" >"$PW_ETC/resolv.conf"
+}
+
+# pw_tproxy: the TPROXY rules and routing in $GW, as an administrator
+# would make them by hand.
+pw_tproxy() {
 	ip -n "$GW" route add local "$PW_RANGE" dev lo table 100 &&
 	    ip -n "$GW" rule add fwmark 44 lookup 100 || die "TPROXY routing"
 	if in_gw nft -f - 2>"$T_TMP/nft.err" <<EOF
@@ -129,12 +146,6 @@ EOF
 		done
 		PW_TPROXY=iptables
 	fi
-
-	# The client's resolver is dns44.
-	PW_ETC=/etc/netns/$CL
-	mkdir -p "$PW_ETC" || die "mkdir $PW_ETC"
-	printf 'nameserver %s\noptions timeout:2 attempts:1\n' \
-	    "$PW_GW_ADDR" >"$PW_ETC/resolv.conf"
 }
 
 # pw_dnsmasq [dnsmasq options...]: the upstream on $PW_W, with these names

@@ -69,6 +69,7 @@ static void	test_clear(void);
 static void	test_eof(void);
 static void	test_dial(void);
 static void	test_upstreams(void);
+static void	test_status(void);
 
 /* Open descriptors of this process, the directory's own included. */
 static int
@@ -176,6 +177,7 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	struct ctl_tested	 cd;
 	struct msg_dial_sock	 ds;
 	struct ctl_upstream	 cu;
+	struct ctl_status	 cs;
 	const char		*err = "no such domain: example.invalid";
 	uint32_t		 i;
 
@@ -380,6 +382,21 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		cu.backoff_ms = 900;
 		memcpy(buf + sizeof(cu), &cu, sizeof(cu));
 		*len = 2 * sizeof(cu);
+		return (1);
+	case MSG_CTL_STATUS:
+		return (1);
+	case MSG_CTL_STATUS_INFO:
+		memset(&cs, 0, sizeof(cs));
+		cs.started = 1700000000;
+		cs.now = cs.started + 90061;
+		cs.pid = 100;
+		cs.dns_pid = 101;
+		cs.proxy_pid = 102;
+		cs.check = CTL_CHECK_MISSING;
+		strlcpy(cs.check_text, "no local route for the range in "
+		    "routing table 44", sizeof(cs.check_text));
+		memcpy(buf, &cs, sizeof(cs));
+		*len = sizeof(cs);
 		return (1);
 	}
 	return (0);
@@ -1329,6 +1346,55 @@ test_upstreams(void)
 }
 
 /*
+ * The status: asked by dns44ctl of the dns process, which asks the
+ * parent; the answer goes back the same way, its texts terminated and
+ * the check in a known state.
+ */
+static void
+test_status(void)
+{
+	struct ctl_status	 cs;
+	struct msg		 m;
+
+	CHECK(msg_accepts(MSG_RX_CONTROL, MSG_CTL_STATUS));
+	CHECK(msg_accepts(MSG_RX_PARENT_DNS, MSG_CTL_STATUS));
+	CHECK(!msg_accepts(MSG_RX_PARENT_PROXY, MSG_CTL_STATUS));
+	CHECK(!msg_accepts(MSG_RX_DNS_PEER, MSG_CTL_STATUS));
+	CHECK(msg_accepts(MSG_RX_DNS_PARENT, MSG_CTL_STATUS_INFO));
+	CHECK(msg_accepts(MSG_RX_CTL, MSG_CTL_STATUS_INFO));
+	CHECK(!msg_accepts(MSG_RX_CONTROL, MSG_CTL_STATUS_INFO));
+	CHECK(!msg_accepts(MSG_RX_PROXY_PARENT, MSG_CTL_STATUS_INFO));
+	CHECK(!msg_accepts(MSG_RX_PARENT_DNS, MSG_CTL_STATUS_INFO));
+
+	pair_open();
+	memset(&cs, 0, sizeof(cs));
+	CHECK(bad_msg("STATUS with a payload", MSG_CTL_STATUS, &cs, 4, 0,
+	    EBADMSG));
+	cs.check = CTL_CHECK_MAX;
+	CHECK(bad_msg("STATUS_INFO of check MAX", MSG_CTL_STATUS_INFO, &cs,
+	    sizeof(cs), 0, EBADMSG));
+	cs.check = CTL_CHECK_OK;
+	memset(cs.check_text, 'x', sizeof(cs.check_text));
+	CHECK(bad_msg("STATUS_INFO unterminated check", MSG_CTL_STATUS_INFO,
+	    &cs, sizeof(cs), 0, EBADMSG));
+	cs.check_text[0] = '\0';
+	memset(cs.reload_error, 'x', sizeof(cs.reload_error));
+	CHECK(bad_msg("STATUS_INFO unterminated reload error",
+	    MSG_CTL_STATUS_INFO, &cs, sizeof(cs), 0, EBADMSG));
+	cs.reload_error[sizeof(cs.reload_error) - 1] = '\0';
+	CHECK(bad_msg("STATUS_INFO short", MSG_CTL_STATUS_INFO, &cs,
+	    sizeof(cs) - 1, 0, EBADMSG));
+	CHECK(bad_msg("STATUS_INFO with fd", MSG_CTL_STATUS_INFO, &cs,
+	    sizeof(cs), 1, EBADMSG));
+	CHECK_EQ(msg_compose(&cb, MSG_CTL_STATUS_INFO, 6, -1, &cs,
+	    sizeof(cs)), 0);
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK_EQ(m.hdr.type, MSG_CTL_STATUS_INFO);
+	CHECK_EQ(m.len, sizeof(cs));
+	pair_close();
+}
+
+/*
  * A dialling socket: asked by the proxy, made by the parent, of TCP or
  * UDP only; and the parent's test of the mark, which only a route rule
  * of its configuration may name.
@@ -1418,6 +1484,7 @@ main(void)
 	test_get();
 	test_dial();
 	test_upstreams();
+	test_status();
 	CHECK_EQ(count_fds(), start);
 	return (test_done("msg"));
 }

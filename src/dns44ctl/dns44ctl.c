@@ -47,6 +47,8 @@ usage(void)
 	    "  show stats               counters of both processes, "
 	    "the upstreams\n"
 	    "  show rules               the domain rules and their hits\n"
+	    "  show status              processes, upstreams, map, reload, "
+	    "TPROXY check\n"
 	    "  test name [from address] what the rules do with a name\n"
 	    "  lookup name|address      one mapping; exit 1 if none\n"
 	    "  flush name|address|all   forget mappings without "
@@ -370,6 +372,102 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	show_upstreams();
 }
 
+static const char *
+fmt_uptime(int64_t s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s >= 86400)
+		snprintf(buf, len, "%lldd %lldh %lldm", (long long)s / 86400,
+		    (long long)s % 86400 / 3600, (long long)s % 3600 / 60);
+	else if (s >= 3600)
+		snprintf(buf, len, "%lldh %lldm %llds", (long long)s / 3600,
+		    (long long)s % 3600 / 60, (long long)s % 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%lldm %llds", (long long)s / 60,
+		    (long long)s % 60);
+	else
+		snprintf(buf, len, "%llds", (long long)s);
+	return (buf);
+}
+
+static void
+show_status(const struct ctl_status *st)
+{
+	static const char	*checks[] = { "off", "ok", "missing" };
+	const char		*check;
+	char			 t1[32], t2[32], up[32];
+
+	check = st->check < CTL_CHECK_MAX ? checks[st->check] : "?";
+	if (jflag) {
+		printf("{\"uptime\": %lld, \"started\": \"%s\",\n",
+		    (long long)(st->now - st->started),
+		    fmt_time(st->started, t1, sizeof(t1)));
+		printf(" \"processes\": {\"parent\": {\"pid\": %d, "
+		    "\"alive\": true}, \"dns\": {\"pid\": %d, \"alive\": %s}, "
+		    "\"proxy\": {\"pid\": %d, \"alive\": %s}},\n",
+		    (int)st->pid, (int)st->dns_pid,
+		    st->dns_pid > 0 ? "true" : "false", (int)st->proxy_pid,
+		    st->proxy_pid > 0 ? "true" : "false");
+		printf(" \"upstreams\": {\"up\": %u, \"down\": %u, "
+		    "\"total\": %u},\n", st->upstreams_up, st->upstreams_down,
+		    st->upstreams);
+		printf(" \"map\": {\"names\": %llu, \"size\": %llu},\n",
+		    (unsigned long long)st->mappings,
+		    (unsigned long long)st->range_size);
+		if (st->reload_time == 0)
+			printf(" \"reload\": null,\n");
+		else {
+			printf(" \"reload\": {\"time\": \"%s\", \"ok\": %s, "
+			    "\"error\": ", fmt_time(st->reload_time, t2,
+			    sizeof(t2)), st->reload_ok ? "true" : "false");
+			json_string(st->reload_error);
+			printf("},\n");
+		}
+		printf(" \"tproxy\": {\"setup\": %s, \"check\": \"%s\", "
+		    "\"checked\": ", st->setup ? "true" : "false", check);
+		if (st->check_time == 0)
+			printf("null");
+		else
+			printf("\"%s\"", fmt_time(st->check_time, t2,
+			    sizeof(t2)));
+		printf(", \"missing\": ");
+		json_string(st->check_text);
+		printf("}}\n");
+		return;
+	}
+	printf("uptime          %s, since %s\n",
+	    fmt_uptime(st->now - st->started, up, sizeof(up)),
+	    fmt_time(st->started, t1, sizeof(t1)));
+	printf("processes       parent %d running, dns %d %s, proxy %d %s\n",
+	    (int)st->pid, (int)st->dns_pid,
+	    st->dns_pid > 0 ? "running" : "gone", (int)st->proxy_pid,
+	    st->proxy_pid > 0 ? "running" : "gone");
+	printf("upstreams       %u of %u up, %u down\n", st->upstreams_up,
+	    st->upstreams, st->upstreams_down);
+	printf("map             %llu names of %llu addresses (%.1f%%)\n",
+	    (unsigned long long)st->mappings,
+	    (unsigned long long)st->range_size, st->range_size == 0 ? 0.0 :
+	    100.0 * st->mappings / st->range_size);
+	if (st->reload_time == 0)
+		printf("last reload     never\n");
+	else
+		printf("last reload     %s, %s%s\n",
+		    fmt_time(st->reload_time, t2, sizeof(t2)),
+		    st->reload_ok ? "ok" : "failed: ", st->reload_ok ? "" :
+		    st->reload_error);
+	printf("tproxy setup    %s\n", st->setup ? "made by dns44" :
+	    "not made by dns44 (tproxy setup no)");
+	if (st->check == CTL_CHECK_OFF)
+		printf("tproxy check    off\n");
+	else if (st->check == CTL_CHECK_OK)
+		printf("tproxy check    ok, at %s\n",
+		    fmt_time(st->check_time, t2, sizeof(t2)));
+	else
+		printf("tproxy check    missing, at %s: %s\n",
+		    fmt_time(st->check_time, t2, sizeof(t2)), st->check_text);
+}
+
 static void
 show_rule(const struct ctl_rule *r)
 {
@@ -460,6 +558,7 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 	struct ctl_rule		 cr;
 	struct ctl_tested	 tr;
 	struct ctl_upstream	 cu;
+	struct ctl_status	 cs;
 	struct pollfd		 pfd;
 	int			 have_st = 0;
 	struct msg		 m;
@@ -561,6 +660,10 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 			msg_get(&m, &tr, sizeof(tr));
 			show_tested(&tr);
 			return (0);
+		case MSG_CTL_STATUS_INFO:
+			msg_get(&m, &cs, sizeof(cs));
+			show_status(&cs);
+			return (0);
 		case MSG_CTL_CONN:
 			if (jflag && nshown == 0)
 				printf("[");
@@ -636,6 +739,9 @@ main(int argc, char *argv[])
 	else if (strcmp(argv[0], "show") == 0 && argc == 2 &&
 	    strcmp(argv[1], "rules") == 0)
 		type = MSG_CTL_SHOW_RULES;
+	else if (strcmp(argv[0], "show") == 0 && argc == 2 &&
+	    strcmp(argv[1], "status") == 0)
+		type = MSG_CTL_STATUS;
 	else if (strcmp(argv[0], "test") == 0 && (argc == 2 ||
 	    (argc == 4 && strcmp(argv[2], "from") == 0))) {
 		type = MSG_CTL_TEST;
