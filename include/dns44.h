@@ -59,6 +59,7 @@
 #define DEFAULT_CLIENT_DNS_TCP	64	/* a quarter of the global limits */
 #define DEFAULT_CLIENT_CONN	4096
 #define DEFAULT_CLIENT_SESSIONS	4096
+#define DEFAULT_METRICS_PORT	9344
 
 /* A prefix of a rule, and the line it came from for the journal. */
 struct conf_prefix {
@@ -123,6 +124,9 @@ struct dns44_conf {
 	int			client_any;	/* allow from any */
 	int			dns_ptr;	/* PTR of the range answered */
 	int			dns_verify;	/* names resolved before mapping */
+	/* The Prometheus listener, served by the dns process. */
+	struct sockaddr_in	metrics_listen;
+	int			metrics;	/* 0: none */
 };
 
 /* Role of a process, also the -R argument of a child. */

@@ -97,6 +97,7 @@ static int	 parse_sockaddr(const char *, long long, in_port_t,
 static void	 parse_dns_listen(const char *, long long);
 static void	 parse_upstream(const char *, long long);
 static void	 parse_proxy_listen(const char *, long long);
+static void	 parse_metrics_listen(const char *, long long);
 static void	 parse_range(const char *, const char *);
 static void	 parse_path(const char *, const char *, char *, size_t);
 static void	 parse_name(const char *, const char *, char *, size_t);
@@ -164,7 +165,7 @@ static size_t		 pblen;
 %token	<string>	NEWNAMES BURST PERCLIENT
 %token	<string>	TABLE FILE_ PASS BLOCK ROUTE QUICK RETURN TO ANY
 %token	<string>	VIA DIRECT MARK INTERFACE SOURCE FOR PASSWORD
-%token	<string>	TABLENAME
+%token	<string>	TABLENAME METRICS
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
 %type	<string>	string name keyword optgroup
@@ -208,6 +209,7 @@ stmt	: macro
 			parse_name("group", $4, pconf->control_group,
 			    sizeof(pconf->control_group));
 	}
+	| METRICS LISTEN string optport	{ parse_metrics_listen($3, $4); }
 	| LOG VERBOSE			{ pconf->verbose = 1; }
 	| LOG BRIEF			{ pconf->verbose = 0; }
 	| ALLOW FROM string		{ parse_client_net($3); }
@@ -462,6 +464,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| REPLYPRIVPORTS
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
+	| METRICS
 	;
 
 %%
@@ -492,6 +495,7 @@ static const struct {
 	{ "listen",		LISTEN },
 	{ "log",		LOG },
 	{ "mark",		MARK },
+	{ "metrics",		METRICS },
 	{ "new-names",		NEWNAMES },
 	{ "pass",		PASS },
 	{ "password",		PASSWORD },
@@ -693,7 +697,7 @@ parse_expected(void)
 
 	if (pos == 0 || (line_tok[0] == WORD && pos == 1))
 		return ("dns range reuse-grace database user proxy control "
-		    "log include allow table pass block route");
+		    "metrics log include allow table pass block route");
 	if (pos == 1) {
 		switch (line_tok[0]) {
 		case DNS:
@@ -707,12 +711,15 @@ parse_expected(void)
 			    "reply-privileged-ports per-client");
 		case CONTROL:
 			return ("socket");
+		case METRICS:
+			return ("listen");
 		case LOG:
 			return ("verbose brief");
 		}
 		return (NULL);
 	}
-	if (pos == 3 && (line_tok[0] == DNS || line_tok[0] == PROXY) &&
+	if (pos == 3 && (line_tok[0] == DNS || line_tok[0] == PROXY ||
+	    line_tok[0] == METRICS) &&
 	    (line_tok[1] == LISTEN || line_tok[1] == UPSTREAM))
 		return ("port");
 	if (pos == 3 && line_tok[0] == CONTROL && line_tok[1] == SOCKET)
@@ -1338,6 +1345,21 @@ parse_proxy_listen(const char *addr, long long port)
 	}
 	seen_proxy = 1;
 	pconf->proxy_listen = sin;
+}
+
+static void
+parse_metrics_listen(const char *addr, long long port)
+{
+	struct sockaddr_in	sin;
+
+	if (parse_sockaddr(addr, port, DEFAULT_METRICS_PORT, &sin) == -1)
+		return;
+	if (pconf->metrics) {
+		parse_error("metrics listen may be given only once");
+		return;
+	}
+	pconf->metrics = 1;
+	pconf->metrics_listen = sin;
 }
 
 /* "range CIDR" (last NULL) or "range FIRST - LAST". */
