@@ -97,6 +97,13 @@ enum msg_type {
 	/* dns -> dns44ctl: after MSG_CTL_STATS_DNS, each upstream */
 	MSG_CTL_UPSTREAMS,	/* struct ctl_upstream, 1 to CTL_UPSTREAM_CHUNK */
 
+	/* parent -> dns, once at start: the Prometheus listener */
+	MSG_SOCK_METRICS,	/* struct sockaddr_in */
+
+	/* dns44ctl <-> dns: the metrics in Prometheus's text format */
+	MSG_CTL_METRICS,	/* empty */
+	MSG_CTL_METRICS_TEXT,	/* a piece of the text, then MSG_CTL_END */
+
 	MSG_TYPE_MAX
 };
 
