@@ -47,8 +47,6 @@ usage(void)
 	    "  show connections         the connections and UDP sessions\n"
 	    "  show stats               counters of both processes, "
 	    "the upstreams\n"
-	    "                           (-o prometheus: as the metrics "
-	    "listener serves them)\n"
 	    "  show rules               the domain rules and their hits\n"
 	    "  test name [from address] what the rules do with a name\n"
 	    "  lookup name|address      one mapping; exit 1 if none\n"
