@@ -257,6 +257,10 @@ control_dispatch(struct chan *c, struct msg *m)
 		control_forward(cc, ctl_peer, m);
 		break;
 	case MSG_CTL_METRICS:
+		if (cc->serial != 0) {
+			control_fail(cc, m->hdr.id, "one request at a time");
+			break;
+		}
 		/* The text is made when the proxy's counters come. */
 		m->hdr.type = MSG_CTL_STATS;
 		control_forward(cc, ctl_peer, m);

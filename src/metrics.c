@@ -237,8 +237,12 @@ metrics_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		/* Not evhttp_send_error(), which would drop the Allow. */
 		evhttp_add_header(out, "Allow", "GET, HEAD");
-		evhttp_send_error(req, 405, "Method Not Allowed");
+		evhttp_add_header(out, "Content-Type", "text/plain");
+		evbuffer_add_printf(evhttp_request_get_output_buffer(req),
+		    "405 method not allowed: GET or HEAD only\n");
+		evhttp_send_reply(req, 405, "Method Not Allowed", NULL);
 		return;
 	}
 	if (metrics_nwaiting >= METRICS_MAX_CONNS ||

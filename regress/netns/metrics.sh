@@ -135,6 +135,9 @@ expect "GET /metricsx" "$(code http://127.0.0.1:9344/metricsx)" 404
 expect "POST /metrics" "$(code -X POST -d x=1 "$M")" 405
 expect "DELETE /metrics" "$(code -X DELETE "$M")" 405
 expect "HEAD /metrics" "$(code -I "$M")" 200
+in_gw curl -s -D - -o /dev/null -X PUT --max-time 5 "$M" |
+    grep -qi '^Allow: GET, HEAD' && ok "405 says what is allowed" ||
+    fail "405 without Allow: GET, HEAD"
 
 # A huge request is refused, not read.
 big=$(head -c 20000 /dev/zero | tr '\0' a)
@@ -224,6 +227,14 @@ expect "Prometheus: A queries" \
     "$(val "$T_TMP/m3" 'dns44_dns_queries_total{qtype="A"}')"
 expect "Prometheus: the range" \
     "$(prom_query dns44_map_range_addresses)" 65534
+
+# The listener is the parent's socket: a reload keeps it, and says so.
+sed -i 's/port 9344/port 9345/' "$DCF"
+$CTL reload >/dev/null 2>&1
+logged "metrics listen cannot change on reload; restart to apply it" ||
+    fail "no warning when a reload changes metrics listen"
+scrape "$T_TMP/m4" && ok "still served on port 9344 after the reload" ||
+    fail "no metrics on port 9344 after the reload"
 
 pw_stop
 exit $T_FAILED
