@@ -110,6 +110,12 @@ f0=$(val "$T_TMP/m2" "$nd")
 in_cl curl -s --max-time 5 -o /dev/null http://172.24.9.9/
 scrape "$T_TMP/m3" || die "fourth scrape failed"
 expect "failures: no domain" "$(val "$T_TMP/m3" "$nd")" $((f0 + 1))
+# And a port nothing listens on, behind a name: the dial is refused.
+dr='dns44_proxy_failures_total{proto="tcp",reason="dial_refused"}'
+d0=$(val "$T_TMP/m3" "$dr")
+in_cl curl -s --max-time 5 -o /dev/null http://site.test:81/
+scrape "$T_TMP/m3" || die "fifth scrape failed"
+expect "failures: dial refused" "$(val "$T_TMP/m3" "$dr")" $((d0 + 1))
 
 # The same text from dns44ctl: it passes and names the same metrics.
 $CTL show stats -o prometheus >"$T_TMP/ctl" 2>"$T_TMP/ctl.err" ||
