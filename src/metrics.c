@@ -34,6 +34,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
+#include <event2/util.h>
 
 #include "dns.h"
 #include "log.h"
@@ -48,6 +49,7 @@
 #define METRICS_MAX_BODY	1024
 #define METRICS_PROXY_MS	1000	/* the proxy's counters waited for */
 #define METRICS_REAP_MS		100	/* ended connections looked for */
+#define METRICS_PAUSE_SEC	1	/* accept paused when out of fds */
 
 /* Upper bounds of the answer latency buckets, in microseconds. */
 static const uint64_t	metrics_bounds_us[] = {
@@ -84,6 +86,7 @@ static TAILQ_HEAD(, metrics_conn) metrics_conns =
     TAILQ_HEAD_INITIALIZER(metrics_conns);
 static int			 metrics_nconns;
 static struct event		 metrics_ev_reap;
+static struct event		 metrics_ev_pause;
 static TAILQ_HEAD(, metrics_wait) metrics_waiting =
     TAILQ_HEAD_INITIALIZER(metrics_waiting);
 static int			 metrics_nwaiting;
@@ -93,6 +96,8 @@ static struct chan		*metrics_peer;
 
 static struct bufferevent *metrics_bev(struct event_base *, void *);
 static void	metrics_reap(int, short, void *);
+static void	metrics_accept_error(struct evconnlistener *, void *);
+static void	metrics_resume(int, short, void *);
 static void	metrics_request(struct evhttp_request *, void *);
 static void	metrics_proxy_late(int, short, void *);
 static void	metrics_answer(const struct ctl_stats_proxy *);
@@ -107,6 +112,7 @@ metrics_init(int fd, struct chan *peer)
 	metrics_peer = peer;
 	evtimer_set(&metrics_ev_proxy, metrics_proxy_late, NULL);
 	evtimer_set(&metrics_ev_reap, metrics_reap, NULL);
+	evtimer_set(&metrics_ev_pause, metrics_resume, NULL);
 	if (fd == -1)
 		return;
 	if ((metrics_http = evhttp_new(dns_base)) == NULL)
@@ -124,6 +130,30 @@ metrics_init(int fd, struct chan *peer)
 	if ((bs = evhttp_accept_socket_with_handle(metrics_http, fd)) == NULL)
 		fatal("%s: evhttp_accept_socket", __func__);
 	metrics_lev = evhttp_bound_socket_get_listener(bs);
+	evconnlistener_set_error_cb(metrics_lev, metrics_accept_error);
+}
+
+/* Do not spin on a listener we cannot serve: out of fds, say. */
+static void
+metrics_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct timeval	tv = { METRICS_PAUSE_SEC, 0 };
+
+	(void)arg;
+	log_warnx("metrics: accept: %s",
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	evconnlistener_disable(lev);
+	evtimer_add(&metrics_ev_pause, &tv);
+}
+
+static void
+metrics_resume(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (metrics_nconns < METRICS_MAX_CONNS)
+		evconnlistener_enable(metrics_lev);
 }
 
 void
@@ -140,6 +170,7 @@ metrics_shutdown(void)
 		evhttp_free(metrics_http);
 	metrics_http = NULL;
 	evtimer_del(&metrics_ev_reap);
+	evtimer_del(&metrics_ev_pause);
 	while ((mc = TAILQ_FIRST(&metrics_conns)) != NULL) {
 		TAILQ_REMOVE(&metrics_conns, mc, entry);
 		bufferevent_decref(mc->bev);
@@ -204,7 +235,8 @@ metrics_reap(int fd, short ev, void *arg)
 			TAILQ_REMOVE(&metrics_conns, mc, entry);
 			bufferevent_decref(mc->bev);
 			free(mc);
-			if (metrics_nconns-- == METRICS_MAX_CONNS)
+			if (metrics_nconns-- == METRICS_MAX_CONNS &&
+			    !evtimer_pending(&metrics_ev_pause, NULL))
 				evconnlistener_enable(metrics_lev);
 		} else if (now.tv_sec > mc->deadline.tv_sec ||
 		    (now.tv_sec == mc->deadline.tv_sec &&
