@@ -554,6 +554,9 @@ metrics_proxy(struct evbuffer *b, const struct ctl_stats_proxy *ps)
 	    "UDP sessions open.", ps->udp_open);
 	metrics_one(b, "dns44_proxy_udp_sessions_total", "counter",
 	    "UDP sessions relayed.", ps->udp_total);
+	metrics_one(b, "dns44_proxy_udp_recycled_total", "counter",
+	    "Idle UDP sessions closed to make room for a new one.",
+	    ps->udp_recycled);
 	metrics_one(b, "dns44_proxy_sent_bytes_total", "counter",
 	    "Bytes relayed from clients to servers.", ps->bytes_sent);
 	metrics_one(b, "dns44_proxy_received_bytes_total", "counter",

@@ -695,6 +695,7 @@ proxy_ctl_stats(uint32_t id)
 	st.tcp_open = proxy_tcp_count();
 	st.udp_open = proxy_udp_count();
 	proxy_client_stats(&st.tcp_client_limit, &st.udp_client_limit);
+	st.udp_recycled = proxy_udp_recycled();
 	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
 		st.bytes_sent += r->sent;
 		st.bytes_received += r->received;
@@ -794,6 +795,8 @@ proxy_relay_open(struct proxy_relay *r)
 	r->state = PROXY_RELAY;
 	r->last = proxy_now();
 	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
+	if (r->proto == IPPROTO_UDP)
+		proxy_client_lru_add(r);
 	log_info("[+] %s", proxy_relay_flow(r));
 }
 
@@ -804,6 +807,8 @@ proxy_relay_touch(struct proxy_relay *r)
 	r->last = proxy_now();
 	TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
 	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
+	if (r->proto == IPPROTO_UDP)
+		proxy_client_lru_touch(r);
 }
 
 /*
@@ -817,6 +822,8 @@ proxy_relay_close(struct proxy_relay *r)
 	proxy_addr_unwait(r->pa, &r->wait);
 	if (r->state == PROXY_RELAY) {
 		TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
+		if (r->proto == IPPROTO_UDP)
+			proxy_client_lru_remove(r);
 		proxy_stats.bytes_sent += r->sent;
 		proxy_stats.bytes_received += r->received;
 		proxy_journal_close(proxy_relay_flow(r), &r->start, r->sent,
@@ -826,6 +833,14 @@ proxy_relay_close(struct proxy_relay *r)
 	free(r->route);
 	r->route = NULL;
 	proxy_addr_put(r->pa);
+}
+
+/* The least recently active relaying connection or session of proto. */
+struct proxy_relay *
+proxy_relay_oldest(int proto)
+{
+	return (TAILQ_FIRST(proto == IPPROTO_TCP ? &proxy_lru_tcp :
+	    &proxy_lru_udp));
 }
 
 static struct proxy_relay_list *

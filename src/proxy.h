@@ -30,6 +30,7 @@ struct msg_answer;
 struct msg_dial_sock;
 struct msg_reply_sock;
 struct proxy_addr;
+struct proxy_client;
 struct rule_route;
 struct sockaddr_in;
 
@@ -73,6 +74,8 @@ enum proxy_state {
  */
 struct proxy_relay {
 	TAILQ_ENTRY(proxy_relay) entry;		/* relaying: least active 1st */
+	TAILQ_ENTRY(proxy_relay) centry;	/* UDP: so on its client's */
+	struct proxy_client	*cl;		/* UDP, relaying: its client */
 	struct proxy_wait	 wait;
 	struct proxy_addr	*pa;
 	enum proxy_state	 state;
@@ -121,6 +124,7 @@ void		 proxy_relay_open(struct proxy_relay *);
 void		 proxy_fail(int, enum ctl_fail);
 void		 proxy_relay_touch(struct proxy_relay *);
 void		 proxy_relay_close(struct proxy_relay *);
+struct proxy_relay *proxy_relay_oldest(int);
 
 /* proxy_addr.c */
 const char	*proxy_rcode_why(int);
@@ -144,6 +148,11 @@ void		 proxy_client_init(void);
 int		 proxy_client_take(const struct sockaddr_in *, int);
 void		 proxy_client_put(const struct sockaddr_in *, int);
 void		 proxy_client_stats(uint64_t *, uint64_t *);
+int		 proxy_client_full(const struct sockaddr_in *, int);
+void		 proxy_client_lru_add(struct proxy_relay *);
+void		 proxy_client_lru_touch(struct proxy_relay *);
+void		 proxy_client_lru_remove(struct proxy_relay *);
+struct proxy_relay *proxy_client_lru_first(const struct sockaddr_in *);
 
 /* proxy_dial.c */
 void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,
@@ -166,6 +175,7 @@ void		 proxy_udp_listen(int);
 uint32_t	 proxy_udp_count(void);
 void		 proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
 void		 proxy_udp_idle(struct proxy_relay *);
+uint64_t	 proxy_udp_recycled(void);
 
 /* proxy_via.c */
 #define PROXY_VIA_CONNECT	0	/* a TCP tunnel to a name and port */
