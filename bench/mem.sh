@@ -165,11 +165,11 @@ hold() {
 	    "$(ls "/proc/$4/fd" | wc -l) descriptors"
 	echo "$r0 $r1"
 }
-# The proxy takes six descriptors a connection (two sockets, two pipes):
+# An idle connection takes two descriptors of the proxy (its sockets):
 # with a hard limit of NOFILE we measure at what fits and extrapolate
 # linearly to MEM_CONNS.
 want=$MEM_CONNS
-fit=$(( (NOFILE - 100) / 6 / 500 * 500 ))
+fit=$(( (NOFILE - 300) / 2 / 500 * 500 ))
 if [ "$fit" -lt "$MEM_CONNS" ]; then
 	MEM_CONNS=$fit
 	log "open files hard limit $NOFILE (no CAP_SYS_RESOURCE?):" \

@@ -231,9 +231,12 @@ enum ctl_upstream_state { CTL_UPSTREAM_NEW, CTL_UPSTREAM_UP,
     CTL_UPSTREAM_DOWN, CTL_UPSTREAM_MAX };
 
 struct ctl_upstream {
-	uint32_t	addr;		/* network order */
+	uint8_t		addr[16];	/* network order; IPv4: the first 4 */
+	uint8_t		ipv6;		/* 0: an IPv4 address, 1: IPv6 */
+	uint8_t		tls;		/* DNS over TLS */
 	uint16_t	port;		/* host order */
 	uint16_t	state;		/* enum ctl_upstream_state */
+	uint16_t	pad;
 	uint64_t	rtt_us;		/* smoothed; 0: never measured */
 	uint64_t	rttvar_us;
 	uint64_t	answers;

@@ -42,8 +42,8 @@ conf_defaults(struct dns44_conf *conf)
 
 	if (conf_parse_hostport(DEFAULT_DNS_ADDR, DEFAULT_DNS_PORT,
 	    &conf->dns_listen[0]) == -1 ||
-	    conf_parse_hostport(DEFAULT_UPSTREAM, DEFAULT_UPSTREAM_PORT,
-	    &conf->upstream[0]) == -1 ||
+	    conf_parse_upstream(DEFAULT_UPSTREAM, DEFAULT_UPSTREAM_PORT, 0,
+	    NULL, &conf->upstream[0]) == -1 ||
 	    conf_parse_hostport(DEFAULT_PROXY_ADDR, DEFAULT_PROXY_PORT,
 	    &conf->proxy_listen) == -1 ||
 	    conf_parse_range(DEFAULT_RANGE, conf) == -1)
@@ -120,8 +120,15 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 
 	for (i = 0; i < conf->dns_listen_count; i++)
 		conf_print_sockaddr(fp, "dns listen", &conf->dns_listen[i]);
-	for (i = 0; i < conf->upstream_count; i++)
-		conf_print_sockaddr(fp, "dns upstream", &conf->upstream[i]);
+	for (i = 0; i < conf->upstream_count; i++) {
+		conf_print_upstream(fp, &conf->upstream[i]);
+		fputc('\n', fp);
+	}
+	if (conf->tls_ca[0] != '\0') {
+		fputs("dns tls-ca ", fp);
+		conf_print_string(fp, conf->tls_ca);
+		fputc('\n', fp);
+	}
 	fprintf(fp, "dns ttl %u\n", conf->ttl);
 	fprintf(fp, "dns upstream-timeout %s\n",
 	    conf_fmt_duration(conf->upstream_ms, buf, sizeof(buf)));
@@ -258,7 +265,7 @@ conf_check_metrics(const struct dns44_conf *conf, char *err, size_t errlen)
 int
 conf_check(const struct dns44_conf *conf, char *err, size_t errlen)
 {
-	char	addr[32];
+	char	addr[CONF_UPSTREAM_STRLEN];
 	int	i, j;
 
 	if (conf->dns_listen_count < 1) {
@@ -300,10 +307,11 @@ conf_check(const struct dns44_conf *conf, char *err, size_t errlen)
 		}
 	}
 	for (i = 0; i < conf->upstream_count; i++) {
-		if (conf_addr_in_range(conf, &conf->upstream[i])) {
+		if (conf->upstream[i].addr.sa.sa_family == AF_INET &&
+		    conf_addr_in_range(conf, &conf->upstream[i].addr.sin)) {
 			snprintf(err, errlen, "upstream %s lies inside the "
-			    "virtual range", conf_fmt_addr(&conf->upstream[i],
-			    addr, sizeof(addr)));
+			    "virtual range", conf_fmt_upstream(
+			    &conf->upstream[i], addr, sizeof(addr)));
 			return (-1);
 		}
 	}
@@ -532,4 +540,116 @@ conf_fmt_addr(const struct sockaddr_in *sin, char *buf, size_t len)
 		strlcpy(addr, "?", sizeof(addr));
 	snprintf(buf, len, "%s:%u", addr, ntohs(sin->sin_port));
 	return (buf);
+}
+
+/*
+ * An upstream: an IPv4 or IPv6 address, a port (-1: the default for plain
+ * DNS or for TLS), whether it speaks TLS, and the name its certificate must
+ * carry (NULL or "": its address).  -1 on a bad address or name.
+ */
+int
+conf_parse_upstream(const char *addr, int port, int tls, const char *name,
+    struct conf_upstream *u)
+{
+	in_port_t	p;
+	size_t		i, len;
+
+	if (port == -1)
+		p = tls ? DEFAULT_TLS_PORT : DEFAULT_UPSTREAM_PORT;
+	else if (port < 1 || port > 65535)
+		return (-1);
+	else
+		p = port;
+	memset(u, 0, sizeof(*u));
+	if (inet_pton(AF_INET, addr, &u->addr.sin.sin_addr) == 1) {
+		u->addr.sin.sin_family = AF_INET;
+		u->addr.sin.sin_port = htons(p);
+	} else if (inet_pton(AF_INET6, addr, &u->addr.sin6.sin6_addr) == 1) {
+		u->addr.sin6.sin6_family = AF_INET6;
+		u->addr.sin6.sin6_port = htons(p);
+	} else
+		return (-1);
+	u->tls = tls != 0;
+	if (name == NULL || *name == '\0')
+		return (0);
+	if (!tls || (len = strlen(name)) >= CONF_TLS_NAME_MAX - 2)
+		return (-1);
+	/* A host name: letters, digits, hyphens and dots; no final dot. */
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' &&
+		    name[i] != '.' && name[i] != '_')
+			return (-1);
+	if (name[0] == '.' || name[len - 1] == '.' || strstr(name, "..") !=
+	    NULL)
+		return (-1);
+	for (i = 0; i <= len; i++)
+		u->tls_name[i] = tolower((unsigned char)name[i]);
+	return (0);
+}
+
+/* The same upstream: address, port, TLS and the name checked. */
+int
+conf_upstream_same(const struct conf_upstream *a,
+    const struct conf_upstream *b)
+{
+	if (a->addr.sa.sa_family != b->addr.sa.sa_family ||
+	    a->tls != b->tls || strcmp(a->tls_name, b->tls_name) != 0)
+		return (0);
+	if (a->addr.sa.sa_family == AF_INET)
+		return (a->addr.sin.sin_addr.s_addr ==
+		    b->addr.sin.sin_addr.s_addr &&
+		    a->addr.sin.sin_port == b->addr.sin.sin_port);
+	if (a->addr.sa.sa_family == AF_INET6)
+		return (memcmp(&a->addr.sin6.sin6_addr,
+		    &b->addr.sin6.sin6_addr, sizeof(struct in6_addr)) == 0 &&
+		    a->addr.sin6.sin6_port == b->addr.sin6.sin6_port);
+	return (0);
+}
+
+/* "1.2.3.4:53", "[fd44::2]:53", "tls://1.2.3.4:853" */
+const char *
+conf_fmt_upstream(const struct conf_upstream *u, char *buf, size_t len)
+{
+	char	addr[INET6_ADDRSTRLEN];
+
+	if (u->addr.sa.sa_family == AF_INET6) {
+		if (inet_ntop(AF_INET6, &u->addr.sin6.sin6_addr, addr,
+		    sizeof(addr)) == NULL)
+			strlcpy(addr, "?", sizeof(addr));
+		snprintf(buf, len, "%s[%s]:%u", u->tls ? "tls://" : "", addr,
+		    ntohs(u->addr.sin6.sin6_port));
+		return (buf);
+	}
+	if (u->addr.sa.sa_family != AF_INET || inet_ntop(AF_INET,
+	    &u->addr.sin.sin_addr, addr, sizeof(addr)) == NULL)
+		strlcpy(addr, "?", sizeof(addr));
+	snprintf(buf, len, "%s%s:%u", u->tls ? "tls://" : "", addr,
+	    ntohs(u->addr.sin.sin_port));
+	return (buf);
+}
+
+/* "dns upstream ADDR port N [tls [name "host"]]", without a newline. */
+void
+conf_print_upstream(FILE *fp, const struct conf_upstream *u)
+{
+	char		addr[INET6_ADDRSTRLEN];
+	in_port_t	port;
+
+	if (u->addr.sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &u->addr.sin6.sin6_addr, addr,
+		    sizeof(addr));
+		port = ntohs(u->addr.sin6.sin6_port);
+	} else {
+		if (inet_ntop(AF_INET, &u->addr.sin.sin_addr, addr,
+		    sizeof(addr)) == NULL)
+			strlcpy(addr, "?", sizeof(addr));
+		port = ntohs(u->addr.sin.sin_port);
+	}
+	fprintf(fp, "dns upstream %s port %u", addr, port);
+	if (u->tls)
+		fputs(" tls", fp);
+	if (u->tls_name[0] != '\0') {
+		fputs(" name ", fp);
+		conf_print_string(fp, u->tls_name);
+	}
 }

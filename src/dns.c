@@ -147,6 +147,10 @@ dns_main(int foreground, int verbose)
 	if (dns_socks.rules == NULL || dns_rules_set(dns_socks.rules) == -1)
 		fatalx("start-up without domain rules");
 
+	/* Certificates are read before the chroot, whether used yet or not. */
+	if (upstream_tls_load(conf->tls_ca, err, sizeof(err)) == -1)
+		fatalx("dns tls-ca: %s", err);
+
 	privdrop_child(conf->user, conf->db_dir, !conf->user_set);
 
 	/* Inside the chroot: the database directory is "/". */

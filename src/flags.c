@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ static void	flags_usage(int) __attribute__((__noreturn__));
 static int	flags_bool(const char *, const char *);
 static int	flags_addr_list(const char *, const char *, in_port_t,
 		    struct sockaddr_in *, int, int *);
+static int	flags_upstream(const char *, struct conf_upstream *);
+static int	flags_upstreams(const char *, struct conf_upstream *, int *);
 
 static void
 flags_usage(int status)
@@ -286,9 +289,7 @@ flags_apply(const struct flags *fl, struct dns44_conf *c)
 		c->dns_listen_count = n;
 	}
 	if (fl->dns_upstream != NULL) {
-		if (flags_addr_list("dns-upstream", fl->dns_upstream,
-		    DEFAULT_UPSTREAM_PORT, c->upstream, CONF_MAX_UPSTREAM,
-		    &n) == -1)
+		if (flags_upstreams(fl->dns_upstream, c->upstream, &n) == -1)
 			return (-1);
 		c->upstream_count = n;
 	}
@@ -314,4 +315,74 @@ flags_apply(const struct flags *fl, struct dns44_conf *c)
 	if (fl->verbose)
 		c->verbose = 1;
 	return (0);
+}
+
+/*
+ * One upstream of -dns-upstream: "1.2.3.4", "1.2.3.4:53", an IPv6 address
+ * alone, or "[2001:db8::1]:53".
+ */
+static int
+flags_upstream(const char *word, struct conf_upstream *u)
+{
+	char		 addr[INET6_ADDRSTRLEN];
+	const char	*end, *port = NULL, *errstr;
+	long long	 p = -1;
+	size_t		 len;
+
+	if (word[0] == '[') {
+		if ((end = strchr(word, ']')) == NULL)
+			return (-1);
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return (-1);
+		word++;
+		len = end - word;
+	} else if ((end = strchr(word, ':')) != NULL &&
+	    strchr(end + 1, ':') == NULL) {
+		port = end + 1;
+		len = end - word;
+	} else
+		len = strlen(word);
+	if (len >= sizeof(addr))
+		return (-1);
+	memcpy(addr, word, len);
+	addr[len] = '\0';
+	if (port != NULL) {
+		p = strtonum(port, 1, 65535, &errstr);
+		if (!isdigit((unsigned char)port[0]) || errstr != NULL)
+			return (-1);
+	}
+	return (conf_parse_upstream(addr, p, 0, NULL, u));
+}
+
+/* -dns-upstream: upstreams separated by commas. */
+static int
+flags_upstreams(const char *list, struct conf_upstream *out, int *count)
+{
+	char	*copy, *p, *word;
+	int	 n = 0;
+
+	if ((copy = strdup(list)) == NULL)
+		fatal(NULL);
+	p = copy;
+	while ((word = strsep(&p, ",")) != NULL) {
+		if (n == CONF_MAX_UPSTREAM) {
+			log_warnx("dns44: -dns-upstream: more than %d "
+			    "addresses", CONF_MAX_UPSTREAM);
+			goto fail;
+		}
+		if (flags_upstream(word, &out[n]) == -1) {
+			log_warnx("dns44: -dns-upstream: invalid address "
+			    "\"%s\"", word);
+			goto fail;
+		}
+		n++;
+	}
+	free(copy);
+	*count = n;
+	return (0);
+ fail:
+	free(copy);
+	return (-1);
 }

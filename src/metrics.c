@@ -484,7 +484,7 @@ metrics_upstreams(struct evbuffer *b)
 {
 	static const char	*states[] = { "new", "up", "down" };
 	struct upstream_info	 info[UPSTREAM_HEALTH_MAX];
-	char			 a[32];
+	char			 a[80];
 	size_t			 i, j, n;
 
 	n = upstream_list(info, UPSTREAM_HEALTH_MAX);
@@ -494,27 +494,27 @@ metrics_upstreams(struct evbuffer *b)
 		for (j = 0; j < 3; j++)
 			evbuffer_add_printf(b, "dns44_upstream_state"
 			    "{upstream=\"%s\",state=\"%s\"} %d\n",
-			    conf_fmt_addr(&info[i].addr, a, sizeof(a)),
+			    conf_fmt_upstream(&info[i].addr, a, sizeof(a)),
 			    states[j], (int)info[i].state == (int)j);
 	metrics_head(b, "dns44_upstream_rtt_seconds", "gauge",
 	    "Smoothed round-trip time of each upstream resolver.");
 	for (i = 0; i < n; i++)
 		if (info[i].srtt_us > 0)
 			evbuffer_add_printf(b, "dns44_upstream_rtt_seconds"
-			    "{upstream=\"%s\"} %.6f\n", conf_fmt_addr(
+			    "{upstream=\"%s\"} %.6f\n", conf_fmt_upstream(
 			    &info[i].addr, a, sizeof(a)),
 			    info[i].srtt_us / 1e6);
 	metrics_head(b, "dns44_upstream_answers_total", "counter",
 	    "Answers from each upstream resolver.");
 	for (i = 0; i < n; i++)
 		evbuffer_add_printf(b, "dns44_upstream_answers_total"
-		    "{upstream=\"%s\"} %llu\n", conf_fmt_addr(&info[i].addr,
+		    "{upstream=\"%s\"} %llu\n", conf_fmt_upstream(&info[i].addr,
 		    a, sizeof(a)), (unsigned long long)info[i].answers);
 	metrics_head(b, "dns44_upstream_timeouts_total", "counter",
 	    "Tries of each upstream resolver that timed out.");
 	for (i = 0; i < n; i++)
 		evbuffer_add_printf(b, "dns44_upstream_timeouts_total"
-		    "{upstream=\"%s\"} %llu\n", conf_fmt_addr(&info[i].addr,
+		    "{upstream=\"%s\"} %llu\n", conf_fmt_upstream(&info[i].addr,
 		    a, sizeof(a)), (unsigned long long)info[i].timeouts);
 }
 

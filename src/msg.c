@@ -190,8 +190,9 @@ msg_has_nul(const unsigned char *p, size_t off, size_t size)
 static int
 msg_check_conf(const unsigned char *p, size_t len)
 {
-	int	 ndns, nup, nrules, nnets, i;
-	size_t	 off;
+	sa_family_t	 family;
+	int		 ndns, nup, nrules, nnets, i;
+	size_t		 off;
 
 	(void)len;
 	memcpy(&ndns, p + offsetof(struct dns44_conf, dns_listen_count),
@@ -204,8 +205,18 @@ msg_check_conf(const unsigned char *p, size_t len)
 		return (-1);
 	if (!CONF_STR_OK(p, db_dir) || !CONF_STR_OK(p, empty_dir) ||
 	    !CONF_STR_OK(p, control_path) || !CONF_STR_OK(p, control_group) ||
-	    !CONF_STR_OK(p, user))
+	    !CONF_STR_OK(p, user) || !CONF_STR_OK(p, tls_ca))
 		return (-1);
+	for (i = 0; i < CONF_MAX_UPSTREAM; i++) {
+		off = offsetof(struct dns44_conf, upstream) +
+		    i * sizeof(struct conf_upstream);
+		memcpy(&family, p + off + offsetof(struct conf_upstream,
+		    addr.sa.sa_family), sizeof(family));
+		if ((i < nup && family != AF_INET && family != AF_INET6) ||
+		    !msg_has_nul(p, off + offsetof(struct conf_upstream,
+		    tls_name), CONF_TLS_NAME_MAX))
+			return (-1);
+	}
 	memcpy(&nrules, p + offsetof(struct dns44_conf, proxy_rule_count),
 	    sizeof(nrules));
 	memcpy(&nnets, p + offsetof(struct dns44_conf, client_net_count),
@@ -356,6 +367,7 @@ static int
 msg_check_upstreams(const unsigned char *p, size_t len)
 {
 	uint16_t	state;
+	uint8_t		ipv6;
 	size_t		i;
 
 	if (len % sizeof(struct ctl_upstream) != 0)
@@ -363,7 +375,8 @@ msg_check_upstreams(const unsigned char *p, size_t len)
 	for (i = 0; i < len; i += sizeof(struct ctl_upstream)) {
 		memcpy(&state, p + i + offsetof(struct ctl_upstream, state),
 		    sizeof(state));
-		if (state >= CTL_UPSTREAM_MAX)
+		ipv6 = p[i + offsetof(struct ctl_upstream, ipv6)];
+		if (state >= CTL_UPSTREAM_MAX || ipv6 > 1)
 			return (-1);
 	}
 	return (0);

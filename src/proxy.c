@@ -187,7 +187,7 @@ proxy_sig(int sig, short ev, void *arg)
 	}
 }
 
-/* A connection takes up to six descriptors: allow all the kernel lets us. */
+/* Two descriptors a connection, more in a burst: all the kernel lets us. */
 static void
 proxy_nofile(void)
 {
@@ -238,7 +238,7 @@ proxy_fd_room(unsigned int need)
 	for (;;) {
 		used = (uint64_t)proxy_tcp_count() * PROXY_TCP_FDS +
 		    (uint64_t)proxy_udp_count() * PROXY_UDP_FDS +
-		    (uint64_t)proxy_pipe_pooled() * 2;
+		    (uint64_t)proxy_pipe_count() * 2;
 		if (used + need <= proxy_fd_max)
 			return (1);
 		/* Pipes kept for later give way to connections now. */

@@ -23,7 +23,7 @@
 #include "msg.h"
 
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
-#define PROXY_TCP_FDS		6	/* client, server, two pipes */
+#define PROXY_TCP_FDS		2	/* client, server; pipes in a burst */
 #define PROXY_UDP_FDS		2	/* to the server, the reply socket */
 
 struct msg_answer;
@@ -166,7 +166,7 @@ int		 proxy_tcp_paused(void);
 void		 proxy_tcp_unpause(void);
 uint32_t	 proxy_tcp_count(void);
 void		 proxy_tcp_idle(struct proxy_relay *);
-int		 proxy_pipe_pooled(void);
+int		 proxy_pipe_count(void);
 int		 proxy_pipe_drop(void);
 
 /* proxy_udp.c */

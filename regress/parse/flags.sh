@@ -44,6 +44,21 @@ has "two upstreams, second" "dns upstream 1.0.0.1 port 53"
 has "-dial-timeout 1m30s" "proxy dial-timeout 1m30s"
 has "-v" "log verbose"
 
+out=$("$DNS44" -n -f "$tmp/base.conf" \
+    -dns-upstream 2001:db8::53,[2001:db8::54]:5353,192.0.2.1:54 2>&1) ||
+    bad "IPv6 upstreams: status $?"
+has "-dns-upstream IPv6 alone" "dns upstream 2001:db8::53 port 53"
+has "-dns-upstream [IPv6]:port" "dns upstream 2001:db8::54 port 5353"
+has "-dns-upstream IPv4:port after IPv6" "dns upstream 192.0.2.1 port 54"
+for v in "[2001:db8::1" "2001:db8::1]:53" "[2001:db8::1]:0" "[::1]53"; do
+	if "$DNS44" -n -f "$tmp/base.conf" -dns-upstream "$v" >/dev/null 2>&1
+	then
+		bad "-dns-upstream $v accepted"
+	else
+		ok "-dns-upstream $v refused"
+	fi
+done
+
 printf 'dns upstream $m\n' >"$tmp/macro.conf"
 out=$("$DNS44" -n -D m=9.9.9.10 -f "$tmp/macro.conf" 2>&1) ||
     bad "-D: status $?"
