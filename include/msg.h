@@ -97,6 +97,10 @@ enum msg_type {
 	/* dns -> dns44ctl: after MSG_CTL_STATS_DNS, each upstream */
 	MSG_CTL_UPSTREAMS,	/* struct ctl_upstream, 1 to CTL_UPSTREAM_CHUNK */
 
+	/* parent <-> child: the service manager's readiness and watchdog */
+	MSG_HEARTBEAT,		/* empty: answer with MSG_ALIVE */
+	MSG_ALIVE,		/* struct msg_alive; also once when serving */
+
 	/* parent -> dns, once at start: the Prometheus listener */
 	MSG_SOCK_METRICS,	/* struct sockaddr_in */
 
@@ -184,6 +188,16 @@ struct msg_ifaddr {
 struct msg_ifaddrs {
 	uint32_t		count;
 	struct msg_ifaddr	addrs[MSG_MAX_IFADDRS];
+};
+
+/*
+ * A child's word that its event loop turns, with what it holds now: the
+ * dns process fills names, the proxy conns and sessions.
+ */
+struct msg_alive {
+	uint32_t	names;
+	uint32_t	conns;
+	uint32_t	sessions;
 };
 
 struct msg_log {

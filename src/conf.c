@@ -430,47 +430,102 @@ conf_parse_range(const char *str, struct dns44_conf *conf)
 }
 
 /*
- * A bare number of seconds, or number+unit groups with the units ms, s, m
- * and h ("1m30s", "500ms").  errno is ERANGE when the result does not fit
- * 32 bits of milliseconds, EINVAL for anything else.
+ * A duration as Go's time.ParseDuration reads it, into milliseconds: an
+ * optional "+", then number+unit groups, each number with an optional
+ * fraction ("1.5s", "1h30m", "2h45m30.5s", ".5s"), the units ns, us, µs
+ * (U+00B5 or U+03BC), ms, s, m and h; a bare "0".  A bare whole number
+ * is seconds, as it has always been here.  The total is rounded up to a
+ * whole millisecond, so that "250us" is 1ms and never 0.  errno is
+ * EINVAL for anything else, EDOM for a negative duration and ERANGE when
+ * the result does not fit 32 bits of milliseconds.
  */
 int
 conf_parse_duration(const char *str, uint32_t *ms)
 {
 	static const struct {
 		const char	*name;
-		uint64_t	 ms;
+		uint64_t	 ns;
 	} units[] = {
-		{ "ms", 1 },	/* before "m", which is its prefix */
-		{ "h", 3600 * 1000 },
-		{ "m", 60 * 1000 },
-		{ "s", 1000 },
+		/* Longest first where one is the other's prefix. */
+		{ "ns", 1ULL },
+		{ "us", 1000ULL },
+		{ "\xc2\xb5s", 1000ULL },		/* U+00B5 micro sign */
+		{ "\xce\xbcs", 1000ULL },		/* U+03BC mu */
+		{ "ms", 1000ULL * 1000 },
+		{ "s", 1000ULL * 1000 * 1000 },
+		{ "m", 60ULL * 1000 * 1000 * 1000 },
+		{ "h", 3600ULL * 1000 * 1000 * 1000 },
 	};
+	/* The longest duration that rounds to UINT32_MAX ms or less. */
+	const uint64_t	 max = (uint64_t)UINT32_MAX * 1000000;
 	const char	*p = str;
-	uint64_t	 total = 0, n;
+	uint64_t	 total = 0, n, frac, unit;
+	double		 scale;
 	size_t		 i, len;
-	int		 bare;
+	int		 digits;
 
 	if (*p == '\0') {
 		errno = EINVAL;
 		return (-1);
 	}
-	bare = str[strspn(str, "0123456789")] == '\0';
-	while (*p != '\0') {
-		if (!isdigit((unsigned char)*p)) {
-			errno = EINVAL;
-			return (-1);
-		}
-		for (n = 0; isdigit((unsigned char)*p); p++) {
+	if (str[strspn(str, "0123456789")] == '\0') {
+		/* A bare number: seconds. */
+		for (n = 0; *p != '\0'; p++) {
 			n = n * 10 + (*p - '0');
-			if (n > UINT32_MAX) {
+			if (n > UINT32_MAX / 1000) {
 				errno = ERANGE;
 				return (-1);
 			}
 		}
-		if (bare) {
-			total = n * 1000;
-			break;
+		*ms = (uint32_t)(n * 1000);
+		return (0);
+	}
+	if (*p == '-') {
+		/* Only junk is junk: "-1s" is a duration, if negative. */
+		if (conf_parse_duration(p + 1, ms) == 0) {
+			if (*ms == 0)
+				return (0);
+			errno = EDOM;
+		} else if (errno == ERANGE)
+			errno = EDOM;
+		else
+			errno = EINVAL;
+		return (-1);
+	}
+	if (*p == '+')
+		p++;
+	if (strcmp(p, "0") == 0) {
+		*ms = 0;
+		return (0);
+	}
+	if (*p == '\0') {
+		errno = EINVAL;
+		return (-1);
+	}
+	while (*p != '\0') {
+		/* The whole part, then the fraction: one of them at least. */
+		digits = 0;
+		for (n = 0; isdigit((unsigned char)*p); p++, digits++) {
+			n = n * 10 + (*p - '0');
+			if (n > max) {
+				errno = ERANGE;
+				return (-1);
+			}
+		}
+		frac = 0;
+		scale = 1;
+		if (*p == '.') {
+			for (p++; isdigit((unsigned char)*p); p++, digits++) {
+				/* Past 18 digits nothing is left to see. */
+				if (scale >= 1e18)
+					continue;
+				frac = frac * 10 + (*p - '0');
+				scale *= 10;
+			}
+		}
+		if (digits == 0) {
+			errno = EINVAL;
+			return (-1);
 		}
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 			len = strlen(units[i].name);
@@ -482,17 +537,21 @@ conf_parse_duration(const char *str, uint32_t *ms)
 			return (-1);
 		}
 		p += len;
-		total += n * units[i].ms;
-		if (total > UINT32_MAX) {
+		unit = units[i].ns;
+		if (n > max / unit) {
+			errno = ERANGE;
+			return (-1);
+		}
+		total += n * unit;
+		/* As Go does it: the fraction of a unit, to whole ns. */
+		if (frac > 0)
+			total += (uint64_t)((double)frac * ((double)unit / scale));
+		if (total > max) {
 			errno = ERANGE;
 			return (-1);
 		}
 	}
-	if (total > UINT32_MAX) {
-		errno = ERANGE;
-		return (-1);
-	}
-	*ms = (uint32_t)total;
+	*ms = (uint32_t)((total + 999999) / 1000000);
 	return (0);
 }
 

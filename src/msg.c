@@ -82,6 +82,7 @@ static void	msg_close_fds(int *, size_t);
 #define TESTED	sizeof(struct ctl_tested)
 #define DSOCK	sizeof(struct msg_dial_sock)
 #define UPS	sizeof(struct ctl_upstream)
+#define ALIVE	sizeof(struct msg_alive)
 #define RULE(type, min, max, fd, check)					\
 	[type] = { #type, (min), (max), (fd), (check) }
 
@@ -137,6 +138,8 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 	RULE(MSG_DIAL_SOCK_FAIL,	DSOCK,	DSOCK,	0, msg_check_dial),
 	RULE(MSG_CTL_UPSTREAMS,		UPS,	UPS * CTL_UPSTREAM_CHUNK, 0,
 	    msg_check_upstreams),
+	RULE(MSG_HEARTBEAT,		0,	0,	0, NULL),
+	RULE(MSG_ALIVE,			ALIVE,	ALIVE,	0, NULL),
 	RULE(MSG_SOCK_METRICS,		SIN,	SIN,	1, msg_check_sin),
 	RULE(MSG_CTL_METRICS,		0,	0,	0, NULL),
 	RULE(MSG_CTL_METRICS_TEXT,	1,	ANY,	0, NULL),
@@ -144,6 +147,7 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 
 #undef RULE
 #undef UPS
+#undef ALIVE
 #undef DSOCK
 #undef TESTED
 #undef TEST
@@ -409,12 +413,16 @@ static const uint64_t msg_rx_types[MSG_RX_MAX] = {
 	    T(MSG_RULES) | T(MSG_RULES_FILE) | T(MSG_RULES_END),
 	[MSG_RX_DNS_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
 	    T(MSG_CTL_LOG) | T(MSG_CTL_OK) | T(MSG_CTL_FAIL) | T(MSG_IFADDRS) |
-	    T(MSG_RULES) | T(MSG_RULES_FILE) | T(MSG_RULES_END),
+	    T(MSG_RULES) | T(MSG_RULES_FILE) | T(MSG_RULES_END) |
+	    T(MSG_HEARTBEAT),
 	[MSG_RX_PROXY_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
 	    T(MSG_CTL_LOG) | T(MSG_REPLY_SOCK) | T(MSG_REPLY_SOCK_FAIL) |
-	    T(MSG_IFADDRS) | T(MSG_DIAL_SOCK) | T(MSG_DIAL_SOCK_FAIL),
-	[MSG_RX_PARENT_DNS] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG),
-	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ) | T(MSG_DIAL_SOCK_REQ),
+	    T(MSG_IFADDRS) | T(MSG_DIAL_SOCK) | T(MSG_DIAL_SOCK_FAIL) |
+	    T(MSG_HEARTBEAT),
+	[MSG_RX_PARENT_DNS] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG) |
+	    T(MSG_ALIVE),
+	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ) | T(MSG_DIAL_SOCK_REQ) |
+	    T(MSG_ALIVE),
 	[MSG_RX_DNS_PEER] = T(MSG_LOOKUP) | T(MSG_IN_USE) | T(MSG_RELEASED) |
 	    T(MSG_CTL_CONN) | T(MSG_CTL_END) | T(MSG_CTL_STATS_PROXY) |
 	    T(MSG_CTL_FAIL),

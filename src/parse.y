@@ -1270,6 +1270,8 @@ parse_duration(const char *what, const char *s, int zero_ok, uint32_t *ms)
 		if (errno == ERANGE)
 			parse_error("%s %s too long (max %s)", what, s,
 			    conf_fmt_duration(UINT32_MAX, buf, sizeof(buf)));
+		else if (errno == EDOM)
+			parse_error("%s: negative duration \"%s\"", what, s);
 		else
 			parse_error("%s: invalid duration \"%s\"", what, s);
 		return (-1);

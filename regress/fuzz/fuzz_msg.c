@@ -112,6 +112,8 @@ static const struct fuzz_shape fuzz_shapes[MSG_TYPE_MAX] = {
 	FIXED(MSG_DIAL_SOCK,	struct msg_dial_sock,	1, fuzz_dial),
 	FIXED(MSG_DIAL_SOCK_FAIL, struct msg_dial_sock,	0, fuzz_dial),
 	ARRAY(MSG_CTL_UPSTREAMS, struct ctl_upstream,	fuzz_upstreams),
+	EMPTY(MSG_HEARTBEAT,	0),
+	FIXED(MSG_ALIVE,	struct msg_alive,	0, NULL),
 	FIXED(MSG_SOCK_METRICS,	struct sockaddr_in,	1, fuzz_sin),
 	EMPTY(MSG_CTL_METRICS,	0),
 	SHAPE(MSG_CTL_METRICS_TEXT, 1, MSG_MAX_PAYLOAD, 0, 0, NULL),

@@ -210,6 +210,11 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		return (1);
 	case MSG_SOCK_END:
 	case MSG_SHUTDOWN:
+	case MSG_HEARTBEAT:
+		return (1);
+	case MSG_ALIVE:
+		*len = sizeof(struct msg_alive);
+		memset(buf, 0, *len);
 		return (1);
 	case MSG_REPLY_SOCK:
 		*needfd = 1;
