@@ -68,6 +68,7 @@
 #define DEFAULT_TPROXY_MARK	44
 #define DEFAULT_TPROXY_TABLE	44
 #define DEFAULT_TPROXY_CHECK_MS	(30 * 1000)
+#define DEFAULT_METRICS_PORT	9344
 
 /* A prefix of a rule, and the line it came from for the journal. */
 struct conf_prefix {
@@ -157,6 +158,9 @@ struct dns44_conf {
 	uint32_t		tproxy_mark;
 	uint32_t		tproxy_table;	/* the routing table */
 	uint32_t		tproxy_check_ms; /* 0: never checked */
+	/* The Prometheus listener, served by the dns process. */
+	struct sockaddr_in	metrics_listen;
+	int			metrics;	/* 0: none */
 };
 
 /* Role of a process, also the -R argument of a child. */

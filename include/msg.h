@@ -104,6 +104,13 @@ enum msg_type {
 	MSG_CTL_STATUS,		/* empty */
 	MSG_CTL_STATUS_INFO,	/* struct ctl_status */
 
+	/* parent -> dns, once at start: the Prometheus listener */
+	MSG_SOCK_METRICS,	/* struct sockaddr_in */
+
+	/* dns44ctl <-> dns: the metrics in Prometheus's text format */
+	MSG_CTL_METRICS,	/* empty */
+	MSG_CTL_METRICS_TEXT,	/* a piece of the text, then MSG_CTL_END */
+
 	MSG_TYPE_MAX
 };
 
@@ -330,6 +337,12 @@ struct ctl_tested {
 	char		upstreams[160];	/* split DNS: "a:p b:p", or "" */
 };
 
+/* Why a connection or session was refused or could not be relayed. */
+enum ctl_fail { CTL_FAIL_LIMIT, CTL_FAIL_NOT_VIRTUAL, CTL_FAIL_NO_DOMAIN,
+    CTL_FAIL_BLOCKED, CTL_FAIL_NO_ADDRESS, CTL_FAIL_DIAL_REFUSED,
+    CTL_FAIL_DIAL_TIMEOUT, CTL_FAIL_DIAL_ERROR, CTL_FAIL_VIA,
+    CTL_FAIL_INTERNAL, CTL_FAIL_MAX };
+
 struct ctl_stats_proxy {
 	uint64_t	tcp_open;
 	uint64_t	tcp_total;
@@ -342,6 +355,8 @@ struct ctl_stats_proxy {
 	uint64_t	refused_clients;	/* from outside the networks */
 	uint64_t	refused_dests;		/* no address it may dial */
 	uint64_t	udp_recycled;		/* idle, closed for a new one */
+	uint64_t	tcp_fails[CTL_FAIL_MAX];
+	uint64_t	udp_fails[CTL_FAIL_MAX];
 };
 
 /*

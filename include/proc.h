@@ -44,6 +44,7 @@ struct proc_start {
 	int			proxy_udp;
 	int			control;
 	int			peer;
+	int			metrics;	/* -1: none */
 	struct msg_ifaddrs	ifaddrs;	/* the gateway's addresses */
 	struct ruleset		*rules;		/* the dns process's */
 };

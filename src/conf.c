@@ -196,6 +196,8 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 		conf_print_string(fp, conf->control_group);
 	}
 	fprintf(fp, "\nlog %s\n", conf->verbose ? "verbose" : "brief");
+	if (conf->metrics)
+		conf_print_sockaddr(fp, "metrics listen", &conf->metrics_listen);
 
 	/* Who is served and where the proxy dials: only what was set. */
 	for (i = 0; i < conf->proxy_rule_count; i++)
@@ -242,6 +244,38 @@ conf_addr_in_range(const struct dns44_conf *conf,
 	uint32_t	a = ntohl(sin->sin_addr.s_addr);
 
 	return (a >= conf->range_first && a <= conf->range_last);
+}
+
+/* The metrics listener shares its TCP port with no other listener. */
+static int
+conf_check_metrics(const struct dns44_conf *conf, char *err, size_t errlen)
+{
+	const struct sockaddr_in	*m = &conf->metrics_listen;
+	char				 addr[32];
+	int				 i, clash = 0;
+
+	if (!conf->metrics)
+		return (0);
+	conf_fmt_addr(m, addr, sizeof(addr));
+	if (conf_addr_in_range(conf, m)) {
+		snprintf(err, errlen, "metrics listen %s lies inside the "
+		    "virtual range", addr);
+		return (-1);
+	}
+	for (i = 0; i < conf->dns_listen_count; i++)
+		if (conf->dns_listen[i].sin_addr.s_addr ==
+		    m->sin_addr.s_addr &&
+		    conf->dns_listen[i].sin_port == m->sin_port)
+			clash = 1;
+	if (conf->proxy_listen.sin_addr.s_addr == m->sin_addr.s_addr &&
+	    conf->proxy_listen.sin_port == m->sin_port)
+		clash = 1;
+	if (clash) {
+		snprintf(err, errlen, "metrics listen %s is also a dns or "
+		    "proxy listen address", addr);
+		return (-1);
+	}
+	return (0);
 }
 
 int
@@ -303,7 +337,7 @@ conf_check(const struct dns44_conf *conf, char *err, size_t errlen)
 		    addr, sizeof(addr)));
 		return (-1);
 	}
-	return (0);
+	return (conf_check_metrics(conf, err, errlen));
 }
 
 /* A dotted quad of len bytes at s, to host byte order. */

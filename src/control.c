@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+
 #include "dns.h"
 #include "log.h"
 #include "map.h"
@@ -49,6 +51,7 @@ struct ctl_client {
 	uint32_t		 list_id;
 	pid_t			 pid;
 	uid_t			 uid;
+	int			 metrics;	/* the text, not the counters */
 };
 
 static TAILQ_HEAD(, ctl_client)	 ctl_clients =
@@ -80,6 +83,7 @@ static void	control_test(struct ctl_client *, uint32_t,
 		    const struct ctl_test *);
 static void	control_forward(struct ctl_client *, struct chan *,
 		    struct msg *);
+static void	control_metrics(struct ctl_client *, struct msg *);
 
 void
 control_init(int fd, struct chan *parent, struct chan *peer)
@@ -251,6 +255,16 @@ control_dispatch(struct chan *c, struct msg *m)
 		break;
 	case MSG_CTL_SHOW_CONN:
 		control_forward(cc, ctl_peer, m);
+		break;
+	case MSG_CTL_METRICS:
+		if (cc->serial != 0) {
+			control_fail(cc, m->hdr.id, "one request at a time");
+			break;
+		}
+		/* The text is made when the proxy's counters come. */
+		m->hdr.type = MSG_CTL_STATS;
+		control_forward(cc, ctl_peer, m);
+		cc->metrics = cc->serial != 0;
 		break;
 	case MSG_CTL_SHOW_RULES:
 		control_rules(cc, m->hdr.id);
@@ -511,15 +525,23 @@ control_forward(struct ctl_client *cc, struct chan *to, struct msg *m)
 		control_fail(cc, m->hdr.id, "one request at a time");
 		return;
 	}
-	serial = ctl_serial + 1 != 0 ? ctl_serial + 1 : 1;
+	serial = control_serial();
 	if (chan_compose(to, m->hdr.type, serial, -1, m->data, m->len) == -1) {
 		log_warn("control: forwarding %s", msg_type_name(m->hdr.type));
 		control_fail(cc, m->hdr.id, to == ctl_peer ?
 		    "proxy busy, try again" : "parent busy, try again");
 		return;
 	}
-	cc->serial = ctl_serial = serial;
+	cc->serial = serial;
 	cc->req_id = m->hdr.id;
+}
+
+/* A fresh id for a request to another process, never 0. */
+uint32_t
+control_serial(void)
+{
+	ctl_serial = ctl_serial + 1 != 0 ? ctl_serial + 1 : 1;
+	return (ctl_serial);
 }
 
 /*
@@ -534,6 +556,10 @@ control_relay(struct msg *m)
 
 	TAILQ_FOREACH(cc, &ctl_clients, entry)
 		if (cc->serial != 0 && cc->serial == m->hdr.id) {
+			if (cc->metrics) {
+				control_metrics(cc, m);
+				return;
+			}
 			if (chan_compose(&cc->chan, m->hdr.type, cc->req_id,
 			    -1, m->data, m->len) == -1) {
 				log_warn("control: client pid %d not reading",
@@ -568,6 +594,48 @@ control_status(struct msg *m)
 	m->data = &st;
 	m->len = sizeof(st);
 	control_relay(m);
+}
+
+/*
+ * The proxy's counters for a metrics request: the text goes to the
+ * client in pieces, or the proxy's failure does.
+ */
+static void
+control_metrics(struct ctl_client *cc, struct msg *m)
+{
+	struct ctl_stats_proxy	 ps;
+	struct evbuffer		*b;
+	unsigned char		*p;
+	size_t			 len, n;
+
+	cc->serial = 0;
+	cc->metrics = 0;
+	if (m->hdr.type != MSG_CTL_STATS_PROXY) {
+		control_fail(cc, cc->req_id, m->hdr.type == MSG_CTL_FAIL ?
+		    msg_get_str(m) : "unexpected answer from the proxy");
+		return;
+	}
+	msg_get(m, &ps, sizeof(ps));
+	if ((b = evbuffer_new()) == NULL || metrics_text(b, &ps) == -1) {
+		if (b != NULL)
+			evbuffer_free(b);
+		control_fail(cc, cc->req_id, "out of memory");
+		return;
+	}
+	len = evbuffer_get_length(b);
+	p = evbuffer_pullup(b, -1);
+	for (; len > 0; p += n, len -= n) {
+		n = len < MSG_MAX_PAYLOAD ? len : MSG_MAX_PAYLOAD;
+		if (chan_compose(&cc->chan, MSG_CTL_METRICS_TEXT, cc->req_id,
+		    -1, p, n) == -1)
+			break;
+	}
+	evbuffer_free(b);
+	if (len > 0 || chan_compose(&cc->chan, MSG_CTL_END, cc->req_id, -1,
+	    NULL, 0) == -1) {
+		log_warn("control: client pid %d not reading", (int)cc->pid);
+		control_drop(cc);
+	}
 }
 
 /* Every rule with its hits since the rules were last loaded. */

@@ -104,7 +104,7 @@ static void	dns_udp_read(int, short, void *);
 static void	dns_udp_flush(void);
 static void	dns_forwarded(ldns_pkt *, void *);
 static void	dns_verify(struct answer *, struct dns_tcp *, int,
-		    const struct sockaddr_in *);
+		    const struct sockaddr_in *, const struct timespec *);
 static void	dns_verified(const struct resolve_result *, void *);
 static void	dns_warn(const struct answer *, const struct sockaddr_in *,
 		    time_t);
@@ -177,6 +177,7 @@ dns_main(int foreground, int verbose)
 	chan_init(&dns_peer, dns_socks.peer, MSG_RX_DNS_PEER, "proxy",
 	    dns_dispatch_peer, proc_peer_closed, NULL);
 	control_init(dns_socks.control, &dns_parent, &dns_peer);
+	metrics_init(dns_socks.metrics, &dns_peer);
 	upstream_init(conf);
 
 	for (i = 0; i < dns_socks.ndns_udp; i++) {
@@ -205,6 +206,7 @@ dns_stop(void)
 	resolve_shutdown();
 	upstream_shutdown();
 	control_shutdown();
+	metrics_shutdown();
 	map_close(dns_map);
 	exit(0);
 }
@@ -354,10 +356,14 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 		else
 			map_unpin(dns_map, e);
 		break;
-	case MSG_CTL_CONN:
-	case MSG_CTL_END:
 	case MSG_CTL_STATS_PROXY:
 	case MSG_CTL_FAIL:
+		if (metrics_relay(m))
+			break;
+		control_relay(m);
+		break;
+	case MSG_CTL_CONN:
+	case MSG_CTL_END:
 		control_relay(m);
 		break;
 	default:
@@ -708,7 +714,9 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	struct dns_query	*q;
 	char			 from[32], type[16], name[LOG_NAME_MAX];
 	time_t			 now = time(NULL);
+	struct timespec		 start;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	/*
 	 * A TCP client was looked up once, when it connected; it is told
 	 * once and let go, so that it holds no place.
@@ -737,12 +745,13 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	case ANSWER_REPLY:
 		dns_send(tcp, udp_fd, client, a.wire, a.len);
 		free(a.wire);
+		metrics_observe(&start);
 		if (a.rcode == LDNS_RCODE_FORMERR ||
 		    a.rcode == LDNS_RCODE_NOTIMPL)
 			return (DNS_NEXT_CLOSE);
 		return (DNS_NEXT_READ);
 	case ANSWER_VERIFY:
-		dns_verify(&a, tcp, udp_fd, client);
+		dns_verify(&a, tcp, udp_fd, client, &start);
 		return (DNS_NEXT_READ);
 	case ANSWER_FORWARD:
 		break;
@@ -759,6 +768,7 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	q->client = *client;
 	q->limit = a.limit;
 	q->pass = a.rule != NULL && a.rule->action == RULE_PASS;
+	q->start = start;
 	if (tcp != NULL)
 		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
 	q->req = upstream_query(ldns_rr_owner(ldns_rr_list_rr(
@@ -798,7 +808,7 @@ dns_warn(const struct answer *a, const struct sockaddr_in *client,
  */
 static void
 dns_verify(struct answer *a, struct dns_tcp *tcp, int udp_fd,
-    const struct sockaddr_in *client)
+    const struct sockaddr_in *client, const struct timespec *start)
 {
 	struct dns_query	*q;
 	struct resolve_result	 none;
@@ -817,6 +827,7 @@ dns_verify(struct answer *a, struct dns_tcp *tcp, int udp_fd,
 	q->udp_fd = udp_fd;
 	q->client = *client;
 	q->limit = a->limit;
+	q->start = *start;
 	if (tcp != NULL)
 		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
 	if (map_normalize(a->name, name, sizeof(name)) == -1 ||
@@ -857,6 +868,7 @@ dns_verified(const struct resolve_result *res, void *arg)
 	if (a->action == ANSWER_REPLY) {
 		dns_send(q->tcp, q->udp_fd, &q->client, a->wire, a->len);
 		free(a->wire);
+		metrics_observe(&q->start);
 	}
 	ldns_pkt_free(q->query);
 	free(a);
@@ -931,6 +943,7 @@ dns_forwarded(ldns_pkt *answer, void *arg)
 	    &len) == 0) {
 		dns_send(q->tcp, q->udp_fd, &q->client, wire, len);
 		free(wire);
+		metrics_observe(&q->start);
 	}
 	if (q->tcp != NULL)
 		TAILQ_REMOVE(&q->tcp->queries, q, entry);

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <ldns/ldns.h>
 
@@ -27,6 +28,7 @@
 
 struct bufferevent;
 struct event_base;
+struct evbuffer;
 struct answer;
 struct map;
 struct resolve_req;
@@ -47,6 +49,7 @@ struct dns_query {
 	struct sockaddr_in	 client;
 	size_t			 limit;
 	int			 pass;		/* the rules pass the name */
+	struct timespec		 start;		/* of the query's arrival */
 };
 
 /* What dns_handle() leaves a TCP client to do. */
@@ -88,5 +91,13 @@ void	control_init(int, struct chan *, struct chan *);
 void	control_relay(struct msg *);
 void	control_status(struct msg *);
 void	control_shutdown(void);
+uint32_t control_serial(void);
+
+/* metrics.c */
+void	metrics_init(int, struct chan *);
+void	metrics_shutdown(void);
+int	metrics_relay(struct msg *);
+void	metrics_observe(const struct timespec *);
+int	metrics_text(struct evbuffer *, const struct ctl_stats_proxy *);
 
 #endif /* DNS_H */

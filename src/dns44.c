@@ -351,6 +351,9 @@ parent_open_sockets(void)
 	socks.ndns_udp = socks.ndns_tcp = conf->dns_listen_count;
 	socks.proxy_tcp = parent_listen_tcp(&conf->proxy_listen, 1);
 	socks.proxy_udp = parent_listen_udp(&conf->proxy_listen, 1);
+	/* It may be a privileged port; the dns process serves it. */
+	socks.metrics = conf->metrics ?
+	    parent_listen_tcp(&conf->metrics_listen, 0) : -1;
 
 	if (conf->control_group[0] != '\0') {
 		if ((gr = getgrnam(conf->control_group)) == NULL)
@@ -416,6 +419,9 @@ parent_start(void)
 		    &conf->dns_listen[i]);
 	}
 	parent_send_sock(dns, MSG_SOCK_CONTROL, socks.control, NULL);
+	if (socks.metrics != -1)
+		parent_send_sock(dns, MSG_SOCK_METRICS, socks.metrics,
+		    &conf->metrics_listen);
 	parent_send_sock(dns, MSG_SOCK_PEER, peer[0], NULL);
 	parent_send_sock(dns, MSG_SOCK_END, -1, NULL);
 
@@ -505,6 +511,8 @@ parent_reload(void)
 	KEEP(empty_dir, "proxy chroot");
 	KEEP(control_path, "control socket");
 	KEEP(control_group, "control socket group");
+	KEEP(metrics, "metrics listen");
+	KEEP(metrics_listen, "metrics listen");
 	KEEP(user, "user");
 	KEEP(user_set, "user");
 	KEEP(range_first, "range");

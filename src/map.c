@@ -600,6 +600,7 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 			goto fail;
 		}
 		map_insert(m, e);
+		m->assigned++;
 		if (c != NULL)
 			map_client_attach(e, c);
 		return (e);
@@ -645,6 +646,7 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 		goto fail;
 	}
 	map_insert(m, e);
+	m->assigned++;
 	if (c != NULL)
 		map_client_attach(e, c);
 	return (e);
@@ -734,6 +736,12 @@ size_t
 map_count(const struct map *m)
 {
 	return (m->count);
+}
+
+uint64_t
+map_assigned(const struct map *m)
+{
+	return (m->assigned);
 }
 
 uint32_t

@@ -46,6 +46,7 @@ struct map {
 	uint64_t		 addr_mul;	/* random and odd */
 	TAILQ_HEAD(map_lru, map_entry) lru;	/* last answered first */
 	size_t			 count;
+	uint64_t		 assigned;	/* new names given an address */
 	size_t			 ndirty;
 	time_t			 last_warn;
 	map_evict_cb		 evict_cb;

@@ -99,6 +99,7 @@ static void	 parse_upstream(const char *, long long, const char *);
 static int	 parse_upstream_addr(const char *, long long, const char *,
 		    struct conf_upstream *);
 static void	 parse_proxy_listen(const char *, long long);
+static void	 parse_metrics_listen(const char *, long long);
 static void	 parse_range(const char *, const char *);
 static void	 parse_path(const char *, const char *, char *, size_t);
 static void	 parse_name(const char *, const char *, char *, size_t);
@@ -170,7 +171,7 @@ static size_t		 pblen;
 %token	<string>	TABLE FILE_ PASS BLOCK ROUTE QUICK RETURN TO ANY
 %token	<string>	VIA DIRECT MARK INTERFACE SOURCE FOR PASSWORD
 %token	<string>	TPROXY SETUP CHECK
-%token	<string>	TABLENAME
+%token	<string>	TABLENAME METRICS
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
 %type	<string>	string name keyword optgroup opttls
@@ -214,6 +215,7 @@ stmt	: macro
 			parse_name("group", $4, pconf->control_group,
 			    sizeof(pconf->control_group));
 	}
+	| METRICS LISTEN string optport	{ parse_metrics_listen($3, $4); }
 	| LOG VERBOSE			{ pconf->verbose = 1; }
 	| LOG BRIEF			{ pconf->verbose = 0; }
 	| ALLOW FROM string		{ parse_client_net($3); }
@@ -500,7 +502,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| ANSWEREDTIMEOUT | REPLYPRIVPORTS
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
-	| TPROXY | SETUP | CHECK
+	| TPROXY | SETUP | CHECK | METRICS
 	;
 
 %%
@@ -532,6 +534,7 @@ static const struct {
 	{ "listen",		LISTEN },
 	{ "log",		LOG },
 	{ "mark",		MARK },
+	{ "metrics",		METRICS },
 	{ "name",		NAME },
 	{ "new-names",		NEWNAMES },
 	{ "pass",		PASS },
@@ -739,7 +742,8 @@ parse_expected(void)
 
 	if (pos == 0 || (line_tok[0] == WORD && pos == 1))
 		return ("dns range reuse-grace database user proxy control "
-		    "log include allow table pass block route tproxy");
+		    "metrics log include allow table pass block route "
+		    "tproxy");
 	if (pos == 1) {
 		switch (line_tok[0]) {
 		case DNS:
@@ -754,6 +758,8 @@ parse_expected(void)
 			    "per-client");
 		case CONTROL:
 			return ("socket");
+		case METRICS:
+			return ("listen");
 		case LOG:
 			return ("verbose brief");
 		case TPROXY:
@@ -761,7 +767,8 @@ parse_expected(void)
 		}
 		return (NULL);
 	}
-	if (pos == 3 && (line_tok[0] == DNS || line_tok[0] == PROXY) &&
+	if (pos == 3 && (line_tok[0] == DNS || line_tok[0] == PROXY ||
+	    line_tok[0] == METRICS) &&
 	    (line_tok[1] == LISTEN || line_tok[1] == UPSTREAM))
 		return ("port");
 	if (pos == 3 && line_tok[0] == CONTROL && line_tok[1] == SOCKET)
@@ -1412,6 +1419,21 @@ parse_proxy_listen(const char *addr, long long port)
 	}
 	seen_proxy = 1;
 	pconf->proxy_listen = sin;
+}
+
+static void
+parse_metrics_listen(const char *addr, long long port)
+{
+	struct sockaddr_in	sin;
+
+	if (parse_sockaddr(addr, port, DEFAULT_METRICS_PORT, &sin) == -1)
+		return;
+	if (pconf->metrics) {
+		parse_error("metrics listen may be given only once");
+		return;
+	}
+	pconf->metrics = 1;
+	pconf->metrics_listen = sin;
 }
 
 /* "range CIDR" (last NULL) or "range FIRST - LAST". */

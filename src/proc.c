@@ -267,6 +267,7 @@ proc_start_recv(int fd, struct proc_start *ps)
 	memset(&rx, 0, sizeof(rx));
 	memset(ps, 0, sizeof(*ps));
 	ps->proxy_tcp = ps->proxy_udp = ps->control = ps->peer = -1;
+	ps->metrics = -1;
 	if ((mc = malloc(sizeof(*mc))) == NULL)
 		fatal(NULL);
 	msg_init(mc, fd, MSG_RX_START);
@@ -310,6 +311,9 @@ proc_start_recv(int fd, struct proc_start *ps)
 			break;
 		case MSG_SOCK_PEER:
 			ps->peer = m.fd;
+			break;
+		case MSG_SOCK_METRICS:
+			ps->metrics = m.fd;
 			break;
 		case MSG_IFADDRS:
 			msg_get(&m, &ps->ifaddrs, sizeof(ps->ifaddrs));

@@ -792,6 +792,16 @@ proxy_sweep(int fd, short ev, void *arg)
 	evtimer_add(&proxy_ev_sweep, &tv);
 }
 
+/* One more connection or session that failed, by its reason. */
+void
+proxy_fail(int proto, enum ctl_fail why)
+{
+	if (proto == IPPROTO_TCP)
+		proxy_stats.tcp_fails[why]++;
+	else
+		proxy_stats.udp_fails[why]++;
+}
+
 /*
  * A connection or session starts to relay: it pins its address, is
  * counted, goes on its list for the sweep and the control listings, and

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "msg.h"
+
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
 #define PROXY_TCP_FDS		2	/* client, server; pipes in a burst */
 #define PROXY_UDP_FDS		2	/* to the server, the reply socket */
@@ -119,6 +121,7 @@ int		 proxy_parent_compose(uint32_t, uint32_t, const void *, size_t);
 int		 proxy_relay_route(struct proxy_relay *,
 		    const struct rule_route *);
 void		 proxy_relay_open(struct proxy_relay *);
+void		 proxy_fail(int, enum ctl_fail);
 void		 proxy_relay_touch(struct proxy_relay *);
 void		 proxy_relay_close(struct proxy_relay *);
 struct proxy_relay *proxy_relay_oldest(int);

@@ -206,6 +206,7 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 		return;
 	}
 	if (proxy_ntcp >= conf->max_conn) {
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_LIMIT);
 		log_rate(&proxy_rl_tcp_full, LOG_ERR,
 		    "TCP: %u connections open, refusing more", proxy_ntcp);
 		proxy_tcp_rst(s);
@@ -213,6 +214,7 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 	}
 	if (!proxy_in_range(&virt)) {
 		/* Dialled the listener itself, not through TPROXY. */
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_NOT_VIRTUAL);
 		log_rate(&proxy_rl_tcp_virt, LOG_INFO,
 		    "%s: not a virtual address",
 		    proxy_flow("TCP", client, NULL, &virt));
@@ -225,6 +227,7 @@ proxy_tcp_new(int s, const struct sockaddr_in *client)
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->r.pa = proxy_addr_get(virt.sin_addr.s_addr)) == NULL) {
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_INTERNAL);
 		log_rate(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
 		    strerror(errno));
 		free(c);
@@ -294,6 +297,7 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	struct proxy_tcp	*c = w->arg;
 
 	if (domain == NULL) {
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_NO_DOMAIN);
 		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: no domain has this address",
 		    proxy_flow("TCP", &c->r.client, NULL, &c->r.virt));
@@ -302,12 +306,14 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	}
 	if ((c->r.domain = strdup(domain)) == NULL ||
 	    proxy_relay_route(&c->r, route) == -1) {
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_INTERNAL);
 		log_rate(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
 		    strerror(errno));
 		proxy_tcp_close(c, 1);
 		return;
 	}
 	if (c->r.route != NULL && c->r.route->action == RULE_BLOCK) {
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_BLOCKED);
 		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: blocked by rule %u; reset", proxy_relay_flow(&c->r),
 		    c->r.route->rule);
@@ -319,6 +325,7 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 		c->addrs[0] = c->r.route->server.sin_addr.s_addr;
 		c->naddrs = 1;
 	} else if (naddrs == 0) {
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_NO_ADDRESS);
 		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: %s; reset", proxy_relay_flow(&c->r),
 		    proxy_rcode_why(w->rcode));
@@ -347,6 +354,9 @@ proxy_tcp_dial(struct proxy_tcp *c)
 	if (c->next >= c->naddrs) {
 		/* All failed: the client learns it as the server would. */
 		/* Its own rate: the lines of each address stay whole. */
+		proxy_fail(IPPROTO_TCP, c->refused == c->naddrs ?
+		    CTL_FAIL_DIAL_REFUSED : c->timedout > 0 ?
+		    CTL_FAIL_DIAL_TIMEOUT : CTL_FAIL_DIAL_ERROR);
 		log_rate(&proxy_rl_tcp_why, LOG_INFO, "%s: %s; reset",
 		    proxy_relay_flow(&c->r), c->refused == c->naddrs ?
 		    "every address refused" : c->timedout > 0 ?
@@ -360,6 +370,7 @@ proxy_tcp_dial(struct proxy_tcp *c)
 	c->r.real.sin_port = proxy_tcp_via(c) ?
 	    c->r.route->server.sin_port : c->r.virt.sin_port;
 	if (proxy_now() >= c->dial_end) {
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_DIAL_TIMEOUT);
 		log_rate(&proxy_rl_tcp_dial, LOG_INFO,
 		    "%s: dial timed out, %d address(es) not tried; reset",
 		    proxy_relay_flow(&c->r), c->naddrs - c->next + 1);
@@ -380,6 +391,7 @@ proxy_tcp_dial_sock(struct proxy_relay *r, int s)
 	uint64_t		 now, left, share;
 
 	if (s == -1) {
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_DIAL_ERROR);
 		proxy_tcp_close(c, 1);
 		return;
 	}
@@ -473,6 +485,7 @@ proxy_tcp_shaken(void *arg, const struct sockaddr_in *bound,
 	(void)bound;
 	c->via = NULL;
 	if (why != NULL) {
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_VIA);
 		log_rate(&proxy_rl_tcp_via, LOG_INFO, "%s: %s",
 		    proxy_relay_flow(&c->r), why);
 		proxy_tcp_close(c, 1);

@@ -265,6 +265,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		return;
 	}
 	if (!proxy_in_range(virt) || virt->sin_port == 0) {
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_NOT_VIRTUAL);
 		log_rate(&proxy_rl_udp_virt, LOG_INFO,
 		    "%s: not a virtual address; dropped",
 		    proxy_flow("UDP", client, NULL, virt));
@@ -282,6 +283,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	if (proxy_nudp >= conf->max_sessions &&
 	    !proxy_udp_recycle(proxy_relay_oldest(IPPROTO_UDP),
 	    "the session limit")) {
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_LIMIT);
 		log_rate(&proxy_rl_udp_full, LOG_ERR,
 		    "UDP: %u sessions open, dropping datagrams of new ones",
 		    proxy_nudp);
@@ -290,6 +292,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	if (!proxy_fd_room(PROXY_UDP_FDS) &&
 	    !proxy_udp_recycle(proxy_relay_oldest(IPPROTO_UDP),
 	    "the descriptors")) {
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_LIMIT);
 		log_rate(&proxy_rl_udp_full, LOG_ERR,
 		    "UDP: %u connections and %u sessions hold all the "
 		    "descriptors; dropping datagrams of new sessions",
@@ -398,6 +401,7 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	uint32_t		 allowed[MSG_MAX_ADDRS];
 
 	if (domain == NULL) {
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_NO_DOMAIN);
 		log_rate(&proxy_rl_udp_miss, LOG_INFO,
 		    "%s: no domain has this address; dropped",
 		    proxy_flow("UDP", &s->r.client, NULL, &s->r.virt));
@@ -406,12 +410,14 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 	}
 	if ((s->r.domain = strdup(domain)) == NULL ||
 	    proxy_relay_route(&s->r, route) == -1) {
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
 		log_rate(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
 		    strerror(errno));
 		proxy_udp_close(s);
 		return;
 	}
 	if (s->r.route != NULL && s->r.route->action == RULE_BLOCK) {
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_BLOCKED);
 		log_rate(&proxy_rl_udp_miss, LOG_INFO,
 		    "%s: blocked by rule %u; dropped",
 		    proxy_relay_flow(&s->r), s->r.route->rule);
@@ -423,6 +429,7 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 		return;
 	}
 	if (naddrs == 0) {
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_NO_ADDRESS);
 		log_rate(&proxy_rl_udp_miss, LOG_INFO,
 		    "%s: %s; dropped", proxy_relay_flow(&s->r),
 		    proxy_rcode_why(w->rcode));
@@ -454,12 +461,14 @@ proxy_udp_dial_sock(struct proxy_relay *r, int fd)
 	char			 real[INET_ADDRSTRLEN];
 
 	if (fd == -1) {
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_DIAL_ERROR);
 		proxy_udp_close(s);
 		return;
 	}
 	s->ufd = fd;
 	if (connect(s->ufd, (struct sockaddr *)&s->r.real,
 	    sizeof(s->r.real)) == -1) {
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_DIAL_ERROR);
 		log_rate(&proxy_rl_udp_dial, LOG_INFO,
 		    "%s: dial %s:%u: %s", proxy_relay_flow(&s->r),
 		    inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real)),
@@ -475,6 +484,7 @@ proxy_udp_dial_sock(struct proxy_relay *r, int fd)
 	if (proxy_parent_compose(MSG_REPLY_SOCK_REQ, s->req.id, &rs,
 	    sizeof(rs)) == -1) {
 		/* A flood of new sessions: this one goes, not the proxy. */
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
 		log_rate(&proxy_rl_udp_full, LOG_ERR,
 		    "%s: asking the parent for a reply socket: %s; dropped",
 		    proxy_relay_flow(&s->r), strerror(errno));
@@ -596,6 +606,7 @@ proxy_udp_via_refused(struct proxy_udp *s, const char *why)
 	struct proxy_dgram	*d;
 	struct timeval		 tv;
 
+	proxy_fail(IPPROTO_UDP, CTL_FAIL_VIA);
 	log_rate(&proxy_rl_udp_via, LOG_INFO, "%s: udp %s refused: %s",
 	    proxy_flow("UDP", &s->r.client, s->r.domain, &s->r.virt),
 	    proxy_via_fmt(s->r.route), why);
@@ -667,6 +678,7 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 	    rs->client.sin_port != s->r.client.sin_port)
 		fatalx("reply socket for the wrong session");
 	if (fd == -1) {
+		proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
 		log_rate(&proxy_rl_udp_fd, LOG_ERR, "%s: reply socket: %s",
 		    proxy_relay_flow(&s->r), strerror(rs->error));
 		proxy_udp_close(s);

@@ -117,6 +117,9 @@ static const struct fuzz_shape fuzz_shapes[MSG_TYPE_MAX] = {
 	FIXED(MSG_ALIVE,	struct msg_alive,	0, NULL),
 	EMPTY(MSG_CTL_STATUS,	0),
 	FIXED(MSG_CTL_STATUS_INFO, struct ctl_status,	0, fuzz_status),
+	FIXED(MSG_SOCK_METRICS,	struct sockaddr_in,	1, fuzz_sin),
+	EMPTY(MSG_CTL_METRICS,	0),
+	SHAPE(MSG_CTL_METRICS_TEXT, 1, MSG_MAX_PAYLOAD, 0, 0, NULL),
 };
 
 #undef STRING

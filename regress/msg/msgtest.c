@@ -201,6 +201,7 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	case MSG_SOCK_DNS_TCP:
 	case MSG_SOCK_PROXY_TCP:
 	case MSG_SOCK_PROXY_UDP:
+	case MSG_SOCK_METRICS:
 		memcpy(buf, &sin, sizeof(sin));
 		*len = sizeof(sin);
 		*needfd = 1;
@@ -261,6 +262,10 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	case MSG_CTL_SHOW_CONN:
 	case MSG_CTL_SHOW_RULES:
 	case MSG_RULES_END:
+	case MSG_CTL_METRICS:
+		return (1);
+	case MSG_CTL_METRICS_TEXT:
+		*len = strlcpy((char *)buf, "# TYPE dns44_up gauge\n", 64);
 		return (1);
 	case MSG_RULES:
 		memset(buf, 0x5a, 1000);
@@ -916,8 +921,10 @@ test_bad(void)
 
 	/* Each fixed-size type one byte too short and one too long. */
 	for (t = MSG_NONE + 1; t < MSG_TYPE_MAX; t++) {
-		/* Pieces of a ruleset are of any length: see below. */
+		/* Pieces of a ruleset or of the metrics' text are of any
+		 * length: see below. */
 		if (t == MSG_CTL_FAIL || t == MSG_RULES ||
+		    t == MSG_CTL_METRICS_TEXT ||
 		    !make_payload(t, payload, &len, &needfd))
 			continue;
 		if (len > 0) {
@@ -937,6 +944,10 @@ test_bad(void)
 	CHECK(bad_msg("MSG_RULES empty", MSG_RULES, payload, 0, 0, EBADMSG));
 	CHECK(bad_msg("MSG_RULES with fd", MSG_RULES, payload, 10, 1,
 	    EBADMSG));
+	CHECK(bad_msg("MSG_CTL_METRICS_TEXT empty", MSG_CTL_METRICS_TEXT,
+	    payload, 0, 0, EBADMSG));
+	CHECK(bad_msg("MSG_CTL_METRICS_TEXT with fd", MSG_CTL_METRICS_TEXT,
+	    payload, 10, 1, EBADMSG));
 
 	/* Control requests: terminated, and at most 256 bytes. */
 	memset(payload, 'x', 300);

@@ -40,7 +40,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: dns44ctl [-j] [-s socket] command [argument]\n"
+	    "usage: dns44ctl [-j] [-o prometheus] [-s socket] command "
+	    "[argument]\n"
 	    "commands:\n"
 	    "  show map [name|address]  the mappings, or one of them\n"
 	    "  show connections         the connections and UDP sessions\n"
@@ -607,7 +608,17 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 				show_entry(&e);
 			}
 			break;
+		case MSG_CTL_METRICS_TEXT:
+			if (request != MSG_CTL_METRICS) {
+				fprintf(stderr, "dns44ctl: unexpected "
+				    "metrics\n");
+				return (1);
+			}
+			fwrite(m.data, 1, m.len, stdout);
+			break;
 		case MSG_CTL_END:
+			if (request == MSG_CTL_METRICS)
+				return (fflush(stdout) == 0 ? 0 : 1);
 			if (jflag)
 				printf("%s]\n", nshown > 0 ? "\n" : "[");
 			return (0);
@@ -692,12 +703,20 @@ main(int argc, char *argv[])
 	uint32_t	 type;
 	const void	*data = NULL;
 	size_t		 len = 0;
-	int		 ch, rv;
+	int		 ch, rv, prom = 0;
 
-	while ((ch = getopt(argc, argv, "js:")) != -1) {
+	while ((ch = getopt(argc, argv, "jo:s:")) != -1) {
 		switch (ch) {
 		case 'j':
 			jflag = 1;
+			break;
+		case 'o':
+			if (strcmp(optarg, "prometheus") != 0) {
+				fprintf(stderr, "dns44ctl: unknown output "
+				    "format %s\n", optarg);
+				return (1);
+			}
+			prom = 1;
 			break;
 		case 's':
 			path = optarg;
@@ -732,7 +751,7 @@ main(int argc, char *argv[])
 		type = MSG_CTL_SHOW_MAP;
 	} else if (strcmp(argv[0], "show") == 0 && argc == 2 &&
 	    strcmp(argv[1], "stats") == 0)
-		type = MSG_CTL_STATS;
+		type = prom ? MSG_CTL_METRICS : MSG_CTL_STATS;
 	else if (strcmp(argv[0], "show") == 0 && argc == 2 &&
 	    strcmp(argv[1], "connections") == 0)
 		type = MSG_CTL_SHOW_CONN;
@@ -767,6 +786,8 @@ main(int argc, char *argv[])
 	else if (strcmp(argv[0], "flush") == 0 && argc == 2)
 		type = MSG_CTL_FLUSH;
 	else
+		usage();
+	if (prom && type != MSG_CTL_METRICS)
 		usage();
 	if (type == MSG_CTL_SHOW_MAP || type == MSG_CTL_LOOKUP ||
 	    type == MSG_CTL_FLUSH) {
