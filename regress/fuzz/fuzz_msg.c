@@ -173,7 +173,7 @@ fuzz_answer(const unsigned char *p, size_t len)
 	(void)len;
 	memcpy(&a, p, sizeof(a));
 	return (memchr(a.domain, '\0', sizeof(a.domain)) != NULL &&
-	    a.naddrs <= MSG_MAX_ADDRS &&
+	    a.naddrs <= MSG_MAX_ADDRS && a.naddrs6 <= MSG_MAX_ADDRS &&
 	    memchr(a.route.ifname, '\0', sizeof(a.route.ifname)) != NULL &&
 	    memchr(a.route.user, '\0', sizeof(a.route.user)) != NULL &&
 	    memchr(a.route.password, '\0',
@@ -241,17 +241,21 @@ fuzz_map(const unsigned char *p, size_t len)
 static int
 fuzz_conn(const unsigned char *p, size_t len)
 {
-	size_t	i;
+	struct ctl_conn	c;
+	size_t		i;
 
-	for (i = 0; i < len; i += sizeof(struct ctl_conn))
-		if (!fuzz_nul(p + i, offsetof(struct ctl_conn, domain),
-		    sizeof(((struct ctl_conn *)0)->domain)))
+	for (i = 0; i < len; i += sizeof(c)) {
+		memcpy(&c, p + i, sizeof(c));
+		if (memchr(c.domain, '\0', sizeof(c.domain)) == NULL ||
+		    (c.real_family != 0 && c.real_family != AF_INET &&
+		    c.real_family != AF_INET6))
 			return (0);
+	}
 	return (1);
 }
 
 /* Whether the table allows this payload for this type. */
-/* A socket of TCP or UDP. */
+/* A socket of TCP or UDP, of IPv4 or IPv6. */
 static int
 fuzz_dial(const unsigned char *p, size_t len)
 {
@@ -259,7 +263,8 @@ fuzz_dial(const unsigned char *p, size_t len)
 
 	(void)len;
 	memcpy(&d, p, sizeof(d));
-	return (d.proto == IPPROTO_TCP || d.proto == IPPROTO_UDP);
+	return ((d.proto == IPPROTO_TCP || d.proto == IPPROTO_UDP) &&
+	    (d.family == AF_INET || d.family == AF_INET6));
 }
 
 /* Each upstream in one of its states. */
