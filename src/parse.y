@@ -164,6 +164,7 @@ static size_t		 pblen;
 %token	<string>	NEWNAMES BURST PERCLIENT
 %token	<string>	TABLE FILE_ PASS BLOCK ROUTE QUICK RETURN TO ANY
 %token	<string>	VIA DIRECT MARK INTERFACE SOURCE FOR PASSWORD
+%token	<string>	PREFER ATTEMPTDELAY
 %token	<string>	TABLENAME
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
@@ -360,6 +361,27 @@ proxyopt : LISTEN string optport	{ parse_proxy_listen($2, $3); }
 	| DIALTIMEOUT string		{
 		parse_duration("dial-timeout", $2, 0, &pconf->dial_ms);
 	}
+	| PREFER string			{
+		if (strcmp($2, "ipv4") == 0)
+			pconf->prefer_family = AF_INET;
+		else if (strcmp($2, "ipv6") == 0)
+			pconf->prefer_family = AF_INET6;
+		else
+			parse_error("proxy prefer %s: ipv4 or ipv6 expected",
+			    $2);
+	}
+	| ATTEMPTDELAY string		{
+		uint32_t	ms;
+
+		if (parse_duration("connection-attempt-delay", $2, 1,
+		    &ms) == 0) {
+			if (ms > MAX_ATTEMPT_DELAY_MS)
+				parse_error("connection-attempt-delay: at "
+				    "most %us", MAX_ATTEMPT_DELAY_MS / 1000);
+			else
+				pconf->attempt_delay_ms = ms;
+		}
+	}
 	| TCPIDLETIMEOUT string		{
 		parse_duration("tcp-idle-timeout", $2, 0,
 		    &pconf->tcp_idle_ms);
@@ -462,6 +484,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| REPLYPRIVPORTS
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
+	| PREFER | ATTEMPTDELAY
 	;
 
 %%
@@ -476,6 +499,7 @@ static const struct {
 	{ "brief",		BRIEF },
 	{ "burst",		BURST },
 	{ "chroot",		CHROOT },
+	{ "connection-attempt-delay", ATTEMPTDELAY },
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
 	{ "database",		DATABASE },
@@ -497,6 +521,7 @@ static const struct {
 	{ "password",		PASSWORD },
 	{ "per-client",		PERCLIENT },
 	{ "port",		PORT },
+	{ "prefer",		PREFER },
 	{ "proxy",		PROXY },
 	{ "ptr",		PTR },
 	{ "quick",		QUICK },
@@ -701,7 +726,8 @@ parse_expected(void)
 			    "tcp-idle-timeout tcp-clients tcp-query-timeout "
 			    "udp-size new-names per-client");
 		case PROXY:
-			return ("listen dial-timeout tcp-idle-timeout "
+			return ("listen dial-timeout prefer "
+			    "connection-attempt-delay tcp-idle-timeout "
 			    "udp-idle-timeout connections sessions chroot "
 			    "tcp-halfclose-timeout udp-unanswered-timeout "
 			    "reply-privileged-ports per-client");
