@@ -106,8 +106,10 @@ static void	proxy_sig(int, short, void *);
 static void	proxy_policy(void);
 static void	proxy_nofile(void);
 static void	proxy_fd_budget(void);
-static void	proxy_journal_close(const char *, const struct timespec *,
-		    uint64_t, uint64_t);
+static const char *proxy_dest_refused(const union proxy_sa *, int *);
+static const char *proxy_dest_refused6(const union proxy_sa *, int *);
+static const char *proxy_journal_real(const struct proxy_relay *);
+static void	proxy_journal_close(const struct proxy_relay *);
 static void	proxy_ctl_request(uint32_t, uint32_t);
 static void	proxy_ctl_run(struct chan *);
 static int	proxy_ctl_snapshot(void);
@@ -331,22 +333,43 @@ proxy_relay_route(struct proxy_relay *r, const struct rule_route *rt)
 	return (0);
 }
 
-static void
-proxy_journal_close(const char *flow, const struct timespec *start,
-    uint64_t sent, uint64_t received)
+/*
+ * What the journal's lines of a relay end with: " to " and the real
+ * address it dialled, "192.0.2.1:443" or "[2001:db8::1]:443"; nothing for
+ * a route through a proxy server, which the route names already and which
+ * dials the real address itself.  It lives until the next call.
+ */
+static const char *
+proxy_journal_real(const struct proxy_relay *r)
 {
-	struct timespec	now;
-	long long	ms;
+	static char	real[INET6_ADDRSTRLEN + 16];
+
+	real[0] = '\0';
+	if (r->real.sa.sa_family != 0 && (r->route == NULL ||
+	    r->route->via == VIA_DIRECT))
+		snprintf(real, sizeof(real), " to %s",
+		    proxy_sa_fmt(&r->real));
+	return (real);
+}
+
+/* The [-] line: the seed's, then the real address. */
+static void
+proxy_journal_close(const struct proxy_relay *r)
+{
+	struct timespec	 now;
+	long long	 ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(now.tv_sec - start->tv_sec) * 1000 +
-	    (now.tv_nsec - start->tv_nsec) / 1000000;
+	ms = (long long)(now.tv_sec - r->start.tv_sec) * 1000 +
+	    (now.tv_nsec - r->start.tv_nsec) / 1000000;
 	if (ms < 0)
 		ms = 0;
-	log_info("[-] %s sent %llu received %llu bytes in %lld.%03llds", flow,
-	    (unsigned long long)sent, (unsigned long long)received,
-	    ms / 1000, ms % 1000);
+	log_info("[-] %s sent %llu received %llu bytes in %lld.%03llds%s",
+	    proxy_relay_flow(r), (unsigned long long)r->sent,
+	    (unsigned long long)r->received, ms / 1000, ms % 1000,
+	    proxy_journal_real(r));
 }
+
 
 int
 proxy_in_range(const struct sockaddr_in *sin)
@@ -408,25 +431,29 @@ proxy_client_allowed(const char *proto, const struct sockaddr_in *client,
  * whose rule names itself.
  */
 static const char *
-proxy_dest_refused(const struct sockaddr_in *dst, int *kind)
+proxy_dest_refused(const union proxy_sa *dst, int *kind)
 {
 	static char			 why[PREFIX_LABEL_MAX + 16];
 	const struct prefix_rule	*r;
-	uint32_t			 a = ntohl(dst->sin_addr.s_addr);
+	const struct sockaddr_in	*sin = &dst->sin;
+	uint32_t			 a;
 	int				 i;
 
+	if (dst->sa.sa_family == AF_INET6)
+		return (proxy_dest_refused6(dst, kind));
+	a = ntohl(sin->sin_addr.s_addr);
 	*kind = PROXY_DEST_LOOP;
-	if (proxy_in_range(dst))
+	if (proxy_in_range(sin))
 		return ("not dialling the virtual range");
-	if (dst->sin_addr.s_addr == conf->proxy_listen.sin_addr.s_addr &&
-	    dst->sin_port == conf->proxy_listen.sin_port)
+	if (sin->sin_addr.s_addr == conf->proxy_listen.sin_addr.s_addr &&
+	    sin->sin_port == conf->proxy_listen.sin_port)
 		return ("not dialling the proxy's own listener");
 	if ((a >> 24) == 127) {
 		*kind = PROXY_DEST_LOOPBACK;
-		if (dst->sin_port == conf->proxy_listen.sin_port)
+		if (sin->sin_port == conf->proxy_listen.sin_port)
 			return ("not dialling the proxy's port on loopback");
 		for (i = 0; i < conf->dns_listen_count; i++)
-			if (dst->sin_port == conf->dns_listen[i].sin_port)
+			if (sin->sin_port == conf->dns_listen[i].sin_port)
 				return ("not dialling a DNS port on loopback");
 	}
 	*kind = PROXY_DEST_RULE;
@@ -438,38 +465,113 @@ proxy_dest_refused(const struct sockaddr_in *dst, int *kind)
 }
 
 /*
- * The real addresses of r's domain it may dial, in their order, into out;
- * each one refused has a journal line naming the client, the domain, the
+ * The same for an IPv6 address.  The configuration's prefixes are IPv4,
+ * so the built-in denials and the gateway's own addresses decide; an
+ * address that carries an IPv4 one (v4-mapped, or NAT64's well-known
+ * prefix, which the gateway's translator would take to it) is judged as
+ * that address would be.
+ */
+static const char *
+proxy_dest_refused6(const union proxy_sa *dst, int *kind)
+{
+	static const unsigned char	 nat64[12] = { 0x00, 0x64, 0xff,
+					    0x9b };
+	const struct in6_addr		*in6 = &dst->sin6.sin6_addr;
+	union proxy_sa			 v4;
+	uint32_t			 i;
+
+	*kind = PROXY_DEST_RULE;
+	if (IN6_IS_ADDR_V4MAPPED(in6) ||
+	    memcmp(in6->s6_addr, nat64, sizeof(nat64)) == 0) {
+		memset(&v4, 0, sizeof(v4));
+		v4.sin.sin_family = AF_INET;
+		v4.sin.sin_port = dst->sin6.sin6_port;
+		memcpy(&v4.sin.sin_addr, &in6->s6_addr[12], 4);
+		return (proxy_dest_refused(&v4, kind));
+	}
+	if (IN6_IS_ADDR_LOOPBACK(in6))
+		return ("refused by ::1/128 (built-in)");
+	if (IN6_IS_ADDR_UNSPECIFIED(in6))
+		return ("refused by ::/128 (built-in)");
+	if (IN6_IS_ADDR_LINKLOCAL(in6))
+		return ("refused by fe80::/10 (built-in)");
+	if (IN6_IS_ADDR_MULTICAST(in6))
+		return ("refused by ff00::/8 (built-in)");
+	for (i = 0; i < proxy_ifaddrs.count6; i++)
+		if (IN6_ARE_ADDR_EQUAL(in6, &proxy_ifaddrs.addrs6[i].local))
+			return ("refused by local address");
+	return (NULL);
+}
+
+/* "192.0.2.1:443" or "[2001:db8::1]:443"; lives until the next call. */
+const char *
+proxy_sa_fmt(const union proxy_sa *sa)
+{
+	static char	buf[INET6_ADDRSTRLEN + 8];
+	char		a[INET6_ADDRSTRLEN];
+
+	if (sa->sa.sa_family == AF_INET6)
+		snprintf(buf, sizeof(buf), "[%s]:%u", inet_ntop(AF_INET6,
+		    &sa->sin6.sin6_addr, a, sizeof(a)),
+		    ntohs(sa->sin6.sin6_port));
+	else
+		snprintf(buf, sizeof(buf), "%s:%u", inet_ntop(AF_INET,
+		    &sa->sin.sin_addr, a, sizeof(a)),
+		    ntohs(sa->sin.sin_port));
+	return (buf);
+}
+
+socklen_t
+proxy_sa_len(const union proxy_sa *sa)
+{
+	return (sa->sa.sa_family == AF_INET6 ? sizeof(sa->sin6) :
+	    sizeof(sa->sin));
+}
+
+/*
+ * The real addresses of r's domain it may dial, each with the port of
+ * r's virtual address, into out: the families alternate, the preferred
+ * one first (RFC 8305, 4), each in the order the upstream gave.  Each
+ * one refused has a journal line naming the client, the domain, the
  * address and the rule, at most one a second of each kind.  None left:
  * the relay is refused and counted.
  */
 size_t
-proxy_dest_filter(struct proxy_relay *r, const uint32_t *addrs, size_t n,
-    uint32_t *out)
+proxy_dest_filter(struct proxy_relay *r, const union proxy_sa *addrs,
+    size_t n, union proxy_sa *out)
 {
-	struct sockaddr_in	 dst;
-	const char		*why;
-	char			 real[INET_ADDRSTRLEN];
-	size_t			 i, kept = 0;
-	int			 kind;
+	union proxy_sa	 dst, fam[2][PROXY_ADDRS_MAX];
+	const char	*why;
+	size_t		 i, kept = 0, nfam[2] = { 0, 0 }, k;
+	int		 kind, first;
 
 	for (i = 0; i < n; i++) {
-		memset(&dst, 0, sizeof(dst));
-		dst.sin_family = AF_INET;
-		dst.sin_addr.s_addr = addrs[i];
-		dst.sin_port = r->virt.sin_port;
+		dst = addrs[i];
+		if (dst.sa.sa_family == AF_INET6)
+			dst.sin6.sin6_port = r->virt.sin_port;
+		else
+			dst.sin.sin_port = r->virt.sin_port;
 		if ((why = proxy_dest_refused(&dst, &kind)) == NULL) {
-			out[kept++] = addrs[i];
+			k = dst.sa.sa_family == conf->prefer_family ? 0 : 1;
+			fam[k][nfam[k]++] = dst;
+			kept++;
 			continue;
 		}
-		inet_ntop(AF_INET, &dst.sin_addr, real, sizeof(real));
 		log_rate(&proxy_rl_dest[kind], LOG_NOTICE,
-		    "%s: dial %s:%u: %s%s", proxy_relay_flow(r), real,
-		    ntohs(dst.sin_port), why, kept > 0 || i + 1 < n ? "" :
+		    "%s: dial %s: %s%s", proxy_relay_flow(r),
+		    proxy_sa_fmt(&dst), why, kept > 0 || i + 1 < n ? "" :
 		    r->proto == IPPROTO_TCP ? "; reset" : "; dropped");
 	}
-	if (kept == 0)
+	if (kept == 0) {
 		proxy_stats.refused_dests++;
+		return (0);
+	}
+	/* Interleaved, the preferred family first. */
+	kept = 0;
+	for (i = 0; i < nfam[0] || i < nfam[1]; i++)
+		for (first = 0; first < 2; first++)
+			if (i < nfam[first])
+				out[kept++] = fam[first][i];
 	return (kept);
 }
 
@@ -608,8 +710,14 @@ proxy_ctl_conn(struct ctl_conn *cc, const struct proxy_relay *r,
 	cc->client_port = ntohs(r->client.sin_port);
 	cc->virt = r->virt.sin_addr.s_addr;
 	cc->virt_port = ntohs(r->virt.sin_port);
-	cc->real = r->real.sin_addr.s_addr;
-	cc->real_port = ntohs(r->real.sin_port);
+	cc->real_family = r->real.sa.sa_family;
+	if (r->real.sa.sa_family == AF_INET6) {
+		cc->real6 = r->real.sin6.sin6_addr;
+		cc->real_port = ntohs(r->real.sin6.sin6_port);
+	} else if (r->real.sa.sa_family == AF_INET) {
+		cc->real = r->real.sin.sin_addr.s_addr;
+		cc->real_port = ntohs(r->real.sin.sin_port);
+	}
 	cc->sent = r->sent;
 	cc->received = r->received;
 	cc->age_ms = (now->tv_sec - r->start.tv_sec) * 1000 +
@@ -784,7 +892,7 @@ proxy_relay_open(struct proxy_relay *r)
 	r->state = PROXY_RELAY;
 	r->last = proxy_now();
 	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
-	log_info("[+] %s", proxy_relay_flow(r));
+	log_info("[+] %s%s", proxy_relay_flow(r), proxy_journal_real(r));
 }
 
 /* Bytes moved: to the end of its list, the last the sweep looks at. */
@@ -809,8 +917,7 @@ proxy_relay_close(struct proxy_relay *r)
 		TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
 		proxy_stats.bytes_sent += r->sent;
 		proxy_stats.bytes_received += r->received;
-		proxy_journal_close(proxy_relay_flow(r), &r->start, r->sent,
-		    r->received);
+		proxy_journal_close(r);
 		proxy_addr_unpin(r->pa);
 	}
 	free(r->route);

@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
 #define PROXY_TCP_FDS		6	/* client, server, two pipes */
 #define PROXY_UDP_FDS		2	/* to the server, the reply socket */
+#define PROXY_ADDRS_MAX		(2 * MSG_MAX_ADDRS)	/* of both families */
 
 struct msg_answer;
 struct msg_dial_sock;
@@ -30,6 +32,13 @@ struct msg_reply_sock;
 struct proxy_addr;
 struct rule_route;
 struct sockaddr_in;
+
+/* A real address of either family with its port, as it is dialled. */
+union proxy_sa {
+	struct sockaddr		sa;
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+};
 
 /* A request to the dns process or the parent, found again by its id. */
 struct proxy_req {
@@ -41,13 +50,13 @@ struct proxy_req {
 
 /*
  * A connection or session waiting for the answer about its address: cb
- * hears the domain, real addresses and the rules' route, or a NULL
- * domain for a miss.
+ * hears the domain, real addresses (IPv4 first, then IPv6, port 0) and
+ * the rules' route, or a NULL domain for a miss.
  */
 struct proxy_wait {
 	TAILQ_ENTRY(proxy_wait)	 entry;
 	void			(*cb)(struct proxy_wait *, const char *,
-				    const uint32_t *, size_t,
+				    const union proxy_sa *, size_t,
 				    const struct rule_route *);
 	void			*arg;		/* the connection or session */
 	uint32_t		 client;	/* its address, network order */
@@ -77,7 +86,7 @@ struct proxy_relay {
 	int			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	struct sockaddr_in	 client;
 	struct sockaddr_in	 virt;
-	struct sockaddr_in	 real;
+	union proxy_sa		 real;		/* family 0 until dialled */
 	char			*domain;
 	struct rule_route	*route;		/* NULL: direct, no options */
 	uint64_t		 sent;		/* client to server */
@@ -87,15 +96,16 @@ struct proxy_relay {
 };
 
 /*
- * The making of a relay's dialling socket, which the parent may be asked
- * for: cb hears the socket, or -1.  A UDP session through SOCKS5 also
- * dials a TCP control connection: proto says so.
+ * The making of a relay's socket to dial dst with, which the parent may
+ * be asked for: cb hears the socket, or -1.  A UDP session through SOCKS5
+ * also dials a TCP control connection: proto says so.
  */
 struct proxy_dial {
 	struct proxy_req	 req;		/* asked of the parent */
 	struct proxy_relay	*r;
-	void			(*cb)(struct proxy_relay *, int);
+	void			(*cb)(struct proxy_dial *, int);
 	int			 proto;		/* 0: the relay's */
+	union proxy_sa		 dst;		/* where it goes, and family */
 };
 
 /* proxy.c */
@@ -108,8 +118,10 @@ const char	*proxy_relay_flow(const struct proxy_relay *);
 int		 proxy_in_range(const struct sockaddr_in *);
 int		 proxy_client_allowed(const char *, const struct sockaddr_in *,
 		    const struct sockaddr_in *);
-size_t		 proxy_dest_filter(struct proxy_relay *, const uint32_t *,
-		    size_t, uint32_t *);
+size_t		 proxy_dest_filter(struct proxy_relay *,
+		    const union proxy_sa *, size_t, union proxy_sa *);
+const char	*proxy_sa_fmt(const union proxy_sa *);
+socklen_t	 proxy_sa_len(const union proxy_sa *);
 void		 proxy_peer_drain(void);
 int		 proxy_peer_compose(uint32_t, uint32_t, const void *, size_t);
 int		 proxy_parent_compose(uint32_t, uint32_t, const void *, size_t);
@@ -144,7 +156,7 @@ void		 proxy_client_stats(uint64_t *, uint64_t *);
 
 /* proxy_dial.c */
 void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,
-		    void (*)(struct proxy_relay *, int));
+		    void (*)(struct proxy_dial *, int));
 void		 proxy_dial_cancel(struct proxy_dial *);
 void		 proxy_dial_answer(uint32_t, int, const struct msg_dial_sock *);
 

@@ -10,6 +10,8 @@
  * which needs no privilege on a socket not yet bound) and source address
  * (bound before connecting) are applied here, so that the relays only
  * connect what they are given, to a real address or a proxy server alike.
+ * The socket is of the family of the address it is for; a route's source
+ * address is IPv4, so an IPv6 address cannot be dialled from it.
  */
 
 #include "config.h"
@@ -35,29 +37,32 @@
 static struct log_rate	 proxy_rl_dial_sock;
 
 static void	proxy_dial_done(struct proxy_dial *, int, const char *);
-static const char *proxy_dial_options(const struct rule_route *, int, int);
+static const char *proxy_dial_options(const struct rule_route *, int, int,
+		    int);
 
 /*
- * A socket for r to dial with, for d->cb to connect: at once, or once
- * the parent answered.  The callback may close the relay, so the caller
- * must not touch it after this call.  On failure the callback hears -1,
- * and the line saying why is logged here.
+ * A socket for r to dial d->dst with, for d->cb to connect: at once, or
+ * once the parent answered.  The callback may close the relay, so the
+ * caller must not touch it after this call.  On failure the callback
+ * hears -1, and the line saying why is logged here.
  */
 void
 proxy_dial_socket(struct proxy_dial *d, struct proxy_relay *r,
-    void (*cb)(struct proxy_relay *, int))
+    void (*cb)(struct proxy_dial *, int))
 {
 	const struct rule_route	*route = r->route;
 	struct msg_dial_sock	 ds;
-	int			 s, type, proto;
+	int			 s, type, proto, family;
 
 	d->r = r;
 	d->cb = cb;
 	proto = d->proto != 0 ? d->proto : r->proto;
+	family = d->dst.sa.sa_family == AF_INET6 ? AF_INET6 : AF_INET;
 	if (route != NULL && route->mark != 0) {
 		memset(&ds, 0, sizeof(ds));
 		ds.proto = proto;
 		ds.mark = route->mark;
+		ds.family = family;
 		proxy_req_add(&d->req, MSG_DIAL_SOCK_REQ, d);
 		if (proxy_parent_compose(MSG_DIAL_SOCK_REQ, d->req.id, &ds,
 		    sizeof(ds)) == -1) {
@@ -68,7 +73,7 @@ proxy_dial_socket(struct proxy_dial *d, struct proxy_relay *r,
 		return;
 	}
 	type = proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
-	s = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	proxy_dial_done(d, s, NULL);
 }
 
@@ -96,7 +101,9 @@ proxy_dial_answer(uint32_t id, int fd, const struct msg_dial_sock *ds)
 	d = req->obj;
 	route = d->r->route;
 	if (route == NULL || ds->mark != route->mark ||
-	    ds->proto != (uint32_t)(d->proto != 0 ? d->proto : d->r->proto))
+	    ds->proto != (uint32_t)(d->proto != 0 ? d->proto : d->r->proto) ||
+	    ds->family != (d->dst.sa.sa_family == AF_INET6 ? AF_INET6 :
+	    AF_INET))
 		fatalx("dialling socket for another request");
 	if (fd == -1)
 		errno = ds->error;
@@ -113,31 +120,31 @@ static void
 proxy_dial_done(struct proxy_dial *d, int s, const char *what)
 {
 	struct proxy_relay	*r = d->r;
-	char			 real[INET_ADDRSTRLEN];
 	int			 saved_errno;
 
 	if (s != -1 && (what = proxy_dial_options(r->route,
-	    d->proto != 0 ? d->proto : r->proto, s)) != NULL) {
+	    d->proto != 0 ? d->proto : r->proto, d->dst.sa.sa_family,
+	    s)) != NULL) {
 		saved_errno = errno;
 		close(s);
 		errno = saved_errno;
 		s = -1;
 	}
 	if (s == -1)
-		log_rate(&proxy_rl_dial_sock, LOG_ERR, "%s: dial %s:%u: %s%s%s",
-		    proxy_relay_flow(r), inet_ntop(AF_INET,
-		    &r->real.sin_addr, real, sizeof(real)),
-		    ntohs(r->real.sin_port), what != NULL ? what : "",
-		    what != NULL ? ": " : "", strerror(errno));
-	d->cb(r, s);
+		log_rate(&proxy_rl_dial_sock, LOG_ERR, "%s: dial %s: %s%s%s",
+		    proxy_relay_flow(r), proxy_sa_fmt(&d->dst),
+		    what != NULL ? what : "", what != NULL ? ": " : "",
+		    strerror(errno));
+	d->cb(d, s);
 }
 
 /*
- * The route's interface and source address on socket s, or what could
- * not be set, errno saying why.
+ * The route's interface and source address on socket s of family, or
+ * what could not be set, errno saying why.
  */
 static const char *
-proxy_dial_options(const struct rule_route *route, int proto, int s)
+proxy_dial_options(const struct rule_route *route, int proto, int family,
+    int s)
 {
 	static char		 what[IFNAMSIZ + INET_ADDRSTRLEN + 16];
 	struct sockaddr_in	 src;
@@ -157,6 +164,12 @@ proxy_dial_options(const struct rule_route *route, int proto, int s)
 	}
 	if (route->source.sin_addr.s_addr == INADDR_ANY)
 		return (NULL);
+	if (family == AF_INET6) {
+		snprintf(what, sizeof(what), "source %s", inet_ntop(AF_INET,
+		    &route->source.sin_addr, a, sizeof(a)));
+		errno = EAFNOSUPPORT;
+		return (what);
+	}
 	memset(&src, 0, sizeof(src));
 	src.sin_family = AF_INET;
 	src.sin_addr = route->source.sin_addr;

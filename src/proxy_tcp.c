@@ -7,7 +7,8 @@
  * transparent TCP listener, accepting in batches and pausing when the
  * descriptors run short, and each connection from accept to close: the
  * wait for what is known of its virtual address, the dial of the real
- * addresses within the dial timeout (on sockets from proxy_dial.c), or of
+ * addresses of both families within the dial timeout, several at once as
+ * Happy Eyeballs (RFC 8305) has it (on sockets from proxy_dial.c), or of
  * the SOCKS5 or HTTP server the route names and then its handshake
  * (proxy_via.c), the relay with splice(2) through a pipe per direction,
  * half-close included
@@ -42,6 +43,18 @@
 #define PROXY_PAUSE_MS		1000	/* accept off after EMFILE */
 #define PROXY_PIPE_POOL		128	/* empty pipes kept for new relays */
 #define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
+#define PROXY_ATTEMPTS		4	/* at once: with the client, 5 fds */
+
+struct proxy_tcp;
+
+/* One attempt to connect, of the few a connection may have at once. */
+struct proxy_attempt {
+	struct proxy_dial	 dial;		/* first: its callback's */
+	struct proxy_tcp	*c;
+	int			 fd;		/* -1: its socket not yet */
+	uint8_t			 busy;
+	struct event		 ev;		/* connected, or its timeout */
+};
 
 /* One direction of a TCP connection: source to pipe to sink. */
 struct proxy_dir {
@@ -55,18 +68,21 @@ struct proxy_dir {
 
 struct proxy_tcp {
 	struct proxy_relay	 r;		/* first: the lists hold it */
-	struct proxy_dial	 dial;		/* the server's socket */
 	int			 cfd;		/* client */
 	int			 sfd;		/* server, -1 until dialled */
 	struct event		 cev;
-	struct event		 sev;		/* also the dial's timeout */
+	struct event		 sev;
 	short			 cevents;	/* what cev and sev watch */
 	short			 sevents;
-	uint32_t		 addrs[MSG_MAX_ADDRS];
+	union proxy_sa		 addrs[PROXY_ADDRS_MAX];
 	uint8_t			 naddrs;
 	uint8_t			 next;		/* address to dial next */
 	uint8_t			 refused;	/* addresses that refused */
 	uint8_t			 timedout;	/* addresses that timed out */
+	uint8_t			 unreach;	/* no route, no neighbour */
+	uint8_t			 inflight;	/* attempts busy */
+	struct proxy_attempt	 att[PROXY_ATTEMPTS];
+	struct event		 nev;		/* the next attempt's delay */
 	struct proxy_dir	 up;		/* client to server */
 	struct proxy_dir	 down;		/* server to client */
 	uint64_t		 dial_end;	/* ms */
@@ -90,10 +106,14 @@ static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
 static void	proxy_tcp_resume(int, short, void *);
 static void	proxy_tcp_answer(struct proxy_wait *, const char *,
-		    const uint32_t *, size_t, const struct rule_route *);
+		    const union proxy_sa *, size_t, const struct rule_route *);
 static void	proxy_tcp_dial(struct proxy_tcp *);
-static void	proxy_tcp_dial_sock(struct proxy_relay *, int);
+static void	proxy_tcp_next(int, short, void *);
+static void	proxy_tcp_failed(struct proxy_tcp *);
+static void	proxy_tcp_dial_sock(struct proxy_dial *, int);
 static void	proxy_tcp_dialled(int, short, void *);
+static void	proxy_tcp_attempt_end(struct proxy_attempt *);
+static void	proxy_tcp_attempts_stop(struct proxy_tcp *);
 static int	proxy_tcp_via(const struct proxy_tcp *);
 static void	proxy_tcp_handshake(struct proxy_tcp *);
 static void	proxy_tcp_shaken(void *, const struct sockaddr_in *,
@@ -271,7 +291,8 @@ proxy_tcp_count(void)
  */
 static void
 proxy_tcp_answer(struct proxy_wait *w, const char *domain,
-    const uint32_t *addrs, size_t naddrs, const struct rule_route *route)
+    const union proxy_sa *addrs, size_t naddrs,
+    const struct rule_route *route)
 {
 	struct proxy_tcp	*c = w->arg;
 
@@ -298,7 +319,8 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	}
 	if (proxy_tcp_via(c)) {
 		/* The server the route names, which resolves the name. */
-		c->addrs[0] = c->r.route->server.sin_addr.s_addr;
+		memset(&c->addrs[0], 0, sizeof(c->addrs[0]));
+		c->addrs[0].sin = c->r.route->server;
 		c->naddrs = 1;
 	} else if (naddrs == 0) {
 		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
@@ -314,64 +336,108 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	}
 	c->r.state = PROXY_DIAL;
 	c->dial_end = proxy_now() + conf->dial_ms;
+	evtimer_set(&c->nev, proxy_tcp_next, c);
 	proxy_tcp_dial(c);
 }
 
 /*
- * Connect to the next real address, with a socket made as the route
- * says.  Like Go's dialer, which the seed used, the dial timeout covers
- * all addresses, each getting an even share of what is left but no less
- * than 2 s (or what is left, if less).
+ * Start an attempt at the next real address, with a socket made as the
+ * route says.  As RFC 8305 (5) has it, the addresses alternate families,
+ * the preferred one first (proxy_dest_filter()); the next attempt starts
+ * when one fails or conf->attempt_delay_ms after the last one started,
+ * whichever comes first, and those started go on; the first to connect
+ * wins and the others are closed.  Like Go's dialer, which the seed
+ * used, the dial timeout covers all addresses, each attempt getting an
+ * even share of what is left but no less than 2 s (or what is left, if
+ * less).  The socket may come at once and its callback close c: c is not
+ * used after proxy_dial_socket().
  */
 static void
 proxy_tcp_dial(struct proxy_tcp *c)
 {
-	if (c->next >= c->naddrs) {
-		/* All failed: the client learns it as the server would. */
-		/* Its own rate: the lines of each address stay whole. */
-		log_rate(&proxy_rl_tcp_why, LOG_INFO, "%s: %s; reset",
-		    proxy_relay_flow(&c->r), c->refused == c->naddrs ?
-		    "every address refused" : c->timedout > 0 ?
-		    "dial timed out" : "every address failed");
-		proxy_tcp_close(c, 1);
+	struct proxy_attempt	*a = NULL;
+	struct timeval		 tv;
+	int			 i;
+
+	if (c->next >= c->naddrs || proxy_now() >= c->dial_end) {
+		/* Those in flight may still connect. */
+		if (c->inflight == 0)
+			proxy_tcp_failed(c);
 		return;
 	}
-	memset(&c->r.real, 0, sizeof(c->r.real));
-	c->r.real.sin_family = AF_INET;
-	c->r.real.sin_addr.s_addr = c->addrs[c->next++];
-	c->r.real.sin_port = proxy_tcp_via(c) ?
-	    c->r.route->server.sin_port : c->r.virt.sin_port;
-	if (proxy_now() >= c->dial_end) {
-		log_rate(&proxy_rl_tcp_dial, LOG_INFO,
-		    "%s: dial timed out, %d address(es) not tried; reset",
-		    proxy_relay_flow(&c->r), c->naddrs - c->next + 1);
-		proxy_tcp_close(c, 1);
-		return;
+	for (i = 0; i < PROXY_ATTEMPTS && a == NULL; i++)
+		if (!c->att[i].busy)
+			a = &c->att[i];
+	if (a == NULL)
+		return;		/* the next starts when one ends */
+	memset(a, 0, sizeof(*a));
+	a->busy = 1;
+	a->c = c;
+	a->fd = -1;
+	a->dial.dst = c->addrs[c->next++];
+	c->inflight++;
+	evtimer_del(&c->nev);
+	if (c->next < c->naddrs) {
+		tv.tv_sec = conf->attempt_delay_ms / 1000;
+		tv.tv_usec = (conf->attempt_delay_ms % 1000) * 1000;
+		if (evtimer_add(&c->nev, &tv) == -1)
+			fatal("%s: evtimer_add", __func__);
 	}
-	/* The socket may come now or from the parent: c is not used after. */
-	proxy_dial_socket(&c->dial, &c->r, proxy_tcp_dial_sock);
+	proxy_dial_socket(&a->dial, &c->r, proxy_tcp_dial_sock);
 }
 
-/* The socket to dial the real address with, or -1: the route failed. */
+/* The last attempt started long enough ago: the next one starts. */
 static void
-proxy_tcp_dial_sock(struct proxy_relay *r, int s)
+proxy_tcp_next(int fd, short ev, void *arg)
 {
-	struct proxy_tcp	*c = (struct proxy_tcp *)r;
+	(void)fd;
+	(void)ev;
+	proxy_tcp_dial(arg);
+}
+
+/* Every attempt failed, or the time ran out: the client is reset. */
+static void
+proxy_tcp_failed(struct proxy_tcp *c)
+{
+	/* Its own rate: the lines of each address stay whole. */
+	if (c->next < c->naddrs)
+		log_rate(&proxy_rl_tcp_why, LOG_INFO,
+		    "%s: dial timed out, %d address(es) not tried; reset",
+		    proxy_relay_flow(&c->r), c->naddrs - c->next);
+	else
+		/* The client learns it as the server would. */
+		log_rate(&proxy_rl_tcp_why, LOG_INFO, "%s: %s; reset",
+		    proxy_relay_flow(&c->r), c->refused == c->naddrs ?
+		    "every address refused" : c->unreach == c->naddrs ?
+		    "every address unreachable" : c->timedout > 0 ?
+		    "dial timed out" : "every address failed");
+	proxy_tcp_close(c, 1);
+}
+
+/* An attempt's socket, or -1: that attempt failed, the next may not. */
+static void
+proxy_tcp_dial_sock(struct proxy_dial *d, int s)
+{
+	struct proxy_attempt	*a = (struct proxy_attempt *)d;
+	struct proxy_tcp	*c = a->c;
 	struct timeval		 tv;
-	char			 real[INET_ADDRSTRLEN];
 	uint64_t		 now, left, share;
 
 	if (s == -1) {
-		proxy_tcp_close(c, 1);
+		proxy_tcp_attempt_end(a);
+		proxy_tcp_dial(c);
 		return;
 	}
-	if (connect(s, (struct sockaddr *)&c->r.real,
-	    sizeof(c->r.real)) == -1 && errno != EINPROGRESS) {
-		log_rate(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s:%u: %s",
-		    proxy_relay_flow(&c->r), inet_ntop(AF_INET,
-		    &c->r.real.sin_addr, real, sizeof(real)),
-		    ntohs(c->r.real.sin_port), strerror(errno));
+	if (connect(s, &d->dst.sa, proxy_sa_len(&d->dst)) == -1 &&
+	    errno != EINPROGRESS) {
+		log_rate(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s: %s",
+		    proxy_relay_flow(&c->r), proxy_sa_fmt(&d->dst),
+		    strerror(errno));
+		/* Say, an IPv6 address where the gateway has no route. */
+		if (errno == ENETUNREACH || errno == EHOSTUNREACH)
+			c->unreach++;
 		close(s);
+		proxy_tcp_attempt_end(a);
 		proxy_tcp_dial(c);
 		return;
 	}
@@ -382,18 +448,19 @@ proxy_tcp_dial_sock(struct proxy_relay *r, int s)
 		share = left < PROXY_DIAL_MIN_MS ? left : PROXY_DIAL_MIN_MS;
 	tv.tv_sec = share / 1000;
 	tv.tv_usec = (share % 1000) * 1000;
-	c->sfd = s;
-	event_set(&c->sev, s, EV_WRITE, proxy_tcp_dialled, c);
-	if (event_add(&c->sev, &tv) == -1)
+	a->fd = s;
+	event_set(&a->ev, s, EV_WRITE, proxy_tcp_dialled, a);
+	if (event_add(&a->ev, &tv) == -1)
 		fatal("%s: event_add", __func__);
 }
 
+/* An attempt connected, failed or timed out. */
 static void
 proxy_tcp_dialled(int fd, short ev, void *arg)
 {
-	struct proxy_tcp	*c = arg;
+	struct proxy_attempt	*a = arg;
+	struct proxy_tcp	*c = a->c;
 	const char		*why = NULL;
-	char			 real[INET_ADDRSTRLEN];
 	socklen_t		 len = sizeof(int);
 	int			 error = 0;
 
@@ -406,20 +473,55 @@ proxy_tcp_dialled(int fd, short ev, void *arg)
 		why = strerror(error);
 	if (error == ECONNREFUSED)
 		c->refused++;
-	if (why == NULL && proxy_tcp_via(c)) {
+	if (error == ENETUNREACH || error == EHOSTUNREACH)
+		c->unreach++;
+	if (why != NULL) {
+		log_rate(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s: %s",
+		    proxy_relay_flow(&c->r), proxy_sa_fmt(&a->dial.dst), why);
+		close(a->fd);
+		proxy_tcp_attempt_end(a);
+		proxy_tcp_dial(c);
+		return;
+	}
+	/* The winner: the others go. */
+	c->sfd = a->fd;
+	c->r.real = a->dial.dst;
+	a->fd = -1;
+	proxy_tcp_attempt_end(a);
+	proxy_tcp_attempts_stop(c);
+	if (proxy_tcp_via(c))
 		proxy_tcp_handshake(c);
-		return;
-	}
-	if (why == NULL) {
+	else
 		proxy_tcp_connected(c);
-		return;
+}
+
+/* An attempt over, its socket closed or taken. */
+static void
+proxy_tcp_attempt_end(struct proxy_attempt *a)
+{
+	a->busy = 0;
+	a->c->inflight--;
+}
+
+/* Every attempt still in flight is given up, and no new one starts. */
+static void
+proxy_tcp_attempts_stop(struct proxy_tcp *c)
+{
+	struct proxy_attempt	*a;
+	int			 i;
+
+	evtimer_del(&c->nev);
+	for (i = 0; i < PROXY_ATTEMPTS; i++) {
+		a = &c->att[i];
+		if (!a->busy)
+			continue;
+		proxy_dial_cancel(&a->dial);
+		if (a->fd != -1) {
+			event_del(&a->ev);
+			close(a->fd);
+		}
+		proxy_tcp_attempt_end(a);
 	}
-	log_rate(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s:%u: %s",
-	    proxy_relay_flow(&c->r), inet_ntop(AF_INET, &c->r.real.sin_addr,
-	    real, sizeof(real)), ntohs(c->r.real.sin_port), why);
-	close(c->sfd);
-	c->sfd = -1;
-	proxy_tcp_dial(c);
 }
 
 /* Whether the route goes through a SOCKS5 or HTTP server. */
@@ -653,9 +755,7 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 {
 	switch (c->r.state) {
 	case PROXY_DIAL:
-		proxy_dial_cancel(&c->dial);
-		if (c->sfd != -1)
-			event_del(&c->sev);
+		proxy_tcp_attempts_stop(c);
 		proxy_via_cancel(c->via);
 		break;
 	case PROXY_RELAY:

@@ -144,13 +144,17 @@ sandbox_rule(scmp_filter_ctx ctx, uint32_t action, const char *name,
 
 /* What takes arguments that must be checked. */
 static void
-sandbox_allow_args(scmp_filter_ctx ctx)
+sandbox_allow_args(scmp_filter_ctx ctx, enum dns44_role role)
 {
 	/* Taken before the filter: the filter holds it as a constant. */
 	scmp_datum_t	pid = (scmp_datum_t)getpid();
 
 	sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", 0, SCMP_CMP_EQ, AF_INET,
 	    0);
+	/* The proxy dials real servers of either family. */
+	if (role == ROLE_PROXY)
+		sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", 0, SCMP_CMP_EQ,
+		    AF_INET6, 0);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, SCMP_CMP_EQ,
 	    AF_UNIX, 0);
 
@@ -187,7 +191,7 @@ sandbox_child(enum dns44_role role)
 		sandbox_allow(ctx, sandbox_dns);
 	if (role == ROLE_PROXY)
 		sandbox_allow(ctx, sandbox_proxy);
-	sandbox_allow_args(ctx);
+	sandbox_allow_args(ctx, role);
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat),
 	    0) != 0 || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
 	    SCMP_SYS(open), 0) != 0)
