@@ -110,6 +110,7 @@ static const char *proxy_dest_refused(const union proxy_sa *, int *);
 static const char *proxy_dest_refused6(const union proxy_sa *, int *);
 static const char *proxy_journal_real(const struct proxy_relay *);
 static void	proxy_journal_close(const struct proxy_relay *);
+static void	proxy_stop(void) __attribute__((__noreturn__));
 static void	proxy_ctl_request(uint32_t, uint32_t);
 static void	proxy_ctl_run(struct chan *);
 static int	proxy_ctl_snapshot(void);
@@ -183,7 +184,7 @@ proxy_sig(int sig, short ev, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		exit(0);
+		proxy_stop();
 	case SIGHUP:
 		break;
 	}
@@ -370,6 +371,21 @@ proxy_journal_close(const struct proxy_relay *r)
 	    proxy_journal_real(r));
 }
 
+/*
+ * Stopping: every connection and session is closed, as an idle one is,
+ * so that each has its [-] line; then the process exits.
+ */
+static void
+proxy_stop(void)
+{
+	struct proxy_relay	*r;
+
+	while ((r = TAILQ_FIRST(&proxy_lru_tcp)) != NULL)
+		proxy_tcp_idle(r);
+	while ((r = TAILQ_FIRST(&proxy_lru_udp)) != NULL)
+		proxy_udp_idle(r);
+	exit(0);
+}
 
 int
 proxy_in_range(const struct sockaddr_in *sin)
@@ -586,7 +602,7 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 	switch (m->hdr.type) {
 	case MSG_SHUTDOWN:
 		log_debug("stopping");
-		exit(0);
+		proxy_stop();
 	case MSG_CONF:
 		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);
