@@ -8,8 +8,10 @@
 # the IPv6 address dialled.  A name with both, whose IPv6 address is
 # black-holed (the SYN is dropped, the connect hangs), connects over IPv4
 # after the connection attempt delay, long before the dial timeout (Happy
-# Eyeballs).  Names that resolve to the gateway's own IPv6 address, to
-# ::1, or to loopback inside NAT64's prefix are refused and journaled.
+# Eyeballs).  A name with both, both reachable, is reached over IPv6, and
+# over IPv4 once a reload says proxy prefer ipv4, by TCP and UDP alike.
+# Names that resolve to the gateway's own IPv6 address, to ::1, or to
+# loopback inside NAT64's prefix are refused and journaled.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -30,6 +32,7 @@ in_w sysctl -qw net.ipv6.conf.all.forwarding=1 || die "IPv6 forwarding"
 pw_dnsmasq \
     --host-record=six.test,$V6_W \
     --host-record=both.test,$PW_W,$V6_HOLE \
+    --host-record=dual.test,$PW_W,$V6_W \
     --host-record=self6.test,$V6_GW \
     --host-record=lo6.test,::1 \
     --host-record=nat64.test,64:ff9b::7f00:1
@@ -92,6 +95,19 @@ logged "proxy: \[-\] $(flow TCP - both.test "$both" 7100) sent 0 received \
 [0-9]+ bytes in [0-9.]+s$(to_w 7100)\$" &&
     ok "both families: the [-] line names the IPv4 address" ||
     fail "both families: $(grep both.test "$DLOG")"
+
+# Both families reachable: the preferred one, IPv6 unless told otherwise.
+expect "TCP, both families: IPv6 first" \
+    "$(in_cl $PW_PROBE fetch dual.test 7100)" "data peer $V6_GW"
+expect "UDP, both families: IPv6 first" \
+    "$(in_cl $PW_PROBE ufetch dual.test 7101)" "data peer $V6_GW"
+echo "proxy prefer ipv4" >>"$DCF"
+kill -HUP "$DP"
+logged "proxy: configuration reloaded" || fail "no reload"
+expect "TCP, both families, prefer ipv4: IPv4 first" \
+    "$(in_cl $PW_PROBE fetch dual.test 7100)" "data peer $PW_GW_WORLD"
+expect "UDP, both families, prefer ipv4: IPv4 first" \
+    "$(in_cl $PW_PROBE ufetch dual.test 7101)" "data peer $PW_GW_WORLD"
 
 # refused NAME ADDR WHY: a name whose only address the proxy must not
 # dial resets the client and says why (one such line a second).
