@@ -341,7 +341,7 @@ fuzz_walk(void)
 	const struct fuzz_shape	*s;
 	unsigned char		*p = fuzz_frame + MSG_HDR_SIZE;
 	sa_family_t		 fam = AF_INET;
-	uint32_t		 proto = IPPROTO_TCP;
+	uint32_t		 proto = IPPROTO_TCP, dfam = AF_INET;
 	size_t			 lens[12], n, i, top;
 	uint32_t		 t;
 	int			 fd, fill, lo, hi;
@@ -373,14 +373,19 @@ fuzz_walk(void)
 		for (i = 0; i < n; i++) {
 			if (lens[i] > MSG_MAX_PAYLOAD + 1)
 				continue;
-			for (fill = 0; fill < 3; fill++) {
+			for (fill = 0; fill < 4; fill++) {
 				memset(p, 0, lens[i]);
 				if (fill == 1 && lens[i] >= sizeof(struct
 				    sockaddr_in))
 					memcpy(p + offsetof(struct sockaddr_in,
 					    sin_family), &fam, sizeof(fam));
-				if (fill == 2 && lens[i] >= sizeof(proto))
+				if (fill >= 2 && lens[i] >= sizeof(proto))
 					memcpy(p, &proto, sizeof(proto));
+				/* A dialling socket also names its family. */
+				if (fill == 3 && lens[i] >=
+				    sizeof(struct msg_dial_sock))
+					memcpy(p + offsetof(struct msg_dial_sock,
+					    family), &dfam, sizeof(dfam));
 				for (fd = 0; fd < 2; fd++)
 					fuzz_try(t, p, lens[i], fd);
 				if (s == NULL ||
