@@ -99,6 +99,7 @@ static struct prefix_table	*proxy_dests;	/* where it may dial */
 static struct prefix_table	*proxy_clients;	/* whom it serves */
 static struct log_rate	 proxy_rl_client;
 static struct log_rate	 proxy_rl_dest[PROXY_DEST_KINDS];
+static int			 proxy_stopping; /* closing all to exit */
 
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
@@ -111,6 +112,9 @@ static const char *proxy_dest_refused6(const union proxy_sa *, int *);
 static const char *proxy_journal_real(const struct proxy_relay *);
 static void	proxy_journal_close(const struct proxy_relay *);
 static void	proxy_stop(void) __attribute__((__noreturn__));
+static void	proxy_close_all(void);
+static void	proxy_peer_closed(struct chan *, int)
+		    __attribute__((__noreturn__));
 static void	proxy_ctl_request(uint32_t, uint32_t);
 static void	proxy_ctl_run(struct chan *);
 static int	proxy_ctl_snapshot(void);
@@ -160,7 +164,7 @@ proxy_main(int foreground, int verbose)
 	chan_init(&proxy_parent, PROC_PARENT_FD, MSG_RX_PROXY_PARENT, "parent",
 	    proxy_dispatch_parent, proc_chan_lost, NULL);
 	chan_init(&proxy_peer, proxy_socks.peer, MSG_RX_PROXY_PEER, "dns",
-	    proxy_dispatch_peer, proc_peer_closed, NULL);
+	    proxy_dispatch_peer, proxy_peer_closed, NULL);
 	proxy_peer.drained = proxy_ctl_run;
 
 	proxy_tcp_listen(proxy_socks.proxy_tcp);
@@ -372,19 +376,38 @@ proxy_journal_close(const struct proxy_relay *r)
 }
 
 /*
- * Stopping: every connection and session is closed, as an idle one is,
- * so that each has its [-] line; then the process exits.
+ * Every connection and session is closed, as an idle one is, so that
+ * each has its [-] line; the dns process hears of none of them.
  */
 static void
-proxy_stop(void)
+proxy_close_all(void)
 {
 	struct proxy_relay	*r;
 
+	proxy_stopping = 1;
 	while ((r = TAILQ_FIRST(&proxy_lru_tcp)) != NULL)
 		proxy_tcp_idle(r);
 	while ((r = TAILQ_FIRST(&proxy_lru_udp)) != NULL)
 		proxy_udp_idle(r);
+}
+
+/* Stopping: the journal is whole, then the process exits. */
+static void
+proxy_stop(void)
+{
+	proxy_close_all();
 	exit(0);
+}
+
+/*
+ * The dns process is gone, as when dns44 stops and it went first: the
+ * relays are journaled before the proxy goes too.
+ */
+static void
+proxy_peer_closed(struct chan *c, int error)
+{
+	proxy_close_all();
+	proc_peer_closed(c, error);
 }
 
 int
@@ -847,7 +870,7 @@ proxy_peer_drain(void)
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0)
-			proc_peer_closed(&proxy_peer, n == 0 ? 0 : errno);
+			proxy_peer_closed(&proxy_peer, n == 0 ? 0 : errno);
 		proxy_dispatch_peer(&proxy_peer, &m);
 	}
 }
@@ -856,6 +879,9 @@ proxy_peer_drain(void)
 int
 proxy_peer_compose(uint32_t type, uint32_t id, const void *data, size_t len)
 {
+	/* Closing everything to exit: nobody is listening. */
+	if (proxy_stopping)
+		return (0);
 	return (chan_compose(&proxy_peer, type, id, -1, data, len));
 }
 
