@@ -10,6 +10,8 @@
 # after the connection attempt delay, long before the dial timeout (Happy
 # Eyeballs).  A name with both, both reachable, is reached over IPv6, and
 # over IPv4 once a reload says proxy prefer ipv4, by TCP and UDP alike.
+# A route with a firewall mark dials IPv6 on a socket the parent made of
+# that family; one with an IPv4 source address falls back to IPv4.
 # Names that resolve to the gateway's own IPv6 address, to ::1, or to
 # loopback inside NAT64's prefix are refused and journaled.
 
@@ -33,6 +35,8 @@ pw_dnsmasq \
     --host-record=six.test,$V6_W \
     --host-record=both.test,$PW_W,$V6_HOLE \
     --host-record=dual.test,$PW_W,$V6_W \
+    --host-record=mark6.test,$V6_W \
+    --host-record=src6.test,$PW_W,$V6_W \
     --host-record=self6.test,$V6_GW \
     --host-record=lo6.test,::1 \
     --host-record=nat64.test,64:ff9b::7f00:1
@@ -46,7 +50,10 @@ wait_for 5 pw_listening "$WORLD" tcp "$(re "[$V6_W]:7100")" &&
     wait_for 5 pw_listening "$WORLD" tcp "$PW_W:7100" &&
     wait_for 5 pw_listening "$WORLD" udp "$(re "[$V6_W]:7101")" ||
     die "the peer servers did not start: $(cat "$T_TMP/peer.out")"
-pw_start d </dev/null
+pw_start d <<EOF2
+route to "mark6.test" mark 99
+route to "src6.test" source $PW_GW_WORLD
+EOF2
 SOCK=$T_TMP/d/ctl.sock
 
 # TCP to a name with AAAA records only.
@@ -95,6 +102,21 @@ logged "proxy: \[-\] $(flow TCP - both.test "$both" 7100) sent 0 received \
 [0-9]+ bytes in [0-9.]+s$(to_w 7100)\$" &&
     ok "both families: the [-] line names the IPv4 address" ||
     fail "both families: $(grep both.test "$DLOG")"
+
+# Routes with options.
+expect "TCP, marked, to IPv6" "$(in_cl $PW_PROBE fetch mark6.test 7100)" \
+    "data peer $V6_GW"
+expect "UDP, marked, to IPv6" "$(in_cl $PW_PROBE ufetch mark6.test 7101)" \
+    "data peer $V6_GW"
+logged "proxy: \[\+\] $(flow TCP - mark6.test "$(cl_q mark6.test A)" \
+    7100) mark 0x63$t6\$" && ok "marked: the [+] line" ||
+    fail "marked: $(grep mark6.test "$DLOG")"
+expect "an IPv4 source: IPv4" "$(in_cl $PW_PROBE fetch src6.test 7100)" \
+    "data peer $PW_GW_WORLD"
+logged "proxy: $(flow TCP - src6.test "$(cl_q src6.test A)" 7100) \
+source $(re "$PW_GW_WORLD"): dial $(re "[$V6_W]:7100"): source \
+$(re "$PW_GW_WORLD"): " && ok "an IPv4 source: the IPv6 attempt said why" ||
+    fail "an IPv4 source: $(grep src6.test "$DLOG")"
 
 # Both families reachable: the preferred one, IPv6 unless told otherwise.
 expect "TCP, both families: IPv6 first" \
