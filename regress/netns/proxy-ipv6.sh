@@ -13,7 +13,8 @@
 # A route with a firewall mark dials IPv6 on a socket the parent made of
 # that family; one with an IPv4 source address falls back to IPv4.
 # Names that resolve to the gateway's own IPv6 address, to ::1, or to
-# loopback inside NAT64's prefix are refused and journaled.
+# loopback inside NAT64's prefix are refused and journaled; one whose
+# only address the gateway has no route to is journaled as unreachable.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -39,6 +40,7 @@ pw_dnsmasq \
     --host-record=src6.test,$PW_W,$V6_W \
     --host-record=self6.test,$V6_GW \
     --host-record=lo6.test,::1 \
+    --host-record=noroute6.test,fd44:9::1 \
     --host-record=nat64.test,64:ff9b::7f00:1
 for a in "$PW_W" "$V6_W"; do
 	in_w $PW_PROBE peer "$a" 7100 >>"$T_TMP/peer.out" 2>&1 &
@@ -146,6 +148,14 @@ refused() {
 refused self6.test "$V6_GW" "refused by local address"
 refused lo6.test ::1 "refused by ::1/128 (built-in)"
 refused nat64.test 64:ff9b::7f00:1 "refused by 127.0.0.0/8 (built-in)"
+
+# No route to it: the connect fails at once, and the journal says why.
+v=$(cl_q noroute6.test A)
+expect "noroute6.test: the client is reset" \
+    "$(in_cl $PW_PROBE fetch noroute6.test 7100)" reset
+logged "proxy: $(flow TCP - noroute6.test "$v" 7100): every address \
+unreachable; reset\$" && ok "noroute6.test: journaled as unreachable" ||
+    fail "noroute6.test: $(grep noroute6.test "$DLOG")"
 
 pw_stop
 exit $T_FAILED
