@@ -56,6 +56,7 @@
 #define DEFAULT_DNS_TCP_QUERY_MS (10 * 1000)
 #define DEFAULT_HALFCLOSE_MS	(60 * 1000)
 #define DEFAULT_UNANSWERED_MS	(10 * 1000)
+#define DEFAULT_ANSWERED_MS	(10 * 1000)
 #define DEFAULT_NEW_NAMES	50	/* a second, beyond a share */
 #define DEFAULT_NEW_BURST	500
 #define DEFAULT_CLIENT_DNS_TCP	64	/* a quarter of the global limits */
@@ -111,6 +112,7 @@ struct dns44_conf {
 	uint32_t		dns_tcp_query_ms; /* a whole TCP query */
 	uint32_t		halfclose_ms;	/* TCP, one side closed */
 	uint32_t		unanswered_ms;	/* UDP, server silent */
+	uint32_t		answered_ms;	/* UDP, one exchange */
 	int			reply_priv_ports; /* to clients' ports < 1024 */
 	/* Fairness between clients, by source address. */
 	uint32_t		new_names;	/* a second; 0: no limit */

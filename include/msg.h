@@ -310,6 +310,7 @@ struct ctl_stats_proxy {
 	uint64_t	udp_client_limit;	/* dropped: client's limit */
 	uint64_t	refused_clients;	/* from outside the networks */
 	uint64_t	refused_dests;		/* no address it may dial */
+	uint64_t	udp_recycled;		/* idle, closed for a new one */
 };
 
 /*

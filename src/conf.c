@@ -78,6 +78,7 @@ conf_defaults(struct dns44_conf *conf)
 	conf->dns_tcp_query_ms = DEFAULT_DNS_TCP_QUERY_MS;
 	conf->halfclose_ms = DEFAULT_HALFCLOSE_MS;
 	conf->unanswered_ms = DEFAULT_UNANSWERED_MS;
+	conf->answered_ms = DEFAULT_ANSWERED_MS;
 	conf->reply_priv_ports = 0;
 	conf->new_names = DEFAULT_NEW_NAMES;
 	conf->new_burst = DEFAULT_NEW_BURST;
@@ -174,6 +175,8 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	    conf_fmt_duration(conf->halfclose_ms, buf, sizeof(buf)));
 	fprintf(fp, "proxy udp-unanswered-timeout %s\n",
 	    conf_fmt_duration(conf->unanswered_ms, buf, sizeof(buf)));
+	fprintf(fp, "proxy udp-answered-timeout %s\n",
+	    conf_fmt_duration(conf->answered_ms, buf, sizeof(buf)));
 	fprintf(fp, "proxy per-client connections %u\n", conf->client_conn);
 	fprintf(fp, "proxy per-client sessions %u\n", conf->client_sessions);
 	fputs("proxy chroot ", fp);

@@ -159,7 +159,7 @@ static size_t		 pblen;
 %token	<string>	SESSIONS CHROOT CONTROL SOCKET GROUP LOG VERBOSE BRIEF
 %token	<string>	INCLUDE ALLOW DENY FROM PTR VERIFY
 %token	<string>	UDPSIZE TCPQUERYTIMEOUT HALFCLOSETIMEOUT
-%token	<string>	UNANSWEREDTIMEOUT
+%token	<string>	UNANSWEREDTIMEOUT ANSWEREDTIMEOUT
 %token	<string>	REPLYPRIVPORTS
 %token	<string>	NEWNAMES BURST PERCLIENT
 %token	<string>	TABLE FILE_ PASS BLOCK ROUTE QUICK RETURN TO ANY
@@ -450,6 +450,10 @@ proxybound : HALFCLOSETIMEOUT string	{
 		parse_duration("udp-unanswered-timeout", $2, 0,
 		    &pconf->unanswered_ms);
 	}
+	| ANSWEREDTIMEOUT string	{
+		parse_duration("udp-answered-timeout", $2, 0,
+		    &pconf->answered_ms);
+	}
 	;
 
 /* -1: no port given, 0: a bad one, already reported. */
@@ -481,7 +485,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| BRIEF | INCLUDE | NEWNAMES | BURST | PERCLIENT
 	| ALLOW | DENY | FROM | PTR | VERIFY
 	| UDPSIZE | TCPQUERYTIMEOUT | HALFCLOSETIMEOUT | UNANSWEREDTIMEOUT
-	| REPLYPRIVPORTS
+	| ANSWEREDTIMEOUT | REPLYPRIVPORTS
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
 	| PREFER | ATTEMPTDELAY
@@ -540,6 +544,7 @@ static const struct {
 	{ "tcp-query-timeout",	TCPQUERYTIMEOUT },
 	{ "to",		TO },
 	{ "ttl",		TTL },
+	{ "udp-answered-timeout", ANSWEREDTIMEOUT },
 	{ "udp-idle-timeout",	UDPIDLETIMEOUT },
 	{ "udp-size",		UDPSIZE },
 	{ "udp-unanswered-timeout", UNANSWEREDTIMEOUT },
@@ -730,7 +735,8 @@ parse_expected(void)
 			    "connection-attempt-delay tcp-idle-timeout "
 			    "udp-idle-timeout connections sessions chroot "
 			    "tcp-halfclose-timeout udp-unanswered-timeout "
-			    "reply-privileged-ports per-client");
+			    "udp-answered-timeout reply-privileged-ports "
+			    "per-client");
 		case CONTROL:
 			return ("socket");
 		case LOG:

@@ -194,7 +194,7 @@ proxy_sig(int sig, short ev, void *arg)
 	}
 }
 
-/* A connection takes up to six descriptors: allow all the kernel lets us. */
+/* Two descriptors a connection, more in a burst: all the kernel lets us. */
 static void
 proxy_nofile(void)
 {
@@ -245,7 +245,7 @@ proxy_fd_room(unsigned int need)
 	for (;;) {
 		used = (uint64_t)proxy_tcp_count() * PROXY_TCP_FDS +
 		    (uint64_t)proxy_udp_count() * PROXY_UDP_FDS +
-		    (uint64_t)proxy_pipe_pooled() * 2;
+		    (uint64_t)proxy_pipe_count() * 2;
 		if (used + need <= proxy_fd_max)
 			return (1);
 		/* Pipes kept for later give way to connections now. */
@@ -842,6 +842,7 @@ proxy_ctl_stats(uint32_t id)
 	st.tcp_open = proxy_tcp_count();
 	st.udp_open = proxy_udp_count();
 	proxy_client_stats(&st.tcp_client_limit, &st.udp_client_limit);
+	st.udp_recycled = proxy_udp_recycled();
 	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
 		st.bytes_sent += r->sent;
 		st.bytes_received += r->received;
@@ -934,6 +935,8 @@ proxy_relay_open(struct proxy_relay *r)
 	r->state = PROXY_RELAY;
 	r->last = proxy_now();
 	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
+	if (r->proto == IPPROTO_UDP)
+		proxy_client_lru_add(r);
 	log_info("[+] %s%s", proxy_relay_flow(r), proxy_journal_real(r));
 }
 
@@ -944,6 +947,8 @@ proxy_relay_touch(struct proxy_relay *r)
 	r->last = proxy_now();
 	TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
 	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
+	if (r->proto == IPPROTO_UDP)
+		proxy_client_lru_touch(r);
 }
 
 /*
@@ -957,6 +962,8 @@ proxy_relay_close(struct proxy_relay *r)
 	proxy_addr_unwait(r->pa, &r->wait);
 	if (r->state == PROXY_RELAY) {
 		TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
+		if (r->proto == IPPROTO_UDP)
+			proxy_client_lru_remove(r);
 		proxy_stats.bytes_sent += r->sent;
 		proxy_stats.bytes_received += r->received;
 		proxy_journal_close(r);
@@ -965,6 +972,14 @@ proxy_relay_close(struct proxy_relay *r)
 	free(r->route);
 	r->route = NULL;
 	proxy_addr_put(r->pa);
+}
+
+/* The least recently active relaying connection or session of proto. */
+struct proxy_relay *
+proxy_relay_oldest(int proto)
+{
+	return (TAILQ_FIRST(proto == IPPROTO_TCP ? &proxy_lru_tcp :
+	    &proxy_lru_udp));
 }
 
 static struct proxy_relay_list *

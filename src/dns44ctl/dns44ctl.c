@@ -312,10 +312,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		    (unsigned long long)ps->udp_client_limit);
 		printf("  \"dns_refused_clients\": %llu,\n"
 		    "  \"proxy_refused_clients\": %llu,\n"
-		    "  \"proxy_refused_destinations\": %llu,\n",
+		    "  \"proxy_refused_destinations\": %llu,\n"
+		    "  \"udp_sessions_recycled\": %llu,\n",
 		    (unsigned long long)st->refused_clients,
 		    (unsigned long long)ps->refused_clients,
-		    (unsigned long long)ps->refused_dests);
+		    (unsigned long long)ps->refused_dests,
+		    (unsigned long long)ps->udp_recycled);
 		show_upstreams();
 		printf("}\n");
 		return;
@@ -365,10 +367,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	    (unsigned long long)ps->udp_client_limit);
 	printf("dns refused clients   %llu\n"
 	    "proxy refused clients %llu\n"
-	    "proxy refused dests   %llu\n",
+	    "proxy refused dests   %llu\n"
+	    "udp sessions recycled %llu\n",
 	    (unsigned long long)st->refused_clients,
 	    (unsigned long long)ps->refused_clients,
-	    (unsigned long long)ps->refused_dests);
+	    (unsigned long long)ps->refused_dests,
+	    (unsigned long long)ps->udp_recycled);
 	show_upstreams();
 }
 
