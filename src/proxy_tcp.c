@@ -53,7 +53,7 @@
 #define PROXY_PIPE_POOL		128	/* empty pipes kept for new relays */
 #define PROXY_COPY_SIZE		16384	/* a read on the copy path */
 #define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
-#define PROXY_ATTEMPTS		4	/* at once: with the client, 5 fds */
+#define PROXY_ATTEMPTS		4	/* dials in flight at once, at most */
 
 struct proxy_tcp;
 
@@ -386,7 +386,11 @@ proxy_tcp_dial(struct proxy_tcp *c)
 	for (i = 0; i < PROXY_ATTEMPTS && a == NULL; i++)
 		if (!c->att[i].busy)
 			a = &c->att[i];
-	if (a == NULL)
+	/*
+	 * A connection is counted as two descriptors: a second attempt
+	 * takes one more, so it waits for one to end when they are short.
+	 */
+	if (a == NULL || (c->inflight > 0 && !proxy_fd_room(1)))
 		return;		/* the next starts when one ends */
 	memset(a, 0, sizeof(*a));
 	a->busy = 1;
