@@ -14,12 +14,11 @@
  * This file owns the process's start, its signals and its channels to the
  * parent and the dns process, the descriptor budget, what every relay has
  * in common (the lists of those relaying, the idle sweep, the journal's
- * [+] and [-] lines, the totals and listings dns44ctl shows), the client
- * and destination policy (which clients are served, which real addresses
- * may be dialled) and the rate-limited log lines.  What is known of each
- * virtual address is in proxy_addr.c, the TCP connections in proxy_tcp.c,
- * the UDP sessions in proxy_udp.c, the sockets they dial with in
- * proxy_dial.c.
+ * [+] and [-] lines, the totals and listings dns44ctl shows) and the
+ * rate-limited log lines.  What is known of each virtual address is in
+ * proxy_addr.c, the client and destination policy in proxy_dest.c, the
+ * TCP connections in proxy_tcp.c, the UDP sessions in proxy_udp.c, the
+ * sockets they dial with in proxy_dial.c.
  */
 
 #include "config.h"
@@ -62,14 +61,6 @@ struct proxy_ctl_req {
 	uint32_t			 id;
 };
 
-/* Kinds of refused destinations, each rate-limited on its own. */
-enum {
-	PROXY_DEST_LOOP,		/* the range, the proxy's listener */
-	PROXY_DEST_LOOPBACK,		/* dns44's ports on loopback */
-	PROXY_DEST_RULE,		/* the destination table */
-	PROXY_DEST_KINDS
-};
-
 TAILQ_HEAD(proxy_relay_list, proxy_relay);
 
 static struct chan		 proxy_parent;
@@ -94,21 +85,13 @@ static struct ctl_conn		*proxy_ctl_snap;
 static size_t			 proxy_ctl_nsnap;
 static size_t			 proxy_ctl_sent;
 static struct log_rate	 proxy_ctl_rate;
-static struct msg_ifaddrs	 proxy_ifaddrs;	/* the gateway's own */
-static struct prefix_table	*proxy_dests;	/* where it may dial */
-static struct prefix_table	*proxy_clients;	/* whom it serves */
-static struct log_rate	 proxy_rl_client;
-static struct log_rate	 proxy_rl_dest[PROXY_DEST_KINDS];
 static int			 proxy_stopping; /* closing all to exit */
 
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
 static void	proxy_sig(int, short, void *);
-static void	proxy_policy(void);
 static void	proxy_nofile(void);
 static void	proxy_fd_budget(void);
-static const char *proxy_dest_refused(const union proxy_sa *, int *);
-static const char *proxy_dest_refused6(const union proxy_sa *, int *);
 static const char *proxy_journal_real(const struct proxy_relay *);
 static void	proxy_journal_close(const struct proxy_relay *);
 static void	proxy_stop(void) __attribute__((__noreturn__));
@@ -137,9 +120,7 @@ proxy_main(int foreground, int verbose)
 	proc_start_recv(PROC_PARENT_FD, &proxy_socks);
 	memcpy(conf, &proxy_socks.conf, sizeof(*conf));
 	log_setverbose(conf->verbose);
-	memcpy(&proxy_ifaddrs, &proxy_socks.ifaddrs, sizeof(proxy_ifaddrs));
-	proxy_policy();
-	if (proxy_dests == NULL || proxy_clients == NULL)
+	if (proxy_dest_policy(&proxy_socks.ifaddrs) == -1)
 		fatal("building the destination and client policy");
 	if (proxy_socks.proxy_tcp == -1 || proxy_socks.proxy_udp == -1 ||
 	    proxy_socks.peer == -1)
@@ -418,205 +399,10 @@ proxy_in_range(const struct sockaddr_in *sin)
 	return (a >= conf->range_first && a <= conf->range_last);
 }
 
-/*
- * Build the destination and client tables anew from the configuration and
- * the gateway's addresses; if that fails the old ones stay.
- */
-static void
-proxy_policy(void)
-{
-	struct prefix_table	*d, *c;
-
-	d = prefix_dest_table(conf, &proxy_ifaddrs);
-	c = prefix_client_table(conf, &proxy_ifaddrs);
-	if (d == NULL || c == NULL) {
-		log_warn("destination and client policy not rebuilt");
-		prefix_free(d);
-		prefix_free(c);
-		return;
-	}
-	prefix_free(proxy_dests);
-	prefix_free(proxy_clients);
-	proxy_dests = d;
-	proxy_clients = c;
-}
-
-/*
- * Whether a new connection or session from client is served; if not,
- * it is counted and the journal hears of it, rate-limited.
- */
-int
-proxy_client_allowed(const char *proto, const struct sockaddr_in *client,
-    const struct sockaddr_in *virt)
-{
-	const struct prefix_rule	*r;
-
-	r = prefix_lookup(proxy_clients, ntohl(client->sin_addr.s_addr));
-	if (r != NULL && r->verdict == PREFIX_ALLOW)
-		return (1);
-	proxy_stats.refused_clients++;
-	log_rate(&proxy_rl_client, LOG_NOTICE,
-	    "%s: client not in the allowed networks; %s",
-	    proxy_flow(proto, client, NULL, virt),
-	    strcmp(proto, "TCP") == 0 ? "reset" : "dropped");
-	return (0);
-}
-
-/*
- * Why the proxy must not dial dst, or NULL: the one place that decides,
- * with the kind of reason for the rate limit of its journal line.  The
- * virtual range and dns44's own ports would come back to dns44 and no
- * configuration line opens them; the rest is the destination table,
- * whose rule names itself.
- */
-static const char *
-proxy_dest_refused(const union proxy_sa *dst, int *kind)
-{
-	static char			 why[PREFIX_LABEL_MAX + 16];
-	const struct prefix_rule	*r;
-	const struct sockaddr_in	*sin = &dst->sin;
-	uint32_t			 a;
-	int				 i;
-
-	if (dst->sa.sa_family == AF_INET6)
-		return (proxy_dest_refused6(dst, kind));
-	a = ntohl(sin->sin_addr.s_addr);
-	*kind = PROXY_DEST_LOOP;
-	if (proxy_in_range(sin))
-		return ("not dialling the virtual range");
-	if (sin->sin_addr.s_addr == conf->proxy_listen.sin_addr.s_addr &&
-	    sin->sin_port == conf->proxy_listen.sin_port)
-		return ("not dialling the proxy's own listener");
-	if ((a >> 24) == 127) {
-		*kind = PROXY_DEST_LOOPBACK;
-		if (sin->sin_port == conf->proxy_listen.sin_port)
-			return ("not dialling the proxy's port on loopback");
-		for (i = 0; i < conf->dns_listen_count; i++)
-			if (sin->sin_port == conf->dns_listen[i].sin_port)
-				return ("not dialling a DNS port on loopback");
-	}
-	*kind = PROXY_DEST_RULE;
-	r = prefix_lookup(proxy_dests, a);
-	if (r == NULL || r->verdict != PREFIX_DENY)
-		return (NULL);
-	snprintf(why, sizeof(why), "refused by %s", r->label);
-	return (why);
-}
-
-/*
- * The same for an IPv6 address.  The configuration's prefixes are IPv4,
- * so the built-in denials and the gateway's own addresses decide; an
- * address that carries an IPv4 one (v4-mapped, or NAT64's well-known
- * prefix, which the gateway's translator would take to it) is judged as
- * that address would be.
- */
-static const char *
-proxy_dest_refused6(const union proxy_sa *dst, int *kind)
-{
-	static const unsigned char	 nat64[12] = { 0x00, 0x64, 0xff,
-					    0x9b };
-	const struct in6_addr		*in6 = &dst->sin6.sin6_addr;
-	union proxy_sa			 v4;
-	uint32_t			 i;
-
-	*kind = PROXY_DEST_RULE;
-	if (IN6_IS_ADDR_V4MAPPED(in6) ||
-	    memcmp(in6->s6_addr, nat64, sizeof(nat64)) == 0) {
-		memset(&v4, 0, sizeof(v4));
-		v4.sin.sin_family = AF_INET;
-		v4.sin.sin_port = dst->sin6.sin6_port;
-		memcpy(&v4.sin.sin_addr, &in6->s6_addr[12], 4);
-		return (proxy_dest_refused(&v4, kind));
-	}
-	if (IN6_IS_ADDR_LOOPBACK(in6))
-		return ("refused by ::1/128 (built-in)");
-	if (IN6_IS_ADDR_UNSPECIFIED(in6))
-		return ("refused by ::/128 (built-in)");
-	if (IN6_IS_ADDR_LINKLOCAL(in6))
-		return ("refused by fe80::/10 (built-in)");
-	if (IN6_IS_ADDR_MULTICAST(in6))
-		return ("refused by ff00::/8 (built-in)");
-	for (i = 0; i < proxy_ifaddrs.count6; i++)
-		if (IN6_ARE_ADDR_EQUAL(in6, &proxy_ifaddrs.addrs6[i].local))
-			return ("refused by local address");
-	return (NULL);
-}
-
-/* "192.0.2.1:443" or "[2001:db8::1]:443"; lives until the next call. */
-const char *
-proxy_sa_fmt(const union proxy_sa *sa)
-{
-	static char	buf[INET6_ADDRSTRLEN + 8];
-	char		a[INET6_ADDRSTRLEN];
-
-	if (sa->sa.sa_family == AF_INET6)
-		snprintf(buf, sizeof(buf), "[%s]:%u", inet_ntop(AF_INET6,
-		    &sa->sin6.sin6_addr, a, sizeof(a)),
-		    ntohs(sa->sin6.sin6_port));
-	else
-		snprintf(buf, sizeof(buf), "%s:%u", inet_ntop(AF_INET,
-		    &sa->sin.sin_addr, a, sizeof(a)),
-		    ntohs(sa->sin.sin_port));
-	return (buf);
-}
-
-socklen_t
-proxy_sa_len(const union proxy_sa *sa)
-{
-	return (sa->sa.sa_family == AF_INET6 ? sizeof(sa->sin6) :
-	    sizeof(sa->sin));
-}
-
-/*
- * The real addresses of r's domain it may dial, each with the port of
- * r's virtual address, into out: the families alternate, the preferred
- * one first (RFC 8305, 4), each in the order the upstream gave.  Each
- * one refused has a journal line naming the client, the domain, the
- * address and the rule, at most one a second of each kind.  None left:
- * the relay is refused and counted.
- */
-size_t
-proxy_dest_filter(struct proxy_relay *r, const union proxy_sa *addrs,
-    size_t n, union proxy_sa *out)
-{
-	union proxy_sa	 dst, fam[2][PROXY_ADDRS_MAX];
-	const char	*why;
-	size_t		 i, kept = 0, nfam[2] = { 0, 0 }, k;
-	int		 kind, first;
-
-	for (i = 0; i < n; i++) {
-		dst = addrs[i];
-		if (dst.sa.sa_family == AF_INET6)
-			dst.sin6.sin6_port = r->virt.sin_port;
-		else
-			dst.sin.sin_port = r->virt.sin_port;
-		if ((why = proxy_dest_refused(&dst, &kind)) == NULL) {
-			k = dst.sa.sa_family == conf->prefer_family ? 0 : 1;
-			fam[k][nfam[k]++] = dst;
-			kept++;
-			continue;
-		}
-		log_rate(&proxy_rl_dest[kind], LOG_NOTICE,
-		    "%s: dial %s: %s%s", proxy_relay_flow(r),
-		    proxy_sa_fmt(&dst), why, kept > 0 || i + 1 < n ? "" :
-		    r->proto == IPPROTO_TCP ? "; reset" : "; dropped");
-	}
-	if (kept == 0) {
-		proxy_stats.refused_dests++;
-		return (0);
-	}
-	/* Interleaved, the preferred family first. */
-	kept = 0;
-	for (i = 0; i < nfam[0] || i < nfam[1]; i++)
-		for (first = 0; first < 2; first++)
-			if (i < nfam[first])
-				out[kept++] = fam[first][i];
-	return (kept);
-}
-
 static void
 proxy_dispatch_parent(struct chan *c, struct msg *m)
 {
+	static struct msg_ifaddrs ifa;		/* too large for the stack */
 	struct msg_log		ml;
 	struct msg_reply_sock	rs;
 	struct msg_dial_sock	ds;
@@ -629,7 +415,7 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_CONF:
 		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);
-		proxy_policy();
+		proxy_dest_policy(NULL);
 		/* Other upstreams may know other addresses. */
 		proxy_cache_flush();
 		log_info("configuration reloaded: ttl %u, %u addresses, "
@@ -641,9 +427,10 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 		log_setverbose(ml.verbose != 0);
 		break;
 	case MSG_IFADDRS:
-		msg_get(m, &proxy_ifaddrs, sizeof(proxy_ifaddrs));
-		proxy_policy();
-		log_debug("%u gateway addresses", proxy_ifaddrs.count);
+		msg_get(m, &ifa, sizeof(ifa));
+		proxy_dest_policy(&ifa);
+		log_debug("%u gateway addresses and %u IPv6 ones", ifa.count,
+		    ifa.count6);
 		break;
 	case MSG_REPLY_SOCK:
 	case MSG_REPLY_SOCK_FAIL:
@@ -842,6 +629,7 @@ proxy_ctl_stats(uint32_t id)
 	st.tcp_open = proxy_tcp_count();
 	st.udp_open = proxy_udp_count();
 	proxy_client_stats(&st.tcp_client_limit, &st.udp_client_limit);
+	proxy_dest_stats(&st.refused_clients, &st.refused_dests);
 	st.udp_recycled = proxy_udp_recycled();
 	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
 		st.bytes_sent += r->sent;

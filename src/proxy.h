@@ -4,9 +4,9 @@
  */
 /*
  * proxy.h: what the files of the proxy process share (proxy.c, the main
- * loop; proxy_addr.c, what is known of each virtual address;
- * proxy_client.c, what each client holds open; proxy_tcp.c and
- * proxy_udp.c, the relays).  Private to them.
+ * loop; proxy_addr.c, what is known of each virtual address; proxy_dest.c,
+ * the client and destination policy; proxy_client.c, what each client
+ * holds open; proxy_tcp.c and proxy_udp.c, the relays).  Private to them.
  */
 
 #ifndef PROXY_H
@@ -28,6 +28,7 @@
 
 struct msg_answer;
 struct msg_dial_sock;
+struct msg_ifaddrs;
 struct msg_reply_sock;
 struct proxy_addr;
 struct proxy_client;
@@ -119,12 +120,6 @@ const char	*proxy_flow(const char *, const struct sockaddr_in *,
 		    const char *, const struct sockaddr_in *);
 const char	*proxy_relay_flow(const struct proxy_relay *);
 int		 proxy_in_range(const struct sockaddr_in *);
-int		 proxy_client_allowed(const char *, const struct sockaddr_in *,
-		    const struct sockaddr_in *);
-size_t		 proxy_dest_filter(struct proxy_relay *,
-		    const union proxy_sa *, size_t, union proxy_sa *);
-const char	*proxy_sa_fmt(const union proxy_sa *);
-socklen_t	 proxy_sa_len(const union proxy_sa *);
 void		 proxy_peer_drain(void);
 int		 proxy_peer_compose(uint32_t, uint32_t, const void *, size_t);
 int		 proxy_parent_compose(uint32_t, uint32_t, const void *, size_t);
@@ -162,6 +157,16 @@ void		 proxy_client_lru_add(struct proxy_relay *);
 void		 proxy_client_lru_touch(struct proxy_relay *);
 void		 proxy_client_lru_remove(struct proxy_relay *);
 struct proxy_relay *proxy_client_lru_first(const struct sockaddr_in *);
+
+/* proxy_dest.c */
+int		 proxy_dest_policy(const struct msg_ifaddrs *);
+void		 proxy_dest_stats(uint64_t *, uint64_t *);
+int		 proxy_client_allowed(const char *, const struct sockaddr_in *,
+		    const struct sockaddr_in *);
+size_t		 proxy_dest_filter(struct proxy_relay *,
+		    const union proxy_sa *, size_t, union proxy_sa *);
+const char	*proxy_sa_fmt(const union proxy_sa *);
+socklen_t	 proxy_sa_len(const union proxy_sa *);
 
 /* proxy_dial.c */
 void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,
