@@ -17,14 +17,18 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <event.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "msg.h"
 
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
 #define PROXY_TCP_FDS		2	/* client, server; pipes in a burst */
 #define PROXY_UDP_FDS		2	/* to the server, the reply socket */
 #define PROXY_ADDRS_MAX		(2 * MSG_MAX_ADDRS)	/* of both families */
+#define PROXY_ATTEMPTS		4	/* dials in flight at once, at most */
 
 struct msg_answer;
 struct msg_dial_sock;
@@ -112,6 +116,39 @@ struct proxy_dial {
 	union proxy_sa		 dst;		/* where it goes, and family */
 };
 
+struct proxy_happy;
+
+/* One attempt to connect, of the few a TCP connection may have at once. */
+struct proxy_attempt {
+	struct proxy_dial	 dial;		/* first: its callback's */
+	struct proxy_happy	*h;
+	int			 fd;		/* -1: its socket not yet */
+	uint8_t			 busy;
+	struct event		 ev;		/* connected, or its timeout */
+};
+
+/*
+ * A TCP connection's dial of its addresses, the real ones or its proxy
+ * server's, Happy Eyeballs' way: cb hears the connected socket and the
+ * address it reached, or -1 once the journal has the reason.
+ */
+struct proxy_happy {
+	struct proxy_relay	*r;
+	void			(*cb)(struct proxy_relay *, int,
+				    const union proxy_sa *);
+	union proxy_sa		 addrs[PROXY_ADDRS_MAX];
+	uint8_t			 naddrs;
+	uint8_t			 next;		/* address to dial next */
+	uint8_t			 refused;	/* addresses that refused */
+	uint8_t			 timedout;	/* addresses that timed out */
+	uint8_t			 unreach;	/* no route, no neighbour */
+	uint8_t			 inflight;	/* attempts busy */
+	uint8_t			 started;	/* nev is set */
+	uint64_t		 end;		/* ms: the dial timeout */
+	struct proxy_attempt	 att[PROXY_ATTEMPTS];
+	struct event		 nev;		/* the next attempt's delay */
+};
+
 /* proxy.c */
 int		 proxy_fd_room(unsigned int);
 void		 proxy_fd_freed(void);
@@ -173,6 +210,10 @@ void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,
 		    void (*)(struct proxy_dial *, int));
 void		 proxy_dial_cancel(struct proxy_dial *);
 void		 proxy_dial_answer(uint32_t, int, const struct msg_dial_sock *);
+void		 proxy_dial_happy(struct proxy_happy *, struct proxy_relay *,
+		    uint64_t, void (*)(struct proxy_relay *, int,
+		    const union proxy_sa *));
+void		 proxy_dial_happy_stop(struct proxy_happy *);
 
 /* proxy_tcp.c */
 void		 proxy_tcp_listen(int);

@@ -12,6 +12,16 @@
  * connect what they are given, to a real address or a proxy server alike.
  * The socket is of the family of the address it is for; a route's source
  * address is IPv4, so an IPv6 address cannot be dialled from it.
+ *
+ * A TCP connection dials its addresses here too, as Happy Eyeballs (RFC
+ * 8305, 5) has it: the addresses alternate families, the preferred one
+ * first (proxy_dest_filter() put them in that order); the next attempt
+ * starts when one fails or conf->attempt_delay_ms after the last one
+ * started, whichever comes first, and those started go on; the first to
+ * connect wins and the others are closed.  Like Go's dialer, which the
+ * seed used, the dial timeout covers all addresses, each attempt getting
+ * an even share of what is left but no less than 2 s (or what is left, if
+ * less).
  */
 
 #include "config.h"
@@ -23,6 +33,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <event.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,9 +45,18 @@
 #include "proxy.h"
 #include "rules.h"
 
-static struct log_rate	 proxy_rl_dial_sock;
+#define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
+
+static struct log_rate	 proxy_rl_dial_sock, proxy_rl_happy,
+			 proxy_rl_happy_why;
 
 static void	proxy_dial_done(struct proxy_dial *, int, const char *);
+static void	proxy_happy_next(struct proxy_happy *);
+static void	proxy_happy_timer(int, short, void *);
+static void	proxy_happy_failed(struct proxy_happy *);
+static void	proxy_happy_sock(struct proxy_dial *, int);
+static void	proxy_happy_dialled(int, short, void *);
+static void	proxy_happy_end(struct proxy_attempt *);
 static const char *proxy_dial_options(const struct rule_route *, int, int,
 		    int);
 
@@ -185,4 +205,200 @@ proxy_dial_options(const struct rule_route *route, int proto, int family,
 		return (what);
 	}
 	return (NULL);
+}
+
+/*
+ * Dial h->addrs for r within the time that ends at end (ms, proxy_now());
+ * cb hears how it went, at once or later.  The callback may close the
+ * relay, so the caller must not touch it after this call.
+ */
+void
+proxy_dial_happy(struct proxy_happy *h, struct proxy_relay *r, uint64_t end,
+    void (*cb)(struct proxy_relay *, int, const union proxy_sa *))
+{
+	h->r = r;
+	h->cb = cb;
+	h->end = end;
+	evtimer_set(&h->nev, proxy_happy_timer, h);
+	h->started = 1;
+	proxy_happy_next(h);
+}
+
+/*
+ * Start an attempt at the next address, with a socket made as the route
+ * says; or, with none left or no time left and none in flight, fail.
+ */
+static void
+proxy_happy_next(struct proxy_happy *h)
+{
+	struct proxy_attempt	*a = NULL;
+	struct timeval		 tv;
+	int			 i;
+
+	if (h->next >= h->naddrs || proxy_now() >= h->end) {
+		/* Those in flight may still connect. */
+		if (h->inflight == 0)
+			proxy_happy_failed(h);
+		return;
+	}
+	for (i = 0; i < PROXY_ATTEMPTS && a == NULL; i++)
+		if (!h->att[i].busy)
+			a = &h->att[i];
+	/*
+	 * A connection is counted as two descriptors: a second attempt
+	 * takes one more, so it waits for one to end when they are short.
+	 */
+	if (a == NULL || (h->inflight > 0 && !proxy_fd_room(1)))
+		return;		/* the next starts when one ends */
+	memset(a, 0, sizeof(*a));
+	a->busy = 1;
+	a->h = h;
+	a->fd = -1;
+	a->dial.dst = h->addrs[h->next++];
+	h->inflight++;
+	evtimer_del(&h->nev);
+	if (h->next < h->naddrs) {
+		tv.tv_sec = conf->attempt_delay_ms / 1000;
+		tv.tv_usec = (conf->attempt_delay_ms % 1000) * 1000;
+		if (evtimer_add(&h->nev, &tv) == -1)
+			fatal("%s: evtimer_add", __func__);
+	}
+	/* The socket may come at once and its callback end it all. */
+	proxy_dial_socket(&a->dial, h->r, proxy_happy_sock);
+}
+
+/* The last attempt started long enough ago: the next one starts. */
+static void
+proxy_happy_timer(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	proxy_happy_next(arg);
+}
+
+/* Every attempt failed, or the time ran out: the client is reset. */
+static void
+proxy_happy_failed(struct proxy_happy *h)
+{
+	/* Its own rate: the lines of each address stay whole. */
+	if (h->next < h->naddrs)
+		log_rate(&proxy_rl_happy_why, LOG_INFO,
+		    "%s: dial timed out, %d address(es) not tried; reset",
+		    proxy_relay_flow(h->r), h->naddrs - h->next);
+	else
+		/* The client learns it as the server would. */
+		log_rate(&proxy_rl_happy_why, LOG_INFO, "%s: %s; reset",
+		    proxy_relay_flow(h->r), h->refused == h->naddrs ?
+		    "every address refused" : h->unreach == h->naddrs ?
+		    "every address unreachable" : h->timedout > 0 ?
+		    "dial timed out" : "every address failed");
+	h->cb(h->r, -1, NULL);
+}
+
+/* An attempt's socket, or -1: that attempt failed, the next may not. */
+static void
+proxy_happy_sock(struct proxy_dial *d, int s)
+{
+	struct proxy_attempt	*a = (struct proxy_attempt *)d;
+	struct proxy_happy	*h = a->h;
+	struct timeval		 tv;
+	uint64_t		 now, left, share;
+
+	if (s == -1) {
+		proxy_happy_end(a);
+		proxy_happy_next(h);
+		return;
+	}
+	if (connect(s, &d->dst.sa, proxy_sa_len(&d->dst)) == -1 &&
+	    errno != EINPROGRESS) {
+		log_rate(&proxy_rl_happy, LOG_INFO, "%s: dial %s: %s",
+		    proxy_relay_flow(h->r), proxy_sa_fmt(&d->dst),
+		    strerror(errno));
+		/* Say, an IPv6 address where the gateway has no route. */
+		if (errno == ENETUNREACH || errno == EHOSTUNREACH)
+			h->unreach++;
+		close(s);
+		proxy_happy_end(a);
+		proxy_happy_next(h);
+		return;
+	}
+	now = proxy_now();
+	left = h->end > now ? h->end - now : 0;
+	share = left / (h->naddrs - h->next + 1);
+	if (share < PROXY_DIAL_MIN_MS)
+		share = left < PROXY_DIAL_MIN_MS ? left : PROXY_DIAL_MIN_MS;
+	tv.tv_sec = share / 1000;
+	tv.tv_usec = (share % 1000) * 1000;
+	a->fd = s;
+	event_set(&a->ev, s, EV_WRITE, proxy_happy_dialled, a);
+	if (event_add(&a->ev, &tv) == -1)
+		fatal("%s: event_add", __func__);
+}
+
+/* An attempt connected, failed or timed out. */
+static void
+proxy_happy_dialled(int fd, short ev, void *arg)
+{
+	struct proxy_attempt	*a = arg;
+	struct proxy_happy	*h = a->h;
+	const char		*why = NULL;
+	socklen_t		 len = sizeof(int);
+	int			 error = 0, s;
+
+	if (ev & EV_TIMEOUT) {
+		why = "timed out";
+		h->timedout++;
+	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
+		why = strerror(errno);
+	else if (error != 0)
+		why = strerror(error);
+	if (error == ECONNREFUSED)
+		h->refused++;
+	if (error == ENETUNREACH || error == EHOSTUNREACH)
+		h->unreach++;
+	if (why != NULL) {
+		log_rate(&proxy_rl_happy, LOG_INFO, "%s: dial %s: %s",
+		    proxy_relay_flow(h->r), proxy_sa_fmt(&a->dial.dst), why);
+		close(a->fd);
+		proxy_happy_end(a);
+		proxy_happy_next(h);
+		return;
+	}
+	/* The winner: the others go. */
+	s = a->fd;
+	a->fd = -1;
+	proxy_happy_end(a);
+	proxy_dial_happy_stop(h);
+	h->cb(h->r, s, &a->dial.dst);
+}
+
+/* An attempt over, its socket closed or taken. */
+static void
+proxy_happy_end(struct proxy_attempt *a)
+{
+	a->busy = 0;
+	a->h->inflight--;
+}
+
+/* Every attempt still in flight is given up, and no new one starts. */
+void
+proxy_dial_happy_stop(struct proxy_happy *h)
+{
+	struct proxy_attempt	*a;
+	int			 i;
+
+	if (!h->started)
+		return;
+	evtimer_del(&h->nev);
+	for (i = 0; i < PROXY_ATTEMPTS; i++) {
+		a = &h->att[i];
+		if (!a->busy)
+			continue;
+		proxy_dial_cancel(&a->dial);
+		if (a->fd != -1) {
+			event_del(&a->ev);
+			close(a->fd);
+		}
+		proxy_happy_end(a);
+	}
 }

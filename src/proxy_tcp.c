@@ -6,12 +6,11 @@
  * proxy_tcp.c: the proxy process's TCP connections.  It owns the
  * transparent TCP listener, accepting in batches and pausing when the
  * descriptors run short, and each connection from accept to close: the
- * wait for what is known of its virtual address, the dial of the real
- * addresses of both families within the dial timeout, several at once as
- * Happy Eyeballs (RFC 8305) has it (on sockets from proxy_dial.c), or of
- * the SOCKS5 or HTTP server the route names and then its handshake
- * (proxy_via.c), the relay, half-close included (with its own, shorter
- * idle timeout), and the pool of empty pipes that relays take from.
+ * wait for what is known of its virtual address, the dial (proxy_dial.c)
+ * of the real addresses of both families, or of the SOCKS5 or HTTP server
+ * the route names and then its handshake (proxy_via.c), the relay,
+ * half-close included (with its own, shorter idle timeout), and the pool
+ * of empty pipes that relays take from.
  *
  * Each direction starts a burst of data with recv(2) and send(2) through
  * one buffer shared by all connections: a request or an answer that fits
@@ -52,19 +51,6 @@
 #define PROXY_PAUSE_MS		1000	/* accept off after EMFILE */
 #define PROXY_PIPE_POOL		128	/* empty pipes kept for new relays */
 #define PROXY_COPY_SIZE		16384	/* a read on the copy path */
-#define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
-#define PROXY_ATTEMPTS		4	/* dials in flight at once, at most */
-
-struct proxy_tcp;
-
-/* One attempt to connect, of the few a connection may have at once. */
-struct proxy_attempt {
-	struct proxy_dial	 dial;		/* first: its callback's */
-	struct proxy_tcp	*c;
-	int			 fd;		/* -1: its socket not yet */
-	uint8_t			 busy;
-	struct event		 ev;		/* connected, or its timeout */
-};
 
 /* One direction of a TCP connection: source to pipe or buffer to sink. */
 struct proxy_dir {
@@ -88,15 +74,7 @@ struct proxy_tcp {
 	struct event		 sev;
 	short			 cevents;	/* what cev and sev watch */
 	short			 sevents;
-	union proxy_sa		 addrs[PROXY_ADDRS_MAX];
-	uint8_t			 naddrs;
-	uint8_t			 next;		/* address to dial next */
-	uint8_t			 refused;	/* addresses that refused */
-	uint8_t			 timedout;	/* addresses that timed out */
-	uint8_t			 unreach;	/* no route, no neighbour */
-	uint8_t			 inflight;	/* attempts busy */
-	struct proxy_attempt	 att[PROXY_ATTEMPTS];
-	struct event		 nev;		/* the next attempt's delay */
+	struct proxy_happy	 happy;		/* the dial */
 	struct proxy_dir	 up;		/* client to server */
 	struct proxy_dir	 down;		/* server to client */
 	uint64_t		 dial_end;	/* ms */
@@ -115,21 +93,15 @@ static int			 proxy_npipes;	/* held by relays */
 static unsigned char		 proxy_copy[PROXY_COPY_SIZE];
 static struct log_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
 				 proxy_rl_tcp_fd, proxy_rl_tcp_virt,
-				 proxy_rl_tcp_dial, proxy_rl_tcp_err,
-				 proxy_rl_tcp_via, proxy_rl_tcp_why;
+				 proxy_rl_tcp_err, proxy_rl_tcp_via;
 
 static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
 static void	proxy_tcp_resume(int, short, void *);
 static void	proxy_tcp_answer(struct proxy_wait *, const char *,
 		    const union proxy_sa *, size_t, const struct rule_route *);
-static void	proxy_tcp_dial(struct proxy_tcp *);
-static void	proxy_tcp_next(int, short, void *);
-static void	proxy_tcp_failed(struct proxy_tcp *);
-static void	proxy_tcp_dial_sock(struct proxy_dial *, int);
-static void	proxy_tcp_dialled(int, short, void *);
-static void	proxy_tcp_attempt_end(struct proxy_attempt *);
-static void	proxy_tcp_attempts_stop(struct proxy_tcp *);
+static void	proxy_tcp_dialled(struct proxy_relay *, int,
+		    const union proxy_sa *);
 static int	proxy_tcp_via(const struct proxy_tcp *);
 static void	proxy_tcp_handshake(struct proxy_tcp *);
 static void	proxy_tcp_shaken(void *, const struct sockaddr_in *,
@@ -337,213 +309,46 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	}
 	if (proxy_tcp_via(c)) {
 		/* The server the route names, which resolves the name. */
-		memset(&c->addrs[0], 0, sizeof(c->addrs[0]));
-		c->addrs[0].sin = c->r.route->server;
-		c->naddrs = 1;
+		memset(&c->happy.addrs[0], 0, sizeof(c->happy.addrs[0]));
+		c->happy.addrs[0].sin = c->r.route->server;
+		c->happy.naddrs = 1;
 	} else if (naddrs == 0) {
 		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
 		    "%s: %s; reset", proxy_relay_flow(&c->r),
 		    proxy_rcode_why(w->rcode));
 		proxy_tcp_close(c, 1);
 		return;
-	} else if ((c->naddrs = proxy_dest_filter(&c->r, addrs, naddrs,
-	    c->addrs)) == 0) {
+	} else if ((c->happy.naddrs = proxy_dest_filter(&c->r, addrs, naddrs,
+	    c->happy.addrs)) == 0) {
 		/* Only what the destination policy lets it dial, in order. */
 		proxy_tcp_close(c, 1);
 		return;
 	}
 	c->r.state = PROXY_DIAL;
 	c->dial_end = proxy_now() + conf->dial_ms;
-	evtimer_set(&c->nev, proxy_tcp_next, c);
-	proxy_tcp_dial(c);
+	/* The callback may close c: it is not used after this. */
+	proxy_dial_happy(&c->happy, &c->r, c->dial_end, proxy_tcp_dialled);
 }
 
 /*
- * Start an attempt at the next real address, with a socket made as the
- * route says.  As RFC 8305 (5) has it, the addresses alternate families,
- * the preferred one first (proxy_dest_filter()); the next attempt starts
- * when one fails or conf->attempt_delay_ms after the last one started,
- * whichever comes first, and those started go on; the first to connect
- * wins and the others are closed.  Like Go's dialer, which the seed
- * used, the dial timeout covers all addresses, each attempt getting an
- * even share of what is left but no less than 2 s (or what is left, if
- * less).  The socket may come at once and its callback close c: c is not
- * used after proxy_dial_socket().
+ * The dial is over: connected to the real server, or to the proxy server
+ * of the route, whose handshake comes next; or -1, the reason logged.
  */
 static void
-proxy_tcp_dial(struct proxy_tcp *c)
+proxy_tcp_dialled(struct proxy_relay *r, int s, const union proxy_sa *sa)
 {
-	struct proxy_attempt	*a = NULL;
-	struct timeval		 tv;
-	int			 i;
-
-	if (c->next >= c->naddrs || proxy_now() >= c->dial_end) {
-		/* Those in flight may still connect. */
-		if (c->inflight == 0)
-			proxy_tcp_failed(c);
-		return;
-	}
-	for (i = 0; i < PROXY_ATTEMPTS && a == NULL; i++)
-		if (!c->att[i].busy)
-			a = &c->att[i];
-	/*
-	 * A connection is counted as two descriptors: a second attempt
-	 * takes one more, so it waits for one to end when they are short.
-	 */
-	if (a == NULL || (c->inflight > 0 && !proxy_fd_room(1)))
-		return;		/* the next starts when one ends */
-	memset(a, 0, sizeof(*a));
-	a->busy = 1;
-	a->c = c;
-	a->fd = -1;
-	a->dial.dst = c->addrs[c->next++];
-	c->inflight++;
-	evtimer_del(&c->nev);
-	if (c->next < c->naddrs) {
-		tv.tv_sec = conf->attempt_delay_ms / 1000;
-		tv.tv_usec = (conf->attempt_delay_ms % 1000) * 1000;
-		if (evtimer_add(&c->nev, &tv) == -1)
-			fatal("%s: evtimer_add", __func__);
-	}
-	proxy_dial_socket(&a->dial, &c->r, proxy_tcp_dial_sock);
-}
-
-/* The last attempt started long enough ago: the next one starts. */
-static void
-proxy_tcp_next(int fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	proxy_tcp_dial(arg);
-}
-
-/* Every attempt failed, or the time ran out: the client is reset. */
-static void
-proxy_tcp_failed(struct proxy_tcp *c)
-{
-	/* Its own rate: the lines of each address stay whole. */
-	if (c->next < c->naddrs)
-		log_rate(&proxy_rl_tcp_why, LOG_INFO,
-		    "%s: dial timed out, %d address(es) not tried; reset",
-		    proxy_relay_flow(&c->r), c->naddrs - c->next);
-	else
-		/* The client learns it as the server would. */
-		log_rate(&proxy_rl_tcp_why, LOG_INFO, "%s: %s; reset",
-		    proxy_relay_flow(&c->r), c->refused == c->naddrs ?
-		    "every address refused" : c->unreach == c->naddrs ?
-		    "every address unreachable" : c->timedout > 0 ?
-		    "dial timed out" : "every address failed");
-	proxy_tcp_close(c, 1);
-}
-
-/* An attempt's socket, or -1: that attempt failed, the next may not. */
-static void
-proxy_tcp_dial_sock(struct proxy_dial *d, int s)
-{
-	struct proxy_attempt	*a = (struct proxy_attempt *)d;
-	struct proxy_tcp	*c = a->c;
-	struct timeval		 tv;
-	uint64_t		 now, left, share;
+	struct proxy_tcp	*c = (struct proxy_tcp *)r;
 
 	if (s == -1) {
-		proxy_tcp_attempt_end(a);
-		proxy_tcp_dial(c);
+		proxy_tcp_close(c, 1);
 		return;
 	}
-	if (connect(s, &d->dst.sa, proxy_sa_len(&d->dst)) == -1 &&
-	    errno != EINPROGRESS) {
-		log_rate(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s: %s",
-		    proxy_relay_flow(&c->r), proxy_sa_fmt(&d->dst),
-		    strerror(errno));
-		/* Say, an IPv6 address where the gateway has no route. */
-		if (errno == ENETUNREACH || errno == EHOSTUNREACH)
-			c->unreach++;
-		close(s);
-		proxy_tcp_attempt_end(a);
-		proxy_tcp_dial(c);
-		return;
-	}
-	now = proxy_now();
-	left = c->dial_end > now ? c->dial_end - now : 0;
-	share = left / (c->naddrs - c->next + 1);
-	if (share < PROXY_DIAL_MIN_MS)
-		share = left < PROXY_DIAL_MIN_MS ? left : PROXY_DIAL_MIN_MS;
-	tv.tv_sec = share / 1000;
-	tv.tv_usec = (share % 1000) * 1000;
-	a->fd = s;
-	event_set(&a->ev, s, EV_WRITE, proxy_tcp_dialled, a);
-	if (event_add(&a->ev, &tv) == -1)
-		fatal("%s: event_add", __func__);
-}
-
-/* An attempt connected, failed or timed out. */
-static void
-proxy_tcp_dialled(int fd, short ev, void *arg)
-{
-	struct proxy_attempt	*a = arg;
-	struct proxy_tcp	*c = a->c;
-	const char		*why = NULL;
-	socklen_t		 len = sizeof(int);
-	int			 error = 0;
-
-	if (ev & EV_TIMEOUT) {
-		why = "timed out";
-		c->timedout++;
-	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
-		why = strerror(errno);
-	else if (error != 0)
-		why = strerror(error);
-	if (error == ECONNREFUSED)
-		c->refused++;
-	if (error == ENETUNREACH || error == EHOSTUNREACH)
-		c->unreach++;
-	if (why != NULL) {
-		log_rate(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s: %s",
-		    proxy_relay_flow(&c->r), proxy_sa_fmt(&a->dial.dst), why);
-		close(a->fd);
-		proxy_tcp_attempt_end(a);
-		proxy_tcp_dial(c);
-		return;
-	}
-	/* The winner: the others go. */
-	c->sfd = a->fd;
-	c->r.real = a->dial.dst;
-	a->fd = -1;
-	proxy_tcp_attempt_end(a);
-	proxy_tcp_attempts_stop(c);
+	c->sfd = s;
+	c->r.real = *sa;
 	if (proxy_tcp_via(c))
 		proxy_tcp_handshake(c);
 	else
 		proxy_tcp_connected(c);
-}
-
-/* An attempt over, its socket closed or taken. */
-static void
-proxy_tcp_attempt_end(struct proxy_attempt *a)
-{
-	a->busy = 0;
-	a->c->inflight--;
-}
-
-/* Every attempt still in flight is given up, and no new one starts. */
-static void
-proxy_tcp_attempts_stop(struct proxy_tcp *c)
-{
-	struct proxy_attempt	*a;
-	int			 i;
-
-	evtimer_del(&c->nev);
-	for (i = 0; i < PROXY_ATTEMPTS; i++) {
-		a = &c->att[i];
-		if (!a->busy)
-			continue;
-		proxy_dial_cancel(&a->dial);
-		if (a->fd != -1) {
-			event_del(&a->ev);
-			close(a->fd);
-		}
-		proxy_tcp_attempt_end(a);
-	}
 }
 
 /* Whether the route goes through a SOCKS5 or HTTP server. */
@@ -855,7 +660,7 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 {
 	switch (c->r.state) {
 	case PROXY_DIAL:
-		proxy_tcp_attempts_stop(c);
+		proxy_dial_happy_stop(&c->happy);
 		proxy_via_cancel(c->via);
 		break;
 	case PROXY_RELAY:
