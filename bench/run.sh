@@ -11,8 +11,8 @@
 #   MAPBENCH       bench/mapbench, for map.sh (make bench sets it)
 #   NAMESBENCH     bench/namesbench, for names.sh (make bench sets it)
 #   BENCH_OUT      where results go (default ./bench-results)
-#   BENCHES        which, in order (default "dns verify failover mem map names
-#                  rules tcp conn udp via curve")
+#   BENCHES        which, in order (default "dns verify failover dot mem map
+#                  names rules tcp conn udp via curve")
 #   BENCH_QUICK=1  short runs: checks the harness, not the daemon
 #   PROFILE=0      no perf profile of the dns process (default: one when
 #                  perf works)
@@ -22,7 +22,7 @@ set -u
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 : "${DNS44:?set DNS44 to the dns44 binary (make bench does)}"
 : "${BENCH_OUT:=$(pwd)/bench-results}"
-: "${BENCHES:=dns verify failover mem map names rules tcp conn udp via curve}"
+: "${BENCHES:=dns verify failover dot mem map names rules tcp conn udp via curve}"
 : "${BENCH_QUICK:=0}"
 export DNS44 BENCH_SRC BENCH_OUT BENCH_QUICK
 if [ -n "${MAPBENCH:-}" ]; then export MAPBENCH; fi
@@ -41,6 +41,7 @@ need() {	# COMMAND PACKAGE
 MISSING=
 need dnsperf dnsperf
 need unbound unbound
+need openssl openssl
 need tor tor
 need haproxy haproxy
 need iperf3 iperf3
@@ -96,7 +97,8 @@ BENCH_RESULTS=$BENCH_OUT/results.tsv
 export BENCH_RESULTS
 : >"$BENCH_RESULTS"
 rm -f "$BENCH_OUT/dns-profile.txt" "$BENCH_OUT/conn-profile.txt" \
-    "$BENCH_OUT/verify-profile.txt" "$BENCH_OUT"/curve-*
+    "$BENCH_OUT/verify-profile.txt" "$BENCH_OUT/dot-profile.txt" \
+    "$BENCH_OUT"/curve-*
 
 start=$(date +%s)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -147,6 +149,11 @@ total=$(( $(date +%s) - start ))
 		echo
 		echo "dns process verifying new names (perf):"
 		sed 's/^/  /' "$BENCH_OUT/verify-profile.txt"
+	fi
+	if [ -s "$BENCH_OUT/dot-profile.txt" ]; then
+		echo
+		echo "dns process forwarding over TLS (perf):"
+		sed 's/^/  /' "$BENCH_OUT/dot-profile.txt"
 	fi
 	if [ -s "$BENCH_OUT/conn-profile.txt" ]; then
 		echo

@@ -88,6 +88,7 @@ static struct log_rate	 proxy_ctl_rate;
 static int			 proxy_stopping; /* closing all to exit */
 
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
+static void	proxy_alive(uint32_t);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
 static void	proxy_sig(int, short, void *);
 static void	proxy_nofile(void);
@@ -157,6 +158,8 @@ proxy_main(int foreground, int verbose)
 	proxy_fd_budget();
 	sandbox_child(ROLE_PROXY);
 	proc_sandbox_probe(ROLE_PROXY);
+	/* Both listeners are watched: the parent may say the service is up. */
+	proxy_alive(0);
 	event_dispatch();
 	fatalx("event loop ended");
 }
@@ -399,6 +402,23 @@ proxy_in_range(const struct sockaddr_in *sin)
 	return (a >= conf->range_first && a <= conf->range_last);
 }
 
+/*
+ * To the parent: the event loop turns, and what it relays now; id is the
+ * heartbeat's it answers, 0 at start.
+ */
+static void
+proxy_alive(uint32_t id)
+{
+	struct msg_alive	a;
+
+	memset(&a, 0, sizeof(a));
+	a.conns = (uint32_t)proxy_tcp_count();
+	a.sessions = (uint32_t)proxy_udp_count();
+	if (chan_compose(&proxy_parent, MSG_ALIVE, id, -1, &a,
+	    sizeof(a)) == -1)
+		fatal("%s", __func__);
+}
+
 static void
 proxy_dispatch_parent(struct chan *c, struct msg *m)
 {
@@ -412,6 +432,9 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_SHUTDOWN:
 		log_debug("stopping");
 		proxy_stop();
+	case MSG_HEARTBEAT:
+		proxy_alive(m->hdr.id);
+		break;
 	case MSG_CONF:
 		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);

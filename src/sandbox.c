@@ -56,7 +56,10 @@ static const char *sandbox_common[] = {
 
 /*
  * The dns process reads the lists of its rules through copies of the
- * parent's descriptors, at start and at every reload.
+ * parent's descriptors, at start and at every reload.  DNS over TLS needs
+ * nothing more: OpenSSL reads its configuration and the certificates
+ * before the chroot, and then makes only calls of the common list (read,
+ * write, getpid, getrandom when it reseeds) on the sockets libevent makes.
  */
 static const char *sandbox_dns[] = {
 	"dup", NULL
@@ -144,17 +147,16 @@ sandbox_rule(scmp_filter_ctx ctx, uint32_t action, const char *name,
 
 /* What takes arguments that must be checked. */
 static void
-sandbox_allow_args(scmp_filter_ctx ctx, enum dns44_role role)
+sandbox_allow_args(scmp_filter_ctx ctx)
 {
 	/* Taken before the filter: the filter holds it as a constant. */
 	scmp_datum_t	pid = (scmp_datum_t)getpid();
 
 	sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", 0, SCMP_CMP_EQ, AF_INET,
 	    0);
-	/* The proxy dials real servers of either family. */
-	if (role == ROLE_PROXY)
-		sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", 0, SCMP_CMP_EQ,
-		    AF_INET6, 0);
+	/* Upstreams and destinations may have IPv6 addresses. */
+	sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", 0, SCMP_CMP_EQ, AF_INET6,
+	    0);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, SCMP_CMP_EQ,
 	    AF_UNIX, 0);
 
@@ -191,7 +193,7 @@ sandbox_child(enum dns44_role role)
 		sandbox_allow(ctx, sandbox_dns);
 	if (role == ROLE_PROXY)
 		sandbox_allow(ctx, sandbox_proxy);
-	sandbox_allow_args(ctx, role);
+	sandbox_allow_args(ctx);
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat),
 	    0) != 0 || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
 	    SCMP_SYS(open), 0) != 0)
