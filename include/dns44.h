@@ -47,6 +47,8 @@
 #define DEFAULT_TTL		900
 #define DEFAULT_GRACE_MS	(60 * 1000)
 #define DEFAULT_DIAL_MS		(10 * 1000)
+#define DEFAULT_ATTEMPT_DELAY_MS 250	/* RFC 8305's recommended delay */
+#define MAX_ATTEMPT_DELAY_MS	(2 * 1000)	/* RFC 8305 (8): at most 2 s */
 #define DEFAULT_TCP_IDLE_MS	(2 * 3600 * 1000)
 #define DEFAULT_UDP_IDLE_MS	(60 * 1000)
 #define DEFAULT_DNS_TCP_IDLE_MS	(10 * 1000)
@@ -115,6 +117,8 @@ struct dns44_conf {
 	uint32_t		ttl;		/* seconds */
 	uint32_t		grace_ms;	/* before an address's reuse */
 	uint32_t		dial_ms;
+	uint32_t		attempt_delay_ms;	/* Happy Eyeballs */
+	int			prefer_family;	/* AF_INET6 or AF_INET */
 	uint32_t		tcp_idle_ms;
 	uint32_t		udp_idle_ms;
 	uint32_t		dns_tcp_idle_ms;

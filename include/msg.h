@@ -27,6 +27,7 @@
 #define MSG_DOMAIN_MAX		256	/* presentation form, with the NUL */
 #define MSG_MAX_ADDRS		16
 #define MSG_MAX_IFADDRS		256	/* the gateway's own addresses */
+#define MSG_MAX_IFADDRS6	256	/* and its own IPv6 addresses */
 
 /* Every message type of every channel.  The decoder knows their sizes. */
 enum msg_type {
@@ -136,14 +137,15 @@ struct msg_reply_sock {
 };
 
 /*
- * A socket to dial with: AF_INET, of the protocol's type, non-blocking,
- * SO_MARK set.  The parent makes it only for a mark that a rule of its
- * configuration names.
+ * A socket to dial with: of the family asked, of the protocol's type,
+ * non-blocking, SO_MARK set.  The parent makes it only for a mark that a
+ * rule of its configuration names.
  */
 struct msg_dial_sock {
 	uint32_t	proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	uint32_t	mark;
 	int32_t		error;		/* errno for MSG_DIAL_SOCK_FAIL */
+	uint32_t	family;		/* AF_INET or AF_INET6 */
 };
 
 /*
@@ -162,7 +164,8 @@ struct msg_lookup {
 /*
  * The answer about a virtual address: its name, the rules' decision for
  * it (for the client asked about, or for all when route.any_client) and,
- * when the proxy dials them itself, the real addresses.
+ * when the proxy dials them itself, the real addresses of both families,
+ * each in the upstream's order.
  */
 struct msg_answer {
 	uint32_t		addr;		/* virtual, network order */
@@ -172,6 +175,8 @@ struct msg_answer {
 	uint32_t		ttl;		/* seconds they stay good */
 	struct rule_route	route;
 	int32_t			rcode;		/* of the lookup; -1: none */
+	uint32_t		naddrs6;
+	struct in6_addr		addrs6[MSG_MAX_ADDRS];
 };
 
 struct msg_rules_file {
@@ -188,9 +193,17 @@ struct msg_ifaddr {
 	uint32_t	prefixlen;
 };
 
+/* One IPv6 address of the gateway, its own. */
+struct msg_ifaddr6 {
+	struct in6_addr	local;
+	uint32_t	prefixlen;
+};
+
 struct msg_ifaddrs {
 	uint32_t		count;
 	struct msg_ifaddr	addrs[MSG_MAX_IFADDRS];
+	uint32_t		count6;
+	struct msg_ifaddr6	addrs6[MSG_MAX_IFADDRS6];
 };
 
 /*
@@ -292,7 +305,10 @@ struct ctl_status {
 	char		check_text[CTL_STATUS_TEXT];	/* what is missing */
 };
 
-/* One relayed connection or UDP session as dns44ctl shows it. */
+/*
+ * One relayed connection or UDP session as dns44ctl shows it.  The real
+ * address is real for AF_INET, real6 for AF_INET6.
+ */
 struct ctl_conn {
 	uint32_t	client;		/* addresses network order, */
 	uint32_t	virt;		/* ports host order */
@@ -305,6 +321,8 @@ struct ctl_conn {
 	uint64_t	received;
 	int64_t		age_ms;
 	char		domain[MSG_DOMAIN_MAX];
+	uint32_t	real_family;	/* AF_INET, AF_INET6; 0: not dialled */
+	struct in6_addr	real6;
 };
 #define CTL_CONN_CHUNK	(MSG_MAX_PAYLOAD / sizeof(struct ctl_conn))
 #define CTL_CONN_MAX	8192	/* shown at most, to bound the channel */

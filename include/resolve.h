@@ -25,35 +25,32 @@
 #define RESOLVE_NEG_TTL_MAX	3600	/* seconds a negative answer is kept */
 #define RESOLVE_NEG_MAX		4096	/* negative answers in the cache */
 
+struct in6_addr;
 struct resolve_req;
 struct rule_upstream;
 
 /*
- * The A records of a name, network byte order (NULL when n is 0), the
- * rcode of the answer, or -1 when no upstream answered, and how many more
- * seconds the answer stays good: its TTL, bounded as the cache bounds it,
- * less the time it has spent in the cache (0 for an answer not cached).
- * The array lives until the callback returns.
- */
-typedef void	(*resolve_cb)(const uint32_t *, size_t, int, uint32_t,
-		    void *);
-
-/*
- * All that is known of a name, for deciding whether it exists: the same,
- * whether it has AAAA records (asked only when it has no A record), and
- * the SOA of a negative answer (NULL if the upstream gave none).  It
- * lives until the callback returns.
+ * All that is known of a name: its A and AAAA records, network byte order
+ * (NULL when there are none), the rcode of the answer, or -1 when no
+ * upstream answered, whether it has AAAA records, the SOA of a negative
+ * answer (NULL if the upstream gave none) and how many more seconds the
+ * answer stays good: its TTL, bounded as the cache bounds it, less the
+ * time it has spent in the cache (0 for an answer not cached).  It lives
+ * until the callback returns.
  */
 struct resolve_result {
-	const uint32_t	*addrs;		/* network order */
-	size_t		 naddrs;
-	int		 rcode;		/* -1: no upstream answered */
-	int		 aaaa;
-	const ldns_rr	*soa;
-	uint32_t	 ttl;
+	const uint32_t		*addrs;		/* network order */
+	size_t			 naddrs;
+	int			 rcode;		/* -1: no upstream answered */
+	int			 aaaa;		/* naddrs6 > 0 */
+	const ldns_rr		*soa;
+	uint32_t		 ttl;
+	const struct in6_addr	*addrs6;
+	size_t			 naddrs6;
 };
 
 typedef void	(*resolve_vcb)(const struct resolve_result *, void *);
+typedef resolve_vcb resolve_cb;
 
 struct resolve_stats {
 	uint64_t	cache_hits;	/* requests answered from the cache */
@@ -79,6 +76,8 @@ void		 resolve_shutdown(void);
 const struct resolve_stats *resolve_stats(void);
 void		 resolve_clock_advance(uint32_t);	/* regress only */
 size_t		 resolve_collect(ldns_pkt *, uint32_t *, size_t,
+		    uint32_t *);
+size_t		 resolve_collect6(ldns_pkt *, struct in6_addr *, size_t,
 		    uint32_t *);
 
 #endif /* RESOLVE_H */

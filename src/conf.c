@@ -54,6 +54,8 @@ conf_defaults(struct dns44_conf *conf)
 	conf->ttl = DEFAULT_TTL;
 	conf->grace_ms = DEFAULT_GRACE_MS;
 	conf->dial_ms = DEFAULT_DIAL_MS;
+	conf->attempt_delay_ms = DEFAULT_ATTEMPT_DELAY_MS;
+	conf->prefer_family = AF_INET6;
 	conf->tcp_idle_ms = DEFAULT_TCP_IDLE_MS;
 	conf->udp_idle_ms = DEFAULT_UDP_IDLE_MS;
 	conf->dns_tcp_idle_ms = DEFAULT_DNS_TCP_IDLE_MS;
@@ -170,6 +172,10 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	conf_print_sockaddr(fp, "proxy listen", &conf->proxy_listen);
 	fprintf(fp, "proxy dial-timeout %s\n",
 	    conf_fmt_duration(conf->dial_ms, buf, sizeof(buf)));
+	fprintf(fp, "proxy prefer %s\n",
+	    conf->prefer_family == AF_INET ? "ipv4" : "ipv6");
+	fprintf(fp, "proxy connection-attempt-delay %s\n",
+	    conf_fmt_duration(conf->attempt_delay_ms, buf, sizeof(buf)));
 	fprintf(fp, "proxy tcp-idle-timeout %s\n",
 	    conf_fmt_duration(conf->tcp_idle_ms, buf, sizeof(buf)));
 	fprintf(fp, "proxy udp-idle-timeout %s\n",

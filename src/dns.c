@@ -113,7 +113,8 @@ static void	dns_count_rcode(int);
 static void	dns_send(struct dns_tcp *, int, const struct sockaddr_in *,
 		    const uint8_t *, size_t);
 static void	dns_lookup(uint32_t, const struct msg_lookup *);
-static void	dns_resolved(const uint32_t *, size_t, int, uint32_t, void *);
+static void	dns_resolved(const struct resolve_result *, void *);
+static void	dns_resolved_none(struct dns_lookup *, int, uint32_t);
 static void	dns_stop(void) __attribute__((__noreturn__));
 static void	dns_policy(void);
 static void	dns_refuse(const uint8_t *, size_t, struct dns_tcp *, int,
@@ -406,12 +407,12 @@ dns_lookup(uint32_t id, const struct msg_lookup *ml)
 	l->route = v.route;
 	/* Reset, or dialled by a proxy server that resolves the name. */
 	if (v.action == RULE_BLOCK || v.route.via != VIA_DIRECT) {
-		dns_resolved(NULL, 0, LDNS_RCODE_NOERROR, conf->ttl, l);
+		dns_resolved_none(l, LDNS_RCODE_NOERROR, conf->ttl);
 		return;
 	}
 	if (resolve_name(l->name, ruleset_split(dns_rules, l->name),
 	    dns_resolved, l) == NULL)
-		dns_resolved(NULL, 0, -1, 0, l);
+		dns_resolved_none(l, -1, 0);
 }
 
 /*
@@ -482,15 +483,28 @@ dns_block_log(const char *name, const struct rule *r, time_t now)
 	    log_name(name, safe, sizeof(safe)), r->where);
 }
 
+/* An answer of no address: blocked, via a proxy server, or too busy. */
 static void
-dns_resolved(const uint32_t *addrs, size_t n, int rcode, uint32_t ttl,
-    void *arg)
+dns_resolved_none(struct dns_lookup *l, int rcode, uint32_t ttl)
+{
+	struct resolve_result	r;
+
+	memset(&r, 0, sizeof(r));
+	r.rcode = rcode;
+	r.ttl = ttl;
+	dns_resolved(&r, l);
+}
+
+/* The real addresses of both families go to the proxy, which dials. */
+static void
+dns_resolved(const struct resolve_result *r, void *arg)
 {
 	struct dns_lookup	*l = arg;
 	struct msg_answer	 ma;
 	struct map_entry	*e;
 	uint32_t		 a;
 	size_t			 i;
+	int			 rcode = r->rcode;
 	char			 name[LOG_NAME_MAX];
 
 	memset(&ma, 0, sizeof(ma));
@@ -500,14 +514,16 @@ dns_resolved(const uint32_t *addrs, size_t n, int rcode, uint32_t ttl,
 	ma.rcode = rcode;
 	/* The address changed hands while we asked: the proxy keeps none. */
 	e = map_lookup_addr(dns_map, ntohl(l->addr));
-	ma.ttl = e != NULL && strcmp(e->name, l->name) == 0 ? ttl : 0;
-	for (i = 0; i < n && ma.naddrs < MSG_MAX_ADDRS; i++) {
+	ma.ttl = e != NULL && strcmp(e->name, l->name) == 0 ? r->ttl : 0;
+	for (i = 0; i < r->naddrs && ma.naddrs < MSG_MAX_ADDRS; i++) {
 		/* An address of our own range would loop back to us. */
-		a = ntohl(addrs[i]);
+		a = ntohl(r->addrs[i]);
 		if (a >= conf->range_first && a <= conf->range_last)
 			continue;
-		ma.addrs[ma.naddrs++] = addrs[i];
+		ma.addrs[ma.naddrs++] = r->addrs[i];
 	}
+	for (i = 0; i < r->naddrs6 && ma.naddrs6 < MSG_MAX_ADDRS; i++)
+		ma.addrs6[ma.naddrs6++] = r->addrs6[i];
 	if (rcode == -1)
 		log_rate(&dns_rl_lookup, LOG_ERR, "lookup of %s: no upstream "
 		    "answered", log_name(l->name, name, sizeof(name)));

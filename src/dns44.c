@@ -756,7 +756,8 @@ parent_dial_sock(struct child *ch, struct msg *m)
 		d.error = EPERM;
 	} else {
 		type = d.proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
-		if ((s = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		/* msg.c let only AF_INET and AF_INET6 through. */
+		if ((s = socket(d.family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0)) == -1 || setsockopt(s, SOL_SOCKET, SO_MARK, &d.mark,
 		    sizeof(d.mark)) == -1) {
 			d.error = errno;

@@ -4,11 +4,12 @@
  */
 /*
  * ifaddr.c: the parent's knowledge of the gateway's own IPv4 addresses
- * and the subnets they connect to, which the children cannot see from
- * their chroots.  It reads them over rtnetlink at start and follows
- * RTM_NEWADDR and RTM_DELADDR events from the parent's event loop; each
- * event batch, or a lost one (ENOBUFS), makes it read the whole list
- * again, which keeps it right without replaying changes one by one.
+ * and the subnets they connect to, and of its own IPv6 addresses, which
+ * the children cannot see from their chroots.  It reads them over
+ * rtnetlink at start and follows RTM_NEWADDR and RTM_DELADDR events from
+ * the parent's event loop; each event batch, or a lost one (ENOBUFS),
+ * makes it read the whole list again, which keeps it right without
+ * replaying changes one by one.
  * Every netlink message is checked before use; a malformed one is logged
  * and skipped.
  */
@@ -50,17 +51,23 @@ static unsigned char		 ifaddr_buf[IFADDR_BUFSIZE];
 struct ifaddr_attrs {
 	const struct nlattr	*local;
 	const struct nlattr	*address;
+	size_t			 size;		/* of an address: 4 or 16 */
 	int			 bad;
 };
 
 static int	ifaddr_attr(const struct nlattr *, void *);
-static int	ifaddr_msg(const struct nlmsghdr *, struct msg_ifaddr *);
+static int	ifaddr_msg(const struct nlmsghdr *, struct msg_ifaddr *,
+		    struct msg_ifaddr6 *);
+static int	ifaddr_cmp6(const void *, const void *);
 static int	ifaddr_dump(struct msg_ifaddrs *);
 static int	ifaddr_cmp(const void *, const void *);
 static void	ifaddr_read(int, short, void *);
 static void	ifaddr_resync(void);
 
-/* An attribute of an address message; the two we use must be 4 bytes. */
+/*
+ * An attribute of an address message; the two we use must be of the
+ * family's address size.
+ */
 static int
 ifaddr_attr(const struct nlattr *attr, void *arg)
 {
@@ -69,7 +76,7 @@ ifaddr_attr(const struct nlattr *attr, void *arg)
 
 	if (type != IFA_LOCAL && type != IFA_ADDRESS)
 		return (MNL_CB_OK);
-	if (mnl_attr_validate(attr, MNL_TYPE_U32) == -1) {
+	if (mnl_attr_validate2(attr, MNL_TYPE_BINARY, a->size) == -1) {
 		a->bad = 1;
 		return (MNL_CB_OK);
 	}
@@ -81,11 +88,13 @@ ifaddr_attr(const struct nlattr *attr, void *arg)
 }
 
 /*
- * One RTM_NEWADDR or RTM_DELADDR into out: 0, or 1 when it is not about
- * IPv4, or -1 when it is malformed.
+ * One RTM_NEWADDR or RTM_DELADDR into out (IPv4) or out6 (IPv6): AF_INET
+ * or AF_INET6, or 0 when it is about another family, or -1 when it is
+ * malformed.
  */
 static int
-ifaddr_msg(const struct nlmsghdr *nlh, struct msg_ifaddr *out)
+ifaddr_msg(const struct nlmsghdr *nlh, struct msg_ifaddr *out,
+    struct msg_ifaddr6 *out6)
 {
 	const struct ifaddrmsg	*ifa;
 	struct ifaddr_attrs	 a;
@@ -93,20 +102,29 @@ ifaddr_msg(const struct nlmsghdr *nlh, struct msg_ifaddr *out)
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa))
 		return (-1);
 	ifa = mnl_nlmsg_get_payload(nlh);
-	if (ifa->ifa_family != AF_INET)
-		return (1);
-	if (ifa->ifa_prefixlen > 32)
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return (0);
+	if (ifa->ifa_prefixlen > (ifa->ifa_family == AF_INET ? 32 : 128))
 		return (-1);
 	memset(&a, 0, sizeof(a));
+	a.size = ifa->ifa_family == AF_INET ? 4 : 16;
 	if (mnl_attr_parse(nlh, sizeof(*ifa), ifaddr_attr, &a) ==
 	    MNL_CB_ERROR || a.bad || (a.local == NULL && a.address == NULL))
 		return (-1);
+	if (ifa->ifa_family == AF_INET6) {
+		/* IFA_LOCAL, if any, is ours; else IFA_ADDRESS is. */
+		memset(out6, 0, sizeof(*out6));
+		memcpy(&out6->local, mnl_attr_get_payload(a.local != NULL ?
+		    a.local : a.address), sizeof(out6->local));
+		out6->prefixlen = ifa->ifa_prefixlen;
+		return (AF_INET6);
+	}
 	memset(out, 0, sizeof(*out));
 	/* IFA_LOCAL is ours; IFA_ADDRESS the peer's on a point-to-point. */
 	out->local = mnl_attr_get_u32(a.local != NULL ? a.local : a.address);
 	out->peer = mnl_attr_get_u32(a.address != NULL ? a.address : a.local);
 	out->prefixlen = ifa->ifa_prefixlen;
-	return (0);
+	return (AF_INET);
 }
 
 /*
@@ -122,6 +140,7 @@ ifaddr_parse(const unsigned char *buf, size_t len, uint32_t seq,
 	const struct nlmsghdr	*nlh = (const struct nlmsghdr *)buf;
 	const struct nlmsgerr	*err;
 	struct msg_ifaddr	 a;
+	struct msg_ifaddr6	 a6;
 	int			 left = (int)len, n;
 
 	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
@@ -151,16 +170,29 @@ ifaddr_parse(const unsigned char *buf, size_t len, uint32_t seq,
 		default:
 			continue;
 		}
-		if ((n = ifaddr_msg(nlh, &a)) == -1) {
+		if ((n = ifaddr_msg(nlh, &a, &a6)) == -1) {
 			log_warnx("netlink: malformed address message of "
 			    "%u bytes skipped", nlh->nlmsg_len);
 			continue;
 		}
-		if (n == 1)
+		if (n == 0)
 			continue;
 		*seen = 1;
 		if (list == NULL || nlh->nlmsg_type != RTM_NEWADDR)
 			continue;
+		if (n == AF_INET6) {
+			if (list->count6 < MSG_MAX_IFADDRS6) {
+				list->addrs6[list->count6++] = a6;
+				continue;
+			}
+			if (!ifaddr_overflow)
+				log_warnx("netlink: more than %d IPv6 "
+				    "addresses; those past them are not "
+				    "refused as destinations",
+				    MSG_MAX_IFADDRS6);
+			ifaddr_overflow = 1;
+			continue;
+		}
 		if (list->count == MSG_MAX_IFADDRS) {
 			if (!ifaddr_overflow)
 				log_warnx("netlink: more than %d addresses; "
@@ -179,7 +211,7 @@ ifaddr_parse(const unsigned char *buf, size_t len, uint32_t seq,
 	return (0);
 }
 
-/* Every IPv4 address of the gateway, read anew on a socket of its own. */
+/* Every address of the gateway, read anew on a socket of its own. */
 static int
 ifaddr_dump(struct msg_ifaddrs *list)
 {
@@ -209,7 +241,7 @@ ifaddr_dump(struct msg_ifaddrs *list)
 		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 		nlh->nlmsg_seq = seq;
 		rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
-		rt->rtgen_family = AF_INET;
+		rt->rtgen_family = AF_UNSPEC;
 		if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1)
 			goto fail;
 		memset(list, 0, sizeof(*list));
@@ -252,11 +284,33 @@ ifaddr_cmp(const void *a, const void *b)
 	    x->prefixlen > y->prefixlen);
 }
 
+static int
+ifaddr_cmp6(const void *a, const void *b)
+{
+	const struct msg_ifaddr6	*x = a, *y = b;
+	int				 c;
+
+	if ((c = memcmp(&x->local, &y->local, sizeof(x->local))) != 0)
+		return (c);
+	return (x->prefixlen < y->prefixlen ? -1 :
+	    x->prefixlen > y->prefixlen);
+}
+
 /* In order and once each, so that two reads of one state compare equal. */
 void
 ifaddr_sort(struct msg_ifaddrs *list)
 {
 	uint32_t	i, j;
+
+	qsort(list->addrs6, list->count6, sizeof(list->addrs6[0]),
+	    ifaddr_cmp6);
+	for (i = 0, j = 0; i < list->count6; i++)
+		if (j == 0 || ifaddr_cmp6(&list->addrs6[j - 1],
+		    &list->addrs6[i]) != 0)
+			list->addrs6[j++] = list->addrs6[i];
+	for (i = j; i < list->count6; i++)
+		memset(&list->addrs6[i], 0, sizeof(list->addrs6[i]));
+	list->count6 = j;
 
 	qsort(list->addrs, list->count, sizeof(list->addrs[0]), ifaddr_cmp);
 	for (i = 0, j = 0; i < list->count; i++)
@@ -286,15 +340,15 @@ ifaddr_load(void)
 void
 ifaddr_init(void (*changed)(const struct msg_ifaddrs *))
 {
-	char		 buf[INET_ADDRSTRLEN];
+	char		 buf[INET6_ADDRSTRLEN];
 	struct in_addr	 in;
 	uint32_t	 i;
 
 	if ((ifaddr_mon = mnl_socket_open2(NETLINK_ROUTE,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == NULL)
 		fatal("netlink socket");
-	if (mnl_socket_bind(ifaddr_mon, RTMGRP_IPV4_IFADDR,
-	    MNL_SOCKET_AUTOPID) == -1)
+	if (mnl_socket_bind(ifaddr_mon, RTMGRP_IPV4_IFADDR |
+	    RTMGRP_IPV6_IFADDR, MNL_SOCKET_AUTOPID) == -1)
 		fatal("netlink bind");
 	if (ifaddr_load() == -1)
 		fatal("reading the gateway's addresses");
@@ -303,6 +357,10 @@ ifaddr_init(void (*changed)(const struct msg_ifaddrs *))
 		log_debug("address %s/%u", inet_ntop(AF_INET, &in, buf,
 		    sizeof(buf)), ifaddr_list.addrs[i].prefixlen);
 	}
+	for (i = 0; i < ifaddr_list.count6; i++)
+		log_debug("address %s/%u", inet_ntop(AF_INET6,
+		    &ifaddr_list.addrs6[i].local, buf, sizeof(buf)),
+		    ifaddr_list.addrs6[i].prefixlen);
 	ifaddr_changed = changed;
 	event_set(&ifaddr_ev, mnl_socket_get_fd(ifaddr_mon),
 	    EV_READ | EV_PERSIST, ifaddr_read, NULL);
@@ -367,8 +425,9 @@ ifaddr_resync(void)
 	}
 	ifaddr_sort(list);
 	if (memcmp(list, &ifaddr_list, sizeof(*list)) != 0) {
-		log_info("gateway addresses changed: %u, were %u",
-		    list->count, ifaddr_list.count);
+		log_info("gateway addresses changed: %u and %u IPv6, were "
+		    "%u and %u", list->count, list->count6, ifaddr_list.count,
+		    ifaddr_list.count6);
 		memcpy(&ifaddr_list, list, sizeof(*list));
 		if (ifaddr_changed != NULL)
 			ifaddr_changed(&ifaddr_list);

@@ -257,7 +257,7 @@ msg_check_conf(const unsigned char *p, size_t len)
 static int
 msg_check_answer(const unsigned char *p, size_t len)
 {
-	uint32_t	 naddrs;
+	uint32_t	 naddrs, naddrs6;
 
 	(void)len;
 	if (!msg_has_nul(p, offsetof(struct msg_answer, domain),
@@ -265,7 +265,9 @@ msg_check_answer(const unsigned char *p, size_t len)
 		return (-1);
 	memcpy(&naddrs, p + offsetof(struct msg_answer, naddrs),
 	    sizeof(naddrs));
-	if (naddrs > MSG_MAX_ADDRS)
+	memcpy(&naddrs6, p + offsetof(struct msg_answer, naddrs6),
+	    sizeof(naddrs6));
+	if (naddrs > MSG_MAX_ADDRS || naddrs6 > MSG_MAX_ADDRS)
 		return (-1);
 #define ROUTE_STR_OK(f)							\
 	msg_has_nul(p, offsetof(struct msg_answer, route) +		\
@@ -327,22 +329,29 @@ msg_check_string(const unsigned char *p, size_t len)
 static int
 msg_check_conn(const unsigned char *p, size_t len)
 {
-	size_t	i;
+	uint32_t	family;
+	size_t		i;
 
 	if (len % sizeof(struct ctl_conn) != 0)
 		return (-1);
-	for (i = 0; i < len; i += sizeof(struct ctl_conn))
+	for (i = 0; i < len; i += sizeof(struct ctl_conn)) {
 		if (!msg_has_nul(p + i, offsetof(struct ctl_conn, domain),
 		    MSG_DOMAIN_MAX))
 			return (-1);
+		memcpy(&family, p + i + offsetof(struct ctl_conn,
+		    real_family), sizeof(family));
+		if (family != 0 && family != AF_INET && family != AF_INET6)
+			return (-1);
+	}
 	return (0);
 }
 
-/* A count within bounds, every prefix length one of IPv4's. */
+/* Counts within bounds, every prefix length one of its family's. */
 static int
 msg_check_ifaddrs(const unsigned char *p, size_t len)
 {
 	struct msg_ifaddr	a;
+	struct msg_ifaddr6	a6;
 	uint32_t		count, i;
 
 	(void)len;
@@ -356,18 +365,32 @@ msg_check_ifaddrs(const unsigned char *p, size_t len)
 		if (a.prefixlen > 32)
 			return (-1);
 	}
+	memcpy(&count, p + offsetof(struct msg_ifaddrs, count6),
+	    sizeof(count));
+	if (count > MSG_MAX_IFADDRS6)
+		return (-1);
+	for (i = 0; i < count; i++) {
+		memcpy(&a6, p + offsetof(struct msg_ifaddrs, addrs6) +
+		    i * sizeof(a6), sizeof(a6));
+		if (a6.prefixlen > 128)
+			return (-1);
+	}
 	return (0);
 }
 
-/* A socket of TCP or UDP, nothing else. */
+/* A socket of TCP or UDP, of IPv4 or IPv6, nothing else. */
 static int
 msg_check_dial(const unsigned char *p, size_t len)
 {
-	uint32_t	proto;
+	uint32_t	proto, family;
 
 	(void)len;
 	memcpy(&proto, p + offsetof(struct msg_dial_sock, proto),
 	    sizeof(proto));
+	memcpy(&family, p + offsetof(struct msg_dial_sock, family),
+	    sizeof(family));
+	if (family != AF_INET && family != AF_INET6)
+		return (-1);
 	return (proto == IPPROTO_TCP || proto == IPPROTO_UDP ? 0 : -1);
 }
 

@@ -171,6 +171,7 @@ static size_t		 pblen;
 %token	<string>	TABLE FILE_ PASS BLOCK ROUTE QUICK RETURN TO ANY
 %token	<string>	VIA DIRECT MARK INTERFACE SOURCE FOR PASSWORD
 %token	<string>	TPROXY SETUP CHECK
+%token	<string>	PREFER ATTEMPTDELAY
 %token	<string>	TABLENAME METRICS
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
@@ -396,6 +397,27 @@ proxyopt : LISTEN string optport	{ parse_proxy_listen($2, $3); }
 	| DIALTIMEOUT string		{
 		parse_duration("dial-timeout", $2, 0, &pconf->dial_ms);
 	}
+	| PREFER string			{
+		if (strcmp($2, "ipv4") == 0)
+			pconf->prefer_family = AF_INET;
+		else if (strcmp($2, "ipv6") == 0)
+			pconf->prefer_family = AF_INET6;
+		else
+			parse_error("proxy prefer %s: ipv4 or ipv6 expected",
+			    $2);
+	}
+	| ATTEMPTDELAY string		{
+		uint32_t	ms;
+
+		if (parse_duration("connection-attempt-delay", $2, 1,
+		    &ms) == 0) {
+			if (ms > MAX_ATTEMPT_DELAY_MS)
+				parse_error("connection-attempt-delay: at "
+				    "most %us", MAX_ATTEMPT_DELAY_MS / 1000);
+			else
+				pconf->attempt_delay_ms = ms;
+		}
+	}
 	| TCPIDLETIMEOUT string		{
 		parse_duration("tcp-idle-timeout", $2, 0,
 		    &pconf->tcp_idle_ms);
@@ -503,6 +525,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
 	| TPROXY | SETUP | CHECK | METRICS
+	| PREFER | ATTEMPTDELAY
 	;
 
 %%
@@ -518,6 +541,7 @@ static const struct {
 	{ "burst",		BURST },
 	{ "check",		CHECK },
 	{ "chroot",		CHROOT },
+	{ "connection-attempt-delay", ATTEMPTDELAY },
 	{ "connections",	CONNECTIONS },
 	{ "control",		CONTROL },
 	{ "database",		DATABASE },
@@ -541,6 +565,7 @@ static const struct {
 	{ "password",		PASSWORD },
 	{ "per-client",		PERCLIENT },
 	{ "port",		PORT },
+	{ "prefer",		PREFER },
 	{ "proxy",		PROXY },
 	{ "ptr",		PTR },
 	{ "quick",		QUICK },
@@ -751,7 +776,8 @@ parse_expected(void)
 			    "tcp-idle-timeout tcp-clients tcp-query-timeout "
 			    "udp-size new-names per-client tls-ca");
 		case PROXY:
-			return ("listen dial-timeout tcp-idle-timeout "
+			return ("listen dial-timeout prefer "
+			    "connection-attempt-delay tcp-idle-timeout "
 			    "udp-idle-timeout connections sessions chroot "
 			    "tcp-halfclose-timeout udp-unanswered-timeout "
 			    "udp-answered-timeout reply-privileged-ports "

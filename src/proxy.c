@@ -14,12 +14,11 @@
  * This file owns the process's start, its signals and its channels to the
  * parent and the dns process, the descriptor budget, what every relay has
  * in common (the lists of those relaying, the idle sweep, the journal's
- * [+] and [-] lines, the totals and listings dns44ctl shows), the client
- * and destination policy (which clients are served, which real addresses
- * may be dialled) and the rate-limited log lines.  What is known of each
- * virtual address is in proxy_addr.c, the TCP connections in proxy_tcp.c,
- * the UDP sessions in proxy_udp.c, the sockets they dial with in
- * proxy_dial.c.
+ * [+] and [-] lines, the totals and listings dns44ctl shows) and the
+ * rate-limited log lines.  What is known of each virtual address is in
+ * proxy_addr.c, the client and destination policy in proxy_dest.c, the
+ * TCP connections in proxy_tcp.c, the UDP sessions in proxy_udp.c, the
+ * sockets they dial with in proxy_dial.c.
  */
 
 #include "config.h"
@@ -62,14 +61,6 @@ struct proxy_ctl_req {
 	uint32_t			 id;
 };
 
-/* Kinds of refused destinations, each rate-limited on its own. */
-enum {
-	PROXY_DEST_LOOP,		/* the range, the proxy's listener */
-	PROXY_DEST_LOOPBACK,		/* dns44's ports on loopback */
-	PROXY_DEST_RULE,		/* the destination table */
-	PROXY_DEST_KINDS
-};
-
 TAILQ_HEAD(proxy_relay_list, proxy_relay);
 
 static struct chan		 proxy_parent;
@@ -94,21 +85,20 @@ static struct ctl_conn		*proxy_ctl_snap;
 static size_t			 proxy_ctl_nsnap;
 static size_t			 proxy_ctl_sent;
 static struct log_rate	 proxy_ctl_rate;
-static struct msg_ifaddrs	 proxy_ifaddrs;	/* the gateway's own */
-static struct prefix_table	*proxy_dests;	/* where it may dial */
-static struct prefix_table	*proxy_clients;	/* whom it serves */
-static struct log_rate	 proxy_rl_client;
-static struct log_rate	 proxy_rl_dest[PROXY_DEST_KINDS];
+static int			 proxy_stopping; /* closing all to exit */
 
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
 static void	proxy_alive(uint32_t);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
 static void	proxy_sig(int, short, void *);
-static void	proxy_policy(void);
 static void	proxy_nofile(void);
 static void	proxy_fd_budget(void);
-static void	proxy_journal_close(const char *, const struct timespec *,
-		    uint64_t, uint64_t);
+static const char *proxy_journal_real(const struct proxy_relay *);
+static void	proxy_journal_close(const struct proxy_relay *);
+static void	proxy_stop(void) __attribute__((__noreturn__));
+static void	proxy_close_all(void);
+static void	proxy_peer_closed(struct chan *, int)
+		    __attribute__((__noreturn__));
 static void	proxy_ctl_request(uint32_t, uint32_t);
 static void	proxy_ctl_run(struct chan *);
 static int	proxy_ctl_snapshot(void);
@@ -131,9 +121,7 @@ proxy_main(int foreground, int verbose)
 	proc_start_recv(PROC_PARENT_FD, &proxy_socks);
 	memcpy(conf, &proxy_socks.conf, sizeof(*conf));
 	log_setverbose(conf->verbose);
-	memcpy(&proxy_ifaddrs, &proxy_socks.ifaddrs, sizeof(proxy_ifaddrs));
-	proxy_policy();
-	if (proxy_dests == NULL || proxy_clients == NULL)
+	if (proxy_dest_policy(&proxy_socks.ifaddrs) == -1)
 		fatal("building the destination and client policy");
 	if (proxy_socks.proxy_tcp == -1 || proxy_socks.proxy_udp == -1 ||
 	    proxy_socks.peer == -1)
@@ -158,7 +146,7 @@ proxy_main(int foreground, int verbose)
 	chan_init(&proxy_parent, PROC_PARENT_FD, MSG_RX_PROXY_PARENT, "parent",
 	    proxy_dispatch_parent, proc_chan_lost, NULL);
 	chan_init(&proxy_peer, proxy_socks.peer, MSG_RX_PROXY_PEER, "dns",
-	    proxy_dispatch_peer, proc_peer_closed, NULL);
+	    proxy_dispatch_peer, proxy_peer_closed, NULL);
 	proxy_peer.drained = proxy_ctl_run;
 
 	proxy_tcp_listen(proxy_socks.proxy_tcp);
@@ -184,7 +172,7 @@ proxy_sig(int sig, short ev, void *arg)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		exit(0);
+		proxy_stop();
 	case SIGHUP:
 		break;
 	}
@@ -334,21 +322,76 @@ proxy_relay_route(struct proxy_relay *r, const struct rule_route *rt)
 	return (0);
 }
 
-static void
-proxy_journal_close(const char *flow, const struct timespec *start,
-    uint64_t sent, uint64_t received)
+/*
+ * What the journal's lines of a relay end with: " to " and the real
+ * address it dialled, "192.0.2.1:443" or "[2001:db8::1]:443"; nothing for
+ * a route through a proxy server, which the route names already and which
+ * dials the real address itself.  It lives until the next call.
+ */
+static const char *
+proxy_journal_real(const struct proxy_relay *r)
 {
-	struct timespec	now;
-	long long	ms;
+	static char	real[INET6_ADDRSTRLEN + 16];
+
+	real[0] = '\0';
+	if (r->real.sa.sa_family != 0 && (r->route == NULL ||
+	    r->route->via == VIA_DIRECT))
+		snprintf(real, sizeof(real), " to %s",
+		    proxy_sa_fmt(&r->real));
+	return (real);
+}
+
+/* The [-] line: the seed's, then the real address. */
+static void
+proxy_journal_close(const struct proxy_relay *r)
+{
+	struct timespec	 now;
+	long long	 ms;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(now.tv_sec - start->tv_sec) * 1000 +
-	    (now.tv_nsec - start->tv_nsec) / 1000000;
+	ms = (long long)(now.tv_sec - r->start.tv_sec) * 1000 +
+	    (now.tv_nsec - r->start.tv_nsec) / 1000000;
 	if (ms < 0)
 		ms = 0;
-	log_info("[-] %s sent %llu received %llu bytes in %lld.%03llds", flow,
-	    (unsigned long long)sent, (unsigned long long)received,
-	    ms / 1000, ms % 1000);
+	log_info("[-] %s sent %llu received %llu bytes in %lld.%03llds%s",
+	    proxy_relay_flow(r), (unsigned long long)r->sent,
+	    (unsigned long long)r->received, ms / 1000, ms % 1000,
+	    proxy_journal_real(r));
+}
+
+/*
+ * Every connection and session is closed, as an idle one is, so that
+ * each has its [-] line; the dns process hears of none of them.
+ */
+static void
+proxy_close_all(void)
+{
+	struct proxy_relay	*r;
+
+	proxy_stopping = 1;
+	while ((r = TAILQ_FIRST(&proxy_lru_tcp)) != NULL)
+		proxy_tcp_idle(r);
+	while ((r = TAILQ_FIRST(&proxy_lru_udp)) != NULL)
+		proxy_udp_idle(r);
+}
+
+/* Stopping: the journal is whole, then the process exits. */
+static void
+proxy_stop(void)
+{
+	proxy_close_all();
+	exit(0);
+}
+
+/*
+ * The dns process is gone, as when dns44 stops and it went first: the
+ * relays are journaled before the proxy goes too.
+ */
+static void
+proxy_peer_closed(struct chan *c, int error)
+{
+	proxy_close_all();
+	proc_peer_closed(c, error);
 }
 
 int
@@ -357,123 +400,6 @@ proxy_in_range(const struct sockaddr_in *sin)
 	uint32_t	a = ntohl(sin->sin_addr.s_addr);
 
 	return (a >= conf->range_first && a <= conf->range_last);
-}
-
-/*
- * Build the destination and client tables anew from the configuration and
- * the gateway's addresses; if that fails the old ones stay.
- */
-static void
-proxy_policy(void)
-{
-	struct prefix_table	*d, *c;
-
-	d = prefix_dest_table(conf, &proxy_ifaddrs);
-	c = prefix_client_table(conf, &proxy_ifaddrs);
-	if (d == NULL || c == NULL) {
-		log_warn("destination and client policy not rebuilt");
-		prefix_free(d);
-		prefix_free(c);
-		return;
-	}
-	prefix_free(proxy_dests);
-	prefix_free(proxy_clients);
-	proxy_dests = d;
-	proxy_clients = c;
-}
-
-/*
- * Whether a new connection or session from client is served; if not,
- * it is counted and the journal hears of it, rate-limited.
- */
-int
-proxy_client_allowed(const char *proto, const struct sockaddr_in *client,
-    const struct sockaddr_in *virt)
-{
-	const struct prefix_rule	*r;
-
-	r = prefix_lookup(proxy_clients, ntohl(client->sin_addr.s_addr));
-	if (r != NULL && r->verdict == PREFIX_ALLOW)
-		return (1);
-	proxy_stats.refused_clients++;
-	log_rate(&proxy_rl_client, LOG_NOTICE,
-	    "%s: client not in the allowed networks; %s",
-	    proxy_flow(proto, client, NULL, virt),
-	    strcmp(proto, "TCP") == 0 ? "reset" : "dropped");
-	return (0);
-}
-
-/*
- * Why the proxy must not dial dst, or NULL: the one place that decides,
- * with the kind of reason for the rate limit of its journal line.  The
- * virtual range and dns44's own ports would come back to dns44 and no
- * configuration line opens them; the rest is the destination table,
- * whose rule names itself.
- */
-static const char *
-proxy_dest_refused(const struct sockaddr_in *dst, int *kind)
-{
-	static char			 why[PREFIX_LABEL_MAX + 16];
-	const struct prefix_rule	*r;
-	uint32_t			 a = ntohl(dst->sin_addr.s_addr);
-	int				 i;
-
-	*kind = PROXY_DEST_LOOP;
-	if (proxy_in_range(dst))
-		return ("not dialling the virtual range");
-	if (dst->sin_addr.s_addr == conf->proxy_listen.sin_addr.s_addr &&
-	    dst->sin_port == conf->proxy_listen.sin_port)
-		return ("not dialling the proxy's own listener");
-	if ((a >> 24) == 127) {
-		*kind = PROXY_DEST_LOOPBACK;
-		if (dst->sin_port == conf->proxy_listen.sin_port)
-			return ("not dialling the proxy's port on loopback");
-		for (i = 0; i < conf->dns_listen_count; i++)
-			if (dst->sin_port == conf->dns_listen[i].sin_port)
-				return ("not dialling a DNS port on loopback");
-	}
-	*kind = PROXY_DEST_RULE;
-	r = prefix_lookup(proxy_dests, a);
-	if (r == NULL || r->verdict != PREFIX_DENY)
-		return (NULL);
-	snprintf(why, sizeof(why), "refused by %s", r->label);
-	return (why);
-}
-
-/*
- * The real addresses of r's domain it may dial, in their order, into out;
- * each one refused has a journal line naming the client, the domain, the
- * address and the rule, at most one a second of each kind.  None left:
- * the relay is refused and counted.
- */
-size_t
-proxy_dest_filter(struct proxy_relay *r, const uint32_t *addrs, size_t n,
-    uint32_t *out)
-{
-	struct sockaddr_in	 dst;
-	const char		*why;
-	char			 real[INET_ADDRSTRLEN];
-	size_t			 i, kept = 0;
-	int			 kind;
-
-	for (i = 0; i < n; i++) {
-		memset(&dst, 0, sizeof(dst));
-		dst.sin_family = AF_INET;
-		dst.sin_addr.s_addr = addrs[i];
-		dst.sin_port = r->virt.sin_port;
-		if ((why = proxy_dest_refused(&dst, &kind)) == NULL) {
-			out[kept++] = addrs[i];
-			continue;
-		}
-		inet_ntop(AF_INET, &dst.sin_addr, real, sizeof(real));
-		log_rate(&proxy_rl_dest[kind], LOG_NOTICE,
-		    "%s: dial %s:%u: %s%s", proxy_relay_flow(r), real,
-		    ntohs(dst.sin_port), why, kept > 0 || i + 1 < n ? "" :
-		    r->proto == IPPROTO_TCP ? "; reset" : "; dropped");
-	}
-	if (kept == 0)
-		proxy_stats.refused_dests++;
-	return (kept);
 }
 
 /*
@@ -496,6 +422,7 @@ proxy_alive(uint32_t id)
 static void
 proxy_dispatch_parent(struct chan *c, struct msg *m)
 {
+	static struct msg_ifaddrs ifa;		/* too large for the stack */
 	struct msg_log		ml;
 	struct msg_reply_sock	rs;
 	struct msg_dial_sock	ds;
@@ -504,14 +431,14 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 	switch (m->hdr.type) {
 	case MSG_SHUTDOWN:
 		log_debug("stopping");
-		exit(0);
+		proxy_stop();
 	case MSG_HEARTBEAT:
 		proxy_alive(m->hdr.id);
 		break;
 	case MSG_CONF:
 		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);
-		proxy_policy();
+		proxy_dest_policy(NULL);
 		/* Other upstreams may know other addresses. */
 		proxy_cache_flush();
 		log_info("configuration reloaded: ttl %u, %u addresses, "
@@ -523,9 +450,10 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 		log_setverbose(ml.verbose != 0);
 		break;
 	case MSG_IFADDRS:
-		msg_get(m, &proxy_ifaddrs, sizeof(proxy_ifaddrs));
-		proxy_policy();
-		log_debug("%u gateway addresses", proxy_ifaddrs.count);
+		msg_get(m, &ifa, sizeof(ifa));
+		proxy_dest_policy(&ifa);
+		log_debug("%u gateway addresses and %u IPv6 ones", ifa.count,
+		    ifa.count6);
 		break;
 	case MSG_REPLY_SOCK:
 	case MSG_REPLY_SOCK_FAIL:
@@ -631,8 +559,14 @@ proxy_ctl_conn(struct ctl_conn *cc, const struct proxy_relay *r,
 	cc->client_port = ntohs(r->client.sin_port);
 	cc->virt = r->virt.sin_addr.s_addr;
 	cc->virt_port = ntohs(r->virt.sin_port);
-	cc->real = r->real.sin_addr.s_addr;
-	cc->real_port = ntohs(r->real.sin_port);
+	cc->real_family = r->real.sa.sa_family;
+	if (r->real.sa.sa_family == AF_INET6) {
+		cc->real6 = r->real.sin6.sin6_addr;
+		cc->real_port = ntohs(r->real.sin6.sin6_port);
+	} else if (r->real.sa.sa_family == AF_INET) {
+		cc->real = r->real.sin.sin_addr.s_addr;
+		cc->real_port = ntohs(r->real.sin.sin_port);
+	}
 	cc->sent = r->sent;
 	cc->received = r->received;
 	cc->age_ms = (now->tv_sec - r->start.tv_sec) * 1000 +
@@ -718,6 +652,7 @@ proxy_ctl_stats(uint32_t id)
 	st.tcp_open = proxy_tcp_count();
 	st.udp_open = proxy_udp_count();
 	proxy_client_stats(&st.tcp_client_limit, &st.udp_client_limit);
+	proxy_dest_stats(&st.refused_clients, &st.refused_dests);
 	st.udp_recycled = proxy_udp_recycled();
 	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
 		st.bytes_sent += r->sent;
@@ -747,7 +682,7 @@ proxy_peer_drain(void)
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0)
-			proc_peer_closed(&proxy_peer, n == 0 ? 0 : errno);
+			proxy_peer_closed(&proxy_peer, n == 0 ? 0 : errno);
 		proxy_dispatch_peer(&proxy_peer, &m);
 	}
 }
@@ -756,6 +691,9 @@ proxy_peer_drain(void)
 int
 proxy_peer_compose(uint32_t type, uint32_t id, const void *data, size_t len)
 {
+	/* Closing everything to exit: nobody is listening. */
+	if (proxy_stopping)
+		return (0);
 	return (chan_compose(&proxy_peer, type, id, -1, data, len));
 }
 
@@ -820,7 +758,7 @@ proxy_relay_open(struct proxy_relay *r)
 	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
 	if (r->proto == IPPROTO_UDP)
 		proxy_client_lru_add(r);
-	log_info("[+] %s", proxy_relay_flow(r));
+	log_info("[+] %s%s", proxy_relay_flow(r), proxy_journal_real(r));
 }
 
 /* Bytes moved: to the end of its list, the last the sweep looks at. */
@@ -849,8 +787,7 @@ proxy_relay_close(struct proxy_relay *r)
 			proxy_client_lru_remove(r);
 		proxy_stats.bytes_sent += r->sent;
 		proxy_stats.bytes_received += r->received;
-		proxy_journal_close(proxy_relay_flow(r), &r->start, r->sent,
-		    r->received);
+		proxy_journal_close(r);
 		proxy_addr_unpin(r->pa);
 	}
 	free(r->route);

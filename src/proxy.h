@@ -4,9 +4,9 @@
  */
 /*
  * proxy.h: what the files of the proxy process share (proxy.c, the main
- * loop; proxy_addr.c, what is known of each virtual address;
- * proxy_client.c, what each client holds open; proxy_tcp.c and
- * proxy_udp.c, the relays).  Private to them.
+ * loop; proxy_addr.c, what is known of each virtual address; proxy_dest.c,
+ * the client and destination policy; proxy_client.c, what each client
+ * holds open; proxy_tcp.c and proxy_udp.c, the relays).  Private to them.
  */
 
 #ifndef PROXY_H
@@ -14,8 +14,10 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <event.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -25,14 +27,24 @@
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
 #define PROXY_TCP_FDS		2	/* client, server; pipes in a burst */
 #define PROXY_UDP_FDS		2	/* to the server, the reply socket */
+#define PROXY_ADDRS_MAX		(2 * MSG_MAX_ADDRS)	/* of both families */
+#define PROXY_ATTEMPTS		4	/* dials in flight at once, at most */
 
 struct msg_answer;
 struct msg_dial_sock;
+struct msg_ifaddrs;
 struct msg_reply_sock;
 struct proxy_addr;
 struct proxy_client;
 struct rule_route;
 struct sockaddr_in;
+
+/* A real address of either family with its port, as it is dialled. */
+union proxy_sa {
+	struct sockaddr		sa;
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+};
 
 /* A request to the dns process or the parent, found again by its id. */
 struct proxy_req {
@@ -44,13 +56,13 @@ struct proxy_req {
 
 /*
  * A connection or session waiting for the answer about its address: cb
- * hears the domain, real addresses and the rules' route, or a NULL
- * domain for a miss.
+ * hears the domain, real addresses (IPv4 first, then IPv6, port 0) and
+ * the rules' route, or a NULL domain for a miss.
  */
 struct proxy_wait {
 	TAILQ_ENTRY(proxy_wait)	 entry;
 	void			(*cb)(struct proxy_wait *, const char *,
-				    const uint32_t *, size_t,
+				    const union proxy_sa *, size_t,
 				    const struct rule_route *);
 	void			*arg;		/* the connection or session */
 	uint32_t		 client;	/* its address, network order */
@@ -82,7 +94,7 @@ struct proxy_relay {
 	int			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	struct sockaddr_in	 client;
 	struct sockaddr_in	 virt;
-	struct sockaddr_in	 real;
+	union proxy_sa		 real;		/* family 0 until dialled */
 	char			*domain;
 	struct rule_route	*route;		/* NULL: direct, no options */
 	uint64_t		 sent;		/* client to server */
@@ -92,15 +104,49 @@ struct proxy_relay {
 };
 
 /*
- * The making of a relay's dialling socket, which the parent may be asked
- * for: cb hears the socket, or -1.  A UDP session through SOCKS5 also
- * dials a TCP control connection: proto says so.
+ * The making of a relay's socket to dial dst with, which the parent may
+ * be asked for: cb hears the socket, or -1.  A UDP session through SOCKS5
+ * also dials a TCP control connection: proto says so.
  */
 struct proxy_dial {
 	struct proxy_req	 req;		/* asked of the parent */
 	struct proxy_relay	*r;
-	void			(*cb)(struct proxy_relay *, int);
+	void			(*cb)(struct proxy_dial *, int);
 	int			 proto;		/* 0: the relay's */
+	union proxy_sa		 dst;		/* where it goes, and family */
+};
+
+struct proxy_happy;
+
+/* One attempt to connect, of the few a TCP connection may have at once. */
+struct proxy_attempt {
+	struct proxy_dial	 dial;		/* first: its callback's */
+	struct proxy_happy	*h;
+	int			 fd;		/* -1: its socket not yet */
+	uint8_t			 busy;
+	struct event		 ev;		/* connected, or its timeout */
+};
+
+/*
+ * A TCP connection's dial of its addresses, the real ones or its proxy
+ * server's, Happy Eyeballs' way: cb hears the connected socket and the
+ * address it reached, or -1 once the journal has the reason.
+ */
+struct proxy_happy {
+	struct proxy_relay	*r;
+	void			(*cb)(struct proxy_relay *, int,
+				    const union proxy_sa *);
+	union proxy_sa		 addrs[PROXY_ADDRS_MAX];
+	uint8_t			 naddrs;
+	uint8_t			 next;		/* address to dial next */
+	uint8_t			 refused;	/* addresses that refused */
+	uint8_t			 timedout;	/* addresses that timed out */
+	uint8_t			 unreach;	/* no route, no neighbour */
+	uint8_t			 inflight;	/* attempts busy */
+	uint8_t			 started;	/* nev is set */
+	uint64_t		 end;		/* ms: the dial timeout */
+	struct proxy_attempt	 att[PROXY_ATTEMPTS];
+	struct event		 nev;		/* the next attempt's delay */
 };
 
 /* proxy.c */
@@ -111,10 +157,6 @@ const char	*proxy_flow(const char *, const struct sockaddr_in *,
 		    const char *, const struct sockaddr_in *);
 const char	*proxy_relay_flow(const struct proxy_relay *);
 int		 proxy_in_range(const struct sockaddr_in *);
-int		 proxy_client_allowed(const char *, const struct sockaddr_in *,
-		    const struct sockaddr_in *);
-size_t		 proxy_dest_filter(struct proxy_relay *, const uint32_t *,
-		    size_t, uint32_t *);
 void		 proxy_peer_drain(void);
 int		 proxy_peer_compose(uint32_t, uint32_t, const void *, size_t);
 int		 proxy_parent_compose(uint32_t, uint32_t, const void *, size_t);
@@ -154,11 +196,25 @@ void		 proxy_client_lru_touch(struct proxy_relay *);
 void		 proxy_client_lru_remove(struct proxy_relay *);
 struct proxy_relay *proxy_client_lru_first(const struct sockaddr_in *);
 
+/* proxy_dest.c */
+int		 proxy_dest_policy(const struct msg_ifaddrs *);
+void		 proxy_dest_stats(uint64_t *, uint64_t *);
+int		 proxy_client_allowed(const char *, const struct sockaddr_in *,
+		    const struct sockaddr_in *);
+size_t		 proxy_dest_filter(struct proxy_relay *,
+		    const union proxy_sa *, size_t, union proxy_sa *);
+const char	*proxy_sa_fmt(const union proxy_sa *);
+socklen_t	 proxy_sa_len(const union proxy_sa *);
+
 /* proxy_dial.c */
 void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,
-		    void (*)(struct proxy_relay *, int));
+		    void (*)(struct proxy_dial *, int));
 void		 proxy_dial_cancel(struct proxy_dial *);
 void		 proxy_dial_answer(uint32_t, int, const struct msg_dial_sock *);
+void		 proxy_dial_happy(struct proxy_happy *, struct proxy_relay *,
+		    uint64_t, void (*)(struct proxy_relay *, int,
+		    const union proxy_sa *));
+void		 proxy_dial_happy_stop(struct proxy_happy *);
 
 /* proxy_tcp.c */
 void		 proxy_tcp_listen(int);

@@ -57,7 +57,7 @@ struct proxy_addr {
 	uint32_t		 asked;		/* client of the lookup out */
 	uint64_t		 expires;	/* ms */
 	char			*domain;
-	uint32_t		 addrs[MSG_MAX_ADDRS];
+	union proxy_sa		 addrs[PROXY_ADDRS_MAX];
 	struct rule_route	 route;
 };
 
@@ -81,6 +81,7 @@ static void	proxy_addr_ask(struct proxy_addr *, uint32_t);
 static void	proxy_cache_put(struct proxy_addr *,
 		    const struct msg_answer *);
 static void	proxy_cache_drop(struct proxy_addr *);
+static size_t	proxy_addr_real(const struct msg_answer *, union proxy_sa *);
 
 /* Why a lookup gave no real address, for the journal. */
 const char *
@@ -260,6 +261,25 @@ proxy_addr_unwait(struct proxy_addr *pa, struct proxy_wait *w)
 	w->waiting = 0;
 }
 
+/* The real addresses of an answer as the relays dial them, IPv4 first. */
+static size_t
+proxy_addr_real(const struct msg_answer *ma, union proxy_sa *out)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < ma->naddrs && i < MSG_MAX_ADDRS; i++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].sin.sin_family = AF_INET;
+		out[n++].sin.sin_addr.s_addr = ma->addrs[i];
+	}
+	for (i = 0; i < ma->naddrs6 && i < MSG_MAX_ADDRS; i++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].sin6.sin6_family = AF_INET6;
+		out[n++].sin6.sin6_addr = ma->addrs6[i];
+	}
+	return (n);
+}
+
 /* Keep an answer for its TTL, PROXY_CACHE_TTL_MAX at most. */
 static void
 proxy_cache_put(struct proxy_addr *pa, const struct msg_answer *ma)
@@ -282,8 +302,7 @@ proxy_cache_put(struct proxy_addr *pa, const struct msg_answer *ma)
 	ttl = ma->ttl < PROXY_CACHE_TTL_MAX ? ma->ttl : PROXY_CACHE_TTL_MAX;
 	pa->domain = domain;
 	pa->route = ma->route;
-	pa->naddrs = ma->naddrs;
-	memcpy(pa->addrs, ma->addrs, ma->naddrs * sizeof(pa->addrs[0]));
+	pa->naddrs = proxy_addr_real(ma, pa->addrs);
 	pa->expires = proxy_now() + (uint64_t)ttl * 1000;
 	pa->cached = 1;
 	TAILQ_INSERT_TAIL(&proxy_cache_lru, pa, lru);
@@ -409,6 +428,8 @@ proxy_addr_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
 	struct proxy_req	*r;
 	struct proxy_addr	*pa;
 	struct proxy_wait	*w;
+	union proxy_sa		 real[PROXY_ADDRS_MAX];
+	size_t			 nreal = 0;
 	int			 mine;
 
 	if ((r = proxy_req_take(id, MSG_LOOKUP)) == NULL)
@@ -418,10 +439,12 @@ proxy_addr_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
 		fatalx("lookup answered for the wrong address");
 	mine = ma != NULL && !ma->route.any_client;
 	if (ma != NULL && !mine && ma->ttl > 0 && !pa->stale &&
-	    (ma->naddrs > 0 || ma->route.via != VIA_DIRECT ||
-	    ma->route.action == RULE_BLOCK))
+	    (ma->naddrs > 0 || ma->naddrs6 > 0 ||
+	    ma->route.via != VIA_DIRECT || ma->route.action == RULE_BLOCK))
 		proxy_cache_put(pa, ma);
 	pa->stale = 0;
+	if (ma != NULL)
+		nreal = proxy_addr_real(ma, real);
 	pa->refs++;		/* while its waiters hear, some closing */
 	while ((w = TAILQ_FIRST(&pa->waiters)) != NULL) {
 		TAILQ_REMOVE(&pa->waiters, w, entry);
@@ -432,7 +455,7 @@ proxy_addr_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
 		w->waiting = 0;
 		w->rcode = ma != NULL ? ma->rcode : -1;
 		w->cb(w, ma != NULL ? ma->domain : NULL,
-		    ma != NULL ? ma->addrs : NULL, ma != NULL ? ma->naddrs : 0,
+		    nreal > 0 ? real : NULL, nreal,
 		    ma != NULL ? &ma->route : NULL);
 	}
 	if ((w = TAILQ_FIRST(&others)) != NULL) {

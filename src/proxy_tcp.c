@@ -6,11 +6,11 @@
  * proxy_tcp.c: the proxy process's TCP connections.  It owns the
  * transparent TCP listener, accepting in batches and pausing when the
  * descriptors run short, and each connection from accept to close: the
- * wait for what is known of its virtual address, the dial of the real
- * addresses within the dial timeout (on sockets from proxy_dial.c), or of
- * the SOCKS5 or HTTP server the route names and then its handshake
- * (proxy_via.c), the relay, half-close included (with its own, shorter
- * idle timeout), and the pool of empty pipes that relays take from.
+ * wait for what is known of its virtual address, the dial (proxy_dial.c)
+ * of the real addresses of both families, or of the SOCKS5 or HTTP server
+ * the route names and then its handshake (proxy_via.c), the relay,
+ * half-close included (with its own, shorter idle timeout), and the pool
+ * of empty pipes that relays take from.
  *
  * Each direction starts a burst of data with recv(2) and send(2) through
  * one buffer shared by all connections: a request or an answer that fits
@@ -51,7 +51,6 @@
 #define PROXY_PAUSE_MS		1000	/* accept off after EMFILE */
 #define PROXY_PIPE_POOL		128	/* empty pipes kept for new relays */
 #define PROXY_COPY_SIZE		16384	/* a read on the copy path */
-#define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
 
 /* One direction of a TCP connection: source to pipe or buffer to sink. */
 struct proxy_dir {
@@ -69,18 +68,13 @@ struct proxy_dir {
 
 struct proxy_tcp {
 	struct proxy_relay	 r;		/* first: the lists hold it */
-	struct proxy_dial	 dial;		/* the server's socket */
 	int			 cfd;		/* client */
 	int			 sfd;		/* server, -1 until dialled */
 	struct event		 cev;
-	struct event		 sev;		/* also the dial's timeout */
+	struct event		 sev;
 	short			 cevents;	/* what cev and sev watch */
 	short			 sevents;
-	uint32_t		 addrs[MSG_MAX_ADDRS];
-	uint8_t			 naddrs;
-	uint8_t			 next;		/* address to dial next */
-	uint8_t			 refused;	/* addresses that refused */
-	uint8_t			 timedout;	/* addresses that timed out */
+	struct proxy_happy	 happy;		/* the dial */
 	struct proxy_dir	 up;		/* client to server */
 	struct proxy_dir	 down;		/* server to client */
 	uint64_t		 dial_end;	/* ms */
@@ -99,17 +93,15 @@ static int			 proxy_npipes;	/* held by relays */
 static unsigned char		 proxy_copy[PROXY_COPY_SIZE];
 static struct log_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
 				 proxy_rl_tcp_fd, proxy_rl_tcp_virt,
-				 proxy_rl_tcp_dial, proxy_rl_tcp_err,
-				 proxy_rl_tcp_via, proxy_rl_tcp_why;
+				 proxy_rl_tcp_err, proxy_rl_tcp_via;
 
 static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
 static void	proxy_tcp_resume(int, short, void *);
 static void	proxy_tcp_answer(struct proxy_wait *, const char *,
-		    const uint32_t *, size_t, const struct rule_route *);
-static void	proxy_tcp_dial(struct proxy_tcp *);
-static void	proxy_tcp_dial_sock(struct proxy_relay *, int);
-static void	proxy_tcp_dialled(int, short, void *);
+		    const union proxy_sa *, size_t, const struct rule_route *);
+static void	proxy_tcp_dialled(struct proxy_relay *, int,
+		    const union proxy_sa *);
 static int	proxy_tcp_via(const struct proxy_tcp *);
 static void	proxy_tcp_handshake(struct proxy_tcp *);
 static void	proxy_tcp_shaken(void *, const struct sockaddr_in *,
@@ -292,7 +284,8 @@ proxy_tcp_count(void)
  */
 static void
 proxy_tcp_answer(struct proxy_wait *w, const char *domain,
-    const uint32_t *addrs, size_t naddrs, const struct rule_route *route)
+    const union proxy_sa *addrs, size_t naddrs,
+    const struct rule_route *route)
 {
 	struct proxy_tcp	*c = w->arg;
 
@@ -322,8 +315,9 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	}
 	if (proxy_tcp_via(c)) {
 		/* The server the route names, which resolves the name. */
-		c->addrs[0] = c->r.route->server.sin_addr.s_addr;
-		c->naddrs = 1;
+		memset(&c->happy.addrs[0], 0, sizeof(c->happy.addrs[0]));
+		c->happy.addrs[0].sin = c->r.route->server;
+		c->happy.naddrs = 1;
 	} else if (naddrs == 0) {
 		proxy_fail(IPPROTO_TCP, CTL_FAIL_NO_ADDRESS);
 		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
@@ -331,125 +325,38 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 		    proxy_rcode_why(w->rcode));
 		proxy_tcp_close(c, 1);
 		return;
-	} else if ((c->naddrs = proxy_dest_filter(&c->r, addrs, naddrs,
-	    c->addrs)) == 0) {
+	} else if ((c->happy.naddrs = proxy_dest_filter(&c->r, addrs, naddrs,
+	    c->happy.addrs)) == 0) {
 		/* Only what the destination policy lets it dial, in order. */
 		proxy_tcp_close(c, 1);
 		return;
 	}
 	c->r.state = PROXY_DIAL;
 	c->dial_end = proxy_now() + conf->dial_ms;
-	proxy_tcp_dial(c);
+	/* The callback may close c: it is not used after this. */
+	proxy_dial_happy(&c->happy, &c->r, c->dial_end, proxy_tcp_dialled);
 }
 
 /*
- * Connect to the next real address, with a socket made as the route
- * says.  Like Go's dialer, which the seed used, the dial timeout covers
- * all addresses, each getting an even share of what is left but no less
- * than 2 s (or what is left, if less).
+ * The dial is over: connected to the real server, or to the proxy server
+ * of the route, whose handshake comes next; or -1, the reason logged.
  */
 static void
-proxy_tcp_dial(struct proxy_tcp *c)
-{
-	if (c->next >= c->naddrs) {
-		/* All failed: the client learns it as the server would. */
-		/* Its own rate: the lines of each address stay whole. */
-		proxy_fail(IPPROTO_TCP, c->refused == c->naddrs ?
-		    CTL_FAIL_DIAL_REFUSED : c->timedout > 0 ?
-		    CTL_FAIL_DIAL_TIMEOUT : CTL_FAIL_DIAL_ERROR);
-		log_rate(&proxy_rl_tcp_why, LOG_INFO, "%s: %s; reset",
-		    proxy_relay_flow(&c->r), c->refused == c->naddrs ?
-		    "every address refused" : c->timedout > 0 ?
-		    "dial timed out" : "every address failed");
-		proxy_tcp_close(c, 1);
-		return;
-	}
-	memset(&c->r.real, 0, sizeof(c->r.real));
-	c->r.real.sin_family = AF_INET;
-	c->r.real.sin_addr.s_addr = c->addrs[c->next++];
-	c->r.real.sin_port = proxy_tcp_via(c) ?
-	    c->r.route->server.sin_port : c->r.virt.sin_port;
-	if (proxy_now() >= c->dial_end) {
-		proxy_fail(IPPROTO_TCP, CTL_FAIL_DIAL_TIMEOUT);
-		log_rate(&proxy_rl_tcp_dial, LOG_INFO,
-		    "%s: dial timed out, %d address(es) not tried; reset",
-		    proxy_relay_flow(&c->r), c->naddrs - c->next + 1);
-		proxy_tcp_close(c, 1);
-		return;
-	}
-	/* The socket may come now or from the parent: c is not used after. */
-	proxy_dial_socket(&c->dial, &c->r, proxy_tcp_dial_sock);
-}
-
-/* The socket to dial the real address with, or -1: the route failed. */
-static void
-proxy_tcp_dial_sock(struct proxy_relay *r, int s)
+proxy_tcp_dialled(struct proxy_relay *r, int s, const union proxy_sa *sa)
 {
 	struct proxy_tcp	*c = (struct proxy_tcp *)r;
-	struct timeval		 tv;
-	char			 real[INET_ADDRSTRLEN];
-	uint64_t		 now, left, share;
 
 	if (s == -1) {
-		proxy_fail(IPPROTO_TCP, CTL_FAIL_DIAL_ERROR);
+		/* Counted and logged with its reason by proxy_dial.c. */
 		proxy_tcp_close(c, 1);
 		return;
 	}
-	if (connect(s, (struct sockaddr *)&c->r.real,
-	    sizeof(c->r.real)) == -1 && errno != EINPROGRESS) {
-		log_rate(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s:%u: %s",
-		    proxy_relay_flow(&c->r), inet_ntop(AF_INET,
-		    &c->r.real.sin_addr, real, sizeof(real)),
-		    ntohs(c->r.real.sin_port), strerror(errno));
-		close(s);
-		proxy_tcp_dial(c);
-		return;
-	}
-	now = proxy_now();
-	left = c->dial_end > now ? c->dial_end - now : 0;
-	share = left / (c->naddrs - c->next + 1);
-	if (share < PROXY_DIAL_MIN_MS)
-		share = left < PROXY_DIAL_MIN_MS ? left : PROXY_DIAL_MIN_MS;
-	tv.tv_sec = share / 1000;
-	tv.tv_usec = (share % 1000) * 1000;
 	c->sfd = s;
-	event_set(&c->sev, s, EV_WRITE, proxy_tcp_dialled, c);
-	if (event_add(&c->sev, &tv) == -1)
-		fatal("%s: event_add", __func__);
-}
-
-static void
-proxy_tcp_dialled(int fd, short ev, void *arg)
-{
-	struct proxy_tcp	*c = arg;
-	const char		*why = NULL;
-	char			 real[INET_ADDRSTRLEN];
-	socklen_t		 len = sizeof(int);
-	int			 error = 0;
-
-	if (ev & EV_TIMEOUT) {
-		why = "timed out";
-		c->timedout++;
-	} else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
-		why = strerror(errno);
-	else if (error != 0)
-		why = strerror(error);
-	if (error == ECONNREFUSED)
-		c->refused++;
-	if (why == NULL && proxy_tcp_via(c)) {
+	c->r.real = *sa;
+	if (proxy_tcp_via(c))
 		proxy_tcp_handshake(c);
-		return;
-	}
-	if (why == NULL) {
+	else
 		proxy_tcp_connected(c);
-		return;
-	}
-	log_rate(&proxy_rl_tcp_dial, LOG_INFO, "%s: dial %s:%u: %s",
-	    proxy_relay_flow(&c->r), inet_ntop(AF_INET, &c->r.real.sin_addr,
-	    real, sizeof(real)), ntohs(c->r.real.sin_port), why);
-	close(c->sfd);
-	c->sfd = -1;
-	proxy_tcp_dial(c);
 }
 
 /* Whether the route goes through a SOCKS5 or HTTP server. */
@@ -762,9 +669,7 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 {
 	switch (c->r.state) {
 	case PROXY_DIAL:
-		proxy_dial_cancel(&c->dial);
-		if (c->sfd != -1)
-			event_del(&c->sev);
+		proxy_dial_happy_stop(&c->happy);
 		proxy_via_cancel(c->via);
 		break;
 	case PROXY_RELAY:

@@ -112,10 +112,10 @@ static void	proxy_udp_in(const struct sockaddr_in *,
 		    const struct sockaddr_in *, const void *, size_t);
 static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
 static void	proxy_udp_answer(struct proxy_wait *, const char *,
-		    const uint32_t *, size_t, const struct rule_route *);
-static void	proxy_udp_dial_sock(struct proxy_relay *, int);
+		    const union proxy_sa *, size_t, const struct rule_route *);
+static void	proxy_udp_dial_sock(struct proxy_dial *, int);
 static void	proxy_udp_via(struct proxy_udp *);
-static void	proxy_udp_via_sock(struct proxy_relay *, int);
+static void	proxy_udp_via_sock(struct proxy_dial *, int);
 static void	proxy_udp_via_dialled(int, short, void *);
 static void	proxy_udp_associated(void *, const struct sockaddr_in *,
 		    const char *);
@@ -395,10 +395,11 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 /* The domain and real addresses of the session's; no domain: a miss. */
 static void
 proxy_udp_answer(struct proxy_wait *w, const char *domain,
-    const uint32_t *addrs, size_t naddrs, const struct rule_route *route)
+    const union proxy_sa *addrs, size_t naddrs,
+    const struct rule_route *route)
 {
 	struct proxy_udp	*s = w->arg;
-	uint32_t		 allowed[MSG_MAX_ADDRS];
+	union proxy_sa		 allowed[PROXY_ADDRS_MAX];
 
 	if (domain == NULL) {
 		proxy_fail(IPPROTO_UDP, CTL_FAIL_NO_DOMAIN);
@@ -436,14 +437,16 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
 		proxy_udp_close(s);
 		return;
 	}
-	/* The first address the destination policy lets it dial. */
+	/*
+	 * The first address the destination policy lets it dial, of the
+	 * preferred family if it has one: a datagram tells no failure.
+	 */
 	if (proxy_dest_filter(&s->r, addrs, naddrs, allowed) == 0) {
 		proxy_udp_close(s);
 		return;
 	}
-	s->r.real.sin_family = AF_INET;
-	s->r.real.sin_addr.s_addr = allowed[0];
-	s->r.real.sin_port = s->r.virt.sin_port;
+	s->r.real = allowed[0];
+	s->dial.dst = s->r.real;
 	s->r.state = PROXY_DIAL;
 	/* The socket may come now or from the parent: s is not used after. */
 	proxy_dial_socket(&s->dial, &s->r, proxy_udp_dial_sock);
@@ -454,11 +457,10 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
  * needs the reply socket, which only the parent may bind to virt.
  */
 static void
-proxy_udp_dial_sock(struct proxy_relay *r, int fd)
+proxy_udp_dial_sock(struct proxy_dial *d, int fd)
 {
-	struct proxy_udp	*s = (struct proxy_udp *)r;
+	struct proxy_udp	*s = (struct proxy_udp *)d->r;
 	struct msg_reply_sock	 rs;
-	char			 real[INET_ADDRSTRLEN];
 
 	if (fd == -1) {
 		proxy_fail(IPPROTO_UDP, CTL_FAIL_DIAL_ERROR);
@@ -466,13 +468,11 @@ proxy_udp_dial_sock(struct proxy_relay *r, int fd)
 		return;
 	}
 	s->ufd = fd;
-	if (connect(s->ufd, (struct sockaddr *)&s->r.real,
-	    sizeof(s->r.real)) == -1) {
+	if (connect(s->ufd, &s->r.real.sa, proxy_sa_len(&s->r.real)) == -1) {
 		proxy_fail(IPPROTO_UDP, CTL_FAIL_DIAL_ERROR);
 		log_rate(&proxy_rl_udp_dial, LOG_INFO,
-		    "%s: dial %s:%u: %s", proxy_relay_flow(&s->r),
-		    inet_ntop(AF_INET, &s->r.real.sin_addr, real, sizeof(real)),
-		    ntohs(s->r.real.sin_port), strerror(errno));
+		    "%s: dial %s: %s", proxy_relay_flow(&s->r),
+		    proxy_sa_fmt(&s->r.real), strerror(errno));
 		proxy_udp_close(s);
 		return;
 	}
@@ -512,7 +512,8 @@ proxy_udp_via(struct proxy_udp *s)
 		    "a name the server cannot be sent");
 		return;
 	}
-	s->r.real = route->server;
+	s->r.real.sin = route->server;
+	s->dial.dst = s->r.real;
 	s->r.state = PROXY_DIAL;
 	s->dial_end = proxy_now() + conf->dial_ms;
 	/* A TCP socket, made as the route says, as the relay's will be. */
@@ -522,9 +523,9 @@ proxy_udp_via(struct proxy_udp *s)
 
 /* The control connection's socket, or -1 (proxy_dial.c said why). */
 static void
-proxy_udp_via_sock(struct proxy_relay *r, int fd)
+proxy_udp_via_sock(struct proxy_dial *d, int fd)
 {
-	struct proxy_udp	*s = (struct proxy_udp *)r;
+	struct proxy_udp	*s = (struct proxy_udp *)d->r;
 	struct timeval		 tv;
 
 	s->dial.proto = 0;
@@ -533,8 +534,8 @@ proxy_udp_via_sock(struct proxy_relay *r, int fd)
 		return;
 	}
 	s->cfd = fd;
-	if (connect(s->cfd, (struct sockaddr *)&s->r.real,
-	    sizeof(s->r.real)) == -1 && errno != EINPROGRESS) {
+	if (connect(s->cfd, &s->r.real.sa, proxy_sa_len(&s->r.real)) == -1 &&
+	    errno != EINPROGRESS) {
 		proxy_udp_via_refused(s, strerror(errno));
 		return;
 	}
@@ -591,7 +592,9 @@ proxy_udp_associated(void *arg, const struct sockaddr_in *relay,
 	/* The session lasts as long as the control connection. */
 	event_set(&s->cev, s->cfd, EV_READ | EV_PERSIST, proxy_udp_control,
 	    s);
-	s->r.real = *relay;
+	memset(&s->r.real, 0, sizeof(s->r.real));
+	s->r.real.sin = *relay;
+	s->dial.dst = s->r.real;
 	proxy_dial_socket(&s->dial, &s->r, proxy_udp_dial_sock);
 }
 

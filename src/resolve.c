@@ -9,9 +9,10 @@
  * the upstreams through upstream.c.
  *
  * resolve_name() and resolve_verify() wait on a lookup, one per name in
- * flight, which owns one query for the A records of the name and, when
- * the name has none, a second one for its AAAA records; the answer is
- * cached and given to every waiter.  Negative answers are cached for the
+ * flight, which owns two queries sent at once, one for the A records of
+ * the name and one for its AAAA records; when both are answered, the
+ * addresses of both families are cached together, for the least TTL of
+ * those found, and given to every waiter.  Negative answers are cached for the
  * SOA's negative TTL (RFC 2308), bounded in time and in number.  A cache
  * hit makes a request whose timer fires at once: results always reach the
  * caller from the event loop, never from inside a call.
@@ -22,6 +23,7 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/tree.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <event.h>
@@ -52,7 +54,6 @@ struct resolve_req {
 	enum resolve_state	 state;
 	TAILQ_ENTRY(resolve_req) entry;		/* waiters or ready */
 	struct event		 ev_timer;	/* a cache hit's delivery */
-	resolve_cb		 cb;		/* one of the two */
 	resolve_vcb		 vcb;
 	void			*arg;
 	struct resolve_lookup	*lookup;	/* RESOLVE_ST_WAIT */
@@ -60,21 +61,37 @@ struct resolve_req {
 	/* A cache hit. */
 	uint32_t		*addrs;
 	size_t			 naddrs;
+	struct in6_addr		*addrs6;
+	size_t			 naddrs6;
 	int			 rcode;
-	int			 aaaa;
 	ldns_rr			*soa;
 	int64_t			 expires;	/* ms, of the cache entry */
 };
 
 TAILQ_HEAD(resolve_reqs, resolve_req);
 
-/* The requests for one name waiting for the one query about it. */
+struct resolve_lookup;
+
+/* One of a lookup's two queries, and what its answer said. */
+struct resolve_query {
+	struct resolve_lookup	*lk;
+	struct upstream_req	*query;		/* NULL once answered */
+	ldns_rr_type		 qtype;
+	int			 rcode;		/* -1: no upstream answered */
+	uint32_t		 ttl;		/* least of its addresses' */
+	ldns_rr			*soa;		/* of a negative answer */
+};
+
+/* The requests for one name waiting for the two queries about it. */
 struct resolve_lookup {
 	RB_ENTRY(resolve_lookup) node;
 	struct resolve_reqs	 waiters;
-	struct upstream_req	*query;
-	ldns_rr_type		 qtype;		/* of the query out */
-	ldns_rr			*soa;		/* of the A query's answer */
+	struct resolve_query	 qa;		/* A */
+	struct resolve_query	 q6;		/* AAAA */
+	uint32_t		 addrs[RESOLVE_ADDRS_MAX];
+	size_t			 naddrs;
+	struct in6_addr		 addrs6[RESOLVE_ADDRS_MAX];
+	size_t			 naddrs6;
 	int			 split;		/* asks the upstreams below */
 	struct rule_upstream	 upstreams;
 	const char		*name;		/* stored after the struct */
@@ -87,11 +104,12 @@ struct resolve_cache {
 	TAILQ_ENTRY(resolve_cache) neg;		/* negative: oldest first */
 	int64_t			 expires;	/* ms, resolve_now() */
 	int			 rcode;
-	int			 aaaa;		/* the name has AAAA records */
 	int			 negative;	/* NXDOMAIN or NODATA */
 	ldns_rr			*soa;		/* of a negative answer */
 	size_t			 naddrs;
 	uint32_t		*addrs;
+	size_t			 naddrs6;
+	struct in6_addr		*addrs6;
 	const char		*name;		/* stored after the struct */
 };
 
@@ -133,18 +151,19 @@ static void	resolve_lookup_done(ldns_pkt *, void *);
 static void	resolve_lookup_free(struct resolve_lookup *);
 static uint32_t	resolve_ttl_left(int64_t);
 static struct resolve_req *resolve_start(const char *,
-		    const struct rule_upstream *, resolve_cb, resolve_vcb,
-		    void *);
-static struct upstream_req *resolve_ask(struct resolve_lookup *,
+		    const struct rule_upstream *, resolve_vcb, void *);
+static int	resolve_ask(struct resolve_lookup *, struct resolve_query *,
 		    ldns_rr_type);
-static void	resolve_call(struct resolve_req *, const uint32_t *, size_t,
-		    int, int, const ldns_rr *, uint32_t);
-static size_t	resolve_aaaa(ldns_pkt *, uint32_t *);
+static void	resolve_call(struct resolve_req *,
+		    const struct resolve_result *);
+static void	resolve_lookup_end(struct resolve_lookup *);
+static size_t	resolve_chase(ldns_pkt *, ldns_rr_type, void *, size_t,
+		    uint32_t *);
 static uint32_t	resolve_neg_ttl(const ldns_rr *);
 static ldns_rr	*resolve_soa(ldns_pkt *);
 static struct resolve_cache *resolve_cache_get(const char *);
-static void	resolve_cache_put(const char *, int, const uint32_t *,
-		    size_t, int, const ldns_rr *, uint32_t);
+static void	resolve_cache_put(const char *, const struct resolve_result *);
+static void	*resolve_dup(const void *, size_t, size_t);
 static void	resolve_cache_remove(struct resolve_cache *);
 
 RB_GENERATE_INTERNAL(resolve_lookups, resolve_lookup, node,
@@ -164,6 +183,7 @@ resolve_cache_cmp(struct resolve_cache *a, struct resolve_cache *b)
 	return (strcmp(a->name, b->name));
 }
 
+/* The addresses of a name, for the proxy to dial. */
 struct resolve_req *
 resolve_name(const char *name, const struct rule_upstream *split,
     resolve_cb cb, void *arg)
@@ -172,10 +192,10 @@ resolve_name(const char *name, const struct rule_upstream *split,
 		errno = EINVAL;
 		return (NULL);
 	}
-	return (resolve_start(name, split, cb, NULL, arg));
+	return (resolve_start(name, split, cb, arg));
 }
 
-/* The same, with all that is known of the name: for verifying it. */
+/* The same, with the SOA of a negative answer: for verifying it. */
 struct resolve_req *
 resolve_verify(const char *name, const struct rule_upstream *split,
     resolve_vcb vcb, void *arg)
@@ -184,16 +204,28 @@ resolve_verify(const char *name, const struct rule_upstream *split,
 		errno = EINVAL;
 		return (NULL);
 	}
-	return (resolve_start(name, split, NULL, vcb, arg));
+	return (resolve_start(name, split, vcb, arg));
+}
+
+/* A copy of n elements of size each, or NULL (for none, too). */
+static void *
+resolve_dup(const void *p, size_t n, size_t size)
+{
+	void	*q;
+
+	if (n == 0)
+		return (NULL);
+	if ((q = reallocarray(NULL, n, size)) != NULL)
+		memcpy(q, p, n * size);
+	return (q);
 }
 
 static struct resolve_req *
 resolve_start(const char *name, const struct rule_upstream *split,
-    resolve_cb cb, resolve_vcb vcb, void *arg)
+    resolve_vcb vcb, void *arg)
 {
 	static const struct timeval	 at_once;
 	struct resolve_req		*req;
-	struct upstream_req		*q;
 	struct resolve_lookup		*lk, key;
 	struct resolve_cache		*ce;
 	size_t				 len;
@@ -210,31 +242,28 @@ resolve_start(const char *name, const struct rule_upstream *split,
 	}
 	if ((req = calloc(1, sizeof(*req))) == NULL)
 		return (NULL);
-	req->cb = cb;
 	req->vcb = vcb;
 	req->arg = arg;
 	evtimer_set(&req->ev_timer, resolve_deliver, req);
 
 	if ((ce = resolve_cache_get(name)) != NULL) {
-		if (ce->naddrs > 0) {
-			req->addrs = reallocarray(NULL, ce->naddrs,
-			    sizeof(*req->addrs));
-			if (req->addrs == NULL) {
-				free(req);
-				return (NULL);
-			}
-			memcpy(req->addrs, ce->addrs,
-			    ce->naddrs * sizeof(*req->addrs));
-		}
-		if (ce->soa != NULL &&
-		    (req->soa = ldns_rr_clone(ce->soa)) == NULL) {
+		req->addrs = resolve_dup(ce->addrs, ce->naddrs,
+		    sizeof(*req->addrs));
+		req->addrs6 = resolve_dup(ce->addrs6, ce->naddrs6,
+		    sizeof(*req->addrs6));
+		if ((ce->naddrs > 0 && req->addrs == NULL) ||
+		    (ce->naddrs6 > 0 && req->addrs6 == NULL) ||
+		    (ce->soa != NULL &&
+		    (req->soa = ldns_rr_clone(ce->soa)) == NULL)) {
 			free(req->addrs);
+			free(req->addrs6);
 			free(req);
+			errno = ENOMEM;
 			return (NULL);
 		}
 		req->naddrs = ce->naddrs;
+		req->naddrs6 = ce->naddrs6;
 		req->rcode = ce->rcode;
-		req->aaaa = ce->aaaa;
 		req->expires = ce->expires;
 		req->state = RESOLVE_ST_DONE;
 		TAILQ_INSERT_TAIL(&resolve_ready, req, entry);
@@ -256,20 +285,20 @@ resolve_start(const char *name, const struct rule_upstream *split,
 		memcpy(lk + 1, name, len + 1);
 		lk->name = (const char *)(lk + 1);
 		TAILQ_INIT(&lk->waiters);
-		/* Kept: the rules may be reloaded before the AAAA query. */
 		if (split != NULL) {
 			lk->split = 1;
 			lk->upstreams = *split;
 		}
-		q = resolve_ask(lk, LDNS_RR_TYPE_A);
-		saved_errno = errno;
-		if (q == NULL) {
+		/* Both families at once: neither waits for the other. */
+		if (resolve_ask(lk, &lk->qa, LDNS_RR_TYPE_A) == -1 ||
+		    resolve_ask(lk, &lk->q6, LDNS_RR_TYPE_AAAA) == -1) {
+			saved_errno = errno;
+			upstream_cancel(lk->qa.query);
 			free(lk);
 			free(req);
 			errno = saved_errno;
 			return (NULL);
 		}
-		lk->query = q;
 		RB_INSERT(resolve_lookups, &resolve_lookups, lk);
 	}
 	req->state = RESOLVE_ST_WAIT;
@@ -281,24 +310,25 @@ resolve_start(const char *name, const struct rule_upstream *split,
 }
 
 /* The lookup's query of a type, to the upstreams it was given. */
-static struct upstream_req *
-resolve_ask(struct resolve_lookup *lk, ldns_rr_type qtype)
+static int
+resolve_ask(struct resolve_lookup *lk, struct resolve_query *rq,
+    ldns_rr_type qtype)
 {
-	struct upstream_req	*q;
 	ldns_rdf		*dname;
 	int			 saved_errno;
 
 	if ((dname = ldns_dname_new_frm_str(lk->name)) == NULL) {
 		errno = EINVAL;
-		return (NULL);
+		return (-1);
 	}
-	lk->qtype = qtype;
-	q = upstream_query(dname, qtype, LDNS_RR_CLASS_IN, 0,
-	    lk->split ? &lk->upstreams : NULL, resolve_lookup_done, lk);
+	rq->lk = lk;
+	rq->qtype = qtype;
+	rq->query = upstream_query(dname, qtype, LDNS_RR_CLASS_IN, 0,
+	    lk->split ? &lk->upstreams : NULL, resolve_lookup_done, rq);
 	saved_errno = errno;
 	ldns_rdf_deep_free(dname);
 	errno = saved_errno;
-	return (q);
+	return (rq->query != NULL ? 0 : -1);
 }
 
 void
@@ -373,6 +403,7 @@ resolve_req_free(struct resolve_req *req)
 	if (req->soa != NULL)
 		ldns_rr_free(req->soa);
 	free(req->addrs);
+	free(req->addrs6);
 	free(req);
 }
 
@@ -381,36 +412,37 @@ static void
 resolve_deliver(int fd, short ev, void *arg)
 {
 	struct resolve_req	*req = arg;
+	struct resolve_result	 r;
 
 	(void)fd;
 	(void)ev;
 	TAILQ_REMOVE(&resolve_ready, req, entry);
 	resolve_nwaiting--;
 	req->state = RESOLVE_ST_CALLING;
+	memset(&r, 0, sizeof(r));
+	r.addrs = req->addrs;
+	r.naddrs = req->naddrs;
+	r.addrs6 = req->addrs6;
+	r.naddrs6 = req->naddrs6;
+	r.rcode = req->rcode;
+	r.soa = req->soa;
 	/* What is left of the TTL when it is given. */
-	resolve_call(req, req->addrs, req->naddrs, req->rcode, req->aaaa,
-	    req->soa, resolve_ttl_left(req->expires));
+	r.ttl = resolve_ttl_left(req->expires);
+	resolve_call(req, &r);
 	resolve_req_free(req);
 }
 
 static void
-resolve_call(struct resolve_req *req, const uint32_t *addrs, size_t n,
-    int rcode, int aaaa, const ldns_rr *soa, uint32_t ttl)
+resolve_call(struct resolve_req *req, const struct resolve_result *r)
 {
-	struct resolve_result	r;
+	struct resolve_result	c = *r;
 
-	if (req->cb != NULL) {
-		req->cb(n > 0 ? addrs : NULL, n, rcode, ttl, req->arg);
-		return;
-	}
-	memset(&r, 0, sizeof(r));
-	r.addrs = n > 0 ? addrs : NULL;
-	r.naddrs = n;
-	r.rcode = rcode;
-	r.aaaa = aaaa;
-	r.soa = soa;
-	r.ttl = ttl;
-	req->vcb(&r, req->arg);
+	c.aaaa = c.naddrs6 > 0;
+	if (c.naddrs == 0)
+		c.addrs = NULL;
+	if (c.naddrs6 == 0)
+		c.addrs6 = NULL;
+	req->vcb(&c, req->arg);
 }
 
 /* Whole seconds until a cache entry expires, rounded down. */
@@ -423,57 +455,96 @@ resolve_ttl_left(int64_t expires)
 }
 
 /*
- * The query of a lookup is answered.  An A query with no address asks for
- * AAAA records next, so that a name with neither is told from one with
- * IPv6 only; then the answer goes to the cache and every waiter.
+ * One query of a lookup is answered: its addresses are kept, and once
+ * the other is answered too, the lookup ends.
  */
 static void
 resolve_lookup_done(ldns_pkt *pkt, void *arg)
 {
-	struct resolve_lookup	*lk = arg;
+	struct resolve_query	*rq = arg;
+	struct resolve_lookup	*lk = rq->lk;
+	size_t			 n;
+
+	rq->query = NULL;
+	rq->rcode = pkt != NULL ? (int)ldns_pkt_get_rcode(pkt) : -1;
+	if (rq->rcode == LDNS_RCODE_NOERROR) {
+		if (rq->qtype == LDNS_RR_TYPE_A)
+			n = lk->naddrs = resolve_chase(pkt, LDNS_RR_TYPE_A,
+			    lk->addrs, RESOLVE_ADDRS_MAX, &rq->ttl);
+		else
+			n = lk->naddrs6 = resolve_chase(pkt,
+			    LDNS_RR_TYPE_AAAA, lk->addrs6, RESOLVE_ADDRS_MAX,
+			    &rq->ttl);
+		if (n == 0)
+			rq->soa = resolve_soa(pkt);
+	} else if (rq->rcode == LDNS_RCODE_NXDOMAIN)
+		rq->soa = resolve_soa(pkt);
+	if (lk->qa.query != NULL || lk->q6.query != NULL)
+		return;
+	resolve_lookup_end(lk);
+}
+
+/*
+ * Both queries are answered.  Addresses of either family make an answer,
+ * kept for the least TTL of the families that have some; NXDOMAIN from
+ * either, or NODATA from both, a negative one, kept for its SOA's
+ * negative TTL; a query no upstream answered leaves the name unknown
+ * (NODATA cannot be told from the other family's addresses), and any
+ * other rcode is given as it came, neither cached.
+ */
+static void
+resolve_lookup_end(struct resolve_lookup *lk)
+{
+	struct resolve_result	 r;
 	struct resolve_req	*req;
-	ldns_rr			*soa = NULL;
-	uint32_t		 addrs[RESOLVE_ADDRS_MAX], ttl = 0;
-	size_t			 n = 0;
-	int			 rcode, aaaa = 0, cache = 0;
+	ldns_rr			*soa;
+	uint32_t		 ttl = UINT32_MAX;
+	int			 cache = 0;
 
-	lk->query = NULL;
-	if (pkt == NULL)
-		rcode = -1;
-	else if ((rcode = ldns_pkt_get_rcode(pkt)) == LDNS_RCODE_NOERROR &&
-	    lk->qtype == LDNS_RR_TYPE_A) {
-		n = resolve_collect(pkt, addrs, RESOLVE_ADDRS_MAX, &ttl);
-		if (n == 0) {
-			lk->soa = resolve_soa(pkt);
-			if ((lk->query = resolve_ask(lk,
-			    LDNS_RR_TYPE_AAAA)) != NULL)
-				return;
-			/* Cannot tell NODATA from IPv6 only: not answered. */
-			rcode = -1;
-		}
-		cache = n > 0;
-	} else if (rcode == LDNS_RCODE_NOERROR) {
-		aaaa = resolve_aaaa(pkt, &ttl) > 0;
-		cache = 1;
-	} else if (rcode == LDNS_RCODE_NXDOMAIN)
-		cache = 1;
-
-	if (cache && (n > 0 || aaaa)) {
+	memset(&r, 0, sizeof(r));
+	r.addrs = lk->addrs;
+	r.naddrs = lk->naddrs;
+	r.addrs6 = lk->addrs6;
+	r.naddrs6 = lk->naddrs6;
+	soa = lk->qa.soa != NULL ? lk->qa.soa : lk->q6.soa;
+	if (lk->naddrs > 0 || lk->naddrs6 > 0) {
+		r.rcode = LDNS_RCODE_NOERROR;
+		if (lk->naddrs > 0)
+			ttl = lk->qa.ttl;
+		if (lk->naddrs6 > 0 && lk->q6.ttl < ttl)
+			ttl = lk->q6.ttl;
 		if (ttl < RESOLVE_TTL_MIN)
 			ttl = RESOLVE_TTL_MIN;
 		else if (ttl > RESOLVE_TTL_MAX)
 			ttl = RESOLVE_TTL_MAX;
-	} else if (cache) {
-		/* The SOA of the last answer, else that of the A query's. */
-		if ((soa = resolve_soa(pkt)) == NULL) {
-			soa = lk->soa;
-			lk->soa = NULL;
-		}
+		cache = 1;
+	} else if (lk->qa.rcode == LDNS_RCODE_NXDOMAIN ||
+	    lk->q6.rcode == LDNS_RCODE_NXDOMAIN) {
+		r.rcode = LDNS_RCODE_NXDOMAIN;
+		/* The SOA of the NXDOMAIN answer, if it had one. */
+		if (lk->qa.rcode != LDNS_RCODE_NXDOMAIN ||
+		    lk->qa.soa == NULL)
+			soa = lk->q6.rcode == LDNS_RCODE_NXDOMAIN &&
+			    lk->q6.soa != NULL ? lk->q6.soa : soa;
+		r.soa = soa;
 		ttl = resolve_neg_ttl(soa);
-	}
+		cache = 1;
+	} else if (lk->qa.rcode == LDNS_RCODE_NOERROR &&
+	    lk->q6.rcode == LDNS_RCODE_NOERROR) {
+		r.rcode = LDNS_RCODE_NOERROR;
+		r.soa = soa;
+		ttl = resolve_neg_ttl(soa);
+		cache = 1;
+	} else if (lk->qa.rcode == -1 || lk->q6.rcode == -1)
+		r.rcode = -1;
+	else
+		r.rcode = lk->qa.rcode != LDNS_RCODE_NOERROR ?
+		    lk->qa.rcode : lk->q6.rcode;
+	r.ttl = cache ? ttl : 0;
+
 	RB_REMOVE(resolve_lookups, &resolve_lookups, lk);
-	if (cache && ttl > 0)
-		resolve_cache_put(lk->name, rcode, addrs, n, aaaa, soa, ttl);
+	if (cache && r.ttl > 0)
+		resolve_cache_put(lk->name, &r);
 
 	/* A callback may cancel the others or shut everything down. */
 	resolve_delivering = lk;
@@ -481,14 +552,14 @@ resolve_lookup_done(ldns_pkt *pkt, void *arg)
 		TAILQ_REMOVE(&lk->waiters, req, entry);
 		resolve_nwaiting--;
 		req->state = RESOLVE_ST_CALLING;
-		resolve_call(req, addrs, n, rcode, aaaa, soa, ttl);
+		resolve_call(req, &r);
 		resolve_req_free(req);
 	}
 	resolve_delivering = NULL;
-	if (soa != NULL)
-		ldns_rr_free(soa);
-	if (lk->soa != NULL)
-		ldns_rr_free(lk->soa);
+	if (lk->qa.soa != NULL)
+		ldns_rr_free(lk->qa.soa);
+	if (lk->q6.soa != NULL)
+		ldns_rr_free(lk->q6.soa);
 	free(lk);
 }
 
@@ -534,39 +605,18 @@ resolve_soa(ldns_pkt *pkt)
 	return (NULL);
 }
 
-/* The AAAA records of an answer, and in *ttl the least of their TTLs. */
-static size_t
-resolve_aaaa(ldns_pkt *pkt, uint32_t *ttl)
-{
-	ldns_rr_list	*an;
-	ldns_rr		*rr;
-	size_t		 i, n = 0;
-
-	*ttl = UINT32_MAX;
-	an = ldns_pkt_answer(pkt);
-	for (i = 0; an != NULL && i < ldns_rr_list_rr_count(an); i++) {
-		rr = ldns_rr_list_rr(an, i);
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_AAAA ||
-		    ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN)
-			continue;
-		n++;
-		if (ldns_rr_ttl(rr) < *ttl)
-			*ttl = ldns_rr_ttl(rr);
-	}
-	if (n == 0)
-		*ttl = 0;
-	return (n);
-}
-
-/* Off the tree: its query is cancelled, its waiters go uncalled. */
+/* Off the tree: its queries are cancelled, its waiters go uncalled. */
 static void
 resolve_lookup_free(struct resolve_lookup *lk)
 {
 	struct resolve_req	*req;
 
-	upstream_cancel(lk->query);
-	if (lk->soa != NULL)
-		ldns_rr_free(lk->soa);
+	upstream_cancel(lk->qa.query);
+	upstream_cancel(lk->q6.query);
+	if (lk->qa.soa != NULL)
+		ldns_rr_free(lk->qa.soa);
+	if (lk->q6.soa != NULL)
+		ldns_rr_free(lk->q6.soa);
 	while ((req = TAILQ_FIRST(&lk->waiters)) != NULL) {
 		TAILQ_REMOVE(&lk->waiters, req, entry);
 		resolve_nwaiting--;
@@ -582,12 +632,30 @@ resolve_lookup_free(struct resolve_lookup *lk)
 size_t
 resolve_collect(ldns_pkt *pkt, uint32_t *addrs, size_t max, uint32_t *ttl)
 {
+	return (resolve_chase(pkt, LDNS_RR_TYPE_A, addrs, max, ttl));
+}
+
+/* The same for AAAA records. */
+size_t
+resolve_collect6(ldns_pkt *pkt, struct in6_addr *addrs, size_t max,
+    uint32_t *ttl)
+{
+	return (resolve_chase(pkt, LDNS_RR_TYPE_AAAA, addrs, max, ttl));
+}
+
+/* The records of type A or AAAA, their data into out, as above. */
+static size_t
+resolve_chase(ldns_pkt *pkt, ldns_rr_type type, void *out, size_t max,
+    uint32_t *ttl)
+{
 	ldns_rr_list	*an;
 	ldns_rr		*rr, *cname;
 	ldns_rdf	*cur, *rd;
 	uint32_t	 least = UINT32_MAX;
-	size_t		 i, count, n;
+	size_t		 i, count, n, size;
 	int		 hops;
+
+	size = type == LDNS_RR_TYPE_A ? 4 : 16;
 
 	*ttl = 0;
 	if (ldns_rr_list_rr_count(ldns_pkt_question(pkt)) != 1)
@@ -603,13 +671,14 @@ resolve_collect(ldns_pkt *pkt, uint32_t *addrs, size_t max, uint32_t *ttl)
 			if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
 			    ldns_dname_compare(ldns_rr_owner(rr), cur) != 0)
 				continue;
-			if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_A &&
+			if (ldns_rr_get_type(rr) == type &&
 			    ldns_rr_rd_count(rr) == 1 &&
 			    (rd = ldns_rr_rdf(rr, 0)) != NULL &&
-			    ldns_rdf_size(rd) == 4) {
+			    ldns_rdf_size(rd) == size) {
 				if (n == max)
 					continue;
-				memcpy(&addrs[n++], ldns_rdf_data(rd), 4);
+				memcpy((unsigned char *)out + n++ * size,
+				    ldns_rdf_data(rd), size);
 				if (ldns_rr_ttl(rr) < least)
 					least = ldns_rr_ttl(rr);
 			} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
@@ -650,8 +719,7 @@ resolve_cache_get(const char *name)
 }
 
 static void
-resolve_cache_put(const char *name, int rcode, const uint32_t *addrs,
-    size_t n, int aaaa, const ldns_rr *soa, uint32_t ttl)
+resolve_cache_put(const char *name, const struct resolve_result *r)
 {
 	struct resolve_cache	*ce, *old;
 	size_t			 len;
@@ -663,26 +731,22 @@ resolve_cache_put(const char *name, int rcode, const uint32_t *addrs,
 	}
 	memcpy(ce + 1, name, len + 1);
 	ce->name = (const char *)(ce + 1);
-	if (n > 0) {
-		if ((ce->addrs = reallocarray(NULL, n, sizeof(*addrs))) ==
-		    NULL) {
-			log_warn("%s", __func__);
-			free(ce);
-			return;
-		}
-		memcpy(ce->addrs, addrs, n * sizeof(*addrs));
-	}
-	if (soa != NULL && (ce->soa = ldns_rr_clone(soa)) == NULL) {
-		log_warnx("%s: cannot keep an SOA", __func__);
+	ce->addrs = resolve_dup(r->addrs, r->naddrs, sizeof(*ce->addrs));
+	ce->addrs6 = resolve_dup(r->addrs6, r->naddrs6, sizeof(*ce->addrs6));
+	if ((r->naddrs > 0 && ce->addrs == NULL) ||
+	    (r->naddrs6 > 0 && ce->addrs6 == NULL) ||
+	    (r->soa != NULL && (ce->soa = ldns_rr_clone(r->soa)) == NULL)) {
+		log_warnx("%s: out of memory", __func__);
 		free(ce->addrs);
+		free(ce->addrs6);
 		free(ce);
 		return;
 	}
-	ce->naddrs = n;
-	ce->rcode = rcode;
-	ce->aaaa = aaaa;
-	ce->negative = n == 0 && !aaaa;
-	ce->expires = resolve_now() + (int64_t)ttl * 1000;
+	ce->naddrs = r->naddrs;
+	ce->naddrs6 = r->naddrs6;
+	ce->rcode = r->rcode;
+	ce->negative = r->naddrs == 0 && r->naddrs6 == 0;
+	ce->expires = resolve_now() + (int64_t)r->ttl * 1000;
 
 	if ((old = RB_FIND(resolve_caches, &resolve_cache, ce)) != NULL)
 		resolve_cache_remove(old);
@@ -714,6 +778,7 @@ resolve_cache_remove(struct resolve_cache *ce)
 	if (ce->soa != NULL)
 		ldns_rr_free(ce->soa);
 	free(ce->addrs);
+	free(ce->addrs6);
 	free(ce);
 }
 

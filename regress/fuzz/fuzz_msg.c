@@ -188,7 +188,7 @@ fuzz_answer(const unsigned char *p, size_t len)
 	(void)len;
 	memcpy(&a, p, sizeof(a));
 	return (memchr(a.domain, '\0', sizeof(a.domain)) != NULL &&
-	    a.naddrs <= MSG_MAX_ADDRS &&
+	    a.naddrs <= MSG_MAX_ADDRS && a.naddrs6 <= MSG_MAX_ADDRS &&
 	    memchr(a.route.ifname, '\0', sizeof(a.route.ifname)) != NULL &&
 	    memchr(a.route.user, '\0', sizeof(a.route.user)) != NULL &&
 	    memchr(a.route.password, '\0',
@@ -256,17 +256,21 @@ fuzz_map(const unsigned char *p, size_t len)
 static int
 fuzz_conn(const unsigned char *p, size_t len)
 {
-	size_t	i;
+	struct ctl_conn	c;
+	size_t		i;
 
-	for (i = 0; i < len; i += sizeof(struct ctl_conn))
-		if (!fuzz_nul(p + i, offsetof(struct ctl_conn, domain),
-		    sizeof(((struct ctl_conn *)0)->domain)))
+	for (i = 0; i < len; i += sizeof(c)) {
+		memcpy(&c, p + i, sizeof(c));
+		if (memchr(c.domain, '\0', sizeof(c.domain)) == NULL ||
+		    (c.real_family != 0 && c.real_family != AF_INET &&
+		    c.real_family != AF_INET6))
 			return (0);
+	}
 	return (1);
 }
 
 /* Whether the table allows this payload for this type. */
-/* A socket of TCP or UDP. */
+/* A socket of TCP or UDP, of IPv4 or IPv6. */
 static int
 fuzz_dial(const unsigned char *p, size_t len)
 {
@@ -274,7 +278,8 @@ fuzz_dial(const unsigned char *p, size_t len)
 
 	(void)len;
 	memcpy(&d, p, sizeof(d));
-	return (d.proto == IPPROTO_TCP || d.proto == IPPROTO_UDP);
+	return ((d.proto == IPPROTO_TCP || d.proto == IPPROTO_UDP) &&
+	    (d.family == AF_INET || d.family == AF_INET6));
 }
 
 /* Each upstream in one of its states. */
@@ -366,7 +371,7 @@ fuzz_walk(void)
 	const struct fuzz_shape	*s;
 	unsigned char		*p = fuzz_frame + MSG_HDR_SIZE;
 	sa_family_t		 fam = AF_INET;
-	uint32_t		 proto = IPPROTO_TCP;
+	uint32_t		 proto = IPPROTO_TCP, dfam = AF_INET;
 	size_t			 lens[12], n, i, top;
 	uint32_t		 t;
 	int			 fd, fill, lo, hi;
@@ -398,14 +403,19 @@ fuzz_walk(void)
 		for (i = 0; i < n; i++) {
 			if (lens[i] > MSG_MAX_PAYLOAD + 1)
 				continue;
-			for (fill = 0; fill < 3; fill++) {
+			for (fill = 0; fill < 4; fill++) {
 				memset(p, 0, lens[i]);
 				if (fill == 1 && lens[i] >= sizeof(struct
 				    sockaddr_in))
 					memcpy(p + offsetof(struct sockaddr_in,
 					    sin_family), &fam, sizeof(fam));
-				if (fill == 2 && lens[i] >= sizeof(proto))
+				if (fill >= 2 && lens[i] >= sizeof(proto))
 					memcpy(p, &proto, sizeof(proto));
+				/* A dialling socket also names its family. */
+				if (fill == 3 && lens[i] >=
+				    sizeof(struct msg_dial_sock))
+					memcpy(p + offsetof(struct msg_dial_sock,
+					    family), &dfam, sizeof(dfam));
 				for (fd = 0; fd < 2; fd++)
 					fuzz_try(t, p, lens[i], fd);
 				if (s == NULL ||

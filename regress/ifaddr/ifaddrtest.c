@@ -69,6 +69,28 @@ put_addr(int type, int family, int prefixlen, uint32_t local, uint32_t peer,
 	return (nlh);
 }
 
+/* An IPv6 address message, IFA_ADDRESS only as the kernel sends it. */
+static struct nlmsghdr *
+put_addr6(int type, int prefixlen, const char *addr, uint32_t seq)
+{
+	struct nlmsghdr		*nlh;
+	struct ifaddrmsg	*ifa;
+	struct in6_addr		 in6;
+
+	if (inet_pton(AF_INET6, addr, &in6) != 1)
+		abort();
+	nlh = mnl_nlmsg_put_header(buf + used);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_seq = seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	ifa->ifa_prefixlen = prefixlen;
+	ifa->ifa_index = 2;
+	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(in6), &in6);
+	used += nlh->nlmsg_len;
+	return (nlh);
+}
+
 static void
 put_done(uint32_t seq)
 {
@@ -111,6 +133,43 @@ test_good(void)
 	ifaddr_sort(&list);
 	CHECK_EQ(list.addrs[0].local, ip("10.9.0.1"));
 	CHECK_EQ(list.addrs[2].local, ip("192.168.1.1"));
+	/* The IPv6 message with an IPv4-sized address was malformed. */
+	CHECK_EQ(list.count6, 0);
+}
+
+/* IPv6 addresses: kept apart, sorted, once each; bad ones skipped. */
+static void
+test_ipv6(void)
+{
+	struct msg_ifaddrs	list;
+	struct in6_addr		in6;
+	int			done = 0, seen = 0;
+
+	memset(&list, 0, sizeof(list));
+	used = 0;
+	put_addr6(RTM_NEWADDR, 64, "2001:db8:1::1", 0);
+	put_addr6(RTM_NEWADDR, 64, "fe80::1", 0);
+	put_addr6(RTM_NEWADDR, 64, "2001:db8:1::1", 0);
+	put_addr6(RTM_NEWADDR, 129, "2001:db8:2::1", 0);
+	put_addr(RTM_NEWADDR, AF_INET, 24, ip("10.5.0.1"), 0, 0);
+	CHECK_EQ(ifaddr_parse(buf, used, 0, &list, &done, &seen), 0);
+	CHECK_EQ(seen, 1);
+	CHECK_EQ(list.count, 1);
+	CHECK_EQ(list.count6, 3);
+	ifaddr_sort(&list);
+	CHECK_EQ(list.count6, 2);
+	inet_pton(AF_INET6, "2001:db8:1::1", &in6);
+	CHECK(memcmp(&list.addrs6[0].local, &in6, sizeof(in6)) == 0);
+	CHECK_EQ(list.addrs6[0].prefixlen, 64);
+	inet_pton(AF_INET6, "fe80::1", &in6);
+	CHECK(memcmp(&list.addrs6[1].local, &in6, sizeof(in6)) == 0);
+
+	/* An IPv6 event is seen too. */
+	seen = 0;
+	used = 0;
+	put_addr6(RTM_DELADDR, 64, "2001:db8:1::1", 0);
+	CHECK_EQ(ifaddr_parse(buf, used, 0, NULL, &done, &seen), 0);
+	CHECK_EQ(seen, 1);
 }
 
 static void
@@ -242,5 +301,6 @@ main(void)
 	test_bad();
 	test_events();
 	test_full();
+	test_ipv6();
 	return (test_done("ifaddrtest"));
 }

@@ -42,6 +42,10 @@
 #                            the proxy resets them; count the resets
 #   secret ADDR PORT TEXT    TCP: send TEXT to whoever connects, close
 #   usecret ADDR PORT TEXT   UDP: answer every datagram with TEXT
+#   peer ADDR PORT           TCP, IPv4 or IPv6: send "peer ADDR" with the
+#                            address the connection came from, close
+#   upeer ADDR PORT          UDP, IPv4 or IPv6: answer every datagram with
+#                            "peer ADDR" of its sender
 #   fetch HOST PORT          TCP: connect and print "data TEXT" with what
 #                            came, or "reset", "eof", "timeout"
 #   ufetch HOST PORT         UDP: one datagram; "data TEXT" or "nothing"
@@ -353,6 +357,33 @@ def usecret(addr, port, text):
         s.sendto(text.encode(), peer)
 
 
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def peer(addr, port):
+    ls = socket.socket(family(addr), socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, int(port)))
+    ls.listen(64)
+
+    while True:
+        c, who = ls.accept()
+        try:
+            c.sendall(("peer %s\n" % who[0]).encode())
+        except OSError:
+            pass
+        c.close()
+
+
+def upeer(addr, port):
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.bind((addr, int(port)))
+    while True:
+        _, who = s.recvfrom(65535)
+        s.sendto(("peer %s" % who[0]).encode(), who)
+
+
 def fetch(host, port):
     try:
         c = socket.create_connection((resolve(host), int(port)), timeout=2)
@@ -397,7 +428,7 @@ def main():
             "hold": hold, "keepmany": keepmany, "echoloop": echoloop, "holdmany": holdmany,
             "closed": closed,
             "resets": resets, "secret": secret, "usecret": usecret,
-            "fetch": fetch, "ufetch": ufetch}
+            "fetch": fetch, "ufetch": ufetch, "peer": peer, "upeer": upeer}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit("usage: proxyprobe.py %s ..." % "|".join(cmds))
     # Room for a thousand connections of our own.

@@ -313,6 +313,12 @@ re() {
 	printf '%s' "$1" | sed 's/[][().*+?|{}^$\\]/\\&/g'
 }
 
+# to_w PORT [ADDR]: a regular expression for the end of a [+] or [-]
+# line, " to ADDR:PORT", the real address dialled; $PW_W by default.
+to_w() {
+	printf ' to %s' "$(re "${2:-$PW_W}:$1")"
+}
+
 # flow PROTO CLIENT-PORT NAME VIRT PORT: a regular expression for a
 # journal's "PROTO 10.46.1.2:CLIENT-PORT <=> [NAME(VIRT)]:PORT"; a
 # CLIENT-PORT of - is any port, a NAME of - is none.

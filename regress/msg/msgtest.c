@@ -252,6 +252,13 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		for (i = 0; i < MSG_MAX_ADDRS; i++)
 			ans.addrs[i] = htonl(0xc0000200 + i);
 		ans.ttl = 299;
+		ans.naddrs6 = 2;
+		for (i = 0; i < MSG_MAX_ADDRS; i++) {
+			memset(&ans.addrs6[i], 0, sizeof(ans.addrs6[i]));
+			ans.addrs6[i].s6_addr[0] = 0x20;
+			ans.addrs6[i].s6_addr[1] = 0x01;
+			ans.addrs6[i].s6_addr[15] = i;
+		}
 		memcpy(buf, &ans, sizeof(ans));
 		*len = sizeof(ans);
 		return (1);
@@ -360,6 +367,13 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 			ifa.addrs[i].peer = ifa.addrs[i].local;
 			ifa.addrs[i].prefixlen = i % 33;
 		}
+		ifa.count6 = MSG_MAX_IFADDRS6;
+		for (i = 0; i < MSG_MAX_IFADDRS6; i++) {
+			ifa.addrs6[i].local.s6_addr[0] = 0x20;
+			ifa.addrs6[i].local.s6_addr[14] = i >> 8;
+			ifa.addrs6[i].local.s6_addr[15] = i & 0xff;
+			ifa.addrs6[i].prefixlen = i % 129;
+		}
 		memcpy(buf, &ifa, sizeof(ifa));
 		*len = sizeof(ifa);
 		return (1);
@@ -369,6 +383,7 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 	case MSG_DIAL_SOCK_REQ:
 	case MSG_DIAL_SOCK_FAIL:
 		ds.proto = type == MSG_DIAL_SOCK ? IPPROTO_UDP : IPPROTO_TCP;
+		ds.family = type == MSG_DIAL_SOCK ? AF_INET6 : AF_INET;
 		ds.mark = 0x64;
 		ds.error = type == MSG_DIAL_SOCK_FAIL ? EPERM : 0;
 		memcpy(buf, &ds, sizeof(ds));
@@ -838,8 +853,17 @@ test_decode(void)
 	CHECK_EQ(ans.ttl, 299);
 	CHECK_EQ(ans.naddrs, 3);
 
-	/* The rcode comes last; an answer without it is from another build. */
-	CHECK_EQ(len, offsetof(struct msg_answer, rcode) + sizeof(int32_t));
+	/*
+	 * The IPv6 addresses come last; an answer without them, or without
+	 * the rcode before them, is from another build.
+	 */
+	CHECK_EQ(len, offsetof(struct msg_answer, addrs6) +
+	    sizeof(ans.addrs6));
+	CHECK_EQ(ans.naddrs6, 2);
+	n = make_frame(MSG_LOOKUP_ANSWER, offsetof(struct msg_answer, addrs6),
+	    payload, offsetof(struct msg_answer, addrs6));
+	CHECK_EQ(msg_decode(frame, n, -1, &m), -1);
+	CHECK_EQ(errno, EBADMSG);
 	n = make_frame(MSG_LOOKUP_ANSWER, offsetof(struct msg_answer, rcode),
 	    payload, offsetof(struct msg_answer, rcode));
 	CHECK_EQ(msg_decode(frame, n, -1, &m), -1);
@@ -858,6 +882,15 @@ test_decode(void)
 	n = make_frame(MSG_LOOKUP_ANSWER, sizeof(ans), &ans, sizeof(ans));
 	CHECK_EQ(msg_decode(frame, n, -1, &m), 0);
 	ans.naddrs = MSG_MAX_ADDRS + 1;
+	n = make_frame(MSG_LOOKUP_ANSWER, sizeof(ans), &ans, sizeof(ans));
+	errno = 0;
+	CHECK_EQ(msg_decode(frame, n, -1, &m), -1);
+	CHECK_EQ(errno, EBADMSG);
+	ans.naddrs = 1;
+	ans.naddrs6 = MSG_MAX_ADDRS;
+	n = make_frame(MSG_LOOKUP_ANSWER, sizeof(ans), &ans, sizeof(ans));
+	CHECK_EQ(msg_decode(frame, n, -1, &m), 0);
+	ans.naddrs6 = MSG_MAX_ADDRS + 1;
 	n = make_frame(MSG_LOOKUP_ANSWER, sizeof(ans), &ans, sizeof(ans));
 	errno = 0;
 	CHECK_EQ(msg_decode(frame, n, -1, &m), -1);
@@ -1084,6 +1117,14 @@ test_bad(void)
 	ifa.count = 2;
 	ifa.addrs[1].prefixlen = 33;
 	CHECK(bad_msg("ifaddrs prefix length", MSG_IFADDRS, &ifa,
+	    sizeof(ifa), 0, EBADMSG));
+	ifa.addrs[1].prefixlen = 32;
+	ifa.count6 = MSG_MAX_IFADDRS6 + 1;
+	CHECK(bad_msg("ifaddrs IPv6 count", MSG_IFADDRS, &ifa, sizeof(ifa),
+	    0, EBADMSG));
+	ifa.count6 = 2;
+	ifa.addrs6[1].prefixlen = 129;
+	CHECK(bad_msg("ifaddrs IPv6 prefix length", MSG_IFADDRS, &ifa,
 	    sizeof(ifa), 0, EBADMSG));
 	CHECK(bad_msg("ifaddrs short", MSG_IFADDRS, &ifa, sizeof(ifa) - 1, 0,
 	    EBADMSG));
@@ -1428,6 +1469,7 @@ test_dial(void)
 	pair_open();
 	memset(&ds, 0, sizeof(ds));
 	ds.mark = 0x64;
+	ds.family = AF_INET;
 	ds.proto = IPPROTO_ICMP;
 	CHECK(bad_msg("DIAL_SOCK_REQ of ICMP", MSG_DIAL_SOCK_REQ, &ds,
 	    sizeof(ds), 0, EBADMSG));
@@ -1438,6 +1480,15 @@ test_dial(void)
 	CHECK(bad_msg("DIAL_SOCK without its fd", MSG_DIAL_SOCK, &ds,
 	    sizeof(ds), 0, EBADMSG));
 	ds.proto = IPPROTO_TCP;
+	ds.family = AF_UNIX;
+	CHECK(bad_msg("DIAL_SOCK_REQ of AF_UNIX", MSG_DIAL_SOCK_REQ, &ds,
+	    sizeof(ds), 0, EBADMSG));
+	ds.family = AF_INET6;
+	CHECK_EQ(msg_compose(&cb, MSG_DIAL_SOCK_REQ, 9, -1, &ds,
+	    sizeof(ds)), 0);
+	CHECK_EQ(msg_read(&ca, &m), 1);
+	CHECK_EQ(m.hdr.type, MSG_DIAL_SOCK_REQ);
+	ds.family = AF_INET;
 	CHECK_EQ(msg_compose(&cb, MSG_DIAL_SOCK_REQ, 9, -1, &ds,
 	    sizeof(ds)), 0);
 	CHECK_EQ(msg_read(&ca, &m), 1);

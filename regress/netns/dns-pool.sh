@@ -28,7 +28,7 @@ for k in 1 2 3; do
 	eval "PIN$k=\$a"
 	in_cl $PW_PROBE hold "pin$k.test" 7000 60 >/dev/null 2>&1 &
 	T_PIDS="$T_PIDS $!"
-	logged "proxy: \[\+\] $(flow TCP - "pin$k.test" "$a" 7000)\$" ||
+	logged "proxy: \[\+\] $(flow TCP - "pin$k.test" "$a" 7000)$(to_w 7000)\$" ||
 	    die "the connection to pin$k.test did not open: $(tail -n 5 "$DLOG")"
 done
 ok "pin1.test $PIN1, pin2.test $PIN2, pin3.test $PIN3: connections open"
@@ -74,7 +74,7 @@ for k in 1 2 3; do
 	in_cl $PW_PROBE halfclient "$a" 7000 1000 >"$T_TMP/half$k" 2>&1
 	[ "$(cat "$T_TMP/half$k")" = ok ] &&
 	    [ "$(grep -c -E "proxy: \[\+\] $(flow TCP - "pin$k.test" "$a" \
-	    7000)\$" "$DLOG")" -eq 2 ] &&
+	    7000)$(to_w 7000)\$" "$DLOG")" -eq 2 ] &&
 	    ok "a new connection to $a reaches pin$k.test" ||
 	    fail "a new connection to $a: $(cat "$T_TMP/half$k")" \
 	    "$(tail -n 3 "$DLOG")"

@@ -65,7 +65,7 @@ i=1
 for e in "$esc1" "$esc2" "$esc3" "$esc4"; do
 	eval a=\$v$i
 	f="TCP $(re "$PW_CL_ADDR"):[0-9]+ <=> \\[$e\\($(re "$a")\\)\\]:7000"
-	logged "proxy: \[\+\] $f\$" && ok "[+] line $i escaped" ||
+	logged "proxy: \[\+\] $f$(to_w 7000)\$" && ok "[+] line $i escaped" ||
 	    fail "[+] line $i: $(grep -F "($a)" "$DLOG")"
 	logged "proxy: \[-\] $f sent 100 received 73 bytes in " &&
 	    ok "[-] line $i escaped" ||
@@ -99,7 +99,7 @@ grep -q -E "^$esc1 +$(re "$v1") " "$T_TMP/map" &&
 in_cl $PW_PROBE hold "$v1" 7000 3 >/dev/null 2>&1 &
 hpid=$!
 opened() {
-	[ "$(grep -c -E "proxy: \[\+\] TCP .*<=> \[$esc1\($(re "$v1")\)\]:7000\$" \
+	[ "$(grep -c -E "proxy: \[\+\] TCP .*<=> \[$esc1\($(re "$v1")\)\]:7000$(to_w 7000)\$" \
 	    "$DLOG")" -eq 2 ]
 }
 wait_for 3 opened || fail "the held connection did not open"

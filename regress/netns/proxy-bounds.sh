@@ -28,9 +28,9 @@ proxy udp-unanswered-timeout 2s
 proxy udp-idle-timeout 6s
 EOF2
 
-# duration_of LINE: the seconds at the end of a [-] line.
+# duration_of LINE: the seconds of a [-] line, before the address dialled.
 duration_of() {
-	echo "$1" | sed -n 's/.* bytes in \([0-9.]*\)s$/\1/p'
+	echo "$1" | sed -n 's/.* bytes in \([0-9.]*\)s to [^ ]*$/\1/p'
 }
 # between WHAT SECONDS LO HI
 between() {

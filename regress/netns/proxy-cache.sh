@@ -99,7 +99,7 @@ in_cl $PW_PROBE holdmany many.test 7000 20 3 >"$T_TMP/many.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 wait_for 10 grep -q "connected 20 of 20" "$T_TMP/many.out" ||
     die "20 connections at once: $(cat "$T_TMP/many.out")"
-wait_for 5 nlogged 20 "proxy: \[\+\] $(flow TCP - many.test "$vm" 7000)\$" ||
+wait_for 5 nlogged 20 "proxy: \[\+\] $(flow TCP - many.test "$vm" 7000)$(to_w 7000)\$" ||
     fail "20 connections journaled"
 n=$(conns many.test)
 [ "$n" != none ] && [ "$n" -ge 1 ] &&
@@ -171,12 +171,12 @@ expect "new.test takes old.test's address" "$vn" "$vo"
 logged "map: old\.test gives up its address to a new name" ||
     fail "no eviction of old.test"
 hold new.test
-logged "proxy: \[\+\] $(flow TCP - new.test "$vn" 7000)\$" ||
+logged "proxy: \[\+\] $(flow TCP - new.test "$vn" 7000)$(to_w 7000 "$PW_W2")\$" ||
     fail "the connection to $vn is not journaled as new.test's"
 expect "new.test's real address" "$(real new.test)" "$PW_W2:7000"
 unhold
 expect "connections journaled as old.test's" \
-    "$(grep -c -E "proxy: \[\+\] $(flow TCP - old.test "$vo" 7000)\$" \
+    "$(grep -c -E "proxy: \[\+\] $(flow TCP - old.test "$vo" 7000)$(to_w 7000)\$" \
     "$DLOG")" 1
 expect "lookups of $vn for new.test" "$(lookups "$vn" new.test)" 1
 

@@ -20,7 +20,7 @@ pin=$(cl_q pin.test A)
 echo=$(cl_q echo.test A)
 ip netns exec "$CL" $PW_PROBE hold pin.test 7000 60 >/dev/null 2>&1 &
 T_PIDS="$T_PIDS $!"
-logged "proxy: \[\+\] $(flow TCP - pin.test "$pin" 7000)\$" ||
+logged "proxy: \[\+\] $(flow TCP - pin.test "$pin" 7000)$(to_w 7000)\$" ||
     die "the connection to pin.test did not open"
 in_cl $PW_PROBE udpclient echo.test 7 3 >/dev/null 2>&1 ||
     fail "UDP echo through the proxy"

@@ -32,10 +32,10 @@ expect "10 MB file sha256" "$(sha256sum <"$T_TMP/big.got" | cut -d' ' -f1)" \
 port=${2:-0} sent=${3:-0} received=$((${4:-0} + ${5:-0}))
 
 f=$(flow TCP "$port" site.test "$v" 80)
-logged "proxy: \[\+\] $f\$" && ok "journal: [+] line of port $port" ||
+logged "proxy: \[\+\] $f$(to_w 80)\$" && ok "journal: [+] line of port $port" ||
     fail "no [+] line for port $port"
 logged "proxy: \[-\] $f sent $sent received $received bytes in \
-[0-9]+\.[0-9]{3}s\$" &&
+[0-9]+\.[0-9]{3}s to $(re "$PW_W:80")\$" &&
     ok "journal: [-] line of port $port: sent $sent received $received" ||
     fail "no [-] line of port $port with $sent and $received bytes:" \
     "$(grep -F "$PW_CL_ADDR:$port" "$DLOG")"

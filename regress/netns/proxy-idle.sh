@@ -35,10 +35,12 @@ long='([5-9]|[1-9][0-9])\.[0-9]+s'
 expect "TCP: 11 writes 0.5s apart, EOF, the answer" "$(cat "$T_TMP/tcp")" ok
 # The answer is "got 1100 <sha256>\n": 4 + 4 + 1 + 64 + 1 bytes.
 f=$(flow TCP - half.test "$h" 7000)
-logged "proxy: \[-\] $f sent 1100 received 74 bytes in $long\$" &&
+logged "proxy: \[-\] $f sent 1100 received 74 bytes in $long \
+to $(re "$PW_W:7000")\$" &&
     ok "TCP journal: one connection, 1100 bytes sent, 74 received" ||
     fail "TCP journal: $(grep -F half.test "$DLOG")"
-expect "TCP journal: [+] lines" "$(grep -c -E "proxy: \[\+\] $f\$" "$DLOG")" 1
+expect "TCP journal: [+] lines" \
+    "$(grep -c -E "proxy: \[\+\] $f$(to_w 7000)\$" "$DLOG")" 1
 
 out=$(cat "$T_TMP/udp")
 case $out in
@@ -47,10 +49,12 @@ case $out in
 esac
 f=$(flow UDP "${out##* }" echo.test "$e" 7)
 # Datagrams of "datagram N " and 64 hex digits: 10 of 75 bytes, 1 of 76.
-logged "proxy: \[-\] $f sent 826 received 826 bytes in $long\$" 5 &&
+logged "proxy: \[-\] $f sent 826 received 826 bytes in $long \
+to $(re "$PW_W:7")\$" 5 &&
     ok "UDP journal: one session, 826 bytes each way" ||
     fail "UDP journal: $(grep -F echo.test "$DLOG")"
-expect "UDP journal: [+] lines" "$(grep -c -E "proxy: \[\+\] $f\$" "$DLOG")" 1
+expect "UDP journal: [+] lines" \
+    "$(grep -c -E "proxy: \[\+\] $f$(to_w 7)\$" "$DLOG")" 1
 
 pw_stop
 exit $T_FAILED

@@ -63,7 +63,7 @@ v=$(cl_q iperf.test A)
 logged "proxy: \[-\] $(flow TCP - iperf.test "$v" 5201) sent [0-9]{9,} " &&
     ok "journal: the TCP test's data connection" ||
     fail "journal: no TCP data connection"
-logged "proxy: \[\+\] $(flow UDP - iperf.test "$v" 5201)\$" &&
+logged "proxy: \[\+\] $(flow UDP - iperf.test "$v" 5201)$(to_w 5201)\$" &&
     ok "journal: the UDP test's session" || fail "journal: no UDP session"
 
 pw_stop

@@ -27,7 +27,7 @@ esac
 ip netns exec "$CL" $PW_PROBE hold pin.test 7000 60 >/dev/null 2>&1 &
 hold=$!
 T_PIDS="$T_PIDS $hold"
-logged "proxy: \[\+\] $(flow TCP - pin.test "$pin" 7000)\$" ||
+logged "proxy: \[\+\] $(flow TCP - pin.test "$pin" 7000)$(to_w 7000)\$" ||
     die "the connection to pin.test did not open"
 
 # fill FIRST LAST: ask for names FIRST to LAST in one go (kdig asks them

@@ -92,7 +92,7 @@ expect "none recycled while all are fresh" \
 # --- A single exchange ends after the answered timeout -----------------
 wait_for 6 none_open || fail "single exchanges still open: $(opens)"
 d=$(grep -E "proxy: \[-\] UDP $(re "$A"):40001 <=> " "$DLOG" | tail -n 1 |
-    sed -n 's/.* bytes in \([0-9.]*\)s$/\1/p')
+    sed -n 's/.* bytes in \([0-9.]*\)s to [^ ]*$/\1/p')
 awk -v t="$d" 'BEGIN { exit !(t != "" && t >= 2.9 && t < 5) }' &&
     ok "a single exchange lived ${d}s (udp-answered-timeout 3s)" ||
     fail "a single exchange lived \"$d\"s, not 3-5 s"

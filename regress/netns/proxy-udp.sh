@@ -41,7 +41,7 @@ done
 
 # Datagrams of "datagram N " and 64 hex digits: 10 of 75 and 10 of 76 bytes.
 f=$(flow UDP "$port" echo.test "$v" 7)
-logged "proxy: \[\+\] $f\$" && ok "journal: [+] line of port $port" ||
+logged "proxy: \[\+\] $f$(to_w 7)\$" && ok "journal: [+] line of port $port" ||
     fail "no [+] line for port $port"
 logged "proxy: \[-\] $f sent 1510 received 1510 bytes in " 5 &&
     ok "journal after the idle timeout: [-] line, 1510 bytes each way" ||
@@ -53,9 +53,9 @@ expect "kdig @echo-dns.test over UDP" "$(in_cl kdig @"$d" +timeout=2 \
     +retry=0 +short site.test A 2>/dev/null)" "$PW_W"
 expect "kdig @echo-dns.test over TCP" "$(in_cl kdig @"$d" +tcp +timeout=2 \
     +retry=0 +short site.test A 2>/dev/null)" "$PW_W"
-logged "proxy: \[\+\] $(flow UDP - echo-dns.test "$d" 53)\$" &&
+logged "proxy: \[\+\] $(flow UDP - echo-dns.test "$d" 53)$(to_w 53)\$" &&
     ok "journal: the UDP DNS query" || fail "journal: no UDP DNS query"
-logged "proxy: \[\+\] $(flow TCP - echo-dns.test "$d" 53)\$" &&
+logged "proxy: \[\+\] $(flow TCP - echo-dns.test "$d" 53)$(to_w 53)\$" &&
     ok "journal: the TCP DNS query" || fail "journal: no TCP DNS query"
 
 # An address of the range that no name has: dropped, said so.

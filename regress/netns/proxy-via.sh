@@ -215,7 +215,7 @@ T_PIDS="$T_PIDS $MV_PID"
 msize() { cat "$T_TMP/move.n" 2>/dev/null || echo 0; }
 mstarted() { [ "$(msize)" -ge 1000 ]; }
 wait_for 5 mstarted || fail "the echo did not start: $(cat "$T_TMP/move.out")"
-logged "proxy: \[\+\] $(flow TCP - move.test "$vm" 7001)\$" &&
+logged "proxy: \[\+\] $(flow TCP - move.test "$vm" 7001)$(to_w 7001)\$" &&
     ok "move.test: the first connection direct" ||
     fail "move.test: no direct [+] line: $(grep -F move.test "$DLOG")"
 echo "route to \"move.test\" via socks5 $PW_W port 1080" >>"$DCF"

@@ -71,7 +71,7 @@ case $v in
 esac
 page=$(in_cl curl -s --max-time 10 http://site.test/)
 expect "page through the proxy" "$page" "$(cat "$PW_WWW/index.html")"
-logged "proxy: \[\+\] $(flow TCP - site.test "$v" 80)\$" &&
+logged "proxy: \[\+\] $(flow TCP - site.test "$v" 80) to $(re "$PW_W"):80\$" &&
     ok "journal: the connection" || fail "no [+] line for site.test"
 out=$(in_cl $PW_PROBE udpclient echo.test 7 20 2>&1)
 case $out in

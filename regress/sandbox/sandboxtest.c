@@ -50,6 +50,7 @@ enum probe {
 	PROBE_TIOCSTI,		/* a character pushed into a terminal */
 	PROBE_MMAP_EXEC,	/* mmap(2) of executable memory */
 	PROBE_MPROTECT_EXEC,	/* mprotect(2) to executable */
+	PROBE_INET6,		/* socket(AF_INET6) */
 };
 
 /* The status of a child that installed role's filter and tried probe. */
@@ -129,6 +130,11 @@ run(enum dns44_role role, enum probe probe)
 			_exit(9);
 		case PROBE_PIPE:
 			_exit(pipe2(p, O_NONBLOCK) == 0 ? 0 : 10);
+		case PROBE_INET6:
+			if ((s = socket(AF_INET6, SOCK_STREAM, 0)) == -1)
+				_exit(23);
+			close(s);
+			_exit(0);
 		}
 		_exit(11);
 	}
@@ -173,5 +179,8 @@ main(void)
 	/* Pipes are the proxy's alone. */
 	CHECK(killed(run(ROLE_DNS, PROBE_PIPE)));
 	CHECK(exited0(run(ROLE_PROXY, PROBE_PIPE)));
+	/* IPv6 sockets, for upstreams and real servers, are both's. */
+	CHECK(exited0(run(ROLE_DNS, PROBE_INET6)));
+	CHECK(exited0(run(ROLE_PROXY, PROBE_INET6)));
 	return (test_done("sandbox"));
 }

@@ -622,18 +622,18 @@ ask(const char *name, ldns_rr_type type, int dnssec_ok, struct result *r)
 }
 
 static void
-addr_cb(const uint32_t *a, size_t n, int rcode, uint32_t ttl, void *arg)
+addr_cb(const struct resolve_result *res, void *arg)
 {
 	struct addrs	*r = arg;
 	size_t		 i;
 
 	r->called++;
 	ncalls++;
-	r->rcode = rcode;
-	r->n = n;
-	r->ttl = ttl;
-	for (i = 0; i < n && i < 8; i++)
-		r->a[i] = ntohl(a[i]);
+	r->rcode = res->rcode;
+	r->n = res->naddrs;
+	r->ttl = res->ttl;
+	for (i = 0; i < res->naddrs && i < 8; i++)
+		r->a[i] = ntohl(res->addrs[i]);
 	if (r->action == ACT_SHUTDOWN)
 		shutdown_all();
 }
@@ -931,6 +931,7 @@ test_resolve(void)
 	f.extra = chain;
 	use(&f.sin, NULL, NULL);
 
+	/* A and AAAA at once; the answer comes when both have come. */
 	CHECK(resolve("www.example.com", &a) != NULL);
 	CHECK_EQ(a.called, 0);
 	run_until(&a.called, 1, 2000);
@@ -940,7 +941,7 @@ test_resolve(void)
 	CHECK_EQ(a.a[0], 0xc000020a);
 	CHECK_EQ(a.a[1], 0xc000020b);
 	CHECK_EQ(a.ttl, RESOLVE_TTL_MIN);	/* the CNAME's 1, raised */
-	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(f.nudp, 2);
 
 	/* From the cache, still from the loop; TTL 1 counts as the least. */
 	CHECK(resolve("www.example.com", &a) != NULL);
@@ -949,19 +950,19 @@ test_resolve(void)
 	CHECK_EQ(a.called, 1);
 	CHECK_EQ(a.n, 2);
 	CHECK_EQ(a.a[1], 0xc000020b);
-	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(f.nudp, 2);
 	CHECK_EQ(resolve_stats()->cache_hits, hits + 1);
 
 	resolve_clock_advance(RESOLVE_TTL_MIN * 1000 - 1000);
 	resolve("www.example.com", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 2);
-	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(f.nudp, 2);
 	resolve_clock_advance(1500);
 	resolve("www.example.com", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 2);
-	CHECK_EQ(f.nudp, 2);
+	CHECK_EQ(f.nudp, 4);
 
 	/* A day at most. */
 	f.extra = longttl;
@@ -973,31 +974,31 @@ test_resolve(void)
 	resolve_clock_advance(RESOLVE_TTL_MAX * 1000 - 1000);
 	resolve("long.example", &a);
 	run_until(&a.called, 1, 2000);
-	CHECK_EQ(f.nudp, 3);
+	CHECK_EQ(f.nudp, 6);
 	resolve_clock_advance(1500);
 	resolve("long.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 1);
-	CHECK_EQ(f.nudp, 4);
+	CHECK_EQ(f.nudp, 8);
 
 	/*
 	 * NODATA and NXDOMAIN without an SOA: cached for RESOLVE_TTL_NEG.
-	 * No A record asks for AAAA records next: two queries.
+	 * Every lookup asks for A and AAAA records at once: two queries.
 	 */
 	f.extra = NULL;
 	resolve("nodata.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 0);
 	CHECK_EQ(a.ttl, RESOLVE_TTL_NEG);
-	CHECK_EQ(f.nudp, 6);
+	CHECK_EQ(f.nudp, 10);
 	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_AAAA);
 	f.rcode = LDNS_RCODE_NXDOMAIN;
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NXDOMAIN && a.n == 0);
 	CHECK_EQ(a.ttl, RESOLVE_TTL_NEG);
-	CHECK_EQ(f.nudp, 7);
-	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_A);
+	CHECK_EQ(f.nudp, 12);
+	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_AAAA);
 	resolve_clock_advance(RESOLVE_TTL_NEG * 1000 - 1000);
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
@@ -1006,11 +1007,11 @@ test_resolve(void)
 	resolve("nodata.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 0);
-	CHECK_EQ(f.nudp, 7);
+	CHECK_EQ(f.nudp, 12);
 	resolve_clock_advance(1500);
 	resolve("nx.example", &a);
 	run_until(&a.called, 1, 2000);
-	CHECK_EQ(f.nudp, 8);
+	CHECK_EQ(f.nudp, 14);
 
 	/* SERVFAIL and no answer at all are not cached. */
 	f.rcode = LDNS_RCODE_SERVFAIL;
@@ -1020,7 +1021,7 @@ test_resolve(void)
 	CHECK_EQ(a.ttl, 0);
 	resolve("fail.example", &a);
 	run_until(&a.called, 1, 2000);
-	CHECK_EQ(f.nudp, 10);
+	CHECK_EQ(f.nudp, 18);
 	f.mode = FAKE_SILENT;
 	resolve("silent.example", &a);
 	run_until(&a.called, 1, 2000);
@@ -1028,7 +1029,7 @@ test_resolve(void)
 	resolve("silent.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.rcode, -1);
-	CHECK_EQ(f.nudp, 12);
+	CHECK_EQ(f.nudp, 22);
 
 	/* Bad names. */
 	CHECK(resolve_name("", NULL, addr_cb, &a) == NULL && errno == EINVAL);
@@ -1046,6 +1047,8 @@ struct verdict {
 	int			 rcode;
 	size_t			 n;
 	int			 aaaa;
+	size_t			 n6;
+	unsigned char		 six[16];	/* the first IPv6 address */
 	int			 soa;		/* an SOA came with it */
 	uint32_t		 soa_min;	/* its MINIMUM */
 	uint32_t		 ttl;
@@ -1061,6 +1064,9 @@ verify_cb(const struct resolve_result *r, void *arg)
 	v->rcode = r->rcode;
 	v->n = r->naddrs;
 	v->aaaa = r->aaaa;
+	v->n6 = r->naddrs6;
+	if (r->naddrs6 > 0)
+		memcpy(v->six, &r->addrs6[0], sizeof(v->six));
 	v->soa = r->soa != NULL;
 	v->soa_min = r->soa != NULL ?
 	    ldns_rdf2native_int32(ldns_rr_rdf(r->soa, 6)) : 0;
@@ -1104,7 +1110,7 @@ test_resolve_verify(void)
 	CHECK(verify("nope.example", &w) != NULL);
 	run_until(&w.called, 1, 2000);
 	CHECK_EQ(v.called, 1);
-	CHECK_EQ(f.nudp, 1);			/* one query for both */
+	CHECK_EQ(f.nudp, 2);			/* one query for both */
 	CHECK(v.rcode == LDNS_RCODE_NXDOMAIN && v.n == 0 && !v.aaaa);
 	CHECK(v.soa && v.soa_min == 60 && v.ttl == 60);
 	/* The proxy's lookup and a second verification: from the cache. */
@@ -1114,11 +1120,11 @@ test_resolve_verify(void)
 	verify("nope.example", &v);
 	run_until(&v.called, 1, 2000);
 	CHECK(v.rcode == LDNS_RCODE_NXDOMAIN && v.soa);
-	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(f.nudp, 2);
 	resolve_clock_advance(61 * 1000);
 	verify("nope.example", &v);
 	run_until(&v.called, 1, 2000);
-	CHECK_EQ(f.nudp, 2);
+	CHECK_EQ(f.nudp, 4);
 
 	/* NODATA: no A, then no AAAA; the SOA of the AAAA answer. */
 	f.rcode = LDNS_RCODE_NOERROR;
@@ -1126,28 +1132,29 @@ test_resolve_verify(void)
 	run_until(&v.called, 1, 2000);
 	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 0 && !v.aaaa);
 	CHECK(v.soa && v.ttl == 60);
-	CHECK_EQ(f.nudp, 4);
+	CHECK_EQ(f.nudp, 6);
 	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_AAAA);
 
-	/* IPv6 only: it exists. */
+	/* IPv6 only: it exists, and its addresses come with it. */
 	f.auth = NULL;
 	f.extra = six;
 	verify("six.example", &v);
 	run_until(&v.called, 1, 2000);
 	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 0 && v.aaaa);
+	CHECK(v.n6 == 1 && v.six[15] == 1 && v.six[0] == 0x20);
 	CHECK(!v.soa && v.ttl == 120);
-	CHECK_EQ(f.nudp, 6);
+	CHECK_EQ(f.nudp, 8);
 	verify("six.example", &v);
 	run_until(&v.called, 1, 2000);
-	CHECK(v.aaaa && f.nudp == 6);
+	CHECK(v.aaaa && f.nudp == 8);
 
-	/* An address: no AAAA query. */
+	/* An address: the AAAA query went out all the same. */
 	f.extra = NULL;
 	f.naddrs = 1;
 	verify("four.example", &v);
 	run_until(&v.called, 1, 2000);
 	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 1 && !v.aaaa);
-	CHECK_EQ(f.nudp, 7);
+	CHECK_EQ(f.nudp, 10);
 
 	/* A long negative TTL is cut to RESOLVE_NEG_TTL_MAX. */
 	f.naddrs = 0;
@@ -1181,7 +1188,7 @@ test_resolve_ttl(void)
 	resolve("ttl.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.n == 3 && a.ttl == 300);
-	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(f.nudp, 2);
 
 	/* Cached: less than 300 s left, by however many ms went by. */
 	resolve("ttl.example", &a);
@@ -1197,14 +1204,14 @@ test_resolve_ttl(void)
 	run_until(&a.called, 1, 2000);
 	CHECK_EQ(a.n, 3);
 	CHECK_EQ(a.ttl, 0);			/* still there, not for 1 s */
-	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(f.nudp, 2);
 
 	/* Expired: asked again, the whole TTL once more. */
 	resolve_clock_advance(1000);
 	resolve("ttl.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.n == 3 && a.ttl == 300);
-	CHECK_EQ(f.nudp, 2);
+	CHECK_EQ(f.nudp, 4);
 
 	/* The least of the records; one too short counts as the bound. */
 	f.ttl = 42;
@@ -1219,7 +1226,7 @@ test_resolve_ttl(void)
 	resolve("ttl0.example", &a);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.n == 3 && a.ttl == RESOLVE_TTL_MIN);
-	CHECK_EQ(f.nudp, 4);
+	CHECK_EQ(f.nudp, 8);
 
 	/* Every waiter of one query hears the same. */
 	f.ttl = 77;
@@ -1228,7 +1235,7 @@ test_resolve_ttl(void)
 	run_until(&b.called, 1, 2000);
 	run_until(&a.called, 1, 2000);
 	CHECK(a.ttl == 77 && b.ttl == 77);
-	CHECK_EQ(f.nudp, 5);
+	CHECK_EQ(f.nudp, 10);
 	fake_stop(&f);
 	shutdown_all();
 }
@@ -1248,7 +1255,7 @@ test_concurrent(void)
 	run_until(&ncalls, 5, 2000);
 	run_for(20);
 	CHECK_EQ(ncalls, 5);
-	CHECK_EQ(f.nudp, 1);
+	CHECK_EQ(f.nudp, 2);
 	for (i = 0; i < 5; i++) {
 		CHECK_EQ(a[i].called, 1);
 		CHECK_EQ(a[i].n, 3);
@@ -1303,11 +1310,11 @@ test_cancel(void)
 	resolve_cancel(resolve("d.example", &a));
 	run_for(50);
 	CHECK_EQ(a.called, 0);
-	CHECK_EQ(f.nudp, 3);		/* the first cancel had sent */
+	CHECK_EQ(f.nudp, 5);		/* the first cancel had sent */
 	resolve("d.example", &c);
 	run_until(&c.called, 1, 2000);
 	CHECK_EQ(c.n, 3);
-	CHECK_EQ(f.nudp, 3);
+	CHECK_EQ(f.nudp, 5);
 
 	/* From its own callback it does nothing. */
 	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
@@ -1377,7 +1384,7 @@ test_shutdown(int base_fds)
 	resolve("x.example", &a[2]);
 	run_for(20);
 	CHECK_EQ(a[0].called + a[1].called + a[2].called, 0);
-	CHECK_EQ(s.nudp, 3);
+	CHECK_EQ(s.nudp, 5);
 	use(&f.sin, NULL, NULL);
 	ask("tcp.example", LDNS_RR_TYPE_A, 0, &r[1]);	/* in TCP at once */
 	run_until(&f.ntcp, 2, 1000);
@@ -1653,10 +1660,10 @@ test_bounds(void)
 	errno = 0;
 	CHECK(resolve("same.example", &a[i]) == NULL);
 	CHECK_EQ(errno, ENOBUFS);
-	/* They made one query. */
-	for (ok = i = 0; i < UPSTREAM_MAX_PENDING - 1; i++)
+	/* They made one query of each type. */
+	for (ok = i = 0; i < UPSTREAM_MAX_PENDING - 2; i++)
 		ok += ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[i]) != NULL;
-	CHECK_EQ(ok, UPSTREAM_MAX_PENDING - 1);
+	CHECK_EQ(ok, UPSTREAM_MAX_PENDING - 2);
 	errno = 0;
 	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[i]) == NULL);
 	CHECK_EQ(errno, ENOBUFS);
@@ -1665,14 +1672,14 @@ test_bounds(void)
 	CHECK_EQ(ncalls, 0);
 
 	/* Room again; the answers come, none from the cache. */
-	for (ok = i = 0; i < UPSTREAM_MAX_PENDING - 1; i++)
+	for (ok = i = 0; i < UPSTREAM_MAX_PENDING - 2; i++)
 		ok += ask("www.example.com", LDNS_RR_TYPE_A, 0, &r[i]) != NULL;
-	CHECK_EQ(ok, UPSTREAM_MAX_PENDING - 1);
+	CHECK_EQ(ok, UPSTREAM_MAX_PENDING - 2);
 	for (ok = i = 0; i < 10; i++)
 		ok += resolve("same.example", &a[i]) != NULL;
 	CHECK_EQ(ok, 10);
-	run_until(&ncalls, UPSTREAM_MAX_PENDING - 1 + 10, 2000);
-	CHECK_EQ(ncalls, UPSTREAM_MAX_PENDING - 1 + 10);
+	run_until(&ncalls, UPSTREAM_MAX_PENDING - 2 + 10, 2000);
+	CHECK_EQ(ncalls, UPSTREAM_MAX_PENDING - 2 + 10);
 	CHECK(r[0].rcode == -1 && a[9].rcode == -1);
 }
 

@@ -145,8 +145,8 @@ static void
 show_conn(const struct ctl_conn *c)
 {
 	struct in_addr	in;
-	char		client[32], virt[32], real[32], a[INET_ADDRSTRLEN];
-	char		name[LOG_NAME_MAX];
+	char		client[32], virt[32], real[INET6_ADDRSTRLEN + 8];
+	char		a[INET6_ADDRSTRLEN], name[LOG_NAME_MAX];
 	const char	*proto = c->proto == IPPROTO_UDP ? "udp" : "tcp";
 
 	in.s_addr = c->client;
@@ -155,9 +155,16 @@ show_conn(const struct ctl_conn *c)
 	in.s_addr = c->virt;
 	snprintf(virt, sizeof(virt), "%s:%u",
 	    inet_ntop(AF_INET, &in, a, sizeof(a)), c->virt_port);
+	/* IPv6 in brackets, as a URL has it; "-" when not dialled yet. */
 	in.s_addr = c->real;
-	snprintf(real, sizeof(real), "%s:%u",
-	    inet_ntop(AF_INET, &in, a, sizeof(a)), c->real_port);
+	if (c->real_family == AF_INET6)
+		snprintf(real, sizeof(real), "[%s]:%u", inet_ntop(AF_INET6,
+		    &c->real6, a, sizeof(a)), c->real_port);
+	else if (c->real_family == AF_INET)
+		snprintf(real, sizeof(real), "%s:%u",
+		    inet_ntop(AF_INET, &in, a, sizeof(a)), c->real_port);
+	else
+		strlcpy(real, "-", sizeof(real));
 	if (jflag) {
 		printf("%s\n  {\"proto\": \"%s\", \"client\": \"%s\", "
 		    "\"domain\": ", nshown > 0 ? "," : "", proto, client);

@@ -1,0 +1,161 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+# proxy-ipv6: the proxy reaches IPv6 destinations for IPv4 clients.  The
+# world gets IPv6 addresses beside its IPv4 one.  A name with AAAA records
+# only is reached over IPv6, by TCP and by UDP: the bytes arrive, the
+# server sees the gateway's IPv6 address, the journal and dns44ctl show
+# the IPv6 address dialled.  A name with both, whose IPv6 address is
+# black-holed (the SYN is dropped, the connect hangs), connects over IPv4
+# after the connection attempt delay, long before the dial timeout (Happy
+# Eyeballs).  A name with both, both reachable, is reached over IPv6, and
+# over IPv4 once a reload says proxy prefer ipv4, by TCP and UDP alike.
+# A route with a firewall mark dials IPv6 on a socket the parent made of
+# that family; one with an IPv4 source address falls back to IPv4.
+# Names that resolve to the gateway's own IPv6 address, to ::1, or to
+# loopback inside NAT64's prefix are refused and journaled; one whose
+# only address the gateway has no route to is journaled as unreachable.
+
+. "$srcdir/regress/lib/netns.sh"
+. "$srcdir/regress/lib/proxyworld.sh"
+pw_setup
+
+# The world's IPv6 side: fd44:2::2 on its link to the gateway, which has
+# fd44:2::1 there; fd44:3::/64 goes to the world, which drops it.
+V6_GW=fd44:2::1
+V6_W=fd44:2::2
+V6_HOLE=fd44:3::99
+ip -n "$GW" addr add "$V6_GW/64" dev pg1 nodad &&
+    ip -n "$WORLD" addr add "$V6_W/64" dev pw0 nodad &&
+    ip -n "$GW" -6 route add fd44:3::/64 via "$V6_W" &&
+    ip -n "$WORLD" -6 route add blackhole fd44:3::/64 ||
+    die "IPv6 addresses and routes"
+in_w sysctl -qw net.ipv6.conf.all.forwarding=1 || die "IPv6 forwarding"
+
+pw_dnsmasq \
+    --host-record=six.test,$V6_W \
+    --host-record=both.test,$PW_W,$V6_HOLE \
+    --host-record=dual.test,$PW_W,$V6_W \
+    --host-record=mark6.test,$V6_W \
+    --host-record=src6.test,$PW_W,$V6_W \
+    --host-record=self6.test,$V6_GW \
+    --host-record=lo6.test,::1 \
+    --host-record=noroute6.test,fd44:9::1 \
+    --host-record=nat64.test,64:ff9b::7f00:1
+for a in "$PW_W" "$V6_W"; do
+	in_w $PW_PROBE peer "$a" 7100 >>"$T_TMP/peer.out" 2>&1 &
+	T_PIDS="$T_PIDS $!"
+	in_w $PW_PROBE upeer "$a" 7101 >>"$T_TMP/peer.out" 2>&1 &
+	T_PIDS="$T_PIDS $!"
+done
+wait_for 5 pw_listening "$WORLD" tcp "$(re "[$V6_W]:7100")" &&
+    wait_for 5 pw_listening "$WORLD" tcp "$PW_W:7100" &&
+    wait_for 5 pw_listening "$WORLD" udp "$(re "[$V6_W]:7101")" ||
+    die "the peer servers did not start: $(cat "$T_TMP/peer.out")"
+pw_start d <<EOF2
+route to "mark6.test" mark 99
+route to "src6.test" source $PW_GW_WORLD
+EOF2
+SOCK=$T_TMP/d/ctl.sock
+
+# TCP to a name with AAAA records only.
+six=$(cl_q six.test A)
+[ -n "$six" ] || die "six.test has no virtual address"
+expect "TCP to an IPv6-only name" "$(in_cl $PW_PROBE fetch six.test 7100)" \
+    "data peer $V6_GW"
+f=$(flow TCP - six.test "$six" 7100)
+t6=$(to_w 7100 "[$V6_W]")
+logged "proxy: \[\+\] $f$t6\$" &&
+    ok "TCP over IPv6: the [+] line names the IPv6 address" ||
+    fail "TCP over IPv6: no [+] line"
+logged "proxy: \[-\] $f sent 0 received [0-9]+ bytes in [0-9.]+s$t6\$" &&
+    ok "TCP over IPv6: the [-] line names the IPv6 address" ||
+    fail "TCP over IPv6: $(grep six.test "$DLOG")"
+
+# dns44ctl shows the IPv6 address of an open connection.
+in_cl $PW_PROBE hold six.test 7100 30 >/dev/null 2>&1 &
+T_PIDS="$T_PIDS $!"
+opened() {
+	[ "$(grep -c -E "proxy: \[\+\] $f$t6\$" "$DLOG")" -ge 2 ]
+}
+wait_for 5 opened || fail "the held connection did not open"
+row=$("$DNS44CTL" -s "$SOCK" show connections |
+    awk '$1 == "tcp" && $3 == "six.test" { print $4, $5 }')
+expect "show connections: the IPv6 address" "$row" \
+    "$six:7100 [$V6_W]:7100"
+
+# UDP to the same name.
+expect "UDP to an IPv6-only name" "$(in_cl $PW_PROBE ufetch six.test 7101)" \
+    "data peer $V6_GW"
+logged "proxy: \[\+\] $(flow UDP - six.test "$six" 7101)$(to_w 7101 \
+    "[$V6_W]")\$" && ok "UDP over IPv6: the [+] line names the IPv6 address" ||
+    fail "UDP over IPv6: no [+] line"
+
+# Both families, the IPv6 address black-holed: IPv4 after the delay.
+both=$(cl_q both.test A)
+t0=$(date +%s%N)
+got=$(in_cl $PW_PROBE fetch both.test 7100)
+ms=$((($(date +%s%N) - t0) / 1000000))
+expect "both families, IPv6 black-holed" "$got" "data peer $PW_GW_WORLD"
+# The dial timeout is 10 s; the second attempt starts after 250 ms.
+[ "$ms" -lt 2000 ] && ok "IPv4 connected after ${ms}ms" ||
+    fail "IPv4 connected after ${ms}ms, not within 2s"
+logged "proxy: \[-\] $(flow TCP - both.test "$both" 7100) sent 0 received \
+[0-9]+ bytes in [0-9.]+s$(to_w 7100)\$" &&
+    ok "both families: the [-] line names the IPv4 address" ||
+    fail "both families: $(grep both.test "$DLOG")"
+
+# Routes with options.
+expect "TCP, marked, to IPv6" "$(in_cl $PW_PROBE fetch mark6.test 7100)" \
+    "data peer $V6_GW"
+expect "UDP, marked, to IPv6" "$(in_cl $PW_PROBE ufetch mark6.test 7101)" \
+    "data peer $V6_GW"
+logged "proxy: \[\+\] $(flow TCP - mark6.test "$(cl_q mark6.test A)" \
+    7100) mark 0x63$t6\$" && ok "marked: the [+] line" ||
+    fail "marked: $(grep mark6.test "$DLOG")"
+expect "an IPv4 source: IPv4" "$(in_cl $PW_PROBE fetch src6.test 7100)" \
+    "data peer $PW_GW_WORLD"
+logged "proxy: $(flow TCP - src6.test "$(cl_q src6.test A)" 7100) \
+source $(re "$PW_GW_WORLD"): dial $(re "[$V6_W]:7100"): source \
+$(re "$PW_GW_WORLD"): " && ok "an IPv4 source: the IPv6 attempt said why" ||
+    fail "an IPv4 source: $(grep src6.test "$DLOG")"
+
+# Both families reachable: the preferred one, IPv6 unless told otherwise.
+expect "TCP, both families: IPv6 first" \
+    "$(in_cl $PW_PROBE fetch dual.test 7100)" "data peer $V6_GW"
+expect "UDP, both families: IPv6 first" \
+    "$(in_cl $PW_PROBE ufetch dual.test 7101)" "data peer $V6_GW"
+echo "proxy prefer ipv4" >>"$DCF"
+kill -HUP "$DP"
+logged "proxy: configuration reloaded" || fail "no reload"
+expect "TCP, both families, prefer ipv4: IPv4 first" \
+    "$(in_cl $PW_PROBE fetch dual.test 7100)" "data peer $PW_GW_WORLD"
+expect "UDP, both families, prefer ipv4: IPv4 first" \
+    "$(in_cl $PW_PROBE ufetch dual.test 7101)" "data peer $PW_GW_WORLD"
+
+# refused NAME ADDR WHY: a name whose only address the proxy must not
+# dial resets the client and says why (one such line a second).
+refused() {
+	sleep 1
+	v=$(cl_q "$1" A)
+	expect "$1: the client is reset" \
+	    "$(in_cl $PW_PROBE fetch "$1" 7100)" reset
+	logged "proxy: $(flow TCP - "$1" "$v" 7100): $(re \
+	    "dial [$2]:7100: $3"); reset" &&
+	    ok "$1: refused and journaled" ||
+	    fail "$1: $(grep "$1" "$DLOG")"
+}
+refused self6.test "$V6_GW" "refused by local address"
+refused lo6.test ::1 "refused by ::1/128 (built-in)"
+refused nat64.test 64:ff9b::7f00:1 "refused by 127.0.0.0/8 (built-in)"
+
+# No route to it: the connect fails at once, and the journal says why.
+v=$(cl_q noroute6.test A)
+expect "noroute6.test: the client is reset" \
+    "$(in_cl $PW_PROBE fetch noroute6.test 7100)" reset
+logged "proxy: $(flow TCP - noroute6.test "$v" 7100): every address \
+unreachable; reset\$" && ok "noroute6.test: journaled as unreachable" ||
+    fail "noroute6.test: $(grep noroute6.test "$DLOG")"
+
+pw_stop
+exit $T_FAILED
