@@ -42,6 +42,7 @@
 #define PARENT_BACKLOG		512
 #define PARENT_UDP_RCVBUF	(4 * 1024 * 1024)
 #define PARENT_REFUSALS_LOGGED	10	/* a second */
+#define PARENT_RELOAD_ERRORS	4096	/* of a reload, for dns44ctl */
 
 struct child {
 	const char	*name;
@@ -80,7 +81,8 @@ static const char *parent_reply_refused(const struct msg_reply_sock *);
 static int	parent_reply_open(const struct msg_reply_sock *);
 static void	parent_reply_sock(struct child *, struct msg *);
 static void	parent_dial_sock(struct child *, struct msg *);
-static int	parent_reload(void);
+static int	parent_reload(char *, size_t);
+static void	parent_ctl_reload(struct chan *, uint32_t);
 static void	parent_sig(int, short, void *);
 static void	parent_reap(void);
 static void	parent_shutdown(int);
@@ -429,16 +431,31 @@ parent_send_ifaddrs(const struct msg_ifaddrs *list)
 /*
  * Re-read the configuration.  A broken one is logged and the running one
  * kept; what is bound to sockets, directories or the user needs a restart.
+ * With errs, the errors of a broken one are also collected there, as many
+ * whole lines as fit.
  */
 static int
-parent_reload(void)
+parent_reload(char *errs, size_t errlen)
 {
 	struct dns44_conf	*nc;
 	struct ruleset		*nrs;
+	unsigned int		 lost;
+	size_t			 len;
+	int			 rv;
 
 	if ((nc = malloc(sizeof(*nc))) == NULL)
 		fatal(NULL);
-	if (parent_load_conf(nc, &nrs) == -1) {
+	/* Room kept for the count of lines that did not fit. */
+	if (errs != NULL && errlen > 64)
+		log_capture(errs, errlen - 64, 1);
+	rv = parent_load_conf(nc, &nrs);
+	if (errs != NULL && errlen > 64 &&
+	    (lost = log_capture(NULL, 0, 0)) > 0) {
+		len = strlen(errs);
+		snprintf(errs + len, errlen - len, "(%u more in the log)\n",
+		    lost);
+	}
+	if (rv == -1) {
 		log_warnx("configuration not reloaded, keeping the running "
 		    "one");
 		free(nc);
@@ -474,6 +491,30 @@ parent_reload(void)
 	return (0);
 }
 
+/*
+ * A reload that dns44ctl asked for, through the dns process: a failure
+ * goes back with the errors that caused it, file:line first as the parser
+ * wrote them.
+ */
+static void
+parent_ctl_reload(struct chan *c, uint32_t id)
+{
+	static const char	 head[] = "configuration not reloaded, "
+				    "keeping the running one:\n";
+	char			 buf[sizeof(head) + PARENT_RELOAD_ERRORS];
+	size_t			 len;
+
+	memcpy(buf, head, sizeof(head));
+	if (parent_reload(buf + sizeof(head) - 1, PARENT_RELOAD_ERRORS) == 0) {
+		chan_compose(c, MSG_CTL_OK, id, -1, NULL, 0);
+		return;
+	}
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	chan_compose(c, MSG_CTL_FAIL, id, -1, buf, len + 1);
+}
+
 /* Messages from a child. */
 static void
 parent_dispatch(struct chan *c, struct msg *m)
@@ -491,12 +532,7 @@ parent_dispatch(struct chan *c, struct msg *m)
 		parent_dial_sock(ch, m);
 		return;
 	case MSG_CTL_RELOAD:
-		if (parent_reload() == 0)
-			chan_compose(c, MSG_CTL_OK, m->hdr.id, -1, NULL, 0);
-		else
-			chan_compose(c, MSG_CTL_FAIL, m->hdr.id, -1,
-			    "configuration not reloaded, see the log",
-			    sizeof("configuration not reloaded, see the log"));
+		parent_ctl_reload(c, m->hdr.id);
 		return;
 	case MSG_CTL_LOG:
 		msg_get(m, &ml, sizeof(ml));
@@ -693,7 +729,7 @@ parent_sig(int sig, short ev, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		if (!quitting)
-			parent_reload();
+			parent_reload(NULL, 0);
 		break;
 	case SIGTERM:
 	case SIGINT:
