@@ -99,6 +99,10 @@ struct dns44_conf {
 	char			empty_dir[PATH_MAX];
 	char			control_path[CONF_SUN_PATH_MAX];
 	char			control_group[CONF_NAME_MAX];
+	char			control_admin_group[CONF_NAME_MAX];
+	/* Their ids, found by the parent before the dns process checks. */
+	gid_t			control_gid;	/* (gid_t)-1: none */
+	gid_t			control_admin_gid;
 	char			user[CONF_NAME_MAX];
 	int			user_set;	/* 0: default, may fall back */
 	int			verbose;

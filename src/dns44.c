@@ -317,6 +317,7 @@ parent_open_sockets(void)
 {
 	struct group	*gr;
 	gid_t		 gid = 0;
+	mode_t		 mode = DEFAULT_CONTROL_MODE;
 	int		 i;
 
 	for (i = 0; i < conf->dns_listen_count; i++) {
@@ -331,10 +332,24 @@ parent_open_sockets(void)
 		if ((gr = getgrnam(conf->control_group)) == NULL)
 			fatalx("control socket group %s does not exist",
 			    conf->control_group);
-		gid = gr->gr_gid;
+		gid = conf->control_gid = gr->gr_gid;
 	}
-	if ((socks.control = sock_unix(conf->control_path,
-	    DEFAULT_CONTROL_MODE, gid)) == -1)
+	if (conf->control_admin_group[0] != '\0') {
+		if ((gr = getgrnam(conf->control_admin_group)) == NULL)
+			fatalx("control admin-group %s does not exist",
+			    conf->control_admin_group);
+		conf->control_admin_gid = gr->gr_gid;
+		/*
+		 * One group owns the file; with two, the file lets everyone
+		 * connect and the dns process turns away whoever is in
+		 * neither (control.c), before reading a byte from them.
+		 */
+		if (conf->control_gid == (gid_t)-1)
+			gid = conf->control_admin_gid;
+		else if (conf->control_gid != conf->control_admin_gid)
+			mode = 0666;
+	}
+	if ((socks.control = sock_unix(conf->control_path, mode, gid)) == -1)
 		fatal("control socket %s", conf->control_path);
 }
 
@@ -475,12 +490,16 @@ parent_reload(char *errs, size_t errlen)
 	KEEP(empty_dir, "proxy chroot");
 	KEEP(control_path, "control socket");
 	KEEP(control_group, "control socket group");
+	KEEP(control_admin_group, "control admin-group");
 	KEEP(user, "user");
 	KEEP(user_set, "user");
 	KEEP(range_first, "range");
 	KEEP(range_last, "range");
 	KEEP(range_prefix, "range");
 #undef KEEP
+	/* Found at start, from the names kept above. */
+	nc->control_gid = conf->control_gid;
+	nc->control_admin_gid = conf->control_admin_gid;
 	memcpy(conf, nc, sizeof(*conf));
 	free(nc);
 	ruleset_free(rules);

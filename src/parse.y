@@ -161,6 +161,7 @@ static size_t		 pblen;
 %token	<string>	UDPSIZE TCPQUERYTIMEOUT HALFCLOSETIMEOUT
 %token	<string>	UNANSWEREDTIMEOUT
 %token	<string>	REPLYPRIVPORTS
+%token	<string>	ADMINGROUP
 %token	<string>	NEWNAMES BURST PERCLIENT
 %token	<string>	TABLE FILE_ PASS BLOCK ROUTE QUICK RETURN TO ANY
 %token	<string>	VIA DIRECT MARK INTERFACE SOURCE FOR PASSWORD
@@ -207,6 +208,10 @@ stmt	: macro
 		if ($4 != NULL)
 			parse_name("group", $4, pconf->control_group,
 			    sizeof(pconf->control_group));
+	}
+	| CONTROL ADMINGROUP name	{
+		parse_name("admin-group", $3, pconf->control_admin_group,
+		    sizeof(pconf->control_admin_group));
 	}
 	| LOG VERBOSE			{ pconf->verbose = 1; }
 	| LOG BRIEF			{ pconf->verbose = 0; }
@@ -459,7 +464,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| BRIEF | INCLUDE | NEWNAMES | BURST | PERCLIENT
 	| ALLOW | DENY | FROM | PTR | VERIFY
 	| UDPSIZE | TCPQUERYTIMEOUT | HALFCLOSETIMEOUT | UNANSWEREDTIMEOUT
-	| REPLYPRIVPORTS
+	| REPLYPRIVPORTS | ADMINGROUP
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
 	;
@@ -470,6 +475,7 @@ static const struct {
 	const char	*name;
 	int		 token;
 } keywords[] = {
+	{ "admin-group",	ADMINGROUP },
 	{ "allow",		ALLOW },
 	{ "any",		ANY },
 	{ "block",		BLOCK },
@@ -706,7 +712,7 @@ parse_expected(void)
 			    "tcp-halfclose-timeout udp-unanswered-timeout "
 			    "reply-privileged-ports per-client");
 		case CONTROL:
-			return ("socket");
+			return ("socket admin-group");
 		case LOG:
 			return ("verbose brief");
 		}
