@@ -22,6 +22,7 @@
 
 #define DNS44_USER		"_dns44"
 #define DNS44_USER_FALLBACK	"nobody"
+#define DNS44_DB_FILE		"dns44.tdb"	/* in the database directory */
 
 #define CONF_MAX_DNS_LISTEN	16
 #define CONF_MAX_UPSTREAM	8

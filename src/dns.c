@@ -43,7 +43,6 @@
 #include "upstream.h"
 #include "wire.h"
 
-#define DNS_DB_FILE		"dns44.tdb"	/* inside the chroot */
 #define DNS_SYNC_SEC		5		/* answered times to disk */
 #define DNS_UDP_BATCH		32		/* datagrams per system call */
 #define DNS_UDP_ROUNDS		4		/* system calls per wake-up */
@@ -150,9 +149,9 @@ dns_main(int foreground, int verbose)
 	privdrop_child(conf->user, conf->db_dir, !conf->user_set);
 
 	/* Inside the chroot: the database directory is "/". */
-	if ((dns_map = map_open(DNS_DB_FILE, conf->range_first,
+	if ((dns_map = map_open(DNS44_DB_FILE, conf->range_first,
 	    conf->range_last, dns_evicted, NULL, err, sizeof(err))) == NULL)
-		fatalx("%s/%s: %s", conf->db_dir, DNS_DB_FILE, err);
+		fatalx("%s/%s: %s", conf->db_dir, DNS44_DB_FILE, err);
 	map_set_rate(dns_map, conf->new_names, conf->new_burst);
 	log_info("map: %zu of %u addresses in use", map_count(dns_map),
 	    map_size(dns_map));

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "map.h"
 #include "proc.h"
 #include "rules.h"
 
@@ -59,6 +60,7 @@ static struct proc_start	 socks;	/* only the fds are used */
 static char		 self_exe[PATH_MAX];
 static int		 quitting;
 static int		 exit_status;
+static int		 db_lock = -1;	/* held while the daemon runs */
 static struct event	 ev_kill;
 static struct log_rate	 parent_rl_mark, parent_rl_dial;
 static struct child	 children[] = {
@@ -71,6 +73,7 @@ static int	parent_load_conf(struct dns44_conf *, struct ruleset **);
 static void	parent_check_parent(const char *, const char *);
 static void	parent_check_parents(const char *);
 static void	parent_prepare_db(uid_t, gid_t);
+static void	parent_lock_db(void);
 static void	parent_prepare_dirs(void);
 static void	parent_open_sockets(void);
 static void	parent_start(void);
@@ -202,6 +205,22 @@ parent_prepare_db(uid_t uid, gid_t gid)
 	close(fd);
 }
 
+/*
+ * The database is this daemon's for as long as it runs: a second daemon
+ * on it would overwrite its records, and dns44ctl dump would read them
+ * half-written.  The lock goes with the parent's last descriptor.
+ */
+static void
+parent_lock_db(void)
+{
+	if ((db_lock = map_db_lock(conf->db_dir, 0)) == -1) {
+		if (errno == EWOULDBLOCK)
+			fatalx("database %s is in use by another dns44 or by "
+			    "dns44ctl dump", conf->db_dir);
+		fatal("database %s: lock", conf->db_dir);
+	}
+}
+
 /* The dns process's chroot holds its database; the proxy's is empty. */
 static void
 parent_prepare_dirs(void)
@@ -213,6 +232,7 @@ parent_prepare_dirs(void)
 	if (privdrop_lookup(conf->user, !conf->user_set, &uid, &gid) == -1)
 		exit(1);
 	parent_prepare_db(uid, gid);
+	parent_lock_db();
 
 	if (mkdir(conf->empty_dir, 0755) == -1 && errno != EEXIST)
 		fatal("mkdir %s", conf->empty_dir);
