@@ -140,6 +140,8 @@ enum dns44_role {
 struct ruleset;
 
 /* parse.y */
+#define CONF_OPTIONAL	0x1	/* a missing file is no error */
+#define CONF_PARTIAL	0x2	/* keep the right lines of a broken file */
 int	 conf_parse(struct dns44_conf *, const char *, int);
 int	 conf_define_macro(const char *);
 struct ruleset *conf_take_rules(void);

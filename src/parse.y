@@ -534,15 +534,18 @@ static const struct {
 
 /*
  * Read path into conf: 0, or -1 after every error was logged, leaving
- * conf untouched.  With optional set, a path that does not exist is no
- * error and leaves the configuration as it was.
+ * conf untouched.  With CONF_OPTIONAL, a path that does not exist is no
+ * error and leaves the configuration as it was.  With CONF_PARTIAL, conf
+ * takes the lines that were right even when others were not, for a reader
+ * that wants one setting of a file being edited.
  */
 int
-conf_parse(struct dns44_conf *conf, const char *path, int optional)
+conf_parse(struct dns44_conf *conf, const char *path, int how)
 {
 	struct dns44_conf	*nc;
-	int			 rv;
+	int			 rv, optional;
 
+	optional = (how & CONF_OPTIONAL) != 0;
 	if ((nc = malloc(sizeof(*nc))) == NULL) {
 		log_warn("%s", path);
 		return (-1);
@@ -599,8 +602,11 @@ conf_parse(struct dns44_conf *conf, const char *path, int optional)
 		*conf = *nc;
 		ruleset_free(parsed_rules);
 		parsed_rules = prules;
-	} else
+	} else {
+		if (how & CONF_PARTIAL)
+			*conf = *nc;
 		ruleset_free(prules);
+	}
 	prules = NULL;
 	free(nc);
 	pconf = NULL;
