@@ -247,25 +247,16 @@ control_access(int s, const struct ucred *cred)
 static void
 control_refuse(int s, const struct ucred *cred)
 {
-	struct msg_hdr	hdr;
-	struct iovec	iov[2];
-	struct msghdr	mh;
+	static struct msg_chan	mc;	/* large; one refusal at a time */
 
 	log_rate(&ctl_rl_denied, LOG_WARNING, "control: uid %u gid %u pid %d "
 	    "refused: not root, nor in the control or admin group",
 	    (unsigned)cred->uid, (unsigned)cred->gid, (int)cred->pid);
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.type = MSG_CTL_FAIL;
-	hdr.len = sizeof(CONTROL_DENIED);
-	hdr.pid = getpid();
-	iov[0].iov_base = &hdr;
-	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = (void *)CONTROL_DENIED;
-	iov[1].iov_len = sizeof(CONTROL_DENIED);
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = iov;
-	mh.msg_iovlen = 2;
-	(void)sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	msg_init(&mc, s, MSG_RX_CONTROL);
+	/* A fresh socket's buffer takes it; if not, the close says enough. */
+	(void)msg_compose(&mc, MSG_CTL_FAIL, 0, -1, CONTROL_DENIED,
+	    sizeof(CONTROL_DENIED));
+	msg_clear(&mc);
 	close(s);
 }
 

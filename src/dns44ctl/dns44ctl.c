@@ -512,7 +512,7 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 	struct ctl_tested	 tr;
 	struct ctl_upstream	 cu;
 	struct pollfd		 pfd;
-	int			 have_st = 0;
+	int			 have_st = 0, reset = 0;
 	struct msg		 m;
 	const unsigned char	*p;
 	size_t			 i, nent;
@@ -534,6 +534,15 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 		n = msg_read(mc, &m);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			continue;
+		/*
+		 * A peer the daemon turns away is closed on with its request
+		 * unread: the kernel reports the reset first, once, and the
+		 * answer that came before it after.
+		 */
+		if (n == -1 && errno == ECONNRESET && !reset) {
+			reset = 1;
+			continue;
+		}
 		if (n == 0) {
 			fprintf(stderr, "dns44ctl: dns44 closed the "
 			    "connection\n");
