@@ -645,7 +645,7 @@ main(int argc, char *argv[])
 	struct msg_log	 ml;
 	struct ctl_test	 t;
 	struct in_addr	 in;
-	struct dns44_conf *conf;
+	static struct dns44_conf conf;	/* the path points into it */
 	const char	*path = NULL, *arg = "";
 	const char	*conf_file = DNS44_CONF_FILE;
 	uint32_t	 type;
@@ -676,17 +676,13 @@ main(int argc, char *argv[])
 	dump = strcmp(argv[0], "dump") == 0 && argc <= 2;
 	/* The file is not read for what -s or dump FILE already says. */
 	if (dump || path == NULL) {
-		if ((conf = malloc(sizeof(*conf))) == NULL) {
-			perror("dns44ctl");
-			return (1);
-		}
 		if (!dump || argc == 1)
-			ctl_conf(conf, conf_file, fflag);
+			ctl_conf(&conf, conf_file, fflag);
 		else
-			conf_defaults(conf);
+			conf_defaults(&conf);
 		if (dump)
-			return (dump_main(conf, argc == 2 ? argv[1] : NULL));
-		path = conf->control_path;
+			return (dump_main(&conf, argc == 2 ? argv[1] : NULL));
+		path = conf.control_path;
 	}
 	if (argc >= 2)
 		arg = argv[argc - 1];
