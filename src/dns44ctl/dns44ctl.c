@@ -384,8 +384,7 @@ show_rule(const struct ctl_rule *r)
 		printf("}");
 	} else {
 		if (nshown == 0)
-			printf("%4s %10s  %-20s %s\n", "RULE", "HITS", "WHERE",
-			    "");
+			printf("%4s %10s  %s\n", "RULE", "HITS", "WHERE");
 		printf("%4u %10llu  %-20s %s\n", r->number,
 		    (unsigned long long)r->hits, r->where, r->text);
 	}
