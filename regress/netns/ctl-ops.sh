@@ -13,9 +13,9 @@
 t_setup
 
 # Users and groups of the test's own, gone at the end however it ends.
-RG=d44r$$ AG=d44a$$ RU=d44ur$$ AU=d44ua$$ NU=d44un$$
+RG=d44r$$ AG=d44a$$ RU=d44ur$$ AU=d44ua$$ AP=d44up$$ NU=d44un$$
 ctl_users_del() {
-	for u in $RU $AU $NU; do
+	for u in $RU $AU $AP $NU; do
 		userdel "$u" 2>/dev/null
 	done
 	for g in $RG $AG; do
@@ -24,10 +24,11 @@ ctl_users_del() {
 }
 trap 'rc=$?; ctl_users_del; (exit $rc); t_cleanup' EXIT
 groupadd "$RG" && groupadd "$AG" || die "groupadd"
-# The reader has the control group as a supplementary group, the admin
-# the admin group as its own: both kinds count.
+# The reader and one admin have their group as a supplementary group,
+# another admin as its own: both kinds count.
 useradd -M -N -d / -s /bin/false -G "$RG" "$RU" &&
-    useradd -M -N -d / -s /bin/false -g "$AG" "$AU" &&
+    useradd -M -N -d / -s /bin/false -G "$AG" "$AU" &&
+    useradd -M -N -d / -s /bin/false -g "$AG" "$AP" &&
     useradd -M -N -d / -s /bin/false "$NU" || die "useradd"
 
 ns_new
@@ -138,6 +139,8 @@ out=$(as "$AU" -f "$CF" flush alpha.test 2>&1) &&
 as "$AU" -f "$CF" reload && as "$AU" -f "$CF" log brief &&
     as "$AU" -f "$CF" show map >/dev/null &&
     ok "admin group: reload, log, show" || fail "admin refused"
+as "$AP" -f "$CF" reload && ok "admin group as its own group: reload" ||
+    fail "admin by its own group refused"
 ask +short alpha.test >/dev/null
 out=$("$DNS44CTL" -f "$CF" flush alpha.test) &&
     [ "$out" = "flushed 1, kept 0 in use" ] && ok "root: flush" ||
