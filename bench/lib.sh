@@ -205,6 +205,24 @@ dns44_start() {
 	D_PROXY=$(child_pid "$D_PID" proxy)
 }
 
+# dns44_startup NS PORT LOGNAME: start dns44 in NS (its configuration in
+# $D_CONF); the seconds from its start to the first A answer on PORT go in
+# $T_START, its pid in $D_PID.
+dns44_startup() {
+	ip netns exec "$1" $TOOLS firstanswer 127.0.0.1 "$2" fill-7.bench 120 \
+	    >"$B_TMP/first.$3" &
+	_poller=$!
+	sleep 0.3		# the poller is asking
+	_t0=$(date +%s.%N)
+	bg "$1" "$B_TMP/$3.log" "$DNS44" -d -f "$D_CONF"
+	D_PID=$BG_PID
+	wait $_poller
+	_t1=$(cat "$B_TMP/first.$3")
+	[ -n "$_t1" ] || { cat "$B_TMP/$3.log" >&2; die "$3: no answer"; }
+	T_START=$(awk -v a="$_t0" -v b="$_t1" \
+	    'BEGIN { printf "%.3f\n", b - a }')
+}
+
 # unbound_start NS ADDR PORT ANSWER [THREADS]: unbound on ADDR@PORT
 # answering every A question with ANSWER, two threads unless told; pid in
 # U_PID.

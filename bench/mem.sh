@@ -35,23 +35,6 @@ awk -v n="$MEM_NAMES" 'BEGIN {
     for (i = 0; i < n; i++) printf "fill-%d.bench A\n", i }' \
     >"$B_TMP/fill.txt"
 
-# startup PORT LOGNAME: start dns44 (its configuration in $D_CONF); the
-# seconds from its start to the first A answer on PORT go in $T_START,
-# its pid in $D_PID.
-startup() {
-	in_ns $TOOLS firstanswer 127.0.0.1 "$1" fill-7.bench 60 \
-	    >"$B_TMP/first.$2" &
-	poller=$!
-	sleep 0.3		# the poller is asking
-	t0=$(date +%s.%N)
-	bg "$NS" "$B_TMP/$2.log" "$DNS44" -d -f "$D_CONF"
-	D_PID=$BG_PID
-	wait $poller
-	t1=$(cat "$B_TMP/first.$2")
-	[ -n "$t1" ] || { cat "$B_TMP/$2.log" >&2; die "$2: no answer"; }
-	T_START=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }')
-}
-
 # Start-up with an empty database, the reference.
 dns44_start "$NS" empty <<EOF
 dns listen 127.0.0.1 port $P_EMPTY
@@ -63,7 +46,7 @@ stop "$D_PID"
 i=1
 while [ $i -le "$MEM_STARTS" ]; do
 	rm -rf "$B_TMP/empty/db"
-	startup $P_EMPTY empty-start
+	dns44_startup "$NS" $P_EMPTY empty-start
 	echo "$T_START" >>"$B_TMP/t_empty"
 	stop "$D_PID"
 	i=$((i + 1))
@@ -134,7 +117,7 @@ result "dns RSS, $MEM_NAMES mappings" "$rss_d" MiB $peer "$rss_tor" \
 i=1
 while [ $i -le "$MEM_STARTS" ]; do
 	stop "$D_PID"
-	startup $P_DNS44 full-start
+	dns44_startup "$NS" $P_DNS44 full-start
 	echo "$T_START" >>"$B_TMP/t_full"
 	i=$((i + 1))
 done
@@ -182,11 +165,11 @@ hold() {
 	    "$(ls "/proc/$4/fd" | wc -l) descriptors"
 	echo "$r0 $r1"
 }
-# The proxy takes six descriptors a connection (two sockets, two pipes):
+# An idle connection takes two descriptors of the proxy (its sockets):
 # with a hard limit of NOFILE we measure at what fits and extrapolate
 # linearly to MEM_CONNS.
 want=$MEM_CONNS
-fit=$(( (NOFILE - 100) / 6 / 500 * 500 ))
+fit=$(( (NOFILE - 300) / 2 / 500 * 500 ))
 if [ "$fit" -lt "$MEM_CONNS" ]; then
 	MEM_CONNS=$fit
 	log "open files hard limit $NOFILE (no CAP_SYS_RESOURCE?):" \

@@ -11,8 +11,8 @@
 #   MAPBENCH       bench/mapbench, for map.sh (make bench sets it)
 #   NAMESBENCH     bench/namesbench, for names.sh (make bench sets it)
 #   BENCH_OUT      where results go (default ./bench-results)
-#   BENCHES        which, in order (default "dns failover mem map names
-#                  rules tcp conn udp via")
+#   BENCHES        which, in order (default "dns verify failover dot mem map
+#                  names rules tcp conn udp via curve")
 #   BENCH_QUICK=1  short runs: checks the harness, not the daemon
 #   PROFILE=0      no perf profile of the dns process (default: one when
 #                  perf works)
@@ -22,7 +22,7 @@ set -u
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 : "${DNS44:?set DNS44 to the dns44 binary (make bench does)}"
 : "${BENCH_OUT:=$(pwd)/bench-results}"
-: "${BENCHES:=dns failover mem map names rules tcp conn udp via}"
+: "${BENCHES:=dns verify failover dot mem map names rules tcp conn udp via curve}"
 : "${BENCH_QUICK:=0}"
 export DNS44 BENCH_SRC BENCH_OUT BENCH_QUICK
 if [ -n "${MAPBENCH:-}" ]; then export MAPBENCH; fi
@@ -41,6 +41,7 @@ need() {	# COMMAND PACKAGE
 MISSING=
 need dnsperf dnsperf
 need unbound unbound
+need openssl openssl
 need tor tor
 need haproxy haproxy
 need iperf3 iperf3
@@ -50,6 +51,7 @@ need python3 python3
 need ip iproute2
 need nft nftables
 need microsocks microsocks
+need gnuplot gnuplot-nox
 if [ -n "$MISSING" ]; then
 	echo "bench: installing$MISSING"
 	# The packages' services must not start (tor would go looking for
@@ -94,7 +96,9 @@ mkdir -p "$BENCH_OUT" || exit 1
 BENCH_RESULTS=$BENCH_OUT/results.tsv
 export BENCH_RESULTS
 : >"$BENCH_RESULTS"
-rm -f "$BENCH_OUT/dns-profile.txt" "$BENCH_OUT/conn-profile.txt"
+rm -f "$BENCH_OUT/dns-profile.txt" "$BENCH_OUT/conn-profile.txt" \
+    "$BENCH_OUT/verify-profile.txt" "$BENCH_OUT/dot-profile.txt" \
+    "$BENCH_OUT"/curve-*
 
 start=$(date +%s)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -141,11 +145,27 @@ total=$(( $(date +%s) - start ))
 		echo "dns process under the mapped-names load (perf):"
 		sed 's/^/  /' "$BENCH_OUT/dns-profile.txt"
 	fi
+	if [ -s "$BENCH_OUT/verify-profile.txt" ]; then
+		echo
+		echo "dns process verifying new names (perf):"
+		sed 's/^/  /' "$BENCH_OUT/verify-profile.txt"
+	fi
+	if [ -s "$BENCH_OUT/dot-profile.txt" ]; then
+		echo
+		echo "dns process forwarding over TLS (perf):"
+		sed 's/^/  /' "$BENCH_OUT/dot-profile.txt"
+	fi
 	if [ -s "$BENCH_OUT/conn-profile.txt" ]; then
 		echo
 		echo "proxy process under the connections load (perf):"
 		sed 's/^/  /' "$BENCH_OUT/conn-profile.txt"
 	fi
+	for png in "$BENCH_OUT"/curve-*.png; do
+		[ -s "$png" ] || continue
+		echo
+		echo "pictures: $BENCH_OUT/curve-*.png (figures in curve-*.dat)"
+		break
+	done
 	[ -n "$failed" ] && echo && echo "FAILED:$failed (see the logs)"
 } >"$BENCH_OUT/results.txt"
 echo

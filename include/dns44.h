@@ -11,6 +11,7 @@
 #define DNS44_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 #include <netinet/in.h>
 
@@ -31,6 +32,8 @@
 #define CONF_MAX_PROXY_RULES	64	/* proxy allow and deny lines */
 #define CONF_MAX_CLIENT_NETS	64	/* allow from lines */
 #define CONF_WHERE_MAX		40	/* "file:line" of a rule */
+#define CONF_TLS_NAME_MAX	256	/* a host name and its NUL */
+#define CONF_UPSTREAM_STRLEN	72	/* "tls://[v6 address]:port" */
 
 /* Built-in defaults: the seed's, except the database directory. */
 #define DEFAULT_DNS_ADDR	"127.0.0.1"
@@ -40,6 +43,7 @@
 #define DEFAULT_RANGE		"172.24.0.0/16"
 #define DEFAULT_UPSTREAM	"1.1.1.1"
 #define DEFAULT_UPSTREAM_PORT	53
+#define DEFAULT_TLS_PORT	853	/* RFC 7858 */
 #define DEFAULT_TTL		900
 #define DEFAULT_GRACE_MS	(60 * 1000)
 #define DEFAULT_DIAL_MS		(10 * 1000)
@@ -55,6 +59,7 @@
 #define DEFAULT_DNS_TCP_QUERY_MS (10 * 1000)
 #define DEFAULT_HALFCLOSE_MS	(60 * 1000)
 #define DEFAULT_UNANSWERED_MS	(10 * 1000)
+#define DEFAULT_ANSWERED_MS	(10 * 1000)
 #define DEFAULT_NEW_NAMES	50	/* a second, beyond a share */
 #define DEFAULT_NEW_BURST	500
 #define DEFAULT_CLIENT_DNS_TCP	64	/* a quarter of the global limits */
@@ -69,6 +74,24 @@ struct conf_prefix {
 	char			where[CONF_WHERE_MAX];
 };
 
+/* A socket address of either family, the port in it in network order. */
+union conf_addr {
+	struct sockaddr		sa;
+	struct sockaddr_in	sin;
+	struct sockaddr_in6	sin6;
+};
+
+/*
+ * An upstream resolver: plain DNS over UDP (TCP for truncated answers), or
+ * DNS over TLS whose certificate must carry tls_name, or the address itself
+ * when tls_name is empty.
+ */
+struct conf_upstream {
+	union conf_addr		addr;
+	uint8_t			tls;
+	char			tls_name[CONF_TLS_NAME_MAX];
+};
+
 /*
  * The whole configuration.  It holds no pointers, so the parent can send it
  * to a child as one message and the child can use it as it arrives.
@@ -76,7 +99,7 @@ struct conf_prefix {
 struct dns44_conf {
 	struct sockaddr_in	dns_listen[CONF_MAX_DNS_LISTEN];
 	int			dns_listen_count;
-	struct sockaddr_in	upstream[CONF_MAX_UPSTREAM];
+	struct conf_upstream	upstream[CONF_MAX_UPSTREAM];
 	int			upstream_count;
 	struct sockaddr_in	proxy_listen;
 
@@ -112,6 +135,7 @@ struct dns44_conf {
 	uint32_t		dns_tcp_query_ms; /* a whole TCP query */
 	uint32_t		halfclose_ms;	/* TCP, one side closed */
 	uint32_t		unanswered_ms;	/* UDP, server silent */
+	uint32_t		answered_ms;	/* UDP, one exchange */
 	int			reply_priv_ports; /* to clients' ports < 1024 */
 	/* Fairness between clients, by source address. */
 	uint32_t		new_names;	/* a second; 0: no limit */
@@ -128,6 +152,7 @@ struct dns44_conf {
 	int			client_any;	/* allow from any */
 	int			dns_ptr;	/* PTR of the range answered */
 	int			dns_verify;	/* names resolved before mapping */
+	char			tls_ca[PATH_MAX]; /* "": the system's CAs */
 };
 
 /* Role of a process, also the -R argument of a child. */
@@ -155,5 +180,11 @@ int	 conf_parse_range(const char *, struct dns44_conf *);
 int	 conf_parse_duration(const char *, uint32_t *);
 const char *conf_fmt_duration(uint32_t, char *, size_t);
 const char *conf_fmt_addr(const struct sockaddr_in *, char *, size_t);
+int	 conf_parse_upstream(const char *, int, int, const char *,
+	    struct conf_upstream *);
+int	 conf_upstream_same(const struct conf_upstream *,
+	    const struct conf_upstream *);
+const char *conf_fmt_upstream(const struct conf_upstream *, char *, size_t);
+void	 conf_print_upstream(FILE *, const struct conf_upstream *);
 
 #endif /* DNS44_H */

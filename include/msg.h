@@ -97,6 +97,10 @@ enum msg_type {
 	/* dns -> dns44ctl: after MSG_CTL_STATS_DNS, each upstream */
 	MSG_CTL_UPSTREAMS,	/* struct ctl_upstream, 1 to CTL_UPSTREAM_CHUNK */
 
+	/* parent <-> child: the service manager's readiness and watchdog */
+	MSG_HEARTBEAT,		/* empty: answer with MSG_ALIVE */
+	MSG_ALIVE,		/* struct msg_alive; also once when serving */
+
 	MSG_TYPE_MAX
 };
 
@@ -179,6 +183,16 @@ struct msg_ifaddrs {
 	struct msg_ifaddr	addrs[MSG_MAX_IFADDRS];
 };
 
+/*
+ * A child's word that its event loop turns, with what it holds now: the
+ * dns process fills names, the proxy conns and sessions.
+ */
+struct msg_alive {
+	uint32_t	names;
+	uint32_t	conns;
+	uint32_t	sessions;
+};
+
 struct msg_log {
 	int32_t		verbose;
 };
@@ -224,9 +238,12 @@ enum ctl_upstream_state { CTL_UPSTREAM_NEW, CTL_UPSTREAM_UP,
     CTL_UPSTREAM_DOWN, CTL_UPSTREAM_MAX };
 
 struct ctl_upstream {
-	uint32_t	addr;		/* network order */
+	uint8_t		addr[16];	/* network order; IPv4: the first 4 */
+	uint8_t		ipv6;		/* 0: an IPv4 address, 1: IPv6 */
+	uint8_t		tls;		/* DNS over TLS */
 	uint16_t	port;		/* host order */
 	uint16_t	state;		/* enum ctl_upstream_state */
+	uint16_t	pad;
 	uint64_t	rtt_us;		/* smoothed; 0: never measured */
 	uint64_t	rttvar_us;
 	uint64_t	answers;
@@ -292,6 +309,7 @@ struct ctl_stats_proxy {
 	uint64_t	udp_client_limit;	/* dropped: client's limit */
 	uint64_t	refused_clients;	/* from outside the networks */
 	uint64_t	refused_dests;		/* no address it may dial */
+	uint64_t	udp_recycled;		/* idle, closed for a new one */
 };
 
 /*

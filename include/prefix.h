@@ -56,5 +56,9 @@ struct prefix_table	*prefix_dest_table(const struct dns44_conf *,
 			    const struct msg_ifaddrs *);
 struct prefix_table	*prefix_client_table(const struct dns44_conf *,
 			    const struct msg_ifaddrs *);
+int			 prefix_range_local(const struct dns44_conf *,
+			    const struct msg_ifaddrs *, char *, size_t);
+int			 prefix_range_public(const struct dns44_conf *, char *,
+			    size_t);
 
 #endif /* PREFIX_H */

@@ -10,6 +10,8 @@
 #ifndef PROC_H
 #define PROC_H
 
+#include <sys/types.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include <event.h>
@@ -78,14 +80,29 @@ extern struct dns44_conf	*conf;
 
 /* ifaddr.c */
 void	ifaddr_init(void (*)(const struct msg_ifaddrs *));
+int	ifaddr_load(void);
 const struct msg_ifaddrs *ifaddr_get(void);
 int	ifaddr_parse(const unsigned char *, size_t, uint32_t,
 	    struct msg_ifaddrs *, int *, int *);
 void	ifaddr_sort(struct msg_ifaddrs *);
 
+/* dbdir.c */
+void	dbdir_check_foreign(int, const struct stat *, const char *,
+	    const char *);
+void	dbdir_handover(int, uid_t, gid_t, const char *, const char *, char *,
+	    size_t);
+
 /* flags.c */
 void	flags_parse(int, char **, struct flags *);
 int	flags_apply(const struct flags *, struct dns44_conf *);
+
+/* notify.c */
+void	notify_init(int, int (*)(uint32_t));
+void	notify_child_env(void);
+void	notify_alive(int, uint32_t, const struct msg_alive *);
+void	notify_reloading(void);
+void	notify_reloaded(int);
+void	notify_stopping(void);
 
 /* proc.c */
 void	chan_init(struct chan *, int, enum msg_rx, const char *,
@@ -118,6 +135,7 @@ void	proxy_main(int, int) __attribute__((__noreturn__));
 void	privdrop_child(const char *, const char *, int);
 void	privdrop_parent(void);
 int	privdrop_lookup(const char *, int, uid_t *, gid_t *);
+int	privdrop_check(const struct dns44_conf *);
 
 /* sandbox.c */
 void	sandbox_child(enum dns44_role);

@@ -107,7 +107,7 @@ struct rule {
 struct rule_upstream {
 	uint16_t		table;
 	uint16_t		count;
-	struct sockaddr_in	upstream[CONF_MAX_UPSTREAM];
+	struct conf_upstream	upstream[CONF_MAX_UPSTREAM];
 	char			where[CONF_WHERE_MAX];
 };
 

@@ -17,6 +17,8 @@
 
 #include <ldns/ldns.h>
 
+#include "dns44.h"
+
 #define UPSTREAM_MAX_PENDING	4096	/* queries out at once */
 #define UPSTREAM_MAX_TCP	256	/* TCP retries at once */
 #define UPSTREAM_HEALTH_MAX	64	/* upstreams whose health is kept */
@@ -50,7 +52,7 @@ enum upstream_state_shown {
 
 /* One upstream as upstream_list() tells of it. */
 struct upstream_info {
-	struct sockaddr_in	addr;
+	struct conf_upstream	addr;
 	enum upstream_state_shown state;
 	int64_t			srtt_us;	/* 0: never measured */
 	int64_t			rttvar_us;
@@ -78,5 +80,8 @@ void		 upstream_cancel(struct upstream_req *);
 const struct upstream_stats *upstream_stats(void);
 size_t		 upstream_list(struct upstream_info *, size_t);
 void		 upstream_clock_advance(uint32_t);	/* regress only */
+
+/* upstream_tls.c */
+int		 upstream_tls_load(const char *, char *, size_t);
 
 #endif /* UPSTREAM_H */

@@ -42,8 +42,8 @@ conf_defaults(struct dns44_conf *conf)
 
 	if (conf_parse_hostport(DEFAULT_DNS_ADDR, DEFAULT_DNS_PORT,
 	    &conf->dns_listen[0]) == -1 ||
-	    conf_parse_hostport(DEFAULT_UPSTREAM, DEFAULT_UPSTREAM_PORT,
-	    &conf->upstream[0]) == -1 ||
+	    conf_parse_upstream(DEFAULT_UPSTREAM, DEFAULT_UPSTREAM_PORT, 0,
+	    NULL, &conf->upstream[0]) == -1 ||
 	    conf_parse_hostport(DEFAULT_PROXY_ADDR, DEFAULT_PROXY_PORT,
 	    &conf->proxy_listen) == -1 ||
 	    conf_parse_range(DEFAULT_RANGE, conf) == -1)
@@ -78,6 +78,7 @@ conf_defaults(struct dns44_conf *conf)
 	conf->dns_tcp_query_ms = DEFAULT_DNS_TCP_QUERY_MS;
 	conf->halfclose_ms = DEFAULT_HALFCLOSE_MS;
 	conf->unanswered_ms = DEFAULT_UNANSWERED_MS;
+	conf->answered_ms = DEFAULT_ANSWERED_MS;
 	conf->reply_priv_ports = 0;
 	conf->new_names = DEFAULT_NEW_NAMES;
 	conf->new_burst = DEFAULT_NEW_BURST;
@@ -121,8 +122,15 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 
 	for (i = 0; i < conf->dns_listen_count; i++)
 		conf_print_sockaddr(fp, "dns listen", &conf->dns_listen[i]);
-	for (i = 0; i < conf->upstream_count; i++)
-		conf_print_sockaddr(fp, "dns upstream", &conf->upstream[i]);
+	for (i = 0; i < conf->upstream_count; i++) {
+		conf_print_upstream(fp, &conf->upstream[i]);
+		fputc('\n', fp);
+	}
+	if (conf->tls_ca[0] != '\0') {
+		fputs("dns tls-ca ", fp);
+		conf_print_string(fp, conf->tls_ca);
+		fputc('\n', fp);
+	}
 	fprintf(fp, "dns ttl %u\n", conf->ttl);
 	fprintf(fp, "dns upstream-timeout %s\n",
 	    conf_fmt_duration(conf->upstream_ms, buf, sizeof(buf)));
@@ -170,6 +178,8 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	    conf_fmt_duration(conf->halfclose_ms, buf, sizeof(buf)));
 	fprintf(fp, "proxy udp-unanswered-timeout %s\n",
 	    conf_fmt_duration(conf->unanswered_ms, buf, sizeof(buf)));
+	fprintf(fp, "proxy udp-answered-timeout %s\n",
+	    conf_fmt_duration(conf->answered_ms, buf, sizeof(buf)));
 	fprintf(fp, "proxy per-client connections %u\n", conf->client_conn);
 	fprintf(fp, "proxy per-client sessions %u\n", conf->client_sessions);
 	fputs("proxy chroot ", fp);
@@ -227,7 +237,7 @@ conf_addr_in_range(const struct dns44_conf *conf,
 int
 conf_check(const struct dns44_conf *conf, char *err, size_t errlen)
 {
-	char	addr[32];
+	char	addr[CONF_UPSTREAM_STRLEN];
 	int	i, j;
 
 	if (conf->dns_listen_count < 1) {
@@ -269,10 +279,11 @@ conf_check(const struct dns44_conf *conf, char *err, size_t errlen)
 		}
 	}
 	for (i = 0; i < conf->upstream_count; i++) {
-		if (conf_addr_in_range(conf, &conf->upstream[i])) {
+		if (conf->upstream[i].addr.sa.sa_family == AF_INET &&
+		    conf_addr_in_range(conf, &conf->upstream[i].addr.sin)) {
 			snprintf(err, errlen, "upstream %s lies inside the "
-			    "virtual range", conf_fmt_addr(&conf->upstream[i],
-			    addr, sizeof(addr)));
+			    "virtual range", conf_fmt_upstream(
+			    &conf->upstream[i], addr, sizeof(addr)));
 			return (-1);
 		}
 	}
@@ -391,47 +402,102 @@ conf_parse_range(const char *str, struct dns44_conf *conf)
 }
 
 /*
- * A bare number of seconds, or number+unit groups with the units ms, s, m
- * and h ("1m30s", "500ms").  errno is ERANGE when the result does not fit
- * 32 bits of milliseconds, EINVAL for anything else.
+ * A duration as Go's time.ParseDuration reads it, into milliseconds: an
+ * optional "+", then number+unit groups, each number with an optional
+ * fraction ("1.5s", "1h30m", "2h45m30.5s", ".5s"), the units ns, us, µs
+ * (U+00B5 or U+03BC), ms, s, m and h; a bare "0".  A bare whole number
+ * is seconds, as it has always been here.  The total is rounded up to a
+ * whole millisecond, so that "250us" is 1ms and never 0.  errno is
+ * EINVAL for anything else, EDOM for a negative duration and ERANGE when
+ * the result does not fit 32 bits of milliseconds.
  */
 int
 conf_parse_duration(const char *str, uint32_t *ms)
 {
 	static const struct {
 		const char	*name;
-		uint64_t	 ms;
+		uint64_t	 ns;
 	} units[] = {
-		{ "ms", 1 },	/* before "m", which is its prefix */
-		{ "h", 3600 * 1000 },
-		{ "m", 60 * 1000 },
-		{ "s", 1000 },
+		/* Longest first where one is the other's prefix. */
+		{ "ns", 1ULL },
+		{ "us", 1000ULL },
+		{ "\xc2\xb5s", 1000ULL },		/* U+00B5 micro sign */
+		{ "\xce\xbcs", 1000ULL },		/* U+03BC mu */
+		{ "ms", 1000ULL * 1000 },
+		{ "s", 1000ULL * 1000 * 1000 },
+		{ "m", 60ULL * 1000 * 1000 * 1000 },
+		{ "h", 3600ULL * 1000 * 1000 * 1000 },
 	};
+	/* The longest duration that rounds to UINT32_MAX ms or less. */
+	const uint64_t	 max = (uint64_t)UINT32_MAX * 1000000;
 	const char	*p = str;
-	uint64_t	 total = 0, n;
+	uint64_t	 total = 0, n, frac, unit;
+	double		 scale;
 	size_t		 i, len;
-	int		 bare;
+	int		 digits;
 
 	if (*p == '\0') {
 		errno = EINVAL;
 		return (-1);
 	}
-	bare = str[strspn(str, "0123456789")] == '\0';
-	while (*p != '\0') {
-		if (!isdigit((unsigned char)*p)) {
-			errno = EINVAL;
-			return (-1);
-		}
-		for (n = 0; isdigit((unsigned char)*p); p++) {
+	if (str[strspn(str, "0123456789")] == '\0') {
+		/* A bare number: seconds. */
+		for (n = 0; *p != '\0'; p++) {
 			n = n * 10 + (*p - '0');
-			if (n > UINT32_MAX) {
+			if (n > UINT32_MAX / 1000) {
 				errno = ERANGE;
 				return (-1);
 			}
 		}
-		if (bare) {
-			total = n * 1000;
-			break;
+		*ms = (uint32_t)(n * 1000);
+		return (0);
+	}
+	if (*p == '-') {
+		/* Only junk is junk: "-1s" is a duration, if negative. */
+		if (conf_parse_duration(p + 1, ms) == 0) {
+			if (*ms == 0)
+				return (0);
+			errno = EDOM;
+		} else if (errno == ERANGE)
+			errno = EDOM;
+		else
+			errno = EINVAL;
+		return (-1);
+	}
+	if (*p == '+')
+		p++;
+	if (strcmp(p, "0") == 0) {
+		*ms = 0;
+		return (0);
+	}
+	if (*p == '\0') {
+		errno = EINVAL;
+		return (-1);
+	}
+	while (*p != '\0') {
+		/* The whole part, then the fraction: one of them at least. */
+		digits = 0;
+		for (n = 0; isdigit((unsigned char)*p); p++, digits++) {
+			n = n * 10 + (*p - '0');
+			if (n > max) {
+				errno = ERANGE;
+				return (-1);
+			}
+		}
+		frac = 0;
+		scale = 1;
+		if (*p == '.') {
+			for (p++; isdigit((unsigned char)*p); p++, digits++) {
+				/* Past 18 digits nothing is left to see. */
+				if (scale >= 1e18)
+					continue;
+				frac = frac * 10 + (*p - '0');
+				scale *= 10;
+			}
+		}
+		if (digits == 0) {
+			errno = EINVAL;
+			return (-1);
 		}
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 			len = strlen(units[i].name);
@@ -443,17 +509,21 @@ conf_parse_duration(const char *str, uint32_t *ms)
 			return (-1);
 		}
 		p += len;
-		total += n * units[i].ms;
-		if (total > UINT32_MAX) {
+		unit = units[i].ns;
+		if (n > max / unit) {
+			errno = ERANGE;
+			return (-1);
+		}
+		total += n * unit;
+		/* As Go does it: the fraction of a unit, to whole ns. */
+		if (frac > 0)
+			total += (uint64_t)((double)frac * ((double)unit / scale));
+		if (total > max) {
 			errno = ERANGE;
 			return (-1);
 		}
 	}
-	if (total > UINT32_MAX) {
-		errno = ERANGE;
-		return (-1);
-	}
-	*ms = (uint32_t)total;
+	*ms = (uint32_t)((total + 999999) / 1000000);
 	return (0);
 }
 
@@ -501,4 +571,116 @@ conf_fmt_addr(const struct sockaddr_in *sin, char *buf, size_t len)
 		strlcpy(addr, "?", sizeof(addr));
 	snprintf(buf, len, "%s:%u", addr, ntohs(sin->sin_port));
 	return (buf);
+}
+
+/*
+ * An upstream: an IPv4 or IPv6 address, a port (-1: the default for plain
+ * DNS or for TLS), whether it speaks TLS, and the name its certificate must
+ * carry (NULL or "": its address).  -1 on a bad address or name.
+ */
+int
+conf_parse_upstream(const char *addr, int port, int tls, const char *name,
+    struct conf_upstream *u)
+{
+	in_port_t	p;
+	size_t		i, len;
+
+	if (port == -1)
+		p = tls ? DEFAULT_TLS_PORT : DEFAULT_UPSTREAM_PORT;
+	else if (port < 1 || port > 65535)
+		return (-1);
+	else
+		p = port;
+	memset(u, 0, sizeof(*u));
+	if (inet_pton(AF_INET, addr, &u->addr.sin.sin_addr) == 1) {
+		u->addr.sin.sin_family = AF_INET;
+		u->addr.sin.sin_port = htons(p);
+	} else if (inet_pton(AF_INET6, addr, &u->addr.sin6.sin6_addr) == 1) {
+		u->addr.sin6.sin6_family = AF_INET6;
+		u->addr.sin6.sin6_port = htons(p);
+	} else
+		return (-1);
+	u->tls = tls != 0;
+	if (name == NULL || *name == '\0')
+		return (0);
+	if (!tls || (len = strlen(name)) >= CONF_TLS_NAME_MAX - 2)
+		return (-1);
+	/* A host name: letters, digits, hyphens and dots; no final dot. */
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' &&
+		    name[i] != '.' && name[i] != '_')
+			return (-1);
+	if (name[0] == '.' || name[len - 1] == '.' || strstr(name, "..") !=
+	    NULL)
+		return (-1);
+	for (i = 0; i <= len; i++)
+		u->tls_name[i] = tolower((unsigned char)name[i]);
+	return (0);
+}
+
+/* The same upstream: address, port, TLS and the name checked. */
+int
+conf_upstream_same(const struct conf_upstream *a,
+    const struct conf_upstream *b)
+{
+	if (a->addr.sa.sa_family != b->addr.sa.sa_family ||
+	    a->tls != b->tls || strcmp(a->tls_name, b->tls_name) != 0)
+		return (0);
+	if (a->addr.sa.sa_family == AF_INET)
+		return (a->addr.sin.sin_addr.s_addr ==
+		    b->addr.sin.sin_addr.s_addr &&
+		    a->addr.sin.sin_port == b->addr.sin.sin_port);
+	if (a->addr.sa.sa_family == AF_INET6)
+		return (memcmp(&a->addr.sin6.sin6_addr,
+		    &b->addr.sin6.sin6_addr, sizeof(struct in6_addr)) == 0 &&
+		    a->addr.sin6.sin6_port == b->addr.sin6.sin6_port);
+	return (0);
+}
+
+/* "1.2.3.4:53", "[fd44::2]:53", "tls://1.2.3.4:853" */
+const char *
+conf_fmt_upstream(const struct conf_upstream *u, char *buf, size_t len)
+{
+	char	addr[INET6_ADDRSTRLEN];
+
+	if (u->addr.sa.sa_family == AF_INET6) {
+		if (inet_ntop(AF_INET6, &u->addr.sin6.sin6_addr, addr,
+		    sizeof(addr)) == NULL)
+			strlcpy(addr, "?", sizeof(addr));
+		snprintf(buf, len, "%s[%s]:%u", u->tls ? "tls://" : "", addr,
+		    ntohs(u->addr.sin6.sin6_port));
+		return (buf);
+	}
+	if (u->addr.sa.sa_family != AF_INET || inet_ntop(AF_INET,
+	    &u->addr.sin.sin_addr, addr, sizeof(addr)) == NULL)
+		strlcpy(addr, "?", sizeof(addr));
+	snprintf(buf, len, "%s%s:%u", u->tls ? "tls://" : "", addr,
+	    ntohs(u->addr.sin.sin_port));
+	return (buf);
+}
+
+/* "dns upstream ADDR port N [tls [name "host"]]", without a newline. */
+void
+conf_print_upstream(FILE *fp, const struct conf_upstream *u)
+{
+	char		addr[INET6_ADDRSTRLEN];
+	in_port_t	port;
+
+	if (u->addr.sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &u->addr.sin6.sin6_addr, addr,
+		    sizeof(addr));
+		port = ntohs(u->addr.sin6.sin6_port);
+	} else {
+		if (inet_ntop(AF_INET, &u->addr.sin.sin_addr, addr,
+		    sizeof(addr)) == NULL)
+			strlcpy(addr, "?", sizeof(addr));
+		port = ntohs(u->addr.sin.sin_port);
+	}
+	fprintf(fp, "dns upstream %s port %u", addr, port);
+	if (u->tls)
+		fputs(" tls", fp);
+	if (u->tls_name[0] != '\0') {
+		fputs(" name ", fp);
+		conf_print_string(fp, u->tls_name);
+	}
 }

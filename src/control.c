@@ -587,8 +587,17 @@ control_stats(struct ctl_client *cc, uint32_t id)
 	n = upstream_list(info, UPSTREAM_HEALTH_MAX);
 	memset(cu, 0, sizeof(cu));
 	for (i = 0; i < n; i++) {
-		cu[i].addr = info[i].addr.sin_addr.s_addr;
-		cu[i].port = ntohs(info[i].addr.sin_port);
+		if (info[i].addr.addr.sa.sa_family == AF_INET6) {
+			memcpy(cu[i].addr, &info[i].addr.addr.sin6.sin6_addr,
+			    16);
+			cu[i].ipv6 = 1;
+			cu[i].port = ntohs(info[i].addr.addr.sin6.sin6_port);
+		} else {
+			memcpy(cu[i].addr, &info[i].addr.addr.sin.sin_addr,
+			    4);
+			cu[i].port = ntohs(info[i].addr.addr.sin.sin_port);
+		}
+		cu[i].tls = info[i].addr.tls;
 		cu[i].state = info[i].state == UPSTREAM_DOWN ?
 		    CTL_UPSTREAM_DOWN : info[i].state == UPSTREAM_UP ?
 		    CTL_UPSTREAM_UP : CTL_UPSTREAM_NEW;
@@ -694,7 +703,7 @@ control_test(struct ctl_client *cc, uint32_t id, const struct ctl_test *t)
 	struct ctl_tested		 r;
 	struct rule_verdict		 v;
 	const struct rule_upstream	*u;
-	char				 a[32];
+	char				 a[CONF_UPSTREAM_STRLEN];
 	size_t				 i;
 
 	memset(&r, 0, sizeof(r));
@@ -718,8 +727,8 @@ control_test(struct ctl_client *cc, uint32_t id, const struct ctl_test *t)
 		for (i = 0; i < u->count; i++) {
 			if (i > 0)
 				strlcat(r.upstreams, " ", sizeof(r.upstreams));
-			strlcat(r.upstreams, conf_fmt_addr(&u->upstream[i], a,
-			    sizeof(a)), sizeof(r.upstreams));
+			strlcat(r.upstreams, conf_fmt_upstream(&u->upstream[i],
+			    a, sizeof(a)), sizeof(r.upstreams));
 		}
 	chan_compose(&cc->chan, MSG_CTL_TESTED, id, -1, &r, sizeof(r));
 }

@@ -43,6 +43,7 @@
 #include "upstream.h"
 #include "wire.h"
 
+#define DNS_DB_FILE		DNS44_DB_FILE	/* inside the chroot */
 #define DNS_SYNC_SEC		5		/* answered times to disk */
 #define DNS_UDP_BATCH		32		/* datagrams per system call */
 #define DNS_UDP_ROUNDS		4		/* system calls per wake-up */
@@ -94,6 +95,7 @@ static int			 dns_nout;
 static int			 dns_out_fd = -1;
 
 static void	dns_dispatch_parent(struct chan *, struct msg *);
+static void	dns_alive(uint32_t);
 static void	dns_dispatch_peer(struct chan *, struct msg *);
 static void	dns_sig(int, short, void *);
 static void	dns_sync(int, short, void *);
@@ -146,12 +148,16 @@ dns_main(int foreground, int verbose)
 	if (dns_socks.rules == NULL || dns_rules_set(dns_socks.rules) == -1)
 		fatalx("start-up without domain rules");
 
+	/* Certificates are read before the chroot, whether used yet or not. */
+	if (upstream_tls_load(conf->tls_ca, err, sizeof(err)) == -1)
+		fatalx("dns tls-ca: %s", err);
+
 	privdrop_child(conf->user, conf->db_dir, !conf->user_set);
 
 	/* Inside the chroot: the database directory is "/". */
-	if ((dns_map = map_open(DNS44_DB_FILE, conf->range_first,
+	if ((dns_map = map_open(DNS_DB_FILE, conf->range_first,
 	    conf->range_last, dns_evicted, NULL, err, sizeof(err))) == NULL)
-		fatalx("%s/%s: %s", conf->db_dir, DNS44_DB_FILE, err);
+		fatalx("%s/%s: %s", conf->db_dir, DNS_DB_FILE, err);
 	map_set_rate(dns_map, conf->new_names, conf->new_burst);
 	log_info("map: %zu of %u addresses in use", map_count(dns_map),
 	    map_size(dns_map));
@@ -186,6 +192,8 @@ dns_main(int foreground, int verbose)
 	log_debug("running as uid %d in %s", (int)getuid(), conf->db_dir);
 	sandbox_child(ROLE_DNS);
 	proc_sandbox_probe(ROLE_DNS);
+	/* Every socket is watched: the parent may say the service is up. */
+	dns_alive(0);
 	event_dispatch();
 	fatalx("event loop ended");
 }
@@ -249,6 +257,21 @@ dns_evicted(const struct map_entry *e, void *arg)
 	chan_flush(&dns_peer, 100);
 }
 
+/*
+ * To the parent: the event loop turns, and how many names are mapped; id
+ * is the heartbeat's it answers, 0 at start.
+ */
+static void
+dns_alive(uint32_t id)
+{
+	struct msg_alive	a;
+
+	memset(&a, 0, sizeof(a));
+	a.names = (uint32_t)map_count(dns_map);
+	if (chan_compose(&dns_parent, MSG_ALIVE, id, -1, &a, sizeof(a)) == -1)
+		fatal("%s", __func__);
+}
+
 static void
 dns_dispatch_parent(struct chan *c, struct msg *m)
 {
@@ -259,6 +282,9 @@ dns_dispatch_parent(struct chan *c, struct msg *m)
 	switch (m->hdr.type) {
 	case MSG_SHUTDOWN:
 		dns_stop();
+	case MSG_HEARTBEAT:
+		dns_alive(m->hdr.id);
+		break;
 	case MSG_CONF:
 		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);

@@ -11,6 +11,8 @@
  * own addresses (ifaddr.c) as they change, makes the proxy's dialling
  * sockets that carry a firewall mark, re-reads the configuration on
  * SIGHUP and shuts everything down when a child dies or a signal says so.
+ * dbdir.c hands a previous user's database over to the user; notify.c
+ * keeps systemd informed.
  */
 
 #include "config.h"
@@ -36,6 +38,7 @@
 
 #include "log.h"
 #include "map.h"
+#include "prefix.h"
 #include "proc.h"
 #include "rules.h"
 
@@ -63,6 +66,7 @@ static int		 exit_status;
 static int		 db_lock = -1;	/* held while the daemon runs */
 static struct event	 ev_kill;
 static struct log_rate	 parent_rl_mark, parent_rl_dial;
+static char		 parent_handover_msg[PATH_MAX + 256]; /* logged later */
 static struct child	 children[] = {
 	{ "dns", ROLE_DNS, -1, NULL },
 	{ "proxy", ROLE_PROXY, -1, NULL },
@@ -70,6 +74,7 @@ static struct child	 children[] = {
 #define NCHILDREN	(sizeof(children) / sizeof(children[0]))
 
 static int	parent_load_conf(struct dns44_conf *, struct ruleset **);
+static int	parent_check_range(const struct dns44_conf *);
 static void	parent_check_parent(const char *, const char *);
 static void	parent_check_parents(const char *);
 static void	parent_prepare_db(uid_t, gid_t);
@@ -92,6 +97,7 @@ static void	parent_shutdown(int);
 static void	parent_kill(int, short, void *);
 static void	parent_send_conf(void);
 static void	parent_send_ifaddrs(const struct msg_ifaddrs *);
+static int	parent_heartbeat(uint32_t);
 
 /*
  * Defaults, then the file (if any), then the command line; the domain
@@ -121,7 +127,22 @@ parent_load_conf(struct dns44_conf *c, struct ruleset **rsp)
 		ruleset_free(rs);
 		return (-1);
 	}
+	if (prefix_range_public(c, err, sizeof(err)))
+		log_warnx("dns44: warning: %s", err);
 	*rsp = rs;
+	return (0);
+}
+
+/* The range against the gateway's addresses as last read. */
+static int
+parent_check_range(const struct dns44_conf *c)
+{
+	char	err[256];
+
+	if (prefix_range_local(c, ifaddr_get(), err, sizeof(err)) == -1) {
+		log_warnx("dns44: %s", err);
+		return (-1);
+	}
 	return (0);
 }
 
@@ -172,7 +193,8 @@ parent_check_parents(const char *path)
 
 /*
  * The dns process's chroot holds its database.  It is made, or taken as
- * it is when it belongs to root or to the user already, and changed
+ * it is when it belongs to root or to the user already, or handed over
+ * from another user when it holds nothing but dns44's files, and changed
  * through a descriptor that cannot have followed a symbolic link.
  */
 static void
@@ -194,14 +216,14 @@ parent_prepare_db(uid_t uid, gid_t gid)
 	if (fstat(fd, &st) == -1)
 		fatal("database %s", conf->db_dir);
 	if (st.st_uid != 0 && st.st_uid != uid)
-		fatalx("database %s is owned by uid %u, not by %s or root; "
-		    "refusing to take it over", conf->db_dir,
-		    (unsigned)st.st_uid, conf->user);
+		dbdir_check_foreign(fd, &st, conf->db_dir, conf->user);
 	if ((st.st_uid != uid || st.st_gid != gid) &&
 	    fchown(fd, uid, gid) == -1)
 		fatal("chown %s", conf->db_dir);
 	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) == -1)
 		fatal("chmod %s", conf->db_dir);
+	dbdir_handover(fd, uid, gid, conf->db_dir, conf->user,
+	    parent_handover_msg, sizeof(parent_handover_msg));
 	close(fd);
 }
 
@@ -315,6 +337,7 @@ parent_exec_child(struct child *ch, int fd)
 		} else if (dup2(fd, PROC_PARENT_FD) == -1)
 			fatal("dup2");
 		closefrom(PROC_PARENT_FD + 1);
+		notify_child_env();
 		sandbox_exec_env();
 #ifdef DNS44_REGRESS
 		/* The test build only: a stand-in for a hostile proxy. */
@@ -461,6 +484,23 @@ parent_send_ifaddrs(const struct msg_ifaddrs *list)
 		    chan_compose(children[c].chan, MSG_IFADDRS, 0, -1, list,
 		    sizeof(*list)) == -1)
 			log_warn("sending addresses to %s", children[c].name);
+	/* The next start or reload refuses it; until then, say so. */
+	parent_check_range(conf);
+}
+
+/* Each child is asked to say it lives; -1 when one is gone already. */
+static int
+parent_heartbeat(uint32_t id)
+{
+	size_t	c;
+	int	rv = 0;
+
+	for (c = 0; c < NCHILDREN; c++)
+		if (children[c].pid == -1 || children[c].chan == NULL ||
+		    chan_compose(children[c].chan, MSG_HEARTBEAT, id, -1, NULL,
+		    0) == -1)
+			rv = -1;
+	return (rv);
 }
 
 /*
@@ -480,22 +520,21 @@ parent_reload(char *errs, size_t errlen)
 
 	if ((nc = malloc(sizeof(*nc))) == NULL)
 		fatal(NULL);
+	notify_reloading();
 	/* Room kept for the count of lines that did not fit. */
 	if (errs != NULL && errlen > 64)
 		log_capture(errs, errlen - 64, 1);
-	rv = parent_load_conf(nc, &nrs);
+	if ((rv = parent_load_conf(nc, &nrs)) == 0 &&
+	    (rv = parent_check_range(nc)) == -1)
+		ruleset_free(nrs);
 	if (errs != NULL && errlen > 64 &&
 	    (lost = log_capture(NULL, 0, 0)) > 0) {
 		len = strlen(errs);
 		snprintf(errs + len, errlen - len, "(%u more in the log)\n",
 		    lost);
 	}
-	if (rv == -1) {
-		log_warnx("configuration not reloaded, keeping the running "
-		    "one");
-		free(nc);
-		return (-1);
-	}
+	if (rv == -1)
+		goto refused;
 #define KEEP(field, what) do {						\
 	if (memcmp(&nc->field, &conf->field, sizeof(nc->field)) != 0) {	\
 		log_warnx("%s cannot change on reload; restart to "	\
@@ -526,8 +565,15 @@ parent_reload(char *errs, size_t errlen)
 	rules = nrs;
 	log_setverbose(conf->verbose);
 	parent_send_conf();
+	notify_reloaded(1);
 	log_info("configuration reloaded");
 	return (0);
+
+ refused:
+	log_warnx("configuration not reloaded, keeping the running one");
+	free(nc);
+	notify_reloaded(0);
+	return (-1);
 }
 
 /*
@@ -558,9 +604,10 @@ parent_ctl_reload(struct chan *c, uint32_t id)
 static void
 parent_dispatch(struct chan *c, struct msg *m)
 {
-	struct child	*ch = c->arg;
-	struct msg_log	 ml;
-	size_t		 i;
+	struct child		*ch = c->arg;
+	struct msg_log		 ml;
+	struct msg_alive	 ma;
+	size_t			 i;
 
 	switch (m->hdr.type) {
 	/* The channel's end took only what its child may send. */
@@ -569,6 +616,10 @@ parent_dispatch(struct chan *c, struct msg *m)
 		return;
 	case MSG_DIAL_SOCK_REQ:
 		parent_dial_sock(ch, m);
+		return;
+	case MSG_ALIVE:
+		msg_get(m, &ma, sizeof(ma));
+		notify_alive(ch - children, m->hdr.id, &ma);
 		return;
 	case MSG_CTL_RELOAD:
 		parent_ctl_reload(c, m->hdr.id);
@@ -837,6 +888,7 @@ parent_shutdown(int status)
 	if (quitting)
 		return;
 	quitting = 1;
+	notify_stopping();
 	if (status != 0)
 		log_warnx("shutting down");
 	for (c = 0; c < NCHILDREN; c++)
@@ -904,7 +956,7 @@ main(int argc, char **argv)
 		exit(1);
 	if (flags.check) {
 		/* The lists read too, so that their bad lines are shown. */
-		if (ruleset_load(rules) == -1)
+		if (ruleset_load(rules) == -1 || privdrop_check(conf) == -1)
 			exit(1);
 		conf_print(stdout, conf);
 		ruleset_print(stdout, rules);
@@ -918,11 +970,17 @@ main(int argc, char **argv)
 	    sizeof(self_exe) - 1)) == -1)
 		fatal("readlink /proc/self/exe");
 	self_exe[n] = '\0';
+	if (ifaddr_load() == -1)
+		fatal("reading the gateway's addresses");
+	if (parent_check_range(conf) == -1)
+		exit(1);
 	parent_prepare_dirs();
 	parent_open_sockets();
 
 	log_init(flags.foreground, LOG_DAEMON);
 	log_setverbose(conf->verbose);
+	if (parent_handover_msg[0] != '\0')
+		log_info("%s", parent_handover_msg);
 	if (!flags.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	proc_title("parent");
@@ -939,6 +997,7 @@ main(int argc, char **argv)
 	signal_add(&ev_chld, NULL);
 
 	ifaddr_init(parent_send_ifaddrs);
+	notify_init(NCHILDREN, parent_heartbeat);
 	parent_start();
 	privdrop_parent();
 	log_info("started: dns on %d address(es), proxy on port %d, "

@@ -17,6 +17,9 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +27,23 @@
 #include "log.h"
 #include "proc.h"
 
+#define FLAGS_NAME_MAX	32	/* a long flag's name, and the NUL */
+
+/* The seed's long flags, which take -flag=value and -flag value. */
+struct flags_long {
+	const char	 *name;
+	const char	**value;	/* NULL: a boolean */
+};
+
 static void	flags_usage(int) __attribute__((__noreturn__));
+static void	flags_unknown(const char *, const struct flags_long *, size_t)
+		    __attribute__((__noreturn__));
+static size_t	flags_distance(const char *, size_t, const char *);
 static int	flags_bool(const char *, const char *);
 static int	flags_addr_list(const char *, const char *, in_port_t,
 		    struct sockaddr_in *, int, int *);
+static int	flags_upstream(const char *, struct conf_upstream *);
+static int	flags_upstreams(const char *, struct conf_upstream *, int *);
 
 static void
 flags_usage(int status)
@@ -79,15 +95,67 @@ flags_bool(const char *flag, const char *v)
 	exit(1);
 }
 
+/* Levenshtein's distance between a[0..alen) and b, b a flag's name. */
+static size_t
+flags_distance(const char *a, size_t alen, const char *b)
+{
+	size_t	row[FLAGS_NAME_MAX], blen = strlen(b), i, j, diag, up, best;
+
+	if (blen >= FLAGS_NAME_MAX)
+		return (SIZE_MAX);
+	for (j = 0; j <= blen; j++)
+		row[j] = j;
+	for (i = 1; i <= alen; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= blen; j++) {
+			up = row[j];
+			best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return (row[blen]);
+}
+
+/*
+ * A word that is neither a long flag nor short ones, named as it was
+ * typed (without its value), with the nearest long flag if one is near.
+ */
+static void
+flags_unknown(const char *word, const struct flags_long *lf, size_t nlf)
+{
+	const char	*name, *best = NULL;
+	size_t		 dashes, len, i, d, bestd = SIZE_MAX;
+
+	dashes = word[1] == '-' ? 2 : 1;
+	name = word + dashes;
+	len = strcspn(name, "=");
+	for (i = 0; len > 1 && len < 4 * FLAGS_NAME_MAX && i < nlf; i++)
+		if ((d = flags_distance(name, len, lf[i].name)) < bestd) {
+			bestd = d;
+			best = lf[i].name;
+		}
+	/* A typo or two, or a third of the name at most. */
+	if (best != NULL && (bestd <= 2 || bestd * 3 <= len))
+		fprintf(stderr, "dns44: unknown flag %.*s; did you mean "
+		    "%.*s%s?\n", (int)(dashes + len), word, (int)dashes, "--",
+		    best);
+	else
+		fprintf(stderr, "dns44: unknown flag %.*s\n",
+		    (int)(dashes + len), word);
+	flags_usage(1);
+}
+
 /* The strings in fl point into argv. */
 void
 flags_parse(int argc, char **argv, struct flags *fl)
 {
-	/* The seed's long flags, which take -flag=value and -flag value. */
-	const struct flags_long {
-		const char	 *name;
-		const char	**value;	/* NULL: a boolean */
-	} longflags[] = {
+	const struct flags_long longflags[] = {
 		{ "db-path",		&fl->db_path },
 		{ "debug",		NULL },
 		{ "dial-timeout",	&fl->dial_timeout },
@@ -101,7 +169,7 @@ flags_parse(int argc, char **argv, struct flags *fl)
 	};
 	const struct flags_long	*lf;
 	const char		*arg, *eq, *v;
-	char			 name[32];
+	char			 name[FLAGS_NAME_MAX];
 	size_t			 i, n;
 	int			 a;
 
@@ -175,9 +243,8 @@ flags_parse(int argc, char **argv, struct flags *fl)
 			case 'R':
 				break;
 			default:
-				fprintf(stderr, "dns44: unknown flag -%s\n",
-				    arg);
-				flags_usage(1);
+				flags_unknown(argv[a], longflags,
+				    sizeof(longflags) / sizeof(longflags[0]));
 			}
 			/* The value: the rest of the word, or the next word. */
 			if (arg[1] != '\0')
@@ -254,6 +321,7 @@ int
 flags_apply(const struct flags *fl, struct dns44_conf *c)
 {
 	const char	*errstr;
+	char		 buf[32], why[64];
 	uint32_t	 ms;
 	int		 n;
 
@@ -270,10 +338,21 @@ flags_apply(const struct flags *fl, struct dns44_conf *c)
 		}
 	}
 	if (fl->dial_timeout != NULL) {
-		if (conf_parse_duration(fl->dial_timeout, &ms) == -1 ||
-		    ms == 0) {
+		if (conf_parse_duration(fl->dial_timeout, &ms) == -1) {
+			if (errno == ERANGE)
+				snprintf(why, sizeof(why), ": too long (max %s)",
+				    conf_fmt_duration(UINT32_MAX, buf,
+				    sizeof(buf)));
+			else
+				strlcpy(why, errno == EDOM ? ": negative" : "",
+				    sizeof(why));
 			log_warnx("dns44: -dial-timeout: invalid duration "
-			    "\"%s\"", fl->dial_timeout);
+			    "\"%s\"%s", fl->dial_timeout, why);
+			return (-1);
+		}
+		if (ms == 0) {
+			log_warnx("dns44: -dial-timeout: invalid duration "
+			    "\"%s\": must be greater than 0", fl->dial_timeout);
 			return (-1);
 		}
 		c->dial_ms = ms;
@@ -286,9 +365,7 @@ flags_apply(const struct flags *fl, struct dns44_conf *c)
 		c->dns_listen_count = n;
 	}
 	if (fl->dns_upstream != NULL) {
-		if (flags_addr_list("dns-upstream", fl->dns_upstream,
-		    DEFAULT_UPSTREAM_PORT, c->upstream, CONF_MAX_UPSTREAM,
-		    &n) == -1)
+		if (flags_upstreams(fl->dns_upstream, c->upstream, &n) == -1)
 			return (-1);
 		c->upstream_count = n;
 	}
@@ -314,4 +391,74 @@ flags_apply(const struct flags *fl, struct dns44_conf *c)
 	if (fl->verbose)
 		c->verbose = 1;
 	return (0);
+}
+
+/*
+ * One upstream of -dns-upstream: "1.2.3.4", "1.2.3.4:53", an IPv6 address
+ * alone, or "[2001:db8::1]:53".
+ */
+static int
+flags_upstream(const char *word, struct conf_upstream *u)
+{
+	char		 addr[INET6_ADDRSTRLEN];
+	const char	*end, *port = NULL, *errstr;
+	long long	 p = -1;
+	size_t		 len;
+
+	if (word[0] == '[') {
+		if ((end = strchr(word, ']')) == NULL)
+			return (-1);
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1] != '\0')
+			return (-1);
+		word++;
+		len = end - word;
+	} else if ((end = strchr(word, ':')) != NULL &&
+	    strchr(end + 1, ':') == NULL) {
+		port = end + 1;
+		len = end - word;
+	} else
+		len = strlen(word);
+	if (len >= sizeof(addr))
+		return (-1);
+	memcpy(addr, word, len);
+	addr[len] = '\0';
+	if (port != NULL) {
+		p = strtonum(port, 1, 65535, &errstr);
+		if (!isdigit((unsigned char)port[0]) || errstr != NULL)
+			return (-1);
+	}
+	return (conf_parse_upstream(addr, p, 0, NULL, u));
+}
+
+/* -dns-upstream: upstreams separated by commas. */
+static int
+flags_upstreams(const char *list, struct conf_upstream *out, int *count)
+{
+	char	*copy, *p, *word;
+	int	 n = 0;
+
+	if ((copy = strdup(list)) == NULL)
+		fatal(NULL);
+	p = copy;
+	while ((word = strsep(&p, ",")) != NULL) {
+		if (n == CONF_MAX_UPSTREAM) {
+			log_warnx("dns44: -dns-upstream: more than %d "
+			    "addresses", CONF_MAX_UPSTREAM);
+			goto fail;
+		}
+		if (flags_upstream(word, &out[n]) == -1) {
+			log_warnx("dns44: -dns-upstream: invalid address "
+			    "\"%s\"", word);
+			goto fail;
+		}
+		n++;
+	}
+	free(copy);
+	*count = n;
+	return (0);
+ fail:
+	free(copy);
+	return (-1);
 }

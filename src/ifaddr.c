@@ -268,6 +268,16 @@ ifaddr_sort(struct msg_ifaddrs *list)
 	list->count = j;
 }
 
+/* Read the addresses once, for a look before anything starts. */
+int
+ifaddr_load(void)
+{
+	if (ifaddr_dump(&ifaddr_list) == -1)
+		return (-1);
+	ifaddr_sort(&ifaddr_list);
+	return (0);
+}
+
 /*
  * Read the addresses and watch for changes from now on; changed hears of
  * every change.  The watch starts before the first read, so that no
@@ -286,9 +296,8 @@ ifaddr_init(void (*changed)(const struct msg_ifaddrs *))
 	if (mnl_socket_bind(ifaddr_mon, RTMGRP_IPV4_IFADDR,
 	    MNL_SOCKET_AUTOPID) == -1)
 		fatal("netlink bind");
-	if (ifaddr_dump(&ifaddr_list) == -1)
+	if (ifaddr_load() == -1)
 		fatal("reading the gateway's addresses");
-	ifaddr_sort(&ifaddr_list);
 	for (i = 0; i < ifaddr_list.count; i++) {
 		in.s_addr = ifaddr_list.addrs[i].local;
 		log_debug("address %s/%u", inet_ntop(AF_INET, &in, buf,

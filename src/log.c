@@ -7,6 +7,9 @@
  * stderr as they are (start-up and configuration errors, dns44 -n).  Then,
  * in the foreground (-d), to stderr with a time stamp and the process role;
  * otherwise to syslog, whose socket is opened before a child chroots.
+ * When stderr is the journal (JOURNAL_STREAM names it), each line on it
+ * starts with its syslog priority, <3> and the like, and has no time
+ * stamp: journald keeps its own and reads the priority.
  * Also what keeps a line honest whoever runs it: names from the network
  * escaped, and floods of one kind of line cut to one a second.  A caller
  * may also collect the warnings and errors of a stretch of work, bounded,
@@ -15,6 +18,9 @@
  */
 
 #include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,6 +31,7 @@
 #include <syslog.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -33,6 +40,7 @@
 static int		 log_stderr = 1;
 static int		 log_plain = 1;
 static int		 log_verbose;
+static int		 log_journal = -1;	/* -1: not looked at yet */
 static const char	*log_procname = "parent";
 static char		*log_capture_buf;	/* NULL: not collecting */
 static size_t		 log_capture_size, log_capture_len;
@@ -42,6 +50,32 @@ static int		 log_capture_tee;	/* logged as well */
 static int		 log_ddd(const unsigned char *, unsigned int *);
 static void		 log_capture_line(const char *, va_list)
 			    __attribute__((__format__ (printf, 1, 0)));
+static int		 log_is_journal(void);
+
+/*
+ * Whether stderr is the journal's stream: JOURNAL_STREAM holds its
+ * device and inode, "dev:ino", and stderr must still be that file (a
+ * shell may have sent it elsewhere since).
+ */
+static int
+log_is_journal(void)
+{
+	struct stat		 st;
+	const char		*env;
+	unsigned long long	 dev, ino;
+	char			 end;
+
+	if (log_journal != -1)
+		return (log_journal);
+	log_journal = 0;
+	if ((env = getenv("JOURNAL_STREAM")) == NULL ||
+	    sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return (0);
+	log_journal = (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+	return (log_journal);
+}
 
 void
 log_init(int foreground, int facility)
@@ -131,6 +165,18 @@ vlog(int pri, const char *fmt, va_list ap)
 	}
 	if (!log_stderr) {
 		vsyslog(pri, fmt, ap);
+		errno = saved_errno;
+		return;
+	}
+	if (log_is_journal()) {
+		/* One write, so lines of different processes do not mix. */
+		vsnprintf(line, sizeof(line), fmt, ap);
+		if (log_plain)
+			fprintf(stderr, "<%d>%s\n", LOG_PRI(pri), line);
+		else
+			fprintf(stderr, "<%d>%s: %s\n", LOG_PRI(pri),
+			    log_procname, line);
+		fflush(stderr);
 		errno = saved_errno;
 		return;
 	}

@@ -82,6 +82,7 @@ static void	msg_close_fds(int *, size_t);
 #define TESTED	sizeof(struct ctl_tested)
 #define DSOCK	sizeof(struct msg_dial_sock)
 #define UPS	sizeof(struct ctl_upstream)
+#define ALIVE	sizeof(struct msg_alive)
 #define RULE(type, min, max, fd, check)					\
 	[type] = { #type, (min), (max), (fd), (check) }
 
@@ -137,10 +138,13 @@ static const struct msg_rule msg_rules[MSG_TYPE_MAX] = {
 	RULE(MSG_DIAL_SOCK_FAIL,	DSOCK,	DSOCK,	0, msg_check_dial),
 	RULE(MSG_CTL_UPSTREAMS,		UPS,	UPS * CTL_UPSTREAM_CHUNK, 0,
 	    msg_check_upstreams),
+	RULE(MSG_HEARTBEAT,		0,	0,	0, NULL),
+	RULE(MSG_ALIVE,			ALIVE,	ALIVE,	0, NULL),
 };
 
 #undef RULE
 #undef UPS
+#undef ALIVE
 #undef DSOCK
 #undef TESTED
 #undef TEST
@@ -187,8 +191,9 @@ msg_has_nul(const unsigned char *p, size_t off, size_t size)
 static int
 msg_check_conf(const unsigned char *p, size_t len)
 {
-	int	 ndns, nup, nrules, nnets, i;
-	size_t	 off;
+	sa_family_t	 family;
+	int		 ndns, nup, nrules, nnets, i;
+	size_t		 off;
 
 	(void)len;
 	memcpy(&ndns, p + offsetof(struct dns44_conf, dns_listen_count),
@@ -201,8 +206,18 @@ msg_check_conf(const unsigned char *p, size_t len)
 		return (-1);
 	if (!CONF_STR_OK(p, db_dir) || !CONF_STR_OK(p, empty_dir) ||
 	    !CONF_STR_OK(p, control_path) || !CONF_STR_OK(p, control_group) ||
-	    !CONF_STR_OK(p, user))
+	    !CONF_STR_OK(p, user) || !CONF_STR_OK(p, tls_ca))
 		return (-1);
+	for (i = 0; i < CONF_MAX_UPSTREAM; i++) {
+		off = offsetof(struct dns44_conf, upstream) +
+		    i * sizeof(struct conf_upstream);
+		memcpy(&family, p + off + offsetof(struct conf_upstream,
+		    addr.sa.sa_family), sizeof(family));
+		if ((i < nup && family != AF_INET && family != AF_INET6) ||
+		    !msg_has_nul(p, off + offsetof(struct conf_upstream,
+		    tls_name), CONF_TLS_NAME_MAX))
+			return (-1);
+	}
 	memcpy(&nrules, p + offsetof(struct dns44_conf, proxy_rule_count),
 	    sizeof(nrules));
 	memcpy(&nnets, p + offsetof(struct dns44_conf, client_net_count),
@@ -353,6 +368,7 @@ static int
 msg_check_upstreams(const unsigned char *p, size_t len)
 {
 	uint16_t	state;
+	uint8_t		ipv6;
 	size_t		i;
 
 	if (len % sizeof(struct ctl_upstream) != 0)
@@ -360,7 +376,8 @@ msg_check_upstreams(const unsigned char *p, size_t len)
 	for (i = 0; i < len; i += sizeof(struct ctl_upstream)) {
 		memcpy(&state, p + i + offsetof(struct ctl_upstream, state),
 		    sizeof(state));
-		if (state >= CTL_UPSTREAM_MAX)
+		ipv6 = p[i + offsetof(struct ctl_upstream, ipv6)];
+		if (state >= CTL_UPSTREAM_MAX || ipv6 > 1)
 			return (-1);
 	}
 	return (0);
@@ -393,12 +410,16 @@ static const uint64_t msg_rx_types[MSG_RX_MAX] = {
 	    T(MSG_RULES_FILE) | T(MSG_RULES_END),
 	[MSG_RX_DNS_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
 	    T(MSG_CTL_LOG) | T(MSG_CTL_OK) | T(MSG_CTL_FAIL) | T(MSG_IFADDRS) |
-	    T(MSG_RULES) | T(MSG_RULES_FILE) | T(MSG_RULES_END),
+	    T(MSG_RULES) | T(MSG_RULES_FILE) | T(MSG_RULES_END) |
+	    T(MSG_HEARTBEAT),
 	[MSG_RX_PROXY_PARENT] = T(MSG_CONF) | T(MSG_SHUTDOWN) |
 	    T(MSG_CTL_LOG) | T(MSG_REPLY_SOCK) | T(MSG_REPLY_SOCK_FAIL) |
-	    T(MSG_IFADDRS) | T(MSG_DIAL_SOCK) | T(MSG_DIAL_SOCK_FAIL),
-	[MSG_RX_PARENT_DNS] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG),
-	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ) | T(MSG_DIAL_SOCK_REQ),
+	    T(MSG_IFADDRS) | T(MSG_DIAL_SOCK) | T(MSG_DIAL_SOCK_FAIL) |
+	    T(MSG_HEARTBEAT),
+	[MSG_RX_PARENT_DNS] = T(MSG_CTL_RELOAD) | T(MSG_CTL_LOG) |
+	    T(MSG_ALIVE),
+	[MSG_RX_PARENT_PROXY] = T(MSG_REPLY_SOCK_REQ) | T(MSG_DIAL_SOCK_REQ) |
+	    T(MSG_ALIVE),
 	[MSG_RX_DNS_PEER] = T(MSG_LOOKUP) | T(MSG_IN_USE) | T(MSG_RELEASED) |
 	    T(MSG_CTL_CONN) | T(MSG_CTL_END) | T(MSG_CTL_STATS_PROXY) |
 	    T(MSG_CTL_FAIL),

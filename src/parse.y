@@ -95,7 +95,9 @@ static int	 parse_addr(const char *, struct in_addr *);
 static int	 parse_sockaddr(const char *, long long, in_port_t,
 		    struct sockaddr_in *);
 static void	 parse_dns_listen(const char *, long long);
-static void	 parse_upstream(const char *, long long);
+static void	 parse_upstream(const char *, long long, const char *);
+static int	 parse_upstream_addr(const char *, long long, const char *,
+		    struct conf_upstream *);
 static void	 parse_proxy_listen(const char *, long long);
 static void	 parse_range(const char *, const char *);
 static void	 parse_path(const char *, const char *, char *, size_t);
@@ -116,7 +118,7 @@ static void	 parse_route_mark(const char *);
 static void	 parse_route_iface(const char *);
 static void	 parse_route_source(const char *);
 static void	 parse_route_auth(const char *, const char *);
-static void	 parse_split(const char *, long long, int);
+static void	 parse_split(const char *, long long, const char *, int);
 static void	 parse_rule_reset(void);
 
 static struct dns44_conf	*pconf;		/* the copy being filled */
@@ -125,6 +127,7 @@ static struct parse_macro	*macros;
 static struct parse_str		*strs;
 static int			 errors;
 static int			 seen_dns_listen, seen_upstream, seen_proxy;
+static int			 parse_tls;	/* of the upstream being read */
 
 /* The domain rules being read, and the rule and list of names in hand. */
 static struct ruleset		*prules;
@@ -157,9 +160,9 @@ static size_t		 pblen;
 %token	<string>	TCPIDLETIMEOUT TCPCLIENTS RANGE REUSEGRACE DATABASE
 %token	<string>	USER PROXY DIALTIMEOUT UDPIDLETIMEOUT CONNECTIONS
 %token	<string>	SESSIONS CHROOT CONTROL SOCKET GROUP LOG VERBOSE BRIEF
-%token	<string>	INCLUDE ALLOW DENY FROM PTR VERIFY
+%token	<string>	INCLUDE ALLOW DENY FROM PTR VERIFY TLS NAME TLSCA
 %token	<string>	UDPSIZE TCPQUERYTIMEOUT HALFCLOSETIMEOUT
-%token	<string>	UNANSWEREDTIMEOUT
+%token	<string>	UNANSWEREDTIMEOUT ANSWEREDTIMEOUT
 %token	<string>	REPLYPRIVPORTS
 %token	<string>	ADMINGROUP
 %token	<string>	NEWNAMES BURST PERCLIENT
@@ -168,7 +171,7 @@ static size_t		 pblen;
 %token	<string>	TABLENAME
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
-%type	<string>	string name keyword optgroup
+%type	<string>	string name keyword optgroup opttls
 %type	<number>	optport optburst optquick optreturn names
 
 %%
@@ -306,9 +309,16 @@ macro	: WORD '=' name			{ parse_macro($1, $3); }
 	;
 
 dnsopt	: LISTEN string optport		{ parse_dns_listen($2, $3); }
-	| UPSTREAM string optport	{ parse_upstream($2, $3); }
-	| UPSTREAM string optport FOR names {
-		parse_split($2, $3, $5);
+	| UPSTREAM string optport opttls { parse_upstream($2, $3, $4); }
+	| UPSTREAM string optport opttls FOR names {
+		parse_split($2, $3, $4, $6);
+	}
+	| UPSTREAM string optport NAME string {
+		parse_error("tls name \"%s\" without tls", $5);
+	}
+	| TLSCA string			{
+		parse_path("dns tls-ca", $2, pconf->tls_ca,
+		    sizeof(pconf->tls_ca));
 	}
 	| TTL NUMBER			{
 		long long	n;
@@ -351,6 +361,12 @@ dnsopt	: LISTEN string optport		{ parse_dns_listen($2, $3); }
 	| VERIFY string			{
 		parse_yesno("dns verify", $2, &pconf->dns_verify);
 	}
+	;
+
+/* DNS over TLS, and the name the certificate must carry (NULL: none). */
+opttls	: /* empty */			{ parse_tls = 0; $$ = NULL; }
+	| TLS				{ parse_tls = 1; $$ = NULL; }
+	| TLS NAME string		{ parse_tls = 1; $$ = $3; }
 	;
 
 /* -1: no burst given, 0: a bad one, already reported. */
@@ -433,6 +449,10 @@ proxybound : HALFCLOSETIMEOUT string	{
 		parse_duration("udp-unanswered-timeout", $2, 0,
 		    &pconf->unanswered_ms);
 	}
+	| ANSWEREDTIMEOUT string	{
+		parse_duration("udp-answered-timeout", $2, 0,
+		    &pconf->answered_ms);
+	}
 	;
 
 /* -1: no port given, 0: a bad one, already reported. */
@@ -462,9 +482,9 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| USER | PROXY | DIALTIMEOUT | UDPIDLETIMEOUT | CONNECTIONS
 	| SESSIONS | CHROOT | CONTROL | SOCKET | GROUP | LOG | VERBOSE
 	| BRIEF | INCLUDE | NEWNAMES | BURST | PERCLIENT
-	| ALLOW | DENY | FROM | PTR | VERIFY
+	| ALLOW | DENY | FROM | PTR | VERIFY | TLS | NAME | TLSCA
 	| UDPSIZE | TCPQUERYTIMEOUT | HALFCLOSETIMEOUT | UNANSWEREDTIMEOUT
-	| REPLYPRIVPORTS
+	| ANSWEREDTIMEOUT | REPLYPRIVPORTS
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
 	| ADMINGROUP
@@ -499,6 +519,7 @@ static const struct {
 	{ "listen",		LISTEN },
 	{ "log",		LOG },
 	{ "mark",		MARK },
+	{ "name",		NAME },
 	{ "new-names",		NEWNAMES },
 	{ "pass",		PASS },
 	{ "password",		PASSWORD },
@@ -520,8 +541,11 @@ static const struct {
 	{ "tcp-halfclose-timeout", HALFCLOSETIMEOUT },
 	{ "tcp-idle-timeout",	TCPIDLETIMEOUT },
 	{ "tcp-query-timeout",	TCPQUERYTIMEOUT },
+	{ "tls",		TLS },
+	{ "tls-ca",		TLSCA },
 	{ "to",		TO },
 	{ "ttl",		TTL },
+	{ "udp-answered-timeout", ANSWEREDTIMEOUT },
 	{ "udp-idle-timeout",	UDPIDLETIMEOUT },
 	{ "udp-size",		UDPSIZE },
 	{ "udp-unanswered-timeout", UNANSWEREDTIMEOUT },
@@ -712,12 +736,13 @@ parse_expected(void)
 		case DNS:
 			return ("listen upstream ttl upstream-timeout "
 			    "tcp-idle-timeout tcp-clients tcp-query-timeout "
-			    "udp-size new-names per-client");
+			    "udp-size new-names per-client tls-ca");
 		case PROXY:
 			return ("listen dial-timeout tcp-idle-timeout "
 			    "udp-idle-timeout connections sessions chroot "
 			    "tcp-halfclose-timeout udp-unanswered-timeout "
-			    "reply-privileged-ports per-client");
+			    "udp-answered-timeout reply-privileged-ports "
+			    "per-client");
 		case CONTROL:
 			return ("socket admin-group");
 		case LOG:
@@ -1251,6 +1276,8 @@ parse_duration(const char *what, const char *s, int zero_ok, uint32_t *ms)
 		if (errno == ERANGE)
 			parse_error("%s %s too long (max %s)", what, s,
 			    conf_fmt_duration(UINT32_MAX, buf, sizeof(buf)));
+		else if (errno == EDOM)
+			parse_error("%s: negative duration \"%s\"", what, s);
 		else
 			parse_error("%s: invalid duration \"%s\"", what, s);
 		return (-1);
@@ -1320,12 +1347,35 @@ parse_dns_listen(const char *addr, long long port)
 	pconf->dns_listen[pconf->dns_listen_count++] = sin;
 }
 
-static void
-parse_upstream(const char *addr, long long port)
+/* An upstream line's address and options; -1 after an error. */
+static int
+parse_upstream_addr(const char *addr, long long port, const char *name,
+    struct conf_upstream *u)
 {
-	struct sockaddr_in	sin;
+	if (port == 0)
+		return (-1);
+	if (name != NULL && name[0] == '\0') {
+		parse_error("empty tls name");
+		return (-1);
+	}
+	if (conf_parse_upstream(addr, port, parse_tls, NULL, u) == -1) {
+		parse_error("invalid address \"%s\"", addr);
+		return (-1);
+	}
+	if (name != NULL &&
+	    conf_parse_upstream(addr, port, parse_tls, name, u) == -1) {
+		parse_error("invalid tls name \"%s\"", name);
+		return (-1);
+	}
+	return (0);
+}
 
-	if (parse_sockaddr(addr, port, DEFAULT_UPSTREAM_PORT, &sin) == -1)
+static void
+parse_upstream(const char *addr, long long port, const char *name)
+{
+	struct conf_upstream	u;
+
+	if (parse_upstream_addr(addr, port, name, &u) == -1)
 		return;
 	if (!seen_upstream) {
 		seen_upstream = 1;
@@ -1335,7 +1385,7 @@ parse_upstream(const char *addr, long long port)
 		parse_error("too many upstreams (max %d)", CONF_MAX_UPSTREAM);
 		return;
 	}
-	pconf->upstream[pconf->upstream_count++] = sin;
+	pconf->upstream[pconf->upstream_count++] = u;
 }
 
 static void
@@ -1724,11 +1774,12 @@ parse_same_names(int a, int b)
 }
 
 /*
- * "dns upstream ADDR [port N] for NAMES": lines for the same names, be
- * they a table or the same inline list, make one set of upstreams.
+ * "dns upstream ADDR [port N] [tls [name H]] for NAMES": lines for the
+ * same names, be they a table or the same inline list, make one set of
+ * upstreams.
  */
 static void
-parse_split(const char *addr, long long port, int table)
+parse_split(const char *addr, long long port, const char *name, int table)
 {
 	struct rule_upstream	 u, *g;
 	size_t			 i;
@@ -1736,11 +1787,8 @@ parse_split(const char *addr, long long port, int table)
 	if (prules == NULL || port == 0 || errors > 0)
 		return;
 	memset(&u, 0, sizeof(u));
-	if (parse_sockaddr(addr, port, DEFAULT_UPSTREAM_PORT,
-	    &u.upstream[0]) == -1) {
-		parse_error("invalid upstream address \"%s\"", addr);
+	if (parse_upstream_addr(addr, port, name, &u.upstream[0]) == -1)
 		return;
-	}
 	for (i = 0; i < prules->nupstreams; i++) {
 		g = &prules->upstreams[i];
 		if (g->table != table && (table == RULE_TABLE_ANY ||

@@ -339,3 +339,121 @@ prefix_client_table(const struct dns44_conf *c, const struct msg_ifaddrs *ifa)
 	prefix_free(t);
 	return (NULL);
 }
+
+/* The range as the configuration wrote it, network and broadcast too. */
+static void
+prefix_range_block(const struct dns44_conf *c, uint32_t *first,
+    uint32_t *last, char *buf, size_t len)
+{
+	char		a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	struct in_addr	in;
+
+	*first = c->range_first;
+	*last = c->range_last;
+	if (c->range_prefix >= 0 && c->range_prefix <= 30) {
+		(*first)--;
+		(*last)++;
+	}
+	in.s_addr = htonl(*first);
+	inet_ntop(AF_INET, &in, a, sizeof(a));
+	if (c->range_prefix >= 0)
+		snprintf(buf, len, "%s/%d", a, c->range_prefix);
+	else {
+		in.s_addr = htonl(*last);
+		inet_ntop(AF_INET, &in, b, sizeof(b));
+		snprintf(buf, len, "%s - %s", a, b);
+	}
+}
+
+/*
+ * A range that covers one of the gateway's own addresses, or a subnet its
+ * interfaces connect to, would take those hosts from the clients and the
+ * gateway itself: -1 with err saying which.
+ */
+int
+prefix_range_local(const struct dns44_conf *c, const struct msg_ifaddrs *ifa,
+    char *err, size_t errlen)
+{
+	char		 range[48], local[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
+	struct in_addr	 in;
+	uint32_t	 first, last, lo, hi, mask, i;
+
+	prefix_range_block(c, &first, &last, range, sizeof(range));
+	for (i = 0; ifa != NULL && i < ifa->count; i++) {
+		mask = prefix_mask(ifa->addrs[i].prefixlen);
+		lo = ntohl(ifa->addrs[i].peer) & mask;
+		hi = lo | ~mask;
+		in.s_addr = ifa->addrs[i].local;
+		inet_ntop(AF_INET, &in, local, sizeof(local));
+		if (lo <= last && hi >= first) {
+			in.s_addr = htonl(lo);
+			inet_ntop(AF_INET, &in, net, sizeof(net));
+			snprintf(err, errlen, "range %s overlaps %s/%u, the "
+			    "subnet of the gateway's address %s", range, net,
+			    ifa->addrs[i].prefixlen, local);
+			return (-1);
+		}
+		/* Point to point: our end lies outside the peer's subnet. */
+		in.s_addr = ifa->addrs[i].local;
+		if (ntohl(in.s_addr) >= first && ntohl(in.s_addr) <= last) {
+			snprintf(err, errlen, "range %s holds %s, an address "
+			    "of the gateway's own", range, local);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Whether the range reaches into public address space, where it hides
+ * real hosts from the clients: 1 with msg naming the first such address,
+ * 0 when all of it is private, shared or reserved (RFC 6890).
+ */
+int
+prefix_range_public(const struct dns44_conf *c, char *msg, size_t len)
+{
+	static const struct {
+		uint32_t	net;
+		int		len;
+	} special[] = {		/* in order */
+		{ 0x00000000, 8 },	/* 0.0.0.0/8, this network */
+		{ 0x0a000000, 8 },	/* 10.0.0.0/8, RFC 1918 */
+		{ 0x64400000, 10 },	/* 100.64.0.0/10, shared, RFC 6598 */
+		{ 0x7f000000, 8 },	/* 127.0.0.0/8, loopback */
+		{ 0xa9fe0000, 16 },	/* 169.254.0.0/16, link-local */
+		{ 0xac100000, 12 },	/* 172.16.0.0/12, RFC 1918 */
+		{ 0xc0000000, 24 },	/* 192.0.0.0/24, IETF protocols */
+		{ 0xc0000200, 24 },	/* 192.0.2.0/24, TEST-NET-1 */
+		{ 0xc0a80000, 16 },	/* 192.168.0.0/16, RFC 1918 */
+		{ 0xc6120000, 15 },	/* 198.18.0.0/15, benchmarking */
+		{ 0xc6336400, 24 },	/* 198.51.100.0/24, TEST-NET-2 */
+		{ 0xcb007100, 24 },	/* 203.0.113.0/24, TEST-NET-3 */
+		{ 0xe0000000, 3 },	/* 224.0.0.0/4 and 240.0.0.0/4 */
+	};
+	char		 range[48], a[INET_ADDRSTRLEN];
+	struct in_addr	 in;
+	uint64_t	 pos, end;
+	uint32_t	 first, last;
+	size_t		 i;
+
+	prefix_range_block(c, &first, &last, range, sizeof(range));
+	/* Walk the range block by block; the first gap is public. */
+	for (pos = first; pos <= last; pos = end + 1) {
+		for (i = 0; i < sizeof(special) / sizeof(special[0]); i++) {
+			end = (uint64_t)special[i].net |
+			    (~prefix_mask(special[i].len) & 0xffffffffU);
+			if (pos >= special[i].net && pos <= end)
+				break;
+		}
+		if (i == sizeof(special) / sizeof(special[0])) {
+			in.s_addr = htonl((uint32_t)pos);
+			inet_ntop(AF_INET, &in, a, sizeof(a));
+			snprintf(msg, len, "range %s reaches into public "
+			    "address space (%s is neither private nor "
+			    "reserved): clients can no longer reach the real "
+			    "hosts there", range, a);
+			return (1);
+		}
+	}
+	return (0);
+}

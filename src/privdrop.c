@@ -52,6 +52,37 @@ privdrop_lookup(const char *user, int may_fall_back, uid_t *uid, gid_t *gid)
 	return (0);
 }
 
+/*
+ * For dns44 -n: the user the children would run as and the control
+ * socket's group exist, as the start would find them; silent about the
+ * fallback to nobody, which the start warns of.
+ */
+int
+privdrop_check(const struct dns44_conf *c)
+{
+	struct passwd	*pw;
+	int		 rv = 0;
+
+	if ((pw = getpwnam(c->user)) == NULL && !c->user_set)
+		pw = getpwnam(DNS44_USER_FALLBACK);
+	if (pw == NULL) {
+		log_warnx("dns44: user %s does not exist%s", c->user,
+		    c->user_set ? "" : ", nor does " DNS44_USER_FALLBACK);
+		rv = -1;
+	} else if (pw->pw_uid == 0) {
+		log_warnx("dns44: user %s is root: refusing to run children "
+		    "as root", c->user);
+		rv = -1;
+	}
+	if (c->control_group[0] != '\0' && getgrnam(c->control_group) ==
+	    NULL) {
+		log_warnx("dns44: control socket group %s does not exist",
+		    c->control_group);
+		rv = -1;
+	}
+	return (rv);
+}
+
 static void
 privdrop_verify_none(void)
 {

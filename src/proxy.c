@@ -101,6 +101,7 @@ static struct log_rate	 proxy_rl_client;
 static struct log_rate	 proxy_rl_dest[PROXY_DEST_KINDS];
 
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
+static void	proxy_alive(uint32_t);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
 static void	proxy_sig(int, short, void *);
 static void	proxy_policy(void);
@@ -169,6 +170,8 @@ proxy_main(int foreground, int verbose)
 	proxy_fd_budget();
 	sandbox_child(ROLE_PROXY);
 	proc_sandbox_probe(ROLE_PROXY);
+	/* Both listeners are watched: the parent may say the service is up. */
+	proxy_alive(0);
 	event_dispatch();
 	fatalx("event loop ended");
 }
@@ -187,7 +190,7 @@ proxy_sig(int sig, short ev, void *arg)
 	}
 }
 
-/* A connection takes up to six descriptors: allow all the kernel lets us. */
+/* Two descriptors a connection, more in a burst: all the kernel lets us. */
 static void
 proxy_nofile(void)
 {
@@ -238,7 +241,7 @@ proxy_fd_room(unsigned int need)
 	for (;;) {
 		used = (uint64_t)proxy_tcp_count() * PROXY_TCP_FDS +
 		    (uint64_t)proxy_udp_count() * PROXY_UDP_FDS +
-		    (uint64_t)proxy_pipe_pooled() * 2;
+		    (uint64_t)proxy_pipe_count() * 2;
 		if (used + need <= proxy_fd_max)
 			return (1);
 		/* Pipes kept for later give way to connections now. */
@@ -473,6 +476,23 @@ proxy_dest_filter(struct proxy_relay *r, const uint32_t *addrs, size_t n,
 	return (kept);
 }
 
+/*
+ * To the parent: the event loop turns, and what it relays now; id is the
+ * heartbeat's it answers, 0 at start.
+ */
+static void
+proxy_alive(uint32_t id)
+{
+	struct msg_alive	a;
+
+	memset(&a, 0, sizeof(a));
+	a.conns = (uint32_t)proxy_tcp_count();
+	a.sessions = (uint32_t)proxy_udp_count();
+	if (chan_compose(&proxy_parent, MSG_ALIVE, id, -1, &a,
+	    sizeof(a)) == -1)
+		fatal("%s", __func__);
+}
+
 static void
 proxy_dispatch_parent(struct chan *c, struct msg *m)
 {
@@ -485,6 +505,9 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 	case MSG_SHUTDOWN:
 		log_debug("stopping");
 		exit(0);
+	case MSG_HEARTBEAT:
+		proxy_alive(m->hdr.id);
+		break;
 	case MSG_CONF:
 		msg_get(m, conf, sizeof(*conf));
 		log_setverbose(conf->verbose);
@@ -695,6 +718,7 @@ proxy_ctl_stats(uint32_t id)
 	st.tcp_open = proxy_tcp_count();
 	st.udp_open = proxy_udp_count();
 	proxy_client_stats(&st.tcp_client_limit, &st.udp_client_limit);
+	st.udp_recycled = proxy_udp_recycled();
 	TAILQ_FOREACH(r, &proxy_lru_tcp, entry) {
 		st.bytes_sent += r->sent;
 		st.bytes_received += r->received;
@@ -784,6 +808,8 @@ proxy_relay_open(struct proxy_relay *r)
 	r->state = PROXY_RELAY;
 	r->last = proxy_now();
 	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
+	if (r->proto == IPPROTO_UDP)
+		proxy_client_lru_add(r);
 	log_info("[+] %s", proxy_relay_flow(r));
 }
 
@@ -794,6 +820,8 @@ proxy_relay_touch(struct proxy_relay *r)
 	r->last = proxy_now();
 	TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
 	TAILQ_INSERT_TAIL(proxy_relay_lru(r), r, entry);
+	if (r->proto == IPPROTO_UDP)
+		proxy_client_lru_touch(r);
 }
 
 /*
@@ -807,6 +835,8 @@ proxy_relay_close(struct proxy_relay *r)
 	proxy_addr_unwait(r->pa, &r->wait);
 	if (r->state == PROXY_RELAY) {
 		TAILQ_REMOVE(proxy_relay_lru(r), r, entry);
+		if (r->proto == IPPROTO_UDP)
+			proxy_client_lru_remove(r);
 		proxy_stats.bytes_sent += r->sent;
 		proxy_stats.bytes_received += r->received;
 		proxy_journal_close(proxy_relay_flow(r), &r->start, r->sent,
@@ -816,6 +846,14 @@ proxy_relay_close(struct proxy_relay *r)
 	free(r->route);
 	r->route = NULL;
 	proxy_addr_put(r->pa);
+}
+
+/* The least recently active relaying connection or session of proto. */
+struct proxy_relay *
+proxy_relay_oldest(int proto)
+{
+	return (TAILQ_FIRST(proto == IPPROTO_TCP ? &proxy_lru_tcp :
+	    &proxy_lru_udp));
 }
 
 static struct proxy_relay_list *

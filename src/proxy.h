@@ -21,13 +21,14 @@
 #include <time.h>
 
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
-#define PROXY_TCP_FDS		6	/* client, server, two pipes */
+#define PROXY_TCP_FDS		2	/* client, server; pipes in a burst */
 #define PROXY_UDP_FDS		2	/* to the server, the reply socket */
 
 struct msg_answer;
 struct msg_dial_sock;
 struct msg_reply_sock;
 struct proxy_addr;
+struct proxy_client;
 struct rule_route;
 struct sockaddr_in;
 
@@ -71,6 +72,8 @@ enum proxy_state {
  */
 struct proxy_relay {
 	TAILQ_ENTRY(proxy_relay) entry;		/* relaying: least active 1st */
+	TAILQ_ENTRY(proxy_relay) centry;	/* UDP: so on its client's */
+	struct proxy_client	*cl;		/* UDP, relaying: its client */
 	struct proxy_wait	 wait;
 	struct proxy_addr	*pa;
 	enum proxy_state	 state;
@@ -118,6 +121,7 @@ int		 proxy_relay_route(struct proxy_relay *,
 void		 proxy_relay_open(struct proxy_relay *);
 void		 proxy_relay_touch(struct proxy_relay *);
 void		 proxy_relay_close(struct proxy_relay *);
+struct proxy_relay *proxy_relay_oldest(int);
 
 /* proxy_addr.c */
 const char	*proxy_rcode_why(int);
@@ -141,6 +145,11 @@ void		 proxy_client_init(void);
 int		 proxy_client_take(const struct sockaddr_in *, int);
 void		 proxy_client_put(const struct sockaddr_in *, int);
 void		 proxy_client_stats(uint64_t *, uint64_t *);
+int		 proxy_client_full(const struct sockaddr_in *, int);
+void		 proxy_client_lru_add(struct proxy_relay *);
+void		 proxy_client_lru_touch(struct proxy_relay *);
+void		 proxy_client_lru_remove(struct proxy_relay *);
+struct proxy_relay *proxy_client_lru_first(const struct sockaddr_in *);
 
 /* proxy_dial.c */
 void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,
@@ -154,7 +163,7 @@ int		 proxy_tcp_paused(void);
 void		 proxy_tcp_unpause(void);
 uint32_t	 proxy_tcp_count(void);
 void		 proxy_tcp_idle(struct proxy_relay *);
-int		 proxy_pipe_pooled(void);
+int		 proxy_pipe_count(void);
 int		 proxy_pipe_drop(void);
 
 /* proxy_udp.c */
@@ -163,6 +172,7 @@ void		 proxy_udp_listen(int);
 uint32_t	 proxy_udp_count(void);
 void		 proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
 void		 proxy_udp_idle(struct proxy_relay *);
+uint64_t	 proxy_udp_recycled(void);
 
 /* proxy_via.c */
 #define PROXY_VIA_CONNECT	0	/* a TCP tunnel to a name and port */

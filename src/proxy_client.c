@@ -35,6 +35,8 @@ struct proxy_client {
 	uint32_t		 addr;		/* network order */
 	uint32_t		 tcp;
 	uint32_t		 udp;
+	/* Its relaying UDP sessions, the least recently active first. */
+	TAILQ_HEAD(, proxy_relay) lru;
 };
 
 static LIST_HEAD(, proxy_client) proxy_clients[PROXY_CLIENT_BUCKETS];
@@ -70,6 +72,7 @@ proxy_client_find(uint32_t addr, int create)
 	if (!create || (c = calloc(1, sizeof(*c))) == NULL)
 		return (NULL);
 	c->addr = addr;
+	TAILQ_INIT(&c->lru);
 	LIST_INSERT_HEAD(&proxy_clients[b], c, entry);
 	return (c);
 }
@@ -126,9 +129,63 @@ proxy_client_put(const struct sockaddr_in *client, int proto)
 	else if (proto != IPPROTO_TCP && c->udp > 0)
 		c->udp--;
 	if (c->tcp == 0 && c->udp == 0) {
+		if (!TAILQ_EMPTY(&c->lru))
+			fatalx("%s: a client freed with sessions", __func__);
 		LIST_REMOVE(c, entry);
 		free(c);
 	}
+}
+
+/* Whether client holds its limit of proto already. */
+int
+proxy_client_full(const struct sockaddr_in *client, int proto)
+{
+	struct proxy_client	*c;
+
+	if ((c = proxy_client_find(client->sin_addr.s_addr, 0)) == NULL)
+		return (0);
+	if (proto == IPPROTO_TCP)
+		return (c->tcp >= conf->client_conn);
+	return (c->udp >= conf->client_sessions);
+}
+
+/*
+ * A UDP session of its client starts to relay, moves data or ends: its
+ * client's list is kept in order of activity, so that at the client's
+ * limit its own least recently active session can make room.  The
+ * client's entry lives as long as the session, which it counts.
+ */
+void
+proxy_client_lru_add(struct proxy_relay *r)
+{
+	if ((r->cl = proxy_client_find(r->client.sin_addr.s_addr, 0)) == NULL)
+		fatalx("%s: a session of no client", __func__);
+	TAILQ_INSERT_TAIL(&r->cl->lru, r, centry);
+}
+
+void
+proxy_client_lru_touch(struct proxy_relay *r)
+{
+	TAILQ_REMOVE(&r->cl->lru, r, centry);
+	TAILQ_INSERT_TAIL(&r->cl->lru, r, centry);
+}
+
+void
+proxy_client_lru_remove(struct proxy_relay *r)
+{
+	TAILQ_REMOVE(&r->cl->lru, r, centry);
+	r->cl = NULL;
+}
+
+/* The least recently active relaying UDP session of client, or NULL. */
+struct proxy_relay *
+proxy_client_lru_first(const struct sockaddr_in *client)
+{
+	struct proxy_client	*c;
+
+	if ((c = proxy_client_find(client->sin_addr.s_addr, 0)) == NULL)
+		return (NULL);
+	return (TAILQ_FIRST(&c->lru));
 }
 
 /* Connections and sessions refused so far for their client's limit. */

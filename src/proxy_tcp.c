@@ -9,10 +9,19 @@
  * wait for what is known of its virtual address, the dial of the real
  * addresses within the dial timeout (on sockets from proxy_dial.c), or of
  * the SOCKS5 or HTTP server the route names and then its handshake
- * (proxy_via.c), the relay with splice(2) through a pipe per direction,
- * half-close included
- * (with its own, shorter idle timeout), and the pool of empty pipes that
- * new connections take from.
+ * (proxy_via.c), the relay, half-close included (with its own, shorter
+ * idle timeout), and the pool of empty pipes that relays take from.
+ *
+ * Each direction starts a burst of data with recv(2) and send(2) through
+ * one buffer shared by all connections: a request or an answer that fits
+ * moves in two system calls, with no pipe.  A read that fills the buffer
+ * means bulk, and the direction takes a pipe from the pool and splices
+ * until the source has nothing more, then gives the empty pipe back.  An
+ * idle connection so holds two descriptors, its sockets.  Bytes a sink
+ * did not take are kept, in the pipe or, on the copy path, in a buffer of
+ * the direction's own (at most one read's worth), and the source is not
+ * read again until they are gone.  Without descriptors for a pipe the
+ * copy path carries bulk too.
  */
 
 #include "config.h"
@@ -41,14 +50,19 @@
 #define PROXY_SPLICE_MAX	(1024 * 1024)	/* the pipe takes what fits */
 #define PROXY_PAUSE_MS		1000	/* accept off after EMFILE */
 #define PROXY_PIPE_POOL		128	/* empty pipes kept for new relays */
+#define PROXY_COPY_SIZE		16384	/* a read on the copy path */
 #define PROXY_DIAL_MIN_MS	2000	/* an address's share of the dial */
 
-/* One direction of a TCP connection: source to pipe to sink. */
+/* One direction of a TCP connection: source to pipe or buffer to sink. */
 struct proxy_dir {
-	int			 pipe[2];
+	int			 pipe[2];	/* -1: none held */
 	size_t			 inpipe;	/* read, not written yet */
+	unsigned char		*buf;		/* copied, not written yet */
+	size_t			 bufoff;
+	size_t			 buflen;
 	uint64_t		*bytes;		/* in r: written to the sink */
 	short			 want;		/* on the source or the sink */
+	uint8_t			 bulk;		/* splicing this burst */
 	uint8_t			 eof;		/* the source said EOF */
 	uint8_t			 shut;		/* and the sink heard of it */
 };
@@ -81,6 +95,8 @@ static uint32_t			 proxy_ntcp;
 static int			 proxy_tcp_full;	/* accept off */
 static int			 proxy_pool[PROXY_PIPE_POOL][2];
 static int			 proxy_npool;
+static int			 proxy_npipes;	/* held by relays */
+static unsigned char		 proxy_copy[PROXY_COPY_SIZE];
 static struct log_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
 				 proxy_rl_tcp_fd, proxy_rl_tcp_virt,
 				 proxy_rl_tcp_dial, proxy_rl_tcp_err,
@@ -107,6 +123,8 @@ static void	proxy_tcp_halfclosed(struct proxy_tcp *);
 static void	proxy_tcp_halfidle(int, short, void *);
 static void	proxy_tcp_close(struct proxy_tcp *, int);
 static void	proxy_tcp_rst(int);
+static int	proxy_tcp_copy(struct proxy_dir *, int, int);
+static int	proxy_tcp_splice(struct proxy_dir *, int, int);
 static int	proxy_pipe_get(int [2]);
 static void	proxy_pipe_put(int [2], size_t);
 
@@ -468,14 +486,6 @@ proxy_tcp_connected(struct proxy_tcp *c)
 {
 	int			on = 1;
 
-	/* Pipes only now: a connection being set up costs no more fds. */
-	if (proxy_pipe_get(c->up.pipe) == -1 ||
-	    proxy_pipe_get(c->down.pipe) == -1) {
-		log_rate(&proxy_rl_tcp_fd, LOG_ERR, "%s: pipe: %s",
-		    proxy_relay_flow(&c->r), strerror(errno));
-		proxy_tcp_close(c, 1);
-		return;
-	}
 	proxy_relay_open(&c->r);
 
 	/* Segments leave as they came: no delay of the proxy's own. */
@@ -567,17 +577,17 @@ proxy_tcp_halfidle(int fd, short ev, void *arg)
 }
 
 /*
- * Move what the source has to the sink through the direction's pipe until
- * one of them would block, and say which in d->want.  The pipe is filled
- * only when empty, so an EAGAIN from the source means it has nothing, not
- * that the pipe is full.  Returns 1 when bytes moved, 0 when none did, -1
- * on an error of either socket.
+ * Move what the source has to the sink until one of them would block, and
+ * say which in d->want: first what is kept from before, then new bytes by
+ * copy or, in a burst, by splice.  The source is read only when nothing
+ * is kept, so an EAGAIN from it means it has nothing.  Returns 1 when
+ * bytes moved, 0 when none did, -1 on an error of either socket.
  */
 static int
 proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
 {
 	ssize_t	n;
-	int	src, dst, i, moved = 0;
+	int	src, dst, i, r, moved = 0;
 
 	src = d == &c->up ? c->cfd : c->sfd;
 	dst = d == &c->up ? c->sfd : c->cfd;
@@ -601,33 +611,119 @@ proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
 			moved = 1;
 			continue;
 		}
+		if (d->buflen > 0) {
+			n = send(dst, d->buf + d->bufoff, d->buflen,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n == -1) {
+				if (errno == EINTR)
+					continue;
+				if (errno != EAGAIN)
+					return (-1);
+				d->want = EV_WRITE;
+				return (moved);
+			}
+			d->bufoff += n;
+			d->buflen -= n;
+			*d->bytes += n;
+			moved = 1;
+			if (d->buflen == 0) {
+				free(d->buf);
+				d->buf = NULL;
+			}
+			continue;
+		}
 		if (d->eof) {
 			/* Drained: pass the EOF on, the other way goes on. */
+			proxy_pipe_put(d->pipe, 0);
 			if (shutdown(dst, SHUT_WR) == -1 && errno != ENOTCONN)
 				return (-1);
 			d->shut = 1;
 			return (moved);
 		}
-		n = splice(src, NULL, d->pipe[1], NULL, PROXY_SPLICE_MAX,
-		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return (-1);
-			d->want = EV_READ;
+		if (d->bulk && d->pipe[0] == -1 && proxy_pipe_get(d->pipe) == -1)
+			d->bulk = 0;	/* no descriptors: copy it */
+		r = d->bulk ? proxy_tcp_splice(d, src, dst) :
+		    proxy_tcp_copy(d, src, dst);
+		if (r == -1)
+			return (-1);
+		if (r == 0)
 			return (moved);
-		}
-		if (n == 0)
-			d->eof = 1;
-		else {
-			d->inpipe += n;
-			moved = 1;
-		}
+		moved = 1;
 	}
 	/* Its share of this wake-up is used; the loop calls again. */
-	d->want = d->inpipe > 0 ? EV_WRITE : EV_READ;
+	d->want = d->inpipe > 0 || d->buflen > 0 ? EV_WRITE : EV_READ;
 	return (moved);
+}
+
+/*
+ * One read into the shared buffer and one write of it; what the sink did
+ * not take is kept.  A full read starts a burst: the next reads splice.
+ * Returns 1 when bytes came, 0 when the source has none for now
+ * (d->want set), -1 on an error.
+ */
+static int
+proxy_tcp_copy(struct proxy_dir *d, int src, int dst)
+{
+	ssize_t	n, w;
+
+	n = recv(src, proxy_copy, sizeof(proxy_copy), MSG_DONTWAIT);
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			return (-1);
+		d->want = EV_READ;
+		return (0);
+	}
+	if (n == 0) {
+		d->eof = 1;
+		return (1);
+	}
+	if ((w = send(dst, proxy_copy, n, MSG_DONTWAIT | MSG_NOSIGNAL)) ==
+	    -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			return (-1);
+		w = 0;
+	}
+	*d->bytes += w;
+	if (w < n) {
+		if ((d->buf = malloc(n - w)) == NULL)
+			return (-1);
+		memcpy(d->buf, proxy_copy + w, n - w);
+		d->bufoff = 0;
+		d->buflen = n - w;
+	}
+	if (n == (ssize_t)sizeof(proxy_copy))
+		d->bulk = 1;
+	return (1);
+}
+
+/*
+ * Fill the direction's empty pipe from the source.  When the source has
+ * nothing, the burst is over and the empty pipe goes back to the pool.
+ * Returns as proxy_tcp_copy().
+ */
+static int
+proxy_tcp_splice(struct proxy_dir *d, int src, int dst)
+{
+	ssize_t	n;
+
+	(void)dst;
+	n = splice(src, NULL, d->pipe[1], NULL, PROXY_SPLICE_MAX,
+	    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (n == -1) {
+		if (errno == EINTR)
+			return (1);
+		if (errno != EAGAIN)
+			return (-1);
+		proxy_pipe_put(d->pipe, 0);
+		d->bulk = 0;
+		d->want = EV_READ;
+		return (0);
+	}
+	if (n == 0)
+		d->eof = 1;
+	else
+		d->inpipe += n;
+	return (1);
 }
 
 /* Watch fd for want, touching the event only when that changes. */
@@ -681,6 +777,8 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 	}
 	proxy_pipe_put(c->up.pipe, c->up.inpipe);
 	proxy_pipe_put(c->down.pipe, c->down.inpipe);
+	free(c->up.buf);
+	free(c->down.buf);
 	proxy_client_put(&c->r.client, IPPROTO_TCP);
 	free(c->r.domain);
 	free(c);
@@ -706,27 +804,37 @@ proxy_tcp_rst(int s)
 }
 
 /*
- * A pipe for a relay: an empty one kept from a closed connection if there
- * is one.  Short connections then cost no pipe2() and no close() of
- * their pipes.
+ * A pipe for a burst: an empty one from the pool if there is one, so that
+ * a burst costs no pipe2() and no close(); a new one only while the
+ * descriptors leave room for it.
  */
 static int
 proxy_pipe_get(int p[2])
 {
-	if (proxy_npool == 0)
-		return (pipe2(p, O_NONBLOCK | O_CLOEXEC));
+	if (proxy_npool == 0) {
+		if (!proxy_fd_room(2)) {
+			errno = EMFILE;
+			return (-1);
+		}
+		if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == -1)
+			return (-1);
+		proxy_npipes++;
+		return (0);
+	}
+	proxy_npipes++;
 	proxy_npool--;
 	p[0] = proxy_pool[proxy_npool][0];
 	p[1] = proxy_pool[proxy_npool][1];
 	return (0);
 }
 
-/* A relay's pipe kept when nothing is left in it, else closed. */
+/* A relay's pipe back to the pool when nothing is left in it, else closed. */
 static void
 proxy_pipe_put(int p[2], size_t inpipe)
 {
 	if (p[0] == -1)
 		return;
+	proxy_npipes--;
 	if (inpipe == 0 && proxy_npool < PROXY_PIPE_POOL) {
 		proxy_pool[proxy_npool][0] = p[0];
 		proxy_pool[proxy_npool][1] = p[1];
@@ -738,11 +846,11 @@ proxy_pipe_put(int p[2], size_t inpipe)
 	p[0] = p[1] = -1;
 }
 
-/* Pipes kept, two descriptors each. */
+/* Pipes kept in the pool and held by relays, two descriptors each. */
 int
-proxy_pipe_pooled(void)
+proxy_pipe_count(void)
 {
-	return (proxy_npool);
+	return (proxy_npool + proxy_npipes);
 }
 
 /* Close a kept pipe to make room; 0 when none is kept. */

@@ -12,6 +12,14 @@
  * the two a batch per system call.  A route through a SOCKS5 server adds
  * the control connection of its UDP ASSOCIATE, and the server's relay
  * takes the place of the real server, each datagram with its header.
+ *
+ * A session lives as long as datagrams flow, until the idle sweep of
+ * proxy.c, but two kinds end sooner, on their own timer: one whose server
+ * never answered, and one that was a single exchange (a datagram each
+ * way, as DNS and NTP are).  At a limit, the global one or the client's
+ * own, the least recently active session idle for a second or more is
+ * closed for the new one, as conntrack's early drop does, rather than
+ * the new one refused.
  */
 
 #include "config.h"
@@ -41,6 +49,8 @@
 #define PROXY_DGRAM_MAX		65535
 #define PROXY_UDP_BUCKETS_MIN	256
 #define PROXY_UDP_BUCKETS_MAX	65536
+/* A session idle this long may be closed to make room for a new one. */
+#define PROXY_UDP_RECYCLE_MS	1000
 
 struct proxy_dgram {
 	STAILQ_ENTRY(proxy_dgram) entry;
@@ -68,6 +78,8 @@ struct proxy_udp {
 	size_t			 hdrlen;
 	unsigned int		 bad;		/* from the relay, dropped */
 	uint8_t			 refused;	/* by the server: drops all */
+	uint8_t			 nout;		/* datagrams sent, up to 2 */
+	uint8_t			 nin;		/* received, up to 2 */
 	uint64_t		 dial_end;	/* ms: the server's handshake */
 };
 
@@ -78,6 +90,7 @@ static struct proxy_udp_list	*proxy_udp_hash;
 static uint32_t			 proxy_udp_mask;
 static uint64_t			 proxy_udp_key[2];
 static uint32_t			 proxy_nudp;
+static uint64_t			 proxy_nrecycled;
 static size_t			 proxy_udp_queued;	/* bytes */
 /* One batch of datagrams in flight: 2 MB, touched as far as used. */
 static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
@@ -113,7 +126,9 @@ static int	proxy_udp_via_wrap(struct proxy_udp *, int, int);
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_client_read(int, short, void *);
 static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
-static void	proxy_udp_unanswered(int, short, void *);
+static void	proxy_udp_brief(int, short, void *);
+static void	proxy_udp_brief_arm(struct proxy_udp *, uint32_t);
+static int	proxy_udp_recycle(struct proxy_relay *, const char *);
 static void	proxy_udp_close(struct proxy_udp *);
 
 /* The session table: sized and keyed once, at start-up. */
@@ -264,19 +279,26 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		    proxy_flow("UDP", client, NULL, virt));
 		return;
 	}
-	if (proxy_nudp >= conf->max_sessions) {
+	if (proxy_nudp >= conf->max_sessions &&
+	    !proxy_udp_recycle(proxy_relay_oldest(IPPROTO_UDP),
+	    "the session limit")) {
 		log_rate(&proxy_rl_udp_full, LOG_ERR,
 		    "UDP: %u sessions open, dropping datagrams of new ones",
 		    proxy_nudp);
 		return;
 	}
-	if (!proxy_fd_room(PROXY_UDP_FDS)) {
+	if (!proxy_fd_room(PROXY_UDP_FDS) &&
+	    !proxy_udp_recycle(proxy_relay_oldest(IPPROTO_UDP),
+	    "the descriptors")) {
 		log_rate(&proxy_rl_udp_full, LOG_ERR,
 		    "UDP: %u connections and %u sessions hold all the "
 		    "descriptors; dropping datagrams of new sessions",
 		    proxy_tcp_count(), proxy_nudp);
 		return;
 	}
+	if (proxy_client_full(client, IPPROTO_UDP))
+		proxy_udp_recycle(proxy_client_lru_first(client),
+		    "its client's limit");
 	if (!proxy_client_take(client, IPPROTO_UDP))
 		return;
 	if ((pa = proxy_addr_get(virt->sin_addr.s_addr)) == NULL) {
@@ -352,6 +374,8 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 		n = sendmsg(s->ufd, &mh, 0);
 	} else
 		n = send(s->ufd, data, len, 0);
+	if (n != -1 && s->nout < 2)
+		s->nout++;
 	if (n == -1) {
 		/* A full socket buffer drops, like the network would. */
 		s->dropped++;
@@ -630,7 +654,6 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 	struct proxy_req	*r;
 	struct proxy_udp	*s;
 	struct proxy_dgram	*d;
-	struct timeval		 tv;
 
 	if ((r = proxy_req_take(id, MSG_REPLY_SOCK_REQ)) == NULL) {
 		if (fd != -1)
@@ -651,11 +674,8 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 	}
 	s->rfd = fd;
 	proxy_relay_open(&s->r);
-	tv.tv_sec = conf->unanswered_ms / 1000;
-	tv.tv_usec = (conf->unanswered_ms % 1000) * 1000;
-	evtimer_set(&s->nev, proxy_udp_unanswered, s);
-	if (evtimer_add(&s->nev, &tv) == -1)
-		fatal("%s: evtimer_add", __func__);
+	evtimer_set(&s->nev, proxy_udp_brief, s);
+	proxy_udp_brief_arm(s, conf->unanswered_ms);
 
 	event_set(&s->uev, s->ufd, EV_READ | EV_PERSIST,
 	    proxy_udp_server_read, s);
@@ -743,13 +763,22 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 			for (i = off; i < off + r; i++)
 				*bytes += proxy_mmsg[i].msg_len -
 				    (to == s->ufd ? s->hdrlen : 0);
-			moved = 1;
+			moved += r;
 		}
 		if (got < PROXY_UDP_BATCH)
 			break;
 	}
-	if (moved)
-		proxy_relay_touch(&s->r);
+	if (moved == 0)
+		return;
+	proxy_relay_touch(&s->r);
+	if (to == s->ufd)
+		s->nout = s->nout + moved > 2 ? 2 : s->nout + moved;
+	else {
+		/* The first answer: a single exchange ends sooner. */
+		if (s->nin == 0 && s->nout <= 1)
+			proxy_udp_brief_arm(s, conf->answered_ms);
+		s->nin = s->nin + moved > 2 ? 2 : s->nin + moved;
+	}
 }
 
 /*
@@ -833,31 +862,76 @@ proxy_udp_close(struct proxy_udp *s)
 }
 
 /*
- * A session whose server never answered has conf->unanswered_ms without
- * traffic, not the udp idle timeout: one datagram each from many ports
- * to a silent server must not hold a session apiece for long.  Once the
- * server answers, the sweep alone decides.
+ * How long a session may stay idle before its own timer closes it: a
+ * session whose server never answered, conf->unanswered_ms (one datagram
+ * each from many ports to a silent server must not hold a session apiece
+ * for long); a single exchange, conf->answered_ms; 0 for a stream, which
+ * the sweep alone ends.
  */
+static uint32_t
+proxy_udp_brief_ms(const struct proxy_udp *s)
+{
+	if (s->nin == 0)
+		return (conf->unanswered_ms);
+	if (s->nin == 1 && s->nout <= 1)
+		return (conf->answered_ms);
+	return (0);
+}
+
+/* The timer, due ms after the last datagram. */
 static void
-proxy_udp_unanswered(int fd, short ev, void *arg)
+proxy_udp_brief_arm(struct proxy_udp *s, uint32_t ms)
+{
+	struct timeval	tv;
+	uint64_t	idle = proxy_now() - s->r.last;
+
+	ms = idle < ms ? ms - idle : 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (evtimer_add(&s->nev, &tv) == -1)
+		fatal("%s: evtimer_add", __func__);
+}
+
+static void
+proxy_udp_brief(int fd, short ev, void *arg)
 {
 	struct proxy_udp	*s = arg;
-	struct timeval		 tv;
-	uint64_t		 idle = proxy_now() - s->r.last;
+	uint32_t		 ms = proxy_udp_brief_ms(s);
 
 	(void)fd;
 	(void)ev;
-	if (s->r.received > 0)
+	if (ms == 0)
 		return;
-	if (idle < conf->unanswered_ms) {
-		tv.tv_sec = (conf->unanswered_ms - idle) / 1000;
-		tv.tv_usec = ((conf->unanswered_ms - idle) % 1000) * 1000;
-		if (evtimer_add(&s->nev, &tv) == -1)
-			fatal("%s: evtimer_add", __func__);
+	if (proxy_now() - s->r.last < ms) {
+		proxy_udp_brief_arm(s, ms);
 		return;
 	}
-	log_debug("%s: no answer from the server", proxy_relay_flow(&s->r));
+	log_debug("%s: %s", proxy_relay_flow(&s->r), s->nin == 0 ?
+	    "no answer from the server" : "a single exchange, idle");
 	proxy_udp_close(s);
+}
+
+/*
+ * At a limit: close r, the least recently active session there, if it
+ * has been idle long enough, and say whether it was.
+ */
+static int
+proxy_udp_recycle(struct proxy_relay *r, const char *limit)
+{
+	if (r == NULL || proxy_now() - r->last < PROXY_UDP_RECYCLE_MS)
+		return (0);
+	log_debug("%s: idle, closed for a new session at %s",
+	    proxy_relay_flow(r), limit);
+	proxy_nrecycled++;
+	proxy_udp_close((struct proxy_udp *)r);
+	return (1);
+}
+
+/* Sessions closed so far to make room for new ones. */
+uint64_t
+proxy_udp_recycled(void)
+{
+	return (proxy_nrecycled);
 }
 
 /* The sweep found it idle too long. */

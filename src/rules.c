@@ -43,6 +43,7 @@ struct rules_wire {
 
 static int	rules_grow(void **, size_t, size_t);
 static int	rules_str_ok(const char *, size_t);
+static int	rules_upstreams_ok(const struct rule_upstream *);
 static int	rules_route_ok(const struct rule_route *);
 static void	rules_print_names(FILE *, const struct ruleset *, uint16_t);
 static void	rules_print_route(FILE *, const struct rule_route *);
@@ -558,7 +559,6 @@ ruleset_print(FILE *fp, const struct ruleset *rs)
 {
 	const struct rule_source *s;
 	const struct rule_upstream *u;
-	char			 a[INET_ADDRSTRLEN];
 	size_t			 i, j, k;
 
 	if (rs == NULL)
@@ -592,10 +592,8 @@ ruleset_print(FILE *fp, const struct ruleset *rs)
 	for (i = 0; i < rs->nupstreams; i++) {
 		u = &rs->upstreams[i];
 		for (j = 0; j < u->count; j++) {
-			inet_ntop(AF_INET, &u->upstream[j].sin_addr, a,
-			    sizeof(a));
-			fprintf(fp, "dns upstream %s port %u for ", a,
-			    ntohs(u->upstream[j].sin_port));
+			conf_print_upstream(fp, &u->upstream[j]);
+			fputs(" for ", fp);
 			rules_print_names(fp, rs, u->table);
 			fprintf(fp, "\n");
 		}
@@ -644,6 +642,21 @@ static int
 rules_str_ok(const char *s, size_t size)
 {
 	return (memchr(s, '\0', size) != NULL);
+}
+
+/* Each upstream of a split DNS line of a known family, its name ended. */
+static int
+rules_upstreams_ok(const struct rule_upstream *u)
+{
+	size_t	i;
+
+	for (i = 0; i < u->count && i < CONF_MAX_UPSTREAM; i++)
+		if ((u->upstream[i].addr.sa.sa_family != AF_INET &&
+		    u->upstream[i].addr.sa.sa_family != AF_INET6) ||
+		    !rules_str_ok(u->upstream[i].tls_name,
+		    sizeof(u->upstream[i].tls_name)))
+			return (-1);
+	return (0);
 }
 
 static int
@@ -741,7 +754,8 @@ ruleset_decode(const unsigned char *buf, size_t len)
 		    rs->upstreams[i].count == 0 ||
 		    rs->upstreams[i].count > CONF_MAX_UPSTREAM ||
 		    !rules_str_ok(rs->upstreams[i].where,
-		    sizeof(rs->upstreams[i].where)))
+		    sizeof(rs->upstreams[i].where)) ||
+		    rules_upstreams_ok(&rs->upstreams[i]) == -1)
 			goto badrs;
 	return (rs);
  badrs:

@@ -56,7 +56,10 @@ static const char *sandbox_common[] = {
 
 /*
  * The dns process reads the lists of its rules through copies of the
- * parent's descriptors, at start and at every reload.
+ * parent's descriptors, at start and at every reload.  DNS over TLS needs
+ * nothing more: OpenSSL reads its configuration and the certificates
+ * before the chroot, and then makes only calls of the common list (read,
+ * write, getpid, getrandom when it reseeds) on the sockets libevent makes.
  */
 static const char *sandbox_dns[] = {
 	"dup", NULL
@@ -150,6 +153,9 @@ sandbox_allow_args(scmp_filter_ctx ctx)
 	scmp_datum_t	pid = (scmp_datum_t)getpid();
 
 	sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", 0, SCMP_CMP_EQ, AF_INET,
+	    0);
+	/* Upstreams and destinations may have IPv6 addresses. */
+	sandbox_rule(ctx, SCMP_ACT_ALLOW, "socket", 0, SCMP_CMP_EQ, AF_INET6,
 	    0);
 	sandbox_rule(ctx, SCMP_ACT_ERRNO(EACCES), "socket", 0, SCMP_CMP_EQ,
 	    AF_UNIX, 0);

@@ -12,6 +12,8 @@
  * A query goes to the upstreams one try at a time, the best first.  Each
  * try has a fresh id and a fresh connected UDP socket, hence a fresh source
  * port; a truncated answer is asked again over TCP from the same upstream.
+ * An upstream that speaks TLS is asked over its TLS connection only, which
+ * upstream_tls.c keeps; no try to it ever goes in clear text.
  * The try timer also delivers the result: results always reach the caller
  * from the event loop, never from inside a call.  Which upstream is the
  * best, and what each try tells of its upstream, is upstream_health.c's.
@@ -50,6 +52,7 @@ enum upstream_state {
 	UPSTREAM_ST_CONNECT,		/* TCP: connecting */
 	UPSTREAM_ST_WRITE,		/* TCP: sending the query */
 	UPSTREAM_ST_READ,		/* TCP: reading the answer */
+	UPSTREAM_ST_TLS,		/* on a TLS connection */
 	UPSTREAM_ST_DONE,		/* result due from the timer */
 	UPSTREAM_ST_CALLING,		/* callback running */
 };
@@ -68,7 +71,6 @@ struct upstream_req {
 	uint32_t		 tried;		/* bit per server */
 	int			 probe;		/* this try probes a down one */
 	int64_t			 sent_us;	/* this try's query left */
-	struct sockaddr_in	 servers[CONF_MAX_UPSTREAM];
 	int			 fd;
 	int			 tcp;		/* counted in upstream_ntcp */
 	struct event		 ev_io;
@@ -80,11 +82,13 @@ struct upstream_req {
 	uint8_t			*rbuf;		/* TCP: the answer so far */
 	size_t			 rlen;
 	ldns_pkt		*answer;	/* result; or SERVFAIL kept */
+	struct upstream_tls_query tq;		/* a try over TLS */
+	struct conf_upstream	 servers[];	/* nservers of them */
 };
 
 TAILQ_HEAD(upstream_reqs, upstream_req);
 
-static struct sockaddr_in	 upstream_servers[CONF_MAX_UPSTREAM];
+static struct conf_upstream	 upstream_servers[CONF_MAX_UPSTREAM];
 static int			 upstream_count;
 static struct timeval		 upstream_timeout;
 static struct upstream_stats	 upstream_st;
@@ -92,7 +96,8 @@ static struct upstream_reqs	 upstream_queries =
 				    TAILQ_HEAD_INITIALIZER(upstream_queries);
 static size_t			 upstream_npending;
 static size_t			 upstream_ntcp;
-static struct log_rate		 upstream_rl_sock, upstream_rl_send;
+static struct log_rate		 upstream_rl_sock, upstream_rl_send,
+				 upstream_rl_tls;
 static uint8_t			 upstream_buf[65536];	/* UDP receive */
 
 static const char *upstream_name(const struct upstream_req *, char *,
@@ -103,6 +108,8 @@ static void	upstream_close(struct upstream_req *);
 static void	upstream_req_free(struct upstream_req *);
 static void	upstream_io_wait(struct upstream_req *, short,
 		    void (*)(int, short, void *));
+static int	upstream_try(struct upstream_req *);
+static socklen_t upstream_salen(const struct conf_upstream *);
 static int	upstream_udp_start(struct upstream_req *);
 static void	upstream_udp_read(int, short, void *);
 static void	upstream_tcp_start(struct upstream_req *);
@@ -134,17 +141,19 @@ upstream_init(const struct dns44_conf *c)
 	changed = n != upstream_count;
 	for (i = 0; i < n; i++) {
 		if (i < upstream_count &&
-		    (upstream_servers[i].sin_addr.s_addr !=
-		    c->upstream[i].sin_addr.s_addr ||
-		    upstream_servers[i].sin_port != c->upstream[i].sin_port))
+		    !conf_upstream_same(&upstream_servers[i], &c->upstream[i]))
 			changed = 1;
 		upstream_servers[i] = c->upstream[i];
 	}
 	upstream_count = n;
+	if (!upstream_tls_loaded(c->tls_ca))
+		log_warnx("dns tls-ca changed: the certificates loaded at "
+		    "start stay trusted until a restart");
 
 	ms = c->upstream_ms != 0 ? c->upstream_ms : DEFAULT_UPSTREAM_MS;
 	upstream_timeout.tv_sec = ms / 1000;
 	upstream_timeout.tv_usec = (ms % 1000) * 1000;
+	upstream_tls_timeout(&upstream_timeout);
 
 	/* Other upstreams: what was learnt of the old ones starts afresh. */
 	if (changed)
@@ -165,6 +174,7 @@ upstream_shutdown(void)
 		upstream_npending--;
 		upstream_req_free(req);
 	}
+	upstream_tls_shutdown();
 }
 
 struct upstream_req *
@@ -172,7 +182,9 @@ upstream_query(const ldns_rdf *name, ldns_rr_type type, ldns_rr_class class,
     int dnssec_ok, const struct rule_upstream *split, upstream_cb cb,
     void *arg)
 {
-	struct upstream_req	*req;
+	struct upstream_req		*req;
+	const struct conf_upstream	*servers;
+	int				 n;
 
 	if (name == NULL || cb == NULL) {
 		errno = EINVAL;
@@ -182,7 +194,17 @@ upstream_query(const ldns_rdf *name, ldns_rr_type type, ldns_rr_class class,
 		errno = ENOBUFS;
 		return (NULL);
 	}
-	if ((req = calloc(1, sizeof(*req))) == NULL)
+	/* Split DNS: the upstreams for this name, else the plain ones. */
+	if (split != NULL && split->count > 0 &&
+	    split->count <= CONF_MAX_UPSTREAM) {
+		n = split->count;
+		servers = split->upstream;
+	} else {
+		n = upstream_count;
+		servers = upstream_servers;
+	}
+	if ((req = calloc(1, sizeof(*req) + n * sizeof(req->servers[0]))) ==
+	    NULL)
 		return (NULL);
 	req->state = UPSTREAM_ST_IDLE;
 	req->cb = cb;
@@ -191,17 +213,10 @@ upstream_query(const ldns_rdf *name, ldns_rr_type type, ldns_rr_class class,
 	req->qclass = class;
 	req->fd = -1;
 	req->server = -1;
-	/* Split DNS: the upstreams for this name, else the plain ones. */
-	if (split != NULL && split->count > 0 &&
-	    split->count <= CONF_MAX_UPSTREAM) {
-		req->nservers = split->count;
-		memcpy(req->servers, split->upstream,
-		    split->count * sizeof(req->servers[0]));
-	} else {
-		req->nservers = upstream_count;
-		memcpy(req->servers, upstream_servers,
-		    upstream_count * sizeof(req->servers[0]));
-	}
+	req->nservers = n;
+	memcpy(req->servers, servers, n * sizeof(req->servers[0]));
+	req->tq.req = req;
+	req->tq.wire = req->wire;
 	evtimer_set(&req->ev_timer, upstream_timer, req);
 	if (upstream_build(req, name, dnssec_ok) == -1) {
 		free(req);
@@ -241,7 +256,7 @@ upstream_name(const struct upstream_req *req, char *buf, size_t len)
 {
 	if (req->server < 0 || req->server >= req->nservers)
 		return ("?");
-	return (conf_fmt_addr(&req->servers[req->server], buf, len));
+	return (conf_fmt_upstream(&req->servers[req->server], buf, len));
 }
 
 /*
@@ -279,6 +294,7 @@ upstream_build(struct upstream_req *req, const ldns_rdf *name, int dnssec_ok)
 	p = wire_put16(p, 0);			/* no options */
 
 	req->wirelen = p - req->wire;
+	req->tq.len = req->wirelen;
 	wire_put16(req->wire, req->wirelen - 2);
 	return (0);
 }
@@ -298,6 +314,7 @@ static void
 upstream_close(struct upstream_req *req)
 {
 	evtimer_del(&req->ev_timer);
+	upstream_tls_drop(&req->tq);
 	if (req->fd != -1) {
 		event_del(&req->ev_io);
 		close(req->fd);
@@ -336,13 +353,14 @@ upstream_io_wait(struct upstream_req *req, short what,
 static int
 upstream_udp_start(struct upstream_req *req)
 {
-	struct sockaddr_in	 any;
-	char			 buf[64];
-	ssize_t			 n;
+	const struct conf_upstream	*u = &req->servers[req->server];
+	union conf_addr			 any;
+	char				 buf[CONF_UPSTREAM_STRLEN];
+	ssize_t				 n;
 
 	upstream_new_id(req);
-	req->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	req->fd = socket(u->addr.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
 	if (req->fd == -1) {
 		log_rate(&upstream_rl_sock, LOG_ERR, "%s: socket: %s",
 		    __func__, strerror(errno));
@@ -352,12 +370,9 @@ upstream_udp_start(struct upstream_req *req)
 	    upstream_udp_read, req);
 	/* Port 0: the kernel picks a random source port. */
 	memset(&any, 0, sizeof(any));
-	any.sin_family = AF_INET;
-	any.sin_addr.s_addr = htonl(INADDR_ANY);
-	any.sin_port = 0;
-	if (bind(req->fd, (struct sockaddr *)&any, sizeof(any)) == -1 ||
-	    connect(req->fd, (struct sockaddr *)&req->servers[req->server],
-	    sizeof(req->servers[req->server])) == -1) {
+	any.sa.sa_family = u->addr.sa.sa_family;
+	if (bind(req->fd, &any.sa, upstream_salen(u)) == -1 ||
+	    connect(req->fd, &u->addr.sa, upstream_salen(u)) == -1) {
 		log_rate(&upstream_rl_send, LOG_ERR, "upstream %s: %s",
 		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
 		upstream_fail(req, 0);
@@ -386,7 +401,7 @@ upstream_udp_read(int fd, short ev, void *arg)
 {
 	struct upstream_req	*req = arg;
 	ldns_pkt		*pkt;
-	char			 buf[64];
+	char			 buf[CONF_UPSTREAM_STRLEN];
 	ssize_t			 n;
 	int			 i;
 
@@ -422,7 +437,8 @@ upstream_udp_read(int fd, short ev, void *arg)
 static void
 upstream_tcp_start(struct upstream_req *req)
 {
-	char	buf[64];
+	const struct conf_upstream	*u;
+	char				 buf[CONF_UPSTREAM_STRLEN];
 
 	upstream_close(req);
 	if (req->server >= req->nservers) {
@@ -431,8 +447,9 @@ upstream_tcp_start(struct upstream_req *req)
 	}
 	upstream_st.tcp_retries++;
 	upstream_new_id(req);
-	req->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	u = &req->servers[req->server];
+	req->fd = socket(u->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
 	if (req->fd == -1) {
 		log_rate(&upstream_rl_sock, LOG_ERR, "%s: socket: %s",
 		    __func__, strerror(errno));
@@ -443,8 +460,7 @@ upstream_tcp_start(struct upstream_req *req)
 	    upstream_tcp_io, req);
 	req->tcp = 1;
 	upstream_ntcp++;
-	if (connect(req->fd, (struct sockaddr *)&req->servers[req->server],
-	    sizeof(req->servers[req->server])) == 0)
+	if (connect(req->fd, &u->addr.sa, upstream_salen(u)) == 0)
 		req->state = UPSTREAM_ST_WRITE;
 	else if (errno == EINPROGRESS)
 		req->state = UPSTREAM_ST_CONNECT;
@@ -464,7 +480,7 @@ static void
 upstream_tcp_io(int fd, short ev, void *arg)
 {
 	struct upstream_req	*req = arg;
-	char			 buf[64];
+	char			 buf[CONF_UPSTREAM_STRLEN];
 	socklen_t		 len;
 	int			 err;
 
@@ -502,7 +518,7 @@ upstream_tcp_io(int fd, short ev, void *arg)
 static int
 upstream_tcp_write(struct upstream_req *req)
 {
-	char	buf[64];
+	char	buf[CONF_UPSTREAM_STRLEN];
 	ssize_t	n;
 
 	while (req->off < req->wirelen) {
@@ -531,7 +547,7 @@ static void
 upstream_tcp_read(struct upstream_req *req)
 {
 	ldns_pkt	*pkt;
-	char		 buf[64];
+	char		 buf[CONF_UPSTREAM_STRLEN];
 	ssize_t		 n;
 	int		 i;
 
@@ -655,7 +671,7 @@ upstream_next(struct upstream_req *req)
 			upstream_st.failovers++;
 		req->tried |= 1U << i;
 		req->server = i;
-		if (upstream_udp_start(req) == 0)
+		if (upstream_try(req) == 0)
 			return;
 	}
 	upstream_finish(req);
@@ -676,7 +692,7 @@ static void
 upstream_timer(int fd, short ev, void *arg)
 {
 	struct upstream_req	*req = arg;
-	char			 buf[64];
+	char			 buf[CONF_UPSTREAM_STRLEN];
 
 	(void)fd;
 	(void)ev;
@@ -707,8 +723,8 @@ static void
 upstream_ok(struct upstream_req *req)
 {
 	upstream_health_ok(&req->servers[req->server],
-	    req->state == UPSTREAM_ST_UDP ? upstream_now_us() - req->sent_us :
-	    -1);
+	    req->state == UPSTREAM_ST_UDP || req->state == UPSTREAM_ST_TLS ?
+	    upstream_now_us() - req->sent_us : -1);
 }
 
 /* A try that timed out or failed; a TCP try only counts its timeout. */
@@ -718,4 +734,69 @@ upstream_fail(struct upstream_req *req, int timeout)
 	upstream_health_fail(&req->servers[req->server], timeout, req->probe,
 	    req->state == UPSTREAM_ST_CONNECT ||
 	    req->state == UPSTREAM_ST_WRITE || req->state == UPSTREAM_ST_READ);
+}
+
+static socklen_t
+upstream_salen(const struct conf_upstream *u)
+{
+	return (u->addr.sa.sa_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+}
+
+/* A try at the chosen upstream: over TLS if it speaks it, else UDP. */
+static int
+upstream_try(struct upstream_req *req)
+{
+	char	buf[CONF_UPSTREAM_STRLEN];
+
+	if (!req->servers[req->server].tls)
+		return (upstream_udp_start(req));
+	upstream_new_id(req);
+	if (upstream_tls_send(&req->tq, &req->servers[req->server]) == -1) {
+		log_rate(&upstream_rl_tls, LOG_ERR, "upstream %s: %s",
+		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
+		/* A full queue says nothing of the upstream. */
+		if (errno != ENOBUFS) {
+			req->state = UPSTREAM_ST_TLS;
+			upstream_fail(req, 0);
+			req->state = UPSTREAM_ST_IDLE;
+		}
+		return (-1);
+	}
+	/* The connection may have given the query another id. */
+	req->id = wire_get16(req->wire + 2);
+	req->state = UPSTREAM_ST_TLS;
+	if (evtimer_add(&req->ev_timer, &upstream_timeout) == -1)
+		fatal("%s: evtimer_add", __func__);
+	return (0);
+}
+
+/*
+ * An answer on a TLS connection, rtt after its query was written; req is
+ * NULL when no query of that id is waiting there.  One that fails the
+ * checks is skipped and the query waits on.
+ */
+void
+upstream_tls_answer(struct upstream_req *req, const uint8_t *p, size_t len,
+    int64_t rtt)
+{
+	ldns_pkt	*pkt;
+
+	if (req == NULL) {
+		upstream_st.mismatched++;
+		return;
+	}
+	if (req->state != UPSTREAM_ST_TLS ||
+	    (pkt = upstream_check(req, p, len)) == NULL)
+		return;
+	req->sent_us = upstream_now_us() - rtt;
+	upstream_answer(req, pkt);
+}
+
+/* The TLS connection of this try failed: on to the next upstream. */
+void
+upstream_tls_failed(struct upstream_req *req)
+{
+	upstream_fail(req, 0);
+	upstream_next(req);
 }

@@ -7,10 +7,10 @@
  * resolver, and so which one a query asks next.  It belongs to the dns
  * process alone and is upstream.c's helper.
  *
- * Upstreams are keyed by address and port, so that the plain upstreams
- * and the split DNS sets share what is known of them: a smoothed
- * round-trip time and its variance (RFC 6298's estimator, from UDP answers
- * only), answers, timeouts, consecutive failures, and whether it is up.
+ * Upstreams are keyed by address, port and TLS (with its name), so that
+ * the plain upstreams and the split DNS sets share what is known of them:
+ * a smoothed round-trip time and its variance (RFC 6298's estimator, from
+ * UDP answers and TLS answers once connected), answers, timeouts, consecutive failures, and whether it is up.
  * A try that times out or is refused takes an upstream down; a down one
  * is left out until its back-off (1 s, doubled by each failed probe up to
  * 120 s) runs out, then the next query probes it first while the others
@@ -44,7 +44,7 @@
 
 /* What is known of one upstream; see the comment at the top. */
 struct upstream_health {
-	struct sockaddr_in	 addr;
+	struct conf_upstream	 addr;
 	int			 used;		/* slot taken */
 	int			 down;
 	int			 measured;	/* srtt holds a sample */
@@ -60,15 +60,13 @@ struct upstream_health {
 };
 
 static struct upstream_health	 upstream_hs[UPSTREAM_HEALTH_MAX];
-static struct sockaddr_in	 upstream_plain[CONF_MAX_UPSTREAM];
+static struct conf_upstream	 upstream_plain[CONF_MAX_UPSTREAM];
 static int			 upstream_nplain;
 static uint32_t			 upstream_try_ms = DEFAULT_UPSTREAM_MS;
 static int64_t			 upstream_skew;	/* ms; regress only */
 
-static int	upstream_same(const struct sockaddr_in *,
-		    const struct sockaddr_in *);
 static struct upstream_health *upstream_health_find(
-		    const struct sockaddr_in *, int);
+		    const struct conf_upstream *, int);
 static int64_t	upstream_estimate(const struct upstream_health *);
 static int	upstream_usable(const struct upstream_health *, int64_t);
 
@@ -77,7 +75,8 @@ static int	upstream_usable(const struct upstream_health *, int64_t);
  * The try timeout bounds a probe.
  */
 void
-upstream_health_reset(const struct sockaddr_in *plain, int n, uint32_t ms)
+upstream_health_reset(const struct conf_upstream *plain, int n,
+    uint32_t ms)
 {
 	int	i;
 
@@ -110,26 +109,20 @@ upstream_now_us(void)
 	    upstream_skew * 1000);
 }
 
-static int
-upstream_same(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return (a->sin_addr.s_addr == b->sin_addr.s_addr &&
-	    a->sin_port == b->sin_port);
-}
 /*
  * The upstream's entry, or NULL.  With create, a new one is made for an
  * upstream not yet known; when every slot is taken, that of the upstream
  * asked longest ago which is not one of the plain ones makes room.
  */
 static struct upstream_health *
-upstream_health_find(const struct sockaddr_in *sin, int create)
+upstream_health_find(const struct conf_upstream *sin, int create)
 {
 	struct upstream_health	*h, *old = NULL;
 	int			 i, j, plain;
 
 	for (i = 0; i < UPSTREAM_HEALTH_MAX; i++) {
 		h = &upstream_hs[i];
-		if (h->used && upstream_same(&h->addr, sin))
+		if (h->used && conf_upstream_same(&h->addr, sin))
 			return (h);
 	}
 	if (!create)
@@ -141,7 +134,8 @@ upstream_health_find(const struct sockaddr_in *sin, int create)
 			break;
 		}
 		for (plain = j = 0; j < upstream_nplain && !plain; j++)
-			plain = upstream_same(&upstream_plain[j], &h->addr);
+			plain = conf_upstream_same(&upstream_plain[j],
+			    &h->addr);
 		if (!plain && (old == NULL || h->last < old->last))
 			old = h;
 	}
@@ -176,7 +170,7 @@ upstream_usable(const struct upstream_health *h, int64_t now)
  * best; else, when the query has no answer yet, the same of those down.
  */
 int
-upstream_health_pick(const struct sockaddr_in *servers, int nservers,
+upstream_health_pick(const struct conf_upstream *servers, int nservers,
     uint32_t tried, int answered, int *probe)
 {
 	struct upstream_health	*hs[CONF_MAX_UPSTREAM], *h;
@@ -228,13 +222,14 @@ upstream_health_pick(const struct sockaddr_in *servers, int nservers,
 
 /*
  * An answer that passed the checks: the upstream is up.  rtt is the UDP
- * round trip in us, or -1 when not to be counted (over TCP).
+ * (or TLS, once connected) round trip in us, or -1 when not to be counted
+ * (over TCP).
  */
 void
-upstream_health_ok(const struct sockaddr_in *sin, int64_t rtt)
+upstream_health_ok(const struct conf_upstream *sin, int64_t rtt)
 {
 	struct upstream_health	*h;
-	char			 buf[64];
+	char			 buf[CONF_UPSTREAM_STRLEN];
 	int64_t			 d;
 
 	if ((h = upstream_health_find(sin, 0)) == NULL)
@@ -254,8 +249,8 @@ upstream_health_ok(const struct sockaddr_in *sin, int64_t rtt)
 		}
 	}
 	if (h->down) {
-		log_info("upstream %s: up again", conf_fmt_addr(&h->addr, buf,
-		    sizeof(buf)));
+		log_info("upstream %s: up again", conf_fmt_upstream(&h->addr,
+		    buf, sizeof(buf)));
 		h->down = 0;
 		h->backoff = 0;
 		h->retry_at = h->probe_until = 0;
@@ -268,11 +263,11 @@ upstream_health_ok(const struct sockaddr_in *sin, int64_t rtt)
  * counts its timeout: the upstream answered over UDP.
  */
 void
-upstream_health_fail(const struct sockaddr_in *sin, int timeout, int probe,
+upstream_health_fail(const struct conf_upstream *sin, int timeout, int probe,
     int tcp)
 {
 	struct upstream_health	*h;
-	char			 buf[64];
+	char			 buf[CONF_UPSTREAM_STRLEN];
 	int64_t			 now;
 
 	if ((h = upstream_health_find(sin, 0)) == NULL)
@@ -293,7 +288,7 @@ upstream_health_fail(const struct sockaddr_in *sin, int timeout, int probe,
 	} else
 		return;
 	h->retry_at = now + h->backoff;
-	log_info("upstream %s: %s, left alone for %ums", conf_fmt_addr(
+	log_info("upstream %s: %s, left alone for %ums", conf_fmt_upstream(
 	    &h->addr, buf, sizeof(buf)), timeout ? "no answer" : "failed",
 	    h->backoff);
 }

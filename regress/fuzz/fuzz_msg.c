@@ -112,6 +112,8 @@ static const struct fuzz_shape fuzz_shapes[MSG_TYPE_MAX] = {
 	FIXED(MSG_DIAL_SOCK,	struct msg_dial_sock,	1, fuzz_dial),
 	FIXED(MSG_DIAL_SOCK_FAIL, struct msg_dial_sock,	0, fuzz_dial),
 	ARRAY(MSG_CTL_UPSTREAMS, struct ctl_upstream,	fuzz_upstreams),
+	EMPTY(MSG_HEARTBEAT,	0),
+	FIXED(MSG_ALIVE,	struct msg_alive,	0, NULL),
 };
 
 #undef STRING
@@ -146,7 +148,7 @@ static int
 fuzz_conf(const unsigned char *p, size_t len)
 {
 	struct dns44_conf	*c;
-	int			 ok;
+	int			 ok, i;
 
 	(void)len;
 	if ((c = malloc(sizeof(*c))) == NULL)
@@ -160,7 +162,14 @@ fuzz_conf(const unsigned char *p, size_t len)
 	    memchr(c->empty_dir, '\0', sizeof(c->empty_dir)) != NULL &&
 	    memchr(c->control_path, '\0', sizeof(c->control_path)) != NULL &&
 	    memchr(c->control_group, '\0', sizeof(c->control_group)) != NULL &&
-	    memchr(c->user, '\0', sizeof(c->user)) != NULL;
+	    memchr(c->user, '\0', sizeof(c->user)) != NULL &&
+	    memchr(c->tls_ca, '\0', sizeof(c->tls_ca)) != NULL;
+	for (i = 0; ok && i < CONF_MAX_UPSTREAM; i++)
+		ok = memchr(c->upstream[i].tls_name, '\0',
+		    sizeof(c->upstream[i].tls_name)) != NULL &&
+		    (i >= c->upstream_count ||
+		    c->upstream[i].addr.sa.sa_family == AF_INET ||
+		    c->upstream[i].addr.sa.sa_family == AF_INET6);
 	free(c);
 	return (ok);
 }
@@ -271,8 +280,10 @@ fuzz_upstreams(const unsigned char *p, size_t len)
 
 	for (i = 0; i < len; i += sizeof(u)) {
 		memcpy(&u, p + i, sizeof(u));
-		if (u.state != CTL_UPSTREAM_NEW && u.state != CTL_UPSTREAM_UP &&
-		    u.state != CTL_UPSTREAM_DOWN)
+		if ((u.state != CTL_UPSTREAM_NEW &&
+		    u.state != CTL_UPSTREAM_UP &&
+		    u.state != CTL_UPSTREAM_DOWN) ||
+		    u.ipv6 > 1)
 			return (0);
 	}
 	return (1);

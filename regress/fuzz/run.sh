@@ -22,8 +22,10 @@ CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
 	-fno-sanitize-recover=undefined -I$builddir -I$srcdir/include
 	-DDNS44_CONF_FILE=\"/etc/dns44.conf\" -DDNS44_DBDIR=\"$DBDIR\"
 	-DDNS44_CONTROL=\"/run/dns44.sock\" -DDNS44_EMPTY_DIR=\"$EMPTYDIR\"
-	$(pkg-config --cflags libbsd-overlay ldns tdb libevent)"
-LIBS="$(pkg-config --libs libbsd-overlay ldns tdb libevent)"
+	$(pkg-config --cflags libbsd-overlay ldns tdb libevent libevent_openssl \
+	libssl)"
+LIBS="$(pkg-config --libs libbsd-overlay ldns tdb libevent libevent_openssl \
+	libssl libcrypto)"
 
 # bison's output is in the build tree, or in the source tree of a release.
 parse_c=$builddir/src/parse.c
@@ -35,6 +37,7 @@ for f in "$srcdir/src/answer.c" "$srcdir/src/map.c" \
     "$srcdir/src/map_client.c" "$srcdir/src/map_db.c" "$srcdir/src/siphash.c" \
     "$srcdir/src/log.c" "$srcdir/src/msg.c" "$srcdir/src/conf.c" \
     "$srcdir/src/upstream.c" "$srcdir/src/upstream_health.c" \
+    "$srcdir/src/upstream_tls.c" \
     "$srcdir/src/resolve.c" "$srcdir/src/names.c" \
     "$srcdir/src/rules.c" \
     "$parse_c"; do

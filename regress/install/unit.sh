@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # unit: systemd-analyze verify accepts the generated dns44.service (its
-# ExecStart pointed at the built binary, since nothing is installed), the
-# unit has the settings dns44 relies on, and systemd-sysusers and
-# systemd-tmpfiles, run on a root directory of the test's own, make the
-# user and the directories from the sysusers.d and tmpfiles.d files.
+# ExecStart and ExecReload pointed at the built binaries, since nothing is
+# installed), the unit has the settings dns44 relies on, and
+# systemd-sysusers and systemd-tmpfiles, run on a root directory of the
+# test's own, make the user and the directories from the sysusers.d and
+# tmpfiles.d files.
 
 : "${DNS44:?}" "${srcdir:?}" "${builddir:?}"
 failed=0
@@ -30,7 +31,9 @@ unit=$builddir/etc/dns44.service
 # The unit as it would run the built binary; its man pages where man(1)
 # finds them, for Documentation=.
 dns44=$(cd "$(dirname "$DNS44")" && pwd)/$(basename "$DNS44")
-sed "s|^ExecStart=[^ ]*|ExecStart=$dns44|" "$unit" >"$tmp/dns44.service"
+dns44ctl=$builddir/src/dns44ctl/dns44ctl
+sed -e "s|^ExecStart=[^ ]*|ExecStart=$dns44|" \
+    -e "s|^ExecReload=[^ ]*|ExecReload=$dns44ctl|" "$unit" >"$tmp/dns44.service"
 mkdir -p "$tmp/man/man5" "$tmp/man/man8"
 cp "$builddir/man/dns44.conf.5" "$tmp/man/man5/"
 cp "$builddir/man/dns44.8" "$builddir/man/dns44ctl.8" "$tmp/man/man8/"
@@ -52,8 +55,19 @@ fi
 has() {
 	grep -qxF -- "$1" "$unit" && ok "$1" || bad "no line $1 in the unit"
 }
-has "Type=simple"
-has "ExecReload=/bin/kill -HUP \$MAINPID"
+# Type=notify with libsystemd, which the daemon then speaks; simple
+# without, and no watchdog then.
+if grep -q 'HAVE_LIBSYSTEMD 1' "$builddir/config.h"; then
+	has "Type=notify"
+	has "WatchdogSec=30s"
+else
+	has "Type=simple"
+	has "WatchdogSec=0"
+fi
+has "NotifyAccess=main"
+# A reload is over, or has failed, when dns44ctl returns.
+grep -q '^ExecReload=/.*/dns44ctl reload$' "$unit" &&
+    ok "ExecReload=.../dns44ctl reload" || bad "ExecReload"
 has "KillMode=mixed"
 has "Restart=on-failure"
 has "NoNewPrivileges=yes"

@@ -6,6 +6,7 @@
 # the client namespace is dns44.  Every address is given by the test.
 #
 #   halfserver ADDR PORT     TCP: read to EOF, then answer "got N SHA256"
+#   lateserver ADDR PORT     the same, but reading only 2 s after accept
 #   udpecho ADDR PORT        UDP: send every datagram back
 #   udpgrow ADDR PORT        UDP: answer a datagram of N bytes with 2N + 1
 #   halfclient HOST PORT N   send N bytes, shut down writing, read the answer
@@ -23,6 +24,10 @@
 #   burst HOST PORT PATH N SHA256
 #                            N HTTP GETs started at once, each on its own
 #                            as soon as it connects, each body checked
+#   keepmany HOST PORT PATH N SHA256 SECONDS
+#                            N HTTP/1.1 keep-alive GETs at once, each body
+#                            checked; "N of N correct, idle" once all came,
+#                            then the connections held idle, then closed
 #   hold HOST PORT SECONDS   connect, print the local port, hold, close
 #   echoloop HOST PORT FILE SECONDS
 #                            to an echo server: a line of 100 bytes every
@@ -55,7 +60,7 @@ def resolve(host):
     return socket.getaddrinfo(host, None, socket.AF_INET)[0][4][0]
 
 
-def halfserver(addr, port):
+def halfserver(addr, port, delay=0):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, int(port)))
@@ -64,6 +69,7 @@ def halfserver(addr, port):
     def serve(c):
         h = hashlib.sha256()
         n = 0
+        time.sleep(float(delay))
         try:
             while True:
                 b = c.recv(65536)
@@ -81,6 +87,10 @@ def halfserver(addr, port):
     while True:
         c, _ = ls.accept()
         threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+def lateserver(addr, port):
+    halfserver(addr, port, 2)
 
 
 def udpecho(addr, port):
@@ -208,6 +218,36 @@ async def burst_main(host, port, path, n, sha):
 def burst(host, port, path, n, sha):
     asyncio.run(asyncio.wait_for(burst_main(host, int(port), path, int(n),
                                             sha), 90))
+
+
+async def keepmany_main(host, port, path, n, sha, secs):
+    addr = resolve(host)
+
+    async def one():
+        r, w = await asyncio.open_connection(addr, port)
+        w.write(("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" %
+                 (path, host)).encode())
+        head = await r.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        body = await r.readexactly(length)
+        return (r, w, hashlib.sha256(body).hexdigest() == sha)
+
+    res = await asyncio.gather(*[one() for _ in range(n)],
+                               return_exceptions=True)
+    good = sum(1 for x in res if isinstance(x, tuple) and x[2])
+    print("%d of %d correct, idle" % (good, n), flush=True)
+    await asyncio.sleep(secs)
+    for x in res:
+        if isinstance(x, tuple):
+            x[1].close()
+
+
+def keepmany(host, port, path, n, sha, secs):
+    asyncio.run(keepmany_main(host, int(port), path, int(n), sha,
+                              float(secs)))
 
 
 def hold(host, port, secs):
@@ -350,11 +390,11 @@ def ufetch(host, port):
 
 
 def main():
-    cmds = {"halfserver": halfserver, "udpecho": udpecho,
+    cmds = {"halfserver": halfserver, "lateserver": lateserver, "udpecho": udpecho,
             "udpgrow": udpgrow, "halfclient": halfclient,
             "udpclient": udpclient, "udpsizes": udpsizes, "many": many,
             "burst": burst, "trickle": trickle,
-            "hold": hold, "echoloop": echoloop, "holdmany": holdmany,
+            "hold": hold, "keepmany": keepmany, "echoloop": echoloop, "holdmany": holdmany,
             "closed": closed,
             "resets": resets, "secret": secret, "usecret": usecret,
             "fetch": fetch, "ufetch": ufetch}

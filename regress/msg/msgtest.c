@@ -124,9 +124,16 @@ pair_close(void)
 static void
 conf_valid(struct dns44_conf *c)
 {
+	int	i;
+
 	memset(c, 0x5a, sizeof(*c));
 	c->dns_listen_count = 2;
 	c->upstream_count = CONF_MAX_UPSTREAM;
+	for (i = 0; i < CONF_MAX_UPSTREAM; i++) {
+		memset(&c->upstream[i], 0, sizeof(c->upstream[i]));
+		c->upstream[i].addr.sa.sa_family = i % 2 ? AF_INET6 : AF_INET;
+	}
+	strlcpy(c->tls_ca, "/etc/ssl/test-ca.pem", sizeof(c->tls_ca));
 	strlcpy(c->db_dir, "/var/lib/dns44", sizeof(c->db_dir));
 	strlcpy(c->empty_dir, "/var/empty", sizeof(c->empty_dir));
 	strlcpy(c->control_path, "/run/dns44.sock", sizeof(c->control_path));
@@ -202,6 +209,11 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		return (1);
 	case MSG_SOCK_END:
 	case MSG_SHUTDOWN:
+	case MSG_HEARTBEAT:
+		return (1);
+	case MSG_ALIVE:
+		*len = sizeof(struct msg_alive);
+		memset(buf, 0, *len);
 		return (1);
 	case MSG_REPLY_SOCK:
 		*needfd = 1;
@@ -357,7 +369,7 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		return (1);
 	case MSG_CTL_UPSTREAMS:
 		memset(&cu, 0, sizeof(cu));
-		cu.addr = htonl(0x0a2f0202);
+		memcpy(cu.addr, "\x0a\x2f\x02\x02", 4);
 		cu.port = 53;
 		cu.state = CTL_UPSTREAM_UP;
 		cu.rtt_us = 1200;
@@ -1021,6 +1033,19 @@ test_bad(void)
 	    sizeof(conf.proxy_rules[5].where));
 	CHECK(bad_msg("conf rule where", MSG_CONF, &conf, sizeof(conf), 0,
 	    EBADMSG));
+	conf_valid(&conf);
+	conf.upstream[3].addr.sa.sa_family = AF_UNIX;
+	CHECK(bad_msg("conf upstream family", MSG_CONF, &conf, sizeof(conf),
+	    0, EBADMSG));
+	conf_valid(&conf);
+	memset(conf.upstream[7].tls_name, 'n',
+	    sizeof(conf.upstream[7].tls_name));
+	CHECK(bad_msg("conf upstream tls name", MSG_CONF, &conf, sizeof(conf),
+	    0, EBADMSG));
+	conf_valid(&conf);
+	memset(conf.tls_ca, 'c', sizeof(conf.tls_ca));
+	CHECK(bad_msg("conf tls-ca", MSG_CONF, &conf, sizeof(conf), 0,
+	    EBADMSG));
 
 	/* The gateway's addresses: a count and prefix lengths in bounds. */
 	CHECK(make_payload(MSG_IFADDRS, payload, &len, &needfd));
@@ -1280,6 +1305,13 @@ test_upstreams(void)
 	memset(cu, 0, sizeof(cu));
 	cu[0].state = CTL_UPSTREAM_NEW;
 	cu[1].state = CTL_UPSTREAM_DOWN;
+	cu[1].ipv6 = 1;
+	cu[1].tls = 1;
+	cu[2].state = CTL_UPSTREAM_UP;
+	cu[2].ipv6 = 2;
+	CHECK(bad_msg("UPSTREAMS of no family", MSG_CTL_UPSTREAMS, cu,
+	    sizeof(cu), 0, EBADMSG));
+	cu[2].ipv6 = 0;
 	cu[2].state = CTL_UPSTREAM_MAX;
 	CHECK(bad_msg("UPSTREAMS of state MAX", MSG_CTL_UPSTREAMS, cu,
 	    sizeof(cu), 0, EBADMSG));

@@ -4,8 +4,11 @@
 # proxy-many: 200 TCP connections through the proxy, all open at once
 # before any sends its request, each get the 100 kB file whole; the
 # journal has all 200 open and close lines, and the proxy holds no
-# connection afterwards.  Out of descriptors, the proxy stops accepting
-# until a connection closes, without spinning, and recovers.
+# connection afterwards.  300 keep-alive connections, idle after their
+# file, hold two descriptors each (the client's and the server's sockets:
+# the pipes that carried the file went back to the pool).  Out of
+# descriptors, the proxy stops accepting until a connection closes,
+# without spinning, and recovers.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -40,12 +43,30 @@ base=$(fds "$DX")
 p=$(($(pipes "$DX") - p0))
 [ "$p" -le 256 ] && ok "and $p descriptors of empty pipes kept" ||
     fail "proxy holds $p descriptors of pipes"
+
+# Idle keep-alive connections: two descriptors each, pipes pooled.
+in_cl $PW_PROBE keepmany site.test 80 /small 300 "$sha" 8 \
+    >"$T_TMP/keep" 2>&1 &
+keeper=$!
+T_PIDS="$T_PIDS $keeper"
+wait_for 20 test -s "$T_TMP/keep" || fail "keepmany: nothing"
+expect "300 keep-alive connections" "$(cat "$T_TMP/keep")" \
+    "300 of 300 correct, idle"
+sleep 0.5
+idle_fds=$(($(fds "$DX") - base))
+idle_pipes=$(($(pipes "$DX") - p0))
+expect "300 idle connections: descriptors other than pipes" "$idle_fds" 600
+[ "$idle_pipes" -le 256 ] &&
+    ok "and $idle_pipes descriptors of pipes, the pool's" ||
+    fail "300 idle connections hold $idle_pipes descriptors of pipes"
+kill "$keeper" 2>/dev/null
+wait "$keeper" 2>/dev/null
 pw_stop
 
-# Out of descriptors: room for exactly three connections (six
-# descriptors each: client, server, two pipes) beside the proxy's own and
-# the 16 it keeps spare.
-lim=$((base + 16 + 18))
+# Out of descriptors: room for exactly three connections (two
+# descriptors each: client, server) beside the proxy's own and the 16 it
+# keeps spare.
+lim=$((base + 16 + 6))
 PW_WRAP="prlimit --nofile=$lim:$lim" pw_start e </dev/null
 pids=
 for i in 1 2 3 4 5 6; do

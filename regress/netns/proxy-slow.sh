@@ -5,7 +5,10 @@
 # without end, and a server that reads nothing from a client that sends
 # without end: the proxy buffers nothing of its own (the splice pipes and
 # the socket buffers fill, then it waits), so its memory stays flat, and
-# it uses no CPU while it waits.
+# it uses no CPU while it waits.  A client that sends 4 MB in writes of
+# 1 000 bytes to a server that starts reading only after 2 s: the bytes
+# the server's side could not take at once are kept, every byte arrives
+# in order.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -39,7 +42,11 @@ serve(7101, None)
 ' "$PW_W" >"$T_TMP/servers.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 wait_for 5 pw_listening "$WORLD" tcp "$PW_W:7101" || die "servers"
+pw_serve lateserver 7102
 pw_start d </dev/null
+
+expect "4 MB in small writes to a late reader" \
+    "$(in_cl $PW_PROBE halfclient slow-up.test 7102 4000000 4000)" ok
 
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$DX/status"; }
 

@@ -44,6 +44,21 @@ has "two upstreams, second" "dns upstream 1.0.0.1 port 53"
 has "-dial-timeout 1m30s" "proxy dial-timeout 1m30s"
 has "-v" "log verbose"
 
+out=$("$DNS44" -n -f "$tmp/base.conf" \
+    -dns-upstream 2001:db8::53,[2001:db8::54]:5353,192.0.2.1:54 2>&1) ||
+    bad "IPv6 upstreams: status $?"
+has "-dns-upstream IPv6 alone" "dns upstream 2001:db8::53 port 53"
+has "-dns-upstream [IPv6]:port" "dns upstream 2001:db8::54 port 5353"
+has "-dns-upstream IPv4:port after IPv6" "dns upstream 192.0.2.1 port 54"
+for v in "[2001:db8::1" "2001:db8::1]:53" "[2001:db8::1]:0" "[::1]53"; do
+	if "$DNS44" -n -f "$tmp/base.conf" -dns-upstream "$v" >/dev/null 2>&1
+	then
+		bad "-dns-upstream $v accepted"
+	else
+		ok "-dns-upstream $v refused"
+	fi
+done
+
 printf 'dns upstream $m\n' >"$tmp/macro.conf"
 out=$("$DNS44" -n -D m=9.9.9.10 -f "$tmp/macro.conf" 2>&1) ||
     bad "-D: status $?"
@@ -93,5 +108,43 @@ expect_error "-f missing file" "^$tmp/none.conf: No such file" \
 expect_error "flag into the range" 'lies inside the virtual range' \
     -dns-upstream 172.24.1.1
 expect_error "stray argument" 'unexpected argument "extra"' extra
+
+# Every form of Go's durations the original took, and what it means here:
+# milliseconds, rounded up.
+for d in "1.5s:1s500ms" "250ms:250ms" "1h30m:1h30m" "250us:1ms" \
+    "250µs:1ms" "250μs:1ms" "2h45m30.5s:2h45m30s500ms" "300ns:1ms" \
+    ".5s:500ms" "1.s:1s" "+3s:3s" "0.5m:30s" "1.25h:1h15m" "90:1m30s" \
+    "1500000us:1s500ms" "1m30s:1m30s" "30s1m:1m30s"; do
+	form=${d%%:*} want=${d#*:}
+	out=$("$DNS44" -n -f "$tmp/base.conf" -dial-timeout="$form" 2>&1) ||
+	    bad "-dial-timeout=$form: status $?: $out"
+	has "-dial-timeout=$form" "proxy dial-timeout $want"
+	out=$("$DNS44" -n -f "$tmp/base.conf" -dial-timeout "$form" 2>&1) ||
+	    bad "-dial-timeout $form: status $?: $out"
+	has "-dial-timeout $form" "proxy dial-timeout $want"
+done
+expect_error "-dial-timeout negative" \
+    '^dns44: -dial-timeout: invalid duration "-1s": negative$' -dial-timeout=-1s
+expect_error "-dial-timeout fraction without a unit" \
+    '^dns44: -dial-timeout: invalid duration "1.5"$' -dial-timeout=1.5
+expect_error "-dial-timeout junk" \
+    '^dns44: -dial-timeout: invalid duration "5d"$' -dial-timeout=5d
+long='"50000h": too long (max 1193h2m47s295ms)$'
+expect_error "-dial-timeout too long" \
+    "^dns44: -dial-timeout: invalid duration $long" -dial-timeout=50000h
+expect_error "-dial-timeout 0" \
+    '^dns44: -dial-timeout: invalid duration "0": must be greater than 0$' \
+    -dial-timeout=0
+
+# An unknown flag as it was typed, with the nearest one when one is near.
+expect_error "unknown flag, suggested" \
+    '^dns44: unknown flag -dns-upstrem; did you mean -dns-upstream?$' \
+    -dns-upstrem 1.1.1.1
+expect_error "unknown flag with =, suggested" \
+    '^dns44: unknown flag --dial-timout; did you mean --dial-timeout?$' \
+    --dial-timout=1s
+expect_error "unknown flag, no suggestion" '^dns44: unknown flag -bogus$' \
+    -bogus
+expect_error "unknown short flag" '^dns44: unknown flag -x$' -x
 
 exit $failed

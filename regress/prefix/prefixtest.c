@@ -5,8 +5,9 @@
 /*
  * prefixtest.c: the prefix tables (src/prefix.c).  Overlapping prefixes,
  * /0 and /32, the first and last address of every range and the one
- * beside it, ranks at equal length, and the destination and client tables
- * built from a configuration and a list of interface addresses.
+ * beside it, ranks at equal length, the destination and client tables
+ * built from a configuration and a list of interface addresses, and the
+ * range's overlaps with those addresses and with public address space.
  */
 
 #include "config.h"
@@ -327,6 +328,97 @@ test_tables(void)
 	prefix_free(t);
 }
 
+/* The range c says, as the grammar reads it. */
+static void
+range(struct dns44_conf *c, const char *s)
+{
+	CHECK(conf_parse_range(s, c) == 0);
+}
+
+static void
+test_range_checks(void)
+{
+	struct dns44_conf	 c;
+	struct msg_ifaddrs	 ifa;
+	char			 err[256];
+
+	conf_defaults(&c);
+	memset(&ifa, 0, sizeof(ifa));
+	ifa.count = 3;
+	ifa.addrs[0].local = ifa.addrs[0].peer = htonl(ip("127.0.0.1"));
+	ifa.addrs[0].prefixlen = 8;
+	ifa.addrs[1].local = ifa.addrs[1].peer = htonl(ip("10.46.1.1"));
+	ifa.addrs[1].prefixlen = 24;
+	ifa.addrs[2].local = htonl(ip("10.9.0.1"));
+	ifa.addrs[2].peer = htonl(ip("10.9.0.2"));	/* point to point */
+	ifa.addrs[2].prefixlen = 32;
+
+	/* The default range touches none of them. */
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == 0);
+	CHECK(prefix_range_local(&c, NULL, err, sizeof(err)) == 0);
+	range(&c, "10.46.0.0/16");
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == -1);
+	CHECK(strcmp(err, "range 10.46.0.0/16 overlaps 10.46.1.0/24, the "
+	    "subnet of the gateway's address 10.46.1.1") == 0);
+	/* A subnet's network address only: the range's broadcast counts. */
+	range(&c, "10.46.0.0/24");
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == 0);
+	range(&c, "10.46.0.252/30");
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == 0);
+	range(&c, "10.46.1.0/30");
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == -1);
+	range(&c, "10.46.1.128 - 10.46.1.200");
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == -1);
+	CHECK(strcmp(err, "range 10.46.1.128 - 10.46.1.200 overlaps "
+	    "10.46.1.0/24, the subnet of the gateway's address 10.46.1.1") ==
+	    0);
+	range(&c, "10.46.2.0 - 10.46.2.255");
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == 0);
+	/* Point to point: the peer and our own address, nothing between. */
+	range(&c, "10.9.0.2/32");
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == -1);
+	range(&c, "10.9.0.1/32");
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == -1);
+	CHECK(strcmp(err, "range 10.9.0.1/32 holds 10.9.0.1, an address of "
+	    "the gateway's own") == 0);
+	range(&c, "10.9.0.3/32");
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == 0);
+	range(&c, "127.255.0.0/16");
+	CHECK(prefix_range_local(&c, &ifa, err, sizeof(err)) == -1);
+
+	/* Private, shared and reserved space is no warning. */
+	range(&c, "172.24.0.0/16");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 0);
+	range(&c, "10.0.0.0/8");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 0);
+	range(&c, "100.64.0.0/10");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 0);
+	range(&c, "198.18.0.0/15");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 0);
+	range(&c, "192.168.0.0/16");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 0);
+	range(&c, "172.16.0.0/12");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 0);
+	range(&c, "203.0.113.0/24");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 0);
+	range(&c, "240.0.0.0 - 255.255.255.254");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 0);
+	/* Public space, or a range running over the edge of private. */
+	range(&c, "1.2.3.0/24");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 1);
+	CHECK(strcmp(err, "range 1.2.3.0/24 reaches into public address space "
+	    "(1.2.3.0 is neither private nor reserved): clients can no "
+	    "longer reach the real hosts there") == 0);
+	range(&c, "172.31.255.0 - 172.32.0.10");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 1);
+	CHECK(strstr(err, "(172.32.0.0 is neither") != NULL);
+	range(&c, "100.0.0.0/8");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 1);
+	range(&c, "198.16.0.0/14");
+	CHECK(prefix_range_public(&c, err, sizeof(err)) == 1);
+	CHECK(strstr(err, "(198.16.0.0 is neither") != NULL);
+}
+
 int
 main(void)
 {
@@ -336,5 +428,6 @@ main(void)
 	test_rank();
 	test_random();
 	test_tables();
+	test_range_checks();
 	return (test_done("prefixtest"));
 }

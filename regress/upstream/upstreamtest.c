@@ -546,11 +546,11 @@ use(const struct sockaddr_in *a, const struct sockaddr_in *b,
 
 	memset(&uc, 0, sizeof(uc));
 	if (a != NULL)
-		uc.upstream[uc.upstream_count++] = *a;
+		uc.upstream[uc.upstream_count++].addr.sin = *a;
 	if (b != NULL)
-		uc.upstream[uc.upstream_count++] = *b;
+		uc.upstream[uc.upstream_count++].addr.sin = *b;
 	if (c != NULL)
-		uc.upstream[uc.upstream_count++] = *c;
+		uc.upstream[uc.upstream_count++].addr.sin = *c;
 	uc.upstream_ms = try_ms;
 	if (upstream_init(&uc))
 		resolve_flush();
@@ -1406,8 +1406,9 @@ health_of(const struct sockaddr_in *sin, struct upstream_info *hi)
 
 	n = upstream_list(info, UPSTREAM_HEALTH_MAX);
 	for (i = 0; i < n; i++)
-		if (info[i].addr.sin_addr.s_addr == sin->sin_addr.s_addr &&
-		    info[i].addr.sin_port == sin->sin_port) {
+		if (info[i].addr.addr.sin.sin_addr.s_addr ==
+		    sin->sin_addr.s_addr &&
+		    info[i].addr.addr.sin.sin_port == sin->sin_port) {
 			*hi = info[i];
 			return (1);
 		}
@@ -1460,8 +1461,8 @@ test_backoff(void)
 	/* Split DNS sets share what is known of an upstream. */
 	memset(&split, 0, sizeof(split));
 	split.count = 2;
-	split.upstream[0] = s.sin;
-	split.upstream[1] = f.sin;
+	split.upstream[0].addr.sin = s.sin;
+	split.upstream[1].addr.sin = f.sin;
 	memset(&r[0], 0, sizeof(r[0]));
 	r[0].start = now_ms();
 	dname = ldns_dname_new_frm_str("split.example");
@@ -1549,6 +1550,59 @@ test_rtt_order(void)
 	CHECK(hi.srtt_us < 150 * 1000);
 	fake_stop(&slow);
 	fake_stop(&quick);
+}
+
+/*
+ * A TLS upstream is never asked in clear text: one whose port speaks
+ * plain DNS fails its handshake within a try, over TLS only, and the
+ * query fails over to the next upstream; it then counts as down.
+ */
+static void
+test_tls_no_cleartext(void)
+{
+	static struct dns44_conf	 uc;
+	struct fake			 plain, f;
+	struct result			 r;
+	struct upstream_info		 info[UPSTREAM_HEALTH_MAX];
+	char				 err[256];
+	size_t				 i, n;
+	int				 found = 0;
+
+	CHECK_EQ(upstream_tls_load("", err, sizeof(err)), 0);
+	fake_start(&plain, FAKE_ANSWER);
+	fake_start(&f, FAKE_ANSWER);
+	memset(&uc, 0, sizeof(uc));
+	uc.upstream[0].addr.sin = plain.sin;
+	uc.upstream[0].tls = 1;
+	strlcpy(uc.upstream[0].tls_name, "upstream.test",
+	    sizeof(uc.upstream[0].tls_name));
+	uc.upstream[1].addr.sin = f.sin;
+	uc.upstream_count = 2;
+	uc.upstream_ms = try_ms;
+	if (upstream_init(&uc))
+		resolve_flush();
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.called, 1);
+	CHECK_EQ(r.na, 3);
+	CHECK(r.ms < TIMEOUT_MS + 150);
+	CHECK_EQ(plain.nudp, 0);
+	CHECK_EQ(plain.ntcp, 0);
+	CHECK_EQ(f.nudp, 1);
+	n = upstream_list(info, UPSTREAM_HEALTH_MAX);
+	for (i = 0; i < n; i++)
+		if (info[i].addr.tls) {
+			found++;
+			CHECK_EQ(info[i].state, UPSTREAM_DOWN);
+		}
+	CHECK_EQ(found, 1);
+	/* Down now: the next query goes to the plain one at once. */
+	ask("www.example.com", LDNS_RR_TYPE_A, 0, &r);
+	run_until(&r.called, 1, 2000);
+	CHECK(r.na == 3 && r.ms < 100);
+	CHECK_EQ(plain.nudp + plain.ntcp, 0);
+	fake_stop(&plain);
+	fake_stop(&f);
 }
 
 /* Every upstream down: they are asked all the same, not given up on. */
@@ -1654,6 +1708,7 @@ main(void)
 	test_backoff();
 	test_rtt_order();
 	test_all_down();
+	test_tls_no_cleartext();
 
 	shutdown_all();
 	CHECK_EQ(fd_count(), fds);

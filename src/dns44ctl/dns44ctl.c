@@ -200,18 +200,18 @@ upstream_state(const struct ctl_upstream *u)
 static void
 show_upstreams(void)
 {
-	struct in_addr	 in;
-	char		 a[INET_ADDRSTRLEN], addr[32], rtt[16], left[16];
+	char		 a[INET6_ADDRSTRLEN], addr[72], rtt[16], left[16];
 	size_t		 i;
 
 	if (jflag) {
 		printf("  \"upstreams\": [");
 		for (i = 0; i < nups; i++) {
-			in.s_addr = ups[i].addr;
-			inet_ntop(AF_INET, &in, a, sizeof(a));
+			inet_ntop(ups[i].ipv6 ? AF_INET6 : AF_INET,
+			    ups[i].addr, a, sizeof(a));
 			printf("%s\n    {\"address\": \"%s\", \"port\": %u, "
-			    "\"state\": \"%s\", \"rtt_ms\": ",
+			    "\"tls\": %s, \"state\": \"%s\", \"rtt_ms\": ",
 			    i > 0 ? "," : "", a, ups[i].port,
+			    ups[i].tls ? "true" : "false",
 			    upstream_state(&ups[i]));
 			if (ups[i].state == CTL_UPSTREAM_NEW &&
 			    ups[i].rtt_us == 0)
@@ -234,9 +234,10 @@ show_upstreams(void)
 	printf("\n%-21s %-5s %9s %10s %10s %9s\n", "UPSTREAM", "STATE",
 	    "RTT MS", "ANSWERS", "TIMEOUTS", "BACK-OFF");
 	for (i = 0; i < nups; i++) {
-		in.s_addr = ups[i].addr;
-		snprintf(addr, sizeof(addr), "%s:%u",
-		    inet_ntop(AF_INET, &in, a, sizeof(a)), ups[i].port);
+		inet_ntop(ups[i].ipv6 ? AF_INET6 : AF_INET,
+		    ups[i].addr, a, sizeof(a));
+		snprintf(addr, sizeof(addr), ups[i].ipv6 ? "%s[%s]:%u" :
+		    "%s%s:%u", ups[i].tls ? "tls://" : "", a, ups[i].port);
 		if (ups[i].rtt_us == 0 && ups[i].answers == 0)
 			strlcpy(rtt, "-", sizeof(rtt));
 		else
@@ -311,10 +312,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		    (unsigned long long)ps->udp_client_limit);
 		printf("  \"dns_refused_clients\": %llu,\n"
 		    "  \"proxy_refused_clients\": %llu,\n"
-		    "  \"proxy_refused_destinations\": %llu,\n",
+		    "  \"proxy_refused_destinations\": %llu,\n"
+		    "  \"udp_sessions_recycled\": %llu,\n",
 		    (unsigned long long)st->refused_clients,
 		    (unsigned long long)ps->refused_clients,
-		    (unsigned long long)ps->refused_dests);
+		    (unsigned long long)ps->refused_dests,
+		    (unsigned long long)ps->udp_recycled);
 		show_upstreams();
 		printf("}\n");
 		return;
@@ -364,10 +367,12 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	    (unsigned long long)ps->udp_client_limit);
 	printf("dns refused clients   %llu\n"
 	    "proxy refused clients %llu\n"
-	    "proxy refused dests   %llu\n",
+	    "proxy refused dests   %llu\n"
+	    "udp sessions recycled %llu\n",
 	    (unsigned long long)st->refused_clients,
 	    (unsigned long long)ps->refused_clients,
-	    (unsigned long long)ps->refused_dests);
+	    (unsigned long long)ps->refused_dests,
+	    (unsigned long long)ps->udp_recycled);
 	show_upstreams();
 }
 
