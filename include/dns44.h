@@ -131,6 +131,10 @@ struct dns44_conf {
 	char			empty_dir[PATH_MAX];
 	char			control_path[CONF_SUN_PATH_MAX];
 	char			control_group[CONF_NAME_MAX];
+	char			control_admin_group[CONF_NAME_MAX];
+	/* Their ids, found by the parent before the dns process checks. */
+	gid_t			control_gid;	/* (gid_t)-1: none */
+	gid_t			control_admin_gid;
 	char			user[CONF_NAME_MAX];
 	int			user_set;	/* 0: default, may fall back */
 	int			verbose;
@@ -177,6 +181,8 @@ enum dns44_role {
 struct ruleset;
 
 /* parse.y */
+#define CONF_OPTIONAL	0x1	/* a missing file is no error */
+#define CONF_PARTIAL	0x2	/* keep the right lines of a broken file */
 int	 conf_parse(struct dns44_conf *, const char *, int);
 int	 conf_define_macro(const char *);
 struct ruleset *conf_take_rules(void);

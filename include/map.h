@@ -54,6 +54,9 @@ struct map_client;
  */
 typedef void	(*map_evict_cb)(const struct map_entry *, void *);
 
+/* One record of a database file read offline; -1 stops the walk. */
+typedef int	(*map_db_walk_cb)(const char *, uint32_t, int64_t, void *);
+
 /* map.c */
 struct map	*map_open(const char *, uint32_t, uint32_t, map_evict_cb,
 		    void *, char *, size_t);
@@ -77,5 +80,10 @@ uint64_t	 map_assigned(const struct map *);
 uint32_t	 map_size(const struct map *);
 struct map_entry *map_first(struct map *);
 struct map_entry *map_next(struct map *, struct map_entry *);
+
+/* map_db.c */
+int		 map_db_lock(const char *, int);
+int		 map_db_walk(const char *, map_db_walk_cb, void *, size_t *,
+		    char *, size_t);
 
 #endif /* MAP_H */

@@ -71,6 +71,8 @@ conf_defaults(struct dns44_conf *conf)
 	    sizeof(conf->control_path));
 	strlcpy(conf->user, DNS44_USER, sizeof(conf->user));
 	conf->control_group[0] = '\0';
+	conf->control_admin_group[0] = '\0';
+	conf->control_gid = conf->control_admin_gid = (gid_t)-1;
 	conf->user_set = 0;
 	conf->verbose = 0;
 
@@ -200,6 +202,10 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	if (conf->control_group[0] != '\0') {
 		fputs(" group ", fp);
 		conf_print_string(fp, conf->control_group);
+	}
+	if (conf->control_admin_group[0] != '\0') {
+		fputs("\ncontrol admin-group ", fp);
+		conf_print_string(fp, conf->control_admin_group);
 	}
 	fprintf(fp, "\nlog %s\n", conf->verbose ? "verbose" : "brief");
 	if (conf->metrics)

@@ -5,7 +5,9 @@
 /*
  * control.c: the control socket, served by the dns process.  Each client
  * is a message channel; requests that need the parent are forwarded to it
- * under a fresh id and its answer is relayed back to the client.
+ * under a fresh id and its answer is relayed back to the client.  Who may
+ * ask what is decided here, from the peer's credentials: root and the
+ * admin group may change the daemon, the control group may only look.
  */
 
 #include "config.h"
@@ -20,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -36,6 +39,14 @@
 #define CONTROL_PAUSE_SEC	1	/* accept paused when out of fds */
 #define CONTROL_QUEUE_LOW	(256 * 1024)	/* listing: refill below */
 #define CONTROL_PEER_ROOM	(MSG_MAX_QUEUE / 2) /* for a flush's word */
+#define CONTROL_DENIED		"permission denied"
+
+/* What a client may do, from its credentials when it connected. */
+enum ctl_access {
+	CTL_ACCESS_NONE,
+	CTL_ACCESS_READ,	/* show, lookup, test */
+	CTL_ACCESS_ADMIN,	/* also flush, reload, log */
+};
 
 _Static_assert(UPSTREAM_HEALTH_MAX <= CTL_UPSTREAM_CHUNK,
     "the upstreams outgrew one message");
@@ -52,6 +63,7 @@ struct ctl_client {
 	pid_t			 pid;
 	uid_t			 uid;
 	int			 metrics;	/* the text, not the counters */
+	enum ctl_access		 access;
 };
 
 static TAILQ_HEAD(, ctl_client)	 ctl_clients =
@@ -63,8 +75,13 @@ static struct event		 ctl_ev_pause;
 static struct chan		*ctl_parent;
 static struct chan		*ctl_peer;	/* the proxy */
 static int			 ctl_fd = -1;
+static struct log_rate		 ctl_rl_denied;
 
 static void	control_accept(int, short, void *);
+static enum ctl_access control_access(int, const struct ucred *);
+static void	control_refuse(int, const struct ucred *);
+static int	control_allowed(struct ctl_client *, struct msg *);
+static void	control_fail(struct ctl_client *, uint32_t, const char *);
 static void	control_resume(int, short, void *);
 static void	control_dispatch(struct chan *, struct msg *);
 static void	control_closed(struct chan *, int);
@@ -127,6 +144,7 @@ control_accept(int fd, short ev, void *arg)
 	struct ucred		 cred;
 	struct timeval		 tv = { CONTROL_PAUSE_SEC, 0 };
 	socklen_t		 len = sizeof(cred);
+	enum ctl_access		 access;
 	int			 s;
 
 	(void)ev;
@@ -153,6 +171,10 @@ control_accept(int fd, short ev, void *arg)
 		close(s);
 		return;
 	}
+	if ((access = control_access(s, &cred)) == CTL_ACCESS_NONE) {
+		control_refuse(s, &cred);
+		return;
+	}
 	if ((cc = calloc(1, sizeof(*cc))) == NULL) {
 		log_warn("control");
 		close(s);
@@ -160,6 +182,7 @@ control_accept(int fd, short ev, void *arg)
 	}
 	cc->pid = cred.pid;
 	cc->uid = cred.uid;
+	cc->access = access;
 	chan_init(&cc->chan, s, MSG_RX_CONTROL, "control", control_dispatch,
 	    control_closed, cc);
 	cc->chan.drained = control_list;
@@ -167,6 +190,104 @@ control_accept(int fd, short ev, void *arg)
 	control_touch(cc);
 	TAILQ_INSERT_TAIL(&ctl_clients, cc, entry);
 	ctl_nclients++;
+}
+
+/*
+ * What the peer may do: everything as root or as a member of the admin
+ * group, look as a member of the control group, else nothing.  The
+ * supplementary groups come from SO_PEERGROUPS, as they were when the
+ * peer connected: /proc and the group file are outside the chroot, and
+ * the group file would say what a user may have, not what the process
+ * has.
+ */
+static enum ctl_access
+control_access(int s, const struct ucred *cred)
+{
+	gid_t			*groups;
+	socklen_t		 len;
+	size_t			 i, n;
+	enum ctl_access		 access = CTL_ACCESS_NONE;
+
+	if (cred->uid == 0 || (conf->control_admin_gid != (gid_t)-1 &&
+	    cred->gid == conf->control_admin_gid))
+		return (CTL_ACCESS_ADMIN);
+	if (conf->control_gid != (gid_t)-1 && cred->gid == conf->control_gid)
+		access = CTL_ACCESS_READ;
+	/* The size first, then the groups: they cannot change between. */
+	len = 0;
+	if (getsockopt(s, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) == -1 &&
+	    errno != ERANGE) {
+		log_warn("control: SO_PEERGROUPS");
+		return (access);
+	}
+	if (len == 0)
+		return (access);
+	if ((groups = malloc(len)) == NULL) {
+		log_warn("control: the peer's groups");
+		return (access);
+	}
+	if (getsockopt(s, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1) {
+		log_warn("control: SO_PEERGROUPS");
+		free(groups);
+		return (access);
+	}
+	n = len / sizeof(*groups);
+	for (i = 0; i < n && access != CTL_ACCESS_ADMIN; i++) {
+		if (conf->control_admin_gid != (gid_t)-1 &&
+		    groups[i] == conf->control_admin_gid)
+			access = CTL_ACCESS_ADMIN;
+		else if (conf->control_gid != (gid_t)-1 &&
+		    groups[i] == conf->control_gid)
+			access = CTL_ACCESS_READ;
+	}
+	free(groups);
+	return (access);
+}
+
+/*
+ * A peer with no business here gets one answer and the door: it holds
+ * none of the clients' places, and none of its messages is read.
+ */
+static void
+control_refuse(int s, const struct ucred *cred)
+{
+	static struct msg_chan	mc;	/* large; one refusal at a time */
+
+	log_rate(&ctl_rl_denied, LOG_WARNING, "control: uid %u gid %u pid %d "
+	    "refused: not root, nor in the control or admin group",
+	    (unsigned)cred->uid, (unsigned)cred->gid, (int)cred->pid);
+	msg_init(&mc, s, MSG_RX_CONTROL);
+	/* A fresh socket's buffer takes it; if not, the close says enough. */
+	(void)msg_compose(&mc, MSG_CTL_FAIL, 0, -1, CONTROL_DENIED,
+	    sizeof(CONTROL_DENIED));
+	msg_clear(&mc);
+	close(s);
+}
+
+/* A request that changes the daemon needs the admin group or root. */
+static int
+control_allowed(struct ctl_client *cc, struct msg *m)
+{
+	switch (m->hdr.type) {
+	case MSG_CTL_SHOW_MAP:
+	case MSG_CTL_LOOKUP:
+	case MSG_CTL_STATS:
+	case MSG_CTL_SHOW_CONN:
+	case MSG_CTL_SHOW_RULES:
+	case MSG_CTL_TEST:
+	case MSG_CTL_STATUS:
+	case MSG_CTL_METRICS:
+		return (1);
+	default:
+		if (cc->access == CTL_ACCESS_ADMIN)
+			return (1);
+		log_rate(&ctl_rl_denied, LOG_WARNING, "control: %s refused to "
+		    "uid %u pid %d: not root, nor in the admin group",
+		    msg_type_name(m->hdr.type), (unsigned)cc->uid,
+		    (int)cc->pid);
+		control_fail(cc, m->hdr.id, CONTROL_DENIED);
+		return (0);
+	}
 }
 
 static void
@@ -218,6 +339,8 @@ control_dispatch(struct chan *c, struct msg *m)
 	struct ctl_test		 t;
 
 	control_touch(cc);
+	if (!control_allowed(cc, m))
+		return;
 	switch (m->hdr.type) {
 	case MSG_CTL_RELOAD:
 		log_info("control: reload requested by uid %u pid %d",

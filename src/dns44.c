@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "map.h"
 #include "prefix.h"
 #include "proc.h"
 #include "rules.h"
@@ -45,6 +46,7 @@
 #define PARENT_BACKLOG		512
 #define PARENT_UDP_RCVBUF	(4 * 1024 * 1024)
 #define PARENT_REFUSALS_LOGGED	10	/* a second */
+#define PARENT_RELOAD_ERRORS	4096	/* of a reload, for dns44ctl */
 
 struct child {
 	const char	*name;
@@ -61,6 +63,7 @@ static struct proc_start	 socks;	/* only the fds are used */
 static char		 self_exe[PATH_MAX];
 static int		 quitting;
 static int		 exit_status;
+static int		 db_lock = -1;	/* held while the daemon runs */
 static struct event	 ev_kill;
 static struct log_rate	 parent_rl_mark, parent_rl_dial;
 static char		 parent_handover_msg[PATH_MAX + 256]; /* logged later */
@@ -78,6 +81,7 @@ static int	parent_check_range(const struct dns44_conf *);
 static void	parent_check_parent(const char *, const char *);
 static void	parent_check_parents(const char *);
 static void	parent_prepare_db(uid_t, gid_t);
+static void	parent_lock_db(void);
 static void	parent_prepare_dirs(void);
 static void	parent_open_sockets(void);
 static void	parent_start(void);
@@ -89,7 +93,8 @@ static int	parent_reply_open(const struct msg_reply_sock *);
 static void	parent_reply_sock(struct child *, struct msg *);
 static void	parent_dial_sock(struct child *, struct msg *);
 static void	parent_status(struct chan *, uint32_t);
-static int	parent_reload(void);
+static int	parent_reload(char *, size_t);
+static void	parent_ctl_reload(struct chan *, uint32_t);
 static void	parent_sig(int, short, void *);
 static void	parent_reap(void);
 static void	parent_shutdown(int);
@@ -226,6 +231,22 @@ parent_prepare_db(uid_t uid, gid_t gid)
 	close(fd);
 }
 
+/*
+ * The database is this daemon's for as long as it runs: a second daemon
+ * on it would overwrite its records, and dns44ctl dump would read them
+ * half-written.  The lock goes with the parent's last descriptor.
+ */
+static void
+parent_lock_db(void)
+{
+	if ((db_lock = map_db_lock(conf->db_dir, 0)) == -1) {
+		if (errno == EWOULDBLOCK)
+			fatalx("database %s is in use by another dns44 or by "
+			    "dns44ctl dump", conf->db_dir);
+		fatal("database %s: lock", conf->db_dir);
+	}
+}
+
 /* The dns process's chroot holds its database; the proxy's is empty. */
 static void
 parent_prepare_dirs(void)
@@ -237,6 +258,7 @@ parent_prepare_dirs(void)
 	if (privdrop_lookup(conf->user, !conf->user_set, &uid, &gid) == -1)
 		exit(1);
 	parent_prepare_db(uid, gid);
+	parent_lock_db();
 
 	if (mkdir(conf->empty_dir, 0755) == -1 && errno != EEXIST)
 		fatal("mkdir %s", conf->empty_dir);
@@ -342,6 +364,7 @@ parent_open_sockets(void)
 {
 	struct group	*gr;
 	gid_t		 gid = 0;
+	mode_t		 mode = DEFAULT_CONTROL_MODE;
 	int		 i;
 
 	for (i = 0; i < conf->dns_listen_count; i++) {
@@ -359,10 +382,24 @@ parent_open_sockets(void)
 		if ((gr = getgrnam(conf->control_group)) == NULL)
 			fatalx("control socket group %s does not exist",
 			    conf->control_group);
-		gid = gr->gr_gid;
+		gid = conf->control_gid = gr->gr_gid;
 	}
-	if ((socks.control = sock_unix(conf->control_path,
-	    DEFAULT_CONTROL_MODE, gid)) == -1)
+	if (conf->control_admin_group[0] != '\0') {
+		if ((gr = getgrnam(conf->control_admin_group)) == NULL)
+			fatalx("control admin-group %s does not exist",
+			    conf->control_admin_group);
+		conf->control_admin_gid = gr->gr_gid;
+		/*
+		 * One group owns the file; with two, the file lets everyone
+		 * connect and the dns process turns away whoever is in
+		 * neither (control.c), before reading a byte from them.
+		 */
+		if (conf->control_gid == (gid_t)-1)
+			gid = conf->control_admin_gid;
+		else if (conf->control_gid != conf->control_admin_gid)
+			mode = 0666;
+	}
+	if ((socks.control = sock_unix(conf->control_path, mode, gid)) == -1)
 		fatal("control socket %s", conf->control_path);
 }
 
@@ -479,24 +516,37 @@ parent_heartbeat(uint32_t id)
 /*
  * Re-read the configuration.  A broken one is logged and the running one
  * kept; what is bound to sockets, directories or the user needs a restart.
+ * With errs, the errors of a broken one are also collected there, as many
+ * whole lines as fit.
  */
 static int
-parent_reload(void)
+parent_reload(char *errs, size_t errlen)
 {
 	struct dns44_conf	*nc;
 	struct ruleset		*nrs;
+	unsigned int		 lost;
+	size_t			 len;
+	int			 rv;
 
 	if ((nc = malloc(sizeof(*nc))) == NULL)
 		fatal(NULL);
 	notify_reloading();
 	parent_reloaded = time(NULL);
 	parent_reload_ok = 0;
-	if (parent_load_conf(nc, &nrs) == -1)
-		goto refused;
-	if (parent_check_range(nc) == -1) {
+	/* Room kept for the count of lines that did not fit. */
+	if (errs != NULL && errlen > 64)
+		log_capture(errs, errlen - 64, 1);
+	if ((rv = parent_load_conf(nc, &nrs)) == 0 &&
+	    (rv = parent_check_range(nc)) == -1)
 		ruleset_free(nrs);
-		goto refused;
+	if (errs != NULL && errlen > 64 &&
+	    (lost = log_capture(NULL, 0, 0)) > 0) {
+		len = strlen(errs);
+		snprintf(errs + len, errlen - len, "(%u more in the log)\n",
+		    lost);
 	}
+	if (rv == -1)
+		goto refused;
 #define KEEP(field, what) do {						\
 	if (memcmp(&nc->field, &conf->field, sizeof(nc->field)) != 0) {	\
 		log_warnx("%s cannot change on reload; restart to "	\
@@ -511,6 +561,7 @@ parent_reload(void)
 	KEEP(empty_dir, "proxy chroot");
 	KEEP(control_path, "control socket");
 	KEEP(control_group, "control socket group");
+	KEEP(control_admin_group, "control admin-group");
 	KEEP(metrics, "metrics listen");
 	KEEP(metrics_listen, "metrics listen");
 	KEEP(user, "user");
@@ -522,6 +573,9 @@ parent_reload(void)
 	KEEP(tproxy_mark, "tproxy mark");
 	KEEP(tproxy_table, "tproxy table");
 #undef KEEP
+	/* Found at start, from the names kept above. */
+	nc->control_gid = conf->control_gid;
+	nc->control_admin_gid = conf->control_admin_gid;
 	memcpy(conf, nc, sizeof(*conf));
 	free(nc);
 	ruleset_free(rules);
@@ -539,6 +593,30 @@ parent_reload(void)
 	free(nc);
 	notify_reloaded(0);
 	return (-1);
+}
+
+/*
+ * A reload that dns44ctl asked for, through the dns process: a failure
+ * goes back with the errors that caused it, file:line first as the parser
+ * wrote them.
+ */
+static void
+parent_ctl_reload(struct chan *c, uint32_t id)
+{
+	static const char	 head[] = "configuration not reloaded, "
+				    "keeping the running one:\n";
+	char			 buf[sizeof(head) + PARENT_RELOAD_ERRORS];
+	size_t			 len;
+
+	memcpy(buf, head, sizeof(head));
+	if (parent_reload(buf + sizeof(head) - 1, PARENT_RELOAD_ERRORS) == 0) {
+		chan_compose(c, MSG_CTL_OK, id, -1, NULL, 0);
+		return;
+	}
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	chan_compose(c, MSG_CTL_FAIL, id, -1, buf, len + 1);
 }
 
 /* Messages from a child. */
@@ -563,12 +641,7 @@ parent_dispatch(struct chan *c, struct msg *m)
 		notify_alive(ch - children, m->hdr.id, &ma);
 		return;
 	case MSG_CTL_RELOAD:
-		if (parent_reload() == 0)
-			chan_compose(c, MSG_CTL_OK, m->hdr.id, -1, NULL, 0);
-		else
-			chan_compose(c, MSG_CTL_FAIL, m->hdr.id, -1,
-			    "configuration not reloaded, see the log",
-			    sizeof("configuration not reloaded, see the log"));
+		parent_ctl_reload(c, m->hdr.id);
 		return;
 	case MSG_CTL_STATUS:
 		parent_status(c, m->hdr.id);
@@ -807,7 +880,7 @@ parent_sig(int sig, short ev, void *arg)
 	switch (sig) {
 	case SIGHUP:
 		if (!quitting)
-			parent_reload();
+			parent_reload(NULL, 0);
 		break;
 	case SIGTERM:
 	case SIGINT:

@@ -11,7 +11,10 @@
  * starts with its syslog priority, <3> and the like, and has no time
  * stamp: journald keeps its own and reads the priority.
  * Also what keeps a line honest whoever runs it: names from the network
- * escaped, and floods of one kind of line cut to one a second.
+ * escaped, and floods of one kind of line cut to one a second.  A caller
+ * may also collect the warnings and errors of a stretch of work, bounded,
+ * to hand them to whoever asked for that work (a reload's file:line errors
+ * for dns44ctl).
  */
 
 #include "config.h"
@@ -39,8 +42,14 @@ static int		 log_plain = 1;
 static int		 log_verbose;
 static int		 log_journal = -1;	/* -1: not looked at yet */
 static const char	*log_procname = "parent";
+static char		*log_capture_buf;	/* NULL: not collecting */
+static size_t		 log_capture_size, log_capture_len;
+static unsigned int	 log_capture_lost;
+static int		 log_capture_tee;	/* logged as well */
 
 static int		 log_ddd(const unsigned char *, unsigned int *);
+static void		 log_capture_line(const char *, va_list)
+			    __attribute__((__format__ (printf, 1, 0)));
 static int		 log_is_journal(void);
 
 /*
@@ -97,14 +106,63 @@ log_getverbose(void)
 	return (log_verbose);
 }
 
+/*
+ * Collect the warnings and errors logged from now on into buf, one line
+ * each, as many whole lines as fit; with tee they are logged as well.  A
+ * NULL buf ends the collection.  Returns the number of lines that did not
+ * fit.
+ */
+unsigned int
+log_capture(char *buf, size_t size, int tee)
+{
+	unsigned int	lost = log_capture_lost;
+
+	log_capture_buf = size > 0 ? buf : NULL;
+	log_capture_tee = tee;
+	log_capture_size = size;
+	log_capture_len = 0;
+	log_capture_lost = 0;
+	if (log_capture_buf != NULL)
+		log_capture_buf[0] = '\0';
+	return (lost);
+}
+
+static void
+log_capture_line(const char *fmt, va_list ap)
+{
+	char	line[1024];
+	size_t	len;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	len = strlen(line);
+	if (log_capture_len + len + 2 > log_capture_size) {
+		log_capture_lost++;
+		return;
+	}
+	memcpy(log_capture_buf + log_capture_len, line, len);
+	log_capture_len += len;
+	log_capture_buf[log_capture_len++] = '\n';
+	log_capture_buf[log_capture_len] = '\0';
+}
+
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	char		 stamp[32], line[2048];
 	struct timeval	 tv;
 	struct tm	 tm;
+	va_list		 cp;
 	int		 saved_errno = errno;
 
+	if (log_capture_buf != NULL && pri <= LOG_WARNING) {
+		va_copy(cp, ap);
+		log_capture_line(fmt, cp);
+		va_end(cp);
+		if (!log_capture_tee) {
+			errno = saved_errno;
+			return;
+		}
+	}
 	if (!log_stderr) {
 		vsyslog(pri, fmt, ap);
 		errno = saved_errno;

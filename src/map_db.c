@@ -28,11 +28,16 @@
  * machine is not what the file is for.  A kill in the middle of a store
  * leaves a record tdb_check() does not accept; map_db_salvage() rebuilds
  * the file from what tdb_rescue() still finds.
+ *
+ * The database directory is the daemon's while it runs: its parent holds
+ * an exclusive flock(2) on it (map_db_lock), and dns44ctl dump, which
+ * reads a file with the daemon stopped (map_db_walk), a shared one.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
@@ -97,6 +102,8 @@ static size_t	map_db_unique(struct map_entry **, size_t,
 static int	map_db_salvage(struct map *, struct map_db_load *, char *,
 		    size_t);
 static int	map_db_load(struct map *, char *, size_t);
+static int	map_db_walk_record(struct tdb_context *, TDB_DATA, TDB_DATA,
+		    void *);
 
 /* tdb's own complaints name the exact offset; worth keeping. */
 static void
@@ -714,4 +721,105 @@ const char *
 map_db_errstr(struct map *m)
 {
 	return (tdb_errorstr(m->tdb));
+}
+
+/*
+ * Lock a database directory: exclusive for the daemon that uses it,
+ * shared for a reader of its file; never waits.  The descriptor holds
+ * the lock until it is closed.  -1 with errno EWOULDBLOCK when another
+ * holds it the other way.
+ */
+int
+map_db_lock(const char *dir, int shared)
+{
+	int	fd, saved_errno;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return (-1);
+	if (flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == -1) {
+		saved_errno = errno;
+		close(fd);
+		errno = saved_errno;
+		return (-1);
+	}
+	return (fd);
+}
+
+struct map_db_walk {
+	map_db_walk_cb	 fn;
+	void		*arg;
+	size_t		 skipped;
+	int		 failed;	/* fn said so; errno is its */
+};
+
+static int
+map_db_walk_record(struct tdb_context *tdb, TDB_DATA key, TDB_DATA val,
+    void *arg)
+{
+	struct map_db_walk	*w = arg;
+	char			 name[WIRE_TEXT_MAX + 1];
+
+	(void)tdb;
+	if (key.dsize == sizeof(map_db_meta_name) &&
+	    memcmp(key.dptr, map_db_meta_name, key.dsize) == 0)
+		return (0);
+	if (key.dsize == 0 || key.dsize > WIRE_TEXT_MAX ||
+	    memchr(key.dptr, '\0', key.dsize) != NULL ||
+	    val.dsize != MAP_DB_REC_LEN || val.dptr[0] != MAP_DB_FORMAT) {
+		w->skipped++;
+		return (0);
+	}
+	memcpy(name, key.dptr, key.dsize);
+	name[key.dsize] = '\0';
+	if (w->fn(name, wire_get32(val.dptr + 4),
+	    (int64_t)wire_get64(val.dptr + 8), w->arg) == -1) {
+		w->failed = 1;
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Every record of a database file, read-only, for a file no daemon has
+ * open (see map_db_lock): fn gets each name, its address (host order) and
+ * its last answer; records that are not names are counted in *skipped.
+ * -1 with a message in err when the file cannot be read or fn failed.
+ */
+int
+map_db_walk(const char *path, map_db_walk_cb fn, void *arg, size_t *skipped,
+    char *err, size_t errlen)
+{
+	struct tdb_context	*tdb;
+	struct map_db_walk	 w;
+	struct stat		 st;
+
+	if (stat(path, &st) == -1) {
+		map_err(err, errlen, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		map_err(err, errlen, "%s: not a regular file", path);
+		return (-1);
+	}
+	errno = 0;
+	if ((tdb = tdb_open(path, 0, MAP_DB_TDB_FLAGS, O_RDONLY, 0)) ==
+	    NULL) {
+		map_err(err, errlen, "%s: %s", path, errno == 0 ||
+		    errno == EIO || errno == EINVAL ? "not a tdb file, or "
+		    "its header is damaged" : strerror(errno));
+		return (-1);
+	}
+	memset(&w, 0, sizeof(w));
+	w.fn = fn;
+	w.arg = arg;
+	if (tdb_traverse_read(tdb, map_db_walk_record, &w) == -1 ||
+	    w.failed) {
+		map_err(err, errlen, "%s: %s", path, w.failed ?
+		    strerror(errno) : tdb_errorstr(tdb));
+		tdb_close(tdb);
+		return (-1);
+	}
+	tdb_close(tdb);
+	*skipped = w.skipped;
+	return (0);
 }

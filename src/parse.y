@@ -167,6 +167,7 @@ static size_t		 pblen;
 %token	<string>	UDPSIZE TCPQUERYTIMEOUT HALFCLOSETIMEOUT
 %token	<string>	UNANSWEREDTIMEOUT ANSWEREDTIMEOUT
 %token	<string>	REPLYPRIVPORTS
+%token	<string>	ADMINGROUP
 %token	<string>	NEWNAMES BURST PERCLIENT
 %token	<string>	TABLE FILE_ PASS BLOCK ROUTE QUICK RETURN TO ANY
 %token	<string>	VIA DIRECT MARK INTERFACE SOURCE FOR PASSWORD
@@ -215,6 +216,10 @@ stmt	: macro
 		if ($4 != NULL)
 			parse_name("group", $4, pconf->control_group,
 			    sizeof(pconf->control_group));
+	}
+	| CONTROL ADMINGROUP name	{
+		parse_name("admin-group", $3, pconf->control_admin_group,
+		    sizeof(pconf->control_admin_group));
 	}
 	| METRICS LISTEN string optport	{ parse_metrics_listen($3, $4); }
 	| LOG VERBOSE			{ pconf->verbose = 1; }
@@ -525,7 +530,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
 	| TPROXY | SETUP | CHECK | METRICS
-	| PREFER | ATTEMPTDELAY
+	| PREFER | ATTEMPTDELAY | ADMINGROUP
 	;
 
 %%
@@ -534,6 +539,7 @@ static const struct {
 	const char	*name;
 	int		 token;
 } keywords[] = {
+	{ "admin-group",	ADMINGROUP },
 	{ "allow",		ALLOW },
 	{ "any",		ANY },
 	{ "block",		BLOCK },
@@ -602,15 +608,18 @@ static const struct {
 
 /*
  * Read path into conf: 0, or -1 after every error was logged, leaving
- * conf untouched.  With optional set, a path that does not exist is no
- * error and leaves the configuration as it was.
+ * conf untouched.  With CONF_OPTIONAL, a path that does not exist is no
+ * error and leaves the configuration as it was.  With CONF_PARTIAL, conf
+ * takes the lines that were right even when others were not, for a reader
+ * that wants one setting of a file being edited.
  */
 int
-conf_parse(struct dns44_conf *conf, const char *path, int optional)
+conf_parse(struct dns44_conf *conf, const char *path, int how)
 {
 	struct dns44_conf	*nc;
-	int			 rv;
+	int			 rv, optional;
 
+	optional = (how & CONF_OPTIONAL) != 0;
 	if ((nc = malloc(sizeof(*nc))) == NULL) {
 		log_warn("%s", path);
 		return (-1);
@@ -667,8 +676,11 @@ conf_parse(struct dns44_conf *conf, const char *path, int optional)
 		*conf = *nc;
 		ruleset_free(parsed_rules);
 		parsed_rules = prules;
-	} else
+	} else {
+		if (how & CONF_PARTIAL)
+			*conf = *nc;
 		ruleset_free(prules);
+	}
 	prules = NULL;
 	free(nc);
 	pconf = NULL;
@@ -783,7 +795,7 @@ parse_expected(void)
 			    "udp-answered-timeout reply-privileged-ports "
 			    "per-client");
 		case CONTROL:
-			return ("socket");
+			return ("socket admin-group");
 		case METRICS:
 			return ("listen");
 		case LOG:

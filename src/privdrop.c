@@ -54,7 +54,7 @@ privdrop_lookup(const char *user, int may_fall_back, uid_t *uid, gid_t *gid)
 
 /*
  * For dns44 -n: the user the children would run as and the control
- * socket's group exist, as the start would find them; silent about the
+ * socket's groups exist, as the start would find them; silent about the
  * fallback to nobody, which the start warns of.
  */
 int
@@ -78,6 +78,12 @@ privdrop_check(const struct dns44_conf *c)
 	    NULL) {
 		log_warnx("dns44: control socket group %s does not exist",
 		    c->control_group);
+		rv = -1;
+	}
+	if (c->control_admin_group[0] != '\0' &&
+	    getgrnam(c->control_admin_group) == NULL) {
+		log_warnx("dns44: control admin-group %s does not exist",
+		    c->control_admin_group);
 		rv = -1;
 	}
 	return (rv);

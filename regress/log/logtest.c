@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -87,10 +88,38 @@ test_rate(void)
 	CHECK_EQ(r.suppressed, 1);
 }
 
+/* Warnings collected in whole lines, bounded, the rest counted. */
+static void
+test_capture(void)
+{
+	char	buf[64];
+	int	i;
+
+	log_capture(buf, sizeof(buf), 0);
+	log_info("logtest: not a warning");
+	log_warnx("f.conf:%d: %s", 3, "unknown keyword");
+	errno = ENOENT;
+	log_warn("g.conf");
+	CHECK_EQ(log_capture(NULL, 0, 0), 0);
+	CHECK(strcmp(buf, "f.conf:3: unknown keyword\n"
+	    "g.conf: No such file or directory\n") == 0);
+
+	log_capture(buf, sizeof(buf), 1);
+	for (i = 0; i < 10; i++)
+		log_warnx("logtest: line %d", i);
+	/* 17 bytes a line and its newline: three fit, with the NUL. */
+	CHECK_EQ(log_capture(NULL, 0, 0), 7);
+	CHECK(strcmp(buf, "logtest: line 0\nlogtest: line 1\n"
+	    "logtest: line 2\n") == 0);
+	log_warnx("logtest: after the capture");
+	CHECK(strstr(buf, "after") == NULL);
+}
+
 int
 main(void)
 {
 	test_name();
 	test_rate();
+	test_capture();
 	return (test_done("logtest"));
 }

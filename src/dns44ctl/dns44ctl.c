@@ -3,7 +3,9 @@
  * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
  */
 /*
- * dns44ctl.c: asks a running dns44 through its control socket.
+ * dns44ctl.c: asks a running dns44 through its control socket, found in
+ * dns44.conf, and shows the answers; dump.c reads a stopped one's
+ * database with the same formatting.
  */
 
 #include "config.h"
@@ -22,15 +24,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dns44.h"
 #include "log.h"
 #include "msg.h"
+#include "dns44ctl.h"
 
 #define CTL_TIMEOUT_MS	10000
 #define CTL_UPSTREAMS_MAX	256	/* shown at most */
 
 static void	usage(void) __attribute__((__noreturn__));
 
-static int	jflag;
+int		jflag;
 
 /* The upstreams' table, which comes between the two sets of counters. */
 static struct ctl_upstream	ups[CTL_UPSTREAMS_MAX];
@@ -40,8 +44,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: dns44ctl [-j] [-o prometheus] [-s socket] command "
-	    "[argument]\n"
+	    "usage: dns44ctl [-j] [-f file] [-o prometheus] [-s socket] "
+	    "command [argument]\n"
 	    "commands:\n"
 	    "  show map [name|address]  the mappings, or one of them\n"
 	    "  show connections         the connections and UDP sessions\n"
@@ -55,7 +59,9 @@ usage(void)
 	    "  flush name|address|all   forget mappings without "
 	    "connections\n"
 	    "  reload                   re-read the configuration file\n"
-	    "  log verbose|brief        turn debug logging on or off\n");
+	    "  log verbose|brief        turn debug logging on or off\n"
+	    "  dump [file]              the mappings of a stopped dns44's "
+	    "database\n");
 	exit(1);
 }
 
@@ -109,9 +115,9 @@ fmt_time(int64_t t, char *buf, size_t len)
 }
 
 /* What a listing has shown so far, for the punctuation. */
-static size_t	nshown;
+size_t		nshown;
 
-static void
+void
 show_entry(const struct ctl_map_entry *e)
 {
 	struct in_addr	in;
@@ -489,8 +495,7 @@ show_rule(const struct ctl_rule *r)
 		printf("}");
 	} else {
 		if (nshown == 0)
-			printf("%4s %10s  %-20s %s\n", "RULE", "HITS", "WHERE",
-			    "");
+			printf("%4s %10s  %s\n", "RULE", "HITS", "WHERE");
 		printf("%4u %10llu  %-20s %s\n", r->number,
 		    (unsigned long long)r->hits, r->where, r->text);
 	}
@@ -552,6 +557,56 @@ show_tested(const struct ctl_tested *t)
 }
 
 /*
+ * The control socket and database of dns44.conf, read with dns44's own
+ * parser; nothing else of it is used.  A missing default file means the
+ * built-in defaults, as for dns44, and a file named with -f must exist.
+ * Errors in the file (being edited, or needing a macro given to dns44 with
+ * -D) leave the lines that were right: a warning says so, and dns44 -n or
+ * a reload shows the errors themselves.  A default file that cannot be
+ * read leaves the built-in socket, with a warning.
+ */
+static void
+ctl_conf(struct dns44_conf *conf, const char *file, int given)
+{
+	char	errs[1024];
+	int	rv;
+
+	conf_defaults(conf);
+	if (!given && access(file, F_OK) == -1 && errno == ENOENT)
+		return;
+	if (access(file, R_OK) == -1) {
+		fprintf(stderr, "dns44ctl: %s: %s\n", file, strerror(errno));
+		if (given)
+			exit(1);
+		fprintf(stderr, "dns44ctl: trying %s\n", conf->control_path);
+		return;
+	}
+	log_capture(errs, sizeof(errs), 0);
+	rv = conf_parse(conf, file, CONF_PARTIAL);
+	log_capture(NULL, 0, 0);
+	ruleset_free(conf_take_rules());
+	if (rv == -1)
+		fprintf(stderr, "dns44ctl: %s has errors; using its control "
+		    "socket %s\n", file, conf->control_path);
+}
+
+/*
+ * Why the daemon said no, on stderr: one line, or for a reload the
+ * errors that kept it, file:line first, each on a line of its own.
+ */
+static void
+ctl_fail(const char *why)
+{
+	const unsigned char	*p;
+
+	fputs("dns44ctl: ", stderr);
+	for (p = (const unsigned char *)why; *p != '\0'; p++)
+		fputc(*p == '\n' || (*p >= ' ' && *p != 0x7f) ? *p : '?',
+		    stderr);
+	fputc('\n', stderr);
+}
+
+/*
  * Read answers to request 1 until the last one: 0 when all went well,
  * 1 on a failure (said on stderr).
  */
@@ -568,7 +623,7 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 	struct ctl_upstream	 cu;
 	struct ctl_status	 cs;
 	struct pollfd		 pfd;
-	int			 have_st = 0;
+	int			 have_st = 0, reset = 0;
 	struct msg		 m;
 	const unsigned char	*p;
 	size_t			 i, nent;
@@ -590,6 +645,15 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 		n = msg_read(mc, &m);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			continue;
+		/*
+		 * A peer the daemon turns away is closed on with its request
+		 * unread: the kernel reports the reset first, once, and the
+		 * answer that came before it after.
+		 */
+		if (n == -1 && errno == ECONNRESET && !reset) {
+			reset = 1;
+			continue;
+		}
 		if (n == 0) {
 			fprintf(stderr, "dns44ctl: dns44 closed the "
 			    "connection\n");
@@ -604,7 +668,7 @@ ctl_wait(struct msg_chan *mc, uint32_t request)
 		case MSG_CTL_OK:
 			return (0);
 		case MSG_CTL_FAIL:
-			fprintf(stderr, "dns44ctl: %s\n", msg_get_str(&m));
+			ctl_fail(msg_get_str(&m));
 			return (1);
 		case MSG_CTL_MAP:
 			if (jflag && nshown == 0 && request != MSG_CTL_FLUSH)
@@ -706,14 +770,20 @@ main(int argc, char *argv[])
 	struct msg_log	 ml;
 	struct ctl_test	 t;
 	struct in_addr	 in;
-	const char	*path = DNS44_CONTROL, *arg = "";
+	static struct dns44_conf conf;	/* the path points into it */
+	const char	*path = NULL, *arg = "";
+	const char	*conf_file = DNS44_CONF_FILE;
 	uint32_t	 type;
 	const void	*data = NULL;
 	size_t		 len = 0;
-	int		 ch, rv, prom = 0;
+	int		 ch, rv, dump, fflag = 0, prom = 0;
 
-	while ((ch = getopt(argc, argv, "jo:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "f:jo:s:")) != -1) {
 		switch (ch) {
+		case 'f':
+			conf_file = optarg;
+			fflag = 1;
+			break;
 		case 'j':
 			jflag = 1;
 			break;
@@ -736,6 +806,17 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0 || argc > 4)
 		usage();
+	dump = strcmp(argv[0], "dump") == 0 && argc <= 2;
+	/* The file is not read for what -s or dump FILE already says. */
+	if (dump || path == NULL) {
+		if (!dump || argc == 1)
+			ctl_conf(&conf, conf_file, fflag);
+		else
+			conf_defaults(&conf);
+		if (dump)
+			return (dump_main(&conf, argc == 2 ? argv[1] : NULL));
+		path = conf.control_path;
+	}
 	if (argc >= 2)
 		arg = argv[argc - 1];
 	if (strlen(arg) >= 256) {
@@ -809,8 +890,10 @@ main(int argc, char *argv[])
 		return (1);
 	}
 	msg_init(mc, ctl_connect(path), MSG_RX_CTL);
-	if (msg_compose(mc, type, 1, -1, data, len) == -1 ||
-	    (msg_pending(mc) && msg_flush(mc) == -1)) {
+	/* A refused peer is told why and cut off, maybe before it asks. */
+	if ((msg_compose(mc, type, 1, -1, data, len) == -1 ||
+	    (msg_pending(mc) && msg_flush(mc) == -1)) && errno != EPIPE &&
+	    errno != ECONNRESET) {
 		fprintf(stderr, "dns44ctl: sending request: %s\n",
 		    strerror(errno));
 		rv = 1;
