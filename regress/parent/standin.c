@@ -169,6 +169,7 @@ standin_dial(struct msg_chan *mc, uint32_t id, const struct standin_dial *c)
 	memset(&d, 0, sizeof(d));
 	d.proto = c->proto;
 	d.mark = c->mark;
+	d.family = AF_INET;
 	standin_send(mc, MSG_DIAL_SOCK_REQ, id, &d, sizeof(d));
 	standin_read(mc, &m);
 	if (m.hdr.id != id) {
