@@ -88,10 +88,9 @@ int	ifaddr_parse(const unsigned char *, size_t, uint32_t,
 void	ifaddr_sort(struct msg_ifaddrs *);
 
 /* dbdir.c */
-void	dbdir_check_foreign(int, const struct stat *, const char *,
-	    const char *);
-void	dbdir_handover(int, uid_t, gid_t, const char *, const char *, char *,
+void	dbdir_prepare(const char *, const char *, uid_t, gid_t, char *,
 	    size_t);
+void	dbdir_lock(const char *);
 /* plumb.c */
 void	plumb_start(void);
 void	plumb_stop(void);

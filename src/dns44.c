@@ -11,8 +11,9 @@
  * own addresses (ifaddr.c) as they change, makes the proxy's dialling
  * sockets that carry a firewall mark, re-reads the configuration on
  * SIGHUP and shuts everything down when a child dies or a signal says so.
- * dbdir.c hands a previous user's database over to the user; notify.c
- * keeps systemd informed.
+ * dbdir.c prepares and locks the database directory (and hands a
+ * previous user's over); plumb.c and selfcheck.c make and check the
+ * TPROXY plumbing; notify.c keeps systemd informed.
  */
 
 #include "config.h"
@@ -63,7 +64,6 @@ static struct proc_start	 socks;	/* only the fds are used */
 static char		 self_exe[PATH_MAX];
 static int		 quitting;
 static int		 exit_status;
-static int		 db_lock = -1;	/* held while the daemon runs */
 static struct event	 ev_kill;
 static struct log_rate	 parent_rl_mark, parent_rl_dial;
 static char		 parent_handover_msg[PATH_MAX + 256]; /* logged later */
@@ -78,10 +78,6 @@ static struct child	 children[] = {
 
 static int	parent_load_conf(struct dns44_conf *, struct ruleset **);
 static int	parent_check_range(const struct dns44_conf *);
-static void	parent_check_parent(const char *, const char *);
-static void	parent_check_parents(const char *);
-static void	parent_prepare_db(uid_t, gid_t);
-static void	parent_lock_db(void);
 static void	parent_prepare_dirs(void);
 static void	parent_open_sockets(void);
 static void	parent_start(void);
@@ -150,103 +146,6 @@ parent_check_range(const struct dns44_conf *c)
 	return (0);
 }
 
-/* A directory above the database: writable by root only, or sticky. */
-static void
-parent_check_parent(const char *path, const char *dir)
-{
-	struct stat	st;
-
-	if (stat(dir, &st) == -1)
-		fatal("%s", dir);
-	if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
-		fatalx("database %s: %s is writable by anyone and not "
-		    "sticky; refusing it", path, dir);
-	if (st.st_uid != 0)
-		fatalx("database %s: %s is owned by uid %u, not root; "
-		    "refusing it", path, dir, (unsigned)st.st_uid);
-}
-
-/*
- * Every directory above path, symbolic links resolved, so that nobody
- * but root can move path away or put another in its place.
- */
-static void
-parent_check_parents(const char *path)
-{
-	char	copy[PATH_MAX], real[PATH_MAX], *p;
-	size_t	i, len;
-
-	if (strlcpy(copy, path, sizeof(copy)) >= sizeof(copy))
-		fatalx("database %s: path too long", path);
-	if (copy[0] != '/' || (p = strrchr(copy, '/')) == NULL)
-		fatalx("database %s: not an absolute path", path);
-	*(p == copy ? p + 1 : p) = '\0';
-	if (realpath(copy, real) == NULL)
-		fatal("database %s: %s", path, copy);
-	parent_check_parent(path, "/");
-	len = strlen(real);
-	for (i = 1; i <= len; i++) {
-		if (i < len && real[i] != '/')
-			continue;
-		real[i] = '\0';
-		parent_check_parent(path, real);
-		if (i < len)
-			real[i] = '/';
-	}
-}
-
-/*
- * The dns process's chroot holds its database.  It is made, or taken as
- * it is when it belongs to root or to the user already, or handed over
- * from another user when it holds nothing but dns44's files, and changed
- * through a descriptor that cannot have followed a symbolic link.
- */
-static void
-parent_prepare_db(uid_t uid, gid_t gid)
-{
-	struct stat	st;
-	int		fd;
-
-	parent_check_parents(conf->db_dir);
-	if (mkdir(conf->db_dir, 0700) == -1 && errno != EEXIST)
-		fatal("mkdir %s", conf->db_dir);
-	if ((fd = open(conf->db_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1) {
-		if (errno == ELOOP || errno == ENOTDIR)
-			fatalx("database %s is a symbolic link or not a "
-			    "directory; refusing it", conf->db_dir);
-		fatal("database %s", conf->db_dir);
-	}
-	if (fstat(fd, &st) == -1)
-		fatal("database %s", conf->db_dir);
-	if (st.st_uid != 0 && st.st_uid != uid)
-		dbdir_check_foreign(fd, &st, conf->db_dir, conf->user);
-	if ((st.st_uid != uid || st.st_gid != gid) &&
-	    fchown(fd, uid, gid) == -1)
-		fatal("chown %s", conf->db_dir);
-	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) == -1)
-		fatal("chmod %s", conf->db_dir);
-	dbdir_handover(fd, uid, gid, conf->db_dir, conf->user,
-	    parent_handover_msg, sizeof(parent_handover_msg));
-	close(fd);
-}
-
-/*
- * The database is this daemon's for as long as it runs: a second daemon
- * on it would overwrite its records, and dns44ctl dump would read them
- * half-written.  The lock goes with the parent's last descriptor.
- */
-static void
-parent_lock_db(void)
-{
-	if ((db_lock = map_db_lock(conf->db_dir, 0)) == -1) {
-		if (errno == EWOULDBLOCK)
-			fatalx("database %s is in use by another dns44 or by "
-			    "dns44ctl dump", conf->db_dir);
-		fatal("database %s: lock", conf->db_dir);
-	}
-}
-
 /* The dns process's chroot holds its database; the proxy's is empty. */
 static void
 parent_prepare_dirs(void)
@@ -257,8 +156,9 @@ parent_prepare_dirs(void)
 
 	if (privdrop_lookup(conf->user, !conf->user_set, &uid, &gid) == -1)
 		exit(1);
-	parent_prepare_db(uid, gid);
-	parent_lock_db();
+	dbdir_prepare(conf->db_dir, conf->user, uid, gid, parent_handover_msg,
+	    sizeof(parent_handover_msg));
+	dbdir_lock(conf->db_dir);
 
 	if (mkdir(conf->empty_dir, 0755) == -1 && errno != EEXIST)
 		fatal("mkdir %s", conf->empty_dir);
