@@ -26,7 +26,7 @@ case $out in
 esac
 port=${out##* }
 
-# Three sessions, one virtual address and port, each its reply socket.
+# Three sessions, one virtual address and port, sharing its reply socket.
 pids=
 for i in 1 2 3; do
 	in_cl $PW_PROBE udpclient echo.test 7 50 >"$T_TMP/par$i" 2>&1 &
