@@ -105,6 +105,7 @@ static struct proxy_vsock_list	*proxy_vsock_hash;	/* as many chains */
 static uint32_t			 proxy_udp_mask;
 static uint64_t			 proxy_udp_key[2];
 static uint32_t			 proxy_nudp;
+static uint32_t			 proxy_nvsock;	/* reply sockets open */
 static uint64_t			 proxy_nrecycled;
 static size_t			 proxy_udp_queued;	/* bytes */
 /* One batch of datagrams in flight: 2 MB, touched as far as used. */
@@ -193,6 +194,13 @@ uint32_t
 proxy_udp_count(void)
 {
 	return (proxy_nudp);
+}
+
+/* The descriptors they hold: one each, and the reply sockets they share. */
+uint32_t
+proxy_udp_fds(void)
+{
+	return (proxy_nudp * PROXY_UDP_FDS + proxy_nvsock);
 }
 
 /* Keyed, so that clients cannot aim at one chain of the table. */
@@ -352,7 +360,8 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		    proxy_nudp);
 		return;
 	}
-	if (!proxy_fd_room(PROXY_UDP_FDS) &&
+	/* Room for its reply socket too, which it may have to ask for. */
+	if (!proxy_fd_room(PROXY_UDP_FDS + 1) &&
 	    !proxy_udp_recycle(proxy_relay_oldest(IPPROTO_UDP),
 	    "the descriptors")) {
 		proxy_fail(IPPROTO_UDP, CTL_FAIL_LIMIT);
@@ -615,6 +624,7 @@ proxy_udp_vsock_put(struct proxy_vsock *vs)
 	if (vs->fd != -1) {
 		event_del(&vs->ev);
 		close(vs->fd);
+		proxy_nvsock--;
 	}
 	free(vs);
 }
@@ -836,6 +846,7 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 		return;
 	}
 	vs->fd = fd;
+	proxy_nvsock++;
 	event_set(&vs->ev, vs->fd, EV_READ | EV_PERSIST,
 	    proxy_udp_vsock_read, vs);
 	if (event_add(&vs->ev, NULL) == -1)
