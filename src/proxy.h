@@ -26,7 +26,7 @@
 
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
 #define PROXY_TCP_FDS		2	/* client, server; pipes in a burst */
-#define PROXY_UDP_FDS		1	/* to the server; reply sockets shared */
+#define PROXY_UDP_FDS		1	/* to the server; reply socket shared */
 #define PROXY_ADDRS_MAX		(2 * MSG_MAX_ADDRS)	/* of both families */
 #define PROXY_ATTEMPTS		4	/* dials in flight at once, at most */
 

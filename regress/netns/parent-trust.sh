@@ -7,11 +7,12 @@
 # AF_UNIX addresses, to loopback, any, broadcast, multicast and a
 # privileged port: each is refused, a request for an ordinary client is
 # granted: a socket bound to the virtual address and port, unconnected,
-# which the proxy shares among that address's clients.  It asks for dialling sockets with
-# firewall marks: a mark that no rule of the configuration names is
-# refused, and so is mark 0.  A database directory that is a
-# symbolic link, belongs to another user or lies below a directory
-# anyone may write is refused at start, with its path in the message.
+# which the proxy shares among that address's clients.  It asks for
+# dialling sockets with firewall marks: a mark that no rule of the
+# configuration names is refused, and so is mark 0.  A database directory
+# that is a symbolic link, belongs to another user or lies below a
+# directory anyone may write is refused at start, with its path in the
+# message.
 
 . "$srcdir/regress/lib/netns.sh"
 t_setup
