@@ -130,6 +130,7 @@ struct msg {
 	int		 fd;		/* -1 when none came */
 };
 
+/* A reply socket bound to virt, shared by its sessions; client asked 1st. */
 struct msg_reply_sock {
 	struct sockaddr_in	virt;	/* the client's destination */
 	struct sockaddr_in	client;

@@ -155,6 +155,6 @@ void	sandbox_exec_env(void);
 int	sock_udp(const struct sockaddr_in *, int);
 int	sock_tcp(const struct sockaddr_in *, int, int);
 int	sock_unix(const char *, mode_t, gid_t);
-int	sock_reply(const struct sockaddr_in *, const struct sockaddr_in *);
+int	sock_reply(const struct sockaddr_in *);
 
 #endif /* PROC_H */

@@ -603,11 +603,14 @@ parent_status(struct chan *c, uint32_t id)
 }
 
 /*
- * Why the proxy may not have a reply socket from virt to client, or NULL.
- * The proxy is not trusted with IP_TRANSPARENT: virt must lie inside the
- * virtual range, so it cannot spoof any other address, and the client
- * must be a unicast host elsewhere, so that a compromised proxy cannot
- * reach the gateway's own services or a network's broadcast from it.
+ * Why the proxy may not have a reply socket from virt for client, or
+ * NULL.  The proxy is not trusted with IP_TRANSPARENT: virt must lie
+ * inside the virtual range, so that whatever it sends through the socket
+ * comes from a virtual address and it cannot spoof any other.  The
+ * client it asks for must be a unicast host elsewhere, as the proxy
+ * itself checks for every client it replies to; the socket, unconnected,
+ * does not hold it to that client (a connected one could be connected
+ * again just as well).
  */
 static const char *
 parent_reply_refused(const struct msg_reply_sock *r)
@@ -638,20 +641,20 @@ parent_reply_refused(const struct msg_reply_sock *r)
 	return (NULL);
 }
 
-/* A reply socket, connected where asked and nowhere else. */
+/* A reply socket, bound where asked and nowhere else. */
 static int
 parent_reply_open(const struct msg_reply_sock *r)
 {
-	struct sockaddr_in	peer;
-	socklen_t		len = sizeof(peer);
+	struct sockaddr_in	name;
+	socklen_t		len = sizeof(name);
 	int			s;
 
-	if ((s = sock_reply(&r->virt, &r->client)) == -1)
+	if ((s = sock_reply(&r->virt)) == -1)
 		return (-1);
-	if (getpeername(s, (struct sockaddr *)&peer, &len) == -1 ||
-	    len != sizeof(peer) || peer.sin_family != AF_INET ||
-	    peer.sin_addr.s_addr != r->client.sin_addr.s_addr ||
-	    peer.sin_port != r->client.sin_port) {
+	if (getsockname(s, (struct sockaddr *)&name, &len) == -1 ||
+	    len != sizeof(name) || name.sin_family != AF_INET ||
+	    name.sin_addr.s_addr != r->virt.sin_addr.s_addr ||
+	    name.sin_port != r->virt.sin_port) {
 		close(s);
 		errno = EPERM;
 		return (-1);
@@ -659,7 +662,11 @@ parent_reply_open(const struct msg_reply_sock *r)
 	return (s);
 }
 
-/* A socket for UDP replies from virt to client, if the request holds. */
+/*
+ * A socket for UDP replies from virt, if the request holds.  The proxy
+ * shares it among the sessions to virt and asks on behalf of the first
+ * one's client, which must be one the parent would reply to.
+ */
 static void
 parent_reply_sock(struct child *ch, struct msg *m)
 {

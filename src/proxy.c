@@ -228,7 +228,7 @@ proxy_fd_room(unsigned int need)
 
 	for (;;) {
 		used = (uint64_t)proxy_tcp_count() * PROXY_TCP_FDS +
-		    (uint64_t)proxy_udp_count() * PROXY_UDP_FDS +
+		    (uint64_t)proxy_udp_fds() +
 		    (uint64_t)proxy_pipe_count() * 2;
 		if (used + need <= proxy_fd_max)
 			return (1);

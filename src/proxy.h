@@ -26,7 +26,7 @@
 
 #define PROXY_ACCEPT_BATCH	64	/* connections per wake-up */
 #define PROXY_TCP_FDS		2	/* client, server; pipes in a burst */
-#define PROXY_UDP_FDS		2	/* to the server, the reply socket */
+#define PROXY_UDP_FDS		1	/* to the server; reply socket shared */
 #define PROXY_ADDRS_MAX		(2 * MSG_MAX_ADDRS)	/* of both families */
 #define PROXY_ATTEMPTS		4	/* dials in flight at once, at most */
 
@@ -229,6 +229,7 @@ int		 proxy_pipe_drop(void);
 void		 proxy_udp_init(void);
 void		 proxy_udp_listen(int);
 uint32_t	 proxy_udp_count(void);
+uint32_t	 proxy_udp_fds(void);
 void		 proxy_udp_socket(uint32_t, int, const struct msg_reply_sock *);
 void		 proxy_udp_idle(struct proxy_relay *);
 uint64_t	 proxy_udp_recycled(void);

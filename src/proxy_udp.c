@@ -5,13 +5,16 @@
 /*
  * proxy_udp.c: the proxy process's UDP sessions, one per client address
  * and port and virtual address and port, kept in a keyed hash table.  It
- * owns the transparent UDP listener, which sees each session's first
- * datagrams, the datagrams queued while the session is set up, the
- * socket connected to the real server, the reply socket the parent makes
- * for the virtual address, and the buffers that relay datagrams between
- * the two a batch per system call.  A route through a SOCKS5 server adds
- * the control connection of its UDP ASSOCIATE, and the server's relay
- * takes the place of the real server, each datagram with its header.
+ * owns the transparent UDP listener, which sees every datagram from the
+ * clients, the datagrams queued while a session is set up, the socket
+ * connected to the real server, and the reply sockets the parent makes,
+ * one per virtual address and port that sessions are open to, shared by
+ * them: a reply leaves through it to its client, a batch per system call.
+ * Only the first session to a virtual address and port waits for the
+ * parent; the kernel binds one socket there, not one per session.  A
+ * route through a SOCKS5 server adds the control connection of its UDP
+ * ASSOCIATE, and the server's relay takes the place of the real server,
+ * each datagram with its header.
  *
  * A session lives as long as datagrams flow, until the idle sweep of
  * proxy.c, but two kinds end sooner, on their own timer: one whose server
@@ -58,15 +61,25 @@ struct proxy_dgram {
 	unsigned char		 data[];
 };
 
+/* The reply socket of a virtual address and port, and who uses it. */
+struct proxy_vsock {
+	LIST_ENTRY(proxy_vsock)	 hentry;
+	struct sockaddr_in	 virt;
+	struct proxy_req	 req;		/* asked of the parent */
+	int			 fd;		/* -1: not yet */
+	struct event		 ev;
+	unsigned int		 refs;		/* sessions */
+	TAILQ_HEAD(, proxy_udp)	 waiting;	/* for fd */
+};
+
 struct proxy_udp {
 	struct proxy_relay	 r;		/* first: the lists hold it */
 	LIST_ENTRY(proxy_udp)	 hentry;	/* by client and virtual addr */
-	struct proxy_req	 req;		/* the reply socket asked for */
+	TAILQ_ENTRY(proxy_udp)	 wentry;	/* waiting for vs's socket */
+	struct proxy_vsock	*vs;		/* its reply socket */
 	struct proxy_dial	 dial;		/* the server's socket */
 	int			 ufd;		/* connected to the server */
-	int			 rfd;		/* from virt to the client */
 	struct event		 uev;
-	struct event		 rev;
 	STAILQ_HEAD(, proxy_dgram) queue;
 	unsigned int		 nqueued;
 	unsigned int		 dropped;
@@ -84,20 +97,30 @@ struct proxy_udp {
 };
 
 LIST_HEAD(proxy_udp_list, proxy_udp);
+LIST_HEAD(proxy_vsock_list, proxy_vsock);
 
 static struct event		 proxy_ev_udp;
 static struct proxy_udp_list	*proxy_udp_hash;
+static struct proxy_vsock_list	*proxy_vsock_hash;	/* as many chains */
 static uint32_t			 proxy_udp_mask;
 static uint64_t			 proxy_udp_key[2];
 static uint32_t			 proxy_nudp;
+static uint32_t			 proxy_nvsock;	/* reply sockets open */
 static uint64_t			 proxy_nrecycled;
 static size_t			 proxy_udp_queued;	/* bytes */
 /* One batch of datagrams in flight: 2 MB, touched as far as used. */
 static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
 static struct iovec		 proxy_iov[PROXY_UDP_BATCH];
 static struct mmsghdr		 proxy_mmsg[PROXY_UDP_BATCH];
-/* Through SOCKS5: the header and the datagram. */
-static struct iovec		 proxy_hiov[PROXY_UDP_BATCH][2];
+/* A batch from the clients, with each one's original destination. */
+static unsigned char		 proxy_inbufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
+static struct iovec		 proxy_iniov[PROXY_UDP_BATCH];
+static struct mmsghdr		 proxy_inmmsg[PROXY_UDP_BATCH];
+static struct sockaddr_in	 proxy_infrom[PROXY_UDP_BATCH];
+static union {
+	struct cmsghdr	hdr;
+	unsigned char	buf[CMSG_SPACE(sizeof(struct sockaddr_in))];
+}				 proxy_incmsg[PROXY_UDP_BATCH];
 static struct log_rate	 proxy_rl_udp_miss, proxy_rl_udp_full,
 				 proxy_rl_udp_virt, proxy_rl_udp_fd,
 				 proxy_rl_udp_dial, proxy_rl_udp_err,
@@ -108,6 +131,12 @@ static uint32_t	proxy_udp_hashkey(const struct sockaddr_in *,
 static struct proxy_udp *proxy_udp_find(const struct sockaddr_in *,
 		    const struct sockaddr_in *);
 static void	proxy_udp_read(int, short, void *);
+static void	proxy_udp_recv(int, const struct sockaddr_in *);
+static int	proxy_udp_client_refused(const struct sockaddr_in *);
+static void	proxy_udp_vsock_get(struct proxy_udp *);
+static void	proxy_udp_vsock_put(struct proxy_vsock *);
+static void	proxy_udp_vsock_read(int, short, void *);
+static void	proxy_udp_start(struct proxy_udp *);
 static void	proxy_udp_in(const struct sockaddr_in *,
 		    const struct sockaddr_in *, const void *, size_t);
 static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
@@ -122,10 +151,8 @@ static void	proxy_udp_associated(void *, const struct sockaddr_in *,
 static void	proxy_udp_via_refused(struct proxy_udp *, const char *);
 static void	proxy_udp_refused_end(int, short, void *);
 static void	proxy_udp_control(int, short, void *);
-static int	proxy_udp_via_wrap(struct proxy_udp *, int, int);
+static int	proxy_udp_via_strip(struct proxy_udp *, int);
 static void	proxy_udp_server_read(int, short, void *);
-static void	proxy_udp_client_read(int, short, void *);
-static void	proxy_udp_relay(struct proxy_udp *, int, int, uint64_t *);
 static void	proxy_udp_brief(int, short, void *);
 static void	proxy_udp_brief_arm(struct proxy_udp *, uint32_t);
 static int	proxy_udp_recycle(struct proxy_relay *, const char *);
@@ -141,10 +168,13 @@ proxy_udp_init(void)
 	for (n = PROXY_UDP_BUCKETS_MIN; n < conf->max_sessions &&
 	    n < PROXY_UDP_BUCKETS_MAX; n <<= 1)
 		;
-	if ((proxy_udp_hash = calloc(n, sizeof(*proxy_udp_hash))) == NULL)
+	if ((proxy_udp_hash = calloc(n, sizeof(*proxy_udp_hash))) == NULL ||
+	    (proxy_vsock_hash = calloc(n, sizeof(*proxy_vsock_hash))) == NULL)
 		fatal(NULL);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		LIST_INIT(&proxy_udp_hash[i]);
+		LIST_INIT(&proxy_vsock_hash[i]);
+	}
 	proxy_udp_mask = n - 1;
 	arc4random_buf(proxy_udp_key, sizeof(proxy_udp_key));
 }
@@ -164,6 +194,13 @@ uint32_t
 proxy_udp_count(void)
 {
 	return (proxy_nudp);
+}
+
+/* The descriptors they hold: one each, and the reply sockets they share. */
+uint32_t
+proxy_udp_fds(void)
+{
+	return (proxy_nudp * PROXY_UDP_FDS + proxy_nvsock);
 }
 
 /* Keyed, so that clients cannot aim at one chain of the table. */
@@ -200,56 +237,90 @@ proxy_udp_find(const struct sockaddr_in *client,
 	return (NULL);
 }
 
-/* Datagrams on the transparent listener: their session's first ones. */
+/* Datagrams on the transparent listener: every client's. */
 static void
 proxy_udp_read(int fd, short ev, void *arg)
 {
-	union {
-		struct cmsghdr	hdr;
-		unsigned char	buf[CMSG_SPACE(sizeof(struct sockaddr_in))];
-	}			 cbuf;
-	struct sockaddr_in	 client, virt;
-	struct cmsghdr		*cm;
-	struct msghdr		 mh;
-	struct iovec		 iov;
-	ssize_t			 n;
-	int			 i, found;
-
 	(void)ev;
 	(void)arg;
-	for (i = 0; i < PROXY_UDP_BATCH; i++) {
-		memset(&mh, 0, sizeof(mh));
-		iov.iov_base = proxy_bufs[0];
-		iov.iov_len = sizeof(proxy_bufs[0]);
-		mh.msg_name = &client;
-		mh.msg_namelen = sizeof(client);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
-		if ((n = recvmsg(fd, &mh, 0)) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
+	proxy_udp_recv(fd, NULL);
+}
+
+/*
+ * A batch of datagrams from clients, a round or more, to their sessions.
+ * virt: where they were sent, or NULL: the listener, where each datagram
+ * says its original destination.
+ */
+static void
+proxy_udp_recv(int fd, const struct sockaddr_in *virt)
+{
+	struct sockaddr_in	 dst;
+	struct cmsghdr		*cm;
+	struct msghdr		*mh;
+	int			 i, n, round, found;
+
+	for (round = 0; round < PROXY_UDP_ROUNDS; round++) {
+		for (i = 0; i < PROXY_UDP_BATCH; i++) {
+			mh = &proxy_inmmsg[i].msg_hdr;
+			memset(mh, 0, sizeof(*mh));
+			proxy_iniov[i].iov_base = proxy_inbufs[i];
+			proxy_iniov[i].iov_len = sizeof(proxy_inbufs[i]);
+			mh->msg_name = &proxy_infrom[i];
+			mh->msg_namelen = sizeof(proxy_infrom[i]);
+			mh->msg_iov = &proxy_iniov[i];
+			mh->msg_iovlen = 1;
+			if (virt == NULL) {
+				mh->msg_control = proxy_incmsg[i].buf;
+				mh->msg_controllen =
+				    sizeof(proxy_incmsg[i].buf);
+			}
+		}
+		if ((n = recvmmsg(fd, proxy_inmmsg, PROXY_UDP_BATCH,
+		    MSG_DONTWAIT, NULL)) == -1) {
+			if (errno != EAGAIN && errno != EINTR)
 				log_rate(&proxy_rl_udp_err, LOG_ERR,
-				    "UDP: recvmsg: %s", strerror(errno));
+				    "UDP: recvmmsg: %s", strerror(errno));
 			return;
 		}
-		found = 0;
-		for (cm = CMSG_FIRSTHDR(&mh); cm != NULL;
-		    cm = CMSG_NXTHDR(&mh, cm)) {
-			if (cm->cmsg_level != SOL_IP ||
-			    cm->cmsg_type != IP_ORIGDSTADDR ||
-			    cm->cmsg_len < CMSG_LEN(sizeof(virt)))
+		for (i = 0; i < n; i++) {
+			mh = &proxy_inmmsg[i].msg_hdr;
+			found = virt != NULL;
+			if (virt != NULL)
+				dst = *virt;
+			for (cm = virt != NULL ? NULL : CMSG_FIRSTHDR(mh);
+			    cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+				if (cm->cmsg_level != SOL_IP ||
+				    cm->cmsg_type != IP_ORIGDSTADDR ||
+				    cm->cmsg_len < CMSG_LEN(sizeof(dst)))
+					continue;
+				memcpy(&dst, CMSG_DATA(cm), sizeof(dst));
+				found = 1;
+			}
+			if (!found || mh->msg_namelen != sizeof(dst) ||
+			    proxy_infrom[i].sin_family != AF_INET ||
+			    dst.sin_family != AF_INET)
 				continue;
-			memcpy(&virt, CMSG_DATA(cm), sizeof(virt));
-			found = 1;
+			proxy_udp_in(&proxy_infrom[i], &dst, proxy_inbufs[i],
+			    proxy_inmmsg[i].msg_len);
 		}
-		if (!found || mh.msg_namelen != sizeof(client) ||
-		    client.sin_family != AF_INET || virt.sin_family != AF_INET)
-			continue;
-		proxy_udp_in(&client, &virt, proxy_bufs[0], n);
+		if (n < PROXY_UDP_BATCH)
+			return;
 	}
+}
+
+/*
+ * Why no reply may go to client: the parent refuses the same for the
+ * first client of a reply socket; the proxy holds every other to it.
+ */
+static int
+proxy_udp_client_refused(const struct sockaddr_in *client)
+{
+	uint32_t	a = ntohl(client->sin_addr.s_addr);
+
+	return (client->sin_port == 0 || proxy_in_range(client) ||
+	    (a >> 24) == 127 || (a >> 24) == 0 || a == INADDR_BROADCAST ||
+	    (a >> 28) >= 0xe || (ntohs(client->sin_port) < IPPORT_RESERVED &&
+	    !conf->reply_priv_ports));
 }
 
 static void
@@ -273,10 +344,10 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	}
 	if (!proxy_client_allowed("UDP", client, virt))
 		return;
-	/* The parent makes no reply socket to a client inside the range. */
-	if (proxy_in_range(client)) {
+	/* What the parent would make no reply socket to gets no reply. */
+	if (proxy_udp_client_refused(client)) {
 		log_rate(&proxy_rl_udp_virt, LOG_INFO,
-		    "%s: a client inside the range; dropped",
+		    "%s: a client no reply may go to; dropped",
 		    proxy_flow("UDP", client, NULL, virt));
 		return;
 	}
@@ -289,7 +360,8 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		    proxy_nudp);
 		return;
 	}
-	if (!proxy_fd_room(PROXY_UDP_FDS) &&
+	/* Room for its reply socket too, which it may have to ask for. */
+	if (!proxy_fd_room(PROXY_UDP_FDS + 1) &&
 	    !proxy_udp_recycle(proxy_relay_oldest(IPPROTO_UDP),
 	    "the descriptors")) {
 		proxy_fail(IPPROTO_UDP, CTL_FAIL_LIMIT);
@@ -322,7 +394,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	s->r.proto = IPPROTO_UDP;
 	s->r.client = *client;
 	s->r.virt = *virt;
-	s->ufd = s->rfd = s->cfd = -1;
+	s->ufd = s->cfd = -1;
 	s->r.wait.cb = proxy_udp_answer;
 	s->r.wait.arg = s;
 	s->r.wait.client = client->sin_addr.s_addr;
@@ -460,7 +532,6 @@ static void
 proxy_udp_dial_sock(struct proxy_dial *d, int fd)
 {
 	struct proxy_udp	*s = (struct proxy_udp *)d->r;
-	struct msg_reply_sock	 rs;
 
 	if (fd == -1) {
 		proxy_fail(IPPROTO_UDP, CTL_FAIL_DIAL_ERROR);
@@ -477,19 +548,102 @@ proxy_udp_dial_sock(struct proxy_dial *d, int fd)
 		return;
 	}
 	s->r.state = PROXY_SOCK;
-	memset(&rs, 0, sizeof(rs));
-	rs.virt = s->r.virt;
-	rs.client = s->r.client;
-	proxy_req_add(&s->req, MSG_REPLY_SOCK_REQ, s);
-	if (proxy_parent_compose(MSG_REPLY_SOCK_REQ, s->req.id, &rs,
-	    sizeof(rs)) == -1) {
-		/* A flood of new sessions: this one goes, not the proxy. */
-		proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
-		log_rate(&proxy_rl_udp_full, LOG_ERR,
-		    "%s: asking the parent for a reply socket: %s; dropped",
-		    proxy_relay_flow(&s->r), strerror(errno));
-		proxy_udp_close(s);
+	proxy_udp_vsock_get(s);
+}
+
+static struct proxy_vsock_list *
+proxy_vsock_chain(const struct sockaddr_in *virt)
+{
+	struct sockaddr_in	none;
+
+	memset(&none, 0, sizeof(none));
+	return (&proxy_vsock_hash[proxy_udp_hashkey(&none, virt) &
+	    proxy_udp_mask]);
+}
+
+/*
+ * The reply socket of s's virtual address and port: s starts at once if
+ * it is there, else waits for it; the first to wait asks the parent.
+ */
+static void
+proxy_udp_vsock_get(struct proxy_udp *s)
+{
+	struct proxy_vsock_list	*chain = proxy_vsock_chain(&s->r.virt);
+	struct proxy_vsock	*vs;
+	struct msg_reply_sock	 rs;
+
+	LIST_FOREACH(vs, chain, hentry)
+		if (vs->virt.sin_addr.s_addr == s->r.virt.sin_addr.s_addr &&
+		    vs->virt.sin_port == s->r.virt.sin_port)
+			break;
+	if (vs == NULL) {
+		if ((vs = calloc(1, sizeof(*vs))) == NULL) {
+			proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
+			log_rate(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
+			    strerror(errno));
+			proxy_udp_close(s);
+			return;
+		}
+		vs->virt = s->r.virt;
+		vs->fd = -1;
+		TAILQ_INIT(&vs->waiting);
+		memset(&rs, 0, sizeof(rs));
+		rs.virt = s->r.virt;
+		rs.client = s->r.client;
+		proxy_req_add(&vs->req, MSG_REPLY_SOCK_REQ, vs);
+		if (proxy_parent_compose(MSG_REPLY_SOCK_REQ, vs->req.id, &rs,
+		    sizeof(rs)) == -1) {
+			/* A flood of new sessions: this one goes, not all. */
+			proxy_req_cancel(&vs->req);
+			free(vs);
+			proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
+			log_rate(&proxy_rl_udp_full, LOG_ERR, "%s: asking the "
+			    "parent for a reply socket: %s; dropped",
+			    proxy_relay_flow(&s->r), strerror(errno));
+			proxy_udp_close(s);
+			return;
+		}
+		LIST_INSERT_HEAD(chain, vs, hentry);
 	}
+	vs->refs++;
+	s->vs = vs;
+	if (vs->fd == -1)
+		TAILQ_INSERT_TAIL(&vs->waiting, s, wentry);
+	else
+		proxy_udp_start(s);
+}
+
+/* A session lets go of its reply socket; the last one closes it. */
+static void
+proxy_udp_vsock_put(struct proxy_vsock *vs)
+{
+	if (--vs->refs > 0)
+		return;
+	LIST_REMOVE(vs, hentry);
+	proxy_req_cancel(&vs->req);
+	if (vs->fd != -1) {
+		event_del(&vs->ev);
+		close(vs->fd);
+		proxy_nvsock--;
+	}
+	free(vs);
+}
+
+/*
+ * Datagrams on a reply socket: from its virtual address's clients, which
+ * the kernel delivers there and not to the listener when no TPROXY rule
+ * took them first.
+ */
+static void
+proxy_udp_vsock_read(int fd, short ev, void *arg)
+{
+	struct proxy_vsock	*vs = arg;
+
+	(void)ev;
+	/* Its last session may close while its datagrams are handled. */
+	vs->refs++;
+	proxy_udp_recv(fd, &vs->virt);
+	proxy_udp_vsock_put(vs);
 }
 
 /*
@@ -666,37 +820,57 @@ void
 proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 {
 	struct proxy_req	*r;
+	struct proxy_vsock	*vs;
 	struct proxy_udp	*s;
-	struct proxy_dgram	*d;
 
 	if ((r = proxy_req_take(id, MSG_REPLY_SOCK_REQ)) == NULL) {
 		if (fd != -1)
 			close(fd);
 		return;
 	}
-	s = r->obj;
-	if (rs->virt.sin_addr.s_addr != s->r.virt.sin_addr.s_addr ||
-	    rs->virt.sin_port != s->r.virt.sin_port ||
-	    rs->client.sin_addr.s_addr != s->r.client.sin_addr.s_addr ||
-	    rs->client.sin_port != s->r.client.sin_port)
-		fatalx("reply socket for the wrong session");
+	vs = r->obj;
+	if (rs->virt.sin_addr.s_addr != vs->virt.sin_addr.s_addr ||
+	    rs->virt.sin_port != vs->virt.sin_port)
+		fatalx("reply socket for the wrong address");
+	/* Held while its sessions start or close: the last may close it. */
+	vs->refs++;
 	if (fd == -1) {
-		proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
-		log_rate(&proxy_rl_udp_fd, LOG_ERR, "%s: reply socket: %s",
-		    proxy_relay_flow(&s->r), strerror(rs->error));
-		proxy_udp_close(s);
+		while ((s = TAILQ_FIRST(&vs->waiting)) != NULL) {
+			proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
+			log_rate(&proxy_rl_udp_fd, LOG_ERR,
+			    "%s: reply socket: %s", proxy_relay_flow(&s->r),
+			    strerror(rs->error));
+			proxy_udp_close(s);
+		}
+		proxy_udp_vsock_put(vs);
 		return;
 	}
-	s->rfd = fd;
+	vs->fd = fd;
+	proxy_nvsock++;
+	event_set(&vs->ev, vs->fd, EV_READ | EV_PERSIST,
+	    proxy_udp_vsock_read, vs);
+	if (event_add(&vs->ev, NULL) == -1)
+		fatal("%s: event_add", __func__);
+	while ((s = TAILQ_FIRST(&vs->waiting)) != NULL) {
+		TAILQ_REMOVE(&vs->waiting, s, wentry);
+		proxy_udp_start(s);
+	}
+	proxy_udp_vsock_put(vs);
+}
+
+/* The session has both its sockets: it relays, its queue goes first. */
+static void
+proxy_udp_start(struct proxy_udp *s)
+{
+	struct proxy_dgram	*d;
+
 	proxy_relay_open(&s->r);
 	evtimer_set(&s->nev, proxy_udp_brief, s);
 	proxy_udp_brief_arm(s, conf->unanswered_ms);
 
 	event_set(&s->uev, s->ufd, EV_READ | EV_PERSIST,
 	    proxy_udp_server_read, s);
-	event_set(&s->rev, s->rfd, EV_READ | EV_PERSIST,
-	    proxy_udp_client_read, s);
-	if (event_add(&s->uev, NULL) == -1 || event_add(&s->rev, NULL) == -1 ||
+	if (event_add(&s->uev, NULL) == -1 ||
 	    (s->cfd != -1 && event_add(&s->cev, NULL) == -1))
 		fatal("%s: event_add", __func__);
 
@@ -709,40 +883,19 @@ proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
 	}
 }
 
-/* From the real server, to the client through the reply socket. */
-static void
-proxy_udp_server_read(int fd, short ev, void *arg)
-{
-	struct proxy_udp	*s = arg;
-
-	(void)ev;
-	proxy_udp_relay(s, fd, s->rfd, &s->r.received);
-}
-
 /*
- * From the client on the reply socket: once it exists the kernel prefers
- * it, a connected socket, to the transparent listener.
- */
-static void
-proxy_udp_client_read(int fd, short ev, void *arg)
-{
-	struct proxy_udp	*s = arg;
-
-	(void)ev;
-	proxy_udp_relay(s, fd, s->ufd, &s->r.sent);
-}
-
-/*
- * Datagrams from one connected socket of a session to the other, a batch
- * per system call each way.  What the sink cannot take is dropped, as the
+ * From the real server, to the client through the reply socket, a batch
+ * per system call.  What the reply socket cannot take is dropped, as the
  * network would.  Errors are ICMP reports, given once: the next read goes
  * on.
  */
 static void
-proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
+proxy_udp_server_read(int fd, short ev, void *arg)
 {
-	int	i, n, got, off, r, round, moved = 0;
+	struct proxy_udp	*s = arg;
+	int			 i, n, got, off, r, round, moved = 0;
 
+	(void)ev;
 	for (round = 0; round < PROXY_UDP_ROUNDS; round++) {
 		for (i = 0; i < PROXY_UDP_BATCH; i++) {
 			memset(&proxy_mmsg[i], 0, sizeof(proxy_mmsg[i]));
@@ -751,7 +904,7 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 			proxy_mmsg[i].msg_hdr.msg_iov = &proxy_iov[i];
 			proxy_mmsg[i].msg_hdr.msg_iovlen = 1;
 		}
-		if ((n = recvmmsg(from, proxy_mmsg, PROXY_UDP_BATCH,
+		if ((n = recvmmsg(fd, proxy_mmsg, PROXY_UDP_BATCH,
 		    MSG_DONTWAIT, NULL)) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
 				log_rate(&proxy_rl_udp_err, LOG_DEBUG,
@@ -762,9 +915,14 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 		got = n;
 		for (i = 0; i < n; i++)
 			proxy_iov[i].iov_len = proxy_mmsg[i].msg_len;
-		n = proxy_udp_via_wrap(s, to, n);
+		n = proxy_udp_via_strip(s, n);
+		for (i = 0; i < n; i++) {
+			proxy_mmsg[i].msg_hdr.msg_name = &s->r.client;
+			proxy_mmsg[i].msg_hdr.msg_namelen =
+			    sizeof(s->r.client);
+		}
 		for (off = 0; off < n; off += r) {
-			r = sendmmsg(to, proxy_mmsg + off, n - off,
+			r = sendmmsg(s->vs->fd, proxy_mmsg + off, n - off,
 			    MSG_DONTWAIT);
 			if (r == -1) {
 				if (errno == EAGAIN || errno == ENOBUFS) {
@@ -776,8 +934,7 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 				continue;
 			}
 			for (i = off; i < off + r; i++)
-				*bytes += proxy_mmsg[i].msg_len -
-				    (to == s->ufd ? s->hdrlen : 0);
+				s->r.received += proxy_mmsg[i].msg_len;
 			moved += r;
 		}
 		if (got < PROXY_UDP_BATCH)
@@ -786,39 +943,25 @@ proxy_udp_relay(struct proxy_udp *s, int from, int to, uint64_t *bytes)
 	if (moved == 0)
 		return;
 	proxy_relay_touch(&s->r);
-	if (to == s->ufd)
-		s->nout = s->nout + moved > 2 ? 2 : s->nout + moved;
-	else {
-		/* The first answer: a single exchange ends sooner. */
-		if (s->nin == 0 && s->nout <= 1)
-			proxy_udp_brief_arm(s, conf->answered_ms);
-		s->nin = s->nin + moved > 2 ? 2 : s->nin + moved;
-	}
+	/* The first answer: a single exchange ends sooner. */
+	if (s->nin == 0 && s->nout <= 1)
+		proxy_udp_brief_arm(s, conf->answered_ms);
+	s->nin = s->nin + moved > 2 ? 2 : s->nin + moved;
 }
 
 /*
- * Through a SOCKS5 relay: each datagram to it gets the header, each from
- * it loses its own, and one whose header is wrong is dropped.  The batch
- * of n datagrams received, and the number left to send.
+ * From a SOCKS5 relay: each datagram loses its header, and one whose
+ * header is wrong is dropped.  The batch of n datagrams received, and the
+ * number left to send.
  */
 static int
-proxy_udp_via_wrap(struct proxy_udp *s, int to, int n)
+proxy_udp_via_strip(struct proxy_udp *s, int n)
 {
 	ssize_t	h;
 	int	i, kept = 0;
 
 	if (s->hdr == NULL)
 		return (n);
-	if (to == s->ufd) {
-		for (i = 0; i < n; i++) {
-			proxy_hiov[i][0].iov_base = s->hdr;
-			proxy_hiov[i][0].iov_len = s->hdrlen;
-			proxy_hiov[i][1] = proxy_iov[i];
-			proxy_mmsg[i].msg_hdr.msg_iov = proxy_hiov[i];
-			proxy_mmsg[i].msg_hdr.msg_iovlen = 2;
-		}
-		return (n);
-	}
 	for (i = 0; i < n; i++) {
 		if ((h = proxy_via_udp_strip(proxy_bufs[i],
 		    proxy_mmsg[i].msg_len)) == -1) {
@@ -838,14 +981,13 @@ proxy_udp_close(struct proxy_udp *s)
 {
 	struct proxy_dgram	*d;
 
-	proxy_req_cancel(&s->req);
 	proxy_dial_cancel(&s->dial);
 	LIST_REMOVE(s, hentry);
 	if (s->r.state == PROXY_RELAY) {
 		event_del(&s->uev);
-		event_del(&s->rev);
 		evtimer_del(&s->nev);
-	}
+	} else if (s->vs != NULL)
+		TAILQ_REMOVE(&s->vs->waiting, s, wentry);
 	if (s->cfd != -1 && (s->r.state == PROXY_DIAL ||
 	    s->r.state == PROXY_RELAY))
 		event_del(&s->cev);
@@ -864,8 +1006,8 @@ proxy_udp_close(struct proxy_udp *s)
 		    proxy_relay_flow(&s->r), s->dropped, s->bad);
 	if (s->ufd != -1)
 		close(s->ufd);
-	if (s->rfd != -1)
-		close(s->rfd);
+	if (s->vs != NULL)
+		proxy_udp_vsock_put(s->vs);
 	if (s->cfd != -1)
 		close(s->cfd);
 	free(s->hdr);

@@ -131,19 +131,13 @@ sock_unix(const char *path, mode_t mode, gid_t gid)
 }
 
 /*
- * The socket a UDP reply leaves through: bound to the virtual address and
- * port the client sent to, connected to the client.  A connected socket is
- * preferred by the kernel's lookup, so several sessions may share one
- * virtual address and port.
+ * The socket UDP replies from virt leave through, shared by every session
+ * to virt: bound to it, unconnected, each reply sent to its client.  One
+ * bind per virtual address and port, not per session: each bind to a
+ * port scans every socket already bound there.
  */
 int
-sock_reply(const struct sockaddr_in *virt, const struct sockaddr_in *client)
+sock_reply(const struct sockaddr_in *virt)
 {
-	int	s;
-
-	if ((s = sock_bound(SOCK_DGRAM, virt, 1)) == -1)
-		return (-1);
-	if (connect(s, (const struct sockaddr *)client, sizeof(*client)) == -1)
-		return (sock_fail(s));
-	return (s);
+	return (sock_bound(SOCK_DGRAM, virt, 1));
 }

@@ -6,11 +6,13 @@
 # of the daemon in the proxy's place) asks for reply sockets to IPv6 and
 # AF_UNIX addresses, to loopback, any, broadcast, multicast and a
 # privileged port: each is refused, a request for an ordinary client is
-# granted, connected to that client.  It asks for dialling sockets with
-# firewall marks: a mark that no rule of the configuration names is
-# refused, and so is mark 0.  A database directory that is a
-# symbolic link, belongs to another user or lies below a directory
-# anyone may write is refused at start, with its path in the message.
+# granted: a socket bound to the virtual address and port, unconnected,
+# which the proxy shares among that address's clients.  It asks for
+# dialling sockets with firewall marks: a mark that no rule of the
+# configuration names is refused, and so is mark 0.  A database directory
+# that is a symbolic link, belongs to another user or lies below a
+# directory anyone may write is refused at start, with its path in the
+# message.
 
 . "$srcdir/regress/lib/netns.sh"
 t_setup
@@ -44,8 +46,9 @@ for c in virt-not-inet client-not-inet loopback any broadcast multicast \
 	echo "$out" | grep -q "^standin: $c refused$" &&
 	    ok "reply socket $c refused" || fail "reply socket $c not refused"
 done
-echo "$out" | grep -q "^standin: good granted $virt:53 -> 10.9.0.2:40000$" &&
-    ok "reply socket for a client granted, connected to it" ||
+echo "$out" | grep -q "^standin: good granted $virt:53 for 10.9.0.2:40000, \
+unconnected$" &&
+    ok "reply socket for a client granted, bound to the virtual address" ||
     fail "good request: $(echo "$out" | grep good)"
 grep -q "parent: proxy asked for a reply socket to loopback: \
 $virt:53 to 127.0.0.1:40000; refused" "$T_TMP/a/log" &&
@@ -60,8 +63,8 @@ rule names; refused" "$T_TMP/a/log" && ok "mark refusal logged" ||
     fail "mark refusal not logged"
 
 out=$(standin b "proxy reply-privileged-ports yes")
-echo "$out" | grep -q "^standin: privileged granted $virt:53 -> \
-10.9.0.2:123$" && ok "privileged port granted when configured" ||
+echo "$out" | grep -q "^standin: privileged granted $virt:53 for \
+10.9.0.2:123, unconnected$" && ok "privileged port granted when configured" ||
     fail "privileged port with reply-privileged-ports yes: $out"
 echo "$out" | grep -q "^standin: loopback refused$" &&
     ok "loopback still refused" || fail "loopback granted"

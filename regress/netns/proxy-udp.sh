@@ -4,10 +4,11 @@
 # proxy-udp: UDP through dns44's proxy.  A connected UDP client (which
 # drops datagrams from any address but the one it sent to) gets its echoes
 # back, also with several sessions to one virtual address and port at
-# once; a DNS server in the world, reached by name, answers kdig over UDP
-# and TCP; datagrams to an address no name has are dropped and logged;
-# idle sessions close after the idle timeout with their bytes journaled;
-# beyond the session limit, datagrams of new sessions are dropped.
+# once, sharing one reply socket; a DNS server in the world, reached by
+# name, answers kdig over UDP and TCP; datagrams to an address no name
+# has are dropped and logged; idle sessions close after the idle timeout
+# with their bytes journaled; beyond the session limit, datagrams of new
+# sessions are dropped.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -26,7 +27,7 @@ case $out in
 esac
 port=${out##* }
 
-# Three sessions, one virtual address and port, each its reply socket.
+# Three sessions, one virtual address and port, sharing its reply socket.
 pids=
 for i in 1 2 3; do
 	in_cl $PW_PROBE udpclient echo.test 7 50 >"$T_TMP/par$i" 2>&1 &
@@ -57,6 +58,27 @@ logged "proxy: \[\+\] $(flow UDP - echo-dns.test "$d" 53)$(to_w 53)\$" &&
     ok "journal: the UDP DNS query" || fail "journal: no UDP DNS query"
 logged "proxy: \[\+\] $(flow TCP - echo-dns.test "$d" 53)$(to_w 53)\$" &&
     ok "journal: the TCP DNS query" || fail "journal: no TCP DNS query"
+
+# Twenty sessions at once to one virtual address and port: one reply
+# socket is bound there for all of them, and each gets its echoes.
+pids=
+i=0
+while [ $i -lt 20 ]; do
+	in_cl $PW_PROBE udpclient echo.test 7 4 0.5 >"$T_TMP/many$i" 2>&1 &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+# The most sockets bound there at once, looked at while the clients run.
+bound=0
+while kill -0 $pids 2>/dev/null; do
+	n=$(in_gw ss -Huan src "$v:7" | wc -l)
+	[ "$n" -gt "$bound" ] && bound=$n
+	sleep 0.1
+done
+wait $pids
+expect "reply sockets bound to $v:7 for 20 sessions, at most" "$bound" 1
+expect "20 sessions sharing it, echoed" \
+    "$(cat "$T_TMP"/many* | grep -c '^echoed 4 of 4 ')" 20
 
 # An address of the range that no name has: dropped, said so.
 unmapped=172.24.255.254

@@ -10,7 +10,7 @@
  * then for dialling sockets with marks, and prints what it got, one line
  * per request, on standard error:
  *
- *	standin: NAME refused|granted LOCAL -> PEER|failed ERRNO
+ *	standin: NAME refused|granted LOCAL for CLIENT, unconnected|failed ERRNO
  *	standin: dial NAME refused|granted PROTO mark MARK|ERRNO
  */
 
@@ -147,13 +147,15 @@ standin_ask(struct msg_chan *mc, uint32_t id, const struct standin_case *c,
 	len = sizeof(sin);
 	if (getsockname(m.fd, (struct sockaddr *)&sin, &len) == -1)
 		exit(1);
+	/* Shared by the virtual address's clients: bound, not connected. */
 	len = sizeof(peer);
-	if (getpeername(m.fd, (struct sockaddr *)&peer, &len) == -1)
+	if (getpeername(m.fd, (struct sockaddr *)&peer, &len) != -1 ||
+	    errno != ENOTCONN)
 		exit(1);
 	inet_ntop(AF_INET, &sin.sin_addr, a, sizeof(a));
-	inet_ntop(AF_INET, &peer.sin_addr, b, sizeof(b));
-	fprintf(stderr, "standin: %s granted %s:%u -> %s:%u\n", c->name, a,
-	    ntohs(sin.sin_port), b, ntohs(peer.sin_port));
+	inet_ntop(AF_INET, &r.client.sin_addr, b, sizeof(b));
+	fprintf(stderr, "standin: %s granted %s:%u for %s:%u, unconnected\n",
+	    c->name, a, ntohs(sin.sin_port), b, ntohs(r.client.sin_port));
 	close(m.fd);
 }
 

@@ -109,14 +109,19 @@ test_unix(void)
 	CHECK_EQ(errno, ENAMETOOLONG);
 }
 
+/*
+ * One reply socket for a virtual address and port, shared by its
+ * clients: each reply comes to its client from virt, and datagrams the
+ * clients send to virt arrive on it when no TPROXY rule takes them.
+ */
 static void
 test_reply(void)
 {
 	struct sockaddr_in	virt = sin_make("172.24.9.9", 53);
-	struct sockaddr_in	c1 = sin_make("127.0.0.1", 0), c2, from;
+	struct sockaddr_in	c1 = sin_make("127.0.0.1", 0), c2, from, name;
 	socklen_t		len;
 	char			buf[16];
-	int			cl1, cl2, r1, r2;
+	int			cl1, cl2, r;
 	ssize_t			n;
 
 	cl1 = socket(AF_INET, SOCK_DGRAM, 0);
@@ -132,13 +137,25 @@ test_reply(void)
 	CHECK(connect(cl1, (struct sockaddr *)&virt, sizeof(virt)) == 0);
 	CHECK(connect(cl2, (struct sockaddr *)&virt, sizeof(virt)) == 0);
 
-	r1 = sock_reply(&virt, &c1);
-	r2 = sock_reply(&virt, &c2);
-	CHECK(r1 != -1);
-	CHECK(r2 != -1);
-	CHECK_EQ(getopt_int(r1, SOL_IP, IP_TRANSPARENT), 1);
-	CHECK_EQ(send(r1, "one", 3, 0), 3);
-	CHECK_EQ(send(r2, "two", 3, 0), 3);
+	r = sock_reply(&virt);
+	CHECK(r != -1);
+	CHECK_EQ(getopt_int(r, SOL_IP, IP_TRANSPARENT), 1);
+	len = sizeof(name);
+	CHECK(getsockname(r, (struct sockaddr *)&name, &len) == 0);
+	CHECK_EQ(name.sin_addr.s_addr, virt.sin_addr.s_addr);
+	CHECK_EQ(name.sin_port, virt.sin_port);
+	/* Unconnected: each reply names its client. */
+	len = sizeof(from);
+	CHECK(getpeername(r, (struct sockaddr *)&from, &len) == -1);
+	CHECK_EQ(errno, ENOTCONN);
+	/* A second one for the same address, as another proxy would have. */
+	n = sock_reply(&virt);
+	CHECK(n != -1);
+	close(n);
+	CHECK_EQ(sendto(r, "one", 3, 0, (struct sockaddr *)&c1, sizeof(c1)),
+	    3);
+	CHECK_EQ(sendto(r, "two", 3, 0, (struct sockaddr *)&c2, sizeof(c2)),
+	    3);
 
 	len = sizeof(from);
 	n = recvfrom(cl1, buf, sizeof(buf), MSG_DONTWAIT,
@@ -154,14 +171,19 @@ test_reply(void)
 	CHECK(n == 3 && memcmp(buf, "two", 3) == 0);
 	CHECK_EQ(from.sin_addr.s_addr, virt.sin_addr.s_addr);
 
-	/* Each client's next datagram arrives on its own reply socket. */
+	/* Both clients' next datagrams arrive on it, each with its source. */
 	CHECK_EQ(send(cl1, "back1", 5, 0), 5);
 	CHECK_EQ(send(cl2, "back22", 6, 0), 6);
 	usleep(20000);
-	CHECK_EQ(recv(r1, buf, sizeof(buf), MSG_DONTWAIT), 5);
-	CHECK_EQ(recv(r2, buf, sizeof(buf), MSG_DONTWAIT), 6);
-	close(r1);
-	close(r2);
+	len = sizeof(from);
+	CHECK_EQ(recvfrom(r, buf, sizeof(buf), MSG_DONTWAIT,
+	    (struct sockaddr *)&from, &len), 5);
+	CHECK_EQ(from.sin_port, c1.sin_port);
+	len = sizeof(from);
+	CHECK_EQ(recvfrom(r, buf, sizeof(buf), MSG_DONTWAIT,
+	    (struct sockaddr *)&from, &len), 6);
+	CHECK_EQ(from.sin_port, c2.sin_port);
+	close(r);
 	close(cl1);
 	close(cl2);
 }
