@@ -38,6 +38,8 @@
 #define DNS_TCP_OUT_MAX		(256 * 1024)	/* unread answers */
 
 static struct dns_listener	 dns_tcpl[CONF_MAX_DNS_LISTEN];
+static int			 dns_ntcpl;
+static struct event		 dns_tcp_ev_resume;
 static TAILQ_HEAD(, dns_tcp)	 dns_tcp_clients =
     TAILQ_HEAD_INITIALIZER(dns_tcp_clients);
 static uint32_t			 dns_ntcp;
@@ -48,6 +50,8 @@ static time_t			 dns_tcp_warned;
 
 static uint32_t	dns_tcp_count(const struct sockaddr_in *);
 static void	dns_tcp_accept(int, short, void *);
+static void	dns_tcp_pause(void);
+static void	dns_tcp_resume(int, short, void *);
 static void	dns_tcp_read(struct bufferevent *, void *);
 static void	dns_tcp_write(struct bufferevent *, void *);
 static void	dns_tcp_event(struct bufferevent *, short, void *);
@@ -66,6 +70,37 @@ dns_tcp_init(const int *fds, int nfds)
 		    EV_READ | EV_PERSIST, dns_tcp_accept, NULL);
 		event_add(&dns_tcpl[i].ev, NULL);
 	}
+	dns_ntcpl = nfds;
+	evtimer_set(&dns_tcp_ev_resume, dns_tcp_resume, NULL);
+}
+
+/*
+ * Out of descriptors or memory: the listeners rest for a second rather
+ * than wake the loop for every connection waiting in their queues.
+ */
+static void
+dns_tcp_pause(void)
+{
+	struct timeval	tv = { 1, 0 };
+	int		i;
+
+	if (evtimer_pending(&dns_tcp_ev_resume, NULL))
+		return;
+	for (i = 0; i < dns_ntcpl; i++)
+		event_del(&dns_tcpl[i].ev);
+	evtimer_add(&dns_tcp_ev_resume, &tv);
+}
+
+static void
+dns_tcp_resume(int fd, short ev, void *arg)
+{
+	int	i;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	for (i = 0; i < dns_ntcpl; i++)
+		event_add(&dns_tcpl[i].ev, NULL);
 }
 
 /* TCP clients open from the address of client. */
@@ -101,6 +136,9 @@ dns_tcp_accept(int fd, short ev, void *arg)
 		    errno != ECONNABORTED)
 			log_rate(&dns_rl_tcp_full, LOG_ERR,
 			    "DNS: accept: %s", strerror(errno));
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			dns_tcp_pause();
 		return;
 	}
 	if (dns_ntcp >= conf->max_dns_tcp) {

@@ -8,7 +8,8 @@
 # time is dropped at "dns tcp-query-timeout" while others are answered;
 # one that says nothing after its query goes at "dns tcp-idle-timeout".
 # A TCP client streaming zeros or random bytes is dropped at once and the
-# dns process stays cool (utime+stime from /proc).
+# dns process stays cool (utime+stime from /proc); so it does out of
+# descriptors with TCP clients waiting to be accepted.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
@@ -136,4 +137,41 @@ in_range "$a" && ok "a normal query answered after it all: $a" ||
 grep -Ei 'fatal|killed by signal|exited|sanitizer' "$DLOG" &&
     fail "the log shows a death"
 dw_stop "$DP"
+
+# --- Out of descriptors: the TCP listeners rest -------------------------
+# dns44 again with 40 descriptors a process: 60 TCP clients at once, the
+# dns process accepts what fits and the rest wait in the listener's queue
+# while accepting them fails; it must not spin on them.
+DCF2=$(conf_write fdlow <<EOF
+dns listen 127.0.0.1 port 4454
+dns upstream $DW_UP
+dns tcp-idle-timeout 3s
+EOF
+)
+ip netns exec "$GW" prlimit --nofile=40:40 "$DNS44" -d -f "$DCF2" \
+    >"$T_TMP/fdlow.log" 2>&1 &
+DP2=$!
+T_PIDS="$T_PIDS $DP2"
+wait_for 5 daemon_ready "$DP2" || die "fdlow: no start: $(cat "$T_TMP/fdlow.log")"
+DD2=$(child_pid "$DP2" dns)
+wait_for 5 dw_listening "$GW" tcp "127.0.0.1:4454" || die "fdlow: no TCP"
+ip netns exec "$GW" $PYTHON "$srcdir/regress/lib/proxyprobe.py" holdmany \
+    127.0.0.1 4454 60 3 >"$T_TMP/held" 2>&1 &
+hp=$!
+sleep 0.5
+c0=$(cpu_ticks "$DD2")
+sleep 2
+c1=$(cpu_ticks "$DD2")
+pct=$(( (c1 - c0) * 100 / hz / 2 ))
+[ "$pct" -lt 10 ] &&
+    ok "out of descriptors, TCP clients waiting: $pct% of a CPU" ||
+    fail "out of descriptors, TCP clients waiting: $pct% of a CPU"
+wait "$hp"
+grep -q "DNS: accept: Too many open files" "$T_TMP/fdlow.log" &&
+    ok "the shortage logged" || fail "no accept line: $(tail -n 3 \
+    "$T_TMP/fdlow.log")"
+back() { [ -n "$(DW_PORT=4454 q +tcp tcp-after.test A)" ]; }
+wait_for 8 back && ok "over TCP again once the clients are gone" ||
+    fail "no TCP answer after the shortage"
+dw_stop "$DP2"
 exit $T_FAILED
