@@ -54,37 +54,6 @@ while [ $r -le "$DOT_REPS" ]; do
 	r=$((r + 1))
 done
 
-# unbound_conf DIR LINES...: an unbound configuration in DIR/unbound.conf,
-# the common lines and then those given, one an argument.
-unbound_conf() {
-	_d=$1
-	shift
-	mkdir -p "$_d"
-	{
-		cat <<EOF
-server:
-	do-daemonize: no
-	username: ""
-	chroot: ""
-	directory: "$_d"
-	pidfile: "$_d/unbound.pid"
-	use-syslog: no
-	logfile: ""
-	verbosity: 0
-	do-ip6: no
-	so-rcvbuf: 4m
-	so-sndbuf: 4m
-	access-control: 127.0.0.0/8 allow
-	num-queries-per-thread: 4096
-	outgoing-range: 8192
-EOF
-		for l in "$@"; do
-			printf '\t%s\n' "$l"
-		done
-		printf 'remote-control:\n\tcontrol-enable: no\n'
-	} >"$_d/unbound.conf"
-}
-
 # The upstream over TLS.
 unbound_conf "$B_TMP/up" "interface: 127.0.0.1@$P_TLS" "tls-port: $P_TLS" \
     "tls-service-key: \"$B_TMP/up.key\"" \

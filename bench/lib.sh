@@ -223,22 +223,21 @@ dns44_startup() {
 	    'BEGIN { printf "%.3f\n", b - a }')
 }
 
-# unbound_start NS ADDR PORT ANSWER [THREADS]: unbound on ADDR@PORT
-# answering every A question with ANSWER, two threads unless told; pid in
-# U_PID.
-unbound_start() {
-	_d=$B_TMP/unbound-$1-$3
-	mkdir -p "$_d"
-	cat >"$_d/unbound.conf" <<EOF
+# unbound_conf DIR LINES...: an unbound configuration in DIR/unbound.conf,
+# the lines every unbound of the benchmarks has and then those given, one
+# an argument (a section such as forward-zone: among them too).
+unbound_conf() {
+	_ud=$1
+	shift
+	mkdir -p "$_ud"
+	{
+		cat <<EOF
 server:
-	interface: $2@$3
-	port: $3
-	num-threads: ${5:-2}
 	do-daemonize: no
 	username: ""
 	chroot: ""
-	directory: "$_d"
-	pidfile: "$_d/unbound.pid"
+	directory: "$_ud"
+	pidfile: "$_ud/unbound.pid"
 	use-syslog: no
 	logfile: ""
 	verbosity: 0
@@ -249,11 +248,22 @@ server:
 	access-control: 0.0.0.0/0 allow
 	num-queries-per-thread: 4096
 	outgoing-range: 8192
-	local-zone: "." redirect
-	local-data: ". A $4"
-remote-control:
-	control-enable: no
 EOF
+		for _l in "$@"; do
+			printf '\t%s\n' "$_l"
+		done
+		printf 'remote-control:\n\tcontrol-enable: no\n'
+	} >"$_ud/unbound.conf"
+}
+
+# unbound_start NS ADDR PORT ANSWER [THREADS]: unbound on ADDR@PORT
+# answering every A question with ANSWER, two threads unless told; pid in
+# U_PID.
+unbound_start() {
+	_d=$B_TMP/unbound-$1-$3
+	unbound_conf "$_d" "interface: $2@$3" "port: $3" \
+	    "num-threads: ${5:-2}" 'local-zone: "." redirect' \
+	    "local-data: \". A $4\""
 	bg "$1" "$_d/out" unbound -d -c "$_d/unbound.conf"
 	U_PID=$BG_PID
 	wait_for 10 listening "$1" udp "$2:$3" || {

@@ -39,37 +39,11 @@ unbound_start "$NS" 127.0.0.1 $P_UP 10.0.0.1
 # fwd_start PORT THREADS: unbound forwarding everything to the upstream.
 fwd_start() {
 	_d=$B_TMP/fwd-$1
-	mkdir -p "$_d"
-	cat >"$_d/unbound.conf" <<EOF
-server:
-	interface: 127.0.0.1@$1
-	port: $1
-	num-threads: $2
-	do-daemonize: no
-	username: ""
-	chroot: ""
-	directory: "$_d"
-	pidfile: "$_d/unbound.pid"
-	use-syslog: no
-	logfile: ""
-	verbosity: 0
-	do-ip6: no
-	so-reuseport: yes
-	so-rcvbuf: 4m
-	so-sndbuf: 4m
-	access-control: 0.0.0.0/0 allow
-	num-queries-per-thread: 4096
-	outgoing-range: 8192
-	do-not-query-localhost: no
-	qname-minimisation: no
-	harden-referral-path: no
-	module-config: "iterator"
-forward-zone:
-	name: "."
-	forward-addr: 127.0.0.1@$P_UP
-remote-control:
-	control-enable: no
-EOF
+	unbound_conf "$_d" "interface: 127.0.0.1@$1" "port: $1" \
+	    "num-threads: $2" "do-not-query-localhost: no" \
+	    "qname-minimisation: no" "harden-referral-path: no" \
+	    'module-config: "iterator"' 'forward-zone:' 'name: "."' \
+	    "forward-addr: 127.0.0.1@$P_UP"
 	bg "$NS" "$_d/out" unbound -d -c "$_d/unbound.conf"
 	wait_for 10 listening "$NS" udp "127.0.0.1:$1" || {
 		cat "$_d/out" >&2
