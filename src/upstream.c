@@ -354,7 +354,6 @@ static int
 upstream_udp_start(struct upstream_req *req)
 {
 	const struct conf_upstream	*u = &req->servers[req->server];
-	union conf_addr			 any;
 	char				 buf[CONF_UPSTREAM_STRLEN];
 	ssize_t				 n;
 
@@ -368,11 +367,8 @@ upstream_udp_start(struct upstream_req *req)
 	}
 	event_set(&req->ev_io, req->fd, EV_READ | EV_PERSIST,
 	    upstream_udp_read, req);
-	/* Port 0: the kernel picks a random source port. */
-	memset(&any, 0, sizeof(any));
-	any.sa.sa_family = u->addr.sa.sa_family;
-	if (bind(req->fd, &any.sa, upstream_salen(u)) == -1 ||
-	    connect(req->fd, &u->addr.sa, upstream_salen(u)) == -1) {
+	/* connect() binds it to a source port the kernel picks at random. */
+	if (connect(req->fd, &u->addr.sa, upstream_salen(u)) == -1) {
 		log_rate(&upstream_rl_send, LOG_ERR, "upstream %s: %s",
 		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
 		upstream_fail(req, 0);
