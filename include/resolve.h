@@ -24,6 +24,7 @@
 #define RESOLVE_TTL_NEG		30	/* NXDOMAIN and NODATA, no SOA */
 #define RESOLVE_NEG_TTL_MAX	3600	/* seconds a negative answer is kept */
 #define RESOLVE_NEG_MAX		4096	/* negative answers in the cache */
+#define RESOLVE_DELAY_MS	50	/* for AAAA after A (RFC 8305, 3) */
 
 struct in6_addr;
 struct resolve_req;
@@ -68,7 +69,7 @@ struct resolve_stats {
 /* resolve.c */
 struct resolve_req *resolve_name(const char *,
 		    const struct rule_upstream *, resolve_cb, void *);
-struct resolve_req *resolve_verify(const char *,
+struct resolve_req *resolve_verify(const char *, ldns_rr_type,
 		    const struct rule_upstream *, resolve_vcb, void *);
 void		 resolve_cancel(struct resolve_req *);
 void		 resolve_flush(void);

@@ -847,8 +847,8 @@ dns_verify(struct answer *a, struct dns_tcp *tcp, int udp_fd,
 	if (tcp != NULL)
 		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
 	if (map_normalize(a->name, name, sizeof(name)) == -1 ||
-	    (q->vreq = resolve_verify(name, ruleset_split(dns_rules, name),
-	    dns_verified, q)) == NULL) {
+	    (q->vreq = resolve_verify(name, a->qtype,
+	    ruleset_split(dns_rules, name), dns_verified, q)) == NULL) {
 		/* Too busy to ask: SERVFAIL now, and no address taken. */
 		memset(&none, 0, sizeof(none));
 		none.rcode = -1;

@@ -9,13 +9,21 @@
  * the upstreams through upstream.c.
  *
  * resolve_name() and resolve_verify() wait on a lookup, one per name in
- * flight, which owns two queries sent at once, one for the A records of
- * the name and one for its AAAA records; when both are answered, the
+ * flight, which owns at most two queries: one for the A records of the
+ * name and one for its AAAA records.  A verification needs one answer to
+ * know that a name exists, so it asks A alone, and AAAA only when there
+ * are no A records or when its client asked for AAAA; the proxy, which
+ * may dial either family, asks both, and a name the cache knows only the
+ * A records of has its AAAA records asked when the proxy first needs it.
+ * A verification is told as soon as the name is known to exist or not;
+ * the proxy as soon as both families are answered, or RESOLVE_DELAY_MS
+ * after the first addresses (RFC 8305's resolution delay), so that a slow
+ * or lost AAAA answer costs it no timeout.  When no query is left, the
  * addresses of both families are cached together, for the least TTL of
- * those found, and given to every waiter.  Negative answers are cached for the
- * SOA's negative TTL (RFC 2308), bounded in time and in number.  A cache
- * hit makes a request whose timer fires at once: results always reach the
- * caller from the event loop, never from inside a call.
+ * those found.  Negative answers are cached for the SOA's negative TTL
+ * (RFC 2308), bounded in time and in number.  A cache hit makes a request
+ * whose timer fires at once: results always reach the caller from the
+ * event loop, never from inside a call.
  */
 
 #include "config.h"
@@ -48,10 +56,17 @@ enum resolve_state {
 	RESOLVE_ST_CALLING,		/* callback running */
 };
 
+/* What a request waits for. */
+enum resolve_need {
+	RESOLVE_NEED_VERDICT,		/* whether the name exists */
+	RESOLVE_NEED_ADDRS,		/* the addresses of both families */
+};
+
 struct resolve_lookup;
 
 struct resolve_req {
 	enum resolve_state	 state;
+	enum resolve_need	 need;
 	TAILQ_ENTRY(resolve_req) entry;		/* waiters or ready */
 	struct event		 ev_timer;	/* a cache hit's delivery */
 	resolve_vcb		 vcb;
@@ -75,17 +90,21 @@ struct resolve_lookup;
 /* One of a lookup's two queries, and what its answer said. */
 struct resolve_query {
 	struct resolve_lookup	*lk;
-	struct upstream_req	*query;		/* NULL once answered */
+	struct upstream_req	*query;		/* NULL unless in flight */
+	int			 asked;		/* sent, or known from the cache */
 	ldns_rr_type		 qtype;
 	int			 rcode;		/* -1: no upstream answered */
 	uint32_t		 ttl;		/* least of its addresses' */
 	ldns_rr			*soa;		/* of a negative answer */
 };
 
-/* The requests for one name waiting for the two queries about it. */
+/* The requests for one name waiting for the queries about it. */
 struct resolve_lookup {
 	RB_ENTRY(resolve_lookup) node;
 	struct resolve_reqs	 waiters;
+	struct event		 ev_step;	/* delivery from the loop */
+	int64_t			 addrs_at;	/* ms, first addresses; or 0 */
+	int			 dead;		/* shut down while delivering */
 	struct resolve_query	 qa;		/* A */
 	struct resolve_query	 q6;		/* AAAA */
 	uint32_t		 addrs[RESOLVE_ADDRS_MAX];
@@ -105,6 +124,7 @@ struct resolve_cache {
 	int64_t			 expires;	/* ms, resolve_now() */
 	int			 rcode;
 	int			 negative;	/* NXDOMAIN or NODATA */
+	int			 partial;	/* its AAAA records never asked */
 	ldns_rr			*soa;		/* of a negative answer */
 	size_t			 naddrs;
 	uint32_t		*addrs;
@@ -149,20 +169,36 @@ static void	resolve_req_free(struct resolve_req *);
 static void	resolve_deliver(int, short, void *);
 static void	resolve_lookup_done(ldns_pkt *, void *);
 static void	resolve_lookup_free(struct resolve_lookup *);
+static void	resolve_lookup_drop(struct resolve_lookup *);
 static uint32_t	resolve_ttl_left(int64_t);
 static struct resolve_req *resolve_start(const char *,
-		    const struct rule_upstream *, resolve_vcb, void *);
+		    const struct rule_upstream *, enum resolve_need, int,
+		    resolve_vcb, void *);
+static struct resolve_lookup *resolve_lookup_new(const char *, size_t,
+		    const struct rule_upstream *);
+static void	resolve_prefill(struct resolve_lookup *,
+		    const struct resolve_cache *);
 static int	resolve_ask(struct resolve_lookup *, struct resolve_query *,
 		    ldns_rr_type);
+static void	resolve_ask_aaaa(struct resolve_lookup *);
 static void	resolve_call(struct resolve_req *,
 		    const struct resolve_result *);
-static void	resolve_lookup_end(struct resolve_lookup *);
+static int	resolve_done(const struct resolve_query *);
+static int	resolve_known(const struct resolve_lookup *);
+static int	resolve_satisfied(const struct resolve_lookup *,
+		    const struct resolve_req *);
+static void	resolve_step(int, short, void *);
+static void	resolve_lookup_step(struct resolve_lookup *);
+static void	resolve_delay_arm(struct resolve_lookup *);
+static int	resolve_result(const struct resolve_lookup *,
+		    struct resolve_result *);
 static size_t	resolve_chase(ldns_pkt *, ldns_rr_type, void *, size_t,
 		    uint32_t *);
 static uint32_t	resolve_neg_ttl(const ldns_rr *);
 static ldns_rr	*resolve_soa(ldns_pkt *);
 static struct resolve_cache *resolve_cache_get(const char *);
-static void	resolve_cache_put(const char *, const struct resolve_result *);
+static void	resolve_cache_put(const char *, const struct resolve_result *,
+		    int);
 static void	*resolve_dup(const void *, size_t, size_t);
 static void	resolve_cache_remove(struct resolve_cache *);
 
@@ -183,7 +219,7 @@ resolve_cache_cmp(struct resolve_cache *a, struct resolve_cache *b)
 	return (strcmp(a->name, b->name));
 }
 
-/* The addresses of a name, for the proxy to dial. */
+/* The addresses of a name, of both families, for the proxy to dial. */
 struct resolve_req *
 resolve_name(const char *name, const struct rule_upstream *split,
     resolve_cb cb, void *arg)
@@ -192,19 +228,24 @@ resolve_name(const char *name, const struct rule_upstream *split,
 		errno = EINVAL;
 		return (NULL);
 	}
-	return (resolve_start(name, split, cb, arg));
+	return (resolve_start(name, split, RESOLVE_NEED_ADDRS, 0, cb, arg));
 }
 
-/* The same, with the SOA of a negative answer: for verifying it. */
+/*
+ * Whether a name exists, with the SOA of a negative answer, for a client
+ * that asked for records of qtype: one that asks for AAAA records will
+ * dial them, so they are asked at once too.
+ */
 struct resolve_req *
-resolve_verify(const char *name, const struct rule_upstream *split,
-    resolve_vcb vcb, void *arg)
+resolve_verify(const char *name, ldns_rr_type qtype,
+    const struct rule_upstream *split, resolve_vcb vcb, void *arg)
 {
 	if (vcb == NULL) {
 		errno = EINVAL;
 		return (NULL);
 	}
-	return (resolve_start(name, split, vcb, arg));
+	return (resolve_start(name, split, RESOLVE_NEED_VERDICT,
+	    qtype == LDNS_RR_TYPE_AAAA, vcb, arg));
 }
 
 /* A copy of n elements of size each, or NULL (for none, too). */
@@ -222,7 +263,7 @@ resolve_dup(const void *p, size_t n, size_t size)
 
 static struct resolve_req *
 resolve_start(const char *name, const struct rule_upstream *split,
-    resolve_vcb vcb, void *arg)
+    enum resolve_need need, int aaaa, resolve_vcb vcb, void *arg)
 {
 	static const struct timeval	 at_once;
 	struct resolve_req		*req;
@@ -242,11 +283,14 @@ resolve_start(const char *name, const struct rule_upstream *split,
 	}
 	if ((req = calloc(1, sizeof(*req))) == NULL)
 		return (NULL);
+	req->need = need;
 	req->vcb = vcb;
 	req->arg = arg;
 	evtimer_set(&req->ev_timer, resolve_deliver, req);
 
-	if ((ce = resolve_cache_get(name)) != NULL) {
+	/* A verification needs no AAAA records to know the name exists. */
+	ce = resolve_cache_get(name);
+	if (ce != NULL && (!ce->partial || need == RESOLVE_NEED_VERDICT)) {
 		req->addrs = resolve_dup(ce->addrs, ce->naddrs,
 		    sizeof(*req->addrs));
 		req->addrs6 = resolve_dup(ce->addrs6, ce->naddrs6,
@@ -277,23 +321,15 @@ resolve_start(const char *name, const struct rule_upstream *split,
 	key.name = name;
 	lk = RB_FIND(resolve_lookups, &resolve_lookups, &key);
 	if (lk == NULL) {
-		if ((lk = malloc(sizeof(*lk) + len + 1)) == NULL) {
+		if ((lk = resolve_lookup_new(name, len, split)) == NULL) {
 			free(req);
 			return (NULL);
 		}
-		memset(lk, 0, sizeof(*lk));
-		memcpy(lk + 1, name, len + 1);
-		lk->name = (const char *)(lk + 1);
-		TAILQ_INIT(&lk->waiters);
-		if (split != NULL) {
-			lk->split = 1;
-			lk->upstreams = *split;
-		}
-		/* Both families at once: neither waits for the other. */
-		if (resolve_ask(lk, &lk->qa, LDNS_RR_TYPE_A) == -1 ||
-		    resolve_ask(lk, &lk->q6, LDNS_RR_TYPE_AAAA) == -1) {
+		/* Known but for AAAA: those alone are asked. */
+		if (ce != NULL)
+			resolve_prefill(lk, ce);
+		else if (resolve_ask(lk, &lk->qa, LDNS_RR_TYPE_A) == -1) {
 			saved_errno = errno;
-			upstream_cancel(lk->qa.query);
 			free(lk);
 			free(req);
 			errno = saved_errno;
@@ -301,12 +337,60 @@ resolve_start(const char *name, const struct rule_upstream *split,
 		}
 		RB_INSERT(resolve_lookups, &resolve_lookups, lk);
 	}
+	if ((need == RESOLVE_NEED_ADDRS || aaaa) && !lk->q6.asked)
+		resolve_ask_aaaa(lk);
 	req->state = RESOLVE_ST_WAIT;
 	req->lookup = lk;
 	TAILQ_INSERT_TAIL(&lk->waiters, req, entry);
 	resolve_nwaiting++;
 	resolve_st.cache_misses++;
+	/* Known already, or nothing left to wait for: from the loop. */
+	if (resolve_satisfied(lk, req) ||
+	    (lk->qa.query == NULL && lk->q6.query == NULL)) {
+		if (evtimer_add(&lk->ev_step, &at_once) == -1)
+			fatal("%s: evtimer_add", __func__);
+	} else
+		resolve_delay_arm(lk);
 	return (req);
+}
+
+static struct resolve_lookup *
+resolve_lookup_new(const char *name, size_t len,
+    const struct rule_upstream *split)
+{
+	struct resolve_lookup	*lk;
+
+	if ((lk = malloc(sizeof(*lk) + len + 1)) == NULL)
+		return (NULL);
+	memset(lk, 0, sizeof(*lk));
+	memcpy(lk + 1, name, len + 1);
+	lk->name = (const char *)(lk + 1);
+	TAILQ_INIT(&lk->waiters);
+	evtimer_set(&lk->ev_step, resolve_step, lk);
+	lk->qa.lk = lk;
+	lk->qa.qtype = LDNS_RR_TYPE_A;
+	lk->q6.lk = lk;
+	lk->q6.qtype = LDNS_RR_TYPE_AAAA;
+	if (split != NULL) {
+		lk->split = 1;
+		lk->upstreams = *split;
+	}
+	return (lk);
+}
+
+/* The A records of a cache entry, as if their query had been answered. */
+static void
+resolve_prefill(struct resolve_lookup *lk, const struct resolve_cache *ce)
+{
+	lk->qa.asked = 1;
+	lk->qa.rcode = ce->rcode;
+	lk->qa.ttl = resolve_ttl_left(ce->expires);
+	lk->naddrs = ce->naddrs < RESOLVE_ADDRS_MAX ? ce->naddrs :
+	    RESOLVE_ADDRS_MAX;
+	if (lk->naddrs > 0) {
+		memcpy(lk->addrs, ce->addrs, lk->naddrs * sizeof(*lk->addrs));
+		lk->addrs_at = resolve_now();
+	}
 }
 
 /* The lookup's query of a type, to the upstreams it was given. */
@@ -321,14 +405,22 @@ resolve_ask(struct resolve_lookup *lk, struct resolve_query *rq,
 		errno = EINVAL;
 		return (-1);
 	}
-	rq->lk = lk;
 	rq->qtype = qtype;
+	rq->asked = 1;
 	rq->query = upstream_query(dname, qtype, LDNS_RR_CLASS_IN, 0,
 	    lk->split ? &lk->upstreams : NULL, resolve_lookup_done, rq);
 	saved_errno = errno;
 	ldns_rdf_deep_free(dname);
 	errno = saved_errno;
 	return (rq->query != NULL ? 0 : -1);
+}
+
+/* The AAAA query; one that cannot be sent counts as unanswered. */
+static void
+resolve_ask_aaaa(struct resolve_lookup *lk)
+{
+	if (resolve_ask(lk, &lk->q6, LDNS_RR_TYPE_AAAA) == -1)
+		lk->q6.rcode = -1;
 }
 
 void
@@ -353,16 +445,16 @@ resolve_shutdown(void)
 
 	while ((lk = RB_ROOT(&resolve_lookups)) != NULL) {
 		RB_REMOVE(resolve_lookups, &resolve_lookups, lk);
-		resolve_lookup_free(lk);
+		if (lk != resolve_delivering)
+			resolve_lookup_free(lk);
 	}
-	/* Its callbacks are running: the waiters left are not called. */
+	/*
+	 * Its callbacks are running: the waiters left are not called, and
+	 * resolve_lookup_step() frees it when the running one returns.
+	 */
 	if (resolve_delivering != NULL) {
-		while ((req = TAILQ_FIRST(&resolve_delivering->waiters)) !=
-		    NULL) {
-			TAILQ_REMOVE(&resolve_delivering->waiters, req, entry);
-			resolve_nwaiting--;
-			resolve_req_free(req);
-		}
+		resolve_lookup_drop(resolve_delivering);
+		resolve_delivering->dead = 1;
 	}
 	while ((req = TAILQ_FIRST(&resolve_ready)) != NULL) {
 		TAILQ_REMOVE(&resolve_ready, req, entry);
@@ -454,10 +546,7 @@ resolve_ttl_left(int64_t expires)
 	return (left > 0 ? (uint32_t)(left / 1000) : 0);
 }
 
-/*
- * One query of a lookup is answered: its addresses are kept, and once
- * the other is answered too, the lookup ends.
- */
+/* One query of a lookup is answered: what it says is kept. */
 static void
 resolve_lookup_done(ldns_pkt *pkt, void *arg)
 {
@@ -477,90 +566,189 @@ resolve_lookup_done(ldns_pkt *pkt, void *arg)
 			    &rq->ttl);
 		if (n == 0)
 			rq->soa = resolve_soa(pkt);
+		else if (lk->addrs_at == 0)
+			lk->addrs_at = resolve_now();
 	} else if (rq->rcode == LDNS_RCODE_NXDOMAIN)
 		rq->soa = resolve_soa(pkt);
-	if (lk->qa.query != NULL || lk->q6.query != NULL)
-		return;
-	resolve_lookup_end(lk);
+	resolve_lookup_step(lk);
+}
+
+/* Answered, or known from the cache. */
+static int
+resolve_done(const struct resolve_query *rq)
+{
+	return (rq->asked && rq->query == NULL);
+}
+
+/* Whether the name is known to exist or not: what a verification needs. */
+static int
+resolve_known(const struct resolve_lookup *lk)
+{
+	if (lk->naddrs > 0 || lk->naddrs6 > 0)
+		return (1);
+	if (!resolve_done(&lk->qa))
+		return (0);
+	if (lk->qa.rcode == LDNS_RCODE_NXDOMAIN)
+		return (1);
+	/* No A records, or no good answer: the AAAA query, if out, decides. */
+	return (lk->q6.query == NULL);
+}
+
+static int
+resolve_satisfied(const struct resolve_lookup *lk,
+    const struct resolve_req *req)
+{
+	if (req->need == RESOLVE_NEED_VERDICT)
+		return (resolve_known(lk));
+	if (lk->qa.query == NULL && lk->q6.query == NULL)
+		return (1);
+	return (lk->addrs_at != 0 &&
+	    resolve_now() - lk->addrs_at >= RESOLVE_DELAY_MS);
+}
+
+static void
+resolve_step(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	resolve_lookup_step(arg);
 }
 
 /*
- * Both queries are answered.  Addresses of either family make an answer,
- * kept for the least TTL of the families that have some; NXDOMAIN from
- * either, or NODATA from both, a negative one, kept for its SOA's
- * negative TTL; a query no upstream answered leaves the name unknown
- * (NODATA cannot be told from the other family's addresses), and any
- * other rcode is given as it came, neither cached.
+ * Something changed: the waiters that have what they wait for are told,
+ * and once no query is left, the lookup ends in the cache and tells the
+ * rest.
  */
 static void
-resolve_lookup_end(struct resolve_lookup *lk)
+resolve_lookup_step(struct resolve_lookup *lk)
 {
 	struct resolve_result	 r;
 	struct resolve_req	*req;
-	ldns_rr			*soa;
-	uint32_t		 ttl = UINT32_MAX;
-	int			 cache = 0;
+	int			 end, cache;
 
-	memset(&r, 0, sizeof(r));
-	r.addrs = lk->addrs;
-	r.naddrs = lk->naddrs;
-	r.addrs6 = lk->addrs6;
-	r.naddrs6 = lk->naddrs6;
-	soa = lk->qa.soa != NULL ? lk->qa.soa : lk->q6.soa;
-	if (lk->naddrs > 0 || lk->naddrs6 > 0) {
-		r.rcode = LDNS_RCODE_NOERROR;
-		if (lk->naddrs > 0)
-			ttl = lk->qa.ttl;
-		if (lk->naddrs6 > 0 && lk->q6.ttl < ttl)
-			ttl = lk->q6.ttl;
-		if (ttl < RESOLVE_TTL_MIN)
-			ttl = RESOLVE_TTL_MIN;
-		else if (ttl > RESOLVE_TTL_MAX)
-			ttl = RESOLVE_TTL_MAX;
-		cache = 1;
-	} else if (lk->qa.rcode == LDNS_RCODE_NXDOMAIN ||
-	    lk->q6.rcode == LDNS_RCODE_NXDOMAIN) {
-		r.rcode = LDNS_RCODE_NXDOMAIN;
-		/* The SOA of the NXDOMAIN answer, if it had one. */
-		if (lk->qa.rcode != LDNS_RCODE_NXDOMAIN ||
-		    lk->qa.soa == NULL)
-			soa = lk->q6.rcode == LDNS_RCODE_NXDOMAIN &&
-			    lk->q6.soa != NULL ? lk->q6.soa : soa;
-		r.soa = soa;
-		ttl = resolve_neg_ttl(soa);
-		cache = 1;
-	} else if (lk->qa.rcode == LDNS_RCODE_NOERROR &&
-	    lk->q6.rcode == LDNS_RCODE_NOERROR) {
-		r.rcode = LDNS_RCODE_NOERROR;
-		r.soa = soa;
-		ttl = resolve_neg_ttl(soa);
-		cache = 1;
-	} else if (lk->qa.rcode == -1 || lk->q6.rcode == -1)
-		r.rcode = -1;
-	else
-		r.rcode = lk->qa.rcode != LDNS_RCODE_NOERROR ?
-		    lk->qa.rcode : lk->q6.rcode;
-	r.ttl = cache ? ttl : 0;
+	evtimer_del(&lk->ev_step);
+	/*
+	 * No A records: the name may still have AAAA ones, also where the
+	 * upstream refused or failed the A query (as dnsmasq does for a name
+	 * it has AAAA records of only).  Where no upstream answered, one
+	 * more query would only wait as long again.
+	 */
+	if (resolve_done(&lk->qa) && lk->naddrs == 0 &&
+	    lk->qa.rcode != LDNS_RCODE_NXDOMAIN && lk->qa.rcode != -1 &&
+	    !lk->q6.asked)
+		resolve_ask_aaaa(lk);
+	end = lk->qa.query == NULL && lk->q6.query == NULL;
+	cache = resolve_result(lk, &r);
+	if (end) {
+		RB_REMOVE(resolve_lookups, &resolve_lookups, lk);
+		if (cache && r.ttl > 0)
+			resolve_cache_put(lk->name, &r, !lk->q6.asked);
+	}
 
-	RB_REMOVE(resolve_lookups, &resolve_lookups, lk);
-	if (cache && r.ttl > 0)
-		resolve_cache_put(lk->name, &r);
-
-	/* A callback may cancel the others or shut everything down. */
+	/* A callback may cancel others, ask again or shut everything down. */
 	resolve_delivering = lk;
-	while ((req = TAILQ_FIRST(&lk->waiters)) != NULL) {
+ again:
+	TAILQ_FOREACH(req, &lk->waiters, entry) {
+		if (!end && !resolve_satisfied(lk, req))
+			continue;
 		TAILQ_REMOVE(&lk->waiters, req, entry);
 		resolve_nwaiting--;
 		req->state = RESOLVE_ST_CALLING;
 		resolve_call(req, &r);
 		resolve_req_free(req);
+		if (lk->dead)
+			break;
+		goto again;
 	}
 	resolve_delivering = NULL;
-	if (lk->qa.soa != NULL)
-		ldns_rr_free(lk->qa.soa);
-	if (lk->q6.soa != NULL)
-		ldns_rr_free(lk->q6.soa);
-	free(lk);
+	if (end || lk->dead)
+		resolve_lookup_free(lk);
+	else
+		resolve_delay_arm(lk);
+}
+
+/* The proxy's waiters are told RESOLVE_DELAY_MS after the first addresses. */
+static void
+resolve_delay_arm(struct resolve_lookup *lk)
+{
+	struct resolve_req	*req;
+	struct timeval		 tv;
+	int64_t			 left;
+
+	/* Due already, at once or at the same deadline. */
+	if (lk->addrs_at == 0 || evtimer_pending(&lk->ev_step, NULL))
+		return;
+	TAILQ_FOREACH(req, &lk->waiters, entry)
+		if (req->need == RESOLVE_NEED_ADDRS)
+			break;
+	if (req == NULL)
+		return;
+	left = lk->addrs_at + RESOLVE_DELAY_MS - resolve_now();
+	if (left < 0)
+		left = 0;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	if (evtimer_add(&lk->ev_step, &tv) == -1)
+		fatal("%s: evtimer_add", __func__);
+}
+
+/*
+ * What the answers so far say, and 1 if it is to be cached.  Addresses of
+ * either family make an answer, kept for the least TTL of the families
+ * that have some; NXDOMAIN from either, or NODATA from both, a negative
+ * one, kept for its SOA's negative TTL; a query no upstream answered
+ * leaves the name unknown (NODATA cannot be told from the other family's
+ * addresses), and any other rcode is given as it came, neither cached.
+ * A family not asked, or not answered yet, counts as saying what the
+ * other said.
+ */
+static int
+resolve_result(const struct resolve_lookup *lk, struct resolve_result *r)
+{
+	const struct resolve_query	*qa = &lk->qa, *q6 = &lk->q6;
+	ldns_rr				*soa;
+	uint32_t			 ttl = UINT32_MAX;
+	int				 rca, rc6, cache = 0;
+
+	rca = resolve_done(qa) ? qa->rcode : resolve_done(q6) ? q6->rcode : -1;
+	rc6 = resolve_done(q6) ? q6->rcode : rca;
+	memset(r, 0, sizeof(*r));
+	r->addrs = lk->addrs;
+	r->naddrs = lk->naddrs;
+	r->addrs6 = lk->addrs6;
+	r->naddrs6 = lk->naddrs6;
+	soa = qa->soa != NULL ? qa->soa : q6->soa;
+	if (lk->naddrs > 0 || lk->naddrs6 > 0) {
+		r->rcode = LDNS_RCODE_NOERROR;
+		if (lk->naddrs > 0)
+			ttl = qa->ttl;
+		if (lk->naddrs6 > 0 && q6->ttl < ttl)
+			ttl = q6->ttl;
+		if (ttl < RESOLVE_TTL_MIN)
+			ttl = RESOLVE_TTL_MIN;
+		else if (ttl > RESOLVE_TTL_MAX)
+			ttl = RESOLVE_TTL_MAX;
+		cache = 1;
+	} else if (rca == LDNS_RCODE_NXDOMAIN || rc6 == LDNS_RCODE_NXDOMAIN) {
+		r->rcode = LDNS_RCODE_NXDOMAIN;
+		/* The SOA of the NXDOMAIN answer, if it had one. */
+		if (rca != LDNS_RCODE_NXDOMAIN || qa->soa == NULL)
+			soa = rc6 == LDNS_RCODE_NXDOMAIN && q6->soa != NULL ?
+			    q6->soa : soa;
+		r->soa = soa;
+		ttl = resolve_neg_ttl(soa);
+		cache = 1;
+	} else if (rca == LDNS_RCODE_NOERROR && rc6 == LDNS_RCODE_NOERROR) {
+		r->rcode = LDNS_RCODE_NOERROR;
+		r->soa = soa;
+		ttl = resolve_neg_ttl(soa);
+		cache = 1;
+	} else if (rca == -1 || rc6 == -1)
+		r->rcode = -1;
+	else
+		r->rcode = rca != LDNS_RCODE_NOERROR ? rca : rc6;
+	r->ttl = cache ? ttl : 0;
+	return (cache);
 }
 
 /*
@@ -605,23 +793,33 @@ resolve_soa(ldns_pkt *pkt)
 	return (NULL);
 }
 
-/* Off the tree: its queries are cancelled, its waiters go uncalled. */
+/* Its queries are cancelled, its waiters go uncalled. */
 static void
-resolve_lookup_free(struct resolve_lookup *lk)
+resolve_lookup_drop(struct resolve_lookup *lk)
 {
 	struct resolve_req	*req;
 
 	upstream_cancel(lk->qa.query);
+	lk->qa.query = NULL;
 	upstream_cancel(lk->q6.query);
-	if (lk->qa.soa != NULL)
-		ldns_rr_free(lk->qa.soa);
-	if (lk->q6.soa != NULL)
-		ldns_rr_free(lk->q6.soa);
+	lk->q6.query = NULL;
+	evtimer_del(&lk->ev_step);
 	while ((req = TAILQ_FIRST(&lk->waiters)) != NULL) {
 		TAILQ_REMOVE(&lk->waiters, req, entry);
 		resolve_nwaiting--;
 		resolve_req_free(req);
 	}
+}
+
+/* Off the tree: dropped and freed. */
+static void
+resolve_lookup_free(struct resolve_lookup *lk)
+{
+	resolve_lookup_drop(lk);
+	if (lk->qa.soa != NULL)
+		ldns_rr_free(lk->qa.soa);
+	if (lk->q6.soa != NULL)
+		ldns_rr_free(lk->q6.soa);
 	free(lk);
 }
 
@@ -718,8 +916,10 @@ resolve_cache_get(const char *name)
 	return (ce);
 }
 
+/* partial: the A records alone are known, the AAAA ones never asked. */
 static void
-resolve_cache_put(const char *name, const struct resolve_result *r)
+resolve_cache_put(const char *name, const struct resolve_result *r,
+    int partial)
 {
 	struct resolve_cache	*ce, *old;
 	size_t			 len;
@@ -746,6 +946,7 @@ resolve_cache_put(const char *name, const struct resolve_result *r)
 	ce->naddrs6 = r->naddrs6;
 	ce->rcode = r->rcode;
 	ce->negative = r->naddrs == 0 && r->naddrs6 == 0;
+	ce->partial = partial && !ce->negative;
 	ce->expires = resolve_now() + (int64_t)r->ttl * 1000;
 
 	if ((old = RB_FIND(resolve_caches, &resolve_cache, ce)) != NULL)

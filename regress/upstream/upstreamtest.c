@@ -87,6 +87,8 @@ struct fake {
 	const char *const	*extra;		/* more answers, NULL ended */
 	int			 delay_ms;	/* FAKE_SLOW */
 	const char *const	*auth;		/* authority, NULL ended */
+	int			 silent_aaaa;	/* AAAA queries unanswered */
+	int			 refuse_a;	/* A queries REFUSED */
 
 	/* What it saw. */
 	int			 nudp;
@@ -120,7 +122,9 @@ struct addrs {
 	size_t			 n;
 	uint32_t		 a[8];		/* host order */
 	uint32_t		 ttl;		/* seconds left */
+	size_t			 n6;
 	int			 action;
+	int64_t			 at;		/* ms, when called */
 };
 
 enum action {
@@ -245,6 +249,11 @@ fake_answer(struct fake *f, const ldns_pkt *q, int tcp)
 	ldns_pkt_set_rcode(a, f->rcode);
 	ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION,
 	    ldns_rr_clone(ldns_rr_list_rr(ldns_pkt_question(q), 0)));
+	if (f->refuse_a && ldns_rr_get_type(ldns_rr_list_rr(
+	    ldns_pkt_question(q), 0)) == LDNS_RR_TYPE_A) {
+		ldns_pkt_set_rcode(a, LDNS_RCODE_REFUSED);
+		return (a);
+	}
 	if (f->mode == FAKE_TRUNCATE && !tcp) {
 		ldns_pkt_set_tc(a, 1);
 		return (a);
@@ -331,7 +340,8 @@ fake_udp(int fd, short ev, void *arg)
 		return;
 	f->nudp++;
 	fake_seen(f, q, ntohs(from.sin_port));
-	if (f->mode == FAKE_SILENT) {
+	if (f->mode == FAKE_SILENT ||
+	    (f->silent_aaaa && f->last_qtype == LDNS_RR_TYPE_AAAA)) {
 		ldns_pkt_free(q);
 		return;
 	}
@@ -632,6 +642,8 @@ addr_cb(const struct resolve_result *res, void *arg)
 	r->rcode = res->rcode;
 	r->n = res->naddrs;
 	r->ttl = res->ttl;
+	r->n6 = res->naddrs6;
+	r->at = now_ms();
 	for (i = 0; i < res->naddrs && i < 8; i++)
 		r->a[i] = ntohl(res->addrs[i]);
 	if (r->action == ACT_SHUTDOWN)
@@ -1074,16 +1086,24 @@ verify_cb(const struct resolve_result *r, void *arg)
 }
 
 static struct resolve_req *
-verify(const char *name, struct verdict *v)
+verify_type(const char *name, ldns_rr_type qtype, struct verdict *v)
 {
 	memset(v, 0, sizeof(*v));
-	return (resolve_verify(name, NULL, verify_cb, v));
+	return (resolve_verify(name, qtype, NULL, verify_cb, v));
+}
+
+/* A client's A query. */
+static struct resolve_req *
+verify(const char *name, struct verdict *v)
+{
+	return (verify_type(name, LDNS_RR_TYPE_A, v));
 }
 
 /*
  * Whether a name exists: NXDOMAIN and NODATA come with the upstream's SOA
  * and are kept for its negative TTL; a name with AAAA records only is not
- * NODATA; one lookup for all who ask at once.
+ * NODATA; one lookup for all who ask at once; AAAA is asked only when A
+ * has nothing, when the client asked for AAAA, or when the proxy needs it.
  */
 static void
 test_resolve_verify(void)
@@ -1095,6 +1115,8 @@ test_resolve_verify(void)
 		NULL };
 	static const char *const six[] = {
 		"six.example. 120 IN AAAA 2001:db8::1", NULL };
+	static const char *const six2[] = {
+		"six2.example. 120 IN AAAA 2001:db8::2", NULL };
 	struct fake	 f;
 	struct verdict	 v, w;
 	struct addrs	 a;
@@ -1110,7 +1132,8 @@ test_resolve_verify(void)
 	CHECK(verify("nope.example", &w) != NULL);
 	run_until(&w.called, 1, 2000);
 	CHECK_EQ(v.called, 1);
-	CHECK_EQ(f.nudp, 2);			/* one query for both */
+	CHECK_EQ(f.nudp, 1);			/* one A query for both */
+	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_A);
 	CHECK(v.rcode == LDNS_RCODE_NXDOMAIN && v.n == 0 && !v.aaaa);
 	CHECK(v.soa && v.soa_min == 60 && v.ttl == 60);
 	/* The proxy's lookup and a second verification: from the cache. */
@@ -1120,11 +1143,11 @@ test_resolve_verify(void)
 	verify("nope.example", &v);
 	run_until(&v.called, 1, 2000);
 	CHECK(v.rcode == LDNS_RCODE_NXDOMAIN && v.soa);
-	CHECK_EQ(f.nudp, 2);
+	CHECK_EQ(f.nudp, 1);
 	resolve_clock_advance(61 * 1000);
 	verify("nope.example", &v);
 	run_until(&v.called, 1, 2000);
-	CHECK_EQ(f.nudp, 4);
+	CHECK_EQ(f.nudp, 2);
 
 	/* NODATA: no A, then no AAAA; the SOA of the AAAA answer. */
 	f.rcode = LDNS_RCODE_NOERROR;
@@ -1132,7 +1155,7 @@ test_resolve_verify(void)
 	run_until(&v.called, 1, 2000);
 	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 0 && !v.aaaa);
 	CHECK(v.soa && v.ttl == 60);
-	CHECK_EQ(f.nudp, 6);
+	CHECK_EQ(f.nudp, 4);
 	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_AAAA);
 
 	/* IPv6 only: it exists, and its addresses come with it. */
@@ -1143,18 +1166,59 @@ test_resolve_verify(void)
 	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 0 && v.aaaa);
 	CHECK(v.n6 == 1 && v.six[15] == 1 && v.six[0] == 0x20);
 	CHECK(!v.soa && v.ttl == 120);
-	CHECK_EQ(f.nudp, 8);
+	CHECK_EQ(f.nudp, 6);
 	verify("six.example", &v);
 	run_until(&v.called, 1, 2000);
-	CHECK(v.aaaa && f.nudp == 8);
+	CHECK(v.aaaa && f.nudp == 6);
+	/* The proxy's lookup: both families known, nothing more to ask. */
+	resolve("six.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.n == 0 && a.n6 == 1 && f.nudp == 6);
+	/* A refused (dnsmasq, IPv6 only): AAAA decides all the same. */
+	f.refuse_a = 1;
+	f.extra = six2;
+	verify("six2.example", &v);
+	run_until(&v.called, 1, 2000);
+	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 0 && v.n6 == 1);
+	CHECK_EQ(f.nudp, 8);
+	f.refuse_a = 0;
+	f.extra = six;
+	f.nudp -= 2;
 
-	/* An address: the AAAA query went out all the same. */
+	/* An address: one query, for A. */
 	f.extra = NULL;
 	f.naddrs = 1;
 	verify("four.example", &v);
 	run_until(&v.called, 1, 2000);
 	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 1 && !v.aaaa);
+	CHECK_EQ(f.nudp, 7);
+	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_A);
+	/* Verified again: from the cache, AAAA still unasked. */
+	verify("four.example", &v);
+	run_until(&v.called, 1, 2000);
+	CHECK(v.n == 1 && f.nudp == 7);
+	/* The proxy asks AAAA alone, once, and gets the A records with it. */
+	f.extra = six;
+	resolve("four.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.rcode == LDNS_RCODE_NOERROR && a.n == 1 && a.a[0] ==
+	    0xc0000201);
+	CHECK_EQ(f.nudp, 8);
+	CHECK_EQ(f.last_qtype, LDNS_RR_TYPE_AAAA);
+	resolve("four.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.n == 1 && f.nudp == 8);
+	f.extra = NULL;
+
+	/* A client that asks AAAA will dial it: both asked at once. */
+	verify_type("both.example", LDNS_RR_TYPE_AAAA, &v);
+	run_until(&v.called, 1, 2000);
+	CHECK(v.rcode == LDNS_RCODE_NOERROR && v.n == 1);
+	run_for(50);
 	CHECK_EQ(f.nudp, 10);
+	resolve("both.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.n == 1 && f.nudp == 10);
 
 	/* A long negative TTL is cut to RESOLVE_NEG_TTL_MAX. */
 	f.naddrs = 0;
@@ -1170,8 +1234,66 @@ test_resolve_verify(void)
 	run_until(&v.called, 1, 4000);
 	CHECK(v.called == 1 && v.rcode == -1 && !v.soa);
 
-	CHECK(resolve_verify("", NULL, verify_cb, &v) == NULL &&
+	CHECK(resolve_verify("", LDNS_RR_TYPE_A, NULL, verify_cb, &v) == NULL &&
 	    errno == EINVAL);
+	fake_stop(&f);
+	shutdown_all();
+}
+
+/*
+ * RFC 8305's resolution delay: the proxy waits RESOLVE_DELAY_MS for AAAA
+ * records once the A records are in, not for the AAAA query's timeout;
+ * the lookup goes on and caches what the AAAA query ends with.  A
+ * shutdown from the callback of such an early delivery frees all.
+ */
+static void
+test_resolve_delay(void)
+{
+	struct fake	 f;
+	struct addrs	 a, b;
+	int64_t		 t0;
+
+	fake_start(&f, FAKE_ANSWER);		/* 3 A records */
+	f.silent_aaaa = 1;
+	use(&f.sin, NULL, NULL);
+
+	t0 = now_ms();
+	resolve("lost6.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.called == 1 && a.n == 3 && a.n6 == 0);
+	CHECK(a.at - t0 >= RESOLVE_DELAY_MS - 5);
+	CHECK(a.at - t0 < TIMEOUT_MS);
+	CHECK_EQ(f.nudp, 2);
+	/* One that comes later still waits for the same deadline only. */
+	resolve("lost6.example", &b);
+	run_until(&b.called, 1, 2000);
+	CHECK(b.n == 3 && b.at - t0 < TIMEOUT_MS);
+	CHECK_EQ(f.nudp, 2);
+	/* The AAAA query times out: A alone is cached, AAAA not asked again. */
+	run_for(TIMEOUT_MS + 100);
+	resolve("lost6.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK(a.n == 3 && f.nudp == 2);
+
+	/* A verification is told as soon as the A records are in. */
+	t0 = now_ms();
+	{
+		struct verdict	v;
+
+		verify_type("v6.example", LDNS_RR_TYPE_AAAA, &v);
+		run_until(&v.called, 1, 2000);
+		CHECK(v.called == 1 && v.n == 3);
+		CHECK(now_ms() - t0 < RESOLVE_DELAY_MS);
+	}
+	CHECK_EQ(f.nudp, 4);
+
+	/* Shut down from an early delivery's callback, the AAAA query out. */
+	resolve("gone.example", &a);
+	a.action = ACT_SHUTDOWN;
+	resolve("gone.example", &b);
+	run_until(&a.called, 1, 2000);
+	run_for(TIMEOUT_MS + 100);
+	CHECK(a.called == 1 && b.called == 0);
 	fake_stop(&f);
 	shutdown_all();
 }
@@ -1706,6 +1828,7 @@ main(void)
 	test_random();
 	test_resolve();
 	test_resolve_verify();
+	test_resolve_delay();
 	test_resolve_ttl();
 	test_concurrent();
 	test_cancel();
