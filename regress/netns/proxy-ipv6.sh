@@ -15,7 +15,11 @@
 # Names that resolve to the gateway's own IPv6 address, to ::1, or to
 # loopback inside NAT64's prefix are refused and journaled; one whose
 # only address the gateway has no route to is journaled as unreachable.
+# New names are verified (dns verify yes): the client's A query has the
+# upstream asked for A records alone, and the proxy's first connection
+# asks for the AAAA records it dials.
 
+T_VERIFY=yes
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
 pw_setup
