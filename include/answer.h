@@ -21,12 +21,14 @@
 #include "map.h"
 #include "wire.h"
 
+#define ANSWER_RAW_MAX	512	/* a query the fast path keeps to verify */
+
 enum answer_action {
 	ANSWER_DROP,		/* not a query: no reply at all */
 	ANSWER_REPLY,		/* wire holds the reply */
 	ANSWER_FORWARD,		/* ask the upstreams; query holds it */
 	ANSWER_VERIFY,		/* resolve a->name, then answer_verified();
-				 * query holds it */
+				 * query or raw holds it */
 };
 
 struct answer {
@@ -45,6 +47,10 @@ struct answer {
 	char			 name[WIRE_NAME_MAX + 2];	/* journal */
 	char			 result[64];	/* journal: what was answered */
 	struct rule		*rule;		/* the rule that decided */
+	int			 tcp;		/* raw came over TCP */
+	size_t			 rawlen;
+	/* Last, left out of the clearing: ANSWER_VERIFY without a query. */
+	uint8_t			 raw[ANSWER_RAW_MAX];
 };
 
 struct rule;

@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,13 @@ static void	answer_block(const struct dns44_conf *, const ldns_pkt *,
 		    const ldns_rr *, struct answer *);
 static int	answer_map(struct map *, const struct dns44_conf *,
 		    const ldns_pkt *, const ldns_rr *, time_t, int,
+		    struct answer *);
+
+static int	answer_fast(struct map *, const struct dns44_conf *,
+		    struct ruleset *, const uint8_t *, size_t, int, time_t, int,
+		    struct answer *);
+static void	answer_verified_ldns(struct map *, const struct dns44_conf *,
+		    const struct resolve_result *, time_t, const ldns_pkt *,
 		    struct answer *);
 
 /* Off only in tests, to hold the ldns path against answer_fast(). */
@@ -332,24 +340,43 @@ answer_map(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 
 /*
  * The reply to a query handed back as ANSWER_VERIFY, from what the
- * upstreams said of its name (a from answer_query(), its query still
- * there; the caller frees it): NXDOMAIN, or NODATA for a name with
- * neither A nor AAAA records, with the upstream's SOA; SERVFAIL when no
- * upstream answered or one failed; else the name is mapped and answered
- * as any other.  Only the last takes an address.
+ * upstreams said of its name (a from answer_query(): its query, which the
+ * caller frees, or from the fast path its bytes alone): NXDOMAIN, or
+ * NODATA for a name with neither A nor AAAA records, with the upstream's
+ * SOA; SERVFAIL when no upstream answered or one failed; else the name is
+ * mapped and answered as any other, from the query's bytes where the fast
+ * path took it.  Only the last takes an address.
  */
 void
 answer_verified(struct map *map, const struct dns44_conf *conf,
     const struct resolve_result *res, time_t now, struct answer *a)
 {
-	const ldns_pkt	*q = a->query;
+	ldns_pkt	*q = NULL;
+
+	a->action = ANSWER_DROP;
+	if (res->rcode == LDNS_RCODE_NOERROR && (res->naddrs > 0 ||
+	    res->aaaa) && a->query == NULL && a->rawlen > 0 &&
+	    answer_fast(map, conf, NULL, a->raw, a->rawlen, a->tcp, now, 1,
+	    a) == 0)
+		return;
+	if (a->query != NULL)
+		answer_verified_ldns(map, conf, res, now, a->query, a);
+	else if (a->rawlen > 0 &&
+	    ldns_wire2pkt(&q, a->raw, a->rawlen) == LDNS_STATUS_OK) {
+		answer_verified_ldns(map, conf, res, now, q, a);
+		ldns_pkt_free(q);
+	}
+}
+
+static void
+answer_verified_ldns(struct map *map, const struct dns44_conf *conf,
+    const struct resolve_result *res, time_t now, const ldns_pkt *q,
+    struct answer *a)
+{
 	ldns_pkt	*r;
 	ldns_rr		*soa;
 	int		 rcode;
 
-	a->action = ANSWER_DROP;
-	if (q == NULL)
-		return;
 	if (res->rcode == LDNS_RCODE_NOERROR && (res->naddrs > 0 ||
 	    res->aaaa)) {
 		answer_map(map, conf, q, ldns_rr_list_rr(ldns_pkt_question(q),
@@ -428,12 +455,15 @@ answer_plain(uint8_t c)
  * and no answer to an OPT of a version above 0.  Anything else is -1,
  * with a and the map untouched, for the ldns path: another section or a
  * trailing byte, an odd flag, a compressed or escaped name, another type
- * or class.  The caller has checked the header is there.
+ * or class.  The caller has checked the header is there.  A new name to
+ * verify first is ANSWER_VERIFY with the query's bytes in a->raw; with
+ * verified set they come back once it is known to exist, the rules'
+ * decision made, and the name is mapped.
  */
 static int
 answer_fast(struct map *map, const struct dns44_conf *conf,
     struct ruleset *rules, const uint8_t *buf, size_t len, int tcp,
-    time_t now, struct answer *a)
+    time_t now, int verified, struct answer *a)
 {
 	const uint8_t	*o;
 	uint8_t		*w, *p;
@@ -529,13 +559,23 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 		an = 0;
 	} else {
 		/* A name the rules pass or block is answered the long way. */
-		if (answer_rules(rules, a, 0) != RULE_ROUTE)
+		if (!verified && answer_rules(rules, a, 0) != RULE_ROUTE)
 			return (-1);
-		/* So is a new name to verify: the map is not touched. */
-		if ((rcode = answer_assign(map, conf, now, conf->dns_verify, a,
-		    &addr)) == -1)
-			return (-1);
-		if (a->rule != NULL)
+		/* A new name to verify: the map is not touched yet. */
+		if ((rcode = answer_assign(map, conf, now,
+		    conf->dns_verify && !verified, a, &addr)) == -1) {
+			if (len > sizeof(a->raw))
+				return (-1);
+			memcpy(a->raw, buf, len);
+			a->rawlen = len;
+			a->tcp = tcp;
+			a->limit = limit;
+			if (a->rule != NULL)
+				a->rule->hits++;
+			a->action = ANSWER_VERIFY;
+			return (0);
+		}
+		if (!verified && a->rule != NULL)
 			a->rule->hits++;
 		an = rcode == LDNS_RCODE_NOERROR && qtype == LDNS_RR_TYPE_A;
 	}
@@ -600,7 +640,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 	char		*text;
 	int		 opcode, action;
 
-	memset(a, 0, sizeof(*a));
+	memset(a, 0, offsetof(struct answer, raw));
 	a->client = client;
 	a->action = ANSWER_DROP;
 	a->limit = tcp ? 65535 : WIRE_UDP_MIN;
@@ -610,7 +650,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 	if (len < WIRE_HDR_SIZE || (buf[2] & 0x80))
 		return;
 	if (answer_fastpath_enabled &&
-	    answer_fast(map, conf, rules, buf, len, tcp, now, a) == 0)
+	    answer_fast(map, conf, rules, buf, len, tcp, now, 0, a) == 0)
 		return;
 	opcode = (buf[2] >> 3) & 0x0f;
 	if (opcode != LDNS_PACKET_QUERY) {

@@ -1881,7 +1881,11 @@ verified(const char *name, ldns_rr_type type, int fast,
 	CHECK_EQ(a->fast, 0);
 	if (a->action != ANSWER_VERIFY)
 		return;
-	CHECK(a->query != NULL);
+	/* The fast path keeps the query's bytes, the ldns path its packet. */
+	if (fast)
+		CHECK(a->query == NULL && a->rawlen > 0);
+	else
+		CHECK(a->query != NULL);
 	answer_verified(tmap, &tconf, res, time(NULL), a);
 	ldns_pkt_free(a->query);
 	CHECK_EQ(a->action, ANSWER_REPLY);
@@ -1968,9 +1972,16 @@ test_verify(void)
 	res.naddrs = 1;
 	res.ttl = 300;
 	verified("real.verify.test.", LDNS_RR_TYPE_A, 1, &res, &a, &r);
+	CHECK_EQ(a.fast, 1);			/* answered from its bytes */
 	addr = r != NULL ? answer_a(r) : 0;
 	CHECK(addr >= tconf.range_first && addr <= tconf.range_last);
 	CHECK_EQ(map_count(tmap), before + 1);
+	ldns_pkt_free(r);
+	verified("real0.verify.test.", LDNS_RR_TYPE_A, 0, &res, &a, &r);
+	CHECK_EQ(a.fast, 0);
+	CHECK(r != NULL && answer_a(r) >= tconf.range_first &&
+	    answer_a(r) <= tconf.range_last && answer_a(r) != addr);
+	CHECK_EQ(map_count(tmap), before + 2);
 	ldns_pkt_free(r);
 	q = mkquery("real.verify.test.", LDNS_RR_TYPE_A, LDNS_RR_CLASS_IN, 5,
 	    0);
@@ -1988,7 +1999,7 @@ test_verify(void)
 	verified("six.verify.test.", LDNS_RR_TYPE_AAAA, 0, &res, &a, &r);
 	CHECK(r != NULL && ldns_pkt_get_rcode(r) == LDNS_RCODE_NOERROR &&
 	    ldns_pkt_ancount(r) == 0 && ldns_pkt_nscount(r) == 0);
-	CHECK_EQ(map_count(tmap), before + 2);
+	CHECK_EQ(map_count(tmap), before + 3);
 	ldns_pkt_free(r);
 
 	ldns_rr_free(soa);
