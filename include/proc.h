@@ -152,6 +152,8 @@ int	sandbox_leakcheck(void);
 void	sandbox_exec_env(void);
 
 /* sock.c */
+#define SOCK_TRANSPARENT	0x01
+#define SOCK_REUSEPORT		0x02
 int	sock_udp(const struct sockaddr_in *, int);
 int	sock_tcp(const struct sockaddr_in *, int, int);
 int	sock_unix(const char *, mode_t, gid_t);

@@ -41,11 +41,13 @@ sock_fail(int s)
 }
 
 /*
- * A socket of type bound to sin, with SO_REUSEADDR, and IP_TRANSPARENT
- * when transparent is set, so that it may bind a foreign address.
+ * A socket of type bound to sin, with SO_REUSEADDR; with SOCK_TRANSPARENT
+ * in flags IP_TRANSPARENT, so that it may bind a foreign address, and with
+ * SOCK_REUSEPORT SO_REUSEPORT, so that the kernel spreads connections and
+ * datagrams among the sockets bound to the same address.
  */
 static int
-sock_bound(int type, const struct sockaddr_in *sin, int transparent)
+sock_bound(int type, const struct sockaddr_in *sin, int flags)
 {
 	int	s;
 
@@ -53,7 +55,10 @@ sock_bound(int type, const struct sockaddr_in *sin, int transparent)
 	if (s == -1)
 		return (-1);
 	if (sock_set(s, SOL_SOCKET, SO_REUSEADDR, 1) == -1 ||
-	    (transparent && sock_set(s, SOL_IP, IP_TRANSPARENT, 1) == -1) ||
+	    ((flags & SOCK_TRANSPARENT) &&
+	    sock_set(s, SOL_IP, IP_TRANSPARENT, 1) == -1) ||
+	    ((flags & SOCK_REUSEPORT) &&
+	    sock_set(s, SOL_SOCKET, SO_REUSEPORT, 1) == -1) ||
 	    bind(s, (const struct sockaddr *)sin, sizeof(*sin)) == -1)
 		return (sock_fail(s));
 	return (s);
@@ -64,24 +69,25 @@ sock_bound(int type, const struct sockaddr_in *sin, int transparent)
  * each datagram's original destination.
  */
 int
-sock_udp(const struct sockaddr_in *sin, int transparent)
+sock_udp(const struct sockaddr_in *sin, int flags)
 {
 	int	s;
 
-	if ((s = sock_bound(SOCK_DGRAM, sin, transparent)) == -1)
+	if ((s = sock_bound(SOCK_DGRAM, sin, flags)) == -1)
 		return (-1);
-	if (transparent && sock_set(s, SOL_IP, IP_RECVORIGDSTADDR, 1) == -1)
+	if ((flags & SOCK_TRANSPARENT) &&
+	    sock_set(s, SOL_IP, IP_RECVORIGDSTADDR, 1) == -1)
 		return (sock_fail(s));
 	return (s);
 }
 
 /* A listening TCP socket bound to sin. */
 int
-sock_tcp(const struct sockaddr_in *sin, int transparent, int backlog)
+sock_tcp(const struct sockaddr_in *sin, int flags, int backlog)
 {
 	int	s;
 
-	if ((s = sock_bound(SOCK_STREAM, sin, transparent)) == -1)
+	if ((s = sock_bound(SOCK_STREAM, sin, flags)) == -1)
 		return (-1);
 	if (listen(s, backlog) == -1)
 		return (sock_fail(s));
