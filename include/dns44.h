@@ -27,6 +27,7 @@
 
 #define CONF_MAX_DNS_LISTEN	16
 #define CONF_MAX_UPSTREAM	8
+#define CONF_MAX_WORKERS	32	/* proxy processes */
 #define CONF_NAME_MAX		64	/* user and group names */
 #define CONF_SUN_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
 #define CONF_MAX_PROXY_RULES	64	/* proxy allow and deny lines */
@@ -55,6 +56,7 @@
 #define DEFAULT_UPSTREAM_MS	(2 * 1000)
 #define DEFAULT_MAX_CONN	16384
 #define DEFAULT_MAX_SESSIONS	16384
+#define DEFAULT_PROXY_WORKERS	1
 #define DEFAULT_MAX_DNS_TCP	256
 #define DEFAULT_CONTROL_MODE	0660
 #define DEFAULT_UDP_SIZE	WIRE_EDNS_SIZE
@@ -125,6 +127,7 @@ struct dns44_conf {
 	uint32_t		upstream_ms;	/* per upstream try */
 	uint32_t		max_conn;
 	uint32_t		max_sessions;
+	uint32_t		proxy_workers;	/* 0: one per CPU */
 	uint32_t		max_dns_tcp;
 
 	char			db_dir[PATH_MAX];

@@ -62,6 +62,7 @@ conf_defaults(struct dns44_conf *conf)
 	conf->upstream_ms = DEFAULT_UPSTREAM_MS;
 	conf->max_conn = DEFAULT_MAX_CONN;
 	conf->max_sessions = DEFAULT_MAX_SESSIONS;
+	conf->proxy_workers = DEFAULT_PROXY_WORKERS;
 	conf->max_dns_tcp = DEFAULT_MAX_DNS_TCP;
 
 	/* All four fit: the struct sizes are larger than any default. */
@@ -192,6 +193,10 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	    conf_fmt_duration(conf->answered_ms, buf, sizeof(buf)));
 	fprintf(fp, "proxy per-client connections %u\n", conf->client_conn);
 	fprintf(fp, "proxy per-client sessions %u\n", conf->client_sessions);
+	if (conf->proxy_workers == 0)
+		fputs("proxy workers auto\n", fp);
+	else
+		fprintf(fp, "proxy workers %u\n", conf->proxy_workers);
 	fputs("proxy chroot ", fp);
 	conf_print_string(fp, conf->empty_dir);
 	fprintf(fp, "\nproxy reply-privileged-ports %s",

@@ -173,7 +173,7 @@ static size_t		 pblen;
 %token	<string>	VIA DIRECT MARK INTERFACE SOURCE FOR PASSWORD
 %token	<string>	TPROXY SETUP CHECK
 %token	<string>	PREFER ATTEMPTDELAY
-%token	<string>	TABLENAME METRICS
+%token	<string>	TABLENAME METRICS WORKERS
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
 %type	<string>	string name keyword optgroup opttls
@@ -457,6 +457,19 @@ proxyopt : LISTEN string optport	{ parse_proxy_listen($2, $3); }
 		    &n) == 0)
 			pconf->client_sessions = n;
 	}
+	| WORKERS string		{
+		long long	n;
+
+		if (strcmp($2, "auto") == 0)
+			pconf->proxy_workers = 0;
+		else if ($2[0] == '\0' || strspn($2, "0123456789") !=
+		    strlen($2))
+			parse_error("proxy workers %s: a number or auto "
+			    "expected", $2);
+		else if (parse_number("proxy workers", $2, 1,
+		    CONF_MAX_WORKERS, &n) == 0)
+			pconf->proxy_workers = n;
+	}
 	| CHROOT string			{
 		parse_path("proxy chroot", $2, pconf->empty_dir,
 		    sizeof(pconf->empty_dir));
@@ -529,7 +542,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| ANSWEREDTIMEOUT | REPLYPRIVPORTS
 	| TABLE | FILE_ | PASS | BLOCK | ROUTE | QUICK | RETURN | TO | ANY
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
-	| TPROXY | SETUP | CHECK | METRICS
+	| TPROXY | SETUP | CHECK | METRICS | WORKERS
 	| PREFER | ATTEMPTDELAY | ADMINGROUP
 	;
 
@@ -604,6 +617,7 @@ static const struct {
 	{ "verbose",		VERBOSE },
 	{ "verify",		VERIFY },
 	{ "via",		VIA },
+	{ "workers",		WORKERS },
 };
 
 /*
@@ -793,7 +807,7 @@ parse_expected(void)
 			    "udp-idle-timeout connections sessions chroot "
 			    "tcp-halfclose-timeout udp-unanswered-timeout "
 			    "udp-answered-timeout reply-privileged-ports "
-			    "per-client");
+			    "per-client workers");
 		case CONTROL:
 			return ("socket admin-group");
 		case METRICS:
