@@ -43,7 +43,9 @@ struct proc_start {
 	int			proxy_tcp;
 	int			proxy_udp;
 	int			control;
-	int			peer;
+	int			peer;		/* a proxy worker's */
+	int			peers[CONF_MAX_WORKERS]; /* the dns process's */
+	int			npeers;
 	int			metrics;	/* -1: none */
 	struct msg_ifaddrs	ifaddrs;	/* the gateway's addresses */
 	struct ruleset		*rules;		/* the dns process's */

@@ -30,6 +30,7 @@
 #include "dns.h"
 #include "log.h"
 #include "map.h"
+#include "peers.h"
 #include "proc.h"
 #include "rules.h"
 #include "upstream.h"
@@ -73,7 +74,6 @@ static uint32_t			 ctl_serial;
 static struct event		 ctl_ev_accept;
 static struct event		 ctl_ev_pause;
 static struct chan		*ctl_parent;
-static struct chan		*ctl_peer;	/* the proxy */
 static int			 ctl_fd = -1;
 static struct log_rate		 ctl_rl_denied;
 
@@ -103,11 +103,10 @@ static void	control_forward(struct ctl_client *, struct chan *,
 static void	control_metrics(struct ctl_client *, struct msg *);
 
 void
-control_init(int fd, struct chan *parent, struct chan *peer)
+control_init(int fd, struct chan *parent)
 {
 	ctl_fd = fd;
 	ctl_parent = parent;
-	ctl_peer = peer;
 	event_set(&ctl_ev_accept, fd, EV_READ | EV_PERSIST, control_accept,
 	    NULL);
 	event_add(&ctl_ev_accept, NULL);
@@ -374,10 +373,10 @@ control_dispatch(struct chan *c, struct msg *m)
 	case MSG_CTL_STATS:
 		/* The dns counters now, the proxy's when they come. */
 		control_stats(cc, m->hdr.id);
-		control_forward(cc, ctl_peer, m);
+		control_forward(cc, NULL, m);
 		break;
 	case MSG_CTL_SHOW_CONN:
-		control_forward(cc, ctl_peer, m);
+		control_forward(cc, NULL, m);
 		break;
 	case MSG_CTL_METRICS:
 		if (cc->serial != 0) {
@@ -386,7 +385,7 @@ control_dispatch(struct chan *c, struct msg *m)
 		}
 		/* The text is made when the proxy's counters come. */
 		m->hdr.type = MSG_CTL_STATS;
-		control_forward(cc, ctl_peer, m);
+		control_forward(cc, NULL, m);
 		cc->metrics = cc->serial != 0;
 		break;
 	case MSG_CTL_SHOW_RULES:
@@ -524,9 +523,9 @@ control_evicted(uint32_t addr)
 	memset(&ml, 0, sizeof(ml));
 	ml.addr = htonl(addr);
 	/* Room was checked before the mapping went: only a broken peer. */
-	if (chan_compose(ctl_peer, MSG_EVICTED, 0, -1, &ml, sizeof(ml)) == -1)
+	if (peers_broadcast(MSG_EVICTED, 0, &ml, sizeof(ml)) == -1)
 		fatal("telling the proxy");
-	chan_flush(ctl_peer, 100);
+	peers_flush(100);
 }
 
 /* Forget mappings without open connections; list the ones kept. */
@@ -541,7 +540,7 @@ control_flush(struct ctl_client *cc, uint32_t id, const char *what)
 
 	memset(&fl, 0, sizeof(fl));
 	/* The proxy must hear of what goes; no flush it could not hear. */
-	if (ctl_peer->mc.queued > CONTROL_PEER_ROOM) {
+	if (peers_queued() > CONTROL_PEER_ROOM) {
 		control_fail(cc, id, "proxy busy, try again");
 		return;
 	}
@@ -635,9 +634,11 @@ control_stats(struct ctl_client *cc, uint32_t id)
 }
 
 /*
- * A request another process answers goes there under a serial of ours; a
- * client has one such request out at a time.  A channel too full to take
- * it is an error for the client, not for the daemon.
+ * A request another process answers goes there under a serial of ours:
+ * to the parent, or with to NULL to every proxy worker (peers.c makes
+ * their answers one).  A client has one such request out at a time.  A
+ * channel too full to take it is an error for the client, not for the
+ * daemon.
  */
 static void
 control_forward(struct ctl_client *cc, struct chan *to, struct msg *m)
@@ -649,9 +650,11 @@ control_forward(struct ctl_client *cc, struct chan *to, struct msg *m)
 		return;
 	}
 	serial = control_serial();
-	if (chan_compose(to, m->hdr.type, serial, -1, m->data, m->len) == -1) {
+	if ((to != NULL ? chan_compose(to, m->hdr.type, serial, -1, m->data,
+	    m->len) : peers_forward(m->hdr.type, serial, m->data,
+	    m->len)) == -1) {
 		log_warn("control: forwarding %s", msg_type_name(m->hdr.type));
-		control_fail(cc, m->hdr.id, to == ctl_peer ?
+		control_fail(cc, m->hdr.id, to == NULL ?
 		    "proxy busy, try again" : "parent busy, try again");
 		return;
 	}

@@ -35,6 +35,7 @@
 #include "dns.h"
 #include "log.h"
 #include "map.h"
+#include "peers.h"
 #include "prefix.h"
 #include "proc.h"
 #include "resolve.h"
@@ -54,6 +55,7 @@
 
 /* A lookup from the proxy waiting for the real addresses. */
 struct dns_lookup {
+	struct chan		*chan;		/* the worker that asked */
 	uint32_t		 id;
 	uint32_t		 addr;		/* network order */
 	char			 name[WIRE_TEXT_MAX + 1];
@@ -61,7 +63,6 @@ struct dns_lookup {
 };
 
 static struct chan		 dns_parent;
-static struct chan		 dns_peer;
 static struct proc_start	 dns_socks;
 struct event_base		*dns_base;
 struct map			*dns_map;
@@ -112,7 +113,7 @@ static void	dns_count(const struct answer *);
 static void	dns_count_rcode(int);
 static void	dns_send(struct dns_tcp *, int, const struct sockaddr_in *,
 		    const uint8_t *, size_t);
-static void	dns_lookup(uint32_t, const struct msg_lookup *);
+static void	dns_lookup(struct chan *, uint32_t, const struct msg_lookup *);
 static void	dns_resolved(const struct resolve_result *, void *);
 static void	dns_resolved_none(struct dns_lookup *, int, uint32_t);
 static void	dns_stop(void) __attribute__((__noreturn__));
@@ -142,7 +143,7 @@ dns_main(int foreground, int verbose)
 	dns_policy();
 	if (dns_clients == NULL)
 		fatal("building the client policy");
-	if (dns_socks.control == -1 || dns_socks.peer == -1)
+	if (dns_socks.control == -1 || dns_socks.npeers == 0)
 		fatalx("start-up without control socket or peer channel");
 	arc4random_buf(dns_block_key, sizeof(dns_block_key));
 	/* The lists are read before the chroot, through their descriptors. */
@@ -175,10 +176,10 @@ dns_main(int foreground, int verbose)
 
 	chan_init(&dns_parent, PROC_PARENT_FD, MSG_RX_DNS_PARENT, "parent",
 	    dns_dispatch_parent, proc_chan_lost, NULL);
-	chan_init(&dns_peer, dns_socks.peer, MSG_RX_DNS_PEER, "proxy",
-	    dns_dispatch_peer, proc_peer_closed, NULL);
-	control_init(dns_socks.control, &dns_parent, &dns_peer);
-	metrics_init(dns_socks.metrics, &dns_peer);
+	peers_init(dns_socks.peers, dns_socks.npeers, dns_dispatch_peer,
+	    proc_peer_closed);
+	control_init(dns_socks.control, &dns_parent);
+	metrics_init(dns_socks.metrics);
 	upstream_init(conf);
 
 	for (i = 0; i < dns_socks.ndns_udp; i++) {
@@ -253,11 +254,10 @@ dns_evicted(const struct map_entry *e, void *arg)
 	    log_name(e->name, name, sizeof(name)));
 	memset(&ml, 0, sizeof(ml));
 	ml.addr = htonl(e->addr);
-	if (chan_compose(&dns_peer, MSG_EVICTED, 0, -1, &ml,
-	    sizeof(ml)) == -1)
+	if (peers_broadcast(MSG_EVICTED, 0, &ml, sizeof(ml)) == -1)
 		fatal("sending eviction to the proxy");
 	/* Before the answer giving the address to the new name leaves. */
-	chan_flush(&dns_peer, 100);
+	peers_flush(100);
 }
 
 /*
@@ -335,11 +335,10 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 	struct msg_lookup	 ml;
 	struct map_entry	*e;
 
-	(void)c;
 	switch (m->hdr.type) {
 	case MSG_LOOKUP:
 		msg_get(m, &ml, sizeof(ml));
-		dns_lookup(m->hdr.id, &ml);
+		dns_lookup(c, m->hdr.id, &ml);
 		break;
 	case MSG_IN_USE:
 	case MSG_RELEASED:
@@ -347,7 +346,7 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 		if ((e = map_lookup_addr(dns_map, ntohl(ml.addr))) == NULL) {
 			/* Flushed meanwhile: the proxy must not count on it. */
 			if (m->hdr.type == MSG_IN_USE && m->hdr.id != 0 &&
-			    chan_compose(&dns_peer, MSG_EVICTED, m->hdr.id, -1,
+			    chan_compose(c, MSG_EVICTED, m->hdr.id, -1,
 			    &ml, sizeof(ml)) == -1)
 				fatal("answering the proxy");
 			break;
@@ -359,13 +358,15 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 		break;
 	case MSG_CTL_STATS_PROXY:
 	case MSG_CTL_FAIL:
-		if (metrics_relay(m))
+		/* Every worker's answer, as one. */
+		if (!peers_merge(m) || metrics_relay(m))
 			break;
 		control_relay(m);
 		break;
 	case MSG_CTL_CONN:
 	case MSG_CTL_END:
-		control_relay(m);
+		if (peers_merge(m))
+			control_relay(m);
 		break;
 	default:
 		fatalx("unexpected %s from the proxy process",
@@ -375,7 +376,7 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 
 /* Who is behind a virtual address, and where does it really live? */
 static void
-dns_lookup(uint32_t id, const struct msg_lookup *ml)
+dns_lookup(struct chan *c, uint32_t id, const struct msg_lookup *ml)
 {
 	struct map_entry	*e;
 	struct dns_lookup	*l;
@@ -392,11 +393,12 @@ dns_lookup(uint32_t id, const struct msg_lookup *ml)
 		    sizeof(name)) : "no mapping");
 	}
 	if (e == NULL || (l = calloc(1, sizeof(*l))) == NULL) {
-		if (chan_compose(&dns_peer, MSG_LOOKUP_MISS, id, -1, ml,
+		if (chan_compose(c, MSG_LOOKUP_MISS, id, -1, ml,
 		    sizeof(*ml)) == -1)
 			fatal("answering the proxy");
 		return;
 	}
+	l->chan = c;
 	l->id = id;
 	l->addr = ml->addr;
 	strlcpy(l->name, e->name, sizeof(l->name));
@@ -449,8 +451,7 @@ dns_rules_set(struct ruleset *rs)
 	if (dns_rules != NULL) {
 		ruleset_free(dns_rules);
 		memset(&ml, 0, sizeof(ml));
-		if (chan_compose(&dns_peer, MSG_EVICTED, 0, -1, &ml,
-		    sizeof(ml)) == -1)
+		if (peers_broadcast(MSG_EVICTED, 0, &ml, sizeof(ml)) == -1)
 			fatal("telling the proxy");
 		memset(dns_blocked, 0, sizeof(dns_blocked));
 	}
@@ -527,7 +528,7 @@ dns_resolved(const struct resolve_result *r, void *arg)
 	if (rcode == -1)
 		log_rate(&dns_rl_lookup, LOG_ERR, "lookup of %s: no upstream "
 		    "answered", log_name(l->name, name, sizeof(name)));
-	if (chan_compose(&dns_peer, MSG_LOOKUP_ANSWER, l->id, -1, &ma,
+	if (chan_compose(l->chan, MSG_LOOKUP_ANSWER, l->id, -1, &ma,
 	    sizeof(ma)) == -1)
 		fatal("answering the proxy");
 	free(l);

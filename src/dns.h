@@ -87,14 +87,14 @@ struct dns_tcp {
 void	dns_tcp_init(const int *, int);
 
 /* control.c */
-void	control_init(int, struct chan *, struct chan *);
+void	control_init(int, struct chan *);
 void	control_relay(struct msg *);
 void	control_status(struct msg *);
 void	control_shutdown(void);
 uint32_t control_serial(void);
 
 /* metrics.c */
-void	metrics_init(int, struct chan *);
+void	metrics_init(int);
 void	metrics_shutdown(void);
 int	metrics_relay(struct msg *);
 void	metrics_observe(const struct timespec *);

@@ -39,6 +39,7 @@
 #include "dns.h"
 #include "log.h"
 #include "map.h"
+#include "peers.h"
 #include "rules.h"
 #include "upstream.h"
 
@@ -92,7 +93,6 @@ static TAILQ_HEAD(, metrics_wait) metrics_waiting =
 static int			 metrics_nwaiting;
 static uint32_t			 metrics_serial;	/* 0: none asked */
 static struct event		 metrics_ev_proxy;
-static struct chan		*metrics_peer;
 
 static struct bufferevent *metrics_bev(struct event_base *, void *);
 static void	metrics_reap(int, short, void *);
@@ -105,11 +105,10 @@ static void	metrics_head(struct evbuffer *, const char *, const char *,
 		    const char *);
 
 void
-metrics_init(int fd, struct chan *peer)
+metrics_init(int fd)
 {
 	struct evhttp_bound_socket	*bs;
 
-	metrics_peer = peer;
 	evtimer_set(&metrics_ev_proxy, metrics_proxy_late, NULL);
 	evtimer_set(&metrics_ev_reap, metrics_reap, NULL);
 	evtimer_set(&metrics_ev_pause, metrics_resume, NULL);
@@ -288,8 +287,7 @@ metrics_request(struct evhttp_request *req, void *arg)
 	if (metrics_serial != 0)
 		return;		/* the answer on its way serves it too */
 	metrics_serial = control_serial();
-	if (chan_compose(metrics_peer, MSG_CTL_STATS, metrics_serial, -1,
-	    NULL, 0) == -1) {
+	if (peers_forward(MSG_CTL_STATS, metrics_serial, NULL, 0) == -1) {
 		metrics_serial = 0;
 		metrics_answer(NULL);
 		return;

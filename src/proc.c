@@ -310,7 +310,12 @@ proc_start_recv(int fd, struct proc_start *ps)
 			ps->control = m.fd;
 			break;
 		case MSG_SOCK_PEER:
-			ps->peer = m.fd;
+			/* The dns process gets one for each proxy worker. */
+			if (ps->npeers == CONF_MAX_WORKERS)
+				fatalx("%s: too many peer channels", __func__);
+			ps->peers[ps->npeers++] = m.fd;
+			if (ps->peer == -1)
+				ps->peer = m.fd;
 			break;
 		case MSG_SOCK_METRICS:
 			ps->metrics = m.fd;
