@@ -50,7 +50,7 @@
 #define PARENT_RELOAD_ERRORS	4096	/* of a reload, for dns44ctl */
 
 struct child {
-	const char	*name;
+	char		 name[16];	/* "dns", "proxy", "proxy 2" */
 	enum dns44_role	 role;
 	pid_t		 pid;
 	struct chan	*chan;
@@ -70,13 +70,14 @@ static char		 parent_handover_msg[PATH_MAX + 256]; /* logged later */
 static time_t		 parent_started;
 static time_t		 parent_reloaded;	/* the last reload, 0: none */
 static int		 parent_reload_ok;
-static struct child	 children[] = {
-	{ "dns", ROLE_DNS, -1, NULL },
-	{ "proxy", ROLE_PROXY, -1, NULL },
-};
-#define NCHILDREN	(sizeof(children) / sizeof(children[0]))
+/* The dns process first, then the proxy workers. */
+static struct child	 children[1 + CONF_MAX_WORKERS];
+static size_t		 nchildren;
+static int		 parent_proxy_tcp[CONF_MAX_WORKERS];
+static int		 parent_proxy_udp[CONF_MAX_WORKERS];
 
 static int	parent_load_conf(struct dns44_conf *, struct ruleset **);
+static void	parent_workers(struct dns44_conf *);
 static int	parent_check_range(const struct dns44_conf *);
 static void	parent_prepare_dirs(void);
 static void	parent_open_sockets(void);
@@ -131,6 +132,19 @@ parent_load_conf(struct dns44_conf *c, struct ruleset **rsp)
 		log_warnx("dns44: warning: %s", err);
 	*rsp = rs;
 	return (0);
+}
+
+/* proxy workers auto: one for each CPU online, as many as may be. */
+static void
+parent_workers(struct dns44_conf *c)
+{
+	long	n;
+
+	if (c->proxy_workers != 0)
+		return;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	c->proxy_workers = n < 1 ? 1 : n > CONF_MAX_WORKERS ?
+	    CONF_MAX_WORKERS : n;
 }
 
 /* The range against the gateway's addresses as last read. */
@@ -210,7 +224,7 @@ parent_exec_child(struct child *ch, int fd)
 
 	argv[argc++] = "dns44";
 	argv[argc++] = "-R";
-	argv[argc++] = (char *)ch->name;
+	argv[argc++] = ch->role == ROLE_DNS ? "dns" : "proxy";
 	if (flags.foreground)
 		argv[argc++] = "-d";
 	if (conf->verbose)
@@ -272,8 +286,21 @@ parent_open_sockets(void)
 		socks.dns_tcp[i] = parent_listen_tcp(&conf->dns_listen[i], 0);
 	}
 	socks.ndns_udp = socks.ndns_tcp = conf->dns_listen_count;
-	socks.proxy_tcp = parent_listen_tcp(&conf->proxy_listen, 1);
-	socks.proxy_udp = parent_listen_udp(&conf->proxy_listen, 1);
+	/*
+	 * Each proxy worker has a TCP listener of its own, among which the
+	 * kernel spreads new connections.  The UDP sessions all live in the
+	 * first: the datagrams of a session that has begun reach the reply
+	 * socket of its virtual address and port, not the listener, and
+	 * with one such socket per worker the kernel would hand them to
+	 * whichever it finds first, whatever worker holds the session.
+	 */
+	for (i = 0; i < (int)conf->proxy_workers; i++) {
+		parent_proxy_tcp[i] = parent_listen_tcp(&conf->proxy_listen,
+		    SOCK_TRANSPARENT | (conf->proxy_workers > 1 ?
+		    SOCK_REUSEPORT : 0));
+		parent_proxy_udp[i] = i > 0 ? -1 :
+		    parent_listen_udp(&conf->proxy_listen, SOCK_TRANSPARENT);
+	}
 	/* It may be a privileged port; the dns process serves it. */
 	socks.metrics = conf->metrics ?
 	    parent_listen_tcp(&conf->metrics_listen, 0) : -1;
@@ -313,19 +340,43 @@ parent_send_sock(struct child *ch, uint32_t type, int fd,
 		    ch->name);
 }
 
-/* Start both children and hand each its share of the sockets. */
+/* The children to start: the dns process and the proxy workers. */
+static void
+parent_children(void)
+{
+	size_t	c;
+
+	nchildren = 1 + conf->proxy_workers;
+	for (c = 0; c < nchildren; c++) {
+		children[c].role = c == 0 ? ROLE_DNS : ROLE_PROXY;
+		children[c].pid = -1;
+		children[c].chan = NULL;
+		if (c == 0)
+			strlcpy(children[c].name, "dns",
+			    sizeof(children[c].name));
+		else if (nchildren == 2)
+			strlcpy(children[c].name, "proxy",
+			    sizeof(children[c].name));
+		else
+			snprintf(children[c].name, sizeof(children[c].name),
+			    "proxy %zu", c);
+	}
+}
+
+/* Start the children and hand each its share of the sockets. */
 static void
 parent_start(void)
 {
-	struct child	*dns = &children[0], *proxy = &children[1];
-	int		 pair[2], peer[2], i;
+	struct child	*dns = &children[0], *proxy;
+	int		 pair[2], peer[CONF_MAX_WORKERS][2], i;
 	size_t		 c;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0, peer) == -1)
-		fatal("socketpair");
+	for (c = 1; c < nchildren; c++)
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0, peer[c - 1]) == -1)
+			fatal("socketpair");
 
-	for (c = 0; c < NCHILDREN; c++) {
+	for (c = 0; c < nchildren; c++) {
 		if (socketpair(AF_UNIX,
 		    SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
 		    pair) == -1)
@@ -359,15 +410,20 @@ parent_start(void)
 	if (socks.metrics != -1)
 		parent_send_sock(dns, MSG_SOCK_METRICS, socks.metrics,
 		    &conf->metrics_listen);
-	parent_send_sock(dns, MSG_SOCK_PEER, peer[0], NULL);
+	for (c = 1; c < nchildren; c++)
+		parent_send_sock(dns, MSG_SOCK_PEER, peer[c - 1][0], NULL);
 	parent_send_sock(dns, MSG_SOCK_END, -1, NULL);
 
-	parent_send_sock(proxy, MSG_SOCK_PROXY_TCP, socks.proxy_tcp,
-	    &conf->proxy_listen);
-	parent_send_sock(proxy, MSG_SOCK_PROXY_UDP, socks.proxy_udp,
-	    &conf->proxy_listen);
-	parent_send_sock(proxy, MSG_SOCK_PEER, peer[1], NULL);
-	parent_send_sock(proxy, MSG_SOCK_END, -1, NULL);
+	for (c = 1; c < nchildren; c++) {
+		proxy = &children[c];
+		parent_send_sock(proxy, MSG_SOCK_PROXY_TCP,
+		    parent_proxy_tcp[c - 1], &conf->proxy_listen);
+		if (parent_proxy_udp[c - 1] != -1)
+			parent_send_sock(proxy, MSG_SOCK_PROXY_UDP,
+			    parent_proxy_udp[c - 1], &conf->proxy_listen);
+		parent_send_sock(proxy, MSG_SOCK_PEER, peer[c - 1][1], NULL);
+		parent_send_sock(proxy, MSG_SOCK_END, -1, NULL);
+	}
 }
 
 static void
@@ -375,7 +431,7 @@ parent_send_conf(void)
 {
 	size_t	c;
 
-	for (c = 0; c < NCHILDREN; c++)
+	for (c = 0; c < nchildren; c++)
 		if (children[c].chan != NULL &&
 		    (chan_compose(children[c].chan, MSG_CONF, 0, -1, conf,
 		    sizeof(*conf)) == -1 || (children[c].role == ROLE_DNS &&
@@ -389,7 +445,7 @@ parent_send_ifaddrs(const struct msg_ifaddrs *list)
 {
 	size_t	c;
 
-	for (c = 0; c < NCHILDREN; c++)
+	for (c = 0; c < nchildren; c++)
 		if (children[c].chan != NULL &&
 		    chan_compose(children[c].chan, MSG_IFADDRS, 0, -1, list,
 		    sizeof(*list)) == -1)
@@ -405,7 +461,7 @@ parent_heartbeat(uint32_t id)
 	size_t	c;
 	int	rv = 0;
 
-	for (c = 0; c < NCHILDREN; c++)
+	for (c = 0; c < nchildren; c++)
 		if (children[c].pid == -1 || children[c].chan == NULL ||
 		    chan_compose(children[c].chan, MSG_HEARTBEAT, id, -1, NULL,
 		    0) == -1)
@@ -439,6 +495,8 @@ parent_reload(char *errs, size_t errlen)
 	if ((rv = parent_load_conf(nc, &nrs)) == 0 &&
 	    (rv = parent_check_range(nc)) == -1)
 		ruleset_free(nrs);
+	if (rv == 0)
+		parent_workers(nc);
 	if (errs != NULL && errlen > 64 &&
 	    (lost = log_capture(NULL, 0, 0)) > 0) {
 		len = strlen(errs);
@@ -457,6 +515,7 @@ parent_reload(char *errs, size_t errlen)
 	KEEP(dns_listen, "dns listen");
 	KEEP(dns_listen_count, "dns listen");
 	KEEP(proxy_listen, "proxy listen");
+	KEEP(proxy_workers, "proxy workers");
 	KEEP(db_dir, "database");
 	KEEP(empty_dir, "proxy chroot");
 	KEEP(control_path, "control socket");
@@ -550,7 +609,7 @@ parent_dispatch(struct chan *c, struct msg *m)
 		msg_get(m, &ml, sizeof(ml));
 		conf->verbose = ml.verbose != 0;
 		log_setverbose(conf->verbose);
-		for (i = 0; i < NCHILDREN; i++)
+		for (i = 0; i < nchildren; i++)
 			if (children[i].role != ROLE_DNS &&
 			    children[i].chan != NULL)
 				chan_compose(children[i].chan, MSG_CTL_LOG, 0,
@@ -582,10 +641,11 @@ parent_status(struct chan *c, uint32_t id)
 	st->now = time(NULL);
 	st->pid = getpid();
 	st->dns_pid = st->proxy_pid = -1;
-	for (i = 0; i < NCHILDREN; i++)
+	/* The first proxy worker stands for them all. */
+	for (i = 0; i < nchildren; i++)
 		if (children[i].role == ROLE_DNS)
 			st->dns_pid = children[i].pid;
-		else
+		else if (st->proxy_pid == -1)
 			st->proxy_pid = children[i].pid;
 	st->setup = plumb_active();
 	st->reload_time = parent_reloaded;
@@ -812,7 +872,7 @@ parent_reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		ch = NULL;
-		for (c = 0; c < NCHILDREN; c++)
+		for (c = 0; c < nchildren; c++)
 			if (children[c].pid == pid)
 				ch = &children[c];
 		if (ch == NULL)
@@ -831,7 +891,7 @@ parent_reap(void)
 	}
 
 	alive = 0;
-	for (c = 0; c < NCHILDREN; c++)
+	for (c = 0; c < nchildren; c++)
 		alive += children[c].pid != -1;
 	if (quitting && alive == 0) {
 		unlink(conf->control_path);
@@ -859,7 +919,7 @@ parent_shutdown(int status)
 	notify_stopping();
 	if (status != 0)
 		log_warnx("shutting down");
-	for (c = 0; c < NCHILDREN; c++)
+	for (c = 0; c < nchildren; c++)
 		if (children[c].chan != NULL)
 			chan_compose(children[c].chan, MSG_SHUTDOWN, 0, -1,
 			    NULL, 0);
@@ -878,7 +938,7 @@ parent_kill(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	for (c = 0; c < NCHILDREN; c++)
+	for (c = 0; c < nchildren; c++)
 		if (children[c].pid != -1)
 			log_warnx("%s process (pid %d) did not stop; it exits "
 			    "when its channel closes", children[c].name,
@@ -943,6 +1003,8 @@ main(int argc, char **argv)
 	if (parent_check_range(conf) == -1)
 		exit(1);
 	parent_prepare_dirs();
+	parent_workers(conf);
+	parent_children();
 	parent_open_sockets();
 
 	log_init(flags.foreground, LOG_DAEMON);
@@ -968,7 +1030,7 @@ main(int argc, char **argv)
 	ifaddr_init(parent_send_ifaddrs);
 	plumb_start();
 	selfcheck_init();
-	notify_init(NCHILDREN, parent_heartbeat);
+	notify_init(nchildren, parent_heartbeat);
 	parent_start();
 	privdrop_parent();
 	log_info("started: dns on %d address(es), proxy on port %d, "

@@ -33,7 +33,7 @@
 #include "log.h"
 #include "proc.h"
 
-#define NOTIFY_MAX_CHILDREN	2
+#define NOTIFY_MAX_CHILDREN	(1 + CONF_MAX_WORKERS)
 #define NOTIFY_STATUS_MS	10000	/* between two STATUS= lines */
 
 static struct notify_child {

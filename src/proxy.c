@@ -87,6 +87,7 @@ static size_t			 proxy_ctl_sent;
 static struct log_rate	 proxy_ctl_rate;
 static int			 proxy_stopping; /* closing all to exit */
 
+static void	proxy_share(struct dns44_conf *);
 static void	proxy_dispatch_parent(struct chan *, struct msg *);
 static void	proxy_alive(uint32_t);
 static void	proxy_dispatch_peer(struct chan *, struct msg *);
@@ -107,6 +108,22 @@ static int	proxy_ctl_stats(uint32_t);
 static void	proxy_sweep(int, short, void *);
 static struct proxy_relay_list *proxy_relay_lru(const struct proxy_relay *);
 
+/*
+ * The limits on TCP connections, in all and per client, are the daemon's:
+ * each of the proxy workers, among which the kernel spreads them evenly,
+ * keeps its share.  The UDP sessions all live in the first worker.
+ */
+static void
+proxy_share(struct dns44_conf *c)
+{
+	uint32_t	n = c->proxy_workers;
+
+	if (n <= 1)
+		return;
+	c->max_conn = (c->max_conn + n - 1) / n;
+	c->client_conn = (c->client_conn + n - 1) / n;
+}
+
 void
 proxy_main(int foreground, int verbose)
 {
@@ -120,11 +137,12 @@ proxy_main(int foreground, int verbose)
 
 	proc_start_recv(PROC_PARENT_FD, &proxy_socks);
 	memcpy(conf, &proxy_socks.conf, sizeof(*conf));
+	proxy_share(conf);
 	log_setverbose(conf->verbose);
 	if (proxy_dest_policy(&proxy_socks.ifaddrs) == -1)
 		fatal("building the destination and client policy");
-	if (proxy_socks.proxy_tcp == -1 || proxy_socks.proxy_udp == -1 ||
-	    proxy_socks.peer == -1)
+	/* Workers but the first have no UDP listener (dns44.c says why). */
+	if (proxy_socks.proxy_tcp == -1 || proxy_socks.peer == -1)
 		fatalx("start-up without proxy sockets or peer channel");
 
 	proxy_nofile();
@@ -150,7 +168,8 @@ proxy_main(int foreground, int verbose)
 	proxy_peer.drained = proxy_ctl_run;
 
 	proxy_tcp_listen(proxy_socks.proxy_tcp);
-	proxy_udp_listen(proxy_socks.proxy_udp);
+	if (proxy_socks.proxy_udp != -1)
+		proxy_udp_listen(proxy_socks.proxy_udp);
 	evtimer_set(&proxy_ev_sweep, proxy_sweep, NULL);
 	evtimer_add(&proxy_ev_sweep, &tv);
 
@@ -437,6 +456,7 @@ proxy_dispatch_parent(struct chan *c, struct msg *m)
 		break;
 	case MSG_CONF:
 		msg_get(m, conf, sizeof(*conf));
+		proxy_share(conf);
 		log_setverbose(conf->verbose);
 		proxy_dest_policy(NULL);
 		/* Other upstreams may know other addresses. */

@@ -1,0 +1,130 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+# proxy-workers: with proxy workers 2 there are two proxy processes, each
+# unprivileged, each with a TCP listener of its own; 60 keep-alive
+# connections through them each get the file whole and the kernel spreads
+# them over both; dns44ctl show connections lists all of them and show
+# stats and the metrics count all of them, from both workers; a UDP
+# session is relayed (by the first worker, which holds them all); the
+# per-client connection limit is the daemon's, shared between the
+# workers.  A worker that dies stops the daemon, as the proxy process
+# does.
+
+. "$srcdir/regress/lib/netns.sh"
+. "$srcdir/regress/lib/proxyworld.sh"
+pw_setup curl nginx
+pw_dnsmasq
+pw_nginx
+pw_serve udpecho 7
+pw_start d <<EOF2
+proxy workers 2
+metrics listen 127.0.0.1 port 9144
+EOF2
+SOCK=$T_TMP/d/ctl.sock
+ctl() { "$DNS44CTL" -s "$SOCK" "$@"; }
+
+# The proxy processes: children of the parent titled "dns44: proxy".
+workers() {
+	for c in $(pgrep -P "$DP"); do
+		tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null |
+		    grep -q '^dns44: proxy' && echo "$c"
+	done
+}
+W=$(workers)
+expect "two proxy workers" "$(echo "$W" | wc -l)" 2
+for w in $W; do
+	uid=$(awk '/^Uid:/ { print $2 }' "/proc/$w/status")
+	capeff=$(awk '/^CapEff:/ { print $2 }' "/proc/$w/status")
+	[ "$uid" != 0 ] && [ "$capeff" = 0000000000000000 ] &&
+	    ok "worker $w: uid $uid, no capability" ||
+	    fail "worker $w: uid $uid, CapEff $capeff"
+done
+
+# 60 keep-alive connections, idle once their file came.
+nconn=60
+sha=$(sha256sum <"$PW_WWW/small" | cut -d' ' -f1)
+in_cl $PW_PROBE keepmany site.test 80 /small $nconn "$sha" 10 \
+    >"$T_TMP/keep" 2>&1 &
+keeper=$!
+T_PIDS="$T_PIDS $keeper"
+wait_for 20 test -s "$T_TMP/keep" || fail "keepmany: nothing"
+expect "$nconn keep-alive connections" "$(cat "$T_TMP/keep")" \
+    "$nconn of $nconn correct, idle"
+
+# Which worker holds each: the owner of its socket to the server.
+total=0
+for w in $W; do
+	k=$(ip netns exec "$GW" ss -Htnp state established '( dport = :80 )' |
+	    grep -c "pid=$w,")
+	total=$((total + k))
+	[ "$k" -ge 5 ] && ok "worker $w relays $k of them" ||
+	    fail "worker $w relays $k of $nconn"
+done
+expect "the workers relay them all" "$total" $nconn
+
+# dns44ctl and the metrics see the two workers as one proxy.
+expect "show connections lists all" \
+    "$(ctl show connections | awk '$1 == "tcp" && $3 == "site.test"' |
+    wc -l)" $nconn
+expect "show stats counts all" "$(ctl -j show stats | python3 -c '
+import json, sys; print(json.load(sys.stdin)["connections_open"])')" $nconn
+m=$(in_gw curl -s --max-time 5 http://127.0.0.1:9144/metrics |
+    awk '$1 == "dns44_proxy_tcp_connections" { print $2 }')
+expect "metrics count all" "$m" $nconn
+kill "$keeper" 2>/dev/null
+wait "$keeper" 2>/dev/null
+
+# UDP: the first worker holds every session.
+in_cl $PW_PROBE udpclient echo.test 7 3 2>&1 | grep -q '^echoed 3 of 3 ' &&
+    ok "UDP echo through the proxy" || fail "UDP echo through the proxy"
+
+# The per-client limit is the daemon's: 10 in all, 5 a worker.  40
+# connections held from one client; after a second, those still open.
+pw_stop
+pw_start e <<EOF2
+proxy workers 2
+proxy per-client connections 10
+EOF2
+site=$(cl_q site.test A)
+alive=$(in_cl $PW_PYTHON - "$site" <<'PY2'
+import socket, sys, time
+socks = []
+for i in range(40):
+    try:
+        s = socket.create_connection((sys.argv[1], 80), timeout=5)
+    except OSError:
+        continue
+    s.setblocking(False)
+    socks.append(s)
+    time.sleep(0.01)
+time.sleep(1)
+alive = 0
+for s in socks:
+    try:
+        b = s.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK)
+        alive += b != b""
+    except BlockingIOError:
+        alive += 1
+    except OSError:
+        pass
+print(alive)
+PY2
+)
+expect "per-client limit 10 over two workers: connections kept" "$alive" 10
+
+# A worker killed: the daemon stops, and says which.
+W=$(workers)
+victim=$(echo "$W" | tail -n 1)
+kill -KILL "$victim"
+wait "$DP"
+rc=$?
+[ $rc -ne 0 ] && ok "a worker killed: the daemon stopped ($rc)" ||
+    fail "a worker killed: the daemon exit status 0"
+logged "parent: proxy [0-9] process \(pid $victim\) was killed by signal 9" &&
+    ok "the journal names the worker" || fail "no line for the worker"
+for w in $W; do
+	wait_for 5 sh -c "! kill -0 $w" ||
+	    fail "worker $w still running after the stop"
+done
+exit $T_FAILED
