@@ -420,13 +420,15 @@ EOF
 	fi
 }
 
-# lab_dns44 [conf lines on stdin]: dns44 in $GW for the lab.
+# lab_dns44 [conf lines on stdin]: dns44 in $GW for the lab, with
+# $PROXY_WORKERS proxy workers (default 1).
 lab_dns44() {
 	{
 		echo "dns listen $L_GW port 53"
 		echo "dns upstream $L_W"
 		echo "range $L_RANGE"
 		echo "proxy listen ${L_PROXY%:*} port ${L_PROXY#*:}"
+		echo "proxy workers ${PROXY_WORKERS:-1}"
 		cat
 	} >"$B_TMP/lab-dns44.conf"
 	dns44_start "$GW" lab-dns44 <"$B_TMP/lab-dns44.conf"
@@ -439,7 +441,8 @@ vip() {
 }
 
 # lab_haproxy FRONTPORT:BACKPORT...: haproxy in $GW in TCP mode with
-# splicing, one thread, each 10.47.1.1:FRONTPORT to 10.47.2.2:BACKPORT.
+# splicing, as many threads as dns44 has proxy workers ($HAPROXY_THREADS
+# says otherwise), each 10.47.1.1:FRONTPORT to 10.47.2.2:BACKPORT.
 lab_haproxy() {
 	_d=$B_TMP/haproxy
 	mkdir -p "$_d"
@@ -447,7 +450,7 @@ lab_haproxy() {
 		cat <<EOF
 global
 	maxconn $H_MAXCONN
-	nbthread ${HAPROXY_THREADS:-1}
+	nbthread ${HAPROXY_THREADS:-${PROXY_WORKERS:-1}}
 	log stderr format short local0 err
 defaults
 	mode tcp
