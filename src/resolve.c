@@ -184,6 +184,7 @@ static void	resolve_ask_aaaa(struct resolve_lookup *);
 static void	resolve_call(struct resolve_req *,
 		    const struct resolve_result *);
 static int	resolve_done(const struct resolve_query *);
+static int	resolve_idle(const struct resolve_lookup *);
 static int	resolve_known(const struct resolve_lookup *);
 static int	resolve_satisfied(const struct resolve_lookup *,
 		    const struct resolve_req *);
@@ -345,8 +346,7 @@ resolve_start(const char *name, const struct rule_upstream *split,
 	resolve_nwaiting++;
 	resolve_st.cache_misses++;
 	/* Known already, or nothing left to wait for: from the loop. */
-	if (resolve_satisfied(lk, req) ||
-	    (lk->qa.query == NULL && lk->q6.query == NULL)) {
+	if (resolve_satisfied(lk, req) || resolve_idle(lk)) {
 		if (evtimer_add(&lk->ev_step, &at_once) == -1)
 			fatal("%s: evtimer_add", __func__);
 	} else
@@ -580,6 +580,13 @@ resolve_done(const struct resolve_query *rq)
 	return (rq->asked && rq->query == NULL);
 }
 
+/* No query of the lookup in flight. */
+static int
+resolve_idle(const struct resolve_lookup *lk)
+{
+	return (lk->qa.query == NULL && lk->q6.query == NULL);
+}
+
 /* Whether the name is known to exist or not: what a verification needs. */
 static int
 resolve_known(const struct resolve_lookup *lk)
@@ -600,7 +607,7 @@ resolve_satisfied(const struct resolve_lookup *lk,
 {
 	if (req->need == RESOLVE_NEED_VERDICT)
 		return (resolve_known(lk));
-	if (lk->qa.query == NULL && lk->q6.query == NULL)
+	if (resolve_idle(lk))
 		return (1);
 	return (lk->addrs_at != 0 &&
 	    resolve_now() - lk->addrs_at >= RESOLVE_DELAY_MS);
@@ -637,7 +644,7 @@ resolve_lookup_step(struct resolve_lookup *lk)
 	    lk->qa.rcode != LDNS_RCODE_NXDOMAIN && lk->qa.rcode != -1 &&
 	    !lk->q6.asked)
 		resolve_ask_aaaa(lk);
-	end = lk->qa.query == NULL && lk->q6.query == NULL;
+	end = resolve_idle(lk);
 	cache = resolve_result(lk, &r);
 	if (end) {
 		RB_REMOVE(resolve_lookups, &resolve_lookups, lk);
