@@ -74,7 +74,7 @@ static int		 parent_reload_ok;
 static struct child	 children[1 + CONF_MAX_WORKERS];
 static size_t		 nchildren;
 static int		 parent_proxy_tcp[CONF_MAX_WORKERS];
-static int		 parent_proxy_udp[CONF_MAX_WORKERS];
+static int		 parent_proxy_udp;	/* the first worker's */
 
 static int	parent_load_conf(struct dns44_conf *, struct ruleset **);
 static void	parent_workers(struct dns44_conf *);
@@ -294,13 +294,12 @@ parent_open_sockets(void)
 	 * with one such socket per worker the kernel would hand them to
 	 * whichever it finds first, whatever worker holds the session.
 	 */
-	for (i = 0; i < (int)conf->proxy_workers; i++) {
+	for (i = 0; i < (int)conf->proxy_workers; i++)
 		parent_proxy_tcp[i] = parent_listen_tcp(&conf->proxy_listen,
 		    SOCK_TRANSPARENT | (conf->proxy_workers > 1 ?
 		    SOCK_REUSEPORT : 0));
-		parent_proxy_udp[i] = i > 0 ? -1 :
-		    parent_listen_udp(&conf->proxy_listen, SOCK_TRANSPARENT);
-	}
+	parent_proxy_udp = parent_listen_udp(&conf->proxy_listen,
+	    SOCK_TRANSPARENT);
 	/* It may be a privileged port; the dns process serves it. */
 	socks.metrics = conf->metrics ?
 	    parent_listen_tcp(&conf->metrics_listen, 0) : -1;
@@ -418,9 +417,9 @@ parent_start(void)
 		proxy = &children[c];
 		parent_send_sock(proxy, MSG_SOCK_PROXY_TCP,
 		    parent_proxy_tcp[c - 1], &conf->proxy_listen);
-		if (parent_proxy_udp[c - 1] != -1)
+		if (c == 1)
 			parent_send_sock(proxy, MSG_SOCK_PROXY_UDP,
-			    parent_proxy_udp[c - 1], &conf->proxy_listen);
+			    parent_proxy_udp, &conf->proxy_listen);
 		parent_send_sock(proxy, MSG_SOCK_PEER, peer[c - 1][1], NULL);
 		parent_send_sock(proxy, MSG_SOCK_END, -1, NULL);
 	}
