@@ -29,6 +29,11 @@
 #define CONF_MAX_UPSTREAM	8
 #define CONF_MAX_WORKERS	32	/* proxy processes */
 #define CONF_NAME_MAX		64	/* user and group names */
+#define CONF_MAX_SENTINELS	8
+#define CONF_SECRET_MAX		128	/* a password */
+#define DEFAULT_REDIS_PORT	6379
+#define DEFAULT_SENTINEL_PORT	26379
+#define DEFAULT_REDIS_MASTER	"dns44"
 #define CONF_SUN_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
 #define CONF_MAX_PROXY_RULES	64	/* proxy allow and deny lines */
 #define CONF_MAX_CLIENT_NETS	64	/* allow from lines */
@@ -169,6 +174,16 @@ struct dns44_conf {
 	uint32_t		tproxy_mark;
 	uint32_t		tproxy_table;	/* the routing table */
 	uint32_t		tproxy_check_ms; /* 0: never checked */
+	/*
+	 * The map shared with other gateways in Redis: a primary given
+	 * directly, or found through Sentinels.  Neither: the tdb file alone.
+	 */
+	struct sockaddr_in	redis;		/* sin_port 0: none */
+	struct sockaddr_in	sentinels[CONF_MAX_SENTINELS];
+	int			sentinel_count;
+	char			redis_master[CONF_NAME_MAX];
+	char			redis_password[CONF_SECRET_MAX];
+	uint32_t		redis_wait;	/* replicas a new name waits for */
 	/* The Prometheus listener, served by the dns process. */
 	struct sockaddr_in	metrics_listen;
 	int			metrics;	/* 0: none */
@@ -182,6 +197,10 @@ enum dns44_role {
 };
 
 struct ruleset;
+
+/* A map shared through Redis, directly or found through Sentinels. */
+#define CONF_SHARED_MAP(c)	((c)->redis.sin_port != 0 || \
+				    (c)->sentinel_count > 0)
 
 /* parse.y */
 #define CONF_OPTIONAL	0x1	/* a missing file is no error */

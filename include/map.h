@@ -67,6 +67,11 @@ struct map_entry *map_lookup_addr(struct map *, uint32_t);
 struct map_entry *map_assign(struct map *, const char *, time_t, uint32_t);
 struct map_entry *map_assign_client(struct map *, const char *, uint32_t,
 		    time_t, uint32_t);
+uint32_t	 map_place(const struct map *, const char *);
+struct map_entry *map_put(struct map *, const char *, uint32_t, time_t);
+int		 map_drop(struct map *, const char *, uint32_t);
+void		 map_mark_clear(struct map *);
+size_t		 map_sweep(struct map *);
 void		 map_set_rate(struct map *, uint32_t, uint32_t);
 size_t		 map_clients(const struct map *);
 uint32_t	 map_client_share(const struct map *);

@@ -255,6 +255,7 @@ struct ctl_stats_dns {
 	uint64_t	clients;		/* holding mappings */
 	uint64_t	tcp_client_limit;	/* TCP clients refused */
 	uint64_t	refused_clients;	/* queries from elsewhere */
+	uint64_t	store_failures;		/* SERVFAIL: store away */
 };
 
 /* One upstream resolver as dns44ctl shows it. */

@@ -244,7 +244,8 @@ answer_type_name(ldns_rr_type type, char *buf, size_t len)
  * faster than its rate, REFUSED for the root or a name no entry could
  * hold.  a->full, a->limited and a->result are set for the journal.
  * With verify set, a name not in the map is -1, nothing changed: it is
- * to be resolved first.
+ * to be resolved first, or placed by the store of a shared map; without,
+ * a shared map's name it does not hold is SERVFAIL.
  */
 static int
 answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
@@ -259,6 +260,11 @@ answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
 		return (LDNS_RCODE_REFUSED);
 	if (verify && map_lookup_name(map, name) == NULL)
 		return (-1);
+	/* A shared map's new names are the store's to place, never ours. */
+	if (CONF_SHARED_MAP(conf) && map_lookup_name(map, name) == NULL) {
+		strlcpy(a->result, "SERVFAIL: map store", sizeof(a->result));
+		return (LDNS_RCODE_SERVFAIL);
+	}
 	if ((e = map_assign_client(map, name, a->client, now,
 	    conf->ttl + conf->grace_ms / 1000)) == NULL) {
 		/* SERVFAIL, not REFUSED: a stub takes it as "try later". */
@@ -562,8 +568,9 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 		if (!verified && answer_rules(rules, a, 0) != RULE_ROUTE)
 			return (-1);
 		/* A new name to verify: the map is not touched yet. */
-		if ((rcode = answer_assign(map, conf, now,
-		    conf->dns_verify && !verified, a, &addr)) == -1) {
+		if ((rcode = answer_assign(map, conf, now, !verified &&
+		    (conf->dns_verify || CONF_SHARED_MAP(conf)), a,
+		    &addr)) == -1) {
 			if (len > sizeof(a->raw))
 				return (-1);
 			memcpy(a->raw, buf, len);
@@ -693,8 +700,8 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 		answer_block(conf, q, qrr, a);
 	else if (action == RULE_ROUTE &&
 	    (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA)) {
-		if (answer_map(map, conf, q, qrr, now, conf->dns_verify,
-		    a) == -1) {
+		if (answer_map(map, conf, q, qrr, now, conf->dns_verify ||
+		    CONF_SHARED_MAP(conf), a) == -1) {
 			/* A new name: resolved first, then answered. */
 			a->action = ANSWER_VERIFY;
 			a->query = q;

@@ -73,6 +73,8 @@ conf_defaults(struct dns44_conf *conf)
 	strlcpy(conf->user, DNS44_USER, sizeof(conf->user));
 	conf->control_group[0] = '\0';
 	conf->control_admin_group[0] = '\0';
+	strlcpy(conf->redis_master, DEFAULT_REDIS_MASTER,
+	    sizeof(conf->redis_master));
 	conf->control_gid = conf->control_admin_gid = (gid_t)-1;
 	conf->user_set = 0;
 	conf->verbose = 0;
@@ -168,7 +170,24 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	    conf_fmt_duration(conf->grace_ms, buf, sizeof(buf)));
 	fputs("database ", fp);
 	conf_print_string(fp, conf->db_dir);
-	fputs("\nuser ", fp);
+	fputc('\n', fp);
+	if (conf->redis.sin_port != 0)
+		conf_print_sockaddr(fp, "database redis", &conf->redis);
+	for (i = 0; i < conf->sentinel_count; i++)
+		conf_print_sockaddr(fp, "database sentinel",
+		    &conf->sentinels[i]);
+	if (conf->sentinel_count > 0) {
+		fputs("database master ", fp);
+		conf_print_string(fp, conf->redis_master);
+		fputc('\n', fp);
+	}
+	if (CONF_SHARED_MAP(conf)) {
+		/* Never the secret itself: this is shown by dns44ctl. */
+		if (conf->redis_password[0] != '\0')
+			fputs("database password \"(set)\"\n", fp);
+		fprintf(fp, "database wait %u\n", conf->redis_wait);
+	}
+	fputs("user ", fp);
 	conf_print_string(fp, conf->user);
 	fputc('\n', fp);
 
@@ -345,6 +364,18 @@ conf_check(const struct dns44_conf *conf, char *err, size_t errlen)
 			snprintf(err, errlen, "upstream %s lies inside the "
 			    "virtual range", conf_fmt_upstream(
 			    &conf->upstream[i], addr, sizeof(addr)));
+			return (-1);
+		}
+	}
+	for (i = -1; i < conf->sentinel_count; i++) {
+		if (i == -1 && conf->redis.sin_port == 0)
+			continue;
+		if (conf_addr_in_range(conf, i == -1 ? &conf->redis :
+		    &conf->sentinels[i])) {
+			snprintf(err, errlen, "database %s %s lies inside the "
+			    "virtual range", i == -1 ? "redis" : "sentinel",
+			    conf_fmt_addr(i == -1 ? &conf->redis :
+			    &conf->sentinels[i], addr, sizeof(addr)));
 			return (-1);
 		}
 	}

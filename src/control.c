@@ -33,6 +33,7 @@
 #include "peers.h"
 #include "proc.h"
 #include "rules.h"
+#include "store.h"
 #include "upstream.h"
 
 #define CONTROL_MAX_CLIENTS	32
@@ -544,6 +545,11 @@ control_flush(struct ctl_client *cc, uint32_t id, const char *what)
 		control_fail(cc, id, "proxy busy, try again");
 		return;
 	}
+	if (strcmp(what, "all") == 0 && CONF_SHARED_MAP(conf)) {
+		control_fail(cc, id, "the map is shared with other gateways: "
+		    "flush names one by one");
+		return;
+	}
 	if (strcmp(what, "all") == 0) {
 		for (a = conf->range_first; ; a++) {
 			if ((e = map_lookup_addr(dns_map, a)) != NULL) {
@@ -574,6 +580,9 @@ control_flush(struct ctl_client *cc, uint32_t id, const char *what)
 		fl.kept++;
 	} else {
 		a = e->addr;
+		/* Everywhere: the store tells every gateway, us included. */
+		if (CONF_SHARED_MAP(conf))
+			store_remove(e->name, a);
 		if (map_remove(dns_map, e) == 0) {
 			fl.removed++;
 			control_evicted(a);

@@ -41,6 +41,7 @@
 #include "resolve.h"
 #include "rules.h"
 #include "siphash.h"
+#include "store.h"
 #include "upstream.h"
 #include "wire.h"
 
@@ -52,6 +53,13 @@
 
 #define DNS_BLOCK_SLOTS		1024		/* names whose block was told */
 #define DNS_BLOCK_QUIET		600		/* seconds before telling again */
+
+/* A lookup from the proxy of an address the store is asked about. */
+struct dns_find {
+	struct chan		*chan;
+	uint32_t		 id;
+	struct msg_lookup	 ml;
+};
 
 /* A lookup from the proxy waiting for the real addresses. */
 struct dns_lookup {
@@ -107,13 +115,18 @@ static void	dns_forwarded(ldns_pkt *, void *);
 static void	dns_verify(struct answer *, struct dns_tcp *, int,
 		    const struct sockaddr_in *, const struct timespec *);
 static void	dns_verified(const struct resolve_result *, void *);
+static void	dns_stored(enum store_status, uint32_t, void *);
+static void	dns_verify_done(const struct resolve_result *,
+		    struct dns_query *, enum store_status);
+static void	dns_found(enum store_status, uint32_t, void *);
 static void	dns_warn(const struct answer *, const struct sockaddr_in *,
 		    time_t);
 static void	dns_count(const struct answer *);
 static void	dns_count_rcode(int);
 static void	dns_send(struct dns_tcp *, int, const struct sockaddr_in *,
 		    const uint8_t *, size_t);
-static void	dns_lookup(struct chan *, uint32_t, const struct msg_lookup *);
+static void	dns_lookup(struct chan *, uint32_t, const struct msg_lookup *,
+		    int);
 static void	dns_resolved(const struct resolve_result *, void *);
 static void	dns_resolved_none(struct dns_lookup *, int, uint32_t);
 static void	dns_stop(void) __attribute__((__noreturn__));
@@ -181,6 +194,8 @@ dns_main(int foreground, int verbose)
 	control_init(dns_socks.control, &dns_parent);
 	metrics_init(dns_socks.metrics);
 	upstream_init(conf);
+	if (CONF_SHARED_MAP(conf))
+		store_init(dns_base, dns_map);
 
 	for (i = 0; i < dns_socks.ndns_udp; i++) {
 		dns_udp[i].fd = dns_socks.dns_udp[i];
@@ -207,6 +222,8 @@ dns_stop(void)
 {
 	resolve_shutdown();
 	upstream_shutdown();
+	if (CONF_SHARED_MAP(conf))
+		store_shutdown();
 	control_shutdown();
 	metrics_shutdown();
 	map_close(dns_map);
@@ -236,6 +253,8 @@ dns_sync(int fd, short ev, void *arg)
 	(void)fd;
 	(void)ev;
 	(void)arg;
+	if (CONF_SHARED_MAP(conf))
+		store_sync(time(NULL));
 	if (map_sync(dns_map) == -1)
 		log_warnx("map: cannot write answered times");
 	evtimer_add(&dns_ev_sync, &tv);
@@ -338,7 +357,7 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 	switch (m->hdr.type) {
 	case MSG_LOOKUP:
 		msg_get(m, &ml, sizeof(ml));
-		dns_lookup(c, m->hdr.id, &ml);
+		dns_lookup(c, m->hdr.id, &ml, CONF_SHARED_MAP(conf));
 		break;
 	case MSG_IN_USE:
 	case MSG_RELEASED:
@@ -355,6 +374,10 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 			map_pin(dns_map, e);
 		else
 			map_unpin(dns_map, e);
+		/* The fleet's leases: the first connection and the last. */
+		if (CONF_SHARED_MAP(conf) && e->conns == (m->hdr.type ==
+		    MSG_IN_USE ? 1 : 0))
+			store_pin(e->addr, e->conns);
 		break;
 	case MSG_CTL_STATS_PROXY:
 	case MSG_CTL_FAIL:
@@ -374,12 +397,17 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 	}
 }
 
-/* Who is behind a virtual address, and where does it really live? */
+/*
+ * Who is behind a virtual address, and where does it really live?  With
+ * ask set, an address the map does not know is asked of the store: the
+ * client may have had it from another gateway.
+ */
 static void
-dns_lookup(struct chan *c, uint32_t id, const struct msg_lookup *ml)
+dns_lookup(struct chan *c, uint32_t id, const struct msg_lookup *ml, int ask)
 {
 	struct map_entry	*e;
 	struct dns_lookup	*l;
+	struct dns_find		*f;
 	struct rule_verdict	 v;
 	struct in_addr		 in;
 	char			 buf[INET_ADDRSTRLEN], name[LOG_NAME_MAX];
@@ -391,6 +419,14 @@ dns_lookup(struct chan *c, uint32_t id, const struct msg_lookup *ml)
 		log_debug("proxy lookup %s: %s", inet_ntop(AF_INET, &in, buf,
 		    sizeof(buf)), e != NULL ? log_name(e->name, name,
 		    sizeof(name)) : "no mapping");
+	}
+	if (e == NULL && ask && (f = calloc(1, sizeof(*f))) != NULL) {
+		f->chan = c;
+		f->id = id;
+		f->ml = *ml;
+		if (store_find(ntohl(ml->addr), dns_found, f) != NULL)
+			return;
+		free(f);
 	}
 	if (e == NULL || (l = calloc(1, sizeof(*l))) == NULL) {
 		if (chan_compose(c, MSG_LOOKUP_MISS, id, -1, ml,
@@ -415,6 +451,18 @@ dns_lookup(struct chan *c, uint32_t id, const struct msg_lookup *ml)
 	if (resolve_name(l->name, ruleset_split(dns_rules, l->name),
 	    dns_resolved, l) == NULL)
 		dns_resolved_none(l, -1, 0);
+}
+
+/* The store's word on an address: now in the map, or nobody's. */
+static void
+dns_found(enum store_status s, uint32_t addr, void *arg)
+{
+	struct dns_find	*f = arg;
+
+	(void)s;
+	(void)addr;
+	dns_lookup(f->chan, f->id, &f->ml, 0);
+	free(f);
 }
 
 /*
@@ -847,6 +895,14 @@ dns_verify(struct answer *a, struct dns_tcp *tcp, int udp_fd,
 	q->start = *start;
 	if (tcp != NULL)
 		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
+	/* A shared map not verifying: straight to the store. */
+	if (!conf->dns_verify) {
+		memset(&none, 0, sizeof(none));
+		none.rcode = LDNS_RCODE_NOERROR;
+		none.aaaa = 1;
+		dns_verified(&none, q);
+		return;
+	}
 	if (map_normalize(a->name, name, sizeof(name)) == -1 ||
 	    (q->vreq = resolve_verify(name, a->qtype,
 	    ruleset_split(dns_rules, name), dns_verified, q)) == NULL) {
@@ -857,10 +913,48 @@ dns_verify(struct answer *a, struct dns_tcp *tcp, int udp_fd,
 	}
 }
 
+/*
+ * What the upstreams said of a new name.  A name that exists in a shared
+ * map goes to the store for its address first.
+ */
 static void
 dns_verified(const struct resolve_result *res, void *arg)
 {
 	struct dns_query	*q = arg;
+	char			 name[WIRE_NAME_MAX + 2];
+
+	q->vreq = NULL;
+	if (CONF_SHARED_MAP(conf) && res->rcode == LDNS_RCODE_NOERROR &&
+	    (res->naddrs > 0 || res->aaaa)) {
+		if (map_normalize(q->ans->name, name, sizeof(name)) == 0 &&
+		    (q->sreq = store_assign(name, time(NULL), dns_stored,
+		    q)) != NULL)
+			return;
+		dns_stored(STORE_DOWN, 0, q);
+		return;
+	}
+	dns_verify_done(res, q, STORE_OK);
+}
+
+/* The store placed the name, or could not. */
+static void
+dns_stored(enum store_status s, uint32_t addr, void *arg)
+{
+	struct dns_query	*q = arg;
+	struct resolve_result	 res;
+
+	(void)addr;
+	q->sreq = NULL;
+	memset(&res, 0, sizeof(res));
+	res.rcode = s == STORE_OK ? LDNS_RCODE_NOERROR : -1;
+	res.aaaa = 1;
+	dns_verify_done(&res, q, s);
+}
+
+static void
+dns_verify_done(const struct resolve_result *res, struct dns_query *q,
+    enum store_status s)
+{
 	struct answer		*a = q->ans;
 	char			 from[32], type[16], name[LOG_NAME_MAX];
 	time_t			 now = time(NULL);
@@ -868,7 +962,14 @@ dns_verified(const struct resolve_result *res, void *arg)
 	if (q->tcp != NULL)
 		TAILQ_REMOVE(&q->tcp->queries, q, entry);
 	answer_verified(dns_map, conf, res, now, a);
-	if (res->rcode == -1)
+	if (s == STORE_FULL) {
+		a->full = 1;
+		strlcpy(a->result, "SERVFAIL: map full", sizeof(a->result));
+	} else if (s != STORE_OK) {
+		dns_stats.store_failures++;
+		strlcpy(a->result, "SERVFAIL: map store unreachable",
+		    sizeof(a->result));
+	} else if (res->rcode == -1)
 		dns_stats.upstream_failures++;
 	dns_count_rcode(a->action == ANSWER_REPLY ? a->rcode :
 	    LDNS_RCODE_SERVFAIL);

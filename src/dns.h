@@ -32,6 +32,7 @@ struct evbuffer;
 struct answer;
 struct map;
 struct resolve_req;
+struct store_req;
 struct upstream_req;
 
 /* dns.c */
@@ -42,6 +43,7 @@ struct dns_query {
 	TAILQ_ENTRY(dns_query)	 entry;		/* of its TCP client */
 	struct upstream_req	*req;
 	struct resolve_req	*vreq;		/* verifying: the lookup */
+	struct store_req	*sreq;		/* placing: the store's */
 	struct answer		*ans;		/* verifying: the answer */
 	ldns_pkt		*query;
 	struct dns_tcp		*tcp;		/* NULL for UDP */

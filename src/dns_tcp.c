@@ -32,6 +32,7 @@
 #include "log.h"
 #include "proc.h"
 #include "resolve.h"
+#include "store.h"
 #include "upstream.h"
 #include "wire.h"
 
@@ -313,6 +314,7 @@ dns_tcp_free(struct dns_tcp *t)
 		TAILQ_REMOVE(&t->queries, q, entry);
 		upstream_cancel(q->req);
 		resolve_cancel(q->vreq);
+		store_cancel(q->sreq);
 		ldns_pkt_free(q->query);
 		free(q->ans);
 		free(q);

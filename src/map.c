@@ -32,6 +32,7 @@
 #include "siphash.h"
 
 #define MAP_DIRTY	0x01		/* answered not yet on disk */
+#define MAP_SEEN	0x02		/* put since map_mark_clear() */
 #define MAP_MIN_BITS	10		/* 1024 buckets at least */
 #define MAP_START_BITS	20		/* at most, before any name */
 
@@ -658,6 +659,115 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 		map_client_put(m, c);
 	errno = saved;
 	return (NULL);
+}
+
+/*
+ * The first address a new name is offered, as an index into the range:
+ * a keyed hash of the name, so that it lands on the same one again
+ * whichever map (or store) places it.
+ */
+uint32_t
+map_place(const struct map *m, const char *name)
+{
+	return (siphash(map_addr_key, name, strnlen(name, WIRE_TEXT_MAX + 1)) %
+	    m->size);
+}
+
+/* Forget an entry another map decided on; the proxy is told. */
+static void
+map_evict(struct map *m, struct map_entry *e)
+{
+	if (m->evict_cb != NULL)
+		m->evict_cb(e, m->evict_arg);
+	(void)map_db_delete(m, e->name);
+	map_unlink(m, e);
+	free(e);
+}
+
+/*
+ * Make a normalised name's address addr (host order), as a store shared
+ * with other gateways decided: entries holding the name or the address
+ * otherwise are forgotten first (told to the evict callback), whatever
+ * their connections, since the store is the truth.  The entry is marked
+ * seen for map_sweep().  NULL with errno: EINVAL for an address outside
+ * the range or a name of no valid length, ENOMEM.  The tdb copy is kept
+ * as well as it can be: a failed write is warned about, not fatal.
+ */
+struct map_entry *
+map_put(struct map *m, const char *name, uint32_t addr, time_t now)
+{
+	struct map_entry	*e, *old;
+	size_t			 len;
+	uint32_t		 h;
+
+	len = strnlen(name, WIRE_TEXT_MAX + 1);
+	if (len == 0 || len > WIRE_TEXT_MAX || addr < m->first ||
+	    addr > m->last) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	h = map_name_hash(m, name, len);
+	if ((e = map_find(m, name, h)) != NULL) {
+		if (e->addr == addr) {
+			e->flags |= MAP_SEEN;
+			return (e);
+		}
+		map_evict(m, e);
+	}
+	if ((old = map_lookup_addr(m, addr)) != NULL)
+		map_evict(m, old);
+	if ((e = map_entry_new(name, len, h)) == NULL)
+		return (NULL);
+	e->addr = addr;
+	e->answered = now;
+	e->flags = MAP_SEEN;
+	if (map_db_store(m, e, 1) == -1)
+		map_db_warn_store(m, now, "store a name from the shared map");
+	map_insert(m, e);
+	m->assigned++;
+	return (e);
+}
+
+/*
+ * The store forgot a name (flushed, or its address reused elsewhere): so
+ * does the map, if it still gives it addr.  0 when it did.
+ */
+int
+map_drop(struct map *m, const char *name, uint32_t addr)
+{
+	struct map_entry	*e;
+
+	if ((e = map_lookup_name(m, name)) == NULL || e->addr != addr)
+		return (-1);
+	map_evict(m, e);
+	return (0);
+}
+
+/* Before a full reading of the store: no entry is seen yet. */
+void
+map_mark_clear(struct map *m)
+{
+	struct map_entry	*e;
+
+	TAILQ_FOREACH(e, &m->lru, lru)
+		e->flags &= ~MAP_SEEN;
+}
+
+/* After it: what the store did not have is forgotten; how many. */
+size_t
+map_sweep(struct map *m)
+{
+	struct map_entry	*e, *next;
+	size_t			 n = 0;
+
+	for (e = TAILQ_FIRST(&m->lru); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, lru);
+		if (!(e->flags & MAP_SEEN)) {
+			map_evict(m, e);
+			n++;
+		}
+	}
+	return (n);
 }
 
 void

@@ -41,6 +41,7 @@
 #include "map.h"
 #include "peers.h"
 #include "rules.h"
+#include "store.h"
 #include "upstream.h"
 
 #define METRICS_MAX_CONNS	16	/* at once; more wait in the backlog */
@@ -449,6 +450,7 @@ static void
 metrics_map(struct evbuffer *b)
 {
 	struct map_entry	*e;
+	struct store_stats	 ss;
 	uint64_t		 n, size, pinned = 0;
 
 	n = map_count(dns_map);
@@ -475,6 +477,18 @@ metrics_map(struct evbuffer *b)
 	metrics_one(b, "dns44_map_full_total", "counter",
 	    "SERVFAIL answers: the range was full and nothing reusable.",
 	    dns_stats.full);
+	if (!CONF_SHARED_MAP(conf))
+		return;
+	store_stats(&ss);
+	metrics_one(b, "dns44_map_store_up", "gauge",
+	    "1 while the shared map's store is reachable and read.", ss.up);
+	metrics_one(b, "dns44_map_store_assigned_total", "counter",
+	    "New names this gateway had the store place.", ss.assigned);
+	metrics_one(b, "dns44_map_store_failures_total", "counter",
+	    "Requests to the store that failed: unreachable or too slow.",
+	    ss.failures);
+	metrics_one(b, "dns44_map_store_outages_total", "counter",
+	    "Times the link to the store was lost.", ss.outages);
 }
 
 static void

@@ -100,6 +100,8 @@ static int	 parse_upstream_addr(const char *, long long, const char *,
 		    struct conf_upstream *);
 static void	 parse_proxy_listen(const char *, long long);
 static void	 parse_metrics_listen(const char *, long long);
+static void	 parse_redis(const char *, long long, int);
+static void	 parse_redis_password(const char *);
 static void	 parse_range(const char *, const char *);
 static void	 parse_path(const char *, const char *, char *, size_t);
 static void	 parse_name(const char *, const char *, char *, size_t);
@@ -174,6 +176,7 @@ static size_t		 pblen;
 %token	<string>	TPROXY SETUP CHECK
 %token	<string>	PREFER ATTEMPTDELAY
 %token	<string>	TABLENAME METRICS WORKERS
+%token	<string>	REDIS SENTINEL MASTER WAIT
 %token	<string>	STRING WORD NUMBER
 %token			ERROR
 %type	<string>	string name keyword optgroup opttls
@@ -205,6 +208,19 @@ stmt	: macro
 	| DATABASE string		{
 		parse_path("database", $2, pconf->db_dir,
 		    sizeof(pconf->db_dir));
+	}
+	| DATABASE REDIS string optport	{ parse_redis($3, $4, 0); }
+	| DATABASE SENTINEL string optport { parse_redis($3, $4, 1); }
+	| DATABASE MASTER name		{
+		parse_name("database master", $3, pconf->redis_master,
+		    sizeof(pconf->redis_master));
+	}
+	| DATABASE PASSWORD string	{ parse_redis_password($3); }
+	| DATABASE WAIT NUMBER		{
+		long long	n;
+
+		if (parse_number("database wait", $3, 0, 16, &n) == 0)
+			pconf->redis_wait = n;
 	}
 	| USER name			{
 		parse_name("user", $2, pconf->user, sizeof(pconf->user));
@@ -544,6 +560,7 @@ keyword	: DNS | LISTEN | PORT | UPSTREAM | TTL | UPSTREAMTIMEOUT
 	| VIA | DIRECT | MARK | INTERFACE | SOURCE | FOR | PASSWORD
 	| TPROXY | SETUP | CHECK | METRICS | WORKERS
 	| PREFER | ATTEMPTDELAY | ADMINGROUP
+	| REDIS | SENTINEL | MASTER | WAIT
 	;
 
 %%
@@ -577,6 +594,7 @@ static const struct {
 	{ "listen",		LISTEN },
 	{ "log",		LOG },
 	{ "mark",		MARK },
+	{ "master",		MASTER },
 	{ "metrics",		METRICS },
 	{ "name",		NAME },
 	{ "new-names",		NEWNAMES },
@@ -589,10 +607,12 @@ static const struct {
 	{ "ptr",		PTR },
 	{ "quick",		QUICK },
 	{ "range",		RANGE },
+	{ "redis",		REDIS },
 	{ "reply-privileged-ports", REPLYPRIVPORTS },
 	{ "return",		RETURN },
 	{ "reuse-grace",	REUSEGRACE },
 	{ "route",		ROUTE },
+	{ "sentinel",		SENTINEL },
 	{ "sessions",		SESSIONS },
 	{ "setup",		SETUP },
 	{ "socket",		SOCKET },
@@ -617,6 +637,7 @@ static const struct {
 	{ "verbose",		VERBOSE },
 	{ "verify",		VERIFY },
 	{ "via",		VIA },
+	{ "wait",		WAIT },
 	{ "workers",		WORKERS },
 };
 
@@ -1608,6 +1629,60 @@ parse_path(const char *what, const char *s, char *dst, size_t size)
 		parse_error("%s path too long (max %zu bytes)", what, size - 1);
 	else
 		strlcpy(dst, s, size);
+}
+
+/*
+ * The Redis primary holding the shared map, or one of the Sentinels that
+ * know which server it is now: one or the other, by address, since the
+ * dns process resolves no name but through its upstreams.
+ */
+static void
+parse_redis(const char *addr, long long port, int sentinel)
+{
+	struct sockaddr_in	sin;
+
+	if (parse_sockaddr(addr, port, sentinel ? DEFAULT_SENTINEL_PORT :
+	    DEFAULT_REDIS_PORT, &sin) == -1)
+		return;
+	if (sentinel ? pconf->redis.sin_port != 0 :
+	    pconf->sentinel_count > 0) {
+		parse_error("database redis and database sentinel exclude "
+		    "each other");
+		return;
+	}
+	if (!sentinel) {
+		if (pconf->redis.sin_port != 0)
+			parse_error("database redis may be given only once");
+		else
+			pconf->redis = sin;
+		return;
+	}
+	if (pconf->sentinel_count == CONF_MAX_SENTINELS) {
+		parse_error("too many database sentinel lines (max %d)",
+		    CONF_MAX_SENTINELS);
+		return;
+	}
+	pconf->sentinels[pconf->sentinel_count++] = sin;
+}
+
+/* Sent by AUTH; a line break or a space would not survive it whole. */
+static void
+parse_redis_password(const char *s)
+{
+	size_t	i;
+
+	if (s[0] == '\0' || strlen(s) >= sizeof(pconf->redis_password)) {
+		parse_error("database password must be 1 to %zu bytes",
+		    sizeof(pconf->redis_password) - 1);
+		return;
+	}
+	for (i = 0; s[i] != '\0'; i++)
+		if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] == 0x7f) {
+			parse_error("database password holds a control "
+			    "character");
+			return;
+		}
+	strlcpy(pconf->redis_password, s, sizeof(pconf->redis_password));
 }
 
 static void

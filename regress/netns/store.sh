@@ -1,0 +1,186 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+# store: two gateways share one map in a real redis-server.  A name
+# asked of gateway A is known to B at once, with the same address; both
+# asked the same new names at the same moment give one address each;
+# names asked alternately through A and B leave a store in which no
+# address is given twice; an address another gateway holds a lease on
+# is not reused; with the store stopped, known names are still answered
+# and new ones get SERVFAIL, and new names work again once it is back,
+# without a restart.
+
+. "$srcdir/regress/lib/netns.sh"
+. "$srcdir/regress/lib/dnsworld.sh"
+command -v redis-server >/dev/null 2>&1 || { echo "needs redis-server"; exit 77; }
+dw_setup
+
+dw_dnsmasq --address=/#/10.44.2.99
+RPORT=6390
+RPASS=s3cret-of-the-fleet
+
+# redis_start: a redis-server in $WORLD, nothing kept on disk.
+redis_start() {
+	ip netns exec "$WORLD" redis-server --bind "$DW_UP" --port $RPORT \
+	    --save "" --appendonly yes --appendfsync always --dir "$T_TMP" \
+	    --daemonize no \
+	    --requirepass "$RPASS" \
+	    >"$T_TMP/redis.out" 2>&1 &
+	REDIS_PID=$!
+	T_PIDS="$T_PIDS $REDIS_PID"
+	wait_for 5 dw_listening "$WORLD" tcp "$DW_UP:$RPORT" ||
+	    { cat "$T_TMP/redis.out"; die "redis-server did not start"; }
+}
+
+# rcli ARGS...: a command to the store.
+rcli() {
+	ip netns exec "$WORLD" redis-cli -h "$DW_UP" -p $RPORT \
+	    -a "$RPASS" --no-auth-warning "$@"
+}
+redis_start
+
+dw_start a <<EOF2
+dns upstream $DW_UP
+dns ttl 1
+reuse-grace 0s
+range 172.24.0.0/16
+database redis $DW_UP port $RPORT
+database password "$RPASS"
+EOF2
+A_LOG=$DLOG A_CTL=$T_TMP/a/ctl.sock A_PID=$DP
+dw_start b <<EOF2
+dns listen 127.0.0.1 port 4454
+proxy listen 127.0.0.1 port 4455
+dns upstream $DW_UP
+dns ttl 1
+reuse-grace 0s
+range 172.24.0.0/16
+database redis $DW_UP port $RPORT
+database password "$RPASS"
+EOF2
+B_LOG=$DLOG B_CTL=$T_TMP/b/ctl.sock B_PID=$DP
+
+up() { grep -q "map store.*: up" "$1"; }
+wait_for 5 up "$A_LOG" && wait_for 5 up "$B_LOG" &&
+    ok "both gateways read the store" || { cat "$A_LOG" "$B_LOG"; die "no store"; }
+
+qa() { DW_PORT=4453 q "$@"; }
+qb() { DW_PORT=4454 q "$@"; }
+# shown CTL NAME: the address a gateway's map gives NAME, or nothing.
+shown() {
+	"$DNS44CTL" -s "$1" show map | awk -v n="$2" '$1 == n { print $2 }'
+}
+b_knows_one() { [ "$(shown "$B_CTL" one.example)" = "$a" ]; }
+
+a=$(qa one.example A)
+in_range "$a" && ok "A maps a new name ($a)" || fail "one.example via A: '$a'"
+[ "$(rcli HGET dns44:name one.example)" = "$a" ] &&
+    ok "the store holds it" || fail "store: $(rcli HGETALL dns44:name)"
+wait_for 2 b_knows_one &&
+    ok "B knows it before anyone asks B" ||
+    fail "B's map: $("$DNS44CTL" -s "$B_CTL" show map)"
+[ "$(qb one.example A)" = "$a" ] && ok "B answers the same address" ||
+    fail "one.example via B: $(qb one.example A)"
+
+# The same new names asked of both at once.
+i=0 pids=
+while [ $i -lt 20 ]; do
+	qa "same$i.example" A >"$T_TMP/same$i.a" &
+	pids="$pids $!"
+	qb "same$i.example" A >"$T_TMP/same$i.b" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+# shellcheck disable=SC2086
+wait $pids
+i=0 diff=0
+while [ $i -lt 20 ]; do
+	x=$(cat "$T_TMP/same$i.a") y=$(cat "$T_TMP/same$i.b")
+	if ! in_range "$x" || [ "$x" != "$y" ]; then
+		diff=$((diff + 1))
+		echo "same$i: A '$x' B '$y'"
+	fi
+	i=$((i + 1))
+done
+[ $diff -eq 0 ] && ok "20 names asked of both at once: one address each" ||
+    fail "$diff names got two answers"
+
+# 10 000 names, half through A and half through B, at the same time.
+awk 'BEGIN { for (i = 0; i < 10000; i += 2) print "n" i ".bulk" }' \
+    >"$T_TMP/even"
+awk 'BEGIN { for (i = 1; i < 10000; i += 2) print "n" i ".bulk" }' \
+    >"$T_TMP/odd"
+ip netns exec "$GW" $DNSPROBE batch udp 127.0.0.1 4453 A <"$T_TMP/even" \
+    >"$T_TMP/got.a" &
+pa=$!
+ip netns exec "$GW" $DNSPROBE batch udp 127.0.0.1 4454 A <"$T_TMP/odd" \
+    >"$T_TMP/got.b" &
+pb=$!
+wait $pa $pb
+n=$(cat "$T_TMP/got.a" "$T_TMP/got.b" | awk '$2 == "NOERROR"' | wc -l)
+[ "$n" -eq 10000 ] && ok "10 000 names answered through A and B" ||
+    fail "$n of 10 000 answered: $(grep -v NOERROR "$T_TMP/got.a" | head -3)"
+dups=$(cat "$T_TMP/got.a" "$T_TMP/got.b" | awk '{ print $3 }' | sort |
+    uniq -d | wc -l)
+[ "$dups" -eq 0 ] && ok "no address answered for two names" ||
+    fail "$dups addresses answered twice"
+names=$(rcli HLEN dns44:name) addrs=$(rcli HLEN dns44:addr)
+sdups=$(rcli HVALS dns44:name | sort | uniq -d | wc -l)
+[ "$names" -eq 10021 ] && [ "$addrs" -eq 10021 ] && [ "$sdups" -eq 0 ] &&
+    ok "the store: 10 021 names, 10 021 addresses, none twice" ||
+    fail "store: $names names, $addrs addresses, $sdups twice"
+# Every answer is what the store says; each gateway's map has them all.
+for g in a b; do
+	c=$("$DNS44CTL" -s "$T_TMP/$g/ctl.sock" show map | grep -c '\.bulk ')
+	[ "$c" -eq 10000 ] && ok "gateway $g's map holds all 10 000" ||
+	    fail "gateway $g's map holds $c of 10 000"
+done
+rcli HGETALL dns44:name | paste - - | grep '\.bulk' | sort >"$T_TMP/store"
+cat "$T_TMP/got.a" "$T_TMP/got.b" | awk '{ print $1 "\t" $3 }' | sort |
+    cmp -s - "$T_TMP/store" && ok "every answer is the store's" ||
+    fail "answers and store differ: $(cat "$T_TMP/got.a" "$T_TMP/got.b" |
+    awk '{ print $1 "\t" $3 }' | sort | diff - "$T_TMP/store" | head -3)"
+
+# Flushed on one gateway: gone from the store and from the other.
+"$DNS44CTL" -s "$A_CTL" flush one.example >/dev/null ||
+    fail "flush one.example"
+b_forgot_one() { [ -z "$(shown "$B_CTL" one.example)" ]; }
+wait_for 2 b_forgot_one && [ -z "$(rcli HGET dns44:name one.example)" ] &&
+    ok "a flush on A reaches the store and B" ||
+    fail "after the flush: B '$(shown "$B_CTL" one.example)'," \
+    "store '$(rcli HGET dns44:name one.example)'"
+"$DNS44CTL" -s "$A_CTL" flush all 2>&1 | grep -q "shared" &&
+    ok "flush all is refused on a shared map" || fail "flush all ran"
+
+# The store stopped: known names answered, new ones SERVFAIL.
+s0=$(qa same0.example A)
+rcli SHUTDOWN >/dev/null 2>&1
+wait "$REDIS_PID" 2>/dev/null
+lost() { grep -q "map store.*SERVFAIL until it is back" "$1"; }
+wait_for 3 lost "$A_LOG" && ok "A sees the store go" ||
+    fail "A did not notice the store going"
+[ "$(qa same0.example A)" = "$s0" ] && [ "$(qb same0.example A)" = "$s0" ] &&
+    ok "store away: known names still answered by both" ||
+    fail "store away: same0 '$(qa same0.example A)' '$(qb same0.example A)'"
+[ "$(qfull down.example A | rcode_of)" = SERVFAIL ] &&
+    ok "store away: a new name gets SERVFAIL" ||
+    fail "store away: down.example $(qfull down.example A)"
+[ -z "$(shown "$A_CTL" down.example)" ] &&
+    ok "store away: no address invented" || fail "down.example mapped"
+
+# Back, with what it had: new names again, old ones as they were.
+redis_start
+twice() { [ "$(grep -c "map store.*: up" "$1")" -ge 2 ]; }
+wait_for 5 twice "$A_LOG" && wait_for 5 twice "$B_LOG" &&
+    ok "both gateways back on the store, no restart" ||
+    fail "no recovery: $(tail -3 "$A_LOG")"
+d=$(qb down.example A)
+in_range "$d" && [ "$(qa down.example A)" = "$d" ] &&
+    ok "store back: a new name mapped ($d), the same on both" ||
+    fail "store back: down.example '$d' '$(qa down.example A)'"
+[ "$(qa same0.example A)" = "$s0" ] && ok "store back: old names unchanged" ||
+    fail "same0 now $(qa same0.example A)"
+
+dw_stop "$A_PID"
+dw_stop "$B_PID"
+exit ${T_FAILED:-0}
