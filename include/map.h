@@ -54,6 +54,12 @@ struct map_client;
  */
 typedef void	(*map_evict_cb)(const struct map_entry *, void *);
 
+/*
+ * Called when an entry is answered after a quiet of at least the seconds
+ * given, before its answered time changes.  It must not change the map.
+ */
+typedef void	(*map_touch_cb)(const struct map_entry *, time_t);
+
 /* One record of a database file read offline; -1 stops the walk. */
 typedef int	(*map_db_walk_cb)(const char *, uint32_t, int64_t, void *);
 
@@ -72,6 +78,7 @@ struct map_entry *map_put(struct map *, const char *, uint32_t, time_t);
 int		 map_drop(struct map *, const char *, uint32_t);
 void		 map_mark_clear(struct map *);
 size_t		 map_sweep(struct map *);
+void		 map_set_touch(struct map *, map_touch_cb, uint32_t);
 void		 map_set_rate(struct map *, uint32_t, uint32_t);
 size_t		 map_clients(const struct map *);
 uint32_t	 map_client_share(const struct map *);

@@ -313,6 +313,9 @@ map_victim(struct map *m, time_t now, uint32_t hold_s)
 static void
 map_touch(struct map *m, struct map_entry *e, time_t now)
 {
+	if (m->touch_cb != NULL && (now < e->answered ||
+	    now - e->answered >= (time_t)m->touch_quiet))
+		m->touch_cb(e, now);
 	e->answered = now;
 	if (TAILQ_FIRST(&m->lru) != e) {
 		TAILQ_REMOVE(&m->lru, e, lru);
@@ -692,9 +695,11 @@ map_evict(struct map *m, struct map_entry *e)
  * seen for map_sweep().  NULL with errno: EINVAL for an address outside
  * the range or a name of no valid length, ENOMEM.  The tdb copy is kept
  * as well as it can be: a failed write is warned about, not fatal.
+ * answered is when this gateway gave it, now for its own new name; 0 for
+ * one it only heard of, which then counts as never answered here.
  */
 struct map_entry *
-map_put(struct map *m, const char *name, uint32_t addr, time_t now)
+map_put(struct map *m, const char *name, uint32_t addr, time_t answered)
 {
 	struct map_entry	*e, *old;
 	size_t			 len;
@@ -719,12 +724,22 @@ map_put(struct map *m, const char *name, uint32_t addr, time_t now)
 	if ((e = map_entry_new(name, len, h)) == NULL)
 		return (NULL);
 	e->addr = addr;
-	e->answered = now;
+	e->answered = answered;
 	e->flags = MAP_SEEN;
 	if (map_db_store(m, e, 1) == -1)
-		map_db_warn_store(m, now, "store a name from the shared map");
-	map_insert(m, e);
-	m->assigned++;
+		map_db_warn_store(m, answered, "store a name from the shared "
+		    "map");
+	if (answered != 0) {
+		map_insert(m, e);
+		m->assigned++;
+		return (e);
+	}
+	/* Never answered here: last in answer order. */
+	map_link(m, e);
+	map_bit_set(m, e->addr - m->first);
+	TAILQ_INSERT_TAIL(&m->lru, e, lru);
+	if (++m->count > m->nbuckets)
+		map_grow(m);
 	return (e);
 }
 
@@ -768,6 +783,14 @@ map_sweep(struct map *m)
 		}
 	}
 	return (n);
+}
+
+/* cb told of answers after quiet seconds without one; NULL: none. */
+void
+map_set_touch(struct map *m, map_touch_cb cb, uint32_t quiet)
+{
+	m->touch_cb = cb;
+	m->touch_quiet = quiet;
 }
 
 void

@@ -51,6 +51,8 @@ struct map {
 	time_t			 last_warn;
 	map_evict_cb		 evict_cb;
 	void			*evict_arg;
+	map_touch_cb		 touch_cb;	/* an answer after a quiet */
+	uint32_t		 touch_quiet;	/* this many seconds */
 
 	/* Clients, bounded; past MAP_CLIENTS_MAX they share "rest". */
 	struct map_client	*clients[MAP_CLIENT_BUCKETS];

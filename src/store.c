@@ -232,6 +232,9 @@ static int	store_addr(const char *, size_t, uint32_t *);
 static int	store_name(const char *, size_t, char *, size_t);
 static void	store_event(const char *, size_t);
 static void	store_put(struct store_req *);
+static const char *store_error(const redisReply *, const char *);
+static const char *store_text(const char *, char *, size_t);
+static void	store_touched(const struct map_entry *, time_t);
 static void	store_pin_send(uint32_t, int, time_t);
 
 static uint64_t
@@ -265,6 +268,7 @@ store_init(struct event_base *base, struct map *map)
 	event_set(&st.ev_tick, -1, EV_PERSIST, store_tick, NULL);
 	event_base_set(base, &st.ev_tick);
 	event_add(&st.ev_tick, &tv);
+	map_set_touch(map, store_touched, STORE_SYNC_SEC);
 	store_connect();
 }
 
@@ -626,7 +630,8 @@ static void
 store_setup_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
 	redisReply	*r = reply;
-	const char	*what = priv;
+	const char	*what = priv, *p;
+	char		 err[128];
 	size_t		 i;
 
 	if (ac != st.cmd && ac != st.sub)
@@ -636,12 +641,13 @@ store_setup_cb(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		if (strncmp(r->str, "DNS44RANGE", 10) == 0)
+		if ((p = store_error(r, "DNS44RANGE")) != NULL)
 			store_lost("it holds the map of another range (%s); "
-			    "every gateway must have the same range", r->str +
-			    (r->len > 11 ? 11 : r->len));
+			    "every gateway must have the same range",
+			    store_text(p, err, sizeof(err)));
 		else
-			store_lost("%s: %s", what, r->str);
+			store_lost("%s: %s", what, store_text(r->str, err,
+			    sizeof(err)));
 		return;
 	}
 	if (strcmp(what, "AUTH") == 0) {
@@ -719,7 +725,7 @@ store_event(const char *s, size_t len)
 		return;
 	}
 	if (s[0] == '+') {
-		if (map_put(st.map, name, addr, time(NULL)) == NULL)
+		if (map_put(st.map, name, addr, 0) == NULL)
 			log_rate(&st.rl, LOG_WARNING, "map store: %s",
 			    strerror(errno));
 	} else
@@ -783,7 +789,7 @@ store_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 			    "an unknown form ignored");
 			continue;
 		}
-		if (map_put(st.map, name, addr, now) == NULL) {
+		if (map_put(st.map, name, addr, 0) == NULL) {
 			store_lost("reading the map: %s", strerror(errno));
 			return;
 		}
@@ -831,7 +837,10 @@ store_assign(const char *name, time_t now, store_cb cb, void *arg)
 	argv[2 + STORE_NKEYS + 4] = name;
 	snprintf(start, sizeof(start), "%u", map_place(st.map, name));
 	argv[2 + STORE_NKEYS + 5] = start;
-	/* Another gateway's answers reach the store this much later. */
+	/*
+	 * The store's time of an answer may be STORE_SYNC_SEC old (see
+	 * store_touched()), and clocks a second apart.
+	 */
 	snprintf(hold, sizeof(hold), "%u", conf->ttl + conf->grace_ms / 1000 +
 	    STORE_SYNC_SEC + 1);
 	argv[2 + STORE_NKEYS + 6] = hold;
@@ -846,7 +855,7 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 	struct store_req	*q = priv;
 	redisReply		*r = reply, *a;
 	uint32_t		 addr;
-	char			 n[8];
+	char			 n[8], err[128];
 	int			 isnew;
 
 	if (r == NULL || ac != st.cmd) {
@@ -867,12 +876,13 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		if (strcmp(r->str, "DNS44FULL") == 0) {
+		if (store_error(r, "DNS44FULL") != NULL) {
 			store_req_done(q, STORE_FULL, 0);
 			return;
 		}
 		store_req_done(q, STORE_DOWN, 0);
-		store_lost("assigning: %s", r->str);
+		store_lost("assigning: %s", store_text(r->str, err,
+		    sizeof(err)));
 		return;
 	}
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
@@ -906,7 +916,9 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 static void
 store_put(struct store_req *q)
 {
-	if (map_put(st.map, q->name, q->addr, time(NULL)) == NULL) {
+	/* Answered here once the caller replies; a lookup's is not. */
+	if (map_put(st.map, q->name, q->addr, q->kind == STORE_K_FIND ? 0 :
+	    time(NULL)) == NULL) {
 		log_rate(&st.rl, LOG_WARNING, "map store: %s: %s", q->name,
 		    strerror(errno));
 		store_req_done(q, STORE_DOWN, 0);
@@ -963,6 +975,38 @@ store_find_cb(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	store_put(q);
+}
+
+/*
+ * Whether r is the script's error code, which Redis may have prefixed
+ * with "ERR ": what follows the code, or NULL.
+ */
+static const char *
+store_error(const redisReply *r, const char *code)
+{
+	const char	*s = r->str;
+	size_t		 n = strlen(code);
+
+	if (r->type != REDIS_REPLY_ERROR)
+		return (NULL);
+	if (strncmp(s, "ERR ", 4) == 0)
+		s += 4;
+	if (strncmp(s, code, n) != 0 || (s[n] != '\0' && s[n] != ' '))
+		return (NULL);
+	return (s[n] == ' ' ? s + n + 1 : s + n);
+}
+
+/* What a server said, fit for the journal: printable ASCII, cut short. */
+static const char *
+store_text(const char *s, char *buf, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < len && s[i] != '\0'; i++)
+		buf[i] = (unsigned char)s[i] >= ' ' &&
+		    (unsigned char)s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+	return (buf);
 }
 
 /* A dotted quad of len bytes inside the range, to host order. */
@@ -1060,6 +1104,27 @@ store_remove(const char *name, uint32_t addr)
 }
 
 /*
+ * A name answered after STORE_SYNC_SEC without an answer: its time goes
+ * to the store now, not with the next batch.  So the store's time of an
+ * address is never more than STORE_SYNC_SEC older than its last answer
+ * by any gateway, which the hold of the reuse allows for.
+ */
+static void
+store_touched(const struct map_entry *e, time_t now)
+{
+	struct in_addr	in;
+	char		t[24], a[INET_ADDRSTRLEN];
+
+	if (st.state != STORE_UP)
+		return;
+	in.s_addr = htonl(e->addr);
+	inet_ntop(AF_INET, &in, a, sizeof(a));
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	(void)redisAsyncCommand(st.cmd, NULL, NULL,
+	    "ZADD dns44:answered XX GT %s %s", t, a);
+}
+
+/*
  * Every STORE_SYNC_SEC: the last-answer times of the names answered
  * since the last time (the map's list is in answer order, so the walk
  * stops at the first older one), and now and then the leases on the
@@ -1070,13 +1135,12 @@ store_sync(time_t now)
 {
 	struct map_entry	*e;
 	struct in_addr		 in;
-	const char		*argv[3 + 2 * STORE_BATCH];
-	char			 t[24], a[STORE_BATCH][INET_ADDRSTRLEN];
+	const char		*argv[4 + 2 * STORE_BATCH];
+	char			 t[STORE_BATCH][24], a[STORE_BATCH][INET_ADDRSTRLEN];
 	int			 n = 0;
 
 	if (st.state != STORE_UP)
 		return;
-	snprintf(t, sizeof(t), "%lld", (long long)now);
 	argv[0] = "ZADD";
 	argv[1] = "dns44:answered";
 	argv[2] = "XX";
@@ -1085,9 +1149,10 @@ store_sync(time_t now)
 	    e = map_next(st.map, e)) {
 		in.s_addr = htonl(e->addr);
 		inet_ntop(AF_INET, &in, a[n], sizeof(a[n]));
-		argv[4 + 2 * n] = t;
+		snprintf(t[n], sizeof(t[n]), "%lld", (long long)e->answered);
+		argv[4 + 2 * n] = t[n];
 		argv[4 + 2 * n + 1] = a[n];
-		if (++n == STORE_BATCH - 1) {
+		if (++n == STORE_BATCH) {
 			(void)redisAsyncCommandArgv(st.cmd, NULL, NULL,
 			    4 + 2 * n, argv, NULL);
 			n = 0;

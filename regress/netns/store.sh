@@ -183,4 +183,53 @@ in_range "$d" && [ "$(qa down.example A)" = "$d" ] &&
 
 dw_stop "$A_PID"
 dw_stop "$B_PID"
+
+# Reuse across the fleet, in a range of two addresses: an address is
+# reused only when no gateway answered it within TTL and grace and no
+# gateway holds a lease on it.
+rcli FLUSHALL >/dev/null
+for g in a b; do
+	[ $g = a ] && p=4453 || p=4454
+	dw_start "small$g" <<EOF2
+dns listen 127.0.0.1 port $p
+proxy listen 127.0.0.1 port $((p + 30))
+dns upstream $DW_UP
+dns ttl 1
+reuse-grace 0s
+range 172.24.0.1 - 172.24.0.2
+database redis $DW_UP port $RPORT
+database password "$RPASS"
+EOF2
+	eval "${g}2_PID=\$DP ${g}2_LOG=\$DLOG"
+done
+wait_for 5 up "$a2_LOG" && wait_for 5 up "$b2_LOG" || die "small: no store"
+x1=$(qa p1.example A) x2=$(qa p2.example A)
+[ -n "$x1" ] && [ -n "$x2" ] && [ "$x1" != "$x2" ] &&
+    ok "two names fill the range ($x1, $x2)" || fail "p1 '$x1' p2 '$x2'"
+# Another gateway's lease on x1, as one holding a connection keeps it.
+rcli ZADD "dns44:pin:$x1" $(($(date +%s) + 60)) 0123456789abcdef >/dev/null
+# Past TTL, grace and the margin for clocks and batching (1 + 0 + 6 s).
+sleep 8
+# B answers p2 now: its time reaches the store at once.
+[ "$(qb p2.example A)" = "$x2" ] || fail "B: p2 '$(qb p2.example A)'"
+sleep 0.3
+out=$(qfull p3.example A)
+[ "$(echo "$out" | rcode_of)" = SERVFAIL ] &&
+    [ "$(rcli HGET dns44:name p1.example)" = "$x1" ] &&
+    [ "$(rcli HGET dns44:name p2.example)" = "$x2" ] &&
+    ok "neither a leased address nor one B just answered is reused" ||
+    fail "p3: $(echo "$out" | rcode_of) $(rcli HGETALL dns44:name)"
+[ "$(grep -c "map store.*: up" "$a2_LOG")" -eq 1 ] &&
+    ok "a full range is a SERVFAIL, not a lost store" ||
+    fail "A lost the store: $(grep "map store" "$a2_LOG")"
+rcli ZREM "dns44:pin:$x1" 0123456789abcdef >/dev/null
+[ "$(qa p3.example A)" = "$x1" ] &&
+    [ -z "$(rcli HGET dns44:name p1.example)" ] &&
+    ok "the lease gone, the address is reused ($x1)" ||
+    fail "p3 after the lease: '$(qa p3.example A)' $(rcli HGETALL dns44:name)"
+b_forgot_p1() { [ -z "$(shown "$T_TMP/smallb/ctl.sock" p1.example)" ]; }
+wait_for 2 b_forgot_p1 && ok "B forgets the old name" ||
+    fail "B still maps p1: $("$DNS44CTL" -s "$T_TMP/smallb/ctl.sock" show map)"
+dw_stop "$a2_PID"
+dw_stop "$b2_PID"
 exit ${T_FAILED:-0}
