@@ -228,6 +228,7 @@ static void	store_scan(const char *);
 static void	store_scan_cb(redisAsyncContext *, void *, void *);
 static void	store_assign_cb(redisAsyncContext *, void *, void *);
 static void	store_find_cb(redisAsyncContext *, void *, void *);
+static int	store_ipv4(const char *, size_t, uint32_t *);
 static int	store_addr(const char *, size_t, uint32_t *);
 static int	store_name(const char *, size_t, char *, size_t);
 static void	store_event(const char *, size_t);
@@ -400,7 +401,7 @@ store_sentinel_cb(redisAsyncContext *ac, void *reply, void *priv)
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[1]->type != REDIS_REPLY_STRING ||
-	    store_addr(r->element[0]->str, r->element[0]->len, &addr) == -1 ||
+	    store_ipv4(r->element[0]->str, r->element[0]->len, &addr) == -1 ||
 	    r->element[1]->len >= sizeof(buf)) {
 		store_lost("Sentinel: no primary known as \"%s\"",
 		    conf->redis_master);
@@ -1009,9 +1010,9 @@ store_text(const char *s, char *buf, size_t len)
 	return (buf);
 }
 
-/* A dotted quad of len bytes inside the range, to host order. */
+/* A dotted quad of len bytes, to host order. */
 static int
-store_addr(const char *s, size_t len, uint32_t *addr)
+store_ipv4(const char *s, size_t len, uint32_t *addr)
 {
 	struct in_addr	in;
 	char		buf[INET_ADDRSTRLEN];
@@ -1023,7 +1024,15 @@ store_addr(const char *s, size_t len, uint32_t *addr)
 	if (inet_pton(AF_INET, buf, &in) != 1)
 		return (-1);
 	*addr = ntohl(in.s_addr);
-	if (*addr < conf->range_first || *addr > conf->range_last)
+	return (0);
+}
+
+/* The same, of an address inside the range. */
+static int
+store_addr(const char *s, size_t len, uint32_t *addr)
+{
+	if (store_ipv4(s, len, addr) == -1 || *addr < conf->range_first ||
+	    *addr > conf->range_last)
 		return (-1);
 	return (0);
 }

@@ -1,0 +1,140 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+# store-failover: the shared map on a Redis primary with two replicas and
+# a Sentinel, "database wait 1".  The gateway finds the primary through
+# the Sentinel; the primary is killed while new names are asked; the
+# Sentinel promotes a replica, the gateway follows it without a restart,
+# and every name the gateway answered with an address is in the new
+# primary with that address: no acknowledged mapping is lost.
+
+. "$srcdir/regress/lib/netns.sh"
+. "$srcdir/regress/lib/dnsworld.sh"
+for tool in redis-server redis-sentinel redis-cli; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "needs $tool"; exit 77; }
+done
+dw_setup
+dw_dnsmasq --address=/#/10.44.2.99
+
+# server PORT [options...]: a redis-server in $WORLD; its pid in SPID.
+server() {
+	sp=$1
+	shift
+	mkdir -p "$T_TMP/r$sp"
+	ip netns exec "$WORLD" redis-server --bind "$DW_UP" --port "$sp" \
+	    --protected-mode no --save "" --appendonly no \
+	    --dir "$T_TMP/r$sp" --daemonize no "$@" \
+	    >"$T_TMP/r$sp/out" 2>&1 &
+	SPID=$!
+	T_PIDS="$T_PIDS $SPID"
+	wait_for 5 dw_listening "$WORLD" tcp "$DW_UP:$sp" ||
+	    { cat "$T_TMP/r$sp/out"; die "redis-server $sp did not start"; }
+}
+rcli() {
+	p=$1
+	shift
+	ip netns exec "$WORLD" redis-cli -h "$DW_UP" -p "$p" "$@"
+}
+server 6391
+PRIMARY_PID=$SPID
+server 6392 --replicaof "$DW_UP" 6391
+R1_PID=$SPID
+server 6393 --replicaof "$DW_UP" 6391
+R2_PID=$SPID
+synced() {
+	[ "$(rcli 6391 INFO replication | grep -c 'state=online')" -eq 2 ]
+}
+wait_for 10 synced || die "replicas did not attach"
+cat >"$T_TMP/sentinel.conf" <<EOF2
+bind $DW_UP
+port 26391
+protected-mode no
+dir $T_TMP
+sentinel monitor dns44 $DW_UP 6391 1
+sentinel down-after-milliseconds dns44 1000
+sentinel failover-timeout dns44 5000
+sentinel parallel-syncs dns44 2
+EOF2
+ip netns exec "$WORLD" redis-sentinel "$T_TMP/sentinel.conf" \
+    >"$T_TMP/sentinel.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_for 5 dw_listening "$WORLD" tcp "$DW_UP:26391" ||
+    { cat "$T_TMP/sentinel.out"; die "redis-sentinel did not start"; }
+primary() {
+	rcli 26391 SENTINEL get-master-addr-by-name dns44 | tail -n 1
+}
+knows_replicas() {
+	[ "$(rcli 26391 SENTINEL replicas dns44 | grep -c '^name$')" -eq 2 ]
+}
+wait_for 10 knows_replicas || die "the Sentinel did not see the replicas"
+
+dw_start a <<EOF2
+dns upstream $DW_UP
+database sentinel $DW_UP port 26391
+database master dns44
+database wait 1
+EOF2
+A_PID=$DP A_LOG=$DLOG
+up_on() { grep -q "map store $DW_UP:$1: up" "$A_LOG"; }
+wait_for 5 up_on 6391 && ok "the Sentinel names the primary; the store is up" ||
+    { cat "$A_LOG"; die "not up on 6391"; }
+
+# batch FILE FIRST LAST: new names FIRST to LAST asked of the gateway.
+batch() {
+	awk -v a="$2" -v b="$3" 'BEGIN { for (i = a; i <= b; i++)
+	    print "f" i ".example" }' |
+	    ip netns exec "$GW" $DNSPROBE batch udp 127.0.0.1 4453 A \
+	    --timeout 2 >"$T_TMP/$1"
+}
+batch one 1 200
+[ "$(grep -c ' NOERROR ' "$T_TMP/one")" -eq 200 ] &&
+    ok "200 new names through the primary" ||
+    fail "$(grep -vc ' NOERROR ' "$T_TMP/one") of 200 not answered: $(grep -v ' NOERROR ' "$T_TMP/one" | head -3)"
+
+# Both replicas stopped: a new name is not answered before one has it.
+kill -STOP "$R1_PID" "$R2_PID"
+out=$(qfull unreplicated.example A)
+kill -CONT "$R1_PID" "$R2_PID"
+[ "$(echo "$out" | rcode_of)" = SERVFAIL ] &&
+    ok "no replica acknowledges: SERVFAIL, not an answer" ||
+    fail "unreplicated.example: $(echo "$out" | rcode_of)"
+
+# The primary dies, unannounced, while names keep coming.
+kill -KILL "$PRIMARY_PID"
+batch two 201 400
+new_primary() { p=$(primary); [ -n "$p" ] && [ "$p" != 6391 ]; }
+wait_for 15 new_primary && ok "the Sentinel promotes a replica ($(primary))" ||
+    die "no failover: $(tail -5 "$T_TMP/sentinel.out")"
+NEW=$(primary)
+wait_for 15 up_on "$NEW" && ok "the gateway follows it, no restart" ||
+    { grep "map store" "$A_LOG" | tail -5; die "not up on $NEW"; }
+# The other replica follows too, so "wait 1" can be met again.
+works() {
+	batch probe 9000 9000
+	grep -q ' NOERROR ' "$T_TMP/probe"
+}
+wait_for 20 works && ok "new names are answered again" ||
+    fail "after the failover: $(cat "$T_TMP/probe")"
+batch three 401 450
+[ "$(grep -c ' NOERROR ' "$T_TMP/three")" -eq 50 ] &&
+    ok "50 more new names through the new primary" ||
+    fail "$(grep -vc ' NOERROR ' "$T_TMP/three") of 50 not answered"
+
+# Every address the gateway answered is in the new primary, the same.
+cat "$T_TMP/one" "$T_TMP/two" "$T_TMP/three" "$T_TMP/probe" |
+    awk '$2 == "NOERROR" { print $1, $3 }' >"$T_TMP/acked"
+n=$(wc -l <"$T_TMP/acked")
+awk '{ print "HGET dns44:name " $1 }' "$T_TMP/acked" | rcli "$NEW" \
+    >"$T_TMP/stored"
+lost=$(paste -d' ' "$T_TMP/acked" "$T_TMP/stored" |
+    awk '$2 != $3' | wc -l)
+[ "$lost" -eq 0 ] && ok "all $n answered mappings survived the failover" ||
+    fail "$lost of $n answered mappings lost: $(paste -d' ' \
+    "$T_TMP/acked" "$T_TMP/stored" | awk '$2 != $3' | head -3)"
+dups=$(rcli "$NEW" HVALS dns44:name | sort | uniq -d | wc -l)
+[ "$dups" -eq 0 ] && ok "no address given twice" ||
+    fail "$dups addresses given twice"
+echo "answered during the failover: $(grep -c ' NOERROR ' "$T_TMP/two") of 200"
+
+dw_stop "$A_PID"
+exit ${T_FAILED:-0}
