@@ -62,6 +62,7 @@
 #define STORE_BATCH		256	/* answered times a command */
 #define STORE_SYNC_SEC		5	/* dns.c writes them this often */
 #define STORE_WAIT_MS		"1000"	/* for replicas to acknowledge */
+#define STORE_IMPORT_BATCH	500	/* names a script call */
 
 #define STORE_CHANNEL		"dns44:events"
 
@@ -108,6 +109,10 @@ static struct {
 	time_t			 flushed;	/* answered times sent up to */
 	time_t			 renewed;	/* leases last renewed */
 	size_t			 loaded;
+	int			 inited;	/* INIT answered: 1, or 2 */
+	int			 subscribed;	/* first empty; we bring ours */
+	uint32_t		 cursor;	/* next index brought */
+	size_t			 brought;
 	int			 was_up;
 	struct store_stats	 stats;
 	struct log_rate		 rl;
@@ -115,7 +120,9 @@ static struct {
 
 /*
  * The one script: "init" records the range (or finds the one recorded
- * the same), "assign" gives a name its address, "remove" forgets one.
+ * the same; 1 when the store was empty), "assign" gives a name its
+ * address, "import" writes names with their addresses where both are
+ * free, "remove" forgets one.
  * ARGV: op, first address, size, now, then the op's own.
  */
 static const char store_script[] =
@@ -186,6 +193,25 @@ static const char store_script[] =
 "  redis.call('PUBLISH', '" STORE_CHANNEL "', '+ ' .. a .. ' ' .. name)\n"
 "  return {a, 1}\n"
 "end\n"
+"if op == 'import' then\n"
+"  local n = 0\n"
+"  for j = 5, #ARGV, 3 do\n"
+"    local name, i, t = ARGV[j], tonumber(ARGV[j + 1]), ARGV[j + 2]\n"
+"    if i < size and redis.call('HEXISTS', KEYS[2], name) == 0 and\n"
+"        redis.call('GETBIT', KEYS[4], i) == 0 then\n"
+"      local m = first + i\n"
+"      local a = string.format('%d.%d.%d.%d', "
+    "math.floor(m / 16777216) % 256, math.floor(m / 65536) % 256, "
+    "math.floor(m / 256) % 256, m % 256)\n"
+"      redis.call('HSET', KEYS[2], name, a)\n"
+"      redis.call('HSET', KEYS[3], a, name)\n"
+"      redis.call('SETBIT', KEYS[4], i, 1)\n"
+"      redis.call('ZADD', KEYS[5], t, a)\n"
+"      n = n + 1\n"
+"    end\n"
+"  end\n"
+"  return n\n"
+"end\n"
 "if op == 'remove' then\n"
 "  local name, a, i = ARGV[5], ARGV[6], tonumber(ARGV[7])\n"
 "  if redis.call('HGET', KEYS[2], name) ~= a then return 0 end\n"
@@ -224,6 +250,9 @@ static void	store_script_args(const char **, char *, size_t, char *,
 static void	store_sentinel_cb(redisAsyncContext *, void *, void *);
 static void	store_setup_cb(redisAsyncContext *, void *, void *);
 static void	store_sub_cb(redisAsyncContext *, void *, void *);
+static void	store_load(void);
+static void	store_import(void);
+static void	store_import_cb(redisAsyncContext *, void *, void *);
 static void	store_scan(const char *);
 static void	store_scan_cb(redisAsyncContext *, void *, void *);
 static void	store_assign_cb(redisAsyncContext *, void *, void *);
@@ -439,6 +468,7 @@ store_connect_primary(void)
 
 	store_set_state(STORE_CONNECT);
 	st.sha[0] = '\0';
+	st.inited = st.subscribed = 0;
 	if ((st.cmd = store_link(&st.primary)) == NULL ||
 	    (st.sub = store_link(&st.primary)) == NULL) {
 		store_lost("cannot connect");
@@ -673,8 +703,13 @@ store_setup_cb(redisAsyncContext *ac, void *reply, void *priv)
 		}
 		memcpy(st.sha, r->str, 40);
 		st.sha[40] = '\0';
-	} else if (r->type != REDIS_REPLY_INTEGER)
+	} else if (r->type != REDIS_REPLY_INTEGER ||
+	    (r->integer != 0 && r->integer != 1))
 		store_lost("the map's range: unexpected reply");
+	else {
+		st.inited = 1 + (int)r->integer;
+		store_load();
+	}
 }
 
 /* The channel: its confirmation starts the reading; then the changes. */
@@ -696,12 +731,8 @@ store_sub_cb(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	if (strcmp(kind->str, "subscribe") == 0) {
-		if (st.state != STORE_CONNECT)
-			return;
-		store_set_state(STORE_LOADING);
-		st.loaded = 0;
-		map_mark_clear(st.map);
-		store_scan("0");
+		st.subscribed = 1;
+		store_load();
 		return;
 	}
 	if (strcmp(kind->str, "message") == 0 &&
@@ -731,6 +762,101 @@ store_event(const char *s, size_t len)
 			    strerror(errno));
 	} else
 		(void)map_drop(st.map, name, addr);
+}
+
+/*
+ * Once the range is agreed and the channel holds, the store is read; a
+ * store found empty first gets this gateway's map, so that a gateway
+ * alone until now keeps every answer it gave when others join it.
+ */
+static void
+store_load(void)
+{
+	if (st.state != STORE_CONNECT || !st.inited || !st.subscribed)
+		return;
+	store_set_state(STORE_LOADING);
+	st.loaded = 0;
+	if (st.inited == 2 && map_count(st.map) > 0) {
+		st.cursor = 0;
+		st.brought = 0;
+		store_import();
+		return;
+	}
+	map_mark_clear(st.map);
+	store_scan("0");
+}
+
+/* The next STORE_IMPORT_BATCH names of the map, by address, to the store. */
+static void
+store_import(void)
+{
+	struct store_req	*r;
+	struct map_entry	*e;
+	const char		*argv[6 + STORE_NKEYS + 3 * STORE_IMPORT_BATCH];
+	char			 first[16], size[16], now[24];
+	char			 idx[STORE_IMPORT_BATCH][12];
+	char			 t[STORE_IMPORT_BATCH][24];
+	uint32_t		 n = 0, total = map_size(st.map);
+
+	argv[0] = "EVALSHA";
+	argv[1] = st.sha;
+	store_script_args(argv + 2, first, sizeof(first), size, sizeof(size),
+	    now, "import");
+	for (; st.cursor < total && n < STORE_IMPORT_BATCH; st.cursor++) {
+		if ((e = map_lookup_addr(st.map, conf->range_first +
+		    st.cursor)) == NULL)
+			continue;
+		snprintf(idx[n], sizeof(idx[n]), "%u", st.cursor);
+		snprintf(t[n], sizeof(t[n]), "%lld", (long long)e->answered);
+		argv[2 + STORE_NKEYS + 4 + 3 * n] = e->name;
+		argv[2 + STORE_NKEYS + 4 + 3 * n + 1] = idx[n];
+		argv[2 + STORE_NKEYS + 4 + 3 * n + 2] = t[n];
+		n++;
+	}
+	if (n == 0) {
+		log_info("map store: %zu names brought from this gateway's "
+		    "map into the empty store", st.brought);
+		map_mark_clear(st.map);
+		store_scan("0");
+		return;
+	}
+	if ((r = store_req_new(STORE_K_SETUP, NULL, NULL)) == NULL) {
+		store_lost("out of memory");
+		return;
+	}
+	TAILQ_INSERT_TAIL(&st.reqs, r, entry);
+	st.nreqs++;
+	/* hiredis copies the arguments: the names may go meanwhile. */
+	if (redisAsyncCommandArgv(st.cmd, store_import_cb, r,
+	    2 + STORE_NKEYS + 4 + 3 * n, argv, NULL) != REDIS_OK) {
+		TAILQ_REMOVE(&st.reqs, r, entry);
+		st.nreqs--;
+		free(r);
+		store_lost("cannot send");
+	}
+}
+
+static void
+store_import_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	redisReply	*r = reply;
+	char		 err[128];
+
+	store_req_done(priv, r == NULL ? STORE_DOWN : STORE_OK, 0);
+	if (ac != st.cmd || st.state != STORE_LOADING)
+		return;
+	if (r == NULL) {
+		store_lost("bringing the map: link lost");
+		return;
+	}
+	if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) {
+		store_lost("bringing the map: %s", r->type ==
+		    REDIS_REPLY_ERROR ? store_text(r->str, err, sizeof(err)) :
+		    "unexpected reply");
+		return;
+	}
+	st.brought += r->integer;
+	store_import();
 }
 
 /* One step of the reading of dns44:addr, from cursor. */

@@ -1,0 +1,108 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+# store-import: a gateway that ran alone, its map in its tdb file, is
+# pointed at an empty Redis store: it brings its map into the store, so
+# every answer it gave stays the same, and a second gateway joining the
+# store gives the same answers.  A store that already holds a map is
+# never overwritten: a third gateway with a map of its own follows the
+# store.
+
+. "$srcdir/regress/lib/netns.sh"
+. "$srcdir/regress/lib/dnsworld.sh"
+command -v redis-server >/dev/null 2>&1 || { echo "needs redis-server"; exit 77; }
+dw_setup
+dw_dnsmasq --address=/#/10.44.2.99
+RPORT=6394
+ip netns exec "$WORLD" redis-server --bind "$DW_UP" --port $RPORT \
+    --protected-mode no --save "" --appendonly no --dir "$T_TMP" \
+    --daemonize no >"$T_TMP/redis.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_for 5 dw_listening "$WORLD" tcp "$DW_UP:$RPORT" ||
+    { cat "$T_TMP/redis.out"; die "redis-server did not start"; }
+rcli() {
+	ip netns exec "$WORLD" redis-cli -h "$DW_UP" -p $RPORT "$@"
+}
+names() { awk -v p="$1" 'BEGIN { for (i = 0; i < 300; i++)
+    print p i ".example" }'; }
+# ask PORT PREFIX OUT: the 300 names of PREFIX, "NAME ADDRESS" to OUT.
+ask() {
+	names "$2" | ip netns exec "$GW" $DNSPROBE batch udp 127.0.0.1 "$1" A |
+	    awk '{ print $1, $3 }' >"$3"
+}
+
+# Alone: the map in the tdb file only.
+dw_start a <<EOF2
+dns upstream $DW_UP
+EOF2
+ask 4453 old "$T_TMP/got.alone"
+dw_stop "$DP"
+[ "$(awk '$2 ~ /^172\.24\./' "$T_TMP/got.alone" | wc -l)" -eq 300 ] &&
+    ok "alone: 300 names mapped" || fail "alone: $(head -3 "$T_TMP/got.alone")"
+
+# The same gateway, now on the empty store.
+dw_start a <<EOF2
+dns upstream $DW_UP
+database redis $DW_UP port $RPORT
+EOF2
+A_PID=$DP A_LOG=$DLOG
+up() { grep -q "map store.*: up" "$1"; }
+wait_for 10 up "$A_LOG" || { cat "$A_LOG"; die "a: no store"; }
+grep -q "300 names brought" "$A_LOG" && ok "its 300 names go into the store" ||
+    fail "$(grep "map store" "$A_LOG")"
+[ "$(rcli HLEN dns44:name)" -eq 300 ] && ok "the store holds 300 names" ||
+    fail "the store holds $(rcli HLEN dns44:name)"
+ask 4453 old "$T_TMP/got.a"
+cmp -s "$T_TMP/got.alone" "$T_TMP/got.a" && ok "every answer as before" ||
+    fail "answers changed: $(diff "$T_TMP/got.alone" "$T_TMP/got.a" | head -3)"
+
+# A second gateway, new, joins: the same answers.
+dw_start b <<EOF2
+dns listen 127.0.0.1 port 4454
+proxy listen 127.0.0.1 port 4455
+dns upstream $DW_UP
+database redis $DW_UP port $RPORT
+EOF2
+B_PID=$DP
+wait_for 10 up "$DLOG" || { cat "$DLOG"; die "b: no store"; }
+ask 4454 old "$T_TMP/got.b"
+cmp -s "$T_TMP/got.alone" "$T_TMP/got.b" && ok "the joining gateway answers the same" ||
+    fail "b differs: $(diff "$T_TMP/got.alone" "$T_TMP/got.b" | head -3)"
+ask 4454 new "$T_TMP/got.new"
+cat "$T_TMP/got.alone" "$T_TMP/got.new" | awk '{ print $2 }' | sort | uniq -d |
+    grep -q . && fail "a new name got an old name's address" ||
+    ok "300 new names through b: no old name's address"
+
+# A third with a map of its own finds the store full of names: it follows.
+dw_stop "$B_PID"
+rm -f "$T_TMP/b/db/dns44.tdb"
+dw_start b <<EOF2
+dns listen 127.0.0.1 port 4454
+proxy listen 127.0.0.1 port 4455
+dns upstream $DW_UP
+EOF2
+ask 4454 other "$T_TMP/got.other"
+dw_stop "$DP"
+dw_start b <<EOF2
+dns listen 127.0.0.1 port 4454
+proxy listen 127.0.0.1 port 4455
+dns upstream $DW_UP
+database redis $DW_UP port $RPORT
+EOF2
+B_PID=$DP
+wait_for 10 up "$DLOG" || { cat "$DLOG"; die "b: no store"; }
+grep -q "brought" "$DLOG" && fail "a store with names was written over" ||
+    ok "a store with names is not written over"
+[ "$(rcli HLEN dns44:name)" -eq 600 ] &&
+    ok "the store still holds its 600 names" ||
+    fail "the store holds $(rcli HLEN dns44:name)"
+ask 4454 old "$T_TMP/got.b2"
+cmp -s "$T_TMP/got.alone" "$T_TMP/got.b2" && ok "it answers as the store says" ||
+    fail "b differs: $(diff "$T_TMP/got.alone" "$T_TMP/got.b2" | head -3)"
+[ "$("$DNS44CTL" -s "$T_TMP/b/ctl.sock" show map | grep -c '^other')" -eq 0 ] &&
+    ok "its own names the store lacks are forgotten" ||
+    fail "b still maps its own names"
+
+dw_stop "$A_PID"
+dw_stop "$B_PID"
+exit ${T_FAILED:-0}
