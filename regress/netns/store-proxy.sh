@@ -1,0 +1,95 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+# store-proxy: two gateways on one Redis store in the proxy lab.  The
+# client asks gateway A for a name and its connection reaches gateway B's
+# proxy (as after a VRRP failover or an ECMP hash): B relays it to the
+# name's real address and journals the name.  An address B never heard
+# of (written to the store with no message) is looked up in the store
+# before B gives up.  While B relays a connection, B holds a lease on the
+# address in the store; when it ends, the lease goes.
+
+. "$srcdir/regress/lib/netns.sh"
+. "$srcdir/regress/lib/proxyworld.sh"
+pw_setup curl nginx redis-server redis-cli
+pw_dnsmasq --host-record=quiet.test,$PW_W
+pw_nginx
+pw_serve halfserver 7000
+RPORT=6395
+in_w redis-server --bind "$PW_W" --port $RPORT --protected-mode no \
+    --save "" --appendonly no --dir "$T_TMP" --daemonize no \
+    >"$T_TMP/redis.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_for 5 pw_listening "$WORLD" tcp "$PW_W:$RPORT" ||
+    { cat "$T_TMP/redis.out"; die "redis-server did not start"; }
+rcli() { in_w redis-cli -h "$PW_W" -p $RPORT "$@"; }
+
+# A answers the client's DNS; its proxy listens where TPROXY sends nothing.
+PW_PROXY="127.0.0.1 port 4490"
+pw_start a <<EOF2
+database redis $PW_W port $RPORT
+EOF2
+A_PID=$DP A_LOG=$DLOG
+# B's proxy gets the client's connections; its DNS is not asked.
+BCF=$(conf_write b <<EOF2
+dns listen 127.0.0.1 port 5354
+dns upstream $PW_W
+proxy listen 127.0.0.1 port 4480
+database redis $PW_W port $RPORT
+EOF2
+)
+daemon_start "$GW" "$BCF" "$T_TMP/b/log"
+B_PID=$D_PID B_LOG=$T_TMP/b/log
+wait_for 5 daemon_ready "$B_PID" || { cat "$B_LOG"; die "b: no start"; }
+up() { grep -q "map store.*: up" "$1"; }
+wait_for 5 up "$A_LOG" && wait_for 5 up "$B_LOG" ||
+    die "no store: $(grep "map store" "$A_LOG" "$B_LOG")"
+
+v=$(cl_q site.test A)
+case $v in
+172.24.*)	ok "A gives site.test $v" ;;
+*)		die "site.test: \"$v\"" ;;
+esac
+page=$(in_cl curl -s --max-time 10 http://site.test/)
+expect "the page through B's proxy" "$page" "$(cat "$PW_WWW/index.html")"
+DLOG=$B_LOG
+logged "proxy: \[-\] $(flow TCP - site.test "$v" 80) sent" &&
+    ok "B journals the connection with its name" ||
+    fail "B's journal: $(grep 'proxy: \[' "$B_LOG" | tail -2)"
+grep -q 'proxy: \[' "$A_LOG" && fail "A's proxy saw a connection" ||
+    ok "A's proxy saw none"
+
+# In the store but never announced: B asks the store on the connection.
+rcli HSET dns44:name quiet.test 172.24.200.7 >/dev/null
+rcli HSET dns44:addr 172.24.200.7 quiet.test >/dev/null
+rcli SETBIT dns44:used $((200 * 256 + 7)) 1 >/dev/null
+page=$(in_cl curl -s --max-time 10 -H 'Host: quiet.test' http://172.24.200.7/)
+expect "an address B never heard of, through B" "$page" \
+    "$(cat "$PW_WWW/index.html")"
+logged "proxy: \[-\] $(flow TCP - quiet.test 172.24.200.7 80) sent" &&
+    ok "B found quiet.test in the store" ||
+    fail "B's journal: $(grep 'proxy: \[' "$B_LOG" | tail -2)"
+
+# A connection held through B: B's lease on the address.
+h=$(cl_q half.test A)
+ip netns exec "$CL" $PW_PROBE hold half.test 7000 30 >/dev/null 2>&1 &
+hold=$!
+T_PIDS="$T_PIDS $hold"
+logged "proxy: \[\+\] $(flow TCP - half.test "$h" 7000)" ||
+    die "the held connection did not open"
+leased() {
+	[ "$(rcli ZCOUNT "dns44:pin:$h" "$(date +%s)" +inf)" -eq 1 ]
+}
+wait_for 3 leased && ok "B holds a lease on $h while it relays" ||
+    fail "no lease: $(rcli ZRANGE "dns44:pin:$h" 0 -1 WITHSCORES)"
+kill "$hold" 2>/dev/null
+wait "$hold" 2>/dev/null
+unleased() { [ "$(rcli ZCARD "dns44:pin:$h")" -eq 0 ]; }
+wait_for 5 unleased && ok "the connection closed, the lease is gone" ||
+    fail "lease left: $(rcli ZRANGE "dns44:pin:$h" 0 -1 WITHSCORES)"
+
+DLOG=$A_LOG DP=$A_PID
+pw_stop
+DLOG=$B_LOG DP=$B_PID
+pw_stop
+exit ${T_FAILED:-0}
