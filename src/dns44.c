@@ -530,6 +530,11 @@ parent_reload(char *errs, size_t errlen)
 	KEEP(tproxy_setup, "tproxy setup");
 	KEEP(tproxy_mark, "tproxy mark");
 	KEEP(tproxy_table, "tproxy table");
+	KEEP(redis, "database redis");
+	KEEP(sentinels, "database sentinel");
+	KEEP(sentinel_count, "database sentinel");
+	KEEP(redis_master, "database master");
+	KEEP(redis_password, "database password");
 #undef KEEP
 	/* Found at start, from the names kept above. */
 	nc->control_gid = conf->control_gid;

@@ -152,6 +152,15 @@ wait_for 2 b_forgot_one && [ -z "$(rcli HGET dns44:name one.example)" ] &&
 "$DNS44CTL" -s "$A_CTL" flush all 2>&1 | grep -q "shared" &&
     ok "flush all is refused on a shared map" || fail "flush all ran"
 
+# A reload cannot move the map to another store.
+sed -i "s/^database redis .*/database redis $DW_UP port 6399/" \
+    "$T_TMP/a/dns44.conf"
+"$DNS44CTL" -s "$A_CTL" reload >/dev/null 2>&1
+kept() { grep -q "database redis cannot change on reload" "$A_LOG"; }
+wait_for 3 kept && in_range "$(qa after-reload.example A)" &&
+    ok "a reload keeps the running store" ||
+    fail "reload: $(tail -3 "$A_LOG")"
+
 # The store stopped: known names answered, new ones SERVFAIL.
 s0=$(qa same0.example A)
 rcli SHUTDOWN >/dev/null 2>&1
