@@ -262,6 +262,7 @@ static int	store_addr(const char *, size_t, uint32_t *);
 static int	store_name(const char *, size_t, char *, size_t);
 static void	store_event(const char *, size_t);
 static void	store_put(struct store_req *);
+static void	store_ping_cb(redisAsyncContext *, void *, void *);
 static const char *store_error(const redisReply *, const char *);
 static const char *store_text(const char *, char *, size_t);
 static void	store_touched(const struct map_entry *, time_t);
@@ -401,6 +402,8 @@ store_link(const struct sockaddr_in *sin)
 		redisAsyncFree(ac);
 		return (NULL);
 	}
+	/* A peer gone without a word is noticed, on the channel too. */
+	(void)redisEnableKeepAlive(&ac->c);
 	if (redisLibeventAttach(ac, st.base) != REDIS_OK) {
 		redisAsyncFree(ac);
 		return (NULL);
@@ -1259,6 +1262,13 @@ store_touched(const struct map_entry *e, time_t now)
 	    "ZADD dns44:answered XX GT %s %s", t, a);
 }
 
+static void
+store_ping_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	(void)ac;
+	store_req_done(priv, reply == NULL ? STORE_DOWN : STORE_OK, 0);
+}
+
 /*
  * Every STORE_SYNC_SEC: the last-answer times of the names answered
  * since the last time (the map's list is in answer order, so the walk
@@ -1268,6 +1278,7 @@ store_touched(const struct map_entry *e, time_t now)
 void
 store_sync(time_t now)
 {
+	struct store_req	*r;
 	struct map_entry	*e;
 	struct in_addr		 in;
 	const char		*argv[4 + 2 * STORE_BATCH];
@@ -1276,6 +1287,18 @@ store_sync(time_t now)
 
 	if (st.state != STORE_UP)
 		return;
+	/* A server that hangs, link open, fails this in time. */
+	if (TAILQ_EMPTY(&st.reqs) && (r = store_req_new(STORE_K_SETUP, NULL,
+	    NULL)) != NULL) {
+		TAILQ_INSERT_TAIL(&st.reqs, r, entry);
+		st.nreqs++;
+		if (redisAsyncCommand(st.cmd, store_ping_cb, r, "PING") !=
+		    REDIS_OK) {
+			TAILQ_REMOVE(&st.reqs, r, entry);
+			st.nreqs--;
+			free(r);
+		}
+	}
 	argv[0] = "ZADD";
 	argv[1] = "dns44:answered";
 	argv[2] = "XX";

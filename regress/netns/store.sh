@@ -190,6 +190,23 @@ in_range "$d" && [ "$(qa down.example A)" = "$d" ] &&
 [ "$(qa same0.example A)" = "$s0" ] && ok "store back: old names unchanged" ||
     fail "same0 now $(qa same0.example A)"
 
+# The store hangs, its links open: no answer waits on it for long.
+kill -STOP "$REDIS_PID"
+t0=$(date +%s%N)
+out=$(qfull hung.example A)
+t1=$(date +%s%N)
+[ "$(echo "$out" | rcode_of)" = SERVFAIL ] &&
+    [ $(((t1 - t0) / 1000000)) -lt 1900 ] &&
+    ok "store hung: a new name gets SERVFAIL in $(((t1 - t0) / 1000000)) ms" ||
+    fail "store hung: $(echo "$out" | rcode_of) after $(((t1 - t0) / 1000000)) ms"
+[ "$(qa same0.example A)" = "$s0" ] && ok "store hung: known names answered" ||
+    fail "store hung: same0 '$(qa same0.example A)'"
+kill -CONT "$REDIS_PID"
+thrice() { [ "$(grep -c "map store.*: up" "$1")" -ge 3 ]; }
+wait_for 5 thrice "$A_LOG" && in_range "$(qa hung.example A)" &&
+    ok "store awake: back, and the name is mapped" ||
+    fail "after the hang: $(grep "map store" "$A_LOG" | tail -2)"
+
 dw_stop "$A_PID"
 dw_stop "$B_PID"
 
