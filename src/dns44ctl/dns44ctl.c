@@ -121,11 +121,12 @@ void
 show_entry(const struct ctl_map_entry *e)
 {
 	struct in_addr	in;
-	char		addr[INET_ADDRSTRLEN], when[32], name[LOG_NAME_MAX];
+	char		addr[INET_ADDRSTRLEN], buf[32], name[LOG_NAME_MAX];
+	const char	*when;
 
 	in.s_addr = e->addr;
 	inet_ntop(AF_INET, &in, addr, sizeof(addr));
-	fmt_time(e->answered, when, sizeof(when));
+	when = fmt_time(e->answered, buf, sizeof(buf));
 	if (jflag) {
 		printf("%s\n  {\"domain\": ", nshown > 0 ? "," : "");
 		json_string(e->name);

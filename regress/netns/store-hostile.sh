@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+# store-hostile: the map's store is a hostile server (fakeredis.py) that
+# answers wrongly wherever it can.  The dns process lives through all of
+# it: a ROLE of the wrong kind is refused, of the records it reads and the
+# changes it hears only the well-formed ones inside the range reach the
+# map, a wrong answer to a new name is a SERVFAIL (and, for bytes that
+# are no protocol at all, a new link), and known names are answered
+# throughout.
+
+. "$srcdir/regress/lib/netns.sh"
+. "$srcdir/regress/lib/dnsworld.sh"
+dw_setup
+dw_dnsmasq --address=/#/10.44.2.99
+RPORT=6396
+ip netns exec "$WORLD" $PYTHON "$srcdir/regress/lib/fakeredis.py" "$DW_UP" \
+    $RPORT "$T_TMP/fake.log" >"$T_TMP/fake.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_for 5 dw_listening "$WORLD" tcp "$DW_UP:$RPORT" ||
+    { cat "$T_TMP/fake.out"; die "fakeredis did not start"; }
+
+dw_start a <<EOF2
+dns upstream $DW_UP
+database redis $DW_UP port $RPORT
+EOF2
+CTL=$T_TMP/a/ctl.sock
+# up: the link is up now (every loss is logged once, as every return).
+up() {
+	[ "$(grep -c 'map store.*: up,' "$DLOG")" -ge 1 ] &&
+	    [ "$(grep -c 'map store.*: up,' "$DLOG")" -ge \
+	    "$(grep -c 'map store.*until it is back' "$DLOG")" ]
+}
+wait_for 5 up || { cat "$DLOG"; die "never up"; }
+grep -q "not the primary" "$DLOG" && ok "a ROLE of the wrong kind is refused" ||
+    fail "ROLE: $(grep "map store" "$DLOG")"
+shown() {
+	"$DNS44CTL" -s "$CTL" show map | awk -v n="$1" '$1 == n { print $2 }'
+}
+pushed() { [ "$(shown pushed.example)" = 172.24.0.20 ]; }
+wait_for 3 pushed && ok "a good change among junk is applied" ||
+    fail "pushed.example: '$(shown pushed.example)'"
+[ "$(shown good.example)" = 172.24.0.9 ] &&
+    ok "a good record among bad ones is read" ||
+    fail "good.example: '$(shown good.example)'"
+n=$("$DNS44CTL" -s "$CTL" show map | tail -n +2 | grep -c .)
+[ "$n" -eq 2 ] && ok "nothing else reached the map" ||
+    fail "map: $("$DNS44CTL" -s "$CTL" show map)"
+grep -q "of an unknown form ignored" "$DLOG" &&
+    ok "the bad records and changes are told of" ||
+    fail "no warning of the bad records"
+
+[ "$(q fine.example A)" = 172.24.0.30 ] && ok "a good assignment is answered" ||
+    fail "fine.example: '$(q fine.example A)'"
+# Each asked with the link up; each wrong answer drops it.
+for bad in arr3 out nil err deep garbage; do
+	wait_for 5 up || fail "not up before $bad.example"
+	r=$(qfull "$bad.example" A | rcode_of)
+	[ "$r" = SERVFAIL ] && ok "$bad.example: SERVFAIL" ||
+	    fail "$bad.example: '$r'"
+	[ -z "$(shown "$bad.example")" ] || fail "$bad.example reached the map"
+	kill -0 "$DD" 2>/dev/null || die "the dns process died at $bad.example"
+done
+wait_for 5 up || fail "not up at the end"
+[ "$(q good.example A)" = 172.24.0.9 ] && ok "known names answered throughout" ||
+    fail "good.example: '$(q good.example A)'"
+links=$(grep -c '^ROLE' "$T_TMP/fake.log")
+[ "$links" -ge 8 ] && ok "each broken link made anew ($links)" ||
+    fail "ROLE asked $links times"
+kill -0 "$DD" 2>/dev/null && ok "the dns process lives" || fail "dns died"
+dw_stop "$DP"
+exit ${T_FAILED:-0}
