@@ -926,6 +926,13 @@ dns_verified(const struct resolve_result *res, void *arg)
 	q->vreq = NULL;
 	if (CONF_SHARED_MAP(conf) && res->rcode == LDNS_RCODE_NOERROR &&
 	    (res->naddrs > 0 || res->aaaa)) {
+		/* The client's rate, as the map would hold it to. */
+		if (!map_client_allow(dns_map, ntohl(q->client.sin_addr.s_addr),
+		    time(NULL))) {
+			q->ans->limited = 1;
+			dns_stored(STORE_OK, 0, q);
+			return;
+		}
 		if (map_normalize(q->ans->name, name, sizeof(name)) == 0 &&
 		    (q->sreq = store_assign(name, time(NULL), dns_stored,
 		    q)) != NULL)
@@ -946,7 +953,8 @@ dns_stored(enum store_status s, uint32_t addr, void *arg)
 	(void)addr;
 	q->sreq = NULL;
 	memset(&res, 0, sizeof(res));
-	res.rcode = s == STORE_OK ? LDNS_RCODE_NOERROR : -1;
+	res.rcode = s == STORE_OK && !q->ans->limited ? LDNS_RCODE_NOERROR :
+	    -1;
 	res.aaaa = 1;
 	dns_verify_done(&res, q, s);
 }
@@ -962,7 +970,9 @@ dns_verify_done(const struct resolve_result *res, struct dns_query *q,
 	if (q->tcp != NULL)
 		TAILQ_REMOVE(&q->tcp->queries, q, entry);
 	answer_verified(dns_map, conf, res, now, a);
-	if (s == STORE_FULL) {
+	if (a->limited)
+		strlcpy(a->result, "SERVFAIL", sizeof(a->result));
+	else if (s == STORE_FULL) {
 		a->full = 1;
 		strlcpy(a->result, "SERVFAIL: map full", sizeof(a->result));
 	} else if (s != STORE_OK) {

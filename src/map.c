@@ -758,6 +758,26 @@ map_drop(struct map *m, const char *name, uint32_t addr)
 	return (0);
 }
 
+/*
+ * Whether the client of address client (host order; 0 for none) may have
+ * a new name placed elsewhere now, held to its rate as map_assign_client
+ * holds it: only when it holds more than its share.
+ */
+int
+map_client_allow(struct map *m, uint32_t client, time_t now)
+{
+	struct map_client	*c;
+	int			 ok = 1;
+
+	if (client == 0)
+		return (1);
+	c = map_client_get(m, client, now);
+	if (map_client_over(m, c) && !map_client_take(m, c, now))
+		ok = 0;
+	map_client_put(m, c);
+	return (ok);
+}
+
 /* Before a full reading of the store: no entry is seen yet. */
 void
 map_mark_clear(struct map *m)

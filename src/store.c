@@ -113,7 +113,7 @@ static struct {
 	int			 subscribed;	/* first empty; we bring ours */
 	uint32_t		 cursor;	/* next index brought */
 	size_t			 brought;
-	int			 was_up;
+	int			 warned;	/* of this outage */
 	struct store_stats	 stats;
 	struct log_rate		 rl;
 } st;
@@ -573,12 +573,12 @@ store_lost(const char *fmt, ...)
 	if (conf->sentinel_count > 0)
 		st.sentinel++;
 	inet_ntop(AF_INET, &st.primary.sin_addr, a, sizeof(a));
-	if (was == STORE_UP || was == STORE_LOADING || !st.was_up) {
+	if (was == STORE_UP || was == STORE_LOADING || !st.warned) {
 		st.stats.outages += was == STORE_UP;
 		log_warnx("map store %s:%u: %s; known names are answered from "
 		    "memory, new names get SERVFAIL until it is back", a,
 		    ntohs(st.primary.sin_port), msg);
-		st.was_up = 1;
+		st.warned = 1;
 	} else
 		log_debug("map store %s:%u: %s", a, ntohs(st.primary.sin_port),
 		    msg);
@@ -933,7 +933,7 @@ store_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 	}
 	gone = map_sweep(st.map);
 	store_set_state(STORE_UP);
-	st.was_up = 0;
+	st.warned = 0;
 	/* Our pins, at once: they may have lapsed while we were away. */
 	st.renewed = 0;
 	store_sync(now);

@@ -75,6 +75,7 @@ static void		 test_fair_order(void);
 static void		 test_fair_shared(void);
 static void		 test_fair_rate(void);
 static void		 test_fair_sweep(void);
+static void		 test_shared(void);
 static void		 million_name(char *, size_t, int);
 static int		 million_lost(struct map *, const uint32_t *, int);
 static void		 test_million(void);
@@ -1346,6 +1347,102 @@ test_fair_sweep(void)
 	map_close(m);
 }
 
+/*
+ * What a store shared with other gateways does to the map: map_put makes
+ * a name's address what the store says, forgetting (and telling of) the
+ * entries in the way; names only heard of count as never answered and
+ * go last; map_drop forgets a name that still has the address given;
+ * map_sweep forgets what the store did not have; map_place is where
+ * map_assign starts looking; map_client_allow holds a client beyond its
+ * share to its rate.
+ */
+static void
+test_shared(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	uint32_t		 first = IP(10, 99, 0, 1), a;
+	char			 name[64];
+	int			 i, ok;
+
+	if ((m = mopen("shared.tdb", first, first + 9)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	/* An empty map: a new name lands where map_place says. */
+	CHECK((e = map_assign(m, "placed.test", T0, HOLD)) != NULL);
+	CHECK_EQ(e->addr, first + map_place(m, "placed.test"));
+	a = e->addr == first ? first + 1 : first;
+
+	memset(&ev, 0, sizeof(ev));
+	CHECK((e = map_put(m, "heard.test", a, 0)) != NULL);
+	CHECK_EQ(e->answered, 0);
+	CHECK_EQ(ev.n, 0);
+	/* Last in answer order: the answered name stays first. */
+	CHECK(strcmp(map_first(m)->name, "placed.test") == 0);
+	/* The same again changes nothing. */
+	CHECK(map_put(m, "heard.test", a, 0) == e);
+	CHECK_EQ(ev.n, 0);
+	/* The store moved placed.test onto a: both old entries go. */
+	CHECK((e = map_put(m, "placed.test", a, T0)) != NULL);
+	CHECK_EQ(ev.n, 2);
+	CHECK(map_lookup_name(m, "heard.test") == NULL);
+	CHECK(map_lookup_addr(m, a) == e);
+	CHECK_EQ(map_count(m), 1);
+	/* Out of the range, or no name: refused. */
+	errno = 0;
+	CHECK(map_put(m, "far.test", first + 10, 0) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	CHECK(map_put(m, "", a, 0) == NULL);
+
+	/* map_drop: only with the address the store names. */
+	CHECK(map_drop(m, "placed.test", a + 1) == -1);
+	CHECK(map_drop(m, "placed.test", a) == 0);
+	CHECK_EQ(map_count(m), 0);
+
+	/* A full reading: what was not seen goes. */
+	for (i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "n%d.test", i);
+		CHECK(map_put(m, name, first + i, 0) != NULL);
+	}
+	map_mark_clear(m);
+	CHECK(map_put(m, "n1.test", first + 1, 0) != NULL);
+	CHECK(map_put(m, "n3.test", first + 3, 0) != NULL);
+	memset(&ev, 0, sizeof(ev));
+	CHECK_EQ(map_sweep(m), 3);
+	CHECK_EQ(ev.n, 3);
+	CHECK_EQ(map_count(m), 2);
+	CHECK(map_lookup_name(m, "n3.test") != NULL);
+	CHECK(map_lookup_name(m, "n0.test") == NULL);
+	map_close(m);
+
+	/* Two clients; the one beyond its share is held to its rate. */
+	if ((m = mopen("shared-rate.tdb", first, first + 9)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	map_set_rate(m, 1, 3);
+	CHECK(map_assign_client(m, "v.test", CL_VICTIM, T0, HOLD) != NULL);
+	for (i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "f%d.test", i);
+		CHECK(map_assign_client(m, name, CL_FLOOD, T0, HOLD) != NULL);
+	}
+	CHECK_EQ(map_client_share(m), 5);
+	for (ok = 0, i = 0; i < 5; i++)
+		ok += map_client_allow(m, CL_FLOOD, T0);
+	CHECK_EQ(ok, 3);		/* the burst */
+	CHECK_EQ(map_client_allow(m, CL_FLOOD, T0 + 1), 1);
+	/* Within its share, or no client: no limit. */
+	for (ok = 0, i = 0; i < 10; i++)
+		ok += map_client_allow(m, CL_VICTIM, T0) +
+		    map_client_allow(m, 0, T0);
+	CHECK_EQ(ok, 20);
+	/* Asking makes no client: a newcomer holding nothing is forgotten. */
+	CHECK_EQ(map_client_allow(m, IP(10, 1, 0, 99), T0), 1);
+	CHECK_EQ(map_clients(m), 2);
+	map_close(m);
+}
+
 static void
 million_name(char *buf, size_t len, int i)
 {
@@ -1498,6 +1595,7 @@ main(void)
 	test_fair_shared();
 	test_fair_rate();
 	test_fair_sweep();
+	test_shared();
 	test_million();
 	cleanup();
 	return (test_done("map"));
