@@ -1,0 +1,115 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
+ * store_local.h: what store.c (the links to Redis and the requests on
+ * them) and store_map.c (the script and what the map asks of the store)
+ * share, and nothing else.  The dns process sees include/store.h only.
+ */
+
+#ifndef STORE_LOCAL_H
+#define STORE_LOCAL_H
+
+#define STORE_TICK_MS		200	/* timeouts and retries looked at */
+#define STORE_TIMEOUT_MS	1000	/* a request, or a connection */
+#define STORE_RETRY_MS		1000	/* after a lost link */
+#define STORE_PENDING_MAX	4096	/* requests in flight */
+#define STORE_SCAN_COUNT	"1000"	/* names a step of the reading */
+#define STORE_LEASE_SEC		30	/* a pin outlives its gateway */
+#define STORE_RENEW_SEC		10
+#define STORE_BATCH		256	/* answered times a command */
+#define STORE_SYNC_SEC		5	/* dns.c writes them this often */
+#define STORE_WAIT_MS		"1000"	/* for replicas to acknowledge */
+#define STORE_IMPORT_BATCH	500	/* names a script call */
+
+#define STORE_CHANNEL		"dns44:events"
+
+enum store_state {
+	STORE_IDLE,		/* no link; retried after STORE_RETRY_MS */
+	STORE_SENTINEL,		/* asking a Sentinel for the primary */
+	STORE_CONNECT,		/* the primary's links being set up */
+	STORE_LOADING,		/* reading the whole map */
+	STORE_UP,
+};
+
+enum store_kind {
+	STORE_K_ASSIGN,
+	STORE_K_WAIT,		/* an assignment waiting for replicas */
+	STORE_K_FIND,
+	STORE_K_SETUP,		/* of the link itself: no caller */
+};
+
+struct store_req {
+	TAILQ_ENTRY(store_req)	 entry;
+	enum store_kind		 kind;
+	store_cb		 cb;		/* NULL: cancelled */
+	void			*arg;
+	uint64_t		 deadline;	/* ms, monotonic */
+	uint32_t		 addr;		/* host order */
+	char			 name[WIRE_TEXT_MAX + 1]; /* assigned */
+};
+
+struct store_ctx {
+	struct event_base	*base;
+	struct map		*map;
+	redisAsyncContext	*cmd;		/* commands */
+	redisAsyncContext	*sub;		/* the channel */
+	redisAsyncContext	*sen;		/* a Sentinel */
+	enum store_state	 state;
+	uint64_t		 since;		/* state entered, ms */
+	int			 sentinel;	/* the next one asked */
+	struct sockaddr_in	 primary;
+	char			 sha[41];	/* the script's, once loaded */
+	char			 gateway[17];	/* ours, in the pins */
+	TAILQ_HEAD(, store_req)	 reqs;		/* oldest first */
+	size_t			 nreqs;
+	struct event		 ev_tick;
+	time_t			 flushed;	/* answered times sent up to */
+	time_t			 renewed;	/* leases last renewed */
+	size_t			 loaded;
+	int			 inited;	/* INIT: 1 found, 2 empty */
+	int			 subscribed;	/* the channel holds */
+	uint32_t		 cursor;	/* next index brought */
+	size_t			 brought;
+	int			 warned;	/* of this outage */
+	struct store_stats	 stats;
+	struct log_rate		 rl;
+};
+
+#define STORE_KEYS	"5", "dns44:range", "dns44:name", "dns44:addr", \
+			"dns44:used", "dns44:answered"
+#define STORE_NKEYS	6		/* the count and the keys */
+
+extern struct store_ctx	 store_st;
+extern const char	 store_script[];
+
+/* store.c */
+uint64_t	 store_now_ms(void);
+void		 store_set_state(enum store_state);
+void		 store_lost(const char *, ...)
+		    __attribute__((__format__ (printf, 1, 2)));
+struct store_req *store_req_new(enum store_kind, store_cb, void *);
+void		 store_req_done(struct store_req *, enum store_status,
+		    uint32_t);
+int		 store_send(redisAsyncContext *, struct store_req *,
+		    redisCallbackFn *, int, const char **);
+void		 store_ping(void);
+void		 store_script_args(const char **, char *, size_t, char *,
+		    size_t, char *, const char *);
+int		 store_ipv4(const char *, size_t, uint32_t *);
+const char *store_error(const redisReply *, const char *);
+const char *store_text(const char *, char *, size_t);
+
+/* store_map.c */
+void		 store_load(void);
+void		 store_import(void);
+void		 store_scan(const char *);
+int		 store_addr(const char *, size_t, uint32_t *);
+int		 store_name(const char *, size_t, char *, size_t);
+void		 store_event(const char *, size_t);
+void		 store_put(struct store_req *);
+void		 store_touched(const struct map_entry *, time_t);
+void		 store_pin_send(uint32_t, int, time_t);
+
+#endif /* STORE_LOCAL_H */

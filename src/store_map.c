@@ -1,0 +1,684 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+ */
+/*
+ * store_map.c: what the map asks of the store, through store.c's links.
+ * A new name's address is chosen by one server-side script, with the
+ * placement map.c uses (a keyed hash of the name, then the next free
+ * address), and the name and its address are written together.  Every
+ * change is published; each gateway applies what it hears to its own
+ * map.  A gateway that (re)connects reads the whole store before it
+ * trusts its map again, and the first to find the store empty brings
+ * its own map.  Last-answer times and the leases of connections in use
+ * are written to the store too, so that an address is reused only when
+ * no gateway answered it within TTL and grace and none holds a
+ * connection on it.
+ *
+ * Keys: dns44:range ("first size"), dns44:name (hash name -> address),
+ * dns44:addr (hash address -> name), dns44:used (a bit per address),
+ * dns44:answered (sorted set, address by last answer), dns44:pin:ADDR
+ * (sorted set, gateway by lease end); the channel dns44:events carries
+ * "+ ADDR NAME" and "- ADDR NAME".
+ */
+
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+#include "dns44.h"
+#include "log.h"
+#include "map.h"
+#include "proc.h"
+#include "store.h"
+#include "store_local.h"
+#include "wire.h"
+
+static void	store_import_cb(redisAsyncContext *, void *, void *);
+static void	store_scan_cb(redisAsyncContext *, void *, void *);
+static void	store_assign_cb(redisAsyncContext *, void *, void *);
+static void	store_find_cb(redisAsyncContext *, void *, void *);
+
+/*
+ * The one script: "init" records the range (or finds the one recorded
+ * the same; 1 when the store was empty), "assign" gives a name its
+ * address, "import" writes names with their addresses where both are
+ * free, "remove" forgets one.
+ * ARGV: op, first address, size, now, then the op's own.
+ */
+const char store_script[] =
+"local op = ARGV[1]\n"
+"local first, size, now = tonumber(ARGV[2]), tonumber(ARGV[3]), "
+    "tonumber(ARGV[4])\n"
+"local want = ARGV[2] .. ' ' .. ARGV[3]\n"
+"local nbits = math.ceil(size / 8) * 8\n"
+"local range = redis.call('GET', KEYS[1])\n"
+"if op == 'init' then\n"
+"  if range then\n"
+"    if range ~= want then\n"
+"      return redis.error_reply('DNS44RANGE ' .. range)\n"
+"    end\n"
+"    return 0\n"
+"  end\n"
+"  if redis.call('HLEN', KEYS[2]) ~= 0 then\n"
+"    return redis.error_reply('DNS44RANGE none, but names')\n"
+"  end\n"
+"  redis.call('SET', KEYS[1], want)\n"
+"  redis.call('DEL', KEYS[4], KEYS[5])\n"
+"  redis.call('SETBIT', KEYS[4], nbits - 1, 0)\n"
+"  for i = size, nbits - 1 do redis.call('SETBIT', KEYS[4], i, 1) end\n"
+"  return 1\n"
+"end\n"
+"if range ~= want then\n"
+"  return redis.error_reply('DNS44RANGE ' .. tostring(range))\n"
+"end\n"
+"if op == 'assign' then\n"
+"  local name, start, hold = ARGV[5], tonumber(ARGV[6]), "
+    "tonumber(ARGV[7])\n"
+"  local a = redis.call('HGET', KEYS[2], name)\n"
+"  if a then\n"
+"    redis.call('ZADD', KEYS[5], 'XX', 'GT', now, a)\n"
+"    return {a, 0}\n"
+"  end\n"
+"  local i = redis.call('BITPOS', KEYS[4], 0, start, nbits - 1, 'BIT')\n"
+"  if i < 0 and start > 0 then\n"
+"    i = redis.call('BITPOS', KEYS[4], 0, 0, start - 1, 'BIT')\n"
+"  end\n"
+"  if i >= 0 and i < size then\n"
+"    local n = first + i\n"
+"    a = string.format('%d.%d.%d.%d', math.floor(n / 16777216) % 256, "
+    "math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)\n"
+"    redis.call('SETBIT', KEYS[4], i, 1)\n"
+"  else\n"
+"    local c = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now - hold, "
+    "'LIMIT', 0, 64)\n"
+"    for _, v in ipairs(c) do\n"
+"      local old = redis.call('HGET', KEYS[3], v)\n"
+"      if not old then\n"
+"        redis.call('ZREM', KEYS[5], v)\n"
+"      elseif redis.call('ZCOUNT', 'dns44:pin:' .. v, now, '+inf') == 0 "
+    "then\n"
+"        redis.call('HDEL', KEYS[2], old)\n"
+"        redis.call('DEL', 'dns44:pin:' .. v)\n"
+"        redis.call('PUBLISH', '" STORE_CHANNEL "', '- ' .. v .. ' ' .. "
+    "old)\n"
+"        a = v\n"
+"        break\n"
+"      end\n"
+"    end\n"
+"    if not a then return redis.error_reply('DNS44FULL') end\n"
+"  end\n"
+"  redis.call('HSET', KEYS[2], name, a)\n"
+"  redis.call('HSET', KEYS[3], a, name)\n"
+"  redis.call('ZADD', KEYS[5], now, a)\n"
+"  redis.call('PUBLISH', '" STORE_CHANNEL "', '+ ' .. a .. ' ' .. name)\n"
+"  return {a, 1}\n"
+"end\n"
+"if op == 'import' then\n"
+"  local n = 0\n"
+"  for j = 5, #ARGV, 3 do\n"
+"    local name, i, t = ARGV[j], tonumber(ARGV[j + 1]), ARGV[j + 2]\n"
+"    if i < size and redis.call('HEXISTS', KEYS[2], name) == 0 and\n"
+"        redis.call('GETBIT', KEYS[4], i) == 0 then\n"
+"      local m = first + i\n"
+"      local a = string.format('%d.%d.%d.%d', "
+    "math.floor(m / 16777216) % 256, math.floor(m / 65536) % 256, "
+    "math.floor(m / 256) % 256, m % 256)\n"
+"      redis.call('HSET', KEYS[2], name, a)\n"
+"      redis.call('HSET', KEYS[3], a, name)\n"
+"      redis.call('SETBIT', KEYS[4], i, 1)\n"
+"      redis.call('ZADD', KEYS[5], t, a)\n"
+"      n = n + 1\n"
+"    end\n"
+"  end\n"
+"  return n\n"
+"end\n"
+"if op == 'remove' then\n"
+"  local name, a, i = ARGV[5], ARGV[6], tonumber(ARGV[7])\n"
+"  if redis.call('HGET', KEYS[2], name) ~= a then return 0 end\n"
+"  redis.call('HDEL', KEYS[2], name)\n"
+"  redis.call('HDEL', KEYS[3], a)\n"
+"  redis.call('ZREM', KEYS[5], a)\n"
+"  redis.call('DEL', 'dns44:pin:' .. a)\n"
+"  redis.call('SETBIT', KEYS[4], i, 0)\n"
+"  redis.call('PUBLISH', '" STORE_CHANNEL "', '- ' .. a .. ' ' .. name)\n"
+"  return 1\n"
+"end\n"
+"return redis.error_reply('DNS44OP ' .. tostring(op))\n";
+
+
+/*
+ * Once the range is agreed and the channel holds, the store is read; a
+ * store found empty first gets this gateway's map, so that a gateway
+ * alone until now keeps every answer it gave when others join it.
+ */
+void
+store_load(void)
+{
+	if (store_st.state != STORE_CONNECT || !store_st.inited ||
+	    !store_st.subscribed)
+		return;
+	store_set_state(STORE_LOADING);
+	store_st.loaded = 0;
+	if (store_st.inited == 2 && map_count(store_st.map) > 0) {
+		store_st.cursor = 0;
+		store_st.brought = 0;
+		store_import();
+		return;
+	}
+	map_mark_clear(store_st.map);
+	store_scan("0");
+}
+
+void
+store_import(void)
+{
+	struct store_req	*r;
+	struct map_entry	*e;
+	const char		*argv[6 + STORE_NKEYS + 3 * STORE_IMPORT_BATCH];
+	char			 first[16], size[16], now[24];
+	char			 idx[STORE_IMPORT_BATCH][12];
+	char			 t[STORE_IMPORT_BATCH][24];
+	uint32_t		 n = 0, total = map_size(store_st.map);
+
+	argv[0] = "EVALSHA";
+	argv[1] = store_st.sha;
+	store_script_args(argv + 2, first, sizeof(first), size, sizeof(size),
+	    now, "import");
+	for (; store_st.cursor < total && n < STORE_IMPORT_BATCH;
+	    store_st.cursor++) {
+		if ((e = map_lookup_addr(store_st.map, conf->range_first +
+		    store_st.cursor)) == NULL)
+			continue;
+		snprintf(idx[n], sizeof(idx[n]), "%u", store_st.cursor);
+		snprintf(t[n], sizeof(t[n]), "%lld", (long long)e->answered);
+		argv[2 + STORE_NKEYS + 4 + 3 * n] = e->name;
+		argv[2 + STORE_NKEYS + 4 + 3 * n + 1] = idx[n];
+		argv[2 + STORE_NKEYS + 4 + 3 * n + 2] = t[n];
+		n++;
+	}
+	if (n == 0) {
+		log_info("map store: %zu names brought from this gateway's "
+		    "map into the empty store", store_st.brought);
+		map_mark_clear(store_st.map);
+		store_scan("0");
+		return;
+	}
+	if ((r = store_req_new(STORE_K_SETUP, NULL, NULL)) == NULL) {
+		store_lost("out of memory");
+		return;
+	}
+	/* hiredis copies the arguments: the names may go meanwhile. */
+	if (store_send(store_st.cmd, r, store_import_cb,
+	    2 + STORE_NKEYS + 4 + 3 * n, argv) == -1)
+		store_lost("cannot send");
+}
+
+static void
+store_import_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	redisReply	*r = reply;
+	char		 err[128];
+
+	store_req_done(priv, r == NULL ? STORE_DOWN : STORE_OK, 0);
+	if (ac != store_st.cmd || store_st.state != STORE_LOADING)
+		return;
+	if (r == NULL) {
+		store_lost("bringing the map: link lost");
+		return;
+	}
+	if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) {
+		store_lost("bringing the map: %s", r->type ==
+		    REDIS_REPLY_ERROR ? store_text(r->str, err, sizeof(err)) :
+		    "unexpected reply");
+		return;
+	}
+	store_st.brought += r->integer;
+	store_import();
+}
+
+void
+store_scan(const char *cursor)
+{
+	struct store_req	*r;
+	const char		*argv[] = { "HSCAN", "dns44:addr", cursor,
+				    "COUNT", STORE_SCAN_COUNT };
+
+	if ((r = store_req_new(STORE_K_SETUP, NULL, NULL)) == NULL) {
+		store_lost("out of memory");
+		return;
+	}
+	if (store_send(store_st.cmd, r, store_scan_cb, 5, argv) == -1)
+		store_lost("cannot send");
+}
+
+static void
+store_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	redisReply	*r = reply, *list;
+	uint32_t	 addr;
+	size_t		 i, gone;
+	char		 name[WIRE_TEXT_MAX + 1], cursor[32];
+	char		 a[INET_ADDRSTRLEN];
+	time_t		 now = time(NULL);
+
+	store_req_done(priv, r == NULL ? STORE_DOWN : STORE_OK, 0);
+	if (ac != store_st.cmd || store_st.state != STORE_LOADING)
+		return;
+	if (r == NULL) {
+		store_lost("reading the map: link lost");
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[0]->len >= sizeof(cursor) ||
+	    (list = r->element[1])->type != REDIS_REPLY_ARRAY ||
+	    list->elements % 2 != 0) {
+		store_lost("HSCAN: unexpected reply");
+		return;
+	}
+	for (i = 0; i < list->elements; i += 2) {
+		if (list->element[i]->type != REDIS_REPLY_STRING ||
+		    list->element[i + 1]->type != REDIS_REPLY_STRING ||
+		    store_addr(list->element[i]->str, list->element[i]->len,
+		    &addr) == -1 || store_name(list->element[i + 1]->str,
+		    list->element[i + 1]->len, name, sizeof(name)) == -1) {
+			log_rate(&store_st.rl, LOG_WARNING, "map store: a "
+			    "record of an unknown form ignored");
+			continue;
+		}
+		if (map_put(store_st.map, name, addr, 0) == NULL) {
+			store_lost("reading the map: %s", strerror(errno));
+			return;
+		}
+		store_st.loaded++;
+	}
+	memcpy(cursor, r->element[0]->str, r->element[0]->len);
+	cursor[r->element[0]->len] = '\0';
+	if (strcmp(cursor, "0") != 0) {
+		store_scan(cursor);
+		return;
+	}
+	gone = map_sweep(store_st.map);
+	store_set_state(STORE_UP);
+	store_st.warned = 0;
+	/* Our pins, at once: they may have lapsed while we were away. */
+	store_st.renewed = 0;
+	store_sync(now);
+	inet_ntop(AF_INET, &store_st.primary.sin_addr, a, sizeof(a));
+	log_info("map store %s:%u: up, %zu names read, %zu forgotten", a,
+	    ntohs(store_st.primary.sin_port), store_st.loaded, gone);
+}
+
+/*
+ * A new name's address, from the store, into the map: cb with STORE_OK
+ * and the address once it is there (and, with database wait, on as many
+ * replicas), or why not.  NULL when it cannot be asked now: the caller
+ * answers SERVFAIL.
+ */
+struct store_req *
+store_assign(const char *name, time_t now, store_cb cb, void *arg)
+{
+	struct store_req	*r;
+	const char		*argv[9 + STORE_NKEYS];
+	char			 first[16], size[16], t[24], start[16];
+	char			 hold[16];
+
+	if (!store_ready() || store_st.sha[0] == '\0' ||
+	    (r = store_req_new(STORE_K_ASSIGN, cb, arg)) == NULL)
+		return (NULL);
+	strlcpy(r->name, name, sizeof(r->name));
+	argv[0] = "EVALSHA";
+	argv[1] = store_st.sha;
+	store_script_args(argv + 2, first, sizeof(first), size, sizeof(size),
+	    t, "assign");
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	argv[2 + STORE_NKEYS + 4] = name;
+	snprintf(start, sizeof(start), "%u", map_place(store_st.map, name));
+	argv[2 + STORE_NKEYS + 5] = start;
+	/*
+	 * The store's time of an answer may be STORE_SYNC_SEC old (see
+	 * store_touched()), and clocks a second apart.
+	 */
+	snprintf(hold, sizeof(hold), "%u", conf->ttl + conf->grace_ms / 1000 +
+	    STORE_SYNC_SEC + 1);
+	argv[2 + STORE_NKEYS + 6] = hold;
+	if (store_send(store_st.cmd, r, store_assign_cb,
+	    2 + STORE_NKEYS + 7, argv) == -1)
+		return (NULL);
+	return (r);
+}
+
+static void
+store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_req	*q = priv;
+	redisReply		*r = reply, *a;
+	uint32_t		 addr;
+	char			 n[8], err[128];
+	int			 isnew;
+
+	if (r == NULL || ac != store_st.cmd) {
+		store_req_done(q, STORE_DOWN, 0);
+		return;
+	}
+	if (q->kind == STORE_K_WAIT) {
+		if (r->type == REDIS_REPLY_INTEGER &&
+		    r->integer >= (long long)conf->redis_wait)
+			store_put(q);
+		else {
+			log_rate(&store_st.rl, LOG_WARNING, "map store: a new "
+			    "name reached %lld of %u replicas in time; "
+			    "SERVFAIL",
+			    r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL,
+			    conf->redis_wait);
+			store_req_done(q, STORE_DOWN, 0);
+		}
+		return;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		if (store_error(r, "DNS44FULL") != NULL) {
+			store_req_done(q, STORE_FULL, 0);
+			return;
+		}
+		store_req_done(q, STORE_DOWN, 0);
+		store_lost("assigning: %s", store_text(r->str, err,
+		    sizeof(err)));
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    (a = r->element[0])->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER ||
+	    store_addr(a->str, a->len, &addr) == -1) {
+		store_req_done(q, STORE_DOWN, 0);
+		store_lost("assigning: unexpected reply");
+		return;
+	}
+	isnew = r->element[1]->integer == 1;
+	q->addr = addr;
+	if (isnew)
+		store_st.stats.assigned++;
+	if (!isnew || conf->redis_wait == 0) {
+		store_put(q);
+		return;
+	}
+	/* Answered once as many replicas have it: a failover keeps it. */
+	TAILQ_REMOVE(&store_st.reqs, q, entry);
+	q->kind = STORE_K_WAIT;
+	q->deadline = store_now_ms() + STORE_TIMEOUT_MS + 1000;
+	TAILQ_INSERT_TAIL(&store_st.reqs, q, entry);
+	snprintf(n, sizeof(n), "%u", conf->redis_wait);
+	if (redisAsyncCommand(store_st.cmd, store_assign_cb, q, "WAIT %s %s", n,
+	    STORE_WAIT_MS) != REDIS_OK)
+		store_req_done(q, STORE_DOWN, 0);
+}
+
+void
+store_put(struct store_req *q)
+{
+	/* Answered here once the caller replies; a lookup's is not. */
+	if (map_put(store_st.map, q->name, q->addr, q->kind == STORE_K_FIND ?
+	    0 : time(NULL)) == NULL) {
+		log_rate(&store_st.rl, LOG_WARNING, "map store: %s: %s",
+		    q->name, strerror(errno));
+		store_req_done(q, STORE_DOWN, 0);
+		return;
+	}
+	store_req_done(q, STORE_OK, q->addr);
+}
+
+/*
+ * Who holds addr (host order), asked of the store when the map does not
+ * know it: another gateway may have given it a moment ago.  cb with
+ * STORE_OK once the map has it, STORE_NONE when nobody does.
+ */
+struct store_req *
+store_find(uint32_t addr, store_cb cb, void *arg)
+{
+	struct store_req	*r;
+	struct in_addr		 in;
+	const char		*argv[3];
+	char			 a[INET_ADDRSTRLEN];
+
+	if (store_st.state != STORE_UP ||
+	    (r = store_req_new(STORE_K_FIND, cb, arg)) == NULL)
+		return (NULL);
+	r->addr = addr;
+	in.s_addr = htonl(addr);
+	inet_ntop(AF_INET, &in, a, sizeof(a));
+	argv[0] = "HGET";
+	argv[1] = "dns44:addr";
+	argv[2] = a;
+	if (store_send(store_st.cmd, r, store_find_cb, 3, argv) == -1)
+		return (NULL);
+	return (r);
+}
+
+static void
+store_find_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_req	*q = priv;
+	redisReply		*r = reply;
+
+	if (r == NULL || ac != store_st.cmd) {
+		store_req_done(q, STORE_DOWN, 0);
+		return;
+	}
+	if (r->type == REDIS_REPLY_NIL) {
+		store_req_done(q, STORE_NONE, 0);
+		return;
+	}
+	if (r->type != REDIS_REPLY_STRING ||
+	    store_name(r->str, r->len, q->name, sizeof(q->name)) == -1) {
+		store_req_done(q, STORE_DOWN, 0);
+		store_lost("HGET: unexpected reply");
+		return;
+	}
+	store_put(q);
+}
+
+int
+store_ipv4(const char *s, size_t len, uint32_t *addr)
+{
+	struct in_addr	in;
+	char		buf[INET_ADDRSTRLEN];
+
+	if (len == 0 || len >= sizeof(buf))
+		return (-1);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, &in) != 1)
+		return (-1);
+	*addr = ntohl(in.s_addr);
+	return (0);
+}
+
+int
+store_addr(const char *s, size_t len, uint32_t *addr)
+{
+	if (store_ipv4(s, len, addr) == -1 || *addr < conf->range_first ||
+	    *addr > conf->range_last)
+		return (-1);
+	return (0);
+}
+
+int
+store_name(const char *s, size_t len, char *name, size_t size)
+{
+	char	norm[WIRE_TEXT_MAX + 2];
+
+	if (len == 0 || len >= size || memchr(s, '\0', len) != NULL)
+		return (-1);
+	memcpy(name, s, len);
+	name[len] = '\0';
+	if (map_normalize(name, norm, sizeof(norm)) == -1 ||
+	    strcmp(norm, name) != 0)
+		return (-1);
+	return (0);
+}
+
+void
+store_event(const char *s, size_t len)
+{
+	const char	*sp;
+	uint32_t	 addr;
+	char		 name[WIRE_TEXT_MAX + 1];
+
+	if (len < 4 || (s[0] != '+' && s[0] != '-') || s[1] != ' ' ||
+	    (sp = memchr(s + 2, ' ', len - 2)) == NULL ||
+	    store_addr(s + 2, sp - (s + 2), &addr) == -1 ||
+	    store_name(sp + 1, len - (sp + 1 - s), name, sizeof(name)) == -1) {
+		log_rate(&store_st.rl, LOG_WARNING, "map store: a change of an "
+		    "unknown form ignored");
+		return;
+	}
+	if (s[0] == '+') {
+		if (map_put(store_st.map, name, addr, 0) == NULL)
+			log_rate(&store_st.rl, LOG_WARNING, "map store: %s",
+			    strerror(errno));
+	} else
+		(void)map_drop(store_st.map, name, addr);
+}
+
+/*
+ * A connection began (on set) or the last one ended on addr: this
+ * gateway's lease on it, or none.  While the store is away nothing is
+ * sent; the leases are renewed when it is back.
+ */
+void
+store_pin(uint32_t addr, int on)
+{
+	if (store_st.state == STORE_UP)
+		store_pin_send(addr, on, time(NULL));
+}
+
+void
+store_pin_send(uint32_t addr, int on, time_t now)
+{
+	struct in_addr	in;
+	char		key[sizeof("dns44:pin:") + INET_ADDRSTRLEN], t[24];
+	char		a[INET_ADDRSTRLEN];
+
+	in.s_addr = htonl(addr);
+	inet_ntop(AF_INET, &in, a, sizeof(a));
+	snprintf(key, sizeof(key), "dns44:pin:%s", a);
+	if (!on) {
+		(void)redisAsyncCommand(store_st.cmd, NULL, NULL, "ZREM %s %s",
+		    key, store_st.gateway);
+		return;
+	}
+	snprintf(t, sizeof(t), "%lld", (long long)now + STORE_LEASE_SEC);
+	(void)redisAsyncCommand(store_st.cmd, NULL, NULL, "ZADD %s %s %s", key,
+	    t, store_st.gateway);
+	snprintf(t, sizeof(t), "%d", 2 * STORE_LEASE_SEC);
+	(void)redisAsyncCommand(store_st.cmd, NULL, NULL, "EXPIRE %s %s", key,
+	    t);
+}
+
+void
+store_remove(const char *name, uint32_t addr)
+{
+	struct in_addr	 in;
+	const char	*argv[9 + STORE_NKEYS];
+	char		 first[16], size[16], t[24], a[INET_ADDRSTRLEN];
+	char		 idx[16];
+
+	if (store_st.state != STORE_UP || store_st.sha[0] == '\0')
+		return;
+	in.s_addr = htonl(addr);
+	inet_ntop(AF_INET, &in, a, sizeof(a));
+	snprintf(idx, sizeof(idx), "%u", addr - conf->range_first);
+	argv[0] = "EVALSHA";
+	argv[1] = store_st.sha;
+	store_script_args(argv + 2, first, sizeof(first), size, sizeof(size),
+	    t, "remove");
+	argv[2 + STORE_NKEYS + 4] = name;
+	argv[2 + STORE_NKEYS + 5] = a;
+	argv[2 + STORE_NKEYS + 6] = idx;
+	(void)redisAsyncCommandArgv(store_st.cmd, NULL, NULL,
+	    2 + STORE_NKEYS + 7, argv, NULL);
+}
+
+/*
+ * A name answered after STORE_SYNC_SEC without an answer: its time goes
+ * to the store now, not with the next batch.  So the store's time of an
+ * address is never more than STORE_SYNC_SEC older than its last answer
+ * by any gateway, which the hold of the reuse allows for.
+ */
+void
+store_touched(const struct map_entry *e, time_t now)
+{
+	struct in_addr	in;
+	char		t[24], a[INET_ADDRSTRLEN];
+
+	if (store_st.state != STORE_UP)
+		return;
+	in.s_addr = htonl(e->addr);
+	inet_ntop(AF_INET, &in, a, sizeof(a));
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	(void)redisAsyncCommand(store_st.cmd, NULL, NULL,
+	    "ZADD dns44:answered XX GT %s %s", t, a);
+}
+
+/*
+ * Every STORE_SYNC_SEC: the last-answer times of the names answered
+ * since the last time (the map's list is in answer order, so the walk
+ * stops at the first older one), and now and then the leases on the
+ * addresses with connections.
+ */
+void
+store_sync(time_t now)
+{
+	struct map_entry	*e;
+	struct in_addr		 in;
+	const char		*argv[4 + 2 * STORE_BATCH];
+	char			 t[STORE_BATCH][24];
+	char			 a[STORE_BATCH][INET_ADDRSTRLEN];
+	int			 n = 0;
+
+	if (store_st.state != STORE_UP)
+		return;
+	store_ping();
+	argv[0] = "ZADD";
+	argv[1] = "dns44:answered";
+	argv[2] = "XX";
+	argv[3] = "GT";
+	for (e = map_first(store_st.map); e != NULL &&
+	    e->answered >= store_st.flushed; e = map_next(store_st.map, e)) {
+		in.s_addr = htonl(e->addr);
+		inet_ntop(AF_INET, &in, a[n], sizeof(a[n]));
+		snprintf(t[n], sizeof(t[n]), "%lld", (long long)e->answered);
+		argv[4 + 2 * n] = t[n];
+		argv[4 + 2 * n + 1] = a[n];
+		if (++n == STORE_BATCH) {
+			(void)redisAsyncCommandArgv(store_st.cmd, NULL, NULL,
+			    4 + 2 * n, argv, NULL);
+			n = 0;
+		}
+	}
+	if (n > 0)
+		(void)redisAsyncCommandArgv(store_st.cmd, NULL, NULL, 4 + 2 * n,
+		    argv, NULL);
+	store_st.flushed = now;
+	if (now - store_st.renewed < STORE_RENEW_SEC)
+		return;
+	store_st.renewed = now;
+	for (e = map_first(store_st.map); e != NULL;
+	    e = map_next(store_st.map, e))
+		if (e->conns > 0)
+			store_pin_send(e->addr, 1, now);
+}
