@@ -53,6 +53,7 @@ static void	store_connect(void);
 static void	store_connect_primary(void);
 static redisAsyncContext *store_link(const struct sockaddr_in *);
 static void	store_drop(redisAsyncContext **);
+static int	store_release(const redisAsyncContext *);
 static void	store_on_connect(const redisAsyncContext *, int);
 static void	store_on_disconnect(const redisAsyncContext *, int);
 static void	store_sentinel_cb(redisAsyncContext *, void *, void *);
@@ -314,12 +315,13 @@ store_script_args(const char **argv, char *first, size_t firstlen,
 	argv[STORE_NKEYS + 3] = now;
 }
 
-/* A failed link is freed by hiredis itself once this returns. */
-static void
-store_on_connect(const redisAsyncContext *ac, int status)
+/*
+ * A link hiredis is about to free: no longer ours, if it was (those we
+ * dropped ourselves are not).  0 when it was ours.
+ */
+static int
+store_release(const redisAsyncContext *ac)
 {
-	if (status == REDIS_OK)
-		return;
 	if (ac == store_st.cmd)
 		store_st.cmd = NULL;
 	else if (ac == store_st.sub)
@@ -327,25 +329,25 @@ store_on_connect(const redisAsyncContext *ac, int status)
 	else if (ac == store_st.sen)
 		store_st.sen = NULL;
 	else
-		return;
-	store_lost("cannot connect: %s", ac->errstr);
+		return (-1);
+	return (0);
+}
+
+/* A failed link is freed by hiredis itself once this returns. */
+static void
+store_on_connect(const redisAsyncContext *ac, int status)
+{
+	if (status != REDIS_OK && store_release(ac) == 0)
+		store_lost("cannot connect: %s", ac->errstr);
 }
 
 static void
 store_on_disconnect(const redisAsyncContext *ac, int status)
 {
 	(void)status;
-	/* Those we dropped ourselves are no longer ours. */
-	if (ac == store_st.cmd)
-		store_st.cmd = NULL;
-	else if (ac == store_st.sub)
-		store_st.sub = NULL;
-	else if (ac == store_st.sen)
-		store_st.sen = NULL;
-	else
-		return;
-	store_lost("link lost%s%s", ac->errstr[0] != '\0' ? ": " : "",
-	    ac->errstr);
+	if (store_release(ac) == 0)
+		store_lost("link lost%s%s", ac->errstr[0] != '\0' ? ": " :
+		    "", ac->errstr);
 }
 
 /*

@@ -10,25 +10,17 @@
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
+. "$srcdir/regress/lib/redis.sh"
 for tool in redis-server redis-sentinel redis-cli; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "needs $tool"; exit 77; }
 done
 dw_setup
 dw_dnsmasq --address=/#/10.44.2.99
 
-# server PORT [options...]: a redis-server in $WORLD; its pid in SPID.
+# server PORT [options...]: a redis-server on $DW_UP; its pid in SPID.
 server() {
-	sp=$1
-	shift
-	mkdir -p "$T_TMP/r$sp"
-	ip netns exec "$WORLD" redis-server --bind "$DW_UP" --port "$sp" \
-	    --protected-mode no --save "" --appendonly no \
-	    --dir "$T_TMP/r$sp" --daemonize no "$@" \
-	    >"$T_TMP/r$sp/out" 2>&1 &
-	SPID=$!
-	T_PIDS="$T_PIDS $SPID"
-	wait_for 5 dw_listening "$WORLD" tcp "$DW_UP:$sp" ||
-	    { cat "$T_TMP/r$sp/out"; die "redis-server $sp did not start"; }
+	rs_start "$WORLD" "$DW_UP" "$@"
+	SPID=$RS_PID
 }
 rcli() {
 	p=$1

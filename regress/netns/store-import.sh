@@ -10,16 +10,11 @@
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
-command -v redis-server >/dev/null 2>&1 || { echo "needs redis-server"; exit 77; }
+. "$srcdir/regress/lib/redis.sh"
 dw_setup
 dw_dnsmasq --address=/#/10.44.2.99
 RPORT=6394
-ip netns exec "$WORLD" redis-server --bind "$DW_UP" --port $RPORT \
-    --protected-mode no --save "" --appendonly no --dir "$T_TMP" \
-    --daemonize no >"$T_TMP/redis.out" 2>&1 &
-T_PIDS="$T_PIDS $!"
-wait_for 5 dw_listening "$WORLD" tcp "$DW_UP:$RPORT" ||
-    { cat "$T_TMP/redis.out"; die "redis-server did not start"; }
+rs_start "$WORLD" "$DW_UP" $RPORT
 rcli() {
 	ip netns exec "$WORLD" redis-cli -h "$DW_UP" -p $RPORT "$@"
 }

@@ -11,17 +11,13 @@
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
+. "$srcdir/regress/lib/redis.sh"
 pw_setup curl nginx redis-server redis-cli
 pw_dnsmasq --host-record=quiet.test,$PW_W
 pw_nginx
 pw_serve halfserver 7000
 RPORT=6395
-in_w redis-server --bind "$PW_W" --port $RPORT --protected-mode no \
-    --save "" --appendonly no --dir "$T_TMP" --daemonize no \
-    >"$T_TMP/redis.out" 2>&1 &
-T_PIDS="$T_PIDS $!"
-wait_for 5 pw_listening "$WORLD" tcp "$PW_W:$RPORT" ||
-    { cat "$T_TMP/redis.out"; die "redis-server did not start"; }
+rs_start "$WORLD" "$PW_W" $RPORT
 rcli() { in_w redis-cli -h "$PW_W" -p $RPORT "$@"; }
 
 # A answers the client's DNS; its proxy listens where TPROXY sends nothing.

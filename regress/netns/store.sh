@@ -12,24 +12,18 @@
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
-command -v redis-server >/dev/null 2>&1 || { echo "needs redis-server"; exit 77; }
+. "$srcdir/regress/lib/redis.sh"
 dw_setup
 
 dw_dnsmasq --address=/#/10.44.2.99
 RPORT=6390
 RPASS=s3cret-of-the-fleet
 
-# redis_start: a redis-server in $WORLD, nothing kept on disk.
+# redis_start: the store, every write on disk before it is answered.
 redis_start() {
-	ip netns exec "$WORLD" redis-server --bind "$DW_UP" --port $RPORT \
-	    --save "" --appendonly yes --appendfsync always --dir "$T_TMP" \
-	    --daemonize no \
-	    --requirepass "$RPASS" \
-	    >"$T_TMP/redis.out" 2>&1 &
-	REDIS_PID=$!
-	T_PIDS="$T_PIDS $REDIS_PID"
-	wait_for 5 dw_listening "$WORLD" tcp "$DW_UP:$RPORT" ||
-	    { cat "$T_TMP/redis.out"; die "redis-server did not start"; }
+	rs_start "$WORLD" "$DW_UP" $RPORT --appendonly yes \
+	    --appendfsync always --requirepass "$RPASS"
+	REDIS_PID=$RS_PID
 }
 
 # rcli ARGS...: a command to the store.
