@@ -67,6 +67,7 @@ static void	map_bit_clear(struct map *, uint32_t);
 static uint32_t	map_find_free(const struct map *, uint32_t);
 static struct map_entry *map_victim(struct map *, time_t, uint32_t);
 static void	map_touch(struct map *, struct map_entry *, time_t);
+static void	map_answered(struct map *, struct map_entry *, time_t);
 static int	map_cmp_sortkey(const void *, const void *);
 static int	map_sort(struct map *);
 static void	map_free(struct map *);
@@ -316,6 +317,13 @@ map_touch(struct map *m, struct map_entry *e, time_t now)
 	if (m->touch_cb != NULL && (now < e->answered ||
 	    now - e->answered >= (time_t)m->touch_quiet))
 		m->touch_cb(e, now);
+	map_answered(m, e, now);
+}
+
+/* An entry answered at now: first in answer order, its time to disk. */
+static void
+map_answered(struct map *m, struct map_entry *e, time_t now)
+{
 	e->answered = now;
 	if (TAILQ_FIRST(&m->lru) != e) {
 		TAILQ_REMOVE(&m->lru, e, lru);
@@ -715,6 +723,9 @@ map_put(struct map *m, const char *name, uint32_t addr, time_t answered)
 	if ((e = map_find(m, name, h)) != NULL) {
 		if (e->addr == addr) {
 			e->flags |= MAP_SEEN;
+			/* Heard of first, now our own: the store has its time. */
+			if (answered > e->answered)
+				map_answered(m, e, answered);
 			return (e);
 		}
 		map_evict(m, e);

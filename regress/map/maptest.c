@@ -1414,6 +1414,12 @@ test_shared(void)
 	CHECK_EQ(map_count(m), 2);
 	CHECK(map_lookup_name(m, "n3.test") != NULL);
 	CHECK(map_lookup_name(m, "n0.test") == NULL);
+	/* Heard of, then placed by this gateway: answered, and first. */
+	CHECK((e = map_put(m, "late.test", first + 7, 0)) != NULL);
+	CHECK(map_first(m) != e);
+	CHECK(map_put(m, "late.test", first + 7, T0 + 5) == e);
+	CHECK_EQ(e->answered, T0 + 5);
+	CHECK(map_first(m) == e);
 	map_close(m);
 
 	/* Two clients; the one beyond its share is held to its rate. */
