@@ -11,8 +11,8 @@
 #   MAPBENCH       bench/mapbench, for map.sh (make bench sets it)
 #   NAMESBENCH     bench/namesbench, for names.sh (make bench sets it)
 #   BENCH_OUT      where results go (default ./bench-results)
-#   BENCHES        which, in order (default "dns verify failover dot mem map
-#                  names rules tcp conn udp via curve")
+#   BENCHES        which, in order (default "dns verify store failover dot
+#                  mem map names rules tcp conn udp via curve")
 #   BENCH_QUICK=1  short runs: checks the harness, not the daemon
 #   PROFILE=0      no perf profile of the dns process (default: one when
 #                  perf works)
@@ -22,7 +22,7 @@ set -u
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 : "${DNS44:?set DNS44 to the dns44 binary (make bench does)}"
 : "${BENCH_OUT:=$(pwd)/bench-results}"
-: "${BENCHES:=dns verify failover dot mem map names rules tcp conn udp via curve}"
+: "${BENCHES:=dns verify store failover dot mem map names rules tcp conn udp via curve}"
 : "${BENCH_QUICK:=0}"
 export DNS44 BENCH_SRC BENCH_OUT BENCH_QUICK
 if [ -n "${MAPBENCH:-}" ]; then export MAPBENCH; fi
@@ -52,6 +52,7 @@ need ip iproute2
 need nft nftables
 need microsocks microsocks
 need gnuplot gnuplot-nox
+need redis-server redis-server
 if [ -n "$MISSING" ]; then
 	echo "bench: installing$MISSING"
 	# The packages' services must not start (tor would go looking for
@@ -76,7 +77,7 @@ if [ -n "$MISSING" ]; then
 		for s in $MISSING; do
 			case $s in
 			nginx-light)	s=nginx ;;
-			unbound|tor|haproxy|iperf3) ;;
+			unbound|tor|haproxy|iperf3|redis-server) ;;
 			*)		continue ;;
 			esac
 			systemctl disable --now "$s" >/dev/null 2>&1

@@ -102,6 +102,8 @@ static struct dns_udp_out {
 }				 dns_out[DNS_UDP_BATCH];
 static int			 dns_nout;
 static int			 dns_out_fd = -1;
+static int			 dns_reading;	/* in dns_udp_read() */
+static struct event		 dns_ev_flush;	/* answers of an event */
 
 static void	dns_dispatch_parent(struct chan *, struct msg *);
 static void	dns_alive(uint32_t);
@@ -111,6 +113,7 @@ static void	dns_sync(int, short, void *);
 static void	dns_evicted(const struct map_entry *, void *);
 static void	dns_udp_read(int, short, void *);
 static void	dns_udp_flush(void);
+static void	dns_udp_flush_ev(int, short, void *);
 static void	dns_forwarded(ldns_pkt *, void *);
 static void	dns_verify(struct answer *, struct dns_tcp *, int,
 		    const struct sockaddr_in *, const struct timespec *);
@@ -204,6 +207,7 @@ dns_main(int foreground, int verbose)
 		event_add(&dns_udp[i].ev, NULL);
 	}
 	dns_tcp_init(dns_socks.dns_tcp, dns_socks.ndns_tcp);
+	evtimer_set(&dns_ev_flush, dns_udp_flush_ev, NULL);
 	evtimer_set(&dns_ev_sync, dns_sync, NULL);
 	evtimer_add(&dns_ev_sync, &tv);
 
@@ -585,8 +589,9 @@ dns_resolved(const struct resolve_result *r, void *arg)
 /*
  * UDP queries come DNS_UDP_BATCH to a recvmmsg() and their answers leave
  * together by sendmmsg(): under load the system calls, not the answers,
- * are most of the work.  Answers to forwarded queries come one at a time
- * and go by sendto().
+ * are most of the work.  Answers made later, of forwarded or verified
+ * queries or of names the store placed, leave together too: those of
+ * one event, by the same socket, in one sendmmsg() once it is handled.
  */
 static void
 dns_udp_read(int fd, short ev, void *arg)
@@ -616,7 +621,11 @@ dns_udp_read(int fd, short ev, void *arg)
 				    "DNS: recvmmsg: %s", strerror(errno));
 			return;
 		}
+		/* Answers of an earlier event first. */
+		if (dns_out_fd != -1)
+			dns_udp_flush();
 		dns_out_fd = fd;
+		dns_reading = 1;
 		for (i = 0; i < n; i++) {
 			if (msgs[i].msg_hdr.msg_namelen != sizeof(from[i]) ||
 			    from[i].sin_family != AF_INET ||
@@ -624,10 +633,21 @@ dns_udp_read(int fd, short ev, void *arg)
 				continue;
 			dns_handle(in[i], msgs[i].msg_len, NULL, fd, &from[i]);
 		}
+		dns_reading = 0;
 		dns_udp_flush();
 		if (n < DNS_UDP_BATCH)
 			return;
 	}
+}
+
+static void
+dns_udp_flush_ev(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (dns_out_fd != -1 && !dns_reading)
+		dns_udp_flush();
 }
 
 /* Send the answers of one batch. */
@@ -1083,8 +1103,19 @@ static void
 dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
     const uint8_t *wire, size_t len)
 {
-	uint8_t	prefix[2];
+	struct timeval	now = { 0, 0 };
+	uint8_t		prefix[2];
 
+	/* Out of a read: those of this event leave together, after it. */
+	if (tcp == NULL && !dns_reading && len <= WIRE_UDP_MAX) {
+		if (dns_out_fd != -1 && (udp_fd != dns_out_fd ||
+		    dns_nout == DNS_UDP_BATCH))
+			dns_udp_flush();
+		if (dns_out_fd == -1) {
+			dns_out_fd = udp_fd;
+			evtimer_add(&dns_ev_flush, &now);
+		}
+	}
 	if (tcp == NULL && udp_fd == dns_out_fd && len <= WIRE_UDP_MAX &&
 	    dns_nout < DNS_UDP_BATCH) {
 		memcpy(dns_out[dns_nout].wire, wire, len);

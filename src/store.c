@@ -84,6 +84,7 @@ store_init(struct event_base *base, struct map *map)
 	store_st.base = base;
 	store_st.map = map;
 	TAILQ_INIT(&store_st.reqs);
+	TAILQ_INIT(&store_st.assignq);
 	arc4random_buf(id, sizeof(id));
 	for (i = 0; i < sizeof(id); i++)
 		snprintf(store_st.gateway + 2 * i, 3, "%02x", id[i]);
@@ -269,6 +270,7 @@ store_connect_primary(void)
 	store_set_state(STORE_CONNECT);
 	store_st.sha[0] = '\0';
 	store_st.inited = store_st.subscribed = 0;
+	store_st.assigning = 0;
 	if ((store_st.cmd = store_link(&store_st.primary)) == NULL ||
 	    (store_st.sub = store_link(&store_st.primary)) == NULL) {
 		store_lost("cannot connect");
@@ -358,9 +360,10 @@ store_on_disconnect(const redisAsyncContext *ac, int status)
 void
 store_lost(const char *fmt, ...)
 {
-	va_list	ap;
-	char	msg[256], a[INET_ADDRSTRLEN];
-	int	was = store_st.state;
+	struct store_req	*r;
+	va_list			 ap;
+	char			 msg[256], a[INET_ADDRSTRLEN];
+	int			 was = store_st.state;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -369,6 +372,9 @@ store_lost(const char *fmt, ...)
 	store_drop(&store_st.sen);
 	store_drop(&store_st.cmd);
 	store_drop(&store_st.sub);
+	/* Names not yet asked: no link to ask them on. */
+	while ((r = TAILQ_FIRST(&store_st.assignq)) != NULL)
+		store_req_done(r, STORE_DOWN, 0);
 	if (conf->sentinel_count > 0)
 		store_st.sentinel++;
 	inet_ntop(AF_INET, &store_st.primary.sin_addr, a, sizeof(a));
@@ -434,6 +440,8 @@ store_req_done(struct store_req *r, enum store_status s, uint32_t addr)
 {
 	TAILQ_REMOVE(&store_st.reqs, r, entry);
 	store_st.nreqs--;
+	if (r->queued)
+		TAILQ_REMOVE(&store_st.assignq, r, qentry);
 	if (s == STORE_DOWN && r->kind != STORE_K_SETUP)
 		store_st.stats.failures++;
 	if (r->cb != NULL)

@@ -22,6 +22,8 @@
 #define STORE_SYNC_SEC		5	/* dns.c writes them this often */
 #define STORE_WAIT_MS		"1000"	/* for replicas to acknowledge */
 #define STORE_IMPORT_BATCH	500	/* names a script call */
+#define STORE_ASSIGN_BATCH	32	/* new names a script call */
+#define STORE_ASSIGN_OUT	4	/* such calls in flight */
 
 #define STORE_CHANNEL		"dns44:events"
 
@@ -35,7 +37,6 @@ enum store_state {
 
 enum store_kind {
 	STORE_K_ASSIGN,
-	STORE_K_WAIT,		/* an assignment waiting for replicas */
 	STORE_K_FIND,
 	STORE_K_SETUP,		/* of the link itself: no caller */
 };
@@ -47,7 +48,17 @@ struct store_req {
 	void			*arg;
 	uint64_t		 deadline;	/* ms, monotonic */
 	uint32_t		 addr;		/* host order */
+	TAILQ_ENTRY(store_req)	 qentry;	/* not yet sent */
+	int			 queued;
+	time_t			 when;		/* asked */
 	char			 name[WIRE_TEXT_MAX + 1]; /* assigned */
+};
+
+/* Names placed by one call of the script. */
+struct store_batch {
+	int			 n;
+	struct store_req	*reqs[STORE_ASSIGN_BATCH];
+	enum store_status	 status[STORE_ASSIGN_BATCH];
 };
 
 struct store_ctx {
@@ -64,6 +75,8 @@ struct store_ctx {
 	char			 gateway[17];	/* ours, in the pins */
 	TAILQ_HEAD(, store_req)	 reqs;		/* oldest first */
 	size_t			 nreqs;
+	TAILQ_HEAD(, store_req)	 assignq;	/* names to place next */
+	int			 assigning;	/* batches out */
 	struct event		 ev_tick;
 	time_t			 flushed;	/* answered times sent up to */
 	time_t			 renewed;	/* leases last renewed */
@@ -109,6 +122,7 @@ int		 store_addr(const char *, size_t, uint32_t *);
 int		 store_name(const char *, size_t, char *, size_t);
 void		 store_event(const char *, size_t);
 void		 store_put(struct store_req *);
+void		 store_assign_flush(void);
 void		 store_touched(const struct map_entry *, time_t);
 void		 store_pin_send(uint32_t, int, time_t);
 

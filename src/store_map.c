@@ -51,6 +51,9 @@
 static void	store_import_cb(redisAsyncContext *, void *, void *);
 static void	store_scan_cb(redisAsyncContext *, void *, void *);
 static void	store_assign_cb(redisAsyncContext *, void *, void *);
+static void	store_wait_cb(redisAsyncContext *, void *, void *);
+static void	store_batch_done(struct store_batch *, enum store_status);
+static void	store_change(const char *, size_t);
 static void	store_find_cb(redisAsyncContext *, void *, void *);
 
 /*
@@ -87,46 +90,55 @@ const char store_script[] =
 "  return redis.error_reply('DNS44RANGE ' .. tostring(range))\n"
 "end\n"
 "if op == 'assign' then\n"
-"  local name, start, hold = ARGV[5], tonumber(ARGV[6]), "
-    "tonumber(ARGV[7])\n"
-"  local a = redis.call('HGET', KEYS[2], name)\n"
-"  if a then\n"
-"    redis.call('ZADD', KEYS[5], 'XX', 'GT', now, a)\n"
-"    return {a, 0}\n"
-"  end\n"
-"  local i = redis.call('BITPOS', KEYS[4], 0, start, nbits - 1, 'BIT')\n"
-"  if i < 0 and start > 0 then\n"
-"    i = redis.call('BITPOS', KEYS[4], 0, 0, start - 1, 'BIT')\n"
-"  end\n"
-"  if i >= 0 and i < size then\n"
-"    local n = first + i\n"
-"    a = string.format('%d.%d.%d.%d', math.floor(n / 16777216) % 256, "
+"  local hold, out, news = tonumber(ARGV[5]), {}, {}\n"
+"  for j = 6, #ARGV, 2 do\n"
+"    local name, start = ARGV[j], tonumber(ARGV[j + 1])\n"
+"    local a, isnew = redis.call('HGET', KEYS[2], name), 1\n"
+"    if a then\n"
+"      redis.call('ZADD', KEYS[5], 'XX', 'GT', now, a)\n"
+"      isnew = 0\n"
+"    else\n"
+"      local i = redis.call('BITPOS', KEYS[4], 0, start, nbits - 1, "
+    "'BIT')\n"
+"      if i < 0 and start > 0 then\n"
+"        i = redis.call('BITPOS', KEYS[4], 0, 0, start - 1, 'BIT')\n"
+"      end\n"
+"      if i >= 0 and i < size then\n"
+"        local n = first + i\n"
+"        a = string.format('%d.%d.%d.%d', math.floor(n / 16777216) % 256, "
     "math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)\n"
-"    redis.call('SETBIT', KEYS[4], i, 1)\n"
-"  else\n"
-"    local c = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now - hold, "
-    "'LIMIT', 0, 64)\n"
-"    for _, v in ipairs(c) do\n"
-"      local old = redis.call('HGET', KEYS[3], v)\n"
-"      if not old then\n"
-"        redis.call('ZREM', KEYS[5], v)\n"
-"      elseif redis.call('ZCOUNT', 'dns44:pin:' .. v, now, '+inf') == 0 "
-    "then\n"
-"        redis.call('HDEL', KEYS[2], old)\n"
-"        redis.call('DEL', 'dns44:pin:' .. v)\n"
-"        redis.call('PUBLISH', '" STORE_CHANNEL "', '- ' .. v .. ' ' .. "
-    "old)\n"
-"        a = v\n"
-"        break\n"
+"        redis.call('SETBIT', KEYS[4], i, 1)\n"
+"      else\n"
+"        local c = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', "
+    "now - hold, 'LIMIT', 0, 64)\n"
+"        for _, v in ipairs(c) do\n"
+"          local old = redis.call('HGET', KEYS[3], v)\n"
+"          if not old then\n"
+"            redis.call('ZREM', KEYS[5], v)\n"
+"          elseif redis.call('ZCOUNT', 'dns44:pin:' .. v, now, '+inf') "
+    "== 0 then\n"
+"            redis.call('HDEL', KEYS[2], old)\n"
+"            redis.call('DEL', 'dns44:pin:' .. v)\n"
+"            news[#news + 1] = '- ' .. v .. ' ' .. old\n"
+"            a = v\n"
+"            break\n"
+"          end\n"
+"        end\n"
+"      end\n"
+"      if a then\n"
+"        redis.call('HSET', KEYS[2], name, a)\n"
+"        redis.call('HSET', KEYS[3], a, name)\n"
+"        redis.call('ZADD', KEYS[5], now, a)\n"
+"        news[#news + 1] = '+ ' .. a .. ' ' .. name\n"
 "      end\n"
 "    end\n"
-"    if not a then return redis.error_reply('DNS44FULL') end\n"
+"    out[#out + 1] = a or ''\n"
+"    out[#out + 1] = a and isnew or -1\n"
 "  end\n"
-"  redis.call('HSET', KEYS[2], name, a)\n"
-"  redis.call('HSET', KEYS[3], a, name)\n"
-"  redis.call('ZADD', KEYS[5], now, a)\n"
-"  redis.call('PUBLISH', '" STORE_CHANNEL "', '+ ' .. a .. ' ' .. name)\n"
-"  return {a, 1}\n"
+"  if #news > 0 then\n"
+"    redis.call('PUBLISH', '" STORE_CHANNEL "', table.concat(news, '\\n'))\n"
+"  end\n"
+"  return out\n"
 "end\n"
 "if op == 'import' then\n"
 "  local n = 0\n"
@@ -328,105 +340,192 @@ store_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
  * A new name's address, from the store, into the map: cb with STORE_OK
  * and the address once it is there (and, with database wait, on as many
  * replicas), or why not.  NULL when it cannot be asked now: the caller
- * answers SERVFAIL.
+ * answers SERVFAIL.  Up to STORE_ASSIGN_OUT calls of the script are out
+ * at once; names asked meanwhile go together in the next, up to
+ * STORE_ASSIGN_BATCH a call.
  */
 struct store_req *
 store_assign(const char *name, time_t now, store_cb cb, void *arg)
 {
 	struct store_req	*r;
-	const char		*argv[9 + STORE_NKEYS];
-	char			 first[16], size[16], t[24], start[16];
-	char			 hold[16];
 
 	if (!store_ready() || store_st.sha[0] == '\0' ||
 	    (r = store_req_new(STORE_K_ASSIGN, cb, arg)) == NULL)
 		return (NULL);
 	strlcpy(r->name, name, sizeof(r->name));
+	r->when = now;
+	TAILQ_INSERT_TAIL(&store_st.reqs, r, entry);
+	store_st.nreqs++;
+	TAILQ_INSERT_TAIL(&store_st.assignq, r, qentry);
+	r->queued = 1;
+	if (store_st.assigning < STORE_ASSIGN_OUT)
+		store_assign_flush();
+	return (r);
+}
+
+/* The names waiting, STORE_ASSIGN_BATCH at most, in one script call. */
+void
+store_assign_flush(void)
+{
+	struct store_batch	*b;
+	struct store_req	*r;
+	const char		*argv[7 + STORE_NKEYS + 2 * STORE_ASSIGN_BATCH];
+	char			 first[16], size[16], t[24], hold[16];
+	char			 start[STORE_ASSIGN_BATCH][12];
+	time_t			 now = 0;
+	int			 argc, i;
+
+	if (TAILQ_EMPTY(&store_st.assignq) || store_st.cmd == NULL)
+		return;
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		store_lost("out of memory");
+		return;
+	}
 	argv[0] = "EVALSHA";
 	argv[1] = store_st.sha;
 	store_script_args(argv + 2, first, sizeof(first), size, sizeof(size),
 	    t, "assign");
-	snprintf(t, sizeof(t), "%lld", (long long)now);
-	argv[2 + STORE_NKEYS + 4] = name;
-	snprintf(start, sizeof(start), "%u", map_place(store_st.map, name));
-	argv[2 + STORE_NKEYS + 5] = start;
 	/*
 	 * The store's time of an answer may be STORE_SYNC_SEC old (see
 	 * store_touched()), and clocks a second apart.
 	 */
 	snprintf(hold, sizeof(hold), "%u", conf->ttl + conf->grace_ms / 1000 +
 	    STORE_SYNC_SEC + 1);
-	argv[2 + STORE_NKEYS + 6] = hold;
-	if (store_send(store_st.cmd, r, store_assign_cb,
-	    2 + STORE_NKEYS + 7, argv) == -1)
-		return (NULL);
-	return (r);
+	argc = 2 + STORE_NKEYS + 4;
+	argv[argc++] = hold;
+	while (b->n < STORE_ASSIGN_BATCH &&
+	    (r = TAILQ_FIRST(&store_st.assignq)) != NULL) {
+		TAILQ_REMOVE(&store_st.assignq, r, qentry);
+		r->queued = 0;
+		if (r->when > now)
+			now = r->when;
+		snprintf(start[b->n], sizeof(start[b->n]), "%u",
+		    map_place(store_st.map, r->name));
+		argv[argc++] = r->name;
+		argv[argc++] = start[b->n];
+		b->reqs[b->n++] = r;
+	}
+	snprintf(t, sizeof(t), "%lld", (long long)now);
+	if (redisAsyncCommandArgv(store_st.cmd, store_assign_cb, b, argc, argv,
+	    NULL) != REDIS_OK) {
+		for (i = 0; i < b->n; i++)
+			store_req_done(b->reqs[i], STORE_DOWN, 0);
+		free(b);
+		return;
+	}
+	store_st.assigning++;
 }
 
+/*
+ * The script's answer: for each name its address (or "") and 1 when new,
+ * 0 when it had one, -1 when the range is full.  Then, with database
+ * wait and a new name among them, WAIT before any is told.
+ */
 static void
 store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
-	struct store_req	*q = priv;
-	redisReply		*r = reply, *a;
+	struct store_batch	*b = priv;
+	redisReply		*r = reply, *a, *k;
 	uint32_t		 addr;
 	char			 n[8], err[128];
-	int			 isnew;
+	int			 i, news = 0;
 
+	if (ac == store_st.cmd && store_st.assigning > 0)
+		store_st.assigning--;
 	if (r == NULL || ac != store_st.cmd) {
-		store_req_done(q, STORE_DOWN, 0);
+		store_batch_done(b, STORE_DOWN);
 		return;
 	}
-	if (q->kind == STORE_K_WAIT) {
-		if (r->type == REDIS_REPLY_INTEGER &&
-		    r->integer >= (long long)conf->redis_wait)
-			store_put(q);
-		else {
-			log_rate(&store_st.rl, LOG_WARNING, "map store: a new "
-			    "name reached %lld of %u replicas in time; "
-			    "SERVFAIL",
-			    r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL,
-			    conf->redis_wait);
-			store_req_done(q, STORE_DOWN, 0);
-		}
+	if (r->type != REDIS_REPLY_ARRAY ||
+	    r->elements != 2 * (size_t)b->n) {
+		store_batch_done(b, STORE_DOWN);
+		store_lost("assigning: %s", r->type == REDIS_REPLY_ERROR ?
+		    store_text(r->str, err, sizeof(err)) : "unexpected reply");
 		return;
 	}
-	if (r->type == REDIS_REPLY_ERROR) {
-		if (store_error(r, "DNS44FULL") != NULL) {
-			store_req_done(q, STORE_FULL, 0);
+	for (i = 0; i < b->n; i++) {
+		a = r->element[2 * i];
+		k = r->element[2 * i + 1];
+		if (a->type != REDIS_REPLY_STRING ||
+		    k->type != REDIS_REPLY_INTEGER || k->integer < -1 ||
+		    k->integer > 1 || (k->integer != -1 &&
+		    store_addr(a->str, a->len, &addr) == -1)) {
+			store_batch_done(b, STORE_DOWN);
+			store_lost("assigning: unexpected reply");
 			return;
 		}
-		store_req_done(q, STORE_DOWN, 0);
-		store_lost("assigning: %s", store_text(r->str, err,
-		    sizeof(err)));
+		if (k->integer == -1) {
+			b->status[i] = STORE_FULL;
+			continue;
+		}
+		b->status[i] = STORE_OK;
+		b->reqs[i]->addr = addr;
+		if (k->integer == 1) {
+			news++;
+			store_st.stats.assigned++;
+		}
+	}
+	if (news == 0 || conf->redis_wait == 0) {
+		store_batch_done(b, STORE_OK);
+		store_assign_flush();
 		return;
 	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    (a = r->element[0])->type != REDIS_REPLY_STRING ||
-	    r->element[1]->type != REDIS_REPLY_INTEGER ||
-	    store_addr(a->str, a->len, &addr) == -1) {
-		store_req_done(q, STORE_DOWN, 0);
-		store_lost("assigning: unexpected reply");
-		return;
-	}
-	isnew = r->element[1]->integer == 1;
-	q->addr = addr;
-	if (isnew)
-		store_st.stats.assigned++;
-	if (!isnew || conf->redis_wait == 0) {
-		store_put(q);
-		return;
-	}
-	/* Answered once as many replicas have it: a failover keeps it. */
-	TAILQ_REMOVE(&store_st.reqs, q, entry);
-	q->kind = STORE_K_WAIT;
-	q->deadline = store_now_ms() + STORE_TIMEOUT_MS + 1000;
-	TAILQ_INSERT_TAIL(&store_st.reqs, q, entry);
+	/* Told once as many replicas have them: a failover keeps them. */
+	for (i = 0; i < b->n; i++)
+		b->reqs[i]->deadline = store_now_ms() + STORE_TIMEOUT_MS + 1000;
 	snprintf(n, sizeof(n), "%u", conf->redis_wait);
-	if (redisAsyncCommand(store_st.cmd, store_assign_cb, q, "WAIT %s %s", n,
-	    STORE_WAIT_MS) != REDIS_OK)
-		store_req_done(q, STORE_DOWN, 0);
+	if (redisAsyncCommand(store_st.cmd, store_wait_cb, b, "WAIT %s %s", n,
+	    STORE_WAIT_MS) != REDIS_OK) {
+		store_batch_done(b, STORE_DOWN);
+		return;
+	}
+	store_st.assigning++;
 }
 
+static void
+store_wait_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_batch	*b = priv;
+	redisReply		*r = reply;
+
+	if (ac == store_st.cmd && store_st.assigning > 0)
+		store_st.assigning--;
+	if (r == NULL || ac != store_st.cmd) {
+		store_batch_done(b, STORE_DOWN);
+		return;
+	}
+	if (r->type != REDIS_REPLY_INTEGER ||
+	    r->integer < (long long)conf->redis_wait) {
+		log_rate(&store_st.rl, LOG_WARNING, "map store: new names "
+		    "reached %lld of %u replicas in time; SERVFAIL",
+		    r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL,
+		    conf->redis_wait);
+		store_batch_done(b, STORE_DOWN);
+	} else
+		store_batch_done(b, STORE_OK);
+	store_assign_flush();
+}
+
+/*
+ * Each of a batch told: with STORE_OK, what the script said of it (its
+ * address put in the map, or STORE_FULL); else s.  b is freed.
+ */
+static void
+store_batch_done(struct store_batch *b, enum store_status s)
+{
+	int	i;
+
+	for (i = 0; i < b->n; i++) {
+		if (s != STORE_OK || b->status[i] != STORE_OK)
+			store_req_done(b->reqs[i], s != STORE_OK ? s :
+			    b->status[i], 0);
+		else
+			store_put(b->reqs[i]);
+	}
+	free(b);
+}
+
+/* An assigned or found name into the map, and its caller told. */
 void
 store_put(struct store_req *q)
 {
@@ -533,6 +632,21 @@ store_name(const char *s, size_t len, char *name, size_t size)
 
 void
 store_event(const char *s, size_t len)
+{
+	const char	*nl;
+
+	/* A batch's changes come as one message, a line each. */
+	while ((nl = memchr(s, '\n', len)) != NULL) {
+		store_change(s, nl - s);
+		len -= nl + 1 - s;
+		s = nl + 1;
+	}
+	store_change(s, len);
+}
+
+/* "+ ADDR NAME" or "- ADDR NAME", from any gateway, ours included. */
+static void
+store_change(const char *s, size_t len)
 {
 	const char	*sp;
 	uint32_t	 addr;

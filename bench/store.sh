@@ -1,0 +1,202 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The dns44 authors; see the file LICENSE.
+# store.sh: what the shared map in Redis costs the dns process, against
+# the map in its tdb file, in the same run.  The proxy lab (lib.sh):
+# dnsperf in the client namespace, the dns44 daemons in the gateway
+# namespace, one redis-server (nothing kept on disk) in the world
+# namespace on 10.47.2.2:6379.  Every daemon has `dns verify no` and
+# `dns new-names 0` (new names mapped with no upstream query and no rate
+# limit) and the range 10.128.0.0/9:
+#   tdb     the map in its tdb file alone
+#   redis   `database redis 10.47.2.2`: a new name's address comes from
+#           the store's script before the answer leaves
+#   redis2  a second gateway on the same store, started for (c)
+# (a) mapped names: 1 000 names, primed, asked over and over for
+#     STORE_TIME s; target redis / tdb >= 0.95;
+# (b) new names: STORE_NEW names never asked before, each asked once (at
+#     most STORE_TIME s); target redis / tdb >= 0.5;
+# (c) two gateways: redis and redis2 each sent STORE_NEW new names of
+#     their own by a dnsperf of their own at the same time; the names both
+#     answered per second of the longer run, against (b)'s redis figure
+#     (for information: what one more gateway adds).
+# STORE_REPS runs of (a) and (b), tdb and redis interleaved, then
+# STORE_REPS of (c); medians reported.  The response codes of each run,
+# the CPU use of redis-server and of the dns processes are in the log.
+
+. "$(dirname "$0")/lib.sh"
+b_setup
+command -v redis-server >/dev/null 2>&1 || die "needs redis-server"
+
+if [ "$BENCH_QUICK" = 1 ]; then
+	: "${STORE_TIME:=3}" "${STORE_REPS:=1}" "${STORE_NEW:=30000}"
+else
+	: "${STORE_TIME:=8}" "${STORE_REPS:=3}" "${STORE_NEW:=200000}"
+fi
+: "${DNSPERF_OPTS:=-c 4 -q 200 -T 2 -t 2}"
+
+RANGE=10.128.0.0/9
+RPORT=6379
+P_TDB=5301 P_REDIS=5302 P_REDIS2=5303
+
+lab_setup
+
+mkdir -p "$B_TMP/redis"
+bg "$WORLD" "$B_TMP/redis/out" redis-server --bind "$L_W" --port $RPORT \
+    --save "" --appendonly no --protected-mode no --dir "$B_TMP/redis" \
+    --daemonize no
+R_PID=$BG_PID
+wait_for 10 listening "$WORLD" tcp "$L_W:$RPORT" || {
+	cat "$B_TMP/redis/out" >&2
+	die "redis-server did not start"
+}
+rcli() { in_w redis-cli -h "$L_W" -p $RPORT "$@"; }
+
+# gw NAME PORT [conf lines on stdin]: dns44 in $GW answering on
+# $L_GW:PORT; its log in $B_TMP/NAME/log, its dns process in D_DNS.
+gw() {
+	{
+		echo "dns listen $L_GW port $2"
+		echo "dns upstream $L_W"
+		echo "dns new-names 0"
+		echo "range $RANGE"
+		echo "proxy listen 127.0.0.1 port $(($2 - 5301 + 4480))"
+		cat
+	} >"$B_TMP/$1.conf"
+	dns44_start "$GW" "$1" <"$B_TMP/$1.conf"
+	wait_for 5 listening "$GW" udp "$L_GW:$2" || die "$1: DNS port"
+}
+store_up() { grep -q 'map store .*: up' "$1"; }
+# gw_redis NAME PORT: gw on the store, once it has read the store.
+gw_redis() {
+	gw "$1" "$2" <<EOF
+database redis $L_W port $RPORT
+EOF
+	wait_for 60 store_up "$D_LOG" || {
+		cat "$D_LOG" >&2
+		die "$1: the store is not up"
+	}
+}
+
+gw tdb $P_TDB </dev/null
+DNS_TDB=$D_DNS
+gw_redis redis $P_REDIS
+DNS_REDIS=$D_DNS
+
+# perf_run PORT FILE OUT [dnsperf options]: dnsperf from the client; the
+# qps and the queries lost.
+perf_run() {
+	_p=$1 _f=$2 _o=$3
+	shift 3
+	in_cl dnsperf -s "$L_GW" -p "$_p" -d "$_f" $DNSPERF_OPTS "$@" \
+	    >"$_o" 2>&1
+	dnsperf_parse <"$_o"
+}
+# codes OUT: the qps and the response codes of a dnsperf run.
+codes() {
+	echo "$(dnsperf_parse <"$1" | cut -d' ' -f1) qps," \
+	    "$(sed -n 's/^ *Response codes: *//p' "$1")"
+}
+# names FILE TAG: STORE_NEW names no run asked before.
+names() {
+	awk -v t="$2" -v n="$STORE_NEW" 'BEGIN {
+	    for (i = 0; i < n; i++) printf "n%d.%s.bench A\n", i, t }' >"$1"
+}
+
+awk 'BEGIN { for (i = 0; i < 1000; i++) printf "mapped-%d.bench A\n", i }' \
+    >"$B_TMP/mapped.txt"
+log "priming the 1 000 names"
+perf_run $P_TDB "$B_TMP/mapped.txt" "$B_TMP/prime.out" -n 1 >/dev/null
+perf_run $P_REDIS "$B_TMP/mapped.txt" "$B_TMP/prime.out" -n 1 >/dev/null
+
+r=1
+while [ $r -le "$STORE_REPS" ]; do
+	# Which goes first alternates, so that neither always follows the
+	# same load.
+	order="tdb redis"
+	[ $((r % 2)) = 0 ] && order="redis tdb"
+	for s in $order; do
+		eval p=\$P_$(echo $s | tr a-z A-Z)
+		o=$B_TMP/mapped-$r-$s.out
+		set -- $(perf_run "$p" "$B_TMP/mapped.txt" "$o" \
+		    -l "$STORE_TIME")
+		log "mapped run $r $s: $(codes "$o"), $2 lost"
+		echo "$1" >>"$B_TMP/mapped.$s"
+	done
+	for s in $order; do
+		eval p=\$P_$(echo $s | tr a-z A-Z)
+		eval d=\$DNS_$(echo $s | tr a-z A-Z)
+		o=$B_TMP/new-$r-$s.out
+		names "$B_TMP/new.txt" "r$r$s"
+		c0=$(cpu_ticks "$d") rc0=$(cpu_ticks "$R_PID")
+		t0=$(date +%s.%N)
+		set -- $(perf_run "$p" "$B_TMP/new.txt" "$o" -n 1 \
+		    -l "$STORE_TIME")
+		t=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" \
+		    'BEGIN { print t1 - t0 }')
+		log "new-names run $r $s: $(codes "$o"), $2 lost;" \
+		    "dns process $(proc_cpu "$d" "$c0" "$t")%," \
+		    "redis-server $(proc_cpu "$R_PID" "$rc0" "$t")% of a CPU"
+		echo "$1" >>"$B_TMP/new.$s"
+	done
+	r=$((r + 1))
+done
+
+gw_redis redis2 $P_REDIS2
+DNS_REDIS2=$D_DNS
+log "redis2 up: $(grep -o 'map store .*: up.*' "$D_LOG")"
+
+# Both gateways at once; the names both answered per second of the
+# longer run.
+r=1
+while [ $r -le "$STORE_REPS" ]; do
+	names "$B_TMP/two-a.txt" "t${r}a"
+	names "$B_TMP/two-b.txt" "t${r}b"
+	c0=$(cpu_ticks "$DNS_REDIS") c1=$(cpu_ticks "$DNS_REDIS2")
+	rc0=$(cpu_ticks "$R_PID") t0=$(date +%s.%N)
+	perf_run $P_REDIS "$B_TMP/two-a.txt" "$B_TMP/two-a.out" -n 1 \
+	    -l "$STORE_TIME" >/dev/null &
+	pa=$!
+	perf_run $P_REDIS2 "$B_TMP/two-b.txt" "$B_TMP/two-b.out" -n 1 \
+	    -l "$STORE_TIME" >/dev/null &
+	wait $pa $!
+	t=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" 'BEGIN { print t1 - t0 }')
+	q=$(awk '/Queries completed:/ { n += $3 }
+	    /Run time \(s\):/ { if ($4 > t) t = $4 }
+	    END { if (t > 0) printf "%.0f\n", n / t; else print "NA" }' \
+	    "$B_TMP/two-a.out" "$B_TMP/two-b.out")
+	log "two-gateway run $r: $q names/s; redis" \
+	    "$(codes "$B_TMP/two-a.out"), redis2" \
+	    "$(codes "$B_TMP/two-b.out"); dns processes" \
+	    "$(proc_cpu "$DNS_REDIS" "$c0" "$t")% and" \
+	    "$(proc_cpu "$DNS_REDIS2" "$c1" "$t")%, redis-server" \
+	    "$(proc_cpu "$R_PID" "$rc0" "$t")% of a CPU"
+	echo "$q" >>"$B_TMP/two"
+	r=$((r + 1))
+done
+
+for t in mapped new; do
+	for s in tdb redis; do
+		eval ${t}_$s=$(median <"$B_TMP/$t.$s")
+	done
+done
+result "mapped names qps, map in Redis" "$mapped_redis" qps tdb \
+    "$mapped_tdb" "ratio>=0.95"
+result "new names/s, map in Redis" "$new_redis" qps tdb "$new_tdb" \
+    "ratio>=0.5"
+result "new names/s, 2 gateways on one Redis" "$(median <"$B_TMP/two")" \
+    qps "one gw" "$new_redis" -
+
+# The store holds every name a gateway mapped, once.
+log "store: $(rcli HLEN dns44:name) names, $(rcli HLEN dns44:addr)" \
+    "addresses, $(rcli BITCOUNT dns44:used) bits used (padding" \
+    "included); used_memory_human" \
+    "$(rcli INFO memory | sed -n 's/^used_memory_human://p' | tr -d '\r')"
+log "redis-server's commands (calls, us per call):" \
+    "$(rcli INFO commandstats | tr -d '\r' | awk -F '[:=,]' '/^cmdstat_/ {
+	printf "%s%s %s %s", n++ ? ", " : "", substr($1, 9), $3, $7 }')"
+for s in tdb redis redis2; do
+	grep -E 'warn|error|fatal|map store' "$B_TMP/$s/log" | head -5 |
+	    sed "s/^/$s: /" >&2
+done
+exit 0
