@@ -119,8 +119,8 @@ class Server:
                     out = b":0\r\n"
                 elif name == b"EVALSHA":
                     op = cmd[8] if len(cmd) > 8 else b""
-                    if op == b"assign" and len(cmd) > 12:
-                        out = self.assign(cmd[12])
+                    if op == b"assign" and len(cmd) > 13:
+                        out = self.assign(cmd[13])
                     else:
                         out = b":0\r\n"
                 elif name == b"HSCAN":
