@@ -286,6 +286,10 @@ struct ctl_upstream {
 enum ctl_check { CTL_CHECK_OFF, CTL_CHECK_OK, CTL_CHECK_MISSING,
     CTL_CHECK_MAX };
 
+/* The map's store, when the map is shared. */
+enum ctl_store { CTL_STORE_NONE, CTL_STORE_UP, CTL_STORE_DOWN,
+    CTL_STORE_MAX };
+
 struct ctl_status {
 	int64_t		started;	/* seconds since the epoch */
 	int64_t		now;
@@ -300,7 +304,7 @@ struct ctl_status {
 	uint32_t	upstreams;	/* from the dns process */
 	uint32_t	upstreams_up;
 	uint32_t	upstreams_down;	/* the rest not asked yet */
-	uint32_t	pad;
+	uint32_t	store;		/* enum ctl_store */
 	uint64_t	mappings;
 	uint64_t	range_size;
 	char		reload_error[CTL_STATUS_TEXT];

@@ -713,6 +713,7 @@ void
 control_status(struct msg *m)
 {
 	struct ctl_status	 st;
+	struct store_stats	 ss;
 	struct upstream_info	 info[UPSTREAM_HEALTH_MAX];
 	size_t			 i, n;
 
@@ -726,6 +727,11 @@ control_status(struct msg *m)
 	}
 	st.mappings = map_count(dns_map);
 	st.range_size = map_size(dns_map);
+	st.store = CTL_STORE_NONE;
+	if (CONF_SHARED_MAP(conf)) {
+		store_stats(&ss);
+		st.store = ss.up ? CTL_STORE_UP : CTL_STORE_DOWN;
+	}
 	m->data = &st;
 	m->len = sizeof(st);
 	control_relay(m);

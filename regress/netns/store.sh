@@ -73,6 +73,10 @@ in_range "$a" && ok "A maps a new name ($a)" || fail "one.example via A: '$a'"
 wait_for 2 b_knows_one &&
     ok "B knows it before anyone asks B" ||
     fail "B's map: $("$DNS44CTL" -s "$B_CTL" show map)"
+"$DNS44CTL" -s "$A_CTL" show status | grep -q "^map store *up" &&
+    "$DNS44CTL" -s "$A_CTL" -j show status | grep -q '"store": "up"' &&
+    ok "show status: the store is up" ||
+    fail "show status: $("$DNS44CTL" -s "$A_CTL" show status)"
 [ "$(qb one.example A)" = "$a" ] && ok "B answers the same address" ||
     fail "one.example via B: $(qb one.example A)"
 
@@ -170,6 +174,9 @@ wait_for 3 lost "$A_LOG" && ok "A sees the store go" ||
     fail "store away: down.example $(qfull down.example A)"
 [ -z "$(shown "$A_CTL" down.example)" ] &&
     ok "store away: no address invented" || fail "down.example mapped"
+"$DNS44CTL" -s "$A_CTL" show status | grep -q "^map store *down" &&
+    ok "show status: the store is down" ||
+    fail "show status: $("$DNS44CTL" -s "$A_CTL" show status)"
 
 # Back, with what it had: new names again, old ones as they were.
 redis_start

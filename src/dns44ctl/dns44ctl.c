@@ -410,10 +410,12 @@ static void
 show_status(const struct ctl_status *st)
 {
 	static const char	*checks[] = { "off", "ok", "missing" };
-	const char		*check;
+	static const char	*stores[] = { "none", "up", "down" };
+	const char		*check, *store;
 	char			 t1[32], t2[32], up[32];
 
 	check = st->check < CTL_CHECK_MAX ? checks[st->check] : "?";
+	store = st->store < CTL_STORE_MAX ? stores[st->store] : "?";
 	if (jflag) {
 		printf("{\"uptime\": %lld, \"started\": \"%s\",\n",
 		    (long long)(st->now - st->started),
@@ -427,9 +429,9 @@ show_status(const struct ctl_status *st)
 		printf(" \"upstreams\": {\"up\": %u, \"down\": %u, "
 		    "\"total\": %u},\n", st->upstreams_up, st->upstreams_down,
 		    st->upstreams);
-		printf(" \"map\": {\"names\": %llu, \"size\": %llu},\n",
-		    (unsigned long long)st->mappings,
-		    (unsigned long long)st->range_size);
+		printf(" \"map\": {\"names\": %llu, \"size\": %llu, "
+		    "\"store\": \"%s\"},\n", (unsigned long long)st->mappings,
+		    (unsigned long long)st->range_size, store);
 		if (st->reload_time == 0)
 			printf(" \"reload\": null,\n");
 		else {
@@ -464,6 +466,11 @@ show_status(const struct ctl_status *st)
 	    (unsigned long long)st->mappings,
 	    (unsigned long long)st->range_size, st->range_size == 0 ? 0.0 :
 	    100.0 * st->mappings / st->range_size);
+	if (st->store == CTL_STORE_UP)
+		printf("map store       up: shared with the other gateways\n");
+	else if (st->store != CTL_STORE_NONE)
+		printf("map store       %s: known names answered, new names "
+		    "SERVFAIL\n", store);
 	if (st->reload_time == 0)
 		printf("last reload     never\n");
 	else
