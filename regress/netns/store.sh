@@ -77,6 +77,20 @@ wait_for 2 b_knows_one &&
     "$DNS44CTL" -s "$A_CTL" -j show status | grep -q '"store": "up"' &&
     ok "show status: the store is up" ||
     fail "show status: $("$DNS44CTL" -s "$A_CTL" show status)"
+# metric NAME: its value in A's metrics, checked by promtool.
+metric() {
+	"$DNS44CTL" -s "$A_CTL" -o prometheus show stats >"$T_TMP/metrics"
+	if command -v promtool >/dev/null 2>&1 &&
+	    ! promtool check metrics <"$T_TMP/metrics" >/dev/null 2>&1; then
+		echo "promtool: $(promtool check metrics <"$T_TMP/metrics" 2>&1)"
+		return
+	fi
+	awk -v m="$1" '$1 == m { print $2 }' "$T_TMP/metrics"
+}
+[ "$(metric dns44_map_store_up)" = 1 ] &&
+    [ "$(metric dns44_map_store_assigned_total)" = 1 ] &&
+    ok "metrics: the store up, one name placed" ||
+    fail "metrics: $(grep store "$T_TMP/metrics")"
 [ "$(qb one.example A)" = "$a" ] && ok "B answers the same address" ||
     fail "one.example via B: $(qb one.example A)"
 
@@ -174,6 +188,10 @@ wait_for 3 lost "$A_LOG" && ok "A sees the store go" ||
     fail "store away: down.example $(qfull down.example A)"
 [ -z "$(shown "$A_CTL" down.example)" ] &&
     ok "store away: no address invented" || fail "down.example mapped"
+[ "$(metric dns44_map_store_up)" = 0 ] &&
+    [ "$(metric dns44_map_store_outages_total)" = 1 ] &&
+    ok "metrics: the store down, one outage" ||
+    fail "metrics: $(grep store "$T_TMP/metrics")"
 "$DNS44CTL" -s "$A_CTL" show status | grep -q "^map store *down" &&
     ok "show status: the store is down" ||
     fail "show status: $("$DNS44CTL" -s "$A_CTL" show status)"
