@@ -6,11 +6,11 @@
  * dns.c: the dns process.  Unprivileged and chrooted in the database
  * directory, it owns the map, answers DNS queries over UDP and those
  * dns_tcp.c reads from its TCP clients, forwards what it does not answer
- * itself to the upstream resolvers, resolves a new name before it maps it
- * (when dns verify is on), tells the proxy which domain and real
- * addresses lie behind a virtual address, and serves the control socket.
- * Clients outside the allowed networks (prefix.c builds the table) get
- * REFUSED and nothing else.
+ * itself to the upstream resolvers, and serves the control socket.  A
+ * name not in the map yet is dns_verify.c's; what the proxy asks of a
+ * virtual address, dns_lookup.c's; a map shared with other gateways
+ * talks to its store through store.c.  Clients outside the allowed
+ * networks (prefix.c builds the table) get REFUSED and nothing else.
  */
 
 #include "config.h"
@@ -54,22 +54,6 @@
 #define DNS_BLOCK_SLOTS		1024		/* names whose block was told */
 #define DNS_BLOCK_QUIET		600		/* seconds before telling again */
 
-/* A lookup from the proxy of an address the store is asked about. */
-struct dns_find {
-	struct chan		*chan;
-	uint32_t		 id;
-	struct msg_lookup	 ml;
-};
-
-/* A lookup from the proxy waiting for the real addresses. */
-struct dns_lookup {
-	struct chan		*chan;		/* the worker that asked */
-	uint32_t		 id;
-	uint32_t		 addr;		/* network order */
-	char			 name[WIRE_TEXT_MAX + 1];
-	struct rule_route	 route;
-};
-
 static struct chan		 dns_parent;
 static struct proc_start	 dns_socks;
 struct event_base		*dns_base;
@@ -78,7 +62,6 @@ struct ctl_stats_dns		 dns_stats;
 static struct event		 dns_ev_sync;
 static struct dns_listener	 dns_udp[CONF_MAX_DNS_LISTEN];
 static time_t			 dns_full_warned;
-static struct log_rate		 dns_rl_lookup;
 static struct log_rate		 dns_rl_send;
 static struct log_rate		 dns_rl_mem;
 static time_t			 dns_limit_warned;
@@ -115,23 +98,7 @@ static void	dns_udp_read(int, short, void *);
 static void	dns_udp_flush(void);
 static void	dns_udp_flush_ev(int, short, void *);
 static void	dns_forwarded(ldns_pkt *, void *);
-static void	dns_verify(struct answer *, struct dns_tcp *, int,
-		    const struct sockaddr_in *, const struct timespec *);
-static void	dns_verified(const struct resolve_result *, void *);
-static void	dns_stored(enum store_status, uint32_t, void *);
-static void	dns_verify_done(const struct resolve_result *,
-		    struct dns_query *, enum store_status);
-static void	dns_found(enum store_status, uint32_t, void *);
-static void	dns_warn(const struct answer *, const struct sockaddr_in *,
-		    time_t);
 static void	dns_count(const struct answer *);
-static void	dns_count_rcode(int);
-static void	dns_send(struct dns_tcp *, int, const struct sockaddr_in *,
-		    const uint8_t *, size_t);
-static void	dns_lookup(struct chan *, uint32_t, const struct msg_lookup *,
-		    int);
-static void	dns_resolved(const struct resolve_result *, void *);
-static void	dns_resolved_none(struct dns_lookup *, int, uint32_t);
 static void	dns_stop(void) __attribute__((__noreturn__));
 static void	dns_policy(void);
 static void	dns_refuse(const uint8_t *, size_t, struct dns_tcp *, int,
@@ -401,73 +368,7 @@ dns_dispatch_peer(struct chan *c, struct msg *m)
 	}
 }
 
-/*
- * Who is behind a virtual address, and where does it really live?  With
- * ask set, an address the map does not know is asked of the store: the
- * client may have had it from another gateway.
- */
-static void
-dns_lookup(struct chan *c, uint32_t id, const struct msg_lookup *ml, int ask)
-{
-	struct map_entry	*e;
-	struct dns_lookup	*l;
-	struct dns_find		*f;
-	struct rule_verdict	 v;
-	struct in_addr		 in;
-	char			 buf[INET_ADDRSTRLEN], name[LOG_NAME_MAX];
-
-	e = map_lookup_addr(dns_map, ntohl(ml->addr));
-	/* One line per lookup: the proxy's cache is seen to work. */
-	if (log_getverbose()) {
-		in.s_addr = ml->addr;
-		log_debug("proxy lookup %s: %s", inet_ntop(AF_INET, &in, buf,
-		    sizeof(buf)), e != NULL ? log_name(e->name, name,
-		    sizeof(name)) : "no mapping");
-	}
-	if (e == NULL && ask && (f = calloc(1, sizeof(*f))) != NULL) {
-		f->chan = c;
-		f->id = id;
-		f->ml = *ml;
-		if (store_find(ntohl(ml->addr), dns_found, f) != NULL)
-			return;
-		free(f);
-	}
-	if (e == NULL || (l = calloc(1, sizeof(*l))) == NULL) {
-		if (chan_compose(c, MSG_LOOKUP_MISS, id, -1, ml,
-		    sizeof(*ml)) == -1)
-			fatal("answering the proxy");
-		return;
-	}
-	l->chan = c;
-	l->id = id;
-	l->addr = ml->addr;
-	strlcpy(l->name, e->name, sizeof(l->name));
-	ruleset_eval(dns_rules, l->name, ntohl(ml->client), ml->client != 0,
-	    &v);
-	if (v.rule != NULL)
-		v.rule->hits++;
-	l->route = v.route;
-	/* Reset, or dialled by a proxy server that resolves the name. */
-	if (v.action == RULE_BLOCK || v.route.via != VIA_DIRECT) {
-		dns_resolved_none(l, LDNS_RCODE_NOERROR, conf->ttl);
-		return;
-	}
-	if (resolve_name(l->name, ruleset_split(dns_rules, l->name),
-	    dns_resolved, l) == NULL)
-		dns_resolved_none(l, -1, 0);
-}
-
 /* The store's word on an address: now in the map, or nobody's. */
-static void
-dns_found(enum store_status s, uint32_t addr, void *arg)
-{
-	struct dns_find	*f = arg;
-
-	(void)s;
-	(void)addr;
-	dns_lookup(f->chan, f->id, &f->ml, 0);
-	free(f);
-}
 
 /*
  * New domain rules, their lists read; the proxy forgets the decisions it
@@ -537,54 +438,8 @@ dns_block_log(const char *name, const struct rule *r, time_t now)
 }
 
 /* An answer of no address: blocked, via a proxy server, or too busy. */
-static void
-dns_resolved_none(struct dns_lookup *l, int rcode, uint32_t ttl)
-{
-	struct resolve_result	r;
-
-	memset(&r, 0, sizeof(r));
-	r.rcode = rcode;
-	r.ttl = ttl;
-	dns_resolved(&r, l);
-}
 
 /* The real addresses of both families go to the proxy, which dials. */
-static void
-dns_resolved(const struct resolve_result *r, void *arg)
-{
-	struct dns_lookup	*l = arg;
-	struct msg_answer	 ma;
-	struct map_entry	*e;
-	uint32_t		 a;
-	size_t			 i;
-	int			 rcode = r->rcode;
-	char			 name[LOG_NAME_MAX];
-
-	memset(&ma, 0, sizeof(ma));
-	ma.addr = l->addr;
-	strlcpy(ma.domain, l->name, sizeof(ma.domain));
-	ma.route = l->route;
-	ma.rcode = rcode;
-	/* The address changed hands while we asked: the proxy keeps none. */
-	e = map_lookup_addr(dns_map, ntohl(l->addr));
-	ma.ttl = e != NULL && strcmp(e->name, l->name) == 0 ? r->ttl : 0;
-	for (i = 0; i < r->naddrs && ma.naddrs < MSG_MAX_ADDRS; i++) {
-		/* An address of our own range would loop back to us. */
-		a = ntohl(r->addrs[i]);
-		if (a >= conf->range_first && a <= conf->range_last)
-			continue;
-		ma.addrs[ma.naddrs++] = r->addrs[i];
-	}
-	for (i = 0; i < r->naddrs6 && ma.naddrs6 < MSG_MAX_ADDRS; i++)
-		ma.addrs6[ma.naddrs6++] = r->addrs6[i];
-	if (rcode == -1)
-		log_rate(&dns_rl_lookup, LOG_ERR, "lookup of %s: no upstream "
-		    "answered", log_name(l->name, name, sizeof(name)));
-	if (chan_compose(l->chan, MSG_LOOKUP_ANSWER, l->id, -1, &ma,
-	    sizeof(ma)) == -1)
-		fatal("answering the proxy");
-	free(l);
-}
 
 /*
  * UDP queries come DNS_UDP_BATCH to a recvmmsg() and their answers leave
@@ -682,7 +537,7 @@ dns_udp_flush(void)
 	dns_out_fd = -1;
 }
 
-static void
+void
 dns_count_rcode(int rcode)
 {
 	switch (rcode) {
@@ -867,7 +722,7 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 }
 
 /* A full range or a client over its rate, told now and then. */
-static void
+void
 dns_warn(const struct answer *a, const struct sockaddr_in *client,
     time_t now)
 {
@@ -886,142 +741,7 @@ dns_warn(const struct answer *a, const struct sockaddr_in *client,
 	}
 }
 
-/*
- * A new name: the upstreams are asked whether it exists, through the
- * cache the proxy's lookups use, and the client is answered when they
- * have said; others asking meanwhile wait for the same lookup.
- */
-static void
-dns_verify(struct answer *a, struct dns_tcp *tcp, int udp_fd,
-    const struct sockaddr_in *client, const struct timespec *start)
-{
-	struct dns_query	*q;
-	struct resolve_result	 none;
-	char			 name[WIRE_NAME_MAX + 2];
-
-	if ((q = calloc(1, sizeof(*q))) == NULL ||
-	    (q->ans = malloc(sizeof(*q->ans))) == NULL) {
-		log_rate(&dns_rl_mem, LOG_ERR, "DNS: %s", strerror(errno));
-		free(q);
-		ldns_pkt_free(a->query);
-		return;
-	}
-	*q->ans = *a;
-	q->query = a->query;
-	q->tcp = tcp;
-	q->udp_fd = udp_fd;
-	q->client = *client;
-	q->limit = a->limit;
-	q->start = *start;
-	if (tcp != NULL)
-		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
-	/* A shared map not verifying: straight to the store. */
-	if (!conf->dns_verify) {
-		memset(&none, 0, sizeof(none));
-		none.rcode = LDNS_RCODE_NOERROR;
-		none.aaaa = 1;
-		dns_verified(&none, q);
-		return;
-	}
-	if (map_normalize(a->name, name, sizeof(name)) == -1 ||
-	    (q->vreq = resolve_verify(name, a->qtype,
-	    ruleset_split(dns_rules, name), dns_verified, q)) == NULL) {
-		/* Too busy to ask: SERVFAIL now, and no address taken. */
-		memset(&none, 0, sizeof(none));
-		none.rcode = -1;
-		dns_verified(&none, q);
-	}
-}
-
-/*
- * What the upstreams said of a new name.  A name that exists in a shared
- * map goes to the store for its address first.
- */
-static void
-dns_verified(const struct resolve_result *res, void *arg)
-{
-	struct dns_query	*q = arg;
-	char			 name[WIRE_NAME_MAX + 2];
-
-	q->vreq = NULL;
-	if (CONF_SHARED_MAP(conf) && res->rcode == LDNS_RCODE_NOERROR &&
-	    (res->naddrs > 0 || res->aaaa)) {
-		/* The client's rate, as the map would hold it to. */
-		if (!map_client_allow(dns_map, ntohl(q->client.sin_addr.s_addr),
-		    time(NULL))) {
-			q->ans->limited = 1;
-			dns_stored(STORE_OK, 0, q);
-			return;
-		}
-		if (map_normalize(q->ans->name, name, sizeof(name)) == 0 &&
-		    (q->sreq = store_assign(name, time(NULL), dns_stored,
-		    q)) != NULL)
-			return;
-		dns_stored(STORE_DOWN, 0, q);
-		return;
-	}
-	dns_verify_done(res, q, STORE_OK);
-}
-
 /* The store placed the name, or could not. */
-static void
-dns_stored(enum store_status s, uint32_t addr, void *arg)
-{
-	struct dns_query	*q = arg;
-	struct resolve_result	 res;
-
-	(void)addr;
-	q->sreq = NULL;
-	memset(&res, 0, sizeof(res));
-	res.rcode = s == STORE_OK && !q->ans->limited ? LDNS_RCODE_NOERROR :
-	    -1;
-	res.aaaa = 1;
-	dns_verify_done(&res, q, s);
-}
-
-static void
-dns_verify_done(const struct resolve_result *res, struct dns_query *q,
-    enum store_status s)
-{
-	struct answer		*a = q->ans;
-	char			 from[32], type[16], name[LOG_NAME_MAX];
-	time_t			 now = time(NULL);
-
-	if (q->tcp != NULL)
-		TAILQ_REMOVE(&q->tcp->queries, q, entry);
-	answer_verified(dns_map, conf, res, now, a);
-	if (a->limited)
-		strlcpy(a->result, "SERVFAIL", sizeof(a->result));
-	else if (s == STORE_FULL) {
-		a->full = 1;
-		strlcpy(a->result, "SERVFAIL: map full", sizeof(a->result));
-	} else if (s != STORE_OK) {
-		dns_stats.store_failures++;
-		strlcpy(a->result, "SERVFAIL: map store unreachable",
-		    sizeof(a->result));
-	} else if (res->rcode == -1)
-		dns_stats.upstream_failures++;
-	dns_count_rcode(a->action == ANSWER_REPLY ? a->rcode :
-	    LDNS_RCODE_SERVFAIL);
-	if (a->full)
-		dns_stats.full++;
-	if (a->limited)
-		dns_stats.limited++;
-	dns_warn(a, &q->client, now);
-	if (log_getverbose())
-		log_debug("DNS %s ?%s %s => [%s] verified",
-		    conf_fmt_addr(&q->client, from, sizeof(from)),
-		    answer_type_name(a->qtype, type, sizeof(type)),
-		    log_name(a->name, name, sizeof(name)), a->result);
-	if (a->action == ANSWER_REPLY) {
-		dns_send(q->tcp, q->udp_fd, &q->client, a->wire, a->len);
-		free(a->wire);
-		metrics_observe(&q->start);
-	}
-	ldns_pkt_free(q->query);
-	free(a);
-	free(q);
-}
 
 /* "rdata, rdata" of an answer section, or its rcode, for the journal. */
 static void
@@ -1099,7 +819,7 @@ dns_forwarded(ldns_pkt *answer, void *arg)
 	free(q);
 }
 
-static void
+void
 dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
     const uint8_t *wire, size_t len)
 {

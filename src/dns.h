@@ -75,6 +75,20 @@ enum dns_next	dns_handle(const uint8_t *, size_t, struct dns_tcp *, int,
 		    const struct sockaddr_in *);
 int		dns_client_allowed(const struct sockaddr_in *);
 
+void		dns_warn(const struct answer *, const struct sockaddr_in *,
+		    time_t);
+void		dns_count_rcode(int);
+void		dns_send(struct dns_tcp *, int, const struct sockaddr_in *,
+		    const uint8_t *, size_t);
+
+/* dns_verify.c */
+void		dns_verify(struct answer *, struct dns_tcp *, int,
+		    const struct sockaddr_in *, const struct timespec *);
+
+/* dns_lookup.c */
+void		dns_lookup(struct chan *, uint32_t, const struct msg_lookup *,
+		    int);
+
 /* dns_tcp.c */
 struct dns_tcp {
 	TAILQ_ENTRY(dns_tcp)	 entry;
