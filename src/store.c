@@ -93,6 +93,8 @@ store_init(struct event_base *base, struct map *map)
 	event_set(&store_st.ev_tick, -1, EV_PERSIST, store_tick, NULL);
 	event_base_set(base, &store_st.ev_tick);
 	event_add(&store_st.ev_tick, &tv);
+	event_set(&store_st.ev_assign, -1, 0, store_assign_ev, NULL);
+	event_base_set(base, &store_st.ev_assign);
 	map_set_touch(map, store_touched, STORE_SYNC_SEC);
 	store_connect();
 }
@@ -101,6 +103,7 @@ void
 store_shutdown(void)
 {
 	event_del(&store_st.ev_tick);
+	event_del(&store_st.ev_assign);
 	store_drop(&store_st.sen);
 	store_drop(&store_st.cmd);
 	store_drop(&store_st.sub);

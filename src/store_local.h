@@ -78,6 +78,7 @@ struct store_ctx {
 	TAILQ_HEAD(, store_req)	 assignq;	/* names to place next */
 	int			 assigning;	/* batches out */
 	struct event		 ev_tick;
+	struct event		 ev_assign;	/* names queued: send them */
 	time_t			 flushed;	/* answered times sent up to */
 	time_t			 renewed;	/* leases last renewed */
 	size_t			 loaded;
@@ -123,6 +124,7 @@ int		 store_name(const char *, size_t, char *, size_t);
 void		 store_event(const char *, size_t);
 void		 store_put(struct store_req *);
 void		 store_assign_flush(void);
+void		 store_assign_ev(int, short, void *);
 void		 store_touched(const struct map_entry *, time_t);
 void		 store_pin_send(uint32_t, int, time_t);
 

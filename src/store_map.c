@@ -52,6 +52,7 @@ static void	store_import_cb(redisAsyncContext *, void *, void *);
 static void	store_scan_cb(redisAsyncContext *, void *, void *);
 static void	store_assign_cb(redisAsyncContext *, void *, void *);
 static void	store_wait_cb(redisAsyncContext *, void *, void *);
+static void	store_assign_call(void);
 static void	store_batch_done(struct store_batch *, enum store_status);
 static void	store_change(const char *, size_t);
 static void	store_find_cb(redisAsyncContext *, void *, void *);
@@ -61,7 +62,15 @@ static void	store_find_cb(redisAsyncContext *, void *, void *);
  * the same; 1 when the store was empty), "assign" gives a name its
  * address, "import" writes names with their addresses where both are
  * free, "remove" forgets one.
- * ARGV: op, first address, size, now, then the op's own.
+ * ARGV: op, first address, size, now, then the op's own.  "assign" has
+ * the hold, then for each name the name, its place (map_place()), the
+ * address there and its score among the answer times.  Mostly that
+ * place is free and the name new, and the name costs a SETBIT, an
+ * HSETNX, an HSET and a ZADD, with no number made into a string in Lua;
+ * else the name's address is looked up, or the next free one found from
+ * its place, or the oldest one past the hold and without a pin reused.
+ * A score is the time with a count after the point: a sorted set orders
+ * equal scores by comparing the members, the most of a ZADD's cost.
  */
 const char store_script[] =
 "local op = ARGV[1]\n"
@@ -91,45 +100,60 @@ const char store_script[] =
 "end\n"
 "if op == 'assign' then\n"
 "  local hold, out, news = tonumber(ARGV[5]), {}, {}\n"
-"  for j = 6, #ARGV, 2 do\n"
-"    local name, start = ARGV[j], tonumber(ARGV[j + 1])\n"
-"    local a, isnew = redis.call('HGET', KEYS[2], name), 1\n"
-"    if a then\n"
-"      redis.call('ZADD', KEYS[5], 'XX', 'GT', now, a)\n"
-"      isnew = 0\n"
-"    else\n"
-"      local i = redis.call('BITPOS', KEYS[4], 0, start, nbits - 1, "
-    "'BIT')\n"
-"      if i < 0 and start > 0 then\n"
-"        i = redis.call('BITPOS', KEYS[4], 0, 0, start - 1, 'BIT')\n"
-"      end\n"
-"      if i >= 0 and i < size then\n"
-"        local n = first + i\n"
-"        a = string.format('%d.%d.%d.%d', math.floor(n / 16777216) % 256, "
-    "math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)\n"
-"        redis.call('SETBIT', KEYS[4], i, 1)\n"
+"  local function new(name, a, sc)\n"
+"    redis.call('HSET', KEYS[3], a, name)\n"
+"    redis.call('ZADD', KEYS[5], sc, a)\n"
+"    news[#news + 1] = '+ ' .. a .. ' ' .. name\n"
+"  end\n"
+"  for j = 6, #ARGV, 4 do\n"
+"    local name, start, a, isnew = ARGV[j], ARGV[j + 1], nil, 1\n"
+"    if redis.call('SETBIT', KEYS[4], start, 1) == 0 then\n"
+"      if redis.call('HSETNX', KEYS[2], name, ARGV[j + 2]) == 1 then\n"
+"        a = ARGV[j + 2]\n"
+"        new(name, a, ARGV[j + 3])\n"
 "      else\n"
-"        local c = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', "
+"        redis.call('SETBIT', KEYS[4], start, 0)\n"
+"      end\n"
+"    end\n"
+"    if not a then\n"
+"      a = redis.call('HGET', KEYS[2], name)\n"
+"      if a then\n"
+"        redis.call('ZADD', KEYS[5], 'XX', 'GT', ARGV[4], a)\n"
+"        isnew = 0\n"
+"      else\n"
+"        start = tonumber(start)\n"
+"        local i = redis.call('BITPOS', KEYS[4], 0, start, nbits - 1, "
+    "'BIT')\n"
+"        if i < 0 and start > 0 then\n"
+"          i = redis.call('BITPOS', KEYS[4], 0, 0, start - 1, 'BIT')\n"
+"        end\n"
+"        if i >= 0 and i < size then\n"
+"          local n = first + i\n"
+"          a = string.format('%d.%d.%d.%d', "
+    "math.floor(n / 16777216) % 256, math.floor(n / 65536) % 256, "
+    "math.floor(n / 256) % 256, n % 256)\n"
+"          redis.call('SETBIT', KEYS[4], i, 1)\n"
+"        else\n"
+"          local c = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', "
     "now - hold, 'LIMIT', 0, 64)\n"
-"        for _, v in ipairs(c) do\n"
-"          local old = redis.call('HGET', KEYS[3], v)\n"
-"          if not old then\n"
-"            redis.call('ZREM', KEYS[5], v)\n"
-"          elseif redis.call('ZCOUNT', 'dns44:pin:' .. v, now, '+inf') "
-    "== 0 then\n"
-"            redis.call('HDEL', KEYS[2], old)\n"
-"            redis.call('DEL', 'dns44:pin:' .. v)\n"
-"            news[#news + 1] = '- ' .. v .. ' ' .. old\n"
-"            a = v\n"
-"            break\n"
+"          for _, v in ipairs(c) do\n"
+"            local old = redis.call('HGET', KEYS[3], v)\n"
+"            if not old then\n"
+"              redis.call('ZREM', KEYS[5], v)\n"
+"            elseif redis.call('ZCOUNT', 'dns44:pin:' .. v, now, "
+    "'+inf') == 0 then\n"
+"              redis.call('HDEL', KEYS[2], old)\n"
+"              redis.call('DEL', 'dns44:pin:' .. v)\n"
+"              news[#news + 1] = '- ' .. v .. ' ' .. old\n"
+"              a = v\n"
+"              break\n"
+"            end\n"
 "          end\n"
 "        end\n"
-"      end\n"
-"      if a then\n"
-"        redis.call('HSET', KEYS[2], name, a)\n"
-"        redis.call('HSET', KEYS[3], a, name)\n"
-"        redis.call('ZADD', KEYS[5], now, a)\n"
-"        news[#news + 1] = '+ ' .. a .. ' ' .. name\n"
+"        if a then\n"
+"          redis.call('HSET', KEYS[2], name, a)\n"
+"          new(name, a, ARGV[j + 3])\n"
+"        end\n"
 "      end\n"
 "    end\n"
 "    out[#out + 1] = a or ''\n"
@@ -358,21 +382,55 @@ store_assign(const char *name, time_t now, store_cb cb, void *arg)
 	store_st.nreqs++;
 	TAILQ_INSERT_TAIL(&store_st.assignq, r, qentry);
 	r->queued = 1;
+	/* Once the queries read with this one are queued too. */
 	if (store_st.assigning < STORE_ASSIGN_OUT)
-		store_assign_flush();
+		event_active(&store_st.ev_assign, 0, 0);
 	return (r);
 }
 
-/* The names waiting, STORE_ASSIGN_BATCH at most, in one script call. */
+void
+store_assign_ev(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	store_assign_flush();
+}
+
+/*
+ * The names waiting, STORE_ASSIGN_BATCH at most a script call, in as
+ * many calls as may be out.  They are written at once, not when the loop
+ * next turns: the store works on them while the answers of the call
+ * that freed the slot are made.
+ */
 void
 store_assign_flush(void)
 {
+	int	done;
+
+	while (store_st.assigning < STORE_ASSIGN_OUT &&
+	    !TAILQ_EMPTY(&store_st.assignq) && store_st.cmd != NULL)
+		store_assign_call();
+	/* An error is left to hiredis's own write event to find. */
+	if (store_st.cmd != NULL)
+		(void)redisBufferWrite(&store_st.cmd->c, &done);
+}
+
+/* One call of the script, for the first STORE_ASSIGN_BATCH names queued. */
+static void
+store_assign_call(void)
+{
 	struct store_batch	*b;
 	struct store_req	*r;
-	const char		*argv[7 + STORE_NKEYS + 2 * STORE_ASSIGN_BATCH];
+	static unsigned		 seq;
+	const char		*argv[7 + STORE_NKEYS + 4 * STORE_ASSIGN_BATCH];
 	char			 first[16], size[16], t[24], hold[16];
 	char			 start[STORE_ASSIGN_BATCH][12];
+	char			 addr[STORE_ASSIGN_BATCH][INET_ADDRSTRLEN];
+	char			 score[STORE_ASSIGN_BATCH][32];
+	struct in_addr		 in;
 	time_t			 now = 0;
+	uint32_t		 place;
 	int			 argc, i;
 
 	if (TAILQ_EMPTY(&store_st.assignq) || store_st.cmd == NULL)
@@ -399,10 +457,16 @@ store_assign_flush(void)
 		r->queued = 0;
 		if (r->when > now)
 			now = r->when;
-		snprintf(start[b->n], sizeof(start[b->n]), "%u",
-		    map_place(store_st.map, r->name));
+		place = map_place(store_st.map, r->name);
+		snprintf(start[b->n], sizeof(start[b->n]), "%u", place);
+		in.s_addr = htonl(conf->range_first + place);
+		inet_ntop(AF_INET, &in, addr[b->n], sizeof(addr[b->n]));
 		argv[argc++] = r->name;
 		argv[argc++] = start[b->n];
+		argv[argc++] = addr[b->n];
+		snprintf(score[b->n], sizeof(score[b->n]), "%lld.%06u",
+		    (long long)r->when, seq++ % 1000000);
+		argv[argc++] = score[b->n];
 		b->reqs[b->n++] = r;
 	}
 	snprintf(t, sizeof(t), "%lld", (long long)now);
@@ -466,8 +530,8 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 		}
 	}
 	if (news == 0 || conf->redis_wait == 0) {
-		store_batch_done(b, STORE_OK);
 		store_assign_flush();
+		store_batch_done(b, STORE_OK);
 		return;
 	}
 	/* Told once as many replicas have them: a failover keeps them. */
@@ -501,9 +565,11 @@ store_wait_cb(redisAsyncContext *ac, void *reply, void *priv)
 		    r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL,
 		    conf->redis_wait);
 		store_batch_done(b, STORE_DOWN);
-	} else
+		store_assign_flush();
+	} else {
+		store_assign_flush();
 		store_batch_done(b, STORE_OK);
-	store_assign_flush();
+	}
 }
 
 /*
