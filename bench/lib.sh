@@ -421,14 +421,14 @@ EOF
 }
 
 # lab_dns44 [conf lines on stdin]: dns44 in $GW for the lab, with
-# $PROXY_WORKERS proxy workers (default 1).
+# $PROXY_WORKERS proxy workers (default: one per CPU, as dns44's own).
 lab_dns44() {
 	{
 		echo "dns listen $L_GW port 53"
 		echo "dns upstream $L_W"
 		echo "range $L_RANGE"
 		echo "proxy listen ${L_PROXY%:*} port ${L_PROXY#*:}"
-		echo "proxy workers ${PROXY_WORKERS:-1}"
+		echo "proxy workers ${PROXY_WORKERS:-$(nproc)}"
 		cat
 	} >"$B_TMP/lab-dns44.conf"
 	dns44_start "$GW" lab-dns44 <"$B_TMP/lab-dns44.conf"
@@ -450,7 +450,7 @@ lab_haproxy() {
 		cat <<EOF
 global
 	maxconn $H_MAXCONN
-	nbthread ${HAPROXY_THREADS:-${PROXY_WORKERS:-1}}
+	nbthread ${HAPROXY_THREADS:-${PROXY_WORKERS:-$(nproc)}}
 	log stderr format short local0 err
 defaults
 	mode tcp

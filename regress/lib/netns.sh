@@ -111,6 +111,17 @@ child_pid() {
 	return 1
 }
 
+# The pids of all children of parent pid $1 titled "dns44: $2", oldest
+# (lowest pid) first, one a line: the proxy workers.
+child_pids() {
+	for c in $(pgrep -P "$1"); do
+		if tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null |
+		    grep -q "^dns44: $2"; then
+			echo "$c"
+		fi
+	done | sort -n
+}
+
 # wait_for SECONDS COMMAND...: retry until the command succeeds.
 wait_for() {
 	n=$(($1 * 20))

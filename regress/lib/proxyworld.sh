@@ -233,8 +233,8 @@ pw_serve() {
 }
 
 # pw_start NAME <conf lines: dns44 in $GW with the lab's listeners and
-# upstream and the lines given; pids in DP (parent), DX (proxy), log in
-# DLOG.  $PW_WRAP, if set, is a command that runs dns44 (by exec, so that
+# upstream and the lines given; pids in DP (parent), DX (the first proxy
+# worker), DXS (every worker, one a CPU by default), log in DLOG.  $PW_WRAP, if set, is a command that runs dns44 (by exec, so that
 # DP is still dns44), e.g. "prlimit --nofile=64:64".
 pw_start() {
 	DCF=$( {
@@ -248,7 +248,8 @@ pw_start() {
 	DP=$!
 	T_PIDS="$T_PIDS $DP"
 	wait_for 5 daemon_ready "$DP" || { cat "$DLOG"; die "$1: no start"; }
-	DX=$(child_pid "$DP" proxy)
+	DXS=$(child_pids "$DP" proxy | tr '\n' ' ')
+	DX=${DXS%% *}
 	wait_for 5 pw_listening "$GW" udp "$PW_GW_ADDR:53" ||
 	    die "$1: not listening on $PW_GW_ADDR port 53"
 }
@@ -271,14 +272,18 @@ pw_stop() {
 	[ -z "${PW_SHOWLOG:-}" ] || cat "$DLOG"
 }
 
-# fds PID: the descriptors of a process other than pipes; pipes PID: its
-# pipes.  The proxy keeps up to 128 empty pipes for new connections.
+# fds PID...: the descriptors of the processes other than pipes, summed;
+# pipes PID...: their pipes.  A proxy worker keeps up to 128 empty pipes
+# for new connections.
 fds() {
-	ls -l "/proc/$1/fd" 2>/dev/null | awk 'NR > 1 && $NF !~ /^pipe:/' |
-	    wc -l
+	for _p; do
+		ls -l "/proc/$_p/fd" 2>/dev/null | awk 'NR > 1'
+	done | awk '$NF !~ /^pipe:/' | wc -l
 }
 pipes() {
-	ls -l "/proc/$1/fd" 2>/dev/null | awk '$NF ~ /^pipe:/' | wc -l
+	for _p; do
+		ls -l "/proc/$_p/fd" 2>/dev/null
+	done | awk '$NF ~ /^pipe:/' | wc -l
 }
 
 # cl_q NAME [TYPE]: what dns44 answers the client, short form.

@@ -57,6 +57,13 @@ ttl=$(ip netns exec "$NS" kdig @127.0.0.1 -p 4453 +noall +answer \
 [ "$ttl" = 399 ] && ok "the last configuration is in force (ttl 399)" ||
     fail "ttl after the reloads: \"$ttl\", want 399"
 
+# all_dead PID...: each gone within 3 s.
+all_dead() {
+	for _p; do
+		wait_for 3 dead "$_p" || return 1
+	done
+}
+
 # kill -9 of each process under load.
 before=$T_TMP/before.json
 for victim in dns proxy parent; do
@@ -68,25 +75,26 @@ for victim in dns proxy parent; do
 	"$DNS44CTL" -s "$T_TMP/d/ctl.sock" -j show map >"$before" ||
 	    fail "$victim: show map before the kill"
 	D=$(child_pid "$P" dns)
-	X=$(child_pid "$P" proxy)
+	# Every proxy worker; the last is the one killed.
+	X=$(child_pids "$P" proxy | tr '\n' ' ')
 	case $victim in
 	dns)	v=$D ;;
-	proxy)	v=$X ;;
+	proxy)	v=$(echo $X | awk '{ print $NF }') ;;
 	parent)	v=$P ;;
 	esac
 	kill -9 "$v"
 	wait "$P"
 	rc=$?
 	if [ $victim = parent ]; then
-		wait_for 3 dead "$D" && wait_for 3 dead "$X" &&
+		all_dead "$D" $X &&
 		    ok "parent killed under load: the children exited" ||
 		    fail "parent killed: children still run"
 	else
-		[ $rc -ne 0 ] && grep -q \
-		    "$victim process (pid $v) was killed by signal 9" "$LOG" &&
+		[ $rc -ne 0 ] && grep -Eq "$victim( [0-9]+)? process \(pid \
+$v\) was killed by signal 9" "$LOG" &&
 		    ok "$victim killed under load: said so, status $rc" ||
 		    fail "$victim killed: status $rc, log: $(tail -n 5 "$LOG")"
-		wait_for 3 dead "$D" && wait_for 3 dead "$X" ||
+		all_dead "$D" $X ||
 		    fail "$victim killed: the other child still runs"
 	fi
 	kill "$flood" 2>/dev/null

@@ -14,7 +14,9 @@ daemon_start "$NS" "$cf" "$log"
 parent=$D_PID
 wait_for 5 daemon_ready "$parent" || { cat "$log"; die "daemon did not start"; }
 dns=$(child_pid "$parent" dns)
-proxy=$(child_pid "$parent" proxy)
+# proxy workers auto, the default: one a CPU; the first holds UDP.
+proxies=$(child_pids "$parent" proxy | tr '\n' ' ' | sed 's/ $//')
+proxy=${proxies%% *}
 
 user=$(default_user)
 uid=$(id -u "$user")
@@ -47,8 +49,18 @@ expect "parent CapAmb" "$(field "$parent" CapAmb)" 0000000000000000
 expect "parent NoNewPrivs" "$(field "$parent" NoNewPrivs)" 1
 expect "parent root" "$(readlink "/proc/$parent/root")" /
 
+expect "proxy workers, one a CPU" "$(echo "$proxies" | wc -w)" \
+    "$(nproc)"
+
 # Children: the unprivileged user, no capability, chrooted.
-for role in dns proxy; do
+set -- dns
+i=0
+for p in $proxies; do
+	i=$((i + 1))
+	eval "proxy$i=$p"
+	set -- "$@" proxy$i
+done
+for role in "$@"; do
 	eval pid=\$$role
 	expect "$role Uid" "$(field "$pid" Uid)" "$(tab "$uid")"
 	expect "$role Gid" "$(field "$pid" Gid)" "$(tab "$gid")"
@@ -61,8 +73,10 @@ done
 expect "dns root" "$(readlink "/proc/$dns/root")" "$T_TMP/d/db"
 # Both children run under their seccomp filters (2: filter mode).
 expect "dns Seccomp" "$(field "$dns" Seccomp)" 2
-expect "proxy Seccomp" "$(field "$proxy" Seccomp)" 2
-expect "proxy root" "$(readlink "/proc/$proxy/root")" "$T_TMP/d/empty"
+for p in $proxies; do
+	expect "proxy $p Seccomp" "$(field "$p" Seccomp)" 2
+	expect "proxy $p root" "$(readlink "/proc/$p/root")" "$T_TMP/d/empty"
+done
 
 # The database directory belongs to the user, the empty one to root.
 expect "db owner" "$(stat -c '%u:%g %a' "$T_TMP/d/db")" "$uid:$gid 700"
@@ -71,23 +85,26 @@ expect "control socket" "$(stat -c '%u:%g %a %F' "$T_TMP/d/ctl.sock")" \
     "0:0 660 socket"
 
 # Titles, in ps and in the kernel's comm.
-for role in parent dns proxy; do
+shift
+for role in parent dns "$@"; do
 	eval pid=\$$role
+	title=$(echo "$role" | sed 's/[0-9]*$//')
 	expect "$role cmdline" "$(tr '\0' ' ' <"/proc/$pid/cmdline" |
-	    sed 's/ *$//')" "dns44: $role"
-	expect "$role comm" "$(cat "/proc/$pid/comm")" "dns44: $role"
+	    sed 's/ *$//')" "dns44: $title"
+	expect "$role comm" "$(cat "/proc/$pid/comm")" "dns44: $title"
 done
 
 # Each listener is held by the process that serves it, not the parent.
 owner() {	# owner PROTO PORT: the pids holding that listener
 	ip netns exec "$NS" ss -Hlnp -A "$1" "sport = :$2" |
-	    grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u | tr '\n' ' ' |
+	    grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -nu | tr '\n' ' ' |
 	    sed 's/ $//'
 }
 expect "DNS UDP 4453" "$(owner udp 4453)" "$dns"
 expect "DNS TCP 4453" "$(owner tcp 4453)" "$dns"
+# A TCP listener a worker; the UDP one is the first worker's.
 expect "proxy UDP 4480" "$(owner udp 4480)" "$proxy"
-expect "proxy TCP 4480" "$(owner tcp 4480)" "$proxy"
+expect "proxy TCP 4480" "$(owner tcp 4480)" "$proxies"
 expect "control socket holder" "$(ip netns exec "$NS" ss -Hlxp |
     grep "$T_TMP/d/ctl.sock" | grep -o 'pid=[0-9]*' | cut -d= -f2 |
     sort -u)" "$dns"

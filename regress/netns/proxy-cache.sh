@@ -11,7 +11,9 @@
 # (TTL 300) would still be kept.  (3) A real address whose TTL (6 s) ran
 # out is asked for again: a changed one is used then, and not before.
 # (4) After dns44ctl flush of a name, its address goes to another name,
-# and a new connection to it reaches that one.
+# and a new connection to it reaches that one.  One proxy worker: the
+# cache is each worker's, and the kernel picks the worker of each
+# connection.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -34,6 +36,7 @@ range 172.24.0.0/28
 dns ttl 1
 reuse-grace 1s
 log verbose
+proxy workers 1
 EOF2
 SOCK=$T_TMP/d/ctl.sock
 ctl() { "$DNS44CTL" -s "$SOCK" "$@"; }

@@ -7,7 +7,9 @@
 # to dial the proxy's own listener or a DNS port on loopback; an address
 # of the range that no name has, and a name whose only address lies in
 # the range, reset at once; beyond the connection limit a client is
-# reset at once.  Each says why in the log.
+# reset at once.  Each says why in the log.  One proxy worker: the
+# limit and the rate of the log lines are each worker's (proxy-workers.sh
+# has the limits over two).
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -17,6 +19,7 @@ pw_serve halfserver 7000
 pw_start d <<EOF2
 proxy dial-timeout 2s
 proxy connections 3
+proxy workers 1
 EOF2
 
 # closed HOST PORT: "reset|eof|timeout SECONDS" as the client saw it.

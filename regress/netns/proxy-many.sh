@@ -8,7 +8,9 @@
 # file, hold two descriptors each (the client's and the server's sockets:
 # the pipes that carried the file went back to the pool).  Out of
 # descriptors, the proxy stops accepting until a connection closes,
-# without spinning, and recovers.
+# without spinning, and recovers.  Descriptors are summed over the proxy
+# workers (one a CPU, the default); the last part has one worker, the
+# limit on descriptors being each process's.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -18,7 +20,8 @@ pw_nginx
 pw_start d </dev/null
 
 nconn=200
-p0=$(pipes "$DX")	# libevent's own, say
+nw=$(echo $DXS | wc -w)	# proxy workers, summed over
+p0=$(pipes $DXS)	# libevent's own, say
 v=$(cl_q site.test A)
 sha=$(sha256sum <"$PW_WWW/small" | cut -d' ' -f1)
 expect "$nconn connections at once" \
@@ -37,11 +40,13 @@ wait_for 5 closed_all &&
 
 # Nothing left open in the proxy but its listeners and channels, and
 # the empty pipes it keeps for new connections.
-base=$(fds "$DX")
-[ "$base" -lt 20 ] && ok "proxy holds $base descriptors afterwards" ||
-    fail "proxy still holds $base descriptors"
-p=$(($(pipes "$DX") - p0))
-[ "$p" -le 256 ] && ok "and $p descriptors of empty pipes kept" ||
+base=$(fds $DXS)
+base1=$(fds "$DX")	# the first worker's alone
+[ "$base" -lt $((20 * nw)) ] &&
+    ok "$nw proxy worker(s) hold $base descriptors afterwards" ||
+    fail "$nw proxy worker(s) still hold $base descriptors"
+p=$(($(pipes $DXS) - p0))
+[ "$p" -le $((256 * nw)) ] && ok "and $p descriptors of empty pipes kept" ||
     fail "proxy holds $p descriptors of pipes"
 
 # Idle keep-alive connections: two descriptors each, pipes pooled.
@@ -53,10 +58,10 @@ wait_for 20 test -s "$T_TMP/keep" || fail "keepmany: nothing"
 expect "300 keep-alive connections" "$(cat "$T_TMP/keep")" \
     "300 of 300 correct, idle"
 sleep 0.5
-idle_fds=$(($(fds "$DX") - base))
-idle_pipes=$(($(pipes "$DX") - p0))
+idle_fds=$(($(fds $DXS) - base))
+idle_pipes=$(($(pipes $DXS) - p0))
 expect "300 idle connections: descriptors other than pipes" "$idle_fds" 600
-[ "$idle_pipes" -le 256 ] &&
+[ "$idle_pipes" -le $((256 * nw)) ] &&
     ok "and $idle_pipes descriptors of pipes, the pool's" ||
     fail "300 idle connections hold $idle_pipes descriptors of pipes"
 kill "$keeper" 2>/dev/null
@@ -65,9 +70,11 @@ pw_stop
 
 # Out of descriptors: room for exactly three connections (two
 # descriptors each: client, server) beside the proxy's own and the 16 it
-# keeps spare.
-lim=$((base + 16 + 6))
-PW_WRAP="prlimit --nofile=$lim:$lim" pw_start e </dev/null
+# keeps spare.  One worker: the limit is each process's.
+lim=$((base1 + 16 + 6))
+PW_WRAP="prlimit --nofile=$lim:$lim" pw_start e <<EOF
+proxy workers 1
+EOF
 pids=
 for i in 1 2 3 4 5 6; do
 	ip netns exec "$CL" $PW_PROBE hold site.test 80 4 >/dev/null 2>&1 &

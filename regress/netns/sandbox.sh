@@ -30,8 +30,9 @@ T_PIDS="$T_PIDS $P"
 wait_for 5 daemon_ready "$P" || { cat "$T_TMP/d/log"; die "no start"; }
 # The session of a process: the fourth field after its name.
 sid() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $4 }'; }
-for role in dns proxy; do
-	c=$(child_pid "$P" $role)
+# Every proxy worker (one a CPU by default) as well as the dns process.
+for c in $(child_pid "$P" dns) $(child_pids "$P" proxy); do
+	role=$(tr '\0' ' ' <"/proc/$c/cmdline" | sed 's/^dns44: //; s/ *$//')
 	[ "$(awk '/^Seccomp:/ { print $2 }' "/proc/$c/status")" = 2 ] &&
 	    ok "$role: seccomp filter on" || fail "$role: no seccomp filter"
 	[ "$(readlink "/proc/$c/fd/0")" = /dev/null ] &&
@@ -76,8 +77,8 @@ for role in dns proxy; do
 		wait_for 5 dead "$PP" || kill -TERM "$PP"
 		wait "$PP"
 		rc=$?
-		grep -q "parent: $role process (pid [0-9]*) was killed by \
-signal 31" "$lg" && ! grep -q "sandbox probe: $call: " "$lg" &&
+		grep -Eq "parent: $role( [0-9]+)? process \(pid [0-9]+\) was \
+killed by signal 31" "$lg" && ! grep -q "sandbox probe: $call: " "$lg" &&
 		    [ $rc -ne 0 ] && ok "$role: $call kills it" ||
 		    fail "$role: $call: status $rc, $(grep 'probe\|killed' \
 		    "$lg")"
