@@ -28,7 +28,8 @@ enum answer_action {
 	ANSWER_REPLY,		/* wire holds the reply */
 	ANSWER_FORWARD,		/* ask the upstreams; query holds it */
 	ANSWER_VERIFY,		/* resolve a->name, then answer_verified();
-				 * query or raw holds it */
+				 * query or raw holds it; for a PTR, ask
+				 * the store, then answer_ptr_asked() */
 };
 
 struct answer {
@@ -48,6 +49,8 @@ struct answer {
 	char			 result[64];	/* journal: what was answered */
 	struct rule		*rule;		/* the rule that decided */
 	int			 tcp;		/* raw came over TCP */
+	uint32_t		 ptr;		/* ANSWER_VERIFY of a PTR:
+						 * its address, host order */
 	size_t			 rawlen;
 	/* Last, left out of the clearing: ANSWER_VERIFY without a query. */
 	uint8_t			 raw[ANSWER_RAW_MAX];
@@ -65,6 +68,8 @@ void	answer_query(struct map *, const struct dns44_conf *,
 	    struct answer *);
 void	answer_verified(struct map *, const struct dns44_conf *,
 	    const struct resolve_result *, time_t, struct answer *);
+void	answer_ptr_asked(struct map *, const struct dns44_conf *, int,
+	    struct answer *);
 void	answer_refuse(const struct dns44_conf *, const uint8_t *, size_t, int,
 	    struct answer *);
 int	answer_relay(const ldns_pkt *, const ldns_pkt *, int, size_t,

@@ -414,9 +414,14 @@ answer_verified_ldns(struct map *map, const struct dns44_conf *conf,
 	answer_finish(r, a);
 }
 
+/*
+ * The name of an address of the range.  One the map has not heard of may
+ * be another gateway's on a shared map: with ask, it is handed back as
+ * ANSWER_VERIFY for the store to be asked (dns_verify.c).
+ */
 static void
 answer_ptr(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
-    const ldns_rr *qrr, uint32_t addr, struct answer *a)
+    const ldns_rr *qrr, uint32_t addr, int ask, struct answer *a)
 {
 	struct map_entry	*e;
 	ldns_pkt		*r;
@@ -424,6 +429,11 @@ answer_ptr(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 	char			 name[WIRE_NAME_MAX + 2];
 
 	if ((e = map_lookup_addr(map, addr)) == NULL) {
+		if (ask && CONF_SHARED_MAP(conf)) {
+			a->action = ANSWER_VERIFY;
+			a->ptr = addr;
+			return;
+		}
 		strlcpy(a->result, "NXDOMAIN", sizeof(a->result));
 		answer_finish(answer_reply_new(q, LDNS_RCODE_NXDOMAIN), a);
 		return;
@@ -438,6 +448,26 @@ answer_ptr(struct map *map, const struct dns44_conf *conf, const ldns_pkt *q,
 		return;
 	}
 	answer_finish(r, a);
+}
+
+/*
+ * A PTR query handed back as ANSWER_VERIFY, once the store was asked who
+ * holds a->ptr: the map has it now if anyone does.  known is 0 when the
+ * store could not say: SERVFAIL, not a denial that may be false.
+ */
+void
+answer_ptr_asked(struct map *map, const struct dns44_conf *conf, int known,
+    struct answer *a)
+{
+	const ldns_rr	*qrr = ldns_rr_list_rr(ldns_pkt_question(a->query), 0);
+
+	if (!known) {
+		strlcpy(a->result, "SERVFAIL", sizeof(a->result));
+		answer_finish(answer_reply_new(a->query, LDNS_RCODE_SERVFAIL),
+		    a);
+		return;
+	}
+	answer_ptr(map, conf, a->query, qrr, a->ptr, 0, a);
 }
 
 /*
@@ -688,9 +718,13 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 	} else if (type == LDNS_RR_TYPE_PTR &&
 	    answer_ptr_addr(ldns_rr_owner(qrr), &addr) == 0 &&
 	    addr >= conf->range_first && addr <= conf->range_last) {
-		if (conf->dns_ptr)
-			answer_ptr(map, conf, q, qrr, addr, a);
-		else {
+		if (conf->dns_ptr) {
+			answer_ptr(map, conf, q, qrr, addr, 1, a);
+			if (a->action == ANSWER_VERIFY) {
+				a->query = q;
+				return;
+			}
+		} else {
 			/* Turned off: the range has no names to look up. */
 			strlcpy(a->result, "NXDOMAIN", sizeof(a->result));
 			answer_finish(answer_reply_new(q, LDNS_RCODE_NXDOMAIN),

@@ -7,7 +7,9 @@
  * on, the upstreams are asked whether the name exists, through the cache
  * the proxy's lookups use; a name that exists is mapped, by the map
  * itself or, for a map shared with other gateways, by the store; then
- * the client is answered, once, whatever came of it.
+ * the client is answered, once, whatever came of it.  A PTR query of an
+ * address of the range the map has not heard of, on a shared map, waits
+ * here too, for the store to say who holds it.
  */
 
 #include "config.h"
@@ -38,6 +40,7 @@ static struct log_rate	 dns_rl_nomem;
 
 static void	dns_verified(const struct resolve_result *, void *);
 static void	dns_stored(enum store_status, uint32_t, void *);
+static void	dns_ptr_found(enum store_status, uint32_t, void *);
 static void	dns_verify_done(const struct resolve_result *,
 		    struct dns_query *, enum store_status);
 
@@ -70,6 +73,12 @@ dns_verify(struct answer *a, struct dns_tcp *tcp, int udp_fd,
 	q->start = *start;
 	if (tcp != NULL)
 		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
+	/* A PTR of an address another gateway may have given. */
+	if (a->qtype == LDNS_RR_TYPE_PTR) {
+		if ((q->sreq = store_find(a->ptr, dns_ptr_found, q)) == NULL)
+			dns_ptr_found(STORE_DOWN, 0, q);
+		return;
+	}
 	/* A shared map not verifying: straight to the store. */
 	if (!conf->dns_verify) {
 		memset(&none, 0, sizeof(none));
@@ -133,6 +142,19 @@ dns_stored(enum store_status s, uint32_t addr, void *arg)
 	dns_verify_done(&res, q, s);
 }
 
+/* Nobody holding the address is an answer too: NXDOMAIN. */
+static void
+dns_ptr_found(enum store_status s, uint32_t addr, void *arg)
+{
+	struct dns_query	*q = arg;
+	struct resolve_result	 res;
+
+	(void)addr;
+	q->sreq = NULL;
+	memset(&res, 0, sizeof(res));
+	dns_verify_done(&res, q, s == STORE_NONE ? STORE_OK : s);
+}
+
 static void
 dns_verify_done(const struct resolve_result *res, struct dns_query *q,
     enum store_status s)
@@ -143,7 +165,10 @@ dns_verify_done(const struct resolve_result *res, struct dns_query *q,
 
 	if (q->tcp != NULL)
 		TAILQ_REMOVE(&q->tcp->queries, q, entry);
-	answer_verified(dns_map, conf, res, now, a);
+	if (a->qtype == LDNS_RR_TYPE_PTR)
+		answer_ptr_asked(dns_map, conf, s == STORE_OK, a);
+	else
+		answer_verified(dns_map, conf, res, now, a);
 	if (a->limited)
 		strlcpy(a->result, "SERVFAIL", sizeof(a->result));
 	else if (s == STORE_FULL) {

@@ -6,7 +6,8 @@
 # proxy (as after a VRRP failover or an ECMP hash): B relays it to the
 # name's real address and journals the name.  An address B never heard
 # of (written to the store with no message) is looked up in the store
-# before B gives up.  While B relays a connection, B holds a lease on the
+# before B gives up, and A answers a PTR query of such an address from
+# the store.  While B relays a connection, B holds a lease on the
 # address in the store; when it ends, the lease goes.
 
 . "$srcdir/regress/lib/netns.sh"
@@ -65,6 +66,17 @@ expect "an address B never heard of, through B" "$page" \
 logged "proxy: \[-\] $(flow TCP - quiet.test 172.24.200.7 80) sent" &&
     ok "B found quiet.test in the store" ||
     fail "B's journal: $(grep 'proxy: \[' "$B_LOG" | tail -2)"
+
+# PTR of an address A never heard of: A asks the store, and an address
+# nobody holds is NXDOMAIN.
+rcli HSET dns44:name ptr.test 172.24.200.9 >/dev/null
+rcli HSET dns44:addr 172.24.200.9 ptr.test >/dev/null
+rcli SETBIT dns44:used $((200 * 256 + 9)) 1 >/dev/null
+expect "PTR of an address only the store has, through A" \
+    "$(cl_q 9.200.24.172.in-addr.arpa PTR)" "ptr.test."
+expect "PTR of an address nobody holds" "$(in_cl kdig @"$PW_GW_ADDR" \
+    +timeout=2 +retry=0 11.200.24.172.in-addr.arpa PTR |
+    sed -n 's/.*status: \([A-Z]*\).*/\1/p')" NXDOMAIN
 
 # A connection held through B: B's lease on the address.
 h=$(cl_q half.test A)

@@ -188,6 +188,14 @@ wait_for 3 lost "$A_LOG" && ok "A sees the store go" ||
     fail "store away: down.example $(qfull down.example A)"
 [ -z "$(shown "$A_CTL" down.example)" ] &&
     ok "store away: no address invented" || fail "down.example mapped"
+# An address A never heard of may be another's: not denied unasked.
+[ "$(qfull 7.250.24.172.in-addr.arpa PTR | rcode_of)" = SERVFAIL ] &&
+    ok "store away: PTR of an address A never heard of is SERVFAIL" ||
+    fail "store away: PTR $(qfull 7.250.24.172.in-addr.arpa PTR)"
+p0=$(echo "$s0" | awk -F. '{ print $4 "." $3 "." $2 "." $1 }')
+[ "$(qa "$p0.in-addr.arpa" PTR)" = same0.example. ] &&
+    ok "store away: PTR of a known address answered" ||
+    fail "store away: PTR of $s0: '$(qa "$p0.in-addr.arpa" PTR)'"
 [ "$(metric dns44_map_store_up)" = 0 ] &&
     [ "$(metric dns44_map_store_outages_total)" = 1 ] &&
     ok "metrics: the store down, one outage" ||
