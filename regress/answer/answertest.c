@@ -547,6 +547,66 @@ test_aaaa_ptr(void)
 	ldns_pkt_free(q);
 }
 
+/*
+ * On a shared map, a PTR of an address the map has not heard of goes
+ * back as ANSWER_VERIFY for the store to be asked; then SERVFAIL when it
+ * could not say, NXDOMAIN when nobody holds it, the name when the store
+ * had it (and the map has it now).
+ */
+static void
+test_ptr_shared(void)
+{
+	struct answer	 a;
+	ldns_pkt	*q, *r;
+	ldns_rr		*rr;
+	char		*s;
+
+	tconf.redis.sin_port = htons(6379);
+	q = mkquery("250.250.24.172.in-addr.arpa.", LDNS_RR_TYPE_PTR,
+	    LDNS_RR_CLASS_IN, 10, 0);
+	CHECK(map_lookup_addr(tmap, 0xac18fafa) == NULL);
+	ask(q, 0, &a, &r);
+	CHECK_EQ(a.action, ANSWER_VERIFY);
+	CHECK_EQ(a.ptr, 0xac18fafa);
+	CHECK(a.query != NULL);
+	if (a.action != ANSWER_VERIFY || a.query == NULL) {
+		tconf.redis.sin_port = 0;
+		ldns_pkt_free(q);
+		return;
+	}
+	answer_ptr_asked(tmap, &tconf, 0, &a);
+	CHECK_EQ(a.action, ANSWER_REPLY);
+	CHECK_EQ(a.rcode, LDNS_RCODE_SERVFAIL);
+	free(a.wire);
+	answer_ptr_asked(tmap, &tconf, 1, &a);
+	CHECK_EQ(a.action, ANSWER_REPLY);
+	CHECK_EQ(a.rcode, LDNS_RCODE_NXDOMAIN);
+	free(a.wire);
+	CHECK(map_put(tmap, "elsewhere.test", 0xac18fafa, 0) != NULL);
+	answer_ptr_asked(tmap, &tconf, 1, &a);
+	CHECK_EQ(a.action, ANSWER_REPLY);
+	CHECK_EQ(a.rcode, LDNS_RCODE_NOERROR);
+	r = NULL;
+	CHECK(ldns_wire2pkt(&r, a.wire, a.len) == LDNS_STATUS_OK);
+	free(a.wire);
+	if (r != NULL && ldns_pkt_ancount(r) == 1) {
+		rr = ldns_rr_list_rr(ldns_pkt_answer(r), 0);
+		s = ldns_rdf2str(ldns_rr_rdf(rr, 0));
+		CHECK(s != NULL && strcmp(s, "elsewhere.test.") == 0);
+		free(s);
+	} else
+		CHECK(0);
+	ldns_pkt_free(r);
+	ldns_pkt_free(a.query);
+	/* Known now: answered at once. */
+	ask(q, 0, &a, &r);
+	CHECK_EQ(a.action, ANSWER_REPLY);
+	CHECK(r != NULL && ldns_pkt_ancount(r) == 1);
+	ldns_pkt_free(r);
+	ldns_pkt_free(q);
+	tconf.redis.sin_port = 0;
+}
+
 static void
 test_forward_refuse(void)
 {
@@ -2072,6 +2132,7 @@ main(void)
 	}
 	test_a();
 	test_aaaa_ptr();
+	test_ptr_shared();
 	test_forward_refuse();
 	test_malformed();
 	test_edns();
