@@ -85,6 +85,7 @@ store_init(struct event_base *base, struct map *map)
 	store_st.map = map;
 	TAILQ_INIT(&store_st.reqs);
 	TAILQ_INIT(&store_st.assignq);
+	TAILQ_INIT(&store_st.heard);
 	arc4random_buf(id, sizeof(id));
 	for (i = 0; i < sizeof(id); i++)
 		snprintf(store_st.gateway + 2 * i, 3, "%02x", id[i]);
@@ -378,6 +379,8 @@ store_lost(const char *fmt, ...)
 	/* Names not yet asked: no link to ask them on. */
 	while ((r = TAILQ_FIRST(&store_st.assignq)) != NULL)
 		store_req_done(r, STORE_DOWN, 0);
+	/* Names heard of a primary that may never have passed them on. */
+	store_heard_clear();
 	if (conf->sentinel_count > 0)
 		store_st.sentinel++;
 	inet_ntop(AF_INET, &store_st.primary.sin_addr, a, sizeof(a));

@@ -24,8 +24,10 @@
 #define STORE_IMPORT_BATCH	500	/* names a script call */
 #define STORE_ASSIGN_BATCH	32	/* new names a script call */
 #define STORE_ASSIGN_OUT	4	/* such calls in flight */
+#define STORE_HEARD_MAX		65536	/* new names heard, not yet fenced */
 
 #define STORE_CHANNEL		"dns44:events"
+#define STORE_FENCE		"dns44:fence"	/* written before a WAIT */
 
 enum store_state {
 	STORE_IDLE,		/* no link; retried after STORE_RETRY_MS */
@@ -54,6 +56,17 @@ struct store_req {
 	char			 name[WIRE_TEXT_MAX + 1]; /* assigned */
 };
 
+/*
+ * A new name heard on the channel with database wait set: it enters the
+ * map once a write of ours made after it is on as many replicas.
+ */
+struct store_heard {
+	TAILQ_ENTRY(store_heard) entry;
+	uint32_t		 addr;		/* host order */
+	char			 name[];
+};
+TAILQ_HEAD(store_heard_list, store_heard);
+
 /* Names placed by one call of the script. */
 struct store_batch {
 	int			 n;
@@ -77,6 +90,9 @@ struct store_ctx {
 	size_t			 nreqs;
 	TAILQ_HEAD(, store_req)	 assignq;	/* names to place next */
 	int			 assigning;	/* batches out */
+	struct store_heard_list	 heard;		/* for the next fence */
+	size_t			 nheard;
+	int			 fencing;	/* a fence out */
 	struct event		 ev_tick;
 	struct event		 ev_assign;	/* names queued: send them */
 	time_t			 flushed;	/* answered times sent up to */
@@ -125,6 +141,7 @@ void		 store_event(const char *, size_t);
 void		 store_put(struct store_req *);
 void		 store_assign_flush(void);
 void		 store_assign_ev(int, short, void *);
+void		 store_heard_clear(void);
 void		 store_touched(const struct map_entry *, time_t);
 void		 store_pin_send(uint32_t, int, time_t);
 

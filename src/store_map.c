@@ -56,6 +56,9 @@ static void	store_assign_call(void);
 static void	store_batch_done(struct store_batch *, enum store_status);
 static void	store_change(const char *, size_t);
 static void	store_find_cb(redisAsyncContext *, void *, void *);
+static void	store_fence(void);
+static void	store_fence_cb(redisAsyncContext *, void *, void *);
+static void	store_heard_free(struct store_heard_list *);
 
 /*
  * The one script: "init" records the range (or finds the one recorded
@@ -529,16 +532,24 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 			store_st.stats.assigned++;
 		}
 	}
-	if (news == 0 || conf->redis_wait == 0) {
+	if (conf->redis_wait == 0) {
 		store_assign_flush();
 		store_batch_done(b, STORE_OK);
 		return;
 	}
-	/* Told once as many replicas have them: a failover keeps them. */
+	/*
+	 * Told once as many replicas have them: a failover keeps them.  A
+	 * name another gateway placed a moment ago, found here, may not be
+	 * there yet either; WAIT counts only our own writes, and the
+	 * replicas apply the primary's writes in order, so a write of ours
+	 * goes first.
+	 */
 	for (i = 0; i < b->n; i++)
 		b->reqs[i]->deadline = store_now_ms() + STORE_TIMEOUT_MS + 1000;
 	snprintf(n, sizeof(n), "%u", conf->redis_wait);
-	if (redisAsyncCommand(store_st.cmd, store_wait_cb, b, "WAIT %s %s", n,
+	if (redisAsyncCommand(store_st.cmd, NULL, NULL, "INCR "
+	    STORE_FENCE) != REDIS_OK ||
+	    redisAsyncCommand(store_st.cmd, store_wait_cb, b, "WAIT %s %s", n,
 	    STORE_WAIT_MS) != REDIS_OK) {
 		store_batch_done(b, STORE_DOWN);
 		return;
@@ -708,15 +719,17 @@ store_event(const char *s, size_t len)
 		s = nl + 1;
 	}
 	store_change(s, len);
+	store_fence();
 }
 
 /* "+ ADDR NAME" or "- ADDR NAME", from any gateway, ours included. */
 static void
 store_change(const char *s, size_t len)
 {
-	const char	*sp;
-	uint32_t	 addr;
-	char		 name[WIRE_TEXT_MAX + 1];
+	struct store_heard	*h;
+	const char		*sp;
+	uint32_t		 addr;
+	char			 name[WIRE_TEXT_MAX + 1];
 
 	if (len < 4 || (s[0] != '+' && s[0] != '-') || s[1] != ' ' ||
 	    (sp = memchr(s + 2, ' ', len - 2)) == NULL ||
@@ -726,12 +739,95 @@ store_change(const char *s, size_t len)
 		    "unknown form ignored");
 		return;
 	}
-	if (s[0] == '+') {
+	if (s[0] == '-')
+		(void)map_drop(store_st.map, name, addr);
+	else if (conf->redis_wait == 0) {
 		if (map_put(store_st.map, name, addr, 0) == NULL)
 			log_rate(&store_st.rl, LOG_WARNING, "map store: %s",
 			    strerror(errno));
-	} else
-		(void)map_drop(store_st.map, name, addr);
+	} else if (store_st.nheard < STORE_HEARD_MAX &&
+	    (h = malloc(sizeof(*h) + strlen(name) + 1)) != NULL) {
+		/* Not answered before a replica has it, as our own are not. */
+		h->addr = addr;
+		memcpy(h->name, name, strlen(name) + 1);
+		TAILQ_INSERT_TAIL(&store_st.heard, h, entry);
+		store_st.nheard++;
+	}
+	/* Else it is asked of the store when a query or connection needs it. */
+}
+
+/*
+ * The names heard since the last fence go into the map once a write of
+ * ours made after them is on database wait replicas: the replicas apply
+ * the primary's writes in order.  One fence is out at a time.
+ */
+static void
+store_fence(void)
+{
+	struct store_heard_list	*l;
+	char			 n[8];
+
+	if (store_st.fencing || TAILQ_EMPTY(&store_st.heard))
+		return;
+	if (store_st.cmd == NULL || (l = malloc(sizeof(*l))) == NULL) {
+		store_heard_clear();
+		return;
+	}
+	TAILQ_INIT(l);
+	TAILQ_CONCAT(l, &store_st.heard, entry);
+	store_st.nheard = 0;
+	snprintf(n, sizeof(n), "%u", conf->redis_wait);
+	if (redisAsyncCommand(store_st.cmd, NULL, NULL, "INCR "
+	    STORE_FENCE) != REDIS_OK ||
+	    redisAsyncCommand(store_st.cmd, store_fence_cb, l, "WAIT %s %s", n,
+	    STORE_WAIT_MS) != REDIS_OK) {
+		store_heard_free(l);
+		return;
+	}
+	store_st.fencing = 1;
+}
+
+static void
+store_fence_cb(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct store_heard_list	*l = priv;
+	struct store_heard	*h;
+	redisReply		*r = reply;
+
+	if (ac == store_st.cmd)
+		store_st.fencing = 0;
+	if (r != NULL && ac == store_st.cmd &&
+	    r->type == REDIS_REPLY_INTEGER &&
+	    r->integer >= (long long)conf->redis_wait) {
+		TAILQ_FOREACH(h, l, entry)
+			if (map_put(store_st.map, h->name, h->addr, 0) == NULL)
+				log_rate(&store_st.rl, LOG_WARNING,
+				    "map store: %s", strerror(errno));
+	}
+	store_heard_free(l);
+	if (ac == store_st.cmd)
+		store_fence();
+}
+
+static void
+store_heard_free(struct store_heard_list *l)
+{
+	struct store_heard	*h;
+
+	while ((h = TAILQ_FIRST(l)) != NULL) {
+		TAILQ_REMOVE(l, h, entry);
+		free(h);
+	}
+	if (l != &store_st.heard)
+		free(l);
+}
+
+void
+store_heard_clear(void)
+{
+	store_heard_free(&store_st.heard);
+	store_st.nheard = 0;
+	store_st.fencing = 0;
 }
 
 /*

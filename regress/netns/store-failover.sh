@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # store-failover: the shared map on a Redis primary with two replicas and
-# a Sentinel, "database wait 1".  The gateway finds the primary through
-# the Sentinel; the primary is killed while new names are asked; the
-# Sentinel promotes a replica, the gateway follows it without a restart,
-# and every name the gateway answered with an address is in the new
-# primary with that address: no acknowledged mapping is lost.
+# a Sentinel, "database wait 1", two gateways.  The gateways find the
+# primary through the Sentinel.  With the replicas stopped a new name is
+# answered neither by the gateway that placed it nor by the one that
+# heard of it on the channel.  The primary is killed while new names are
+# asked; the Sentinel promotes a replica, the gateway follows it without
+# a restart, and every name the gateway answered with an address is in
+# the new primary with that address: no acknowledged mapping is lost.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
@@ -67,9 +69,19 @@ database master dns44
 database wait 1
 EOF2
 A_PID=$DP A_LOG=$DLOG
-up_on() { grep -q "map store $DW_UP:$1: up" "$A_LOG"; }
-wait_for 5 up_on 6391 && ok "the Sentinel names the primary; the store is up" ||
-    { cat "$A_LOG"; die "not up on 6391"; }
+dw_start b <<EOF2
+dns listen 127.0.0.1 port 4454
+proxy listen 127.0.0.1 port 4455
+dns upstream $DW_UP
+database sentinel $DW_UP port 26391
+database master dns44
+database wait 1
+EOF2
+B_PID=$DP B_LOG=$DLOG
+up_on() { grep -q "map store $DW_UP:$1: up" "${2:-$A_LOG}"; }
+wait_for 5 up_on 6391 && wait_for 5 up_on 6391 "$B_LOG" &&
+    ok "the Sentinel names the primary; the store is up" ||
+    { cat "$A_LOG" "$B_LOG"; die "not up on 6391"; }
 
 # batch FILE FIRST LAST: new names FIRST to LAST asked of the gateway.
 batch() {
@@ -83,13 +95,28 @@ batch one 1 200
     ok "200 new names through the primary" ||
     fail "$(grep -vc ' NOERROR ' "$T_TMP/one") of 200 not answered: $(grep -v ' NOERROR ' "$T_TMP/one" | head -3)"
 
-# Both replicas stopped: a new name is not answered before one has it.
+# Both replicas stopped: a new name is not answered before one has it,
+# by the gateway that placed it or by one that heard of it.
 kill -STOP "$R1_PID" "$R2_PID"
 out=$(qfull unreplicated.example A)
+again=$(qfull unreplicated.example A)
+outb=$(DW_PORT=4454 qfull unreplicated.example A)
 kill -CONT "$R1_PID" "$R2_PID"
 [ "$(echo "$out" | rcode_of)" = SERVFAIL ] &&
     ok "no replica acknowledges: SERVFAIL, not an answer" ||
     fail "unreplicated.example: $(echo "$out" | rcode_of)"
+[ "$(echo "$again" | rcode_of)" = SERVFAIL ] &&
+    ok "asked again of the same gateway: SERVFAIL still" ||
+    fail "unreplicated.example again: $(echo "$again" | rcode_of)"
+[ "$(echo "$outb" | rcode_of)" = SERVFAIL ] &&
+    ok "asked of the gateway that heard of it: SERVFAIL too" ||
+    fail "unreplicated.example through B: $(echo "$outb" | rcode_of)"
+# The replicas back: answered, with the store's address.
+stored=$(rcli 6391 HGET dns44:name unreplicated.example)
+answered() { [ "$(DW_PORT=4454 q unreplicated.example A)" = "$stored" ]; }
+wait_for 5 answered && ok "replicas back: B answers it ($stored)" ||
+    fail "replicas back: B '$(DW_PORT=4454 q unreplicated.example A)'," \
+    "the store '$stored'"
 
 # The primary dies, unannounced, while names keep coming.
 kill -KILL "$PRIMARY_PID"
@@ -129,4 +156,5 @@ dups=$(rcli "$NEW" HVALS dns44:name | sort | uniq -d | wc -l)
 echo "answered during the failover: $(grep -c ' NOERROR ' "$T_TMP/two") of 200"
 
 dw_stop "$A_PID"
+dw_stop "$B_PID"
 exit ${T_FAILED:-0}
