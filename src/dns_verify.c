@@ -40,7 +40,6 @@ static struct log_rate	 dns_rl_nomem;
 
 static void	dns_verified(const struct resolve_result *, void *);
 static void	dns_stored(enum store_status, uint32_t, void *);
-static void	dns_ptr_found(enum store_status, uint32_t, void *);
 static void	dns_verify_done(const struct resolve_result *,
 		    struct dns_query *, enum store_status);
 
@@ -75,8 +74,8 @@ dns_verify(struct answer *a, struct dns_tcp *tcp, int udp_fd,
 		TAILQ_INSERT_TAIL(&tcp->queries, q, entry);
 	/* A PTR of an address another gateway may have given. */
 	if (a->qtype == LDNS_RR_TYPE_PTR) {
-		if ((q->sreq = store_find(a->ptr, dns_ptr_found, q)) == NULL)
-			dns_ptr_found(STORE_DOWN, 0, q);
+		if ((q->sreq = store_find(a->ptr, dns_stored, q)) == NULL)
+			dns_stored(STORE_DOWN, 0, q);
 		return;
 	}
 	/* A shared map not verifying: straight to the store. */
@@ -127,6 +126,10 @@ dns_verified(const struct resolve_result *res, void *arg)
 	dns_verify_done(res, q, STORE_OK);
 }
 
+/*
+ * The store's word on a new name (its address), or on the address of a
+ * PTR query (who holds it; nobody is an answer too: NXDOMAIN).
+ */
 static void
 dns_stored(enum store_status s, uint32_t addr, void *arg)
 {
@@ -135,24 +138,13 @@ dns_stored(enum store_status s, uint32_t addr, void *arg)
 
 	(void)addr;
 	q->sreq = NULL;
+	if (q->ans->qtype == LDNS_RR_TYPE_PTR && s == STORE_NONE)
+		s = STORE_OK;
 	memset(&res, 0, sizeof(res));
 	res.rcode = s == STORE_OK && !q->ans->limited ? LDNS_RCODE_NOERROR :
 	    -1;
 	res.aaaa = 1;
 	dns_verify_done(&res, q, s);
-}
-
-/* Nobody holding the address is an answer too: NXDOMAIN. */
-static void
-dns_ptr_found(enum store_status s, uint32_t addr, void *arg)
-{
-	struct dns_query	*q = arg;
-	struct resolve_result	 res;
-
-	(void)addr;
-	q->sreq = NULL;
-	memset(&res, 0, sizeof(res));
-	dns_verify_done(&res, q, s == STORE_NONE ? STORE_OK : s);
 }
 
 static void
