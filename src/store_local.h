@@ -57,11 +57,13 @@ struct store_req {
 };
 
 /*
- * A new name heard on the channel with database wait set: it enters the
- * map once a write of ours made after it is on as many replicas.
+ * A change heard on the channel with database wait set: a new name
+ * enters the map once a write of ours made after it is on as many
+ * replicas; a forgotten one waits behind it.
  */
 struct store_heard {
 	TAILQ_ENTRY(store_heard) entry;
+	char			 op;		/* '+' or '-' */
 	uint32_t		 addr;		/* host order */
 	char			 name[];
 };

@@ -495,7 +495,7 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 	redisReply		*r = reply, *a, *k;
 	uint32_t		 addr;
 	char			 n[8], err[128];
-	int			 i, news = 0;
+	int			 i;
 
 	if (ac == store_st.cmd && store_st.assigning > 0)
 		store_st.assigning--;
@@ -527,10 +527,8 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 		}
 		b->status[i] = STORE_OK;
 		b->reqs[i]->addr = addr;
-		if (k->integer == 1) {
-			news++;
+		if (k->integer == 1)
 			store_st.stats.assigned++;
-		}
 	}
 	if (conf->redis_wait == 0) {
 		store_assign_flush();
@@ -739,21 +737,32 @@ store_change(const char *s, size_t len)
 		    "unknown form ignored");
 		return;
 	}
+	/* A name forgotten is forgotten at once. */
 	if (s[0] == '-')
 		(void)map_drop(store_st.map, name, addr);
 	else if (conf->redis_wait == 0) {
 		if (map_put(store_st.map, name, addr, 0) == NULL)
 			log_rate(&store_st.rl, LOG_WARNING, "map store: %s",
 			    strerror(errno));
-	} else if (store_st.nheard < STORE_HEARD_MAX &&
+		return;
+	}
+	/*
+	 * With database wait, a new name is not answered before a replica
+	 * has it, as our own are not; a forgotten one waits in the same line
+	 * too, so that it is not put back by a new one heard before it.  A
+	 * new one that finds the line full is asked of the store when a
+	 * query or a connection needs it.  (A fence is out 1 s at most, and
+	 * the line goes with the link.)
+	 */
+	if (conf->redis_wait != 0 && (s[0] == '-' ||
+	    store_st.nheard < STORE_HEARD_MAX) &&
 	    (h = malloc(sizeof(*h) + strlen(name) + 1)) != NULL) {
-		/* Not answered before a replica has it, as our own are not. */
+		h->op = s[0];
 		h->addr = addr;
 		memcpy(h->name, name, strlen(name) + 1);
 		TAILQ_INSERT_TAIL(&store_st.heard, h, entry);
 		store_st.nheard++;
 	}
-	/* Else it is asked of the store when a query or connection needs it. */
 }
 
 /*
@@ -793,16 +802,21 @@ store_fence_cb(redisAsyncContext *ac, void *reply, void *priv)
 	struct store_heard_list	*l = priv;
 	struct store_heard	*h;
 	redisReply		*r = reply;
+	int			 fenced;
 
 	if (ac == store_st.cmd)
 		store_st.fencing = 0;
-	if (r != NULL && ac == store_st.cmd &&
+	fenced = r != NULL && ac == store_st.cmd &&
 	    r->type == REDIS_REPLY_INTEGER &&
-	    r->integer >= (long long)conf->redis_wait) {
-		TAILQ_FOREACH(h, l, entry)
-			if (map_put(store_st.map, h->name, h->addr, 0) == NULL)
-				log_rate(&store_st.rl, LOG_WARNING,
-				    "map store: %s", strerror(errno));
+	    r->integer >= (long long)conf->redis_wait;
+	/* In the order heard; without the replicas, only what was forgotten. */
+	TAILQ_FOREACH(h, l, entry) {
+		if (h->op == '-')
+			(void)map_drop(store_st.map, h->name, h->addr);
+		else if (fenced && map_put(store_st.map, h->name, h->addr,
+		    0) == NULL)
+			log_rate(&store_st.rl, LOG_WARNING, "map store: %s",
+			    strerror(errno));
 	}
 	store_heard_free(l);
 	if (ac == store_st.cmd)

@@ -5,10 +5,12 @@
 # a Sentinel, "database wait 1", two gateways.  The gateways find the
 # primary through the Sentinel.  With the replicas stopped a new name is
 # answered neither by the gateway that placed it nor by the one that
-# heard of it on the channel.  The primary is killed while new names are
-# asked; the Sentinel promotes a replica, the gateway follows it without
-# a restart, and every name the gateway answered with an address is in
-# the new primary with that address: no acknowledged mapping is lost.
+# heard of it on the channel, and changes heard while a fence is out are
+# applied in order once it passes.  The primary is killed while new
+# names are asked; the Sentinel promotes a replica, the gateway follows
+# it without a restart, and every name the gateway answered with an
+# address is in the new primary with that address: no acknowledged
+# mapping is lost.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
@@ -117,6 +119,26 @@ answered() { [ "$(DW_PORT=4454 q unreplicated.example A)" = "$stored" ]; }
 wait_for 5 answered && ok "replicas back: B answers it ($stored)" ||
     fail "replicas back: B '$(DW_PORT=4454 q unreplicated.example A)'," \
     "the store '$stored'"
+
+# Changes heard while a fence is out (the replicas stopped a moment):
+# applied in order once they have them, so that a name placed and
+# forgotten meanwhile does not stay.
+kill -STOP "$R1_PID" "$R2_PID"
+rcli 6391 PUBLISH dns44:events "+ 172.24.250.1 ghost.example" >/dev/null
+rcli 6391 PUBLISH dns44:events "+ 172.24.250.2 kept.example" >/dev/null
+sleep 0.2
+rcli 6391 PUBLISH dns44:events "- 172.24.250.1 ghost.example" >/dev/null
+kill -CONT "$R1_PID" "$R2_PID"
+shown() {
+	"$DNS44CTL" -s "$T_TMP/b/ctl.sock" show map |
+	    awk -v n="$1" '$1 == n { print $2 }'
+}
+kept() { [ "$(shown kept.example)" = 172.24.250.2 ]; }
+wait_for 5 kept && ok "a name heard during a fence, kept once it passed" ||
+    fail "kept.example: '$(shown kept.example)'"
+[ -z "$(shown ghost.example)" ] &&
+    ok "a name placed and forgotten during the fence is not kept" ||
+    fail "ghost.example kept: $(shown ghost.example)"
 
 # The primary dies, unannounced, while names keep coming.
 kill -KILL "$PRIMARY_PID"
