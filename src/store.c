@@ -6,9 +6,10 @@
  * store.c: the map shared with other gateways, kept in Redis and used by
  * the dns process through hiredis's asynchronous API on its event loop.
  * This file owns the links: the primary given, or found through the
- * Sentinels, and checked to be the primary; one link for commands and
- * one for the channel of changes, set up (AUTH, ROLE, the script, the
- * range) before the map is read; the requests in flight, each failed
+ * Sentinels, and checked to be the primary; one link for commands, one
+ * for the channel of changes and one for the fences of database wait
+ * (whose WAIT would hold up the commands), set up (AUTH, ROLE, the
+ * script, the range) before the map is read; the requests in flight, each failed
  * after STORE_TIMEOUT_MS; and a lost link dropped whole and made anew
  * every STORE_RETRY_MS.  What the map asks of the store, and the keys
  * it keeps there, are store_map.c's.
@@ -85,7 +86,7 @@ store_init(struct event_base *base, struct map *map)
 	store_st.map = map;
 	TAILQ_INIT(&store_st.reqs);
 	TAILQ_INIT(&store_st.assignq);
-	TAILQ_INIT(&store_st.heard);
+	store_fence_init(&store_st.next);
 	arc4random_buf(id, sizeof(id));
 	for (i = 0; i < sizeof(id); i++)
 		snprintf(store_st.gateway + 2 * i, 3, "%02x", id[i]);
@@ -108,6 +109,8 @@ store_shutdown(void)
 	store_drop(&store_st.sen);
 	store_drop(&store_st.cmd);
 	store_drop(&store_st.sub);
+	store_drop(&store_st.fen);
+	store_fence_clear();
 }
 
 /* Whether new names may be asked of the store now. */
@@ -259,10 +262,11 @@ store_sentinel_cb(redisAsyncContext *ac, void *reply, void *priv)
 }
 
 /*
- * Both links to the primary, their commands queued at once: AUTH, then
- * on the one ROLE (a demoted primary is not written to), the script and
- * its init, on the other SUBSCRIBE; the reading of the map starts when
- * the subscription holds, so that no change falls between the two.
+ * The links to the primary, their commands queued at once: AUTH on each,
+ * then on the first ROLE (a demoted primary is not written to), the
+ * script and its init, on the second SUBSCRIBE; the reading of the map
+ * starts when the subscription holds, so that no change falls between
+ * the two.  The third carries the fences.
  */
 static void
 store_connect_primary(void)
@@ -275,15 +279,17 @@ store_connect_primary(void)
 	store_st.sha[0] = '\0';
 	store_st.inited = store_st.subscribed = 0;
 	store_st.assigning = 0;
+	store_st.fencing = 0;
 	if ((store_st.cmd = store_link(&store_st.primary)) == NULL ||
-	    (store_st.sub = store_link(&store_st.primary)) == NULL) {
+	    (store_st.sub = store_link(&store_st.primary)) == NULL ||
+	    (store_st.fen = store_link(&store_st.primary)) == NULL) {
 		store_lost("cannot connect");
 		return;
 	}
-	for (i = 0; i < 2 && conf->redis_password[0] != '\0'; i++)
-		ok &= redisAsyncCommand(i ? store_st.sub : store_st.cmd,
-		    store_setup_cb, "AUTH", "AUTH %s",
-		    conf->redis_password) == REDIS_OK;
+	for (i = 0; i < 3 && conf->redis_password[0] != '\0'; i++)
+		ok &= redisAsyncCommand(i == 0 ? store_st.cmd : i == 1 ?
+		    store_st.sub : store_st.fen, store_setup_cb, "AUTH",
+		    "AUTH %s", conf->redis_password) == REDIS_OK;
 	ok &= redisAsyncCommand(store_st.cmd, store_setup_cb, "ROLE", "ROLE") ==
 	    REDIS_OK;
 	ok &= redisAsyncCommand(store_st.cmd, store_setup_cb, "SCRIPT",
@@ -332,6 +338,8 @@ store_release(const redisAsyncContext *ac)
 		store_st.cmd = NULL;
 	else if (ac == store_st.sub)
 		store_st.sub = NULL;
+	else if (ac == store_st.fen)
+		store_st.fen = NULL;
 	else if (ac == store_st.sen)
 		store_st.sen = NULL;
 	else
@@ -357,7 +365,7 @@ store_on_disconnect(const redisAsyncContext *ac, int status)
 }
 
 /*
- * The link is gone or not to be trusted: both links dropped, every
+ * The link is gone or not to be trusted: the links dropped, every
  * request failed, a retry later.  Told once an outage, and how long the
  * gateway answers from what it has.
  */
@@ -376,11 +384,15 @@ store_lost(const char *fmt, ...)
 	store_drop(&store_st.sen);
 	store_drop(&store_st.cmd);
 	store_drop(&store_st.sub);
+	store_drop(&store_st.fen);
 	/* Names not yet asked: no link to ask them on. */
 	while ((r = TAILQ_FIRST(&store_st.assignq)) != NULL)
 		store_req_done(r, STORE_DOWN, 0);
-	/* Names heard of a primary that may never have passed them on. */
-	store_heard_clear();
+	/*
+	 * Names placed and not yet fenced are not told; names heard of a
+	 * primary that may never have passed them on are forgotten.
+	 */
+	store_fence_clear();
 	if (conf->sentinel_count > 0)
 		store_st.sentinel++;
 	inet_ntop(AF_INET, &store_st.primary.sin_addr, a, sizeof(a));
@@ -474,7 +486,7 @@ store_setup_cb(redisAsyncContext *ac, void *reply, void *priv)
 	char		 err[128];
 	size_t		 i;
 
-	if (ac != store_st.cmd && ac != store_st.sub)
+	if (ac != store_st.cmd && ac != store_st.sub && ac != store_st.fen)
 		return;
 	if (r == NULL) {
 		store_lost("%s: link lost", what);

@@ -20,7 +20,7 @@
 #define STORE_RENEW_SEC		10
 #define STORE_BATCH		256	/* answered times a command */
 #define STORE_SYNC_SEC		5	/* dns.c writes them this often */
-#define STORE_WAIT_MS		"1000"	/* for replicas to acknowledge */
+#define STORE_WAIT_SEC		1	/* for replicas to acknowledge */
 #define STORE_IMPORT_BATCH	500	/* names a script call */
 #define STORE_ASSIGN_BATCH	32	/* new names a script call */
 #define STORE_ASSIGN_OUT	4	/* such calls in flight */
@@ -69,8 +69,19 @@ struct store_heard {
 };
 TAILQ_HEAD(store_heard_list, store_heard);
 
+/*
+ * What one fence covers, with database wait: a write of ours (INCR
+ * dns44:fence) made after all of it, then WAIT, on a link of its own so
+ * that the commands never queue behind a WAIT.
+ */
+struct store_fence {
+	struct store_heard_list	 heard;		/* changes heard */
+	TAILQ_HEAD(, store_batch) batches;	/* names placed, not told */
+};
+
 /* Names placed by one call of the script. */
 struct store_batch {
+	TAILQ_ENTRY(store_batch) entry;		/* waiting for a fence */
 	int			 n;
 	struct store_req	*reqs[STORE_ASSIGN_BATCH];
 	enum store_status	 status[STORE_ASSIGN_BATCH];
@@ -92,7 +103,8 @@ struct store_ctx {
 	size_t			 nreqs;
 	TAILQ_HEAD(, store_req)	 assignq;	/* names to place next */
 	int			 assigning;	/* batches out */
-	struct store_heard_list	 heard;		/* for the next fence */
+	redisAsyncContext	*fen;		/* the fences */
+	struct store_fence	 next;		/* for the next fence */
 	size_t			 nheard;
 	int			 fencing;	/* a fence out */
 	struct event		 ev_tick;
@@ -143,7 +155,8 @@ void		 store_event(const char *, size_t);
 void		 store_put(struct store_req *);
 void		 store_assign_flush(void);
 void		 store_assign_ev(int, short, void *);
-void		 store_heard_clear(void);
+void		 store_fence_init(struct store_fence *);
+void		 store_fence_clear(void);
 void		 store_touched(const struct map_entry *, time_t);
 void		 store_pin_send(uint32_t, int, time_t);
 

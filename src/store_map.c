@@ -51,14 +51,13 @@
 static void	store_import_cb(redisAsyncContext *, void *, void *);
 static void	store_scan_cb(redisAsyncContext *, void *, void *);
 static void	store_assign_cb(redisAsyncContext *, void *, void *);
-static void	store_wait_cb(redisAsyncContext *, void *, void *);
 static void	store_assign_call(void);
 static void	store_batch_done(struct store_batch *, enum store_status);
 static void	store_change(const char *, size_t);
 static void	store_find_cb(redisAsyncContext *, void *, void *);
 static void	store_fence(void);
 static void	store_fence_cb(redisAsyncContext *, void *, void *);
-static void	store_heard_free(struct store_heard_list *);
+static void	store_fence_done(struct store_fence *, int);
 
 /*
  * The one script: "init" records the range (or finds the one recorded
@@ -486,7 +485,7 @@ store_assign_call(void)
 /*
  * The script's answer: for each name its address (or "") and 1 when new,
  * 0 when it had one, -1 when the range is full.  Then, with database
- * wait and a new name among them, WAIT before any is told.
+ * wait, the next fence before any is told.
  */
 static void
 store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
@@ -494,7 +493,7 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 	struct store_batch	*b = priv;
 	redisReply		*r = reply, *a, *k;
 	uint32_t		 addr;
-	char			 n[8], err[128];
+	char			 err[128];
 	int			 i;
 
 	if (ac == store_st.cmd && store_st.assigning > 0)
@@ -530,55 +529,21 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 		if (k->integer == 1)
 			store_st.stats.assigned++;
 	}
+	store_assign_flush();
 	if (conf->redis_wait == 0) {
-		store_assign_flush();
 		store_batch_done(b, STORE_OK);
 		return;
 	}
 	/*
 	 * Told once as many replicas have them: a failover keeps them.  A
 	 * name another gateway placed a moment ago, found here, may not be
-	 * there yet either; WAIT counts only our own writes, and the
-	 * replicas apply the primary's writes in order, so a write of ours
-	 * goes first.
+	 * there yet either: behind the next fence, all of them.
 	 */
 	for (i = 0; i < b->n; i++)
-		b->reqs[i]->deadline = store_now_ms() + STORE_TIMEOUT_MS + 1000;
-	snprintf(n, sizeof(n), "%u", conf->redis_wait);
-	if (redisAsyncCommand(store_st.cmd, NULL, NULL, "INCR "
-	    STORE_FENCE) != REDIS_OK ||
-	    redisAsyncCommand(store_st.cmd, store_wait_cb, b, "WAIT %s %s", n,
-	    STORE_WAIT_MS) != REDIS_OK) {
-		store_batch_done(b, STORE_DOWN);
-		return;
-	}
-	store_st.assigning++;
-}
-
-static void
-store_wait_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	struct store_batch	*b = priv;
-	redisReply		*r = reply;
-
-	if (ac == store_st.cmd && store_st.assigning > 0)
-		store_st.assigning--;
-	if (r == NULL || ac != store_st.cmd) {
-		store_batch_done(b, STORE_DOWN);
-		return;
-	}
-	if (r->type != REDIS_REPLY_INTEGER ||
-	    r->integer < (long long)conf->redis_wait) {
-		log_rate(&store_st.rl, LOG_WARNING, "map store: new names "
-		    "reached %lld of %u replicas in time; SERVFAIL",
-		    r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL,
-		    conf->redis_wait);
-		store_batch_done(b, STORE_DOWN);
-		store_assign_flush();
-	} else {
-		store_assign_flush();
-		store_batch_done(b, STORE_OK);
-	}
+		b->reqs[i]->deadline = store_now_ms() + STORE_TIMEOUT_MS +
+		    2 * STORE_WAIT_SEC * 1000;
+	TAILQ_INSERT_TAIL(&store_st.next.batches, b, entry);
+	store_fence();
 }
 
 /*
@@ -760,37 +725,40 @@ store_change(const char *s, size_t len)
 		h->op = s[0];
 		h->addr = addr;
 		memcpy(h->name, name, strlen(name) + 1);
-		TAILQ_INSERT_TAIL(&store_st.heard, h, entry);
+		TAILQ_INSERT_TAIL(&store_st.next.heard, h, entry);
 		store_st.nheard++;
 	}
 }
 
 /*
- * The names heard since the last fence go into the map once a write of
- * ours made after them is on database wait replicas: the replicas apply
- * the primary's writes in order.  One fence is out at a time.
+ * What came since the last fence, once a write of ours made after it is
+ * on database wait replicas (they apply the primary's writes in order):
+ * the names placed are told, the changes heard go into the map.  One
+ * fence is out at a time, on its own link.
  */
 static void
 store_fence(void)
 {
-	struct store_heard_list	*l;
+	struct store_fence	*f;
 	char			 n[8];
 
-	if (store_st.fencing || TAILQ_EMPTY(&store_st.heard))
+	if (store_st.fencing || (TAILQ_EMPTY(&store_st.next.heard) &&
+	    TAILQ_EMPTY(&store_st.next.batches)))
 		return;
-	if (store_st.cmd == NULL || (l = malloc(sizeof(*l))) == NULL) {
-		store_heard_clear();
+	if (store_st.fen == NULL || (f = malloc(sizeof(*f))) == NULL) {
+		store_fence_clear();
 		return;
 	}
-	TAILQ_INIT(l);
-	TAILQ_CONCAT(l, &store_st.heard, entry);
+	store_fence_init(f);
+	TAILQ_CONCAT(&f->heard, &store_st.next.heard, entry);
+	TAILQ_CONCAT(&f->batches, &store_st.next.batches, entry);
 	store_st.nheard = 0;
 	snprintf(n, sizeof(n), "%u", conf->redis_wait);
-	if (redisAsyncCommand(store_st.cmd, NULL, NULL, "INCR "
+	if (redisAsyncCommand(store_st.fen, NULL, NULL, "INCR "
 	    STORE_FENCE) != REDIS_OK ||
-	    redisAsyncCommand(store_st.cmd, store_fence_cb, l, "WAIT %s %s", n,
-	    STORE_WAIT_MS) != REDIS_OK) {
-		store_heard_free(l);
+	    redisAsyncCommand(store_st.fen, store_fence_cb, f, "WAIT %s %d", n,
+	    STORE_WAIT_SEC * 1000) != REDIS_OK) {
+		store_fence_done(f, 0);
 		return;
 	}
 	store_st.fencing = 1;
@@ -799,47 +767,65 @@ store_fence(void)
 static void
 store_fence_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
-	struct store_heard_list	*l = priv;
-	struct store_heard	*h;
-	redisReply		*r = reply;
-	int			 fenced;
+	redisReply	*r = reply;
+	int		 ours = ac == store_st.fen;
 
-	if (ac == store_st.cmd)
+	if (ours)
 		store_st.fencing = 0;
-	fenced = r != NULL && ac == store_st.cmd &&
+	if (r != NULL && ours && (r->type != REDIS_REPLY_INTEGER ||
+	    r->integer < (long long)conf->redis_wait))
+		log_rate(&store_st.rl, LOG_WARNING, "map store: new names "
+		    "reached %lld of %u replicas in time; SERVFAIL",
+		    r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL,
+		    conf->redis_wait);
+	store_fence_done(priv, r != NULL && ours &&
 	    r->type == REDIS_REPLY_INTEGER &&
-	    r->integer >= (long long)conf->redis_wait;
-	/* In the order heard; without the replicas, only what was forgotten. */
-	TAILQ_FOREACH(h, l, entry) {
+	    r->integer >= (long long)conf->redis_wait);
+	if (ours)
+		store_fence();
+}
+
+/*
+ * A fence passed or not.  The changes heard go in their order; without
+ * the replicas only the forgotten names do.  f is freed unless it is
+ * store_st.next.
+ */
+static void
+store_fence_done(struct store_fence *f, int fenced)
+{
+	struct store_heard	*h;
+	struct store_batch	*b;
+
+	while ((b = TAILQ_FIRST(&f->batches)) != NULL) {
+		TAILQ_REMOVE(&f->batches, b, entry);
+		store_batch_done(b, fenced ? STORE_OK : STORE_DOWN);
+	}
+	while ((h = TAILQ_FIRST(&f->heard)) != NULL) {
+		TAILQ_REMOVE(&f->heard, h, entry);
 		if (h->op == '-')
 			(void)map_drop(store_st.map, h->name, h->addr);
 		else if (fenced && map_put(store_st.map, h->name, h->addr,
 		    0) == NULL)
 			log_rate(&store_st.rl, LOG_WARNING, "map store: %s",
 			    strerror(errno));
-	}
-	store_heard_free(l);
-	if (ac == store_st.cmd)
-		store_fence();
-}
-
-static void
-store_heard_free(struct store_heard_list *l)
-{
-	struct store_heard	*h;
-
-	while ((h = TAILQ_FIRST(l)) != NULL) {
-		TAILQ_REMOVE(l, h, entry);
 		free(h);
 	}
-	if (l != &store_st.heard)
-		free(l);
+	if (f != &store_st.next)
+		free(f);
 }
 
 void
-store_heard_clear(void)
+store_fence_init(struct store_fence *f)
 {
-	store_heard_free(&store_st.heard);
+	TAILQ_INIT(&f->heard);
+	TAILQ_INIT(&f->batches);
+}
+
+/* Nothing more to be fenced on this link: nothing placed is told. */
+void
+store_fence_clear(void)
+{
+	store_fence_done(&store_st.next, 0);
 	store_st.nheard = 0;
 	store_st.fencing = 0;
 }

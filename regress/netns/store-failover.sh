@@ -99,11 +99,20 @@ batch one 1 200
 
 # Both replicas stopped: a new name is not answered before one has it,
 # by the gateway that placed it or by one that heard of it.
+# Each fence waits 1 s for the replicas, and a name may wait for the
+# one out and then its own: 2 s, so kdig waits 4.
 kill -STOP "$R1_PID" "$R2_PID"
-out=$(qfull unreplicated.example A)
-again=$(qfull unreplicated.example A)
-outb=$(DW_PORT=4454 qfull unreplicated.example A)
+out=$(DW_KDIG_OPTS="+timeout=4 +retry=0 +ignore" qfull unreplicated.example A)
+again=$(DW_KDIG_OPTS="+timeout=4 +retry=0 +ignore" \
+    qfull unreplicated.example A)
+outb=$(DW_KDIG_OPTS="+timeout=4 +retry=0 +ignore" DW_PORT=4454 \
+    qfull unreplicated.example A)
 kill -CONT "$R1_PID" "$R2_PID"
+# The WAITs have a link of their own: no command queued behind them
+# long enough for the gateway to give the store up.
+grep -q "map store.*no answer within" "$A_LOG" "$B_LOG" &&
+    fail "the store given up: $(grep -h 'map store' "$A_LOG" "$B_LOG")" ||
+    ok "replicas stopped: the store link held"
 [ "$(echo "$out" | rcode_of)" = SERVFAIL ] &&
     ok "no replica acknowledges: SERVFAIL, not an answer" ||
     fail "unreplicated.example: $(echo "$out" | rcode_of)"
