@@ -9,10 +9,10 @@
  * Sentinels, and checked to be the primary; one link for commands, one
  * for the channel of changes and one for the fences of database wait
  * (whose WAIT would hold up the commands), set up (AUTH, ROLE, the
- * script, the range) before the map is read; the requests in flight, each failed
- * after STORE_TIMEOUT_MS; and a lost link dropped whole and made anew
- * every STORE_RETRY_MS.  What the map asks of the store, and the keys
- * it keeps there, are store_map.c's.
+ * script, the range) before the map is read; the requests in flight,
+ * each failed after STORE_TIMEOUT_MS; and a lost link dropped whole and
+ * made anew every STORE_RETRY_MS.  What the map asks of the store, and
+ * the keys it keeps there, are store_map.c's.
  *
  * The store is the one truth for allocation; each gateway's map answers
  * the names it knows without asking anyone.  Everything Redis sends is
@@ -271,6 +271,7 @@ store_sentinel_cb(redisAsyncContext *ac, void *reply, void *priv)
 static void
 store_connect_primary(void)
 {
+	redisAsyncContext	*links[3];
 	const char		*argv[6 + STORE_NKEYS];
 	char			 first[16], size[16], now[24];
 	int			 i, ok = 1;
@@ -286,9 +287,11 @@ store_connect_primary(void)
 		store_lost("cannot connect");
 		return;
 	}
+	links[0] = store_st.cmd;
+	links[1] = store_st.sub;
+	links[2] = store_st.fen;
 	for (i = 0; i < 3 && conf->redis_password[0] != '\0'; i++)
-		ok &= redisAsyncCommand(i == 0 ? store_st.cmd : i == 1 ?
-		    store_st.sub : store_st.fen, store_setup_cb, "AUTH",
+		ok &= redisAsyncCommand(links[i], store_setup_cb, "AUTH",
 		    "AUTH %s", conf->redis_password) == REDIS_OK;
 	ok &= redisAsyncCommand(store_st.cmd, store_setup_cb, "ROLE", "ROLE") ==
 	    REDIS_OK;
