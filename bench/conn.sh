@@ -50,7 +50,7 @@ r=1
 while [ $r -le "$CONN_REPS" ]; do
 	for path in dns44 haproxy direct; do
 		case $path in
-		dns44)		set -- "http://$V/small" "$D_PROXY" ;;
+		dns44)		set -- "http://$V/small" "$D_PROXIES" ;;
 		haproxy)	set -- "http://$L_GW:8080/small" "$H_PID" ;;
 		direct)		set -- "http://$L_W/small" "" ;;
 		esac
@@ -63,8 +63,8 @@ while [ $r -le "$CONN_REPS" ]; do
 done
 # The proxy under this load, profiled.
 if [ "${PROFILE:-0}" = 1 ]; then
-	log "profiling the proxy process (pid $D_PROXY) for 5 s"
-	profile_start "$D_PROXY" 5
+	log "profiling the proxy workers (pids $D_PROXIES) for 5 s"
+	profile_start "$(echo $D_PROXIES | tr ' ' ,)" 5
 	in_cl wrk -t 2 -c "$CONN_CLIENTS" -d 6s -H "Connection: close" \
 	    "http://$V/small" >/dev/null 2>&1
 	profile_report "$BENCH_OUT/conn-profile.txt" \

@@ -112,13 +112,13 @@ step() {
 	eval HAVE_$6=$5
 	sleep 2
 	log "$6: $5 connections, RSS $(( $(rss_kib "$3") / 1024 )) MiB," \
-	    "$(ls "/proc/$3/fd" | wc -l) descriptors"
+	    "$(fd_count "$3") descriptors"
 	RSS=$(awk -v k="$(rss_kib "$3")" 'BEGIN { printf "%.1f\n", k / 1024 }')
 }
 echo "# connections proxy_rss_mib haproxy_rss_mib" >"$PROXY_DAT"
 v=$(vip hold.bench)
 for n in $CURVE_CONNS; do
-	step "$v" 80 "$D_PROXY" 2 "$n" dns44
+	step "$v" 80 "$D_PROXIES" 2 "$n" dns44
 	echo "$STEP_N $RSS" >"$B_TMP/p.$n"
 done
 for n in $CURVE_CONNS; do

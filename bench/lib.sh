@@ -129,14 +129,17 @@ listening() {
 
 # The pid of a child of parent pid $1 whose title is "dns44: $2".
 child_pid() {
+	child_pids "$@" | head -n 1 | grep .
+}
+
+# The pids of the children of parent pid $1 whose title starts with
+# "dns44: $2" (all the proxy workers), one a line, the first started
+# first.
+child_pids() {
 	for _c in $(pgrep -P "$1"); do
-		if tr '\0' ' ' <"/proc/$_c/cmdline" 2>/dev/null |
-		    grep -q "^dns44: $2"; then
-			echo "$_c"
-			return 0
-		fi
-	done
-	return 1
+		tr '\0' ' ' <"/proc/$_c/cmdline" 2>/dev/null |
+		    grep -q "^dns44: $2" && echo "$_c"
+	done | sort -n
 }
 
 daemon_ready() {
@@ -149,9 +152,18 @@ udp_drops() {
 	    { split($2, a, ":"); if (a[2] == p) d += $NF } END { print d + 0 }'
 }
 
-# rss_kib PID: VmRSS in KiB.
+# rss_kib "PID...": VmRSS in KiB, summed over the processes.
 rss_kib() {
-	awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"
+	for _p in $1; do
+		cat "/proc/$_p/status"
+	done | awk '/^VmRSS:/ { k += $2 } END { print k + 0 }'
+}
+
+# fd_count "PID...": the descriptors the processes hold.
+fd_count() {
+	for _p in $1; do
+		ls "/proc/$_p/fd"
+	done | wc -l
 }
 
 # rss_parts PID: "anon A MiB, file F MiB" (file: the mapped database
@@ -163,11 +175,13 @@ rss_parts() {
 		a / 1024, f / 1024, s / 1024 }' "/proc/$1/status"
 }
 
-# cpu_ticks PID: user + system time in clock ticks.  (The command name,
-# field 2, may hold spaces: "(dns44: proxy)"; the fields are counted
-# after it.)
+# cpu_ticks "PID...": user + system time in clock ticks, summed over the
+# processes.  (The command name, field 2, may hold spaces: "(dns44:
+# proxy)"; the fields are counted after it.)
 cpu_ticks() {
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+	for _p in $1; do
+		sed 's/.*) //' "/proc/$_p/stat"
+	done | awk '{ t += $12 + $13 } END { print t + 0 }'
 }
 
 # median: the median of the numbers on stdin, one a line.
@@ -180,7 +194,9 @@ median() {
 
 # dns44_start NS NAME [flags] <conf lines: dns44 -d in NS with a
 # configuration that keeps its database, chroot and control socket in
-# $B_TMP/NAME; pids in D_PID (parent), D_DNS, D_PROXY; log in D_LOG.
+# $B_TMP/NAME; pids in D_PID (parent), D_DNS, D_PROXY (the first proxy
+# worker, which has the UDP sessions), D_PROXIES (every worker); log in
+# D_LOG.
 dns44_start() {
 	_ns=$1 _d=$B_TMP/$2
 	shift 2
@@ -203,6 +219,7 @@ dns44_start() {
 	}
 	D_DNS=$(child_pid "$D_PID" dns)
 	D_PROXY=$(child_pid "$D_PID" proxy)
+	D_PROXIES=$(child_pids "$D_PID" proxy | tr '\n' ' ')
 }
 
 # dns44_startup NS PORT LOGNAME: start dns44 in NS (its configuration in
@@ -520,8 +537,8 @@ proxy_relays() {
 	    in_cl $TOOLS tcpcheck "$_v" "$1" 3
 }
 
-# proc_cpu PID TICKS0 SECONDS: the CPU use of PID since TICKS0, in % of
-# one core.
+# proc_cpu "PID..." TICKS0 SECONDS: the CPU use of the processes since
+# TICKS0, in % of one core.
 proc_cpu() {
 	awk -v t0="$2" -v t1="$(cpu_ticks "$1")" -v s="$3" \
 	    -v hz="$(getconf CLK_TCK)" \

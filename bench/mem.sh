@@ -141,7 +141,7 @@ bg "$WORLD" "$B_TMP/hold.out" $TOOLS holdserver "$L_W" 80 "$B_TMP/held"
 wait_for 5 listening "$WORLD" tcp "$L_W:80" || die "holdserver"
 if ! proxy_relays 80; then
 	log "the proxy does not relay: proxy memory not measured"
-	result "proxy RSS, $MEM_CONNS idle TCP" NA MiB haproxy NA "value<=64"
+	result "proxy RSS, $MEM_CONNS idle TCP" NA MiB haproxy NA "value<=16"
 	exit 0
 fi
 held() {
@@ -162,7 +162,7 @@ hold() {
 	r1=$(rss_kib "$4")
 	log "$3: RSS $((r0 / 1024)) MiB idle, $((r1 / 1024)) MiB with" \
 	    "$(($(cat "$B_TMP/held") - base)) connections;" \
-	    "$(ls "/proc/$4/fd" | wc -l) descriptors"
+	    "$(fd_count "$4") descriptors"
 	echo "$r0 $r1"
 }
 # An idle connection takes two descriptors of the proxy (its sockets):
@@ -176,7 +176,7 @@ if [ "$fit" -lt "$MEM_CONNS" ]; then
 	    "measuring $MEM_CONNS connections, extrapolating to $want"
 fi
 v=$(vip hold.bench)
-set -- $(hold "$v" 80 dns44 "$D_PROXY")
+set -- $(hold "$v" 80 dns44 "$D_PROXIES")
 p0=$1 p1=$2
 lab_haproxy 8080:80
 set -- $(hold "$L_GW" 8080 haproxy "$H_PID")
@@ -188,12 +188,12 @@ proj() {
 }
 if [ "$MEM_CONNS" = "$want" ]; then
 	result "proxy RSS, $want idle TCP" "$(proj $p0 $p1)" MiB haproxy \
-	    "$(proj $h0 $h1)" "value<=64"
+	    "$(proj $h0 $h1)" "value<=16"
 else
 	result "proxy RSS, $MEM_CONNS idle TCP (measured)" \
 	    "$(awk -v b=$p1 'BEGIN { printf "%.1f", b / 1024 }')" \
 	    MiB haproxy "$(awk -v b=$h1 'BEGIN { printf "%.1f", b / 1024 }')" -
 	result "proxy RSS, $want idle TCP (extrapolated)" "$(proj $p0 $p1)" \
-	    MiB haproxy "$(proj $h0 $h1)" "value<=64"
+	    MiB haproxy "$(proj $h0 $h1)" "value<=16"
 fi
 exit 0

@@ -60,7 +60,7 @@ for n in 1 8; do
 	while [ $r -le "$TCP_REPS" ]; do
 		for path in dns44 haproxy direct; do
 			case $path in
-			dns44)		set -- "$V" 5201 "$D_PROXY" ;;
+			dns44)		set -- "$V" 5201 "$D_PROXIES" ;;
 			haproxy)	set -- "$L_GW" 15201 "$H_PID" ;;
 			direct)		set -- "$L_W" 5201 "" ;;
 			esac

@@ -87,7 +87,7 @@ r=1
 while [ $r -le "$VIA_REPS" ]; do
 	for path in dns44 socks5; do
 		case $path in
-		dns44)	x=$(download dns44 "$D_PROXY") ;;
+		dns44)	x=$(download dns44 "$D_PROXIES") ;;
 		socks5)	x=$(download socks5 "") ;;
 		esac
 		log "run $r, $path: download $x Mbit/s"
