@@ -135,7 +135,7 @@ for t in mapped new; do
 	done
 done
 result "DNS qps, mapped names" "$mapped_dns44" qps unbound "$mapped_unbound" \
-    "ratio>=0.9"
+    "ratio>=1.0"
 result "DNS qps, mapped names" "$mapped_dns44" qps "unbound1" \
     "$mapped_unbound1" -
 result "DNS qps, mapped names" "$mapped_dns44" qps tor "$mapped_tor" -

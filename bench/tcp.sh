@@ -30,10 +30,10 @@ lab_haproxy 15201:5201
 
 if ! proxy_relays 5201; then
 	log "the proxy does not relay: TCP throughput not measured"
-	for n in 1 8; do
-		result "TCP throughput, $n stream(s)" NA Mbit/s haproxy NA \
-		    "ratio>=1.0"
-	done
+	result "TCP throughput, 1 stream(s)" NA Mbit/s haproxy NA \
+	    "ratio>=1.3"
+	result "TCP throughput, 8 stream(s)" NA Mbit/s direct NA \
+	    "ratio>=0.75"
 	exit 0
 fi
 V=$(vip iperf.bench)
@@ -75,9 +75,11 @@ for n in 1 8; do
 		touch "$B_TMP/tcp$n.$path"
 		eval m_$path=$(median <"$B_TMP/tcp$n.$path")
 	done
+	# The targets: one stream against haproxy, eight against direct.
+	[ $n = 1 ] && th="ratio>=1.3" td=- || th=- td="ratio>=0.75"
 	result "TCP throughput, $n stream(s)" "$m_dns44" Mbit/s haproxy \
-	    "$m_haproxy" "ratio>=1.0"
+	    "$m_haproxy" "$th"
 	result "TCP throughput, $n stream(s)" "$m_dns44" Mbit/s direct \
-	    "$m_direct" -
+	    "$m_direct" "$td"
 done
 exit 0
