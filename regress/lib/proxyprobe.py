@@ -113,6 +113,20 @@ def udpgrow(addr, port):
         s.sendto(b"r" * (2 * len(b) + 1), peer)
 
 
+def udpstream(addr, port):
+    # A request "N PAUSE" is answered with N datagrams, PAUSE s apart,
+    # and nothing more from the client: traffic from the server alone.
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, int(port)))
+    while True:
+        b, peer = s.recvfrom(65535)
+        n, pause = b.split()
+        for i in range(int(n)):
+            if i > 0:
+                time.sleep(float(pause))
+            s.sendto(("stream %d" % i).encode(), peer)
+
+
 def halfclient(host, port, n, pieces=1, pause=0):
     data = os.urandom(int(n))
     c = socket.create_connection((resolve(host), int(port)), timeout=10)
@@ -158,6 +172,23 @@ def udpclient(host, port, n, pause=0):
         except socket.timeout:
             pass
     print("echoed %d of %s from port %d" % (good, n, s.getsockname()[1]))
+
+
+def udplisten(host, port, n, pause):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((resolve(host), int(port)))
+    s.send(("%s %s" % (n, pause)).encode())
+    want = set("stream %d" % i for i in range(int(n)))
+    got = set()
+    end = time.monotonic() + int(n) * float(pause) + 3
+    while got != want and time.monotonic() < end:
+        s.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            got.add(s.recv(65535).decode(errors="replace"))
+        except socket.timeout:
+            break
+    print("streamed %d of %s from port %d" %
+          (len(got & want), n, s.getsockname()[1]))
 
 
 def udpsizes(host, port, *sizes):
@@ -422,7 +453,8 @@ def ufetch(host, port):
 
 def main():
     cmds = {"halfserver": halfserver, "lateserver": lateserver, "udpecho": udpecho,
-            "udpgrow": udpgrow, "halfclient": halfclient,
+            "udpgrow": udpgrow, "udpstream": udpstream,
+            "halfclient": halfclient, "udplisten": udplisten,
             "udpclient": udpclient, "udpsizes": udpsizes, "many": many,
             "burst": burst, "trickle": trickle,
             "hold": hold, "keepmany": keepmany, "echoloop": echoloop, "holdmany": holdmany,
