@@ -3,9 +3,10 @@
  * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
  */
 /*
- * store_local.h: what store.c (the links to Redis and the requests on
- * them) and store_map.c (the script and what the map asks of the store)
- * share, and nothing else.  The dns process sees include/store.h only.
+ * store_local.h: what store.c (the links to Redis and the requests on them),
+ * store_map.c (the script and what the map asks of the store) and
+ * store_chan.c (the changes heard, the fences) share, and nothing else.  The
+ * dns process sees include/store.h only.
  */
 
 #ifndef STORE_LOCAL_H
@@ -141,7 +142,6 @@ int		 store_send(redisAsyncContext *, struct store_req *,
 void		 store_ping(void);
 void		 store_script_args(const char **, char *, size_t, char *,
 		    size_t, char *, const char *);
-int		 store_ipv4(const char *, size_t, uint32_t *);
 const char *store_error(const redisReply *, const char *);
 const char *store_text(const char *, char *, size_t);
 
@@ -149,15 +149,20 @@ const char *store_text(const char *, char *, size_t);
 void		 store_load(void);
 void		 store_import(void);
 void		 store_scan(const char *);
-int		 store_addr(const char *, size_t, uint32_t *);
-int		 store_name(const char *, size_t, char *, size_t);
-void		 store_event(const char *, size_t);
 void		 store_put(struct store_req *);
 void		 store_assign_flush(void);
 void		 store_assign_ev(int, short, void *);
-void		 store_fence_init(struct store_fence *);
-void		 store_fence_clear(void);
+void		 store_batch_done(struct store_batch *, enum store_status);
 void		 store_touched(const struct map_entry *, time_t);
 void		 store_pin_send(uint32_t, int, time_t);
+
+/* store_chan.c */
+int		 store_ipv4(const char *, size_t, uint32_t *);
+int		 store_addr(const char *, size_t, uint32_t *);
+int		 store_name(const char *, size_t, char *, size_t);
+void		 store_event(const char *, size_t);
+void		 store_fence(void);
+void		 store_fence_init(struct store_fence *);
+void		 store_fence_clear(void);
 
 #endif /* STORE_LOCAL_H */

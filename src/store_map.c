@@ -8,12 +8,12 @@
  * placement map.c uses (a keyed hash of the name, then the next free
  * address), and the name and its address are written together.  Every
  * change is published; each gateway applies what it hears to its own
- * map.  A gateway that (re)connects reads the whole store before it
- * trusts its map again, and the first to find the store empty brings
- * its own map.  Last-answer times and the leases of connections in use
- * are written to the store too, so that an address is reused only when
- * no gateway answered it within TTL and grace and none holds a
- * connection on it.
+ * map (store_chan.c).  A gateway that (re)connects reads the whole
+ * store before it trusts its map again, and the first to find the store
+ * empty brings its own map.  Last-answer times and the leases of
+ * connections in use are written to the store too, so that an address
+ * is reused only when no gateway answered it within TTL and grace and
+ * none holds a connection on it.
  *
  * Keys: dns44:range ("first size"), dns44:name (hash name -> address),
  * dns44:addr (hash address -> name), dns44:used (a bit per address),
@@ -52,12 +52,7 @@ static void	store_import_cb(redisAsyncContext *, void *, void *);
 static void	store_scan_cb(redisAsyncContext *, void *, void *);
 static void	store_assign_cb(redisAsyncContext *, void *, void *);
 static void	store_assign_call(void);
-static void	store_batch_done(struct store_batch *, enum store_status);
-static void	store_change(const char *, size_t);
 static void	store_find_cb(redisAsyncContext *, void *, void *);
-static void	store_fence(void);
-static void	store_fence_cb(redisAsyncContext *, void *, void *);
-static void	store_fence_done(struct store_fence *, int);
 
 /*
  * The one script: "init" records the range (or finds the one recorded
@@ -550,7 +545,7 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
  * Each of a batch told: with STORE_OK, what the script said of it (its
  * address put in the map, or STORE_FULL); else s.  b is freed.
  */
-static void
+void
 store_batch_done(struct store_batch *b, enum store_status s)
 {
 	int	i;
@@ -628,206 +623,6 @@ store_find_cb(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	store_put(q);
-}
-
-int
-store_ipv4(const char *s, size_t len, uint32_t *addr)
-{
-	struct in_addr	in;
-	char		buf[INET_ADDRSTRLEN];
-
-	if (len == 0 || len >= sizeof(buf))
-		return (-1);
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (inet_pton(AF_INET, buf, &in) != 1)
-		return (-1);
-	*addr = ntohl(in.s_addr);
-	return (0);
-}
-
-int
-store_addr(const char *s, size_t len, uint32_t *addr)
-{
-	if (store_ipv4(s, len, addr) == -1 || *addr < conf->range_first ||
-	    *addr > conf->range_last)
-		return (-1);
-	return (0);
-}
-
-int
-store_name(const char *s, size_t len, char *name, size_t size)
-{
-	char	norm[WIRE_TEXT_MAX + 2];
-
-	if (len == 0 || len >= size || memchr(s, '\0', len) != NULL)
-		return (-1);
-	memcpy(name, s, len);
-	name[len] = '\0';
-	if (map_normalize(name, norm, sizeof(norm)) == -1 ||
-	    strcmp(norm, name) != 0)
-		return (-1);
-	return (0);
-}
-
-void
-store_event(const char *s, size_t len)
-{
-	const char	*nl;
-
-	/* A batch's changes come as one message, a line each. */
-	while ((nl = memchr(s, '\n', len)) != NULL) {
-		store_change(s, nl - s);
-		len -= nl + 1 - s;
-		s = nl + 1;
-	}
-	store_change(s, len);
-	store_fence();
-}
-
-/* "+ ADDR NAME" or "- ADDR NAME", from any gateway, ours included. */
-static void
-store_change(const char *s, size_t len)
-{
-	struct store_heard	*h;
-	const char		*sp;
-	uint32_t		 addr;
-	char			 name[WIRE_TEXT_MAX + 1];
-
-	if (len < 4 || (s[0] != '+' && s[0] != '-') || s[1] != ' ' ||
-	    (sp = memchr(s + 2, ' ', len - 2)) == NULL ||
-	    store_addr(s + 2, sp - (s + 2), &addr) == -1 ||
-	    store_name(sp + 1, len - (sp + 1 - s), name, sizeof(name)) == -1) {
-		log_rate(&store_st.rl, LOG_WARNING, "map store: a change of an "
-		    "unknown form ignored");
-		return;
-	}
-	/* A name forgotten is forgotten at once. */
-	if (s[0] == '-')
-		(void)map_drop(store_st.map, name, addr);
-	else if (conf->redis_wait == 0) {
-		if (map_put(store_st.map, name, addr, 0) == NULL)
-			log_rate(&store_st.rl, LOG_WARNING, "map store: %s",
-			    strerror(errno));
-		return;
-	}
-	/*
-	 * With database wait, a new name is not answered before a replica
-	 * has it, as our own are not; a forgotten one waits in the same line
-	 * too, so that it is not put back by a new one heard before it.  A
-	 * new one that finds the line full is asked of the store when a
-	 * query or a connection needs it.  (A fence is out 1 s at most, and
-	 * the line goes with the link.)
-	 */
-	if (conf->redis_wait != 0 && (s[0] == '-' ||
-	    store_st.nheard < STORE_HEARD_MAX) &&
-	    (h = malloc(sizeof(*h) + strlen(name) + 1)) != NULL) {
-		h->op = s[0];
-		h->addr = addr;
-		memcpy(h->name, name, strlen(name) + 1);
-		TAILQ_INSERT_TAIL(&store_st.next.heard, h, entry);
-		store_st.nheard++;
-	}
-}
-
-/*
- * What came since the last fence, once a write of ours made after it is
- * on database wait replicas (they apply the primary's writes in order):
- * the names placed are told, the changes heard go into the map.  One
- * fence is out at a time, on its own link.
- */
-static void
-store_fence(void)
-{
-	struct store_fence	*f;
-	char			 n[8];
-
-	if (store_st.fencing || (TAILQ_EMPTY(&store_st.next.heard) &&
-	    TAILQ_EMPTY(&store_st.next.batches)))
-		return;
-	if (store_st.fen == NULL || (f = malloc(sizeof(*f))) == NULL) {
-		store_fence_clear();
-		return;
-	}
-	store_fence_init(f);
-	TAILQ_CONCAT(&f->heard, &store_st.next.heard, entry);
-	TAILQ_CONCAT(&f->batches, &store_st.next.batches, entry);
-	store_st.nheard = 0;
-	snprintf(n, sizeof(n), "%u", conf->redis_wait);
-	if (redisAsyncCommand(store_st.fen, NULL, NULL, "INCR "
-	    STORE_FENCE) != REDIS_OK ||
-	    redisAsyncCommand(store_st.fen, store_fence_cb, f, "WAIT %s %d", n,
-	    STORE_WAIT_SEC * 1000) != REDIS_OK) {
-		store_fence_done(f, 0);
-		return;
-	}
-	store_st.fencing = 1;
-}
-
-static void
-store_fence_cb(redisAsyncContext *ac, void *reply, void *priv)
-{
-	redisReply	*r = reply;
-	int		 ours = ac == store_st.fen;
-
-	if (ours)
-		store_st.fencing = 0;
-	if (r != NULL && ours && (r->type != REDIS_REPLY_INTEGER ||
-	    r->integer < (long long)conf->redis_wait))
-		log_rate(&store_st.rl, LOG_WARNING, "map store: new names "
-		    "reached %lld of %u replicas in time; SERVFAIL",
-		    r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL,
-		    conf->redis_wait);
-	store_fence_done(priv, r != NULL && ours &&
-	    r->type == REDIS_REPLY_INTEGER &&
-	    r->integer >= (long long)conf->redis_wait);
-	if (ours)
-		store_fence();
-}
-
-/*
- * A fence passed or not.  The changes heard go in their order; without
- * the replicas only the forgotten names do.  f is freed unless it is
- * store_st.next.
- */
-static void
-store_fence_done(struct store_fence *f, int fenced)
-{
-	struct store_heard	*h;
-	struct store_batch	*b;
-
-	while ((b = TAILQ_FIRST(&f->batches)) != NULL) {
-		TAILQ_REMOVE(&f->batches, b, entry);
-		store_batch_done(b, fenced ? STORE_OK : STORE_DOWN);
-	}
-	while ((h = TAILQ_FIRST(&f->heard)) != NULL) {
-		TAILQ_REMOVE(&f->heard, h, entry);
-		if (h->op == '-')
-			(void)map_drop(store_st.map, h->name, h->addr);
-		else if (fenced && map_put(store_st.map, h->name, h->addr,
-		    0) == NULL)
-			log_rate(&store_st.rl, LOG_WARNING, "map store: %s",
-			    strerror(errno));
-		free(h);
-	}
-	if (f != &store_st.next)
-		free(f);
-}
-
-void
-store_fence_init(struct store_fence *f)
-{
-	TAILQ_INIT(&f->heard);
-	TAILQ_INIT(&f->batches);
-}
-
-/* Nothing more to be fenced on this link: nothing placed is told. */
-void
-store_fence_clear(void)
-{
-	store_fence_done(&store_st.next, 0);
-	store_st.nheard = 0;
-	store_st.fencing = 0;
 }
 
 /*
