@@ -145,12 +145,56 @@ log_capture_line(const char *fmt, va_list ap)
 	log_capture_buf[log_capture_len] = '\0';
 }
 
+/*
+ * A line to stderr in one write(2), so that the lines of the processes
+ * do not mix: the prefix ("<pri>" for the journal, a time stamp and the
+ * role in the foreground), the message cut to what fits, a newline.
+ */
+static void
+log_line(int pri, const char *fmt, va_list ap)
+{
+	static time_t	 stamp_sec = -1;
+	static char	 stamp[32];
+	char		 line[2048];
+	struct timeval	 tv;
+	struct tm	 tm;
+	size_t		 n = 0;
+	ssize_t		 w;
+	int		 m;
+
+	if (log_is_journal())
+		m = log_plain ?
+		    snprintf(line, sizeof(line), "<%d>", LOG_PRI(pri)) :
+		    snprintf(line, sizeof(line), "<%d>%s: ", LOG_PRI(pri),
+		    log_procname);
+	else if (log_plain)
+		m = 0;
+	else {
+		/* The date and time change once a second. */
+		gettimeofday(&tv, NULL);
+		if (tv.tv_sec != stamp_sec) {
+			localtime_r(&tv.tv_sec, &tm);
+			strftime(stamp, sizeof(stamp), "%Y/%m/%d %H:%M:%S",
+			    &tm);
+			stamp_sec = tv.tv_sec;
+		}
+		m = snprintf(line, sizeof(line), "%s.%06ld %s: ", stamp,
+		    (long)tv.tv_usec, log_procname);
+	}
+	if (m > 0)
+		n = (size_t)m < sizeof(line) / 2 ? (size_t)m : 0;
+	/* Room for the newline; vsnprintf() ends with a NUL it replaces. */
+	if ((m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap)) > 0)
+		n += (size_t)m < sizeof(line) - n - 2 ? (size_t)m :
+		    sizeof(line) - n - 2;
+	line[n++] = '\n';
+	while ((w = write(STDERR_FILENO, line, n)) == -1 && errno == EINTR)
+		;
+}
+
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
-	char		 stamp[32], line[2048];
-	struct timeval	 tv;
-	struct tm	 tm;
 	va_list		 cp;
 	int		 saved_errno = errno;
 
@@ -163,37 +207,10 @@ vlog(int pri, const char *fmt, va_list ap)
 			return;
 		}
 	}
-	if (!log_stderr) {
+	if (!log_stderr)
 		vsyslog(pri, fmt, ap);
-		errno = saved_errno;
-		return;
-	}
-	if (log_is_journal()) {
-		/* One write, so lines of different processes do not mix. */
-		vsnprintf(line, sizeof(line), fmt, ap);
-		if (log_plain)
-			fprintf(stderr, "<%d>%s\n", LOG_PRI(pri), line);
-		else
-			fprintf(stderr, "<%d>%s: %s\n", LOG_PRI(pri),
-			    log_procname, line);
-		fflush(stderr);
-		errno = saved_errno;
-		return;
-	}
-	if (log_plain) {
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		errno = saved_errno;
-		return;
-	}
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	strftime(stamp, sizeof(stamp), "%Y/%m/%d %H:%M:%S", &tm);
-	/* One write, so lines of different processes do not interleave. */
-	vsnprintf(line, sizeof(line), fmt, ap);
-	fprintf(stderr, "%s.%06ld %s: %s\n", stamp, (long)tv.tv_usec,
-	    log_procname, line);
-	fflush(stderr);
+	else
+		log_line(pri, fmt, ap);
 	errno = saved_errno;
 }
 
