@@ -178,6 +178,31 @@ answer_finish(ldns_pkt *r, struct answer *a)
 }
 
 /*
+ * An opcode other than QUERY: NOTIMP, with the request's opcode and RD,
+ * without RA.  A request with an OPT gets one back (RFC 6891 7) and its
+ * question; one that does not parse, the header alone.
+ */
+static void
+answer_notimpl(const uint8_t *buf, size_t len, struct answer *a)
+{
+	ldns_pkt	*q = NULL, *r;
+
+	if (ldns_wire2pkt(&q, buf, len) != LDNS_STATUS_OK ||
+	    !ldns_pkt_edns(q) || ldns_pkt_qdcount(q) > 1) {
+		ldns_pkt_free(q);
+		answer_header_only(buf, LDNS_RCODE_NOTIMPL, a);
+		return;
+	}
+	if ((r = answer_reply_new(q, LDNS_RCODE_NOTIMPL)) != NULL) {
+		ldns_pkt_set_opcode(r, ldns_pkt_get_opcode(q));
+		ldns_pkt_set_ra(r, 0);
+		ldns_pkt_set_cd(r, 0);
+	}
+	ldns_pkt_free(q);
+	answer_finish(r, a);
+}
+
+/*
  * A query in an EDNS version above 0: BADVERS and an OPT of version 0
  * (RFC 6891 6.1.3), whatever the question, so that the client falls back
  * to the version we speak.  Nothing is mapped, matched or forwarded.
@@ -691,7 +716,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 		return;
 	opcode = (buf[2] >> 3) & 0x0f;
 	if (opcode != LDNS_PACKET_QUERY) {
-		answer_header_only(buf, LDNS_RCODE_NOTIMPL, a);
+		answer_notimpl(buf, len, a);
 		return;
 	}
 	if (ldns_wire2pkt(&q, buf, len) != LDNS_STATUS_OK ||

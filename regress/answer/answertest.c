@@ -1296,7 +1296,9 @@ test_edns_badvers(void)
 
 /*
  * opcode: NOTIMP with the query's opcode and RD and without RA, which
- * means something only for a QUERY; a broken QUERY keeps it.
+ * means something only for a QUERY, and an OPT of version 0 and the
+ * question when the query had an OPT, the header alone when not; a
+ * broken QUERY keeps it.
  */
 static void
 test_edns_opcode(void)
@@ -1305,6 +1307,8 @@ test_edns_opcode(void)
 	struct answer	 a;
 	uint8_t		 buf[512];
 	size_t		 len;
+	uint32_t	 ttl;
+	uint16_t	 size;
 	int		 op;
 
 	memset(&e, 0, sizeof(e));
@@ -1319,6 +1323,15 @@ test_edns_opcode(void)
 		CHECK_EQ(edns_rcode(&a), LDNS_RCODE_NOTIMPL);
 		CHECK(a.action == ANSWER_REPLY && a.wire[2] == (0x80 | e.f2) &&
 		    a.wire[3] == LDNS_RCODE_NOTIMPL);
+		/* An OPT answers an OPT, of version 0, with the question. */
+		if (e.opt)
+			CHECK(edns_opt(&a, &size, &ttl) == 0 &&
+			    size == WIRE_EDNS_SIZE && ((ttl >> 16) & 0xff) == 0 &&
+			    wire_get16(a.wire + 4) == 1 &&
+			    wire_get16(a.wire + 10) == 1);
+		else
+			CHECK(a.action == ANSWER_REPLY &&
+			    a.len == WIRE_HDR_SIZE);
 		edns_done(&a);
 		len = edns_query(&e, buf);
 		answer_refuse(&tconf, buf, len, 0, &a);
