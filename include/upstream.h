@@ -35,6 +35,10 @@ struct rule_upstream;
  */
 typedef void	(*upstream_cb)(ldns_pkt *, void *);
 
+/* upstream_query()'s flags: what of the client's query goes upstream. */
+#define UPSTREAM_DO	0x01		/* DNSSEC OK, in the OPT */
+#define UPSTREAM_CD	0x02		/* checking disabled */
+
 struct upstream_stats {
 	uint64_t	queries;	/* requests to the upstreams */
 	uint64_t	answers;	/* answers that passed the checks */

@@ -714,7 +714,8 @@ dns_handle(const uint8_t *buf, size_t len, struct dns_tcp *tcp, int udp_fd,
 	q->req = upstream_query(ldns_rr_owner(ldns_rr_list_rr(
 	    ldns_pkt_question(q->query), 0)),
 	    ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(q->query), 0)),
-	    LDNS_RR_CLASS_IN, ldns_pkt_edns_do(q->query),
+	    LDNS_RR_CLASS_IN, (ldns_pkt_edns_do(q->query) ? UPSTREAM_DO : 0) |
+	    (ldns_pkt_cd(q->query) ? UPSTREAM_CD : 0),
 	    ruleset_split(dns_rules, a.name), dns_forwarded, q);
 	if (q->req == NULL)
 		dns_forwarded(NULL, q);	/* too busy: SERVFAIL now */

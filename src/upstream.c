@@ -179,8 +179,7 @@ upstream_shutdown(void)
 
 struct upstream_req *
 upstream_query(const ldns_rdf *name, ldns_rr_type type, ldns_rr_class class,
-    int dnssec_ok, const struct rule_upstream *split, upstream_cb cb,
-    void *arg)
+    int flags, const struct rule_upstream *split, upstream_cb cb, void *arg)
 {
 	struct upstream_req		*req;
 	const struct conf_upstream	*servers;
@@ -218,7 +217,7 @@ upstream_query(const ldns_rdf *name, ldns_rr_type type, ldns_rr_class class,
 	req->tq.req = req;
 	req->tq.wire = req->wire;
 	evtimer_set(&req->ev_timer, upstream_timer, req);
-	if (upstream_build(req, name, dnssec_ok) == -1) {
+	if (upstream_build(req, name, flags) == -1) {
 		free(req);
 		errno = EINVAL;
 		return (NULL);
@@ -265,7 +264,7 @@ upstream_name(const struct upstream_req *req, char *buf, size_t len)
  * bit.  Each try only changes the id.
  */
 static int
-upstream_build(struct upstream_req *req, const ldns_rdf *name, int dnssec_ok)
+upstream_build(struct upstream_req *req, const ldns_rdf *name, int flags)
 {
 	uint8_t		*p;
 	size_t		 nlen;
@@ -278,6 +277,8 @@ upstream_build(struct upstream_req *req, const ldns_rdf *name, int dnssec_ok)
 	p = req->wire + 2;
 	memset(p, 0, WIRE_HDR_SIZE);
 	p[2] = 0x01;				/* RD */
+	if (flags & UPSTREAM_CD)
+		p[3] = 0x10;			/* CD */
 	wire_put16(p + 4, 1);			/* QDCOUNT */
 	wire_put16(p + 10, 1);			/* ARCOUNT */
 	p += WIRE_HDR_SIZE;
@@ -290,7 +291,7 @@ upstream_build(struct upstream_req *req, const ldns_rdf *name, int dnssec_ok)
 	p = wire_put16(p, LDNS_RR_TYPE_OPT);
 	p = wire_put16(p, WIRE_EDNS_SIZE);
 	/* The TTL: extended rcode and version 0, the DO bit. */
-	p = wire_put32(p, dnssec_ok ? WIRE_EDNS_DO : 0);
+	p = wire_put32(p, flags & UPSTREAM_DO ? WIRE_EDNS_DO : 0);
 	p = wire_put16(p, 0);			/* no options */
 
 	req->wirelen = p - req->wire;

@@ -97,6 +97,7 @@ struct fake {
 	uint16_t		 ports[FAKE_SEEN_MAX];
 	int			 nseen;
 	int			 last_do;
+	int			 last_cd;
 	int			 last_rd;
 	int			 last_size;
 	int			 last_qtype;
@@ -301,6 +302,7 @@ fake_seen(struct fake *f, const ldns_pkt *q, uint16_t port)
 		f->nseen++;
 	}
 	f->last_do = ldns_pkt_edns_do(q);
+	f->last_cd = ldns_pkt_cd(q);
 	f->last_rd = ldns_pkt_rd(q);
 	f->last_size = ldns_pkt_edns_udp_size(q);
 	f->last_qtype = ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_question(q),
@@ -618,14 +620,14 @@ query_cb(ldns_pkt *pkt, void *arg)
 }
 
 static struct upstream_req *
-ask(const char *name, ldns_rr_type type, int dnssec_ok, struct result *r)
+ask(const char *name, ldns_rr_type type, int flags, struct result *r)
 {
 	ldns_rdf	*dname;
 
 	memset(r, 0, sizeof(*r));
 	r->start = now_ms();
 	dname = ldns_dname_new_frm_str(name);
-	r->req = upstream_query(dname, type, LDNS_RR_CLASS_IN, dnssec_ok, NULL,
+	r->req = upstream_query(dname, type, LDNS_RR_CLASS_IN, flags, NULL,
 	    query_cb, r);
 	ldns_rdf_deep_free(dname);
 	return (r->req);
@@ -666,7 +668,8 @@ test_answer(void)
 	fake_start(&f, FAKE_ANSWER);
 	use(&f.sin, NULL, NULL);
 
-	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, 1, &r) != NULL);
+	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, UPSTREAM_DO, &r) !=
+	    NULL);
 	CHECK_EQ(r.called, 0);			/* never from the call */
 	run_until(&r.called, 1, 2000);
 	CHECK_EQ(r.called, 1);
@@ -676,6 +679,7 @@ test_answer(void)
 	CHECK_EQ(f.nudp, 1);
 	CHECK_EQ(f.last_rd, 1);
 	CHECK_EQ(f.last_do, 1);
+	CHECK_EQ(f.last_cd, 0);
 	CHECK_EQ(f.last_size, WIRE_EDNS_SIZE);
 
 	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, 0, &r) != NULL);
@@ -684,12 +688,20 @@ test_answer(void)
 	CHECK_EQ(f.last_do, 0);
 	CHECK_EQ(f.last_size, WIRE_EDNS_SIZE);
 
+	/* A client that validates itself asks with CD: so do we. */
+	CHECK(ask("www.example.com", LDNS_RR_TYPE_A, UPSTREAM_CD, &r) !=
+	    NULL);
+	run_until(&r.called, 1, 2000);
+	CHECK_EQ(r.na, 3);
+	CHECK_EQ(f.last_cd, 1);
+	CHECK_EQ(f.last_do, 0);
+
 	/* A query that is not for an A record is relayed too. */
 	f.naddrs = 0;
 	CHECK(ask("example.com", LDNS_RR_TYPE_MX, 0, &r) != NULL);
 	run_until(&r.called, 1, 2000);
 	CHECK_EQ(r.rcode, LDNS_RCODE_NOERROR);
-	CHECK_EQ(f.nudp, 3);
+	CHECK_EQ(f.nudp, 4);
 	fake_stop(&f);
 }
 
