@@ -366,6 +366,8 @@ enum ctl_fail { CTL_FAIL_LIMIT, CTL_FAIL_NOT_VIRTUAL, CTL_FAIL_NO_DOMAIN,
     CTL_FAIL_BLOCKED, CTL_FAIL_NO_ADDRESS, CTL_FAIL_DIAL_REFUSED,
     CTL_FAIL_DIAL_TIMEOUT, CTL_FAIL_DIAL_ERROR, CTL_FAIL_VIA,
     CTL_FAIL_INTERNAL, CTL_FAIL_MAX };
+/* Their names, in show stats and the metrics: "limit", "dial_refused". */
+extern const char *const ctl_fail_names[CTL_FAIL_MAX];
 
 struct ctl_stats_proxy {
 	uint64_t	tcp_open;

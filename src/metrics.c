@@ -548,9 +548,6 @@ metrics_rules(struct evbuffer *b)
 static void
 metrics_proxy(struct evbuffer *b, const struct ctl_stats_proxy *ps)
 {
-	static const char	*reasons[CTL_FAIL_MAX] = { "limit",
-	    "not_virtual", "no_domain", "blocked", "no_address",
-	    "dial_refused", "dial_timeout", "dial_error", "via", "internal" };
 	size_t			 i;
 
 	metrics_one(b, "dns44_proxy_up", "gauge",
@@ -586,15 +583,15 @@ metrics_proxy(struct evbuffer *b, const struct ctl_stats_proxy *ps)
 	    (unsigned long long)ps->tcp_client_limit);
 	for (i = 0; i < CTL_FAIL_MAX; i++)
 		evbuffer_add_printf(b, "dns44_proxy_failures_total"
-		    "{proto=\"tcp\",reason=\"%s\"} %llu\n", reasons[i],
-		    (unsigned long long)ps->tcp_fails[i]);
+		    "{proto=\"tcp\",reason=\"%s\"} %llu\n",
+		    ctl_fail_names[i], (unsigned long long)ps->tcp_fails[i]);
 	evbuffer_add_printf(b, "dns44_proxy_failures_total{proto=\"udp\","
 	    "reason=\"client_limit\"} %llu\n",
 	    (unsigned long long)ps->udp_client_limit);
 	for (i = 0; i < CTL_FAIL_MAX; i++)
 		evbuffer_add_printf(b, "dns44_proxy_failures_total"
-		    "{proto=\"udp\",reason=\"%s\"} %llu\n", reasons[i],
-		    (unsigned long long)ps->udp_fails[i]);
+		    "{proto=\"udp\",reason=\"%s\"} %llu\n",
+		    ctl_fail_names[i], (unsigned long long)ps->udp_fails[i]);
 }
 
 /*

@@ -446,6 +446,10 @@ msg_check_map(const unsigned char *p, size_t len)
 	return (0);
 }
 
+const char *const ctl_fail_names[CTL_FAIL_MAX] = { "limit", "not_virtual",
+    "no_domain", "blocked", "no_address", "dial_refused", "dial_timeout",
+    "dial_error", "via", "internal" };
+
 #define T(type)	(1ULL << (type))
 
 /* What each end of a channel may receive, by type; see enum msg_rx. */

@@ -116,6 +116,20 @@ d0=$(val "$T_TMP/m3" "$dr")
 in_cl curl -s --max-time 5 -o /dev/null http://site.test:81/
 scrape "$T_TMP/m3" || die "fifth scrape failed"
 expect "failures: dial refused" "$(val "$T_TMP/m3" "$dr")" $((d0 + 1))
+# show stats counts the same, a line a reason.
+$CTL show stats >"$T_TMP/st" 2>&1
+failed() {
+	sed -n "s/^failed $1 *tcp \([0-9]*\) udp 0\$/\1/p" "$T_TMP/st"
+}
+expect "show stats: failed no_domain" "$(failed no_domain)" \
+    "$(val "$T_TMP/m3" "$nd")"
+expect "show stats: failed dial_refused" "$(failed dial_refused)" \
+    "$(val "$T_TMP/m3" "$dr")"
+expect "show stats -j: proxy_failures.dial_refused.tcp" \
+    "$($CTL -j show stats 2>&1 | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["proxy_failures"]["dial_refused"]["tcp"])')" \
+    "$(val "$T_TMP/m3" "$dr")"
 
 # The same text from dns44ctl: it passes and names the same metrics.
 $CTL show stats -o prometheus >"$T_TMP/ctl" 2>"$T_TMP/ctl.err" ||

@@ -324,11 +324,18 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		printf("  \"dns_refused_clients\": %llu,\n"
 		    "  \"proxy_refused_clients\": %llu,\n"
 		    "  \"proxy_refused_destinations\": %llu,\n"
-		    "  \"udp_sessions_recycled\": %llu,\n",
+		    "  \"udp_sessions_recycled\": %llu,\n"
+		    "  \"proxy_failures\": {",
 		    (unsigned long long)st->refused_clients,
 		    (unsigned long long)ps->refused_clients,
 		    (unsigned long long)ps->refused_dests,
 		    (unsigned long long)ps->udp_recycled);
+		for (i = 0; i < CTL_FAIL_MAX; i++)
+			printf("%s\"%s\": {\"tcp\": %llu, \"udp\": %llu}",
+			    i > 0 ? ", " : "", ctl_fail_names[i],
+			    (unsigned long long)ps->tcp_fails[i],
+			    (unsigned long long)ps->udp_fails[i]);
+		printf("},\n");
 		show_upstreams();
 		printf("}\n");
 		return;
@@ -384,6 +391,11 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	    (unsigned long long)ps->refused_clients,
 	    (unsigned long long)ps->refused_dests,
 	    (unsigned long long)ps->udp_recycled);
+	/* Why connections and sessions were refused or not relayed. */
+	for (i = 0; i < CTL_FAIL_MAX; i++)
+		printf("failed %-14s tcp %llu udp %llu\n", ctl_fail_names[i],
+		    (unsigned long long)ps->tcp_fails[i],
+		    (unsigned long long)ps->udp_fails[i]);
 	show_upstreams();
 }
 
