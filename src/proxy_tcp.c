@@ -74,7 +74,7 @@ struct proxy_tcp {
 	struct event		 sev;
 	short			 cevents;	/* what cev and sev watch */
 	short			 sevents;
-	struct proxy_happy	 happy;		/* the dial */
+	struct proxy_happy	*happy;		/* the dial, while it lasts */
 	struct proxy_dir	 up;		/* client to server */
 	struct proxy_dir	 down;		/* server to client */
 	uint64_t		 dial_end;	/* ms */
@@ -313,11 +313,21 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 		proxy_tcp_close(c, 1);
 		return;
 	}
+	/*
+	 * The dial's state (its addresses, its attempts) is most of what a
+	 * connection would hold: it is held while the dial lasts.
+	 */
+	if ((c->happy = calloc(1, sizeof(*c->happy))) == NULL) {
+		proxy_fail(IPPROTO_TCP, CTL_FAIL_INTERNAL);
+		log_rate(&proxy_rl_tcp_err, LOG_ERR, "TCP: %s",
+		    strerror(errno));
+		proxy_tcp_close(c, 1);
+		return;
+	}
 	if (proxy_tcp_via(c)) {
 		/* The server the route names, which resolves the name. */
-		memset(&c->happy.addrs[0], 0, sizeof(c->happy.addrs[0]));
-		c->happy.addrs[0].sin = c->r.route->server;
-		c->happy.naddrs = 1;
+		c->happy->addrs[0].sin = c->r.route->server;
+		c->happy->naddrs = 1;
 	} else if (naddrs == 0) {
 		proxy_fail(IPPROTO_TCP, CTL_FAIL_NO_ADDRESS);
 		log_rate(&proxy_rl_tcp_miss, LOG_INFO,
@@ -325,8 +335,8 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 		    proxy_rcode_why(w->rcode));
 		proxy_tcp_close(c, 1);
 		return;
-	} else if ((c->happy.naddrs = proxy_dest_filter(&c->r, addrs, naddrs,
-	    c->happy.addrs)) == 0) {
+	} else if ((c->happy->naddrs = proxy_dest_filter(&c->r, addrs, naddrs,
+	    c->happy->addrs)) == 0) {
 		/* Only what the destination policy lets it dial, in order. */
 		proxy_tcp_close(c, 1);
 		return;
@@ -334,7 +344,7 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	c->r.state = PROXY_DIAL;
 	c->dial_end = proxy_now() + conf->dial_ms;
 	/* The callback may close c: it is not used after this. */
-	proxy_dial_happy(&c->happy, &c->r, c->dial_end, proxy_tcp_dialled);
+	proxy_dial_happy(c->happy, &c->r, c->dial_end, proxy_tcp_dialled);
 }
 
 /*
@@ -352,7 +362,9 @@ proxy_tcp_dialled(struct proxy_relay *r, int s, const union proxy_sa *sa)
 		return;
 	}
 	c->sfd = s;
-	c->r.real = *sa;
+	c->r.real = *sa;		/* sa is in c->happy */
+	free(c->happy);
+	c->happy = NULL;
 	if (proxy_tcp_via(c))
 		proxy_tcp_handshake(c);
 	else
@@ -669,7 +681,8 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 {
 	switch (c->r.state) {
 	case PROXY_DIAL:
-		proxy_dial_happy_stop(&c->happy);
+		if (c->happy != NULL)
+			proxy_dial_happy_stop(c->happy);
 		proxy_via_cancel(c->via);
 		break;
 	case PROXY_RELAY:
@@ -698,6 +711,7 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 	free(c->up.buf);
 	free(c->down.buf);
 	proxy_client_put(&c->r.client, IPPROTO_TCP);
+	free(c->happy);
 	free(c->r.domain);
 	free(c);
 	proxy_ntcp--;
