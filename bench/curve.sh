@@ -7,11 +7,11 @@
 #     of CURVE_SIZES mappings (10 000, 100 000, 1 000 000, 4 000 000) of
 #     the range 100.64.0.0/10, filled in steps with dnsperf over new
 #     names.  No peer: tor's automap takes hours to hold a million names.
-#  2. The proxy: RSS of the proxy process holding CURVE_CONNS (1 000,
-#     5 000, 10 000) idle TCP connections, and of haproxy (one thread,
-#     splice) holding as many on the same path, added in steps.  A step
-#     that does not fit the open files limit is measured at the most
-#     that fits (a multiple of 500), and its figure says so.
+#  2. The proxy: RSS of the proxy workers together holding CURVE_CONNS
+#     (1 000, 5 000, 10 000) idle TCP connections, and of haproxy (as
+#     many threads, splice) holding as many on the same path, added in
+#     steps.  A step that does not fit the open files limit is measured
+#     at the most that fits (a multiple of 500), and its figure says so.
 # Writes curve-map.dat and curve-proxy.dat into BENCH_OUT and, with
 # gnuplot, curve-map.png and curve-proxy.png.
 
@@ -75,54 +75,72 @@ for n in $CURVE_SIZES; do
 done
 stop "$D_PID"
 
-# 2. The proxy.
+# 2. The proxy.  The lab's client is one address: its per-client limit
+# is lifted.  Each relay has a hold server of its own.
 lab_setup
-lab_dns44 </dev/null
-bg "$WORLD" "$B_TMP/hold.out" $TOOLS holdserver "$L_W" 80 "$B_TMP/held"
-wait_for 5 listening "$WORLD" tcp "$L_W:80" || die "holdserver"
+echo "proxy per-client connections 1000000" >"$B_TMP/perclient.conf"
+lab_dns44 <"$B_TMP/perclient.conf"
+for port in 80 81; do
+	bg "$WORLD" "$B_TMP/hold$port.out" $TOOLS holdserver "$L_W" $port \
+	    "$B_TMP/held$port"
+	wait_for 5 listening "$WORLD" tcp "$L_W:$port" || die "holdserver"
+done
 proxy_relays 80 || die "the proxy does not relay"
-lab_haproxy 8080:80
-held() { [ "$(cat "$B_TMP/held" 2>/dev/null || echo 0)" -ge "$1" ]; }
-wait_for 5 held 1	# proxy_relays' connection
+lab_haproxy 8080:81
+held() { [ "$(cat "$B_TMP/held$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
+wait_for 5 held 80 1	# proxy_relays' connection
 
-# step TARGET PORT PID PERCONN N: N connections held through TARGET:PORT
-# in all (the earlier steps' clients still hold theirs) for NAME; the RSS
-# of PID in MiB goes in $RSS, NA when N connections of PERCONN descriptors
-# do not fit or not all were held.
+# The most connections each relay can hold with NOFILE descriptors a
+# process: two a connection, shared by dns44's workers (with room for
+# the kernel's uneven spread), haproxy's maxconn; one each for the
+# client and the server.
+nw=$(echo $D_PROXIES | wc -w)
+MAX_dns44=$(awk -v f="$NOFILE" -v w="$nw" 'BEGIN {
+    m = f - 300; d = (f - 300) * w / 2 * 0.9; if (d < m) m = d
+    printf "%d\n", int(m / 500) * 500 }')
+MAX_haproxy=$(awk -v f="$NOFILE" -v h="$H_MAXCONN" 'BEGIN {
+    m = f - 300; if (h - 100 < m) m = h - 100
+    printf "%d\n", int(m / 500) * 500 }')
+
+# step TARGET PORT SERVERPORT PIDS N NAME: N connections held through
+# TARGET:PORT in all (the earlier steps' clients still hold theirs) by
+# the server on SERVERPORT; the RSS of PIDS (summed) in MiB goes in $RSS,
+# NA when not all were held.  N beyond what NAME can hold is measured
+# at the most it can.
 HAVE_dns44=0 HAVE_haproxy=0
 step() {
 	RSS=NA
-	eval _have=\$HAVE_$6
+	eval _have=\$HAVE_$6 _max=\$MAX_$6
 	STEP_N=$5
-	if [ $(( $5 * $4 + 300 )) -gt "$NOFILE" ]; then
-		STEP_N=$(( (NOFILE - 300) / $4 / 500 * 500 ))
-		log "$6: $5 connections need $(( $5 * $4 )) descriptors;" \
-		    "the limit is $NOFILE: measuring $STEP_N"
+	if [ "$5" -gt "$_max" ]; then
+		STEP_N=$_max
+		log "$6: $5 connections do not fit the open files limit" \
+		    "$NOFILE: measuring $STEP_N"
 		[ "$STEP_N" -gt "$_have" ] || return
 		set -- "$1" "$2" "$3" "$4" "$STEP_N" "$6"
 	fi
-	_base=$(cat "$B_TMP/held")
+	_base=$(cat "$B_TMP/held$3")
 	bg "$CL" "$B_TMP/client.$6.$5" $TOOLS holdclient "$1" "$2" \
 	    $(( $5 - _have ))
-	wait_for 120 held $(( _base + $5 - _have )) || {
-		log "$6: only $(( $(cat "$B_TMP/held") - _base + _have ))" \
+	wait_for 120 held "$3" $(( _base + $5 - _have )) || {
+		log "$6: only $(( $(cat "$B_TMP/held$3") - _base + _have ))" \
 		    "of $5 connections held"
 		return
 	}
 	eval HAVE_$6=$5
 	sleep 2
-	log "$6: $5 connections, RSS $(( $(rss_kib "$3") / 1024 )) MiB," \
-	    "$(fd_count "$3") descriptors"
-	RSS=$(awk -v k="$(rss_kib "$3")" 'BEGIN { printf "%.1f\n", k / 1024 }')
+	log "$6: $5 connections, RSS $(( $(rss_kib "$4") / 1024 )) MiB," \
+	    "$(fd_count "$4") descriptors"
+	RSS=$(awk -v k="$(rss_kib "$4")" 'BEGIN { printf "%.1f\n", k / 1024 }')
 }
 echo "# connections proxy_rss_mib haproxy_rss_mib" >"$PROXY_DAT"
 v=$(vip hold.bench)
 for n in $CURVE_CONNS; do
-	step "$v" 80 "$D_PROXIES" 2 "$n" dns44
+	step "$v" 80 80 "$D_PROXIES" "$n" dns44
 	echo "$STEP_N $RSS" >"$B_TMP/p.$n"
 done
 for n in $CURVE_CONNS; do
-	step "$L_GW" 8080 "$H_PID" 2 "$n" haproxy
+	step "$L_GW" 8080 81 "$H_PID" "$n" haproxy
 	set -- $(cat "$B_TMP/p.$n")
 	[ "$STEP_N" = "$1" ] || log "haproxy measured at $STEP_N, dns44 at $1"
 	echo "$1 $2 $RSS" >>"$PROXY_DAT"

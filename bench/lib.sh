@@ -73,8 +73,10 @@ b_setup() {
 	done
 	ulimit -S -n "$(ulimit -H -n)"
 	NOFILE=$(ulimit -H -n)
-	# haproxy needs two descriptors a connection, and half a pipe.
-	H_MAXCONN=$(( (NOFILE - 200) / 3 ))
+	# haproxy needs two descriptors a connection and two a pipe; its
+	# pipes are bounded (maxpipes), enough for the benches' transfers.
+	H_MAXPIPES=256
+	H_MAXCONN=$(( (NOFILE - 300 - 2 * H_MAXPIPES) / 2 ))
 	[ $H_MAXCONN -gt 40000 ] && H_MAXCONN=40000
 }
 
@@ -97,9 +99,11 @@ bg() {
 	B_PIDS="$B_PIDS $BG_PID"
 }
 
-# stop PID: TERM, then KILL after 5 s; waited for.
+# stop PID: TERM (and CONT, for one a bench paused), then KILL after 5 s;
+# waited for.
 stop() {
 	kill -TERM "$1" 2>/dev/null
+	kill -CONT "$1" 2>/dev/null
 	_i=0
 	while kill -0 "$1" 2>/dev/null && [ $_i -lt 50 ]; do
 		sleep 0.1
@@ -157,6 +161,14 @@ rss_kib() {
 	for _p in $1; do
 		cat "/proc/$_p/status"
 	done | awk '/^VmRSS:/ { k += $2 } END { print k + 0 }'
+}
+
+# pss_kib "PID...": proportional set size in KiB, summed: pages shared
+# by the processes (a program's, its libraries') counted once in all.
+pss_kib() {
+	for _p in $1; do
+		cat "/proc/$_p/smaps_rollup"
+	done | awk '/^Pss:/ { k += $2 } END { print k + 0 }'
 }
 
 # fd_count "PID...": the descriptors the processes hold.
@@ -467,6 +479,7 @@ lab_haproxy() {
 		cat <<EOF
 global
 	maxconn $H_MAXCONN
+	maxpipes $H_MAXPIPES
 	nbthread ${HAPROXY_THREADS:-${PROXY_WORKERS:-$(nproc)}}
 	log stderr format short local0 err
 defaults

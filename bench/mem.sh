@@ -11,8 +11,8 @@
 #     database (stop, start again on the same database, ask every 2 ms
 #     until an answer comes), against the same with an empty database;
 #     the median of MEM_STARTS (3) starts each.
-#  3. RSS of the proxy process holding MEM_CONNS (10 000) idle TCP
-#     connections (client -> TPROXY -> dns44 -> server that holds them),
+#  3. PSS and RSS of the proxy workers holding MEM_CONNS (10 000) idle
+#     TCP connections (client -> TPROXY -> dns44 -> server that holds them),
 #     against haproxy holding as many on the same path.  Skipped when the
 #     proxy does not relay.
 
@@ -134,66 +134,87 @@ result "start-up to first answer, $MEM_NAMES mappings" "$t_full" s \
     "($(rss_parts "$D_DNS"))"
 stop "$D_PID"
 
-# 3. The proxy holding idle connections.
+# 3. The proxy holding idle connections.  The lab's client is one
+# address: its per-client limit is lifted.  Each proxy has a hold server
+# of its own, so that neither server holds the other's connections too.
 lab_setup
-lab_dns44 </dev/null
-bg "$WORLD" "$B_TMP/hold.out" $TOOLS holdserver "$L_W" 80 "$B_TMP/held"
+echo "proxy per-client connections 1000000" >"$B_TMP/perclient.conf"
+lab_dns44 <"$B_TMP/perclient.conf"
+bg "$WORLD" "$B_TMP/hold.out" $TOOLS holdserver "$L_W" 80 "$B_TMP/held80"
+bg "$WORLD" "$B_TMP/hold81.out" $TOOLS holdserver "$L_W" 81 "$B_TMP/held81"
 wait_for 5 listening "$WORLD" tcp "$L_W:80" || die "holdserver"
+wait_for 5 listening "$WORLD" tcp "$L_W:81" || die "holdserver"
 if ! proxy_relays 80; then
 	log "the proxy does not relay: proxy memory not measured"
 	result "proxy RSS, $MEM_CONNS idle TCP" NA MiB haproxy NA "value<=16"
 	exit 0
 fi
+# held PORT N: the server on PORT holds N connections or more.
 held() {
-	[ "$(cat "$B_TMP/held" 2>/dev/null)" -ge "$1" ]
+	[ "$(cat "$B_TMP/held$1" 2>/dev/null || echo 0)" -ge "$2" ]
 }
-wait_for 5 held 1	# proxy_relays' connection
-# hold TARGET PORT LABEL PID: MEM_CONNS connections to TARGET:PORT from
-# the client, held; "IDLE WITH": the RSS of PID (KiB) before, and once
-# the server holds them all.
+wait_for 5 held 80 1	# proxy_relays' connection
+# hold TARGET PORT SERVERPORT LABEL PIDS N: N connections to TARGET:PORT
+# from the client, held by the server on SERVERPORT; "IDLE WITH N": the
+# RSS of PIDS (KiB, summed) before and once the server holds them, and
+# how many it holds; then the same two figures in PSS.
 hold() {
-	base=$(cat "$B_TMP/held" 2>/dev/null || echo 0)
-	r0=$(rss_kib "$4")
-	bg "$CL" "$B_TMP/client.$3" $TOOLS holdclient "$1" "$2" "$MEM_CONNS"
-	cpid=$BG_PID
-	wait_for 120 held $((base + MEM_CONNS)) ||
-	    log "$3: only $(($(cat "$B_TMP/held") - base)) connections held"
+	base=$(cat "$B_TMP/held$3" 2>/dev/null || echo 0)
+	r0=$(rss_kib "$5")
+	s0=$(pss_kib "$5")
+	bg "$CL" "$B_TMP/client.$4" $TOOLS holdclient "$1" "$2" "$6"
+	wait_for 120 held "$3" $((base + $6)) ||
+	    log "$4: only $(($(cat "$B_TMP/held$3") - base)) connections held"
 	sleep 2
-	r1=$(rss_kib "$4")
-	log "$3: RSS $((r0 / 1024)) MiB idle, $((r1 / 1024)) MiB with" \
-	    "$(($(cat "$B_TMP/held") - base)) connections;" \
-	    "$(fd_count "$4") descriptors"
-	echo "$r0 $r1"
+	r1=$(rss_kib "$5")
+	s1=$(pss_kib "$5")
+	n=$(($(cat "$B_TMP/held$3") - base))
+	log "$4: RSS $((r0 / 1024)) MiB idle, $((r1 / 1024)) MiB with $n" \
+	    "connections (PSS $((s0 / 1024)) and $((s1 / 1024)) MiB);" \
+	    "$(fd_count "$5") descriptors"
+	echo "$r0 $r1 $n $s0 $s1"
 }
-# An idle connection takes two descriptors of the proxy (its sockets):
-# with a hard limit of NOFILE we measure at what fits and extrapolate
-# linearly to MEM_CONNS.
+# An idle connection takes two descriptors of the relay (its sockets),
+# one of the client and one of the server: with a hard limit of NOFILE
+# each relay is measured at what fits (dns44's workers share the
+# connections; haproxy holds H_MAXCONN at most), and extrapolated
+# linearly to MEM_CONNS if that is fewer.
 want=$MEM_CONNS
-fit=$(( (NOFILE - 300) / 2 / 500 * 500 ))
-if [ "$fit" -lt "$MEM_CONNS" ]; then
-	MEM_CONNS=$fit
-	log "open files hard limit $NOFILE (no CAP_SYS_RESOURCE?):" \
-	    "measuring $MEM_CONNS connections, extrapolating to $want"
-fi
+nw=$(echo $D_PROXIES | wc -w)
+n_dns44=$(awk -v f="$NOFILE" -v w="$nw" -v n="$want" 'BEGIN {
+    m = f - 300; d = (f - 300) * w / 2 * 0.9; if (d < m) m = d
+    m = int(m / 500) * 500; print (n < m) ? n : m }')
+n_haproxy=$(awk -v f="$NOFILE" -v h="$H_MAXCONN" -v n="$want" 'BEGIN {
+    m = f - 300; if (h - 100 < m) m = h - 100
+    m = int(m / 500) * 500; print (n < m) ? n : m }')
+for x in dns44 haproxy; do
+	eval n=\$n_$x
+	[ "$n" -lt "$want" ] && log "$x: open files hard limit $NOFILE" \
+	    "(no CAP_SYS_RESOURCE?): measuring $n connections," \
+	    "extrapolating to $want"
+done
 v=$(vip hold.bench)
-set -- $(hold "$v" 80 dns44 "$D_PROXIES")
-p0=$1 p1=$2
-lab_haproxy 8080:80
-set -- $(hold "$L_GW" 8080 haproxy "$H_PID")
-h0=$1 h1=$2
-# RSS in MiB for $want connections from IDLE and WITH (KiB).
+set -- $(hold "$v" 80 80 dns44 "$D_PROXIES" "$n_dns44")
+p0=$1 p1=$2 pn=$3 ps0=$4 ps1=$5
+lab_haproxy 8080:81
+set -- $(hold "$L_GW" 8080 81 haproxy "$H_PID" "$n_haproxy")
+h0=$1 h1=$2 hn=$3 hs0=$4 hs1=$5
+# proj IDLE WITH N: MiB for $want connections from the figure idle and
+# with N connections (KiB).
 proj() {
-	awk -v a="$1" -v b="$2" -v n="$MEM_CONNS" -v w="$want" \
-	    'BEGIN { printf "%.1f\n", (a + (b - a) * w / n) / 1024 }'
+	awk -v a="$1" -v b="$2" -v n="$3" -v w="$want" 'BEGIN {
+	    if (n <= 0) { print "NA"; exit }
+	    printf "%.1f\n", (a + (b - a) * w / n) / 1024 }'
 }
-if [ "$MEM_CONNS" = "$want" ]; then
-	result "proxy RSS, $want idle TCP" "$(proj $p0 $p1)" MiB haproxy \
-	    "$(proj $h0 $h1)" "value<=16"
-else
-	result "proxy RSS, $MEM_CONNS idle TCP (measured)" \
-	    "$(awk -v b=$p1 'BEGIN { printf "%.1f", b / 1024 }')" \
-	    MiB haproxy "$(awk -v b=$h1 'BEGIN { printf "%.1f", b / 1024 }')" -
-	result "proxy RSS, $want idle TCP (extrapolated)" "$(proj $p0 $p1)" \
-	    MiB haproxy "$(proj $h0 $h1)" "value<=16"
-fi
+# With several workers, their RSS summed counts the pages they share
+# (the program's and its libraries', ~5 MiB) once a worker: the target
+# is on PSS, which counts them once in all; RSS is given too.  (haproxy
+# is one process: its two are nearly the same.)
+how=
+[ "$pn" = "$want" ] && [ "$hn" = "$want" ] ||
+    how=" (dns44 $pn, haproxy $hn measured; extrapolated)"
+result "proxy PSS, $want idle TCP$how" "$(proj $ps0 $ps1 $pn)" MiB \
+    haproxy "$(proj $hs0 $hs1 $hn)" "value<=16"
+result "proxy RSS, $want idle TCP$how" "$(proj $p0 $p1 $pn)" MiB \
+    haproxy "$(proj $h0 $h1 $hn)" -
 exit 0

@@ -142,7 +142,7 @@ result "UDP new sessions/s" "$sess_dns44" sess/s direct "$sess_direct" -
 # the server, often cannot offer the rate asked of it: what arrives is
 # the figure).  search LABEL TARGET [IPERF3 OPTIONS].
 search() {
-	_label=$1 _tgt=$2
+	_label=$1 _tgt=$2 _tag=$(echo "x$1" | tr -c 'a-z0-9\n' _)
 	shift 2
 	for path in dns44 direct; do
 		eval lo_$path=0 hi_$path=$hi0 got_$path=NA
@@ -159,6 +159,7 @@ search() {
 				eval lo_$path=$mid g=\$got_$path
 				[ "$g" = NA ] || [ "$1" -gt "$g" ] &&
 				    eval got_$path=$1
+				echo "$1" >>"$B_TMP/passed.$path.$_tag"
 				v=passed
 			else
 				eval hi_$path=$mid
@@ -169,6 +170,11 @@ search() {
 			shift 2
 		done
 		i=$((i + 1))
+	done
+	for path in dns44 direct; do
+		touch "$B_TMP/passed.$path.$_tag"
+		log "$path$_label: the median of the runs that passed:" \
+		    "$(median <"$B_TMP/passed.$path.$_tag")/s"
 	done
 	result "UDP packets/s (64 B) at <= ${UDP_LOSS}% loss$_label" \
 	    "$got_dns44" pps direct "$got_direct" "$_tgt"
