@@ -133,7 +133,8 @@ step() {
 	    "$(fd_count "$4") descriptors"
 	RSS=$(awk -v k="$(rss_kib "$4")" 'BEGIN { printf "%.1f\n", k / 1024 }')
 }
-echo "# connections proxy_rss_mib haproxy_rss_mib" >"$PROXY_DAT"
+echo "# connections proxy_rss_mib haproxy_rss_mib haproxy_connections" \
+    >"$PROXY_DAT"
 v=$(vip hold.bench)
 for n in $CURVE_CONNS; do
 	step "$v" 80 80 "$D_PROXIES" "$n" dns44
@@ -143,7 +144,7 @@ for n in $CURVE_CONNS; do
 	step "$L_GW" 8080 81 "$H_PID" "$n" haproxy
 	set -- $(cat "$B_TMP/p.$n")
 	[ "$STEP_N" = "$1" ] || log "haproxy measured at $STEP_N, dns44 at $1"
-	echo "$1 $2 $RSS" >>"$PROXY_DAT"
+	echo "$1 $2 $RSS $STEP_N" >>"$PROXY_DAT"
 	result "proxy RSS, $1 idle TCP" "$2" MiB haproxy "$RSS" -
 done
 
@@ -172,8 +173,8 @@ unset y2tics
 set xlabel "idle TCP connections"
 set ylabel "RSS (MiB)"
 set datafile missing "NA"
-plot "$PROXY_DAT" using 1:2 with linespoints title "dns44 proxy", \
-     "$PROXY_DAT" using 1:3 with linespoints title "haproxy"
+plot "$PROXY_DAT" using 1:2 with linespoints title "dns44 proxy workers", \
+     "$PROXY_DAT" using 4:3 with linespoints title "haproxy"
 EOF
 	log "pictures: $BENCH_OUT/curve-map.png $BENCH_OUT/curve-proxy.png"
 else
