@@ -31,7 +31,6 @@ static int	 conf_addr_in_range(const struct dns44_conf *,
 static void	 conf_print_string(FILE *, const char *);
 static void	 conf_print_sockaddr(FILE *, const char *,
 		    const struct sockaddr_in *);
-static int	 conf_parse_addr(const char *, size_t, uint32_t *);
 static void	 conf_print_prefix(FILE *, const char *,
 		    const struct conf_prefix *);
 
@@ -388,8 +387,8 @@ conf_check(const struct dns44_conf *conf, char *err, size_t errlen)
 	return (conf_check_metrics(conf, err, errlen));
 }
 
-/* A dotted quad of len bytes at s, to host byte order. */
-static int
+/* A dotted quad of len bytes at s (not a string), to host byte order. */
+int
 conf_parse_addr(const char *s, size_t len, uint32_t *addr)
 {
 	char		buf[INET_ADDRSTRLEN];

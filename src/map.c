@@ -33,6 +33,7 @@
 
 #define MAP_DIRTY	0x01		/* answered not yet on disk */
 #define MAP_SEEN	0x02		/* put since map_mark_clear() */
+#define MAP_PUT_TIME	0x04		/* answered is the one map_put() had */
 #define MAP_MIN_BITS	10		/* 1024 buckets at least */
 #define MAP_START_BITS	20		/* at most, before any name */
 
@@ -324,7 +325,6 @@ map_touch(struct map *m, struct map_entry *e, time_t now)
 static void
 map_answered(struct map *m, struct map_entry *e, time_t now)
 {
-	e->answered = now;
 	if (TAILQ_FIRST(&m->lru) != e) {
 		TAILQ_REMOVE(&m->lru, e, lru);
 		TAILQ_INSERT_HEAD(&m->lru, e, lru);
@@ -333,6 +333,11 @@ map_answered(struct map *m, struct map_entry *e, time_t now)
 		TAILQ_REMOVE(&e->client->lru, e, clru);
 		TAILQ_INSERT_HEAD(&e->client->lru, e, clru);
 	}
+	/* The same second again: the record on disk says so already. */
+	if (now == e->answered)
+		return;
+	e->answered = now;
+	e->flags &= ~MAP_PUT_TIME;
 	if (!(e->flags & MAP_DIRTY)) {
 		e->flags |= MAP_DIRTY;
 		m->ndirty++;
@@ -704,7 +709,9 @@ map_evict(struct map *m, struct map_entry *e)
  * the range or a name of no valid length, ENOMEM.  The tdb copy is kept
  * as well as it can be: a failed write is warned about, not fatal.
  * answered is when this gateway gave it, now for its own new name; 0 for
- * one it only heard of, which then counts as never answered here.
+ * one it only heard of, which then counts as never answered here.  The
+ * store has that time: map_put_time() is true until the entry is
+ * answered in another second.
  */
 struct map_entry *
 map_put(struct map *m, const char *name, uint32_t addr, time_t answered)
@@ -724,8 +731,10 @@ map_put(struct map *m, const char *name, uint32_t addr, time_t answered)
 		if (e->addr == addr) {
 			e->flags |= MAP_SEEN;
 			/* Heard of first, now our own: the store has its time. */
-			if (answered > e->answered)
+			if (answered > e->answered) {
 				map_answered(m, e, answered);
+				e->flags |= MAP_PUT_TIME;
+			}
 			return (e);
 		}
 		map_evict(m, e);
@@ -736,7 +745,7 @@ map_put(struct map *m, const char *name, uint32_t addr, time_t answered)
 		return (NULL);
 	e->addr = addr;
 	e->answered = answered;
-	e->flags = MAP_SEEN;
+	e->flags = MAP_SEEN | (answered != 0 ? MAP_PUT_TIME : 0);
 	if (map_db_store(m, e, 1) == -1)
 		map_db_warn_store(m, answered, "store a name from the shared "
 		    "map");
@@ -912,6 +921,13 @@ uint32_t
 map_size(const struct map *m)
 {
 	return (m->size);
+}
+
+/* Whether e's answered time is still the one map_put() was given. */
+int
+map_put_time(const struct map_entry *e)
+{
+	return ((e->flags & MAP_PUT_TIME) != 0);
 }
 
 /* Walk most recently answered first; fetch the next before a remove. */

@@ -238,7 +238,8 @@ store_sentinel_cb(redisAsyncContext *ac, void *reply, void *priv)
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[1]->type != REDIS_REPLY_STRING ||
-	    store_ipv4(r->element[0]->str, r->element[0]->len, &addr) == -1 ||
+	    conf_parse_addr(r->element[0]->str, r->element[0]->len,
+	    &addr) == -1 ||
 	    r->element[1]->len >= sizeof(buf)) {
 		store_lost("Sentinel: no primary known as \"%s\"",
 		    conf->redis_master);

@@ -6,7 +6,8 @@
  * store_chan.c: what a gateway hears of the others, and when it may
  * believe it.  The channel dns44:events carries each change of the map,
  * "+ ADDR NAME" or "- ADDR NAME", a batch's in one message, a line each;
- * every gateway applies them to its own map, its own changes included.
+ * every gateway applies them to its own map, but for the new names of
+ * its own script calls, which it has from their answers.
  * With database wait, neither a new name heard nor one a script call of
  * ours placed is answered before the replicas have it: both wait for the
  * next fence, an INCR followed by WAIT on a link of its own (the
@@ -47,25 +48,9 @@ static void	store_fence_cb(redisAsyncContext *, void *, void *);
 static void	store_fence_done(struct store_fence *, int);
 
 int
-store_ipv4(const char *s, size_t len, uint32_t *addr)
-{
-	struct in_addr	in;
-	char		buf[INET_ADDRSTRLEN];
-
-	if (len == 0 || len >= sizeof(buf))
-		return (-1);
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (inet_pton(AF_INET, buf, &in) != 1)
-		return (-1);
-	*addr = ntohl(in.s_addr);
-	return (0);
-}
-
-int
 store_addr(const char *s, size_t len, uint32_t *addr)
 {
-	if (store_ipv4(s, len, addr) == -1 || *addr < conf->range_first ||
+	if (conf_parse_addr(s, len, addr) == -1 || *addr < conf->range_first ||
 	    *addr > conf->range_last)
 		return (-1);
 	return (0);
@@ -86,22 +71,36 @@ store_name(const char *s, size_t len, char *name, size_t size)
 	return (0);
 }
 
+/*
+ * A batch's changes come as one message, a line each, after "= GATEWAY"
+ * when a gateway's script call made them: the new names of our own calls
+ * are in the map already (store_put()), what they took from others is
+ * not.
+ */
 void
 store_event(const char *s, size_t len)
 {
 	const char	*nl;
+	size_t		 n, glen = strlen(store_st.gateway);
+	int		 ours = 0;
 
-	/* A batch's changes come as one message, a line each. */
-	while ((nl = memchr(s, '\n', len)) != NULL) {
-		store_change(s, nl - s);
-		len -= nl + 1 - s;
+	while (len > 0) {
+		n = (nl = memchr(s, '\n', len)) != NULL ? (size_t)(nl - s) :
+		    len;
+		if (n >= 2 && s[0] == '=' && s[1] == ' ')
+			ours = n - 2 == glen &&
+			    memcmp(s + 2, store_st.gateway, glen) == 0;
+		else if (!ours || s[0] != '+')
+			store_change(s, n);
+		if (nl == NULL)
+			break;
+		len -= n + 1;
 		s = nl + 1;
 	}
-	store_change(s, len);
 	store_fence();
 }
 
-/* "+ ADDR NAME" or "- ADDR NAME", from any gateway, ours included. */
+/* "+ ADDR NAME" or "- ADDR NAME", from any gateway. */
 static void
 store_change(const char *s, size_t len)
 {

@@ -157,7 +157,6 @@ void		 store_touched(const struct map_entry *, time_t);
 void		 store_pin_send(uint32_t, int, time_t);
 
 /* store_chan.c */
-int		 store_ipv4(const char *, size_t, uint32_t *);
 int		 store_addr(const char *, size_t, uint32_t *);
 int		 store_name(const char *, size_t, char *, size_t);
 void		 store_event(const char *, size_t);

@@ -60,14 +60,19 @@ static void	store_find_cb(redisAsyncContext *, void *, void *);
  * address, "import" writes names with their addresses where both are
  * free, "remove" forgets one.
  * ARGV: op, first address, size, now, then the op's own.  "assign" has
- * the hold, then for each name the name, its place (map_place()), the
- * address there and its score among the answer times.  Mostly that
- * place is free and the name new, and the name costs a SETBIT, an
- * HSETNX, an HSET and a ZADD, with no number made into a string in Lua;
+ * the hold and the gateway, then for each name the name, its place
+ * (map_place()), the address there and its score among the answer
+ * times.  Mostly that place is free and the name new, and the name costs
+ * a SETBIT and an HSETNX, its address's name and answer time going with
+ * the others' in one HSET and one ZADD at the end, and no number is made
+ * into a string in Lua (a number given to redis.call() is, by a printf);
  * else the name's address is looked up, or the next free one found from
- * its place, or the oldest one past the hold and without a pin reused.
+ * its place, or the oldest one past the hold and without a pin reused,
+ * with what came before written first, since those look at it.
  * A score is the time with a count after the point: a sorted set orders
  * equal scores by comparing the members, the most of a ZADD's cost.
+ * The message of the changes begins with "= GATEWAY": the gateway that
+ * asked has its new names already.
  */
 const char store_script[] =
 "local op = ARGV[1]\n"
@@ -96,23 +101,35 @@ const char store_script[] =
 "  return redis.error_reply('DNS44RANGE ' .. tostring(range))\n"
 "end\n"
 "if op == 'assign' then\n"
-"  local hold, out, news = tonumber(ARGV[5]), {}, {}\n"
-"  local function new(name, a, sc)\n"
-"    redis.call('HSET', KEYS[3], a, name)\n"
-"    redis.call('ZADD', KEYS[5], sc, a)\n"
-"    news[#news + 1] = '+ ' .. a .. ' ' .. name\n"
+"  local hold, out, news = tonumber(ARGV[5]), {}, {'= ' .. ARGV[6]}\n"
+"  local byaddr, scores = {}, {}\n"
+"  local function flush()\n"
+"    if #byaddr > 0 then\n"
+"      redis.call('HSET', KEYS[3], unpack(byaddr))\n"
+"      redis.call('ZADD', KEYS[5], unpack(scores))\n"
+"      byaddr, scores = {}, {}\n"
+"    end\n"
 "  end\n"
-"  for j = 6, #ARGV, 4 do\n"
+"  local function new(name, a, sc)\n"
+"    byaddr[#byaddr + 1] = a\n"
+"    byaddr[#byaddr + 1] = name\n"
+"    scores[#scores + 1] = sc\n"
+"    scores[#scores + 1] = a\n"
+"    news[#news + 1] = '+ ' .. a .. ' ' .. name\n"
+"    if #byaddr >= 128 then flush() end\n"
+"  end\n"
+"  for j = 7, #ARGV, 4 do\n"
 "    local name, start, a, isnew = ARGV[j], ARGV[j + 1], nil, 1\n"
-"    if redis.call('SETBIT', KEYS[4], start, 1) == 0 then\n"
+"    if redis.call('SETBIT', KEYS[4], start, '1') == 0 then\n"
 "      if redis.call('HSETNX', KEYS[2], name, ARGV[j + 2]) == 1 then\n"
 "        a = ARGV[j + 2]\n"
 "        new(name, a, ARGV[j + 3])\n"
 "      else\n"
-"        redis.call('SETBIT', KEYS[4], start, 0)\n"
+"        redis.call('SETBIT', KEYS[4], start, '0')\n"
 "      end\n"
 "    end\n"
 "    if not a then\n"
+"      flush()\n"
 "      a = redis.call('HGET', KEYS[2], name)\n"
 "      if a then\n"
 "        redis.call('ZADD', KEYS[5], 'XX', 'GT', ARGV[4], a)\n"
@@ -156,7 +173,8 @@ const char store_script[] =
 "    out[#out + 1] = a or ''\n"
 "    out[#out + 1] = a and isnew or -1\n"
 "  end\n"
-"  if #news > 0 then\n"
+"  flush()\n"
+"  if #news > 1 then\n"
 "    redis.call('PUBLISH', '" STORE_CHANNEL "', table.concat(news, '\\n'))\n"
 "  end\n"
 "  return out\n"
@@ -420,7 +438,7 @@ store_assign_call(void)
 	struct store_batch	*b;
 	struct store_req	*r;
 	static unsigned		 seq;
-	const char		*argv[7 + STORE_NKEYS + 4 * STORE_ASSIGN_BATCH];
+	const char		*argv[8 + STORE_NKEYS + 4 * STORE_ASSIGN_BATCH];
 	char			 first[16], size[16], t[24], hold[16];
 	char			 start[STORE_ASSIGN_BATCH][12];
 	char			 addr[STORE_ASSIGN_BATCH][INET_ADDRSTRLEN];
@@ -448,6 +466,7 @@ store_assign_call(void)
 	    STORE_SYNC_SEC + 1);
 	argc = 2 + STORE_NKEYS + 4;
 	argv[argc++] = hold;
+	argv[argc++] = store_st.gateway;
 	while (b->n < STORE_ASSIGN_BATCH &&
 	    (r = TAILQ_FIRST(&store_st.assignq)) != NULL) {
 		TAILQ_REMOVE(&store_st.assignq, r, qentry);
@@ -564,9 +583,12 @@ store_batch_done(struct store_batch *b, enum store_status s)
 void
 store_put(struct store_req *q)
 {
-	/* Answered here once the caller replies; a lookup's is not. */
+	/*
+	 * Answered here once the caller replies, at the time the script
+	 * wrote (the store has it); a lookup's is not.
+	 */
 	if (map_put(store_st.map, q->name, q->addr, q->kind == STORE_K_FIND ?
-	    0 : time(NULL)) == NULL) {
+	    0 : q->when) == NULL) {
 		log_rate(&store_st.rl, LOG_WARNING, "map store: %s: %s",
 		    q->name, strerror(errno));
 		store_req_done(q, STORE_DOWN, 0);
@@ -730,6 +752,9 @@ store_sync(time_t now)
 	argv[3] = "GT";
 	for (e = map_first(store_st.map); e != NULL &&
 	    e->answered >= store_st.flushed; e = map_next(store_st.map, e)) {
+		/* A new name's time went with its script call. */
+		if (map_put_time(e))
+			continue;
 		in.s_addr = htonl(e->addr);
 		inet_ntop(AF_INET, &in, a[n], sizeof(a[n]));
 		snprintf(t[n], sizeof(t[n]), "%lld", (long long)e->answered);

@@ -16,9 +16,11 @@ Python 3 standard library only.  Commands (PROTO is udp or tcp):
   malformed PROTO HOST PORT [--name-prefix P]
       the whole battery of malformed queries, each followed by a normal A
       query; prints one "ok: ..." or "FAIL: ..." line per case.
-  batch PROTO HOST PORT TYPE [--timeout S]
+  batch PROTO HOST PORT TYPE [--timeout S] [--together]
       a query of TYPE for each name on stdin, in turn; prints "NAME RCODE
-      RDATA..." a line ("NAME none WHY" when no reply came).
+      RDATA..." a line ("NAME none WHY" when no reply came).  With
+      --together (UDP): all sent at once from one socket, then the
+      replies awaited; printed in the order of the names.
   tcp-idle HOST PORT [--timeout S]
       connects, sends nothing; prints "closed SECS" or "open".
   tcp-partial HOST PORT [--timeout S]
@@ -571,9 +573,52 @@ def cmd_query(a):
     return 0
 
 
+def reply_line(name, qid, rep):
+    """"NAME RCODE RDATA..." of a reply to the query qid for name."""
+    try:
+        r = parse(rep)
+    except ParseError as e:
+        return '%s unparsable %s' % (name, e)
+    if r['id'] != qid:
+        return '%s wrong-id' % name
+    return ' '.join([name, RCODE_NAMES.get(r['rcode'], str(r['rcode']))] +
+                    [x[4] for x in r['an']])
+
+
+def batch_together(a, names):
+    """Every query sent before any reply is read, from one socket."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((a.host, a.port))
+    base = random.randint(1, 0xffff - len(names))
+    for i, name in enumerate(names):
+        s.send(build_query(name, parse_type(a.type), qid=base + i)[1])
+    got = {}
+    deadline = time.monotonic() + a.timeout
+    while len(got) < len(names):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        s.settimeout(left)
+        try:
+            rep = s.recv(65535)
+        except socket.timeout:
+            break
+        i = int.from_bytes(rep[:2], 'big') - base if len(rep) >= 2 else -1
+        if 0 <= i < len(names) and i not in got:
+            got[i] = reply_line(names[i], base + i, rep)
+    for i, name in enumerate(names):
+        print(got.get(i, '%s none timeout' % name))
+    return 0
+
+
 def cmd_batch(a):
     """One query per name read on stdin, one after the other; prints
     "NAME RCODE RDATA..." per name (RCODE "none" if no reply came)."""
+    if a.together:
+        if a.proto != 'udp':
+            sys.exit('batch --together: UDP only')
+        return batch_together(a, [ln.strip() for ln in sys.stdin
+                                  if ln.strip()])
     for line in sys.stdin:
         name = line.strip()
         if not name:
@@ -583,16 +628,7 @@ def cmd_batch(a):
         if what != 'reply':
             print('%s none %s' % (name, what))
             continue
-        try:
-            r = parse(rep)
-        except ParseError as e:
-            print('%s unparsable %s' % (name, e))
-            continue
-        if r['id'] != qid:
-            print('%s wrong-id' % name)
-            continue
-        print(' '.join([name, RCODE_NAMES.get(r['rcode'], str(r['rcode']))] +
-                       [x[4] for x in r['an']]))
+        print(reply_line(name, qid, rep))
         sys.stdout.flush()
     return 0
 
@@ -939,6 +975,7 @@ def main():
     p.add_argument('port', type=int)
     p.add_argument('type')
     p.add_argument('--timeout', type=float, default=2.0)
+    p.add_argument('--together', action='store_true')
     p.set_defaults(fn=cmd_batch)
 
     p = sub.add_parser('send')

@@ -7,11 +7,16 @@ Python 3 standard library only.  Usage: fakeredis.py HOST PORT LOG
 
 It speaks enough RESP for dns44's map store and answers wrongly where it
 can: ROLE is an integer on the first link, HSCAN returns one good record
-among records of every wrong kind, the channel carries junk around one
-good change (and, from the third link on, a reply that is no message at
-all), and the assignment of a name depends on the name:
+among records of every wrong kind, the channel carries junk around two
+good changes, one of them another gateway's (and, from the third link
+on, a reply that is no message at all), and the assignment of a name
+depends on the name:
 
-  fine.example     172.24.0.30, new            (a good answer)
+  fine.example     172.24.0.30, new            (a good answer); then the
+                   channel carries a message of the asking gateway's
+                   own: a new name (which it must not take: it has its
+                   own from the answers) and a name forgotten (which it
+                   must forget)
   arr3.example     an array of three
   out.example      an address outside the range
   nil.example      a nil reply
@@ -51,6 +56,7 @@ class Server:
         self.log = open(log, "a", buffering=1)
         self.roles = 0
         self.subs = 0
+        self.sub = None
 
     async def read_command(self, reader):
         line = await reader.readline()
@@ -91,6 +97,7 @@ class Server:
                         b"+ 172.24.0.13 bad\x01name", b"- 172.24.0.9",
                         b"+ 172.24.0.14 " + b"a" * 300,
                         b"+ 172.24.0.15 " + b"x" * 100000,
+                        b"= 0123456789abcdef\n+ 172.24.0.21 other.example",
                         b"+ 172.24.0.20 pushed.example"]:
             writer.write(arr([b"message", b"dns44:events", bulk(payload)]))
         # Not a message at all, on links after the first good one.
@@ -119,8 +126,17 @@ class Server:
                     out = b":0\r\n"
                 elif name == b"EVALSHA":
                     op = cmd[8] if len(cmd) > 8 else b""
-                    if op == b"assign" and len(cmd) > 13:
-                        out = self.assign(cmd[13])
+                    if op == b"assign" and len(cmd) > 14:
+                        out = self.assign(cmd[14])
+                        if cmd[14] == b"fine.example" and self.sub:
+                            writer.write(out)
+                            await writer.drain()
+                            out = b""
+                            self.sub.write(arr([b"message", b"dns44:events",
+                                bulk(b"= " + cmd[13] +
+                                     b"\n+ 172.24.0.22 mine.example"
+                                     b"\n- 172.24.0.20 pushed.example")]))
+                            await self.sub.drain()
                     else:
                         out = b":0\r\n"
                 elif name == b"HSCAN":
@@ -134,6 +150,7 @@ class Server:
                     out = arr([b"0", arr(recs)])
                 elif name == b"SUBSCRIBE":
                     self.subs += 1
+                    self.sub = writer
                     out = arr([b"subscribe", b"dns44:events", b":1\r\n"])
                     writer.write(out)
                     await writer.drain()

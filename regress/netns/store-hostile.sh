@@ -5,7 +5,7 @@
 # answers wrongly wherever it can.  The dns process lives through all of
 # it: a ROLE of the wrong kind is refused, of the records it reads and the
 # changes it hears only the well-formed ones inside the range reach the
-# map, a wrong answer to a new name is a SERVFAIL (and, for bytes that
+# map (of its own changes, only what it forgot), a wrong answer to a new name is a SERVFAIL (and, for bytes that
 # are no protocol at all, a new link), and known names are answered
 # throughout.
 
@@ -43,8 +43,11 @@ wait_for 3 pushed && ok "a good change among junk is applied" ||
 [ "$(shown good.example)" = 172.24.0.9 ] &&
     ok "a good record among bad ones is read" ||
     fail "good.example: '$(shown good.example)'"
+[ "$(shown other.example)" = 172.24.0.21 ] &&
+    ok "another gateway's change is applied" ||
+    fail "other.example: '$(shown other.example)'"
 n=$("$DNS44CTL" -s "$CTL" show map | tail -n +2 | grep -c .)
-[ "$n" -eq 2 ] && ok "nothing else reached the map" ||
+[ "$n" -eq 3 ] && ok "nothing else reached the map" ||
     fail "map: $("$DNS44CTL" -s "$CTL" show map)"
 grep -q "of an unknown form ignored" "$DLOG" &&
     ok "the bad records and changes are told of" ||
@@ -52,6 +55,14 @@ grep -q "of an unknown form ignored" "$DLOG" &&
 
 [ "$(q fine.example A)" = 172.24.0.30 ] && ok "a good assignment is answered" ||
     fail "fine.example: '$(q fine.example A)'"
+# Then a message of this gateway's own: the name it forgets is forgotten,
+# the new one is not taken (its own new names come with the answers).
+forgot() { [ -z "$(shown pushed.example)" ]; }
+wait_for 3 forgot &&
+    ok "our own change forgetting a name is applied" ||
+    fail "pushed.example: '$(shown pushed.example)'"
+[ -z "$(shown mine.example)" ] && ok "our own new names are not taken twice" ||
+    fail "mine.example: '$(shown mine.example)'"
 # Each asked with the link up; each wrong answer drops it.
 for bad in arr3 out nil err deep garbage; do
 	wait_for 5 up || fail "not up before $bad.example"

@@ -5,8 +5,11 @@
 # asked of gateway A is known to B at once, with the same address; both
 # asked the same new names at the same moment give one address each;
 # names asked alternately through A and B leave a store in which no
-# address is given twice; an address another gateway holds a lease on
-# is not reused; with the store stopped, known names are still answered
+# address is given twice; an address another gateway holds a lease on,
+# or answered lately (its time sent at once after a quiet, or with the
+# batch of every 5 seconds), is not reused, and several names placed by
+# one call of the script in a full range take one address each; with
+# the store stopped, known names are still answered
 # and new ones get SERVFAIL, and new names work again once it is back,
 # without a restart.
 
@@ -237,7 +240,7 @@ wait_for 5 thrice "$A_LOG" && in_range "$(qa hung.example A)" &&
 dw_stop "$A_PID"
 dw_stop "$B_PID"
 
-# Reuse across the fleet, in a range of two addresses: an address is
+# Reuse across the fleet, in a range of three addresses: an address is
 # reused only when no gateway answered it within TTL and grace and no
 # gateway holds a lease on it.
 rcli FLUSHALL >/dev/null
@@ -249,20 +252,29 @@ proxy listen 127.0.0.1 port $((p + 30))
 dns upstream $DW_UP
 dns ttl 1
 reuse-grace 0s
-range 172.24.0.1 - 172.24.0.2
+range 172.24.0.1 - 172.24.0.3
 database redis $DW_UP port $RPORT
 database password "$RPASS"
 EOF2
 	eval "${g}2_PID=\$DP ${g}2_LOG=\$DLOG"
 done
 wait_for 5 up "$a2_LOG" && wait_for 5 up "$b2_LOG" || die "small: no store"
-x1=$(qa p1.example A) x2=$(qa p2.example A)
-[ -n "$x1" ] && [ -n "$x2" ] && [ "$x1" != "$x2" ] &&
-    ok "two names fill the range ($x1, $x2)" || fail "p1 '$x1' p2 '$x2'"
+x1=$(qa p1.example A) x2=$(qa p2.example A) x4=$(qa p4.example A)
+[ -n "$x1" ] && [ -n "$x2" ] && [ -n "$x4" ] && [ "$x1" != "$x2" ] &&
+    [ "$x1" != "$x4" ] && [ "$x2" != "$x4" ] &&
+    ok "three names fill the range ($x1, $x2, $x4)" ||
+    fail "p1 '$x1' p2 '$x2' p4 '$x4'"
 # Another gateway's lease on x1, as one holding a connection keeps it.
 rcli ZADD "dns44:pin:$x1" $(($(date +%s) + 60)) 0123456789abcdef >/dev/null
-# Past TTL, grace and the margin for clocks and batching (1 + 0 + 6 s).
-sleep 8
+# Past TTL, grace and the margin for clocks and batching (1 + 0 + 6 s),
+# while B answers p4 every second: never after a quiet, so its times
+# reach the store only with B's batches every 5 seconds.
+i=0
+while [ $i -lt 8 ]; do
+	[ "$(qb p4.example A)" = "$x4" ] || fail "B: p4 '$(qb p4.example A)'"
+	sleep 1
+	i=$((i + 1))
+done
 # B answers p2 now: its time reaches the store at once.
 [ "$(qb p2.example A)" = "$x2" ] || fail "B: p2 '$(qb p2.example A)'"
 sleep 0.3
@@ -270,7 +282,8 @@ out=$(qfull p3.example A)
 [ "$(echo "$out" | rcode_of)" = SERVFAIL ] &&
     [ "$(rcli HGET dns44:name p1.example)" = "$x1" ] &&
     [ "$(rcli HGET dns44:name p2.example)" = "$x2" ] &&
-    ok "neither a leased address nor one B just answered is reused" ||
+    [ "$(rcli HGET dns44:name p4.example)" = "$x4" ] &&
+    ok "neither a leased address nor one B answered lately is reused" ||
     fail "p3: $(echo "$out" | rcode_of) $(rcli HGETALL dns44:name)"
 [ "$(grep -c "map store.*: up" "$a2_LOG")" -eq 1 ] &&
     ok "a full range is a SERVFAIL, not a lost store" ||
@@ -283,6 +296,20 @@ rcli ZREM "dns44:pin:$x1" 0123456789abcdef >/dev/null
 b_forgot_p1() { [ -z "$(shown "$T_TMP/smallb/ctl.sock" p1.example)" ]; }
 wait_for 2 b_forgot_p1 && ok "B forgets the old name" ||
     fail "B still maps p1: $("$DNS44CTL" -s "$T_TMP/smallb/ctl.sock" show map)"
+# All three past the hold, four new names at once, in one call of the
+# script: the first three take one address each, the last SERVFAILs.
+sleep 8
+printf 'r%d.example\n' 1 2 3 4 | ip netns exec "$GW" $PYTHON \
+    "$srcdir/regress/lib/dnsprobe.py" batch udp 127.0.0.1 4453 A \
+    --together >"$T_TMP/four"
+got=$(awk '$2 == "NOERROR" { print $3 }' "$T_TMP/four" | sort | tr '\n' ' ')
+want=$(printf '%s\n' "$x1" "$x2" "$x4" | sort | tr '\n' ' ')
+[ "$got" = "$want" ] &&
+    [ "$(grep -c ' SERVFAIL$' "$T_TMP/four")" -eq 1 ] &&
+    [ "$(rcli HLEN dns44:name)" -eq 3 ] &&
+    [ "$(rcli HVALS dns44:name | sort -u | grep -c .)" -eq 3 ] &&
+    ok "four new names at once in a full range: three reused, one each" ||
+    fail "four at once: $(cat "$T_TMP/four") / $(rcli HGETALL dns44:name)"
 dw_stop "$a2_PID"
 dw_stop "$b2_PID"
 exit ${T_FAILED:-0}
