@@ -13,8 +13,8 @@
  * Only the first session to a virtual address and port waits for the
  * parent; the kernel binds one socket there, not one per session.  A
  * route through a SOCKS5 server adds the control connection of its UDP
- * ASSOCIATE, and the server's relay takes the place of the real server,
- * each datagram with its header.
+ * ASSOCIATE (proxy_udp_via.c), and the server's relay takes the place of
+ * the real server, each datagram with its header.
  *
  * A session lives as long as datagrams flow, until the idle sweep of
  * proxy.c, but two kinds end sooner, on their own timer: one whose server
@@ -44,6 +44,7 @@
 #include "log.h"
 #include "proc.h"
 #include "proxy.h"
+#include "proxy_udp.h"
 
 #define PROXY_UDP_BATCH		32	/* datagrams per system call */
 #define PROXY_UDP_ROUNDS	4	/* batches per wake-up and socket */
@@ -55,12 +56,6 @@
 /* A session idle this long may be closed to make room for a new one. */
 #define PROXY_UDP_RECYCLE_MS	1000
 
-struct proxy_dgram {
-	STAILQ_ENTRY(proxy_dgram) entry;
-	size_t			 len;
-	unsigned char		 data[];
-};
-
 /* The reply socket of a virtual address and port, and who uses it. */
 struct proxy_vsock {
 	LIST_ENTRY(proxy_vsock)	 hentry;
@@ -70,30 +65,6 @@ struct proxy_vsock {
 	struct event		 ev;
 	unsigned int		 refs;		/* sessions */
 	TAILQ_HEAD(, proxy_udp)	 waiting;	/* for fd */
-};
-
-struct proxy_udp {
-	struct proxy_relay	 r;		/* first: the lists hold it */
-	LIST_ENTRY(proxy_udp)	 hentry;	/* by client and virtual addr */
-	TAILQ_ENTRY(proxy_udp)	 wentry;	/* waiting for vs's socket */
-	struct proxy_vsock	*vs;		/* its reply socket */
-	struct proxy_dial	 dial;		/* the server's socket */
-	int			 ufd;		/* connected to the server */
-	struct event		 uev;
-	STAILQ_HEAD(, proxy_dgram) queue;
-	unsigned int		 nqueued;
-	unsigned int		 dropped;
-	struct event		 nev;		/* idle, no answer yet */
-	int			 cfd;		/* SOCKS5: control */
-	struct event		 cev;
-	struct proxy_via	*via;		/* its handshake */
-	unsigned char		*hdr;		/* SOCKS5: datagrams' header */
-	size_t			 hdrlen;
-	unsigned int		 bad;		/* from the relay, dropped */
-	uint8_t			 refused;	/* by the server: drops all */
-	uint8_t			 nout;		/* datagrams sent, up to 2 */
-	uint8_t			 nin;		/* received, up to 2 */
-	uint64_t		 dial_end;	/* ms: the server's handshake */
 };
 
 LIST_HEAD(proxy_udp_list, proxy_udp);
@@ -123,8 +94,7 @@ static union {
 }				 proxy_incmsg[PROXY_UDP_BATCH];
 static struct log_rate	 proxy_rl_udp_miss, proxy_rl_udp_full,
 				 proxy_rl_udp_virt, proxy_rl_udp_fd,
-				 proxy_rl_udp_dial, proxy_rl_udp_err,
-				 proxy_rl_udp_via;
+				 proxy_rl_udp_dial, proxy_rl_udp_err;
 
 static uint32_t	proxy_udp_hashkey(const struct sockaddr_in *,
 		    const struct sockaddr_in *);
@@ -142,21 +112,11 @@ static void	proxy_udp_in(const struct sockaddr_in *,
 static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
 static void	proxy_udp_answer(struct proxy_wait *, const char *,
 		    const union proxy_sa *, size_t, const struct rule_route *);
-static void	proxy_udp_dial_sock(struct proxy_dial *, int);
-static void	proxy_udp_via(struct proxy_udp *);
-static void	proxy_udp_via_sock(struct proxy_dial *, int);
-static void	proxy_udp_via_dialled(int, short, void *);
-static void	proxy_udp_associated(void *, const struct sockaddr_in *,
-		    const char *);
-static void	proxy_udp_via_refused(struct proxy_udp *, const char *);
-static void	proxy_udp_refused_end(int, short, void *);
-static void	proxy_udp_control(int, short, void *);
 static int	proxy_udp_via_strip(struct proxy_udp *, int);
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_brief(int, short, void *);
 static void	proxy_udp_brief_arm(struct proxy_udp *, uint32_t);
 static int	proxy_udp_recycle(struct proxy_relay *, const char *);
-static void	proxy_udp_close(struct proxy_udp *);
 
 /* The session table: sized and keyed once, at start-up. */
 void
@@ -528,7 +488,7 @@ proxy_udp_answer(struct proxy_wait *w, const char *domain,
  * The socket to the real server, or -1: the route failed.  Connected, it
  * needs the reply socket, which only the parent may bind to virt.
  */
-static void
+void
 proxy_udp_dial_sock(struct proxy_dial *d, int fd)
 {
 	struct proxy_udp	*s = (struct proxy_udp *)d->r;
@@ -644,175 +604,6 @@ proxy_udp_vsock_read(int fd, short ev, void *arg)
 	vs->refs++;
 	proxy_udp_recv(fd, &vs->virt);
 	proxy_udp_vsock_put(vs);
-}
-
-/*
- * A route through a server: HTTP CONNECT carries no UDP; SOCKS5 needs a
- * control connection first, whose UDP ASSOCIATE gives the relay.
- */
-static void
-proxy_udp_via(struct proxy_udp *s)
-{
-	const struct rule_route	*route = s->r.route;
-
-	if (route->via != VIA_SOCKS5) {
-		proxy_udp_via_refused(s, "HTTP CONNECT carries no UDP");
-		return;
-	}
-	if ((s->hdr = malloc(PROXY_VIA_UDP_HDR_MAX)) == NULL ||
-	    (s->hdrlen = proxy_via_udp_header(s->hdr, PROXY_VIA_UDP_HDR_MAX,
-	    s->r.domain, ntohs(s->r.virt.sin_port))) == 0) {
-		proxy_udp_via_refused(s, s->hdr == NULL ? strerror(errno) :
-		    "a name the server cannot be sent");
-		return;
-	}
-	s->r.real.sin = route->server;
-	s->dial.dst = s->r.real;
-	s->r.state = PROXY_DIAL;
-	s->dial_end = proxy_now() + conf->dial_ms;
-	/* A TCP socket, made as the route says, as the relay's will be. */
-	s->dial.proto = IPPROTO_TCP;
-	proxy_dial_socket(&s->dial, &s->r, proxy_udp_via_sock);
-}
-
-/* The control connection's socket, or -1 (proxy_dial.c said why). */
-static void
-proxy_udp_via_sock(struct proxy_dial *d, int fd)
-{
-	struct proxy_udp	*s = (struct proxy_udp *)d->r;
-	struct timeval		 tv;
-
-	s->dial.proto = 0;
-	if (fd == -1) {
-		proxy_udp_via_refused(s, "no socket to dial with");
-		return;
-	}
-	s->cfd = fd;
-	if (connect(s->cfd, &s->r.real.sa, proxy_sa_len(&s->r.real)) == -1 &&
-	    errno != EINPROGRESS) {
-		proxy_udp_via_refused(s, strerror(errno));
-		return;
-	}
-	tv.tv_sec = conf->dial_ms / 1000;
-	tv.tv_usec = (conf->dial_ms % 1000) * 1000;
-	event_set(&s->cev, s->cfd, EV_WRITE, proxy_udp_via_dialled, s);
-	if (event_add(&s->cev, &tv) == -1)
-		fatal("%s: event_add", __func__);
-}
-
-static void
-proxy_udp_via_dialled(int fd, short ev, void *arg)
-{
-	struct proxy_udp	*s = arg;
-	const char		*why = NULL;
-	socklen_t		 len = sizeof(int);
-	uint64_t		 now = proxy_now();
-	int			 error = 0;
-
-	if (ev & EV_TIMEOUT)
-		why = "timed out";
-	else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) == -1)
-		why = strerror(errno);
-	else if (error != 0)
-		why = strerror(error);
-	if (why != NULL) {
-		proxy_udp_via_refused(s, why);
-		return;
-	}
-	/* The dial timeout covers the handshake too. */
-	if ((s->via = proxy_via_start(s->cfd, PROXY_VIA_ASSOCIATE,
-	    s->r.route, s->r.domain, 0, s->dial_end > now ?
-	    s->dial_end - now : 1, proxy_udp_associated, s, &why)) == NULL)
-		proxy_udp_via_refused(s, why);
-}
-
-/*
- * The relay the server gave, or why there is none.  The socket to it is
- * made as the route says, and goes on as the real server's would.
- */
-static void
-proxy_udp_associated(void *arg, const struct sockaddr_in *relay,
-    const char *why)
-{
-	struct proxy_udp	*s = arg;
-
-	s->via = NULL;
-	if (why == NULL && proxy_in_range(relay))
-		why = "a relay inside the virtual range";
-	if (why != NULL) {
-		proxy_udp_via_refused(s, why);
-		return;
-	}
-	/* The session lasts as long as the control connection. */
-	event_set(&s->cev, s->cfd, EV_READ | EV_PERSIST, proxy_udp_control,
-	    s);
-	memset(&s->r.real, 0, sizeof(s->r.real));
-	s->r.real.sin = *relay;
-	s->dial.dst = s->r.real;
-	proxy_dial_socket(&s->dial, &s->r, proxy_udp_dial_sock);
-}
-
-/*
- * The session is refused: the journal says through what and why.  It
- * stays for the unanswered timeout, dropping what the client sends, so
- * that each datagram is not a new connection to the server.
- */
-static void
-proxy_udp_via_refused(struct proxy_udp *s, const char *why)
-{
-	struct proxy_dgram	*d;
-	struct timeval		 tv;
-
-	proxy_fail(IPPROTO_UDP, CTL_FAIL_VIA);
-	log_rate(&proxy_rl_udp_via, LOG_INFO, "%s: udp %s refused: %s",
-	    proxy_flow("UDP", &s->r.client, s->r.domain, &s->r.virt),
-	    proxy_via_fmt(s->r.route), why);
-	proxy_via_cancel(s->via);
-	s->via = NULL;
-	if (s->r.state == PROXY_DIAL && s->cfd != -1)
-		event_del(&s->cev);
-	s->r.state = PROXY_LOOKUP;
-	if (s->cfd != -1)
-		close(s->cfd);
-	s->cfd = -1;
-	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
-		STAILQ_REMOVE_HEAD(&s->queue, entry);
-		s->nqueued--;
-		proxy_udp_queued -= d->len;
-		s->dropped++;
-		free(d);
-	}
-	s->refused = 1;
-	tv.tv_sec = conf->unanswered_ms / 1000;
-	tv.tv_usec = (conf->unanswered_ms % 1000) * 1000;
-	evtimer_set(&s->nev, proxy_udp_refused_end, s);
-	if (evtimer_add(&s->nev, &tv) == -1)
-		fatal("%s: evtimer_add", __func__);
-}
-
-static void
-proxy_udp_refused_end(int fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	proxy_udp_close(arg);
-}
-
-/* The control connection: nothing is expected on it but its end. */
-static void
-proxy_udp_control(int fd, short ev, void *arg)
-{
-	struct proxy_udp	*s = arg;
-	unsigned char		 buf[512];
-	ssize_t			 n;
-
-	(void)ev;
-	if ((n = recv(fd, buf, sizeof(buf), 0)) > 0 ||
-	    (n == -1 && (errno == EAGAIN || errno == EINTR)))
-		return;
-	log_debug("%s: the server closed the control connection",
-	    proxy_relay_flow(&s->r));
-	proxy_udp_close(s);
 }
 
 /* The parent answered: fd is the reply socket, or -1 and rs says why not. */
@@ -976,11 +767,24 @@ proxy_udp_via_strip(struct proxy_udp *s, int n)
 	return (kept);
 }
 
-static void
-proxy_udp_close(struct proxy_udp *s)
+/* The datagrams a session queued while it was set up, dropped. */
+void
+proxy_udp_unqueue(struct proxy_udp *s)
 {
 	struct proxy_dgram	*d;
 
+	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
+		STAILQ_REMOVE_HEAD(&s->queue, entry);
+		s->nqueued--;
+		proxy_udp_queued -= d->len;
+		s->dropped++;
+		free(d);
+	}
+}
+
+void
+proxy_udp_close(struct proxy_udp *s)
+{
 	proxy_dial_cancel(&s->dial);
 	LIST_REMOVE(s, hentry);
 	if (s->r.state == PROXY_RELAY) {
@@ -995,12 +799,7 @@ proxy_udp_close(struct proxy_udp *s)
 		evtimer_del(&s->nev);
 	proxy_via_cancel(s->via);
 	proxy_relay_close(&s->r);
-	while ((d = STAILQ_FIRST(&s->queue)) != NULL) {
-		STAILQ_REMOVE_HEAD(&s->queue, entry);
-		proxy_udp_queued -= d->len;
-		s->dropped++;
-		free(d);
-	}
+	proxy_udp_unqueue(s);
 	if (s->dropped > 0 || s->bad > 0)
 		log_debug("%s: %u datagrams dropped, %u bad from the relay",
 		    proxy_relay_flow(&s->r), s->dropped, s->bad);
