@@ -14,6 +14,14 @@
  * made anew every STORE_RETRY_MS.  What the map asks of the store, and
  * the keys it keeps there, are store_map.c's.
  *
+ * hiredis goes on the event loop as its libevent adapter would put it,
+ * but for one thing: what a link may hold of a reply not yet whole is
+ * bounded.  hiredis 0.14 keeps a reply until its last byte, whatever its
+ * size, and makes an array as long as the server says; a reply over
+ * STORE_REPLY_BYTES or STORE_REPLY_ELEMENTS drops the link.  None of the
+ * store's is near them (an HSCAN step of 1000 names: ~2000 elements and
+ * at most ~300 kB).
+ *
  * The store is the one truth for allocation; each gateway's map answers
  * the names it knows without asking anyone.  Everything Redis sends is
  * checked as any network input is: a reply of the wrong shape drops the
@@ -37,7 +45,6 @@
 
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
-#include <hiredis/adapters/libevent.h>
 
 #include "dns44.h"
 #include "log.h"
@@ -47,6 +54,16 @@
 #include "store_local.h"
 #include "wire.h"
 
+#define STORE_REPLY_BYTES	(4 * 1024 * 1024)
+#define STORE_REPLY_ELEMENTS	65536
+
+/* A link's events. */
+struct store_ev {
+	redisAsyncContext	*ac;
+	struct event		 rev;
+	struct event		 wev;
+};
+
 struct store_ctx	 store_st;
 
 static void	store_tick(int, short, void *);
@@ -54,6 +71,14 @@ static void	store_connect(void);
 static void	store_connect_primary(void);
 static redisAsyncContext *store_link(const struct sockaddr_in *);
 static void	store_drop(redisAsyncContext **);
+static int	store_ev_attach(redisAsyncContext *);
+static void	store_ev_read(int, short, void *);
+static void	store_ev_write(int, short, void *);
+static void	store_ev_add_read(void *);
+static void	store_ev_del_read(void *);
+static void	store_ev_add_write(void *);
+static void	store_ev_del_write(void *);
+static void	store_ev_cleanup(void *);
 static int	store_release(const redisAsyncContext *);
 static void	store_on_connect(const redisAsyncContext *, int);
 static void	store_on_disconnect(const redisAsyncContext *, int);
@@ -209,13 +234,119 @@ store_link(const struct sockaddr_in *sin)
 	}
 	/* A peer gone without a word is noticed, on the channel too. */
 	(void)redisEnableKeepAlive(&ac->c);
-	if (redisLibeventAttach(ac, store_st.base) != REDIS_OK) {
+	if (store_ev_attach(ac) == -1) {
 		redisAsyncFree(ac);
 		return (NULL);
 	}
 	redisAsyncSetConnectCallback(ac, store_on_connect);
 	redisAsyncSetDisconnectCallback(ac, store_on_disconnect);
 	return (ac);
+}
+
+/* ac's events on the loop, both on until hiredis says otherwise. */
+static int
+store_ev_attach(redisAsyncContext *ac)
+{
+	struct store_ev	*e;
+
+	if (ac->ev.data != NULL || (e = calloc(1, sizeof(*e))) == NULL)
+		return (-1);
+	e->ac = ac;
+	event_set(&e->rev, ac->c.fd, EV_READ, store_ev_read, e);
+	event_set(&e->wev, ac->c.fd, EV_WRITE, store_ev_write, e);
+	event_base_set(store_st.base, &e->rev);
+	event_base_set(store_st.base, &e->wev);
+	ac->ev.addRead = store_ev_add_read;
+	ac->ev.delRead = store_ev_del_read;
+	ac->ev.addWrite = store_ev_add_write;
+	ac->ev.delWrite = store_ev_del_write;
+	ac->ev.cleanup = store_ev_cleanup;
+	ac->ev.data = e;
+	event_add(&e->rev, NULL);
+	event_add(&e->wev, NULL);
+	return (0);
+}
+
+/*
+ * Readable: hiredis reads and hands out the replies that are whole (and
+ * may free the link meanwhile); then what it holds of the next one is
+ * weighed.
+ */
+static void
+store_ev_read(int fd, short ev, void *arg)
+{
+	struct store_ev		*e = arg;
+	redisAsyncContext	*ac = e->ac;
+	redisReader		*r;
+	int			 i, big;
+
+	(void)fd;
+	(void)ev;
+	redisAsyncHandleRead(ac);
+	if (ac != store_st.cmd && ac != store_st.sub && ac != store_st.sen &&
+	    ac != store_st.fen)
+		return;
+	r = ac->c.reader;
+	big = r->len - r->pos > STORE_REPLY_BYTES;
+	for (i = 0; i <= r->ridx && i < (int)(sizeof(r->rstack) /
+	    sizeof(r->rstack[0])); i++)
+		if (r->rstack[i].elements > STORE_REPLY_ELEMENTS)
+			big = 1;
+	if (big)
+		store_lost("a reply of more than %d MiB or %d elements",
+		    STORE_REPLY_BYTES / (1024 * 1024), STORE_REPLY_ELEMENTS);
+}
+
+static void
+store_ev_write(int fd, short ev, void *arg)
+{
+	struct store_ev	*e = arg;
+
+	(void)fd;
+	(void)ev;
+	redisAsyncHandleWrite(e->ac);
+}
+
+static void
+store_ev_add_read(void *arg)
+{
+	struct store_ev	*e = arg;
+
+	event_add(&e->rev, NULL);
+}
+
+static void
+store_ev_del_read(void *arg)
+{
+	struct store_ev	*e = arg;
+
+	event_del(&e->rev);
+}
+
+static void
+store_ev_add_write(void *arg)
+{
+	struct store_ev	*e = arg;
+
+	event_add(&e->wev, NULL);
+}
+
+static void
+store_ev_del_write(void *arg)
+{
+	struct store_ev	*e = arg;
+
+	event_del(&e->wev);
+}
+
+static void
+store_ev_cleanup(void *arg)
+{
+	struct store_ev	*e = arg;
+
+	event_del(&e->rev);
+	event_del(&e->wev);
+	free(e);
 }
 
 /* What a Sentinel says the primary is; then the primary itself. */

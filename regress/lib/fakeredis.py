@@ -23,6 +23,9 @@ depends on the name:
   err.example      an error reply
   deep.example     arrays nested ten deep
   garbage.example  bytes that are no RESP at all (the link must drop)
+  big.example      a string of 64 MiB, sent as long as it is read
+  wide.example     an array of a million elements, sent as long as it
+                   is read
 
 Every command received is logged to LOG, one line each.  Runs until
 killed.
@@ -90,6 +93,18 @@ class Server:
             return b"!!!! not resp\r\n"
         return b"-ERR unknown name\r\n"
 
+    async def flood(self, writer, name):
+        """A reply with no end in sight: written until the link drops."""
+        if name == b"big.example":
+            writer.write(b"$%d\r\n" % (64 << 20))
+            chunk, n = b"x" * 65536, 1024
+        else:
+            writer.write(b"*1000000\r\n")
+            chunk, n = b":1\r\n" * 15625, 64
+        for _ in range(n):
+            writer.write(chunk)
+            await writer.drain()
+
     async def junk(self, writer):
         await asyncio.sleep(0.3)
         for payload in [b"+ 172.24.0.12", b"+ 999.1.1.1 x.example",
@@ -126,7 +141,11 @@ class Server:
                     out = b":0\r\n"
                 elif name == b"EVALSHA":
                     op = cmd[8] if len(cmd) > 8 else b""
-                    if op == b"assign" and len(cmd) > 14:
+                    if op == b"assign" and len(cmd) > 14 and \
+                            cmd[14] in (b"big.example", b"wide.example"):
+                        await self.flood(writer, cmd[14])
+                        out = b""
+                    elif op == b"assign" and len(cmd) > 14:
                         out = self.assign(cmd[14])
                         if cmd[14] == b"fine.example" and self.sub:
                             writer.write(out)

@@ -5,9 +5,10 @@
 # answers wrongly wherever it can.  The dns process lives through all of
 # it: a ROLE of the wrong kind is refused, of the records it reads and the
 # changes it hears only the well-formed ones inside the range reach the
-# map (of its own changes, only what it forgot), a wrong answer to a new name is a SERVFAIL (and, for bytes that
-# are no protocol at all, a new link), and known names are answered
-# throughout.
+# map (of its own changes, only what it forgot), a reply without end is
+# dropped at a bound, a wrong answer to a new name is a SERVFAIL (and,
+# for bytes that are no protocol at all, a new link), and known names
+# are answered throughout.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
@@ -64,7 +65,9 @@ wait_for 3 forgot &&
 [ -z "$(shown mine.example)" ] && ok "our own new names are not taken twice" ||
     fail "mine.example: '$(shown mine.example)'"
 # Each asked with the link up; each wrong answer drops it.
-for bad in arr3 out nil err deep garbage; do
+hwm() { awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$DD/status"; }
+hwm0=$(hwm)
+for bad in arr3 out nil err deep garbage big wide; do
 	wait_for 5 up || fail "not up before $bad.example"
 	r=$(qfull "$bad.example" A | rcode_of)
 	[ "$r" = SERVFAIL ] && ok "$bad.example: SERVFAIL" ||
@@ -72,6 +75,16 @@ for bad in arr3 out nil err deep garbage; do
 	[ -z "$(shown "$bad.example")" ] || fail "$bad.example reached the map"
 	kill -0 "$DD" 2>/dev/null || die "the dns process died at $bad.example"
 done
+# The replies without end were not held whole: the dns process's peak
+# grew by far less than the 64 MiB of the one or the ~70 MiB of the
+# other's million elements.
+hwm1=$(hwm)
+[ $((hwm1 - hwm0)) -lt 32 ] &&
+    ok "replies without end dropped at a bound (peak $hwm0 -> $hwm1 MiB)" ||
+    fail "the dns process's peak: $hwm0 -> $hwm1 MiB"
+grep -q "a reply of more than 4 MiB or 65536 elements" "$DLOG" &&
+    ok "the oversized reply is told of" ||
+    fail "no word of the oversized reply: $(grep "map store" "$DLOG" | tail -3)"
 wait_for 5 up || fail "not up at the end"
 [ "$(q good.example A)" = 172.24.0.9 ] && ok "known names answered throughout" ||
     fail "good.example: '$(q good.example A)'"
