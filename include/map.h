@@ -92,6 +92,9 @@ size_t		 map_count(const struct map *);
 uint64_t	 map_assigned(const struct map *);
 uint32_t	 map_size(const struct map *);
 int		 map_put_time(const struct map_entry *);
+void		 map_hold(struct map_entry *);
+int		 map_held(const struct map_entry *);
+void		 map_release(struct map *);
 struct map_entry *map_first(struct map *);
 struct map_entry *map_next(struct map *, struct map_entry *);
 

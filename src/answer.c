@@ -279,14 +279,17 @@ answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
 	struct map_entry	*e;
 	struct in_addr		 in;
 	char			 name[WIRE_NAME_MAX + 2];
+	int			 known;
 
 	if (a->name[0] == '\0' ||
 	    map_normalize(a->name, name, sizeof(name)) == -1)
 		return (LDNS_RCODE_REFUSED);
-	if (verify && map_lookup_name(map, name) == NULL)
+	/* Read from a shared map's store, not yet known to be kept. */
+	known = (e = map_lookup_name(map, name)) != NULL && !map_held(e);
+	if (verify && !known)
 		return (-1);
 	/* A shared map's new names are the store's to place, never ours. */
-	if (CONF_SHARED_MAP(conf) && map_lookup_name(map, name) == NULL) {
+	if (CONF_SHARED_MAP(conf) && !known) {
 		strlcpy(a->result, "SERVFAIL: map store", sizeof(a->result));
 		return (LDNS_RCODE_SERVFAIL);
 	}

@@ -34,6 +34,7 @@
 #define MAP_DIRTY	0x01		/* answered not yet on disk */
 #define MAP_SEEN	0x02		/* put since map_mark_clear() */
 #define MAP_PUT_TIME	0x04		/* answered is the one map_put() had */
+#define MAP_HELD	0x08		/* map_hold(): not to be answered yet */
 #define MAP_MIN_BITS	10		/* 1024 buckets at least */
 #define MAP_START_BITS	20		/* at most, before any name */
 
@@ -730,6 +731,7 @@ map_put(struct map *m, const char *name, uint32_t addr, time_t answered)
 	if ((e = map_find(m, name, h)) != NULL) {
 		if (e->addr == addr) {
 			e->flags |= MAP_SEEN;
+			e->flags &= ~MAP_HELD;
 			/* Heard of first, now our own: the store has its time. */
 			if (answered > e->answered) {
 				map_answered(m, e, answered);
@@ -921,6 +923,33 @@ uint32_t
 map_size(const struct map *m)
 {
 	return (m->size);
+}
+
+/*
+ * An entry map_put() made that its caller may not answer yet (a shared
+ * map's, until the store's replicas have it), until the next
+ * map_put() of the same, or map_release().
+ */
+void
+map_hold(struct map_entry *e)
+{
+	e->flags |= MAP_HELD;
+}
+
+int
+map_held(const struct map_entry *e)
+{
+	return ((e->flags & MAP_HELD) != 0);
+}
+
+/* Every entry held, let go. */
+void
+map_release(struct map *m)
+{
+	struct map_entry	*e;
+
+	TAILQ_FOREACH(e, &m->lru, lru)
+		e->flags &= ~MAP_HELD;
 }
 
 /* Whether e's answered time is still the one map_put() was given. */

@@ -156,24 +156,32 @@ store_fence(void)
 {
 	struct store_fence	*f;
 	char			 n[8];
+	int			 load;
 
 	if (store_st.fencing || (TAILQ_EMPTY(&store_st.next.heard) &&
-	    TAILQ_EMPTY(&store_st.next.batches)))
+	    TAILQ_EMPTY(&store_st.next.batches) && !store_st.next.load))
 		return;
 	if (store_st.fen == NULL || (f = malloc(sizeof(*f))) == NULL) {
+		if (store_st.next.load)
+			store_lost("no fence for the map read");
 		store_fence_clear();
 		return;
 	}
 	store_fence_init(f);
 	TAILQ_CONCAT(&f->heard, &store_st.next.heard, entry);
 	TAILQ_CONCAT(&f->batches, &store_st.next.batches, entry);
+	f->load = store_st.next.load;
+	store_st.next.load = 0;
 	store_st.nheard = 0;
 	snprintf(n, sizeof(n), "%u", conf->redis_wait);
 	if (redisAsyncCommand(store_st.fen, NULL, NULL, "INCR "
 	    STORE_FENCE) != REDIS_OK ||
 	    redisAsyncCommand(store_st.fen, store_fence_cb, f, "WAIT %s %d", n,
 	    STORE_WAIT_SEC * 1000) != REDIS_OK) {
+		load = f->load;
 		store_fence_done(f, 0);
+		if (load)
+			store_lost("cannot send");
 		return;
 	}
 	store_st.fencing = 1;
@@ -182,20 +190,29 @@ store_fence(void)
 static void
 store_fence_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
-	redisReply	*r = reply;
-	int		 ours = ac == store_st.fen;
+	struct store_fence	*f = priv;
+	redisReply		*r = reply;
+	long long		 n = -1;
+	int			 ours = ac == store_st.fen, load = f->load;
 
 	if (ours)
 		store_st.fencing = 0;
-	if (r != NULL && ours && (r->type != REDIS_REPLY_INTEGER ||
-	    r->integer < (long long)conf->redis_wait))
-		log_rate(&store_st.rl, LOG_WARNING, "map store: new names "
-		    "reached %lld of %u replicas in time; SERVFAIL",
-		    r->type == REDIS_REPLY_INTEGER ? r->integer : -1LL,
-		    conf->redis_wait);
-	store_fence_done(priv, r != NULL && ours &&
-	    r->type == REDIS_REPLY_INTEGER &&
-	    r->integer >= (long long)conf->redis_wait);
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		n = r->integer;
+	if (r != NULL && ours && n < (long long)conf->redis_wait)
+		log_rate(&store_st.rl, LOG_WARNING, "map store: %s reached "
+		    "%lld of %u replicas in time; SERVFAIL", load ?
+		    "the names read" : "new names", n, conf->redis_wait);
+	store_fence_done(f, r != NULL && ours &&
+	    n >= (long long)conf->redis_wait);
+	/*
+	 * The read's fence: up, or another fence (each WAITs its second)
+	 * until the replicas have what was read.
+	 */
+	if (load && ours && n >= (long long)conf->redis_wait)
+		store_loaded();
+	else if (load && ours)
+		store_st.next.load = 1;
 	if (ours)
 		store_fence();
 }
@@ -234,6 +251,7 @@ store_fence_init(struct store_fence *f)
 {
 	TAILQ_INIT(&f->heard);
 	TAILQ_INIT(&f->batches);
+	f->load = 0;
 }
 
 /* Nothing more to be fenced on this link: nothing placed is told. */
@@ -241,6 +259,7 @@ void
 store_fence_clear(void)
 {
 	store_fence_done(&store_st.next, 0);
+	store_st.next.load = 0;
 	store_st.nheard = 0;
 	store_st.fencing = 0;
 }

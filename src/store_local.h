@@ -78,6 +78,7 @@ TAILQ_HEAD(store_heard_list, store_heard);
 struct store_fence {
 	struct store_heard_list	 heard;		/* changes heard */
 	TAILQ_HEAD(, store_batch) batches;	/* names placed, not told */
+	int			 load;		/* the store read: up after */
 };
 
 /* Names placed by one call of the script. */
@@ -113,6 +114,7 @@ struct store_ctx {
 	time_t			 flushed;	/* answered times sent up to */
 	time_t			 renewed;	/* leases last renewed */
 	size_t			 loaded;
+	size_t			 gone;		/* forgotten by the read */
 	int			 inited;	/* INIT: 1 found, 2 empty */
 	int			 subscribed;	/* the channel holds */
 	uint32_t		 cursor;	/* next index brought */
@@ -153,6 +155,7 @@ void		 store_put(struct store_req *);
 void		 store_assign_flush(void);
 void		 store_assign_ev(int, short, void *);
 void		 store_batch_done(struct store_batch *, enum store_status);
+void		 store_loaded(void);
 void		 store_touched(const struct map_entry *, time_t);
 void		 store_pin_send(uint32_t, int, time_t);
 

@@ -320,12 +320,12 @@ store_scan(const char *cursor)
 static void
 store_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
-	redisReply	*r = reply, *list;
-	uint32_t	 addr;
-	size_t		 i, gone;
-	char		 name[WIRE_TEXT_MAX + 1], cursor[32];
-	char		 a[INET_ADDRSTRLEN];
-	time_t		 now = time(NULL);
+	redisReply		*r = reply, *list;
+	struct map_entry	*e;
+	uint32_t		 addr;
+	size_t			 i;
+	char			 name[WIRE_TEXT_MAX + 1], cursor[32];
+	int			 hold;
 
 	store_req_done(priv, r == NULL ? STORE_DOWN : STORE_OK, 0);
 	if (ac != store_st.cmd || store_st.state != STORE_LOADING)
@@ -352,10 +352,20 @@ store_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 			    "record of an unknown form ignored");
 			continue;
 		}
-		if (map_put(store_st.map, name, addr, 0) == NULL) {
+		/*
+		 * With database wait, a name this gateway did not have, or
+		 * had from a read not yet fenced, waits for the fence at the
+		 * end of the read: it may be on the primary alone.
+		 */
+		e = map_lookup_name(store_st.map, name);
+		hold = conf->redis_wait != 0 && (e == NULL ||
+		    e->addr != addr || map_held(e));
+		if ((e = map_put(store_st.map, name, addr, 0)) == NULL) {
 			store_lost("reading the map: %s", strerror(errno));
 			return;
 		}
+		if (hold)
+			map_hold(e);
 		store_st.loaded++;
 	}
 	memcpy(cursor, r->element[0]->str, r->element[0]->len);
@@ -364,7 +374,23 @@ store_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 		store_scan(cursor);
 		return;
 	}
-	gone = map_sweep(store_st.map);
+	store_st.gone = map_sweep(store_st.map);
+	if (conf->redis_wait == 0) {
+		store_loaded();
+		return;
+	}
+	store_st.next.load = 1;
+	store_fence();
+}
+
+/* The store read (and, with database wait, on the replicas): up. */
+void
+store_loaded(void)
+{
+	char	a[INET_ADDRSTRLEN];
+	time_t	now = time(NULL);
+
+	map_release(store_st.map);
 	store_set_state(STORE_UP);
 	store_st.warned = 0;
 	/* Our pins, at once: they may have lapsed while we were away. */
@@ -372,7 +398,7 @@ store_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 	store_sync(now);
 	inet_ntop(AF_INET, &store_st.primary.sin_addr, a, sizeof(a));
 	log_info("map store %s:%u: up, %zu names read, %zu forgotten", a,
-	    ntohs(store_st.primary.sin_port), store_st.loaded, gone);
+	    ntohs(store_st.primary.sin_port), store_st.loaded, store_st.gone);
 }
 
 /*

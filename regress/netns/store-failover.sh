@@ -5,8 +5,9 @@
 # a Sentinel, "database wait 1", two gateways.  The gateways find the
 # primary through the Sentinel.  With the replicas stopped a new name is
 # answered neither by the gateway that placed it nor by the one that
-# heard of it on the channel, and changes heard while a fence is out are
-# applied in order once it passes.  The primary is killed while new
+# heard of it on the channel, or by one that read it from the store at
+# start, and changes heard while a fence is out are applied in order once
+# it passes.  The primary is killed while new
 # names are asked; the Sentinel promotes a replica, the gateway follows
 # it without a restart, and every name the gateway answered with an
 # address is in the new primary with that address: no acknowledged
@@ -71,7 +72,7 @@ database master dns44
 database wait 1
 EOF2
 A_PID=$DP A_LOG=$DLOG
-dw_start b <<EOF2
+cat >"$T_TMP/b.conf" <<EOF2
 dns listen 127.0.0.1 port 4454
 proxy listen 127.0.0.1 port 4455
 dns upstream $DW_UP
@@ -79,6 +80,7 @@ database sentinel $DW_UP port 26391
 database master dns44
 database wait 1
 EOF2
+dw_start b <"$T_TMP/b.conf"
 B_PID=$DP B_LOG=$DLOG
 up_on() { grep -q "map store $DW_UP:$1: up" "${2:-$A_LOG}"; }
 wait_for 5 up_on 6391 && wait_for 5 up_on 6391 "$B_LOG" &&
@@ -148,6 +150,28 @@ wait_for 5 kept && ok "a name heard during a fence, kept once it passed" ||
 [ -z "$(shown ghost.example)" ] &&
     ok "a name placed and forgotten during the fence is not kept" ||
     fail "ghost.example kept: $(shown ghost.example)"
+
+# A name on the primary alone, as another gateway's script call leaves
+# it while the replicas lag: B, started again, reads it with the rest of
+# the store, but answers it only once the replicas have what it read.
+kill -STOP "$R1_PID" "$R2_PID"
+rcli 6391 HSET dns44:name lagging.example 172.24.250.3 >/dev/null
+rcli 6391 HSET dns44:addr 172.24.250.3 lagging.example >/dev/null
+rcli 6391 SETBIT dns44:used $((250 * 256 + 3)) 1 >/dev/null
+dw_stop "$B_PID"
+dw_start b <"$T_TMP/b.conf"
+B_PID=$DP B_LOG=$DLOG
+read_it() { [ "$(shown lagging.example)" = 172.24.250.3 ]; }
+wait_for 5 read_it || fail "B did not read lagging.example"
+outl=$(DW_KDIG_OPTS="+timeout=4 +retry=0 +ignore" DW_PORT=4454 \
+    qfull lagging.example A)
+kill -CONT "$R1_PID" "$R2_PID"
+[ "$(echo "$outl" | rcode_of)" = SERVFAIL ] &&
+    ok "a name read from the primary alone: SERVFAIL, not an answer" ||
+    fail "lagging.example through B: $(echo "$outl" | rcode_of)"
+lagged() { [ "$(DW_PORT=4454 q lagging.example A)" = 172.24.250.3 ]; }
+wait_for 5 lagged && ok "replicas back: B answers what it read" ||
+    fail "replicas back: B '$(DW_PORT=4454 q lagging.example A)'"
 
 # The primary dies, unannounced, while names keep coming.
 kill -KILL "$PRIMARY_PID"
