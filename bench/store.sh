@@ -22,7 +22,8 @@
 #     (for information: what one more gateway adds).
 # STORE_REPS runs of (a) and (b), tdb and redis interleaved, then
 # STORE_REPS of (c); medians reported.  The response codes of each run,
-# the CPU use of redis-server and of the dns processes are in the log.
+# the CPU use of redis-server and of the dns processes (and, for (b),
+# what a name cost each in microseconds of a CPU) are in the log.
 
 . "$(dirname "$0")/lib.sh"
 b_setup
@@ -97,6 +98,12 @@ codes() {
 	echo "$(dnsperf_parse <"$1" | cut -d' ' -f1) qps," \
 	    "$(sed -n 's/^ *Response codes: *//p' "$1")"
 }
+# per_name PCT QPS: the microseconds of a CPU a name cost a process that
+# used PCT % of a CPU while QPS names a second were answered.
+per_name() {
+	awk -v p="$1" -v q="$2" 'BEGIN {
+	    if (q > 0) printf "%.1f\n", p * 10000 / q; else print "NA" }'
+}
 # names FILE TAG: STORE_NEW names no run asked before.
 names() {
 	awk -v t="$2" -v n="$STORE_NEW" 'BEGIN {
@@ -134,10 +141,14 @@ while [ $r -le "$STORE_REPS" ]; do
 		    -l "$STORE_TIME")
 		t=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" \
 		    'BEGIN { print t1 - t0 }')
+		dc=$(proc_cpu "$d" "$c0" "$t") rc=$(proc_cpu "$R_PID" "$rc0" "$t")
 		log "new-names run $r $s: $(codes "$o"), $2 lost;" \
-		    "dns process $(proc_cpu "$d" "$c0" "$t")%," \
-		    "redis-server $(proc_cpu "$R_PID" "$rc0" "$t")% of a CPU"
+		    "dns process $dc%, redis-server $rc% of a CPU;" \
+		    "$(per_name "$dc" "$1") us and $(per_name "$rc" "$1") us" \
+		    "of them a name"
 		echo "$1" >>"$B_TMP/new.$s"
+		echo "$(per_name "$dc" "$1") $(per_name "$rc" "$1")" \
+		    >>"$B_TMP/cost.$s"
 	done
 	r=$((r + 1))
 done
@@ -186,6 +197,15 @@ result "new names/s, map in Redis" "$new_redis" qps tdb "$new_tdb" \
     "ratio>=0.5"
 result "new names/s, 2 gateways on one Redis" "$(median <"$B_TMP/two")" \
     qps "one gw" "$new_redis" -
+# What a new name costs, steadier than the rate on a busy machine: the
+# dns process's CPU a name with the map in Redis against with tdb, and
+# redis-server's (medians over the runs).
+for s in tdb redis; do
+	eval cost_dns_$s=$(cut -d' ' -f1 <"$B_TMP/cost.$s" | median)
+done
+log "CPU a new name (medians): dns process ${cost_dns_redis} us with" \
+    "Redis, ${cost_dns_tdb} us with tdb; redis-server" \
+    "$(cut -d' ' -f2 <"$B_TMP/cost.redis" | median) us"
 
 # The store holds every name a gateway mapped, once.
 log "store: $(rcli HLEN dns44:name) names, $(rcli HLEN dns44:addr)" \
