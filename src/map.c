@@ -73,6 +73,7 @@ static void	map_answered(struct map *, struct map_entry *, time_t);
 static int	map_cmp_sortkey(const void *, const void *);
 static int	map_sort(struct map *);
 static void	map_free(struct map *);
+static void	map_flag_clear(struct map *, uint8_t);
 
 void
 map_err(char *err, size_t errlen, const char *fmt, ...)
@@ -800,14 +801,21 @@ map_client_allow(struct map *m, uint32_t client, time_t now)
 	return (ok);
 }
 
-/* Before a full reading of the store: no entry is seen yet. */
-void
-map_mark_clear(struct map *m)
+/* One flag off in every entry. */
+static void
+map_flag_clear(struct map *m, uint8_t flag)
 {
 	struct map_entry	*e;
 
 	TAILQ_FOREACH(e, &m->lru, lru)
-		e->flags &= ~MAP_SEEN;
+		e->flags &= ~flag;
+}
+
+/* Before a full reading of the store: no entry is seen yet. */
+void
+map_mark_clear(struct map *m)
+{
+	map_flag_clear(m, MAP_SEEN);
 }
 
 /* After it: what the store did not have is forgotten; how many. */
@@ -946,10 +954,7 @@ map_held(const struct map_entry *e)
 void
 map_release(struct map *m)
 {
-	struct map_entry	*e;
-
-	TAILQ_FOREACH(e, &m->lru, lru)
-		e->flags &= ~MAP_HELD;
+	map_flag_clear(m, MAP_HELD);
 }
 
 /* Whether e's answered time is still the one map_put() was given. */
