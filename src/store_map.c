@@ -357,9 +357,9 @@ store_scan_cb(redisAsyncContext *ac, void *reply, void *priv)
 		 * had from a read not yet fenced, waits for the fence at the
 		 * end of the read: it may be on the primary alone.
 		 */
-		e = map_lookup_name(store_st.map, name);
-		hold = conf->redis_wait != 0 && (e == NULL ||
-		    e->addr != addr || map_held(e));
+		hold = conf->redis_wait != 0 && ((e = map_lookup_name(
+		    store_st.map, name)) == NULL || e->addr != addr ||
+		    map_held(e));
 		if ((e = map_put(store_st.map, name, addr, 0)) == NULL) {
 			store_lost("reading the map: %s", strerror(errno));
 			return;
@@ -390,7 +390,8 @@ store_loaded(void)
 	char	a[INET_ADDRSTRLEN];
 	time_t	now = time(NULL);
 
-	map_release(store_st.map);
+	if (conf->redis_wait != 0)
+		map_release(store_st.map);
 	store_set_state(STORE_UP);
 	store_st.warned = 0;
 	/* Our pins, at once: they may have lapsed while we were away. */
