@@ -25,20 +25,22 @@
 
 /*
  * One mapping.  Callers read addr, conns, answered and name and change
- * nothing; the other fields are the map's own.
+ * nothing; the other fields are the map's own.  answered is a time_t
+ * kept in 32 bits (map_time()) and the client a slot, not a pointer: an
+ * entry with a name of up to 20 characters fits a 96-byte malloc chunk.
  */
 struct map_entry {
 	uint32_t		 addr;		/* host byte order */
 	uint32_t		 conns;		/* open connections */
-	time_t			 answered;	/* last answer giving it */
+	uint32_t		 answered;	/* last answer giving it */
 
 	/* Private. */
+	uint32_t		 name_hash;
 	struct map_entry	*name_next;	/* name hash chain */
 	struct map_entry	*addr_next;	/* address hash chain */
 	TAILQ_ENTRY(map_entry)	 lru;		/* last answered first */
-	struct map_client	*client;	/* last answered to; or NULL */
 	TAILQ_ENTRY(map_entry)	 clru;		/* its client's, same order */
-	uint32_t		 name_hash;
+	uint16_t		 client;	/* its slot; or 0 */
 	uint8_t			 flags;
 
 	char			 name[];	/* lowercase, no final dot */
@@ -74,6 +76,7 @@ struct map_entry *map_assign(struct map *, const char *, time_t, uint32_t);
 struct map_entry *map_assign_client(struct map *, const char *, uint32_t,
 		    time_t, uint32_t);
 uint32_t	 map_place(const struct map *, const char *);
+uint32_t	 map_time(time_t);
 struct map_entry *map_put(struct map *, const char *, uint32_t, time_t);
 int		 map_drop(struct map *, const char *, uint32_t);
 int		 map_client_allow(struct map *, uint32_t, time_t);

@@ -327,18 +327,20 @@ map_touch(struct map *m, struct map_entry *e, time_t now)
 static void
 map_answered(struct map *m, struct map_entry *e, time_t now)
 {
+	struct map_client	*c;
+
 	if (TAILQ_FIRST(&m->lru) != e) {
 		TAILQ_REMOVE(&m->lru, e, lru);
 		TAILQ_INSERT_HEAD(&m->lru, e, lru);
 	}
-	if (e->client != NULL && TAILQ_FIRST(&e->client->lru) != e) {
-		TAILQ_REMOVE(&e->client->lru, e, clru);
-		TAILQ_INSERT_HEAD(&e->client->lru, e, clru);
+	if ((c = map_client_of(m, e)) != NULL && TAILQ_FIRST(&c->lru) != e) {
+		TAILQ_REMOVE(&c->lru, e, clru);
+		TAILQ_INSERT_HEAD(&c->lru, e, clru);
 	}
 	/* The same second again: the record on disk says so already. */
 	if (now == e->answered)
 		return;
-	e->answered = now;
+	e->answered = map_time(now);
 	e->flags &= ~MAP_PUT_TIME;
 	if (!(e->flags & MAP_DIRTY)) {
 		e->flags |= MAP_DIRTY;
@@ -401,7 +403,7 @@ map_sort(struct map *m)
 	if ((v = reallocarray(NULL, m->count, sizeof(*v))) == NULL)
 		return (-1);
 	TAILQ_FOREACH(e, &m->lru, lru) {
-		t = e->answered < 0 ? 0 : (uint64_t)e->answered;
+		t = e->answered;
 		if (t > MAP_SORT_TMAX)
 			t = MAP_SORT_TMAX;
 		v[i].key = t << 24 | (e->addr - m->first);
@@ -608,7 +610,7 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 	}
 	if ((e = map_entry_new(name, len, h)) == NULL)
 		goto fail;
-	e->answered = now;
+	e->answered = map_time(now);
 
 	if (m->count < m->size) {
 		start = siphash(map_addr_key, name, len) % m->size;
@@ -691,6 +693,17 @@ map_place(const struct map *m, const char *name)
 	    m->size);
 }
 
+/* A time as an entry keeps it: 0 before 1970, the end of 2106 after. */
+uint32_t
+map_time(time_t t)
+{
+	if (t < 0)
+		return (0);
+	if ((uint64_t)t > UINT32_MAX)
+		return (UINT32_MAX);
+	return ((uint32_t)t);
+}
+
 /* Forget an entry another map decided on; the proxy is told. */
 static void
 map_evict(struct map *m, struct map_entry *e)
@@ -747,7 +760,7 @@ map_put(struct map *m, const char *name, uint32_t addr, time_t answered)
 	if ((e = map_entry_new(name, len, h)) == NULL)
 		return (NULL);
 	e->addr = addr;
-	e->answered = answered;
+	e->answered = map_time(answered);
 	e->flags = MAP_SEEN | (answered != 0 ? MAP_PUT_TIME : 0);
 	if (map_db_store(m, e, 1) == -1)
 		map_db_warn_store(m, answered, "store a name from the shared "

@@ -25,6 +25,8 @@
 #include "map_local.h"
 #include "siphash.h"
 
+_Static_assert(MAP_SLOTS - 1 <= UINT16_MAX, "client slots outgrew uint16_t");
+
 /*
  * The client of an address, made if new and the table has room; past
  * MAP_CLIENTS_MAX every newcomer is counted as "rest", one client for
@@ -43,6 +45,7 @@ map_client_get(struct map *m, uint32_t addr, time_t now)
 	if (m->nclients >= MAP_CLIENTS_MAX ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		c = &m->rest;
+		c->slot = MAP_SLOT_REST;
 		if (c->count == 0 && c->refill == 0) {
 			c->tokens = m->burst;
 			c->refill = now;
@@ -50,6 +53,12 @@ map_client_get(struct map *m, uint32_t addr, time_t now)
 		return (c);
 	}
 	TAILQ_INIT(&c->lru);
+	/* nclients < MAP_CLIENTS_MAX: a slot is free. */
+	if (m->nfree_slots > 0)
+		c->slot = m->free_slots[--m->nfree_slots];
+	else
+		c->slot = MAP_SLOT_REST + 1 + m->nslots++;
+	m->slots[c->slot] = c;
 	c->addr = addr;
 	c->tokens = m->burst;
 	c->refill = now;
@@ -73,13 +82,24 @@ map_client_put(struct map *m, struct map_client *c)
 		pp = &(*pp)->next;
 	*pp = c->next;
 	m->nclients--;
+	m->slots[c->slot] = NULL;
+	m->free_slots[m->nfree_slots++] = c->slot;
 	free(c);
+}
+
+/* The client an entry is charged to; or NULL. */
+struct map_client *
+map_client_of(struct map *m, const struct map_entry *e)
+{
+	if (e->client == MAP_SLOT_REST)
+		return (&m->rest);
+	return (m->slots[e->client]);
 }
 
 void
 map_client_attach(struct map_entry *e, struct map_client *c)
 {
-	e->client = c;
+	e->client = c->slot;
 	c->count++;
 	TAILQ_INSERT_HEAD(&c->lru, e, clru);
 }
@@ -89,11 +109,11 @@ map_client_detach(struct map *m, struct map_entry *e)
 {
 	struct map_client	*c;
 
-	if ((c = e->client) == NULL)
+	if ((c = map_client_of(m, e)) == NULL)
 		return;
 	TAILQ_REMOVE(&c->lru, e, clru);
 	c->count--;
-	e->client = NULL;
+	e->client = 0;
 	map_client_put(m, c);
 }
 
@@ -108,10 +128,10 @@ map_client_answered(struct map *m, struct map_entry *e,
 {
 	int	live;
 
-	if (e->client == c)
+	if (map_client_of(m, e) == c)
 		return;
 	live = now >= e->answered && now - e->answered < (time_t)hold_s;
-	if (e->client == NULL && live && e->answered != 0)
+	if (e->client == 0 && live && e->answered != 0)
 		return;
 	map_client_detach(m, e);
 	if (!live || e->answered == 0)

@@ -445,9 +445,7 @@ map_db_parse(struct map_db_load *ld, TDB_DATA key, TDB_DATA val,
 		return (-1);
 	}
 	e->addr = addr;
-	e->answered = (time_t)(int64_t)wire_get64(val.dptr + 8);
-	if (e->answered < 0)		/* keeps now - answered defined */
-		e->answered = 0;
+	e->answered = map_time((time_t)(int64_t)wire_get64(val.dptr + 8));
 	*ep = e;
 	return (0);
 }

@@ -15,6 +15,8 @@
 struct tdb_context;
 
 #define MAP_CLIENT_BUCKETS	1024
+#define MAP_SLOT_REST		1	/* an entry's client: rest */
+#define MAP_SLOTS		(MAP_CLIENTS_MAX + 2)
 
 /*
  * A client of the DNS side, by source address: the mappings last answered
@@ -28,6 +30,7 @@ struct map_client {
 	uint32_t		 count;		/* mappings it holds */
 	uint32_t		 tokens;	/* new names it may make now */
 	time_t			 refill;	/* tokens last added */
+	uint16_t		 slot;		/* in map's slots */
 };
 
 struct map {
@@ -58,6 +61,11 @@ struct map {
 	struct map_client	*clients[MAP_CLIENT_BUCKETS];
 	struct map_client	 rest;
 	size_t			 nclients;	/* in the table */
+	/* An entry names its client by slot: 0 none, 1 rest, then these. */
+	struct map_client	*slots[MAP_SLOTS];
+	uint16_t		 free_slots[MAP_CLIENTS_MAX];
+	size_t			 nfree_slots;
+	size_t			 nslots;	/* ever handed out */
 	uint32_t		 rate;		/* new names a second; 0: any */
 	uint32_t		 burst;
 };
@@ -74,6 +82,7 @@ void		 map_load_reset(struct map *);
 
 /* map_client.c */
 struct map_client *map_client_get(struct map *, uint32_t, time_t);
+struct map_client *map_client_of(struct map *, const struct map_entry *);
 void		 map_client_put(struct map *, struct map_client *);
 void		 map_client_attach(struct map_entry *, struct map_client *);
 void		 map_client_detach(struct map *, struct map_entry *);

@@ -75,6 +75,7 @@ static void		 test_fair_order(void);
 static void		 test_fair_shared(void);
 static void		 test_fair_rate(void);
 static void		 test_fair_sweep(void);
+static void		 test_fair_rest(void);
 static void		 test_shared(void);
 static void		 million_name(char *, size_t, int);
 static int		 million_lost(struct map *, const uint32_t *, int);
@@ -1348,6 +1349,89 @@ test_fair_sweep(void)
 }
 
 /*
+ * Past MAP_CLIENTS_MAX clients the newcomers share one, "rest", with an
+ * answer order of its own; a client forgotten gives its place in the
+ * table to the next newcomer.  Entries name their client by that place.
+ */
+static void
+test_fair_rest(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	uint32_t		 first = IP(10, 64, 0, 0), cl;
+	char			 name[64];
+	int			 i, ok;
+
+	memset(&ev, 0, sizeof(ev));
+	if ((m = mopen("fair-rest.tdb", first, first + MAP_CLIENTS_MAX +
+	    7)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	for (ok = 0, i = 0; i < MAP_CLIENTS_MAX; i++) {
+		snprintf(name, sizeof(name), "c%04d.test", i);
+		if (map_assign_client(m, name, IP(10, 2, 0, 0) + i, T0,
+		    HOLD) != NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, MAP_CLIENTS_MAX);
+	CHECK_EQ(map_clients(m), MAP_CLIENTS_MAX);
+	/* Four more clients, two names each: the rest's, the range full. */
+	for (ok = 0, i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "r%d.test", i);
+		if (map_assign_client(m, name, IP(10, 3, 0, 0) + i / 2,
+		    T0 + 1 + i, HOLD) != NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, 8);
+	CHECK_EQ(map_count(m), MAP_CLIENTS_MAX + 8);
+	CHECK_EQ(map_clients(m), MAP_CLIENTS_MAX + 1);
+	CHECK_EQ(map_client_count(m, IP(10, 3, 0, 0)), 0);
+	/* r0 answered again: the rest's oldest is now r1. */
+	CHECK(map_assign_client(m, "r0.test", IP(10, 3, 0, 9), T0 + 20,
+	    HOLD) != NULL);
+	/* The rest holds beyond its share: its own oldest goes. */
+	ev.name[0] = '\0';
+	CHECK(map_assign_client(m, "r8.test", IP(10, 3, 0, 7), T0 + 21,
+	    HOLD) != NULL);
+	CHECK(strcmp(ev.name, "r1.test") == 0);
+	for (ok = 0, i = 0; i < MAP_CLIENTS_MAX; i++) {
+		snprintf(name, sizeof(name), "c%04d.test", i);
+		if (map_lookup_name(m, name) != NULL)
+			ok++;
+	}
+	CHECK_EQ(ok, MAP_CLIENTS_MAX);
+
+	/* A client forgotten; the next newcomer takes its place. */
+	CHECK(map_remove(m, map_lookup_name(m, "c0005.test")) == 0);
+	CHECK_EQ(map_clients(m), MAP_CLIENTS_MAX);
+	cl = IP(10, 4, 0, 1);
+	ev.name[0] = '\0';
+	CHECK(map_assign_client(m, "n0.test", cl, T0 + 22, HOLD) != NULL);
+	CHECK(ev.name[0] == '\0');
+	CHECK_EQ(map_client_count(m, cl), 1);
+	CHECK_EQ(map_clients(m), MAP_CLIENTS_MAX + 1);
+	/* The range full again: the newcomer takes the rest's oldest. */
+	ev.name[0] = '\0';
+	CHECK(map_assign_client(m, "n1.test", cl, T0 + 23, HOLD) != NULL);
+	CHECK(strcmp(ev.name, "r2.test") == 0);
+	CHECK_EQ(map_client_count(m, cl), 2);
+	/* Its entries are its own: removed, it is forgotten. */
+	CHECK(map_remove(m, map_lookup_name(m, "n0.test")) == 0);
+	CHECK(map_remove(m, map_lookup_name(m, "n1.test")) == 0);
+	CHECK_EQ(map_client_count(m, cl), 0);
+	CHECK_EQ(map_clients(m), MAP_CLIENTS_MAX);
+
+	/* Times before 1970 or past 2106 are kept as their ends. */
+	e = map_put(m, "early.test", first + 5, (time_t)-5);
+	CHECK(e != NULL && e->answered == 0);
+	e = map_put(m, "late.test", first + 5,
+	    (time_t)UINT32_MAX + 10);
+	CHECK(e != NULL && e->answered == UINT32_MAX);
+	map_close(m);
+}
+
+/*
  * What a store shared with other gateways does to the map: map_put makes
  * a name's address what the store says, forgetting (and telling of) the
  * entries in the way; names only heard of count as never answered and
@@ -1601,6 +1685,7 @@ main(void)
 	test_fair_shared();
 	test_fair_rate();
 	test_fair_sweep();
+	test_fair_rest();
 	test_shared();
 	test_million();
 	cleanup();
