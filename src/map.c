@@ -462,6 +462,7 @@ map_open(const char *path, uint32_t first, uint32_t last, map_evict_cb cb,
 	m->addr_mul |= 1;
 	TAILQ_INIT(&m->lru);
 	TAILQ_INIT(&m->rest.lru);
+	m->rest.slot = MAP_SLOT_REST;
 	m->evict_cb = cb;
 	m->evict_arg = arg;
 

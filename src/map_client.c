@@ -45,7 +45,6 @@ map_client_get(struct map *m, uint32_t addr, time_t now)
 	if (m->nclients >= MAP_CLIENTS_MAX ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
 		c = &m->rest;
-		c->slot = MAP_SLOT_REST;
 		if (c->count == 0 && c->refill == 0) {
 			c->tokens = m->burst;
 			c->refill = now;
