@@ -11,7 +11,7 @@
  * own addresses (ifaddr.c) as they change, makes the proxy's dialling
  * sockets that carry a firewall mark, re-reads the configuration on
  * SIGHUP and shuts everything down when a child dies or a signal says so.
- * dbdir.c prepares and locks the database directory (and hands a
+ * parent_sock.c makes the sockets the proxy asks for; dbdir.c prepares and locks the database directory (and hands a
  * previous user's over); plumb.c and selfcheck.c make and check the
  * TPROXY plumbing; notify.c keeps systemd informed.
  */
@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "parent.h"
 #include "map.h"
 #include "prefix.h"
 #include "proc.h"
@@ -46,7 +47,6 @@
 #define PARENT_KILL_WAIT_MS	1500	/* before SIGKILL at shutdown */
 #define PARENT_BACKLOG		512
 #define PARENT_UDP_RCVBUF	(4 * 1024 * 1024)
-#define PARENT_REFUSALS_LOGGED	10	/* a second */
 #define PARENT_RELOAD_ERRORS	4096	/* of a reload, for dns44ctl */
 
 struct child {
@@ -65,7 +65,6 @@ static char		 self_exe[PATH_MAX];
 static int		 quitting;
 static int		 exit_status;
 static struct event	 ev_kill;
-static struct log_rate	 parent_rl_mark, parent_rl_dial;
 static char		 parent_handover_msg[PATH_MAX + 256]; /* logged later */
 static time_t		 parent_started;
 static time_t		 parent_reloaded;	/* the last reload, 0: none */
@@ -85,10 +84,6 @@ static void	parent_start(void);
 static pid_t	parent_exec_child(struct child *, int);
 static void	parent_dispatch(struct chan *, struct msg *);
 static void	parent_closed(struct chan *, int);
-static const char *parent_reply_refused(const struct msg_reply_sock *);
-static int	parent_reply_open(const struct msg_reply_sock *);
-static void	parent_reply_sock(struct child *, struct msg *);
-static void	parent_dial_sock(struct child *, struct msg *);
 static void	parent_status(struct chan *, uint32_t);
 static int	parent_reload(char *, size_t);
 static void	parent_ctl_reload(struct chan *, uint32_t);
@@ -594,10 +589,10 @@ parent_dispatch(struct chan *c, struct msg *m)
 	switch (m->hdr.type) {
 	/* The channel's end took only what its child may send. */
 	case MSG_REPLY_SOCK_REQ:
-		parent_reply_sock(ch, m);
+		parent_reply_sock(ch->chan, m);
 		return;
 	case MSG_DIAL_SOCK_REQ:
-		parent_dial_sock(ch, m);
+		parent_dial_sock(ch->chan, m, rules);
 		return;
 	case MSG_ALIVE:
 		msg_get(m, &ma, sizeof(ma));
@@ -664,163 +659,6 @@ parent_status(struct chan *c, uint32_t id)
 	st->check_time = r == -1 ? 0 : when;
 	chan_compose(c, MSG_CTL_STATUS_INFO, id, -1, st, sizeof(*st));
 	free(st);
-}
-
-/*
- * Why the proxy may not have a reply socket from virt for client, or
- * NULL.  The proxy is not trusted with IP_TRANSPARENT: virt must lie
- * inside the virtual range, so that whatever it sends through the socket
- * comes from a virtual address and it cannot spoof any other.  The
- * client it asks for must be a unicast host elsewhere, as the proxy
- * itself checks for every client it replies to; the socket, unconnected,
- * does not hold it to that client (a connected one could be connected
- * again just as well).
- */
-static const char *
-parent_reply_refused(const struct msg_reply_sock *r)
-{
-	uint32_t	virt, client;
-
-	if (r->virt.sin_family != AF_INET || r->client.sin_family != AF_INET)
-		return ("not IPv4");
-	virt = ntohl(r->virt.sin_addr.s_addr);
-	client = ntohl(r->client.sin_addr.s_addr);
-	if (virt < conf->range_first || virt > conf->range_last ||
-	    r->virt.sin_port == 0)
-		return ("from outside the range");
-	if (r->client.sin_port == 0 ||
-	    (client >= conf->range_first && client <= conf->range_last))
-		return ("to the range");
-	if ((client >> 24) == 127)
-		return ("to loopback");
-	if ((client >> 24) == 0)
-		return ("to the any address");
-	if (client == INADDR_BROADCAST)
-		return ("to broadcast");
-	if ((client >> 28) >= 0xe)
-		return ("to multicast or reserved");
-	if (ntohs(r->client.sin_port) < IPPORT_RESERVED &&
-	    !conf->reply_priv_ports)
-		return ("to a privileged port");
-	return (NULL);
-}
-
-/* A reply socket, bound where asked and nowhere else. */
-static int
-parent_reply_open(const struct msg_reply_sock *r)
-{
-	struct sockaddr_in	name;
-	socklen_t		len = sizeof(name);
-	int			s;
-
-	if ((s = sock_reply(&r->virt)) == -1)
-		return (-1);
-	if (getsockname(s, (struct sockaddr *)&name, &len) == -1 ||
-	    len != sizeof(name) || name.sin_family != AF_INET ||
-	    name.sin_addr.s_addr != r->virt.sin_addr.s_addr ||
-	    name.sin_port != r->virt.sin_port) {
-		close(s);
-		errno = EPERM;
-		return (-1);
-	}
-	return (s);
-}
-
-/*
- * A socket for UDP replies from virt, if the request holds.  The proxy
- * shares it among the sessions to virt and asks on behalf of the first
- * one's client, which must be one the parent would reply to.
- */
-static void
-parent_reply_sock(struct child *ch, struct msg *m)
-{
-	static struct timespec	 last;
-	static unsigned int	 logged, suppressed;
-	struct msg_reply_sock	 r;
-	struct timespec		 now;
-	const char		*why;
-	char			 v[32], c[32];
-	int			 s;
-
-	msg_get(m, &r, sizeof(r));
-	if ((why = parent_reply_refused(&r)) != NULL) {
-		/* A few lines a second at most: the proxy may be hostile. */
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec != last.tv_sec) {
-			if (suppressed > 0)
-				log_warnx("%u more reply sockets refused",
-				    suppressed);
-			last = now;
-			logged = suppressed = 0;
-		}
-		if (logged++ < PARENT_REFUSALS_LOGGED) {
-			conf_fmt_addr(&r.virt, v, sizeof(v));
-			conf_fmt_addr(&r.client, c, sizeof(c));
-			log_warnx("proxy asked for a reply socket %s: %s to "
-			    "%s; refused", why,
-			    r.virt.sin_family == AF_INET ? v : "?",
-			    r.client.sin_family == AF_INET ? c : "?");
-		} else
-			suppressed++;
-		r.error = EPERM;
-		s = -1;
-	} else if ((s = parent_reply_open(&r)) == -1)
-		r.error = errno;
-	else
-		r.error = 0;
-	if (s == -1)
-		chan_compose(ch->chan, MSG_REPLY_SOCK_FAIL, m->hdr.id, -1, &r,
-		    sizeof(r));
-	else if (chan_compose(ch->chan, MSG_REPLY_SOCK, m->hdr.id, s, &r,
-	    sizeof(r)) == -1) {
-		log_warn("sending a reply socket");
-		close(s);
-	}
-}
-
-/*
- * A socket for the proxy to dial with, marked as asked.  The proxy is not
- * trusted with CAP_NET_ADMIN: it gets a mark that a rule of the running
- * configuration names and no other, so that it cannot steer its traffic
- * into another routing table or firewall class.
- */
-static void
-parent_dial_sock(struct child *ch, struct msg *m)
-{
-	struct msg_dial_sock	 d;
-	int			 s, type;
-
-	msg_get(m, &d, sizeof(d));
-	s = -1;
-	if (!ruleset_has_mark(rules, d.mark)) {
-		/* A few lines a second at most: the proxy may be hostile. */
-		log_rate(&parent_rl_mark, LOG_WARNING, "proxy asked for a %s "
-		    "socket with mark 0x%x, which no rule names; refused",
-		    d.proto == IPPROTO_TCP ? "TCP" : "UDP", d.mark);
-		d.error = EPERM;
-	} else {
-		type = d.proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
-		/* msg.c let only AF_INET and AF_INET6 through. */
-		if ((s = socket(d.family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0)) == -1 || setsockopt(s, SOL_SOCKET, SO_MARK, &d.mark,
-		    sizeof(d.mark)) == -1) {
-			d.error = errno;
-			log_rate(&parent_rl_dial, LOG_WARNING, "a socket with "
-			    "mark 0x%x: %s", d.mark, strerror(d.error));
-			if (s != -1)
-				close(s);
-			s = -1;
-		} else
-			d.error = 0;
-	}
-	if (s == -1)
-		chan_compose(ch->chan, MSG_DIAL_SOCK_FAIL, m->hdr.id, -1, &d,
-		    sizeof(d));
-	else if (chan_compose(ch->chan, MSG_DIAL_SOCK, m->hdr.id, s, &d,
-	    sizeof(d)) == -1) {
-		log_warn("sending a dialling socket");
-		close(s);
-	}
 }
 
 static void

@@ -4,9 +4,9 @@
  */
 /*
  * resolve.c: the real addresses of the names behind virtual addresses,
- * which the dns process looks up for the proxy, and the cache of what the
- * upstreams said about them.  It belongs to the dns process alone and asks
- * the upstreams through upstream.c.
+ * which the dns process looks up for the proxy; resolve_cache.c keeps what
+ * the upstreams said about them.  It belongs to the dns process alone and
+ * asks the upstreams through upstream.c.
  *
  * resolve_name() and resolve_verify() wait on a lookup, one per name in
  * flight, which owns at most two queries: one for the A records of the
@@ -43,6 +43,7 @@
 
 #include "log.h"
 #include "resolve.h"
+#include "resolve_local.h"
 #include "rules.h"
 #include "upstream.h"
 #include "wire.h"
@@ -116,27 +117,7 @@ struct resolve_lookup {
 	const char		*name;		/* stored after the struct */
 };
 
-/* What the upstreams said about a name, until it expires. */
-struct resolve_cache {
-	RB_ENTRY(resolve_cache)	 node;
-	TAILQ_ENTRY(resolve_cache) lru;		/* last used first */
-	TAILQ_ENTRY(resolve_cache) neg;		/* negative: oldest first */
-	int64_t			 expires;	/* ms, resolve_now() */
-	int			 rcode;
-	int			 negative;	/* NXDOMAIN or NODATA */
-	int			 partial;	/* its AAAA records never asked */
-	ldns_rr			*soa;		/* of a negative answer */
-	size_t			 naddrs;
-	uint32_t		*addrs;
-	size_t			 naddrs6;
-	struct in6_addr		*addrs6;
-	const char		*name;		/* stored after the struct */
-};
-
 RB_HEAD(resolve_lookups, resolve_lookup);
-RB_HEAD(resolve_caches, resolve_cache);
-TAILQ_HEAD(resolve_lru, resolve_cache);
-TAILQ_HEAD(resolve_negs, resolve_cache);
 
 static struct resolve_stats	 resolve_st;
 static struct resolve_reqs	 resolve_ready =
@@ -145,26 +126,13 @@ static size_t			 resolve_nwaiting;
 static struct resolve_lookups	 resolve_lookups =
 				    RB_INITIALIZER(&resolve_lookups);
 static struct resolve_lookup	*resolve_delivering;
-static struct resolve_caches	 resolve_cache =
-				    RB_INITIALIZER(&resolve_cache);
-static struct resolve_lru	 resolve_lru =
-				    TAILQ_HEAD_INITIALIZER(resolve_lru);
-static size_t			 resolve_ncache;
-static struct resolve_negs	 resolve_negs =
-				    TAILQ_HEAD_INITIALIZER(resolve_negs);
-static size_t			 resolve_nneg;
 static int64_t			 resolve_skew;		/* ms, regress */
 
 static int	resolve_lookup_cmp(struct resolve_lookup *,
 		    struct resolve_lookup *);
-static int	resolve_cache_cmp(struct resolve_cache *,
-		    struct resolve_cache *);
 RB_PROTOTYPE_INTERNAL(resolve_lookups, resolve_lookup, node,
     resolve_lookup_cmp, RESOLVE_RB_ATTR)
-RB_PROTOTYPE_INTERNAL(resolve_caches, resolve_cache, node,
-    resolve_cache_cmp, RESOLVE_RB_ATTR)
 
-static int64_t	resolve_now(void);
 static void	resolve_req_free(struct resolve_req *);
 static void	resolve_deliver(int, short, void *);
 static void	resolve_lookup_done(ldns_pkt *, void *);
@@ -197,25 +165,12 @@ static size_t	resolve_chase(ldns_pkt *, ldns_rr_type, void *, size_t,
 		    uint32_t *);
 static uint32_t	resolve_neg_ttl(const ldns_rr *);
 static ldns_rr	*resolve_soa(ldns_pkt *);
-static struct resolve_cache *resolve_cache_get(const char *);
-static void	resolve_cache_put(const char *, const struct resolve_result *,
-		    int);
-static void	*resolve_dup(const void *, size_t, size_t);
-static void	resolve_cache_remove(struct resolve_cache *);
 
 RB_GENERATE_INTERNAL(resolve_lookups, resolve_lookup, node,
     resolve_lookup_cmp, RESOLVE_RB_ATTR)
-RB_GENERATE_INTERNAL(resolve_caches, resolve_cache, node,
-    resolve_cache_cmp, RESOLVE_RB_ATTR)
 
 static int
 resolve_lookup_cmp(struct resolve_lookup *a, struct resolve_lookup *b)
-{
-	return (strcmp(a->name, b->name));
-}
-
-static int
-resolve_cache_cmp(struct resolve_cache *a, struct resolve_cache *b)
 {
 	return (strcmp(a->name, b->name));
 }
@@ -247,19 +202,6 @@ resolve_verify(const char *name, ldns_rr_type qtype,
 	}
 	return (resolve_start(name, split, RESOLVE_NEED_VERDICT,
 	    qtype == LDNS_RR_TYPE_AAAA, vcb, arg));
-}
-
-/* A copy of n elements of size each, or NULL (for none, too). */
-static void *
-resolve_dup(const void *p, size_t n, size_t size)
-{
-	void	*q;
-
-	if (n == 0)
-		return (NULL);
-	if ((q = reallocarray(NULL, n, size)) != NULL)
-		memcpy(q, p, n * size);
-	return (q);
 }
 
 static struct resolve_req *
@@ -476,7 +418,7 @@ resolve_clock_advance(uint32_t ms)
 	resolve_skew += ms;
 }
 
-static int64_t
+int64_t
 resolve_now(void)
 {
 	struct timespec	ts;
@@ -903,98 +845,4 @@ resolve_chase(ldns_pkt *pkt, ldns_rr_type type, void *out, size_t max,
 		cur = rd;
 	}
 	return (0);
-}
-
-/* The entry of a name, unless it expired; it becomes the last used. */
-static struct resolve_cache *
-resolve_cache_get(const char *name)
-{
-	struct resolve_cache	*ce, key;
-
-	key.name = name;
-	if ((ce = RB_FIND(resolve_caches, &resolve_cache, &key)) == NULL)
-		return (NULL);
-	if (ce->expires <= resolve_now()) {
-		resolve_cache_remove(ce);
-		return (NULL);
-	}
-	TAILQ_REMOVE(&resolve_lru, ce, lru);
-	TAILQ_INSERT_HEAD(&resolve_lru, ce, lru);
-	return (ce);
-}
-
-/* partial: the A records alone are known, the AAAA ones never asked. */
-static void
-resolve_cache_put(const char *name, const struct resolve_result *r,
-    int partial)
-{
-	struct resolve_cache	*ce, *old;
-	size_t			 len;
-
-	len = strlen(name);
-	if ((ce = calloc(1, sizeof(*ce) + len + 1)) == NULL) {
-		log_warn("%s", __func__);
-		return;
-	}
-	memcpy(ce + 1, name, len + 1);
-	ce->name = (const char *)(ce + 1);
-	ce->addrs = resolve_dup(r->addrs, r->naddrs, sizeof(*ce->addrs));
-	ce->addrs6 = resolve_dup(r->addrs6, r->naddrs6, sizeof(*ce->addrs6));
-	if ((r->naddrs > 0 && ce->addrs == NULL) ||
-	    (r->naddrs6 > 0 && ce->addrs6 == NULL) ||
-	    (r->soa != NULL && (ce->soa = ldns_rr_clone(r->soa)) == NULL)) {
-		log_warnx("%s: out of memory", __func__);
-		free(ce->addrs);
-		free(ce->addrs6);
-		free(ce);
-		return;
-	}
-	ce->naddrs = r->naddrs;
-	ce->naddrs6 = r->naddrs6;
-	ce->rcode = r->rcode;
-	ce->negative = r->naddrs == 0 && r->naddrs6 == 0;
-	ce->partial = partial && !ce->negative;
-	ce->expires = resolve_now() + (int64_t)r->ttl * 1000;
-
-	if ((old = RB_FIND(resolve_caches, &resolve_cache, ce)) != NULL)
-		resolve_cache_remove(old);
-	while (resolve_ncache >= RESOLVE_CACHE_MAX)
-		resolve_cache_remove(TAILQ_LAST(&resolve_lru,
-		    resolve_lru));
-	/* Made-up names must not push the real ones out. */
-	while (ce->negative && resolve_nneg >= RESOLVE_NEG_MAX)
-		resolve_cache_remove(TAILQ_FIRST(&resolve_negs));
-	RB_INSERT(resolve_caches, &resolve_cache, ce);
-	TAILQ_INSERT_HEAD(&resolve_lru, ce, lru);
-	if (ce->negative) {
-		TAILQ_INSERT_TAIL(&resolve_negs, ce, neg);
-		resolve_nneg++;
-	}
-	resolve_ncache++;
-}
-
-static void
-resolve_cache_remove(struct resolve_cache *ce)
-{
-	RB_REMOVE(resolve_caches, &resolve_cache, ce);
-	TAILQ_REMOVE(&resolve_lru, ce, lru);
-	resolve_ncache--;
-	if (ce->negative) {
-		TAILQ_REMOVE(&resolve_negs, ce, neg);
-		resolve_nneg--;
-	}
-	if (ce->soa != NULL)
-		ldns_rr_free(ce->soa);
-	free(ce->addrs);
-	free(ce->addrs6);
-	free(ce);
-}
-
-void
-resolve_flush(void)
-{
-	struct resolve_cache	*ce;
-
-	while ((ce = TAILQ_FIRST(&resolve_lru)) != NULL)
-		resolve_cache_remove(ce);
 }

@@ -33,13 +33,13 @@ parse_c=$builddir/src/parse.c
 
 # The pieces under test, built once with fuzzer coverage.
 objs=
-for f in "$srcdir/src/answer.c" "$srcdir/src/map.c" \
-    "$srcdir/src/map_client.c" "$srcdir/src/map_db.c" "$srcdir/src/siphash.c" \
-    "$srcdir/src/log.c" "$srcdir/src/msg.c" "$srcdir/src/conf.c" \
-    "$srcdir/src/upstream.c" "$srcdir/src/upstream_health.c" \
-    "$srcdir/src/upstream_tls.c" \
-    "$srcdir/src/resolve.c" "$srcdir/src/names.c" \
-    "$srcdir/src/rules.c" \
+for f in "$srcdir/src/answer.c" "$srcdir/src/answer_relay.c" \
+    "$srcdir/src/map.c" "$srcdir/src/map_client.c" "$srcdir/src/map_db.c" \
+    "$srcdir/src/siphash.c" "$srcdir/src/log.c" "$srcdir/src/msg.c" \
+    "$srcdir/src/conf.c" "$srcdir/src/upstream.c" \
+    "$srcdir/src/upstream_health.c" "$srcdir/src/upstream_tls.c" \
+    "$srcdir/src/resolve.c" "$srcdir/src/resolve_cache.c" \
+    "$srcdir/src/names.c" "$srcdir/src/rules.c" \
     "$parse_c"; do
 	o=$work/$(basename "$f" .c).o
 	# shellcheck disable=SC2086
