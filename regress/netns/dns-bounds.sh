@@ -110,7 +110,11 @@ else
 fi
 
 # --- Streams of zeros and of random bytes --------------------------------
+# A dns process that read the streams through, or spun, would use most of
+# a CPU; this one uses 8-14 % here, 19-29 % with the sanitizers.
 hz=$(getconf CLK_TCK)
+cpu_max=20
+sanitized && cpu_max=50
 for kind in zero random; do
 	c0=$(cpu_ticks "$DD")
 	out=$(ip netns exec "$GW" $ABUSE stream 127.0.0.1 4453 $kind 3)
@@ -118,7 +122,7 @@ for kind in zero random; do
 	pct=$(( (c1 - c0) * 100 / hz / 3 ))
 	set -- $out
 	what="a stream of $kind bytes for 3 s: the dns process used"
-	[ "$pct" -lt 20 ] && ok "$what $pct% of a CPU ($out)" ||
+	[ "$pct" -lt "$cpu_max" ] && ok "$what $pct% of a CPU ($out)" ||
 	    fail "$what $pct% of a CPU ($out)"
 	awk -v t="$6" 'BEGIN { exit !(t < 1) }' &&
 	    ok "$kind stream: each connection dropped within ${6}s" ||
