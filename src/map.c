@@ -463,6 +463,7 @@ map_open(const char *path, uint32_t first, uint32_t last, map_evict_cb cb,
 	TAILQ_INIT(&m->lru);
 	TAILQ_INIT(&m->rest.lru);
 	m->rest.slot = MAP_SLOT_REST;
+	m->slots[MAP_SLOT_REST] = &m->rest;
 	m->evict_cb = cb;
 	m->evict_arg = arg;
 

@@ -90,8 +90,6 @@ map_client_put(struct map *m, struct map_client *c)
 struct map_client *
 map_client_of(struct map *m, const struct map_entry *e)
 {
-	if (e->client == MAP_SLOT_REST)
-		return (&m->rest);
 	return (m->slots[e->client]);
 }
 
