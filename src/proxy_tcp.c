@@ -124,6 +124,15 @@ static void	proxy_pipe_put(int [2], size_t);
 void
 proxy_tcp_listen(int fd)
 {
+	int	on = 1;
+
+	/*
+	 * Segments leave as they came, no delay of the proxy's own: set on
+	 * the listener, every connection accepted has it (Linux copies it),
+	 * one system call fewer a connection.
+	 */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		log_warn("%s: TCP_NODELAY", __func__);
 	event_set(&proxy_ev_tcp, fd, EV_READ | EV_PERSIST, proxy_tcp_accept,
 	    NULL);
 	if (event_add(&proxy_ev_tcp, NULL) == -1)
@@ -420,8 +429,7 @@ proxy_tcp_connected(struct proxy_tcp *c)
 
 	proxy_relay_open(&c->r);
 
-	/* Segments leave as they came: no delay of the proxy's own. */
-	setsockopt(c->cfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	/* The client's socket has it from the listener. */
 	setsockopt(c->sfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->sevents = 0;		/* the dial's one-shot event is over */
 	c->up.want = EV_READ;
@@ -509,8 +517,9 @@ proxy_tcp_halfidle(int fd, short ev, void *arg)
 }
 
 /*
- * Move what the source has to the sink until one of them would block, and
- * say which in d->want: first what is kept from before, then new bytes by
+ * Move what the source has to the sink until one of them would block, or
+ * a short read says the source has given what it had, and say which to
+ * wait for in d->want: first what is kept from before, then new bytes by
  * copy or, in a burst, by splice.  The source is read only when nothing
  * is kept, so an EAGAIN from it means it has nothing.  Returns 1 when
  * bytes moved, 0 when none did, -1 on an error of either socket.
@@ -518,8 +527,9 @@ proxy_tcp_halfidle(int fd, short ev, void *arg)
 static int
 proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
 {
-	ssize_t	n;
-	int	src, dst, i, r, moved = 0;
+	struct proxy_dir	*other;
+	ssize_t			 n;
+	int			 src, dst, i, r, moved = 0;
 
 	src = d == &c->up ? c->cfd : c->sfd;
 	dst = d == &c->up ? c->sfd : c->cfd;
@@ -565,9 +575,15 @@ proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
 			continue;
 		}
 		if (d->eof) {
-			/* Drained: pass the EOF on, the other way goes on. */
+			/*
+			 * Drained: pass the EOF on, the other way goes on.
+			 * When that way is over too, the close that follows
+			 * sends the FIN.
+			 */
 			proxy_pipe_put(d->pipe, 0);
-			if (shutdown(dst, SHUT_WR) == -1 && errno != ENOTCONN)
+			other = d == &c->up ? &c->down : &c->up;
+			if (!other->shut && shutdown(dst, SHUT_WR) == -1 &&
+			    errno != ENOTCONN)
 				return (-1);
 			d->shut = 1;
 			return (moved);
@@ -581,6 +597,8 @@ proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
 		if (r == 0)
 			return (moved);
 		moved = 1;
+		if (r == 2)
+			return (moved);
 	}
 	/* Its share of this wake-up is used; the loop calls again. */
 	d->want = d->inpipe > 0 || d->buflen > 0 ? EV_WRITE : EV_READ;
@@ -590,8 +608,11 @@ proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
 /*
  * One read into the shared buffer and one write of it; what the sink did
  * not take is kept.  A full read starts a burst: the next reads splice.
- * Returns 1 when bytes came, 0 when the source has none for now
- * (d->want set), -1 on an error.
+ * Returns 1 when bytes came, 2 when they came short of the buffer and all
+ * went on, 0 when the source has none for now, -1 on an error.  With 2
+ * and 0 d->want is set.  A short read took what the socket had: a read
+ * now would mostly say EAGAIN (a request, an answer), so the loop tells
+ * when more comes, the EOF too.
  */
 static int
 proxy_tcp_copy(struct proxy_dir *d, int src, int dst)
@@ -625,6 +646,10 @@ proxy_tcp_copy(struct proxy_dir *d, int src, int dst)
 	}
 	if (n == (ssize_t)sizeof(proxy_copy))
 		d->bulk = 1;
+	else if (w == n) {
+		d->want = EV_READ;
+		return (2);
+	}
 	return (1);
 }
 
