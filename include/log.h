@@ -28,6 +28,8 @@ void	log_procinit(const char *);
 void	log_setverbose(int);
 int	log_getverbose(void);
 unsigned int log_capture(char *, size_t, int);
+void	log_batch(void (*)(void));
+void	log_flush(void);
 void	log_warn(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_warnx(const char *, ...)

@@ -36,6 +36,7 @@
 #include "log.h"
 
 #define LOG_RATE_MS	1000	/* between two lines of one kind */
+#define LOG_BATCH_SIZE	4096	/* PIPE_BUF: one write(2) of lines, whole */
 
 static int		 log_stderr = 1;
 static int		 log_plain = 1;
@@ -46,6 +47,9 @@ static char		*log_capture_buf;	/* NULL: not collecting */
 static size_t		 log_capture_size, log_capture_len;
 static unsigned int	 log_capture_lost;
 static int		 log_capture_tee;	/* logged as well */
+static void		(*log_batch_wake)(void);	/* NULL: no batch */
+static char		 log_batch_buf[LOG_BATCH_SIZE];
+static size_t		 log_batch_len;
 
 static int		 log_ddd(const unsigned char *, unsigned int *);
 static void		 log_capture_line(const char *, va_list)
@@ -188,8 +192,52 @@ log_line(int pri, const char *fmt, va_list ap)
 		n += (size_t)m < sizeof(line) - n - 2 ? (size_t)m :
 		    sizeof(line) - n - 2;
 	line[n++] = '\n';
+	if (log_batch_wake != NULL) {
+		if (log_batch_len + n > sizeof(log_batch_buf))
+			log_flush();
+		if (log_batch_len == 0)
+			log_batch_wake();
+		memcpy(log_batch_buf + log_batch_len, line, n);
+		log_batch_len += n;
+		return;
+	}
 	while ((w = write(STDERR_FILENO, line, n)) == -1 && errno == EINTR)
 		;
+}
+
+/*
+ * From now on the lines to stderr go out together, as many as fit one
+ * write(2) of whole lines (so that the processes' lines still do not
+ * mix): wake is called when a line waits, and the caller calls
+ * log_flush() before it next sleeps; exit() flushes too.  A busy proxy
+ * so writes its journal once a turn of its loop, not twice a connection.
+ */
+void
+log_batch(void (*wake)(void))
+{
+	if (log_batch_wake == NULL && atexit(log_flush) != 0)
+		return;
+	log_batch_wake = wake;
+}
+
+void
+log_flush(void)
+{
+	size_t	off = 0;
+	ssize_t	w;
+	int	saved_errno = errno;
+
+	while (off < log_batch_len) {
+		if ((w = write(STDERR_FILENO, log_batch_buf + off,
+		    log_batch_len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;		/* lost, as a line alone would be */
+		}
+		off += (size_t)w;
+	}
+	log_batch_len = 0;
+	errno = saved_errno;
 }
 
 void

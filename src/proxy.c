@@ -67,6 +67,7 @@ static struct chan		 proxy_parent;
 static struct chan		 proxy_peer;
 static struct proc_start	 proxy_socks;
 static struct event		 proxy_ev_sweep;
+static struct event		 proxy_ev_log;	/* the journal's lines out */
 /* Relaying, least active first. */
 static struct proxy_relay_list	 proxy_lru_tcp =
     TAILQ_HEAD_INITIALIZER(proxy_lru_tcp);
@@ -106,6 +107,8 @@ static int	proxy_ctl_snapshot(void);
 static int	proxy_ctl_conns(uint32_t);
 static int	proxy_ctl_stats(uint32_t);
 static void	proxy_sweep(int, short, void *);
+static void	proxy_log_wake(void);
+static void	proxy_log_flush(int, short, void *);
 static struct proxy_relay_list *proxy_relay_lru(const struct proxy_relay *);
 
 /*
@@ -153,6 +156,8 @@ proxy_main(int foreground, int verbose)
 	privdrop_child(conf->user, conf->empty_dir, !conf->user_set);
 
 	event_init();
+	evtimer_set(&proxy_ev_log, proxy_log_flush, NULL);
+	log_batch(proxy_log_wake);
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&ev_term, SIGTERM, proxy_sig, NULL);
 	signal_set(&ev_int, SIGINT, proxy_sig, NULL);
@@ -392,6 +397,25 @@ proxy_close_all(void)
 		proxy_tcp_idle(r);
 	while ((r = TAILQ_FIRST(&proxy_lru_udp)) != NULL)
 		proxy_udp_idle(r);
+}
+
+/*
+ * A journal line waits: written once the events of this turn of the loop
+ * are handled, with the lines they add.
+ */
+static void
+proxy_log_wake(void)
+{
+	event_active(&proxy_ev_log, EV_TIMEOUT, 0);
+}
+
+static void
+proxy_log_flush(int fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	log_flush();
 }
 
 /* Stopping: the journal is whole, then the process exits. */

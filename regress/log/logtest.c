@@ -4,12 +4,17 @@
  */
 /*
  * logtest.c: the role-free helpers of src/log.c: names escaped for a log
- * line, and lines of one kind cut to one a second.
+ * line, lines of one kind cut to one a second, warnings collected, lines
+ * written together.
  */
 
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/socket.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -115,11 +120,75 @@ test_capture(void)
 	CHECK(strstr(buf, "after") == NULL);
 }
 
+static int	batch_wakes;
+
+static void
+batch_wake(void)
+{
+	batch_wakes++;
+}
+
+/*
+ * Batched lines: held until log_flush(), and wake called when the first
+ * waits; each write(2) whole lines, at most PIPE_BUF; what fits no more
+ * written before it.  Last: a process cannot undo log_batch().
+ */
+static void
+test_batch(void)
+{
+	char	buf[8192], line[200];
+	ssize_t	n;
+	size_t	total = 0;
+	int	p[2], saved, i, reads = 0, whole = 1;
+
+	/* Datagrams: a read is one write(2). */
+	CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, p) == 0);
+	CHECK(fcntl(p[0], F_SETFL, O_NONBLOCK) == 0);
+	CHECK((saved = dup(STDERR_FILENO)) != -1);
+	CHECK(dup2(p[1], STDERR_FILENO) != -1);
+	log_batch(batch_wake);
+
+	log_info("logtest: one");
+	log_info("logtest: two");
+	CHECK_EQ(batch_wakes, 1);
+	CHECK(read(p[0], buf, sizeof(buf)) == -1 && errno == EAGAIN);
+	log_flush();
+	n = read(p[0], buf, sizeof(buf) - 1);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	CHECK(strstr(buf, "logtest: one\n") != NULL);
+	CHECK(strstr(buf, "logtest: two\n") != NULL);
+	CHECK(read(p[0], buf, sizeof(buf)) == -1 && errno == EAGAIN);
+
+	/* 60 lines of ~150 bytes: more than one write's worth. */
+	memset(line, 'x', 140);
+	line[140] = '\0';
+	for (i = 0; i < 60; i++)
+		log_info("logtest: %02d %s", i, line);
+	log_flush();
+	while ((n = read(p[0], buf, sizeof(buf))) > 0) {
+		reads++;
+		total += n;
+		if (n > 4096 || buf[n - 1] != '\n')
+			whole = 0;
+	}
+	CHECK(whole);
+	CHECK(reads >= 2);
+	CHECK_EQ(batch_wakes, 1 + reads);	/* again after each write */
+	CHECK(total > 60 * 150 && total < 60 * 250);
+
+	CHECK(dup2(saved, STDERR_FILENO) != -1);
+	close(saved);
+	close(p[0]);
+	close(p[1]);
+}
+
 int
 main(void)
 {
 	test_name();
 	test_rate();
 	test_capture();
+	test_batch();
 	return (test_done("logtest"));
 }
