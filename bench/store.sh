@@ -104,6 +104,14 @@ per_name() {
 	awk -v p="$1" -v q="$2" 'BEGIN {
 	    if (q > 0) printf "%.1f\n", p * 10000 / q; else print "NA" }'
 }
+# calls QPS: the script's calls (redis-server's own count since the
+# last CONFIG RESETSTAT), the names a call and the time one took.
+calls() {
+	rcli info commandstats | tr -d '\r' | awk -F'[:,=]' -v n="$STORE_NEW" '
+	    $1 == "cmdstat_evalsha" { c = $3; u = $7 }
+	    END { if (c > 0) printf "%d script calls, %.1f names and " \
+		"%.0f us each\n", c, n / c, u; else print "no script call" }'
+}
 # names FILE TAG: STORE_NEW names no run asked before.
 names() {
 	awk -v t="$2" -v n="$STORE_NEW" 'BEGIN {
@@ -135,6 +143,7 @@ while [ $r -le "$STORE_REPS" ]; do
 		eval d=\$DNS_$(echo $s | tr a-z A-Z)
 		o=$B_TMP/new-$r-$s.out
 		names "$B_TMP/new.txt" "r$r$s"
+		rcli config resetstat >/dev/null
 		c0=$(cpu_ticks "$d") rc0=$(cpu_ticks "$R_PID")
 		t0=$(date +%s.%N)
 		set -- $(perf_run "$p" "$B_TMP/new.txt" "$o" -n 1 \
@@ -146,6 +155,7 @@ while [ $r -le "$STORE_REPS" ]; do
 		    "dns process $dc%, redis-server $rc% of a CPU;" \
 		    "$(per_name "$dc" "$1") us and $(per_name "$rc" "$1") us" \
 		    "of them a name"
+		[ $s = redis ] && log "new-names run $r redis: $(calls "$1")"
 		echo "$1" >>"$B_TMP/new.$s"
 		echo "$(per_name "$dc" "$1") $(per_name "$rc" "$1")" \
 		    >>"$B_TMP/cost.$s"
