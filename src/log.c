@@ -192,7 +192,7 @@ log_line(int pri, const char *fmt, va_list ap)
 		n += (size_t)m < sizeof(line) - n - 2 ? (size_t)m :
 		    sizeof(line) - n - 2;
 	line[n++] = '\n';
-	if (log_batch_wake != NULL) {
+	if (log_batch_wake != NULL && LOG_PRI(pri) >= LOG_NOTICE) {
 		if (log_batch_len + n > sizeof(log_batch_buf))
 			log_flush();
 		if (log_batch_len == 0)
@@ -201,16 +201,19 @@ log_line(int pri, const char *fmt, va_list ap)
 		log_batch_len += n;
 		return;
 	}
+	log_flush();
 	while ((w = write(STDERR_FILENO, line, n)) == -1 && errno == EINTR)
 		;
 }
 
 /*
- * From now on the lines to stderr go out together, as many as fit one
- * write(2) of whole lines (so that the processes' lines still do not
- * mix): wake is called when a line waits, and the caller calls
- * log_flush() before it next sleeps; exit() flushes too.  A busy proxy
- * so writes its journal once a turn of its loop, not twice a connection.
+ * From now on the notices, informational and debug lines to stderr go out
+ * together, as many as fit one write(2) of whole lines (so that the
+ * processes' lines still do not mix): wake is called when a line waits,
+ * and the caller calls log_flush() before it next sleeps; exit() flushes
+ * too.  A warning or worse goes at once, after those waiting, so that a
+ * crash that follows it does not take it along.  A busy proxy so writes
+ * its journal once a turn of its loop, not twice a connection.
  */
 void
 log_batch(void (*wake)(void))

@@ -231,6 +231,7 @@ proc_sandbox_probe(enum dns44_role role)
 	    strcmp(who, role == ROLE_DNS ? "dns" : "proxy") != 0)
 		return;
 	log_info("sandbox probe: %s", what);
+	log_flush();		/* out before a call that may kill */
 	if (strcmp(what, "unix") == 0)
 		r = socket(AF_UNIX, SOCK_DGRAM, 0);
 	else if (strcmp(what, "kill") == 0)

@@ -130,8 +130,9 @@ batch_wake(void)
 
 /*
  * Batched lines: held until log_flush(), and wake called when the first
- * waits; each write(2) whole lines, at most PIPE_BUF; what fits no more
- * written before it.  Last: a process cannot undo log_batch().
+ * waits; a warning at once, after them; each write(2) whole lines, at
+ * most PIPE_BUF; what fits no more written before it.  Last: a process
+ * cannot undo log_batch().
  */
 static void
 test_batch(void)
@@ -139,7 +140,7 @@ test_batch(void)
 	char	buf[8192], line[200];
 	ssize_t	n;
 	size_t	total = 0;
-	int	p[2], saved, i, reads = 0, whole = 1;
+	int	p[2], saved, i, reads = 0, whole = 1, wakes;
 
 	/* Datagrams: a read is one write(2). */
 	CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, p) == 0);
@@ -160,6 +161,19 @@ test_batch(void)
 	CHECK(strstr(buf, "logtest: two\n") != NULL);
 	CHECK(read(p[0], buf, sizeof(buf)) == -1 && errno == EAGAIN);
 
+	/* A warning goes at once, after what waits. */
+	log_info("logtest: three");
+	log_warnx("logtest: a warning");
+	n = read(p[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	CHECK(strstr(buf, "logtest: three\n") != NULL);
+	n = read(p[0], buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	CHECK(strstr(buf, "logtest: a warning\n") != NULL);
+	CHECK(read(p[0], buf, sizeof(buf)) == -1 && errno == EAGAIN);
+	CHECK_EQ(batch_wakes, 2);
+	wakes = batch_wakes;
+
 	/* 60 lines of ~150 bytes: more than one write's worth. */
 	memset(line, 'x', 140);
 	line[140] = '\0';
@@ -174,7 +188,7 @@ test_batch(void)
 	}
 	CHECK(whole);
 	CHECK(reads >= 2);
-	CHECK_EQ(batch_wakes, 1 + reads);	/* again after each write */
+	CHECK_EQ(batch_wakes - wakes, reads);	/* again after each write */
 	CHECK(total > 60 * 150 && total < 60 * 250);
 
 	CHECK(dup2(saved, STDERR_FILENO) != -1);
