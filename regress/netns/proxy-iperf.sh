@@ -4,7 +4,8 @@
 # proxy-iperf: iperf3 over TCP and over UDP runs to completion through the
 # proxy (the client knows the server by name only); the same tests on the
 # direct path (the real address, forwarded by the gateway without dns44)
-# are run alongside, and both throughputs printed.
+# are run alongside, and both throughputs printed.  The pipe that carried
+# the TCP stream grew.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -46,6 +47,35 @@ run() {
 	summary "$pr" <"$T_TMP/run.json" 2>/dev/null ||
 	    echo "error: $(head -c 300 "$T_TMP/run.json")"
 }
+
+# pipe_sizes PID...: the sizes of the processes' pipes, one a line (the
+# pipe opened again through /proc for reading, never read).
+pipe_sizes() {
+	$PW_PYTHON -c '
+import fcntl, os, sys
+for pid in sys.argv[1:]:
+    d = "/proc/%s/fd" % pid
+    for fd in os.listdir(d):
+        try:
+            if not os.readlink(d + "/" + fd).startswith("pipe:"):
+                continue
+            f = os.open(d + "/" + fd, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        print(fcntl.fcntl(f, fcntl.F_GETPIPE_SZ))
+        os.close(f)' "$@"
+}
+# While a TCP stream goes through, its pipe has grown to 256 kB.  The
+# other pipes are libevent's own and the pool's, 64 kB or 256 kB.
+in_cl iperf3 -c iperf.test -t 3 >/dev/null 2>&1 &
+ip=$!
+sleep 1.5
+sizes=$(pipe_sizes $DXS | sort -n | uniq -c | tr '\n' ' ')
+pipe_sizes $DXS | grep -qx 262144 &&
+    ! pipe_sizes $DXS | grep -qvxE '65536|262144' &&
+    ok "a stream's pipe is 256 kB (pipes by size: $sizes)" ||
+    fail "pipes by size during a stream: $sizes"
+wait $ip
 
 for pr in TCP UDP; do
 	via=$(run $pr iperf.test)
