@@ -4,7 +4,8 @@
  */
 /*
  * wire.h: the DNS wire format as dns44 writes and reads it by hand: the
- * sizes every reader of a message agrees on and the big-endian fields.
+ * sizes every reader of a message agrees on and the big-endian fields;
+ * and a message handed to ldns once checked (wire.c).
  */
 
 #ifndef WIRE_H
@@ -22,6 +23,11 @@
 #define WIRE_NAME_MAX		255	/* a name, its final zero included */
 #define WIRE_TEXT_MAX		253	/* a name as text, no final dot */
 #define WIRE_LABEL_MAX		63
+
+struct ldns_struct_pkt;
+
+/* wire.c: a message from the network into an ldns packet, or -1. */
+int	wire_parse(struct ldns_struct_pkt **, const uint8_t *, size_t);
 
 /* Each put returns the byte after the field it wrote. */
 static inline uint8_t *

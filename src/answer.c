@@ -186,7 +186,7 @@ answer_notimpl(const uint8_t *buf, size_t len, struct answer *a)
 {
 	ldns_pkt	*q = NULL, *r;
 
-	if (ldns_wire2pkt(&q, buf, len) != LDNS_STATUS_OK ||
+	if (wire_parse(&q, buf, len) == -1 ||
 	    !ldns_pkt_edns(q) || ldns_pkt_qdcount(q) > 1) {
 		ldns_pkt_free(q);
 		answer_header_only(buf, LDNS_RCODE_NOTIMPL, a);
@@ -395,7 +395,7 @@ answer_verified(struct map *map, const struct dns44_conf *conf,
 	if (a->query != NULL)
 		answer_verified_ldns(map, conf, res, now, a->query, a);
 	else if (a->rawlen > 0 &&
-	    ldns_wire2pkt(&q, a->raw, a->rawlen) == LDNS_STATUS_OK) {
+	    wire_parse(&q, a->raw, a->rawlen) == 0) {
 		answer_verified_ldns(map, conf, res, now, q, a);
 		ldns_pkt_free(q);
 	}
@@ -721,7 +721,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 		answer_notimpl(buf, len, a);
 		return;
 	}
-	if (ldns_wire2pkt(&q, buf, len) != LDNS_STATUS_OK ||
+	if (wire_parse(&q, buf, len) == -1 ||
 	    ldns_pkt_qdcount(q) != 1 ||
 	    ldns_rr_list_rr_count(ldns_pkt_question(q)) != 1) {
 		ldns_pkt_free(q);
@@ -854,7 +854,7 @@ answer_refuse(const struct dns44_conf *conf, const uint8_t *buf, size_t len,
 		return;
 	strlcpy(a->result, "REFUSED", sizeof(a->result));
 	if (((buf[2] >> 3) & 0x0f) != LDNS_PACKET_QUERY ||
-	    ldns_wire2pkt(&q, buf, len) != LDNS_STATUS_OK ||
+	    wire_parse(&q, buf, len) == -1 ||
 	    ldns_pkt_qdcount(q) != 1 ||
 	    ldns_rr_list_rr_count(ldns_pkt_question(q)) != 1) {
 		ldns_pkt_free(q);

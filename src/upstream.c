@@ -612,10 +612,8 @@ upstream_check(struct upstream_req *req, const uint8_t *p, size_t len)
 	if (len < WIRE_HDR_SIZE || wire_get16(p) != req->id ||
 	    (p[2] & 0x80) == 0)
 		goto mismatch;
-	if (ldns_wire2pkt(&pkt, p, len) != LDNS_STATUS_OK) {
-		pkt = NULL;
+	if (wire_parse(&pkt, p, len) == -1)
 		goto mismatch;
-	}
 	qs = ldns_pkt_question(pkt);
 	if (!ldns_pkt_qr(pkt) || ldns_pkt_id(pkt) != req->id ||
 	    ldns_pkt_qdcount(pkt) != 1 || qs == NULL ||

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "answer.h"
+#include "wire.h"
 #include "resolve.h"
 #include "rules.h"
 #include "../lib/test.h"
@@ -642,6 +643,48 @@ rcode_of(const struct answer *a)
 	if (a->action != ANSWER_REPLY || a->len < 12)
 		return (-1);
 	return (a->wire[3] & 0x0f);
+}
+
+/*
+ * Two TSIGs in the additional section: ldns 1.8.3 would leak the first
+ * (wire.c), so the query is FORMERR without ldns reading it; one TSIG,
+ * or the type's bytes in an address, parse as before.
+ */
+static void
+test_tsig(void)
+{
+	/* "a." TXT, then TSIG, TSIG, OPT; ARCOUNT 3. */
+	static const uint8_t two[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0,
+	    0, 0, 0, 3, 1, 'a', 0, 0, 16, 0, 1,
+	    0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0,
+	    0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0,
+	    0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 0 };
+	/* An answer: "a." A 10.0.0.250 twice. */
+	static const uint8_t addrs[] = { 0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2,
+	    0, 0, 0, 0, 1, 'a', 0, 0, 1, 0, 1,
+	    0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 250,
+	    0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 250 };
+	uint8_t		 one[sizeof(two)];
+	struct answer	 a;
+	ldns_pkt	*p;
+
+	CHECK_EQ(wire_parse(&p, two, sizeof(two)), -1);
+	CHECK(p == NULL);
+	ask_raw(two, sizeof(two), &a);
+	CHECK_EQ(rcode_of(&a), LDNS_RCODE_FORMERR);
+	free(a.wire);
+
+	/* The first TSIG alone: ARCOUNT 2, TSIG and OPT. */
+	memcpy(one, two, 30);
+	memcpy(one + 30, two + 41, 11);
+	one[11] = 2;
+	CHECK_EQ(wire_parse(&p, one, 41), 0);
+	CHECK(p != NULL && ldns_pkt_tsig(p) != NULL);
+	ldns_pkt_free(p);
+
+	CHECK_EQ(wire_parse(&p, addrs, sizeof(addrs)), 0);
+	CHECK(p != NULL && ldns_pkt_ancount(p) == 2);
+	ldns_pkt_free(p);
 }
 
 static void
@@ -2148,6 +2191,7 @@ main(void)
 	test_ptr_shared();
 	test_forward_refuse();
 	test_malformed();
+	test_tsig();
 	test_edns();
 	test_relay();
 	test_edns_v0();

@@ -39,7 +39,7 @@ for f in "$srcdir/src/answer.c" "$srcdir/src/answer_relay.c" \
     "$srcdir/src/conf.c" "$srcdir/src/upstream.c" \
     "$srcdir/src/upstream_health.c" "$srcdir/src/upstream_tls.c" \
     "$srcdir/src/resolve.c" "$srcdir/src/resolve_cache.c" \
-    "$srcdir/src/names.c" "$srcdir/src/rules.c" \
+    "$srcdir/src/names.c" "$srcdir/src/rules.c" "$srcdir/src/wire.c" \
     "$parse_c"; do
 	o=$work/$(basename "$f" .c).o
 	# shellcheck disable=SC2086
