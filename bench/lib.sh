@@ -332,7 +332,7 @@ profile_report() {
 		echo "user space only (self time, % of all samples):"
 		_rep --no-children | grep -v '\[k\]' | head -15
 		echo "inclusive (self + callees), dns44's own functions:"
-		_rep --children | grep -E ' dns44 ' | head -15
+		_rep --children | grep -F " $(basename "$DNS44") " | head -15
 		if [ -n "${2:-}" ]; then
 			echo "inclusive, selected library functions:"
 			_rep --children | grep -v '\[k\]' | grep -E "$2" |

@@ -23,7 +23,11 @@
 # STORE_REPS runs of (a) and (b), tdb and redis interleaved, then
 # STORE_REPS of (c); medians reported.  The response codes of each run,
 # the CPU use of redis-server and of the dns processes (and, for (b),
-# what a name cost each in microseconds of a CPU) are in the log.
+# what a name cost each in microseconds of a CPU) are in the log.  With
+# PROFILE=1, more new names are sent to each map while the dns process's
+# system calls and context switches are counted (perf stat; a name's
+# share logged), then the dns process and redis-server are profiled
+# (store-profile-*.txt).
 
 . "$(dirname "$0")/lib.sh"
 b_setup
@@ -162,6 +166,42 @@ while [ $r -le "$STORE_REPS" ]; do
 	done
 	r=$((r + 1))
 done
+
+# The dns process and redis-server under new names, profiled: the
+# system calls and switches of the dns process a name with either map,
+# then where the time goes.
+if [ "${PROFILE:-0}" = 1 ]; then
+	ev=cs
+	for c in recvmmsg sendmmsg epoll_wait read write; do
+		ev="$ev,syscalls:sys_enter_$c"
+	done
+	for s in tdb redis; do
+		eval p=\$P_$(echo $s | tr a-z A-Z)
+		eval d=\$DNS_$(echo $s | tr a-z A-Z)
+		names "$B_TMP/new.txt" "s$s"
+		perf stat -x, -e "$ev" -p "$d" -o "$B_TMP/stat.$s" &
+		st=$!
+		set -- $(perf_run "$p" "$B_TMP/new.txt" "$B_TMP/prof.out" -n 1 \
+		    -l "$STORE_TIME")
+		kill -INT $st
+		wait $st
+		log "$s, a new name's system calls and switches:" \
+		    "$(awk -F, -v n="$STORE_NEW" '$1 ~ /^[0-9]+$/ {
+		    sub(/syscalls:sys_enter_/, "", $3);
+		    printf "%s %.3f ", $3, $1 / n }' "$B_TMP/stat.$s")"
+	done
+	for who in dns redis-server; do
+		[ $who = dns ] && pid=$DNS_REDIS || pid=$R_PID
+		log "profiling the $who process (pid $pid) for 5 s"
+		names "$B_TMP/new.txt" "p$who"
+		profile_start "$pid" 5
+		perf_run $P_REDIS "$B_TMP/new.txt" "$B_TMP/prof.out" -n 1 \
+		    -l 6 >/dev/null
+		profile_report "$BENCH_OUT/store-profile-$who.txt" \
+		    'redis|sds|lua|malloc|free|sendmmsg|recvmmsg|epoll'
+		mv "$B_TMP/perf.data" "$B_TMP/perf-$who.data"
+	done
+fi
 
 gw_redis redis2 $P_REDIS2
 DNS_REDIS2=$D_DNS
