@@ -19,7 +19,7 @@ work=$(mktemp -d /tmp/dns44-fuzz.XXXXXX) || exit 1
 trap 'rm -rf "$work"' EXIT
 
 CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
-	-fno-sanitize-recover=undefined -I$builddir -I$srcdir/include
+	-fno-sanitize-recover=undefined -I$builddir -I$srcdir/include -I$srcdir/src
 	-DDNS44_CONF_FILE=\"/etc/dns44.conf\" -DDNS44_DBDIR=\"$DBDIR\"
 	-DDNS44_CONTROL=\"/run/dns44.sock\" -DDNS44_EMPTY_DIR=\"$EMPTYDIR\"
 	$(pkg-config --cflags libbsd-overlay ldns tdb libevent libevent_openssl \
@@ -30,6 +30,7 @@ LIBS="$(pkg-config --libs libbsd-overlay ldns tdb libevent libevent_openssl \
 # bison's output is in the build tree, or in the source tree of a release.
 parse_c=$builddir/src/parse.c
 [ -f "$parse_c" ] || parse_c=$srcdir/src/parse.c
+CFLAGS="$CFLAGS -I$(dirname "$parse_c")"
 
 # The pieces under test, built once with fuzzer coverage.
 objs=
@@ -40,7 +41,7 @@ for f in "$srcdir/src/answer.c" "$srcdir/src/answer_relay.c" \
     "$srcdir/src/upstream_health.c" "$srcdir/src/upstream_tls.c" \
     "$srcdir/src/resolve.c" "$srcdir/src/resolve_cache.c" \
     "$srcdir/src/names.c" "$srcdir/src/rules.c" "$srcdir/src/wire.c" \
-    "$parse_c"; do
+    "$srcdir/src/parse_lex.c" "$srcdir/src/parse_value.c" "$parse_c"; do
 	o=$work/$(basename "$f" .c).o
 	# shellcheck disable=SC2086
 	clang $CFLAGS -fsanitize=fuzzer-no-link -c "$f" -o "$o" ||
