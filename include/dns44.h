@@ -167,7 +167,7 @@ struct dns44_conf {
 	int			client_net_count;
 	int			client_any;	/* allow from any */
 	int			dns_ptr;	/* PTR of the range answered */
-	int			dns_verify;	/* names resolved before mapping */
+	int			dns_verify;	/* resolved, then mapped */
 	char			tls_ca[PATH_MAX]; /* "": the system's CAs */
 	/* The TPROXY plumbing: made by the parent, or checked only. */
 	int			tproxy_setup;
@@ -183,7 +183,7 @@ struct dns44_conf {
 	int			sentinel_count;
 	char			redis_master[CONF_NAME_MAX];
 	char			redis_password[CONF_SECRET_MAX];
-	uint32_t		redis_wait;	/* replicas a new name waits for */
+	uint32_t		redis_wait;	/* replicas a new name awaits */
 	/* The Prometheus listener, served by the dns process. */
 	struct sockaddr_in	metrics_listen;
 	int			metrics;	/* 0: none */

@@ -95,8 +95,11 @@ enum msg_type {
 	MSG_DIAL_SOCK,		/* struct msg_dial_sock, fd attached */
 	MSG_DIAL_SOCK_FAIL,	/* struct msg_dial_sock, error set */
 
-	/* dns -> dns44ctl: after MSG_CTL_STATS_DNS, each upstream */
-	MSG_CTL_UPSTREAMS,	/* struct ctl_upstream, 1 to CTL_UPSTREAM_CHUNK */
+	/*
+	 * dns -> dns44ctl: after MSG_CTL_STATS_DNS, each upstream: struct
+	 * ctl_upstream, 1 to CTL_UPSTREAM_CHUNK
+	 */
+	MSG_CTL_UPSTREAMS,
 
 	/* parent <-> child: the service manager's readiness and watchdog */
 	MSG_HEARTBEAT,		/* empty: answer with MSG_ALIVE */

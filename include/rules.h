@@ -61,7 +61,7 @@ struct rule_route {
 	uint8_t			via;		/* enum rule_via */
 	uint8_t			any_client;	/* the same for every client */
 	uint8_t			pad;
-	uint32_t		rule;		/* deciding rule, from 1; 0: none */
+	uint32_t		rule;		/* deciding rule from 1, or 0 */
 	uint32_t		mark;		/* SO_MARK; 0: none */
 	struct sockaddr_in	server;		/* SOCKS5 or HTTP proxy */
 	struct sockaddr_in	source;		/* address 0: the kernel's */
@@ -86,7 +86,7 @@ enum rule_source_kind {
 struct rule_source {
 	uint16_t		table;
 	uint8_t			kind;		/* enum rule_source_kind */
-	uint32_t		text;		/* offset into the ruleset's pool */
+	uint32_t		text;		/* offset in ruleset's pool */
 	char			where[CONF_WHERE_MAX];
 };
 
@@ -95,7 +95,7 @@ struct rule {
 	uint8_t			quick;
 	uint8_t			block;		/* enum rule_block */
 	uint8_t			from_any;	/* no from: every client */
-	uint32_t		from_addr;	/* host order, host bits clear */
+	uint32_t		from_addr;	/* host order, host bits 0 */
 	uint8_t			from_len;
 	uint16_t		table;		/* RULE_TABLE_ANY: every name */
 	struct rule_route	route;
@@ -155,8 +155,10 @@ int		 ruleset_find_table(const struct ruleset *, const char *);
 int		 ruleset_source(struct ruleset *, int, int, const char *,
 		    const char *);
 int		 ruleset_rule(struct ruleset *, const struct rule *);
-int		 ruleset_upstream(struct ruleset *, const struct rule_upstream *);
-const char	*ruleset_text(const struct ruleset *, const struct rule_source *);
+int		 ruleset_upstream(struct ruleset *,
+		    const struct rule_upstream *);
+const char	*ruleset_text(const struct ruleset *,
+		    const struct rule_source *);
 int		 ruleset_has_mark(const struct ruleset *, uint32_t);
 int		 ruleset_open_files(struct ruleset *);
 int		 ruleset_load(struct ruleset *);

@@ -15,7 +15,7 @@
 
 #define WIRE_HDR_SIZE		12	/* the header of a message */
 #define WIRE_OPT_SIZE		11	/* an OPT RR at the root, no options */
-#define WIRE_EDNS_SIZE		1232	/* UDP, no fragments: the DNS flag day's */
+#define WIRE_EDNS_SIZE		1232	/* UDP unfragmented: DNS flag day */
 #define WIRE_UDP_MIN		512	/* a UDP message without EDNS0 */
 #define WIRE_UDP_MAX		4096	/* the largest UDP answer dns44 sends */
 #define WIRE_EDNS_DO		0x8000	/* the DO bit, in the OPT's TTL */

@@ -232,7 +232,8 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 	}
 	fprintf(fp, "\nlog %s\n", conf->verbose ? "verbose" : "brief");
 	if (conf->metrics)
-		conf_print_sockaddr(fp, "metrics listen", &conf->metrics_listen);
+		conf_print_sockaddr(fp, "metrics listen",
+		    &conf->metrics_listen);
 
 	/* Who is served and where the proxy dials: only what was set. */
 	for (i = 0; i < conf->proxy_rule_count; i++)
@@ -608,7 +609,8 @@ conf_parse_duration(const char *str, uint32_t *ms)
 		total += n * unit;
 		/* As Go does it: the fraction of a unit, to whole ns. */
 		if (frac > 0)
-			total += (uint64_t)((double)frac * ((double)unit / scale));
+			total += (uint64_t)((double)frac *
+			    ((double)unit / scale));
 		if (total > max) {
 			errno = ERANGE;
 			return (-1);

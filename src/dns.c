@@ -52,7 +52,7 @@
 #define DNS_UDP_QUERY_MAX	4096		/* larger is not a query */
 
 #define DNS_BLOCK_SLOTS		1024		/* names whose block was told */
-#define DNS_BLOCK_QUIET		600		/* seconds before telling again */
+#define DNS_BLOCK_QUIET		600		/* seconds till told again */
 
 static struct chan		 dns_parent;
 static struct proc_start	 dns_socks;

@@ -11,9 +11,10 @@
  * own addresses (ifaddr.c) as they change, makes the proxy's dialling
  * sockets that carry a firewall mark, re-reads the configuration on
  * SIGHUP and shuts everything down when a child dies or a signal says so.
- * parent_sock.c makes the sockets the proxy asks for; dbdir.c prepares and locks the database directory (and hands a
- * previous user's over); plumb.c and selfcheck.c make and check the
- * TPROXY plumbing; notify.c keeps systemd informed.
+ * parent_sock.c makes the sockets the proxy asks for; dbdir.c prepares
+ * and locks the database directory (and hands a previous user's over);
+ * plumb.c and selfcheck.c make and check the TPROXY plumbing; notify.c
+ * keeps systemd informed.
  */
 
 #include "config.h"

@@ -340,7 +340,8 @@ flags_apply(const struct flags *fl, struct dns44_conf *c)
 	if (fl->dial_timeout != NULL) {
 		if (conf_parse_duration(fl->dial_timeout, &ms) == -1) {
 			if (errno == ERANGE)
-				snprintf(why, sizeof(why), ": too long (max %s)",
+				snprintf(why, sizeof(why),
+				    ": too long (max %s)",
 				    conf_fmt_duration(UINT32_MAX, buf,
 				    sizeof(buf)));
 			else

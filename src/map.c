@@ -9,8 +9,9 @@
  * addresses in use and the list of entries by last answer), the choice of
  * an address for a new name, the reuse of old entries when the range is
  * full (in the order map_client.c's accounts of the clients decide), and
- * the calls of include/map.h.  The tdb file that makes the map outlive the process is
- * map_db.c's: each new name is stored there before map_assign returns it.
+ * the calls of include/map.h.  The tdb file that makes the map outlive
+ * the process is map_db.c's: each new name is stored there before
+ * map_assign returns it.
  */
 
 #include "config.h"
@@ -748,7 +749,7 @@ map_put(struct map *m, const char *name, uint32_t addr, time_t answered)
 		if (e->addr == addr) {
 			e->flags |= MAP_SEEN;
 			e->flags &= ~MAP_HELD;
-			/* Heard of first, now our own: the store has its time. */
+			/* Heard of first, now ours: the store has its time. */
 			if (answered > e->answered) {
 				map_answered(m, e, answered);
 				e->flags |= MAP_PUT_TIME;

@@ -408,7 +408,8 @@ map_db_parse(struct map_db_load *ld, TDB_DATA key, TDB_DATA val,
 {
 	struct map		*m = ld->m;
 	struct map_entry	*e;
-	char			 raw[WIRE_TEXT_MAX + 1], name[WIRE_TEXT_MAX + 1];
+	char			 raw[WIRE_TEXT_MAX + 1];
+	char			 name[WIRE_TEXT_MAX + 1];
 	uint32_t		 addr;
 
 	*ep = NULL;

@@ -61,7 +61,7 @@ struct map {
 	struct map_client	*clients[MAP_CLIENT_BUCKETS];
 	struct map_client	 rest;
 	size_t			 nclients;	/* in the table */
-	/* An entry names its client by slot: 0 none, 1 rest, then the table's. */
+	/* An entry's client, by slot: 0 none, 1 rest, then the table's. */
 	struct map_client	*slots[MAP_SLOTS];
 	uint16_t		 free_slots[MAP_CLIENTS_MAX];
 	size_t			 nfree_slots;

@@ -38,7 +38,7 @@
 
 static struct notify_child {
 	int			ready;		/* it said it serves */
-	uint32_t		answered;	/* the last heartbeat it answered */
+	uint32_t		answered;	/* last heartbeat answered */
 	struct msg_alive	alive;		/* what it said then */
 } notify_children[NOTIFY_MAX_CHILDREN];
 

@@ -17,7 +17,7 @@ struct names;
 /* parse.y */
 extern struct dns44_conf	*pconf;		/* the copy being filled */
 extern struct ruleset		*prules;	/* the domain rules read */
-extern struct names		*pcheck;	/* inline names, to check them */
+extern struct names		*pcheck;	/* inline names, checked */
 
 /* parse_lex.c */
 extern int			 perrors;	/* of this parse */

@@ -41,7 +41,8 @@ TAILQ_HEAD(peers_asks, peers_ask);
 
 static struct chan		 peers[CONF_MAX_WORKERS];
 static int			 npeers;
-static struct peers_asks	 peers_asks = TAILQ_HEAD_INITIALIZER(peers_asks);
+static struct peers_asks	 peers_asks =
+    TAILQ_HEAD_INITIALIZER(peers_asks);
 static size_t			 peers_nasks;
 static struct ctl_stats_proxy	 peers_merged;	/* what the last sum gave */
 

@@ -374,7 +374,8 @@ int
 prefix_range_local(const struct dns44_conf *c, const struct msg_ifaddrs *ifa,
     char *err, size_t errlen)
 {
-	char		 range[48], local[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
+	char		 range[48];
+	char		 local[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN];
 	struct in_addr	 in;
 	uint32_t	 first, last, lo, hi, mask, i;
 

@@ -92,7 +92,7 @@ struct resolve_lookup;
 struct resolve_query {
 	struct resolve_lookup	*lk;
 	struct upstream_req	*query;		/* NULL unless in flight */
-	int			 asked;		/* sent, or known from the cache */
+	int			 asked;		/* sent, or known from cache */
 	ldns_rr_type		 qtype;
 	int			 rcode;		/* -1: no upstream answered */
 	uint32_t		 ttl;		/* least of its addresses' */

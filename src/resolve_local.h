@@ -15,7 +15,7 @@ struct resolve_cache {
 	int64_t			 expires;	/* ms, resolve_now() */
 	int			 rcode;
 	int			 negative;	/* NXDOMAIN or NODATA */
-	int			 partial;	/* its AAAA records never asked */
+	int			 partial;	/* its AAAA never asked */
 	ldns_rr			*soa;		/* of a negative answer */
 	size_t			 naddrs;
 	uint32_t		*addrs;

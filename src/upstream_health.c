@@ -10,7 +10,8 @@
  * Upstreams are keyed by address, port and TLS (with its name), so that
  * the plain upstreams and the split DNS sets share what is known of them:
  * a smoothed round-trip time and its variance (RFC 6298's estimator, from
- * UDP answers and TLS answers once connected), answers, timeouts, consecutive failures, and whether it is up.
+ * UDP answers and TLS answers once connected), answers, timeouts,
+ * consecutive failures, and whether it is up.
  * A try that times out or is refused takes an upstream down; a down one
  * is left out until its back-off (1 s, doubled by each failed probe up to
  * 120 s) runs out, then the next query probes it first while the others
