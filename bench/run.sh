@@ -11,8 +11,8 @@
 #   MAPBENCH       bench/mapbench, for map.sh (make bench sets it)
 #   NAMESBENCH     bench/namesbench, for names.sh (make bench sets it)
 #   BENCH_OUT      where results go (default ./bench-results)
-#   BENCHES        which, in order (default "dns verify store failover dot
-#                  mem map names rules tcp conn udp via curve")
+#   BENCHES        which, in order (default "dns verify store script
+#                  failover dot mem map names rules tcp conn udp via curve")
 #   BENCH_QUICK=1  short runs: checks the harness, not the daemon
 #   PROFILE=0      no perf profile of the dns process (default: one when
 #                  perf works)
@@ -22,7 +22,7 @@ set -u
 BENCH_SRC=$(cd "$(dirname "$0")" && pwd)
 : "${DNS44:?set DNS44 to the dns44 binary (make bench does)}"
 : "${BENCH_OUT:=$(pwd)/bench-results}"
-: "${BENCHES:=dns verify store failover dot mem map names rules tcp conn udp via curve}"
+: "${BENCHES:=dns verify store script failover dot mem map names rules tcp conn udp via curve}"
 : "${BENCH_QUICK:=0}"
 export DNS44 BENCH_SRC BENCH_OUT BENCH_QUICK
 if [ -n "${MAPBENCH:-}" ]; then export MAPBENCH; fi

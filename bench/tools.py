@@ -28,6 +28,14 @@
                                     through that SOCKS5 server, asking it
                                     for HOST by name; prints "RATE DONE
                                     FAILED"
+  storecost HOST PORT SCRIPT WARM N [BATCH]
+                                    the map store's script (Lua file
+                                    SCRIPT) on an empty redis-server: WARM
+                                    new names placed at random in
+                                    10.128.0.0/9, then N more timed,
+                                    BATCH (27) a call as the dns process
+                                    sends them; prints redis-server's own
+                                    microseconds a call and a name
 
 Nothing here talks to an address it is not given; the benchmarks give
 only addresses inside their own namespaces.
@@ -35,6 +43,7 @@ only addresses inside their own namespaces.
 
 import asyncio
 import os
+import random
 import select
 import socket
 import struct
@@ -307,12 +316,86 @@ def conns(host, port, path, secs, n, socks=None):
     return 0
 
 
+def resp(args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def resp_read(f):
+    line = f.readline()
+    kind, rest = line[:1], line[1:-2]
+    if kind in (b"+", b":"):
+        return rest
+    if kind == b"-":
+        raise RuntimeError(rest.decode())
+    if kind == b"$":
+        n = int(rest)
+        return None if n < 0 else f.read(n + 2)[:-2]
+    if kind == b"*":
+        return [resp_read(f) for _ in range(int(rest))]
+    raise RuntimeError("redis: %r" % line)
+
+
+def storecost(host, port, script, warm, n, batch=27):
+    """The keys and arguments are the ones store_map.c gives the script."""
+    s = socket.create_connection((host, int(port)))
+    f = s.makefile("rb")
+
+    def cmd(*args):
+        s.sendall(resp(args))
+        return resp_read(f)
+
+    keys = ["5", "dns44:range", "dns44:name", "dns44:addr", "dns44:used",
+            "dns44:answered"]
+    first, size, batch = (10 << 24) | (128 << 16), 1 << 23, int(batch)
+    rng = random.Random(44)
+    cmd("FLUSHALL")
+    with open(script) as fp:
+        sha = cmd("SCRIPT", "LOAD", fp.read()).decode()
+    cmd("EVALSHA", sha, *keys, "init", first, size, int(time.time()))
+    seq = 0
+
+    def names(count, tag):
+        nonlocal seq
+        now, calls, k = int(time.time()), [], 0
+        while k < count:
+            args = ["EVALSHA", sha, *keys, "assign", first, size, now, 600,
+                    "bench"]
+            for _ in range(min(batch, count - k)):
+                place = rng.randrange(size)
+                a = first + place
+                args += ["n%d.%s.bench" % (k, tag), place,
+                         socket.inet_ntoa(struct.pack("!I", a)),
+                         "%d.%06d" % (now, seq % 1000000)]
+                seq, k = seq + 1, k + 1
+            calls.append(resp(args))
+        # A few calls out at once, as the dns process has them.
+        for i in range(0, len(calls), 4):
+            s.sendall(b"".join(calls[i:i + 4]))
+            for _ in calls[i:i + 4]:
+                resp_read(f)
+        return len(calls)
+
+    names(int(warm), "w")
+    cmd("CONFIG", "RESETSTAT")
+    calls = names(int(n), "m")
+    usec = 0
+    for line in cmd("INFO", "commandstats").decode().split("\r\n"):
+        if line.startswith("cmdstat_evalsha:"):
+            usec = int(line.split("usec=")[1].split(",")[0])
+    print("%.1f %.2f" % (usec / calls, usec / int(n)))
+    return 0
+
+
 def main():
     cmds = {"query": query, "firstanswer": firstanswer,
             "tcpcheck": tcpcheck, "udpecho": udpecho, "udpsess": udpsess,
             "udpsink": udpsink,
             "holdserver": holdserver, "holdclient": holdclient,
-            "conns": conns}
+            "conns": conns, "storecost": storecost}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.stderr.write(__doc__)
         return 2
