@@ -84,10 +84,16 @@ done
 # perf_run PORT FILE [dnsperf options]: the qps and the queries lost.
 # tor runs only for its own runs: once loaded it keeps a CPU busy well
 # after the load has stopped, which would slow down whoever comes next.
+# Woken, it is given until it answers again (up to 10 s): straight after
+# SIGCONT it has answered none of a whole run's queries.
 perf_run() {
 	_p=$1 _f=$2
 	shift 2
-	[ "$_p" = $P_TOR ] && kill -CONT $TOR_PID
+	if [ "$_p" = $P_TOR ]; then
+		kill -CONT $TOR_PID
+		wait_for 10 in_ns $TOOLS query 127.0.0.1 $P_TOR probe.bench ||
+		    log "tor does not answer after SIGCONT"
+	fi
 	ip netns exec "$NS" dnsperf -s 127.0.0.1 -p "$_p" -d "$_f" \
 	    $DNSPERF_OPTS "$@" >"$B_TMP/perf.out" 2>&1
 	[ "$_p" = $P_TOR ] && kill -STOP $TOR_PID
