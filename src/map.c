@@ -6,12 +6,11 @@
  * map.c: the map of domain names to virtual addresses.  It belongs to no
  * process role; the dns process owns the one instance.  This file owns the
  * in-memory tables (name -> entry, address -> entry, a bitmap of the
- * addresses in use and the list of entries by last answer), the choice of
- * an address for a new name, the reuse of old entries when the range is
- * full (in the order map_client.c's accounts of the clients decide), and
- * the calls of include/map.h.  The tdb file that makes the map outlive
- * the process is map_db.c's: each new name is stored there before
- * map_assign returns it.
+ * addresses in use and the list of entries by last answer) and the calls
+ * of include/map.h but for the choice of an address for a new name and
+ * the reuse of old entries when the range is full, which are
+ * map_assign.c's.  The tdb file that makes the map outlive the process is
+ * map_db.c's: each new name is stored there before map_assign returns it.
  */
 
 #include "config.h"
@@ -32,10 +31,6 @@
 #include "map_local.h"
 #include "siphash.h"
 
-#define MAP_DIRTY	0x01		/* answered not yet on disk */
-#define MAP_SEEN	0x02		/* put since map_mark_clear() */
-#define MAP_PUT_TIME	0x04		/* answered is the one map_put() had */
-#define MAP_HELD	0x08		/* map_hold(): not to be answered yet */
 #define MAP_MIN_BITS	10		/* 1024 buckets at least */
 #define MAP_START_BITS	20		/* at most, before any name */
 
@@ -47,29 +42,12 @@ struct map_sortkey {
 
 #define MAP_SORT_TMAX	((UINT64_C(1) << 40) - 1)
 
-/*
- * The key of the hash that picks a new name's first candidate address.  It
- * never changes, so a name lands on the same address again even when the
- * file is lost.  The bytes spell "dns44 map addr 1".
- */
-static const uint8_t map_addr_key[SIPHASH_KEY_LEN] = {
-	0x64, 0x6e, 0x73, 0x34, 0x34, 0x20, 0x6d, 0x61,
-	0x70, 0x20, 0x61, 0x64, 0x64, 0x72, 0x20, 0x31
-};
-
 static size_t	map_addr_bucket(const struct map *, uint32_t);
-static struct map_entry *map_find(const struct map *, const char *,
-		    uint32_t);
 static void	map_link(struct map *, struct map_entry *);
-static void	map_insert(struct map *, struct map_entry *);
-static void	map_unlink(struct map *, struct map_entry *);
 static int	map_resize(struct map *, unsigned int);
 static void	map_grow(struct map *);
 static void	map_bit_set(struct map *, uint32_t);
 static void	map_bit_clear(struct map *, uint32_t);
-static uint32_t	map_find_free(const struct map *, uint32_t);
-static struct map_entry *map_victim(struct map *, time_t, uint32_t);
-static void	map_touch(struct map *, struct map_entry *, time_t);
 static void	map_answered(struct map *, struct map_entry *, time_t);
 static int	map_cmp_sortkey(const void *, const void *);
 static int	map_sort(struct map *);
@@ -152,7 +130,7 @@ map_name_hash(const struct map *m, const char *name, size_t len)
 	return (siphash(m->name_key, name, len));
 }
 
-static struct map_entry *
+struct map_entry *
 map_find(const struct map *m, const char *name, uint32_t h)
 {
 	struct map_entry	*e;
@@ -191,7 +169,7 @@ map_link(struct map *m, struct map_entry *e)
 	m->by_addr[b] = e;
 }
 
-static void
+void
 map_insert(struct map *m, struct map_entry *e)
 {
 	map_link(m, e);
@@ -201,7 +179,7 @@ map_insert(struct map *m, struct map_entry *e)
 		map_grow(m);
 }
 
-static void
+void
 map_unlink(struct map *m, struct map_entry *e)
 {
 	struct map_entry	**pp;
@@ -272,50 +250,7 @@ map_bit_clear(struct map *m, uint32_t i)
 	m->used[i / 64] &= ~(UINT64_C(1) << (i % 64));
 }
 
-/*
- * The first free index at or after start, wrapping; 64 addresses a step.
- * The caller has made sure one is free; the bits past the end of the range
- * are set, so they are never found.
- */
-static uint32_t
-map_find_free(const struct map *m, uint32_t start)
-{
-	uint64_t	word;
-	size_t		w, i;
-
-	w = start / 64;
-	word = m->used[w] | ((UINT64_C(1) << (start % 64)) - 1);
-	if (word != UINT64_MAX)
-		return (w * 64 + __builtin_ctzll(~word));
-	for (i = 0; i < m->nwords; i++) {
-		if (++w == m->nwords)
-			w = 0;
-		if (m->used[w] != UINT64_MAX)
-			return (w * 64 + __builtin_ctzll(~m->used[w]));
-	}
-	fatalx("%s: no free address in a map that is not full", __func__);
-}
-
-/*
- * The least recently answered entry with no connection whose last answer
- * is at least hold_s old.  The list is in answer order, so the walk stops
- * at the first entry too young; it only steps over pinned ones.
- */
-static struct map_entry *
-map_victim(struct map *m, time_t now, uint32_t hold_s)
-{
-	struct map_entry	*e;
-
-	TAILQ_FOREACH_REVERSE(e, &m->lru, map_lru, lru) {
-		if (now < e->answered || now - e->answered < (time_t)hold_s)
-			break;
-		if (e->conns == 0)
-			return (e);
-	}
-	return (NULL);
-}
-
-static void
+void
 map_touch(struct map *m, struct map_entry *e, time_t now)
 {
 	if (m->touch_cb != NULL && (now < e->answered ||
@@ -554,146 +489,6 @@ map_lookup_addr(struct map *m, uint32_t addr)
 		if (e->addr == addr)
 			return (e);
 	return (NULL);
-}
-
-/* map_assign_client for no client in particular. */
-struct map_entry *
-map_assign(struct map *m, const char *name, time_t now, uint32_t hold_s)
-{
-	return (map_assign_client(m, name, 0, now, hold_s));
-}
-
-/*
- * The entry of a normalised name, made if new, answered to the client
- * of address client (host order; 0 for none).  A new entry is on disk
- * before it is returned.  When the range is full, an address is reused:
- * a client beyond its share recycles its own least recently answered
- * entry; anyone else gets the least recently answered entry of the
- * client holding the most beyond its share or, when no client is beyond
- * its share (one client alone, a forwarder), the least recently answered
- * entry past hold_s.  Entries with connections are never reused.  NULL
- * with errno: EINVAL for a name that is not normalised-length, EAGAIN
- * when a client beyond its share, or one taking another's name still
- * within hold_s, makes new names faster than its rate,
- * ENOSPC when the range is full and no entry may be reused yet, EIO when
- * the file cannot be written, ENOMEM.
- */
-struct map_entry *
-map_assign_client(struct map *m, const char *name, uint32_t client,
-    time_t now, uint32_t hold_s)
-{
-	struct map_entry	*e, *old = NULL;
-	struct map_client	*c = NULL;
-	size_t			 len;
-	uint32_t		 h, start;
-	int			 saved, charged;
-
-	len = strnlen(name, WIRE_TEXT_MAX + 1);
-	if (len == 0 || len > WIRE_TEXT_MAX) {
-		errno = EINVAL;
-		return (NULL);
-	}
-	if (client != 0)
-		c = map_client_get(m, client, now);
-	h = map_name_hash(m, name, len);
-	if ((e = map_find(m, name, h)) != NULL) {
-		if (c != NULL)
-			map_client_answered(m, e, c, now, hold_s);
-		map_touch(m, e, now);
-		if (c != NULL)
-			map_client_put(m, c);
-		return (e);
-	}
-	/* The rate holds a client beyond its share: never one alone. */
-	charged = c != NULL && map_client_over(m, c);
-	if (charged && !map_client_take(m, c, now)) {
-		map_client_put(m, c);
-		errno = EAGAIN;
-		return (NULL);
-	}
-	if ((e = map_entry_new(name, len, h)) == NULL)
-		goto fail;
-	e->answered = map_time(now);
-
-	if (m->count < m->size) {
-		start = siphash(map_addr_key, name, len) % m->size;
-		e->addr = m->first + map_find_free(m, start);
-		if (map_db_store(m, e, 1) == -1) {
-			map_db_warn_store(m, now, "store a new name");
-			errno = EIO;
-			goto fail;
-		}
-		map_insert(m, e);
-		m->assigned++;
-		if (c != NULL)
-			map_client_attach(e, c);
-		return (e);
-	}
-
-	/* Who holds more than a share pays first: itself, or the heaviest. */
-	if (c != NULL && map_client_over(m, c))
-		old = map_client_victim(c);
-	if (old == NULL && (old = map_client_heaviest(m)) != NULL &&
-	    c != NULL && !charged && now >= old->answered &&
-	    now - old->answered < (time_t)hold_s &&
-	    !map_client_take(m, c, now)) {
-		/* Another's young name: at the rate, so a share's worth takes
-		 * time, and a forwarder's names are not swept at once. */
-		errno = EAGAIN;
-		goto fail;
-	}
-	if (old == NULL)
-		old = map_victim(m, now, hold_s);
-	if (old == NULL) {
-		errno = ENOSPC;
-		goto fail;
-	}
-	/* Old name off the disk first: two names never share an address. */
-	if (map_db_delete(m, old->name) == -1) {
-		map_db_warn_store(m, now, "delete an evicted name");
-		errno = EIO;
-		goto fail;
-	}
-	if (m->evict_cb != NULL)
-		m->evict_cb(old, m->evict_arg);
-	e->addr = old->addr;
-	/* c may lose its last entry here: not forgotten while in use. */
-	if (c != NULL)
-		c->count++;
-	map_unlink(m, old);
-	free(old);
-	if (c != NULL)
-		c->count--;
-	if (map_db_store(m, e, 1) == -1) {
-		map_db_warn_store(m, now, "store a new name");
-		errno = EIO;
-		goto fail;
-	}
-	map_insert(m, e);
-	m->assigned++;
-	if (c != NULL)
-		map_client_attach(e, c);
-	return (e);
-
- fail:
-	saved = errno;
-	free(e);
-	if (c != NULL)
-		map_client_put(m, c);
-	errno = saved;
-	return (NULL);
-}
-
-/*
- * The first address a new name is offered, as an index into the range:
- * a keyed hash of the name, so that it lands on the same one again
- * whichever map (or store) places it.
- */
-uint32_t
-map_place(const struct map *m, const char *name)
-{
-	return (siphash(map_addr_key, name, strnlen(name, WIRE_TEXT_MAX + 1)) %
-	    m->size);
 }
 
 /* A time as an entry keeps it: 0 before 1970, the end of 2106 after. */

@@ -14,6 +14,12 @@
 
 struct tdb_context;
 
+/* An entry's flags. */
+#define MAP_DIRTY	0x01		/* answered not yet on disk */
+#define MAP_SEEN	0x02		/* put since map_mark_clear() */
+#define MAP_PUT_TIME	0x04		/* answered is the one map_put() had */
+#define MAP_HELD	0x08		/* map_hold(): not to be answered yet */
+
 #define MAP_CLIENT_BUCKETS	1024
 #define MAP_SLOT_REST		1	/* an entry's client: rest */
 #define MAP_SLOTS		(MAP_CLIENTS_MAX + 2)
@@ -75,7 +81,11 @@ void		 map_err(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 const char	*map_fmt_addr(uint32_t, char *, size_t);
 uint32_t	 map_name_hash(const struct map *, const char *, size_t);
+struct map_entry *map_find(const struct map *, const char *, uint32_t);
 struct map_entry *map_entry_new(const char *, size_t, uint32_t);
+void		 map_insert(struct map *, struct map_entry *);
+void		 map_unlink(struct map *, struct map_entry *);
+void		 map_touch(struct map *, struct map_entry *, time_t);
 int		 map_bit_isset(const struct map *, uint32_t);
 void		 map_load_add(struct map *, struct map_entry *);
 void		 map_load_reset(struct map *);

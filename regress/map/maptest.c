@@ -3,7 +3,7 @@
  * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
  */
 /*
- * maptest.c: unit tests of the map (src/map.c, src/map_db.c) and of its
+ * maptest.c: unit tests of the map (src/map*.c) and of its
  * hash (src/siphash.c): name normalisation, the choice of addresses, the
  * file that keeps the map across restarts, the reuse of old entries when
  * the range is full, fairness between clients (a flood recycles the
