@@ -171,6 +171,12 @@ done
 # system calls and switches of the dns process a name with either map,
 # then where the time goes.
 if [ "${PROFILE:-0}" = 1 ]; then
+	# switches PID: its voluntary and involuntary context switches.
+	switches() {
+		awk '/^voluntary_ctxt_switches/ { v = $2 }
+		    /^nonvoluntary_ctxt_switches/ { i = $2 }
+		    END { print v + 0, i + 0 }' "/proc/$1/status"
+	}
 	ev=cs
 	for c in recvmmsg sendmmsg epoll_wait read write; do
 		ev="$ev,syscalls:sys_enter_$c"
@@ -179,16 +185,21 @@ if [ "${PROFILE:-0}" = 1 ]; then
 		eval p=\$P_$(echo $s | tr a-z A-Z)
 		eval d=\$DNS_$(echo $s | tr a-z A-Z)
 		names "$B_TMP/new.txt" "s$s"
+		sw0=$(switches "$d")
 		perf stat -x, -e "$ev" -p "$d" -o "$B_TMP/stat.$s" &
 		st=$!
 		set -- $(perf_run "$p" "$B_TMP/new.txt" "$B_TMP/prof.out" -n 1 \
 		    -l "$STORE_TIME")
 		kill -INT $st
 		wait $st
+		set -- $sw0 $(switches "$d")
 		log "$s, a new name's system calls and switches:" \
 		    "$(awk -F, -v n="$STORE_NEW" '$1 ~ /^[0-9]+$/ {
 		    sub(/syscalls:sys_enter_/, "", $3);
-		    printf "%s %.3f ", $3, $1 / n }' "$B_TMP/stat.$s")"
+		    printf "%s %.3f ", $3, $1 / n }' "$B_TMP/stat.$s")" \
+		    "$(awk -v n="$STORE_NEW" -v v="$(($3 - $1))" \
+		    -v i="$(($4 - $2))" 'BEGIN { printf "(voluntary %.3f, " \
+		    "preempted %.3f)", v / n, i / n }')"
 	done
 	for who in dns redis-server; do
 		[ $who = dns ] && pid=$DNS_REDIS || pid=$R_PID

@@ -349,17 +349,15 @@ def storecost(host, port, script, warm, n, batch=27):
         return resp_read(f)
 
     keys = ["5", "dns44:range", "dns44:name", "dns44:addr", "dns44:used",
-            "dns44:answered"]
+            "dns44:period"]
     first, size, batch = (10 << 24) | (128 << 16), 1 << 23, int(batch)
     rng = random.Random(44)
     cmd("FLUSHALL")
     with open(script) as fp:
         sha = cmd("SCRIPT", "LOAD", fp.read()).decode()
-    cmd("EVALSHA", sha, *keys, "init", first, size, int(time.time()))
-    seq = 0
+    cmd("EVALSHA", sha, *keys, "init", first, size, int(time.time()), 600)
 
     def names(count, tag):
-        nonlocal seq
         now, calls, k = int(time.time()), [], 0
         while k < count:
             args = ["EVALSHA", sha, *keys, "assign", first, size, now, 600,
@@ -368,9 +366,8 @@ def storecost(host, port, script, warm, n, batch=27):
                 place = rng.randrange(size)
                 a = first + place
                 args += ["n%d.%s.bench" % (k, tag), place,
-                         socket.inet_ntoa(struct.pack("!I", a)),
-                         "%d.%06d" % (now, seq % 1000000)]
-                seq, k = seq + 1, k + 1
+                         socket.inet_ntoa(struct.pack("!I", a))]
+                k += 1
             calls.append(resp(args))
         # A few calls out at once, as the dns process has them.
         for i in range(0, len(calls), 4):

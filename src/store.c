@@ -404,9 +404,9 @@ static void
 store_connect_primary(void)
 {
 	redisAsyncContext	*links[3];
-	const char		*argv[6 + STORE_NKEYS];
-	char			 first[16], size[16], now[24];
-	int			 i, ok = 1;
+	const char		*argv[STORE_NHEAD];
+	struct store_args	 a;
+	int			 argc, i, ok = 1;
 
 	store_set_state(STORE_CONNECT);
 	store_st.sha[0] = '\0';
@@ -430,36 +430,47 @@ store_connect_primary(void)
 	ok &= redisAsyncCommand(store_st.cmd, store_setup_cb, "SCRIPT",
 	    "SCRIPT LOAD %s", store_script) == REDIS_OK;
 	/* EVAL, not EVALSHA: the script may not be loaded yet. */
-	argv[0] = "EVAL";
-	argv[1] = store_script;
-	store_script_args(argv + 2, first, sizeof(first), size, sizeof(size),
-	    now, "init");
+	argc = store_script_args(argv, &a, "EVAL", "init");
 	ok &= redisAsyncCommandArgv(store_st.cmd, store_setup_cb, "INIT",
-	    2 + STORE_NKEYS + 4, argv, NULL) == REDIS_OK;
+	    argc, argv, NULL) == REDIS_OK;
 	ok &= redisAsyncCommand(store_st.sub, store_sub_cb, NULL,
 	    "SUBSCRIBE " STORE_CHANNEL) == REDIS_OK;
 	if (!ok)
 		store_lost("cannot send");
 }
 
-/* argv: the keys and the four common arguments, the strings in bufs. */
-void
-store_script_args(const char **argv, char *first, size_t firstlen,
-    char *size, size_t sizelen, char *now, const char *op)
+/*
+ * argv: the call of the script (EVAL with its text, or EVALSHA), its
+ * keys and the five common arguments, the strings in a; the count.
+ */
+int
+store_script_args(const char **argv, struct store_args *a, const char *how,
+    const char *op)
 {
 	static const char	*keys[STORE_NKEYS] = { STORE_KEYS };
 	size_t			 i;
 
+	argv[0] = how;
+	argv[1] = strcmp(how, "EVAL") == 0 ? store_script : store_st.sha;
 	for (i = 0; i < STORE_NKEYS; i++)
-		argv[i] = keys[i];
-	snprintf(first, firstlen, "%u", conf->range_first);
-	snprintf(size, sizelen, "%u", conf->range_last - conf->range_first +
-	    1);
-	snprintf(now, 24, "%lld", (long long)time(NULL));
-	argv[STORE_NKEYS] = op;
-	argv[STORE_NKEYS + 1] = first;
-	argv[STORE_NKEYS + 2] = size;
-	argv[STORE_NKEYS + 3] = now;
+		argv[2 + i] = keys[i];
+	snprintf(a->first, sizeof(a->first), "%u", conf->range_first);
+	snprintf(a->size, sizeof(a->size), "%u", conf->range_last -
+	    conf->range_first + 1);
+	snprintf(a->now, sizeof(a->now), "%lld", (long long)time(NULL));
+	/*
+	 * The hold of a reuse: TTL and grace, and the store's record of an
+	 * answer may be STORE_SYNC_SEC late (see store_touched()), clocks
+	 * a second apart.
+	 */
+	snprintf(a->hold, sizeof(a->hold), "%u", conf->ttl +
+	    conf->grace_ms / 1000 + STORE_SYNC_SEC + 1);
+	argv[2 + STORE_NKEYS] = op;
+	argv[2 + STORE_NKEYS + 1] = a->first;
+	argv[2 + STORE_NKEYS + 2] = a->size;
+	argv[2 + STORE_NKEYS + 3] = a->now;
+	argv[2 + STORE_NKEYS + 4] = a->hold;
+	return (STORE_NHEAD);
 }
 
 /*

@@ -19,7 +19,7 @@
 #define STORE_SCAN_COUNT	"1000"	/* names a step of the reading */
 #define STORE_LEASE_SEC		30	/* a pin outlives its gateway */
 #define STORE_RENEW_SEC		10
-#define STORE_BATCH		256	/* answered times a command */
+#define STORE_BATCH		256	/* answers a script call */
 #define STORE_SYNC_SEC		5	/* dns.c writes them this often */
 #define STORE_WAIT_SEC		1	/* for replicas to acknowledge */
 #define STORE_IMPORT_BATCH	500	/* names a script call */
@@ -125,8 +125,17 @@ struct store_ctx {
 };
 
 #define STORE_KEYS	"5", "dns44:range", "dns44:name", "dns44:addr", \
-			"dns44:used", "dns44:answered"
+			"dns44:used", "dns44:period"
 #define STORE_NKEYS	6		/* the count and the keys */
+#define STORE_NHEAD	(2 + STORE_NKEYS + 5)	/* and the common arguments */
+
+/* The strings of a script call's common arguments. */
+struct store_args {
+	char	first[16];
+	char	size[16];
+	char	now[24];
+	char	hold[16];
+};
 
 extern struct store_ctx	 store_st;
 extern const char	 store_script[];
@@ -142,8 +151,8 @@ void		 store_req_done(struct store_req *, enum store_status,
 int		 store_send(redisAsyncContext *, struct store_req *,
 		    redisCallbackFn *, int, const char **);
 void		 store_ping(void);
-void		 store_script_args(const char **, char *, size_t, char *,
-		    size_t, char *, const char *);
+int		 store_script_args(const char **, struct store_args *,
+		    const char *, const char *);
 const char *store_error(const redisReply *, const char *);
 const char *store_text(const char *, char *, size_t);
 

@@ -17,9 +17,9 @@
  *
  * Keys: dns44:range ("first size"), dns44:name (hash name -> address),
  * dns44:addr (hash address -> name), dns44:used (a bit per address),
- * dns44:answered (sorted set, address by last answer), dns44:pin:ADDR
- * (sorted set, gateway by lease end); the channel dns44:events carries
- * "+ ADDR NAME" and "- ADDR NAME".
+ * dns44:period (seconds), dns44:ans:N (a bit per address answered in
+ * the Nth period), dns44:pin:ADDR (sorted set, gateway by lease end);
+ * the channel dns44:events carries "+ ADDR NAME" and "- ADDR NAME".
  */
 
 #include "config.h"
@@ -57,20 +57,26 @@ static void	store_find_cb(redisAsyncContext *, void *, void *);
 /*
  * The one script: "init" records the range (or finds the one recorded
  * the same; 1 when the store was empty), "assign" gives a name its
- * address, "import" writes names with their addresses where both are
- * free, "remove" forgets one.
- * ARGV: op, first address, size, now, then the op's own.  "assign" has
- * the hold and the gateway, then for each name the name, its place
- * (map_place()), the address there and its score among the answer
- * times.  Mostly that place is free and the name new, and the name costs
- * a SETBIT and an HSETNX, its address's name and answer time going with
- * the others' in one HSET and one ZADD at the end, and no number is made
- * into a string in Lua (a number given to redis.call() is, by a printf);
- * else the name's address is looked up, or the next free one found from
- * its place, or the oldest one past the hold and without a pin reused,
- * with what came before written first, since those look at it.
- * A score is the time with a count after the point: a sorted set orders
- * equal scores by comparing the members, the most of a ZADD's cost.
+ * address, "touch" records answers, "import" writes names with their
+ * addresses where both are free, "remove" forgets one.
+ * ARGV: op, first address, size, now, the hold of a reuse, then the
+ * op's own.  "assign" has the gateway, then for each name the name, its
+ * place (map_place()) and the address there.  Mostly that place is free
+ * and the name new, and the name costs a SETBIT and an HSETNX, its
+ * address's name and its answer going with the others' in one HSET and
+ * one BITFIELD at the end, and no number is made into a string in Lua
+ * (a number given to redis.call() is, by a printf); else the name's
+ * address is looked up, or the next free one found from its place, or
+ * one answered by no gateway within the hold and without a pin reused,
+ * the first such from its place, with what came before written first,
+ * since those look at it.
+ * Answers are kept as bitmaps, a bit an address, one for each period of
+ * dns44:period seconds (a sixteenth of the hold of the gateway that made
+ * the store), each expiring a hold after its period: an answer costs a
+ * bit, not a sorted set's insertion, and the addresses not answered
+ * within the hold are the zeros of the periods' union.  A store of a
+ * dns44 that kept a sorted set of answer times has every mapped address
+ * answered at its first init.
  * The message of the changes begins with "= GATEWAY": the gateway that
  * asked has its new names already.
  */
@@ -78,13 +84,36 @@ const char store_script[] =
 "local op = ARGV[1]\n"
 "local first, size, now = tonumber(ARGV[2]), tonumber(ARGV[3]), "
     "tonumber(ARGV[4])\n"
+"local hold = tonumber(ARGV[5])\n"
 "local want = ARGV[2] .. ' ' .. ARGV[3]\n"
 "local nbits = math.ceil(size / 8) * 8\n"
 "local range = redis.call('GET', KEYS[1])\n"
+"local function ip(n)\n"
+"  return string.format('%d.%d.%d.%d', math.floor(n / 16777216) % 256, "
+    "math.floor(n / 65536) % 256, math.floor(n / 256) % 256, n % 256)\n"
+"end\n"
+/* The bitmap of t's period, and how long it is to be kept. */
+"local function period(len, t)\n"
+"  local p = math.floor(t / len)\n"
+"  return 'dns44:ans:' .. p, (p + 2) * len + hold + 1 - now\n"
+"end\n"
+"local function keep(k, secs)\n"
+"  if redis.call('EXPIRE', k, secs, 'NX') == 0 then\n"
+"    redis.call('EXPIRE', k, secs, 'GT')\n"
+"  end\n"
+"end\n"
 "if op == 'init' then\n"
+"  local len = math.max(1, math.ceil(hold / 16))\n"
 "  if range then\n"
 "    if range ~= want then\n"
 "      return redis.error_reply('DNS44RANGE ' .. range)\n"
+"    end\n"
+"    if redis.call('SETNX', KEYS[5], len) == 1 and\n"
+"        redis.call('EXISTS', 'dns44:answered') == 1 then\n"
+"      local k, secs = period(len, now)\n"
+"      redis.call('BITOP', 'OR', k, k, KEYS[4])\n"
+"      keep(k, secs)\n"
+"      redis.call('DEL', 'dns44:answered')\n"
 "    end\n"
 "    return 0\n"
 "  end\n"
@@ -92,7 +121,8 @@ const char store_script[] =
 "    return redis.error_reply('DNS44RANGE none, but names')\n"
 "  end\n"
 "  redis.call('SET', KEYS[1], want)\n"
-"  redis.call('DEL', KEYS[4], KEYS[5])\n"
+"  redis.call('SET', KEYS[5], len)\n"
+"  redis.call('DEL', KEYS[4])\n"
 "  redis.call('SETBIT', KEYS[4], nbits - 1, 0)\n"
 "  for i = size, nbits - 1 do redis.call('SETBIT', KEYS[4], i, 1) end\n"
 "  return 1\n"
@@ -100,30 +130,82 @@ const char store_script[] =
 "if range ~= want then\n"
 "  return redis.error_reply('DNS44RANGE ' .. tostring(range))\n"
 "end\n"
+"local len = tonumber(redis.call('GET', KEYS[5]))\n"
+"if not len or len < 1 or len > 86400 then\n"
+"  return redis.error_reply('DNS44PERIOD ' .. tostring(len))\n"
+"end\n"
+"local ans, secs = period(len, now)\n"
 "if op == 'assign' then\n"
-"  local hold, out, news = tonumber(ARGV[5]), {}, {'= ' .. ARGV[6]}\n"
-"  local byaddr, scores = {}, {}\n"
+"  local out, news = {}, {'= ' .. ARGV[6]}\n"
+"  local byaddr, marks, rec, marked = {}, {}, nil, false\n"
 "  local function flush()\n"
 "    if #byaddr > 0 then\n"
 "      redis.call('HSET', KEYS[3], unpack(byaddr))\n"
-"      redis.call('ZADD', KEYS[5], unpack(scores))\n"
-"      byaddr, scores = {}, {}\n"
+"      byaddr = {}\n"
+"    end\n"
+"    if #marks > 0 then\n"
+"      redis.call('BITFIELD', ans, unpack(marks))\n"
+"      marks, marked = {}, true\n"
 "    end\n"
 "  end\n"
-"  local function new(name, a, sc)\n"
+/* Answered now; once the union is made, taken out of it at once. */
+"  local function mark(i)\n"
+"    marks[#marks + 1] = 'SET'\n"
+"    marks[#marks + 1] = 'u1'\n"
+"    marks[#marks + 1] = i\n"
+"    marks[#marks + 1] = 1\n"
+"    if rec then redis.call('SETBIT', rec, i, 1) end\n"
+"  end\n"
+"  local function new(name, a, i)\n"
 "    byaddr[#byaddr + 1] = a\n"
 "    byaddr[#byaddr + 1] = name\n"
-"    scores[#scores + 1] = sc\n"
-"    scores[#scores + 1] = a\n"
+"    mark(i)\n"
 "    news[#news + 1] = '+ ' .. a .. ' ' .. name\n"
 "    if #byaddr >= 128 then flush() end\n"
 "  end\n"
-"  for j = 7, #ARGV, 4 do\n"
+/*
+ * An address nobody answered within the hold, unpinned, freed; one
+ * refused is taken out of the union, the one taken is by mark().
+ */
+"  local function reuse(start)\n"
+"    if not rec then\n"
+"      rec = 'dns44:recent'\n"
+"      local ks = {}\n"
+"      for p = math.floor((now - hold) / len), math.floor(now / len) do\n"
+"        ks[#ks + 1] = 'dns44:ans:' .. p\n"
+"      end\n"
+"      redis.call('BITOP', 'OR', rec, unpack(ks))\n"
+"      for i = size, nbits - 1 do redis.call('SETBIT', rec, i, 1) end\n"
+"      if redis.call('STRLEN', rec) < nbits / 8 then\n"
+"        redis.call('SETBIT', rec, nbits - 1, 0)\n"
+"      end\n"
+"    end\n"
+"    for _ = 1, 64 do\n"
+"      local i = redis.call('BITPOS', rec, 0, start, nbits - 1, 'BIT')\n"
+"      if i < 0 and start > 0 then\n"
+"        i = redis.call('BITPOS', rec, 0, 0, start - 1, 'BIT')\n"
+"      end\n"
+"      if i < 0 then return nil end\n"
+"      local v = ip(first + i)\n"
+"      local old = redis.call('HGET', KEYS[3], v)\n"
+"      if old and redis.call('ZCOUNT', 'dns44:pin:' .. v, now, "
+    "'+inf') == 0 then\n"
+"        redis.call('HDEL', KEYS[2], old)\n"
+"        redis.call('DEL', 'dns44:pin:' .. v)\n"
+"        news[#news + 1] = '- ' .. v .. ' ' .. old\n"
+"        return v, i\n"
+"      end\n"
+"      redis.call('SETBIT', rec, i, 1)\n"
+"      start = i\n"
+"    end\n"
+"    return nil\n"
+"  end\n"
+"  for j = 7, #ARGV, 3 do\n"
 "    local name, start, a, isnew = ARGV[j], ARGV[j + 1], nil, 1\n"
 "    if redis.call('SETBIT', KEYS[4], start, '1') == 0 then\n"
 "      if redis.call('HSETNX', KEYS[2], name, ARGV[j + 2]) == 1 then\n"
 "        a = ARGV[j + 2]\n"
-"        new(name, a, ARGV[j + 3])\n"
+"        new(name, a, start)\n"
 "      else\n"
 "        redis.call('SETBIT', KEYS[4], start, '0')\n"
 "      end\n"
@@ -131,42 +213,28 @@ const char store_script[] =
 "    if not a then\n"
 "      flush()\n"
 "      a = redis.call('HGET', KEYS[2], name)\n"
+"      start = tonumber(start)\n"
 "      if a then\n"
-"        redis.call('ZADD', KEYS[5], 'XX', 'GT', ARGV[4], a)\n"
+"        local o1, o2, o3, o4 = string.match(a, "
+    "'^(%d+)%.(%d+)%.(%d+)%.(%d+)$')\n"
+"        local i = o1 and ((o1 * 256 + o2) * 256 + o3) * 256 + o4 - first\n"
+"        if i and i >= 0 and i < size then mark(i) end\n"
 "        isnew = 0\n"
 "      else\n"
-"        start = tonumber(start)\n"
 "        local i = redis.call('BITPOS', KEYS[4], 0, start, nbits - 1, "
     "'BIT')\n"
 "        if i < 0 and start > 0 then\n"
 "          i = redis.call('BITPOS', KEYS[4], 0, 0, start - 1, 'BIT')\n"
 "        end\n"
 "        if i >= 0 and i < size then\n"
-"          local n = first + i\n"
-"          a = string.format('%d.%d.%d.%d', "
-    "math.floor(n / 16777216) % 256, math.floor(n / 65536) % 256, "
-    "math.floor(n / 256) % 256, n % 256)\n"
+"          a = ip(first + i)\n"
 "          redis.call('SETBIT', KEYS[4], i, 1)\n"
 "        else\n"
-"          local c = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', "
-    "now - hold, 'LIMIT', 0, 64)\n"
-"          for _, v in ipairs(c) do\n"
-"            local old = redis.call('HGET', KEYS[3], v)\n"
-"            if not old then\n"
-"              redis.call('ZREM', KEYS[5], v)\n"
-"            elseif redis.call('ZCOUNT', 'dns44:pin:' .. v, now, "
-    "'+inf') == 0 then\n"
-"              redis.call('HDEL', KEYS[2], old)\n"
-"              redis.call('DEL', 'dns44:pin:' .. v)\n"
-"              news[#news + 1] = '- ' .. v .. ' ' .. old\n"
-"              a = v\n"
-"              break\n"
-"            end\n"
-"          end\n"
+"          a, i = reuse(start)\n"
 "        end\n"
 "        if a then\n"
 "          redis.call('HSET', KEYS[2], name, a)\n"
-"          new(name, a, ARGV[j + 3])\n"
+"          new(name, a, i)\n"
 "        end\n"
 "      end\n"
 "    end\n"
@@ -174,36 +242,58 @@ const char store_script[] =
 "    out[#out + 1] = a and isnew or -1\n"
 "  end\n"
 "  flush()\n"
+"  if marked then keep(ans, secs) end\n"
+"  if rec then redis.call('DEL', rec) end\n"
 "  if #news > 1 then\n"
 "    redis.call('PUBLISH', '" STORE_CHANNEL "', table.concat(news, '\\n'))\n"
 "  end\n"
 "  return out\n"
 "end\n"
-"if op == 'import' then\n"
-"  local n = 0\n"
-"  for j = 5, #ARGV, 3 do\n"
-"    local name, i, t = ARGV[j], tonumber(ARGV[j + 1]), ARGV[j + 2]\n"
-"    if i < size and redis.call('HEXISTS', KEYS[2], name) == 0 and\n"
-"        redis.call('GETBIT', KEYS[4], i) == 0 then\n"
-"      local m = first + i\n"
-"      local a = string.format('%d.%d.%d.%d', "
-    "math.floor(m / 16777216) % 256, math.floor(m / 65536) % 256, "
-    "math.floor(m / 256) % 256, m % 256)\n"
-"      redis.call('HSET', KEYS[2], name, a)\n"
-"      redis.call('HSET', KEYS[3], a, name)\n"
-"      redis.call('SETBIT', KEYS[4], i, 1)\n"
-"      redis.call('ZADD', KEYS[5], t, a)\n"
+/* Pairs of an answer's time and its address's index. */
+"if op == 'touch' then\n"
+"  local keys, n = {}, 0\n"
+"  for j = 6, #ARGV - 1, 2 do\n"
+"    local t, i = tonumber(ARGV[j]), tonumber(ARGV[j + 1])\n"
+"    if t and i and t > now - hold and i >= 0 and i < size then\n"
+"      local k, s = period(len, t)\n"
+"      if not keys[k] then keys[k] = {s} end\n"
+"      local m = keys[k]\n"
+"      m[#m + 1] = 'SET'\n"
+"      m[#m + 1] = 'u1'\n"
+"      m[#m + 1] = i\n"
+"      m[#m + 1] = 1\n"
 "      n = n + 1\n"
 "    end\n"
 "  end\n"
+"  for k, m in pairs(keys) do\n"
+"    redis.call('BITFIELD', k, unpack(m, 2))\n"
+"    keep(k, m[1])\n"
+"  end\n"
+"  return n\n"
+"end\n"
+/* Imported names count as answered now: their times are not sent. */
+"if op == 'import' then\n"
+"  local n = 0\n"
+"  for j = 6, #ARGV, 2 do\n"
+"    local name, i = ARGV[j], tonumber(ARGV[j + 1])\n"
+"    if i < size and redis.call('HEXISTS', KEYS[2], name) == 0 and\n"
+"        redis.call('GETBIT', KEYS[4], i) == 0 then\n"
+"      local a = ip(first + i)\n"
+"      redis.call('HSET', KEYS[2], name, a)\n"
+"      redis.call('HSET', KEYS[3], a, name)\n"
+"      redis.call('SETBIT', KEYS[4], i, 1)\n"
+"      redis.call('SETBIT', ans, i, 1)\n"
+"      n = n + 1\n"
+"    end\n"
+"  end\n"
+"  if n > 0 then keep(ans, secs) end\n"
 "  return n\n"
 "end\n"
 "if op == 'remove' then\n"
-"  local name, a, i = ARGV[5], ARGV[6], tonumber(ARGV[7])\n"
+"  local name, a, i = ARGV[6], ARGV[7], tonumber(ARGV[8])\n"
 "  if redis.call('HGET', KEYS[2], name) ~= a then return 0 end\n"
 "  redis.call('HDEL', KEYS[2], name)\n"
 "  redis.call('HDEL', KEYS[3], a)\n"
-"  redis.call('ZREM', KEYS[5], a)\n"
 "  redis.call('DEL', 'dns44:pin:' .. a)\n"
 "  redis.call('SETBIT', KEYS[4], i, 0)\n"
 "  redis.call('PUBLISH', '" STORE_CHANNEL "', '- ' .. a .. ' ' .. name)\n"
@@ -240,27 +330,21 @@ store_import(void)
 {
 	struct store_req	*r;
 	struct map_entry	*e;
-	const char		*argv[6 + STORE_NKEYS + 3 * STORE_IMPORT_BATCH];
-	char			 first[16], size[16], now[24];
+	const char		*argv[STORE_NHEAD + 2 * STORE_IMPORT_BATCH];
+	struct store_args	 a;
 	char			 idx[STORE_IMPORT_BATCH][12];
-	char			 t[STORE_IMPORT_BATCH][24];
 	uint32_t		 n = 0, total = map_size(store_st.map);
+	int			 argc;
 
-	argv[0] = "EVALSHA";
-	argv[1] = store_st.sha;
-	store_script_args(argv + 2, first, sizeof(first), size, sizeof(size),
-	    now, "import");
+	argc = store_script_args(argv, &a, "EVALSHA", "import");
 	for (; store_st.cursor < total && n < STORE_IMPORT_BATCH;
 	    store_st.cursor++) {
 		if ((e = map_lookup_addr(store_st.map, conf->range_first +
 		    store_st.cursor)) == NULL)
 			continue;
 		snprintf(idx[n], sizeof(idx[n]), "%u", store_st.cursor);
-		snprintf(t[n], sizeof(t[n]), "%lld", (long long)e->answered);
-		argv[2 + STORE_NKEYS + 4 + 3 * n] = e->name;
-		argv[2 + STORE_NKEYS + 4 + 3 * n + 1] = idx[n];
-		argv[2 + STORE_NKEYS + 4 + 3 * n + 2] = t[n];
-		n++;
+		argv[argc++] = e->name;
+		argv[argc++] = idx[n++];
 	}
 	if (n == 0) {
 		log_info("map store: %zu names brought from this gateway's "
@@ -274,8 +358,7 @@ store_import(void)
 		return;
 	}
 	/* hiredis copies the arguments: the names may go meanwhile. */
-	if (store_send(store_st.cmd, r, store_import_cb,
-	    2 + STORE_NKEYS + 4 + 3 * n, argv) == -1)
+	if (store_send(store_st.cmd, r, store_import_cb, argc, argv) == -1)
 		store_lost("cannot send");
 }
 
@@ -464,12 +547,10 @@ store_assign_call(void)
 {
 	struct store_batch	*b;
 	struct store_req	*r;
-	static unsigned		 seq;
-	const char		*argv[8 + STORE_NKEYS + 4 * STORE_ASSIGN_BATCH];
-	char			 first[16], size[16], t[24], hold[16];
+	const char		*argv[STORE_NHEAD + 1 + 3 * STORE_ASSIGN_BATCH];
+	struct store_args	 args;
 	char			 start[STORE_ASSIGN_BATCH][12];
 	char			 addr[STORE_ASSIGN_BATCH][INET_ADDRSTRLEN];
-	char			 score[STORE_ASSIGN_BATCH][32];
 	struct in_addr		 in;
 	time_t			 now = 0;
 	uint32_t		 place;
@@ -481,18 +562,7 @@ store_assign_call(void)
 		store_lost("out of memory");
 		return;
 	}
-	argv[0] = "EVALSHA";
-	argv[1] = store_st.sha;
-	store_script_args(argv + 2, first, sizeof(first), size, sizeof(size),
-	    t, "assign");
-	/*
-	 * The store's time of an answer may be STORE_SYNC_SEC old (see
-	 * store_touched()), and clocks a second apart.
-	 */
-	snprintf(hold, sizeof(hold), "%u", conf->ttl + conf->grace_ms / 1000 +
-	    STORE_SYNC_SEC + 1);
-	argc = 2 + STORE_NKEYS + 4;
-	argv[argc++] = hold;
+	argc = store_script_args(argv, &args, "EVALSHA", "assign");
 	argv[argc++] = store_st.gateway;
 	while (b->n < STORE_ASSIGN_BATCH &&
 	    (r = TAILQ_FIRST(&store_st.assignq)) != NULL) {
@@ -507,12 +577,9 @@ store_assign_call(void)
 		argv[argc++] = r->name;
 		argv[argc++] = start[b->n];
 		argv[argc++] = addr[b->n];
-		snprintf(score[b->n], sizeof(score[b->n]), "%lld.%06u",
-		    (long long)r->when, seq++ % 1000000);
-		argv[argc++] = score[b->n];
 		b->reqs[b->n++] = r;
 	}
-	snprintf(t, sizeof(t), "%lld", (long long)now);
+	snprintf(args.now, sizeof(args.now), "%lld", (long long)now);
 	if (redisAsyncCommandArgv(store_st.cmd, store_assign_cb, b, argc, argv,
 	    NULL) != REDIS_OK) {
 		for (i = 0; i < b->n; i++)
@@ -712,90 +779,85 @@ store_pin_send(uint32_t addr, int on, time_t now)
 void
 store_remove(const char *name, uint32_t addr)
 {
-	struct in_addr	 in;
-	const char	*argv[9 + STORE_NKEYS];
-	char		 first[16], size[16], t[24], a[INET_ADDRSTRLEN];
-	char		 idx[16];
+	struct in_addr		 in;
+	struct store_args	 args;
+	const char		*argv[STORE_NHEAD + 3];
+	char			 a[INET_ADDRSTRLEN], idx[16];
+	int			 argc;
 
 	if (store_st.state != STORE_UP || store_st.sha[0] == '\0')
 		return;
 	in.s_addr = htonl(addr);
 	inet_ntop(AF_INET, &in, a, sizeof(a));
 	snprintf(idx, sizeof(idx), "%u", addr - conf->range_first);
-	argv[0] = "EVALSHA";
-	argv[1] = store_st.sha;
-	store_script_args(argv + 2, first, sizeof(first), size, sizeof(size),
-	    t, "remove");
-	argv[2 + STORE_NKEYS + 4] = name;
-	argv[2 + STORE_NKEYS + 5] = a;
-	argv[2 + STORE_NKEYS + 6] = idx;
-	(void)redisAsyncCommandArgv(store_st.cmd, NULL, NULL,
-	    2 + STORE_NKEYS + 7, argv, NULL);
+	argc = store_script_args(argv, &args, "EVALSHA", "remove");
+	argv[argc++] = name;
+	argv[argc++] = a;
+	argv[argc++] = idx;
+	(void)redisAsyncCommandArgv(store_st.cmd, NULL, NULL, argc, argv, NULL);
 }
 
 /*
- * A name answered after STORE_SYNC_SEC without an answer: its time goes
- * to the store now, not with the next batch.  So the store's time of an
- * address is never more than STORE_SYNC_SEC older than its last answer
- * by any gateway, which the hold of the reuse allows for.
+ * A name answered after STORE_SYNC_SEC without an answer: its answer
+ * goes to the store now, not with the next batch.  So the store learns
+ * of an answer by any gateway at most STORE_SYNC_SEC after it, which the
+ * hold of the reuse allows for.
  */
 void
 store_touched(const struct map_entry *e, time_t now)
 {
-	struct in_addr	in;
-	char		t[24], a[INET_ADDRSTRLEN];
+	const char		*argv[STORE_NHEAD + 2];
+	struct store_args	 a;
+	char			 t[24], idx[12];
+	int			 argc;
 
 	if (store_st.state != STORE_UP)
 		return;
-	in.s_addr = htonl(e->addr);
-	inet_ntop(AF_INET, &in, a, sizeof(a));
+	argc = store_script_args(argv, &a, "EVALSHA", "touch");
 	snprintf(t, sizeof(t), "%lld", (long long)now);
-	(void)redisAsyncCommand(store_st.cmd, NULL, NULL,
-	    "ZADD dns44:answered XX GT %s %s", t, a);
+	snprintf(idx, sizeof(idx), "%u", e->addr - conf->range_first);
+	argv[argc++] = t;
+	argv[argc++] = idx;
+	(void)redisAsyncCommandArgv(store_st.cmd, NULL, NULL, argc, argv, NULL);
 }
 
 /*
- * Every STORE_SYNC_SEC: the last-answer times of the names answered
- * since the last time (the map's list is in answer order, so the walk
- * stops at the first older one), and now and then the leases on the
- * addresses with connections.
+ * Every STORE_SYNC_SEC: the answers since the last time (the map's list
+ * is in answer order, so the walk stops at the first older one), and
+ * now and then the leases on the addresses with connections.
  */
 void
 store_sync(time_t now)
 {
 	struct map_entry	*e;
-	struct in_addr		 in;
-	const char		*argv[4 + 2 * STORE_BATCH];
-	char			 t[STORE_BATCH][24];
-	char			 a[STORE_BATCH][INET_ADDRSTRLEN];
-	int			 n = 0;
+	struct store_args	 a;
+	const char		*argv[STORE_NHEAD + 2 * STORE_BATCH];
+	char			 t[STORE_BATCH][24], idx[STORE_BATCH][12];
+	int			 argc, n = 0;
 
 	if (store_st.state != STORE_UP)
 		return;
 	store_ping();
-	argv[0] = "ZADD";
-	argv[1] = "dns44:answered";
-	argv[2] = "XX";
-	argv[3] = "GT";
+	argc = store_script_args(argv, &a, "EVALSHA", "touch");
 	for (e = map_first(store_st.map); e != NULL &&
 	    e->answered >= store_st.flushed; e = map_next(store_st.map, e)) {
-		/* A new name's time went with its script call. */
+		/* A new name's answer went with its script call. */
 		if (map_put_time(e))
 			continue;
-		in.s_addr = htonl(e->addr);
-		inet_ntop(AF_INET, &in, a[n], sizeof(a[n]));
 		snprintf(t[n], sizeof(t[n]), "%lld", (long long)e->answered);
-		argv[4 + 2 * n] = t[n];
-		argv[4 + 2 * n + 1] = a[n];
+		snprintf(idx[n], sizeof(idx[n]), "%u",
+		    e->addr - conf->range_first);
+		argv[argc + 2 * n] = t[n];
+		argv[argc + 2 * n + 1] = idx[n];
 		if (++n == STORE_BATCH) {
 			(void)redisAsyncCommandArgv(store_st.cmd, NULL, NULL,
-			    4 + 2 * n, argv, NULL);
+			    argc + 2 * n, argv, NULL);
 			n = 0;
 		}
 	}
 	if (n > 0)
-		(void)redisAsyncCommandArgv(store_st.cmd, NULL, NULL, 4 + 2 * n,
-		    argv, NULL);
+		(void)redisAsyncCommandArgv(store_st.cmd, NULL, NULL,
+		    argc + 2 * n, argv, NULL);
 	store_st.flushed = now;
 	if (now - store_st.renewed < STORE_RENEW_SEC)
 		return;

@@ -6,7 +6,8 @@
 # every answer it gave stays the same, and a second gateway joining the
 # store gives the same answers.  A store that already holds a map is
 # never overwritten: a third gateway with a map of its own follows the
-# store.
+# store.  A store of a dns44 that kept its answer times in a sorted set
+# is converted in place.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
@@ -100,4 +101,46 @@ cmp -s "$T_TMP/got.alone" "$T_TMP/got.b2" && ok "it answers as the store says" |
 
 dw_stop "$A_PID"
 dw_stop "$B_PID"
+
+# A store written by a dns44 that kept answer times in a sorted set, its
+# range of three addresses full and every time long past: at the first
+# init every mapped address counts as answered then, so none is reused
+# before a hold has passed (TTL 1 s, no grace, 6 s margin), and the
+# times are answers afterwards.
+rcli FLUSHALL >/dev/null
+rcli SET dns44:range "$(((172 << 24) + (24 << 16) + 1)) 3" >/dev/null
+for i in 1 2 3; do
+	rcli HSET dns44:name "o$i.example" "172.24.0.$i" >/dev/null
+	rcli HSET dns44:addr "172.24.0.$i" "o$i.example" >/dev/null
+	rcli ZADD dns44:answered 1000 "172.24.0.$i" >/dev/null
+done
+for i in 0 1 2 3 4 5 6 7; do rcli SETBIT dns44:used $i 1 >/dev/null; done
+dw_start c <<EOF2
+dns upstream $DW_UP
+dns ttl 1
+reuse-grace 0s
+range 172.24.0.1 - 172.24.0.3
+database redis $DW_UP port $RPORT
+EOF2
+C_PID=$DP
+wait_for 10 up "$DLOG" || { cat "$DLOG"; die "c: no store"; }
+[ "$(rcli EXISTS dns44:answered)" = 0 ] && [ "$(rcli GET dns44:period)" = 1 ] &&
+    ok "the sorted set of answer times converted" ||
+    fail "not converted: $(rcli KEYS 'dns44:*' | tr '\n' ' ')"
+[ "$(qfull fresh.example A | rcode_of)" = SERVFAIL ] &&
+    [ "$(rcli HLEN dns44:name)" -eq 3 ] &&
+    ok "no address reused within a hold of the conversion" ||
+    fail "reused at once: $(rcli HGETALL dns44:name | tr '\n' ' ')"
+reused() { in_range "$(q fresh.example A)"; }
+wait_for 12 reused && [ "$(rcli HLEN dns44:name)" -eq 3 ] &&
+    ok "past the hold, an old address is reused" ||
+    fail "fresh: '$(q fresh.example A)' $(rcli HGETALL dns44:name | tr '\n' ' ')"
+kept=0
+for i in 1 2 3; do
+	[ "$(rcli HGET dns44:name "o$i.example")" = "172.24.0.$i" ] &&
+	    kept=$((kept + 1))
+done
+[ "$kept" -eq 2 ] && ok "the other two names keep their addresses" ||
+    fail "$kept of the old names kept"
+dw_stop "$C_PID"
 exit ${T_FAILED:-0}

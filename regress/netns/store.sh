@@ -310,6 +310,23 @@ want=$(printf '%s\n' "$x1" "$x2" "$x4" | sort | tr '\n' ' ')
     [ "$(rcli HVALS dns44:name | sort -u | grep -c .)" -eq 3 ] &&
     ok "four new names at once in a full range: three reused, one each" ||
     fail "four at once: $(cat "$T_TMP/four") / $(rcli HGETALL dns44:name)"
+# The three just placed were answered now: another name asked of B at
+# once reuses none of them.
+out=$(DW_PORT=4454 qfull r5.example A)
+[ "$(echo "$out" | rcode_of)" = SERVFAIL ] &&
+    [ "$(rcli HVALS dns44:name | sort | tr '\n' ' ')" = "$want" ] &&
+    ok "names just placed are not reused by another gateway" ||
+    fail "r5: $(echo "$out" | rcode_of) $(rcli HGETALL dns44:name)"
+# All three past the hold again, two leased: the third is reused, the
+# leased ones passed over.
+sleep 8
+set -- $(rcli HVALS dns44:name | sort)
+for a in "$1" "$2"; do
+	rcli ZADD "dns44:pin:$a" $(($(date +%s) + 60)) 0123456789abcdef \
+	    >/dev/null
+done
+[ "$(qa s1.example A)" = "$3" ] && ok "two leased: the third is reused ($3)" ||
+    fail "s1: '$(qa s1.example A)' $(rcli HGETALL dns44:name)"
 dw_stop "$a2_PID"
 dw_stop "$b2_PID"
 exit ${T_FAILED:-0}
