@@ -24,7 +24,9 @@
 #     first run's sessions still open during the others (idle, each one
 #     exchange): the limit is reached and the least recently active
 #     idle sessions make room.  The median of the three, against the
-#     median of 2's direct runs.
+#     median of 2's direct runs.  With PROFILE=1, a fourth with one
+#     worker profiled (udp-profile-sessions.txt), a fifth with the
+#     workers' system calls counted.
 # UDP_REPS runs of 1 and 2 each, interleaved; medians reported.
 
 . "$(dirname "$0")/lib.sh"
@@ -204,6 +206,29 @@ done
 log "$("${DNS44CTL:-$(dirname "$DNS44")/dns44ctl/dns44ctl}" \
     -s "$B_TMP/lab-dns44/ctl.sock" show stats 2>&1 |
     grep -E '^udp sessions')"
+# With PROFILE=1, a fourth run with a worker profiled: where a sustained
+# new session's time goes.
+if [ "${PROFILE:-0}" = 1 ]; then
+	set -- $D_PROXIES
+	profile_start "$1" "$UDP_SUSTAIN"
+	set -- $(in_cl $TOOLS udpsess "$V" 7001 "$UDP_SUSTAIN" \
+	    "$UDP_WINDOW" $SRCS)
+	log "sustained run profiled: $1/s ($2 answered of $3)"
+	profile_report "$BENCH_OUT/udp-profile-sessions.txt" \
+	    'libc|libevent|sendmmsg|recvmmsg|epoll'
+	# And the workers' system calls a session, in a fifth.
+	perf trace -s -p "$(echo $D_PROXIES | tr ' ' ,)" \
+	    -o "$B_TMP/trace.txt" -- sleep "$UDP_SUSTAIN" &
+	tr_pid=$!
+	set -- $(in_cl $TOOLS udpsess "$V" 7001 "$UDP_SUSTAIN" \
+	    "$UDP_WINDOW" $SRCS)
+	wait $tr_pid
+	log "sustained run traced: $1/s ($2 answered of $3); the workers'" \
+	    "system calls a session: $(awk -v n="$2" '
+	    $2 ~ /^[0-9]+$/ && $1 ~ /^[a-z_0-9]+$/ { c[$1] += $2 }
+	    END { for (k in c) if (c[k] / n >= 0.01)
+		printf "%s %.2f ", k, c[k] / n }' "$B_TMP/trace.txt")"
+fi
 result "UDP new sessions/s, 3 runs in a row" "$(median <"$B_TMP/sustain")" \
     sess/s direct "$sess_direct" "ratio>=0.5"
 exit 0

@@ -55,6 +55,7 @@
 #define PROXY_UDP_BUCKETS_MAX	65536
 /* A session idle this long may be closed to make room for a new one. */
 #define PROXY_UDP_RECYCLE_MS	1000
+#define PROXY_UDP_EARLY		8	/* sessions looked at for one */
 
 /* The reply socket of a virtual address and port, and who uses it. */
 struct proxy_vsock {
@@ -79,6 +80,7 @@ static uint32_t			 proxy_nudp;
 static uint32_t			 proxy_nvsock;	/* reply sockets open */
 static uint64_t			 proxy_nrecycled;
 static size_t			 proxy_udp_queued;	/* bytes */
+static int			 proxy_udp_drained;	/* this batch */
 /* One batch of datagrams in flight: 2 MB, touched as far as used. */
 static unsigned char		 proxy_bufs[PROXY_UDP_BATCH][PROXY_DGRAM_MAX];
 static struct iovec		 proxy_iov[PROXY_UDP_BATCH];
@@ -116,7 +118,7 @@ static int	proxy_udp_via_strip(struct proxy_udp *, int);
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_brief(int, short, void *);
 static void	proxy_udp_brief_arm(struct proxy_udp *, uint32_t);
-static int	proxy_udp_recycle(struct proxy_relay *, const char *);
+static int	proxy_udp_recycle(struct proxy_relay *, int, const char *);
 
 /* The session table: sized and keyed once, at start-up. */
 void
@@ -242,6 +244,7 @@ proxy_udp_recv(int fd, const struct sockaddr_in *virt)
 				    "UDP: recvmmsg: %s", strerror(errno));
 			return;
 		}
+		proxy_udp_drained = 0;
 		for (i = 0; i < n; i++) {
 			mh = &proxy_inmmsg[i].msg_hdr;
 			found = virt != NULL;
@@ -312,7 +315,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		return;
 	}
 	if (proxy_nudp >= conf->max_sessions &&
-	    !proxy_udp_recycle(proxy_relay_oldest(IPPROTO_UDP),
+	    !proxy_udp_recycle(proxy_relay_oldest(IPPROTO_UDP), 0,
 	    "the session limit")) {
 		proxy_fail(IPPROTO_UDP, CTL_FAIL_LIMIT);
 		log_rate(&proxy_rl_udp_full, LOG_ERR,
@@ -322,7 +325,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	}
 	/* Room for its reply socket too, which it may have to ask for. */
 	if (!proxy_fd_room(PROXY_UDP_FDS + 1) &&
-	    !proxy_udp_recycle(proxy_relay_oldest(IPPROTO_UDP),
+	    !proxy_udp_recycle(proxy_relay_oldest(IPPROTO_UDP), 0,
 	    "the descriptors")) {
 		proxy_fail(IPPROTO_UDP, CTL_FAIL_LIMIT);
 		log_rate(&proxy_rl_udp_full, LOG_ERR,
@@ -332,7 +335,7 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 		return;
 	}
 	if (proxy_client_full(client, IPPROTO_UDP))
-		proxy_udp_recycle(proxy_client_lru_first(client),
+		proxy_udp_recycle(proxy_client_lru_first(client), 1,
 		    "its client's limit");
 	if (!proxy_client_take(client, IPPROTO_UDP))
 		return;
@@ -365,8 +368,15 @@ proxy_udp_in(const struct sockaddr_in *client, const struct sockaddr_in *virt,
 	LIST_INSERT_HEAD(chain, s, hentry);
 	proxy_nudp++;
 	proxy_udp_forward(s, data, len);
-	/* As for TCP: an eviction sent before this datagram is heard first. */
-	proxy_peer_drain();
+	/*
+	 * As for TCP: an eviction sent before this datagram is heard first,
+	 * once a batch: those of the batch's later datagrams were sent
+	 * before them too, and so were there when the batch was read.
+	 */
+	if (!proxy_udp_drained) {
+		proxy_peer_drain();
+		proxy_udp_drained = 1;
+	}
 	proxy_addr_wait(pa, &s->r.wait);
 }
 
@@ -868,16 +878,34 @@ proxy_udp_brief(int fd, short ev, void *arg)
 }
 
 /*
- * At a limit: close r, the least recently active session there, if it
- * has been idle long enough, and say whether it was.
+ * At a limit: close r, the least recently active session there (on its
+ * client's list when ofclient), if it has been idle long enough; else,
+ * as conntrack's early drop, the first of the next few that was a single
+ * exchange, one datagram answered by one: it is done unless its client
+ * speaks again.  Whether one was closed.
  */
 static int
-proxy_udp_recycle(struct proxy_relay *r, const char *limit)
+proxy_udp_recycle(struct proxy_relay *r, int ofclient, const char *limit)
 {
-	if (r == NULL || proxy_now() - r->last < PROXY_UDP_RECYCLE_MS)
+	struct proxy_udp	*s;
+	int			 i;
+
+	if (r != NULL && proxy_now() - r->last < PROXY_UDP_RECYCLE_MS) {
+		for (i = 0; r != NULL && i < PROXY_UDP_EARLY; i++) {
+			s = (struct proxy_udp *)r;
+			if (s->nin == 1 && s->nout <= 1)
+				break;
+			r = ofclient ? TAILQ_NEXT(r, centry) :
+			    TAILQ_NEXT(r, entry);
+		}
+		if (i == PROXY_UDP_EARLY)
+			r = NULL;
+	}
+	if (r == NULL)
 		return (0);
-	log_debug("%s: idle, closed for a new session at %s",
-	    proxy_relay_flow(r), limit);
+	log_debug("%s: %s, closed for a new session at %s",
+	    proxy_relay_flow(r), proxy_now() - r->last <
+	    PROXY_UDP_RECYCLE_MS ? "a single exchange" : "idle", limit);
 	proxy_nrecycled++;
 	proxy_udp_close((struct proxy_udp *)r);
 	return (1);

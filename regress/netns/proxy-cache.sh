@@ -152,7 +152,8 @@ expect "ttl.test after its TTL" "$(real ttl.test)" "$PW_W2:7000"
 unhold
 expect "lookups of ttl.test after its TTL" "$(lookups "$vt" ttl.test)" 2
 
-# (2) The address goes to another name: the answer kept is dropped.
+# (2) The address goes to another name: the answer kept is dropped, for a
+# UDP session as for a connection.
 vo=$(cl_q old.test A)
 in_cl $PW_PROBE halfclient old.test 7000 10 2>&1 | grep -qx ok ||
     fail "connection to old.test"
@@ -173,6 +174,11 @@ vn=$(cl_q new.test A)
 expect "new.test takes old.test's address" "$vn" "$vo"
 logged "map: old\.test gives up its address to a new name" ||
     fail "no eviction of old.test"
+# A datagram first: a new UDP session reaches new.test too.
+printf 'x' | in_cl socat -u - "UDP4:$vn:7001" 2>/dev/null
+logged "proxy: \[\+\] $(flow UDP - new.test "$vn" 7001)$(to_w 7001 "$PW_W2")\$" &&
+    ok "a UDP session to $vn is new.test's" ||
+    fail "UDP to $vn: $(grep ' UDP ' "$DLOG" | tail -n 2)"
 hold new.test
 logged "proxy: \[\+\] $(flow TCP - new.test "$vn" 7000)$(to_w 7000 "$PW_W2")\$" ||
     fail "the connection to $vn is not journaled as new.test's"

@@ -4,10 +4,11 @@
 # proxy-client-limit: one host may not take every place.  With 20 TCP
 # connections and 20 UDP sessions a client and 4 DNS-over-TCP clients a
 # host, a client (10.46.1.2) that opens 30 connections to a server through
-# the proxy keeps 20 and has 10 reset; 30 UDP sessions: 20 get their echo,
+# the proxy keeps 20 and has 10 reset; 30 UDP streams: 20 get their echo,
 # 10 are dropped; 10 DNS TCP connections: 4 stay, 6 are reset.  Meanwhile
 # another client (10.46.1.3) still connects, gets a page, an echo and a
-# DNS answer over TCP.  The refusals are counted in show stats and logged
+# DNS answer over TCP; its 30 single exchanges all get their echo, the
+# answered ones making room for the next.  The refusals are counted in show stats and logged
 # once each, not once a refusal.  One proxy worker, so that the counts
 # are exact: with more, each keeps its share of the limit and the kernel
 # spreads a client's connections at random (proxy-workers.sh).
@@ -33,10 +34,10 @@ echo_=$(cl_q echo.test A)
 # opens SOURCE PROTO ADDR PORT N: N connections (tcp) or sessions (udp)
 # from SOURCE, all held; after a second, "alive A reset R" (tcp: still
 # open, or reset, maybe before connect returned) or "answered A silent S"
-# (udp: an echo came or not).
+# (udp: an echo came or not).  UDP_N=2: two datagrams a session, a stream.
 opens() {
-	in_cl $PW_PYTHON - "$@" <<'PY'
-import socket, sys, time
+	in_cl env UDP_N="${UDP_N:-1}" $PW_PYTHON - "$@" <<'PY'
+import os, socket, sys, time
 src, proto, addr, port, n = sys.argv[1], sys.argv[2], sys.argv[3], \
     int(sys.argv[4]), int(sys.argv[5])
 socks = []
@@ -53,7 +54,8 @@ for i in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind((src, 0))
         s.connect((addr, port))
-        s.send(b"ping %d" % i)
+        for _ in range(int(os.environ["UDP_N"])):
+            s.send(b"ping %d" % i)
         s.setblocking(False)
     socks.append(s)
     time.sleep(0.01)
@@ -113,13 +115,21 @@ expect "the first client's page once its connections closed" \
 expect "show stats: connections refused for the client's limit" \
     "$(stat "conns client limit")" 11
 
-# UDP: 30 sessions from one client, 20 echoed.
-expect "30 UDP sessions from one client" \
-    "$(opens "$PW_CL_ADDR" udp "$echo_" 7001 30)" "answered 20 silent 10"
+# UDP: 30 streams from one client, 20 echoed.
+expect "30 UDP streams from one client" \
+    "$(UDP_N=2 opens "$PW_CL_ADDR" udp "$echo_" 7001 30)" \
+    "answered 20 silent 10"
 expect "another client's UDP session meanwhile" \
     "$(opens "$OTHER" udp "$echo_" 7001 1)" "answered 1 silent 0"
+# Refusals are counted a datagram: 10 streams, 20.
 expect "show stats: UDP sessions refused for the client's limit" \
-    "$(stat "udp client limit")" 10
+    "$(stat "udp client limit")" 20
+# Single exchanges at the limit: the client's own, once answered, make
+# room for its next ones at once (11: its first session, and 10).
+expect "30 single exchanges from the other client" \
+    "$(opens "$OTHER" udp "$echo_" 7001 30)" "answered 30 silent 0"
+expect "show stats: its own recycled" "$(stat "udp sessions recycled")" 11
+expect "show stats: none refused for it" "$(stat "udp client limit")" 20
 
 # DNS over TCP: 10 held from one client, 4 stay.
 opens "$PW_CL_ADDR" tcp "$PW_GW_ADDR" 53 10 3 >"$T_TMP/dnstcp" 2>&1 &

@@ -3,11 +3,13 @@
 # Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-udp-recycle: UDP sessions at their limits and their short lives.
 # With 6 sessions in all and 3 a client:
-#  - 7 sessions opened at once: 6 echoed, the 7th dropped (none has been
+#  - 7 streams opened at once: 6 echoed, the 7th dropped (none has been
 #    idle for a second: nothing is recycled);
 #  - a single exchange (one datagram each way) ends after "proxy
 #    udp-answered-timeout" (3 s), a stream of three exchanges lives on
 #    to the idle timeout (8 s);
+#  - at the global limit, a single exchange answered a moment ago is
+#    closed at once for a new session, as conntrack's early drop;
 #  - client A at its limit of 3, idle for a second: its 4th session is
 #    echoed and A's least recently active session closed, not the older
 #    ones of client B, which still echo in their own sessions;
@@ -74,28 +76,24 @@ ended() {
 	grep -c -E "proxy: \[-\] UDP $(re "$1"):$2 <=> " "$DLOG"
 }
 
-# --- Fresh sessions are not recycled -------------------------------------
-send "$A" 40001 40002 40003 >"$T_TMP/s1" &
+# --- Fresh streams are not recycled -------------------------------------
+N=2 send "$A" 40001 40002 40003 >"$T_TMP/s1" &
 p1=$!
-send "$B" 41001 41002 41003 >"$T_TMP/s2" &
+N=2 send "$B" 41001 41002 41003 >"$T_TMP/s2" &
 p2=$!
 six_open() { [ "$(opens)" = 6 ]; }
 wait_for 5 six_open || fail "6 sessions did not open: $(opens)"
-expect "a 7th session while 6 are fresh" "$(send "$C" 42001)" \
+expect "a 7th session while 6 streams are fresh" "$(N=2 send "$C" 42001)" \
     "answered 0 silent 1"
 wait $p1 $p2
 expect "the first 6" "$(cat "$T_TMP/s1" "$T_TMP/s2" | tr '\n' ' ')" \
     "answered 3 silent 0 answered 3 silent 0 "
 expect "none recycled while all are fresh" \
     "$(stat "udp sessions recycled")" 0
+wait_for 10 none_open || fail "the streams did not end: $(opens)"
 
 # --- A single exchange ends after the answered timeout -----------------
-wait_for 6 none_open || fail "single exchanges still open: $(opens)"
-d=$(grep -E "proxy: \[-\] UDP $(re "$A"):40001 <=> " "$DLOG" | tail -n 1 |
-    sed -n 's/.* bytes in \([0-9.]*\)s to [^ ]*$/\1/p')
-awk -v t="$d" 'BEGIN { exit !(t != "" && t >= 2.9 && t < 5) }' &&
-    ok "a single exchange lived ${d}s (udp-answered-timeout 3s)" ||
-    fail "a single exchange lived \"$d\"s, not 3-5 s"
+send "$A" 40005 >/dev/null
 # A stream: three exchanges from one port, then quiet; it outlives 3 s.
 for i in 1 2 3; do
 	send "$A" 40010 >/dev/null
@@ -103,8 +101,34 @@ done
 sleep 4
 expect "a stream outlives the answered timeout" "$(ended "$A" 40010)" 0
 expect "the stream is one session" "$(begun "$A" 40010)" 1
+d=$(grep -E "proxy: \[-\] UDP $(re "$A"):40005 <=> " "$DLOG" | tail -n 1 |
+    sed -n 's/.* bytes in \([0-9.]*\)s to [^ ]*$/\1/p')
+awk -v t="$d" 'BEGIN { exit !(t != "" && t >= 2.9 && t < 5) }' &&
+    ok "a single exchange lived ${d}s (udp-answered-timeout 3s)" ||
+    fail "a single exchange lived \"$d\"s, not 3-5 s"
 wait_for 10 none_open || fail "the stream did not end at the idle timeout"
 expect "the stream ended at the idle timeout" "$(ended "$A" 40010)" 1
+
+# --- At the limit, a single exchange goes at once ----------------------
+# As conntrack's early drop: the oldest session, a single exchange
+# answered a moment ago, makes room for a new one; the streams stay.
+send "$A" 40030 >/dev/null &
+p0=$!
+# Its echo is back within milliseconds; it is far from idle for a second.
+sleep 0.3
+N=2 send "$A" 40031 40032 >/dev/null &
+p1=$!
+N=2 send "$B" 41030 41031 41032 >/dev/null &
+p2=$!
+wait_for 5 six_open || fail "6 sessions did not open: $(opens)"
+expect "a 7th session at once, a single exchange open" \
+    "$(N=2 send "$C" 42030)" "answered 1 silent 0"
+wait $p0 $p1 $p2
+expect "the single exchange closed" "$(ended "$A" 40030)" 1
+expect "the streams open" "$(ended "$A" 40031)$(ended "$A" 40032)$(ended \
+    "$B" 41030)$(ended "$B" 41031)$(ended "$B" 41032)" 00000
+expect "show stats: one recycled" "$(stat "udp sessions recycled")" 1
+wait_for 10 none_open || fail "the streams did not end: $(opens)"
 
 # --- A client at its limit recycles its own oldest ---------------------
 # Streams from now on (two datagrams each way), so that the answered
@@ -124,7 +148,7 @@ expect "B's older sessions untouched" \
 expect "B's sessions still echo" "$(send "$B" 41011 41012)" \
     "answered 2 silent 0"
 expect "in the same sessions" "$(begun "$B" 41011)$(begun "$B" 41012)" 11
-expect "show stats: one recycled" "$(stat "udp sessions recycled")" 1
+expect "show stats: two recycled" "$(stat "udp sessions recycled")" 2
 
 # --- At the global limit, the least recently active of all -------------
 # Open: B's two (just used), A's 40022 40023 40024; C's makes 6.
@@ -136,12 +160,12 @@ expect "C: a 7th session at the global limit" "$(send "$C" 42012)" \
 expect "the least recently active of all closed" "$(ended "$A" 40022)" 1
 expect "the others open" "$(ended "$A" 40023)$(ended "$A" 40024)$(ended \
     "$B" 41011)$(ended "$C" 42011)" 0000
-expect "show stats: two recycled" "$(stat "udp sessions recycled")" 2
+expect "show stats: three recycled" "$(stat "udp sessions recycled")" 3
 "$DNS44CTL" -s "$T_TMP/d/ctl.sock" -j show stats | $PW_PYTHON -c '
 import json, sys
-sys.exit(json.load(sys.stdin)["udp_sessions_recycled"] != 2)' &&
+sys.exit(json.load(sys.stdin)["udp_sessions_recycled"] != 3)' &&
     ok "show stats -j: udp_sessions_recycled" ||
-    fail "show stats -j: no udp_sessions_recycled 2"
+    fail "show stats -j: no udp_sessions_recycled 3"
 
 pw_stop
 exit $T_FAILED

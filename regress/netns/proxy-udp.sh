@@ -90,21 +90,22 @@ dropped" &&
 
 pw_stop
 
-# The limit: two sessions (idle, not timed out yet), a third is dropped.
+# The limit: two streams (idle, not timed out yet, not idle for a second
+# either), a third session is dropped.
 pw_start e <<EOF2
 proxy udp-idle-timeout 5s
 proxy sessions 2
 EOF2
-echoed() {	# echoed: what a one-datagram client got back
-	in_cl $PW_PROBE udpclient echo.test 7 1 2>&1 | cut -d' ' -f1-4
+echoed() {	# echoed N: what an N-datagram client got back
+	in_cl $PW_PROBE udpclient echo.test 7 "${1:-1}" 2>&1 | cut -d' ' -f1-4
 }
-expect "session 1 of 2" "$(echoed)" "echoed 1 of 1"
-expect "session 2 of 2" "$(echoed)" "echoed 1 of 1"
+expect "session 1 of 2" "$(echoed 2)" "echoed 2 of 2"
+expect "session 2 of 2" "$(echoed 2)" "echoed 2 of 2"
 expect "a third session" "$(echoed)" "echoed 0 of 1"
 logged "proxy: UDP: 2 sessions open, dropping datagrams of new ones" &&
     ok "the session limit logged" || fail "the session limit not logged"
 timed_out() {	# both sessions journaled as closed
-	[ "$(grep -c 'proxy: \[-\] UDP .*echo\.test.* sent 75 ' "$DLOG")" -eq 2 ]
+	[ "$(grep -c 'proxy: \[-\] UDP .*echo\.test.* sent 150 ' "$DLOG")" -eq 2 ]
 }
 if wait_for 10 timed_out; then
 	expect "a session once the others timed out" "$(echoed)" \
