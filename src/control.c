@@ -600,16 +600,13 @@ control_stats(struct ctl_client *cc, uint32_t id)
 	const struct upstream_stats	*us = upstream_stats();
 	struct upstream_info		 info[UPSTREAM_HEALTH_MAX];
 	struct ctl_upstream		 cu[UPSTREAM_HEALTH_MAX];
-	struct map_entry		*e;
 	size_t				 i, n;
 
 	st.mappings = map_count(dns_map);
 	st.clients = map_clients(dns_map);
 	st.range_size = map_size(dns_map);
 	st.upstream_timeouts = us->timeouts;
-	st.pinned = 0;
-	for (e = map_first(dns_map); e != NULL; e = map_next(dns_map, e))
-		st.pinned += e->conns > 0;
+	st.pinned = map_pinned(dns_map);
 	chan_compose(&cc->chan, MSG_CTL_STATS_DNS, id, -1, &st, sizeof(st));
 
 	n = upstream_list(info, UPSTREAM_HEALTH_MAX);

@@ -196,6 +196,8 @@ map_unlink(struct map *m, struct map_entry *e)
 	TAILQ_REMOVE(&m->lru, e, lru);
 	map_client_detach(m, e);
 	m->count--;
+	if (e->conns > 0)
+		m->npinned--;
 	if (e->flags & MAP_DIRTY)
 		m->ndirty--;
 }
@@ -654,10 +656,12 @@ map_set_touch(struct map *m, map_touch_cb cb, uint32_t quiet)
 	m->touch_quiet = quiet;
 }
 
+/* A connection to e begins: counted, and e among the pinned at the first. */
 void
 map_pin(struct map *m, struct map_entry *e)
 {
-	(void)m;
+	if (e->conns == 0)
+		m->npinned++;
 	if (e->conns < UINT32_MAX)
 		e->conns++;
 }
@@ -665,7 +669,8 @@ map_pin(struct map *m, struct map_entry *e)
 void
 map_unpin(struct map *m, struct map_entry *e)
 {
-	(void)m;
+	if (e->conns == 1)
+		m->npinned--;
 	if (e->conns > 0)
 		e->conns--;
 }
@@ -730,6 +735,13 @@ size_t
 map_count(const struct map *m)
 {
 	return (m->count);
+}
+
+/* Entries with connections, kept as they change: no walk of the map. */
+size_t
+map_pinned(const struct map *m)
+{
+	return (m->npinned);
 }
 
 uint64_t

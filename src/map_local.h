@@ -55,6 +55,7 @@ struct map {
 	uint64_t		 addr_mul;	/* random and odd */
 	TAILQ_HEAD(map_lru, map_entry) lru;	/* last answered first */
 	size_t			 count;
+	size_t			 npinned;	/* entries with conns */
 	uint64_t		 assigned;	/* new names given an address */
 	size_t			 ndirty;
 	time_t			 last_warn;

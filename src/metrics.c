@@ -449,14 +449,12 @@ metrics_dns(struct evbuffer *b)
 static void
 metrics_map(struct evbuffer *b)
 {
-	struct map_entry	*e;
 	struct store_stats	 ss;
-	uint64_t		 n, size, pinned = 0;
+	uint64_t		 n, size, pinned;
 
 	n = map_count(dns_map);
 	size = map_size(dns_map);
-	for (e = map_first(dns_map); e != NULL; e = map_next(dns_map, e))
-		pinned += e->conns > 0;
+	pinned = map_pinned(dns_map);
 	metrics_one(b, "dns44_map_names", "gauge",
 	    "Names holding a virtual address.", n);
 	metrics_one(b, "dns44_map_range_addresses", "gauge",

@@ -136,6 +136,7 @@ store_shutdown(void)
 	store_drop(&store_st.sub);
 	store_drop(&store_st.fen);
 	store_fence_clear();
+	store_pins_free();
 }
 
 /* Whether new names may be asked of the store now. */

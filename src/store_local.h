@@ -166,7 +166,10 @@ void		 store_assign_ev(int, short, void *);
 void		 store_batch_done(struct store_batch *, enum store_status);
 void		 store_loaded(void);
 void		 store_touched(const struct map_entry *, time_t);
-void		 store_pin_send(uint32_t, int, time_t);
+
+/* store_pins.c */
+void		 store_pins_renew(time_t);
+void		 store_pins_free(void);
 
 /* store_chan.c */
 int		 store_addr(const char *, size_t, uint32_t *);

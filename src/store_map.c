@@ -741,41 +741,6 @@ store_find_cb(redisAsyncContext *ac, void *reply, void *priv)
 	store_put(q);
 }
 
-/*
- * A connection began (on set) or the last one ended on addr: this
- * gateway's lease on it, or none.  While the store is away nothing is
- * sent; the leases are renewed when it is back.
- */
-void
-store_pin(uint32_t addr, int on)
-{
-	if (store_st.state == STORE_UP)
-		store_pin_send(addr, on, time(NULL));
-}
-
-void
-store_pin_send(uint32_t addr, int on, time_t now)
-{
-	struct in_addr	in;
-	char		key[sizeof("dns44:pin:") + INET_ADDRSTRLEN], t[24];
-	char		a[INET_ADDRSTRLEN];
-
-	in.s_addr = htonl(addr);
-	inet_ntop(AF_INET, &in, a, sizeof(a));
-	snprintf(key, sizeof(key), "dns44:pin:%s", a);
-	if (!on) {
-		(void)redisAsyncCommand(store_st.cmd, NULL, NULL, "ZREM %s %s",
-		    key, store_st.gateway);
-		return;
-	}
-	snprintf(t, sizeof(t), "%lld", (long long)now + STORE_LEASE_SEC);
-	(void)redisAsyncCommand(store_st.cmd, NULL, NULL, "ZADD %s %s %s", key,
-	    t, store_st.gateway);
-	snprintf(t, sizeof(t), "%d", 2 * STORE_LEASE_SEC);
-	(void)redisAsyncCommand(store_st.cmd, NULL, NULL, "EXPIRE %s %s", key,
-	    t);
-}
-
 void
 store_remove(const char *name, uint32_t addr)
 {
@@ -862,8 +827,5 @@ store_sync(time_t now)
 	if (now - store_st.renewed < STORE_RENEW_SEC)
 		return;
 	store_st.renewed = now;
-	for (e = map_first(store_st.map); e != NULL;
-	    e = map_next(store_st.map, e))
-		if (e->conns > 0)
-			store_pin_send(e->addr, 1, now);
+	store_pins_renew(now);
 }

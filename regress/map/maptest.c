@@ -539,6 +539,7 @@ test_pin(void)
 	map_pin(m, n0);
 	map_unpin(m, n0);
 	CHECK_EQ(n0->conns, 1);
+	CHECK_EQ(map_pinned(m), 1);
 
 	CHECK(map_assign(m, "new1.test", T0 + 5000, HOLD) != NULL);
 	CHECK_EQ(ev.n, 1);
@@ -552,12 +553,14 @@ test_pin(void)
 	CHECK(map_assign(m, "new2.test", T0 + 100000, HOLD) == NULL);
 	CHECK_EQ(errno, ENOSPC);
 	CHECK_EQ(ev.n, 1);
+	CHECK_EQ(map_pinned(m), 14);
 
 	for (e = map_first(m); e != NULL; e = map_next(m, e))
 		while (e->conns > 0)
 			map_unpin(m, e);
 	map_unpin(m, n0);
 	CHECK_EQ(n0->conns, 0);
+	CHECK_EQ(map_pinned(m), 0);
 	e = map_assign(m, "new2.test", T0 + 100000, HOLD);
 	CHECK(e != NULL);
 	CHECK_EQ(ev.n, 2);
@@ -1467,9 +1470,16 @@ test_shared(void)
 	/* The same again changes nothing. */
 	CHECK(map_put(m, "heard.test", a, 0) == e);
 	CHECK_EQ(ev.n, 0);
-	/* The store moved placed.test onto a: both old entries go. */
+	/*
+	 * The store moved placed.test onto a: both old entries go, their
+	 * connections with them.
+	 */
+	map_pin(m, e);
+	map_pin(m, map_lookup_name(m, "placed.test"));
+	CHECK_EQ(map_pinned(m), 2);
 	CHECK((e = map_put(m, "placed.test", a, T0)) != NULL);
 	CHECK_EQ(ev.n, 2);
+	CHECK_EQ(map_pinned(m), 0);
 	CHECK(map_lookup_name(m, "heard.test") == NULL);
 	CHECK(map_lookup_addr(m, a) == e);
 	CHECK_EQ(map_count(m), 1);

@@ -8,7 +8,8 @@
 # of (written to the store with no message) is looked up in the store
 # before B gives up, and A answers a PTR query of such an address from
 # the store.  While B relays a connection, B holds a lease on the
-# address in the store; when it ends, the lease goes.
+# address in the store, renewed while it lasts (not once B forgot the
+# name); when it ends, the lease goes.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -78,23 +79,41 @@ expect "PTR of an address nobody holds" "$(in_cl kdig @"$PW_GW_ADDR" \
     +timeout=2 +retry=0 11.200.24.172.in-addr.arpa PTR |
     sed -n 's/.*status: \([A-Z]*\).*/\1/p')" NXDOMAIN
 
-# A connection held through B: B's lease on the address.
+# Connections held through B: B's leases on their addresses.
 h=$(cl_q half.test A)
-ip netns exec "$CL" $PW_PROBE hold half.test 7000 30 >/dev/null 2>&1 &
+p=$(cl_q pin.test A)
+ip netns exec "$CL" $PW_PROBE hold half.test 7000 60 >/dev/null 2>&1 &
 hold=$!
-T_PIDS="$T_PIDS $hold"
-logged "proxy: \[\+\] $(flow TCP - half.test "$h" 7000)" ||
-    die "the held connection did not open"
+ip netns exec "$CL" $PW_PROBE hold pin.test 7000 60 >/dev/null 2>&1 &
+hold2=$!
+T_PIDS="$T_PIDS $hold $hold2"
+logged "proxy: \[\+\] $(flow TCP - half.test "$h" 7000)" &&
+    logged "proxy: \[\+\] $(flow TCP - pin.test "$p" 7000)" ||
+    die "the held connections did not open"
 leased() {
-	[ "$(rcli ZCOUNT "dns44:pin:$h" "$(date +%s)" +inf)" -eq 1 ]
+	[ "$(rcli ZCOUNT "dns44:pin:$1" "$(date +%s)" +inf)" -eq 1 ]
 }
-wait_for 3 leased && ok "B holds a lease on $h while it relays" ||
+wait_for 3 leased "$h" && wait_for 3 leased "$p" &&
+    ok "B holds a lease on $h and $p while it relays" ||
     fail "no lease: $(rcli ZRANGE "dns44:pin:$h" 0 -1 WITHSCORES)"
-kill "$hold" 2>/dev/null
-wait "$hold" 2>/dev/null
-unleased() { [ "$(rcli ZCARD "dns44:pin:$h")" -eq 0 ]; }
+
+# B forgets half.test while its connection lasts, as when another gateway
+# flushed it.  The leases are renewed every 10 s: pin.test's, deleted, is
+# back with the next renewal; half.test's is left to lapse.
+rcli PUBLISH dns44:events "- $h half.test" >/dev/null
+sleep 1
+rcli DEL "dns44:pin:$h" "dns44:pin:$p" >/dev/null
+wait_for 16 leased "$p" && ok "B renews its lease on $p" ||
+    fail "no lease renewed: $(rcli KEYS 'dns44:pin:*')"
+[ "$(rcli EXISTS "dns44:pin:$h")" -eq 0 ] &&
+    ok "no lease renewed on $h, whose name B forgot" ||
+    fail "a lease on $h: $(rcli ZRANGE "dns44:pin:$h" 0 -1 WITHSCORES)"
+
+kill "$hold" "$hold2" 2>/dev/null
+wait "$hold" "$hold2" 2>/dev/null
+unleased() { [ "$(rcli ZCARD "dns44:pin:$p")" -eq 0 ]; }
 wait_for 5 unleased && ok "the connection closed, the lease is gone" ||
-    fail "lease left: $(rcli ZRANGE "dns44:pin:$h" 0 -1 WITHSCORES)"
+    fail "lease left: $(rcli ZRANGE "dns44:pin:$p" 0 -1 WITHSCORES)"
 
 DLOG=$A_LOG DP=$A_PID
 pw_stop
