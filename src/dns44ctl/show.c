@@ -220,6 +220,18 @@ show_upstreams(void)
 	}
 }
 
+/* A counter of show stats: its JSON key, its text label, its value. */
+struct stat_row {
+	const char	*key;
+	const char	*label;
+	uint64_t	 v;
+	int		 kind;
+};
+#define STAT_PLAIN	0
+#define STAT_OF		1	/* text: "N of M", M the next row's */
+#define STAT_JSON	2	/* JSON only */
+#define STAT_SECS	3	/* signed seconds */
+
 void
 show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 {
@@ -227,8 +239,51 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	    "other" };
 	static const char	*rnames[CTL_R_MAX] = { "NOERROR", "FORMERR",
 	    "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "other" };
-	int64_t			 up = time(NULL) - st->started;
-	int			 i;
+	const struct stat_row	 rows[] = {
+		{ "forwarded", "forwarded", st->forwarded, STAT_PLAIN },
+		{ "upstream_failures", "upstream failures",
+		    st->upstream_failures, STAT_PLAIN },
+		{ "upstream_timeouts", "upstream timeouts",
+		    st->upstream_timeouts, STAT_PLAIN },
+		{ "mappings", "mappings", st->mappings, STAT_OF },
+		{ "range_size", NULL, st->range_size, STAT_JSON },
+		{ "mappings_in_use", "mappings in use", st->pinned,
+		    STAT_PLAIN },
+		{ "reuses", "reuses", st->reuses, STAT_PLAIN },
+		{ "range_full", "range full", st->full, STAT_PLAIN },
+		{ "uptime", "uptime", (uint64_t)(time(NULL) - st->started),
+		    STAT_SECS },
+		{ "connections_open", "connections open", ps->tcp_open,
+		    STAT_PLAIN },
+		{ "connections_total", "connections total", ps->tcp_total,
+		    STAT_PLAIN },
+		{ "udp_sessions_open", "udp sessions open", ps->udp_open,
+		    STAT_PLAIN },
+		{ "udp_sessions_total", "udp sessions total", ps->udp_total,
+		    STAT_PLAIN },
+		{ "bytes_sent", "bytes sent", ps->bytes_sent, STAT_PLAIN },
+		{ "bytes_received", "bytes received", ps->bytes_received,
+		    STAT_PLAIN },
+		{ "clients", "clients with names", st->clients, STAT_PLAIN },
+		{ "new_names_limited", "new names over rate", st->limited,
+		    STAT_PLAIN },
+		{ "dns_tcp_client_limit", "dns tcp client limit",
+		    st->tcp_client_limit, STAT_PLAIN },
+		{ "connections_client_limit", "conns client limit",
+		    ps->tcp_client_limit, STAT_PLAIN },
+		{ "udp_sessions_client_limit", "udp client limit",
+		    ps->udp_client_limit, STAT_PLAIN },
+		{ "dns_refused_clients", "dns refused clients",
+		    st->refused_clients, STAT_PLAIN },
+		{ "proxy_refused_clients", "proxy refused clients",
+		    ps->refused_clients, STAT_PLAIN },
+		{ "proxy_refused_destinations", "proxy refused dests",
+		    ps->refused_dests, STAT_PLAIN },
+		{ "udp_sessions_recycled", "udp sessions recycled",
+		    ps->udp_recycled, STAT_PLAIN },
+	};
+	const struct stat_row	*r;
+	size_t			 i;
 
 	if (jflag) {
 		printf("{\n  \"queries\": {");
@@ -239,49 +294,15 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		for (i = 0; i < CTL_R_MAX; i++)
 			printf("%s\"%s\": %llu", i > 0 ? ", " : "", rnames[i],
 			    (unsigned long long)st->rcodes[i]);
-		printf("},\n  \"forwarded\": %llu,\n"
-		    "  \"upstream_failures\": %llu,\n"
-		    "  \"upstream_timeouts\": %llu,\n"
-		    "  \"mappings\": %llu,\n  \"range_size\": %llu,\n"
-		    "  \"mappings_in_use\": %llu,\n  \"reuses\": %llu,\n"
-		    "  \"range_full\": %llu,\n  \"uptime\": %lld,\n"
-		    "  \"connections_open\": %llu,\n"
-		    "  \"connections_total\": %llu,\n"
-		    "  \"udp_sessions_open\": %llu,\n"
-		    "  \"udp_sessions_total\": %llu,\n"
-		    "  \"bytes_sent\": %llu,\n  \"bytes_received\": %llu,\n"
-		    "  \"clients\": %llu,\n  \"new_names_limited\": %llu,\n"
-		    "  \"dns_tcp_client_limit\": %llu,\n"
-		    "  \"connections_client_limit\": %llu,\n"
-		    "  \"udp_sessions_client_limit\": %llu,\n",
-		    (unsigned long long)st->forwarded,
-		    (unsigned long long)st->upstream_failures,
-		    (unsigned long long)st->upstream_timeouts,
-		    (unsigned long long)st->mappings,
-		    (unsigned long long)st->range_size,
-		    (unsigned long long)st->pinned,
-		    (unsigned long long)st->reuses,
-		    (unsigned long long)st->full, (long long)up,
-		    (unsigned long long)ps->tcp_open,
-		    (unsigned long long)ps->tcp_total,
-		    (unsigned long long)ps->udp_open,
-		    (unsigned long long)ps->udp_total,
-		    (unsigned long long)ps->bytes_sent,
-		    (unsigned long long)ps->bytes_received,
-		    (unsigned long long)st->clients,
-		    (unsigned long long)st->limited,
-		    (unsigned long long)st->tcp_client_limit,
-		    (unsigned long long)ps->tcp_client_limit,
-		    (unsigned long long)ps->udp_client_limit);
-		printf("  \"dns_refused_clients\": %llu,\n"
-		    "  \"proxy_refused_clients\": %llu,\n"
-		    "  \"proxy_refused_destinations\": %llu,\n"
-		    "  \"udp_sessions_recycled\": %llu,\n"
-		    "  \"proxy_failures\": {",
-		    (unsigned long long)st->refused_clients,
-		    (unsigned long long)ps->refused_clients,
-		    (unsigned long long)ps->refused_dests,
-		    (unsigned long long)ps->udp_recycled);
+		printf("},\n");
+		for (r = rows; r < rows + sizeof(rows) / sizeof(rows[0]); r++)
+			if (r->kind == STAT_SECS)
+				printf("  \"%s\": %lld,\n", r->key,
+				    (long long)r->v);
+			else
+				printf("  \"%s\": %llu,\n", r->key,
+				    (unsigned long long)r->v);
+		printf("  \"proxy_failures\": {");
 		for (i = 0; i < CTL_FAIL_MAX; i++)
 			printf("%s\"%s\": {\"tcp\": %llu, \"udp\": %llu}",
 			    i > 0 ? ", " : "", ctl_fail_names[i],
@@ -298,51 +319,22 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 	for (i = 0; i < CTL_R_MAX; i++)
 		printf("answers %-13s %llu\n", rnames[i],
 		    (unsigned long long)st->rcodes[i]);
-	printf("forwarded             %llu\n"
-	    "upstream failures     %llu\n"
-	    "upstream timeouts     %llu\n"
-	    "mappings              %llu of %llu\n"
-	    "mappings in use       %llu\n"
-	    "reuses                %llu\n"
-	    "range full            %llu\n"
-	    "uptime                %llds\n"
-	    "connections open      %llu\n"
-	    "connections total     %llu\n"
-	    "udp sessions open     %llu\n"
-	    "udp sessions total    %llu\n"
-	    "bytes sent            %llu\n"
-	    "bytes received        %llu\n"
-	    "clients with names    %llu\n"
-	    "new names over rate   %llu\n"
-	    "dns tcp client limit  %llu\n"
-	    "conns client limit    %llu\n"
-	    "udp client limit      %llu\n",
-	    (unsigned long long)st->forwarded,
-	    (unsigned long long)st->upstream_failures,
-	    (unsigned long long)st->upstream_timeouts,
-	    (unsigned long long)st->mappings,
-	    (unsigned long long)st->range_size,
-	    (unsigned long long)st->pinned, (unsigned long long)st->reuses,
-	    (unsigned long long)st->full, (long long)up,
-	    (unsigned long long)ps->tcp_open,
-	    (unsigned long long)ps->tcp_total,
-	    (unsigned long long)ps->udp_open,
-	    (unsigned long long)ps->udp_total,
-	    (unsigned long long)ps->bytes_sent,
-	    (unsigned long long)ps->bytes_received,
-	    (unsigned long long)st->clients,
-	    (unsigned long long)st->limited,
-	    (unsigned long long)st->tcp_client_limit,
-	    (unsigned long long)ps->tcp_client_limit,
-	    (unsigned long long)ps->udp_client_limit);
-	printf("dns refused clients   %llu\n"
-	    "proxy refused clients %llu\n"
-	    "proxy refused dests   %llu\n"
-	    "udp sessions recycled %llu\n",
-	    (unsigned long long)st->refused_clients,
-	    (unsigned long long)ps->refused_clients,
-	    (unsigned long long)ps->refused_dests,
-	    (unsigned long long)ps->udp_recycled);
+	for (r = rows; r < rows + sizeof(rows) / sizeof(rows[0]); r++) {
+		switch (r->kind) {
+		case STAT_OF:
+			printf("%-21s %llu of %llu\n", r->label,
+			    (unsigned long long)r->v,
+			    (unsigned long long)r[1].v);
+			break;
+		case STAT_SECS:
+			printf("%-21s %llds\n", r->label, (long long)r->v);
+			break;
+		case STAT_PLAIN:
+			printf("%-21s %llu\n", r->label,
+			    (unsigned long long)r->v);
+			break;
+		}
+	}
 	/* Why connections and sessions were refused or not relayed. */
 	for (i = 0; i < CTL_FAIL_MAX; i++)
 		printf("failed %-14s tcp %llu udp %llu\n", ctl_fail_names[i],
