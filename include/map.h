@@ -93,6 +93,7 @@ int		 map_remove(struct map *, struct map_entry *);
 int		 map_sync(struct map *);
 size_t		 map_count(const struct map *);
 size_t		 map_pinned(const struct map *);
+uint64_t	 map_answers(const struct map *);
 uint64_t	 map_assigned(const struct map *);
 uint32_t	 map_size(const struct map *);
 int		 map_put_time(const struct map_entry *);

@@ -280,6 +280,7 @@ map_answered(struct map *m, struct map_entry *e, time_t now)
 		return;
 	e->answered = map_time(now);
 	e->flags &= ~MAP_PUT_TIME;
+	m->answers++;
 	if (!(e->flags & MAP_DIRTY)) {
 		e->flags |= MAP_DIRTY;
 		m->ndirty++;
@@ -742,6 +743,17 @@ size_t
 map_pinned(const struct map *m)
 {
 	return (m->npinned);
+}
+
+/*
+ * How many times an entry's answered time has moved, ever: a caller that
+ * walks the entries answered since it last looked knows how many to find
+ * (at most; an entry answered twice is counted twice).
+ */
+uint64_t
+map_answers(const struct map *m)
+{
+	return (m->answers);
 }
 
 uint64_t

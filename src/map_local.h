@@ -57,6 +57,7 @@ struct map {
 	size_t			 count;
 	size_t			 npinned;	/* entries with conns */
 	uint64_t		 assigned;	/* new names given an address */
+	uint64_t		 answers;	/* answered times moved */
 	size_t			 ndirty;
 	time_t			 last_warn;
 	map_evict_cb		 evict_cb;

@@ -112,6 +112,7 @@ struct store_ctx {
 	struct event		 ev_tick;
 	struct event		 ev_assign;	/* names queued: send them */
 	time_t			 flushed;	/* answered times sent up to */
+	uint64_t		 answers;	/* map_answers() then */
 	time_t			 renewed;	/* leases last renewed */
 	size_t			 loaded;
 	size_t			 gone;		/* forgotten by the read */

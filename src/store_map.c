@@ -788,8 +788,10 @@ store_touched(const struct map_entry *e, time_t now)
 
 /*
  * Every STORE_SYNC_SEC: the answers since the last time (the map's list
- * is in answer order, so the walk stops at the first older one), and
- * now and then the leases on the addresses with connections.
+ * is in answer order, so the walk stops at the first older one, or once
+ * it has found as many as the map counted: new names, whose answers went
+ * with their script calls, are not walked for nothing), and now and then
+ * the leases on the addresses with connections.
  */
 void
 store_sync(time_t now)
@@ -798,17 +800,21 @@ store_sync(time_t now)
 	struct store_args	 a;
 	const char		*argv[STORE_NHEAD + 2 * STORE_BATCH];
 	char			 t[STORE_BATCH][24], idx[STORE_BATCH][12];
+	uint64_t		 left;
 	int			 argc, n = 0;
 
 	if (store_st.state != STORE_UP)
 		return;
 	store_ping();
+	left = map_answers(store_st.map) - store_st.answers;
+	store_st.answers = map_answers(store_st.map);
 	argc = store_script_args(argv, &a, "EVALSHA", "touch");
-	for (e = map_first(store_st.map); e != NULL &&
+	for (e = map_first(store_st.map); e != NULL && left > 0 &&
 	    e->answered >= store_st.flushed; e = map_next(store_st.map, e)) {
 		/* A new name's answer went with its script call. */
 		if (map_put_time(e))
 			continue;
+		left--;
 		snprintf(t[n], sizeof(t[n]), "%lld", (long long)e->answered);
 		snprintf(idx[n], sizeof(idx[n]), "%u",
 		    e->addr - conf->range_first);

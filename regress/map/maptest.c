@@ -1449,6 +1449,7 @@ test_shared(void)
 	struct map		*m;
 	struct map_entry	*e;
 	uint32_t		 first = IP(10, 99, 0, 1), a;
+	uint64_t		 answers;
 	char			 name[64];
 	int			 i, ok;
 
@@ -1514,6 +1515,14 @@ test_shared(void)
 	CHECK(map_put(m, "late.test", first + 7, T0 + 5) == e);
 	CHECK_EQ(e->answered, T0 + 5);
 	CHECK(map_first(m) == e);
+	/* Answered times that moved are counted; the same second is not. */
+	answers = map_answers(m);
+	CHECK(map_assign(m, "late.test", T0 + 6, HOLD) == e);
+	CHECK(map_assign(m, "late.test", T0 + 6, HOLD) == e);
+	CHECK_EQ(map_answers(m) - answers, 1);
+	CHECK(!map_put_time(e));
+	CHECK(map_assign(m, "late.test", T0 + 7, HOLD) == e);
+	CHECK_EQ(map_answers(m) - answers, 2);
 	map_close(m);
 
 	/* Two clients; the one beyond its share is held to its rate. */
