@@ -25,9 +25,9 @@
 # the CPU use of redis-server and of the dns processes (and, for (b),
 # what a name cost each in microseconds of a CPU) are in the log.  With
 # PROFILE=1, more new names are sent to each map while the dns process's
-# system calls and context switches are counted (perf stat; a name's
-# share logged), then the dns process and redis-server are profiled
-# (store-profile-*.txt).
+# system calls, context switches and page faults are counted (perf stat;
+# a name's share logged), then the dns process and redis-server are
+# profiled (store-profile-*.txt).
 
 . "$(dirname "$0")/lib.sh"
 b_setup
@@ -177,7 +177,7 @@ if [ "${PROFILE:-0}" = 1 ]; then
 		    /^nonvoluntary_ctxt_switches/ { i = $2 }
 		    END { print v + 0, i + 0 }' "/proc/$1/status"
 	}
-	ev=cs
+	ev=cs,page-faults
 	for c in recvmmsg sendmmsg epoll_wait read write; do
 		ev="$ev,syscalls:sys_enter_$c"
 	done

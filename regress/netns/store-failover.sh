@@ -157,7 +157,7 @@ wait_for 5 kept && ok "a name heard during a fence, kept once it passed" ||
 kill -STOP "$R1_PID" "$R2_PID"
 rcli 6391 HSET dns44:name lagging.example 172.24.250.3 >/dev/null
 rcli 6391 HSET dns44:addr 172.24.250.3 lagging.example >/dev/null
-rcli 6391 SETBIT dns44:used $((250 * 256 + 3)) 1 >/dev/null
+rcli 6391 SETBIT dns44:used $((250 * 256 + 2)) 1 >/dev/null
 dw_stop "$B_PID"
 dw_start b <"$T_TMP/b.conf"
 B_PID=$DP B_LOG=$DLOG

@@ -60,7 +60,8 @@ grep -q 'proxy: \[' "$A_LOG" && fail "A's proxy saw a connection" ||
 # In the store but never announced: B asks the store on the connection.
 rcli HSET dns44:name quiet.test 172.24.200.7 >/dev/null
 rcli HSET dns44:addr 172.24.200.7 quiet.test >/dev/null
-rcli SETBIT dns44:used $((200 * 256 + 7)) 1 >/dev/null
+# Its bit: the range's first address is 172.24.0.1.
+rcli SETBIT dns44:used $((200 * 256 + 6)) 1 >/dev/null
 page=$(in_cl curl -s --max-time 10 -H 'Host: quiet.test' http://172.24.200.7/)
 expect "an address B never heard of, through B" "$page" \
     "$(cat "$PW_WWW/index.html")"
@@ -72,7 +73,7 @@ logged "proxy: \[-\] $(flow TCP - quiet.test 172.24.200.7 80) sent" &&
 # nobody holds is NXDOMAIN.
 rcli HSET dns44:name ptr.test 172.24.200.9 >/dev/null
 rcli HSET dns44:addr 172.24.200.9 ptr.test >/dev/null
-rcli SETBIT dns44:used $((200 * 256 + 9)) 1 >/dev/null
+rcli SETBIT dns44:used $((200 * 256 + 8)) 1 >/dev/null
 expect "PTR of an address only the store has, through A" \
     "$(cl_q 9.200.24.172.in-addr.arpa PTR)" "ptr.test."
 expect "PTR of an address nobody holds" "$(in_cl kdig @"$PW_GW_ADDR" \

@@ -3,7 +3,8 @@
 # Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # store: two gateways share one map in a real redis-server.  A name
 # asked of gateway A is known to B at once, with the same address; both
-# asked the same new names at the same moment give one address each;
+# asked the same new names at the same moment give one address each; a
+# name only the store had is found and its answer counted there;
 # names asked alternately through A and B leave a store in which no
 # address is given twice; an address another gateway holds a lease on,
 # or answered lately (its time sent at once after a quiet, or with the
@@ -97,6 +98,28 @@ metric() {
 [ "$(qb one.example A)" = "$a" ] && ok "B answers the same address" ||
     fail "one.example via B: $(qb one.example A)"
 
+# A name another gateway placed but nobody heard of (written to the store
+# with no message): A's script call finds it, answers its address, and
+# counts the answer in the store's bitmap of the period.
+rcli HSET dns44:name found.example 172.24.200.7 >/dev/null
+rcli HSET dns44:addr 172.24.200.7 found.example >/dev/null
+# Its bit: the range's first address is 172.24.0.1.
+rcli SETBIT dns44:used $((200 * 256 + 6)) 1 >/dev/null
+# answered IDX: the address's bit is set in one of the last periods.
+answered() {
+	_len=$(rcli GET dns44:period) _now=$(date +%s)
+	for _p in $((_now / _len - 2)) $((_now / _len - 1)) $((_now / _len)); do
+		[ "$(rcli GETBIT "dns44:ans:$_p" "$1")" = 1 ] && return 0
+	done
+	return 1
+}
+answered $((200 * 256 + 6)) && fail "172.24.200.7 answered before it was"
+[ "$(qa found.example A)" = 172.24.200.7 ] &&
+    ok "A finds a name only the store had" ||
+    fail "found.example: '$(qa found.example A)'"
+answered $((200 * 256 + 6)) && ok "its answer reaches the store" ||
+    fail "no answer of 172.24.200.7 in $(rcli KEYS 'dns44:ans:*')"
+
 # The same new names asked of both at once.
 i=0 pids=
 while [ $i -lt 20 ]; do
@@ -141,8 +164,8 @@ dups=$(cat "$T_TMP/got.a" "$T_TMP/got.b" | awk '{ print $3 }' | sort |
     fail "$dups addresses answered twice"
 names=$(rcli HLEN dns44:name) addrs=$(rcli HLEN dns44:addr)
 sdups=$(rcli HVALS dns44:name | sort | uniq -d | wc -l)
-[ "$names" -eq 10021 ] && [ "$addrs" -eq 10021 ] && [ "$sdups" -eq 0 ] &&
-    ok "the store: 10 021 names, 10 021 addresses, none twice" ||
+[ "$names" -eq 10022 ] && [ "$addrs" -eq 10022 ] && [ "$sdups" -eq 0 ] &&
+    ok "the store: 10 022 names, 10 022 addresses, none twice" ||
     fail "store: $names names, $addrs addresses, $sdups twice"
 # Every answer is what the store says; each gateway's map has them all.
 for g in a b; do
