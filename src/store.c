@@ -629,8 +629,7 @@ static void
 store_setup_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
 	redisReply	*r = reply;
-	const char	*what = priv, *p;
-	char		 err[128];
+	const char	*what = priv;
 	size_t		 i;
 
 	if (ac != store_st.cmd && ac != store_st.sub && ac != store_st.fen)
@@ -640,13 +639,7 @@ store_setup_cb(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		if ((p = store_error(r, "DNS44RANGE")) != NULL)
-			store_lost("it holds the map of another range (%s); "
-			    "every gateway must have the same range",
-			    store_text(p, err, sizeof(err)));
-		else
-			store_lost("%s: %s", what, store_text(r->str, err,
-			    sizeof(err)));
+		store_lost_reply(what, r);
 		return;
 	}
 	if (strcmp(what, "AUTH") == 0) {
@@ -715,6 +708,31 @@ store_sub_cb(redisAsyncContext *ac, void *reply, void *priv)
 /* One step of the reading of dns44:addr, from cursor. */
 
 /* An assigned name into the map, and its caller told. */
+
+/*
+ * The link dropped for r, a reply to what that is an error or of the
+ * wrong shape; the script's errors about the store itself in words.
+ */
+void
+store_lost_reply(const char *what, const redisReply *r)
+{
+	const char	*p;
+	char		 err[128];
+
+	if ((p = store_error(r, "DNS44RANGE")) != NULL)
+		store_lost("it holds the map of another range (%s); every "
+		    "gateway must have the same range",
+		    store_text(p, err, sizeof(err)));
+	else if ((p = store_error(r, "DNS44PERIOD")) != NULL)
+		store_lost("dns44:period holds %s, not a number of seconds "
+		    "from 1 to 86400: the answers in the store cannot be read "
+		    "until it is set back", store_text(p, err, sizeof(err)));
+	else if (r->type == REDIS_REPLY_ERROR)
+		store_lost("%s: %s", what, store_text(r->str, err,
+		    sizeof(err)));
+	else
+		store_lost("%s: unexpected reply", what);
+}
 
 /*
  * Whether r is the script's error code, which Redis may have prefixed

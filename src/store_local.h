@@ -154,6 +154,7 @@ int		 store_send(redisAsyncContext *, struct store_req *,
 void		 store_ping(void);
 int		 store_script_args(const char **, struct store_args *,
 		    const char *, const char *);
+void		 store_lost_reply(const char *, const redisReply *);
 const char *store_error(const redisReply *, const char *);
 const char *store_text(const char *, char *, size_t);
 

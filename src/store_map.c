@@ -102,6 +102,15 @@ const char store_script[] =
 "    redis.call('EXPIRE', k, secs, 'GT')\n"
 "  end\n"
 "end\n"
+/* The period's length, or what dns44:period holds instead of one. */
+"local function period_len()\n"
+"  local v = redis.call('GET', KEYS[5])\n"
+"  local n = tonumber(v)\n"
+"  if not n or n < 1 or n > 86400 or n ~= math.floor(n) then\n"
+"    return nil, v and tostring(v) or 'nothing'\n"
+"  end\n"
+"  return n\n"
+"end\n"
 /* A bit set by a BITFIELD of m's arguments. */
 "local function setbit(m, i)\n"
 "  m[#m + 1] = 'SET'\n"
@@ -122,6 +131,8 @@ const char store_script[] =
 "      keep(k, secs)\n"
 "      redis.call('DEL', 'dns44:answered')\n"
 "    end\n"
+"    local _, bad = period_len()\n"
+"    if bad then return redis.error_reply('DNS44PERIOD ' .. bad) end\n"
 "    return 0\n"
 "  end\n"
 "  if redis.call('HLEN', KEYS[2]) ~= 0 then\n"
@@ -137,10 +148,8 @@ const char store_script[] =
 "if range ~= want then\n"
 "  return redis.error_reply('DNS44RANGE ' .. tostring(range))\n"
 "end\n"
-"local len = tonumber(redis.call('GET', KEYS[5]))\n"
-"if not len or len < 1 or len > 86400 then\n"
-"  return redis.error_reply('DNS44PERIOD ' .. tostring(len))\n"
-"end\n"
+"local len, bad = period_len()\n"
+"if bad then return redis.error_reply('DNS44PERIOD ' .. bad) end\n"
 "local ans, secs = period(len, now)\n"
 "if op == 'assign' then\n"
 "  local out, news = {}, {'= ' .. ARGV[6]}\n"
@@ -366,7 +375,6 @@ static void
 store_import_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
 	redisReply	*r = reply;
-	char		 err[128];
 
 	store_req_done(priv, r == NULL ? STORE_DOWN : STORE_OK, 0);
 	if (ac != store_st.cmd || store_st.state != STORE_LOADING)
@@ -376,9 +384,7 @@ store_import_cb(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) {
-		store_lost("bringing the map: %s", r->type ==
-		    REDIS_REPLY_ERROR ? store_text(r->str, err, sizeof(err)) :
-		    "unexpected reply");
+		store_lost_reply("bringing the map", r);
 		return;
 	}
 	store_st.brought += r->integer;
@@ -601,7 +607,6 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 	struct store_batch	*b = priv;
 	redisReply		*r = reply, *a, *k;
 	uint32_t		 addr;
-	char			 err[128];
 	int			 i;
 
 	if (ac == store_st.cmd && store_st.assigning > 0)
@@ -613,8 +618,7 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 	if (r->type != REDIS_REPLY_ARRAY ||
 	    r->elements != 2 * (size_t)b->n) {
 		store_batch_done(b, STORE_DOWN);
-		store_lost("assigning: %s", r->type == REDIS_REPLY_ERROR ?
-		    store_text(r->str, err, sizeof(err)) : "unexpected reply");
+		store_lost_reply("assigning", r);
 		return;
 	}
 	for (i = 0; i < b->n; i++) {

@@ -142,5 +142,30 @@ for i in 1 2 3; do
 done
 [ "$kept" -eq 2 ] && ok "the other two names keep their addresses" ||
     fail "$kept of the old names kept"
+
+# dns44:period spoilt: the answers in the store cannot be read.  The
+# gateway says so and stays off the store (a known name answered, a new
+# one SERVFAIL) instead of reading it whole again and again; set back,
+# the store is used again without a restart.
+ups() { grep -c 'map store.*: up,' "$DLOG"; }
+f=$(q fresh.example A)
+n0=$(ups)
+rcli SET dns44:period junk >/dev/null
+[ "$(qfull spoilt.example A | rcode_of)" = SERVFAIL ] &&
+    ok "dns44:period spoilt: a new name gets SERVFAIL" ||
+    fail "spoilt.example: $(qfull spoilt.example A | rcode_of)"
+told() { grep -q 'dns44:period holds junk, not a number' "$DLOG"; }
+wait_for 5 told && ok "the log says what is wrong with the store" ||
+    fail "not told: $(grep 'map store' "$DLOG" | tail -2)"
+sleep 3
+[ "$(ups)" -eq "$n0" ] && ok "the store is not read again meanwhile" ||
+    fail "read $(($(ups) - n0)) times with dns44:period spoilt"
+[ "$(q fresh.example A)" = "$f" ] && ok "a known name is still answered" ||
+    fail "fresh.example: '$(q fresh.example A)'"
+rcli SET dns44:period 1 >/dev/null
+back() { [ "$(ups)" -gt "$n0" ]; }
+wait_for 5 back && [ "$(qfull spoilt.example A | rcode_of)" = NOERROR ] &&
+    ok "dns44:period set back: the store is used again" ||
+    fail "not back: $(grep 'map store' "$DLOG" | tail -2)"
 dw_stop "$C_PID"
 exit ${T_FAILED:-0}
