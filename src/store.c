@@ -701,14 +701,6 @@ store_sub_cb(redisAsyncContext *ac, void *reply, void *priv)
 		store_event(r->element[2]->str, r->element[2]->len);
 }
 
-/* "+ ADDR NAME" or "- ADDR NAME", from any gateway, ours included. */
-
-/* The next STORE_IMPORT_BATCH names of the map, by address, to the store. */
-
-/* One step of the reading of dns44:addr, from cursor. */
-
-/* An assigned name into the map, and its caller told. */
-
 /*
  * The link dropped for r, a reply to what that is an error or of the
  * wrong shape; the script's errors about the store itself in words.

@@ -334,6 +334,7 @@ store_load(void)
 	store_scan("0");
 }
 
+/* The next STORE_IMPORT_BATCH names of the map, by address, to the store. */
 void
 store_import(void)
 {
@@ -391,6 +392,7 @@ store_import_cb(redisAsyncContext *ac, void *reply, void *priv)
 	store_import();
 }
 
+/* One step of the reading of dns44:addr, from cursor. */
 void
 store_scan(const char *cursor)
 {
