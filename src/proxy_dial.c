@@ -30,6 +30,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -309,12 +310,18 @@ proxy_happy_sock(struct proxy_dial *d, int s)
 	struct proxy_happy	*h = a->h;
 	struct timeval		 tv;
 	uint64_t		 now, left, share;
+	int			 off = 0;
 
 	if (s == -1) {
 		proxy_happy_end(a);
 		proxy_happy_next(h);
 		return;
 	}
+	/*
+	 * The handshake's last ACK is held for the first bytes the relay
+	 * sends (proxy_tcp_connected()), as haproxy's tcp-smart-connect.
+	 */
+	setsockopt(s, IPPROTO_TCP, TCP_QUICKACK, &off, sizeof(off));
 	if (connect(s, &d->dst.sa, proxy_sa_len(&d->dst)) == -1 &&
 	    errno != EINPROGRESS) {
 		log_rate(&proxy_rl_happy, LOG_INFO, "%s: dial %s: %s",

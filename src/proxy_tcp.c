@@ -22,6 +22,12 @@
  * the direction's own (at most one read's worth), and the source is not
  * read again until they are gone.  Without descriptors for a pipe the
  * copy path carries bulk too.
+ *
+ * The client's first bytes, when they came during the dial, go to the
+ * server with the handshake's last ACK, which the dial asks the kernel
+ * to hold (TCP_QUICKACK off, as haproxy's tcp-smart-connect): a packet
+ * less for every connection, and a server that wakes for it finds the
+ * request there.
  */
 
 #include "config.h"
@@ -114,6 +120,7 @@ static void	proxy_tcp_shaken(void *, const struct sockaddr_in *,
 		    const char *);
 static void	proxy_tcp_connected(struct proxy_tcp *);
 static void	proxy_tcp_io(int, short, void *);
+static void	proxy_tcp_settle(struct proxy_tcp *, int);
 static int	proxy_tcp_pump(struct proxy_tcp *, struct proxy_dir *);
 static void	proxy_tcp_watch(struct proxy_tcp *, struct event *, int,
 		    short *, short);
@@ -429,20 +436,34 @@ proxy_tcp_shaken(void *arg, const struct sockaddr_in *bound,
 	proxy_tcp_connected(c);
 }
 
+/*
+ * Dialled and, through a SOCKS5 or HTTP server, shaken: the relay starts
+ * with the client's first bytes, if they came, which carry the
+ * handshake's last ACK to the server (the dial asked the kernel to hold
+ * it: proxy_happy_sock()), so the server hears the connection and its
+ * request in one packet.  With nothing to send the ACK goes now: a server
+ * that speaks first must not wait for its delayed-ACK timer.
+ */
 static void
 proxy_tcp_connected(struct proxy_tcp *c)
 {
-	int			on = 1;
+	int	on = 1, n;
 
 	proxy_relay_open(&c->r);
 
 	/* The client's socket has it from the listener. */
 	setsockopt(c->sfd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->sevents = 0;		/* the dial's one-shot event is over */
-	c->up.want = EV_READ;
 	c->down.want = EV_READ;
-	proxy_tcp_watch(c, &c->cev, c->cfd, &c->cevents, EV_READ);
-	proxy_tcp_watch(c, &c->sev, c->sfd, &c->sevents, EV_READ);
+	if ((n = proxy_tcp_pump(c, &c->up)) == -1) {
+		log_rate(&proxy_rl_tcp_err, LOG_DEBUG, "%s: %s",
+		    proxy_relay_flow(&c->r), strerror(errno));
+		proxy_tcp_close(c, 1);
+		return;
+	}
+	if (c->r.sent == 0)
+		setsockopt(c->sfd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
+	proxy_tcp_settle(c, n);
 }
 
 static void
@@ -465,6 +486,22 @@ proxy_tcp_io(int fd, short ev, void *arg)
 			goto failed;
 		moved |= n;
 	}
+	proxy_tcp_settle(c, moved);
+	return;
+ failed:
+	log_rate(&proxy_rl_tcp_err, LOG_DEBUG, "%s: %s",
+	    proxy_relay_flow(&c->r), strerror(errno));
+	proxy_tcp_close(c, 1);
+}
+
+/*
+ * After a pump: the connection closed when both ways are over, else the
+ * half-close timer started at the first EOF and each socket watched for
+ * what its directions want.
+ */
+static void
+proxy_tcp_settle(struct proxy_tcp *c, int moved)
+{
 	if (c->up.shut && c->down.shut) {
 		proxy_tcp_close(c, 0);
 		return;
@@ -477,11 +514,6 @@ proxy_tcp_io(int fd, short ev, void *arg)
 	    (c->up.want & EV_READ) | (c->down.want & EV_WRITE));
 	proxy_tcp_watch(c, &c->sev, c->sfd, &c->sevents,
 	    (c->down.want & EV_READ) | (c->up.want & EV_WRITE));
-	return;
- failed:
-	log_rate(&proxy_rl_tcp_err, LOG_DEBUG, "%s: %s",
-	    proxy_relay_flow(&c->r), strerror(errno));
-	proxy_tcp_close(c, 1);
 }
 
 /*

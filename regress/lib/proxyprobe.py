@@ -49,12 +49,23 @@
 #   fetch HOST PORT          TCP: connect and print "data TEXT" with what
 #                            came, or "reset", "eof", "timeout"
 #   ufetch HOST PORT         UDP: one datagram; "data TEXT" or "nothing"
+#   segserver ADDR PORT      TCP: read the request, answer "segs N" with
+#                            the segments the connection had brought
+#                            (TCP_INFO's tcpi_segs_in: the SYN, the
+#                            handshake's last ACK if it came alone, the
+#                            request), close
+#   ask HOST PORT TEXT       TCP: send TEXT, print what came back
+#   firstbyte HOST PORT N    TCP, to a server that speaks first: N
+#                            connections one after the other; "first MS"
+#                            with the fewest milliseconds one waited from
+#                            connect to the server's first byte
 
 import asyncio
 import hashlib
 import os
 import resource
 import socket
+import struct
 import sys
 import threading
 import time
@@ -451,6 +462,49 @@ def ufetch(host, port):
     print("data " + text if text else "nothing")
 
 
+def segserver(addr, port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, int(port)))
+    ls.listen(64)
+    while True:
+        c, _ = ls.accept()
+        try:
+            c.recv(65536)
+            info = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+            # struct tcp_info: tcpi_segs_out, tcpi_segs_in at 136.
+            _, segs_in = struct.unpack_from("=II", info, 136)
+            c.sendall(("segs %d\n" % segs_in).encode())
+        except OSError:
+            pass
+        c.close()
+
+
+def ask(host, port, text):
+    c = socket.create_connection((resolve(host), int(port)), timeout=5)
+    c.sendall(text.encode())
+    data = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        data += b
+    c.close()
+    print(data.decode(errors="replace").strip())
+
+
+def firstbyte(host, port, n):
+    best = None
+    for _ in range(int(n)):
+        c = socket.create_connection((resolve(host), int(port)), timeout=5)
+        t0 = time.monotonic()
+        c.recv(1)
+        ms = (time.monotonic() - t0) * 1000
+        c.close()
+        best = ms if best is None else min(best, ms)
+    print("first %d" % best)
+
+
 def main():
     cmds = {"halfserver": halfserver, "lateserver": lateserver, "udpecho": udpecho,
             "udpgrow": udpgrow, "udpstream": udpstream,
@@ -460,7 +514,8 @@ def main():
             "hold": hold, "keepmany": keepmany, "echoloop": echoloop, "holdmany": holdmany,
             "closed": closed,
             "resets": resets, "secret": secret, "usecret": usecret,
-            "fetch": fetch, "ufetch": ufetch, "peer": peer, "upeer": upeer}
+            "fetch": fetch, "ufetch": ufetch, "peer": peer, "upeer": upeer,
+            "segserver": segserver, "ask": ask, "firstbyte": firstbyte}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit("usage: proxyprobe.py %s ..." % "|".join(cmds))
     # Room for a thousand connections of our own.
