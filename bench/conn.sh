@@ -7,8 +7,10 @@
 # (one worker) in the world namespace over three paths in the same run:
 # dns44 (virtual address, TPROXY), haproxy (TCP mode, one thread) and
 # direct (routed by the gateway).  CONN_REPS runs of CONN_TIME seconds per
-# path, interleaved; medians reported.  With PROFILE=1 the proxy process
-# is profiled (perf) under the same load.
+# path, interleaved; medians reported.  Each run logs the segments the
+# server's side of a connection took each way (the world namespace's TCP
+# counters over the run, a request each).  With PROFILE=1 the proxy
+# process is profiled (perf) under the same load.
 
 . "$(dirname "$0")/lib.sh"
 b_setup
@@ -32,14 +34,26 @@ if ! proxy_relays 80; then
 fi
 V=$(vip www.bench)
 
-# run URL RELAYPID: requests (= connections) per second; errors logged.
+# segs: the TCP segments the world namespace (nginx) received and sent.
+segs() {
+	in_w awk '$1 == "Tcp:" && $2 ~ /^[0-9]/ { print $11, $12 }' \
+	    /proc/net/snmp
+}
+
+# run URL RELAYPID: requests (= connections) per second; errors logged,
+# and the segments nginx's side of a connection took, each way.
 run() {
 	[ -n "$2" ] && c0=$(cpu_ticks "$2")
 	d0=$(cpu_ticks "$D_DNS")
+	s0=$(segs)
 	in_cl wrk -t 2 -c "$CONN_CLIENTS" -d "${CONN_TIME}s" \
 	    -H "Connection: close" "$1" >"$B_TMP/wrk.out" 2>&1
 	[ -n "$2" ] && log "  relay CPU $(proc_cpu "$2" "$c0" "$CONN_TIME")%," \
 	    "dns44's dns process $(proc_cpu "$D_DNS" "$d0" "$CONN_TIME")%"
+	log "  segments a connection at the server, in and out:" \
+	    "$(echo "$s0 $(segs) $(awk '/requests in/ { print $1 }' \
+	    "$B_TMP/wrk.out")" | awk '$5 > 0 {
+	    printf "%.2f %.2f", ($3 - $1) / $5, ($4 - $2) / $5 }')"
 	e=$(grep -E 'Socket errors|Non-2xx' "$B_TMP/wrk.out")
 	[ -n "$e" ] && log "  wrk: $e"
 	awk '/^Requests\/sec:/ { printf "%.0f\n", $2; f = 1 }
