@@ -506,16 +506,12 @@ def firstbyte(host, port, n):
 
 
 def main():
-    cmds = {"halfserver": halfserver, "lateserver": lateserver, "udpecho": udpecho,
-            "udpgrow": udpgrow, "udpstream": udpstream,
-            "halfclient": halfclient, "udplisten": udplisten,
-            "udpclient": udpclient, "udpsizes": udpsizes, "many": many,
-            "burst": burst, "trickle": trickle,
-            "hold": hold, "keepmany": keepmany, "echoloop": echoloop, "holdmany": holdmany,
-            "closed": closed,
-            "resets": resets, "secret": secret, "usecret": usecret,
-            "fetch": fetch, "ufetch": ufetch, "peer": peer, "upeer": upeer,
-            "segserver": segserver, "ask": ask, "firstbyte": firstbyte}
+    cmds = {n: globals()[n] for n in (
+        "halfserver", "lateserver", "udpecho", "udpgrow", "udpstream",
+        "halfclient", "udplisten", "udpclient", "udpsizes", "many", "burst",
+        "trickle", "hold", "keepmany", "echoloop", "holdmany", "closed",
+        "resets", "secret", "usecret", "fetch", "ufetch", "peer", "upeer",
+        "segserver", "ask", "firstbyte")}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit("usage: proxyprobe.py %s ..." % "|".join(cmds))
     # Room for a thousand connections of our own.

@@ -234,8 +234,9 @@ pw_serve() {
 
 # pw_start NAME <conf lines: dns44 in $GW with the lab's listeners and
 # upstream and the lines given; pids in DP (parent), DX (the first proxy
-# worker), DXS (every worker, one a CPU by default), log in DLOG.  $PW_WRAP, if set, is a command that runs dns44 (by exec, so that
-# DP is still dns44), e.g. "prlimit --nofile=64:64".
+# worker), DXS (every worker, one a CPU by default), log in DLOG.
+# $PW_WRAP, if set, is a command that runs dns44 (by exec, so that DP is
+# still dns44), e.g. "prlimit --nofile=64:64".
 pw_start() {
 	DCF=$( {
 		echo "dns listen $PW_GW_ADDR port 53"

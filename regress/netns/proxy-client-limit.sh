@@ -8,8 +8,8 @@
 # 10 are dropped; 10 DNS TCP connections: 4 stay, 6 are reset.  Meanwhile
 # another client (10.46.1.3) still connects, gets a page, an echo and a
 # DNS answer over TCP; its 30 single exchanges all get their echo, the
-# answered ones making room for the next.  The refusals are counted in show stats and logged
-# once each, not once a refusal.  One proxy worker, so that the counts
+# answered ones making room for the next.  The refusals are counted in
+# show stats and logged once each, not once a refusal.  One proxy worker, so that the counts
 # are exact: with more, each keeps its share of the limit and the kernel
 # spreads a client's connections at random (proxy-workers.sh).
 
