@@ -12,7 +12,9 @@
 # Figures: the download of a 256 MB file with curl (Mbit/s) and HTTP/1.0
 # GETs of a 1 kB file, each on a new connection, VIA_CLIENTS at a time
 # (connections/s; the python client limits both paths alike).  VIA_REPS
-# runs of each per path, interleaved; medians reported.
+# runs of each per path, interleaved; medians reported.  With PROFILE=1,
+# one more download through dns44 while the workers' system calls and
+# wake-ups are counted (perf stat), logged per megabyte.
 
 . "$(dirname "$0")/lib.sh"
 b_setup
@@ -98,6 +100,23 @@ while [ $r -le "$VIA_REPS" ]; do
 	done
 	r=$((r + 1))
 done
+# How the workers move the download: their system calls a megabyte.
+if [ "${PROFILE:-0}" = 1 ]; then
+	ev=cs
+	for c in recvfrom sendto splice epoll_wait; do
+		ev="$ev,syscalls:sys_enter_$c"
+	done
+	perf stat -x, -e "$ev" -p "$(echo $D_PROXIES | tr ' ' ,)" \
+	    -o "$B_TMP/stat.via" &
+	st=$!
+	sleep 0.5
+	x=$(download dns44 "")
+	kill -INT $st
+	wait $st
+	log "a megabyte of the download through dns44 ($x Mbit/s):" \
+	    "$(awk -F, '$1 ~ /^[0-9]+$/ { sub(/syscalls:sys_enter_/, "", $3);
+	    printf "%s %.1f ", $3, $1 / 256 }' "$B_TMP/stat.via")"
+fi
 for path in dns44 socks5; do
 	touch "$B_TMP/dl.$path" "$B_TMP/conn.$path"
 	eval d_$path=$(median <"$B_TMP/dl.$path")
