@@ -75,11 +75,29 @@ def resolve(host):
     return socket.getaddrinfo(host, None, socket.AF_INET)[0][4][0]
 
 
-def halfserver(addr, port, delay=0):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def read_all(c):
+    """What the socket c brings until EOF; c is closed."""
+    data = b""
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        data += b
+    c.close()
+    return data
+
+
+def listener(addr, port, backlog=64):
+    """A TCP socket listening on addr (IPv4 or IPv6) and port."""
+    ls = socket.socket(family(addr), socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, int(port)))
-    ls.listen(256)
+    ls.listen(backlog)
+    return ls
+
+
+def halfserver(addr, port, delay=0):
+    ls = listener(addr, port, 256)
 
     def serve(c):
         h = hashlib.sha256()
@@ -147,13 +165,7 @@ def halfclient(host, port, n, pieces=1, pause=0):
             time.sleep(float(pause))
         c.sendall(data[i:i + step])
     c.shutdown(socket.SHUT_WR)
-    reply = b""
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        reply += b
-    c.close()
+    reply = read_all(c)
     want = "got %d %s" % (len(data), hashlib.sha256(data).hexdigest())
     got = reply.decode(errors="replace").strip()
     print("ok" if got == want else "bad: got %r want %r" % (got, want))
@@ -378,10 +390,7 @@ def resets(host, port, n):
 
 
 def secret(addr, port, text):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((addr, int(port)))
-    ls.listen(64)
+    ls = listener(addr, port)
     while True:
         c, _ = ls.accept()
         try:
@@ -404,10 +413,7 @@ def family(addr):
 
 
 def peer(addr, port):
-    ls = socket.socket(family(addr), socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((addr, int(port)))
-    ls.listen(64)
+    ls = listener(addr, port)
 
     while True:
         c, who = ls.accept()
@@ -429,13 +435,7 @@ def upeer(addr, port):
 def fetch(host, port):
     try:
         c = socket.create_connection((resolve(host), int(port)), timeout=2)
-        data = b""
-        while True:
-            b = c.recv(65536)
-            if not b:
-                break
-            data += b
-        c.close()
+        data = read_all(c)
         text = data.decode(errors="replace").strip()
         print("data " + text if text else "eof")
     except ConnectionResetError:
@@ -463,10 +463,7 @@ def ufetch(host, port):
 
 
 def segserver(addr, port):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((addr, int(port)))
-    ls.listen(64)
+    ls = listener(addr, port)
     while True:
         c, _ = ls.accept()
         try:
@@ -483,13 +480,7 @@ def segserver(addr, port):
 def ask(host, port, text):
     c = socket.create_connection((resolve(host), int(port)), timeout=5)
     c.sendall(text.encode())
-    data = b""
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        data += b
-    c.close()
+    data = read_all(c)
     print(data.decode(errors="replace").strip())
 
 
