@@ -120,6 +120,7 @@ static void	proxy_tcp_shaken(void *, const struct sockaddr_in *,
 		    const char *);
 static void	proxy_tcp_connected(struct proxy_tcp *);
 static void	proxy_tcp_io(int, short, void *);
+static void	proxy_tcp_failed(struct proxy_tcp *);
 static void	proxy_tcp_settle(struct proxy_tcp *, int);
 static int	proxy_tcp_pump(struct proxy_tcp *, struct proxy_dir *);
 static void	proxy_tcp_watch(struct proxy_tcp *, struct event *, int,
@@ -456,9 +457,7 @@ proxy_tcp_connected(struct proxy_tcp *c)
 	c->sevents = 0;		/* the dial's one-shot event is over */
 	c->down.want = EV_READ;
 	if ((n = proxy_tcp_pump(c, &c->up)) == -1) {
-		log_rate(&proxy_rl_tcp_err, LOG_DEBUG, "%s: %s",
-		    proxy_relay_flow(&c->r), strerror(errno));
-		proxy_tcp_close(c, 1);
+		proxy_tcp_failed(c);
 		return;
 	}
 	if (c->r.sent == 0)
@@ -477,18 +476,26 @@ proxy_tcp_io(int fd, short ev, void *arg)
 	from = fd == c->cfd ? &c->up : &c->down;
 	to = fd == c->cfd ? &c->down : &c->up;
 	if (ev & EV_READ) {
-		if ((n = proxy_tcp_pump(c, from)) == -1)
-			goto failed;
+		if ((n = proxy_tcp_pump(c, from)) == -1) {
+			proxy_tcp_failed(c);
+			return;
+		}
 		moved |= n;
 	}
 	if (ev & EV_WRITE) {
-		if ((n = proxy_tcp_pump(c, to)) == -1)
-			goto failed;
+		if ((n = proxy_tcp_pump(c, to)) == -1) {
+			proxy_tcp_failed(c);
+			return;
+		}
 		moved |= n;
 	}
 	proxy_tcp_settle(c, moved);
-	return;
- failed:
+}
+
+/* A socket's error, errno: both sides reset. */
+static void
+proxy_tcp_failed(struct proxy_tcp *c)
+{
 	log_rate(&proxy_rl_tcp_err, LOG_DEBUG, "%s: %s",
 	    proxy_relay_flow(&c->r), strerror(errno));
 	proxy_tcp_close(c, 1);
