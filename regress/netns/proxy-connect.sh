@@ -6,9 +6,8 @@
 # server counts one segment fewer than from a client of its own (its
 # TCP_INFO, read when the request came); a server that speaks first still
 # hears the connection at once, not after the kernel's delayed-ACK timer
-# (200 ms) that holds such an ACK when nothing follows it; and a
-# client that sends nothing until the server has spoken is relayed both
-# ways.
+# (200 ms) that holds such an ACK when nothing follows it, and its banner
+# reaches a client that sends nothing.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
