@@ -76,9 +76,11 @@ struct proxy_via {
 	size_t			 authlen;	/* 0: no user */
 	unsigned char		 req[VIA_IN_MAX + 2];	/* SOCKS5's request */
 	size_t			 reqlen;
+	char			 head[13];	/* "HTTP/1.1 200 " */
+	char			 tail[2];	/* the header's last two */
 };
 
-/* Room for one HTTP response header: one handshake runs at a time. */
+/* Room for one read of an HTTP response header. */
 static char		 via_http[VIA_HTTP_MAX];
 
 static int	proxy_via_name_ok(const char *);
@@ -586,19 +588,24 @@ proxy_via_rep(int rep)
 /*
  * The HTTP response header, up to and with its blank line: peek at what
  * has come, take only what belongs to the header, so the tunnel's first
- * bytes stay in the socket.  v->need counts what was taken.  1: the
- * header is in and says 2xx, 0: would block, -1: failed or refused.
+ * bytes stay in the socket.  v->need counts what was taken; what is
+ * judged of it (the status line's first bytes, the last two for a blank
+ * line across reads) is kept in v, since other handshakes use via_http
+ * between the reads of this one.  1: the header is in and says 2xx, 0:
+ * would block, -1: failed or refused.
  */
 static int
 proxy_via_http_read(struct proxy_via *v, const char **why)
 {
 	static char	 buf[64];
+	const char	*h = v->head;
 	ssize_t		 n;
-	size_t		 i, end;
+	size_t		 i, end, k;
 	int		 status;
+	char		 c1, c2;
 
 	for (;;) {
-		n = recv(v->fd, via_http + v->need, sizeof(via_http) - v->need,
+		n = recv(v->fd, via_http, sizeof(via_http) - v->need,
 		    MSG_PEEK);
 		if (n == -1 && errno == EINTR)
 			continue;
@@ -612,22 +619,26 @@ proxy_via_http_read(struct proxy_via *v, const char **why)
 			*why = "the server closed the connection";
 			return (-1);
 		}
-		/* A blank line, CRLF or a bare LF, may begin before this. */
+		/*
+		 * A blank line, CRLF or a bare LF, may begin before this: c1
+		 * and c2 are the two bytes before via_http[i] (zero before
+		 * the header's first).
+		 */
 		end = 0;
-		for (i = v->need > 0 ? v->need : 1; i < v->need + (size_t)n;
-		    i++) {
-			if (via_http[i] != '\n')
-				continue;
-			if (via_http[i - 1] == '\n' || (i >= 2 &&
-			    via_http[i - 1] == '\r' &&
-			    via_http[i - 2] == '\n')) {
+		c1 = v->tail[1];
+		c2 = v->tail[0];
+		for (i = 0; i < (size_t)n; i++) {
+			if (via_http[i] == '\n' &&
+			    (c1 == '\n' || (c1 == '\r' && c2 == '\n'))) {
 				end = i + 1;
 				break;
 			}
+			c2 = c1;
+			c1 = via_http[i];
 		}
 		/* Exactly what was peeked and belongs to the header. */
-		i = end != 0 ? end - v->need : (size_t)n;
-		while ((n = recv(v->fd, via_http + v->need, i, 0)) == -1 &&
+		i = end != 0 ? end : (size_t)n;
+		while ((n = recv(v->fd, via_http, i, 0)) == -1 &&
 		    errno == EINTR)
 			;
 		if (n == -1 || (size_t)n != i) {
@@ -635,6 +646,12 @@ proxy_via_http_read(struct proxy_via *v, const char **why)
 			    "the response shrank while read";
 			return (-1);
 		}
+		if (v->need < sizeof(v->head)) {
+			k = sizeof(v->head) - v->need;
+			memcpy(v->head + v->need, via_http, i < k ? i : k);
+		}
+		v->tail[0] = i >= 2 ? via_http[i - 2] : v->tail[1];
+		v->tail[1] = via_http[i - 1];
 		v->need += i;
 		if (end != 0)
 			break;
@@ -644,18 +661,15 @@ proxy_via_http_read(struct proxy_via *v, const char **why)
 		}
 	}
 	/* "HTTP/1.x SSS ...": the status line, checked. */
-	if (end < 13 || memcmp(via_http, "HTTP/1.", 7) != 0 ||
-	    via_http[7] < '0' || via_http[7] > '9' || via_http[8] != ' ' ||
-	    via_http[9] < '1' || via_http[9] > '5' ||
-	    via_http[10] < '0' || via_http[10] > '9' ||
-	    via_http[11] < '0' || via_http[11] > '9' ||
-	    (via_http[12] != ' ' && via_http[12] != '\r' &&
-	    via_http[12] != '\n')) {
+	if (v->need < sizeof(v->head) || memcmp(h, "HTTP/1.", 7) != 0 ||
+	    h[7] < '0' || h[7] > '9' || h[8] != ' ' ||
+	    h[9] < '1' || h[9] > '5' || h[10] < '0' || h[10] > '9' ||
+	    h[11] < '0' || h[11] > '9' ||
+	    (h[12] != ' ' && h[12] != '\r' && h[12] != '\n')) {
 		*why = "not an HTTP response";
 		return (-1);
 	}
-	status = (via_http[9] - '0') * 100 + (via_http[10] - '0') * 10 +
-	    (via_http[11] - '0');
+	status = (h[9] - '0') * 100 + (h[10] - '0') * 10 + (h[11] - '0');
 	if (status < 200 || status > 299) {
 		snprintf(buf, sizeof(buf), "HTTP status %d", status);
 		*why = buf;

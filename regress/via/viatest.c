@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -355,6 +356,85 @@ test_http_long(void)
 	run(&s);
 }
 
+/* Two handshakes' outcomes, by the index given as their argument. */
+static int		 both_done[2];
+static char		 both_why[2][64];
+
+static void
+outcome_of(void *arg, const struct sockaddr_in *relay, const char *why)
+{
+	int	i = *(int *)arg;
+
+	(void)relay;
+	both_done[i] = 1;
+	snprintf(both_why[i], sizeof(both_why[i]), "%s",
+	    why == NULL ? "" : why);
+}
+
+/* Turn the loop until fd's bytes are all read by the client, or done. */
+static void
+drain(int fd, int i)
+{
+	int	n;
+
+	do
+		event_loop(EVLOOP_ONCE | EVLOOP_NONBLOCK);
+	while (!both_done[i] && ioctl(fd, FIONREAD, &n) == 0 && n > 0);
+}
+
+/*
+ * Two HTTP handshakes at once, their headers in pieces that interleave:
+ * each is judged by its own status line.  The first server refuses (407)
+ * in two pieces; the second's whole 200 comes between them.
+ */
+static void
+test_http_interleaved(void)
+{
+	static const char	*first = "HTTP/1.1 407 Proxy Authentication "
+				    "Required\r\n";
+	static const char	*second = "HTTP/1.1 200 OK\r\n\r\n";
+	static const char	*rest = "Proxy-Authenticate: Basic\r\n\r\n";
+	struct rule_route	 route;
+	struct proxy_via	*v[2];
+	const char		*why;
+	static int		 idx[2] = { 0, 1 };
+	int			 s[2], c[2], i;
+
+	memset(&route, 0, sizeof(route));
+	route.via = VIA_HTTP;
+	memset(both_done, 0, sizeof(both_done));
+	for (i = 0; i < 2; i++) {
+		pair();
+		s[i] = srv;
+		c[i] = cli;
+		v[i] = proxy_via_start(c[i], PROXY_VIA_CONNECT, &route,
+		    "www.example.test", 443, 2000, outcome_of, &idx[i], &why);
+		CHECK(v[i] != NULL);
+		if (v[i] == NULL)
+			return;
+	}
+	if (write(s[0], first, strlen(first)) != (ssize_t)strlen(first))
+		abort();
+	drain(c[0], 0);
+	if (write(s[1], second, strlen(second)) != (ssize_t)strlen(second))
+		abort();
+	while (!both_done[1])
+		event_loop(EVLOOP_ONCE);
+	if (write(s[0], rest, strlen(rest)) != (ssize_t)strlen(rest))
+		abort();
+	while (!both_done[0])
+		event_loop(EVLOOP_ONCE);
+	CHECK(both_why[1][0] == '\0');
+	if (strcmp(both_why[0], "HTTP status 407") != 0)
+		fprintf(stderr, "interleaved: \"%s\", expected 407\n",
+		    both_why[0]);
+	CHECK(strcmp(both_why[0], "HTTP status 407") == 0);
+	for (i = 0; i < 2; i++) {
+		close(s[i]);
+		close(c[i]);
+	}
+}
+
 static void
 test_refused_at_start(void)
 {
@@ -456,6 +536,7 @@ main(void)
 	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
 		run(&scripts[i]);
 	test_http_long();
+	test_http_interleaved();
 	test_refused_at_start();
 	test_cancel();
 	test_udp_header();
