@@ -85,6 +85,7 @@ extern struct dns44_conf	*conf;
 void	ifaddr_init(void (*)(const struct msg_ifaddrs *));
 int	ifaddr_load(void);
 const struct msg_ifaddrs *ifaddr_get(void);
+size_t	ifaddr_nl_whole(const unsigned char *, size_t);
 int	ifaddr_parse(const unsigned char *, size_t, uint32_t,
 	    struct msg_ifaddrs *, int *, int *);
 void	ifaddr_sort(struct msg_ifaddrs *);

@@ -128,6 +128,29 @@ ifaddr_msg(const struct nlmsghdr *nlh, struct msg_ifaddr *out,
 }
 
 /*
+ * How many of len bytes at buf are whole netlink messages, each with a
+ * length its header gives and the buffer holds (the last one's padding
+ * may be cut off).  libmnl's mnl_nlmsg_ok() takes a length of 2^31 or
+ * more for a negative one, and mnl_nlmsg_next() then steps out of the
+ * buffer: its loops, and mnl_cb_run()'s, are given only this much.
+ */
+size_t
+ifaddr_nl_whole(const unsigned char *buf, size_t len)
+{
+	const struct nlmsghdr	*nlh;
+	size_t			 off = 0, step;
+
+	while (len - off >= sizeof(*nlh)) {
+		nlh = (const struct nlmsghdr *)(buf + off);
+		if (nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len - off)
+			break;
+		step = NLMSG_ALIGN(nlh->nlmsg_len);
+		off += step < len - off ? step : len - off;
+	}
+	return (off);
+}
+
+/*
  * The messages of one read.  With list, the addresses of RTM_NEWADDR are
  * added to it; *done says a dump ended, *seen that an address changed.
  * -1 for an error the kernel sent, errno set.  Not static: the tests
@@ -141,7 +164,8 @@ ifaddr_parse(const unsigned char *buf, size_t len, uint32_t seq,
 	const struct nlmsgerr	*err;
 	struct msg_ifaddr	 a;
 	struct msg_ifaddr6	 a6;
-	int			 left = (int)len, n;
+	size_t			 whole = ifaddr_nl_whole(buf, len);
+	int			 left = (int)whole, n;
 
 	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		if (seq != 0 && nlh->nlmsg_seq != seq)
@@ -204,10 +228,9 @@ ifaddr_parse(const unsigned char *buf, size_t len, uint32_t seq,
 		}
 		list->addrs[list->count++] = a;
 	}
-	/* Below 0: the last message's padding was cut off, no harm. */
-	if (left > 0)
-		log_warnx("netlink: %d bytes of a truncated message skipped",
-		    left);
+	if (whole < len)
+		log_warnx("netlink: %zu bytes of a truncated message skipped",
+		    len - whole);
 	return (0);
 }
 

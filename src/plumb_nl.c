@@ -34,6 +34,7 @@
 
 #include "log.h"
 #include "plumb.h"
+#include "proc.h"
 
 #define PLUMB_NL_TIMEOUT_MS	1000
 
@@ -104,7 +105,8 @@ plumb_nl_run(struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
 			ret = MNL_CB_ERROR;
 			break;
 		}
-		ret = mnl_cb_run(plumb_nl_buf, n, seq, portid, cb, arg);
+		ret = mnl_cb_run(plumb_nl_buf, ifaddr_nl_whole(plumb_nl_buf,
+		    n), seq, portid, cb, arg);
 	}
 	saved = errno;
 	mnl_socket_close(nl);

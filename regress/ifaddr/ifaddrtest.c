@@ -6,7 +6,8 @@
  * ifaddrtest.c: the parent's reading of netlink address messages
  * (src/ifaddr.c).  Good messages give their addresses; short ones, wrong
  * attribute sizes, prefix lengths past 32 and a truncated tail are
- * skipped without harm to their neighbours; other families and types are
+ * skipped without harm to their neighbours, a length libmnl would take
+ * for a negative one with all after it; other families and types are
  * ignored; an error from the kernel is reported; the list stops at its
  * maximum and sorts without duplicates.
  */
@@ -228,6 +229,27 @@ test_bad(void)
 	/* Fewer bytes than a header. */
 	CHECK_EQ(ifaddr_parse(buf, 3, 0, &list, &done, &seen), 0);
 	CHECK_EQ(list.count, 0);
+
+	/*
+	 * A length of 2^31 or more, which libmnl's check takes for a
+	 * negative one: the messages before it read, it and the rest not.
+	 */
+	memset(&list, 0, sizeof(list));
+	used = 0;
+	put_addr(RTM_NEWADDR, AF_INET, 24, ip("10.3.0.1"), 0, 0);
+	nlh = put_addr(RTM_NEWADDR, AF_INET, 24, ip("10.4.0.1"), 0, 0);
+	put_addr(RTM_NEWADDR, AF_INET, 24, ip("10.5.0.1"), 0, 0);
+	nlh->nlmsg_len = 0xa9a90020;
+	CHECK_EQ(ifaddr_nl_whole(buf, used), (unsigned char *)nlh - buf);
+	CHECK_EQ(ifaddr_parse(buf, used, 0, &list, &done, &seen), 0);
+	CHECK_EQ(list.count, 1);
+	CHECK_EQ(list.addrs[0].local, ip("10.3.0.1"));
+	/* A last message whose padding is cut off is whole. */
+	used = 0;
+	put_addr(RTM_NEWADDR, AF_INET, 24, ip("10.6.0.1"), 0, 0);
+	nlh = (struct nlmsghdr *)buf;
+	nlh->nlmsg_len -= 2;
+	CHECK_EQ(ifaddr_nl_whole(buf, used - 2), used - 2);
 }
 
 static void
