@@ -186,7 +186,9 @@ ifaddr_parse(const unsigned char *buf, size_t len, uint32_t seq,
 			err = mnl_nlmsg_get_payload(nlh);
 			if (err->error == 0)
 				continue;
-			errno = -err->error;
+			/* The kernel's are -errno; anything else is not. */
+			errno = err->error < 0 && err->error > -4096 ?
+			    -err->error : EPROTO;
 			return (-1);
 		case RTM_NEWADDR:
 		case RTM_DELADDR:

@@ -9,7 +9,7 @@
 
 set -u
 : "${srcdir:?}" "${builddir:?}" "${FUZZ_SECONDS:=60}"
-TARGETS="${FUZZ_TARGETS:-query answer msg ctl conf names}"
+TARGETS="${FUZZ_TARGETS:-query answer msg ctl conf names via nl}"
 
 if ! command -v clang >/dev/null; then
 	echo "clang is not installed (apt-get install clang)"
@@ -23,9 +23,9 @@ CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
 	-DDNS44_CONF_FILE=\"/etc/dns44.conf\" -DDNS44_DBDIR=\"$DBDIR\"
 	-DDNS44_CONTROL=\"/run/dns44.sock\" -DDNS44_EMPTY_DIR=\"$EMPTYDIR\"
 	$(pkg-config --cflags libbsd-overlay ldns tdb libevent libevent_openssl \
-	libssl)"
+	libssl libmnl)"
 LIBS="$(pkg-config --libs libbsd-overlay ldns tdb libevent libevent_openssl \
-	libssl libcrypto)"
+	libssl libcrypto libmnl)"
 
 # bison's output is in the build tree, or in the source tree of a release.
 parse_c=$builddir/src/parse.c
@@ -42,7 +42,8 @@ for f in "$srcdir/src/answer.c" "$srcdir/src/answer_relay.c" \
     "$srcdir/src/upstream_health.c" "$srcdir/src/upstream_tls.c" \
     "$srcdir/src/resolve.c" "$srcdir/src/resolve_cache.c" \
     "$srcdir/src/names.c" "$srcdir/src/rules.c" "$srcdir/src/wire.c" \
-    "$srcdir/src/parse_lex.c" "$srcdir/src/parse_value.c" "$parse_c"; do
+    "$srcdir/src/parse_lex.c" "$srcdir/src/parse_value.c" "$parse_c" \
+    "$srcdir/src/proxy_via.c" "$srcdir/src/ifaddr.c"; do
 	o=$work/$(basename "$f" .c).o
 	# shellcheck disable=SC2086
 	clang $CFLAGS -fsanitize=fuzzer-no-link -c "$f" -o "$o" ||

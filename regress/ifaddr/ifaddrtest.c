@@ -23,6 +23,7 @@
 #include <linux/if_addr.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,6 +284,13 @@ test_events(void)
 	errno = 0;
 	CHECK_EQ(ifaddr_parse(buf, used, 5, &list, &done, &seen), -1);
 	CHECK_EQ(errno, EPERM);
+	/* Not a kernel's error number: EPROTO, not its negation. */
+	err->error = INT_MIN;
+	CHECK_EQ(ifaddr_parse(buf, used, 5, &list, &done, &seen), -1);
+	CHECK_EQ(errno, EPROTO);
+	err->error = 5;
+	CHECK_EQ(ifaddr_parse(buf, used, 5, &list, &done, &seen), -1);
+	CHECK_EQ(errno, EPROTO);
 	/* Too short to hold one: skipped. */
 	nlh->nlmsg_len = NLMSG_HDRLEN + 2;
 	CHECK_EQ(ifaddr_parse(buf, nlh->nlmsg_len, 5, &list, &done, &seen), 0);
