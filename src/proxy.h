@@ -201,6 +201,8 @@ int		 proxy_dest_policy(const struct msg_ifaddrs *);
 void		 proxy_dest_stats(uint64_t *, uint64_t *);
 int		 proxy_client_allowed(const char *, const struct sockaddr_in *,
 		    const struct sockaddr_in *);
+const char	*proxy_dest_relay(const struct sockaddr_in *,
+		    const struct sockaddr_in *);
 size_t		 proxy_dest_filter(struct proxy_relay *,
 		    const union proxy_sa *, size_t, union proxy_sa *);
 const char	*proxy_sa_fmt(const union proxy_sa *);

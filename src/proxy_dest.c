@@ -145,6 +145,33 @@ proxy_dest_refused(const union proxy_sa *dst, int *kind)
 }
 
 /*
+ * Why the proxy must not send to a SOCKS5 server's UDP relay, or NULL.
+ * The server's reply could name the gateway's loopback or a network the
+ * destinations refuse, so the relay is judged as a destination is, but
+ * that a relay at the server's own address, which the route names, is
+ * let through the destination table whatever its port: a server on the
+ * gateway's loopback has its relay there too.
+ */
+const char *
+proxy_dest_relay(const struct sockaddr_in *relay,
+    const struct sockaddr_in *server)
+{
+	static char	 why[PREFIX_LABEL_MAX + 64];
+	union proxy_sa	 dst;
+	const char	*r;
+	int		 kind;
+
+	memset(&dst, 0, sizeof(dst));
+	dst.sin = *relay;
+	if ((r = proxy_dest_refused(&dst, &kind)) == NULL ||
+	    (kind == PROXY_DEST_RULE &&
+	    relay->sin_addr.s_addr == server->sin_addr.s_addr))
+		return (NULL);
+	snprintf(why, sizeof(why), "relay %s: %s", proxy_sa_fmt(&dst), r);
+	return (why);
+}
+
+/*
  * The same for an IPv6 address.  The configuration's prefixes are IPv4,
  * so the built-in denials and the gateway's own addresses decide; an
  * address that carries an IPv4 one (v4-mapped, or NAT64's well-known

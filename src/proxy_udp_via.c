@@ -133,8 +133,8 @@ proxy_udp_associated(void *arg, const struct sockaddr_in *relay,
 	struct proxy_udp	*s = arg;
 
 	s->via = NULL;
-	if (why == NULL && proxy_in_range(relay))
-		why = "a relay inside the virtual range";
+	if (why == NULL)
+		why = proxy_dest_relay(relay, &s->r.route->server);
 	if (why != NULL) {
 		proxy_udp_via_refused(s, why);
 		return;

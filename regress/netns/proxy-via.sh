@@ -7,7 +7,8 @@
 # the request's ATYP and address, tinyproxy the CONNECT line), and the
 # client gets the page and a 10 MB file through each.  User and password
 # (microsocks -u/-P, tinyproxy's BasicAuth); UDP through danted's UDP
-# ASSOCIATE, and microsocks refusing it; UDP via http refused; a dead
+# ASSOCIATE, and microsocks refusing it; a UDP relay a server names on
+# the gateway's loopback refused; UDP via http refused; a dead
 # server, one that speaks no SOCKS5, a wrong password and an HTTP 407:
 # the client's connection is reset, the journal says why, the daemon
 # lives.  The journal's [+] lines end with the route.  A reload that moves
@@ -91,7 +92,24 @@ in_w socat TCP-LISTEN:1091,bind="$PW_W",reuseaddr,fork \
     EXEC:"sh $T_TMP/first.sh" >"$T_TMP/first.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 
-for p in 1080 1081 1082 1090 1091 3128; do
+# One whose UDP ASSOCIATE names a relay on the gateway's own loopback,
+# where a UDP echo listens: the relay is refused as a destination would
+# be, and the echo hears nothing.
+cat >"$T_TMP/relay.sh" <<'EOF'
+head -c 3 >/dev/null
+printf '\005\000'
+head -c 10 >/dev/null
+printf '\005\000\000\001\177\000\000\001\000\007'
+sleep 3
+EOF
+in_w socat TCP-LISTEN:1092,bind="$PW_W",reuseaddr,fork \
+    EXEC:"sh $T_TMP/relay.sh" >"$T_TMP/relay.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+in_gw $PW_PROBE udpecho 127.0.0.1 7 >"$T_TMP/gwecho.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_for 5 pw_listening "$GW" udp 127.0.0.1:7 || die "no echo on loopback"
+
+for p in 1080 1081 1082 1090 1091 1092 3128; do
 	wait_for 5 pw_listening "$WORLD" tcp "$PW_W:$p" ||
 	    die "nothing listens on $PW_W:$p: $(cat "$T_TMP"/*.out)"
 done
@@ -107,6 +125,7 @@ route to "http407.test" via http $PW_W port 3128
 route to "dead.test" via socks5 $PW_W port 1089
 route to "junk.test" via socks5 $PW_W port 1090
 route to "first.test" via socks5 $PW_W port 1091
+route to "relay.test" via socks5 $PW_W port 1092
 EOF
 
 big=$(sha256sum <"$PW_WWW/big" | cut -d' ' -f1)
@@ -199,6 +218,14 @@ $(re "udp via http $PW_W:3128 refused: ")" &&
     fail "journal: no refusal of UDP via http: $(grep -F "http.test" \
     "$DLOG")"
 
+expect "UDP via a relay on the gateway's loopback" \
+    "$(in_cl $PW_PROBE ufetch relay.test 7 2>&1)" nothing
+logged "proxy: $(flow UDP - relay.test "$(cl_q relay.test A)" 7): \
+$(re "udp via socks5 $PW_W:1092 refused: relay 127.0.0.1:7: refused by \
+127.0.0.0/8 (built-in)")" && ok "journal: the loopback relay refused" ||
+    fail "journal: no refusal of the loopback relay:" \
+    "$(grep -F "relay.test" "$DLOG")"
+
 expect "the bytes after the reply" \
     "$(in_cl $PW_PROBE fetch first.test 80 2>&1)" "data tunnel first"
 
@@ -220,7 +247,7 @@ logged "proxy: \[\+\] $(flow TCP - move.test "$vm" 7001)$(to_w 7001)\$" &&
     fail "move.test: no direct [+] line: $(grep -F move.test "$DLOG")"
 echo "route to \"move.test\" via socks5 $PW_W port 1080" >>"$DCF"
 kill -HUP "$DP"
-wait_for 5 grep -q "dns: rules: 10 rules" "$DLOG" ||
+wait_for 5 grep -q "dns: rules: 11 rules" "$DLOG" ||
     fail "no reload: $(tail -n 5 "$DLOG")"
 s1=$(msize)
 sleep 1
