@@ -384,6 +384,12 @@ store_sentinel_cb(redisAsyncContext *ac, void *reply, void *priv)
 		store_lost("Sentinel: port %s is %s", buf, errstr);
 		return;
 	}
+	/* As for database redis: the range's addresses are dns44's own. */
+	if (addr >= conf->range_first && addr <= conf->range_last) {
+		store_lost("Sentinel: the primary %.*s lies inside the virtual "
+		    "range", (int)r->element[0]->len, r->element[0]->str);
+		return;
+	}
 	memset(&store_st.primary, 0, sizeof(store_st.primary));
 	store_st.primary.sin_family = AF_INET;
 	store_st.primary.sin_addr.s_addr = htonl(addr);

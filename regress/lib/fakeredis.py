@@ -27,6 +27,8 @@ depends on the name:
   wide.example     an array of a million elements, sent as long as it
                    is read
 
+Asked as a Sentinel, it names a primary inside dns44's range.
+
 Every command received is logged to LOG, one line each.  Runs until
 killed.
 """
@@ -135,6 +137,9 @@ class Server:
                     self.roles += 1
                     out = b":1\r\n" if self.roles == 1 else \
                         arr([b"master", b":0\r\n", b"*0\r\n"])
+                elif name == b"SENTINEL":
+                    # A primary inside dns44's range.
+                    out = arr([b"172.24.0.9", b"6379"])
                 elif name == b"SCRIPT":
                     out = bulk(SHA)
                 elif name == b"EVAL":

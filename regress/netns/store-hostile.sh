@@ -8,7 +8,8 @@
 # map (of its own changes, only what it forgot), a reply without end is
 # dropped at a bound, a wrong answer to a new name is a SERVFAIL (and,
 # for bytes that are no protocol at all, a new link), and known names
-# are answered throughout.
+# are answered throughout.  Asked as a Sentinel, it names a primary
+# inside the range, which is refused.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
@@ -92,5 +93,19 @@ links=$(grep -c '^ROLE' "$T_TMP/fake.log")
 [ "$links" -ge 8 ] && ok "each broken link made anew ($links)" ||
     fail "ROLE asked $links times"
 kill -0 "$DD" 2>/dev/null && ok "the dns process lives" || fail "dns died"
+dw_stop "$DP"
+
+# The same server as a Sentinel names a primary inside the range: never
+# dialled, asked again.
+dw_start b <<EOF2
+dns upstream $DW_UP
+database sentinel $DW_UP port $RPORT
+EOF2
+asked() { [ "$(grep -c '^SENTINEL' "$T_TMP/fake.log")" -ge 2 ]; }
+wait_for 5 asked || fail "the Sentinel was not asked again"
+grep -q "Sentinel: the primary 172.24.0.9 lies inside the virtual range" \
+    "$DLOG" && ok "a primary inside the range is refused" ||
+    fail "no refusal: $(grep "map store" "$DLOG" | tail -3)"
+grep -q "map store.*: up," "$DLOG" && fail "b's store came up"
 dw_stop "$DP"
 exit ${T_FAILED:-0}
