@@ -71,40 +71,40 @@ EOF
 in_w tinyproxy -d -c "$T_TMP/tinyproxy.conf" >"$T_TMP/tinyproxy.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 
+# scripted NAME PORT: a server on $PW_W:PORT that runs the script on
+# stdin for each connection, its stdin and stdout the connection.
+scripted() {
+	cat >"$T_TMP/$1.sh"
+	in_w socat TCP-LISTEN:"$2",bind="$PW_W",reuseaddr,fork \
+	    EXEC:"sh $T_TMP/$1.sh" >"$T_TMP/$1.out" 2>&1 &
+	T_PIDS="$T_PIDS $!"
+}
+
 # A server that answers a SOCKS5 greeting with HTTP.
-cat >"$T_TMP/junk.sh" <<'EOF'
+scripted junk 1090 <<'EOF'
 head -c 3 >/dev/null
 printf 'HTTP/1.0 400 Bad Request\r\n\r\n'
 sleep 1
 EOF
-in_w socat TCP-LISTEN:1090,bind="$PW_W",reuseaddr,fork \
-    EXEC:"sh $T_TMP/junk.sh" >"$T_TMP/junk.out" 2>&1 &
-T_PIDS="$T_PIDS $!"
 
 # One that sends its replies and the tunnel's first bytes at once, then
 # reads the 20 bytes of greeting and request and closes: those bytes are
 # the client's.
-cat >"$T_TMP/first.sh" <<'EOF'
+scripted first 1091 <<'EOF'
 printf '\005\000\005\000\000\001\012\056\002\002\000\120tunnel first'
 head -c 20 >/dev/null
 EOF
-in_w socat TCP-LISTEN:1091,bind="$PW_W",reuseaddr,fork \
-    EXEC:"sh $T_TMP/first.sh" >"$T_TMP/first.out" 2>&1 &
-T_PIDS="$T_PIDS $!"
 
 # One whose UDP ASSOCIATE names a relay on the gateway's own loopback,
 # where a UDP echo listens: the relay is refused as a destination would
 # be, and the echo hears nothing.
-cat >"$T_TMP/relay.sh" <<'EOF'
+scripted relay 1092 <<'EOF'
 head -c 3 >/dev/null
 printf '\005\000'
 head -c 10 >/dev/null
 printf '\005\000\000\001\177\000\000\001\000\007'
 sleep 3
 EOF
-in_w socat TCP-LISTEN:1092,bind="$PW_W",reuseaddr,fork \
-    EXEC:"sh $T_TMP/relay.sh" >"$T_TMP/relay.out" 2>&1 &
-T_PIDS="$T_PIDS $!"
 in_gw $PW_PROBE udpecho 127.0.0.1 7 >"$T_TMP/gwecho.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 wait_for 5 pw_listening "$GW" udp 127.0.0.1:7 || die "no echo on loopback"
