@@ -213,6 +213,7 @@ struct ruleset *conf_take_rules(void);
 void	 conf_defaults(struct dns44_conf *);
 void	 conf_print(FILE *, const struct dns44_conf *);
 int	 conf_check(const struct dns44_conf *, char *, size_t);
+int	 conf_in_range(const struct dns44_conf *, uint32_t);
 int	 conf_parse_addr(const char *, size_t, uint32_t *);
 int	 conf_parse_hostport(const char *, in_port_t, struct sockaddr_in *);
 int	 conf_parse_range(const char *, struct dns44_conf *);

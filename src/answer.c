@@ -744,7 +744,7 @@ answer_query(struct map *map, const struct dns44_conf *conf,
 		answer_finish(answer_reply_new(q, LDNS_RCODE_REFUSED), a);
 	} else if (type == LDNS_RR_TYPE_PTR &&
 	    answer_ptr_addr(ldns_rr_owner(qrr), &addr) == 0 &&
-	    addr >= conf->range_first && addr <= conf->range_last) {
+	    conf_in_range(conf, addr)) {
 		if (conf->dns_ptr) {
 			answer_ptr(map, conf, q, qrr, addr, 1, a);
 			if (a->action == ANSWER_VERIFY) {

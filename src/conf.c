@@ -273,13 +273,18 @@ conf_print_prefix(FILE *fp, const char *what, const struct conf_prefix *p)
 	fprintf(fp, "%s %s/%u\n", what, addr, p->len);
 }
 
+/* Whether a (host byte order) is one of the virtual range's addresses. */
+int
+conf_in_range(const struct dns44_conf *conf, uint32_t a)
+{
+	return (a >= conf->range_first && a <= conf->range_last);
+}
+
 static int
 conf_addr_in_range(const struct dns44_conf *conf,
     const struct sockaddr_in *sin)
 {
-	uint32_t	a = ntohl(sin->sin_addr.s_addr);
-
-	return (a >= conf->range_first && a <= conf->range_last);
+	return (conf_in_range(conf, ntohl(sin->sin_addr.s_addr)));
 }
 
 /* The metrics listener shares its TCP port with no other listener. */

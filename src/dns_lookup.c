@@ -154,7 +154,7 @@ dns_resolved(const struct resolve_result *r, void *arg)
 	for (i = 0; i < r->naddrs && ma.naddrs < MSG_MAX_ADDRS; i++) {
 		/* An address of our own range would loop back to us. */
 		a = ntohl(r->addrs[i]);
-		if (a >= conf->range_first && a <= conf->range_last)
+		if (conf_in_range(conf, a))
 			continue;
 		ma.addrs[ma.naddrs++] = r->addrs[i];
 	}

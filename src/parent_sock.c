@@ -56,11 +56,9 @@ parent_reply_refused(const struct msg_reply_sock *r)
 		return ("not IPv4");
 	virt = ntohl(r->virt.sin_addr.s_addr);
 	client = ntohl(r->client.sin_addr.s_addr);
-	if (virt < conf->range_first || virt > conf->range_last ||
-	    r->virt.sin_port == 0)
+	if (!conf_in_range(conf, virt) || r->virt.sin_port == 0)
 		return ("from outside the range");
-	if (r->client.sin_port == 0 ||
-	    (client >= conf->range_first && client <= conf->range_last))
+	if (r->client.sin_port == 0 || conf_in_range(conf, client))
 		return ("to the range");
 	if ((client >> 24) == 127)
 		return ("to loopback");

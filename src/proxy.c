@@ -440,9 +440,7 @@ proxy_peer_closed(struct chan *c, int error)
 int
 proxy_in_range(const struct sockaddr_in *sin)
 {
-	uint32_t	a = ntohl(sin->sin_addr.s_addr);
-
-	return (a >= conf->range_first && a <= conf->range_last);
+	return (conf_in_range(conf, ntohl(sin->sin_addr.s_addr)));
 }
 
 /*

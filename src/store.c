@@ -385,7 +385,7 @@ store_sentinel_cb(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	}
 	/* As for database redis: the range's addresses are dns44's own. */
-	if (addr <= conf->range_last && addr >= conf->range_first) {
+	if (conf_in_range(conf, addr)) {
 		store_lost("Sentinel: the primary %.*s lies inside the virtual "
 		    "range", (int)r->element[0]->len, r->element[0]->str);
 		return;

@@ -50,8 +50,7 @@ static void	store_fence_done(struct store_fence *, int);
 int
 store_addr(const char *s, size_t len, uint32_t *addr)
 {
-	if (conf_parse_addr(s, len, addr) == -1 || *addr < conf->range_first ||
-	    *addr > conf->range_last)
+	if (conf_parse_addr(s, len, addr) == -1 || !conf_in_range(conf, *addr))
 		return (-1);
 	return (0);
 }
