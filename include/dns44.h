@@ -79,9 +79,14 @@
 #define DEFAULT_TPROXY_CHECK_MS	(30 * 1000)
 #define DEFAULT_METRICS_PORT	9344
 
-/* A prefix of a rule, and the line it came from for the journal. */
+/*
+ * A prefix of a rule, and the line it came from for the journal.  Only
+ * the proxy's destinations may be IPv6 (addr6); clients are IPv4.
+ */
 struct conf_prefix {
+	sa_family_t		family;		/* AF_INET or AF_INET6 */
 	uint32_t		addr;		/* host order, no host bits */
+	struct in6_addr		addr6;		/* no host bits */
 	uint8_t			len;
 	uint8_t			allow;		/* 0: deny */
 	char			where[CONF_WHERE_MAX];

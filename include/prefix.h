@@ -5,12 +5,15 @@
 /*
  * prefix.h: tables of IPv4 prefixes, each with a verdict and a label
  * naming the rule that put it there, compiled for one lookup per address
- * in O(log n); and the two tables dns44 builds from them: where the proxy
- * may dial and which clients are served.
+ * in O(log n), and beside them a short list of IPv6 prefixes; and the two
+ * tables dns44 builds from them: where the proxy may dial and which
+ * clients are served.
  */
 
 #ifndef PREFIX_H
 #define PREFIX_H
+
+#include <netinet/in.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +34,7 @@ enum prefix_rank {
 
 struct prefix_rule {
 	uint32_t	 addr;		/* host order, host bits clear */
+	struct in6_addr	 addr6;		/* an IPv6 rule's; host bits clear */
 	uint8_t		 len;
 	uint8_t		 verdict;	/* enum prefix_verdict */
 	uint8_t		 rank;		/* enum prefix_rank */
@@ -50,6 +54,12 @@ int			 prefix_add(struct prefix_table *, uint32_t, int, int,
 int			 prefix_compile(struct prefix_table *);
 const struct prefix_rule *prefix_lookup(const struct prefix_table *,
 			    uint32_t);
+uint8_t			 prefix_mask6(int, int);
+int			 prefix_add6(struct prefix_table *,
+			    const struct in6_addr *, int, int, int,
+			    const char *);
+const struct prefix_rule *prefix_lookup6(const struct prefix_table *,
+			    const struct in6_addr *);
 size_t			 prefix_count(const struct prefix_table *);
 size_t			 prefix_intervals(const struct prefix_table *);
 struct prefix_table	*prefix_dest_table(const struct dns44_conf *,

@@ -264,11 +264,13 @@ conf_print(FILE *fp, const struct dns44_conf *conf)
 static void
 conf_print_prefix(FILE *fp, const char *what, const struct conf_prefix *p)
 {
-	char		addr[INET_ADDRSTRLEN];
+	char		addr[INET6_ADDRSTRLEN];
 	struct in_addr	ina;
 
 	ina.s_addr = htonl(p->addr);
-	if (inet_ntop(AF_INET, &ina, addr, sizeof(addr)) == NULL)
+	if ((p->family == AF_INET6 ? inet_ntop(AF_INET6, &p->addr6, addr,
+	    sizeof(addr)) : inet_ntop(AF_INET, &ina, addr,
+	    sizeof(addr))) == NULL)
 		strlcpy(addr, "?", sizeof(addr));
 	fprintf(fp, "%s %s/%u\n", what, addr, p->len);
 }

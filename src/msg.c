@@ -49,6 +49,8 @@ struct msg_rule {
 static int	msg_has_nul(const unsigned char *, size_t, size_t);
 static int	msg_check_sin(const unsigned char *, size_t);
 static int	msg_check_conf(const unsigned char *, size_t);
+static int	msg_check_prefixes(const unsigned char *, size_t, int, int,
+		    int);
 static int	msg_check_answer(const unsigned char *, size_t);
 static int	msg_check_string(const unsigned char *, size_t);
 static int	msg_check_map(const unsigned char *, size_t);
@@ -233,19 +235,35 @@ msg_check_conf(const unsigned char *p, size_t len)
 	if (nrules < 0 || nrules > CONF_MAX_PROXY_RULES ||
 	    nnets < 0 || nnets > CONF_MAX_CLIENT_NETS)
 		return (-1);
-	for (i = 0; i < CONF_MAX_PROXY_RULES; i++) {
-		off = offsetof(struct dns44_conf, proxy_rules) +
-		    i * sizeof(struct conf_prefix);
-		if (p[off + offsetof(struct conf_prefix, len)] > 32 ||
-		    !msg_has_nul(p, off + offsetof(struct conf_prefix, where),
-		    CONF_WHERE_MAX))
+	if (msg_check_prefixes(p, offsetof(struct dns44_conf, proxy_rules),
+	    CONF_MAX_PROXY_RULES, nrules, 1) == -1 ||
+	    msg_check_prefixes(p, offsetof(struct dns44_conf, client_nets),
+	    CONF_MAX_CLIENT_NETS, nnets, 0) == -1)
+		return (-1);
+	return (0);
+}
+
+/*
+ * The max prefixes of a list at off, n of them used: each of a family,
+ * IPv6 only when v6 says so, with a length it has room for; each label
+ * ends within its field.
+ */
+static int
+msg_check_prefixes(const unsigned char *p, size_t off, int max, int n, int v6)
+{
+	sa_family_t	 family;
+	size_t		 o;
+	int		 i;
+
+	for (i = 0; i < max; i++) {
+		o = off + i * sizeof(struct conf_prefix);
+		memcpy(&family, p + o + offsetof(struct conf_prefix, family),
+		    sizeof(family));
+		if (i < n && family != AF_INET && (!v6 || family != AF_INET6))
 			return (-1);
-	}
-	for (i = 0; i < CONF_MAX_CLIENT_NETS; i++) {
-		off = offsetof(struct dns44_conf, client_nets) +
-		    i * sizeof(struct conf_prefix);
-		if (p[off + offsetof(struct conf_prefix, len)] > 32 ||
-		    !msg_has_nul(p, off + offsetof(struct conf_prefix, where),
+		if (p[o + offsetof(struct conf_prefix, len)] >
+		    (family == AF_INET6 ? 128 : 32) ||
+		    !msg_has_nul(p, o + offsetof(struct conf_prefix, where),
 		    CONF_WHERE_MAX))
 			return (-1);
 	}

@@ -26,6 +26,7 @@
 
 #include "dns44.h"
 #include "log.h"
+#include "prefix.h"
 #include "rules.h"
 #include "parse_local.h"
 
@@ -264,43 +265,54 @@ parse_range(const char *first, const char *last)
 }
 
 /*
- * "a.b.c.d/len" or "a.b.c.d" (a /32) into p, with the file and line it
- * came from for the journal; -1 on a bad one, already reported.
+ * "a.b.c.d/len", "a.b.c.d" (a /32), "x:y::z/len" or "x:y::z" (a /128)
+ * into p, with the file and line it came from for the journal; -1 on a
+ * bad one, already reported.
  */
 static int
 parse_prefix(const char *s, struct conf_prefix *p)
 {
-	char		 buf[INET_ADDRSTRLEN + 4], *slash;
+	char		 buf[INET6_ADDRSTRLEN + 4], *slash;
 	const char	*errstr;
 	struct in_addr	 ina;
-	uint32_t	 addr, mask;
-	long long	 len = 32;
+	uint32_t	 mask;
+	long long	 len = -1;
+	int		 i;
 
+	memset(p, 0, sizeof(*p));
 	if (strlcpy(buf, s, sizeof(buf)) >= sizeof(buf)) {
 		parse_error("invalid prefix \"%s\"", s);
 		return (-1);
 	}
 	if ((slash = strchr(buf, '/')) != NULL) {
 		*slash++ = '\0';
-		len = strtonum(slash, 0, 32, &errstr);
+		len = strtonum(slash, 0, 128, &errstr);
 		if (errstr != NULL || *slash == '\0') {
 			parse_error("invalid prefix \"%s\"", s);
 			return (-1);
 		}
 	}
-	if (inet_pton(AF_INET, buf, &ina) != 1) {
+	if (inet_pton(AF_INET, buf, &ina) == 1 && len <= 32) {
+		p->family = AF_INET;
+		p->addr = ntohl(ina.s_addr);
+		p->len = len == -1 ? 32 : len;
+		mask = p->len == 0 ? 0 : 0xffffffffU << (32 - p->len);
+		if ((p->addr & ~mask) != 0) {
+			parse_error("%s: host bits set", s);
+			return (-1);
+		}
+	} else if (inet_pton(AF_INET6, buf, &p->addr6) == 1) {
+		p->family = AF_INET6;
+		p->len = len == -1 ? 128 : len;
+		for (i = 0; i < 16; i++)
+			if (p->addr6.s6_addr[i] & ~prefix_mask6(p->len, i)) {
+				parse_error("%s: host bits set", s);
+				return (-1);
+			}
+	} else {
 		parse_error("invalid prefix \"%s\"", s);
 		return (-1);
 	}
-	addr = ntohl(ina.s_addr);
-	mask = len == 0 ? 0 : 0xffffffffU << (32 - len);
-	if ((addr & ~mask) != 0) {
-		parse_error("%s: host bits set", s);
-		return (-1);
-	}
-	memset(p, 0, sizeof(*p));
-	p->addr = addr;
-	p->len = len;
 	parse_where(p->where, sizeof(p->where));
 	return (0);
 }
@@ -334,6 +346,10 @@ parse_client_net(const char *s)
 	}
 	if (parse_prefix(s, &p) == -1)
 		return;
+	if (p.family != AF_INET) {
+		parse_error("allow from %s: clients are IPv4", s);
+		return;
+	}
 	if (pconf->client_net_count >= CONF_MAX_CLIENT_NETS) {
 		parse_error("too many allow from lines (max %d)",
 		    CONF_MAX_CLIENT_NETS);

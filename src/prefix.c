@@ -8,7 +8,10 @@
  * the rule that wins there: the most specific prefix, at equal length the
  * higher rank (the configuration over what was learnt of the interfaces
  * over the built-in defaults), then the later rule.  A lookup is one
- * binary search.  This file also builds the two tables dns44 uses, the
+ * binary search.  A table's IPv6 rules, a few dozen at most (the
+ * configuration's, the built-in ones, the gateway's addresses), are
+ * weighed the same way by a walk of them all.  This file also builds the
+ * two tables dns44 uses, the
  * proxy's destinations and the clients of both children, from the
  * configuration and the gateway's addresses; it belongs to no process.
  */
@@ -35,6 +38,9 @@ struct prefix_table {
 	uint32_t		*start;		/* of each interval, sorted */
 	int32_t			*win;		/* its rule, or -1 */
 	size_t			 nint;
+	struct prefix_rule	*rules6;	/* IPv6, in the order added */
+	size_t			 nrules6;
+	size_t			 cap6;
 };
 
 /* Destinations never dialled unless the configuration says otherwise. */
@@ -50,7 +56,21 @@ static const struct {
 	{ "255.255.255.255",	32 },
 };
 
+/* The same for IPv6: loopback, unspecified, link-local, multicast. */
+static const struct {
+	const char	*net;
+	int		 len;
+} prefix_builtin_deny6[] = {
+	{ "::1",		128 },
+	{ "::",			128 },
+	{ "fe80::",		10 },
+	{ "ff00::",		8 },
+};
+
 static uint32_t	prefix_mask(int);
+static int	prefix_grow(struct prefix_rule **, size_t *, size_t);
+static int	prefix_match6(const struct in6_addr *, const struct in6_addr *,
+		    int);
 static int	prefix_cmp_u64(const void *, const void *);
 static int	prefix_cmp_rule(const void *, const void *);
 static size_t	prefix_find(const uint64_t *, size_t, uint64_t);
@@ -59,6 +79,17 @@ static uint32_t
 prefix_mask(int len)
 {
 	return (len == 0 ? 0 : 0xffffffffU << (32 - len));
+}
+
+/* The bits of byte i of an IPv6 address that a prefix of len covers. */
+uint8_t
+prefix_mask6(int len, int i)
+{
+	if (len >= (i + 1) * 8)
+		return (0xff);
+	if (len <= i * 8)
+		return (0);
+	return ((0xff << (8 - len % 8)) & 0xff);
 }
 
 struct prefix_table *
@@ -75,7 +106,25 @@ prefix_free(struct prefix_table *t)
 	free(t->rules);
 	free(t->start);
 	free(t->win);
+	free(t->rules6);
 	free(t);
+}
+
+/* Room for one more rule in *rules, of which n are used and *cap made. */
+static int
+prefix_grow(struct prefix_rule **rules, size_t *cap, size_t n)
+{
+	struct prefix_rule	*r;
+	size_t			 ncap;
+
+	if (n < *cap)
+		return (0);
+	ncap = *cap == 0 ? 16 : *cap * 2;
+	if ((r = reallocarray(*rules, ncap, sizeof(*r))) == NULL)
+		return (-1);
+	*rules = r;
+	*cap = ncap;
+	return (0);
 }
 
 /*
@@ -87,7 +136,6 @@ prefix_add(struct prefix_table *t, uint32_t addr, int len, int verdict,
     int rank, const char *label)
 {
 	struct prefix_rule	*r;
-	size_t			 ncap;
 
 	if (len < 0 || len > 32 ||
 	    (verdict != PREFIX_ALLOW && verdict != PREFIX_DENY) ||
@@ -95,13 +143,8 @@ prefix_add(struct prefix_table *t, uint32_t addr, int len, int verdict,
 		errno = EINVAL;
 		return (-1);
 	}
-	if (t->nrules == t->cap) {
-		ncap = t->cap == 0 ? 16 : t->cap * 2;
-		if ((r = reallocarray(t->rules, ncap, sizeof(*r))) == NULL)
-			return (-1);
-		t->rules = r;
-		t->cap = ncap;
-	}
+	if (prefix_grow(&t->rules, &t->cap, t->nrules) == -1)
+		return (-1);
 	r = &t->rules[t->nrules];
 	memset(r, 0, sizeof(*r));
 	r->addr = addr & prefix_mask(len);
@@ -234,10 +277,72 @@ prefix_lookup(const struct prefix_table *t, uint32_t addr)
 	return (t->win[lo] == -1 ? NULL : &t->rules[t->win[lo]]);
 }
 
+/*
+ * Add the IPv6 prefix addr/len (host bits are cleared) with a verdict, a
+ * rank and a label; it decides at once, no compiling.
+ */
+int
+prefix_add6(struct prefix_table *t, const struct in6_addr *addr, int len,
+    int verdict, int rank, const char *label)
+{
+	struct prefix_rule	*r;
+	int			 i;
+
+	if (len < 0 || len > 128 ||
+	    (verdict != PREFIX_ALLOW && verdict != PREFIX_DENY) ||
+	    rank < PREFIX_BUILTIN || rank > PREFIX_CONF) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (prefix_grow(&t->rules6, &t->cap6, t->nrules6) == -1)
+		return (-1);
+	r = &t->rules6[t->nrules6];
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < 16; i++)
+		r->addr6.s6_addr[i] = addr->s6_addr[i] & prefix_mask6(len, i);
+	r->len = len;
+	r->verdict = verdict;
+	r->rank = rank;
+	r->order = t->nrules6;
+	strlcpy(r->label, label, sizeof(r->label));
+	t->nrules6++;
+	return (0);
+}
+
+/* Whether the first len bits of a and b are the same. */
+static int
+prefix_match6(const struct in6_addr *a, const struct in6_addr *b, int len)
+{
+	int	i;
+
+	for (i = 0; i < 16 && i * 8 < len; i++)
+		if ((a->s6_addr[i] ^ b->s6_addr[i]) & prefix_mask6(len, i))
+			return (0);
+	return (1);
+}
+
+/* The IPv6 rule that decides for addr, or NULL when none does. */
+const struct prefix_rule *
+prefix_lookup6(const struct prefix_table *t, const struct in6_addr *addr)
+{
+	const struct prefix_rule	*r, *best = NULL;
+	size_t				 i;
+
+	for (i = 0; i < t->nrules6; i++) {
+		r = &t->rules6[i];
+		if (!prefix_match6(&r->addr6, addr, r->len))
+			continue;
+		if (best == NULL || r->len > best->len ||
+		    (r->len == best->len && r->rank >= best->rank))
+			best = r;
+	}
+	return (best);
+}
+
 size_t
 prefix_count(const struct prefix_table *t)
 {
-	return (t->nrules);
+	return (t->nrules + t->nrules6);
 }
 
 /* Pieces of the compiled table; the tests look at how well it merged. */
@@ -251,27 +356,34 @@ prefix_intervals(const struct prefix_table *t)
 static int
 prefix_add_conf(struct prefix_table *t, const struct conf_prefix *p, int n)
 {
-	int	i;
+	int	i, v, rv;
 
-	for (i = 0; i < n; i++)
-		if (prefix_add(t, p[i].addr, p[i].len,
-		    p[i].allow ? PREFIX_ALLOW : PREFIX_DENY, PREFIX_CONF,
-		    p[i].where) == -1)
+	for (i = 0; i < n; i++) {
+		v = p[i].allow ? PREFIX_ALLOW : PREFIX_DENY;
+		if (p[i].family == AF_INET6)
+			rv = prefix_add6(t, &p[i].addr6, p[i].len, v,
+			    PREFIX_CONF, p[i].where);
+		else
+			rv = prefix_add(t, p[i].addr, p[i].len, v,
+			    PREFIX_CONF, p[i].where);
+		if (rv == -1)
 			return (-1);
+	}
 	return (0);
 }
 
 /*
  * Where the proxy may dial: the built-in denials, every address of the
- * gateway, then the configuration's proxy allow and deny lines.  The
- * virtual range and dns44's own ports are the proxy's to refuse; no line
- * can allow those.
+ * gateway, then the configuration's proxy allow and deny lines, of both
+ * families.  The virtual range and dns44's own ports are the proxy's to
+ * refuse; no line can allow those.
  */
 struct prefix_table *
 prefix_dest_table(const struct dns44_conf *c, const struct msg_ifaddrs *ifa)
 {
 	struct prefix_table	*t;
 	struct in_addr		 in;
+	struct in6_addr		 in6;
 	char			 label[PREFIX_LABEL_MAX];
 	size_t			 i;
 
@@ -292,6 +404,23 @@ prefix_dest_table(const struct dns44_conf *c, const struct msg_ifaddrs *ifa)
 		if ((ntohl(ifa->addrs[i].local) >> 24) == 127)
 			continue;
 		if (prefix_add(t, ntohl(ifa->addrs[i].local), 32, PREFIX_DENY,
+		    PREFIX_LOCAL, "local address") == -1)
+			goto fail;
+	}
+	for (i = 0; i < sizeof(prefix_builtin_deny6) /
+	    sizeof(prefix_builtin_deny6[0]); i++) {
+		if (inet_pton(AF_INET6, prefix_builtin_deny6[i].net, &in6) != 1)
+			abort();	/* the table above is wrong */
+		snprintf(label, sizeof(label), "%s/%d (built-in)",
+		    prefix_builtin_deny6[i].net, prefix_builtin_deny6[i].len);
+		if (prefix_add6(t, &in6, prefix_builtin_deny6[i].len,
+		    PREFIX_DENY, PREFIX_BUILTIN, label) == -1)
+			goto fail;
+	}
+	for (i = 0; ifa != NULL && i < ifa->count6; i++) {
+		if (IN6_IS_ADDR_LOOPBACK(&ifa->addrs6[i].local))
+			continue;	/* as lo's IPv4 address above */
+		if (prefix_add6(t, &ifa->addrs6[i].local, 128, PREFIX_DENY,
 		    PREFIX_LOCAL, "local address") == -1)
 			goto fail;
 	}

@@ -172,20 +172,20 @@ proxy_dest_relay(const struct sockaddr_in *relay,
 }
 
 /*
- * The same for an IPv6 address.  The configuration's prefixes are IPv4,
- * so the built-in denials and the gateway's own addresses decide; an
- * address that carries an IPv4 one (v4-mapped, or NAT64's well-known
- * prefix, which the gateway's translator would take to it) is judged as
- * that address would be.
+ * The same for an IPv6 address, from the table's IPv6 rules; an address
+ * that carries an IPv4 one (v4-mapped, or NAT64's well-known prefix,
+ * which the gateway's translator would take to it) is judged as that
+ * address would be.
  */
 static const char *
 proxy_dest_refused6(const union proxy_sa *dst, int *kind)
 {
 	static const unsigned char	 nat64[12] = { 0x00, 0x64, 0xff,
 					    0x9b };
+	static char			 why[PREFIX_LABEL_MAX + 16];
 	const struct in6_addr		*in6 = &dst->sin6.sin6_addr;
+	const struct prefix_rule	*r;
 	union proxy_sa			 v4;
-	uint32_t			 i;
 
 	*kind = PROXY_DEST_RULE;
 	if (IN6_IS_ADDR_V4MAPPED(in6) ||
@@ -196,18 +196,11 @@ proxy_dest_refused6(const union proxy_sa *dst, int *kind)
 		memcpy(&v4.sin.sin_addr, &in6->s6_addr[12], 4);
 		return (proxy_dest_refused(&v4, kind));
 	}
-	if (IN6_IS_ADDR_LOOPBACK(in6))
-		return ("refused by ::1/128 (built-in)");
-	if (IN6_IS_ADDR_UNSPECIFIED(in6))
-		return ("refused by ::/128 (built-in)");
-	if (IN6_IS_ADDR_LINKLOCAL(in6))
-		return ("refused by fe80::/10 (built-in)");
-	if (IN6_IS_ADDR_MULTICAST(in6))
-		return ("refused by ff00::/8 (built-in)");
-	for (i = 0; i < proxy_ifaddrs.count6; i++)
-		if (IN6_ARE_ADDR_EQUAL(in6, &proxy_ifaddrs.addrs6[i].local))
-			return ("refused by local address");
-	return (NULL);
+	r = prefix_lookup6(proxy_dests, in6);
+	if (r == NULL || r->verdict != PREFIX_DENY)
+		return (NULL);
+	snprintf(why, sizeof(why), "refused by %s", r->label);
+	return (why);
 }
 
 /* "192.0.2.1:443" or "[2001:db8::1]:443"; lives until the next call. */

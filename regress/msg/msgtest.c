@@ -142,12 +142,20 @@ conf_valid(struct dns44_conf *c)
 	strlcpy(c->user, "_dns44", sizeof(c->user));
 	memset(c->proxy_rules, 0, sizeof(c->proxy_rules));
 	memset(c->client_nets, 0, sizeof(c->client_nets));
+	c->proxy_rules[0].family = AF_INET;
 	c->proxy_rules[0].addr = 0x7f000001;
 	c->proxy_rules[0].len = 32;
 	c->proxy_rules[0].allow = 1;
 	strlcpy(c->proxy_rules[0].where, "dns44.conf:1",
 	    sizeof(c->proxy_rules[0].where));
-	c->proxy_rule_count = 1;
+	c->proxy_rules[1].family = AF_INET6;
+	c->proxy_rules[1].addr6.s6_addr[0] = 0xfd;
+	c->proxy_rules[1].len = 128;
+	strlcpy(c->proxy_rules[1].where, "dns44.conf:2",
+	    sizeof(c->proxy_rules[1].where));
+	c->proxy_rule_count = 2;
+	for (i = 0; i < CONF_MAX_CLIENT_NETS; i++)
+		c->client_nets[i].family = AF_INET;
 	c->client_net_count = CONF_MAX_CLIENT_NETS;
 }
 
@@ -1088,6 +1096,22 @@ test_bad(void)
 	conf_valid(&conf);
 	conf.client_nets[CONF_MAX_CLIENT_NETS - 1].len = 33;
 	CHECK(bad_msg("conf prefix length", MSG_CONF, &conf, sizeof(conf), 0,
+	    EBADMSG));
+	conf_valid(&conf);
+	conf.proxy_rules[1].len = 129;
+	CHECK(bad_msg("conf IPv6 prefix length", MSG_CONF, &conf,
+	    sizeof(conf), 0, EBADMSG));
+	conf_valid(&conf);
+	conf.proxy_rules[0].len = 33;
+	CHECK(bad_msg("conf IPv4 prefix length", MSG_CONF, &conf,
+	    sizeof(conf), 0, EBADMSG));
+	conf_valid(&conf);
+	conf.proxy_rules[1].family = AF_UNIX;
+	CHECK(bad_msg("conf rule family", MSG_CONF, &conf, sizeof(conf), 0,
+	    EBADMSG));
+	conf_valid(&conf);
+	conf.client_nets[7].family = AF_INET6;
+	CHECK(bad_msg("conf IPv6 client", MSG_CONF, &conf, sizeof(conf), 0,
 	    EBADMSG));
 	conf_valid(&conf);
 	memset(conf.proxy_rules[5].where, 'w',

@@ -15,6 +15,10 @@
 # Names that resolve to the gateway's own IPv6 address, to ::1, or to
 # loopback inside NAT64's prefix are refused and journaled; one whose
 # only address the gateway has no route to is journaled as unreachable.
+# The configuration's IPv6 lines: proxy deny of the world's IPv6 network
+# refuses a name there by TCP and UDP, the line named in the journal; a
+# proxy allow of one host of it opens that host again; proxy allow ::1
+# opens the gateway's IPv6 loopback, where a service answers.
 # New names are verified (dns verify yes): the client's A query has the
 # upstream asked for A records alone, and the proxy's first connection
 # asks for the AAAA records it dials.
@@ -160,6 +164,50 @@ expect "noroute6.test: the client is reset" \
 logged "proxy: $(flow TCP - noroute6.test "$v" 7100): every address \
 unreachable; reset\$" && ok "noroute6.test: journaled as unreachable" ||
     fail "noroute6.test: $(grep noroute6.test "$DLOG")"
+
+# reload LINE: the file gets it, and every proxy worker has read it.
+NW=$(child_pids "$DP" proxy | wc -l)
+reload() {
+	n=$(grep -c "proxy: configuration reloaded" "$DLOG")
+	echo "$1" >>"$DCF"
+	kill -HUP "$DP"
+	wait_for 5 sh -c "[ \$(grep -c 'proxy: configuration reloaded' \
+	    '$DLOG') -ge $((n + NW)) ]" || fail "no reload after $1"
+}
+
+# The configuration's IPv6 lines.  The world's network denied: the
+# IPv6-only name is refused by TCP and UDP, and the line is named.
+reload "proxy deny fd44:2::/64"
+DENY="$(basename "$DCF"):$(wc -l <"$DCF")"
+refused six.test "$V6_W" "refused by $DENY"
+sleep 1
+expect "six.test, denied, UDP" "$(in_cl $PW_PROBE ufetch six.test 7101)" \
+    nothing
+logged "proxy: $(flow UDP - six.test "$six" 7101): $(re \
+    "dial [$V6_W]:7101: refused by $DENY; dropped")" &&
+    ok "six.test, denied, UDP: journaled" ||
+    fail "six.test, denied, UDP: $(grep "six.test.*7101" "$DLOG")"
+# A name of both families still reaches the world over IPv4.
+expect "dual.test, its IPv6 network denied" \
+    "$(in_cl $PW_PROBE fetch dual.test 7100)" "data peer $PW_GW_WORLD"
+
+# One host of that network opened again: the longer prefix wins.
+reload "proxy allow $V6_W"
+expect "six.test, its host allowed" \
+    "$(in_cl $PW_PROBE fetch six.test 7100)" "data peer $V6_GW"
+
+# The gateway's IPv6 loopback opened for one service.
+ip netns exec "$GW" $PW_PROBE secret ::1 7005 LOOPBACK6-ALLOWED \
+    >"$T_TMP/lo6.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_for 5 pw_listening "$GW" tcp "$(re "[::1]:7005")" ||
+    die "the loopback service: $(cat "$T_TMP/lo6.out")"
+sleep 1
+expect "lo6.test:7005 before proxy allow ::1" \
+    "$(in_cl $PW_PROBE fetch lo6.test 7005)" reset
+reload "proxy allow ::1"
+expect "lo6.test:7005, proxy allow ::1" \
+    "$(in_cl $PW_PROBE fetch lo6.test 7005)" "data LOOPBACK6-ALLOWED"
 
 pw_stop
 exit $T_FAILED

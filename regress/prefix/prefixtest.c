@@ -7,7 +7,8 @@
  * /0 and /32, the first and last address of every range and the one
  * beside it, ranks at equal length, the destination and client tables
  * built from a configuration and a list of interface addresses, and the
- * range's overlaps with those addresses and with public address space.
+ * range's overlaps with those addresses and with public address space;
+ * the IPv6 rules beside them, with prefixes that end inside a byte.
  */
 
 #include "config.h"
@@ -270,11 +271,13 @@ test_tables(void)
 	prefix_free(t);
 
 	/* The configuration adds a deny and opens one loopback service. */
+	c.proxy_rules[0].family = AF_INET;
 	c.proxy_rules[0].addr = ip("10.0.0.0");
 	c.proxy_rules[0].len = 8;
 	c.proxy_rules[0].allow = 0;
 	strlcpy(c.proxy_rules[0].where, "dns44.conf:3",
 	    sizeof(c.proxy_rules[0].where));
+	c.proxy_rules[1].family = AF_INET;
 	c.proxy_rules[1].addr = ip("127.0.0.1");
 	c.proxy_rules[1].len = 32;
 	c.proxy_rules[1].allow = 1;
@@ -309,6 +312,7 @@ test_tables(void)
 	CHECK_EQ(verdict(t, "8.8.8.8"), 0);
 	prefix_free(t);
 
+	c.client_nets[0].family = AF_INET;
 	c.client_nets[0].addr = ip("172.16.0.0");
 	c.client_nets[0].len = 12;
 	c.client_nets[0].allow = 1;
@@ -325,6 +329,161 @@ test_tables(void)
 	CHECK_EQ(verdict(t, "8.8.8.8"), PREFIX_ALLOW);
 	CHECK_EQ(verdict(t, "0.0.0.0"), PREFIX_ALLOW);
 	CHECK_EQ(verdict(t, "255.255.255.255"), PREFIX_ALLOW);
+	prefix_free(t);
+}
+
+static struct in6_addr
+ip6(const char *s)
+{
+	struct in6_addr	in6;
+
+	if (inet_pton(AF_INET6, s, &in6) != 1)
+		abort();
+	return (in6);
+}
+
+/* The verdict for the IPv6 address s, 0 when no rule decides. */
+static int
+verdict6(const struct prefix_table *t, const char *s)
+{
+	const struct prefix_rule	*r;
+	struct in6_addr			 a = ip6(s);
+
+	r = prefix_lookup6(t, &a);
+	return (r == NULL ? 0 : r->verdict);
+}
+
+static const char *
+label6(const struct prefix_table *t, const char *s)
+{
+	const struct prefix_rule	*r;
+	struct in6_addr			 a = ip6(s);
+
+	r = prefix_lookup6(t, &a);
+	return (r == NULL ? "" : r->label);
+}
+
+static int
+add6(struct prefix_table *t, const char *s, int len, int verdict, int rank,
+    const char *label)
+{
+	struct in6_addr	a = ip6(s);
+
+	return (prefix_add6(t, &a, len, verdict, rank, label));
+}
+
+static void
+test_six(void)
+{
+	struct prefix_table	*t;
+
+	CHECK((t = prefix_new()) != NULL);
+	CHECK_EQ(verdict6(t, "::1"), 0);
+	CHECK_EQ(add6(t, "fd00::", 8, PREFIX_DENY, PREFIX_CONF, "ula"), 0);
+	CHECK_EQ(add6(t, "fd44:2::5", 128, PREFIX_ALLOW, PREFIX_CONF, "one"),
+	    0);
+	/* Host bits are cleared; the prefix ends inside a byte. */
+	CHECK_EQ(add6(t, "2001:db8::1", 33, PREFIX_DENY, PREFIX_CONF, "doc"),
+	    0);
+	CHECK_EQ(add6(t, "::", 129, PREFIX_DENY, PREFIX_CONF, "x"), -1);
+	CHECK_EQ(add6(t, "::", -1, PREFIX_DENY, PREFIX_CONF, "x"), -1);
+	CHECK_EQ(add6(t, "::", 0, 0, PREFIX_CONF, "x"), -1);
+	CHECK_EQ(prefix_count(t), 3);
+	CHECK_EQ(verdict6(t, "fd00::"), PREFIX_DENY);
+	CHECK_EQ(verdict6(t, "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+	    PREFIX_DENY);
+	CHECK_EQ(verdict6(t, "fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), 0);
+	CHECK_EQ(verdict6(t, "fe00::"), 0);
+	CHECK_EQ(verdict6(t, "fd44:2::5"), PREFIX_ALLOW);
+	CHECK(strcmp(label6(t, "fd44:2::5"), "one") == 0);
+	CHECK_EQ(verdict6(t, "fd44:2::4"), PREFIX_DENY);
+	CHECK(strcmp(label6(t, "fd44:2::6"), "ula") == 0);
+	CHECK_EQ(verdict6(t, "2001:db8::"), PREFIX_DENY);
+	CHECK_EQ(verdict6(t, "2001:db8:7fff:ffff::1"), PREFIX_DENY);
+	CHECK_EQ(verdict6(t, "2001:db8:8000::"), 0);
+	CHECK_EQ(verdict6(t, "2001:db9::"), 0);
+	/* IPv4 lookups see none of it. */
+	CHECK_EQ(prefix_compile(t), 0);
+	CHECK_EQ(verdict(t, "253.0.0.0"), 0);
+
+	/* The same length: the higher rank, then the later rule. */
+	CHECK_EQ(add6(t, "2001:db8:8000::", 33, PREFIX_ALLOW, PREFIX_CONF,
+	    "late"), 0);
+	CHECK_EQ(add6(t, "2001:db8:8000::", 33, PREFIX_DENY, PREFIX_BUILTIN,
+	    "low"), 0);
+	CHECK(strcmp(label6(t, "2001:db8:8000::1"), "late") == 0);
+	CHECK_EQ(add6(t, "2001:db8:8000::", 33, PREFIX_DENY, PREFIX_CONF,
+	    "later"), 0);
+	CHECK(strcmp(label6(t, "2001:db8:8000::1"), "later") == 0);
+	/* /0 takes what nothing longer does. */
+	CHECK_EQ(add6(t, "::", 0, PREFIX_ALLOW, PREFIX_BUILTIN, "all"), 0);
+	CHECK(strcmp(label6(t, "2001:db9::"), "all") == 0);
+	CHECK(strcmp(label6(t, "fd44:2::5"), "one") == 0);
+	prefix_free(t);
+}
+
+static void
+test_tables6(void)
+{
+	struct dns44_conf	 c;
+	struct msg_ifaddrs	 ifa;
+	struct prefix_table	*t;
+
+	conf_defaults(&c);
+	memset(&ifa, 0, sizeof(ifa));
+	ifa.count6 = 2;
+	ifa.addrs6[0].local = ip6("::1");
+	ifa.addrs6[1].local = ip6("2001:db8:1::1");
+	CHECK((t = prefix_dest_table(&c, &ifa)) != NULL);
+	CHECK_EQ(verdict6(t, "::1"), PREFIX_DENY);
+	/* lo's own is left to the built-in line, which allow opens. */
+	CHECK(strcmp(label6(t, "::1"), "::1/128 (built-in)") == 0);
+	CHECK(strcmp(label6(t, "::"), "::/128 (built-in)") == 0);
+	CHECK(strcmp(label6(t, "fe80::1"), "fe80::/10 (built-in)") == 0);
+	CHECK(strcmp(label6(t, "febf:ffff::1"), "fe80::/10 (built-in)") == 0);
+	CHECK_EQ(verdict6(t, "fec0::1"), 0);
+	CHECK(strcmp(label6(t, "ff02::1"), "ff00::/8 (built-in)") == 0);
+	CHECK(strcmp(label6(t, "2001:db8:1::1"), "local address") == 0);
+	CHECK_EQ(verdict6(t, "2001:db8:1::2"), 0);
+	CHECK_EQ(verdict6(t, "::2"), 0);
+	prefix_free(t);
+
+	/* The configuration denies the LAN's ULA and opens two. */
+	c.proxy_rules[0].family = AF_INET6;
+	c.proxy_rules[0].addr6 = ip6("fd00::");
+	c.proxy_rules[0].len = 8;
+	strlcpy(c.proxy_rules[0].where, "dns44.conf:5",
+	    sizeof(c.proxy_rules[0].where));
+	c.proxy_rules[1].family = AF_INET6;
+	c.proxy_rules[1].addr6 = ip6("::1");
+	c.proxy_rules[1].len = 128;
+	c.proxy_rules[1].allow = 1;
+	strlcpy(c.proxy_rules[1].where, "dns44.conf:6",
+	    sizeof(c.proxy_rules[1].where));
+	c.proxy_rules[2].family = AF_INET;
+	c.proxy_rules[2].addr = ip("10.0.0.0");
+	c.proxy_rules[2].len = 8;
+	strlcpy(c.proxy_rules[2].where, "dns44.conf:7",
+	    sizeof(c.proxy_rules[2].where));
+	c.proxy_rules[3].family = AF_INET6;
+	c.proxy_rules[3].addr6 = ip6("2001:db8:1::1");
+	c.proxy_rules[3].len = 128;
+	c.proxy_rules[3].allow = 1;
+	strlcpy(c.proxy_rules[3].where, "dns44.conf:8",
+	    sizeof(c.proxy_rules[3].where));
+	c.proxy_rule_count = 4;
+	CHECK((t = prefix_dest_table(&c, &ifa)) != NULL);
+	CHECK_EQ(verdict6(t, "fd12:3456::1"), PREFIX_DENY);
+	CHECK(strcmp(label6(t, "fd12:3456::1"), "dns44.conf:5") == 0);
+	CHECK_EQ(verdict6(t, "fc00::1"), 0);
+	CHECK_EQ(verdict6(t, "::1"), PREFIX_ALLOW);
+	/* A line of the file wins over the gateway's address. */
+	CHECK_EQ(verdict6(t, "2001:db8:1::1"), PREFIX_ALLOW);
+	/* Each family's lines stay in their own table. */
+	CHECK_EQ(verdict(t, "10.1.2.3"), PREFIX_DENY);
+	CHECK(strcmp(label(t, "10.1.2.3"), "dns44.conf:7") == 0);
+	CHECK_EQ(verdict(t, "0.0.0.1"), PREFIX_DENY);
+	CHECK_EQ(verdict6(t, "a00::"), 0);
 	prefix_free(t);
 }
 
@@ -428,6 +587,8 @@ main(void)
 	test_rank();
 	test_random();
 	test_tables();
+	test_six();
+	test_tables6();
 	test_range_checks();
 	return (test_done("prefixtest"));
 }
