@@ -104,6 +104,7 @@ static void	metrics_proxy_late(int, short, void *);
 static void	metrics_answer(const struct ctl_stats_proxy *);
 static void	metrics_head(struct evbuffer *, const char *, const char *,
 		    const char *);
+static void	metrics_label(struct evbuffer *, const char *);
 
 void
 metrics_init(int fd)
@@ -383,6 +384,23 @@ metrics_head(struct evbuffer *b, const char *name, const char *type,
 	    name, type);
 }
 
+/* A label's value, its backslashes, quotes and newlines escaped. */
+static void
+metrics_label(struct evbuffer *b, const char *s)
+{
+	size_t	n;
+
+	while (*s != '\0') {
+		n = strcspn(s, "\\\"\n");
+		evbuffer_add(b, s, n);
+		s += n;
+		if (*s == '\0')
+			break;
+		evbuffer_add_printf(b, "\\%c", *s == '\n' ? 'n' : *s);
+		s++;
+	}
+}
+
 static void
 metrics_one(struct evbuffer *b, const char *name, const char *type,
     const char *help, uint64_t v)
@@ -536,11 +554,15 @@ metrics_rules(struct evbuffer *b)
 	if (dns_rules == NULL || dns_rules->nrules == 0)
 		return;
 	metrics_head(b, "dns44_rule_hits_total", "counter",
-	    "Names each domain rule decided, since the rules were loaded.");
-	for (i = 0; i < dns_rules->nrules; i++)
-		evbuffer_add_printf(b, "dns44_rule_hits_total{rule=\"%zu\"} "
-		    "%llu\n", i + 1,
+	    "Names each domain rule decided, since the rules were loaded; "
+	    "where is the rule's file and line.");
+	for (i = 0; i < dns_rules->nrules; i++) {
+		evbuffer_add_printf(b, "dns44_rule_hits_total{rule=\"%zu\","
+		    "where=\"", i + 1);
+		metrics_label(b, dns_rules->rules[i].where);
+		evbuffer_add_printf(b, "\"} %llu\n",
 		    (unsigned long long)dns_rules->rules[i].hits);
+	}
 }
 
 static void

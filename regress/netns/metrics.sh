@@ -18,6 +18,9 @@ metrics listen 127.0.0.1 port 9344
 block to blocked.test
 EOF
 M=http://127.0.0.1:9344/metrics
+# The block rule's series, labelled with its file and line.
+R1="dns44_rule_hits_total{rule=\"1\",where=\"$(basename "$DCF"):$(grep -n \
+    '^block to blocked.test' "$DCF" | cut -d: -f1)\"}"
 CTL="$DNS44CTL -s $T_TMP/d/ctl.sock"
 
 wait_for 5 pw_listening "$GW" tcp 127.0.0.1:9344 ||
@@ -50,8 +53,7 @@ ne0=$(val "$T_TMP/m0" 'dns44_dns_responses_total{rcode="NOERROR"}')
 nx0=$(val "$T_TMP/m0" 'dns44_dns_responses_total{rcode="NXDOMAIN"}')
 al0=$(val "$T_TMP/m0" dns44_map_allocations_total)
 lat0=$(val "$T_TMP/m0" dns44_dns_answer_duration_seconds_count)
-expect "rule 1 has no hits yet" \
-    "$(val "$T_TMP/m0" 'dns44_rule_hits_total{rule="1"}')" 0
+expect "rule 1 has no hits yet, its line named" "$(val "$T_TMP/m0" "$R1")" 0
 expect "the proxy gave its counters" "$(val "$T_TMP/m0" dns44_proxy_up)" 1
 expect "range size" "$(val "$T_TMP/m0" dns44_map_range_addresses)" 65534
 grep -q "^dns44_upstream_answers_total{upstream=\"$PW_W:53\"} " \
@@ -80,8 +82,7 @@ expect "names mapped" "$(val "$T_TMP/m1" dns44_map_names)" 1
 expect "latency samples" \
     "$(val "$T_TMP/m1" dns44_dns_answer_duration_seconds_count)" \
     $((lat0 + 2))
-expect "rule 1 hits" \
-    "$(val "$T_TMP/m1" 'dns44_rule_hits_total{rule="1"}')" 1
+expect "rule 1 hits" "$(val "$T_TMP/m1" "$R1")" 1
 
 # A connection through the proxy: counted with its bytes each way.
 t0=$(val "$T_TMP/m1" dns44_proxy_tcp_connections_total)
