@@ -6,15 +6,13 @@
  * proxy_udp.c: the proxy process's UDP sessions, one per client address
  * and port and virtual address and port, kept in a keyed hash table.  It
  * owns the transparent UDP listener, which sees every datagram from the
- * clients, the datagrams queued while a session is set up, the socket
- * connected to the real server, and the reply sockets the parent makes,
- * one per virtual address and port that sessions are open to, shared by
- * them: a reply leaves through it to its client, a batch per system call.
- * Only the first session to a virtual address and port waits for the
- * parent; the kernel binds one socket there, not one per session.  A
- * route through a SOCKS5 server adds the control connection of its UDP
- * ASSOCIATE (proxy_udp_via.c), and the server's relay takes the place of
- * the real server, each datagram with its header.
+ * clients, the datagrams queued while a session is set up, and the
+ * socket connected to the real server; a reply leaves to its client
+ * through the reply socket of the session's virtual address and port
+ * (proxy_udp_vsock.c), a batch per system call.  A route through a
+ * SOCKS5 server adds the control connection of its UDP ASSOCIATE
+ * (proxy_udp_via.c), and the server's relay takes the place of the real
+ * server, each datagram with its header.
  *
  * A session lives as long as datagrams flow, until the idle sweep of
  * proxy.c, but two kinds end sooner, on their own timer: one whose server
@@ -57,27 +55,13 @@
 #define PROXY_UDP_RECYCLE_MS	1000
 #define PROXY_UDP_EARLY		8	/* sessions looked at for one */
 
-/* The reply socket of a virtual address and port, and who uses it. */
-struct proxy_vsock {
-	LIST_ENTRY(proxy_vsock)	 hentry;
-	struct sockaddr_in	 virt;
-	struct proxy_req	 req;		/* asked of the parent */
-	int			 fd;		/* -1: not yet */
-	struct event		 ev;
-	unsigned int		 refs;		/* sessions */
-	TAILQ_HEAD(, proxy_udp)	 waiting;	/* for fd */
-};
-
 LIST_HEAD(proxy_udp_list, proxy_udp);
-LIST_HEAD(proxy_vsock_list, proxy_vsock);
 
 static struct event		 proxy_ev_udp;
 static struct proxy_udp_list	*proxy_udp_hash;
-static struct proxy_vsock_list	*proxy_vsock_hash;	/* as many chains */
 static uint32_t			 proxy_udp_mask;
 static uint64_t			 proxy_udp_key[2];
 static uint32_t			 proxy_nudp;
-static uint32_t			 proxy_nvsock;	/* reply sockets open */
 static uint64_t			 proxy_nrecycled;
 static size_t			 proxy_udp_queued;	/* bytes */
 static int			 proxy_udp_drained;	/* this batch */
@@ -95,20 +79,13 @@ static union {
 	unsigned char	buf[CMSG_SPACE(sizeof(struct sockaddr_in))];
 }				 proxy_incmsg[PROXY_UDP_BATCH];
 static struct log_rate	 proxy_rl_udp_miss, proxy_rl_udp_full,
-				 proxy_rl_udp_virt, proxy_rl_udp_fd,
-				 proxy_rl_udp_dial, proxy_rl_udp_err;
+				 proxy_rl_udp_virt, proxy_rl_udp_dial,
+				 proxy_rl_udp_err;
 
-static uint32_t	proxy_udp_hashkey(const struct sockaddr_in *,
-		    const struct sockaddr_in *);
 static struct proxy_udp *proxy_udp_find(const struct sockaddr_in *,
 		    const struct sockaddr_in *);
 static void	proxy_udp_read(int, short, void *);
-static void	proxy_udp_recv(int, const struct sockaddr_in *);
 static int	proxy_udp_client_refused(const struct sockaddr_in *);
-static void	proxy_udp_vsock_get(struct proxy_udp *);
-static void	proxy_udp_vsock_put(struct proxy_vsock *);
-static void	proxy_udp_vsock_read(int, short, void *);
-static void	proxy_udp_start(struct proxy_udp *);
 static void	proxy_udp_in(const struct sockaddr_in *,
 		    const struct sockaddr_in *, const void *, size_t);
 static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
@@ -130,15 +107,13 @@ proxy_udp_init(void)
 	for (n = PROXY_UDP_BUCKETS_MIN; n < conf->max_sessions &&
 	    n < PROXY_UDP_BUCKETS_MAX; n <<= 1)
 		;
-	if ((proxy_udp_hash = calloc(n, sizeof(*proxy_udp_hash))) == NULL ||
-	    (proxy_vsock_hash = calloc(n, sizeof(*proxy_vsock_hash))) == NULL)
+	if ((proxy_udp_hash = calloc(n, sizeof(*proxy_udp_hash))) == NULL)
 		fatal(NULL);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		LIST_INIT(&proxy_udp_hash[i]);
-		LIST_INIT(&proxy_vsock_hash[i]);
-	}
 	proxy_udp_mask = n - 1;
 	arc4random_buf(proxy_udp_key, sizeof(proxy_udp_key));
+	proxy_udp_vsock_init(n);
 }
 
 /* Read the transparent listener from now on. */
@@ -162,11 +137,11 @@ proxy_udp_count(void)
 uint32_t
 proxy_udp_fds(void)
 {
-	return (proxy_nudp * PROXY_UDP_FDS + proxy_nvsock);
+	return (proxy_nudp * PROXY_UDP_FDS + proxy_udp_vsock_count());
 }
 
 /* Keyed, so that clients cannot aim at one chain of the table. */
-static uint32_t
+uint32_t
 proxy_udp_hashkey(const struct sockaddr_in *client,
     const struct sockaddr_in *virt)
 {
@@ -213,7 +188,7 @@ proxy_udp_read(int fd, short ev, void *arg)
  * virt: where they were sent, or NULL: the listener, where each datagram
  * says its original destination.
  */
-static void
+void
 proxy_udp_recv(int fd, const struct sockaddr_in *virt)
 {
 	struct sockaddr_in	 dst;
@@ -521,146 +496,8 @@ proxy_udp_dial_sock(struct proxy_dial *d, int fd)
 	proxy_udp_vsock_get(s);
 }
 
-static struct proxy_vsock_list *
-proxy_vsock_chain(const struct sockaddr_in *virt)
-{
-	struct sockaddr_in	none;
-
-	memset(&none, 0, sizeof(none));
-	return (&proxy_vsock_hash[proxy_udp_hashkey(&none, virt) &
-	    proxy_udp_mask]);
-}
-
-/*
- * The reply socket of s's virtual address and port: s starts at once if
- * it is there, else waits for it; the first to wait asks the parent.
- */
-static void
-proxy_udp_vsock_get(struct proxy_udp *s)
-{
-	struct proxy_vsock_list	*chain = proxy_vsock_chain(&s->r.virt);
-	struct proxy_vsock	*vs;
-	struct msg_reply_sock	 rs;
-
-	LIST_FOREACH(vs, chain, hentry)
-		if (vs->virt.sin_addr.s_addr == s->r.virt.sin_addr.s_addr &&
-		    vs->virt.sin_port == s->r.virt.sin_port)
-			break;
-	if (vs == NULL) {
-		if ((vs = calloc(1, sizeof(*vs))) == NULL) {
-			proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
-			log_rate(&proxy_rl_udp_err, LOG_ERR, "UDP: %s",
-			    strerror(errno));
-			proxy_udp_close(s);
-			return;
-		}
-		vs->virt = s->r.virt;
-		vs->fd = -1;
-		TAILQ_INIT(&vs->waiting);
-		memset(&rs, 0, sizeof(rs));
-		rs.virt = s->r.virt;
-		rs.client = s->r.client;
-		proxy_req_add(&vs->req, MSG_REPLY_SOCK_REQ, vs);
-		if (proxy_parent_compose(MSG_REPLY_SOCK_REQ, vs->req.id, &rs,
-		    sizeof(rs)) == -1) {
-			/* A flood of new sessions: this one goes, not all. */
-			proxy_req_cancel(&vs->req);
-			free(vs);
-			proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
-			log_rate(&proxy_rl_udp_full, LOG_ERR, "%s: asking the "
-			    "parent for a reply socket: %s; dropped",
-			    proxy_relay_flow(&s->r), strerror(errno));
-			proxy_udp_close(s);
-			return;
-		}
-		LIST_INSERT_HEAD(chain, vs, hentry);
-	}
-	vs->refs++;
-	s->vs = vs;
-	if (vs->fd == -1)
-		TAILQ_INSERT_TAIL(&vs->waiting, s, wentry);
-	else
-		proxy_udp_start(s);
-}
-
-/* A session lets go of its reply socket; the last one closes it. */
-static void
-proxy_udp_vsock_put(struct proxy_vsock *vs)
-{
-	if (--vs->refs > 0)
-		return;
-	LIST_REMOVE(vs, hentry);
-	proxy_req_cancel(&vs->req);
-	if (vs->fd != -1) {
-		event_del(&vs->ev);
-		close(vs->fd);
-		proxy_nvsock--;
-	}
-	free(vs);
-}
-
-/*
- * Datagrams on a reply socket: from its virtual address's clients, which
- * the kernel delivers there and not to the listener when no TPROXY rule
- * took them first.
- */
-static void
-proxy_udp_vsock_read(int fd, short ev, void *arg)
-{
-	struct proxy_vsock	*vs = arg;
-
-	(void)ev;
-	/* Its last session may close while its datagrams are handled. */
-	vs->refs++;
-	proxy_udp_recv(fd, &vs->virt);
-	proxy_udp_vsock_put(vs);
-}
-
-/* The parent answered: fd is the reply socket, or -1 and rs says why not. */
-void
-proxy_udp_socket(uint32_t id, int fd, const struct msg_reply_sock *rs)
-{
-	struct proxy_req	*r;
-	struct proxy_vsock	*vs;
-	struct proxy_udp	*s;
-
-	if ((r = proxy_req_take(id, MSG_REPLY_SOCK_REQ)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return;
-	}
-	vs = r->obj;
-	if (rs->virt.sin_addr.s_addr != vs->virt.sin_addr.s_addr ||
-	    rs->virt.sin_port != vs->virt.sin_port)
-		fatalx("reply socket for the wrong address");
-	/* Held while its sessions start or close: the last may close it. */
-	vs->refs++;
-	if (fd == -1) {
-		while ((s = TAILQ_FIRST(&vs->waiting)) != NULL) {
-			proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
-			log_rate(&proxy_rl_udp_fd, LOG_ERR,
-			    "%s: reply socket: %s", proxy_relay_flow(&s->r),
-			    strerror(rs->error));
-			proxy_udp_close(s);
-		}
-		proxy_udp_vsock_put(vs);
-		return;
-	}
-	vs->fd = fd;
-	proxy_nvsock++;
-	event_set(&vs->ev, vs->fd, EV_READ | EV_PERSIST,
-	    proxy_udp_vsock_read, vs);
-	if (event_add(&vs->ev, NULL) == -1)
-		fatal("%s: event_add", __func__);
-	while ((s = TAILQ_FIRST(&vs->waiting)) != NULL) {
-		TAILQ_REMOVE(&vs->waiting, s, wentry);
-		proxy_udp_start(s);
-	}
-	proxy_udp_vsock_put(vs);
-}
-
 /* The session has both its sockets: it relays, its queue goes first. */
-static void
+void
 proxy_udp_start(struct proxy_udp *s)
 {
 	struct proxy_dgram	*d;

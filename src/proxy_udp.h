@@ -2,7 +2,10 @@
  * SPDX-License-Identifier: ISC
  * Copyright (c) 2026 The dns44 authors; see the file LICENSE.
  */
-/* proxy_udp.h: a UDP session, shared by proxy_udp.c and proxy_udp_via.c. */
+/*
+ * proxy_udp.h: a UDP session and its reply socket, shared by proxy_udp.c,
+ * proxy_udp_vsock.c and proxy_udp_via.c.
+ */
 
 #ifndef PROXY_UDP_H
 #define PROXY_UDP_H
@@ -38,9 +41,32 @@ struct proxy_udp {
 };
 
 /* proxy_udp.c */
+/* The reply socket of a virtual address and port, and who uses it. */
+struct proxy_vsock {
+	LIST_ENTRY(proxy_vsock)	 hentry;
+	struct sockaddr_in	 virt;
+	struct proxy_req	 req;		/* asked of the parent */
+	int			 fd;		/* -1: not yet */
+	struct event		 ev;
+	unsigned int		 refs;		/* sessions */
+	TAILQ_HEAD(, proxy_udp)	 waiting;	/* for fd */
+};
+
+/* proxy_udp.c */
+uint32_t proxy_udp_hashkey(const struct sockaddr_in *,
+	    const struct sockaddr_in *);
+void	proxy_udp_recv(int, const struct sockaddr_in *);
+void	proxy_udp_start(struct proxy_udp *);
 void	proxy_udp_dial_sock(struct proxy_dial *, int);
 void	proxy_udp_unqueue(struct proxy_udp *);
 void	proxy_udp_close(struct proxy_udp *);
+
+/* proxy_udp_via.c */
+/* proxy_udp_vsock.c */
+void	proxy_udp_vsock_init(uint32_t);
+uint32_t proxy_udp_vsock_count(void);
+void	proxy_udp_vsock_get(struct proxy_udp *);
+void	proxy_udp_vsock_put(struct proxy_vsock *);
 
 /* proxy_udp_via.c */
 void	proxy_udp_via(struct proxy_udp *);
