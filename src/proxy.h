@@ -224,6 +224,10 @@ int		 proxy_tcp_paused(void);
 void		 proxy_tcp_unpause(void);
 uint32_t	 proxy_tcp_count(void);
 void		 proxy_tcp_idle(struct proxy_relay *);
+
+/* proxy_pipe.c */
+int		 proxy_pipe_get(int [2], uint8_t *);
+void		 proxy_pipe_put(int [2], uint8_t *, size_t);
 int		 proxy_pipe_count(void);
 int		 proxy_pipe_drop(void);
 

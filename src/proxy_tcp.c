@@ -8,20 +8,19 @@
  * descriptors run short, and each connection from accept to close: the
  * wait for what is known of its virtual address, the dial (proxy_dial.c)
  * of the real addresses of both families, or of the SOCKS5 or HTTP server
- * the route names and then its handshake (proxy_via.c), the relay,
- * half-close included (with its own, shorter idle timeout), and the pool
- * of empty pipes that relays take from.
+ * the route names and then its handshake (proxy_via.c), and the relay,
+ * half-close included (with its own, shorter idle timeout).
  *
  * Each direction starts a burst of data with recv(2) and send(2) through
  * one buffer shared by all connections: a request or an answer that fits
  * moves in two system calls, with no pipe.  A read that fills the buffer
- * means bulk, and the direction takes a pipe from the pool and splices
- * until the source has nothing more, then gives the empty pipe back.  An
- * idle connection so holds two descriptors, its sockets.  Bytes a sink
- * did not take are kept, in the pipe or, on the copy path, in a buffer of
- * the direction's own (at most one read's worth), and the source is not
- * read again until they are gone.  Without descriptors for a pipe the
- * copy path carries bulk too.
+ * means bulk, and the direction takes a pipe from the pool (proxy_pipe.c)
+ * and splices until the source has nothing more, then gives the empty
+ * pipe back.  An idle connection so holds two descriptors, its sockets.
+ * Bytes a sink did not take are kept, in the pipe or, on the copy path,
+ * in a buffer of the direction's own (at most one read's worth), and the
+ * source is not read again until they are gone.  Without descriptors for
+ * a pipe the copy path carries bulk too.
  *
  * The client's first bytes, when they came during the dial, go to the
  * server with the handshake's last ACK, which the dial asks the kernel
@@ -55,15 +54,12 @@
 #define PROXY_SPLICE_ROUNDS	16	/* splices per direction and wake-up */
 #define PROXY_SPLICE_MAX	(1024 * 1024)	/* the pipe takes what fits */
 #define PROXY_PAUSE_MS		1000	/* accept off after EMFILE */
-#define PROXY_PIPE_POOL		128	/* empty pipes kept for new relays */
 #define PROXY_COPY_SIZE		16384	/* a read on the copy path */
-#define PROXY_PIPE_BIG		262144	/* a burst's pipe grows to this */
-#define PROXY_PIPE_BIG_PAGES	4096	/* of all workers' pipes, at most */
 
 /* One direction of a TCP connection: source to pipe or buffer to sink. */
 struct proxy_dir {
 	int			 pipe[2];	/* -1: none held */
-	uint8_t			 pipebig;	/* it holds PROXY_PIPE_BIG */
+	uint8_t			 pipebig;	/* it was grown */
 	size_t			 inpipe;	/* read, not written yet */
 	unsigned char		*buf;		/* copied, not written yet */
 	size_t			 bufoff;
@@ -96,12 +92,6 @@ static struct event		 proxy_ev_tcp;
 static struct event		 proxy_ev_resume;
 static uint32_t			 proxy_ntcp;
 static int			 proxy_tcp_full;	/* accept off */
-static int			 proxy_pool[PROXY_PIPE_POOL][2];
-static uint8_t			 proxy_pool_big[PROXY_PIPE_POOL];
-static int			 proxy_npool;
-static int			 proxy_npipes;	/* held by relays */
-static int			 proxy_nbig;	/* big, pooled or held */
-static int			 proxy_maxbig = -1;	/* -1: not set yet */
 static unsigned char		 proxy_copy[PROXY_COPY_SIZE];
 static struct log_rate	 proxy_rl_tcp_miss, proxy_rl_tcp_full,
 				 proxy_rl_tcp_fd, proxy_rl_tcp_virt,
@@ -131,9 +121,6 @@ static void	proxy_tcp_close(struct proxy_tcp *, int);
 static void	proxy_tcp_rst(int);
 static int	proxy_tcp_copy(struct proxy_dir *, int, int);
 static int	proxy_tcp_splice(struct proxy_dir *, int, int);
-static int	proxy_pipe_get(struct proxy_dir *);
-static void	proxy_pipe_put(struct proxy_dir *, size_t);
-static void	proxy_pipe_grow(struct proxy_dir *);
 
 /* Accept on the transparent listener from now on. */
 void
@@ -626,7 +613,7 @@ proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
 			 * When that way is over too, the close that follows
 			 * sends the FIN.
 			 */
-			proxy_pipe_put(d, 0);
+			proxy_pipe_put(d->pipe, &d->pipebig, 0);
 			other = d == &c->up ? &c->down : &c->up;
 			if (!other->shut && shutdown(dst, SHUT_WR) == -1 &&
 			    errno != ENOTCONN)
@@ -634,7 +621,8 @@ proxy_tcp_pump(struct proxy_tcp *c, struct proxy_dir *d)
 			d->shut = 1;
 			return (moved);
 		}
-		if (d->bulk && d->pipe[0] == -1 && proxy_pipe_get(d) == -1)
+		if (d->bulk && d->pipe[0] == -1 &&
+		    proxy_pipe_get(d->pipe, &d->pipebig) == -1)
 			d->bulk = 0;	/* no descriptors: copy it */
 		r = d->bulk ? proxy_tcp_splice(d, src, dst) :
 		    proxy_tcp_copy(d, src, dst);
@@ -717,7 +705,7 @@ proxy_tcp_splice(struct proxy_dir *d, int src, int dst)
 			return (1);
 		if (errno != EAGAIN)
 			return (-1);
-		proxy_pipe_put(d, 0);
+		proxy_pipe_put(d->pipe, &d->pipebig, 0);
 		d->bulk = 0;
 		d->want = EV_READ;
 		return (0);
@@ -777,8 +765,8 @@ proxy_tcp_close(struct proxy_tcp *c, int abort)
 		if (c->sfd != -1)
 			close(c->sfd);
 	}
-	proxy_pipe_put(&c->up, c->up.inpipe);
-	proxy_pipe_put(&c->down, c->down.inpipe);
+	proxy_pipe_put(c->up.pipe, &c->up.pipebig, c->up.inpipe);
+	proxy_pipe_put(c->down.pipe, &c->down.pipebig, c->down.inpipe);
 	free(c->up.buf);
 	free(c->down.buf);
 	proxy_client_put(&c->r.client, IPPROTO_TCP);
@@ -804,105 +792,4 @@ proxy_tcp_rst(int s)
 
 	setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	close(s);
-}
-
-/*
- * A pipe for a burst: an empty one from the pool if there is one, so that
- * a burst costs no pipe2() and no close(); a new one only while the
- * descriptors leave room for it.  Either grows if it may.
- */
-static int
-proxy_pipe_get(struct proxy_dir *d)
-{
-	if (proxy_npool == 0) {
-		if (!proxy_fd_room(2)) {
-			errno = EMFILE;
-			return (-1);
-		}
-		if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
-			return (-1);
-		d->pipebig = 0;
-	} else {
-		proxy_npool--;
-		d->pipe[0] = proxy_pool[proxy_npool][0];
-		d->pipe[1] = proxy_pool[proxy_npool][1];
-		d->pipebig = proxy_pool_big[proxy_npool];
-	}
-	proxy_npipes++;
-	if (!d->pipebig)
-		proxy_pipe_grow(d);
-	return (0);
-}
-
-/* A relay's pipe back to the pool when nothing is left in it, else closed. */
-static void
-proxy_pipe_put(struct proxy_dir *d, size_t inpipe)
-{
-	if (d->pipe[0] == -1)
-		return;
-	proxy_npipes--;
-	if (inpipe == 0 && proxy_npool < PROXY_PIPE_POOL) {
-		proxy_pool[proxy_npool][0] = d->pipe[0];
-		proxy_pool[proxy_npool][1] = d->pipe[1];
-		proxy_pool_big[proxy_npool] = d->pipebig;
-		proxy_npool++;
-	} else {
-		close(d->pipe[0]);
-		close(d->pipe[1]);
-		if (d->pipebig)
-			proxy_nbig--;
-	}
-	d->pipe[0] = d->pipe[1] = -1;
-	d->pipebig = 0;
-}
-
-/*
- * A burst's pipe (its first read filled the copy buffer) grows from the
- * 64 kB (16 pages) of a new one to 256 kB, so that a stream moves in
- * fewer splice(2)s and wake-ups (a fifth to a third less CPU a byte,
- * bench/tcp.sh).  The kernel counts a user's pipe pages, and past
- * pipe-user-pages-soft (16 384 by default) gives every new pipe of the
- * user 8 kB: the workers' big pipes take at most PROXY_PIPE_BIG_PAGES of
- * that, shared among them, and once the kernel refuses one no more are
- * asked for.
- */
-static void
-proxy_pipe_grow(struct proxy_dir *d)
-{
-	uint32_t	n = conf->proxy_workers > 0 ? conf->proxy_workers : 1;
-
-	if (proxy_maxbig == -1)
-		proxy_maxbig = PROXY_PIPE_BIG_PAGES /
-		    (PROXY_PIPE_BIG / getpagesize()) / n;
-	if (proxy_nbig >= proxy_maxbig)
-		return;
-	if (fcntl(d->pipe[1], F_SETPIPE_SZ, PROXY_PIPE_BIG) == -1) {
-		log_debug("pipe of %d bytes: %s; no more asked for",
-		    PROXY_PIPE_BIG, strerror(errno));
-		proxy_maxbig = proxy_nbig;
-		return;
-	}
-	d->pipebig = 1;
-	proxy_nbig++;
-}
-
-/* Pipes kept in the pool and held by relays, two descriptors each. */
-int
-proxy_pipe_count(void)
-{
-	return (proxy_npool + proxy_npipes);
-}
-
-/* Close a kept pipe to make room; 0 when none is kept. */
-int
-proxy_pipe_drop(void)
-{
-	if (proxy_npool == 0)
-		return (0);
-	proxy_npool--;
-	close(proxy_pool[proxy_npool][0]);
-	close(proxy_pool[proxy_npool][1]);
-	if (proxy_pool_big[proxy_npool])
-		proxy_nbig--;
-	return (1);
 }
