@@ -225,6 +225,9 @@ int	 conf_parse_range(const char *, struct dns44_conf *);
 int	 conf_parse_duration(const char *, uint32_t *);
 const char *conf_fmt_duration(uint32_t, char *, size_t);
 const char *conf_fmt_addr(const struct sockaddr_in *, char *, size_t);
+int	 conf_parse_sockaddr(const char *, in_port_t, union conf_addr *);
+const char *conf_fmt_host(const union conf_addr *, char *, size_t);
+const char *conf_fmt_sockaddr(const union conf_addr *, char *, size_t);
 int	 conf_parse_upstream(const char *, int, int, const char *,
 	    struct conf_upstream *);
 int	 conf_upstream_same(const struct conf_upstream *,

@@ -63,7 +63,7 @@ struct rule_route {
 	uint8_t			pad;
 	uint32_t		rule;		/* deciding rule from 1, or 0 */
 	uint32_t		mark;		/* SO_MARK; 0: none */
-	struct sockaddr_in	server;		/* SOCKS5 or HTTP proxy */
+	union conf_addr		server;		/* SOCKS5 or HTTP proxy */
 	struct sockaddr_in	source;		/* address 0: the kernel's */
 	char			ifname[IFNAMSIZ];	/* "": any */
 	char			user[RULE_CRED_MAX];	/* "": no auth */
@@ -169,6 +169,8 @@ const struct rule_upstream *ruleset_split(const struct ruleset *,
 		    const char *);
 void		 ruleset_print(FILE *, const struct ruleset *);
 const char	*rule_route_fmt(const struct rule_route *, char *, size_t);
+const char	*rule_via_fmt(const struct rule_route *, char *, size_t);
+int		 rule_route_ok(const struct rule_route *);
 const char	*rule_fmt(const struct ruleset *, const struct rule *, char *,
 		    size_t);
 int		 ruleset_encode(const struct ruleset *, unsigned char **,

@@ -673,6 +673,51 @@ conf_fmt_addr(const struct sockaddr_in *sin, char *buf, size_t len)
 	return (buf);
 }
 
+/* An IPv4 or IPv6 address and a port (host order) into sa; -1: bad. */
+int
+conf_parse_sockaddr(const char *addr, in_port_t port, union conf_addr *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET, addr, &sa->sin.sin_addr) == 1) {
+		sa->sin.sin_family = AF_INET;
+		sa->sin.sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, addr, &sa->sin6.sin6_addr) == 1) {
+		sa->sin6.sin6_family = AF_INET6;
+		sa->sin6.sin6_port = htons(port);
+	} else
+		return (-1);
+	return (0);
+}
+
+/* The address alone, of either family, as it is written in the file. */
+const char *
+conf_fmt_host(const union conf_addr *sa, char *buf, size_t len)
+{
+	const void	*a = sa->sa.sa_family == AF_INET6 ?
+			    (const void *)&sa->sin6.sin6_addr :
+			    (const void *)&sa->sin.sin_addr;
+
+	if ((sa->sa.sa_family != AF_INET && sa->sa.sa_family != AF_INET6) ||
+	    inet_ntop(sa->sa.sa_family, a, buf, len) == NULL)
+		strlcpy(buf, "?", len);
+	return (buf);
+}
+
+/* "192.0.2.1:1080" or "[2001:db8::1]:1080". */
+const char *
+conf_fmt_sockaddr(const union conf_addr *sa, char *buf, size_t len)
+{
+	char	addr[INET6_ADDRSTRLEN];
+
+	conf_fmt_host(sa, addr, sizeof(addr));
+	if (sa->sa.sa_family == AF_INET6)
+		snprintf(buf, len, "[%s]:%u", addr,
+		    ntohs(sa->sin6.sin6_port));
+	else
+		snprintf(buf, len, "%s:%u", addr, ntohs(sa->sin.sin_port));
+	return (buf);
+}
+
 /*
  * An upstream: an IPv4 or IPv6 address, a port (-1: the default for plain
  * DNS or for TLS), whether it speaks TLS, and the name its certificate must
@@ -692,13 +737,7 @@ conf_parse_upstream(const char *addr, int port, int tls, const char *name,
 	else
 		p = port;
 	memset(u, 0, sizeof(*u));
-	if (inet_pton(AF_INET, addr, &u->addr.sin.sin_addr) == 1) {
-		u->addr.sin.sin_family = AF_INET;
-		u->addr.sin.sin_port = htons(p);
-	} else if (inet_pton(AF_INET6, addr, &u->addr.sin6.sin6_addr) == 1) {
-		u->addr.sin6.sin6_family = AF_INET6;
-		u->addr.sin6.sin6_port = htons(p);
-	} else
+	if (conf_parse_sockaddr(addr, p, &u->addr) == -1)
 		return (-1);
 	u->tls = tls != 0;
 	if (name == NULL || *name == '\0')
@@ -741,21 +780,10 @@ conf_upstream_same(const struct conf_upstream *a,
 const char *
 conf_fmt_upstream(const struct conf_upstream *u, char *buf, size_t len)
 {
-	char	addr[INET6_ADDRSTRLEN];
+	char	sa[INET6_ADDRSTRLEN + 8];
 
-	if (u->addr.sa.sa_family == AF_INET6) {
-		if (inet_ntop(AF_INET6, &u->addr.sin6.sin6_addr, addr,
-		    sizeof(addr)) == NULL)
-			strlcpy(addr, "?", sizeof(addr));
-		snprintf(buf, len, "%s[%s]:%u", u->tls ? "tls://" : "", addr,
-		    ntohs(u->addr.sin6.sin6_port));
-		return (buf);
-	}
-	if (u->addr.sa.sa_family != AF_INET || inet_ntop(AF_INET,
-	    &u->addr.sin.sin_addr, addr, sizeof(addr)) == NULL)
-		strlcpy(addr, "?", sizeof(addr));
-	snprintf(buf, len, "%s%s:%u", u->tls ? "tls://" : "", addr,
-	    ntohs(u->addr.sin.sin_port));
+	snprintf(buf, len, "%s%s", u->tls ? "tls://" : "",
+	    conf_fmt_sockaddr(&u->addr, sa, sizeof(sa)));
 	return (buf);
 }
 

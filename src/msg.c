@@ -275,7 +275,8 @@ msg_check_prefixes(const unsigned char *p, size_t off, int max, int n, int v6)
 static int
 msg_check_answer(const unsigned char *p, size_t len)
 {
-	uint32_t	 naddrs, naddrs6;
+	struct rule_route	 route;
+	uint32_t		 naddrs, naddrs6;
 
 	(void)len;
 	if (!msg_has_nul(p, offsetof(struct msg_answer, domain),
@@ -295,7 +296,8 @@ msg_check_answer(const unsigned char *p, size_t len)
 	    !ROUTE_STR_OK(password))
 		return (-1);
 #undef ROUTE_STR_OK
-	return (0);
+	memcpy(&route, p + offsetof(struct msg_answer, route), sizeof(route));
+	return (rule_route_ok(&route) ? 0 : -1);
 }
 
 /* Whole entries, each string terminated. */

@@ -529,6 +529,10 @@ parse_rule_from(const char *s)
 
 	if (parse_prefix(s, &p) == -1)
 		return;
+	if (p.family != AF_INET) {
+		parse_error("from %s: clients are IPv4", s);
+		return;
+	}
 	prule.from_any = 0;
 	prule.from_addr = p.addr;
 	prule.from_len = p.len;
@@ -537,6 +541,12 @@ parse_rule_from(const char *s)
 void
 parse_rule(int action, int quick, int table)
 {
+	/* A source of one family cannot reach a server of the other. */
+	if (action == RULE_ROUTE && prule.route.via != VIA_DIRECT &&
+	    prule.route.server.sa.sa_family == AF_INET6 &&
+	    prule.route.source.sin_addr.s_addr != INADDR_ANY)
+		parse_error("source: an IPv4 address cannot reach the IPv6 "
+		    "server of via");
 	if (prules == NULL || perrors > 0)
 		return;
 	prule.action = action;
@@ -574,7 +584,7 @@ parse_via(const char *kind, const char *host, long long port)
 	}
 	if (port == 0)
 		return;
-	if (parse_sockaddr(host, port, 0, &rt->server) == -1)
+	if (conf_parse_sockaddr(host, port, &rt->server) == -1)
 		parse_error("via %s: invalid address \"%s\"", kind, host);
 }
 

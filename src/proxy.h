@@ -201,12 +201,13 @@ int		 proxy_dest_policy(const struct msg_ifaddrs *);
 void		 proxy_dest_stats(uint64_t *, uint64_t *);
 int		 proxy_client_allowed(const char *, const struct sockaddr_in *,
 		    const struct sockaddr_in *);
-const char	*proxy_dest_relay(const struct sockaddr_in *,
-		    const struct sockaddr_in *);
+const char	*proxy_dest_relay(const union proxy_sa *,
+		    const union conf_addr *);
 size_t		 proxy_dest_filter(struct proxy_relay *,
 		    const union proxy_sa *, size_t, union proxy_sa *);
 const char	*proxy_sa_fmt(const union proxy_sa *);
 socklen_t	 proxy_sa_len(const union proxy_sa *);
+void		 proxy_sa_conf(union proxy_sa *, const union conf_addr *);
 
 /* proxy_dial.c */
 void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,
@@ -247,7 +248,7 @@ uint64_t	 proxy_udp_recycled(void);
 
 struct proxy_via;
 /* The outcome: why NULL and, for UDP, the relay; else why it failed. */
-typedef void	(*proxy_via_cb)(void *, const struct sockaddr_in *,
+typedef void	(*proxy_via_cb)(void *, const union proxy_sa *,
 		    const char *);
 struct proxy_via *proxy_via_start(int, int, const struct rule_route *,
 		    const char *, uint16_t, uint64_t, proxy_via_cb, void *,

@@ -153,21 +153,24 @@ proxy_dest_refused(const union proxy_sa *dst, int *kind)
  * gateway's loopback has its relay there too.
  */
 const char *
-proxy_dest_relay(const struct sockaddr_in *relay,
-    const struct sockaddr_in *server)
+proxy_dest_relay(const union proxy_sa *relay, const union conf_addr *server)
 {
 	static char	 why[PREFIX_LABEL_MAX + 64];
-	union proxy_sa	 dst;
 	const char	*r;
-	int		 kind;
+	int		 kind, same;
 
-	memset(&dst, 0, sizeof(dst));
-	dst.sin = *relay;
-	if ((r = proxy_dest_refused(&dst, &kind)) == NULL ||
-	    (kind == PROXY_DEST_RULE &&
-	    relay->sin_addr.s_addr == server->sin_addr.s_addr))
+	if (relay->sa.sa_family != server->sa.sa_family)
+		same = 0;
+	else if (relay->sa.sa_family == AF_INET6)
+		same = IN6_ARE_ADDR_EQUAL(&relay->sin6.sin6_addr,
+		    &server->sin6.sin6_addr);
+	else
+		same = relay->sin.sin_addr.s_addr ==
+		    server->sin.sin_addr.s_addr;
+	if ((r = proxy_dest_refused(relay, &kind)) == NULL ||
+	    (kind == PROXY_DEST_RULE && same))
 		return (NULL);
-	snprintf(why, sizeof(why), "relay %s: %s", proxy_sa_fmt(&dst), r);
+	snprintf(why, sizeof(why), "relay %s: %s", proxy_sa_fmt(relay), r);
 	return (why);
 }
 
@@ -226,6 +229,17 @@ proxy_sa_len(const union proxy_sa *sa)
 {
 	return (sa->sa.sa_family == AF_INET6 ? sizeof(sa->sin6) :
 	    sizeof(sa->sin));
+}
+
+/* An address of the configuration (a route's server) as one to dial. */
+void
+proxy_sa_conf(union proxy_sa *sa, const union conf_addr *ca)
+{
+	memset(sa, 0, sizeof(*sa));
+	if (ca->sa.sa_family == AF_INET6)
+		sa->sin6 = ca->sin6;
+	else
+		sa->sin = ca->sin;
 }
 
 /*

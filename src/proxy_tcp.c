@@ -106,7 +106,7 @@ static void	proxy_tcp_dialled(struct proxy_relay *, int,
 		    const union proxy_sa *);
 static int	proxy_tcp_via(const struct proxy_tcp *);
 static void	proxy_tcp_handshake(struct proxy_tcp *);
-static void	proxy_tcp_shaken(void *, const struct sockaddr_in *,
+static void	proxy_tcp_shaken(void *, const union proxy_sa *,
 		    const char *);
 static void	proxy_tcp_connected(struct proxy_tcp *);
 static void	proxy_tcp_io(int, short, void *);
@@ -337,7 +337,7 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	}
 	if (proxy_tcp_via(c)) {
 		/* The server the route names, which resolves the name. */
-		c->happy->addrs[0].sin = c->r.route->server;
+		proxy_sa_conf(&c->happy->addrs[0], &c->r.route->server);
 		c->happy->naddrs = 1;
 	} else if (naddrs == 0) {
 		proxy_fail(IPPROTO_TCP, CTL_FAIL_NO_ADDRESS);
@@ -407,7 +407,7 @@ proxy_tcp_handshake(struct proxy_tcp *c)
 
 /* The server's answer: a tunnel to relay, or a reset and the reason. */
 static void
-proxy_tcp_shaken(void *arg, const struct sockaddr_in *bound,
+proxy_tcp_shaken(void *arg, const union proxy_sa *bound,
     const char *why)
 {
 	struct proxy_tcp	*c = arg;

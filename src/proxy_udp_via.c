@@ -34,7 +34,7 @@
 
 static void	proxy_udp_via_sock(struct proxy_dial *, int);
 static void	proxy_udp_via_dialled(int, short, void *);
-static void	proxy_udp_associated(void *, const struct sockaddr_in *,
+static void	proxy_udp_associated(void *, const union proxy_sa *,
 		    const char *);
 static void	proxy_udp_via_refused(struct proxy_udp *, const char *);
 static void	proxy_udp_refused_end(int, short, void *);
@@ -62,7 +62,7 @@ proxy_udp_via(struct proxy_udp *s)
 		    "a name the server cannot be sent");
 		return;
 	}
-	s->r.real.sin = route->server;
+	proxy_sa_conf(&s->r.real, &route->server);
 	s->dial.dst = s->r.real;
 	s->r.state = PROXY_DIAL;
 	s->dial_end = proxy_now() + conf->dial_ms;
@@ -127,7 +127,7 @@ proxy_udp_via_dialled(int fd, short ev, void *arg)
  * made as the route says, and goes on as the real server's would.
  */
 static void
-proxy_udp_associated(void *arg, const struct sockaddr_in *relay,
+proxy_udp_associated(void *arg, const union proxy_sa *relay,
     const char *why)
 {
 	struct proxy_udp	*s = arg;
@@ -142,8 +142,7 @@ proxy_udp_associated(void *arg, const struct sockaddr_in *relay,
 	/* The session lasts as long as the control connection. */
 	event_set(&s->cev, s->cfd, EV_READ | EV_PERSIST, proxy_udp_control,
 	    s);
-	memset(&s->r.real, 0, sizeof(s->r.real));
-	s->r.real.sin = *relay;
+	s->r.real = *relay;
 	s->dial.dst = s->r.real;
 	proxy_dial_socket(&s->dial, &s->r, proxy_udp_dial_sock);
 }

@@ -85,7 +85,7 @@ static char		 via_http[VIA_HTTP_MAX];
 
 static int	proxy_via_name_ok(const char *);
 static size_t	proxy_via_socks5_req(unsigned char *, int, const char *,
-		    uint16_t);
+		    uint16_t, int);
 static size_t	proxy_via_http_req(char *, size_t, const struct rule_route *,
 		    const char *, uint16_t);
 static void	proxy_via_b64(const unsigned char *, size_t, char *);
@@ -100,7 +100,7 @@ static int	proxy_via_http_read(struct proxy_via *, const char **);
 static void	proxy_via_watch(struct proxy_via *, short);
 static void	proxy_via_done(struct proxy_via *, const char *);
 static void	proxy_via_wipe(struct proxy_via *);
-static const char *proxy_via_relay(struct proxy_via *, struct sockaddr_in *);
+static const char *proxy_via_relay(struct proxy_via *, union proxy_sa *);
 static const char *proxy_via_rep(int);
 
 /*
@@ -171,7 +171,8 @@ proxy_via_start(int fd, int cmd, const struct rule_route *route,
 			v->out[2] = SOCKS5_NOAUTH;
 			v->outlen = 3;
 		}
-		v->reqlen = proxy_via_socks5_req(v->req, cmd, domain, port);
+		v->reqlen = proxy_via_socks5_req(v->req, cmd, domain, port,
+		    route->server.sa.sa_family == AF_INET6);
 		v->step = VIA_METHOD;
 		v->need = 2;
 		v->sized = 1;
@@ -211,18 +212,13 @@ proxy_via_wipe(struct proxy_via *v)
 	free(v);
 }
 
-/* "via socks5 H:P" or "via http H:P", for the journal. */
+/* "via socks5 H:P" or "via http [H]:P", for the journal. */
 const char *
 proxy_via_fmt(const struct rule_route *route)
 {
-	static char	buf[64];
-	char		addr[INET_ADDRSTRLEN];
+	static char	buf[80];
 
-	inet_ntop(AF_INET, &route->server.sin_addr, addr, sizeof(addr));
-	snprintf(buf, sizeof(buf), "via %s %s:%u",
-	    route->via == VIA_HTTP ? "http" : "socks5", addr,
-	    ntohs(route->server.sin_port));
-	return (buf);
+	return (rule_via_fmt(route, buf, sizeof(buf)));
 }
 
 /*
@@ -248,12 +244,13 @@ proxy_via_name_ok(const char *name)
 
 /*
  * The SOCKS5 request: CONNECT to the name (ATYP 3) and port, never an
- * address; UDP ASSOCIATE with 0.0.0.0:0, for the relay to take the
- * datagrams of whoever holds this connection.
+ * address; UDP ASSOCIATE with 0.0.0.0:0, or [::]:0 to a server reached
+ * over IPv6 (inet6), for the relay to take the datagrams of whoever
+ * holds this connection.
  */
 static size_t
 proxy_via_socks5_req(unsigned char *p, int cmd, const char *domain,
-    uint16_t port)
+    uint16_t port, int inet6)
 {
 	size_t	len, n;
 
@@ -261,9 +258,10 @@ proxy_via_socks5_req(unsigned char *p, int cmd, const char *domain,
 	p[1] = cmd == PROXY_VIA_CONNECT ? SOCKS5_CONNECT : SOCKS5_ASSOCIATE;
 	p[2] = 0;
 	if (cmd != PROXY_VIA_CONNECT) {
-		p[3] = SOCKS5_IPV4;
-		memset(p + 4, 0, 4 + 2);
-		return (10);
+		p[3] = inet6 ? SOCKS5_IPV6 : SOCKS5_IPV4;
+		n = inet6 ? 16 : 4;
+		memset(p + 4, 0, n + 2);
+		return (4 + n + 2);
 	}
 	len = strlen(domain);
 	p[3] = SOCKS5_NAME;
@@ -699,7 +697,7 @@ proxy_via_watch(struct proxy_via *v, short what)
 static void
 proxy_via_done(struct proxy_via *v, const char *why)
 {
-	struct sockaddr_in	 relay, *bound = NULL;
+	union proxy_sa		 relay, *bound = NULL;
 
 	if (v->watching != 0)
 		event_del(&v->ev);
@@ -714,30 +712,47 @@ proxy_via_done(struct proxy_via *v, const char *why)
 }
 
 /*
- * The relay of a UDP ASSOCIATE from the reply: only IPv4 is of use, and
- * 0.0.0.0 means the server's own address.  NULL, or why not.
+ * The relay of a UDP ASSOCIATE from the reply: an IPv4 or IPv6 address,
+ * where 0.0.0.0 or :: means the server's own, as the control connection
+ * reached it (of either family), and a port.  NULL, or why not.
  */
 static const char *
-proxy_via_relay(struct proxy_via *v, struct sockaddr_in *relay)
+proxy_via_relay(struct proxy_via *v, union proxy_sa *relay)
 {
-	struct sockaddr_in	 peer;
-	socklen_t		 len = sizeof(peer);
+	union proxy_sa	 peer;
+	socklen_t	 len = sizeof(peer);
+	in_port_t	 port;
+	int		 any;
 
-	if (v->in[3] != SOCKS5_IPV4)
-		return ("a relay address that is not IPv4");
 	memset(relay, 0, sizeof(*relay));
-	relay->sin_family = AF_INET;
-	memcpy(&relay->sin_addr, v->in + 4, 4);
-	memcpy(&relay->sin_port, v->in + 8, 2);
-	if (relay->sin_port == 0)
+	if (v->in[3] == SOCKS5_IPV4) {
+		relay->sin.sin_family = AF_INET;
+		memcpy(&relay->sin.sin_addr, v->in + 4, 4);
+		memcpy(&port, v->in + 8, 2);
+		relay->sin.sin_port = port;
+		any = relay->sin.sin_addr.s_addr == htonl(INADDR_ANY);
+	} else if (v->in[3] == SOCKS5_IPV6) {
+		relay->sin6.sin6_family = AF_INET6;
+		memcpy(&relay->sin6.sin6_addr, v->in + 4, 16);
+		memcpy(&port, v->in + 20, 2);
+		relay->sin6.sin6_port = port;
+		any = IN6_IS_ADDR_UNSPECIFIED(&relay->sin6.sin6_addr);
+	} else
+		return ("a relay named, not given by its address");
+	if (port == 0)
 		return ("a relay with port 0");
-	if (relay->sin_addr.s_addr != htonl(INADDR_ANY))
+	if (!any)
 		return (NULL);
-	if (getpeername(v->fd, (struct sockaddr *)&peer, &len) == -1)
+	memset(&peer, 0, sizeof(peer));
+	if (getpeername(v->fd, &peer.sa, &len) == -1)
 		return (strerror(errno));
-	if (peer.sin_family != AF_INET)
-		return ("a server that is not IPv4");
-	relay->sin_addr = peer.sin_addr;
+	if (peer.sa.sa_family != AF_INET && peer.sa.sa_family != AF_INET6)
+		return ("a server of no address family");
+	*relay = peer;
+	if (peer.sa.sa_family == AF_INET6)
+		relay->sin6.sin6_port = port;
+	else
+		relay->sin.sin_port = port;
 	return (NULL);
 }
 

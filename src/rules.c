@@ -405,6 +405,17 @@ ruleset_split(const struct ruleset *rs, const char *name)
 	return (found);
 }
 
+/* "via socks5 192.0.2.1:1080" or "via http [2001:db8::1]:3128". */
+const char *
+rule_via_fmt(const struct rule_route *rt, char *buf, size_t len)
+{
+	char	 sa[INET6_ADDRSTRLEN + 8];
+
+	snprintf(buf, len, "via %s %s", rt->via == VIA_HTTP ? "http" :
+	    "socks5", conf_fmt_sockaddr(&rt->server, sa, sizeof(sa)));
+	return (buf);
+}
+
 /* The journal's words for a route; "" for a direct one without options. */
 const char *
 rule_route_fmt(const struct rule_route *rt, char *buf, size_t len)
@@ -414,13 +425,8 @@ rule_route_fmt(const struct rule_route *rt, char *buf, size_t len)
 	buf[0] = '\0';
 	if (rt == NULL)
 		return (buf);
-	if (rt->via == VIA_SOCKS5 || rt->via == VIA_HTTP) {
-		inet_ntop(AF_INET, &rt->server.sin_addr, a, sizeof(a));
-		snprintf(part, sizeof(part), "via %s %s:%u",
-		    rt->via == VIA_SOCKS5 ? "socks5" : "http", a,
-		    ntohs(rt->server.sin_port));
-		strlcat(buf, part, len);
-	}
+	if (rt->via == VIA_SOCKS5 || rt->via == VIA_HTTP)
+		strlcat(buf, rule_via_fmt(rt, part, sizeof(part)), len);
 	if (rt->mark != 0) {
 		snprintf(part, sizeof(part), "%smark 0x%x",
 		    buf[0] != '\0' ? " " : "", rt->mark);
@@ -473,16 +479,17 @@ rules_print_names(FILE *fp, const struct ruleset *rs, uint16_t table)
 static void
 rules_print_route(FILE *fp, const struct rule_route *rt)
 {
-	char	a[INET_ADDRSTRLEN];
+	char	a[INET6_ADDRSTRLEN];
 
 	if (rt->via == VIA_DIRECT && rt->mark == 0 && rt->ifname[0] == '\0' &&
 	    rt->source.sin_addr.s_addr == INADDR_ANY)
 		fprintf(fp, " direct");
 	if (rt->via != VIA_DIRECT) {
-		inet_ntop(AF_INET, &rt->server.sin_addr, a, sizeof(a));
 		fprintf(fp, " via %s %s port %u",
-		    rt->via == VIA_SOCKS5 ? "socks5" : "http", a,
-		    ntohs(rt->server.sin_port));
+		    rt->via == VIA_SOCKS5 ? "socks5" : "http",
+		    conf_fmt_host(&rt->server, a, sizeof(a)),
+		    ntohs(rt->server.sa.sa_family == AF_INET6 ?
+		    rt->server.sin6.sin6_port : rt->server.sin.sin_port));
 		if (rt->user[0] != '\0')
 			fprintf(fp, " user \"%s\" password \"%s\"", rt->user,
 			    rt->password);
@@ -659,10 +666,22 @@ rules_upstreams_ok(const struct rule_upstream *u)
 	return (0);
 }
 
+/*
+ * A route's numbers as a peer may send them: a known action and via, and
+ * the server of a via of either family.
+ */
+int
+rule_route_ok(const struct rule_route *rt)
+{
+	return (rt->action <= RULE_BLOCK && rt->via <= VIA_HTTP &&
+	    (rt->via == VIA_DIRECT || rt->server.sa.sa_family == AF_INET ||
+	    rt->server.sa.sa_family == AF_INET6));
+}
+
 static int
 rules_route_ok(const struct rule_route *rt)
 {
-	return (rt->via <= VIA_HTTP &&
+	return (rule_route_ok(rt) &&
 	    rules_str_ok(rt->ifname, sizeof(rt->ifname)) &&
 	    rules_str_ok(rt->user, sizeof(rt->user)) &&
 	    rules_str_ok(rt->password, sizeof(rt->password)));

@@ -47,7 +47,7 @@ static int		 timed_out;
 static int		 succeeded;
 
 static void
-outcome(void *arg, const struct sockaddr_in *relay, const char *why)
+outcome(void *arg, const union proxy_sa *relay, const char *why)
 {
 	(void)arg;
 	(void)relay;
@@ -156,8 +156,9 @@ socks5_answers(const uint8_t *p, size_t len, int user, int udp)
 	}
 	if (len < at + rlen)
 		return (0);
-	/* A UDP relay: IPv4, a port. */
-	if (udp && (p[at + 3] != 1 || (p[at + 8] == 0 && p[at + 9] == 0)))
+	/* A UDP relay: an address, IPv4 or IPv6, and a port. */
+	if (udp && (p[at + 3] == 3 ||
+	    (p[at + rlen - 2] == 0 && p[at + rlen - 1] == 0)))
 		return (0);
 	return (at + rlen);
 }

@@ -253,6 +253,9 @@ make_payload(uint32_t type, unsigned char *buf, size_t *len, int *needfd)
 		memset(&ans, 0x77, sizeof(ans));
 		memset(&ans.route, 0, sizeof(ans.route));
 		ans.route.via = VIA_SOCKS5;
+		ans.route.server.sin6.sin6_family = AF_INET6;
+		ans.route.server.sin6.sin6_addr.s6_addr[15] = 1;
+		ans.route.server.sin6.sin6_port = htons(9050);
 		strlcpy(ans.route.user, "tor", sizeof(ans.route.user));
 		ans.addr = htonl(0xac180a0b);
 		strlcpy(ans.domain, "ifconfig.co", sizeof(ans.domain));
@@ -1064,6 +1067,17 @@ test_bad(void)
 	memset(ans.domain, 'x', sizeof(ans.domain));
 	CHECK(bad_msg("domain unterminated", MSG_LOOKUP_ANSWER, &ans,
 	    sizeof(ans), 0, EBADMSG));
+	memcpy(&ans, payload, sizeof(ans));
+	ans.route.server.sa.sa_family = AF_UNIX;
+	CHECK(bad_msg("via server of no family", MSG_LOOKUP_ANSWER, &ans,
+	    sizeof(ans), 0, EBADMSG));
+	ans.route.via = VIA_DIRECT;	/* then the server is not looked at */
+	CHECK_EQ(msg_compose(&ca, MSG_LOOKUP_ANSWER, 1, -1, &ans,
+	    sizeof(ans)), 0);
+	CHECK_EQ(msg_read(&cb, &m), 1);
+	ans.route.via = VIA_HTTP + 1;
+	CHECK(bad_msg("via unknown", MSG_LOOKUP_ANSWER, &ans, sizeof(ans), 0,
+	    EBADMSG));
 
 	/* A sockaddr_in that is not AF_INET. */
 	CHECK(make_payload(MSG_SOCK_PROXY_TCP, payload, &len, &needfd));

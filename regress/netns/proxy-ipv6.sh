@@ -15,6 +15,10 @@
 # Names that resolve to the gateway's own IPv6 address, to ::1, or to
 # loopback inside NAT64's prefix are refused and journaled; one whose
 # only address the gateway has no route to is journaled as unreachable.
+# A SOCKS5 server on the world's IPv6 address: microsocks carries TCP,
+# asked for the name, and danted's UDP ASSOCIATE names a relay on its
+# IPv6 address, which the datagrams reach; the journal names the server
+# as [fd44:2::2]:port.
 # The configuration's IPv6 lines: proxy deny of the world's IPv6 network
 # refuses a name there by TCP and UDP, the line named in the journal; a
 # proxy allow of one host of it opens that host again; proxy allow ::1
@@ -26,7 +30,7 @@
 T_VERIFY=yes
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
-pw_setup
+pw_setup microsocks danted
 
 # The world's IPv6 side: fd44:2::2 on its link to the gateway, which has
 # fd44:2::1 there; fd44:3::/64 goes to the world, which drops it.
@@ -49,7 +53,9 @@ pw_dnsmasq \
     --host-record=self6.test,$V6_GW \
     --host-record=lo6.test,::1 \
     --host-record=noroute6.test,fd44:9::1 \
-    --host-record=nat64.test,64:ff9b::7f00:1
+    --host-record=nat64.test,64:ff9b::7f00:1 \
+    --host-record=ms6.test,$PW_W --host-record=dante6.test,$PW_W
+pw_world_resolver
 for a in "$PW_W" "$V6_W"; do
 	in_w $PW_PROBE peer "$a" 7100 >>"$T_TMP/peer.out" 2>&1 &
 	T_PIDS="$T_PIDS $!"
@@ -60,9 +66,46 @@ wait_for 5 pw_listening "$WORLD" tcp "$(re "[$V6_W]:7100")" &&
     wait_for 5 pw_listening "$WORLD" tcp "$PW_W:7100" &&
     wait_for 5 pw_listening "$WORLD" udp "$(re "[$V6_W]:7101")" ||
     die "the peer servers did not start: $(cat "$T_TMP/peer.out")"
+# The SOCKS5 servers on the world's IPv6 address.
+in_w microsocks -i "$V6_W" -p 1080 >"$T_TMP/ms.log" 2>&1 &
+T_PIDS="$T_PIDS $!"
+cat >"$T_TMP/danted.conf" <<EOF
+logoutput: $T_TMP/danted.log
+debug: 1
+internal: $V6_W port = 1081
+external: pw0
+external.rotation: route
+socksmethod: none
+clientmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass {
+	from: ::/0 to: ::/0
+}
+socks pass {
+	from: ::/0 to: 0.0.0.0/0
+	command: connect udpassociate udpreply
+	log: connect disconnect error
+}
+socks pass {
+	from: 0.0.0.0/0 to: ::/0
+	command: udpreply
+	log: connect disconnect error
+}
+EOF
+in_w danted -f "$T_TMP/danted.conf" -p "$T_TMP/danted.pid" -N 1 \
+    >"$T_TMP/danted.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
+wait_for 5 pw_listening "$WORLD" tcp "$(re "[$V6_W]:1080")" &&
+    wait_for 5 pw_listening "$WORLD" tcp "$(re "[$V6_W]:1081")" ||
+    die "the SOCKS5 servers did not start: $(cat "$T_TMP/ms.log" \
+    "$T_TMP/danted.out")"
+
 pw_start d <<EOF2
 route to "mark6.test" mark 99
 route to "src6.test" source $PW_GW_WORLD
+route to "ms6.test" via socks5 $V6_W
+route to "dante6.test" via socks5 $V6_W port 1081
 EOF2
 SOCK=$T_TMP/d/ctl.sock
 
@@ -164,6 +207,30 @@ expect "noroute6.test: the client is reset" \
 logged "proxy: $(flow TCP - noroute6.test "$v" 7100): every address \
 unreachable; reset\$" && ok "noroute6.test: journaled as unreachable" ||
     fail "noroute6.test: $(grep noroute6.test "$DLOG")"
+
+# TCP through microsocks on IPv6: it was asked for the name.
+expect "TCP via socks5 on IPv6" "$(in_cl $PW_PROBE fetch ms6.test 7100)" \
+    "data peer $PW_W"
+logged "proxy: \[\+\] $(flow TCP - ms6.test "$(cl_q ms6.test A)" 7100) \
+$(re "via socks5 [$V6_W]:1080")\$" &&
+    ok "via socks5 on IPv6: the [+] line names the server" ||
+    fail "via socks5 on IPv6: $(grep ms6.test "$DLOG")"
+grep -q "ms6\.test" "$T_TMP/ms.log" &&
+    ok "microsocks was asked for ms6.test" ||
+    fail "microsocks: $(cat "$T_TMP/ms.log")"
+
+# UDP through danted's relay on IPv6.
+got=$(in_cl $PW_PROBE ufetch dante6.test 7101)
+[ "$got" = "data peer $PW_W" ] || fail "UDP via socks5 on IPv6: $got" \
+    "$(grep dante6 "$DLOG"; tail -5 "$T_TMP/danted.log")"
+expect "UDP via socks5 on IPv6" "$got" "data peer $PW_W"
+logged "proxy: \[\+\] $(flow UDP - dante6.test "$(cl_q dante6.test A)" \
+7101) $(re "via socks5 [$V6_W]:1081")\$" &&
+    ok "UDP via socks5 on IPv6: the [+] line names the server" ||
+    fail "UDP via socks5 on IPv6: $(grep dante6.test "$DLOG")"
+grep -q "for target dante6\.test\.7101\$" "$T_TMP/danted.log" &&
+    ok "danted: datagrams to dante6.test.7101" ||
+    fail "danted: no datagram named dante6.test.7101"
 
 # reload LINE: the file gets it, and every proxy worker has read it.
 NW=$(child_pids "$DP" proxy | wc -l)

@@ -51,7 +51,7 @@ struct script {
 	const char		*expect_why;	/* NULL: success */
 	const char		*expect_left;	/* for the tunnel */
 	uint32_t		 expect_relay;	/* UDP, host order */
-	uint16_t		 expect_port;
+	uint16_t		 expect_port;	/* 0: the caller checks */
 };
 
 static int		 srv, cli;
@@ -60,7 +60,8 @@ static const struct script *cur;
 static int		 piece;
 static int		 done;
 static char		 why_seen[256];
-static struct sockaddr_in relay_seen;
+static union proxy_sa	 relay_seen;
+static int		 server_inet6;	/* the route's server is IPv6 */
 static int		 relay_given;
 static uint16_t		 listen_port;
 
@@ -114,7 +115,7 @@ feed(int fd, short ev, void *arg)
 }
 
 static void
-outcome(void *arg, const struct sockaddr_in *relay, const char *why)
+outcome(void *arg, const union proxy_sa *relay, const char *why)
 {
 	(void)arg;
 	done = 1;
@@ -137,6 +138,7 @@ run(const struct script *s)
 
 	memset(&route, 0, sizeof(route));
 	route.via = s->via;
+	route.server.sa.sa_family = server_inet6 ? AF_INET6 : AF_INET;
 	if (s->user != NULL) {
 		strlcpy(route.user, s->user, sizeof(route.user));
 		strlcpy(route.password, s->password, sizeof(route.password));
@@ -199,8 +201,11 @@ run(const struct script *s)
 	}
 	if (s->cmd == PROXY_VIA_ASSOCIATE && s->expect_why == NULL) {
 		CHECK(relay_given);
-		CHECK_EQ(ntohl(relay_seen.sin_addr.s_addr), s->expect_relay);
-		CHECK_EQ(ntohs(relay_seen.sin_port), s->expect_port);
+		if (s->expect_port == 0)
+			goto out;
+		CHECK_EQ(relay_seen.sa.sa_family, AF_INET);
+		CHECK_EQ(ntohl(relay_seen.sin.sin_addr.s_addr), s->expect_relay);
+		CHECK_EQ(ntohs(relay_seen.sin.sin_port), s->expect_port);
 	} else
 		CHECK(!relay_given);
  out:
@@ -215,6 +220,8 @@ run(const struct script *s)
 #define AUTH		"\x01\x04user\x06secret"
 #define REQ		"\x05\x01\x00\x03\x10www.example.test\x01\xbb"
 #define ASSOC		"\x05\x03\x00\x01\x00\x00\x00\x00\x00\x00"
+#define ASSOC6		"\x05\x03\x00\x04\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" \
+			"\0\0"
 #define OK4		"\x05\x00\x00\x01\x0a\x00\x00\x01\x10\x00"
 #define HTTP_REQ	"CONNECT www.example.test:443 HTTP/1.1\r\n" \
 			"Host: www.example.test:443\r\n\r\n"
@@ -299,9 +306,18 @@ static const struct script scripts[] = {
 	{ "associate port 0", VIA_SOCKS5, PROXY_VIA_ASSOCIATE, NULL, NULL,
 	    { "\x05\x00", "\x05\x00\x00\x01\x0a\x01\x02\x03\x00\x00" },
 	    { 2, 10 }, 0, S(HELLO ASSOC), "port 0", NULL, 0, 0 },
+	{ "associate, ::, the server's address", VIA_SOCKS5,
+	    PROXY_VIA_ASSOCIATE, NULL, NULL,
+	    { "\x05\x00", "\x05\x00\x00\x04\0\0\0\0\0\0\0\0"
+	    "\0\0\0\0\0\0\0\0\x13\x8b" }, { 2, 22 }, 0, S(HELLO ASSOC),
+	    NULL, "", 0x7f000001, 5003 },
+	{ "associate IPv6 port 0", VIA_SOCKS5, PROXY_VIA_ASSOCIATE, NULL,
+	    NULL, { "\x05\x00", "\x05\x00\x00\x04\x20\x01\x0d\xb8"
+	    "\0\0\0\0\0\0\0\0\0\0\0\x09\0\0" }, { 2, 22 }, 0,
+	    S(HELLO ASSOC), "port 0", NULL, 0, 0 },
 	{ "associate relay by name", VIA_SOCKS5, PROXY_VIA_ASSOCIATE, NULL,
 	    NULL, { "\x05\x00", "\x05\x00\x00\x03\x01" "a\x13\x88" },
-	    { 2, 8 }, 0, S(HELLO ASSOC), "not IPv4", NULL, 0, 0 },
+	    { 2, 8 }, 0, S(HELLO ASSOC), "relay named", NULL, 0, 0 },
 	{ "http", VIA_HTTP, PROXY_VIA_CONNECT, NULL, NULL,
 	    { "HTTP/1.1 200 Connection established\r\n",
 	    "Via: x\r\n\r", "\nSSH-2.0-tunnel\r\n" }, { 0 }, 0,
@@ -356,12 +372,41 @@ test_http_long(void)
 	run(&s);
 }
 
+/*
+ * A UDP relay given by its IPv6 address, asked of a server the route
+ * names by its IPv6 address: the request's own address is [::]:0.
+ */
+static void
+test_relay6(void)
+{
+	struct script	s = {
+		.name = "associate IPv6", .via = VIA_SOCKS5,
+		.cmd = PROXY_VIA_ASSOCIATE,
+		.pieces = { "\x05\x00", "\x05\x00\x00\x04"
+		    "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x09"
+		    "\x13\x8a" },
+		.lens = { 2, 22 },
+		.expect_sent = S(HELLO ASSOC6),
+		.expect_left = ""
+	};
+	struct in6_addr	a6;
+
+	server_inet6 = 1;
+	run(&s);
+	server_inet6 = 0;
+	CHECK(relay_given);
+	CHECK_EQ(relay_seen.sa.sa_family, AF_INET6);
+	CHECK(inet_pton(AF_INET6, "2001:db8::9", &a6) == 1);
+	CHECK(IN6_ARE_ADDR_EQUAL(&relay_seen.sin6.sin6_addr, &a6));
+	CHECK_EQ(ntohs(relay_seen.sin6.sin6_port), 5002);
+}
+
 /* Two handshakes' outcomes, by the index given as their argument. */
 static int		 both_done[2];
 static char		 both_why[2][64];
 
 static void
-outcome_of(void *arg, const struct sockaddr_in *relay, const char *why)
+outcome_of(void *arg, const union proxy_sa *relay, const char *why)
 {
 	int	i = *(int *)arg;
 
@@ -535,6 +580,7 @@ main(void)
 	event_init();
 	for (i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
 		run(&scripts[i]);
+	test_relay6();
 	test_http_long();
 	test_http_interleaved();
 	test_refused_at_start();
