@@ -43,7 +43,8 @@ for f in "$srcdir/src/answer.c" "$srcdir/src/answer_relay.c" \
     "$srcdir/src/resolve.c" "$srcdir/src/resolve_cache.c" \
     "$srcdir/src/names.c" "$srcdir/src/rules.c" "$srcdir/src/wire.c" \
     "$srcdir/src/parse_lex.c" "$srcdir/src/parse_value.c" "$parse_c" \
-    "$srcdir/src/proxy_via.c" "$srcdir/src/ifaddr.c"; do
+    "$srcdir/src/proxy_via.c" "$srcdir/src/ifaddr.c" \
+    "$srcdir/src/prefix.c"; do
 	o=$work/$(basename "$f" .c).o
 	# shellcheck disable=SC2086
 	clang $CFLAGS -fsanitize=fuzzer-no-link -c "$f" -o "$o" ||
