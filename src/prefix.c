@@ -43,7 +43,10 @@ struct prefix_table {
 	size_t			 cap6;
 };
 
-/* Destinations never dialled unless the configuration says otherwise. */
+/*
+ * Destinations never dialled unless the configuration says otherwise; for
+ * IPv6 loopback, unspecified, link-local and multicast.
+ */
 static const struct {
 	const char	*net;
 	int		 len;
@@ -54,13 +57,6 @@ static const struct {
 	{ "224.0.0.0",		4 },
 	{ "240.0.0.0",		4 },
 	{ "255.255.255.255",	32 },
-};
-
-/* The same for IPv6: loopback, unspecified, link-local, multicast. */
-static const struct {
-	const char	*net;
-	int		 len;
-} prefix_builtin_deny6[] = {
 	{ "::1",		128 },
 	{ "::",			128 },
 	{ "fe80::",		10 },
@@ -68,7 +64,8 @@ static const struct {
 };
 
 static uint32_t	prefix_mask(int);
-static int	prefix_grow(struct prefix_rule **, size_t *, size_t);
+static struct prefix_rule *prefix_rule_new(struct prefix_rule **, size_t *,
+		    size_t *, int, int, int, int, const char *);
 static int	prefix_match6(const struct in6_addr *, const struct in6_addr *,
 		    int);
 static int	prefix_cmp_u64(const void *, const void *);
@@ -110,21 +107,39 @@ prefix_free(struct prefix_table *t)
 	free(t);
 }
 
-/* Room for one more rule in *rules, of which n are used and *cap made. */
-static int
-prefix_grow(struct prefix_rule **rules, size_t *cap, size_t n)
+/*
+ * One more rule at the end of *rules (*n used, *cap made), its address
+ * left for the caller; NULL with errno EINVAL for a length past max, a
+ * verdict or a rank that is none.
+ */
+static struct prefix_rule *
+prefix_rule_new(struct prefix_rule **rules, size_t *n, size_t *cap, int max,
+    int len, int verdict, int rank, const char *label)
 {
 	struct prefix_rule	*r;
 	size_t			 ncap;
 
-	if (n < *cap)
-		return (0);
-	ncap = *cap == 0 ? 16 : *cap * 2;
-	if ((r = reallocarray(*rules, ncap, sizeof(*r))) == NULL)
-		return (-1);
-	*rules = r;
-	*cap = ncap;
-	return (0);
+	if (len < 0 || len > max ||
+	    (verdict != PREFIX_ALLOW && verdict != PREFIX_DENY) ||
+	    rank < PREFIX_BUILTIN || rank > PREFIX_CONF) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if (*n == *cap) {
+		ncap = *cap == 0 ? 16 : *cap * 2;
+		if ((r = reallocarray(*rules, ncap, sizeof(*r))) == NULL)
+			return (NULL);
+		*rules = r;
+		*cap = ncap;
+	}
+	r = &(*rules)[*n];
+	memset(r, 0, sizeof(*r));
+	r->len = len;
+	r->verdict = verdict;
+	r->rank = rank;
+	r->order = (*n)++;
+	strlcpy(r->label, label, sizeof(r->label));
+	return (r);
 }
 
 /*
@@ -137,23 +152,10 @@ prefix_add(struct prefix_table *t, uint32_t addr, int len, int verdict,
 {
 	struct prefix_rule	*r;
 
-	if (len < 0 || len > 32 ||
-	    (verdict != PREFIX_ALLOW && verdict != PREFIX_DENY) ||
-	    rank < PREFIX_BUILTIN || rank > PREFIX_CONF) {
-		errno = EINVAL;
+	if ((r = prefix_rule_new(&t->rules, &t->nrules, &t->cap, 32, len,
+	    verdict, rank, label)) == NULL)
 		return (-1);
-	}
-	if (prefix_grow(&t->rules, &t->cap, t->nrules) == -1)
-		return (-1);
-	r = &t->rules[t->nrules];
-	memset(r, 0, sizeof(*r));
 	r->addr = addr & prefix_mask(len);
-	r->len = len;
-	r->verdict = verdict;
-	r->rank = rank;
-	r->order = t->nrules;
-	strlcpy(r->label, label, sizeof(r->label));
-	t->nrules++;
 	return (0);
 }
 
@@ -288,24 +290,11 @@ prefix_add6(struct prefix_table *t, const struct in6_addr *addr, int len,
 	struct prefix_rule	*r;
 	int			 i;
 
-	if (len < 0 || len > 128 ||
-	    (verdict != PREFIX_ALLOW && verdict != PREFIX_DENY) ||
-	    rank < PREFIX_BUILTIN || rank > PREFIX_CONF) {
-		errno = EINVAL;
+	if ((r = prefix_rule_new(&t->rules6, &t->nrules6, &t->cap6, 128, len,
+	    verdict, rank, label)) == NULL)
 		return (-1);
-	}
-	if (prefix_grow(&t->rules6, &t->cap6, t->nrules6) == -1)
-		return (-1);
-	r = &t->rules6[t->nrules6];
-	memset(r, 0, sizeof(*r));
 	for (i = 0; i < 16; i++)
 		r->addr6.s6_addr[i] = addr->s6_addr[i] & prefix_mask6(len, i);
-	r->len = len;
-	r->verdict = verdict;
-	r->rank = rank;
-	r->order = t->nrules6;
-	strlcpy(r->label, label, sizeof(r->label));
-	t->nrules6++;
 	return (0);
 }
 
@@ -386,17 +375,25 @@ prefix_dest_table(const struct dns44_conf *c, const struct msg_ifaddrs *ifa)
 	struct in6_addr		 in6;
 	char			 label[PREFIX_LABEL_MAX];
 	size_t			 i;
+	int			 rv;
 
 	if ((t = prefix_new()) == NULL)
 		return (NULL);
 	for (i = 0; i < sizeof(prefix_builtin_deny) /
 	    sizeof(prefix_builtin_deny[0]); i++) {
-		if (inet_pton(AF_INET, prefix_builtin_deny[i].net, &in) != 1)
-			abort();	/* the table above is wrong */
 		snprintf(label, sizeof(label), "%s/%d (built-in)",
 		    prefix_builtin_deny[i].net, prefix_builtin_deny[i].len);
-		if (prefix_add(t, ntohl(in.s_addr), prefix_builtin_deny[i].len,
-		    PREFIX_DENY, PREFIX_BUILTIN, label) == -1)
+		if (inet_pton(AF_INET, prefix_builtin_deny[i].net, &in) == 1)
+			rv = prefix_add(t, ntohl(in.s_addr),
+			    prefix_builtin_deny[i].len, PREFIX_DENY,
+			    PREFIX_BUILTIN, label);
+		else if (inet_pton(AF_INET6, prefix_builtin_deny[i].net,
+		    &in6) == 1)
+			rv = prefix_add6(t, &in6, prefix_builtin_deny[i].len,
+			    PREFIX_DENY, PREFIX_BUILTIN, label);
+		else
+			abort();	/* the table above is wrong */
+		if (rv == -1)
 			goto fail;
 	}
 	for (i = 0; ifa != NULL && i < ifa->count; i++) {
@@ -405,16 +402,6 @@ prefix_dest_table(const struct dns44_conf *c, const struct msg_ifaddrs *ifa)
 			continue;
 		if (prefix_add(t, ntohl(ifa->addrs[i].local), 32, PREFIX_DENY,
 		    PREFIX_LOCAL, "local address") == -1)
-			goto fail;
-	}
-	for (i = 0; i < sizeof(prefix_builtin_deny6) /
-	    sizeof(prefix_builtin_deny6[0]); i++) {
-		if (inet_pton(AF_INET6, prefix_builtin_deny6[i].net, &in6) != 1)
-			abort();	/* the table above is wrong */
-		snprintf(label, sizeof(label), "%s/%d (built-in)",
-		    prefix_builtin_deny6[i].net, prefix_builtin_deny6[i].len);
-		if (prefix_add6(t, &in6, prefix_builtin_deny6[i].len,
-		    PREFIX_DENY, PREFIX_BUILTIN, label) == -1)
 			goto fail;
 	}
 	for (i = 0; ifa != NULL && i < ifa->count6; i++) {

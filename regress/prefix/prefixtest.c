@@ -422,6 +422,25 @@ test_six(void)
 	prefix_free(t);
 }
 
+/* One more proxy allow or deny line in c, of either family, line 5 on. */
+static void
+conf_rule(struct dns44_conf *c, const char *addr, int len, int allow)
+{
+	struct conf_prefix	*p = &c->proxy_rules[c->proxy_rule_count];
+
+	if (strchr(addr, ':') != NULL) {
+		p->family = AF_INET6;
+		p->addr6 = ip6(addr);
+	} else {
+		p->family = AF_INET;
+		p->addr = ip(addr);
+	}
+	p->len = len;
+	p->allow = allow;
+	snprintf(p->where, sizeof(p->where), "dns44.conf:%d",
+	    5 + c->proxy_rule_count++);
+}
+
 static void
 test_tables6(void)
 {
@@ -449,29 +468,10 @@ test_tables6(void)
 	prefix_free(t);
 
 	/* The configuration denies the LAN's ULA and opens two. */
-	c.proxy_rules[0].family = AF_INET6;
-	c.proxy_rules[0].addr6 = ip6("fd00::");
-	c.proxy_rules[0].len = 8;
-	strlcpy(c.proxy_rules[0].where, "dns44.conf:5",
-	    sizeof(c.proxy_rules[0].where));
-	c.proxy_rules[1].family = AF_INET6;
-	c.proxy_rules[1].addr6 = ip6("::1");
-	c.proxy_rules[1].len = 128;
-	c.proxy_rules[1].allow = 1;
-	strlcpy(c.proxy_rules[1].where, "dns44.conf:6",
-	    sizeof(c.proxy_rules[1].where));
-	c.proxy_rules[2].family = AF_INET;
-	c.proxy_rules[2].addr = ip("10.0.0.0");
-	c.proxy_rules[2].len = 8;
-	strlcpy(c.proxy_rules[2].where, "dns44.conf:7",
-	    sizeof(c.proxy_rules[2].where));
-	c.proxy_rules[3].family = AF_INET6;
-	c.proxy_rules[3].addr6 = ip6("2001:db8:1::1");
-	c.proxy_rules[3].len = 128;
-	c.proxy_rules[3].allow = 1;
-	strlcpy(c.proxy_rules[3].where, "dns44.conf:8",
-	    sizeof(c.proxy_rules[3].where));
-	c.proxy_rule_count = 4;
+	conf_rule(&c, "fd00::", 8, 0);
+	conf_rule(&c, "::1", 128, 1);
+	conf_rule(&c, "10.0.0.0", 8, 0);
+	conf_rule(&c, "2001:db8:1::1", 128, 1);
 	CHECK((t = prefix_dest_table(&c, &ifa)) != NULL);
 	CHECK_EQ(verdict6(t, "fd12:3456::1"), PREFIX_DENY);
 	CHECK(strcmp(label6(t, "fd12:3456::1"), "dns44.conf:5") == 0);
