@@ -17,8 +17,8 @@
 # only address the gateway has no route to is journaled as unreachable.
 # A SOCKS5 server on the world's IPv6 address: microsocks carries TCP,
 # asked for the name, and danted's UDP ASSOCIATE names a relay on its
-# IPv6 address, which the datagrams reach; the journal names the server
-# as [fd44:2::2]:port.
+# IPv6 address, which the datagrams reach; tinyproxy there is asked to
+# CONNECT to the name; the journal names the server as [fd44:2::2]:port.
 # The configuration's IPv6 lines: proxy deny of the world's IPv6 network
 # refuses a name there by TCP and UDP, the line named in the journal; a
 # proxy allow of one host of it opens that host again; proxy allow ::1
@@ -30,7 +30,7 @@
 T_VERIFY=yes
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
-pw_setup microsocks danted
+pw_setup microsocks danted tinyproxy
 
 # The world's IPv6 side: fd44:2::2 on its link to the gateway, which has
 # fd44:2::1 there; fd44:3::/64 goes to the world, which drops it.
@@ -54,7 +54,8 @@ pw_dnsmasq \
     --host-record=lo6.test,::1 \
     --host-record=noroute6.test,fd44:9::1 \
     --host-record=nat64.test,64:ff9b::7f00:1 \
-    --host-record=ms6.test,$PW_W --host-record=dante6.test,$PW_W
+    --host-record=ms6.test,$PW_W --host-record=dante6.test,$PW_W \
+    --host-record=http6.test,$PW_W
 pw_world_resolver
 for a in "$PW_W" "$V6_W"; do
 	in_w $PW_PROBE peer "$a" 7100 >>"$T_TMP/peer.out" 2>&1 &
@@ -96,16 +97,29 @@ EOF
 in_w danted -f "$T_TMP/danted.conf" -p "$T_TMP/danted.pid" -N 1 \
     >"$T_TMP/danted.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
+cat >"$T_TMP/tinyproxy.conf" <<EOF
+Port 3128
+Listen $V6_W
+Timeout 30
+LogFile "$T_TMP/tinyproxy.log"
+LogLevel Info
+MaxClients 16
+Allow fd44:2::/64
+EOF
+in_w tinyproxy -d -c "$T_TMP/tinyproxy.conf" >"$T_TMP/tinyproxy.out" 2>&1 &
+T_PIDS="$T_PIDS $!"
 wait_for 5 pw_listening "$WORLD" tcp "$(re "[$V6_W]:1080")" &&
-    wait_for 5 pw_listening "$WORLD" tcp "$(re "[$V6_W]:1081")" ||
-    die "the SOCKS5 servers did not start: $(cat "$T_TMP/ms.log" \
-    "$T_TMP/danted.out")"
+    wait_for 5 pw_listening "$WORLD" tcp "$(re "[$V6_W]:1081")" &&
+    wait_for 5 pw_listening "$WORLD" tcp "$(re "[$V6_W]:3128")" ||
+    die "the proxy servers did not start: $(cat "$T_TMP/ms.log" \
+    "$T_TMP/danted.out" "$T_TMP/tinyproxy.out")"
 
 pw_start d <<EOF2
 route to "mark6.test" mark 99
 route to "src6.test" source $PW_GW_WORLD
 route to "ms6.test" via socks5 $V6_W
 route to "dante6.test" via socks5 $V6_W port 1081
+route to "http6.test" via http $V6_W
 EOF2
 SOCK=$T_TMP/d/ctl.sock
 
@@ -218,6 +232,17 @@ $(re "via socks5 [$V6_W]:1080")\$" &&
 grep -q "ms6\.test" "$T_TMP/ms.log" &&
     ok "microsocks was asked for ms6.test" ||
     fail "microsocks: $(cat "$T_TMP/ms.log")"
+
+# TCP through tinyproxy on IPv6: CONNECT to the name.
+expect "TCP via http on IPv6" "$(in_cl $PW_PROBE fetch http6.test 7100)" \
+    "data peer $PW_W"
+logged "proxy: \[\+\] $(flow TCP - http6.test "$(cl_q http6.test A)" \
+7100) $(re "via http [$V6_W]:3128")\$" &&
+    ok "via http on IPv6: the [+] line names the server" ||
+    fail "via http on IPv6: $(grep http6.test "$DLOG")"
+grep -q "CONNECT http6\.test:7100 HTTP/1\.1" "$T_TMP/tinyproxy.log" &&
+    ok "tinyproxy was asked to CONNECT to http6.test:7100" ||
+    fail "tinyproxy: $(tail -5 "$T_TMP/tinyproxy.log")"
 
 # UDP through danted's relay on IPv6.
 got=$(in_cl $PW_PROBE ufetch dante6.test 7101)
