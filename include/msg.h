@@ -341,7 +341,7 @@ struct ctl_rule {
 	uint32_t	number;		/* from 1 */
 	uint64_t	hits;
 	char		where[CONF_WHERE_MAX];
-	char		text[512];	/* as dns44 -n prints it */
+	char		text[RULE_TEXT_MAX];	/* as dns44 -n prints it */
 };
 #define CTL_RULE_CHUNK	(MSG_MAX_PAYLOAD / sizeof(struct ctl_rule))
 

@@ -30,6 +30,7 @@
 #define RULE_MAX_RULES		1024
 #define RULE_MAX_SOURCES	65536	/* inline names and files */
 #define RULE_TABLE_ANY		0xffff	/* "to any" */
+#define RULE_TEXT_MAX		512	/* a rule as rule_fmt() spells it */
 
 /* What a rule does with the names it matches. */
 enum rule_action {
@@ -173,6 +174,7 @@ const char	*rule_via_fmt(const struct rule_route *, char *, size_t);
 int		 rule_route_ok(const struct rule_route *);
 const char	*rule_fmt(const struct ruleset *, const struct rule *, char *,
 		    size_t);
+void		 ruleset_keep_hits(struct ruleset *, const struct ruleset *);
 int		 ruleset_encode(const struct ruleset *, unsigned char **,
 		    size_t *);
 struct ruleset	*ruleset_decode(const unsigned char *, size_t);

@@ -776,7 +776,7 @@ control_metrics(struct ctl_client *cc, struct msg *m)
 	}
 }
 
-/* Every rule with its hits since the rules were last loaded. */
+/* Every rule with its hits since it was loaded (ruleset_keep_hits()). */
 static void
 control_rules(struct ctl_client *cc, uint32_t id)
 {

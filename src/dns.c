@@ -402,6 +402,7 @@ dns_rules_set(struct ruleset *rs)
 	split = rs->nupstreams > 0 ||
 	    (dns_rules != NULL && dns_rules->nupstreams > 0);
 	if (dns_rules != NULL) {
+		ruleset_keep_hits(rs, dns_rules);
 		ruleset_free(dns_rules);
 		memset(&ml, 0, sizeof(ml));
 		if (peers_broadcast(MSG_EVICTED, 0, &ml, sizeof(ml)) == -1)

@@ -554,8 +554,8 @@ metrics_rules(struct evbuffer *b)
 	if (dns_rules == NULL || dns_rules->nrules == 0)
 		return;
 	metrics_head(b, "dns44_rule_hits_total", "counter",
-	    "Names each domain rule decided, since the rules were loaded; "
-	    "where is the rule's file and line.");
+	    "Names each domain rule decided, since it was loaded (a reload "
+	    "keeps a rule that reads the same); where is its file and line.");
 	for (i = 0; i < dns_rules->nrules; i++) {
 		evbuffer_add_printf(b, "dns44_rule_hits_total{rule=\"%zu\","
 		    "where=\"", i + 1);

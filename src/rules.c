@@ -560,6 +560,42 @@ rule_fmt(const struct ruleset *rs, const struct rule *r, char *buf,
 	return (buf);
 }
 
+/*
+ * Carry the hits of old's rules to the rules of rs that read the same
+ * (rule_fmt(): the names in a list and the line a rule stands on may have
+ * changed), each old rule to one new one at most, so that a reload goes
+ * on counting for the rules it left alone.  Without memory for it, every
+ * count starts again, as it did before.
+ */
+void
+ruleset_keep_hits(struct ruleset *rs, const struct ruleset *old)
+{
+	char	(*otext)[RULE_TEXT_MAX], text[RULE_TEXT_MAX];
+	uint8_t	*used;
+	size_t	 i, j;
+
+	if (old == NULL || old->nrules == 0 || rs->nrules == 0)
+		return;
+	otext = calloc(old->nrules, sizeof(*otext));
+	used = calloc(old->nrules, sizeof(*used));
+	if (otext == NULL || used == NULL)
+		goto done;
+	for (j = 0; j < old->nrules; j++)
+		rule_fmt(old, &old->rules[j], otext[j], sizeof(otext[j]));
+	for (i = 0; i < rs->nrules; i++) {
+		rule_fmt(rs, &rs->rules[i], text, sizeof(text));
+		for (j = 0; j < old->nrules; j++)
+			if (!used[j] && strcmp(text, otext[j]) == 0) {
+				used[j] = 1;
+				rs->rules[i].hits = old->rules[j].hits;
+				break;
+			}
+	}
+ done:
+	free(otext);
+	free(used);
+}
+
 /* The tables, rules and split DNS lines as dns44 -n shows them. */
 void
 ruleset_print(FILE *fp, const struct ruleset *rs)

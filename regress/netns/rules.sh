@@ -257,6 +257,18 @@ grep -E -q "^ +7 +2  dns44\.conf:$lline +block to \"long\.test\"\$" \
 $(ctl show rules)
 EOF
     fail "show rules after the reload: $(ctl show rules)"
+# The rules the reload left alone count on: nx.test's 4, and the list's
+# rule, its list one name longer, its 200 and more and new.bl.test's.
+grep -E -q "^ +2 +4  dns44\.conf:$nxline +block to \"nx\.test\"\$" <<EOF &&
+$(ctl show rules)
+EOF
+    ok "show rules: nx.test's 4 hits kept across the reload" ||
+    fail "nx.test's hits after the reload: $(ctl show rules)"
+expect "show rules: the list's rule kept its hits" "$(ctl -j show rules |
+    python3 -c '
+import json, sys
+r = json.load(sys.stdin)[4]
+print(r["rule"], r["hits"] >= 201)')" "block to <bl> True"
 
 # A list that cannot be opened at a reload: the running rules stay.
 mv "$BL" "$BL.gone"
