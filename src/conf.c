@@ -665,12 +665,12 @@ conf_fmt_duration(uint32_t ms, char *buf, size_t len)
 const char *
 conf_fmt_addr(const struct sockaddr_in *sin, char *buf, size_t len)
 {
-	char	addr[INET_ADDRSTRLEN];
+	union conf_addr	sa;
 
-	if (inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr)) == NULL)
-		strlcpy(addr, "?", sizeof(addr));
-	snprintf(buf, len, "%s:%u", addr, ntohs(sin->sin_port));
-	return (buf);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin = *sin;
+	sa.sin.sin_family = AF_INET;
+	return (conf_fmt_sockaddr(&sa, buf, len));
 }
 
 /* An IPv4 or IPv6 address and a port (host order) into sa; -1: bad. */

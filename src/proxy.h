@@ -39,13 +39,6 @@ struct proxy_client;
 struct rule_route;
 struct sockaddr_in;
 
-/* A real address of either family with its port, as it is dialled. */
-union proxy_sa {
-	struct sockaddr		sa;
-	struct sockaddr_in	sin;
-	struct sockaddr_in6	sin6;
-};
-
 /* A request to the dns process or the parent, found again by its id. */
 struct proxy_req {
 	LIST_ENTRY(proxy_req)	 entry;
@@ -62,7 +55,7 @@ struct proxy_req {
 struct proxy_wait {
 	TAILQ_ENTRY(proxy_wait)	 entry;
 	void			(*cb)(struct proxy_wait *, const char *,
-				    const union proxy_sa *, size_t,
+				    const union conf_addr *, size_t,
 				    const struct rule_route *);
 	void			*arg;		/* the connection or session */
 	uint32_t		 client;	/* its address, network order */
@@ -94,7 +87,7 @@ struct proxy_relay {
 	int			 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
 	struct sockaddr_in	 client;
 	struct sockaddr_in	 virt;
-	union proxy_sa		 real;		/* family 0 until dialled */
+	union conf_addr		 real;		/* family 0 until dialled */
 	char			*domain;
 	struct rule_route	*route;		/* NULL: direct, no options */
 	uint64_t		 sent;		/* client to server */
@@ -113,7 +106,7 @@ struct proxy_dial {
 	struct proxy_relay	*r;
 	void			(*cb)(struct proxy_dial *, int);
 	int			 proto;		/* 0: the relay's */
-	union proxy_sa		 dst;		/* where it goes, and family */
+	union conf_addr		 dst;		/* where it goes, and family */
 };
 
 struct proxy_happy;
@@ -135,8 +128,8 @@ struct proxy_attempt {
 struct proxy_happy {
 	struct proxy_relay	*r;
 	void			(*cb)(struct proxy_relay *, int,
-				    const union proxy_sa *);
-	union proxy_sa		 addrs[PROXY_ADDRS_MAX];
+				    const union conf_addr *);
+	union conf_addr		 addrs[PROXY_ADDRS_MAX];
 	uint8_t			 naddrs;
 	uint8_t			 next;		/* address to dial next */
 	uint8_t			 refused;	/* addresses that refused */
@@ -201,13 +194,12 @@ int		 proxy_dest_policy(const struct msg_ifaddrs *);
 void		 proxy_dest_stats(uint64_t *, uint64_t *);
 int		 proxy_client_allowed(const char *, const struct sockaddr_in *,
 		    const struct sockaddr_in *);
-const char	*proxy_dest_relay(const union proxy_sa *,
+const char	*proxy_dest_relay(const union conf_addr *,
 		    const union conf_addr *);
 size_t		 proxy_dest_filter(struct proxy_relay *,
-		    const union proxy_sa *, size_t, union proxy_sa *);
-const char	*proxy_sa_fmt(const union proxy_sa *);
-socklen_t	 proxy_sa_len(const union proxy_sa *);
-void		 proxy_sa_conf(union proxy_sa *, const union conf_addr *);
+		    const union conf_addr *, size_t, union conf_addr *);
+const char	*proxy_sa_fmt(const union conf_addr *);
+socklen_t	 proxy_sa_len(const union conf_addr *);
 
 /* proxy_dial.c */
 void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,
@@ -216,7 +208,7 @@ void		 proxy_dial_cancel(struct proxy_dial *);
 void		 proxy_dial_answer(uint32_t, int, const struct msg_dial_sock *);
 void		 proxy_dial_happy(struct proxy_happy *, struct proxy_relay *,
 		    uint64_t, void (*)(struct proxy_relay *, int,
-		    const union proxy_sa *));
+		    const union conf_addr *));
 void		 proxy_dial_happy_stop(struct proxy_happy *);
 
 /* proxy_tcp.c */
@@ -248,7 +240,7 @@ uint64_t	 proxy_udp_recycled(void);
 
 struct proxy_via;
 /* The outcome: why NULL and, for UDP, the relay; else why it failed. */
-typedef void	(*proxy_via_cb)(void *, const union proxy_sa *,
+typedef void	(*proxy_via_cb)(void *, const union conf_addr *,
 		    const char *);
 struct proxy_via *proxy_via_start(int, int, const struct rule_route *,
 		    const char *, uint16_t, uint64_t, proxy_via_cb, void *,

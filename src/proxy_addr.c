@@ -57,7 +57,7 @@ struct proxy_addr {
 	uint32_t		 asked;		/* client of the lookup out */
 	uint64_t		 expires;	/* ms */
 	char			*domain;
-	union proxy_sa		 addrs[PROXY_ADDRS_MAX];
+	union conf_addr		 addrs[PROXY_ADDRS_MAX];
 	struct rule_route	 route;
 };
 
@@ -81,7 +81,7 @@ static void	proxy_addr_ask(struct proxy_addr *, uint32_t);
 static void	proxy_cache_put(struct proxy_addr *,
 		    const struct msg_answer *);
 static void	proxy_cache_drop(struct proxy_addr *);
-static size_t	proxy_addr_real(const struct msg_answer *, union proxy_sa *);
+static size_t	proxy_addr_real(const struct msg_answer *, union conf_addr *);
 
 /* Why a lookup gave no real address, for the journal. */
 const char *
@@ -263,7 +263,7 @@ proxy_addr_unwait(struct proxy_addr *pa, struct proxy_wait *w)
 
 /* The real addresses of an answer as the relays dial them, IPv4 first. */
 static size_t
-proxy_addr_real(const struct msg_answer *ma, union proxy_sa *out)
+proxy_addr_real(const struct msg_answer *ma, union conf_addr *out)
 {
 	size_t	i, n = 0;
 
@@ -428,7 +428,7 @@ proxy_addr_answer(uint32_t id, uint32_t addr, const struct msg_answer *ma)
 	struct proxy_req	*r;
 	struct proxy_addr	*pa;
 	struct proxy_wait	*w;
-	union proxy_sa		 real[PROXY_ADDRS_MAX];
+	union conf_addr		 real[PROXY_ADDRS_MAX];
 	size_t			 nreal = 0;
 	int			 mine;
 

@@ -44,8 +44,8 @@ static uint64_t			 proxy_refused_dests;	/* relays */
 static struct log_rate	 proxy_rl_client;
 static struct log_rate	 proxy_rl_dest[PROXY_DEST_KINDS];
 
-static const char *proxy_dest_refused(const union proxy_sa *, int *);
-static const char *proxy_dest_refused6(const union proxy_sa *, int *);
+static const char *proxy_dest_refused(const union conf_addr *, int *);
+static const char *proxy_dest_refused6(const union conf_addr *, int *);
 
 /*
  * Build the destination and client tables anew from the configuration and
@@ -111,7 +111,7 @@ proxy_client_allowed(const char *proto, const struct sockaddr_in *client,
  * whose rule names itself.
  */
 static const char *
-proxy_dest_refused(const union proxy_sa *dst, int *kind)
+proxy_dest_refused(const union conf_addr *dst, int *kind)
 {
 	static char			 why[PREFIX_LABEL_MAX + 16];
 	const struct prefix_rule	*r;
@@ -153,7 +153,7 @@ proxy_dest_refused(const union proxy_sa *dst, int *kind)
  * gateway's loopback has its relay there too.
  */
 const char *
-proxy_dest_relay(const union proxy_sa *relay, const union conf_addr *server)
+proxy_dest_relay(const union conf_addr *relay, const union conf_addr *server)
 {
 	static char	 why[PREFIX_LABEL_MAX + 64];
 	const char	*r;
@@ -181,14 +181,14 @@ proxy_dest_relay(const union proxy_sa *relay, const union conf_addr *server)
  * address would be.
  */
 static const char *
-proxy_dest_refused6(const union proxy_sa *dst, int *kind)
+proxy_dest_refused6(const union conf_addr *dst, int *kind)
 {
 	static const unsigned char	 nat64[12] = { 0x00, 0x64, 0xff,
 					    0x9b };
 	static char			 why[PREFIX_LABEL_MAX + 16];
 	const struct in6_addr		*in6 = &dst->sin6.sin6_addr;
 	const struct prefix_rule	*r;
-	union proxy_sa			 v4;
+	union conf_addr			 v4;
 
 	*kind = PROXY_DEST_RULE;
 	if (IN6_IS_ADDR_V4MAPPED(in6) ||
@@ -208,38 +208,18 @@ proxy_dest_refused6(const union proxy_sa *dst, int *kind)
 
 /* "192.0.2.1:443" or "[2001:db8::1]:443"; lives until the next call. */
 const char *
-proxy_sa_fmt(const union proxy_sa *sa)
+proxy_sa_fmt(const union conf_addr *sa)
 {
 	static char	buf[INET6_ADDRSTRLEN + 8];
-	char		a[INET6_ADDRSTRLEN];
 
-	if (sa->sa.sa_family == AF_INET6)
-		snprintf(buf, sizeof(buf), "[%s]:%u", inet_ntop(AF_INET6,
-		    &sa->sin6.sin6_addr, a, sizeof(a)),
-		    ntohs(sa->sin6.sin6_port));
-	else
-		snprintf(buf, sizeof(buf), "%s:%u", inet_ntop(AF_INET,
-		    &sa->sin.sin_addr, a, sizeof(a)),
-		    ntohs(sa->sin.sin_port));
-	return (buf);
+	return (conf_fmt_sockaddr(sa, buf, sizeof(buf)));
 }
 
 socklen_t
-proxy_sa_len(const union proxy_sa *sa)
+proxy_sa_len(const union conf_addr *sa)
 {
 	return (sa->sa.sa_family == AF_INET6 ? sizeof(sa->sin6) :
 	    sizeof(sa->sin));
-}
-
-/* An address of the configuration (a route's server) as one to dial. */
-void
-proxy_sa_conf(union proxy_sa *sa, const union conf_addr *ca)
-{
-	memset(sa, 0, sizeof(*sa));
-	if (ca->sa.sa_family == AF_INET6)
-		sa->sin6 = ca->sin6;
-	else
-		sa->sin = ca->sin;
 }
 
 /*
@@ -251,10 +231,10 @@ proxy_sa_conf(union proxy_sa *sa, const union conf_addr *ca)
  * the relay is refused and counted.
  */
 size_t
-proxy_dest_filter(struct proxy_relay *r, const union proxy_sa *addrs,
-    size_t n, union proxy_sa *out)
+proxy_dest_filter(struct proxy_relay *r, const union conf_addr *addrs,
+    size_t n, union conf_addr *out)
 {
-	union proxy_sa	 dst, fam[2][PROXY_ADDRS_MAX];
+	union conf_addr	 dst, fam[2][PROXY_ADDRS_MAX];
 	const char	*why;
 	size_t		 i, kept = 0, nfam[2] = { 0, 0 }, k;
 	int		 kind, first;

@@ -215,7 +215,7 @@ proxy_dial_options(const struct rule_route *route, int proto, int family,
  */
 void
 proxy_dial_happy(struct proxy_happy *h, struct proxy_relay *r, uint64_t end,
-    void (*cb)(struct proxy_relay *, int, const union proxy_sa *))
+    void (*cb)(struct proxy_relay *, int, const union conf_addr *))
 {
 	h->r = r;
 	h->cb = cb;

@@ -101,12 +101,12 @@ static void	proxy_tcp_accept(int, short, void *);
 static void	proxy_tcp_new(int, const struct sockaddr_in *);
 static void	proxy_tcp_resume(int, short, void *);
 static void	proxy_tcp_answer(struct proxy_wait *, const char *,
-		    const union proxy_sa *, size_t, const struct rule_route *);
+		    const union conf_addr *, size_t, const struct rule_route *);
 static void	proxy_tcp_dialled(struct proxy_relay *, int,
-		    const union proxy_sa *);
+		    const union conf_addr *);
 static int	proxy_tcp_via(const struct proxy_tcp *);
 static void	proxy_tcp_handshake(struct proxy_tcp *);
-static void	proxy_tcp_shaken(void *, const union proxy_sa *,
+static void	proxy_tcp_shaken(void *, const union conf_addr *,
 		    const char *);
 static void	proxy_tcp_connected(struct proxy_tcp *);
 static void	proxy_tcp_io(int, short, void *);
@@ -295,7 +295,7 @@ proxy_tcp_count(void)
  */
 static void
 proxy_tcp_answer(struct proxy_wait *w, const char *domain,
-    const union proxy_sa *addrs, size_t naddrs,
+    const union conf_addr *addrs, size_t naddrs,
     const struct rule_route *route)
 {
 	struct proxy_tcp	*c = w->arg;
@@ -337,7 +337,7 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
 	}
 	if (proxy_tcp_via(c)) {
 		/* The server the route names, which resolves the name. */
-		proxy_sa_conf(&c->happy->addrs[0], &c->r.route->server);
+		c->happy->addrs[0] = c->r.route->server;
 		c->happy->naddrs = 1;
 	} else if (naddrs == 0) {
 		proxy_fail(IPPROTO_TCP, CTL_FAIL_NO_ADDRESS);
@@ -363,7 +363,7 @@ proxy_tcp_answer(struct proxy_wait *w, const char *domain,
  * of the route, whose handshake comes next; or -1, the reason logged.
  */
 static void
-proxy_tcp_dialled(struct proxy_relay *r, int s, const union proxy_sa *sa)
+proxy_tcp_dialled(struct proxy_relay *r, int s, const union conf_addr *sa)
 {
 	struct proxy_tcp	*c = (struct proxy_tcp *)r;
 
@@ -407,7 +407,7 @@ proxy_tcp_handshake(struct proxy_tcp *c)
 
 /* The server's answer: a tunnel to relay, or a reset and the reason. */
 static void
-proxy_tcp_shaken(void *arg, const union proxy_sa *bound,
+proxy_tcp_shaken(void *arg, const union conf_addr *bound,
     const char *why)
 {
 	struct proxy_tcp	*c = arg;

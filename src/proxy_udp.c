@@ -90,7 +90,7 @@ static void	proxy_udp_in(const struct sockaddr_in *,
 		    const struct sockaddr_in *, const void *, size_t);
 static void	proxy_udp_forward(struct proxy_udp *, const void *, size_t);
 static void	proxy_udp_answer(struct proxy_wait *, const char *,
-		    const union proxy_sa *, size_t, const struct rule_route *);
+		    const union conf_addr *, size_t, const struct rule_route *);
 static int	proxy_udp_via_strip(struct proxy_udp *, int);
 static void	proxy_udp_server_read(int, short, void *);
 static void	proxy_udp_brief(int, short, void *);
@@ -412,11 +412,11 @@ proxy_udp_forward(struct proxy_udp *s, const void *data, size_t len)
 /* The domain and real addresses of the session's; no domain: a miss. */
 static void
 proxy_udp_answer(struct proxy_wait *w, const char *domain,
-    const union proxy_sa *addrs, size_t naddrs,
+    const union conf_addr *addrs, size_t naddrs,
     const struct rule_route *route)
 {
 	struct proxy_udp	*s = w->arg;
-	union proxy_sa		 allowed[PROXY_ADDRS_MAX];
+	union conf_addr		 allowed[PROXY_ADDRS_MAX];
 
 	if (domain == NULL) {
 		proxy_fail(IPPROTO_UDP, CTL_FAIL_NO_DOMAIN);

@@ -34,7 +34,7 @@
 
 static void	proxy_udp_via_sock(struct proxy_dial *, int);
 static void	proxy_udp_via_dialled(int, short, void *);
-static void	proxy_udp_associated(void *, const union proxy_sa *,
+static void	proxy_udp_associated(void *, const union conf_addr *,
 		    const char *);
 static void	proxy_udp_via_refused(struct proxy_udp *, const char *);
 static void	proxy_udp_refused_end(int, short, void *);
@@ -62,7 +62,7 @@ proxy_udp_via(struct proxy_udp *s)
 		    "a name the server cannot be sent");
 		return;
 	}
-	proxy_sa_conf(&s->r.real, &route->server);
+	s->r.real = route->server;
 	s->dial.dst = s->r.real;
 	s->r.state = PROXY_DIAL;
 	s->dial_end = proxy_now() + conf->dial_ms;
@@ -127,7 +127,7 @@ proxy_udp_via_dialled(int fd, short ev, void *arg)
  * made as the route says, and goes on as the real server's would.
  */
 static void
-proxy_udp_associated(void *arg, const union proxy_sa *relay,
+proxy_udp_associated(void *arg, const union conf_addr *relay,
     const char *why)
 {
 	struct proxy_udp	*s = arg;

@@ -109,8 +109,8 @@ proxy_udp_vsock_get(struct proxy_udp *s)
 			proxy_req_cancel(&vs->req);
 			free(vs);
 			proxy_fail(IPPROTO_UDP, CTL_FAIL_INTERNAL);
-			log_rate(&proxy_rl_vsock_full, LOG_ERR, "%s: asking the "
-			    "parent for a reply socket: %s; dropped",
+			log_rate(&proxy_rl_vsock_full, LOG_ERR, "%s: asking "
+			    "the parent for a reply socket: %s; dropped",
 			    proxy_relay_flow(&s->r), strerror(errno));
 			proxy_udp_close(s);
 			return;

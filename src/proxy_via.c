@@ -100,7 +100,7 @@ static int	proxy_via_http_read(struct proxy_via *, const char **);
 static void	proxy_via_watch(struct proxy_via *, short);
 static void	proxy_via_done(struct proxy_via *, const char *);
 static void	proxy_via_wipe(struct proxy_via *);
-static const char *proxy_via_relay(struct proxy_via *, union proxy_sa *);
+static const char *proxy_via_relay(struct proxy_via *, union conf_addr *);
 static const char *proxy_via_rep(int);
 
 /*
@@ -697,7 +697,7 @@ proxy_via_watch(struct proxy_via *v, short what)
 static void
 proxy_via_done(struct proxy_via *v, const char *why)
 {
-	union proxy_sa		 relay, *bound = NULL;
+	union conf_addr		 relay, *bound = NULL;
 
 	if (v->watching != 0)
 		event_del(&v->ev);
@@ -717,9 +717,9 @@ proxy_via_done(struct proxy_via *v, const char *why)
  * reached it (of either family), and a port.  NULL, or why not.
  */
 static const char *
-proxy_via_relay(struct proxy_via *v, union proxy_sa *relay)
+proxy_via_relay(struct proxy_via *v, union conf_addr *relay)
 {
-	union proxy_sa	 peer;
+	union conf_addr	 peer;
 	socklen_t	 len = sizeof(peer);
 	in_port_t	 port;
 	int		 any;

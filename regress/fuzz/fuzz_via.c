@@ -47,7 +47,7 @@ static int		 timed_out;
 static int		 succeeded;
 
 static void
-outcome(void *arg, const union proxy_sa *relay, const char *why)
+outcome(void *arg, const union conf_addr *relay, const char *why)
 {
 	(void)arg;
 	(void)relay;

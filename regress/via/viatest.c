@@ -60,7 +60,7 @@ static const struct script *cur;
 static int		 piece;
 static int		 done;
 static char		 why_seen[256];
-static union proxy_sa	 relay_seen;
+static union conf_addr	 relay_seen;
 static int		 server_inet6;	/* the route's server is IPv6 */
 static int		 relay_given;
 static uint16_t		 listen_port;
@@ -115,7 +115,7 @@ feed(int fd, short ev, void *arg)
 }
 
 static void
-outcome(void *arg, const union proxy_sa *relay, const char *why)
+outcome(void *arg, const union conf_addr *relay, const char *why)
 {
 	(void)arg;
 	done = 1;
@@ -204,7 +204,8 @@ run(const struct script *s)
 		if (s->expect_port == 0)
 			goto out;
 		CHECK_EQ(relay_seen.sa.sa_family, AF_INET);
-		CHECK_EQ(ntohl(relay_seen.sin.sin_addr.s_addr), s->expect_relay);
+		CHECK_EQ(ntohl(relay_seen.sin.sin_addr.s_addr),
+		    s->expect_relay);
 		CHECK_EQ(ntohs(relay_seen.sin.sin_port), s->expect_port);
 	} else
 		CHECK(!relay_given);
@@ -406,7 +407,7 @@ static int		 both_done[2];
 static char		 both_why[2][64];
 
 static void
-outcome_of(void *arg, const union proxy_sa *relay, const char *why)
+outcome_of(void *arg, const union conf_addr *relay, const char *why)
 {
 	int	i = *(int *)arg;
 
