@@ -219,6 +219,48 @@ EOF
 	}
 }
 
+# pw_danted ADDR PORT EXTERNAL: danted in the world on ADDR:PORT (IPv4 or
+# IPv6), dialling out from EXTERNAL (an address or an interface), no
+# authentication, CONNECT and UDP ASSOCIATE for clients of either family;
+# each request logged as it came (debug) in $T_TMP/danted.log.
+pw_danted() {
+	cat >"$T_TMP/danted.conf" <<EOF
+logoutput: $T_TMP/danted.log
+debug: 1
+internal: $1 port = $2
+external: $3
+external.rotation: route
+socksmethod: none
+clientmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass {
+	from: 0.0.0.0/0 to: 0.0.0.0/0
+}
+client pass {
+	from: ::/0 to: ::/0
+}
+socks pass {
+	from: 0.0.0.0/0 to: 0.0.0.0/0
+	command: connect udpassociate udpreply
+	log: connect disconnect error
+}
+socks pass {
+	from: ::/0 to: 0.0.0.0/0
+	command: connect udpassociate udpreply
+	log: connect disconnect error
+}
+socks pass {
+	from: 0.0.0.0/0 to: ::/0
+	command: udpreply
+	log: connect disconnect error
+}
+EOF
+	in_w danted -f "$T_TMP/danted.conf" -p "$T_TMP/danted.pid" -N 1 \
+	    >"$T_TMP/danted.out" 2>&1 &
+	T_PIDS="$T_PIDS $!"
+}
+
 # pw_serve MODE PORT: a probe server (halfserver, udpecho, udpgrow) on
 # $PW_W:PORT.
 pw_serve() {

@@ -70,33 +70,7 @@ wait_for 5 pw_listening "$WORLD" tcp "$(re "[$V6_W]:7100")" &&
 # The SOCKS5 servers on the world's IPv6 address.
 in_w microsocks -i "$V6_W" -p 1080 >"$T_TMP/ms.log" 2>&1 &
 T_PIDS="$T_PIDS $!"
-cat >"$T_TMP/danted.conf" <<EOF
-logoutput: $T_TMP/danted.log
-debug: 1
-internal: $V6_W port = 1081
-external: pw0
-external.rotation: route
-socksmethod: none
-clientmethod: none
-user.privileged: root
-user.unprivileged: nobody
-client pass {
-	from: ::/0 to: ::/0
-}
-socks pass {
-	from: ::/0 to: 0.0.0.0/0
-	command: connect udpassociate udpreply
-	log: connect disconnect error
-}
-socks pass {
-	from: 0.0.0.0/0 to: ::/0
-	command: udpreply
-	log: connect disconnect error
-}
-EOF
-in_w danted -f "$T_TMP/danted.conf" -p "$T_TMP/danted.pid" -N 1 \
-    >"$T_TMP/danted.out" 2>&1 &
-T_PIDS="$T_PIDS $!"
+pw_danted "$V6_W" 1081 pw0
 cat >"$T_TMP/tinyproxy.conf" <<EOF
 Port 3128
 Listen $V6_W
@@ -222,40 +196,36 @@ logged "proxy: $(flow TCP - noroute6.test "$v" 7100): every address \
 unreachable; reset\$" && ok "noroute6.test: journaled as unreachable" ||
     fail "noroute6.test: $(grep noroute6.test "$DLOG")"
 
-# TCP through microsocks on IPv6: it was asked for the name.
-expect "TCP via socks5 on IPv6" "$(in_cl $PW_PROBE fetch ms6.test 7100)" \
-    "data peer $PW_W"
-logged "proxy: \[\+\] $(flow TCP - ms6.test "$(cl_q ms6.test A)" 7100) \
-$(re "via socks5 [$V6_W]:1080")\$" &&
-    ok "via socks5 on IPv6: the [+] line names the server" ||
-    fail "via socks5 on IPv6: $(grep ms6.test "$DLOG")"
+# via6 TCP|UDP NAME PORT ROUTE: NAME reached through a server on the
+# world's IPv6 address, which dials from $PW_W; the [+] line ends with
+# ROUTE.
+via6() {
+	case $1 in
+	TCP)	got=$(in_cl $PW_PROBE fetch "$2" "$3") ;;
+	*)	got=$(in_cl $PW_PROBE ufetch "$2" "$3") ;;
+	esac
+	expect "$1 to $2, $4" "$got" "data peer $PW_W"
+	logged "proxy: \[\+\] $(flow "$1" - "$2" "$(cl_q "$2" A)" "$3") \
+$(re "$4")\$" && ok "$1 to $2: the [+] line names the server" ||
+	    fail "$1 to $2: $(grep "$2" "$DLOG")"
+}
+
+# TCP through microsocks: it was asked for the name.
+via6 TCP ms6.test 7100 "via socks5 [$V6_W]:1080"
 grep -q "ms6\.test" "$T_TMP/ms.log" &&
     ok "microsocks was asked for ms6.test" ||
     fail "microsocks: $(cat "$T_TMP/ms.log")"
-
-# TCP through tinyproxy on IPv6: CONNECT to the name.
-expect "TCP via http on IPv6" "$(in_cl $PW_PROBE fetch http6.test 7100)" \
-    "data peer $PW_W"
-logged "proxy: \[\+\] $(flow TCP - http6.test "$(cl_q http6.test A)" \
-7100) $(re "via http [$V6_W]:3128")\$" &&
-    ok "via http on IPv6: the [+] line names the server" ||
-    fail "via http on IPv6: $(grep http6.test "$DLOG")"
+# TCP through tinyproxy: CONNECT to the name.
+via6 TCP http6.test 7100 "via http [$V6_W]:3128"
 grep -q "CONNECT http6\.test:7100 HTTP/1\.1" "$T_TMP/tinyproxy.log" &&
     ok "tinyproxy was asked to CONNECT to http6.test:7100" ||
     fail "tinyproxy: $(tail -5 "$T_TMP/tinyproxy.log")"
-
-# UDP through danted's relay on IPv6.
-got=$(in_cl $PW_PROBE ufetch dante6.test 7101)
-[ "$got" = "data peer $PW_W" ] || fail "UDP via socks5 on IPv6: $got" \
-    "$(grep dante6 "$DLOG"; tail -5 "$T_TMP/danted.log")"
-expect "UDP via socks5 on IPv6" "$got" "data peer $PW_W"
-logged "proxy: \[\+\] $(flow UDP - dante6.test "$(cl_q dante6.test A)" \
-7101) $(re "via socks5 [$V6_W]:1081")\$" &&
-    ok "UDP via socks5 on IPv6: the [+] line names the server" ||
-    fail "UDP via socks5 on IPv6: $(grep dante6.test "$DLOG")"
+# UDP through danted's relay on its IPv6 address.
+via6 UDP dante6.test 7101 "via socks5 [$V6_W]:1081"
 grep -q "for target dante6\.test\.7101\$" "$T_TMP/danted.log" &&
     ok "danted: datagrams to dante6.test.7101" ||
-    fail "danted: no datagram named dante6.test.7101"
+    fail "danted: no datagram named dante6.test.7101: \
+$(tail -5 "$T_TMP/danted.log")"
 
 # reload LINE: the file gets it, and every proxy worker has read it.
 NW=$(child_pids "$DP" proxy | wc -l)

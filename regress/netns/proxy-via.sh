@@ -35,27 +35,7 @@ in_w microsocks -i "$PW_W" -p 1082 -u user -P secret \
 T_PIDS="$T_PIDS $!"
 
 # danted, logging each request as it came (debug), UDP included.
-cat >"$T_TMP/danted.conf" <<EOF
-logoutput: $T_TMP/danted.log
-debug: 1
-internal: $PW_W port = 1081
-external: $PW_W
-socksmethod: none
-clientmethod: none
-user.privileged: root
-user.unprivileged: nobody
-client pass {
-	from: 0.0.0.0/0 to: 0.0.0.0/0
-}
-socks pass {
-	from: 0.0.0.0/0 to: 0.0.0.0/0
-	command: connect udpassociate udpreply
-	log: connect disconnect error
-}
-EOF
-in_w danted -f "$T_TMP/danted.conf" -p "$T_TMP/danted.pid" -N 1 \
-    >"$T_TMP/danted.out" 2>&1 &
-T_PIDS="$T_PIDS $!"
+pw_danted "$PW_W" 1081 "$PW_W"
 
 # tinyproxy, wanting a user.
 cat >"$T_TMP/tinyproxy.conf" <<EOF
