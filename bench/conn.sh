@@ -5,9 +5,11 @@
 # connections, "Connection: close", so that every request is a new TCP
 # connection) from the client namespace fetches a 1 kB file from nginx
 # (one worker) in the world namespace over three paths in the same run:
-# dns44 (virtual address, TPROXY), haproxy (TCP mode, one thread) and
-# direct (routed by the gateway).  CONN_REPS runs of CONN_TIME seconds per
-# path, interleaved; medians reported.  Each run logs the segments the
+# dns44 (virtual address, TPROXY), haproxy (TCP mode, as many threads as
+# dns44 has workers), direct (routed by the gateway) and, when NULLRELAY
+# is built, the floor: bench/nullrelay, a relay that does nothing but
+# accept, dial and copy, with as many threads.  CONN_REPS runs of
+# CONN_TIME seconds per path, interleaved; medians reported.  Each run logs the segments the
 # server's side of a connection took each way (the world namespace's TCP
 # counters over the run, a request each).  With PROFILE=1 the proxy
 # process is profiled (perf) under the same load.
@@ -26,6 +28,18 @@ lab_setup
 lab_dns44 </dev/null
 lab_nginx
 lab_haproxy 8080:80
+: "${NULLRELAY:=$(dirname "$DNS44")/../bench/nullrelay}"
+paths="dns44 haproxy direct"
+if [ -x "$NULLRELAY" ]; then
+	bg "$GW" "$B_TMP/nullrelay.out" "$NULLRELAY" "$L_GW" 8090 "$L_W" 80 \
+	    "${PROXY_WORKERS:-$(nproc)}"
+	N_PID=$BG_PID
+	wait_for 10 listening "$GW" tcp "$L_GW:8090" ||
+	    die "nullrelay did not start: $(cat "$B_TMP/nullrelay.out")"
+	paths="$paths floor"
+else
+	log "no $NULLRELAY (make bench builds it): no floor measured"
+fi
 
 if ! proxy_relays 80; then
 	log "the proxy does not relay: connection rate not measured"
@@ -62,11 +76,12 @@ run() {
 
 r=1
 while [ $r -le "$CONN_REPS" ]; do
-	for path in dns44 haproxy direct; do
+	for path in $paths; do
 		case $path in
 		dns44)		set -- "http://$V/small" "$D_PROXIES" ;;
 		haproxy)	set -- "http://$L_GW:8080/small" "$H_PID" ;;
 		direct)		set -- "http://$L_W/small" "" ;;
+		floor)		set -- "http://$L_GW:8090/small" "$N_PID" ;;
 		esac
 		x=$(run "$1" "$2")
 		[ "$x" = NA ] && log "wrk: $(head -c 300 "$B_TMP/wrk.out")"
@@ -84,7 +99,7 @@ if [ "${PROFILE:-0}" = 1 ]; then
 	profile_report "$BENCH_OUT/conn-profile.txt" \
 	    'libc_(accept|connect|close|socket|splice|pipe|sendmsg|recvmsg)|epoll|event_base_loop|msg_'
 fi
-for path in dns44 haproxy direct; do
+for path in dns44 haproxy direct floor; do
 	touch "$B_TMP/conn.$path"
 	eval m_$path=$(median <"$B_TMP/conn.$path")
 done
@@ -92,4 +107,13 @@ result "TCP connections/s" "$m_dns44" conn/s haproxy "$m_haproxy" \
     "ratio>=1.2"
 result "TCP connections/s" "$m_dns44" conn/s direct "$m_direct" \
     "ratio>=0.7"
+# What any relay can reach here: the floor against the same peers.
+if [ -x "$NULLRELAY" ]; then
+	result "TCP connections/s, floor relay" "$m_floor" conn/s haproxy \
+	    "$m_haproxy" -
+	result "TCP connections/s, floor relay" "$m_floor" conn/s direct \
+	    "$m_direct" -
+	result "TCP connections/s" "$m_dns44" conn/s "floor relay" \
+	    "$m_floor" -
+fi
 exit 0

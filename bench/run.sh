@@ -10,6 +10,7 @@
 #   DNS44          the daemon (required)
 #   MAPBENCH       bench/mapbench, for map.sh (make bench sets it)
 #   NAMESBENCH     bench/namesbench, for names.sh (make bench sets it)
+#   NULLRELAY      bench/nullrelay, for conn.sh (make bench sets it)
 #   BENCH_OUT      where results go (default ./bench-results)
 #   BENCHES        which, in order (default "dns verify store script
 #                  failover dot mem map names rules tcp conn udp via curve")
