@@ -703,6 +703,22 @@ conf_fmt_host(const union conf_addr *sa, char *buf, size_t len)
 	return (buf);
 }
 
+/* The port, in host order, of an address of either family. */
+in_port_t
+conf_port(const union conf_addr *sa)
+{
+	return (ntohs(sa->sa.sa_family == AF_INET6 ? sa->sin6.sin6_port :
+	    sa->sin.sin_port));
+}
+
+/* The length of the address, for connect() and bind(). */
+socklen_t
+conf_addr_len(const union conf_addr *sa)
+{
+	return (sa->sa.sa_family == AF_INET6 ? sizeof(sa->sin6) :
+	    sizeof(sa->sin));
+}
+
 /* "192.0.2.1:1080" or "[2001:db8::1]:1080". */
 const char *
 conf_fmt_sockaddr(const union conf_addr *sa, char *buf, size_t len)
@@ -710,11 +726,8 @@ conf_fmt_sockaddr(const union conf_addr *sa, char *buf, size_t len)
 	char	addr[INET6_ADDRSTRLEN];
 
 	conf_fmt_host(sa, addr, sizeof(addr));
-	if (sa->sa.sa_family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", addr,
-		    ntohs(sa->sin6.sin6_port));
-	else
-		snprintf(buf, len, "%s:%u", addr, ntohs(sa->sin.sin_port));
+	snprintf(buf, len, sa->sa.sa_family == AF_INET6 ? "[%s]:%u" :
+	    "%s:%u", addr, conf_port(sa));
 	return (buf);
 }
 
@@ -791,20 +804,10 @@ conf_fmt_upstream(const struct conf_upstream *u, char *buf, size_t len)
 void
 conf_print_upstream(FILE *fp, const struct conf_upstream *u)
 {
-	char		addr[INET6_ADDRSTRLEN];
-	in_port_t	port;
+	char	addr[INET6_ADDRSTRLEN];
 
-	if (u->addr.sa.sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &u->addr.sin6.sin6_addr, addr,
-		    sizeof(addr));
-		port = ntohs(u->addr.sin6.sin6_port);
-	} else {
-		if (inet_ntop(AF_INET, &u->addr.sin.sin_addr, addr,
-		    sizeof(addr)) == NULL)
-			strlcpy(addr, "?", sizeof(addr));
-		port = ntohs(u->addr.sin.sin_port);
-	}
-	fprintf(fp, "dns upstream %s port %u", addr, port);
+	fprintf(fp, "dns upstream %s port %u", conf_fmt_host(&u->addr, addr,
+	    sizeof(addr)), conf_port(&u->addr));
 	if (u->tls)
 		fputs(" tls", fp);
 	if (u->tls_name[0] != '\0') {

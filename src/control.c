@@ -616,12 +616,10 @@ control_stats(struct ctl_client *cc, uint32_t id)
 			memcpy(cu[i].addr, &info[i].addr.addr.sin6.sin6_addr,
 			    16);
 			cu[i].ipv6 = 1;
-			cu[i].port = ntohs(info[i].addr.addr.sin6.sin6_port);
-		} else {
+		} else
 			memcpy(cu[i].addr, &info[i].addr.addr.sin.sin_addr,
 			    4);
-			cu[i].port = ntohs(info[i].addr.addr.sin.sin_port);
-		}
+		cu[i].port = conf_port(&info[i].addr.addr);
 		cu[i].tls = info[i].addr.tls;
 		cu[i].state = info[i].state == UPSTREAM_DOWN ?
 		    CTL_UPSTREAM_DOWN : info[i].state == UPSTREAM_UP ?

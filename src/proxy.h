@@ -199,7 +199,6 @@ const char	*proxy_dest_relay(const union conf_addr *,
 size_t		 proxy_dest_filter(struct proxy_relay *,
 		    const union conf_addr *, size_t, union conf_addr *);
 const char	*proxy_sa_fmt(const union conf_addr *);
-socklen_t	 proxy_sa_len(const union conf_addr *);
 
 /* proxy_dial.c */
 void		 proxy_dial_socket(struct proxy_dial *, struct proxy_relay *,

@@ -215,13 +215,6 @@ proxy_sa_fmt(const union conf_addr *sa)
 	return (conf_fmt_sockaddr(sa, buf, sizeof(buf)));
 }
 
-socklen_t
-proxy_sa_len(const union conf_addr *sa)
-{
-	return (sa->sa.sa_family == AF_INET6 ? sizeof(sa->sin6) :
-	    sizeof(sa->sin));
-}
-
 /*
  * The real addresses of r's domain it may dial, each with the port of
  * r's virtual address, into out: the families alternate, the preferred

@@ -322,7 +322,7 @@ proxy_happy_sock(struct proxy_dial *d, int s)
 	 * sends (proxy_tcp_connected()), as haproxy's tcp-smart-connect.
 	 */
 	setsockopt(s, IPPROTO_TCP, TCP_QUICKACK, &off, sizeof(off));
-	if (connect(s, &d->dst.sa, proxy_sa_len(&d->dst)) == -1 &&
+	if (connect(s, &d->dst.sa, conf_addr_len(&d->dst)) == -1 &&
 	    errno != EINPROGRESS) {
 		log_rate(&proxy_rl_happy, LOG_INFO, "%s: dial %s: %s",
 		    proxy_relay_flow(h->r), proxy_sa_fmt(&d->dst),

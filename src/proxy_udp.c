@@ -484,7 +484,7 @@ proxy_udp_dial_sock(struct proxy_dial *d, int fd)
 		return;
 	}
 	s->ufd = fd;
-	if (connect(s->ufd, &s->r.real.sa, proxy_sa_len(&s->r.real)) == -1) {
+	if (connect(s->ufd, &s->r.real.sa, conf_addr_len(&s->r.real)) == -1) {
 		proxy_fail(IPPROTO_UDP, CTL_FAIL_DIAL_ERROR);
 		log_rate(&proxy_rl_udp_dial, LOG_INFO,
 		    "%s: dial %s: %s", proxy_relay_flow(&s->r),

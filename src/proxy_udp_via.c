@@ -84,7 +84,7 @@ proxy_udp_via_sock(struct proxy_dial *d, int fd)
 		return;
 	}
 	s->cfd = fd;
-	if (connect(s->cfd, &s->r.real.sa, proxy_sa_len(&s->r.real)) == -1 &&
+	if (connect(s->cfd, &s->r.real.sa, conf_addr_len(&s->r.real)) == -1 &&
 	    errno != EINPROGRESS) {
 		proxy_udp_via_refused(s, strerror(errno));
 		return;

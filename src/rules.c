@@ -488,8 +488,7 @@ rules_print_route(FILE *fp, const struct rule_route *rt)
 		fprintf(fp, " via %s %s port %u",
 		    rt->via == VIA_SOCKS5 ? "socks5" : "http",
 		    conf_fmt_host(&rt->server, a, sizeof(a)),
-		    ntohs(rt->server.sa.sa_family == AF_INET6 ?
-		    rt->server.sin6.sin6_port : rt->server.sin.sin_port));
+		    conf_port(&rt->server));
 		if (rt->user[0] != '\0')
 			fprintf(fp, " user \"%s\" password \"%s\"", rt->user,
 			    rt->password);

@@ -109,7 +109,6 @@ static void	upstream_req_free(struct upstream_req *);
 static void	upstream_io_wait(struct upstream_req *, short,
 		    void (*)(int, short, void *));
 static int	upstream_try(struct upstream_req *);
-static socklen_t upstream_salen(const struct conf_upstream *);
 static int	upstream_udp_start(struct upstream_req *);
 static void	upstream_udp_read(int, short, void *);
 static void	upstream_tcp_start(struct upstream_req *);
@@ -369,7 +368,7 @@ upstream_udp_start(struct upstream_req *req)
 	event_set(&req->ev_io, req->fd, EV_READ | EV_PERSIST,
 	    upstream_udp_read, req);
 	/* connect() binds it to a source port the kernel picks at random. */
-	if (connect(req->fd, &u->addr.sa, upstream_salen(u)) == -1) {
+	if (connect(req->fd, &u->addr.sa, conf_addr_len(&u->addr)) == -1) {
 		log_rate(&upstream_rl_send, LOG_ERR, "upstream %s: %s",
 		    upstream_name(req, buf, sizeof(buf)), strerror(errno));
 		upstream_fail(req, 0);
@@ -457,7 +456,7 @@ upstream_tcp_start(struct upstream_req *req)
 	    upstream_tcp_io, req);
 	req->tcp = 1;
 	upstream_ntcp++;
-	if (connect(req->fd, &u->addr.sa, upstream_salen(u)) == 0)
+	if (connect(req->fd, &u->addr.sa, conf_addr_len(&u->addr)) == 0)
 		req->state = UPSTREAM_ST_WRITE;
 	else if (errno == EINPROGRESS)
 		req->state = UPSTREAM_ST_CONNECT;
@@ -729,13 +728,6 @@ upstream_fail(struct upstream_req *req, int timeout)
 	upstream_health_fail(&req->servers[req->server], timeout, req->probe,
 	    req->state == UPSTREAM_ST_CONNECT ||
 	    req->state == UPSTREAM_ST_WRITE || req->state == UPSTREAM_ST_READ);
-}
-
-static socklen_t
-upstream_salen(const struct conf_upstream *u)
-{
-	return (u->addr.sa.sa_family == AF_INET6 ?
-	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 }
 
 /* A try at the chosen upstream: over TLS if it speaks it, else UDP. */

@@ -281,7 +281,6 @@ upstream_tls_connect(struct upstream_tls_conn *c)
 {
 	X509_VERIFY_PARAM	*param;
 	SSL			*ssl;
-	socklen_t		 len;
 	char			 buf[CONF_UPSTREAM_STRLEN];
 
 	if ((ssl = SSL_new(upstream_tls_ctx)) == NULL)
@@ -317,9 +316,8 @@ upstream_tls_connect(struct upstream_tls_conn *c)
 	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	bufferevent_setcb(c->bev, upstream_tls_read, NULL, upstream_tls_event,
 	    c);
-	len = c->up.addr.sa.sa_family == AF_INET6 ?
-	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	if (bufferevent_socket_connect(c->bev, &c->up.addr.sa, len) == -1) {
+	if (bufferevent_socket_connect(c->bev, &c->up.addr.sa,
+	    conf_addr_len(&c->up.addr)) == -1) {
 		log_debug("upstream %s: connect: %s", conf_fmt_upstream(&c->up,
 		    buf, sizeof(buf)), strerror(errno));
 		upstream_tls_close(c);
