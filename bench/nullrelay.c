@@ -159,8 +159,9 @@ nr_event(int ep, struct nr_half *h, uint32_t events)
 	if (c->dead)
 		return;
 	if (!c->up) {
-		if (getsockopt(h->fd, SOL_SOCKET, SO_ERROR, &e, &elen) == -1 ||
-		    e != 0) {
+		/* The client's socket reports only a hang-up or an error. */
+		if (h == &c->h[0] || getsockopt(h->fd, SOL_SOCKET, SO_ERROR,
+		    &e, &elen) == -1 || e != 0) {
 			nr_close(c);
 			return;
 		}
