@@ -425,6 +425,80 @@ test_rules_from(void)
 	CHECK_EQ(rs->rules[0].hits, 2);
 	CHECK_EQ(rs->rules[1].hits, 2);
 	ruleset_free(rs);
+
+	/* from 0.0.0.0/0: every client, but not an unknown one. */
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_REFUSED, 0, "0.0.0.0", 0, "all.test");
+	CHECK(ruleset_load(rs) == 0);
+	CHECK_EQ(ask_rcode(rs, "all.test", LDNS_RR_TYPE_A, 0x0a010203),
+	    LDNS_RCODE_REFUSED);
+	CHECK_EQ(ask_rcode(rs, "all.test", LDNS_RR_TYPE_A, 0xc0000201),
+	    LDNS_RCODE_REFUSED);
+	addr = ask_addr(rs, "all.test", 0);
+	CHECK(addr >= (int64_t)tconf.range_first &&
+	    addr <= (int64_t)tconf.range_last);
+	ruleset_free(rs);
+}
+
+/*
+ * Split DNS lines: the last one whose names match decides, whatever the
+ * order of the names' tables; a name no line names has none.
+ */
+static void
+test_rules_split(void)
+{
+	struct ruleset		*rs;
+	struct rule_upstream	 u;
+	const struct rule_upstream *found;
+	int			 t1, t2;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	CHECK((t1 = ruleset_table(rs, "", "answertest:1")) != -1);
+	CHECK(ruleset_source(rs, t1, SOURCE_NAME, "corp.test",
+	    "answertest:1") == 0);
+	CHECK((t2 = ruleset_table(rs, "", "answertest:2")) != -1);
+	CHECK(ruleset_source(rs, t2, SOURCE_NAME, "eu.corp.test",
+	    "answertest:2") == 0);
+	memset(&u, 0, sizeof(u));
+	u.count = 1;
+	CHECK(conf_parse_upstream("10.20.0.53", -1, 0, NULL,
+	    &u.upstream[0]) == 0);
+	u.table = t2;
+	strlcpy(u.where, "answertest:3", sizeof(u.where));
+	CHECK(ruleset_upstream(rs, &u) == 0);
+	u.table = t1;
+	strlcpy(u.where, "answertest:4", sizeof(u.where));
+	CHECK(ruleset_upstream(rs, &u) == 0);
+	CHECK(ruleset_load(rs) == 0);
+
+	/* eu.corp.test's line comes first: the later corp.test wins. */
+	CHECK((found = ruleset_split(rs, "www.eu.corp.test")) != NULL);
+	CHECK(strcmp(found->where, "answertest:4") == 0);
+	CHECK((found = ruleset_split(rs, "corp.test")) != NULL);
+	CHECK(strcmp(found->where, "answertest:4") == 0);
+	CHECK(ruleset_split(rs, "other.test") == NULL);
+	ruleset_free(rs);
+
+	/* The other way round, the line for eu.corp.test is the last. */
+	CHECK((rs = ruleset_new()) != NULL);
+	CHECK((t1 = ruleset_table(rs, "", "answertest:1")) != -1);
+	CHECK(ruleset_source(rs, t1, SOURCE_NAME, "corp.test",
+	    "answertest:1") == 0);
+	CHECK((t2 = ruleset_table(rs, "", "answertest:2")) != -1);
+	CHECK(ruleset_source(rs, t2, SOURCE_NAME, "eu.corp.test",
+	    "answertest:2") == 0);
+	u.table = t1;
+	strlcpy(u.where, "answertest:3", sizeof(u.where));
+	CHECK(ruleset_upstream(rs, &u) == 0);
+	u.table = t2;
+	strlcpy(u.where, "answertest:4", sizeof(u.where));
+	CHECK(ruleset_upstream(rs, &u) == 0);
+	CHECK(ruleset_load(rs) == 0);
+	CHECK((found = ruleset_split(rs, "www.eu.corp.test")) != NULL);
+	CHECK(strcmp(found->where, "answertest:4") == 0);
+	CHECK((found = ruleset_split(rs, "www.corp.test")) != NULL);
+	CHECK(strcmp(found->where, "answertest:3") == 0);
+	ruleset_free(rs);
 }
 
 /* The fast path's replies, with rules, are the slow path's, byte for byte. */
@@ -2204,6 +2278,7 @@ main(void)
 	test_rules_pass();
 	test_rules_order();
 	test_rules_from();
+	test_rules_split();
 	test_rules_fastpath();
 	test_rules();
 	test_verify();
