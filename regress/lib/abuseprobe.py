@@ -12,6 +12,12 @@ tests of dns44's bounds (dns-bounds.sh, proxy-bounds.sh, journal.sh).
         a TCP stream of zeros or random bytes (KIND zero|random) for
         SECONDS, reconnecting whenever the server drops it; prints
         "connections C bytes N longest S"
+  noread HOST PORT NAME SECONDS
+        A queries for NAME over one TCP connection, sent as fast as they
+        go for SECONDS, none of the answers read (a 4 kB receive
+        buffer); prints "sent BYTES blocked S closed C": the seconds
+        before the end since a write last went through, and whether the
+        server closed or reset the connection
   rawname HOST PORT HEXLABELS...
         an A query over UDP whose labels are given in hex, sent as they
         are; prints the answer's address or "rcode N"
@@ -123,6 +129,39 @@ def stream(host, port, kind, secs):
         longest = max(longest, time.monotonic() - c0)
         s.close()
     print("connections %d bytes %d longest %.1f" % (conns, total, longest))
+
+
+def noread(host, port, name, secs):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect((host, int(port)))
+    s.setblocking(False)
+    q = query(name, qid=0)
+    one = struct.pack(">H", len(q)) + q
+    chunk = one * (16384 // len(one))
+    t0 = last = time.monotonic()
+    sent = 0
+    pending = b""
+    shut = 0
+    while time.monotonic() - t0 < float(secs):
+        if not pending:
+            pending = chunk
+        try:
+            _, w, _ = select.select([], [s], [], 0.1)
+            if w:
+                n = s.send(pending)
+                if n > 0:
+                    sent += n
+                    pending = pending[n:]
+                    last = time.monotonic()
+        except BlockingIOError:
+            pass
+        except (ConnectionResetError, BrokenPipeError):
+            shut = 1
+            break
+    blocked = time.monotonic() - last
+    s.close()
+    print("sent %d blocked %.1f closed %d" % (sent, blocked, shut))
 
 
 def rawname(host, port, *hexlabels):
@@ -248,7 +287,8 @@ def anyupstream(addr, port, real):
 
 
 def main():
-    cmds = {"trickle": trickle, "stream": stream, "rawname": rawname,
+    cmds = {"trickle": trickle, "stream": stream, "noread": noread,
+            "rawname": rawname,
             "halfopen": halfopen, "udpsilent": udpsilent,
             "udpquiet": udpquiet, "tcpsink": tcpsink, "udpsink": udpsink,
             "anyupstream": anyupstream}

@@ -9,7 +9,9 @@
 # one that says nothing after its query goes at "dns tcp-idle-timeout".
 # A TCP client streaming zeros or random bytes is dropped at once and the
 # dns process stays cool (utime+stime from /proc); so it does out of
-# descriptors with TCP clients waiting to be accepted.
+# descriptors with TCP clients waiting to be accepted.  At "dns
+# tcp-clients" a new TCP client is closed; one that asks and never reads
+# the answers is no longer read, and the dns process does not grow.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
@@ -178,4 +180,50 @@ back() { [ -n "$(DW_PORT=4454 q +tcp tcp-after.test A)" ]; }
 wait_for 8 back && ok "over TCP again once the clients are gone" ||
     fail "no TCP answer after the shortage"
 dw_stop "$DP2"
+
+# --- All the TCP places taken; a client that never reads ----------------
+# dns tcp-clients 4: a fifth TCP client is closed at once while UDP is
+# answered, and TCP is back once the four have gone.  Then one client
+# asks without reading (the namespace's TCP buffers 64 kB at most): the
+# dns process stops reading it once 256 kB of answers wait, so its
+# writes block within a second and the process does not grow.
+dw_start tcpmax <<EOF
+dns listen 127.0.0.1 port 4455
+dns upstream $DW_UP
+dns tcp-clients 4
+dns per-client tcp-clients 50
+EOF
+DP3=$DP DD3=$DD
+ip netns exec "$GW" $PYTHON "$srcdir/regress/lib/proxyprobe.py" holdmany \
+    127.0.0.1 4455 4 3 >"$T_TMP/held4" 2>&1 &
+hp=$!
+sleep 1
+r=$(DW_PORT=4455 q +tcp +retry=0 fifth.test A)
+[ -z "$r" ] && ok "a fifth TCP client with four held: closed" ||
+    fail "a fifth TCP client with four held: answered $r"
+in_range "$(DW_PORT=4455 q udp-meanwhile.test A)" &&
+    ok "UDP answered while TCP is full" || fail "no UDP answer, TCP full"
+wait "$hp"
+expect "the four held" "$(cat "$T_TMP/held4")" "connected 4 of 4"
+back() { in_range "$(DW_PORT=4455 q +tcp +retry=0 fifth-again.test A)"; }
+wait_for 5 back && ok "TCP answered again once the four have gone" ||
+    fail "no TCP answer after the four have gone"
+
+ip netns exec "$GW" sysctl -qw net.ipv4.tcp_rmem="4096 16384 65536" \
+    net.ipv4.tcp_wmem="4096 16384 65536" || die "TCP buffer sysctls"
+in_range "$(DW_PORT=4455 q noread.test A)" || fail "noread.test not mapped"
+rss0=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$DD3/status")
+out=$(ip netns exec "$GW" $ABUSE noread 127.0.0.1 4455 noread.test 4)
+rss1=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$DD3/status")
+set -- $out
+[ "${1:-}" = sent ] && awk -v b="$4" 'BEGIN { exit !(b >= 2) }' &&
+    ok "a client that does not read is not read either: $out" ||
+    fail "a client that does not read: $out, want its writes blocked"
+[ $((rss1 - rss0)) -lt 8192 ] &&
+    ok "the dns process grew by $((rss1 - rss0)) kB for it" ||
+    fail "the dns process grew by $((rss1 - rss0)) kB for a client" \
+    "that does not read"
+in_range "$(DW_PORT=4455 q +tcp noread-after.test A)" &&
+    ok "TCP answered after it" || fail "no TCP answer after the reader"
+dw_stop "$DP3"
 exit $T_FAILED
