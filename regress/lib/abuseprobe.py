@@ -32,9 +32,14 @@ tests of dns44's bounds (dns-bounds.sh, proxy-bounds.sh, journal.sh).
         the same port; prints "echoed N of 2"
   tcpsink ADDR PORT, udpsink ADDR PORT
         servers that read whatever comes and never answer nor close
-  anyupstream ADDR PORT REAL
+  anyupstream ADDR PORT REAL [DELAY]
         a DNS server (UDP) that answers every A query, whatever its name's
-        bytes, with REAL, and every other type with an empty NOERROR
+        bytes, with REAL, and every other type with an empty NOERROR;
+        each answer DELAY seconds after its query (0 by default)
+  udpburst HOST PORT N WAIT
+        N datagrams "burst I" back to back from one UDP socket, then their
+        echoes collected for WAIT seconds; prints "echoed E of N first F
+        last L", the lowest and highest I echoed (-1 for none)
 """
 
 import os
@@ -262,11 +267,18 @@ def udpsink(addr, port):
         s.recv(65535)
 
 
-def anyupstream(addr, port, real):
+def anyupstream(addr, port, real, delay="0"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((addr, int(port)))
     rdata = socket.inet_aton(real)
+    late = []       # (when, answer, peer), in the order they came
     while True:
+        while late and late[0][0] <= time.monotonic():
+            s.sendto(late[0][1], late[0][2])
+            late.pop(0)
+        wait = max(0, late[0][0] - time.monotonic()) if late else None
+        if not select.select([s], [], [], wait)[0]:
+            continue
         q, peer = s.recvfrom(65535)
         if len(q) < 17 or q[2] & 0x80:
             continue
@@ -283,7 +295,28 @@ def anyupstream(addr, port, real):
                                 0, 0) + q[12:pos]
         if an:
             r += struct.pack(">HHHIH", 0xc00c, 1, 1, 60, 4) + rdata
-        s.sendto(r, peer)
+        late.append((time.monotonic() + float(delay), r, peer))
+
+
+def udpburst(host, port, n, wait):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((host, int(port)))
+    for i in range(int(n)):
+        s.send(b"burst %d" % i)
+    seen = set()
+    end = time.monotonic() + float(wait)
+    while time.monotonic() < end:
+        r, _, _ = select.select([s], [], [], end - time.monotonic())
+        if not r:
+            break
+        try:
+            d = s.recv(65535)
+        except ConnectionRefusedError:
+            continue
+        if d.startswith(b"burst "):
+            seen.add(int(d[6:]))
+    print("echoed %d of %s first %d last %d" % (len(seen), n,
+          min(seen) if seen else -1, max(seen) if seen else -1))
 
 
 def main():
@@ -291,7 +324,7 @@ def main():
             "rawname": rawname,
             "halfopen": halfopen, "udpsilent": udpsilent,
             "udpquiet": udpquiet, "tcpsink": tcpsink, "udpsink": udpsink,
-            "anyupstream": anyupstream}
+            "anyupstream": anyupstream, "udpburst": udpburst}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds:
         sys.exit("usage: abuseprobe.py %s ..." % "|".join(cmds))
     cmds[sys.argv[1]](*sys.argv[2:])
