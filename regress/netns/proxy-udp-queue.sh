@@ -38,7 +38,8 @@ out=$(in_cl $ABUSE udpburst "$v" 7 100 4)
 expect "100 datagrams while the session waits 1.5 s for its lookup" \
     "$out" "echoed 32 of 100 first 0 last 31"
 out=$(in_cl $ABUSE udpburst "$v" 7 100 2)
-expect "100 more from another port, the addresses known" "$out" "echoed 100 of 100 first 0 last 99"
+expect "100 more from another port, the addresses known" "$out" \
+    "echoed 100 of 100 first 0 last 99"
 
 q=$(cl_q echo.test A)
 out=$(in_cl $ABUSE udpburst "$q" 7 20 2)
