@@ -77,6 +77,7 @@ static struct event		 ctl_ev_pause;
 static struct chan		*ctl_parent;
 static int			 ctl_fd = -1;
 static struct log_rate		 ctl_rl_denied;
+static struct log_rate		 ctl_rl_full;
 
 static void	control_accept(int, short, void *);
 static enum ctl_access control_access(int, const struct ucred *);
@@ -89,6 +90,7 @@ static void	control_closed(struct chan *, int);
 static void	control_idle(int, short, void *);
 static void	control_drop(struct ctl_client *);
 static void	control_touch(struct ctl_client *);
+static struct ctl_client *control_victim(void);
 static void	control_list(struct chan *);
 static void	control_evicted(uint32_t);
 static int	control_target(const char *, struct map_entry **);
@@ -140,7 +142,7 @@ control_resume(int fd, short ev, void *arg)
 static void
 control_accept(int fd, short ev, void *arg)
 {
-	struct ctl_client	*cc;
+	struct ctl_client	*cc, *old = NULL;
 	struct ucred		 cred;
 	struct timeval		 tv = { CONTROL_PAUSE_SEC, 0 };
 	socklen_t		 len = sizeof(cred);
@@ -161,11 +163,6 @@ control_accept(int fd, short ev, void *arg)
 			log_warn("control: accept");
 		return;
 	}
-	if (ctl_nclients >= CONTROL_MAX_CLIENTS) {
-		log_warnx("control: too many clients, refusing one");
-		close(s);
-		return;
-	}
 	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("control: SO_PEERCRED");
 		close(s);
@@ -174,6 +171,26 @@ control_accept(int fd, short ev, void *arg)
 	if ((access = control_access(s, &cred)) == CTL_ACCESS_NONE) {
 		control_refuse(s, &cred);
 		return;
+	}
+	/*
+	 * All places taken: an admin takes the place of the client without
+	 * admin rights that was active least recently, so that clients who
+	 * may only look cannot keep root out; anyone else is refused.
+	 */
+	if (ctl_nclients >= CONTROL_MAX_CLIENTS &&
+	    (access != CTL_ACCESS_ADMIN || (old = control_victim()) == NULL)) {
+		log_rate(&ctl_rl_full, LOG_WARNING, "control: %d clients, "
+		    "refusing uid %u pid %d", ctl_nclients,
+		    (unsigned)cred.uid, (int)cred.pid);
+		close(s);
+		return;
+	}
+	if (old != NULL) {
+		log_warnx("control: %d clients; uid %u pid %d, active least "
+		    "recently, makes way for uid %u pid %d", ctl_nclients,
+		    (unsigned)old->uid, (int)old->pid, (unsigned)cred.uid,
+		    (int)cred.pid);
+		control_drop(old);
 	}
 	if ((cc = calloc(1, sizeof(*cc))) == NULL) {
 		log_warn("control");
@@ -187,9 +204,9 @@ control_accept(int fd, short ev, void *arg)
 	    control_closed, cc);
 	cc->chan.drained = control_list;
 	evtimer_set(&cc->ev_idle, control_idle, cc);
-	control_touch(cc);
 	TAILQ_INSERT_TAIL(&ctl_clients, cc, entry);
 	ctl_nclients++;
+	control_touch(cc);
 }
 
 /*
@@ -290,12 +307,30 @@ control_allowed(struct ctl_client *cc, struct msg *m)
 	}
 }
 
+/* A client did something: it goes to the end of the list. */
 static void
 control_touch(struct ctl_client *cc)
 {
 	struct timeval	tv = { CONTROL_IDLE_SEC, 0 };
 
+	TAILQ_REMOVE(&ctl_clients, cc, entry);
+	TAILQ_INSERT_TAIL(&ctl_clients, cc, entry);
 	evtimer_add(&cc->ev_idle, &tv);
+}
+
+/*
+ * The client without admin rights active least recently, but not one
+ * being sent a listing; NULL if none.
+ */
+static struct ctl_client *
+control_victim(void)
+{
+	struct ctl_client	*cc;
+
+	TAILQ_FOREACH(cc, &ctl_clients, entry)
+		if (cc->access != CTL_ACCESS_ADMIN && !cc->listing)
+			return (cc);
+	return (NULL);
 }
 
 static void

@@ -7,7 +7,8 @@
 # users of the control group who may look but not flush, reload or change
 # the log, of the admin group who may, and of neither, turned away; dump
 # of a stopped daemon's database, the same lines show map printed, and
-# refused while the daemon runs; the manual's example against the output.
+# refused while the daemon runs; the manual's example against the output;
+# a full control socket lets root in, in place of a reader.
 
 . "$srcdir/regress/lib/netns.sh"
 t_setup
@@ -193,6 +194,39 @@ ip netns exec "$NS" timeout -s KILL 10 "$DNS44" -d -f "$CF2" \
     fail "second daemon: $(cat "$T_TMP/e/log")"
 alive "$P" && "$DNS44CTL" -f "$CF" lookup beta.test >/dev/null &&
     ok "the first one runs on" || fail "the first daemon"
+
+# All 32 places of the control socket taken by the reader: another
+# reader is refused, root takes the place of the reader's least recently
+# active connection, and the reader is let in again once they are gone.
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+setpriv --reuid="$RU" --regid="$(id -g "$RU")" --init-groups "$py" -c '
+import socket, sys, time
+held = []
+for i in range(32):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    held.append(s)
+print("held", len(held), flush=True)
+time.sleep(4)' "$SOCK" >"$T_TMP/held" 2>&1 &
+hp=$!
+T_PIDS="$T_PIDS $hp"
+wait_for 5 grep -q "^held 32" "$T_TMP/held" || fail "holder: $(cat \
+    "$T_TMP/held")"
+sleep 0.5
+out=$(as "$RU" -f "$CF" show status 2>&1) &&
+    fail "a 33rd reader let in: $out" || ok "a 33rd reader refused: $out"
+out=$("$DNS44CTL" -f "$CF" show status 2>&1) &&
+    ok "root let in with 32 readers connected" ||
+    fail "root refused with 32 readers connected: $out"
+wait_for 3 grep -q "control: 32 clients; uid $(id -u "$RU") pid [0-9]*, \
+active least recently, makes way for uid 0 pid" "$T_TMP/d/log2" &&
+    ok "the reader's place logged" ||
+    fail "no line for the reader's place: $(grep 'control: ' \
+    "$T_TMP/d/log2" | tail -n 3)"
+wait "$hp"
+wait_for 3 as "$RU" -f "$CF" show status && ok "the reader let in again" ||
+    fail "the reader still refused once the others have gone"
 kill -TERM "$P"
 wait "$P"
 exit $T_FAILED
