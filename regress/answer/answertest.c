@@ -441,63 +441,68 @@ test_rules_from(void)
 }
 
 /*
+ * Two split DNS lines, at answertest:3 and answertest:4, one for
+ * corp.test and one for eu.corp.test, the latter last if sub_last.
+ */
+static struct ruleset *
+split_ruleset(int sub_last)
+{
+	struct ruleset		*rs;
+	struct rule_upstream	 u;
+	int			 t[2], i;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	CHECK((t[0] = ruleset_table(rs, "", "answertest:1")) != -1);
+	CHECK(ruleset_source(rs, t[0], SOURCE_NAME, "corp.test",
+	    "answertest:1") == 0);
+	CHECK((t[1] = ruleset_table(rs, "", "answertest:2")) != -1);
+	CHECK(ruleset_source(rs, t[1], SOURCE_NAME, "eu.corp.test",
+	    "answertest:2") == 0);
+	memset(&u, 0, sizeof(u));
+	u.count = 1;
+	CHECK(conf_parse_upstream("10.20.0.53", -1, 0, NULL,
+	    &u.upstream[0]) == 0);
+	for (i = 0; i < 2; i++) {
+		u.table = t[sub_last ? i : 1 - i];
+		snprintf(u.where, sizeof(u.where), "answertest:%d", 3 + i);
+		CHECK(ruleset_upstream(rs, &u) == 0);
+	}
+	CHECK(ruleset_load(rs) == 0);
+	return (rs);
+}
+
+/* Where the split DNS line a name goes to stands, or "none". */
+static const char *
+split_where(const struct ruleset *rs, const char *name)
+{
+	const struct rule_upstream	*u;
+
+	return ((u = ruleset_split(rs, name)) != NULL ? u->where : "none");
+}
+
+/*
  * Split DNS lines: the last one whose names match decides, whatever the
  * order of the names' tables; a name no line names has none.
  */
 static void
 test_rules_split(void)
 {
-	struct ruleset		*rs;
-	struct rule_upstream	 u;
-	const struct rule_upstream *found;
-	int			 t1, t2;
-
-	CHECK((rs = ruleset_new()) != NULL);
-	CHECK((t1 = ruleset_table(rs, "", "answertest:1")) != -1);
-	CHECK(ruleset_source(rs, t1, SOURCE_NAME, "corp.test",
-	    "answertest:1") == 0);
-	CHECK((t2 = ruleset_table(rs, "", "answertest:2")) != -1);
-	CHECK(ruleset_source(rs, t2, SOURCE_NAME, "eu.corp.test",
-	    "answertest:2") == 0);
-	memset(&u, 0, sizeof(u));
-	u.count = 1;
-	CHECK(conf_parse_upstream("10.20.0.53", -1, 0, NULL,
-	    &u.upstream[0]) == 0);
-	u.table = t2;
-	strlcpy(u.where, "answertest:3", sizeof(u.where));
-	CHECK(ruleset_upstream(rs, &u) == 0);
-	u.table = t1;
-	strlcpy(u.where, "answertest:4", sizeof(u.where));
-	CHECK(ruleset_upstream(rs, &u) == 0);
-	CHECK(ruleset_load(rs) == 0);
+	struct ruleset	*rs;
 
 	/* eu.corp.test's line comes first: the later corp.test wins. */
-	CHECK((found = ruleset_split(rs, "www.eu.corp.test")) != NULL);
-	CHECK(strcmp(found->where, "answertest:4") == 0);
-	CHECK((found = ruleset_split(rs, "corp.test")) != NULL);
-	CHECK(strcmp(found->where, "answertest:4") == 0);
-	CHECK(ruleset_split(rs, "other.test") == NULL);
+	rs = split_ruleset(0);
+	CHECK(strcmp(split_where(rs, "www.eu.corp.test"), "answertest:4") ==
+	    0);
+	CHECK(strcmp(split_where(rs, "corp.test"), "answertest:4") == 0);
+	CHECK(strcmp(split_where(rs, "other.test"), "none") == 0);
 	ruleset_free(rs);
 
 	/* The other way round, the line for eu.corp.test is the last. */
-	CHECK((rs = ruleset_new()) != NULL);
-	CHECK((t1 = ruleset_table(rs, "", "answertest:1")) != -1);
-	CHECK(ruleset_source(rs, t1, SOURCE_NAME, "corp.test",
-	    "answertest:1") == 0);
-	CHECK((t2 = ruleset_table(rs, "", "answertest:2")) != -1);
-	CHECK(ruleset_source(rs, t2, SOURCE_NAME, "eu.corp.test",
-	    "answertest:2") == 0);
-	u.table = t1;
-	strlcpy(u.where, "answertest:3", sizeof(u.where));
-	CHECK(ruleset_upstream(rs, &u) == 0);
-	u.table = t2;
-	strlcpy(u.where, "answertest:4", sizeof(u.where));
-	CHECK(ruleset_upstream(rs, &u) == 0);
-	CHECK(ruleset_load(rs) == 0);
-	CHECK((found = ruleset_split(rs, "www.eu.corp.test")) != NULL);
-	CHECK(strcmp(found->where, "answertest:4") == 0);
-	CHECK((found = ruleset_split(rs, "www.corp.test")) != NULL);
-	CHECK(strcmp(found->where, "answertest:3") == 0);
+	rs = split_ruleset(1);
+	CHECK(strcmp(split_where(rs, "www.eu.corp.test"), "answertest:4") ==
+	    0);
+	CHECK(strcmp(split_where(rs, "www.corp.test"), "answertest:3") == 0);
+	CHECK(strcmp(split_where(rs, "other.test"), "none") == 0);
 	ruleset_free(rs);
 }
 
