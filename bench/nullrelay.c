@@ -28,6 +28,7 @@
 #include <err.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,7 @@ struct nr_half {
 struct nr_conn {
 	struct nr_half	 h[2];		/* 0: client, 1: server */
 	int		 up;		/* the dial is connected */
-	struct nr_conn	*next_dead;	/* freed after the epoll batch */
+	struct nr_conn	*next_dead;	/* on the dead, then the free list */
 	int		 dead;
 };
 
@@ -301,6 +302,8 @@ main(int argc, char *argv[])
 		    "server-addr port [threads]\n");
 		return (1);
 	}
+	/* A write to a connection the peer reset fails; it must not kill. */
+	signal(SIGPIPE, SIG_IGN);
 	nr_addr(&nr_listen, argv[1], argv[2]);
 	nr_addr(&nr_server, argv[3], argv[4]);
 	if (argc == 6 && ((threads = atoi(argv[5])) < 1 ||
