@@ -320,7 +320,8 @@ control_touch(struct ctl_client *cc)
 
 /*
  * The client without admin rights active least recently, but not one
- * being sent a listing; NULL if none.
+ * being sent a listing or awaiting one from another process; NULL if
+ * none.
  */
 static struct ctl_client *
 control_victim(void)
@@ -328,7 +329,8 @@ control_victim(void)
 	struct ctl_client	*cc;
 
 	TAILQ_FOREACH(cc, &ctl_clients, entry)
-		if (cc->access != CTL_ACCESS_ADMIN && !cc->listing)
+		if (cc->access != CTL_ACCESS_ADMIN && !cc->listing &&
+		    cc->serial == 0)
 			return (cc);
 	return (NULL);
 }
