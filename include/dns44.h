@@ -228,6 +228,7 @@ const char *conf_fmt_addr(const struct sockaddr_in *, char *, size_t);
 int	 conf_parse_sockaddr(const char *, in_port_t, union conf_addr *);
 const char *conf_fmt_host(const union conf_addr *, char *, size_t);
 in_port_t conf_port(const union conf_addr *);
+void	 conf_set_port(union conf_addr *, in_port_t);
 socklen_t conf_addr_len(const union conf_addr *);
 const char *conf_fmt_sockaddr(const union conf_addr *, char *, size_t);
 int	 conf_parse_upstream(const char *, int, int, const char *,

@@ -711,6 +711,16 @@ conf_port(const union conf_addr *sa)
 	    sa->sin.sin_port));
 }
 
+/* The port of an address of either family set to port (host order). */
+void
+conf_set_port(union conf_addr *sa, in_port_t port)
+{
+	if (sa->sa.sa_family == AF_INET6)
+		sa->sin6.sin6_port = htons(port);
+	else
+		sa->sin.sin_port = htons(port);
+}
+
 /* The length of the address, for connect() and bind(). */
 socklen_t
 conf_addr_len(const union conf_addr *sa)

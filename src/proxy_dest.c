@@ -234,10 +234,7 @@ proxy_dest_filter(struct proxy_relay *r, const union conf_addr *addrs,
 
 	for (i = 0; i < n; i++) {
 		dst = addrs[i];
-		if (dst.sa.sa_family == AF_INET6)
-			dst.sin6.sin6_port = r->virt.sin_port;
-		else
-			dst.sin.sin_port = r->virt.sin_port;
+		conf_set_port(&dst, ntohs(r->virt.sin_port));
 		if ((why = proxy_dest_refused(&dst, &kind)) == NULL) {
 			k = dst.sa.sa_family == conf->prefer_family ? 0 : 1;
 			fam[k][nfam[k]++] = dst;

@@ -749,10 +749,7 @@ proxy_via_relay(struct proxy_via *v, union conf_addr *relay)
 	if (peer.sa.sa_family != AF_INET && peer.sa.sa_family != AF_INET6)
 		return ("a server of no address family");
 	*relay = peer;
-	if (peer.sa.sa_family == AF_INET6)
-		relay->sin6.sin6_port = port;
-	else
-		relay->sin.sin_port = port;
+	conf_set_port(relay, ntohs(port));
 	return (NULL);
 }
 

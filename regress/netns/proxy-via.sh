@@ -8,7 +8,8 @@
 # client gets the page and a 10 MB file through each.  User and password
 # (microsocks -u/-P, tinyproxy's BasicAuth); UDP through danted's UDP
 # ASSOCIATE, and microsocks refusing it; a UDP relay a server names on
-# the gateway's loopback refused; UDP via http refused; a dead
+# the gateway's loopback refused, one it names 0.0.0.0 found at the
+# server's own address; UDP via http refused; a dead
 # server, one that speaks no SOCKS5, a wrong password and an HTTP 407:
 # the client's connection is reset, the journal says why, the daemon
 # lives.  The journal's [+] lines end with the route.  A reload that moves
@@ -85,11 +86,21 @@ head -c 10 >/dev/null
 printf '\005\000\000\001\177\000\000\001\000\007'
 sleep 3
 EOF
+# One that names its relay 0.0.0.0, port 7 (RFC 1928: the address the
+# request went to), where the world's UDP echo sends each datagram back
+# with its SOCKS5 header.
+scripted anyrelay 1093 <<'EOF'
+head -c 3 >/dev/null
+printf '\005\000'
+head -c 10 >/dev/null
+printf '\005\000\000\001\000\000\000\000\000\007'
+sleep 5
+EOF
 in_gw $PW_PROBE udpecho 127.0.0.1 7 >"$T_TMP/gwecho.out" 2>&1 &
 T_PIDS="$T_PIDS $!"
 wait_for 5 pw_listening "$GW" udp 127.0.0.1:7 || die "no echo on loopback"
 
-for p in 1080 1081 1082 1090 1091 1092 3128; do
+for p in 1080 1081 1082 1090 1091 1092 1093 3128; do
 	wait_for 5 pw_listening "$WORLD" tcp "$PW_W:$p" ||
 	    die "nothing listens on $PW_W:$p: $(cat "$T_TMP"/*.out)"
 done
@@ -106,6 +117,7 @@ route to "dead.test" via socks5 $PW_W port 1089
 route to "junk.test" via socks5 $PW_W port 1090
 route to "first.test" via socks5 $PW_W port 1091
 route to "relay.test" via socks5 $PW_W port 1092
+route to "anyrelay.test" via socks5 $PW_W port 1093
 EOF
 
 big=$(sha256sum <"$PW_WWW/big" | cut -d' ' -f1)
@@ -206,6 +218,13 @@ $(re "udp via socks5 $PW_W:1092 refused: relay 127.0.0.1:7: refused by \
     fail "journal: no refusal of the loopback relay:" \
     "$(grep -F "relay.test" "$DLOG")"
 
+out=$(in_cl $PW_PROBE udpclient anyrelay.test 7 20 2>&1)
+case $out in
+"echoed 20 of 20 from port "*)
+	ok "UDP via a relay named 0.0.0.0: $out" ;;
+*)	fail "UDP via a relay named 0.0.0.0, its port taken: $out" ;;
+esac
+
 expect "the bytes after the reply" \
     "$(in_cl $PW_PROBE fetch first.test 80 2>&1)" "data tunnel first"
 
@@ -227,7 +246,7 @@ logged "proxy: \[\+\] $(flow TCP - move.test "$vm" 7001)$(to_w 7001)\$" &&
     fail "move.test: no direct [+] line: $(grep -F move.test "$DLOG")"
 echo "route to \"move.test\" via socks5 $PW_W port 1080" >>"$DCF"
 kill -HUP "$DP"
-wait_for 5 grep -q "dns: rules: 11 rules" "$DLOG" ||
+wait_for 5 grep -q "dns: rules: 12 rules" "$DLOG" ||
     fail "no reload: $(tail -n 5 "$DLOG")"
 s1=$(msize)
 sleep 1
