@@ -4,15 +4,15 @@
 # conn.sh: TCP connections per second.  wrk (2 threads, CONN_CLIENTS
 # connections, "Connection: close", so that every request is a new TCP
 # connection) from the client namespace fetches a 1 kB file from nginx
-# (one worker) in the world namespace over three paths in the same run:
+# (one worker) in the world namespace over four paths in the same run:
 # dns44 (virtual address, TPROXY), haproxy (TCP mode, as many threads as
 # dns44 has workers), direct (routed by the gateway) and, when NULLRELAY
 # is built, the floor: bench/nullrelay, a relay that does nothing but
 # accept, dial and copy, with as many threads.  CONN_REPS runs of
-# CONN_TIME seconds per path, interleaved; medians reported.  Each run logs the segments the
-# server's side of a connection took each way (the world namespace's TCP
-# counters over the run, a request each).  With PROFILE=1 the proxy
-# process is profiled (perf) under the same load.
+# CONN_TIME seconds per path, interleaved; medians reported.  Each run
+# logs the segments the server's side of a connection took each way (the
+# world namespace's TCP counters over the run, a request each).  With
+# PROFILE=1 the proxy process is profiled (perf) under the same load.
 
 . "$(dirname "$0")/lib.sh"
 b_setup
