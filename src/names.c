@@ -11,14 +11,17 @@
  * SipHash(key, h(rest) label), so that a match computes the hash of every
  * suffix of the name in one pass over its labels and looks each one up:
  * its cost does not depend on the number of names.  The key is drawn per
- * set, so a client cannot aim names at one probe chain.  This file also
- * reads the list files (plain patterns, hosts and adblock lines); it
- * belongs to no process.
+ * set, so a client cannot aim names at one probe chain.  A large table
+ * asks for huge pages: its probes land anywhere in it, and with 4 kB
+ * pages each would also miss the TLB.  This file also reads the list
+ * files (plain patterns, hosts and adblock lines); it belongs to no
+ * process.
  */
 
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -38,6 +41,7 @@
 #define NAMES_WARN_MAX	5	/* bad lines told one by one, per file */
 #define NAMES_SLOTS_MIN	64
 #define NAMES_ARENA_MIN	4096
+#define NAMES_SLOTS_HUGE	(2 * 1024 * 1024)	/* bytes; mmap'd from */
 
 /* What a slot's name matches: itself, the names below it, or both. */
 #define NAMES_EXACT	0x01
@@ -68,6 +72,8 @@ static uint64_t	names_hash_name(const struct names *, const char *,
 		    size_t);
 static int	names_equal(const char *, const char *, size_t);
 static int	names_parse(const char *, size_t, char *, size_t *, int *);
+static struct names_slot *names_slots_new(size_t);
+static void	names_slots_free(struct names_slot *, size_t);
 static int	names_grow(struct names *);
 static int	names_store(struct names *, const char *, size_t, uint32_t *);
 static int	names_insert(struct names *, const char *, size_t, uint16_t,
@@ -203,9 +209,41 @@ names_free(struct names *set)
 {
 	if (set == NULL)
 		return;
-	free(set->slots);
+	names_slots_free(set->slots, set->cap);
 	free(set->arena);
 	free(set);
+}
+
+/*
+ * A zeroed table of cap slots.  One of a huge page or more is mapped on
+ * its own and asks for huge pages (transparent_hugepage "madvise"; no
+ * matter if refused).
+ */
+static struct names_slot *
+names_slots_new(size_t cap)
+{
+	struct names_slot	*slots;
+	size_t			 size = cap * sizeof(*slots);
+
+	if (size < NAMES_SLOTS_HUGE)
+		return (calloc(cap, sizeof(*slots)));
+	slots = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (slots == MAP_FAILED)
+		return (NULL);
+	(void)madvise(slots, size, MADV_HUGEPAGE);
+	return (slots);
+}
+
+static void
+names_slots_free(struct names_slot *slots, size_t cap)
+{
+	if (slots == NULL)
+		return;
+	if (cap * sizeof(*slots) < NAMES_SLOTS_HUGE)
+		free(slots);
+	else
+		munmap(slots, cap * sizeof(*slots));
 }
 
 /* Twice the slots, at most three quarters of them in use. */
@@ -220,7 +258,7 @@ names_grow(struct names *set)
 		errno = ENOMEM;
 		return (-1);
 	}
-	if ((slots = calloc(cap, sizeof(*slots))) == NULL)
+	if ((slots = names_slots_new(cap)) == NULL)
 		return (-1);
 	for (i = 0; i < set->cap; i++) {
 		if (set->slots[i].kind == 0)
@@ -230,7 +268,7 @@ names_grow(struct names *set)
 			;
 		slots[j] = set->slots[i];
 	}
-	free(set->slots);
+	names_slots_free(set->slots, set->cap);
 	set->slots = slots;
 	set->cap = cap;
 	return (0);
