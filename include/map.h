@@ -25,9 +25,11 @@
 
 /*
  * One mapping.  Callers read addr, conns, answered and name and change
- * nothing; the other fields are the map's own.  answered is a time_t
- * kept in 32 bits (map_time()) and the client a slot, not a pointer: an
- * entry with a name of up to 20 characters fits a 96-byte malloc chunk.
+ * nothing; verdict is theirs to keep what they like in (the dns process:
+ * the domain rules' word on the name), 0 in a new entry; the other
+ * fields are the map's own.  answered is a time_t kept in 32 bits
+ * (map_time()) and the client a slot, not a pointer: an entry with a
+ * name of up to 18 characters fits a 96-byte malloc chunk.
  */
 struct map_entry {
 	uint32_t		 addr;		/* host byte order */
@@ -41,6 +43,7 @@ struct map_entry {
 	TAILQ_ENTRY(map_entry)	 lru;		/* last answered first */
 	TAILQ_ENTRY(map_entry)	 clru;		/* its client's, same order */
 	uint16_t		 client;	/* its slot; or 0 */
+	uint16_t		 verdict;	/* not the map's: see above */
 	uint8_t			 flags;
 
 	char			 name[];	/* lowercase, no final dot */

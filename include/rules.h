@@ -127,7 +127,22 @@ struct ruleset {
 	size_t			 poollen;
 	struct names		*names;		/* built by ruleset_load() */
 	int			*fds;		/* a file source's, or -1 */
+	uint16_t		 gen;		/* 1 to RULE_GEN_MAX, see below */
 };
+
+/*
+ * A verdict of RULE_ROUTE for every client, kept with a map entry as a
+ * 16-bit word: the generation of the ruleset that gave it in the top 5
+ * bits, the rule's index + 1 (0: none matched) in the other 11.  0 is
+ * no verdict.  A new ruleset takes the next generation; after the last,
+ * the words kept are all cleared and the count starts again.
+ */
+#define RULE_GEN_BITS		5
+#define RULE_GEN_MAX		((1 << RULE_GEN_BITS) - 1)
+#define RULE_VERDICT(gen, idx)	((uint16_t)((gen) << (16 - RULE_GEN_BITS) | \
+				    (idx)))
+#define RULE_VERDICT_GEN(w)	((w) >> (16 - RULE_GEN_BITS))
+#define RULE_VERDICT_IDX(w)	((w) & ((1 << (16 - RULE_GEN_BITS)) - 1))
 
 /* The verdict for one name and client, and what decided it. */
 struct rule_verdict {

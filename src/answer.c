@@ -34,6 +34,8 @@
 #include "wire.h"
 
 static int	answer_rules(struct ruleset *, struct answer *, int);
+static int	answer_rules_kept(struct map *, struct ruleset *,
+		    struct answer *);
 static int	answer_push(ldns_pkt *, const ldns_rr *, ldns_rr_type,
 		    ldns_rdf *, uint32_t);
 static void	answer_block(const struct dns44_conf *, const ldns_pkt *,
@@ -622,7 +624,7 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 		an = 0;
 	} else {
 		/* A name the rules pass or block is answered the long way. */
-		if (!verified && answer_rules(rules, a, 0) != RULE_ROUTE)
+		if (!verified && answer_rules_kept(map, rules, a) != RULE_ROUTE)
 			return (-1);
 		/* A new name to verify: the map is not touched yet. */
 		if ((rcode = answer_assign(map, conf, now, !verified &&
@@ -792,6 +794,40 @@ answer_rules(struct ruleset *rules, struct answer *a, int count)
 	a->rule = v.rule;
 	if (count && v.rule != NULL)
 		v.rule->hits++;
+	return (v.action);
+}
+
+/*
+ * answer_rules() without counting, for a name of the map: a verdict to
+ * route it, whoever asks, is kept with its entry, stamped with the
+ * rules' generation, and the name is not matched again until the rules
+ * change.  A new name is matched each time until it is in the map.
+ */
+static int
+answer_rules_kept(struct map *map, struct ruleset *rules, struct answer *a)
+{
+	struct map_entry	*e;
+	struct rule_verdict	 v;
+	char			 name[WIRE_NAME_MAX + 2];
+	size_t			 idx;
+
+	if (rules == NULL || rules->nrules == 0)
+		return (RULE_ROUTE);
+	if (rules->gen == 0 || a->name[0] == '\0' ||
+	    map_normalize(a->name, name, sizeof(name)) == -1 ||
+	    (e = map_lookup_name(map, name)) == NULL)
+		return (answer_rules(rules, a, 0));
+	if (e->verdict != 0 && RULE_VERDICT_GEN(e->verdict) == rules->gen) {
+		idx = RULE_VERDICT_IDX(e->verdict);
+		a->rule = idx > 0 && idx <= rules->nrules ?
+		    &rules->rules[idx - 1] : NULL;
+		return (RULE_ROUTE);
+	}
+	ruleset_eval(rules, a->name, a->client, a->client != 0, &v);
+	a->rule = v.rule;
+	if (v.action == RULE_ROUTE && v.any_client)
+		e->verdict = RULE_VERDICT(rules->gen, v.rule == NULL ? 0 :
+		    (size_t)(v.rule - rules->rules) + 1);
 	return (v.action);
 }
 

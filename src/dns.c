@@ -70,6 +70,7 @@ static struct prefix_table	*dns_clients;	/* whom it serves */
 static struct log_rate		 dns_rl_refused;
 struct ruleset			*dns_rules;	/* the domain rules */
 static struct rules_rx		 dns_rules_rx;
+static uint16_t			 dns_rules_gen;	/* the last ruleset's */
 static struct log_rate		 dns_rl_block;
 static struct {
 	uint64_t		 hash;
@@ -379,6 +380,7 @@ static int
 dns_rules_set(struct ruleset *rs)
 {
 	struct msg_lookup	ml;
+	struct map_entry	*e;
 	struct timespec		t0, t1;
 	size_t			i, names = 0;
 	long			ms;
@@ -401,6 +403,14 @@ dns_rules_set(struct ruleset *rs)
 		    rs->nupstreams, names, rs->ntables, ms / 1000, ms % 1000);
 	split = rs->nupstreams > 0 ||
 	    (dns_rules != NULL && dns_rules->nupstreams > 0);
+	/* The verdicts kept in the map are the old rules'. */
+	if (++dns_rules_gen > RULE_GEN_MAX) {
+		dns_rules_gen = 1;
+		for (e = dns_map != NULL ? map_first(dns_map) : NULL; e != NULL;
+		    e = map_next(dns_map, e))
+			e->verdict = 0;
+	}
+	rs->gen = dns_rules_gen;
 	if (dns_rules != NULL) {
 		ruleset_keep_hits(rs, dns_rules);
 		ruleset_free(dns_rules);

@@ -506,6 +506,80 @@ test_rules_split(void)
 	ruleset_free(rs);
 }
 
+/*
+ * The rules' verdict kept with a mapped name: the second query of a
+ * routed name takes it without a match, still counting its rule's hits;
+ * new rules (a new generation) decide afresh; a verdict that depends on
+ * the client is not kept, nor one of rules without a generation.
+ */
+static void
+test_rules_kept(void)
+{
+	struct ruleset		*rs;
+	struct map_entry	*e;
+	int64_t			 a1, a2;
+
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, NULL, 0, "x.kept.test");
+	rules_add(rs, RULE_ROUTE, 0, 0, NULL, 0, "route.kept.test");
+	CHECK(ruleset_load(rs) == 0);
+	rs->gen = 1;
+	a1 = ask_addr(rs, "plain.kept.test", 0x0a000001);
+	CHECK((e = map_lookup_name(tmap, "plain.kept.test")) != NULL);
+	/* Matched when new: the verdict is kept once the name is mapped. */
+	CHECK_EQ(e != NULL ? e->verdict : 1, 0);
+	a2 = ask_addr(rs, "plain.kept.test", 0x0a000002);
+	CHECK(a1 > 0 && a1 == a2);
+	CHECK_EQ(e != NULL ? e->verdict : 0, RULE_VERDICT(1, 0));
+	CHECK(ask_addr(rs, "route.kept.test", 0) > 0);
+	CHECK(ask_addr(rs, "route.kept.test", 0) > 0);
+	CHECK(ask_addr(rs, "route.kept.test", 0) > 0);
+	CHECK((e = map_lookup_name(tmap, "route.kept.test")) != NULL);
+	CHECK_EQ(e != NULL ? e->verdict : 0, RULE_VERDICT(1, 2));
+	CHECK_EQ(rs->rules[1].hits, 3);
+	ruleset_free(rs);
+
+	/* New rules: the names kept as routed are blocked now. */
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, NULL, 0,
+	    "plain.kept.test");
+	rules_add(rs, RULE_BLOCK, BLOCK_REFUSED, 0, NULL, 0,
+	    "route.kept.test");
+	CHECK(ruleset_load(rs) == 0);
+	rs->gen = 2;
+	CHECK_EQ(ask_rcode(rs, "plain.kept.test", LDNS_RR_TYPE_A, 0x0a000001),
+	    LDNS_RCODE_NXDOMAIN);
+	CHECK_EQ(ask_rcode(rs, "route.kept.test", LDNS_RR_TYPE_A, 0x0a000001),
+	    LDNS_RCODE_REFUSED);
+	CHECK_EQ(rs->rules[0].hits, 1);
+	CHECK_EQ(rs->rules[1].hits, 1);
+	ruleset_free(rs);
+
+	/* A verdict for one client is not another's. */
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, "10.1.0.0", 16,
+	    "plain.kept.test");
+	CHECK(ruleset_load(rs) == 0);
+	rs->gen = 3;
+	CHECK(ask_addr(rs, "plain.kept.test", 0x0a020001) == a1);
+	CHECK(ask_addr(rs, "plain.kept.test", 0x0a020001) == a1);
+	CHECK_EQ(ask_rcode(rs, "plain.kept.test", LDNS_RR_TYPE_A, 0x0a010203),
+	    LDNS_RCODE_NXDOMAIN);
+	CHECK((e = map_lookup_name(tmap, "plain.kept.test")) != NULL);
+	CHECK(e != NULL && RULE_VERDICT_GEN(e->verdict) != 3);
+	ruleset_free(rs);
+
+	/* Rules without a generation keep nothing. */
+	CHECK((rs = ruleset_new()) != NULL);
+	rules_add(rs, RULE_BLOCK, BLOCK_NXDOMAIN, 0, NULL, 0, "x.kept.test");
+	CHECK(ruleset_load(rs) == 0);
+	CHECK(ask_addr(rs, "new.kept.test", 0) > 0);
+	CHECK(ask_addr(rs, "new.kept.test", 0) > 0);
+	CHECK((e = map_lookup_name(tmap, "new.kept.test")) != NULL);
+	CHECK_EQ(e != NULL ? e->verdict : 1, 0);
+	ruleset_free(rs);
+}
+
 /* The fast path's replies, with rules, are the slow path's, byte for byte. */
 static void
 test_rules_fastpath(void)
@@ -2285,6 +2359,7 @@ main(void)
 	test_rules_from();
 	test_rules_split();
 	test_rules_fastpath();
+	test_rules_kept();
 	test_rules();
 	test_verify();
 	map_close(tmap);

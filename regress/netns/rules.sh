@@ -18,7 +18,8 @@
 #
 # and a reload that blocks a name while a connection to it is open: the
 # connection keeps moving, a new one is reset; dns44ctl show rules and
-# test say what the rules did and would do.
+# test say what the rules did and would do.  A verdict the dns process
+# keeps on a mapped name is not taken for the rules of 31 reloads later.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -32,6 +33,7 @@ ip -n "$CL" addr add "$R_CL2/24" dev pc0 &&
 
 pw_dnsmasq --host-record=pass.test,$PW_W,fd44::2 \
     --host-record=long.test,$PW_W --host-record=kids.test,$PW_W \
+    --host-record=wrap.test,$PW_W \
     --host-record=app.corp.test,10.46.2.99 --txt-record=corp.test,first
 in_w dnsmasq --no-daemon --no-resolv --no-hosts --port 53 \
     --listen-address "$R_W2" --bind-interfaces --user=root \
@@ -269,6 +271,25 @@ expect "show rules: the list's rule kept its hits" "$(ctl -j show rules |
 import json, sys
 r = json.load(sys.stdin)[4]
 print(r["rule"], r["hits"] >= 201)')" "block to <bl> True"
+
+# The dns process keeps the rules' verdict on a mapped name, stamped
+# with the rules' generation, 1 to 31, which a reload moves on; past 31
+# the kept verdicts are cleared.  wrap.test, asked twice (its routing
+# kept), is blocked by the next reload and asked again when 31 reloads
+# have brought the generation round to the one its verdict was kept in.
+vw=$(cl_q wrap.test A)
+expect "wrap.test: asked again" "$(cl_q wrap.test A)" "$vw"
+echo 'block to "wrap.test"' >>"$DCF"
+r0=$(grep -c "dns: rules: " "$DLOG")
+n=0
+while [ $n -lt 31 ]; do
+	ctl reload >/dev/null 2>&1 || fail "reload $((n + 1)) failed"
+	n=$((n + 1))
+done
+reloaded() { [ "$(grep -c "dns: rules: " "$DLOG")" -ge $((r0 + 31)) ]; }
+wait_for 10 reloaded || fail "not 31 reloads: $(grep -c "dns: rules: " \
+    "$DLOG") rules lines, $r0 before"
+expect "wrap.test after 31 reloads" "$(cl_rcode wrap.test A)" NXDOMAIN
 
 # A list that cannot be opened at a reload: the running rules stay.
 mv "$BL" "$BL.gone"
