@@ -78,6 +78,8 @@ struct map_entry *map_lookup_addr(struct map *, uint32_t);
 struct map_entry *map_assign(struct map *, const char *, time_t, uint32_t);
 struct map_entry *map_assign_client(struct map *, const char *, uint32_t,
 		    time_t, uint32_t);
+void		 map_answer(struct map *, struct map_entry *, uint32_t, time_t,
+		    uint32_t);
 uint32_t	 map_place(const struct map *, const char *);
 uint32_t	 map_time(time_t);
 struct map_entry *map_put(struct map *, const char *, uint32_t, time_t);

@@ -34,8 +34,13 @@
 #include "wire.h"
 
 static int	answer_rules(struct ruleset *, struct answer *, int);
-static int	answer_rules_kept(struct map *, struct ruleset *,
+static int	answer_rules_kept(struct ruleset *, struct map_entry *,
 		    struct answer *);
+static int	answer_assign(struct map *, const struct dns44_conf *, time_t,
+		    int, struct answer *, uint32_t *);
+static int	answer_assign_entry(struct map *, const struct dns44_conf *,
+		    time_t, int, const char *, struct map_entry *,
+		    struct answer *, uint32_t *);
 static int	answer_push(ldns_pkt *, const ldns_rr *, ldns_rr_type,
 		    ldns_rdf *, uint32_t);
 static void	answer_block(const struct dns44_conf *, const ldns_pkt *,
@@ -277,16 +282,30 @@ static int
 answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
     int verify, struct answer *a, uint32_t *addr)
 {
-	struct map_entry	*e;
-	struct in_addr		 in;
-	char			 name[WIRE_NAME_MAX + 2];
-	int			 known;
+	char	name[WIRE_NAME_MAX + 2];
 
 	if (a->name[0] == '\0' ||
 	    map_normalize(a->name, name, sizeof(name)) == -1)
 		return (LDNS_RCODE_REFUSED);
+	return (answer_assign_entry(map, conf, now, verify, name,
+	    map_lookup_name(map, name), a, addr));
+}
+
+/*
+ * answer_assign() of the normalised name, whose entry the caller looked
+ * up: e, or NULL when the map has none.
+ */
+static int
+answer_assign_entry(struct map *map, const struct dns44_conf *conf,
+    time_t now, int verify, const char *name, struct map_entry *e,
+    struct answer *a, uint32_t *addr)
+{
+	struct in_addr	in;
+	uint32_t	hold_s = conf->ttl + conf->grace_ms / 1000;
+	int		known;
+
 	/* Read from a shared map's store, not yet known to be kept. */
-	known = (e = map_lookup_name(map, name)) != NULL && !map_held(e);
+	known = e != NULL && !map_held(e);
 	if (verify && !known)
 		return (-1);
 	/* A shared map's new names are the store's to place, never ours. */
@@ -294,8 +313,10 @@ answer_assign(struct map *map, const struct dns44_conf *conf, time_t now,
 		strlcpy(a->result, "SERVFAIL: map store", sizeof(a->result));
 		return (LDNS_RCODE_SERVFAIL);
 	}
-	if ((e = map_assign_client(map, name, a->client, now,
-	    conf->ttl + conf->grace_ms / 1000)) == NULL) {
+	if (known)
+		map_answer(map, e, a->client, now, hold_s);
+	else if ((e = map_assign_client(map, name, a->client, now,
+	    hold_s)) == NULL) {
 		/* SERVFAIL, not REFUSED: a stub takes it as "try later". */
 		if (errno == ENOSPC)
 			a->full = 1;
@@ -530,13 +551,14 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
     struct ruleset *rules, const uint8_t *buf, size_t len, int tcp,
     time_t now, int verified, struct answer *a)
 {
-	const uint8_t	*o;
-	uint8_t		*w, *p;
-	char		 name[WIRE_NAME_MAX + 2];
-	size_t		 pos, n, i, qlen, rlen, rdlen, limit, udp = 0;
-	uint32_t	 addr = 0;
-	uint16_t	 qtype;
-	int		 edns, dobit = 0, badvers = 0, rcode, an;
+	struct map_entry	*e;
+	const uint8_t		*o;
+	uint8_t			*w, *p;
+	char			 name[WIRE_NAME_MAX + 2];
+	size_t			 pos, n, i, qlen, rlen, rdlen, limit, udp = 0;
+	uint32_t		 addr = 0;
+	uint16_t		 qtype;
+	int			 edns, dobit = 0, badvers = 0, rcode, an, norm;
 
 	/* QR, opcode, AA, TC, Z and rcode 0; of the rest, RD and CD count. */
 	if ((buf[2] & 0xfe) != 0 || (buf[3] & 0x4f) != 0)
@@ -623,13 +645,18 @@ answer_fast(struct map *map, const struct dns44_conf *conf,
 		rcode = WIRE_RCODE_BADVERS;
 		an = 0;
 	} else {
+		/* The name, lowercase, looked up once for the rules and map. */
+		norm = map_normalize(name, name, sizeof(name)) == 0;
+		e = norm ? map_lookup_name(map, name) : NULL;
 		/* A name the rules pass or block is answered the long way. */
-		if (!verified && answer_rules_kept(map, rules, a) != RULE_ROUTE)
+		if (!verified && answer_rules_kept(rules, e, a) != RULE_ROUTE)
 			return (-1);
 		/* A new name to verify: the map is not touched yet. */
-		if ((rcode = answer_assign(map, conf, now, !verified &&
-		    (conf->dns_verify || CONF_SHARED_MAP(conf)), a,
-		    &addr)) == -1) {
+		if (!norm)
+			rcode = LDNS_RCODE_REFUSED;
+		else if ((rcode = answer_assign_entry(map, conf, now,
+		    !verified && (conf->dns_verify || CONF_SHARED_MAP(conf)),
+		    name, e, a, &addr)) == -1) {
 			if (len > sizeof(a->raw))
 				return (-1);
 			memcpy(a->raw, buf, len);
@@ -798,24 +825,22 @@ answer_rules(struct ruleset *rules, struct answer *a, int count)
 }
 
 /*
- * answer_rules() without counting, for a name of the map: a verdict to
- * route it, whoever asks, is kept with its entry, stamped with the
- * rules' generation, and the name is not matched again until the rules
- * change.  A new name is matched each time until it is in the map.
+ * answer_rules() without counting, for a name whose map entry is e (NULL
+ * when it has none): a verdict to route it, whoever asks, is kept with
+ * its entry, stamped with the rules' generation, and the name is not
+ * matched again until the rules change.  A new name is matched each time
+ * until it is in the map.
  */
 static int
-answer_rules_kept(struct map *map, struct ruleset *rules, struct answer *a)
+answer_rules_kept(struct ruleset *rules, struct map_entry *e,
+    struct answer *a)
 {
-	struct map_entry	*e;
-	struct rule_verdict	 v;
-	char			 name[WIRE_NAME_MAX + 2];
-	size_t			 idx;
+	struct rule_verdict	v;
+	size_t			idx;
 
 	if (rules == NULL || rules->nrules == 0)
 		return (RULE_ROUTE);
-	if (rules->gen == 0 || a->name[0] == '\0' ||
-	    map_normalize(a->name, name, sizeof(name)) == -1 ||
-	    (e = map_lookup_name(map, name)) == NULL)
+	if (rules->gen == 0 || e == NULL)
 		return (answer_rules(rules, a, 0));
 	if (e->verdict != 0 && RULE_VERDICT_GEN(e->verdict) == rules->gen) {
 		idx = RULE_VERDICT_IDX(e->verdict);

@@ -124,6 +124,26 @@ map_assign(struct map *m, const char *name, time_t now, uint32_t hold_s)
 }
 
 /*
+ * An entry of the map answered again, to the client of address client
+ * (host order; 0 for none): its time and its client's share, as
+ * map_assign_client() does for a name it finds.
+ */
+void
+map_answer(struct map *m, struct map_entry *e, uint32_t client, time_t now,
+    uint32_t hold_s)
+{
+	struct map_client	*c = NULL;
+
+	if (client != 0)
+		c = map_client_get(m, client, now);
+	if (c != NULL)
+		map_client_answered(m, e, c, now, hold_s);
+	map_touch(m, e, now);
+	if (c != NULL)
+		map_client_put(m, c);
+}
+
+/*
  * The entry of a normalised name, made if new, answered to the client
  * of address client (host order; 0 for none).  A new entry is on disk
  * before it is returned.  When the range is full, an address is reused:
@@ -153,17 +173,13 @@ map_assign_client(struct map *m, const char *name, uint32_t client,
 		errno = EINVAL;
 		return (NULL);
 	}
-	if (client != 0)
-		c = map_client_get(m, client, now);
 	h = map_name_hash(m, name, len);
 	if ((e = map_find(m, name, h)) != NULL) {
-		if (c != NULL)
-			map_client_answered(m, e, c, now, hold_s);
-		map_touch(m, e, now);
-		if (c != NULL)
-			map_client_put(m, c);
+		map_answer(m, e, client, now, hold_s);
 		return (e);
 	}
+	if (client != 0)
+		c = map_client_get(m, client, now);
 	/* The rate holds a client beyond its share: never one alone. */
 	charged = c != NULL && map_client_over(m, c);
 	if (charged && !map_client_take(m, c, now)) {
