@@ -21,7 +21,6 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/mman.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -34,6 +33,7 @@
 #include "log.h"
 #include "rules.h"
 #include "siphash.h"
+#include "table.h"
 
 #define NAMES_LABEL_MAX	63
 #define NAMES_NAME_MAX	253
@@ -41,7 +41,6 @@
 #define NAMES_WARN_MAX	5	/* bad lines told one by one, per file */
 #define NAMES_SLOTS_MIN	64
 #define NAMES_ARENA_MIN	4096
-#define NAMES_SLOTS_HUGE	(2 * 1024 * 1024)	/* bytes; mmap'd from */
 
 /* What a slot's name matches: itself, the names below it, or both. */
 #define NAMES_EXACT	0x01
@@ -72,8 +71,6 @@ static uint64_t	names_hash_name(const struct names *, const char *,
 		    size_t);
 static int	names_equal(const char *, const char *, size_t);
 static int	names_parse(const char *, size_t, char *, size_t *, int *);
-static struct names_slot *names_slots_new(size_t);
-static void	names_slots_free(struct names_slot *, size_t);
 static int	names_grow(struct names *);
 static int	names_store(struct names *, const char *, size_t, uint32_t *);
 static int	names_insert(struct names *, const char *, size_t, uint16_t,
@@ -209,41 +206,9 @@ names_free(struct names *set)
 {
 	if (set == NULL)
 		return;
-	names_slots_free(set->slots, set->cap);
+	table_free(set->slots, set->cap, sizeof(*set->slots));
 	free(set->arena);
 	free(set);
-}
-
-/*
- * A zeroed table of cap slots.  One of a huge page or more is mapped on
- * its own and asks for huge pages (transparent_hugepage "madvise"; no
- * matter if refused).
- */
-static struct names_slot *
-names_slots_new(size_t cap)
-{
-	struct names_slot	*slots;
-	size_t			 size = cap * sizeof(*slots);
-
-	if (size < NAMES_SLOTS_HUGE)
-		return (calloc(cap, sizeof(*slots)));
-	slots = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (slots == MAP_FAILED)
-		return (NULL);
-	(void)madvise(slots, size, MADV_HUGEPAGE);
-	return (slots);
-}
-
-static void
-names_slots_free(struct names_slot *slots, size_t cap)
-{
-	if (slots == NULL)
-		return;
-	if (cap * sizeof(*slots) < NAMES_SLOTS_HUGE)
-		free(slots);
-	else
-		munmap(slots, cap * sizeof(*slots));
 }
 
 /* Twice the slots, at most three quarters of them in use. */
@@ -258,7 +223,7 @@ names_grow(struct names *set)
 		errno = ENOMEM;
 		return (-1);
 	}
-	if ((slots = names_slots_new(cap)) == NULL)
+	if ((slots = table_new(cap, sizeof(*slots))) == NULL)
 		return (-1);
 	for (i = 0; i < set->cap; i++) {
 		if (set->slots[i].kind == 0)
@@ -268,7 +233,7 @@ names_grow(struct names *set)
 			;
 		slots[j] = set->slots[i];
 	}
-	names_slots_free(set->slots, set->cap);
+	table_free(set->slots, set->cap, sizeof(*set->slots));
 	set->slots = slots;
 	set->cap = cap;
 	return (0);

@@ -44,7 +44,7 @@ for f in "$srcdir/src/answer.c" "$srcdir/src/answer_relay.c" \
     "$srcdir/src/names.c" "$srcdir/src/rules.c" "$srcdir/src/wire.c" \
     "$srcdir/src/parse_lex.c" "$srcdir/src/parse_value.c" "$parse_c" \
     "$srcdir/src/proxy_via.c" "$srcdir/src/ifaddr.c" \
-    "$srcdir/src/prefix.c"; do
+    "$srcdir/src/prefix.c" "$srcdir/src/table.c"; do
 	o=$work/$(basename "$f" .c).o
 	# shellcheck disable=SC2086
 	clang $CFLAGS -fsanitize=fuzzer-no-link -c "$f" -o "$o" ||
