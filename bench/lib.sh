@@ -196,6 +196,14 @@ cpu_ticks() {
 	done | awk '{ t += $12 + $13 } END { print t + 0 }'
 }
 
+# per_name PCT N: the microseconds of a CPU a name (a query) cost a
+# process that used PCT % of a CPU while N names a second were answered;
+# NA when none was.
+per_name() {
+	awk -v p="$1" -v q="$2" 'BEGIN {
+	    if (q > 0) printf "%.2f\n", p * 10000 / q; else print "NA" }'
+}
+
 # median: the median of the numbers on stdin, one a line.
 median() {
 	sort -g | awk '{ v[NR] = $1 } END {

@@ -87,8 +87,7 @@ while [ $r -le "$DNS_REPS" ]; do
 		t=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" \
 		    'BEGIN { print t1 - t0 }')
 		c=$(proc_cpu "$d" "$c0" "$t")
-		us=$(awk -v c="$c" -v q="$1" 'BEGIN {
-		    if (q > 0) printf "%.2f", c * 10000 / q; else print "NA" }')
+		us=$(per_name "$c" "$1")
 		log "mapped run $r $s: $1 qps, $2 lost; dns process $c% of a" \
 		    "CPU, $us us a query"
 		echo "$1" >>"$B_TMP/mapped.$s"

@@ -102,12 +102,6 @@ codes() {
 	echo "$(dnsperf_parse <"$1" | cut -d' ' -f1) qps," \
 	    "$(sed -n 's/^ *Response codes: *//p' "$1")"
 }
-# per_name PCT QPS: the microseconds of a CPU a name cost a process that
-# used PCT % of a CPU while QPS names a second were answered.
-per_name() {
-	awk -v p="$1" -v q="$2" 'BEGIN {
-	    if (q > 0) printf "%.1f\n", p * 10000 / q; else print "NA" }'
-}
 # calls QPS: the script's calls (redis-server's own count since the
 # last CONFIG RESETSTAT), the names a call and the time one took.
 calls() {
