@@ -285,10 +285,13 @@ parent_open_sockets(void)
 	/*
 	 * Each proxy worker has a TCP listener of its own, among which the
 	 * kernel spreads new connections.  The UDP sessions all live in the
-	 * first: the datagrams of a session that has begun reach the reply
-	 * socket of its virtual address and port, not the listener, and
-	 * with one such socket per worker the kernel would hand them to
-	 * whichever it finds first, whatever worker holds the session.
+	 * first.  Through the TPROXY rule every datagram of a session comes
+	 * on the listener (a reply socket, unconnected, is no established
+	 * match for it); but where a rule lets datagrams that match a socket
+	 * pass (iptables' "-m socket"), a session's later datagrams reach
+	 * the reply socket of its virtual address and port, and with one
+	 * such socket per worker the kernel would hand them to any of them,
+	 * whatever worker holds the session.
 	 */
 	for (i = 0; i < (int)conf->proxy_workers; i++)
 		parent_proxy_tcp[i] = parent_listen_tcp(&conf->proxy_listen,
