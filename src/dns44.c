@@ -74,7 +74,7 @@ static int		 parent_reload_ok;
 static struct child	 children[1 + CONF_MAX_WORKERS];
 static size_t		 nchildren;
 static int		 parent_proxy_tcp[CONF_MAX_WORKERS];
-static int		 parent_proxy_udp;	/* the first worker's */
+static int		 parent_proxy_udp[CONF_MAX_WORKERS];
 
 static int	parent_load_conf(struct dns44_conf *, struct ruleset **);
 static void	parent_workers(struct dns44_conf *);
@@ -180,12 +180,12 @@ parent_prepare_dirs(void)
 }
 
 static int
-parent_listen_udp(const struct sockaddr_in *sin, int transparent)
+parent_listen_udp(const struct sockaddr_in *sin, int sflags)
 {
 	char	buf[32];
 	int	s, size = PARENT_UDP_RCVBUF;
 
-	if ((s = sock_udp(sin, transparent)) == -1)
+	if ((s = sock_udp(sin, sflags)) == -1)
 		fatal("UDP socket on %s",
 		    conf_fmt_addr(sin, buf, sizeof(buf)));
 	/*
@@ -275,7 +275,7 @@ parent_open_sockets(void)
 	struct group	*gr;
 	gid_t		 gid = 0;
 	mode_t		 mode = DEFAULT_CONTROL_MODE;
-	int		 i;
+	int		 i, sflags;
 
 	for (i = 0; i < conf->dns_listen_count; i++) {
 		socks.dns_udp[i] = parent_listen_udp(&conf->dns_listen[i], 0);
@@ -283,22 +283,24 @@ parent_open_sockets(void)
 	}
 	socks.ndns_udp = socks.ndns_tcp = conf->dns_listen_count;
 	/*
-	 * Each proxy worker has a TCP listener of its own, among which the
-	 * kernel spreads new connections.  The UDP sessions all live in the
-	 * first.  Through the TPROXY rule every datagram of a session comes
-	 * on the listener (a reply socket, unconnected, is no established
-	 * match for it); but where a rule lets datagrams that match a socket
-	 * pass (iptables' "-m socket"), a session's later datagrams reach
-	 * the reply socket of its virtual address and port, and with one
-	 * such socket per worker the kernel would hand them to any of them,
-	 * whatever worker holds the session.
+	 * Each proxy worker has a TCP and a UDP listener of its own, among
+	 * which the kernel spreads new connections, and datagrams by a hash
+	 * of their addresses and ports: every datagram of a UDP session
+	 * comes to the same worker.  (Through the TPROXY rule it comes on
+	 * the listener: a reply socket, unconnected, is no established match
+	 * for it.  Where a rule lets datagrams matching a socket pass by, as
+	 * iptables' "-m socket" does, they reach a reply socket of their
+	 * virtual address and port instead, and the worker holding it makes
+	 * them a session of its own.)
 	 */
-	for (i = 0; i < (int)conf->proxy_workers; i++)
+	sflags = SOCK_TRANSPARENT |
+	    (conf->proxy_workers > 1 ? SOCK_REUSEPORT : 0);
+	for (i = 0; i < (int)conf->proxy_workers; i++) {
 		parent_proxy_tcp[i] = parent_listen_tcp(&conf->proxy_listen,
-		    SOCK_TRANSPARENT | (conf->proxy_workers > 1 ?
-		    SOCK_REUSEPORT : 0));
-	parent_proxy_udp = parent_listen_udp(&conf->proxy_listen,
-	    SOCK_TRANSPARENT);
+		    sflags);
+		parent_proxy_udp[i] = parent_listen_udp(&conf->proxy_listen,
+		    sflags);
+	}
 	/* It may be a privileged port; the dns process serves it. */
 	socks.metrics = conf->metrics ?
 	    parent_listen_tcp(&conf->metrics_listen, 0) : -1;
@@ -416,9 +418,8 @@ parent_start(void)
 		proxy = &children[c];
 		parent_send_sock(proxy, MSG_SOCK_PROXY_TCP,
 		    parent_proxy_tcp[c - 1], &conf->proxy_listen);
-		if (c == 1)
-			parent_send_sock(proxy, MSG_SOCK_PROXY_UDP,
-			    parent_proxy_udp, &conf->proxy_listen);
+		parent_send_sock(proxy, MSG_SOCK_PROXY_UDP,
+		    parent_proxy_udp[c - 1], &conf->proxy_listen);
 		parent_send_sock(proxy, MSG_SOCK_PEER, peer[c - 1][1], NULL);
 		parent_send_sock(proxy, MSG_SOCK_END, -1, NULL);
 	}

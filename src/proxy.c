@@ -112,9 +112,9 @@ static void	proxy_log_flush(int, short, void *);
 static struct proxy_relay_list *proxy_relay_lru(const struct proxy_relay *);
 
 /*
- * The limits on TCP connections, in all and per client, are the daemon's:
- * each of the proxy workers, among which the kernel spreads them evenly,
- * keeps its share.  The UDP sessions all live in the first worker.
+ * The limits on TCP connections and UDP sessions, in all and per client,
+ * are the daemon's: each of the proxy workers, among which the kernel
+ * spreads them evenly, keeps its share.
  */
 static void
 proxy_share(struct dns44_conf *c)
@@ -125,6 +125,8 @@ proxy_share(struct dns44_conf *c)
 		return;
 	c->max_conn = (c->max_conn + n - 1) / n;
 	c->client_conn = (c->client_conn + n - 1) / n;
+	c->max_sessions = (c->max_sessions + n - 1) / n;
+	c->client_sessions = (c->client_sessions + n - 1) / n;
 }
 
 void

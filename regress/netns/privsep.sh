@@ -102,8 +102,8 @@ owner() {	# owner PROTO PORT: the pids holding that listener
 }
 expect "DNS UDP 4453" "$(owner udp 4453)" "$dns"
 expect "DNS TCP 4453" "$(owner tcp 4453)" "$dns"
-# A TCP listener a worker; the UDP one is the first worker's.
-expect "proxy UDP 4480" "$(owner udp 4480)" "$proxy"
+# A TCP and a UDP listener a worker.
+expect "proxy UDP 4480" "$(owner udp 4480)" "$proxies"
 expect "proxy TCP 4480" "$(owner tcp 4480)" "$proxies"
 expect "control socket holder" "$(ip netns exec "$NS" ss -Hlxp |
     grep "$T_TMP/d/ctl.sock" | grep -o 'pid=[0-9]*' | cut -d= -f2 |

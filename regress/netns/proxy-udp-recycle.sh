@@ -17,7 +17,9 @@
 #    least recently active session of all closed;
 #  - show stats counts the recycled sessions.
 # Each session is a fixed source port, so that a later datagram from it
-# belongs to the same session.
+# belongs to the same session.  One proxy worker: the limits are then
+# all its own (with more, each keeps its share, and which worker a
+# session goes to is the kernel's hash of its ports).
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -28,6 +30,7 @@ A=$PW_CL_ADDR B=10.46.1.3 C=10.46.1.4
 ip -n "$CL" addr add "$B/24" dev pc0 && ip -n "$CL" addr add "$C/24" dev pc0 ||
     die "the other clients' addresses"
 pw_start d <<EOF2
+proxy workers 1
 proxy sessions 6
 proxy per-client sessions 3
 proxy udp-answered-timeout 3s

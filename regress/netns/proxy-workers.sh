@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # proxy-workers: with proxy workers 2 there are two proxy processes, each
-# unprivileged, each with a TCP listener of its own; 60 keep-alive
-# connections through them each get the file whole and the kernel spreads
-# them over both; dns44ctl show connections lists all of them and show
-# stats and the metrics count all of them, from both workers; a UDP
-# session is relayed (by the first worker, which holds them all); the
-# per-client connection limit is the daemon's, shared between the
-# workers.  A worker that dies stops the daemon, as the proxy process
-# does.
+# unprivileged, each with a TCP and a UDP listener of its own; 60
+# keep-alive connections through them each get the file whole and the
+# kernel spreads them over both; dns44ctl show connections lists all of
+# them and show stats and the metrics count all of them, from both
+# workers; 40 UDP sessions from as many client ports are spread over
+# both, each held by one worker to its end (one journal line a session,
+# every datagram echoed); the per-client connection and session limits
+# are the daemon's, shared between the workers.  A worker that dies
+# stops the daemon, as the proxy process does.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -75,9 +76,36 @@ expect "metrics count all" "$m" $nconn
 kill "$keeper" 2>/dev/null
 wait "$keeper" 2>/dev/null
 
-# UDP: the first worker holds every session.
-in_cl $PW_PROBE udpclient echo.test 7 3 2>&1 | grep -q '^echoed 3 of 3 ' &&
-    ok "UDP echo through the proxy" || fail "UDP echo through the proxy"
+# UDP: 40 sessions at once, each of 4 datagrams from a port of its own.
+# The kernel picks a worker's listener by a hash of the client's address
+# and port: both workers hold some, and every datagram of a session goes
+# to the worker that holds it, or a second worker would open a session
+# (and a journal line) of its own for it.
+nudp=40
+pids=
+i=0
+while [ $i -lt $nudp ]; do
+	in_cl $PW_PROBE udpclient echo.test 7 4 0.3 >"$T_TMP/udp$i" 2>&1 &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+wait $pids
+expect "$nudp UDP sessions, every datagram echoed" \
+    "$(cat "$T_TMP"/udp* | grep -c '^echoed 4 of 4 ')" $nudp
+total=0
+for w in $W; do
+	k=$(ip netns exec "$GW" ss -Hunp state established '( dport = :7 )' |
+	    grep -c "pid=$w,")
+	total=$((total + k))
+	[ "$k" -ge 5 ] && ok "worker $w relays $k UDP sessions" ||
+	    fail "worker $w relays $k of $nudp UDP sessions"
+done
+expect "the workers hold every UDP session" "$total" $nudp
+expect "one journal line a UDP session" \
+    "$(grep -c 'proxy: \[+\] UDP .*echo\.test.*:7 to ' "$DLOG")" $nudp
+expect "show connections lists every UDP session" \
+    "$(ctl show connections | awk '$1 == "udp" && $3 == "echo.test"' |
+    wc -l)" $nudp
 
 # The per-client limit is the daemon's: 10 in all, 5 a worker.  40
 # connections held from one client; after a second, those still open.
@@ -85,6 +113,7 @@ pw_stop
 pw_start e <<EOF2
 proxy workers 2
 proxy per-client connections 10
+proxy per-client sessions 10
 EOF2
 site=$(cl_q site.test A)
 alive=$(in_cl $PW_PYTHON - "$site" <<'PY2'
@@ -112,6 +141,25 @@ print(alive)
 PY2
 )
 expect "per-client limit 10 over two workers: connections kept" "$alive" 10
+
+# So is the per-client session limit: 40 single exchanges at once from
+# one client, each a port of its own; at its share of 5 a worker closes
+# one for the next, and 10 stay open, 5 with each worker.
+pids=
+i=0
+while [ $i -lt 40 ]; do
+	in_cl $PW_PROBE udpclient echo.test 7 1 >/dev/null 2>&1 &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+wait $pids
+W=$(workers)
+n=
+for w in $W; do
+	n="$n$(ip netns exec "$GW" ss -Hunp state established \
+	    '( dport = :7 )' | grep -c "pid=$w,") "
+done
+expect "per-client limit 10 over two workers: sessions kept" "$n" "5 5 "
 
 # A worker killed: the daemon stops, and says which.
 W=$(workers)
