@@ -215,8 +215,7 @@ median() {
 # dns44_start NS NAME [flags] <conf lines: dns44 -d in NS with a
 # configuration that keeps its database, chroot and control socket in
 # $B_TMP/NAME; pids in D_PID (parent), D_DNS, D_PROXY (the first proxy
-# worker, which has the UDP sessions), D_PROXIES (every worker); log in
-# D_LOG.
+# worker), D_PROXIES (every worker); log in D_LOG.
 dns44_start() {
 	_ns=$1 _d=$B_TMP/$2
 	shift 2

@@ -52,7 +52,9 @@ while [ $i -lt 26 ]; do
 	SRCS="$SRCS 10.47.1.$i"
 	i=$((i + 1))
 done
-max=$((NOFILE - 200))
+# The limit is shared out among the workers (lab_dns44's), each with the
+# open-files limit of its own.
+max=$(((NOFILE - 200) * ${PROXY_WORKERS:-$(nproc)}))
 [ $max -gt 1000000 ] && max=1000000
 printf 'proxy udp-idle-timeout 2s\nproxy sessions %s\n' "$max" \
     >"$B_TMP/extra.conf"
