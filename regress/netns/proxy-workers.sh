@@ -32,6 +32,13 @@ workers() {
 		    grep -q '^dns44: proxy' && echo "$c"
 	done
 }
+
+# held t|u PORT PID: the TCP (t) or UDP (u) sockets worker PID holds to
+# the world's PORT.
+held() {
+	ip netns exec "$GW" ss -H"$1"np state established "( dport = :$2 )" |
+	    grep -c "pid=$3,"
+}
 W=$(workers)
 expect "two proxy workers" "$(echo "$W" | wc -l)" 2
 for w in $W; do
@@ -56,8 +63,7 @@ expect "$nconn keep-alive connections" "$(cat "$T_TMP/keep")" \
 # Which worker holds each: the owner of its socket to the server.
 total=0
 for w in $W; do
-	k=$(ip netns exec "$GW" ss -Htnp state established '( dport = :80 )' |
-	    grep -c "pid=$w,")
+	k=$(held t 80 "$w")
 	total=$((total + k))
 	[ "$k" -ge 5 ] && ok "worker $w relays $k of them" ||
 	    fail "worker $w relays $k of $nconn"
@@ -94,8 +100,7 @@ expect "$nudp UDP sessions, every datagram echoed" \
     "$(cat "$T_TMP"/udp* | grep -c '^echoed 4 of 4 ')" $nudp
 total=0
 for w in $W; do
-	k=$(ip netns exec "$GW" ss -Hunp state established '( dport = :7 )' |
-	    grep -c "pid=$w,")
+	k=$(held u 7 "$w")
 	total=$((total + k))
 	[ "$k" -ge 5 ] && ok "worker $w relays $k UDP sessions" ||
 	    fail "worker $w relays $k of $nudp UDP sessions"
@@ -156,8 +161,7 @@ wait $pids
 W=$(workers)
 n=
 for w in $W; do
-	n="$n$(ip netns exec "$GW" ss -Hunp state established \
-	    '( dport = :7 )' | grep -c "pid=$w,") "
+	n="$n$(held u 7 "$w") "
 done
 expect "per-client limit 10 over two workers: sessions kept" "$n" "5 5 "
 
