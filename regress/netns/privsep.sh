@@ -14,9 +14,8 @@ daemon_start "$NS" "$cf" "$log"
 parent=$D_PID
 wait_for 5 daemon_ready "$parent" || { cat "$log"; die "daemon did not start"; }
 dns=$(child_pid "$parent" dns)
-# proxy workers auto, the default: one a CPU; the first holds UDP.
+# proxy workers auto, the default: one a CPU.
 proxies=$(child_pids "$parent" proxy | tr '\n' ' ' | sed 's/ $//')
-proxy=${proxies%% *}
 
 user=$(default_user)
 uid=$(id -u "$user")
