@@ -206,6 +206,8 @@ mkvar() {
 	    make -s -C "$b" -f Makefile -f - mutate-print
 }
 DBDIR_=$(mkvar dbdir)
+# Scripts run test programs too (a test build of the daemon, a stand-in).
+checkprogs=$(mkvar check_PROGRAMS)
 EMPTYDIR_=$(mkvar empty_dir)
 
 # run LOG TESTS...: build and run the tests as check-local does; the
@@ -217,7 +219,7 @@ run() {
 	for w in "$@"; do
 		case $w in
 		*=*)	envs="$envs $w" ;;
-		*.sh)	names="$names $w" ;;
+		*.sh)	names="$names $w" progs="$progs $checkprogs" ;;
 		*)	names="$names $w" progs="$progs $w" ;;
 		esac
 	done

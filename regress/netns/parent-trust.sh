@@ -5,7 +5,10 @@
 # compromised proxy (regress/parent/standin, started by the test build
 # of the daemon in the proxy's place) asks for reply sockets to IPv6 and
 # AF_UNIX addresses, to loopback, any, broadcast, multicast and a
-# privileged port: each is refused, a request for an ordinary client is
+# privileged port, and for ones bound to addresses just outside the
+# virtual range, to the gateway's own address (with IP_TRANSPARENT it
+# could send as any of them) or to port 0: each is refused, a request for
+# an ordinary client is
 # granted: a socket bound to the virtual address and port, unconnected,
 # which the proxy shares among that address's clients.  It asks for
 # dialling sockets with firewall marks: a mark that no rule of the
@@ -41,8 +44,8 @@ standin() {
 out=$(standin a)
 echo "$out"
 virt=172.24.0.2
-for c in virt-not-inet client-not-inet loopback any broadcast multicast \
-    privileged; do
+for c in virt-not-inet client-not-inet virt-below-range virt-above-range \
+    virt-gateway virt-port-0 loopback any broadcast multicast privileged; do
 	echo "$out" | grep -q "^standin: $c refused$" &&
 	    ok "reply socket $c refused" || fail "reply socket $c not refused"
 done

@@ -10,7 +10,12 @@ ns_new
 
 cf=$(conf_write d </dev/null)
 log=$T_TMP/d/log
-daemon_start "$NS" "$cf" "$log"
+# Started with supplementary groups (root and adm), as from a login that
+# has some: the children must shed them.
+ip netns exec "$NS" setpriv --groups 0,4 -- "$DNS44" -d -f "$cf" \
+    >"$log" 2>&1 &
+D_PID=$!
+T_PIDS="$T_PIDS $D_PID"
 parent=$D_PID
 wait_for 5 daemon_ready "$parent" || { cat "$log"; die "daemon did not start"; }
 dns=$(child_pid "$parent" dns)
@@ -47,6 +52,7 @@ expect "parent CapInh" "$(field "$parent" CapInh)" 0000000000000000
 expect "parent CapAmb" "$(field "$parent" CapAmb)" 0000000000000000
 expect "parent NoNewPrivs" "$(field "$parent" NoNewPrivs)" 1
 expect "parent root" "$(readlink "/proc/$parent/root")" /
+expect "parent Groups" "$(field "$parent" Groups)" "0 4"
 
 expect "proxy workers, one a CPU" "$(echo "$proxies" | wc -w)" \
     "$(nproc)"

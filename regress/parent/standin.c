@@ -33,23 +33,49 @@
 
 struct dns44_conf	*conf;
 
+/* The address a reply socket is asked to be bound to. */
+enum standin_virt {
+	VIRT_IN_RANGE,		/* the range's second address */
+	VIRT_BELOW,		/* just below the range */
+	VIRT_ABOVE,		/* just above it */
+	VIRT_GATEWAY,		/* the gateway's own 10.9.0.1 */
+	VIRT_PORT_0		/* in the range, port 0 */
+};
+
 struct standin_case {
-	const char	*name;
-	sa_family_t	 vfamily;
-	sa_family_t	 cfamily;
-	const char	*client;
-	in_port_t	 cport;
+	const char		*name;
+	sa_family_t		 vfamily;
+	sa_family_t		 cfamily;
+	const char		*client;
+	in_port_t		 cport;
+	enum standin_virt	 virt;
 };
 
 static const struct standin_case standin_cases[] = {
-	{ "virt-not-inet",	AF_INET6, AF_INET, "10.9.0.2",	40000 },
-	{ "client-not-inet",	AF_INET, AF_UNIX, "10.9.0.2",	40000 },
-	{ "loopback",		AF_INET, AF_INET, "127.0.0.1",	40000 },
-	{ "any",		AF_INET, AF_INET, "0.0.0.0",	40000 },
-	{ "broadcast",		AF_INET, AF_INET, "255.255.255.255", 40000 },
-	{ "multicast",		AF_INET, AF_INET, "224.0.0.251", 5353 },
-	{ "privileged",		AF_INET, AF_INET, "10.9.0.2",	123 },
-	{ "good",		AF_INET, AF_INET, "10.9.0.2",	40000 },
+	{ "virt-not-inet",	AF_INET6, AF_INET, "10.9.0.2",	40000,
+	    VIRT_IN_RANGE },
+	{ "client-not-inet",	AF_INET, AF_UNIX, "10.9.0.2",	40000,
+	    VIRT_IN_RANGE },
+	{ "virt-below-range",	AF_INET, AF_INET, "10.9.0.2",	40000,
+	    VIRT_BELOW },
+	{ "virt-above-range",	AF_INET, AF_INET, "10.9.0.2",	40000,
+	    VIRT_ABOVE },
+	{ "virt-gateway",	AF_INET, AF_INET, "10.9.0.2",	40000,
+	    VIRT_GATEWAY },
+	{ "virt-port-0",	AF_INET, AF_INET, "10.9.0.2",	40000,
+	    VIRT_PORT_0 },
+	{ "loopback",		AF_INET, AF_INET, "127.0.0.1",	40000,
+	    VIRT_IN_RANGE },
+	{ "any",		AF_INET, AF_INET, "0.0.0.0",	40000,
+	    VIRT_IN_RANGE },
+	{ "broadcast",		AF_INET, AF_INET, "255.255.255.255", 40000,
+	    VIRT_IN_RANGE },
+	{ "multicast",		AF_INET, AF_INET, "224.0.0.251", 5353,
+	    VIRT_IN_RANGE },
+	{ "privileged",		AF_INET, AF_INET, "10.9.0.2",	123,
+	    VIRT_IN_RANGE },
+	{ "good",		AF_INET, AF_INET, "10.9.0.2",	40000,
+	    VIRT_IN_RANGE },
 };
 
 struct standin_dial {
@@ -115,19 +141,33 @@ standin_send(struct msg_chan *mc, uint32_t type, uint32_t id,
 }
 
 static void
-standin_ask(struct msg_chan *mc, uint32_t id, const struct standin_case *c,
-    uint32_t virt)
+standin_ask(struct msg_chan *mc, uint32_t id, const struct standin_case *c)
 {
 	struct msg_reply_sock	 r;
 	struct sockaddr_in	 sin, peer;
 	struct msg		 m;
 	socklen_t		 len;
+	uint32_t		 virt;
 	char			 a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
+	switch (c->virt) {
+	case VIRT_BELOW:
+		virt = conf->range_first - 1;
+		break;
+	case VIRT_ABOVE:
+		virt = conf->range_last + 1;
+		break;
+	case VIRT_GATEWAY:
+		virt = 0x0a090001;
+		break;
+	default:
+		virt = conf->range_first + 1;
+		break;
+	}
 	memset(&r, 0, sizeof(r));
 	r.virt.sin_family = c->vfamily;
 	r.virt.sin_addr.s_addr = htonl(virt);
-	r.virt.sin_port = htons(53);
+	r.virt.sin_port = c->virt == VIRT_PORT_0 ? 0 : htons(53);
 	r.client.sin_family = c->cfamily;
 	inet_pton(AF_INET, c->client, &r.client.sin_addr);
 	r.client.sin_port = htons(c->cport);
@@ -219,7 +259,7 @@ main(void)
 	}
 	mc.rx = MSG_RX_PROXY_PARENT;
 	for (i = 0; i < sizeof(standin_cases) / sizeof(standin_cases[0]); i++)
-		standin_ask(&mc, i + 1, &standin_cases[i], c.range_first + 1);
+		standin_ask(&mc, i + 1, &standin_cases[i]);
 	for (i = 0; i < sizeof(standin_dials) / sizeof(standin_dials[0]); i++)
 		standin_dial(&mc, 100 + i, &standin_dials[i]);
 	fprintf(stderr, "standin: done\n");
