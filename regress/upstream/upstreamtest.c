@@ -1117,6 +1117,59 @@ verify(const char *name, struct verdict *v)
  * NODATA; one lookup for all who ask at once; AAAA is asked only when A
  * has nothing, when the client asked for AAAA, or when the proxy needs it.
  */
+/*
+ * A chain of RESOLVE_CNAME_MAX CNAMEs is followed to its address; one more
+ * is not, and a loop of CNAMEs ends with no address, as a chain that leads
+ * nowhere does.
+ */
+static void
+test_resolve_cnames(void)
+{
+	static char		 rrs[RESOLVE_CNAME_MAX + 2][64];
+	static const char	*links[RESOLVE_CNAME_MAX + 3];
+	static const char *const loop[] = {
+		"loop1.example. 60 IN CNAME loop2.example.",
+		"loop2.example. 60 IN CNAME loop1.example.",
+		NULL };
+	struct fake	 f;
+	struct addrs	 a;
+	int		 i, n;
+
+	fake_start(&f, FAKE_ANSWER);
+	f.naddrs = 0;
+	use(&f.sin, NULL, NULL);
+
+	/* c0 -> c1 -> ... -> cN, and cN's address: N CNAMEs. */
+	for (n = RESOLVE_CNAME_MAX; n <= RESOLVE_CNAME_MAX + 1; n++) {
+		for (i = 0; i < n; i++) {
+			snprintf(rrs[i], sizeof(rrs[i]),
+			    "c%d.n%d.example. 60 IN CNAME c%d.n%d.example.",
+			    i, n, i + 1, n);
+			links[i] = rrs[i];
+		}
+		snprintf(rrs[n], sizeof(rrs[n]),
+		    "c%d.n%d.example. 60 IN A 192.0.2.40", n, n);
+		links[n] = rrs[n];
+		links[n + 1] = NULL;
+		f.extra = links;
+		snprintf(rrs[n + 1], sizeof(rrs[n + 1]), "c0.n%d.example", n);
+		resolve(rrs[n + 1], &a);
+		run_until(&a.called, 1, 2000);
+		CHECK_EQ(a.called, 1);
+		CHECK_EQ(a.n, n == RESOLVE_CNAME_MAX ? 1 : 0);
+		if (n == RESOLVE_CNAME_MAX)
+			CHECK_EQ(a.a[0], 0xc0000228);
+	}
+
+	f.extra = loop;
+	resolve("loop1.example", &a);
+	run_until(&a.called, 1, 2000);
+	CHECK_EQ(a.called, 1);
+	CHECK_EQ(a.n, 0);
+	fake_stop(&f);
+	shutdown_all();
+}
+
 static void
 test_resolve_verify(void)
 {
@@ -1839,6 +1892,7 @@ main(void)
 	test_no_upstream();
 	test_random();
 	test_resolve();
+	test_resolve_cnames();
 	test_resolve_verify();
 	test_resolve_delay();
 	test_resolve_ttl();
