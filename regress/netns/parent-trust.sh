@@ -14,8 +14,9 @@
 # dialling sockets with firewall marks: a mark that no rule of the
 # configuration names is refused, and so is mark 0.  A database directory
 # that is a symbolic link, belongs to another user or lies below a
-# directory anyone may write is refused at start, with its path in the
-# message.
+# directory anyone may write or another user owns is refused at start,
+# with its path in the message; root's, open to all, is given to the
+# user with mode 700.
 
 . "$srcdir/regress/lib/netns.sh"
 t_setup
@@ -108,6 +109,14 @@ refuse w "a database below a world-writable directory" "database \
 $T_TMP/w/db: $T_TMP/w is writable by anyone and not sticky; refusing it"
 [ ! -e "$T_TMP/w/db" ] && ok "nothing made there" || fail "db made in w"
 
+# Below a directory of another user, who could move the database away.
+mkdir -p "$T_TMP/u"
+chown 65534:65534 "$T_TMP/u"
+chmod 755 "$T_TMP/u"
+refuse u "a database below another user's directory" "database \
+$T_TMP/u/db: $T_TMP/u is owned by uid 65534, not root; refusing it"
+[ ! -e "$T_TMP/u/db" ] && ok "nothing made there" || fail "db made in u"
+
 # The sticky bit makes it safe (as /tmp is), and a database the daemon
 # made, or its user's, is taken as before.
 chmod 1777 "$T_TMP/w"
@@ -120,6 +129,20 @@ wait "$D_PID"
 daemon_start "$NS" "$cf" "$T_TMP/w/log2"
 wait_for 5 daemon_ready "$D_PID" && ok "its own database again" ||
     fail "restart: $(cat "$T_TMP/w/log2")"
+kill -TERM "$D_PID"
+wait "$D_PID"
+
+# root's database directory, readable by all: taken, given to the user,
+# and closed to the others.
+mkdir -p "$T_TMP/m/db"
+chmod 755 "$T_TMP/m/db"
+cf=$(printf 'dns upstream 10.9.0.1\n' | conf_write m)
+daemon_start "$NS" "$cf" "$T_TMP/m/log"
+wait_for 5 daemon_ready "$D_PID" && ok "root's open database taken" ||
+    fail "root's database: $(cat "$T_TMP/m/log")"
+[ "$(stat -c '%U %a' "$T_TMP/m/db")" = "$(default_user) 700" ] &&
+    ok "it is the user's, mode 700" ||
+    fail "root's database: $(stat -c '%U %a' "$T_TMP/m/db")"
 kill -TERM "$D_PID"
 wait "$D_PID"
 exit $T_FAILED

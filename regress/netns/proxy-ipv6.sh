@@ -13,7 +13,8 @@
 # A route with a firewall mark dials IPv6 on a socket the parent made of
 # that family; one with an IPv4 source address falls back to IPv4.
 # Names that resolve to the gateway's own IPv6 address, to ::1, or to
-# loopback inside NAT64's prefix are refused and journaled; one whose
+# loopback inside NAT64's prefix or as an IPv4-mapped address are refused
+# and journaled; one whose
 # only address the gateway has no route to is journaled as unreachable.
 # A SOCKS5 server on the world's IPv6 address: microsocks carries TCP,
 # asked for the name, and danted's UDP ASSOCIATE names a relay on its
@@ -54,6 +55,7 @@ pw_dnsmasq \
     --host-record=lo6.test,::1 \
     --host-record=noroute6.test,fd44:9::1 \
     --host-record=nat64.test,64:ff9b::7f00:1 \
+    --host-record=mapped.test,::ffff:127.0.0.1 \
     --host-record=ms6.test,$PW_W --host-record=dante6.test,$PW_W \
     --host-record=http6.test,$PW_W
 pw_world_resolver
@@ -187,6 +189,7 @@ refused() {
 refused self6.test "$V6_GW" "refused by local address"
 refused lo6.test ::1 "refused by ::1/128 (built-in)"
 refused nat64.test 64:ff9b::7f00:1 "refused by 127.0.0.0/8 (built-in)"
+refused mapped.test ::ffff:127.0.0.1 "refused by 127.0.0.0/8 (built-in)"
 
 # No route to it: the connect fails at once, and the journal says why.
 v=$(cl_q noroute6.test A)
