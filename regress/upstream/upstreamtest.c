@@ -1125,7 +1125,7 @@ verify(const char *name, struct verdict *v)
 static void
 test_resolve_cnames(void)
 {
-	static char		 rrs[RESOLVE_CNAME_MAX + 2][64];
+	static char		 rrs[RESOLVE_CNAME_MAX + 3][64];
 	static const char	*links[RESOLVE_CNAME_MAX + 3];
 	static const char *const loop[] = {
 		"loop1.example. 60 IN CNAME loop2.example.",
