@@ -28,8 +28,11 @@ STANDIN=$builddir/regress/parent/standin
 ip -n "$NS" addr add 10.9.0.1/24 dev lo || die "address"
 
 # standin NAME [conf lines]: the stand-in's lines from a daemon's log.
+# One worker: two would both ask, and the parent logs only the first ten
+# refusals of a second.
 standin() {
-	cf=$(printf 'dns upstream 10.9.0.1\n%s\n' "${2:-}" | conf_write "$1")
+	cf=$(printf 'dns upstream 10.9.0.1\nproxy workers 1\n%s\n' \
+	    "${2:-}" | conf_write "$1")
 	lg=$T_TMP/$1/log
 	DNS44_STANDIN=$STANDIN ip netns exec "$NS" "$REG" -d -f "$cf" \
 	    >"$lg" 2>&1 &
