@@ -8,10 +8,12 @@
 # 10 are dropped; 10 DNS TCP connections: 4 stay, 6 are reset.  Meanwhile
 # another client (10.46.1.3) still connects, gets a page, an echo and a
 # DNS answer over TCP; its 30 single exchanges all get their echo, the
-# answered ones making room for the next.  The refusals are counted in
-# show stats and logged once each, not once a refusal.  One proxy worker, so that the counts
-# are exact: with more, each keeps its share of the limit and the kernel
-# spreads a client's connections at random (proxy-workers.sh).
+# answered ones making room for the next.  At the limit a third client's
+# least recently active stream is closed for its 21st, not its oldest.
+# The refusals are counted in show stats and logged once each, not once a
+# refusal.  One proxy worker, so that the counts are exact: with more,
+# each keeps its share of the limit and the kernel spreads a client's
+# connections at random (proxy-workers.sh).
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -21,6 +23,8 @@ pw_nginx
 pw_serve udpecho 7001
 OTHER=10.46.1.3
 ip -n "$CL" addr add "$OTHER/24" dev pc0 || die "second client's address"
+THIRD=10.46.1.4
+ip -n "$CL" addr add "$THIRD/24" dev pc0 || die "third client's address"
 pw_start d <<EOF2
 proxy per-client connections 20
 proxy per-client sessions 20
@@ -130,6 +134,51 @@ expect "30 single exchanges from the other client" \
     "$(opens "$OTHER" udp "$echo_" 7001 30)" "answered 30 silent 0"
 expect "show stats: its own recycled" "$(stat "udp sessions recycled")" 11
 expect "show stats: none refused for it" "$(stat "udp client limit")" 20
+
+# At the limit the client's least recently active stream goes, not its
+# oldest: a third client opens 20 streams, speaks again on its first a
+# second later, then opens a 21st.  Its second stream is closed; its
+# first still echoes, no [-] line for it.
+ports=$(in_cl $PW_PYTHON - "$THIRD" "$echo_" 7001 <<'PY'
+import socket, sys, time
+src, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+def stream(i):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((src, 0))
+    s.connect((addr, port))
+    s.settimeout(2)
+    for _ in range(2):
+        s.send(b"ping %d" % i)
+    s.recv(64)
+    s.recv(64)
+    return s
+
+def echoes(s):
+    s.send(b"again")
+    try:
+        return s.recv(64) == b"again"
+    except OSError:
+        return False
+
+socks = [stream(i) for i in range(20)]
+time.sleep(1.5)
+first = echoes(socks[0])
+stream(20)
+time.sleep(0.3)
+print(socks[0].getsockname()[1], socks[1].getsockname()[1],
+      "first" if first else "-", "again" if echoes(socks[0]) else "-")
+PY
+)
+set -- $ports
+expect "the first stream echoes before and after the 21st" "$3 $4" \
+    "first again"
+logged "proxy: \[-\] UDP $(re "$THIRD"):$2 <=> " &&
+    ok "the least recently active stream closed" ||
+    fail "no [-] line for the second stream (port $2)"
+grep -q "proxy: \[-\] UDP $(re "$THIRD"):$1 <=> " "$DLOG" &&
+    fail "the first stream, active again, was closed" ||
+    ok "the first stream, active again, kept"
 
 # DNS over TCP: 10 held from one client, 4 stay.
 opens "$PW_CL_ADDR" tcp "$PW_GW_ADDR" 53 10 3 >"$T_TMP/dnstcp" 2>&1 &
