@@ -159,6 +159,20 @@ done(struct conn *c, struct proxy_addr *pa)
 	proxy_addr_put(pa);
 }
 
+/* A connection that asks, hears the answer and closes. */
+static void
+ask(struct conn *c, uint32_t addr, const char *domain, uint32_t ttl)
+{
+	struct proxy_addr	*pa;
+	uint32_t		 id;
+	int			 heard = c->heard;
+
+	CHECK((id = wait_for(c, addr, &pa)) != 0);
+	proxy_addr_answer(id, addr, answer(addr, domain, ttl, 0));
+	CHECK_EQ(c->heard, heard + 1);
+	done(c, pa);
+}
+
 /* Two waiters, one lookup; the answer, IPv4 first; then kept. */
 static void
 test_shared_lookup(void)
@@ -214,11 +228,8 @@ test_ttl(void)
 	nsent = 0;
 	conn_init(&a, "10.0.0.1");
 	/* TTL 5: kept 5 s. */
-	id = wait_for(&a, vaddr(2), &pa);
 	t0 = now_ms;
-	proxy_addr_answer(id, vaddr(2), answer(vaddr(2), "five.example",
-	    5, 0));
-	done(&a, pa);
+	ask(&a, vaddr(2), "five.example", 5);
 	now_ms = t0 + 4999;
 	CHECK_EQ(wait_for(&a, vaddr(2), &pa), 0);
 	CHECK_EQ(a.heard, 2);
@@ -257,8 +268,7 @@ test_ttl(void)
 	CHECK(a.domain[0] == '\0');
 	done(&a, pa);
 	CHECK(wait_for(&a, vaddr(2), &pa) != 0);
-	proxy_addr_unwait(pa, &a.w);
-	proxy_addr_put(pa);
+	done(&a, pa);
 }
 
 /* An eviction forgets what was kept, and what is on its way. */
@@ -271,10 +281,7 @@ test_evicted(void)
 
 	nsent = 0;
 	conn_init(&a, "10.0.0.1");
-	id = wait_for(&a, vaddr(4), &pa);
-	proxy_addr_answer(id, vaddr(4), answer(vaddr(4), "old.example",
-	    300, 0));
-	done(&a, pa);
+	ask(&a, vaddr(4), "old.example", 300);
 	proxy_addr_evicted(0, vaddr(4));
 	CHECK((id = wait_for(&a, vaddr(4), &pa)) != 0);
 	/* Evicted while asking: the answer is heard, not kept. */
@@ -283,17 +290,13 @@ test_evicted(void)
 	    300, 0));
 	CHECK_EQ(a.heard, 2);
 	done(&a, pa);
-	CHECK((id = wait_for(&a, vaddr(4), &pa)) != 0);
-	proxy_addr_answer(id, vaddr(4), answer(vaddr(4), "new.example",
-	    300, 0));
-	done(&a, pa);
+	ask(&a, vaddr(4), "new.example", 300);
 	/* Address 0: every address. */
 	CHECK_EQ(wait_for(&a, vaddr(4), &pa), 0);
 	done(&a, pa);
 	proxy_addr_evicted(0, INADDR_ANY);
 	CHECK(wait_for(&a, vaddr(4), &pa) != 0);
-	proxy_addr_unwait(pa, &a.w);
-	proxy_addr_put(pa);
+	done(&a, pa);
 }
 
 /* An answer made for one client is not another client's. */
@@ -329,8 +332,7 @@ test_per_client(void)
 	done(&b, pa);
 	/* Neither was kept. */
 	CHECK(wait_for(&a, vaddr(5), &pa) != 0);
-	proxy_addr_unwait(pa, &a.w);
-	proxy_addr_put(pa);
+	done(&a, pa);
 }
 
 /* At the bound the least recently used answer goes first. */
@@ -339,32 +341,25 @@ test_bound(void)
 {
 	struct proxy_addr	*pa;
 	struct conn		 a;
-	uint32_t		 i, id;
+	uint32_t		 i;
 
 	conn_init(&a, "10.0.0.1");
 	for (i = 0; i < CACHE_BOUND; i++) {
 		nsent = 0;
-		id = wait_for(&a, vaddr(1000 + i), &pa);
-		proxy_addr_answer(id, vaddr(1000 + i),
-		    answer(vaddr(1000 + i), "bound.example", 300, 0));
-		done(&a, pa);
+		ask(&a, vaddr(1000 + i), "bound.example", 300);
 	}
 	/* The first is used again; the second is now the oldest. */
 	nsent = 0;
 	CHECK_EQ(wait_for(&a, vaddr(1000), &pa), 0);
 	done(&a, pa);
-	id = wait_for(&a, vaddr(999), &pa);
-	proxy_addr_answer(id, vaddr(999), answer(vaddr(999),
-	    "more.example", 300, 0));
-	done(&a, pa);
+	ask(&a, vaddr(999), "more.example", 300);
 	nsent = 0;
 	CHECK_EQ(wait_for(&a, vaddr(1000), &pa), 0);
 	done(&a, pa);
 	CHECK_EQ(wait_for(&a, vaddr(1000 + CACHE_BOUND - 1), &pa), 0);
 	done(&a, pa);
 	CHECK(wait_for(&a, vaddr(1001), &pa) != 0);
-	proxy_addr_unwait(pa, &a.w);
-	proxy_addr_put(pa);
+	done(&a, pa);
 	proxy_cache_flush();
 }
 
