@@ -85,6 +85,7 @@ uint32_t	 map_time(time_t);
 struct map_entry *map_put(struct map *, const char *, uint32_t, time_t);
 int		 map_drop(struct map *, const char *, uint32_t);
 int		 map_client_allow(struct map *, uint32_t, time_t);
+void		 map_claim(struct map *, uint32_t, uint32_t, time_t);
 void		 map_mark_clear(struct map *);
 size_t		 map_sweep(struct map *);
 void		 map_set_touch(struct map *, map_touch_cb, uint32_t);

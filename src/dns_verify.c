@@ -136,10 +136,14 @@ dns_stored(enum store_status s, uint32_t addr, void *arg)
 	struct dns_query	*q = arg;
 	struct resolve_result	 res;
 
-	(void)addr;
 	q->sreq = NULL;
 	if (q->ans->qtype == LDNS_RR_TYPE_PTR && s == STORE_NONE)
 		s = STORE_OK;
+	/* A new name placed for this client is charged to it. */
+	else if (q->ans->qtype != LDNS_RR_TYPE_PTR && s == STORE_OK &&
+	    !q->ans->limited)
+		map_claim(dns_map, addr, ntohl(q->client.sin_addr.s_addr),
+		    time(NULL));
 	memset(&res, 0, sizeof(res));
 	res.rcode = s == STORE_OK && !q->ans->limited ? LDNS_RCODE_NOERROR :
 	    -1;

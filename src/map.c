@@ -615,6 +615,26 @@ map_client_allow(struct map *m, uint32_t client, time_t now)
 	return (ok);
 }
 
+/*
+ * The store placed a new name at the request of client (host order; 0
+ * for none), at address addr: the entry is that client's, as one the map
+ * placed itself would be, so that its share, and the rate it is held to
+ * beyond it, count on a shared map too.  An entry already charged to a
+ * client stays so.
+ */
+void
+map_claim(struct map *m, uint32_t addr, uint32_t client, time_t now)
+{
+	struct map_entry	*e;
+	struct map_client	*c;
+
+	if (client == 0 || (e = map_lookup_addr(m, addr)) == NULL ||
+	    map_client_of(m, e) != NULL)
+		return;
+	c = map_client_get(m, client, now);
+	map_client_attach(e, c);
+}
+
 /* One flag off in every entry. */
 static void
 map_flag_clear(struct map *m, uint8_t flag)

@@ -226,6 +226,10 @@ p0=$(echo "$s0" | awk -F. '{ print $4 "." $3 "." $2 "." $1 }')
     [ "$(metric dns44_map_store_outages_total)" = 1 ] &&
     ok "metrics: the store down, one outage" ||
     fail "metrics: $(grep store "$T_TMP/metrics")"
+# The new name and the PTR query, SERVFAIL for the store.
+n=$("$DNS44CTL" -s "$A_CTL" show stats | sed -n 's/^store failures  *//p')
+[ "$n" = 2 ] && ok "show stats: 2 store failures" ||
+    fail "show stats: store failures '$n'"
 "$DNS44CTL" -s "$A_CTL" show status | grep -q "^map store *down" &&
     ok "show status: the store is down" ||
     fail "show status: $("$DNS44CTL" -s "$A_CTL" show status)"

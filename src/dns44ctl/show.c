@@ -245,6 +245,8 @@ show_stats(const struct ctl_stats_dns *st, const struct ctl_stats_proxy *ps)
 		    st->upstream_failures, STAT_PLAIN },
 		{ "upstream_timeouts", "upstream timeouts",
 		    st->upstream_timeouts, STAT_PLAIN },
+		{ "store_failures", "store failures", st->store_failures,
+		    STAT_PLAIN },
 		{ "mappings", "mappings", st->mappings, STAT_OF },
 		{ "range_size", NULL, st->range_size, STAT_JSON },
 		{ "mappings_in_use", "mappings in use", st->pinned,
