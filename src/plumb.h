@@ -60,5 +60,6 @@ int	plumb_nl_del_route(const struct plumb_route *);
 
 /* selfcheck.c */
 void	selfcheck_run(void);
+int	selfcheck_nft(const char *, size_t, char *, size_t, uint32_t *);
 
 #endif /* PLUMB_H */

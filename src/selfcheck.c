@@ -348,11 +348,19 @@ sc_rule(json_t *rule, struct sc_proto *pr, uint32_t *mark)
 			if ((s = sc_str(t, "family")) != NULL &&
 			    strcmp(s, "ip") != 0)
 				return;
+			/*
+			 * Port and address may be left out; either of
+			 * another type makes the rule count for nothing.
+			 */
 			v = json_object_get(t, "port");
-			port = json_is_integer(v) ? json_integer_value(v) : -1;
+			if (v != NULL && !json_is_integer(v))
+				return;
+			port = v != NULL ? json_integer_value(v) : -1;
 			a = 0;
-			if ((s = sc_str(t, "addr")) != NULL &&
-			    sc_addr(s, &a) == -1)
+			s = NULL;
+			if ((v = json_object_get(t, "addr")) != NULL &&
+			    ((s = json_string_value(v)) == NULL ||
+			    sc_addr(s, &a) == -1))
 				return;
 			want = ntohl(conf->proxy_listen.sin_addr.s_addr);
 			if (port == ntohs(conf->proxy_listen.sin_port) &&
@@ -428,24 +436,45 @@ sc_nft_msg(char *text, size_t len, const char *proto, int kind,
 static int
 sc_nft_check(char *text, size_t len, uint32_t *mark)
 {
+	const char	*out;
+
+	if (nft_run_cmd_from_buffer(sc_nft, "list ruleset") != 0 ||
+	    (out = nft_ctx_get_output_buffer(sc_nft)) == NULL) {
+		snprintf(text, len, "nftables ruleset unreadable");
+		return (-1);
+	}
+	return (selfcheck_nft(out, strnlen(out, SC_RULESET_MAX + 1), text,
+	    len, mark));
+}
+
+/*
+ * sc_nft_check() of a ruleset as "nft -j list ruleset" writes it: outlen
+ * bytes at out.
+ */
+int
+selfcheck_nft(const char *out, size_t outlen, char *text, size_t len,
+    uint32_t *mark)
+{
 	static const char	*pname[2] = { "TCP", "UDP" };
 	struct sc_proto		 pr[2];
 	json_error_t		 jerr;
 	json_t			*root, *list, *item, *o, *t, *exprs, *e;
-	const char		*out, *fam, *tab, *name, *s;
-	size_t			 i, k, outlen;
+	const char		*fam, *tab, *name, *s;
+	size_t			 i, k;
 	int			 p, from, to, changed, n;
 	char			 want[40], a[INET_ADDRSTRLEN];
 	int			 kind[2];
 
 	text[0] = '\0';
-	if (nft_run_cmd_from_buffer(sc_nft, "list ruleset") != 0) {
-		snprintf(text, len, "nftables ruleset unreadable");
+	if (sc_chains == NULL)
+		sc_chains = calloc(SC_MAX_CHAINS, sizeof(*sc_chains));
+	if (sc_jumps == NULL)
+		sc_jumps = calloc(SC_MAX_JUMPS, sizeof(*sc_jumps));
+	if (sc_chains == NULL || sc_jumps == NULL) {
+		snprintf(text, len, "out of memory");
 		return (-1);
 	}
-	out = nft_ctx_get_output_buffer(sc_nft);
-	if (out == NULL || (outlen = strnlen(out, SC_RULESET_MAX + 1)) >
-	    SC_RULESET_MAX) {
+	if (outlen > SC_RULESET_MAX) {
 		snprintf(text, len, "nftables ruleset too large to check");
 		return (-1);
 	}
@@ -724,9 +753,6 @@ selfcheck_init(void)
 	evtimer_set(&sc_ev, sc_timer, NULL);
 	if (conf->tproxy_check_ms == 0)
 		return;
-	if ((sc_chains = calloc(SC_MAX_CHAINS, sizeof(*sc_chains))) == NULL ||
-	    (sc_jumps = calloc(SC_MAX_JUMPS, sizeof(*sc_jumps))) == NULL)
-		fatal(NULL);
 	if ((sc_nft = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL)
 		fatalx("tproxy check: nft_ctx_new failed");
 	/* JSON, set elements left out: they can be many. */
