@@ -5,8 +5,10 @@
 # a dnsmasq upstream: a name that exists is mapped; one that does not
 # gets NXDOMAIN with the upstream's SOA and no address; one with only MX
 # and TXT records gets NODATA; with every upstream down, SERVFAIL and no
-# address; queries for a new name at once make one upstream lookup; and
-# "dns verify no" maps every name as before.
+# address, counted as an upstream failure, and a flood of new names
+# beyond the lookups that may wait maps none unasked; queries for a new
+# name at once make one upstream lookup; and "dns verify no" maps every
+# name as before.
 
 # Verification on, as by default: conf_write leaves it alone.
 T_VERIFY=yes
@@ -115,6 +117,16 @@ out=$(qfull down.test A)
     ok "no upstream answers: SERVFAIL" || fail "down.test: $out"
 [ "$(mapped)" -eq 1 ] && ok "no mapping made while the upstreams are down" ||
     fail "map: $("$DNS44CTL" -s "$CTL" show map)"
+n=$("$DNS44CTL" -s "$CTL" show stats | sed -n 's/^upstream failures  *//p')
+[ "$n" = 1 ] && ok "show stats: 1 upstream failure" ||
+    fail "show stats: upstream failures '$n'"
+# More new names at once than lookups may wait (4096): the rest get
+# SERVFAIL at once, and none is mapped unasked.
+awk 'BEGIN { for (i = 0; i < 6000; i++) print "busy" i ".test" }' |
+    ip netns exec "$GW" $DNSPROBE batch udp 127.0.0.1 4453 A --together \
+    --timeout 5 >"$T_TMP/busy"
+[ "$(mapped)" -eq 1 ] && ok "a flood of new names: none mapped unasked" ||
+    fail "a flood of new names: $(mapped) mappings"
 # A mapped name is answered from the map all the same.
 [ "$(q world.test A)" = "$a" ] && ok "a mapped name answered at once" ||
     fail "world.test while the upstreams are down"

@@ -3,7 +3,8 @@
 # Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # notify: the service manager's protocol, spoken to a datagram socket of
 # the test's own set as NOTIFY_SOCKET: READY=1 once the dns port answers,
-# RELOADING=1 then READY=1 around a reload (a refused one too), STATUS=,
+# RELOADING=1 then READY=1 around a reload (a refused one too, and READY=1
+# only once a stopped worker runs again), STATUS=,
 # WATCHDOG=1 while both children answer (and not while one is stopped),
 # STOPPING=1 on SIGTERM; the children never see NOTIFY_SOCKET.  And with
 # JOURNAL_STREAM naming stderr, lines carry <N> priorities and no date.
@@ -99,6 +100,24 @@ kill -CONT "$X"
 m=$(mark)
 wait_for 3 got '^WATCHDOG=1' "$m" && ok "watchdog: pings again" ||
     fail "watchdog: no ping after SIGCONT"
+
+# A reload while a proxy worker is stopped: RELOADING=1, and READY=1
+# only once the worker runs again and has answered after the new
+# configuration.
+m=$(mark)
+kill -STOP "$X"
+echo "dns ttl 301" >>"$CF"
+kill -HUP "$P"
+wait_for 3 got '^RELOADING=1' "$m" || fail "stopped worker: no RELOADING=1"
+sleep 1
+got '^READY=1' "$m" && fail "READY=1 while a worker is stopped" ||
+    ok "no READY=1 while a worker is stopped"
+kill -CONT "$X"
+wait_for 3 got '^READY=1' "$m" && ok "READY=1 once it runs again" ||
+    fail "no READY=1 after SIGCONT"
+grep -q "proxy: configuration reloaded: ttl 301" "$LOG" &&
+    ok "by then the worker has the new configuration" ||
+    fail "READY=1 before the worker reloaded: $(tail -5 "$LOG")"
 
 # dns44ctl reload: RELOADING=1 (with MONOTONIC_USEC=), then READY=1.
 m=$(mark)

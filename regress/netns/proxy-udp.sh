@@ -4,11 +4,12 @@
 # proxy-udp: UDP through dns44's proxy.  A connected UDP client (which
 # drops datagrams from any address but the one it sent to) gets its echoes
 # back, also with several sessions to one virtual address and port at
-# once, sharing one reply socket; a DNS server in the world, reached by
-# name, answers kdig over UDP and TCP; datagrams to an address no name
-# has are dropped and logged; idle sessions close after the idle timeout
-# with their bytes journaled; beyond the session limit, datagrams of new
-# sessions are dropped.
+# once, sharing one reply socket, which closes with the last of them (and
+# twenty sessions that wait for it all start when it comes); a DNS server
+# in the world, reached by name, answers kdig over UDP and TCP; datagrams
+# to an address no name has are dropped and logged; idle sessions close
+# after the idle timeout with their bytes journaled; beyond the session
+# limit, datagrams of new sessions are dropped.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -82,6 +83,32 @@ wait $pids
     fail "reply sockets bound to $v:7 for 20 sessions: $bound, $nw workers"
 expect "20 sessions sharing it, echoed" \
     "$(cat "$T_TMP"/many* | grep -c '^echoed 4 of 4 ')" 20
+# Their last session gone (the idle timeout), the reply sockets close.
+none_bound() { [ -z "$(in_gw ss -Huan src "$v:7")" ]; }
+wait_for 8 none_bound && ok "reply sockets to $v:7 closed after the sessions" ||
+    fail "reply sockets to $v:7 left: $(in_gw ss -Huan src "$v:7")"
+# Then twenty at once from one process: all but a worker's first wait for
+# its reply socket, and start when it comes.
+expect "20 sessions waiting for a reply socket, echoed" "$(in_cl \
+    $PW_PYTHON - "$v" <<'PY'
+import socket, sys
+socks = []
+for i in range(20):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((sys.argv[1], 7))
+    socks.append(s)
+for i, s in enumerate(socks):
+    s.send(b"waiting %d" % i)
+n = 0
+for i, s in enumerate(socks):
+    s.settimeout(3)
+    try:
+        n += s.recv(64) == b"waiting %d" % i
+    except OSError:
+        pass
+print(n)
+PY
+)" 20
 
 # An address of the range that no name has: dropped, said so.
 unmapped=172.24.255.254

@@ -50,7 +50,8 @@ out=$("$DNS44" -n -f "$tmp/base.conf" \
 has "-dns-upstream IPv6 alone" "dns upstream 2001:db8::53 port 53"
 has "-dns-upstream [IPv6]:port" "dns upstream 2001:db8::54 port 5353"
 has "-dns-upstream IPv4:port after IPv6" "dns upstream 192.0.2.1 port 54"
-for v in "[2001:db8::1" "2001:db8::1]:53" "[2001:db8::1]:0" "[::1]53"; do
+for v in "[2001:db8::1" "2001:db8::1]:53" "[2001:db8::1]:0" "[::1]53" \
+    "192.0.2.1:+53" "192.0.2.1: 53" "[2001:db8::1]:+53"; do
 	if "$DNS44" -n -f "$tmp/base.conf" -dns-upstream "$v" >/dev/null 2>&1
 	then
 		bad "-dns-upstream $v accepted"
@@ -136,6 +137,35 @@ expect_error "-dial-timeout 0" \
     '^dns44: -dial-timeout: invalid duration "0": must be greater than 0$' \
     -dial-timeout=0
 
+# A boolean flag takes true, false, 1 and 0.
+out=$("$DNS44" -n -f "$tmp/base.conf" -debug=false 2>&1) ||
+    bad "-debug=false: status $?"
+has "-debug=false" "log brief"
+out=$("$DNS44" -n -f "$tmp/base.conf" -debug=1 2>&1) ||
+    bad "-debug=1: status $?"
+has "-debug=1" "log verbose"
+expect_error "-debug=maybe" '^dns44: -debug: invalid boolean "maybe"$' \
+    -f "$tmp/base.conf" -debug=maybe
+
+# Lists: 8 upstreams and 16 DNS addresses at most, said so beyond.
+l8=192.0.2.1 l16=127.0.0.1:5301
+for i in 2 3 4 5 6 7 8; do l8=$l8,192.0.2.$i; done
+for i in $(seq 2 16); do l16=$l16,127.0.0.1:$((5300 + i)); done
+out=$("$DNS44" -n -f "$tmp/base.conf" -dns-upstream "$l8" \
+    -dns-bind-address "$l16" 2>&1) || bad "8 upstreams, 16 addresses: $out"
+has "the 8th upstream" "dns upstream 192.0.2.8 port 53"
+has "the 16th DNS address" "dns listen 127.0.0.1 port 5316"
+expect_error "9 upstreams" \
+    '^dns44: -dns-upstream: more than 8 addresses$' \
+    -f "$tmp/base.conf" -dns-upstream "$l8,192.0.2.9"
+expect_error "17 DNS addresses" \
+    '^dns44: -dns-bind-address: more than 16 addresses$' \
+    -f "$tmp/base.conf" -dns-bind-address "$l16,127.0.0.1:5317"
+
+# The flags the parent starts its children with, and -D, checked too.
+expect_error "-R unknown" '^dns44: -R nobody: unknown role$' -R nobody
+expect_error "-D without =" '^dns44: -D m: expected macro=value$' -D m
+
 # An unknown flag as it was typed, with the nearest one when one is near.
 expect_error "unknown flag, suggested" \
     '^dns44: unknown flag -dns-upstrem; did you mean -dns-upstream?$' \
@@ -143,6 +173,8 @@ expect_error "unknown flag, suggested" \
 expect_error "unknown flag with =, suggested" \
     '^dns44: unknown flag --dial-timout; did you mean --dial-timeout?$' \
     --dial-timout=1s
+expect_error "unknown flag two edits away, suggested" \
+    '^dns44: unknown flag -dbg; did you mean -debug?$' -dbg
 expect_error "unknown flag, no suggestion" '^dns44: unknown flag -bogus$' \
     -bogus
 expect_error "unknown short flag" '^dns44: unknown flag -x$' -x
