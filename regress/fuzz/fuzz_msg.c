@@ -192,7 +192,11 @@ fuzz_answer(const unsigned char *p, size_t len)
 	    memchr(a.route.ifname, '\0', sizeof(a.route.ifname)) != NULL &&
 	    memchr(a.route.user, '\0', sizeof(a.route.user)) != NULL &&
 	    memchr(a.route.password, '\0',
-	    sizeof(a.route.password)) != NULL);
+	    sizeof(a.route.password)) != NULL &&
+	    a.route.action <= RULE_BLOCK && a.route.via <= VIA_HTTP &&
+	    (a.route.via == VIA_DIRECT ||
+	    a.route.server.sa.sa_family == AF_INET ||
+	    a.route.server.sa.sa_family == AF_INET6));
 }
 
 static int
