@@ -27,9 +27,9 @@ STANDIN=$builddir/regress/parent/standin
 # A client network the reply sockets can be connected to.
 ip -n "$NS" addr add 10.9.0.1/24 dev lo || die "address"
 
-# standin NAME [conf lines]: the stand-in's lines from a daemon's log.
-# One worker: two would both ask, and the parent logs only the first ten
-# refusals of a second.
+# standin NAME [conf lines [PATTERN]]: the stand-in's lines from a
+# daemon's log, once PATTERN is in the log too.  One worker: two would
+# both ask, and the parent logs only the first ten refusals of a second.
 standin() {
 	cf=$(printf 'dns upstream 10.9.0.1\nproxy workers 1\n%s\n' \
 	    "${2:-}" | conf_write "$1")
@@ -40,12 +40,16 @@ standin() {
 	T_PIDS="$T_PIDS $p"
 	wait_for 10 grep -q "^standin: done" "$lg" ||
 	    { cat "$lg"; die "$1: the stand-in did not finish"; }
+	[ -z "${3:-}" ] || wait_for 5 grep -q "$3" "$lg" ||
+	    echo "no \"$3\" in the log"
 	kill -TERM "$p"
 	wait "$p"
 	grep "^standin: " "$lg"
 }
 
-out=$(standin a)
+# The eleventh refusal of the second is counted, not logged, and the
+# count is logged when the second ends, with nothing after it.
+out=$(standin a "" "more reply socket requests refused")
 echo "$out"
 virt=172.24.0.2
 for c in virt-not-inet client-not-inet virt-below-range virt-above-range \
@@ -60,6 +64,12 @@ unconnected$" &&
 grep -q "parent: proxy asked for a reply socket to loopback: \
 $virt:53 to 127.0.0.1:40000; refused" "$T_TMP/a/log" &&
     ok "refusal logged with the addresses" || fail "refusal not logged"
+n=$(grep -c "parent: proxy asked for a reply socket .*; refused$" \
+    "$T_TMP/a/log")
+grep -q "parent: 1 more reply socket requests refused$" "$T_TMP/a/log" &&
+    [ "$n" -eq 10 ] &&
+    ok "10 refusals logged, the eleventh counted once its second ended" ||
+    fail "refusals logged $n, count: $(grep "more reply" "$T_TMP/a/log")"
 for c in mark-100-tcp mark-100-udp mark-101 mark-0 mark-max; do
 	echo "$out" | grep -q "^standin: dial $c refused$" &&
 	    ok "dialling socket $c refused without rules" ||
