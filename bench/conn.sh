@@ -59,11 +59,13 @@ segs() {
 run() {
 	[ -n "$2" ] && c0=$(cpu_ticks "$2")
 	d0=$(cpu_ticks "$D_DNS")
+	t0=$(sys_ticks)
 	s0=$(segs)
 	in_cl wrk -t 2 -c "$CONN_CLIENTS" -d "${CONN_TIME}s" \
 	    -H "Connection: close" "$1" >"$B_TMP/wrk.out" 2>&1
 	[ -n "$2" ] && log "  relay CPU $(proc_cpu "$2" "$c0" "$CONN_TIME")%," \
 	    "dns44's dns process $(proc_cpu "$D_DNS" "$d0" "$CONN_TIME")%"
+	log "  the machine: $(sys_split "$t0")"
 	log "  segments a connection at the server, in and out:" \
 	    "$(echo "$s0 $(segs) $(awk '/requests in/ { print $1 }' \
 	    "$B_TMP/wrk.out")" | awk '$5 > 0 {

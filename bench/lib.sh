@@ -196,6 +196,24 @@ cpu_ticks() {
 	done | awk '{ t += $12 + $13 } END { print t + 0 }'
 }
 
+# sys_ticks: the machine's CPU ticks so far, "softirq idle total".
+sys_ticks() {
+	awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i
+	    print $8, $5 + $6, t }' /proc/stat
+}
+
+# sys_split TICKS0: the machine's softirq work and idle time since
+# sys_ticks gave TICKS0, in % of one CPU, and the seconds that passed.
+sys_split() {
+	awk -v s1="$(sys_ticks)" -v s0="$1" -v ncpu="$(nproc)" \
+	    -v hz="$(getconf CLK_TCK)" 'BEGIN {
+	    split(s1, a); split(s0, b); e = (a[3] - b[3]) / hz / ncpu
+	    if (e <= 0) { print "NA"; exit }
+	    printf "softirq %.0f, idle %.0f (%% of one CPU over %.1f s, " \
+		"%d CPUs)\n", (a[1] - b[1]) * 100 / hz / e,
+		(a[2] - b[2]) * 100 / hz / e, e, ncpu }'
+}
+
 # per_name PCT N: the microseconds of a CPU a name (a query) cost a
 # process that used PCT % of a CPU while N names a second were answered;
 # NA when none was.

@@ -12,6 +12,10 @@
 #   direct   the client connects to the server, routed by the gateway
 # TCP_REPS runs of TCP_TIME seconds per path and stream count, paths
 # interleaved; medians reported.
+# PROFILE=1: one more run of 8 streams on the dns44 and the direct path
+# each, where the two CPUs went (the iperf3 client, its server, the
+# relay, the kernel's softirq work, idle), and a profile of the whole
+# machine during the dns44 run.
 
 . "$(dirname "$0")/lib.sh"
 b_setup
@@ -25,6 +29,7 @@ fi
 lab_setup
 lab_dns44 </dev/null
 bg "$WORLD" "$B_TMP/iperf3.out" iperf3 -s -B "$L_W" -p 5201
+IPERF_S=$BG_PID
 wait_for 5 listening "$WORLD" tcp "$L_W:5201" || die "iperf3 -s"
 lab_haproxy 15201:5201
 
@@ -39,20 +44,27 @@ fi
 V=$(vip iperf.bench)
 log "dns44 proxy: pid $D_PROXY, $(tr "\\0" " " </proc/$D_PROXY/cmdline)"
 
-# run TARGET PORT STREAMS RELAYPID: Mbit/s received; the relay's CPU
-# use is logged.
-run() {
-	[ -n "$4" ] && c0=$(cpu_ticks "$4")
-	in_cl iperf3 -c "$1" -p "$2" -P "$3" -t "$TCP_TIME" -J \
-	    >"$B_TMP/run.json" 2>&1
-	[ -n "$4" ] && log "  relay CPU $(proc_cpu "$4" "$c0" "$TCP_TIME")%"
+# mbit JSON: the Mbit/s received in iperf3's report, NA if none.
+mbit() {
 	$PYTHON -c '
 import json, sys
 try:
     r = json.load(open(sys.argv[1]))
     print("%.0f" % (r["end"]["sum_received"]["bits_per_second"] / 1e6))
 except Exception:
-    print("NA")' "$B_TMP/run.json"
+    print("NA")' "$1"
+}
+
+# run TARGET PORT STREAMS RELAYPID: Mbit/s received; the relay's CPU
+# use is logged.
+run() {
+	[ -n "$4" ] && c0=$(cpu_ticks "$4")
+	t0=$(sys_ticks)
+	in_cl iperf3 -c "$1" -p "$2" -P "$3" -t "$TCP_TIME" -J \
+	    >"$B_TMP/run.json" 2>&1
+	[ -n "$4" ] && log "  relay CPU $(proc_cpu "$4" "$c0" "$TCP_TIME")%"
+	log "  the machine: $(sys_split "$t0")"
+	mbit "$B_TMP/run.json"
 }
 
 for n in 1 8; do
@@ -82,4 +94,49 @@ for n in 1 8; do
 	result "TCP throughput, $n stream(s)" "$m_dns44" Mbit/s direct \
 	    "$m_direct" "$td"
 done
+
+# split TARGET PORT RELAYPIDS: one run of 8 streams, and where the CPUs
+# went, in % of one CPU (two CPUs: 200 in all).
+split() {
+	s0=$(sys_ticks) r0=0
+	[ -n "$3" ] && r0=$(cpu_ticks "$3")
+	srv0=$(cpu_ticks "$IPERF_S")
+	ip netns exec "$CL" iperf3 -c "$1" -p "$2" -P 8 -t "$TCP_TIME" -J \
+	    >"$B_TMP/split.json" 2>&1 &
+	_c=$!
+	# The profile: the run's seconds but its first and last.
+	[ "${4:-}" = profile ] && sleep 1 && perf record -a -F 499 -g \
+	    -o "$B_TMP/perf.data" -- sleep $((TCP_TIME > 3 ? TCP_TIME - 2 : 1)) \
+	    >"$B_TMP/perf.rec" 2>&1
+	wait $_c
+	# The client's own CPU use, from its report.
+	cl=$($PYTHON -c '
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+    print("%.0f" % r["end"]["cpu_utilization_percent"]["host_total"])
+except Exception:
+    print("NA")' "$B_TMP/split.json")
+	printf 'iperf3 client %s, server %s, relay %s, %s\n' "$cl" \
+	    "$(proc_cpu "$IPERF_S" "$srv0" "$TCP_TIME")" \
+	    "$([ -n "$3" ] && proc_cpu "$3" "$r0" "$TCP_TIME" || echo 0)" \
+	    "$(sys_split "$s0")"
+}
+
+if [ "${PROFILE:-0}" = 1 ]; then
+	log "8 streams, where the CPUs went, dns44:" \
+	    "$(split "$V" 5201 "$D_PROXIES" profile)"
+	log "  $(mbit "$B_TMP/split.json") Mbit/s"
+	for k in comm comm,dso,sym; do
+		echo "by $k (self time, kernel included):"
+		perf report -i "$B_TMP/perf.data" --stdio --no-children \
+		    --sort $k -g none 2>/dev/null | grep -E '^ +[0-9]' |
+		    head -30
+	done >"$BENCH_OUT/tcp-profile.txt"
+	log "the machine's profile, 8 streams through dns44:" \
+	    "$BENCH_OUT/tcp-profile.txt"
+	log "8 streams, where the CPUs went, direct:" \
+	    "$(split "$L_W" 5201 "")"
+	log "  $(mbit "$B_TMP/split.json") Mbit/s"
+fi
 exit 0
