@@ -53,6 +53,7 @@ int	plumb_prefixes(uint32_t, uint32_t, struct plumb_prefix *, int);
 /* plumb_nl.c */
 int	plumb_nl_rules(struct plumb_rule *, int);
 int	plumb_nl_routes(uint32_t, struct plumb_route *, int);
+int	plumb_nl_route_get(uint32_t, uint32_t);
 int	plumb_nl_rule(int, const struct plumb_prefix *, uint32_t);
 int	plumb_nl_route(int, const struct plumb_prefix *, uint32_t);
 int	plumb_nl_del_rule(const struct plumb_rule *);

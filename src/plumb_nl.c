@@ -50,6 +50,7 @@ static struct mnl_socket *plumb_nl_open(void);
 static int	plumb_nl_run(struct nlmsghdr *, mnl_cb_t, void *);
 static int	plumb_nl_rule_cb(const struct nlmsghdr *, void *);
 static int	plumb_nl_route_cb(const struct nlmsghdr *, void *);
+static int	plumb_nl_get_cb(const struct nlmsghdr *, void *);
 
 static unsigned char	plumb_nl_buf[64 * 1024];
 
@@ -293,6 +294,54 @@ plumb_nl_routes(uint32_t table, struct plumb_route *routes, int max)
 		log_debug("tproxy: %d routes of table %u past the first %d "
 		    "not looked at", l.over, table, max);
 	return (l.count);
+}
+
+static int
+plumb_nl_get_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct rtmsg	*rtm;
+	int			*type = arg;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm))
+		return (MNL_CB_OK);
+	rtm = mnl_nlmsg_get_payload(nlh);
+	if (rtm->rtm_family == AF_INET)
+		*type = rtm->rtm_type;
+	return (MNL_CB_OK);
+}
+
+/*
+ * The kernel's own route lookup for a packet to dst with mark (0: none),
+ * the ip rules in their order and the longest prefix in each table: the
+ * route's type (RTN_LOCAL, RTN_UNICAST, ...), or -1 and errno (EACCES
+ * for a prohibit, EINVAL a blackhole, ENETUNREACH unreachable or no
+ * route).
+ */
+int
+plumb_nl_route_get(uint32_t dst, uint32_t mark)
+{
+	unsigned char		 req[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr		*nlh;
+	struct rtmsg		*rtm;
+	int			 type = -1;
+
+	nlh = mnl_nlmsg_put_header(req);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put_u32(nlh, RTA_DST, htonl(dst));
+	if (mark != 0)
+		mnl_attr_put_u32(nlh, RTA_MARK, mark);
+	if (plumb_nl_run(nlh, plumb_nl_get_cb, &type) == -1)
+		return (-1);
+	if (type == -1) {
+		errno = EPROTO;
+		return (-1);
+	}
+	return (type);
 }
 
 /* Add (RTM_NEWRULE) or remove (RTM_DELRULE) "to p lookup table". */

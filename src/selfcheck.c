@@ -105,6 +105,7 @@ static void	sc_nft_msg(char *, size_t, const char *, int, const char *,
 		    const char *);
 static int	sc_nft_check(char *, size_t, uint32_t *);
 static int	sc_route_check(uint32_t, char *, size_t);
+static void	sc_route_lookup(uint32_t, char *, size_t);
 static void	sc_timer(int, short, void *);
 static void	sc_schedule(void);
 
@@ -589,6 +590,53 @@ selfcheck_nft(const char *out, size_t outlen, char *text, size_t len,
 }
 
 /*
+ * What the kernel's own lookup makes of packets to the range's first,
+ * middle and last address: a rule earlier than the one that covers the
+ * range (a prohibit, a table with a route for the range) or a more
+ * specific route in that rule's table takes them elsewhere, which the
+ * reading of the rules and routes above does not weigh.
+ */
+static void
+sc_route_lookup(uint32_t mark, char *text, size_t len)
+{
+	uint32_t	 a[3];
+	char		 buf[INET_ADDRSTRLEN];
+	struct in_addr	 in;
+	int		 i, type;
+
+	a[0] = conf->range_first;
+	a[1] = conf->range_first + (conf->range_last - conf->range_first) / 2;
+	a[2] = conf->range_last;
+	for (i = 0; i < 3; i++) {
+		if ((type = plumb_nl_route_get(a[i], mark)) == RTN_LOCAL)
+			continue;
+		if (type == -1 && errno == EACCES)
+			type = RTN_PROHIBIT;
+		else if (type == -1 && errno == EINVAL)
+			type = RTN_BLACKHOLE;
+		else if (type == -1 && (errno == ENETUNREACH ||
+		    errno == EHOSTUNREACH))
+			type = RTN_UNREACHABLE;
+		in.s_addr = htonl(a[i]);
+		inet_ntop(AF_INET, &in, buf, sizeof(buf));
+		if (type == -1)
+			snprintf(text, len, "the kernel's route lookup for %s "
+			    "(mark 0x%x) failed: %s", buf, mark,
+			    strerror(errno));
+		else
+			snprintf(text, len, "the kernel sends packets to %s "
+			    "(mark 0x%x) to a%s route, not a local one: an "
+			    "earlier ip rule or a longer prefix", buf, mark,
+			    type == RTN_UNICAST ? " unicast" :
+			    type == RTN_PROHIBIT ? " prohibit" :
+			    type == RTN_BLACKHOLE ? " blackhole" :
+			    type == RTN_UNREACHABLE ? "n unreachable or no" :
+			    "nother");
+		return;
+	}
+}
+
+/*
  * The routing part: an ip rule that sends packets to the range, or
  * marked with mark, to a table with local routes for them.
  */
@@ -663,8 +711,10 @@ sc_route_check(uint32_t mark, char *text, size_t len)
 				sc_add(&covered, l, h);
 		}
 	}
-	if (sc_covers(&covered, conf->range_first, conf->range_last))
+	if (sc_covers(&covered, conf->range_first, conf->range_last)) {
+		sc_route_lookup(mark, text, len);
 		goto done;
+	}
 	want = conf->tproxy_table;
 	if (covered.n > 0)
 		snprintf(text, len, "the local routes for the range cover "

@@ -9,7 +9,10 @@
 # reported, with what is wrong, and the fix seen: a rule for another
 # mark, an inverted one, a mask that does not keep the mark, a rule to
 # the main table, a rule for another range or half of this one, a route
-# that is not local, a local route for half the range.
+# that is not local, a local route for half the range; and where the
+# kernel's own lookup goes elsewhere: an earlier rule that prohibits, an
+# earlier table with a route for the range, a longer prefix of another
+# type.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/proxyworld.sh"
@@ -100,10 +103,25 @@ bad "a local route for half the range" "$PART" \
     "RT add local 172.24.0.0/17 dev lo && RT del local $PW_RANGE dev lo" \
     "RT add local $PW_RANGE dev lo && RT del local 172.24.0.0/17 dev lo"
 
+# What the rules and routes read say, the kernel's own lookup may not:
+# an earlier rule that prohibits, an earlier table with a route for the
+# range, a longer prefix of another type in the table.
+bad "an earlier rule that prohibits" "the kernel sends packets to \
+172\.24\.0\.1 (mark 0x2c) to a prohibit route, not a local one" \
+    "R add to $PW_RANGE prohibit pref 100" "R del pref 100"
+bad "an earlier table with a route for the range" "the kernel sends \
+packets to 172\.24\.0\.1 (mark 0x2c) to a unicast route, not a local one" \
+    "ip -n $GW route add $PW_RANGE dev lo table 200 &&
+     R add fwmark 44 lookup 200 pref 100" \
+    "R del pref 100 && ip -n $GW route del $PW_RANGE dev lo table 200"
+bad "a longer prefix of another type" "the kernel sends packets to \
+172\.24\.255\.254 (mark 0x2c) to a blackhole route, not a local one" \
+    "RT add blackhole 172.24.255.0/24" "RT del blackhole 172.24.255.0/24"
+
 # Every problem above was logged once and its fix once.
 expect "warnings logged" "$(grep -c 'parent: tproxy check: .*may not reach' \
-    "$DLOG")" 8
-expect "fixes logged" "$(grep -c 'parent: tproxy check: fixed' "$DLOG")" 8
+    "$DLOG")" 11
+expect "fixes logged" "$(grep -c 'parent: tproxy check: fixed' "$DLOG")" 11
 pw_stop
 
 exit $T_FAILED
