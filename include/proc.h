@@ -127,6 +127,7 @@ int	chan_compose(struct chan *, uint32_t, uint32_t, int, const void *,
 void	proc_start_recv(int, struct proc_start *);
 int	proc_rules_send(struct chan *, const struct ruleset *);
 struct ruleset *proc_rules_recv(struct rules_rx *, struct msg *);
+void	proc_log_timer(void);
 void	proc_title_init(int, char **);
 void	proc_title(const char *);
 void	proc_chan_lost(struct chan *, int) __attribute__((__noreturn__));

@@ -150,6 +150,7 @@ dns_main(int foreground, int verbose)
 	dns_stats.started = time(NULL);
 
 	dns_base = event_init();
+	proc_log_timer();
 	signal(SIGPIPE, SIG_IGN);
 	signal_set(&ev_term, SIGTERM, dns_sig, NULL);
 	signal_set(&ev_int, SIGINT, dns_sig, NULL);

@@ -864,6 +864,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	event_init();
+	proc_log_timer();
 	signal_set(&ev_hup, SIGHUP, parent_sig, NULL);
 	signal_set(&ev_term, SIGTERM, parent_sig, NULL);
 	signal_set(&ev_int, SIGINT, parent_sig, NULL);

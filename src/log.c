@@ -36,6 +36,7 @@
 #include "log.h"
 
 #define LOG_RATE_MS	1000	/* between two lines of one kind */
+#define LOG_RATE_WAIT	3000	/* from a window's start to its lone count */
 #define LOG_BATCH_SIZE	4096	/* PIPE_BUF: one write(2) of lines, whole */
 
 static int		 log_stderr = 1;
@@ -50,11 +51,15 @@ static int		 log_capture_tee;	/* logged as well */
 static void		(*log_batch_wake)(void);	/* NULL: no batch */
 static char		 log_batch_buf[LOG_BATCH_SIZE];
 static size_t		 log_batch_len;
+static struct log_rate	*log_rate_open;		/* counts to report */
+static void		(*log_rate_arm)(unsigned int);
 
 static int		 log_ddd(const unsigned char *, unsigned int *);
 static void		 log_capture_line(const char *, va_list)
 			    __attribute__((__format__ (printf, 1, 0)));
 static int		 log_is_journal(void);
+static uint64_t		 log_rate_now(void);
+static void		 log_rate_list(struct log_rate *);
 
 /*
  * Whether stderr is the journal's stream: JOURNAL_STREAM holds its
@@ -356,26 +361,35 @@ fatalx(const char *fmt, ...)
 }
 
 /*
- * A line of kind r at most once a second; the next one that goes out says
- * how many were left out meanwhile.
+ * A line of kind r at most r->burst times a second (once when 0).  The
+ * count of those left out goes with the next line logged after the
+ * second, or, when none comes in the two seconds after it, on a line of
+ * its own from log_rate_expire(): a burst followed by silence is counted
+ * too, and a flood still makes a line a second.
  */
 void
 log_rate(struct log_rate *r, int pri, const char *fmt, ...)
 {
 	char		 line[2048];
-	struct timespec	 ts;
 	va_list		 ap;
 	uint64_t	 now;
 
 	if (pri == LOG_DEBUG && !log_verbose)
 		return;
-	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == -1)
+	if ((now = log_rate_now()) == 0)
 		return;
-	now = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
 	if (r->last != 0 && now - r->last < LOG_RATE_MS) {
-		r->suppressed++;
+		if (r->logged < (r->burst > 0 ? r->burst : 1)) {
+			r->logged++;
+			goto out;
+		}
+		if (r->suppressed++ == 0)
+			log_rate_list(r);
 		return;
 	}
+	r->last = now;
+	r->logged = 1;
+ out:
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
@@ -384,8 +398,81 @@ log_rate(struct log_rate *r, int pri, const char *fmt, ...)
 		    r->suppressed);
 	else
 		logit(pri, "%s", line);
-	r->last = now;
 	r->suppressed = 0;
+	if (r->logged == 1) {
+		r->pri = pri;
+		strlcpy(r->what, line, sizeof(r->what));
+		if (strlen(line) >= sizeof(r->what))
+			memcpy(r->what + sizeof(r->what) - 4, "...", 4);
+	}
+}
+
+/* Milliseconds of the monotonic clock, never 0; 0 when it cannot be read. */
+static uint64_t
+log_rate_now(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) == -1)
+		return (0);
+	return ((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1);
+}
+
+/* A count begun: report it once its window and two more seconds are over. */
+static void
+log_rate_list(struct log_rate *r)
+{
+	if (!r->listed) {
+		r->listed = 1;
+		r->next = log_rate_open;
+		log_rate_open = r;
+	}
+	if (log_rate_arm != NULL)
+		log_rate_arm(LOG_RATE_WAIT);
+}
+
+/*
+ * The process's timer: fn(ms) asks to have log_rate_expire() called in ms
+ * milliseconds (or sooner, if already asked).  Without one, a count waits
+ * for the next line of its kind.
+ */
+void
+log_rate_timer(void (*fn)(unsigned int))
+{
+	log_rate_arm = fn;
+}
+
+/*
+ * Log the counts no line of their kind has reported in the two seconds
+ * after their window.  Returns the milliseconds until the next is due,
+ * -1 when none is left.
+ */
+int
+log_rate_expire(void)
+{
+	struct log_rate	**rp, *r;
+	uint64_t	  now, due, next = 0;
+
+	if ((now = log_rate_now()) == 0)
+		return (LOG_RATE_MS);
+	for (rp = &log_rate_open; (r = *rp) != NULL;) {
+		due = r->last + LOG_RATE_WAIT;
+		if (r->suppressed > 0 && now < due) {
+			if (next == 0 || due < next)
+				next = due;
+			rp = &r->next;
+			continue;
+		}
+		if (r->suppressed > 0) {
+			logit(r->pri, "%u more like \"%s\" suppressed",
+			    r->suppressed, r->what);
+			r->suppressed = 0;
+		}
+		*rp = r->next;
+		r->next = NULL;
+		r->listed = 0;
+	}
+	return (next == 0 ? -1 : (int)(next - now));
 }
 
 /* Three digits of a byte's value, as in \DDD. */

@@ -30,22 +30,12 @@
 #include "proc.h"
 #include "rules.h"
 
-#define PARENT_REFUSALS_LOGGED	10	/* a second */
-
 static struct log_rate	 parent_rl_mark, parent_rl_dial;
-
-/*
- * The refused reply socket requests of the second that began with the
- * first of them: PARENT_REFUSALS_LOGGED are logged, the rest counted and
- * their number logged when the second ends.
- */
-static struct event	 parent_refused_ev;
-static unsigned int	 parent_refused_logged, parent_refused_more;
+/* Ten refused reply socket requests a second are logged, the rest counted. */
+static struct log_rate	 parent_rl_reply = { .burst = 10 };
 
 static const char *parent_reply_refused(const struct msg_reply_sock *);
 static int	parent_reply_open(const struct msg_reply_sock *);
-static int	parent_refusal_logged(void);
-static void	parent_refusals_end(int, short, void *);
 
 /*
  * Why the proxy may not have a reply socket from virt for client, or
@@ -105,36 +95,6 @@ parent_reply_open(const struct msg_reply_sock *r)
 	return (s);
 }
 
-/* Whether a refusal may be logged or only counted: the proxy may be hostile. */
-static int
-parent_refusal_logged(void)
-{
-	struct timeval	 second = { 1, 0 };
-
-	if (!evtimer_initialized(&parent_refused_ev))
-		evtimer_set(&parent_refused_ev, parent_refusals_end, NULL);
-	if (!evtimer_pending(&parent_refused_ev, NULL))
-		evtimer_add(&parent_refused_ev, &second);
-	if (parent_refused_logged < PARENT_REFUSALS_LOGGED) {
-		parent_refused_logged++;
-		return (1);
-	}
-	parent_refused_more++;
-	return (0);
-}
-
-static void
-parent_refusals_end(int fd, short ev, void *arg)
-{
-	(void)fd;
-	(void)ev;
-	(void)arg;
-	if (parent_refused_more > 0)
-		log_warnx("%u more reply socket requests refused",
-		    parent_refused_more);
-	parent_refused_logged = parent_refused_more = 0;
-}
-
 /*
  * A socket for UDP replies from virt, if the request holds.  The proxy
  * shares it among the sessions to virt and asks on behalf of the first
@@ -150,14 +110,12 @@ parent_reply_sock(struct chan *ch, struct msg *m)
 
 	msg_get(m, &r, sizeof(r));
 	if ((why = parent_reply_refused(&r)) != NULL) {
-		if (parent_refusal_logged()) {
-			conf_fmt_addr(&r.virt, v, sizeof(v));
-			conf_fmt_addr(&r.client, c, sizeof(c));
-			log_warnx("proxy asked for a reply socket %s: %s to "
-			    "%s; refused", why,
-			    r.virt.sin_family == AF_INET ? v : "?",
-			    r.client.sin_family == AF_INET ? c : "?");
-		}
+		conf_fmt_addr(&r.virt, v, sizeof(v));
+		conf_fmt_addr(&r.client, c, sizeof(c));
+		log_rate(&parent_rl_reply, LOG_WARNING, "proxy asked for a "
+		    "reply socket %s: %s to %s; refused", why,
+		    r.virt.sin_family == AF_INET ? v : "?",
+		    r.client.sin_family == AF_INET ? c : "?");
 		r.error = EPERM;
 		s = -1;
 	} else if ((s = parent_reply_open(&r)) == -1)

@@ -35,6 +35,10 @@
 
 static void	chan_update(struct chan *);
 static void	chan_handler(int, short, void *);
+static void	proc_log_arm(unsigned int);
+static void	proc_log_expire(int, short, void *);
+
+static struct event	proc_log_ev;
 
 void
 chan_init(struct chan *c, int fd, enum msg_rx rx, const char *name,
@@ -180,6 +184,41 @@ proc_peer_closed(struct chan *c, int error)
 		proc_chan_lost(c, error);
 	log_info("%s channel closed, exiting", c->name);
 	exit(0);
+}
+
+/*
+ * The timer that logs the counts of rate-limited lines (log_rate()) when
+ * no later line of their kind carries them; after event_init().
+ */
+void
+proc_log_timer(void)
+{
+	evtimer_set(&proc_log_ev, proc_log_expire, NULL);
+	log_rate_timer(proc_log_arm);
+}
+
+static void
+proc_log_arm(unsigned int ms)
+{
+	struct timeval	tv;
+
+	if (evtimer_pending(&proc_log_ev, NULL))
+		return;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(&proc_log_ev, &tv);
+}
+
+static void
+proc_log_expire(int fd, short ev, void *arg)
+{
+	int	ms;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if ((ms = log_rate_expire()) >= 0)
+		proc_log_arm(ms);
 }
 
 void

@@ -158,6 +158,7 @@ proxy_main(int foreground, int verbose)
 	privdrop_child(conf->user, conf->empty_dir, !conf->user_set);
 
 	event_init();
+	proc_log_timer();
 	evtimer_set(&proxy_ev_log, proxy_log_flush, NULL);
 	log_batch(proxy_log_wake);
 	signal(SIGPIPE, SIG_IGN);

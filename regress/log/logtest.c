@@ -4,8 +4,8 @@
  */
 /*
  * logtest.c: the role-free helpers of src/log.c: names escaped for a log
- * line, lines of one kind cut to one a second, warnings collected, lines
- * written together.
+ * line, lines of one kind cut to one (or a few) a second and the rest
+ * counted, warnings collected, lines written together.
  */
 
 #include "config.h"
@@ -78,10 +78,9 @@ test_name(void)
 static void
 test_rate(void)
 {
-	struct log_rate	r;
-	int		i;
+	static struct log_rate	r;	/* listed in log.c: must outlive this */
+	int			i;
 
-	memset(&r, 0, sizeof(r));
 	log_init(1, LOG_DAEMON);
 	for (i = 0; i < 100; i++)
 		log_rate(&r, LOG_INFO, "logtest: line %d", i);
@@ -91,6 +90,69 @@ test_rate(void)
 	CHECK_EQ(r.suppressed, 0);
 	log_rate(&r, LOG_INFO, "logtest: again at once");
 	CHECK_EQ(r.suppressed, 1);
+}
+
+static unsigned int	armed, armed_ms;
+
+static void
+arm(unsigned int ms)
+{
+	armed++;
+	armed_ms = ms;
+}
+
+/*
+ * A burst's count: with the next line of its kind in the two seconds
+ * after its window, or alone once they are over; a burst of a few lines a
+ * second; what the lone count recalls, cut.
+ */
+static void
+test_rate_expire(void)
+{
+	static struct log_rate	 r1 = { .burst = 3 }, r2;
+	char			 buf[1024], *p;
+	const char		*want;
+	int			 i, ms;
+
+	log_rate_timer(arm);
+	log_capture(buf, sizeof(buf), 0);
+	for (i = 0; i < 5; i++)
+		log_rate(&r1, LOG_WARNING, "logtest: burst %d and a line long "
+		    "enough to be cut where the count recalls it, which it "
+		    "does with its first 116 characters and three dots", i);
+	for (i = 0; i < 4; i++)
+		log_rate(&r2, LOG_WARNING, "logtest: flood %d", i);
+	CHECK_EQ(armed, 2);
+	CHECK_EQ(armed_ms, 3000);
+	/* Nothing due yet. */
+	ms = log_rate_expire();
+	CHECK(ms > 2500 && ms <= 3000);
+	usleep(1100 * 1000);
+	log_rate(&r2, LOG_WARNING, "logtest: flood again");
+	ms = log_rate_expire();
+	CHECK(ms > 0 && ms <= 1900);
+	usleep(ms * 1000 + 20 * 1000);
+	CHECK_EQ(log_rate_expire(), -1);
+	CHECK_EQ(log_capture(NULL, 0, 0), 0);
+	log_rate_timer(NULL);
+
+	p = buf;
+	for (i = 0; i < 3; i++) {
+		CHECK(strncmp(p, "logtest: burst ", 15) == 0 &&
+		    p[15] == '0' + i);
+		p = strchr(p, '\n') + 1;
+	}
+	CHECK(strncmp(p, "logtest: flood 0\n", 17) == 0);
+	p += 17;
+	want = "logtest: flood again (3 more like it suppressed)\n"
+	    "2 more like \"logtest: burst 0 and a line long enough to be cut "
+	    "where the count recalls it, which it does with its first 116 "
+	    "chara...\" suppressed\n";
+	if (strcmp(p, want) != 0)
+		fprintf(stderr, "%s", buf);
+	CHECK(strcmp(p, want) == 0);
+	CHECK_EQ(r1.suppressed, 0);
+	CHECK_EQ(r2.suppressed, 0);
 }
 
 /* Warnings collected in whole lines, bounded, the rest counted. */
@@ -201,6 +263,7 @@ int
 main(void)
 {
 	test_name();
+	test_rate_expire();	/* first: test_rate leaves a count listed */
 	test_rate();
 	test_capture();
 	test_batch();
