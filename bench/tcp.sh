@@ -44,16 +44,22 @@ fi
 V=$(vip iperf.bench)
 log "dns44 proxy: pid $D_PROXY, $(tr "\\0" " " </proc/$D_PROXY/cmdline)"
 
-# mbit JSON: the Mbit/s received in iperf3's report, NA if none.
-mbit() {
+# field JSON PATH [DIVISOR]: a number of iperf3's report (PATH as
+# end.sum_received.bits_per_second), divided and rounded; NA if none.
+field() {
 	$PYTHON -c '
 import json, sys
 try:
-    r = json.load(open(sys.argv[1]))
-    print("%.0f" % (r["end"]["sum_received"]["bits_per_second"] / 1e6))
+    v = json.load(open(sys.argv[1]))
+    for k in sys.argv[2].split("."):
+        v = v[k]
+    print("%.0f" % (v / float(sys.argv[3])))
 except Exception:
-    print("NA")' "$1"
+    print("NA")' "$1" "$2" "${3:-1}"
 }
+
+# mbit JSON: the Mbit/s received in iperf3's report, NA if none.
+mbit() { field "$1" end.sum_received.bits_per_second 1e6; }
 
 # run TARGET PORT STREAMS RELAYPID: Mbit/s received; the relay's CPU
 # use is logged.
@@ -110,13 +116,7 @@ split() {
 	    >"$B_TMP/perf.rec" 2>&1
 	wait $_c
 	# The client's own CPU use, from its report.
-	cl=$($PYTHON -c '
-import json, sys
-try:
-    r = json.load(open(sys.argv[1]))
-    print("%.0f" % r["end"]["cpu_utilization_percent"]["host_total"])
-except Exception:
-    print("NA")' "$B_TMP/split.json")
+	cl=$(field "$B_TMP/split.json" end.cpu_utilization_percent.host_total)
 	printf 'iperf3 client %s, server %s, relay %s, %s\n' "$cl" \
 	    "$(proc_cpu "$IPERF_S" "$srv0" "$TCP_TIME")" \
 	    "$([ -n "$3" ] && proc_cpu "$3" "$r0" "$TCP_TIME" || echo 0)" \
