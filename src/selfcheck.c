@@ -602,7 +602,7 @@ sc_route_lookup(uint32_t mark, char *text, size_t len)
 	uint32_t	 a[3];
 	char		 buf[INET_ADDRSTRLEN];
 	struct in_addr	 in;
-	int		 i, type;
+	int		 i, type, error;
 
 	a[0] = conf->range_first;
 	a[1] = conf->range_first + (conf->range_last - conf->range_first) / 2;
@@ -610,19 +610,20 @@ sc_route_lookup(uint32_t mark, char *text, size_t len)
 	for (i = 0; i < 3; i++) {
 		if ((type = plumb_nl_route_get(a[i], mark)) == RTN_LOCAL)
 			continue;
-		if (type == -1 && errno == EACCES)
+		error = errno;
+		if (type == -1 && error == EACCES)
 			type = RTN_PROHIBIT;
-		else if (type == -1 && errno == EINVAL)
+		else if (type == -1 && error == EINVAL)
 			type = RTN_BLACKHOLE;
-		else if (type == -1 && (errno == ENETUNREACH ||
-		    errno == EHOSTUNREACH))
+		else if (type == -1 && (error == ENETUNREACH ||
+		    error == EHOSTUNREACH))
 			type = RTN_UNREACHABLE;
 		in.s_addr = htonl(a[i]);
 		inet_ntop(AF_INET, &in, buf, sizeof(buf));
 		if (type == -1)
 			snprintf(text, len, "the kernel's route lookup for %s "
 			    "(mark 0x%x) failed: %s", buf, mark,
-			    strerror(errno));
+			    strerror(error));
 		else
 			snprintf(text, len, "the kernel sends packets to %s "
 			    "(mark 0x%x) to a%s route, not a local one: an "
