@@ -179,6 +179,26 @@ cat "$T_TMP/got.a" "$T_TMP/got.b" | awk '{ print $1 "\t" $3 }' | sort |
     fail "answers and store differ: $(cat "$T_TMP/got.a" "$T_TMP/got.b" |
     awk '{ print $1 "\t" $3 }' | sort | diff - "$T_TMP/store" | head -3)"
 
+# New names asked several times in one burst, so that the store's script
+# has them more than once in a call: one address each, none shared.
+for i in 1 2 3 4 5 6 7 8; do printf 'dup1.burst\ndup2.burst\ndup3.burst\n'
+done >"$T_TMP/dups"
+n0=$(rcli HLEN dns44:name)
+ip netns exec "$GW" $DNSPROBE batch --together udp 127.0.0.1 4453 A \
+    <"$T_TMP/dups" >"$T_TMP/got.dups"
+bad=$(awk '$2 != "NOERROR" || NF != 3 { n++ } END { print n + 0 }' \
+    "$T_TMP/got.dups")
+each=$(awk '{ print $1, $3 }' "$T_TMP/got.dups" | sort -u | wc -l)
+addrs=$(awk '{ print $3 }' "$T_TMP/got.dups" | sort -u | wc -l)
+n1=$(rcli HLEN dns44:name)
+[ "$bad" -eq 0 ] && [ "$each" -eq 3 ] && [ "$addrs" -eq 3 ] &&
+    [ $((n1 - n0)) -eq 3 ] &&
+    [ "$(rcli HGET dns44:addr "$(rcli HGET dns44:name dup2.burst)")" = \
+    dup2.burst ] &&
+    ok "3 new names asked 8 times each at once: 3 addresses, 3 in the store" ||
+    fail "a burst of repeated names: $bad bad, $each name-address pairs," \
+    "$addrs addresses, $((n1 - n0)) new in the store"
+
 # Flushed on one gateway: gone from the store and from the other.
 "$DNS44CTL" -s "$A_CTL" flush one.example >/dev/null ||
     fail "flush one.example"
