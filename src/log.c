@@ -378,18 +378,16 @@ log_rate(struct log_rate *r, int pri, const char *fmt, ...)
 		return;
 	if ((now = log_rate_now()) == 0)
 		return;
-	if (r->last != 0 && now - r->last < LOG_RATE_MS) {
-		if (r->logged < (r->burst > 0 ? r->burst : 1)) {
-			r->logged++;
-			goto out;
-		}
+	if (r->last == 0 || now - r->last >= LOG_RATE_MS) {
+		r->last = now;
+		r->logged = 0;
+	}
+	if (r->logged >= (r->burst > 0 ? r->burst : 1)) {
 		if (r->suppressed++ == 0)
 			log_rate_list(r);
 		return;
 	}
-	r->last = now;
-	r->logged = 1;
- out:
+	r->logged++;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
