@@ -22,12 +22,12 @@
 #     (for information: what one more gateway adds).
 # STORE_REPS runs of (a) and (b), tdb and redis interleaved, then
 # STORE_REPS of (c); medians reported.  The response codes of each run,
-# the CPU use of redis-server and of the dns processes (and, for (b),
-# what a name cost each in microseconds of a CPU) are in the log.  With
-# PROFILE=1, more new names are sent to each map while the dns process's
-# system calls, context switches and page faults are counted (perf stat;
-# a name's share logged), then the dns process and redis-server are
-# profiled (store-profile-*.txt).
+# the CPU use of redis-server and of the dns processes (and what a
+# query of (a) cost the dns process, a name of (b) each, in microseconds
+# of a CPU) are in the log.  With PROFILE=1, more new names are sent to
+# each map while the dns process's system calls, context switches and
+# page faults are counted (perf stat; a name's share logged), then the
+# dns process and redis-server are profiled (store-profile-*.txt).
 
 . "$(dirname "$0")/lib.sh"
 b_setup
@@ -130,11 +130,18 @@ while [ $r -le "$STORE_REPS" ]; do
 	[ $((r % 2)) = 0 ] && order="redis tdb"
 	for s in $order; do
 		eval p=\$P_$(echo $s | tr a-z A-Z)
+		eval d=\$DNS_$(echo $s | tr a-z A-Z)
 		o=$B_TMP/mapped-$r-$s.out
+		c0=$(cpu_ticks "$d") t0=$(date +%s.%N)
 		set -- $(perf_run "$p" "$B_TMP/mapped.txt" "$o" \
 		    -l "$STORE_TIME")
-		log "mapped run $r $s: $(codes "$o"), $2 lost"
+		t=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" \
+		    'BEGIN { print t1 - t0 }')
+		dc=$(proc_cpu "$d" "$c0" "$t")
+		log "mapped run $r $s: $(codes "$o"), $2 lost; dns process" \
+		    "$dc% of a CPU, $(per_name "$dc" "$1") us a query"
 		echo "$1" >>"$B_TMP/mapped.$s"
+		per_name "$dc" "$1" >>"$B_TMP/mcost.$s"
 	done
 	for s in $order; do
 		eval p=\$P_$(echo $s | tr a-z A-Z)
@@ -261,6 +268,11 @@ done
 log "CPU a new name (medians): dns process ${cost_dns_redis} us with" \
     "Redis, ${cost_dns_tdb} us with tdb; redis-server" \
     "$(cut -d' ' -f2 <"$B_TMP/cost.redis" | median) us"
+# The same for the mapped names: the dns process's CPU a query, which the
+# machine's other load moves less than the rate.
+log "CPU a mapped query (medians): dns process" \
+    "$(median <"$B_TMP/mcost.redis") us with Redis," \
+    "$(median <"$B_TMP/mcost.tdb") us with tdb"
 
 # The store holds every name a gateway mapped, once.
 log "store: $(rcli HLEN dns44:name) names, $(rcli HLEN dns44:addr)" \
