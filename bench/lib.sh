@@ -575,6 +575,11 @@ proxy_relays() {
 	    in_cl $TOOLS tcpcheck "$_v" "$1" 3
 }
 
+# since T0: the seconds from T0 (date +%s.%N) to now.
+since() {
+	awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN { print t1 - t0 }'
+}
+
 # proc_cpu "PID..." TICKS0 SECONDS: the CPU use of the processes since
 # TICKS0, in % of one core.
 proc_cpu() {

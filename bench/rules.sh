@@ -84,8 +84,7 @@ while [ $r -le "$DNS_REPS" ]; do
 		eval d=\$$(echo $s | tr a-z A-Z)_DNS
 		c0=$(cpu_ticks "$d") t0=$(date +%s.%N)
 		set -- $(perf_run "$p" "$B_TMP/mapped.txt" -l "$DNS_TIME")
-		t=$(awk -v t0="$t0" -v t1="$(date +%s.%N)" \
-		    'BEGIN { print t1 - t0 }')
+		t=$(since "$t0")
 		c=$(proc_cpu "$d" "$c0" "$t")
 		us=$(per_name "$c" "$1")
 		log "mapped run $r $s: $1 qps, $2 lost; dns process $c% of a" \
