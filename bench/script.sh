@@ -53,9 +53,9 @@ start = "if op == 'assign' then\n"
 s = lua.replace(start, start + "  local out = {}\n"
                 "  for j = 7, #ARGV, 3 do\n"
                 "    out[#out + 1] = ARGV[j + 2]\n"
-                "    out[#out + 1] = 1\n"
+                "    out[#out + 1] = '1'\n"
                 "  end\n"
-                "  return out\n"
+                "  return table.concat(out, ' ')\n"
                 "end\n"
                 "if op == 'unused' then\n", 1)
 open("%s/no-writes.lua" % sys.argv[2], "w").write(s)

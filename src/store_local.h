@@ -25,6 +25,9 @@
 #define STORE_IMPORT_BATCH	500	/* names a script call */
 #define STORE_ASSIGN_BATCH	32	/* new names a script call */
 #define STORE_ASSIGN_OUT	4	/* such calls in flight */
+/* Such a call's bytes at most: its head, and a name, place, address each. */
+#define STORE_ASSIGN_CMD	(1024 + STORE_ASSIGN_BATCH * (WIRE_TEXT_MAX + \
+				    48))
 #define STORE_HEARD_MAX		65536	/* new names heard, not yet fenced */
 
 #define STORE_CHANNEL		"dns44:events"

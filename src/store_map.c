@@ -51,6 +51,9 @@
 static void	store_import_cb(redisAsyncContext *, void *, void *);
 static void	store_scan_cb(redisAsyncContext *, void *, void *);
 static void	store_assign_cb(redisAsyncContext *, void *, void *);
+static int	store_word(const char **, const char *, const char **,
+		    size_t *);
+static int	store_format(char *, size_t, int, const char **);
 static void	store_assign_call(void);
 static void	store_find_cb(redisAsyncContext *, void *, void *);
 
@@ -69,7 +72,10 @@ static void	store_find_cb(redisAsyncContext *, void *, void *);
  * address is looked up, or the next free one found from its place, or
  * one answered by no gateway within the hold and without a pin reused,
  * the first such from its place, with what came before written first,
- * since those look at it.
+ * since those look at it.  The answer is one string, for each name its
+ * address (or nothing) and "1" when new, "0" when it had one, "-1" when
+ * the range is full, separated by single spaces: one reply for hiredis
+ * to make, not two a name.
  * Answers are kept as bitmaps, a bit an address, one for each period of
  * dns44:period seconds (a sixteenth of the hold of the gateway that made
  * the store), each expiring a hold after its period: an answer costs a
@@ -252,7 +258,7 @@ const char store_script[] =
 "      end\n"
 "    end\n"
 "    out[#out + 1] = a or ''\n"
-"    out[#out + 1] = a and isnew or -1\n"
+"    out[#out + 1] = a and (isnew == 1 and '1' or '0') or '-1'\n"
 "  end\n"
 "  flush()\n"
 "  if marked then keep(ans, secs) end\n"
@@ -260,7 +266,7 @@ const char store_script[] =
 "  if #news > 1 then\n"
 "    redis.call('PUBLISH', '" STORE_CHANNEL "', table.concat(news, '\\n'))\n"
 "  end\n"
-"  return out\n"
+"  return table.concat(out, ' ')\n"
 "end\n"
 /* Pairs of an answer's time and its address's index. */
 "if op == 'touch' then\n"
@@ -549,6 +555,43 @@ store_assign_flush(void)
 		(void)redisBufferWrite(&store_st.cmd->c, &done);
 }
 
+/*
+ * argv as a command of the protocol (RESP) in buf, what hiredis's
+ * redisFormatCommandArgv() makes, without an sds grown by a printf-like
+ * format an argument; its length, or -1 when it does not fit.
+ */
+static int
+store_format(char *buf, size_t size, int argc, const char **argv)
+{
+	char	*p = buf, *end = buf + size, num[24], *n;
+	size_t	 len = 0, v;
+	int	 i;
+
+	for (i = -1; i < argc; i++) {
+		v = i == -1 ? (size_t)argc : (len = strlen(argv[i]));
+		n = num + sizeof(num);
+		do {
+			*--n = '0' + v % 10;
+			v /= 10;
+		} while (v != 0);
+		v = num + sizeof(num) - n;
+		if ((size_t)(end - p) < 1 + v + 2 + (i == -1 ? 0 : len + 2))
+			return (-1);
+		*p++ = i == -1 ? '*' : '$';
+		memcpy(p, n, v);
+		p += v;
+		*p++ = '\r';
+		*p++ = '\n';
+		if (i == -1)
+			continue;
+		memcpy(p, argv[i], len);
+		p += len;
+		*p++ = '\r';
+		*p++ = '\n';
+	}
+	return (p - buf);
+}
+
 /* One call of the script, for the first STORE_ASSIGN_BATCH names queued. */
 static void
 store_assign_call(void)
@@ -561,8 +604,9 @@ store_assign_call(void)
 	char			 addr[STORE_ASSIGN_BATCH][INET_ADDRSTRLEN];
 	struct in_addr		 in;
 	time_t			 now = 0;
+	static char		 cmd[STORE_ASSIGN_CMD];
 	uint32_t		 place;
-	int			 argc, i;
+	int			 argc, i, len;
 
 	if (TAILQ_EMPTY(&store_st.assignq) || store_st.cmd == NULL)
 		return;
@@ -588,8 +632,9 @@ store_assign_call(void)
 		b->reqs[b->n++] = r;
 	}
 	snprintf(args.now, sizeof(args.now), "%lld", (long long)now);
-	if (redisAsyncCommandArgv(store_st.cmd, store_assign_cb, b, argc, argv,
-	    NULL) != REDIS_OK) {
+	if ((len = store_format(cmd, sizeof(cmd), argc, argv)) == -1 ||
+	    redisAsyncFormattedCommand(store_st.cmd, store_assign_cb, b, cmd,
+	    len) != REDIS_OK) {
 		for (i = 0; i < b->n; i++)
 			store_req_done(b->reqs[i], STORE_DOWN, 0);
 		free(b);
@@ -599,17 +644,40 @@ store_assign_call(void)
 }
 
 /*
- * The script's answer: for each name its address (or "") and 1 when new,
- * 0 when it had one, -1 when the range is full.  Then, with database
- * wait, the next fence before any is told.
+ * The next of the words of [*p, end) that single spaces part, which may
+ * be empty: in *w and *len, and *p past it and its space (NULL after the
+ * last).  -1 when none is left.
+ */
+static int
+store_word(const char **p, const char *end, const char **w, size_t *len)
+{
+	const char	*q;
+
+	if (*p == NULL)
+		return (-1);
+	for (q = *p; q < end && *q != ' '; q++)
+		;
+	*w = *p;
+	*len = q - *p;
+	*p = q < end ? q + 1 : NULL;
+	return (0);
+}
+
+/*
+ * The script's answer (see store_script): for each name its address, or
+ * nothing, and "1" when new, "0" when it had one, "-1" when the range is
+ * full; any other word, one too few or too many, and the link is lost.
+ * Then, with database wait, the next fence before any is told.
  */
 static void
 store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct store_batch	*b = priv;
-	redisReply		*r = reply, *a, *k;
+	redisReply		*r = reply;
+	const char		*p, *a, *k;
+	size_t			 alen, klen;
 	uint32_t		 addr;
-	int			 i;
+	int			 i, isnew;
 
 	if (ac == store_st.cmd && store_st.assigning > 0)
 		store_st.assigning--;
@@ -617,30 +685,35 @@ store_assign_cb(redisAsyncContext *ac, void *reply, void *priv)
 		store_batch_done(b, STORE_DOWN);
 		return;
 	}
-	if (r->type != REDIS_REPLY_ARRAY ||
-	    r->elements != 2 * (size_t)b->n) {
+	if (r->type != REDIS_REPLY_STRING) {
 		store_batch_done(b, STORE_DOWN);
 		store_lost_reply("assigning", r);
 		return;
 	}
+	p = r->str;
 	for (i = 0; i < b->n; i++) {
-		a = r->element[2 * i];
-		k = r->element[2 * i + 1];
-		if (a->type != REDIS_REPLY_STRING ||
-		    k->type != REDIS_REPLY_INTEGER || k->integer < -1 ||
-		    k->integer > 1 || (k->integer != -1 &&
-		    store_addr(a->str, a->len, &addr) == -1)) {
+		isnew = -2;
+		if (store_word(&p, r->str + r->len, &a, &alen) == 0 &&
+		    store_word(&p, r->str + r->len, &k, &klen) == 0) {
+			if (klen == 1 && (*k == '0' || *k == '1'))
+				isnew = *k - '0';
+			else if (klen == 2 && k[0] == '-' && k[1] == '1')
+				isnew = -1;
+		}
+		if (isnew == -2 || (isnew == -1 && alen != 0) ||
+		    (isnew != -1 && store_addr(a, alen, &addr) == -1) ||
+		    (i == b->n - 1 && p != NULL)) {
 			store_batch_done(b, STORE_DOWN);
 			store_lost("assigning: unexpected reply");
 			return;
 		}
-		if (k->integer == -1) {
+		if (isnew == -1) {
 			b->status[i] = STORE_FULL;
 			continue;
 		}
 		b->status[i] = STORE_OK;
 		b->reqs[i]->addr = addr;
-		if (k->integer == 1)
+		if (isnew == 1)
 			store_st.stats.assigned++;
 	}
 	store_assign_flush();

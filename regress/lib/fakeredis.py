@@ -12,12 +12,16 @@ good changes, one of them another gateway's (and, from the third link
 on, a reply that is no message at all), and the assignment of a name
 depends on the name:
 
-  fine.example     172.24.0.30, new            (a good answer); then the
+  fine.example     "172.24.0.30 1": new        (a good answer); then the
                    channel carries a message of the asking gateway's
                    own: a new name (which it must not take: it has its
                    own from the answers) and a name forgotten (which it
                    must forget)
-  arr3.example     an array of three
+  arr.example      the same as an array (the form of earlier versions)
+  arr3.example     three words
+  short.example    one word
+  flag.example     a flag that is not -1, 0 or 1
+  full.example     "-1" with an address
   out.example      an address outside the range
   nil.example      a nil reply
   err.example      an error reply
@@ -80,11 +84,19 @@ class Server:
 
     def assign(self, name):
         if name == b"fine.example":
-            return arr([b"172.24.0.30", b":1\r\n"])
+            return bulk(b"172.24.0.30 1")
+        if name == b"arr.example":
+            return arr([b"172.24.0.31", b":1\r\n"])
         if name == b"arr3.example":
-            return arr([b"172.24.0.31", b":1\r\n", b"x"])
+            return bulk(b"172.24.0.31 1 x")
+        if name == b"short.example":
+            return bulk(b"172.24.0.31")
+        if name == b"flag.example":
+            return bulk(b"172.24.0.31 2")
+        if name == b"full.example":
+            return bulk(b"172.24.0.31 -1")
         if name == b"out.example":
-            return arr([b"10.1.1.1", b":1\r\n"])
+            return bulk(b"10.1.1.1 1")
         if name == b"nil.example":
             return b"$-1\r\n"
         if name == b"err.example":
