@@ -375,12 +375,14 @@ ratio() {
 	    else printf "%.2f\n", a / b }'
 }
 
-# result METRIC VALUE UNIT PEER PEERVALUE TARGET
+# result METRIC VALUE UNIT PEER PEERVALUE TARGET [RATIO]
 # One line of the results table.  TARGET is "ratio>=X" (dns44 / peer),
 # "value<=X" (in UNIT), or "-" (no target: the figure is for
-# information).  PEER is "-" when there is none.
+# information).  PEER is "-" when there is none.  RATIO, when given, is
+# the ratio measured otherwise (the median of paired runs' ratios, say)
+# instead of VALUE / PEERVALUE.
 result() {
-	_r=$(ratio "$2" "$5")
+	_r=${7:-$(ratio "$2" "$5")}
 	_met=$(awk -v t="$6" -v r="$_r" -v v="$2" 'BEGIN {
 	    if (t == "-") { print "-"; exit }
 	    split(t, p, /(>=|<=)/); x = (p[1] == "ratio") ? r : v
