@@ -177,6 +177,12 @@ new_run() {
 	    >>"$B_TMP/cost.$4.$5"
 }
 
+# order_of ROUND: the two maps in the order they run in that round; which
+# goes first alternates, so that neither always follows the same load.
+order_of() {
+	[ $(($1 % 2)) = 0 ] && echo "redis tdb" || echo "tdb redis"
+}
+
 # (a) in pairs, one map right after the other, which first alternating:
 # the rate a pair's two runs see moves together with the machine's other
 # load (the same query's cost drifted by a third within one run of
@@ -184,9 +190,7 @@ new_run() {
 : >"$B_TMP/mapped.ratio"
 r=1
 while [ $r -le "$STORE_MPAIRS" ]; do
-	order="tdb redis"
-	[ $((r % 2)) = 0 ] && order="redis tdb"
-	for s in $order; do
+	for s in $(order_of $r); do
 		eval p=\$P_$(echo $s | tr a-z A-Z)
 		eval d=\$DNS_$(echo $s | tr a-z A-Z)
 		o=$B_TMP/mapped-$r-$s.out
@@ -210,15 +214,11 @@ done
 
 r=1
 while [ $r -le "$STORE_REPS" ]; do
-	# Which goes first alternates, so that neither always follows the
-	# same load.
-	order="tdb redis"
-	[ $((r % 2)) = 0 ] && order="redis tdb"
 	# Each generator in turn, which first alternating too.
 	gens=$(gen_list)
 	[ $((r % 2)) = 0 ] && gens=$(gen_list | sort -nr)
 	for g in $gens; do
-		for s in $order; do
+		for s in $(order_of $r); do
 			new_run "$r" "$s" "$g"
 		done
 	done
