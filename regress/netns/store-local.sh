@@ -32,6 +32,17 @@ up() { grep -q "map store.*: up" "$1"; }
 held() {
 	"$DNS44CTL" -s "$T_TMP/a/ctl.sock" show map | grep -c '^fleet'
 }
+# same_map PHASE: a's map holds the fleet's 300 names, and every one is
+# answered as it was through the store.
+same_map() {
+	[ "$(held)" -eq 300 ] && ok "$1: its map read" ||
+	    fail "$1: $(held) names in its map"
+	ask fleet "$T_TMP/got.again"
+	cmp -s "$T_TMP/got.fleet" "$T_TMP/got.again" &&
+	    ok "$1: every answer as before" ||
+	    fail "$1: answers changed: $(diff "$T_TMP/got.fleet" \
+	    "$T_TMP/got.again" | head -3)"
+}
 
 dw_start a <<EOF2
 dns upstream $DW_UP
@@ -39,7 +50,8 @@ database redis $DW_UP port $RPORT
 EOF2
 wait_for 10 up "$DLOG" || { cat "$DLOG"; die "a: no store"; }
 ask fleet "$T_TMP/got.fleet"
-[ "$(mapped "$T_TMP/got.fleet")" -eq 300 ] && ok "300 names through the store" ||
+[ "$(mapped "$T_TMP/got.fleet")" -eq 300 ] &&
+    ok "300 names through the store" ||
     fail "fleet: $(head -3 "$T_TMP/got.fleet")"
 
 # Killed at once, every process: what it answered is in its file.
@@ -57,13 +69,7 @@ dns upstream $DW_UP
 database redis $DW_UP port $RPORT
 EOF2
 A_PID=$DP
-[ "$(held)" -eq 300 ] && ok "started with the store away: its map read" ||
-    fail "started with the store away: $(held) names in its map"
-ask fleet "$T_TMP/got.away"
-cmp -s "$T_TMP/got.fleet" "$T_TMP/got.away" &&
-    ok "started with the store away: every answer as before" ||
-    fail "answers changed: $(diff "$T_TMP/got.fleet" "$T_TMP/got.away" |
-    head -3)"
+same_map "started with the store away"
 [ "$(qfull fresh.example A | rcode_of)" = SERVFAIL ] &&
     ok "started with the store away: a new name gets SERVFAIL" ||
     fail "fresh.example: $(qfull fresh.example A | rcode_of)"
@@ -76,13 +82,7 @@ dw_start a <<EOF2
 dns upstream $DW_UP
 EOF2
 A_PID=$DP
-[ "$(held)" -eq 300 ] && ok "out of the fleet: its map read" ||
-    fail "out of the fleet: $(held) names in its map"
-ask fleet "$T_TMP/got.alone"
-cmp -s "$T_TMP/got.fleet" "$T_TMP/got.alone" &&
-    ok "out of the fleet: every answer as before" ||
-    fail "answers changed: $(diff "$T_TMP/got.fleet" "$T_TMP/got.alone" |
-    head -3)"
+same_map "out of the fleet"
 ask new "$T_TMP/got.new"
 [ "$(mapped "$T_TMP/got.new")" -eq 300 ] && ok "300 new names mapped alone" ||
     fail "new: $(head -3 "$T_TMP/got.new")"
