@@ -71,6 +71,8 @@ typedef int	(*map_db_walk_cb)(const char *, uint32_t, int64_t, void *);
 /* map.c */
 struct map	*map_open(const char *, uint32_t, uint32_t, map_evict_cb,
 		    void *, char *, size_t);
+struct map	*map_open_shared(const char *, uint32_t, uint32_t,
+		    map_evict_cb, void *, char *, size_t);
 void		 map_close(struct map *);
 int		 map_normalize(const char *, char *, size_t);
 struct map_entry *map_lookup_name(struct map *, const char *);
@@ -97,6 +99,7 @@ void		 map_pin(struct map *, struct map_entry *);
 void		 map_unpin(struct map *, struct map_entry *);
 int		 map_remove(struct map *, struct map_entry *);
 int		 map_sync(struct map *);
+int		 map_flush(struct map *);
 size_t		 map_count(const struct map *);
 size_t		 map_pinned(const struct map *);
 uint64_t	 map_answers(const struct map *);

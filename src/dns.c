@@ -141,8 +141,9 @@ dns_main(int foreground, int verbose)
 	privdrop_child(conf->user, conf->db_dir, !conf->user_set);
 
 	/* Inside the chroot: the database directory is "/". */
-	if ((dns_map = map_open(DNS_DB_FILE, conf->range_first,
-	    conf->range_last, dns_evicted, NULL, err, sizeof(err))) == NULL)
+	if ((dns_map = (CONF_SHARED_MAP(conf) ? map_open_shared : map_open)(
+	    DNS_DB_FILE, conf->range_first, conf->range_last, dns_evicted,
+	    NULL, err, sizeof(err))) == NULL)
 		fatalx("%s/%s: %s", conf->db_dir, DNS_DB_FILE, err);
 	map_set_rate(dns_map, conf->new_names, conf->new_burst);
 	log_info("map: %zu of %u addresses in use", map_count(dns_map),
@@ -525,6 +526,8 @@ dns_udp_flush(void)
 	struct iovec	iov[DNS_UDP_BATCH];
 	int		i, done, n;
 
+	/* What these answers give is on disk before they leave. */
+	(void)map_flush(dns_map);
 	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < dns_nout; i++) {
 		iov[i].iov_base = dns_out[i].wire;
@@ -857,6 +860,7 @@ dns_send(struct dns_tcp *tcp, int udp_fd, const struct sockaddr_in *client,
 		dns_nout++;
 		return;
 	}
+	(void)map_flush(dns_map);
 	if (tcp == NULL) {
 		if (sendto(udp_fd, wire, len, 0,
 		    (const struct sockaddr *)client, sizeof(*client)) == -1 &&

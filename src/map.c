@@ -51,6 +51,8 @@ static void	map_bit_clear(struct map *, uint32_t);
 static void	map_answered(struct map *, struct map_entry *, time_t);
 static int	map_cmp_sortkey(const void *, const void *);
 static int	map_sort(struct map *);
+static struct map *map_open_any(const char *, int, uint32_t, uint32_t,
+		    map_evict_cb, void *, char *, size_t);
 static void	map_free(struct map *);
 static void	map_flag_clear(struct map *, uint8_t);
 
@@ -368,6 +370,24 @@ struct map *
 map_open(const char *path, uint32_t first, uint32_t last, map_evict_cb cb,
     void *arg, char *err, size_t errlen)
 {
+	return (map_open_any(path, 0, first, last, cb, arg, err, errlen));
+}
+
+/*
+ * The same for a map shared in a store: its copy is kept in a journal
+ * beside the file (map_journal.c), written by map_flush().
+ */
+struct map *
+map_open_shared(const char *path, uint32_t first, uint32_t last,
+    map_evict_cb cb, void *arg, char *err, size_t errlen)
+{
+	return (map_open_any(path, 1, first, last, cb, arg, err, errlen));
+}
+
+static struct map *
+map_open_any(const char *path, int shared, uint32_t first, uint32_t last,
+    map_evict_cb cb, void *arg, char *err, size_t errlen)
+{
 	struct map	*m;
 	char		 a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 	uint32_t	 i;
@@ -406,7 +426,7 @@ map_open(const char *path, uint32_t first, uint32_t last, map_evict_cb cb,
 	m->evict_cb = cb;
 	m->evict_arg = arg;
 
-	if (map_db_open(m, err, errlen) == -1)
+	if (map_db_open(m, shared, err, errlen) == -1)
 		goto fail;
 
 	/*
@@ -743,10 +763,29 @@ map_sync(struct map *m)
 		e->flags &= ~MAP_DIRTY;
 		m->ndirty--;
 	}
+	(void)map_flush(m);
 	if (failed > 0) {
 		log_warnx("%s: cannot write %zu answered times: %s", m->path,
 		    failed, map_db_errstr(m));
 		errno = EIO;
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * A shared map's changes since the last time to its journal: called
+ * before an answer that gives one leaves.  A failure is warned about
+ * (once a minute), not fatal, as a failed write of the tdb file is.
+ * Nothing to do for a map alone, whose changes are in its file already.
+ */
+int
+map_flush(struct map *m)
+{
+	if (m->jbuf == NULL)
+		return (0);
+	if (map_journal_flush(m) == -1) {
+		map_db_warn_store(m, time(NULL), "write the journal");
 		return (-1);
 	}
 	return (0);

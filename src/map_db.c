@@ -29,6 +29,11 @@
  * leaves a record tdb_check() does not accept; map_db_salvage() rebuilds
  * the file from what tdb_rescue() still finds.
  *
+ * A gateway whose map is shared in a store keeps its copy in a journal
+ * beside the file instead (map_journal.c); map_db_open() reads which
+ * holds the later copy, and map_db_store() and map_db_delete() write to
+ * the one in use.
+ *
  * The database directory is the daemon's while it runs: its parent holds
  * an exclusive flock(2) on it (map_db_lock), and dns44ctl dump, which
  * reads a file with the daemon stopped (map_db_walk), a shared one.
@@ -102,6 +107,10 @@ static size_t	map_db_unique(struct map_entry **, size_t,
 static int	map_db_salvage(struct map *, struct map_db_load *, char *,
 		    size_t);
 static int	map_db_load(struct map *, char *, size_t);
+static int	map_db_rebuild(struct map *, const char *, char *, size_t);
+static int	map_db_open_tdb(struct map *, char *, size_t);
+static int	map_db_journal_record(const char *, uint32_t, int64_t,
+		    void *);
 static int	map_db_walk_record(struct tdb_context *, TDB_DATA, TDB_DATA,
 		    void *);
 
@@ -147,6 +156,8 @@ map_db_store(struct map *m, const struct map_entry *e, int isnew)
 	uint8_t		buf[MAP_DB_REC_LEN];
 	TDB_DATA	key, val;
 
+	if (m->jbuf != NULL)
+		return (map_journal_put(m, e));
 	memset(buf, 0, sizeof(buf));
 	buf[0] = MAP_DB_FORMAT;
 	wire_put32(buf + 4, e->addr);
@@ -166,6 +177,8 @@ map_db_store(struct map *m, const struct map_entry *e, int isnew)
 int
 map_db_delete(struct map *m, const char *name)
 {
+	if (m->jbuf != NULL)
+		return (map_journal_del(m, name));
 	if (tdb_delete(m->tdb, map_db_key(name, strlen(name))) == -1 &&
 	    tdb_error(m->tdb) != TDB_ERR_NOEXIST) {
 		errno = EIO;
@@ -182,8 +195,7 @@ map_db_warn_store(struct map *m, time_t now, const char *what)
 	    now - m->last_warn < MAP_DB_WARN_EVERY)
 		return;
 	m->last_warn = now;
-	log_warnx("%s: cannot %s: %s", m->path, what,
-	    tdb_errorstr(m->tdb));
+	log_warnx("%s: cannot %s: %s", m->path, what, map_db_errstr(m));
 }
 
 /* About four names a chain when the range is full; 1 MiB at most. */
@@ -561,9 +573,7 @@ static int
 map_db_salvage(struct map *m, struct map_db_load *ld, char *err,
     size_t errlen)
 {
-	struct tdb_context	*old;
-	struct map_entry	*e;
-	char			 tmp[PATH_MAX], keep[PATH_MAX];
+	char			 keep[PATH_MAX];
 	size_t			 i, n;
 
 	map_load_reset(m);
@@ -581,9 +591,8 @@ map_db_salvage(struct map *m, struct map_db_load *ld, char *err,
 	n = map_db_unique(ld->found, n, map_db_cmp_addr, 0);
 	ld->nfound = 0;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", m->path) >=
-	    sizeof(tmp) || (size_t)snprintf(keep, sizeof(keep), "%s.damaged",
-	    m->path) >= sizeof(keep)) {
+	if ((size_t)snprintf(keep, sizeof(keep), "%s.damaged", m->path) >=
+	    sizeof(keep)) {
 		for (i = 0; i < n; i++)
 			free(ld->found[i]);
 		map_err(err, errlen, "%s: name too long", m->path);
@@ -592,7 +601,31 @@ map_db_salvage(struct map *m, struct map_db_load *ld, char *err,
 	}
 	for (i = 0; i < n; i++)
 		map_load_add(m, ld->found[i]);
+	if (map_db_rebuild(m, keep, err, errlen) == -1)
+		return (-1);
+	log_warnx("%s: rebuilt with the %zu names it still held; the old "
+	    "file is %s", m->path, m->count, keep);
+	return (0);
+}
 
+/*
+ * The map as it is in memory, written to a new file that takes the
+ * place of the file; the old one, if keep, stays beside it under that
+ * name.
+ */
+static int
+map_db_rebuild(struct map *m, const char *keep, char *err, size_t errlen)
+{
+	struct tdb_context	*old;
+	struct map_entry	*e;
+	char			 tmp[PATH_MAX];
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.new", m->path) >=
+	    sizeof(tmp)) {
+		map_err(err, errlen, "%s: name too long", m->path);
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
 	old = m->tdb;
 	if (unlink(tmp) == -1 && errno != ENOENT) {
 		map_err(err, errlen, "%s: %s", tmp, strerror(errno));
@@ -609,8 +642,8 @@ map_db_salvage(struct map *m, struct map_db_load *ld, char *err,
 	for (e = map_first(m); e != NULL; e = map_next(m, e))
 		if (map_db_store(m, e, 1) == -1)
 			goto fail;
-	if ((unlink(keep) == -1 && errno != ENOENT) ||
-	    link(m->path, keep) == -1 || rename(tmp, m->path) == -1) {
+	if ((keep != NULL && ((unlink(keep) == -1 && errno != ENOENT) ||
+	    link(m->path, keep) == -1)) || rename(tmp, m->path) == -1) {
 		map_err(err, errlen, "%s: cannot put the rebuilt file in "
 		    "place: %s", m->path, strerror(errno));
 		tdb_close(m->tdb);
@@ -618,9 +651,8 @@ map_db_salvage(struct map *m, struct map_db_load *ld, char *err,
 		unlink(tmp);
 		return (-1);
 	}
-	tdb_close(old);
-	log_warnx("%s: rebuilt with the %zu names it still held; the old "
-	    "file is %s", m->path, m->count, keep);
+	if (old != NULL)
+		tdb_close(old);
 	return (0);
 
  fail:
@@ -682,13 +714,11 @@ map_db_load(struct map *m, char *err, size_t errlen)
 }
 
 /*
- * Open the map's file, made if missing or empty, and load it into the
- * tables; records that no longer fit are dropped from the file, a
- * damaged one is rebuilt.  On failure -1, errno, and a message naming the
- * file in err.
+ * The tdb file into the tables: made if missing or empty, records that no
+ * longer fit dropped from it, a damaged one rebuilt.
  */
-int
-map_db_open(struct map *m, char *err, size_t errlen)
+static int
+map_db_open_tdb(struct map *m, char *err, size_t errlen)
 {
 	int	created, rewrite;
 
@@ -707,9 +737,97 @@ map_db_open(struct map *m, char *err, size_t errlen)
 	return (0);
 }
 
+/* One name of the journal, checked as a record of the tdb file is. */
+static int
+map_db_journal_record(const char *name, uint32_t addr, int64_t answered,
+    void *arg)
+{
+	struct map_db_load	*ld = arg;
+	struct map		*m = ld->m;
+	struct map_entry	*e;
+	char			 norm[WIRE_TEXT_MAX + 1], shown[128];
+	const char		*why = NULL;
+	size_t			 len = strlen(name);
+
+	if (map_normalize(name, norm, sizeof(norm)) == -1 ||
+	    strcmp(name, norm) != 0)
+		why = "not a name in normal form";
+	else if (addr < m->first || addr > m->last)
+		why = "address outside the range";
+	if (why != NULL) {
+		if (ld->ndrop++ < MAP_DB_DROP_LOG) {
+			map_db_show(shown, sizeof(shown),
+			    (const unsigned char *)name, len);
+			log_warnx("%s: copy of the shared map: dropping "
+			    "\"%s\": %s", m->path, shown, why);
+		}
+		return (0);
+	}
+	if ((e = map_entry_new(name, len, map_name_hash(m, name, len))) ==
+	    NULL) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	e->addr = addr;
+	e->answered = map_time(answered);
+	map_load_add(m, e);
+	return (0);
+}
+
+/*
+ * Open the map's files and load them into the tables; on failure -1,
+ * errno, and a message naming the file in err.  A shared map (shared)
+ * reads its journal (map_journal.c), or its tdb file when it has none
+ * yet, and keeps its copy in the journal from then on; the tdb file is
+ * closed.  A map alone reads its tdb file; if a journal is there, the
+ * gateway was in a fleet since: the journal is the later copy, made the
+ * tdb file and removed.
+ */
+int
+map_db_open(struct map *m, int shared, char *err, size_t errlen)
+{
+	struct map_db_load	ld;
+	uint32_t		first, last, gen;
+	int			which;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.m = m;
+	if (map_journal_walk(m->path, map_db_journal_record, &ld, &first,
+	    &last, &which, &gen, err, errlen) == -1)
+		return (-1);
+	if (which != -1 && (first != m->first || last != m->last))
+		log_warnx("%s.j%d: written for another range; keeping the "
+		    "names that fit", m->path, which);
+	if (ld.ndrop > MAP_DB_DROP_LOG)
+		log_warnx("%s: copy of the shared map: dropped %zu records "
+		    "in all", m->path, ld.ndrop);
+	if (shared) {
+		if (which == -1 && map_db_open_tdb(m, err, errlen) == -1)
+			return (-1);
+		if (m->tdb != NULL && tdb_close(m->tdb) == -1)
+			log_warn("%s: close", m->path);
+		m->tdb = NULL;
+		return (map_journal_start(m, gen, which, err, errlen));
+	}
+	if (which == -1)
+		return (map_db_open_tdb(m, err, errlen));
+	if (map_db_rebuild(m, NULL, err, errlen) == -1)
+		return (-1);
+	if (map_journal_remove(m->path) == -1) {
+		map_err(err, errlen, "%s: cannot remove the copy of the "
+		    "shared map (%s.j0, .j1): %s", m->path, m->path,
+		    strerror(errno));
+		return (-1);
+	}
+	log_info("%s: made from the copy of the shared map: %zu names",
+	    m->path, m->count);
+	return (0);
+}
+
 void
 map_db_close(struct map *m)
 {
+	map_journal_close(m);
 	if (m->tdb != NULL && tdb_close(m->tdb) == -1)
 		log_warn("%s: close", m->path);
 	m->tdb = NULL;
@@ -719,6 +837,8 @@ map_db_close(struct map *m)
 const char *
 map_db_errstr(struct map *m)
 {
+	if (m->jbuf != NULL)
+		return (strerror(m->jerr));
 	return (tdb_errorstr(m->tdb));
 }
 
@@ -782,6 +902,7 @@ map_db_walk_record(struct tdb_context *tdb, TDB_DATA key, TDB_DATA val,
  * Every record of a database file, read-only, for a file no daemon has
  * open (see map_db_lock): fn gets each name, its address (host order) and
  * its last answer; records that are not names are counted in *skipped.
+ * Where the file has a journal (a gateway of a fleet), its names.
  * -1 with a message in err when the file cannot be read or fn failed.
  */
 int
@@ -791,7 +912,16 @@ map_db_walk(const char *path, map_db_walk_cb fn, void *arg, size_t *skipped,
 	struct tdb_context	*tdb;
 	struct map_db_walk	 w;
 	struct stat		 st;
+	uint32_t		 first, last, gen;
+	int			 which;
 
+	/* A gateway of a fleet keeps its names in the journal. */
+	*skipped = 0;
+	if (map_journal_walk(path, fn, arg, &first, &last, &which, &gen, err,
+	    errlen) == -1)
+		return (-1);
+	if (which != -1)
+		return (0);
 	if (stat(path, &st) == -1) {
 		map_err(err, errlen, "%s: %s", path, strerror(errno));
 		return (-1);

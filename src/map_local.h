@@ -76,6 +76,16 @@ struct map {
 	size_t			 nslots;	/* ever handed out */
 	uint32_t		 rate;		/* new names a second; 0: any */
 	uint32_t		 burst;
+
+	/* A shared map's journal (map_journal.c); jbuf NULL: none. */
+	uint8_t			*jbuf;		/* records not yet written */
+	size_t			 jlen;
+	int			 jfd[2];
+	int			 jcur;		/* the file written */
+	uint32_t		 jgen;		/* its generation */
+	uint64_t		 jsize;		/* its bytes */
+	uint64_t		 jsnap;		/* of its snapshot */
+	int			 jerr;		/* errno of the last failure */
 };
 
 /* map.c */
@@ -106,11 +116,21 @@ struct map_entry *map_client_victim(struct map_client *);
 struct map_entry *map_client_heaviest(struct map *);
 
 /* map_db.c */
-int		 map_db_open(struct map *, char *, size_t);
+int		 map_db_open(struct map *, int, char *, size_t);
 void		 map_db_close(struct map *);
 const char	*map_db_errstr(struct map *);
 int		 map_db_store(struct map *, const struct map_entry *, int);
 int		 map_db_delete(struct map *, const char *);
 void		 map_db_warn_store(struct map *, time_t, const char *);
+
+/* map_journal.c */
+int		 map_journal_walk(const char *, map_db_walk_cb, void *,
+		    uint32_t *, uint32_t *, int *, uint32_t *, char *, size_t);
+int		 map_journal_remove(const char *);
+int		 map_journal_start(struct map *, uint32_t, int, char *, size_t);
+void		 map_journal_close(struct map *);
+int		 map_journal_put(struct map *, const struct map_entry *);
+int		 map_journal_del(struct map *, const char *);
+int		 map_journal_flush(struct map *);
 
 #endif /* MAP_LOCAL_H */

@@ -37,6 +37,7 @@ objs=
 for f in "$srcdir/src/answer.c" "$srcdir/src/answer_relay.c" \
     "$srcdir/src/map.c" "$srcdir/src/map_assign.c" \
     "$srcdir/src/map_client.c" "$srcdir/src/map_db.c" \
+    "$srcdir/src/map_journal.c" \
     "$srcdir/src/siphash.c" "$srcdir/src/log.c" "$srcdir/src/msg.c" \
     "$srcdir/src/conf.c" "$srcdir/src/upstream.c" \
     "$srcdir/src/upstream_health.c" "$srcdir/src/upstream_tls.c" \

@@ -8,7 +8,8 @@
  * file that keeps the map across restarts, the reuse of old entries when
  * the range is full, fairness between clients (a flood recycles the
  * flooder's own entries, a forwarder alone uses the whole range, a rate of
- * new names), damaged files, and a million names kept and found both ways
+ * new names), damaged files, a shared map's journal, and a million names
+ * kept and found both ways
  * (skipped when MAPTEST_QUICK is set).
  */
 
@@ -53,6 +54,7 @@ static struct evictions	 ev;
 
 static const char	*dbfile(const char *);
 static void		 on_evict(const struct map_entry *, void *);
+static struct map	*mopen_any(const char *, int, uint32_t, uint32_t);
 static struct map	*mopen(const char *, uint32_t, uint32_t);
 static int		 read_file(const char *, unsigned char **, size_t *);
 static int		 write_file(const char *, const void *, size_t);
@@ -77,6 +79,15 @@ static void		 test_fair_rate(void);
 static void		 test_fair_sweep(void);
 static void		 test_fair_rest(void);
 static void		 test_shared(void);
+static struct map	*jopen(const char *, uint32_t, uint32_t);
+static size_t		 jrec(uint8_t *, int, const char *, uint32_t,
+			    uint32_t);
+static size_t		 jhead(uint8_t *, uint32_t, uint32_t, uint32_t);
+static int		 walk_count(const char *, uint32_t, int64_t, void *);
+static uint32_t		 jgen(void);
+static void		 jold(const char *, uint32_t, uint32_t);
+static void		 test_journal(void);
+static void		 test_journal_files(void);
 static void		 million_name(char *, size_t, int);
 static int		 million_lost(struct map *, const uint32_t *, int);
 static void		 test_million(void);
@@ -101,18 +112,25 @@ on_evict(const struct map_entry *e, void *arg)
 	strlcpy(x->name, e->name, sizeof(x->name));
 }
 
+/* A map of the file in tmpdir; shared: kept in a journal beside it. */
 static struct map *
-mopen(const char *file, uint32_t first, uint32_t last)
+mopen_any(const char *file, int shared, uint32_t first, uint32_t last)
 {
 	struct map	*m;
 	char		 err[512];
 
 	err[0] = '\0';
-	m = map_open(dbfile(file), first, last, on_evict, &ev, err,
-	    sizeof(err));
+	m = (shared ? map_open_shared : map_open)(dbfile(file), first, last,
+	    on_evict, &ev, err, sizeof(err));
 	if (m == NULL)
 		fprintf(stderr, "map_open: %s\n", err);
 	return (m);
+}
+
+static struct map *
+mopen(const char *file, uint32_t first, uint32_t last)
+{
+	return (mopen_any(file, 0, first, last));
 }
 
 static int
@@ -1552,6 +1570,318 @@ test_shared(void)
 	map_close(m);
 }
 
+static struct map *
+jopen(const char *file, uint32_t first, uint32_t last)
+{
+	return (mopen_any(file, 1, first, last));
+}
+
+/* A journal record at p: 'P' with addr and answered, 'D', or 'S' (n). */
+static size_t
+jrec(uint8_t *p, int op, const char *name, uint32_t addr, uint32_t t)
+{
+	size_t	len = name != NULL ? strlen(name) : 0;
+
+	p[0] = op;
+	p[1] = len;
+	if (op == 'S') {
+		wire_put32(p + 2, addr);
+		return (6);
+	}
+	if (op == 'D') {
+		memcpy(p + 2, name, len);
+		return (2 + len);
+	}
+	wire_put32(p + 2, addr);
+	wire_put32(p + 6, t);
+	memcpy(p + 10, name, len);
+	return (10 + len);
+}
+
+static size_t
+jhead(uint8_t *p, uint32_t gen, uint32_t first, uint32_t last)
+{
+	memcpy(p, "dns44jnl", 8);
+	p[8] = 1;
+	p[9] = p[10] = p[11] = 0;
+	wire_put32(p + 12, gen);
+	wire_put32(p + 16, first);
+	wire_put32(p + 20, last);
+	return (24);
+}
+
+static int
+walk_count(const char *name, uint32_t addr, int64_t answered, void *arg)
+{
+	(void)name;
+	(void)addr;
+	(void)answered;
+	(*(int *)arg)++;
+	return (0);
+}
+
+/* The latest generation of j.tdb's journal files. */
+static uint32_t
+jgen(void)
+{
+	unsigned char	*buf;
+	char		 path[PATH_MAX + 8];
+	size_t		 len;
+	uint32_t	 gen = 0;
+	int		 i;
+
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s.j%d", dbfile("j.tdb"), i);
+		if (read_file(path, &buf, &len) == -1)
+			continue;
+		if (len >= 24 && wire_get32(buf + 12) > gen)
+			gen = wire_get32(buf + 12);
+		free(buf);
+	}
+	return (gen);
+}
+
+#define MANY(i)	(first + 100 + (i) == a[0] ? spare : first + 100 + (i))
+
+/*
+ * A shared map keeps its copy in a journal: what it was given survives a
+ * kill once flushed, the journal turns to its other file as it grows,
+ * and a map alone again makes its tdb file from it.
+ */
+static void
+test_journal(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	struct stat		 st;
+	uint32_t		 first = IP(10, 98, 0, 0), last = first + 65535;
+	uint32_t		 a[3], spare;
+	char			 name[64], jp[PATH_MAX + 8];
+	size_t			 skipped;
+	pid_t			 pid;
+	int			 i, n, status, fd;
+
+	/* A gateway alone, then in a fleet: the tdb file read first. */
+	if ((m = mopen("j.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "alone%d.test", i);
+		CHECK((e = map_assign(m, name, T0, HOLD)) != NULL);
+		a[i] = e != NULL ? e->addr : 0;
+	}
+	map_close(m);
+	if ((m = jopen("j.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 3);
+	CHECK(stat(dbfile("j.tdb.j0"), &st) == 0 && st.st_size > 24);
+	CHECK_EQ(jgen(), 1);
+	map_close(m);
+
+	/* Killed after a flush: what the flush wrote is read again. */
+	if ((pid = fork()) == 0) {
+		if ((m = jopen("j.tdb", first, last)) == NULL)
+			_exit(2);
+		(void)map_put(m, "heard.test", first + 7, 0);
+		(void)map_put(m, "given.test", first + 8, T0 + 1);
+		(void)map_drop(m, "alone1.test", a[1]);
+		(void)map_put(m, "alone2.test", first + 9, T0 + 2);
+		(void)map_flush(m);
+		(void)map_put(m, "unflushed.test", first + 10, T0 + 3);
+		_exit(0);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid &&
+	    WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if ((m = jopen("j.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 4);
+	CHECK((e = map_lookup_name(m, "alone0.test")) != NULL &&
+	    e->addr == a[0] && e->answered == T0);
+	CHECK(map_lookup_name(m, "alone1.test") == NULL);
+	CHECK((e = map_lookup_name(m, "alone2.test")) != NULL &&
+	    e->addr == first + 9 && e->answered == T0 + 2);
+	CHECK(map_lookup_addr(m, a[2]) == NULL || a[2] == first + 9);
+	CHECK((e = map_lookup_name(m, "heard.test")) != NULL &&
+	    e->addr == first + 7 && e->answered == 0);
+	CHECK((e = map_lookup_name(m, "given.test")) != NULL &&
+	    e->addr == first + 8);
+	CHECK(map_lookup_name(m, "unflushed.test") == NULL);
+
+	/*
+	 * 60 000 names and their answered times: the journal turns to its
+	 * other file (a generation more than the opens made), and the turn
+	 * is read back whole.  alone0.test's address is left to it.
+	 */
+	CHECK_EQ(jgen(), 3);
+	spare = first + 60100 + (a[0] == first + 60100);
+	for (i = 0; i < 60000; i++) {
+		snprintf(name, sizeof(name), "many%d.test", i);
+		CHECK(map_put(m, name, MANY(i), T0 + 10) != NULL);
+		if (i % 1000 == 999)
+			(void)map_flush(m);
+	}
+	for (i = 0; i < 30000; i++) {
+		snprintf(name, sizeof(name), "many%d.test", i);
+		CHECK(map_assign(m, name, T0 + 20, HOLD) != NULL);
+	}
+	CHECK_EQ(map_sync(m), 0);
+	CHECK(jgen() >= 4);
+	map_close(m);
+	if ((m = jopen("j.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 60004);
+	for (n = 0, i = 0; i < 60000; i++) {
+		snprintf(name, sizeof(name), "many%d.test", i);
+		e = map_lookup_name(m, name);
+		n += e != NULL && e->addr == MANY(i);
+	}
+	CHECK_EQ(n, 60000);
+	for (n = 0, e = map_first(m); e != NULL; e = map_next(m, e))
+		n += e->answered == T0 + 20;
+	CHECK_EQ(n, 30000);
+	map_close(m);
+
+	/* dns44ctl dump's walk reads the journal, not the old tdb file. */
+	n = 0;
+	CHECK(map_db_walk(dbfile("j.tdb"), walk_count, &n, &skipped, jp,
+	    sizeof(jp)) == 0);
+	CHECK_EQ(n, 60004);
+
+	/* A record cut short at the end: the rest is read. */
+	for (i = 0; i < 2; i++) {
+		snprintf(jp, sizeof(jp), "%s.j%d", dbfile("j.tdb"), i);
+		CHECK((fd = open(jp, O_WRONLY | O_APPEND)) != -1 &&
+		    write(fd, "P\x0a\x0a\x62", 4) == 4 && close(fd) == 0);
+	}
+	if ((m = jopen("j.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 60004);
+	map_close(m);
+
+	/* Alone again: the journal becomes the tdb file and goes. */
+	if ((m = mopen("j.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 60004);
+	CHECK(map_lookup_name(m, "alone1.test") == NULL);
+	map_close(m);
+	CHECK(stat(dbfile("j.tdb.j0"), &st) == -1 && errno == ENOENT);
+	CHECK(stat(dbfile("j.tdb.j1"), &st) == -1 && errno == ENOENT);
+	if ((m = mopen("j.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ(map_count(m), 60004);
+	CHECK((e = map_lookup_name(m, "given.test")) != NULL &&
+	    e->addr == first + 8);
+	map_close(m);
+}
+
+/* A journal of generation 4 at path, sealed, of old.test alone. */
+static void
+jold(const char *path, uint32_t first, uint32_t last)
+{
+	uint8_t	buf[128];
+	size_t	o;
+
+	o = jhead(buf, 4, first, last);
+	o += jrec(buf + o, 'P', "old.test", first + 9, T0);
+	o += jrec(buf + o, 'S', NULL, 1, 0);
+	CHECK(write_file(path, buf, o) == 0);
+}
+
+/*
+ * Journals written by hand: the later generation of two sealed files is
+ * read, an unsealed one never; a name not in normal form, outside the
+ * range or after a malformed record is not taken; the latest record of a
+ * name and of an address wins.
+ */
+static void
+test_journal_files(void)
+{
+	struct map		*m;
+	struct map_entry	*e;
+	uint32_t		 first = IP(10, 97, 0, 0), last = first + 255;
+	struct stat		 st;
+	uint8_t			 buf[1024];
+	char			 j0[PATH_MAX + 8], j1[PATH_MAX + 8];
+	size_t			 o;
+
+	snprintf(j0, sizeof(j0), "%s.j0", dbfile("h.tdb"));
+	snprintf(j1, sizeof(j1), "%s.j1", dbfile("h.tdb"));
+	/* j0: generation 5, sealed, then changes. */
+	o = jhead(buf, 5, first, last);
+	o += jrec(buf + o, 'P', "a.test", first + 1, T0);
+	o += jrec(buf + o, 'P', "b.test", first + 2, T0);
+	o += jrec(buf + o, 'P', "c.test", first + 3, T0);
+	o += jrec(buf + o, 'S', NULL, 3, 0);
+	o += jrec(buf + o, 'D', "b.test", 0, 0);
+	o += jrec(buf + o, 'P', "c.test", first + 4, T0 + 1);
+	o += jrec(buf + o, 'P', "d.test", first + 1, T0 + 2);
+	o += jrec(buf + o, 'P', "Upper.test", first + 5, T0);
+	o += jrec(buf + o, 'P', "far.test", last + 1, T0);
+	o += jrec(buf + o, 'P', "e.test", first + 6, T0);
+	buf[o++] = 'X';
+	o += jrec(buf + o, 'P', "after.test", first + 7, T0);
+	CHECK(write_file(j0, buf, o) == 0);
+	/* j1: generation 4, sealed: older. */
+	jold(j1, first, last);
+	if ((m = jopen("h.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK(map_lookup_name(m, "old.test") == NULL);
+	CHECK(map_lookup_name(m, "b.test") == NULL);
+	CHECK((e = map_lookup_name(m, "c.test")) != NULL &&
+	    e->addr == first + 4 && e->answered == T0 + 1);
+	/* a.test's address went to d.test later. */
+	CHECK(map_lookup_name(m, "a.test") == NULL);
+	CHECK((e = map_lookup_addr(m, first + 1)) != NULL &&
+	    strcmp(e->name, "d.test") == 0);
+	CHECK(map_lookup_name(m, "upper.test") == NULL);
+	CHECK(map_lookup_name(m, "far.test") == NULL);
+	CHECK(map_lookup_name(m, "e.test") != NULL);
+	CHECK(map_lookup_name(m, "after.test") == NULL);
+	CHECK_EQ(map_count(m), 3);
+	map_close(m);
+
+	/* An unsealed file of a later generation is not read. */
+	o = jhead(buf, 9, first, last);
+	o += jrec(buf + o, 'P', "torn.test", first + 9, T0);
+	CHECK(write_file(j0, buf, o) == 0);
+	jold(j1, first, last);
+	if ((m = jopen("h.tdb", first, last)) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK(map_lookup_name(m, "torn.test") == NULL);
+	CHECK(map_lookup_name(m, "old.test") != NULL);
+	CHECK_EQ(map_count(m), 1);
+	map_close(m);
+	/* Its snapshot went over the unsealed file, a later generation. */
+	CHECK((m = jopen("h.tdb", first, last)) != NULL &&
+	    map_lookup_name(m, "old.test") != NULL);
+	map_close(m);
+
+	/* A later format is refused, and left as it is. */
+	o = jhead(buf, 1, first, last);
+	buf[8] = 2;
+	CHECK(write_file(j0, buf, o) == 0);
+	errno = 0;
+	CHECK(jopen("h.tdb", first, last) == NULL && errno == EINVAL);
+	CHECK(stat(j0, &st) == 0 && st.st_size == (off_t)o);
+}
+
 static void
 million_name(char *buf, size_t len, int i)
 {
@@ -1706,6 +2036,8 @@ main(void)
 	test_fair_sweep();
 	test_fair_rest();
 	test_shared();
+	test_journal();
+	test_journal_files();
 	test_million();
 	cleanup();
 	return (test_done("map"));

@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: ISC
 # Copyright (c) 2026 The dns44 authors; see the file LICENSE.
 # store-local: a gateway on the shared map keeps its own copy of the map
-# in its tdb file, each new name written there before it is answered.
-# Killed, then started again while the store is away, the gateway
-# answers every name it gave with the same address, and a new name gets
-# SERVFAIL; taken out of the fleet (its database line removed), it goes
-# on alone with every answer it gave, and new names take none of their
-# addresses.
+# beside its tdb file (dns44.tdb.j0, .j1), each new name written there
+# before it is answered.  Killed, then started again while the store is
+# away, the gateway answers every name it gave with the same address,
+# and a new name gets SERVFAIL; taken out of the fleet (its database line
+# removed), it makes its tdb file from the copy and goes on alone with
+# every answer it gave, and new names take none of their addresses.
 
 . "$srcdir/regress/lib/netns.sh"
 . "$srcdir/regress/lib/dnsworld.sh"
@@ -77,12 +77,15 @@ grep -q "map store.*: up" "$DLOG" && fail "the store is up: $(grep 'map store' \
     "$DLOG" | head -2)"
 dw_stop "$A_PID"
 
-# Out of the fleet: the tdb file alone.
+# Out of the fleet: the tdb file alone, made from the copy.
 dw_start a <<EOF2
 dns upstream $DW_UP
 EOF2
 A_PID=$DP
 same_map "out of the fleet"
+[ ! -e "$DB.j0" ] && [ ! -e "$DB.j1" ] &&
+    ok "out of the fleet: the copy is in the tdb file, and gone" ||
+    fail "out of the fleet: $(ls "$DB".j*) still there"
 ask new "$T_TMP/got.new"
 [ "$(mapped "$T_TMP/got.new")" -eq 300 ] && ok "300 new names mapped alone" ||
     fail "new: $(head -3 "$T_TMP/got.new")"
