@@ -26,17 +26,17 @@ ask() {
 # mapped FILE: how many of its answers are addresses of the range.
 mapped() { awk '$2 ~ /^172\.24\./' "$1" | wc -l; }
 up() { grep -q "map store.*: up" "$1"; }
-# held: how many of the fleet's names a's map holds, asked before any
+# held PREFIX: how many names of PREFIX a's map holds, asked before any
 # query (the keyed-hash placement alone would give most of them their
 # old addresses again).
 held() {
-	"$DNS44CTL" -s "$T_TMP/a/ctl.sock" show map | grep -c '^fleet'
+	"$DNS44CTL" -s "$T_TMP/a/ctl.sock" show map | grep -c "^$1"
 }
 # same_map PHASE: a's map holds the fleet's 300 names, and every one is
 # answered as it was through the store.
 same_map() {
-	[ "$(held)" -eq 300 ] && ok "$1: its map read" ||
-	    fail "$1: $(held) names in its map"
+	[ "$(held fleet)" -eq 300 ] && ok "$1: its map read" ||
+	    fail "$1: $(held fleet) names in its map"
 	ask fleet "$T_TMP/got.again"
 	cmp -s "$T_TMP/got.fleet" "$T_TMP/got.again" &&
 	    ok "$1: every answer as before" ||
@@ -53,6 +53,15 @@ ask fleet "$T_TMP/got.fleet"
 [ "$(mapped "$T_TMP/got.fleet")" -eq 300 ] &&
     ok "300 names through the store" ||
     fail "fleet: $(head -3 "$T_TMP/got.fleet")"
+# 6 000 names of ~200 bytes: past 1 MiB, the copy turns to its second
+# file (the first holds the snapshot made at start).
+awk 'BEGIN { l = sprintf("%060d", 0); gsub(/0/, "a", l)
+    for (i = 0; i < 6000; i++) printf "long%d.%s.%s.%s.example\n", i,
+    l, l, l }' | ip netns exec "$GW" $DNSPROBE batch udp 127.0.0.1 4453 A |
+    awk '$3 ~ /^172\.24\./' | wc -l >"$T_TMP/long.n"
+[ "$(cat "$T_TMP/long.n")" -eq 6000 ] && [ -s "$DB.j0" ] && [ -s "$DB.j1" ] &&
+    ok "6 000 long names: the copy turned to its other file" ||
+    fail "long names: $(cat "$T_TMP/long.n") mapped; $(ls -l "$DB".j*)"
 
 # Killed at once, every process: what it answered is in its file.
 for p in $(pgrep -P "$DP") "$DP"; do
@@ -70,6 +79,9 @@ database redis $DW_UP port $RPORT
 EOF2
 A_PID=$DP
 same_map "started with the store away"
+[ "$(held long)" -eq 6000 ] &&
+    ok "started with the store away: the names after the turn read" ||
+    fail "started with the store away: $(held long) long names"
 [ "$(qfull fresh.example A | rcode_of)" = SERVFAIL ] &&
     ok "started with the store away: a new name gets SERVFAIL" ||
     fail "fresh.example: $(qfull fresh.example A | rcode_of)"
