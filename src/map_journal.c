@@ -99,6 +99,7 @@ static int	map_j_cmp_addr(const void *, const void *);
 static size_t	map_j_unique(struct map_j_rec *, size_t,
 		    int (*)(const void *, const void *), int);
 static int	map_j_write(struct map *, int);
+static size_t	map_j_add_put(struct map *, const struct map_entry *);
 static void	map_j_turn(struct map *);
 static int	map_j_snapshot(struct map *, int);
 
@@ -488,21 +489,29 @@ map_j_room(struct map *m, size_t need)
 	return (map_j_write(m, m->jfd[m->jcur]));
 }
 
-int
-map_journal_put(struct map *m, const struct map_entry *e)
+/* e's 'P' record into the buffer, which has room for it; its length. */
+static size_t
+map_j_add_put(struct map *m, const struct map_entry *e)
 {
 	size_t	 len = strlen(e->name);
-	uint8_t	*p;
-	int	 rc;
+	uint8_t	*p = m->jbuf + m->jlen;
 
-	rc = map_j_room(m, MAP_J_PUT_LEN + len);
-	p = m->jbuf + m->jlen;
 	p[0] = 'P';
 	p[1] = len;
 	wire_put32(p + 2, e->addr);
 	wire_put32(p + 6, e->answered);
 	memcpy(p + MAP_J_PUT_LEN, e->name, len);
 	m->jlen += MAP_J_PUT_LEN + len;
+	return (MAP_J_PUT_LEN + len);
+}
+
+int
+map_journal_put(struct map *m, const struct map_entry *e)
+{
+	int	rc;
+
+	rc = map_j_room(m, MAP_J_PUT_LEN + strlen(e->name));
+	(void)map_j_add_put(m, e);
 	return (rc);
 }
 
@@ -582,14 +591,7 @@ map_j_snapshot(struct map *m, int i)
 		if (m->jlen + MAP_J_PUT_LEN + WIRE_TEXT_MAX > MAP_J_BUF &&
 		    map_j_write(m, fd) == -1)
 			return (-1);
-		p = m->jbuf + m->jlen;
-		p[0] = 'P';
-		p[1] = strlen(e->name);
-		wire_put32(p + 2, e->addr);
-		wire_put32(p + 6, e->answered);
-		memcpy(p + MAP_J_PUT_LEN, e->name, p[1]);
-		m->jlen += MAP_J_PUT_LEN + p[1];
-		total += MAP_J_PUT_LEN + p[1];
+		total += map_j_add_put(m, e);
 		n++;
 	}
 	if (m->jlen + MAP_J_SEAL_LEN > MAP_J_BUF && map_j_write(m, fd) == -1)
